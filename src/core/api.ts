@@ -1,0 +1,24 @@
+// Shapes of the REST API's bodies, shared by the API and its clients (CLI, dashboard).
+import type { App, Deploy, Instance, LogLine, Release } from './types.ts';
+
+export interface ApiError {
+  error: string;
+  hint?: string;
+}
+
+export interface AppInfo extends App {
+  url: string;
+  gitUrl: string;
+}
+
+export interface ReleaseSummary extends Omit<Release, 'config' | 'artifact'> {
+  buildpack: string;
+  current: boolean;
+}
+
+export type { App, Deploy, Instance, LogLine };
+
+/** Events of a followed log stream (NDJSON, one per line). */
+export type LogEvent =
+  | { type: 'line'; seq: number; time: string; text: string }
+  | { type: 'end'; status: 'succeeded' | 'failed'; release: number | null; url: string | null; error: string | null };

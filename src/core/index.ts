@@ -1,0 +1,5 @@
+// core: types, errors and name validation shared by every part; imports nothing.
+export * from './errors.ts';
+export * from './names.ts';
+export * from './types.ts';
+export * from './api.ts';

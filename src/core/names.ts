@@ -1,0 +1,48 @@
+// Validation of names that come from users, before they touch a path, a shell or a proxy table.
+import { UserError } from './errors.ts';
+
+const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+export function validateAppName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new UserError('an app name is required', 'try `minicloud apps:create my-app`');
+  }
+  if (name.length > 63) {
+    throw new UserError(`app name is ${name.length} characters long; the limit is 63`, 'pick a shorter name');
+  }
+  if (!APP_NAME.test(name) || name.endsWith('-') || name.includes('--')) {
+    throw new UserError(
+      `invalid app name ${JSON.stringify(name)}`,
+      'use lowercase letters, digits and single dashes, starting with a letter (e.g. `my-app`)',
+    );
+  }
+  return name;
+}
+
+const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+export function validateConfigKey(key: string): string {
+  if (!CONFIG_KEY.test(key)) {
+    throw new UserError(
+      `invalid config var name ${JSON.stringify(key)}`,
+      'use letters, digits and underscores, not starting with a digit (e.g. DATABASE_URL)',
+    );
+  }
+  return key;
+}
+
+// A git branch name, per git-check-ref-format, narrowed to what a deploy branch needs.
+const BRANCH = /^(?!\/|.*\/$|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\.$)[A-Za-z0-9._\/-]{1,200}$/;
+
+export function validateBranch(branch: string): string {
+  if (!BRANCH.test(branch) || branch.startsWith('-')) {
+    throw new UserError(`invalid branch name ${JSON.stringify(branch)}`, 'use a plain branch name such as `main`');
+  }
+  return branch;
+}
+
+const PROCESS_TYPE = /^[a-z][a-z0-9_-]{0,29}$/;
+
+export function isProcessType(name: string): boolean {
+  return PROCESS_TYPE.test(name);
+}

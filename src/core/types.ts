@@ -1,0 +1,83 @@
+// The shared vocabulary of a deploy's path: plain data, no behaviour.
+
+export interface App {
+  name: string;
+  deployBranch: string;
+  createdAt: string;
+  /** Release number currently serving, or null before the first successful deploy. */
+  currentRelease: number | null;
+  /** Desired state: a stopped app keeps its releases but runs nothing. */
+  state: 'running' | 'stopped';
+}
+
+export type DeployStatus = 'queued' | 'building' | 'releasing' | 'succeeded' | 'failed';
+
+/** One trip through the pipeline: a push, a config change or a restart. */
+export interface Deploy {
+  id: string;
+  app: string;
+  kind: 'build' | 'release' | 'restart';
+  status: DeployStatus;
+  ref: string | null;
+  commit: string | null;
+  release: number | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export type ReleaseStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Release {
+  app: string;
+  version: number;
+  status: ReleaseStatus;
+  /** The build this release runs: a directory (host runtime) or an image (docker runtime). */
+  artifact: Artifact;
+  commit: string | null;
+  description: string;
+  config: Record<string, string>;
+  createdAt: string;
+}
+
+export interface Artifact {
+  kind: 'dir' | 'image';
+  /** Directory path or image reference. */
+  ref: string;
+  buildpack: string;
+  /** Process types from the Procfile or the buildpack's default (`web` at least). */
+  processes: Record<string, string>;
+}
+
+/** Plain data a builder turns into an image or a release directory. */
+export interface BuildPlan {
+  buildpack: string;
+  /** Base image for the Docker builder. */
+  baseImage: string;
+  install: string[];
+  build: string[];
+  processes: Record<string, string>;
+  /** Directories (relative to the app) whose content is cached between builds. */
+  cacheDirs: string[];
+  env: Record<string, string>;
+}
+
+export type InstanceState = 'starting' | 'up' | 'crashed' | 'stopped';
+
+export interface Instance {
+  id: string;
+  app: string;
+  release: number;
+  type: string;
+  port: number;
+  pid: number | null;
+  state: InstanceState;
+  startedAt: string;
+  restarts: number;
+}
+
+export interface LogLine {
+  seq: number;
+  time: string;
+  text: string;
+}
