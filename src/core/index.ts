@@ -3,3 +3,5 @@ export * from './errors.ts';
 export * from './names.ts';
 export * from './types.ts';
 export * from './api.ts';
+export * from './env.ts';
+export * from './redis-url.ts';

@@ -69,6 +69,7 @@ export interface Instance {
   app: string;
   release: number;
   type: string;
+  host: string;
   port: number;
   pid: number | null;
   state: InstanceState;

@@ -1,0 +1,91 @@
+// The router's own HTML answers (404/502/503/504): one small self-contained template, no assets.
+import type { ServerResponse } from 'node:http';
+
+export interface Page {
+  status: number;
+  title: string;
+  /** Trusted HTML: callers escape anything that came from the request. */
+  message: string;
+  hint: string;
+  headers?: Record<string, string>;
+}
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
+}
+
+const code = (s: string) => `<code>${escapeHtml(s)}</code>`;
+
+export function renderPage(p: Page): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${escapeHtml(p.title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#222}
+main{max-width:36em;margin:12vh auto;padding:2em;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}
+h1{margin:0 0 .5em;font-size:1.4em}small{color:#888}code{background:#eef;padding:.1em .3em;border-radius:3px}</style>
+</head><body><main><h1>${escapeHtml(p.title)}</h1><p>${p.message}</p><p>${p.hint}</p>
+<small>minicloud router · ${p.status}</small></main></body></html>
+`;
+}
+
+/** Writes a page; returns the body size for the access log. */
+export function sendPage(res: ServerResponse, p: Page): number {
+  const body = Buffer.from(renderPage(p));
+  res.writeHead(p.status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': body.length,
+    'cache-control': 'no-store',
+    ...p.headers,
+  });
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+  return res.req?.method === 'HEAD' ? 0 : body.length;
+}
+
+export function noAppPage(host: string, domain: string, suggestion: string | null): Page {
+  const name = suggestion ?? '<name>';
+  return {
+    status: 404,
+    title: 'No app here',
+    message: `No app is configured for ${code(host)}.`,
+    hint: `Apps are served at ${code(`<app>.${domain}`)}; create one with ${code(`minicloud apps:create ${name}`)}.`,
+  };
+}
+
+export function stoppedPage(app: string): Page {
+  return {
+    status: 503,
+    title: 'App stopped',
+    message: `The app ${code(app)} is stopped.`,
+    hint: `Start it again with ${code(`minicloud apps:start ${app}`)}.`,
+  };
+}
+
+export function notRunningPage(app: string): Page {
+  return {
+    status: 503,
+    title: 'App not running',
+    message: `The app ${code(app)} has no running instance right now.`,
+    hint: `It may still be starting or deploying: try again in a few seconds, or check ${code(`minicloud logs ${app}`)}.`,
+    headers: { 'retry-after': '5' },
+  };
+}
+
+export function notAnsweringPage(app: string): Page {
+  return {
+    status: 502,
+    title: 'App not answering',
+    message: `The app ${code(app)} did not accept the connection or dropped it.`,
+    hint: `See what it says with ${code(`minicloud logs ${app}`)}.`,
+  };
+}
+
+export function timedOutPage(app: string, timeoutMs: number): Page {
+  return {
+    status: 504,
+    title: 'App timed out',
+    message: `The app ${code(app)} did not answer within ${timeoutMs / 1000} s.`,
+    hint: `See what it is doing with ${code(`minicloud logs ${app}`)}.`,
+  };
+}

@@ -1,0 +1,80 @@
+// WebSocket (HTTP Upgrade) requests: the same Host routing as plain requests, over raw sockets.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type httpProxy from 'http-proxy';
+import type { RouteTable, Upstream } from '../src/router/index.ts';
+import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
+
+export interface UpgradeContext {
+  table: RouteTable;
+  proxy: httpProxy;
+  exchanges: WeakMap<IncomingMessage, Exchange>;
+  /** Registers a socket that close() must destroy. */
+  track: (s: Duplex) => void;
+  log: (method: string, path: string, ex: Exchange) => void;
+  target: (u: Upstream) => object;
+  /** Bounds the wait for the app's answer to the upgrade; http-proxy clears it once upgraded. */
+  timeoutMs: number;
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/** Installs the proxy-wide listeners upgrades need; call once per proxy. */
+export function watchUpgrades(ctx: UpgradeContext): void {
+  ctx.proxy.on('proxyReqWs', (proxyReq, req) => {
+    const ex = ctx.exchanges.get(req);
+    armTimeout(proxyReq, ctx.timeoutMs);
+    proxyReq.once('response', (res) => {
+      if (ex) ex.status = res.statusCode ?? 0; // the app declined the upgrade; http-proxy relays its answer
+    });
+    // Registered before http-proxy's own 'upgrade' listener, so the header edit reaches the 101.
+    proxyReq.once('upgrade', (proxyRes, proxySocket: Duplex) => {
+      if (ex) {
+        ex.status = 101;
+        proxyRes.headers['x-request-id'] = ex.id;
+      }
+      ctx.track(proxySocket);
+      // http-proxy only ends the other side on a clean end or an error; tie the two lifetimes.
+      const client = req.socket;
+      proxySocket.once('close', () => client.destroy());
+      client.once('close', () => proxySocket.destroy());
+    });
+  });
+}
+
+export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  // Node detaches its own error handling from upgraded sockets; an unhandled one would crash us.
+  socket.on('error', () => socket.destroy());
+  const ex = startExchange(req);
+  ctx.exchanges.set(req, ex);
+  const written = bytesWritten(socket);
+  socket.once('close', () => {
+    ex.bytes = bytesWritten(socket) - written;
+    ctx.log(req.method ?? '-', req.url ?? '-', ex);
+  });
+
+  const match = ctx.table.lookup(req.headers.host);
+  if (!match) return refuse(socket, ex, 404);
+  // http-proxy would silently drop anything but a GET websocket upgrade; say so instead.
+  if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') return refuse(socket, ex, 400);
+  const { route, upstream } = match;
+  if (route.state === 'stopped' || !upstream) return refuse(socket, ex, 503);
+
+  setForwardedHeaders(req, ex.id);
+  ctx.proxy.ws(req, socket, head, { target: ctx.target(upstream) }, (err) => {
+    if (ex.status === 0) refuse(socket, ex, isTimeout(err) ? 504 : 502);
+    else socket.destroy();
+  });
+}
+
+/** A bare HTTP answer on a socket that left the HTTP server; flushed, then the socket is destroyed. */
+function refuse(socket: Duplex, ex: Exchange, status: number): void {
+  ex.status = status;
+  if (!socket.writable) return void socket.destroy();
+  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${ex.id}\r\n\r\n`;
+  socket.end(head, () => socket.destroy());
+}
+
+function bytesWritten(socket: Duplex): number {
+  return (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+}

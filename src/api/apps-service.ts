@@ -1,0 +1,91 @@
+// What the API does for apps, apart from HTTP: create, destroy, change config, restart.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError, validateAppName, validateConfigKey, type App, type Deploy, type LogEvent } from '../core/index.ts';
+import type { GitServer } from '../intake/index.ts';
+import type { DeployLog } from '../log/index.ts';
+import type { Formation } from '../pipeline/index.ts';
+import type { DeployQueue } from '../queue/index.ts';
+import type { Store } from '../store/index.ts';
+
+export interface ServiceDeps {
+  store: Store;
+  git: GitServer;
+  queue: DeployQueue;
+  log: DeployLog;
+  formation: Formation;
+  appUrl: (app: string) => string;
+  /** Directories holding per-app files, removed with the app. */
+  appDirs: (app: string) => string[];
+}
+
+type EndEvent = Extract<LogEvent, { type: 'end' }>;
+
+export class AppsService {
+  constructor(private readonly d: ServiceDeps) {}
+
+  endEvent = (deploy: Deploy): EndEvent => ({
+    type: 'end',
+    status: deploy.status === 'succeeded' ? 'succeeded' : 'failed',
+    release: deploy.release,
+    url: deploy.status === 'succeeded' ? this.d.appUrl(deploy.app) : null,
+    error: deploy.error,
+  });
+
+  async create(name: unknown): Promise<App> {
+    const app = validateAppName(name);
+    const created = this.d.store.createApp(app);
+    this.d.git.createRepo(app);
+    await this.d.queue.watch(app);
+    return created;
+  }
+
+  async destroy(name: string, confirm: unknown): Promise<void> {
+    const app = this.d.store.requireApp(name);
+    if (confirm !== app.name) {
+      throw new UserError(`destroying ${app.name} deletes its code, releases and config`, `confirm with \`minicloud apps:destroy ${app.name} --confirm ${app.name}\``);
+    }
+    this.d.store.setAppState(app.name, 'stopped');
+    await this.d.queue.forget(app.name);
+    await this.d.formation.stopApp(app.name);
+    this.d.store.deleteApp(app.name);
+    for (const dir of [this.d.git.repoDir(app.name), ...this.d.appDirs(app.name)]) rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Sets and unsets config vars; a running app restarts with them as a new release. */
+  async updateConfig(name: string, body: unknown): Promise<{ config: Record<string, string>; deploy: Deploy | null }> {
+    const app = this.d.store.requireApp(name);
+    if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
+      throw new UserError('send an object of config vars, e.g. {"FOO": "bar"} (null unsets)', 'try `minicloud config:set ' + app.name + ' FOO=bar`');
+    }
+    const changes: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+      validateConfigKey(k);
+      if (v !== null && typeof v !== 'string') throw new UserError(`config var ${k} must be a string or null`);
+      changes[k] = v;
+    }
+    const config = this.d.store.updateConfig(app.name, changes);
+    if (!app.currentRelease || app.state !== 'running') return { config, deploy: null };
+    const set = Object.keys(changes).filter((k) => changes[k] !== null);
+    const unset = Object.keys(changes).filter((k) => changes[k] === null);
+    const description = [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
+    return { config, deploy: await this.runAndWait(app.name, 'release', description) };
+  }
+
+  async restart(name: string): Promise<Deploy> {
+    const app = this.d.store.requireApp(name);
+    if (!app.currentRelease) throw new UserError(`${app.name} has nothing to restart yet`, 'deploy it first with `git push minicloud main`');
+    return this.runAndWait(app.name, 'restart');
+  }
+
+  /** Queues behind any build of the same app, then waits for the outcome. */
+  private async runAndWait(app: string, kind: Deploy['kind'], description?: string): Promise<Deploy> {
+    const deploy = this.d.store.createDeploy({ app, kind });
+    await this.d.queue.enqueue(app, { deployId: deploy.id, description });
+    for await (const e of this.d.log.follow(deploy.id, 0, this.endEvent)) if (e.type === 'end') break;
+    return this.d.store.getDeploy(deploy.id)!;
+  }
+}
+
+export const appDirs = (p: { builds: string; cache: string; logs: string }) => (app: string) =>
+  [join(p.builds, app), join(p.cache, app), join(p.logs, app)];

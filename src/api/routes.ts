@@ -1,0 +1,96 @@
+// The REST API under /api and the pre-receive hook's endpoints under /internal/hooks.
+import { Router, type Request } from 'express';
+import { NotFoundError, UserError, type AppInfo, type ReleaseSummary } from '../core/index.ts';
+import type { PushIntake } from '../intake/index.ts';
+import type { Runtime } from '../runtime/index.ts';
+import type { AppsService, ServiceDeps } from './apps-service.ts';
+import { asLineEvents, streamEvents } from './ndjson.ts';
+
+export interface RouteDeps extends ServiceDeps {
+  service: AppsService;
+  push: PushIntake;
+  runtime: Runtime;
+}
+
+const param = (req: Request, name: string) => String(req.params[name]);
+
+function lines(req: Request, fallback: number): number {
+  const n = Number(req.query.lines ?? fallback);
+  if (!Number.isInteger(n) || n < 0 || n > 10_000) throw new UserError('lines must be a whole number up to 10000');
+  return n;
+}
+
+export function apiRoutes(d: RouteDeps): Router {
+  const r = Router();
+  const info = (req: Request, name: string): AppInfo => {
+    const app = d.store.requireApp(name);
+    return { ...app, url: d.appUrl(app.name), gitUrl: `${req.protocol}://${req.get('host')}/git/${app.name}.git` };
+  };
+
+  r.get('/me', (_req, res) => { res.json({ ok: true }); });
+  r.get('/apps', (req, res) => { res.json(d.store.listApps().map((a) => info(req, a.name))); });
+  r.post('/apps', async (req, res) => {
+    const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);
+    res.status(201).json(info(req, app.name));
+  });
+  r.get('/apps/:app', (req, res) => { res.json({ ...info(req, param(req, 'app')), instances: d.store.listInstances(param(req, 'app')) }); });
+  r.delete('/apps/:app', async (req, res) => {
+    await d.service.destroy(param(req, 'app'), req.query.confirm);
+    res.status(204).end();
+  });
+  r.get('/apps/:app/config', (req, res) => {
+    d.store.requireApp(param(req, 'app'));
+    res.json(d.store.getConfig(param(req, 'app')));
+  });
+  r.patch('/apps/:app/config', async (req, res) => { res.json(await d.service.updateConfig(param(req, 'app'), req.body)); });
+  r.get('/apps/:app/releases', (req, res) => {
+    const app = d.store.requireApp(param(req, 'app'));
+    const list: ReleaseSummary[] = d.store.listReleases(app.name).map(({ config: _c, artifact, ...rel }) => ({
+      ...rel, buildpack: artifact.buildpack, current: rel.version === app.currentRelease,
+    }));
+    res.json(list);
+  });
+  r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.listDeploys(d.store.requireApp(param(req, 'app')).name)); });
+  r.get('/apps/:app/ps', (req, res) => { res.json(d.store.listInstances(d.store.requireApp(param(req, 'app')).name)); });
+  r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(param(req, 'app')) }); });
+  r.get('/apps/:app/logs', async (req, res) => {
+    const app = d.store.requireApp(param(req, 'app'));
+    const follow = req.query.follow === '1' || req.query.follow === 'true';
+    const n = lines(req, 100);
+    if (req.query.build === '1' || req.query.build === 'true') {
+      const deploy = d.store.latestDeploy(app.name, 'build');
+      if (!deploy) throw new NotFoundError(`${app.name} has no builds yet`, 'push with `git push minicloud main`');
+      const after = follow ? 0 : Math.max(0, (d.store.logLines(deploy.id).at(-1)?.seq ?? 0) - n);
+      return streamEvents(req, res, (signal) => (follow
+        ? d.log.follow(deploy.id, 0, d.service.endEvent, signal)
+        : asStored(d.store.logLines(deploy.id, after))));
+    }
+    return streamEvents(req, res, (signal) => asLineEvents(d.runtime.logs(app.name, { lines: n, follow, signal })));
+  });
+  return r;
+}
+
+async function* asStored(lines: { seq: number; time: string; text: string }[]) {
+  for (const l of lines) yield { type: 'line' as const, ...l };
+}
+
+export function hookRoutes(d: RouteDeps): Router {
+  const r = Router();
+  r.post('/plan', (req, res) => {
+    const body = req.body as { app?: unknown; updates?: unknown };
+    if (typeof body.app !== 'string' || !Array.isArray(body.updates)) throw new UserError('malformed hook request');
+    res.json(d.push.plan(body.app, body.updates));
+  });
+  r.post('/deploy', async (req, res) => {
+    const b = req.body as { app: string; ref: string; oldrev: string; newrev: string; source: string };
+    const deploy = await d.push.start(String(b.app), { ref: String(b.ref), oldrev: String(b.oldrev), newrev: String(b.newrev), source: String(b.source) });
+    await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, d.service.endEvent, signal), { 'x-deploy-id': deploy.id });
+  });
+  r.get('/deploys/:id/log', async (req, res) => {
+    const deploy = d.store.getDeploy(param(req, 'id'));
+    if (!deploy) throw new NotFoundError('no such deploy');
+    const after = Number(req.query.after ?? 0) || 0;
+    await streamEvents(req, res, (signal) => d.log.follow(deploy.id, after, d.service.endEvent, signal));
+  });
+  return r;
+}

@@ -1,0 +1,40 @@
+// The HTTP API server: /api (bearer token), /git (basic auth), /internal/hooks (hook token), one error handler.
+import { createServer, type Server } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { isUserError } from '../core/index.ts';
+import { bearer, hashToken, tokenChecker } from './auth.ts';
+import { apiRoutes, hookRoutes, type RouteDeps } from './routes.ts';
+
+export interface ApiOptions extends RouteDeps {
+  checkToken: (token: string) => boolean;
+  hookToken: string;
+  gitHandler: (req: Request, res: Response) => void;
+}
+
+const requireToken = (check: (t: string) => boolean, what: string) => (req: Request, res: Response, next: NextFunction) => {
+  const token = bearer(req.headers.authorization);
+  if (token && check(token)) return next();
+  res.status(401).json({ error: token ? 'invalid token' : 'missing bearer token', hint: `send \`Authorization: Bearer <token>\`; ${what}` });
+};
+
+export function createApi(o: ApiOptions): Server {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use('/git', (req, res) => o.gitHandler(req, res));
+  app.use('/api', requireToken(o.checkToken, 'run `minicloud login` or see <data>/admin.token'), express.json({ limit: '1mb' }), apiRoutes(o));
+  app.use('/internal/hooks', requireToken(tokenChecker(() => [hashToken(o.hookToken)]), 'only the git hook calls this'), express.json(), hookRoutes(o));
+  app.use((_req, res) => { res.status(404).json({ error: 'not found', hint: 'the API lives under /api' }); });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (isUserError(err)) return void res.status(err.status).json({ error: err.message, hint: err.hint });
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === 'entity.parse.failed') return void res.status(400).json({ error: 'request body is not valid JSON' });
+    if (e.status && e.status < 500) return void res.status(e.status).json({ error: e.message ?? 'bad request' });
+    console.error('API error:', err);
+    if (!res.headersSent) res.status(500).json({ error: 'internal error; see the minicloud server log' });
+    else res.end();
+  });
+  const server = createServer(app);
+  server.requestTimeout = 0; // a push waits for its whole build
+  return server;
+}

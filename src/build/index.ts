@@ -1,0 +1,6 @@
+// build: detect a buildpack and turn a BuildPlan into something a Runtime can run.
+export type { Builder, BuildRequest } from './builder.ts';
+export { HostBuilder, type HostBuilderOptions } from './host-builder.ts';
+export { loadBuildpacks, detect, planFor, type Buildpack } from './buildpacks.ts';
+export { parseProcfile } from './procfile.ts';
+export { killRunningSteps } from './run-step.ts';

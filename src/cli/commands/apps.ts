@@ -1,0 +1,133 @@
+// App lifecycle commands: list, create, info, destroy, and linking a local repo with git:remote.
+import { UserError, validateAppName, type AppInfo, type Instance } from '../../core/index.ts';
+import { appPath, flag, type Command } from '../command.ts';
+import type { Ctx } from '../context.ts';
+import { ago, json, keyValues, release, table, time } from '../format.ts';
+import { insideWorkTree, linkRepo } from '../git.ts';
+
+type AppDetail = AppInfo & { instances?: Instance[] };
+
+const list: Command = {
+  name: 'apps',
+  aliases: ['apps:list'],
+  usage: '[--json]',
+  summary: 'list your apps',
+  json: true,
+  async run(ctx, args) {
+    const apps = await ctx.client().request<AppInfo[]>('GET', '/api/apps');
+    if (args.flags.json) return ctx.out(json(apps));
+    if (apps.length === 0) return ctx.out('You have no apps yet. Create one with `minicloud apps:create <name>`.');
+    const rows = apps.map((a) => [a.name, release(a.currentRelease), a.state, a.url]);
+    for (const line of table(rows, ['NAME', 'RELEASE', 'STATE', 'URL'])) ctx.out(line);
+  },
+};
+
+const create: Command = {
+  name: 'apps:create',
+  usage: '<name>',
+  summary: 'create an app; inside a git repo, also add the `minicloud` remote',
+  app: true,
+  async run(ctx, { app }) {
+    const info = await ctx.client().request<AppInfo>('POST', '/api/apps', { name: app });
+    ctx.out(`-----> Created ${info.name}`);
+    for (const line of keyValues([['URL', info.url], ['Git remote', info.gitUrl]])) ctx.out(`       ${line}`);
+    ctx.out();
+    ctx.out('Add the remote and push:');
+    ctx.out(`  git remote add minicloud ${info.gitUrl}`);
+    ctx.out(`  git push minicloud ${info.deployBranch || 'main'}`);
+    if (await insideWorkTree(ctx.io.cwd)) {
+      ctx.out();
+      await linkRepo(ctx, 'minicloud', info.gitUrl, true);
+    }
+  },
+};
+
+const gitRemote: Command = {
+  name: 'git:remote',
+  usage: '<app> [-r NAME]',
+  summary: 'link the current git repo to an app (remote and credential helper)',
+  app: true,
+  options: { remote: { type: 'string', short: 'r' } },
+  async run(ctx, args) {
+    const name = flag(args, 'remote') ?? 'minicloud';
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+      throw new UserError(`invalid remote name ${JSON.stringify(name)}`, 'use letters, digits, dots, dashes and underscores');
+    }
+    if (!(await insideWorkTree(ctx.io.cwd))) {
+      throw new UserError('not inside a git repository', "cd into your app's repository (or run `git init`) first");
+    }
+    const info = await ctx.client().request<AppInfo>('GET', appPath(args.app));
+    await linkRepo(ctx, name, info.gitUrl, false);
+    ctx.out(`Deploy with: git push ${name} ${info.deployBranch || 'main'}`);
+  },
+};
+
+/** `web.1`, `web.2`, `worker.1`: numbered per process type in the order the server lists them. */
+export function instanceNames(instances: Instance[]): string[] {
+  const seen = new Map<string, number>();
+  return instances.map((i) => {
+    const n = (seen.get(i.type) ?? 0) + 1;
+    seen.set(i.type, n);
+    return `${i.type}.${n}`;
+  });
+}
+
+export function instanceLines(instances: Instance[]): string[] {
+  const names = instanceNames(instances);
+  const rows = instances.map((i, k) => [
+    names[k] ?? i.type,
+    i.state,
+    release(i.release),
+    `port ${i.port}`,
+    `since ${time(i.startedAt)} (${ago(i.startedAt)})`,
+    `restarts ${i.restarts}`,
+  ]);
+  return table(rows);
+}
+
+const info: Command = {
+  name: 'apps:info',
+  usage: '<app> [--json]',
+  summary: "show an app's URLs, release, state and instances",
+  app: true,
+  json: true,
+  async run(ctx, args) {
+    const app = await ctx.client().request<AppDetail>('GET', appPath(args.app));
+    if (args.flags.json) return ctx.out(json(app));
+    ctx.out(`=== ${app.name}`);
+    const pairs: [string, string][] = [
+      ['URL', app.url],
+      ['Git URL', app.gitUrl],
+      ['Deploy branch', app.deployBranch],
+      ['Release', release(app.currentRelease)],
+      ['State', app.state],
+      ['Created', time(app.createdAt)],
+    ];
+    for (const line of keyValues(pairs)) ctx.out(line);
+    ctx.out();
+    printInstances(ctx, app.instances ?? []);
+  },
+};
+
+export function printInstances(ctx: Ctx, instances: Instance[]): void {
+  if (instances.length === 0) return ctx.out('no instances running');
+  for (const line of instanceLines(instances)) ctx.out(line);
+}
+
+const destroy: Command = {
+  name: 'apps:destroy',
+  usage: '<app> --confirm <app>',
+  summary: 'delete an app, its releases and its instances',
+  app: true,
+  options: { confirm: { type: 'string' } },
+  async run(ctx, args) {
+    if (flag(args, 'confirm') !== args.app) {
+      throw new UserError(`This deletes ${args.app} and everything it runs`, `run again with \`--confirm ${args.app}\``);
+    }
+    ctx.out(`Destroying ${args.app}... `, '');
+    await ctx.client().request('DELETE', appPath(args.app, `?confirm=${encodeURIComponent(args.app)}`));
+    ctx.out('done');
+  },
+};
+
+export const appCommands: Command[] = [list, create, info, destroy, gitRemote];

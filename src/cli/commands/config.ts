@@ -1,0 +1,94 @@
+// Config var commands: show, set and unset an app's environment (set/unset restart it).
+import { UserError, validateConfigKey, type Deploy } from '../../core/index.ts';
+import { appPath, type Args, type Command } from '../command.ts';
+import type { Ctx } from '../context.ts';
+import { json, keyValues, release } from '../format.ts';
+
+const get: Command = {
+  name: 'config',
+  aliases: ['config:get'],
+  usage: '<app> [KEY] [--json]',
+  summary: "show an app's config vars, or print one value raw",
+  app: true,
+  json: true,
+  async run(ctx, args) {
+    const key = args.rest[0];
+    if (key !== undefined) validateConfigKey(key);
+    const vars = await ctx.client().request<Record<string, string>>('GET', appPath(args.app, '/config'));
+    if (key !== undefined) {
+      const value = vars[key];
+      if (value === undefined) throw new UserError(`${key} is not set on ${args.app}`, `run \`minicloud config ${args.app}\` to list them`);
+      return ctx.out(args.flags.json ? json(value) : value);
+    }
+    if (args.flags.json) return ctx.out(json(vars));
+    const keys = Object.keys(vars).sort();
+    if (keys.length === 0) return ctx.out(`${args.app} has no config vars`);
+    ctx.out(`=== ${args.app} config vars`);
+    for (const line of keyValues(keys.map((k) => [k, vars[k] ?? '']))) ctx.out(line);
+  },
+};
+
+function englishList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** Sends the change and reports the restart it caused; never prints values, which may be secrets. */
+async function change(ctx: Ctx, args: Args, verb: string, body: Record<string, string | null>): Promise<number> {
+  ctx.out(`${verb} ${englishList(Object.keys(body))} and restarting ${args.app}... `, '');
+  const res = await ctx
+    .client()
+    .request<{ config: Record<string, string>; deploy: Deploy | null }>('PATCH', appPath(args.app, '/config'), body);
+  return reportDeploy(ctx, res.deploy);
+}
+
+/** Finishes a "... " line with the outcome of a restart; a failed one is a failed command. */
+export function reportDeploy(ctx: Ctx, deploy: Deploy | null | undefined): number {
+  if (deploy?.status === 'failed') {
+    ctx.out('failed');
+    ctx.warn(deploy.error || 'the restart failed');
+    ctx.warn(`see \`minicloud logs ${deploy.app}\` for the app's output`);
+    return 1;
+  }
+  ctx.out(deploy?.release != null ? `done, ${release(deploy.release)}` : 'done');
+  return 0;
+}
+
+function usage(cmd: string, what: string): UserError {
+  return new UserError(`no config vars given`, `usage: minicloud ${cmd} <app> ${what}`);
+}
+
+const set: Command = {
+  name: 'config:set',
+  usage: '<app> KEY=value [KEY2=value2 ...]',
+  summary: 'set config vars and restart the app',
+  app: true,
+  async run(ctx, args) {
+    if (args.rest.length === 0) throw usage('config:set', 'KEY=value [KEY2=value2 ...]');
+    const body: Record<string, string> = {};
+    for (const arg of args.rest) {
+      const eq = arg.indexOf('=');
+      if (eq < 0) {
+        // Name the argument but not its content past 20 characters: it may be a pasted secret.
+        const shown = arg.length > 20 ? `${arg.slice(0, 20)}…` : arg;
+        throw new UserError(`expected KEY=value, got ${JSON.stringify(shown)}`, 'e.g. `minicloud config:set my-app NODE_ENV=production`');
+      }
+      body[validateConfigKey(arg.slice(0, eq))] = arg.slice(eq + 1);
+    }
+    return change(ctx, args, 'Setting', body);
+  },
+};
+
+const unset: Command = {
+  name: 'config:unset',
+  usage: '<app> KEY [KEY2 ...]',
+  summary: 'remove config vars and restart the app',
+  app: true,
+  async run(ctx, args) {
+    if (args.rest.length === 0) throw usage('config:unset', 'KEY [KEY2 ...]');
+    const body: Record<string, null> = {};
+    for (const key of args.rest) body[validateConfigKey(key)] = null;
+    return change(ctx, args, 'Unsetting', body);
+  },
+};
+
+export const configCommands: Command[] = [get, set, unset];

@@ -1,0 +1,41 @@
+// Plain-text rendering: aligned tables, key/value blocks, times and release labels.
+
+/** Columns separated by two spaces; the last column is not padded so lines have no trailing blanks. */
+export function table(rows: string[][], headers?: string[]): string[] {
+  const all = headers ? [headers, ...rows] : rows;
+  const widths: number[] = [];
+  for (const row of all) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+}
+
+/** `Key:   value` lines with the values aligned. */
+export function keyValues(pairs: [string, string][]): string[] {
+  const width = Math.max(0, ...pairs.map(([k]) => k.length + 1));
+  return pairs.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`);
+}
+
+export function release(version: number | null | undefined): string {
+  return version == null ? '-' : `v${version}`;
+}
+
+/** Local time to the second, which is what people compare with their own clock. */
+export function time(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+export function ago(iso: string, now = Date.now()): string {
+  const s = Math.round((now - new Date(iso).getTime()) / 1000);
+  if (!Number.isFinite(s)) return '';
+  if (s < 60) return `${Math.max(s, 0)}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}
+
+export function json(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}

@@ -1,0 +1,119 @@
+// CLI entry: finds the command, parses its arguments, runs it and renders errors; returns the exit code.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UserError, validateAppName } from '../core/index.ts';
+import type { Args, Command, Options } from './command.ts';
+import { appCommands } from './commands/apps.ts';
+import { authCommands } from './commands/auth.ts';
+import { configCommands } from './commands/config.ts';
+import { runtimeCommands } from './commands/runtime.ts';
+import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
+import { table } from './format.ts';
+
+export const commands: Command[] = [...authCommands, ...appCommands, ...configCommands, ...runtimeCommands];
+
+/** Commands that take positionals beyond the app name. */
+const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential']);
+
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  const ctx = createCtx(io);
+  try {
+    return await dispatch(ctx, argv);
+  } catch (e) {
+    // Close a "Doing x... " line so the error does not land in its middle.
+    if (ctx.partial()) ctx.out('failed');
+    renderError(io, e);
+    return 1;
+  }
+}
+
+async function dispatch(ctx: Ctx, argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' && rest[0] ? find(rest[0]) : undefined;
+    if (topic) printUsage(ctx, topic);
+    else printHelp(ctx);
+    return 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    ctx.out(`minicloud ${version()}`);
+    return 0;
+  }
+  const cmd = find(name);
+  if (!cmd) throw new UserError(`unknown command ${JSON.stringify(name)}`, 'run `minicloud help` to see the commands');
+  const args = parse(cmd, rest);
+  if (args === 'help') {
+    printUsage(ctx, cmd);
+    return 0;
+  }
+  return (await cmd.run(ctx, args)) ?? 0;
+}
+
+function find(name: string): Command | undefined {
+  return commands.find((c) => c.name === name || c.aliases?.includes(name));
+}
+
+function usageLine(cmd: Command): string {
+  return `minicloud ${cmd.name}${cmd.usage ? ` ${cmd.usage}` : ''}`;
+}
+
+function parse(cmd: Command, argv: string[]): Args | 'help' {
+  const options: Options = { ...cmd.options, help: { type: 'boolean', short: 'h' } };
+  if (cmd.app) options.app = { type: 'string', short: 'a' };
+  if (cmd.json) options.json = { type: 'boolean' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (!code?.startsWith('ERR_PARSE_ARGS')) throw e;
+    throw new UserError((e as Error).message.split('\n')[0] ?? 'invalid arguments', `usage: ${usageLine(cmd)}`);
+  }
+  const flags = parsed.values as Args['flags'];
+  if (flags.help) return 'help';
+  const positionals = [...parsed.positionals];
+  let app = '';
+  if (cmd.app) {
+    const given = typeof flags.app === 'string' ? flags.app : positionals.shift();
+    if (given === undefined) {
+      throw new UserError('missing app name', `usage: ${usageLine(cmd)} (or pass the app with -a <app>)`);
+    }
+    // Checked before any request: the name ends up in a URL path.
+    app = validateAppName(given);
+  }
+  if (!TAKES_MORE.has(cmd.name) && positionals.length > 0) {
+    throw new UserError(`unexpected argument ${JSON.stringify(positionals[0])}`, `usage: ${usageLine(cmd)}`);
+  }
+  return { app, rest: positionals, flags };
+}
+
+function printUsage(ctx: Ctx, cmd: Command): void {
+  ctx.out(`Usage: ${usageLine(cmd)}`);
+  ctx.out();
+  ctx.out(`  ${cmd.summary}`);
+  if (cmd.aliases?.length) ctx.out(`  alias: ${cmd.aliases.join(', ')}`);
+  if (cmd.app) ctx.out('  The app can also be given with -a/--app <app>.');
+}
+
+function printHelp(ctx: Ctx): void {
+  ctx.out('Usage: minicloud <command> [arguments]');
+  ctx.out();
+  ctx.out('Commands:');
+  const rows = commands.map((c) => [`  ${c.name}${c.usage ? ` ${c.usage}` : ''}`, c.summary]);
+  rows.push(['  help [command]', 'show this help, or the usage of one command']);
+  rows.push(['  --version', 'print the CLI version']);
+  for (const line of table(rows)) ctx.out(line);
+  ctx.out();
+  ctx.out('Aliases: apps:list = apps, config:get = config. Commands taking <app> also accept -a/--app <app>.');
+  ctx.out('Server and token come from MINICLOUD_URL and MINICLOUD_TOKEN, or from what `minicloud login` saved');
+  ctx.out('(default server http://localhost:7080).');
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,62 @@
+// Turning a git push into a deploy: which refs deploy, where the pushed tree goes, and the queued job.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
+import type { DeployQueue } from '../queue/index.ts';
+import type { Store } from '../store/index.ts';
+
+export interface RefUpdate { oldrev: string; newrev: string; ref: string }
+export interface PushPlan {
+  messages: string[];
+  deploy: { ref: string; oldrev: string; newrev: string; source: string } | null;
+}
+
+const ZERO = /^0+$/;
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+export class PushIntake {
+  constructor(
+    private readonly store: Store,
+    private readonly queue: DeployQueue,
+    private readonly dirs: { incoming: string; sources: string; sourceTar: (id: string) => string },
+  ) {
+    mkdirSync(dirs.incoming, { recursive: true });
+  }
+
+  plan(appName: string, updates: RefUpdate[]): PushPlan {
+    const app = this.store.requireApp(validateAppName(appName));
+    const messages: string[] = [];
+    let deploy: PushPlan['deploy'] = null;
+    for (const u of updates) {
+      if (!SHA.test(u.oldrev) || !SHA.test(u.newrev)) throw new UserError(`malformed ref update for ${u.ref}`);
+      const branch = u.ref.startsWith('refs/heads/') ? validateBranch(u.ref.slice('refs/heads/'.length)) : null;
+      if (branch === app.deployBranch) {
+        if (ZERO.test(u.newrev)) {
+          throw new UserError(`deleting the deploy branch ${branch} is not allowed`, `to remove the app, run \`minicloud apps:destroy ${app.name}\``);
+        }
+        deploy = { ref: u.ref, oldrev: u.oldrev, newrev: u.newrev, source: resolve(this.dirs.incoming, `${randomUUID()}.tar`) };
+      } else if (branch) {
+        messages.push(`-----> Branch ${branch} stored, not deployed: ${app.name} deploys ${app.deployBranch}`);
+        messages.push(`       To deploy it, run \`git push minicloud ${branch}:${app.deployBranch}\``);
+      } else {
+        messages.push(`-----> ${u.ref} stored, not deployed`);
+      }
+    }
+    return { messages, deploy };
+  }
+
+  /** Takes the archive the hook wrote and queues its build. */
+  async start(appName: string, p: { ref: string; oldrev: string; newrev: string; source: string }): Promise<Deploy> {
+    const app = this.store.requireApp(validateAppName(appName));
+    const source = resolve(p.source);
+    if (dirname(source) !== resolve(this.dirs.incoming) || !/^[0-9a-f-]{36}\.tar$/.test(basename(source)) || !existsSync(source)) {
+      throw new UserError('the pushed source archive is missing', 'push again');
+    }
+    if (!SHA.test(p.newrev)) throw new UserError(`malformed commit id ${p.newrev}`);
+    const deploy = this.store.createDeploy({ app: app.name, kind: 'build', ref: p.ref, commit: p.newrev });
+    renameSync(source, this.dirs.sourceTar(deploy.id));
+    await this.queue.enqueue(app.name, { deployId: deploy.id });
+    return deploy;
+  }
+}

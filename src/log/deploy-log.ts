@@ -1,0 +1,122 @@
+// The deploy log: lines are stored durably and published live; followers get backlog then live lines.
+import { Redis } from 'ioredis';
+import { parseRedisUrl, type Deploy, type LogEvent } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+
+type EndEvent = Extract<LogEvent, { type: 'end' }>;
+type Listener = (e: LogEvent) => void;
+
+const channel = (deployId: string) => `minicloud:deploy:${deployId}`;
+
+export class DeployLog {
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(private readonly store: Store, redisUrl: string) {
+    this.pub = new Redis({ ...parseRedisUrl(redisUrl), maxRetriesPerRequest: null });
+    this.sub = new Redis({ ...parseRedisUrl(redisUrl), maxRetriesPerRequest: null });
+    this.pub.on('error', () => {}); // reconnects on its own; store keeps every line meanwhile
+    this.sub.on('error', () => {});
+    this.sub.on('message', (ch: string, msg: string) => {
+      const set = this.listeners.get(ch);
+      if (!set) return;
+      const event = JSON.parse(msg) as LogEvent;
+      for (const l of set) l(event);
+    });
+  }
+
+  append(deployId: string, text: string): void {
+    for (const part of text.replace(/\r?\n$/, '').split(/\r?\n/)) {
+      const line = this.store.appendLog(deployId, part);
+      this.publish(deployId, { type: 'line', ...line });
+    }
+  }
+
+  end(deploy: Deploy, url: string | null): void {
+    const event: EndEvent = {
+      type: 'end',
+      status: deploy.status === 'succeeded' ? 'succeeded' : 'failed',
+      release: deploy.release,
+      url,
+      error: deploy.error,
+    };
+    this.publish(deploy.id, event);
+  }
+
+  private publish(deployId: string, e: LogEvent): void {
+    this.pub.publish(channel(deployId), JSON.stringify(e)).catch(() => {});
+  }
+
+  /**
+   * Yields stored lines after `afterSeq`, then live ones, until the deploy ends (or `signal` aborts).
+   * Subscribes before reading the backlog so no line falls between the two; seq removes doubles.
+   */
+  async *follow(deployId: string, afterSeq: number, endEvent: (d: Deploy) => EndEvent, signal?: AbortSignal): AsyncGenerator<LogEvent> {
+    // Live events only wake the follower; the store is the one source of lines.
+    let pending = false;
+    let wake: (() => void) | null = null;
+    const nudge = () => { pending = true; wake?.(); };
+    const listener: Listener = nudge;
+    const onAbort = nudge;
+    await this.subscribe(deployId, listener);
+    signal?.addEventListener('abort', onAbort);
+    try {
+      let last = afterSeq;
+      for (const line of this.store.logLines(deployId, afterSeq)) {
+        last = line.seq;
+        yield { type: 'line', ...line };
+      }
+      // Poll the store now and then too: a publish lost while Redis was away must not stall a follower.
+      const poll = setInterval(nudge, 2000);
+      try {
+        while (!signal?.aborted) {
+          const deploy = this.store.getDeploy(deployId);
+          for (const line of this.store.logLines(deployId, last)) {
+            last = line.seq;
+            yield { type: 'line', ...line };
+          }
+          if (!deploy || deploy.status === 'succeeded' || deploy.status === 'failed') {
+            if (deploy) yield endEvent(deploy);
+            return;
+          }
+          if (!pending) await new Promise<void>((resolve) => { wake = resolve; });
+          pending = false;
+          wake = null;
+        }
+      } finally {
+        clearInterval(poll);
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await this.unsubscribe(deployId, listener);
+    }
+  }
+
+  private async subscribe(deployId: string, l: Listener): Promise<void> {
+    const ch = channel(deployId);
+    let set = this.listeners.get(ch);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(ch, set);
+      await this.sub.subscribe(ch).catch(() => {});
+    }
+    set.add(l);
+  }
+
+  private async unsubscribe(deployId: string, l: Listener): Promise<void> {
+    const ch = channel(deployId);
+    const set = this.listeners.get(ch);
+    if (!set) return;
+    set.delete(l);
+    if (set.size === 0) {
+      this.listeners.delete(ch);
+      await this.sub.unsubscribe(ch).catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    this.pub.disconnect();
+    this.sub.disconnect();
+  }
+}

@@ -1,0 +1,101 @@
+// The composition root: reads settings, starts Redis if needed, wires the parts and starts the listeners.
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { isUserError } from './core/index.ts';
+import { loadConfig, paths } from './config.ts';
+import { startLocalRedis, type LocalRedis } from './local-redis.ts';
+import { adminToken, hookToken, writeHookConfig } from './tokens.ts';
+import { routesFromState } from './routes-from-state.ts';
+import { Store } from './store/index.ts';
+import { DeployLog } from './log/index.ts';
+import { HostBuilder, loadBuildpacks, killRunningSteps } from './build/index.ts';
+import { ProcessRuntime } from './runtime/index.ts';
+import { Formation, Pipeline, sourceTar } from './pipeline/index.ts';
+import { DeployQueue, connectionFromUrl } from './queue/index.ts';
+import { GitServer, PushIntake } from './intake/index.ts';
+import { AppsService, appDirs, createApi, hashToken, tokenChecker } from './api/index.ts';
+import { RouteTable } from './router/index.ts';
+import { startRouter } from '../proxy/index.ts';
+
+const say = (s: string) => console.log(s);
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  const p = paths(cfg.dataDir);
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+
+  let localRedis: LocalRedis | null = null;
+  const redisUrl = cfg.redisUrl ?? (localRedis = await startLocalRedis(p.redis, say)).url;
+
+  const store = new Store(p.db);
+  const admin = adminToken(cfg.token, p.adminToken);
+  store.addTokenHash(hashToken(admin.token), cfg.token ? 'MINICLOUD_TOKEN' : 'admin');
+  const checkToken = tokenChecker(() => store.tokenHashes());
+
+  const portSuffix = cfg.httpPort === 80 ? '' : `:${cfg.httpPort}`;
+  const appUrl = (app: string) => `http://${app}.${cfg.domain}${portSuffix}`;
+  const log = new DeployLog(store, redisUrl);
+  const runtime = new ProcessRuntime(p.logs);
+  const formation = new Formation(store, runtime, { startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000 });
+  const builder = new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle });
+  const pipeline = new Pipeline({ store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl });
+  const queue = new DeployQueue(connectionFromUrl(redisUrl), (job) => pipeline.run(job.deployId, job.description), cfg.redisPrefix);
+  const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
+  const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
+  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p) };
+  const service = new AppsService(deps);
+
+  const table = new RouteTable();
+  const refreshRoutes = () => table.replace(routesFromState(store, cfg.domain));
+  formation.on('changed', refreshRoutes);
+  formation.on('crash', (inst: { app: string; type: string }, code: number | null, delayMs: number) =>
+    say(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
+  formation.on('error', (e: unknown) => console.error('formation:', e));
+
+  const hook = hookToken(p.hookConfig);
+  const api = createApi({ ...deps, service, push, runtime, checkToken, hookToken: hook, gitHandler: git.handle });
+  await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
+  const apiPort = (api.address() as AddressInfo).port;
+  writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });
+  const router = await startRouter({ port: cfg.httpPort, host: cfg.bind, table, domain: cfg.domain });
+
+  await formation.restore();
+  refreshRoutes();
+  for (const app of store.listApps()) {
+    git.installHook(app.name);
+    await queue.watch(app.name);
+  }
+
+  say(`minicloud is up: API and git on http://localhost:${apiPort}, apps on http://<app>.${cfg.domain}:${router.port}`);
+  say(`Data in ${cfg.dataDir}`);
+  if (admin.created) say(`Admin token (shown once; also in ${p.adminToken}, mode 0600):\n  ${admin.token}`);
+  else if (!cfg.token) say(`Admin token: see ${p.adminToken}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping minicloud (apps keep running and are picked up at the next start)`);
+    killRunningSteps();
+    formation.close();
+    await Promise.allSettled([queue.close(), router.close(), new Promise((r) => api.close(r))]);
+    api.closeAllConnections();
+    await runtime.close();
+    await log.close();
+    store.close();
+    await localRedis?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  if (isUserError(e)) {
+    console.error(` !     ${e.message}`);
+    if (e.hint) console.error(` !     ${e.hint}`);
+  } else {
+    console.error(e);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,93 @@
+// The deploy orchestrator: reads like the script it runs: build, release, roll out, report.
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { isUserError, type Deploy, type Release } from '../core/index.ts';
+import { detect, planFor, type Builder, type Buildpack } from '../build/index.ts';
+import type { DeployLog } from '../log/index.ts';
+import type { Store } from '../store/index.ts';
+import { extractTar } from './extract.ts';
+import type { Formation } from './formation.ts';
+
+export interface PipelineDeps {
+  store: Store;
+  log: Pick<DeployLog, 'append' | 'end'>;
+  builder: Builder;
+  buildpacks: Buildpack[];
+  formation: Formation;
+  sourcesDir: string;
+  buildsDir: string;
+  appUrl: (app: string) => string;
+}
+
+export const sourceTar = (sourcesDir: string, deployId: string) => join(sourcesDir, `${deployId}.tar`);
+
+export class Pipeline {
+  constructor(private readonly d: PipelineDeps) {}
+
+  async run(deployId: string, description?: string): Promise<void> {
+    const { store } = this.d;
+    const deploy = store.getDeploy(deployId);
+    if (!deploy || deploy.status === 'succeeded' || deploy.status === 'failed') return;
+    const say = (line: string) => this.d.log.append(deployId, line);
+    if (deploy.status !== 'queued') say('-----> minicloud restarted during this deploy; starting it again');
+    let result: Deploy;
+    try {
+      const release = await this.release(deploy, description, say);
+      store.updateDeploy(deployId, { status: 'releasing', release: release.version });
+      say(`-----> Releasing v${release.version}`);
+      await this.d.formation.rollout(release, say);
+      store.setReleaseStatus(release.app, release.version, 'succeeded');
+      say(`-----> v${release.version} is live at ${this.d.appUrl(deploy.app)}`);
+      result = store.updateDeploy(deployId, { status: 'succeeded' });
+    } catch (e) {
+      const failedRelease = store.getDeploy(deployId)?.release;
+      if (failedRelease) store.setReleaseStatus(deploy.app, failedRelease, 'failed');
+      const message = isUserError(e) ? e.message : `internal error: ${(e as Error).message}`;
+      if (!isUserError(e)) console.error(`deploy ${deployId} of ${deploy.app} failed:`, e);
+      say(` !     ${message}`);
+      if (isUserError(e) && e.hint) say(` !     ${e.hint}`);
+      const current = store.getApp(deploy.app)?.currentRelease;
+      say(current ? ` !     v${current} is still serving` : ' !     nothing was deployed');
+      result = store.updateDeploy(deployId, { status: 'failed', error: message });
+    } finally {
+      rmSync(sourceTar(this.d.sourcesDir, deployId), { force: true });
+    }
+    this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
+  }
+
+  /** A build makes a new release from new code; a config change or restart reuses the current build. */
+  private async release(deploy: Deploy, description: string | undefined, say: (l: string) => void): Promise<Release> {
+    const { store } = this.d;
+    if (deploy.kind === 'build') return this.build(deploy, say);
+    const current = store.currentRelease(deploy.app);
+    if (!current) throw new Error(`${deploy.app} has no release to ${deploy.kind}`);
+    if (deploy.kind === 'restart') return current;
+    return store.createRelease({
+      app: deploy.app, artifact: current.artifact, commit: current.commit,
+      description: description ?? 'Config change', config: store.getConfig(deploy.app),
+    });
+  }
+
+  private async build(deploy: Deploy, say: (l: string) => void): Promise<Release> {
+    const { store } = this.d;
+    store.updateDeploy(deploy.id, { status: 'building' });
+    const short = deploy.commit?.slice(0, 7) ?? 'unknown';
+    say(`-----> Building ${deploy.app} from ${deploy.ref ?? 'push'} (${short})`);
+    const tar = sourceTar(this.d.sourcesDir, deploy.id);
+    if (!existsSync(tar)) throw new Error(`source archive ${tar} is missing`);
+    const dir = join(this.d.buildsDir, deploy.app, deploy.id);
+    await extractTar(tar, dir);
+    try {
+      const pack = detect(dir, this.d.buildpacks);
+      say(`-----> ${pack.name} app detected`);
+      const plan = planFor(dir, pack);
+      const config = store.getConfig(deploy.app);
+      const artifact = await this.d.builder.build({ app: deploy.app, sourceDir: dir, plan, config, log: say });
+      say(`-----> Build succeeded; processes: ${Object.keys(artifact.processes).join(', ')}`);
+      return store.createRelease({ app: deploy.app, artifact, commit: deploy.commit, description: `Deploy ${short}`, config });
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,12 @@
+// Unpacking a pushed commit's tar archive into its own release directory.
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export async function extractTar(tarFile: string, dir: string): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  await run('tar', ['-xf', tarFile, '-C', dir, '--no-same-owner']);
+}

@@ -1,0 +1,2 @@
+// queue: deploy jobs in Redis (BullMQ), one at a time per app.
+export { DeployQueue, connectionFromUrl, type DeployJob, type Processor } from './deploy-queue.ts';

@@ -1,0 +1,98 @@
+// The host-process runtime (Piku-style): each instance is a detached process group, logs to a file.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseEnv } from '../core/index.ts';
+import { freePort } from './free-port.ts';
+import { tailFile } from './tail.ts';
+import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+
+interface Handle { pid: number; start: string }
+
+/** The process's start time from /proc: with the pid, it tells our process from a later one that reused the pid. */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const parse = (handle: string): Handle => JSON.parse(handle) as Handle;
+const alive = (h: Handle) => startTime(h.pid) === h.start;
+
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process' as const;
+  private readonly listeners: Array<(handle: string, code: number | null) => void> = [];
+  private readonly watched = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly logDir: string) {}
+
+  /** One file per app: every instance appends to it, and it outlives releases (`minicloud logs`). */
+  logFile(app: string): string {
+    return join(this.logDir, app, 'app.log');
+  }
+
+  async start(spec: InstanceSpec): Promise<RunningInstance> {
+    const port = await freePort();
+    const file = this.logFile(spec.app);
+    mkdirSync(join(this.logDir, spec.app), { recursive: true });
+    const fd = openSync(file, 'a', 0o600);
+    // Detached with its output on a file, not a pipe: the app outlives a restart of minicloud.
+    const child = spawn('/bin/sh', ['-c', `exec ${spec.command}`], {
+      cwd: spec.artifact.ref,
+      env: baseEnv({ ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` }),
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+    closeSync(fd);
+    const pid = child.pid;
+    if (!pid) throw new Error(`could not start ${spec.command}`);
+    const handle = JSON.stringify({ pid, start: startTime(pid) ?? '' } satisfies Handle);
+    child.on('exit', (code) => this.exited(handle, code));
+    child.unref();
+    return { handle, pid, host: '127.0.0.1', port };
+  }
+
+  async adopt(handle: string): Promise<boolean> {
+    const h = parse(handle);
+    if (!alive(h)) return false;
+    // Not our child any more: poll, since no exit event will come.
+    const timer = setInterval(() => { if (!alive(h)) this.exited(handle, null); }, 1000);
+    timer.unref();
+    this.watched.set(handle, timer);
+    return true;
+  }
+
+  async stop(handle: string, graceMs: number): Promise<void> {
+    const h = parse(handle);
+    if (!alive(h)) return;
+    const signal = (sig: NodeJS.Signals) => { try { process.kill(-h.pid, sig); } catch { /* gone */ } };
+    signal('SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (alive(h) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (alive(h)) signal('SIGKILL');
+    while (alive(h)) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  onExit(listener: (handle: string, code: number | null) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private exited(handle: string, code: number | null): void {
+    const timer = this.watched.get(handle);
+    if (timer) clearInterval(timer);
+    this.watched.delete(handle);
+    for (const l of this.listeners) l(handle, code);
+  }
+
+  logs(app: string, opts: LogOptions): AsyncIterable<string> {
+    return tailFile(this.logFile(app), opts);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.watched.values()) clearInterval(t);
+    this.watched.clear();
+  }
+}

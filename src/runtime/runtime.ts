@@ -1,0 +1,40 @@
+// The Runtime seam: start, stop and watch instances of a release, whatever runs them.
+import type { Artifact } from '../core/index.ts';
+
+export interface InstanceSpec {
+  id: string;
+  app: string;
+  release: number;
+  type: string;
+  command: string;
+  artifact: Artifact;
+  env: Record<string, string>;
+}
+
+export interface RunningInstance {
+  /** Opaque, durable: enough to find the instance again after minicloud restarts. */
+  handle: string;
+  pid: number | null;
+  host: string;
+  port: number;
+}
+
+export interface LogOptions {
+  lines: number;
+  follow: boolean;
+  signal?: AbortSignal;
+}
+
+export interface Runtime {
+  readonly name: 'process' | 'docker';
+  start(spec: InstanceSpec): Promise<RunningInstance>;
+  /** SIGTERM, then SIGKILL after graceMs. Safe on an instance that is already gone. */
+  stop(handle: string, graceMs: number): Promise<void>;
+  /** Re-attach to an instance started by an earlier minicloud process; false when it is gone. */
+  adopt(handle: string): Promise<boolean>;
+  /** Called once when an instance this runtime started or adopted exits on its own or is stopped. */
+  onExit(listener: (handle: string, code: number | null) => void): void;
+  /** The app's output, all instances together: the last `lines`, then new lines while `follow`. */
+  logs(app: string, opts: LogOptions): AsyncIterable<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,89 @@
+// Opening the one durable database file and bringing its schema up to date.
+import Database from 'better-sqlite3';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+// Append-only: each entry runs once, in order, recorded in user_version.
+const MIGRATIONS: string[] = [
+  `CREATE TABLE apps (
+     name TEXT PRIMARY KEY,
+     deploy_branch TEXT NOT NULL DEFAULT 'main',
+     created_at TEXT NOT NULL,
+     current_release INTEGER,
+     state TEXT NOT NULL DEFAULT 'running'
+   );
+   CREATE TABLE config_vars (
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     key TEXT NOT NULL,
+     value TEXT NOT NULL,
+     PRIMARY KEY (app, key)
+   );
+   CREATE TABLE releases (
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     version INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     artifact TEXT NOT NULL,
+     commit_sha TEXT,
+     description TEXT NOT NULL,
+     config TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (app, version)
+   );
+   CREATE TABLE deploys (
+     id TEXT PRIMARY KEY,
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     status TEXT NOT NULL,
+     ref TEXT,
+     commit_sha TEXT,
+     release INTEGER,
+     error TEXT,
+     created_at TEXT NOT NULL,
+     finished_at TEXT
+   );
+   CREATE INDEX deploys_app ON deploys(app, created_at);
+   CREATE TABLE deploy_logs (
+     deploy_id TEXT NOT NULL REFERENCES deploys(id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     time TEXT NOT NULL,
+     text TEXT NOT NULL,
+     PRIMARY KEY (deploy_id, seq)
+   );
+   CREATE TABLE instances (
+     id TEXT PRIMARY KEY,
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     release INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     host TEXT NOT NULL,
+     port INTEGER NOT NULL,
+     pid INTEGER,
+     handle TEXT,
+     state TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     restarts INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE tokens (
+     hash TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );`,
+];
+
+export function openDb(file: string): Db {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  chmodSync(file, 0o600); // config vars (secrets) live here
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}

@@ -1,0 +1,241 @@
+// The durable state: apps, config vars, releases, deploys and their logs, instances, tokens.
+import { randomUUID } from 'node:crypto';
+import {
+  NotFoundError, UserError,
+  type App, type Artifact, type Deploy, type Instance, type LogLine, type Release,
+} from '../core/index.ts';
+import { openDb, type Db } from './db.ts';
+
+type Row = Record<string, unknown>;
+const now = () => new Date().toISOString();
+
+function toApp(r: Row): App {
+  return {
+    name: r.name as string,
+    deployBranch: r.deploy_branch as string,
+    createdAt: r.created_at as string,
+    currentRelease: (r.current_release as number | null) ?? null,
+    state: r.state as App['state'],
+  };
+}
+
+function toRelease(r: Row): Release {
+  return {
+    app: r.app as string,
+    version: r.version as number,
+    status: r.status as Release['status'],
+    artifact: JSON.parse(r.artifact as string) as Artifact,
+    commit: (r.commit_sha as string | null) ?? null,
+    description: r.description as string,
+    config: JSON.parse(r.config as string) as Record<string, string>,
+    createdAt: r.created_at as string,
+  };
+}
+
+function toDeploy(r: Row): Deploy {
+  return {
+    id: r.id as string,
+    app: r.app as string,
+    kind: r.kind as Deploy['kind'],
+    status: r.status as Deploy['status'],
+    ref: (r.ref as string | null) ?? null,
+    commit: (r.commit_sha as string | null) ?? null,
+    release: (r.release as number | null) ?? null,
+    error: (r.error as string | null) ?? null,
+    createdAt: r.created_at as string,
+    finishedAt: (r.finished_at as string | null) ?? null,
+  };
+}
+
+function toInstance(r: Row): Instance & { handle: string | null } {
+  return {
+    id: r.id as string,
+    app: r.app as string,
+    release: r.release as number,
+    type: r.type as string,
+    host: r.host as string,
+    port: r.port as number,
+    pid: (r.pid as number | null) ?? null,
+    handle: (r.handle as string | null) ?? null,
+    state: r.state as Instance['state'],
+    startedAt: r.started_at as string,
+    restarts: r.restarts as number,
+  };
+}
+
+export type StoredInstance = ReturnType<typeof toInstance>;
+
+export class Store {
+  readonly db: Db;
+
+  constructor(file: string) {
+    this.db = openDb(file);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // --- apps
+  createApp(name: string, deployBranch = 'main'): App {
+    if (this.getApp(name)) {
+      throw new UserError(`app ${name} already exists`, 'pick another name, or use `minicloud apps:info ' + name + '`', 409);
+    }
+    this.db.prepare('INSERT INTO apps (name, deploy_branch, created_at) VALUES (?, ?, ?)').run(name, deployBranch, now());
+    return this.requireApp(name);
+  }
+
+  getApp(name: string): App | null {
+    const r = this.db.prepare('SELECT * FROM apps WHERE name = ?').get(name) as Row | undefined;
+    return r ? toApp(r) : null;
+  }
+
+  requireApp(name: string): App {
+    const app = this.getApp(name);
+    if (!app) throw new NotFoundError(`app ${name} not found`, 'see your apps with `minicloud apps`, or create it with `minicloud apps:create ' + name + '`');
+    return app;
+  }
+
+  listApps(): App[] {
+    return (this.db.prepare('SELECT * FROM apps ORDER BY name').all() as Row[]).map(toApp);
+  }
+
+  deleteApp(name: string): void {
+    this.db.prepare('DELETE FROM apps WHERE name = ?').run(name);
+  }
+
+  setCurrentRelease(app: string, version: number): void {
+    this.db.prepare('UPDATE apps SET current_release = ? WHERE name = ?').run(version, app);
+  }
+
+  setAppState(app: string, state: App['state']): void {
+    this.db.prepare('UPDATE apps SET state = ? WHERE name = ?').run(state, app);
+  }
+
+  // --- config vars
+  getConfig(app: string): Record<string, string> {
+    const rows = this.db.prepare('SELECT key, value FROM config_vars WHERE app = ? ORDER BY key').all(app) as Row[];
+    return Object.fromEntries(rows.map((r) => [r.key as string, r.value as string]));
+  }
+
+  /** Applies sets (string) and unsets (null) in one transaction; returns the new config. */
+  updateConfig(app: string, changes: Record<string, string | null>): Record<string, string> {
+    const set = this.db.prepare('INSERT INTO config_vars (app, key, value) VALUES (?, ?, ?) ON CONFLICT (app, key) DO UPDATE SET value = excluded.value');
+    const unset = this.db.prepare('DELETE FROM config_vars WHERE app = ? AND key = ?');
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(changes)) {
+        if (value === null) unset.run(app, key);
+        else set.run(app, key, value);
+      }
+    })();
+    return this.getConfig(app);
+  }
+
+  // --- releases
+  /** Numbers the release inside the insert's transaction so two writers never share a version. */
+  createRelease(r: Omit<Release, 'version' | 'createdAt' | 'status'>): Release {
+    const version = this.db.transaction(() => {
+      const max = this.db.prepare('SELECT MAX(version) AS v FROM releases WHERE app = ?').get(r.app) as Row;
+      const v = ((max.v as number | null) ?? 0) + 1;
+      this.db.prepare('INSERT INTO releases (app, version, status, artifact, commit_sha, description, config, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(r.app, v, 'pending', JSON.stringify(r.artifact), r.commit, r.description, JSON.stringify(r.config), now());
+      return v;
+    })();
+    return this.getRelease(r.app, version)!;
+  }
+
+  setReleaseStatus(app: string, version: number, status: Release['status']): void {
+    this.db.prepare('UPDATE releases SET status = ? WHERE app = ? AND version = ?').run(status, app, version);
+  }
+
+  getRelease(app: string, version: number): Release | null {
+    const r = this.db.prepare('SELECT * FROM releases WHERE app = ? AND version = ?').get(app, version) as Row | undefined;
+    return r ? toRelease(r) : null;
+  }
+
+  listReleases(app: string): Release[] {
+    return (this.db.prepare('SELECT * FROM releases WHERE app = ? ORDER BY version DESC').all(app) as Row[]).map(toRelease);
+  }
+
+  currentRelease(app: string): Release | null {
+    const a = this.getApp(app);
+    return a?.currentRelease ? this.getRelease(app, a.currentRelease) : null;
+  }
+
+  // --- deploys and their logs
+  createDeploy(d: Pick<Deploy, 'app' | 'kind'> & Partial<Pick<Deploy, 'ref' | 'commit'>>): Deploy {
+    const id = randomUUID();
+    this.db.prepare('INSERT INTO deploys (id, app, kind, status, ref, commit_sha, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(id, d.app, d.kind, 'queued', d.ref ?? null, d.commit ?? null, now());
+    return this.getDeploy(id)!;
+  }
+
+  updateDeploy(id: string, patch: Partial<Pick<Deploy, 'status' | 'release' | 'error'>>): Deploy {
+    const d = this.getDeploy(id);
+    if (!d) throw new Error(`deploy ${id} vanished`);
+    const next = { ...d, ...patch };
+    const done = next.status === 'succeeded' || next.status === 'failed';
+    this.db.prepare('UPDATE deploys SET status = ?, release = ?, error = ?, finished_at = ? WHERE id = ?')
+      .run(next.status, next.release, next.error, done ? (d.finishedAt ?? now()) : null, id);
+    return this.getDeploy(id)!;
+  }
+
+  getDeploy(id: string): Deploy | null {
+    const r = this.db.prepare('SELECT * FROM deploys WHERE id = ?').get(id) as Row | undefined;
+    return r ? toDeploy(r) : null;
+  }
+
+  listDeploys(app: string, limit = 50): Deploy[] {
+    return (this.db.prepare('SELECT * FROM deploys WHERE app = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(app, limit) as Row[]).map(toDeploy);
+  }
+
+  latestDeploy(app: string, kind?: Deploy['kind']): Deploy | null {
+    const r = kind
+      ? this.db.prepare('SELECT * FROM deploys WHERE app = ? AND kind = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(app, kind)
+      : this.db.prepare('SELECT * FROM deploys WHERE app = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(app);
+    return r ? toDeploy(r as Row) : null;
+  }
+
+  appendLog(deployId: string, text: string): LogLine {
+    const time = now();
+    const seq = this.db.transaction(() => {
+      const max = this.db.prepare('SELECT MAX(seq) AS s FROM deploy_logs WHERE deploy_id = ?').get(deployId) as Row;
+      const s = ((max.s as number | null) ?? 0) + 1;
+      this.db.prepare('INSERT INTO deploy_logs (deploy_id, seq, time, text) VALUES (?, ?, ?, ?)').run(deployId, s, time, text);
+      return s;
+    })();
+    return { seq, time, text };
+  }
+
+  logLines(deployId: string, afterSeq = 0): LogLine[] {
+    return this.db.prepare('SELECT seq, time, text FROM deploy_logs WHERE deploy_id = ? AND seq > ? ORDER BY seq').all(deployId, afterSeq) as LogLine[];
+  }
+
+  // --- instances
+  saveInstance(i: StoredInstance): void {
+    this.db.prepare(`INSERT INTO instances (id, app, release, type, host, port, pid, handle, state, started_at, restarts)
+      VALUES (@id, @app, @release, @type, @host, @port, @pid, @handle, @state, @startedAt, @restarts)
+      ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, handle = excluded.handle, state = excluded.state,
+        started_at = excluded.started_at, restarts = excluded.restarts, host = excluded.host, port = excluded.port`).run(i);
+  }
+
+  deleteInstance(id: string): void {
+    this.db.prepare('DELETE FROM instances WHERE id = ?').run(id);
+  }
+
+  listInstances(app?: string): StoredInstance[] {
+    const rows = app
+      ? this.db.prepare('SELECT * FROM instances WHERE app = ? ORDER BY type, id').all(app)
+      : this.db.prepare('SELECT * FROM instances ORDER BY app, type, id').all();
+    return (rows as Row[]).map(toInstance);
+  }
+
+  // --- API tokens (stored as SHA-256 hashes)
+  addTokenHash(hash: string, name: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO tokens (hash, name, created_at) VALUES (?, ?, ?)').run(hash, name, now());
+  }
+
+  tokenHashes(): string[] {
+    return (this.db.prepare('SELECT hash FROM tokens').all() as Row[]).map((r) => r.hash as string);
+  }
+}

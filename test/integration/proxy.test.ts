@@ -1,0 +1,253 @@
+// The edge router over real sockets: real upstream servers, the router on port 0, requests with a Host header.
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startRouter, type Router } from '../../proxy/index.ts';
+import { RouteTable, type Route } from '../../src/router/index.ts';
+
+interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer; text: string; json: () => any }
+interface ReqOpts { path?: string; method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer; port?: number }
+
+const servers: http.Server[] = [];
+async function serve(handler: http.RequestListener, setup?: (s: http.Server) => void): Promise<number> {
+  const s = http.createServer(handler);
+  setup?.(s);
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return (s.address() as AddressInfo).port;
+}
+/** An upstream that answers with who it is and what it saw. */
+const app = (name: string) =>
+  serve((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ name, url: req.url, headers: req.headers }));
+  });
+async function deadPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+let router: Router;
+const table = new RouteTable();
+const logs: string[] = [];
+const route = (name: string, ports: number[], state: Route['state'] = 'running', hosts = [`${name}.localhost`]): Route => ({
+  app: name,
+  hosts,
+  upstreams: ports.map((port) => ({ host: '127.0.0.1', port })),
+  state,
+});
+
+function request(host: string, o: ReqOpts = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { port: o.port ?? router.port, path: o.path ?? '/', method: o.method ?? 'GET', agent: false, headers: { host, ...o.headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString(), json: () => JSON.parse(body.toString()) });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+beforeAll(async () => {
+  router = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost', log: (l) => logs.push(l) });
+});
+afterAll(async () => {
+  await router.close();
+  await router.close(); // safe twice
+  await Promise.all(servers.map((s) => (s.closeAllConnections(), new Promise((r) => s.close(r)))));
+});
+beforeEach(() => table.replace([]));
+
+describe('routing', () => {
+  it('routes by Host, with or without a port, in any case', async () => {
+    table.replace([route('hello', [await app('hello')]), route('other', [await app('other')])]);
+    for (const host of ['hello.localhost', `hello.localhost:${router.port}`, 'HELLO.LocalHost']) {
+      const r = await request(host, { path: '/x?y=1' });
+      expect(r.status, host).toBe(200);
+      expect(r.json()).toMatchObject({ name: 'hello', url: '/x?y=1', headers: { host } });
+    }
+    expect((await request('other.localhost')).json().name).toBe('other');
+    expect(logs.at(-1)).toMatch(/^GET other\.localhost \/ 200 \d+ \d+ [\w.-]+$/);
+  });
+
+  it('round-robins over two upstreams', async () => {
+    table.replace([route('rr', [await app('a'), await app('b')])]);
+    const names = [];
+    for (let i = 0; i < 4; i++) names.push((await request('rr.localhost')).json().name);
+    expect(names.sort()).toEqual(['a', 'a', 'b', 'b']);
+  });
+
+  it('prefers an exact host over a wildcard', async () => {
+    table.replace([route('wild', [await app('wild')], 'running', ['*.apps.test']), route('www', [await app('www')], 'running', ['www.apps.test'])]);
+    expect((await request('www.apps.test')).json().name).toBe('www');
+    expect((await request('api.apps.test')).json().name).toBe('wild');
+    expect((await request('a.b.apps.test')).status).toBe(404);
+  });
+
+  it('takes a table.replace into account on the next request', async () => {
+    table.replace([route('hello', [await app('v1')])]);
+    expect((await request('hello.localhost')).json().name).toBe('v1');
+    table.replace([route('hello', [await app('v2')])]);
+    expect((await request('hello.localhost')).json().name).toBe('v2');
+  });
+});
+
+describe('router pages', () => {
+  it('404s an unknown host with an escaped, helpful page', async () => {
+    const r = await request('nope.localhost');
+    expect(r.status).toBe(404);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.headers['cache-control']).toBe('no-store');
+    expect(r.text).toContain('<title>No app here</title>');
+    expect(r.text).toContain('nope.localhost');
+    expect(r.text).toContain('minicloud apps:create nope');
+    expect(r.text).toContain('&lt;app&gt;.localhost');
+    const evil = await request('<script>x</script>');
+    expect(evil.status).toBe(404);
+    expect(evil.text).not.toContain('<script>');
+    expect(evil.text).toContain('&lt;script&gt;');
+  });
+
+  it('503s a stopped app and an app with no instance', async () => {
+    table.replace([route('sleepy', [await app('x')], 'stopped'), route('empty', [], 'starting')]);
+    const stopped = await request('sleepy.localhost');
+    expect(stopped.status).toBe(503);
+    expect(stopped.text).toContain('App stopped');
+    expect(stopped.text).toContain('minicloud apps:start sleepy');
+    const empty = await request('empty.localhost');
+    expect(empty.status).toBe(503);
+    expect(empty.text).toContain('App not running');
+    expect(empty.headers['retry-after']).toBe('5');
+  });
+
+  it('502s a dead upstream and keeps serving', async () => {
+    table.replace([route('dead', [await deadPort()]), route('hello', [await app('hello')])]);
+    const r = await request('dead.localhost', { method: 'POST', body: Buffer.alloc(100_000) });
+    expect(r.status).toBe(502);
+    expect(r.text).toContain('App not answering');
+    expect(r.text).toContain('minicloud logs dead');
+    expect((await request('hello.localhost')).status).toBe(200);
+  });
+
+  it('cuts the client off when an upstream dies mid-body, and keeps serving', async () => {
+    const port = await serve((req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('partial');
+      setTimeout(() => req.socket.destroy(), 50);
+    });
+    table.replace([route('flaky', [port]), route('hello', [await app('hello')])]);
+    await expect(request('flaky.localhost')).rejects.toThrow();
+    expect((await request('hello.localhost')).status).toBe(200);
+  });
+
+  it('504s a slow upstream after timeoutMs', async () => {
+    const slow = await startRouter({ port: 0, table, domain: 'localhost', timeoutMs: 200 });
+    try {
+      table.replace([route('slow', [await serve((_req, res) => void setTimeout(() => res.end('late'), 2000))])]);
+      const r = await request('slow.localhost', { port: slow.port });
+      expect(r.status).toBe(504);
+      expect(r.text).toContain('App timed out');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('fails to start on a busy port, and close() stays safe', async () => {
+    await expect(startRouter({ port: router.port, host: '127.0.0.1', table, domain: 'localhost' })).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe('forwarding', () => {
+  it('overwrites spoofed forwarded headers', async () => {
+    table.replace([route('hello', [await app('hello')])]);
+    const host = `hello.localhost:${router.port}`;
+    const spoof = { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil.test', 'x-forwarded-proto': 'https', forwarded: 'for=6.6.6.6' };
+    const { headers } = (await request(host, { headers: spoof })).json();
+    expect(headers).toMatchObject({ host, 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http', 'x-forwarded-host': host });
+    expect(headers['x-forwarded-port']).toBe(String(router.port));
+    expect(headers.forwarded).toBeUndefined();
+  });
+
+  it('passes a valid request id through and replaces an invalid one', async () => {
+    table.replace([route('hello', [await app('hello')])]);
+    const kept = await request('hello.localhost', { headers: { 'x-request-id': 'abc-123.X_y' } });
+    expect(kept.headers['x-request-id']).toBe('abc-123.X_y');
+    expect(kept.json().headers['x-request-id']).toBe('abc-123.X_y');
+    const made = await request('hello.localhost', { headers: { 'x-request-id': 'bad id; rm -rf' } });
+    const id = made.headers['x-request-id'];
+    expect(id).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
+    expect(made.json().headers['x-request-id']).toBe(id);
+    expect((await request('nope.localhost')).headers['x-request-id']).toMatch(/^[A-Za-z0-9._-]+$/);
+  });
+
+  it('streams a 5 MB request body both ways without buffering it', async () => {
+    table.replace([route('echo', [await serve((req, res) => req.pipe(res))])]);
+    const body = Buffer.alloc(5 * 1024 * 1024, 'minicloud');
+    const echoed = await new Promise<Buffer>((resolve, reject) => {
+      const req = http.request({ port: router.port, method: 'POST', agent: false, headers: { host: 'echo.localhost' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => {
+          // The rest of the body is only sent once the first MB came back: a buffering proxy would hang here.
+          if (chunks.length === 0) req.end(body.subarray(1024 * 1024));
+          chunks.push(c);
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, 1024 * 1024));
+    });
+    expect(echoed.length).toBe(body.length);
+    expect(echoed.equals(body)).toBe(true);
+  });
+});
+
+describe('websockets', () => {
+  function upgrade(host: string): Promise<{ res: http.IncomingMessage; socket?: Socket }> {
+    return new Promise((resolve, reject) => {
+      const headers = { host, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+      const req = http.request({ port: router.port, agent: false, headers });
+      req.on('upgrade', (res, socket) => resolve({ res, socket }));
+      req.on('response', (res) => resolve({ res }));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('proxies an upgrade and echoes raw bytes', async () => {
+    const port = await serve(
+      (_req, res) => res.end(),
+      (s) =>
+        s.on('upgrade', (req, socket, head) => {
+          socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Saw-For: ${req.headers['x-forwarded-for']}\r\n\r\n`);
+          if (head.length) socket.write(head);
+          socket.pipe(socket);
+        }),
+    );
+    table.replace([route('ws', [port])]);
+    const { res, socket } = await upgrade('ws.localhost');
+    expect(res.statusCode).toBe(101);
+    expect(res.headers['x-saw-for']).toBe('127.0.0.1');
+    expect(res.headers['x-request-id']).toMatch(/^[\w.-]+$/);
+    const echoed = new Promise<string>((r) => socket!.once('data', (d: Buffer) => r(d.toString())));
+    socket!.write('ping through the router');
+    expect(await echoed).toBe('ping through the router');
+    socket!.destroy();
+  });
+
+  it('answers an unknown host with a bare 404', async () => {
+    const { res } = await upgrade('nope.localhost');
+    expect(res.statusCode).toBe(404);
+    res.resume();
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { RouteTable, type Route } from '../../src/router/index.ts';
+
+const up = (port: number) => ({ host: '127.0.0.1', port });
+const route = (app: string, hosts: string[], ports: number[] = [3000], state: Route['state'] = 'running'): Route => ({
+  app,
+  hosts,
+  upstreams: ports.map(up),
+  state,
+});
+
+describe('RouteTable', () => {
+  it('finds a route by host, ignoring port, case and trailing dot', () => {
+    const t = new RouteTable();
+    t.replace([route('hello', ['hello.localhost'])]);
+    for (const h of ['hello.localhost', 'HELLO.localhost:8080', 'hello.localhost.']) {
+      expect(t.lookup(h)?.route.app, h).toBe('hello');
+    }
+    expect(t.lookup('other.localhost')).toBeNull();
+    expect(t.lookup(undefined)).toBeNull();
+    expect(t.lookup('hello.localhost/evil')).toBeNull();
+  });
+
+  it('round-robins over upstreams, and keeps the cursor across replace()', () => {
+    const t = new RouteTable([route('a', ['a.test'], [1, 2, 3])]);
+    const ports = () => t.lookup('a.test')?.upstream?.port;
+    expect([ports(), ports(), ports(), ports()]).toEqual([1, 2, 3, 1]);
+    t.replace([route('a', ['a.test'], [1, 2, 3])]);
+    expect(ports()).toBe(2);
+  });
+
+  it('prefers an exact host over a wildcard, and a wildcard covers exactly one label', () => {
+    const t = new RouteTable([route('wild', ['*.example.com']), route('www', ['www.example.com'])]);
+    expect(t.lookup('www.example.com')?.route.app).toBe('www');
+    expect(t.lookup('api.example.com')?.route.app).toBe('wild');
+    expect(t.lookup('example.com')).toBeNull();
+    expect(t.lookup('a.b.example.com')).toBeNull();
+  });
+
+  it('gives no upstream for a stopped app or one without instances', () => {
+    const t = new RouteTable([route('s', ['s.test'], [1], 'stopped'), route('e', ['e.test'], [], 'starting')]);
+    expect(t.lookup('s.test')).toMatchObject({ route: { app: 's', state: 'stopped' }, upstream: null });
+    expect(t.lookup('e.test')).toMatchObject({ route: { app: 'e' }, upstream: null });
+  });
+
+  it('swaps the whole table atomically and snapshots its input', () => {
+    const routes = [route('one', ['one.test'])];
+    const t = new RouteTable(routes);
+    routes[0]!.hosts.push('late.test');
+    routes[0]!.upstreams.length = 0;
+    expect(t.lookup('late.test')).toBeNull();
+    expect(t.lookup('one.test')?.upstream).toEqual(up(3000));
+    t.replace([route('two', ['two.test'])]);
+    expect(t.lookup('one.test')).toBeNull();
+    expect(t.routes().map((r) => r.app)).toEqual(['two']);
+  });
+
+  it('normalizes route hosts, drops invalid ones, first claim on a host wins', () => {
+    const t = new RouteTable([route('a', ['A.Test.', 'bad/host', 'x:80']), route('b', ['a.test', 'b.test'])]);
+    expect(t.routes().map((r) => r.hosts)).toEqual([['a.test'], ['b.test']]);
+    expect(t.lookup('a.test')?.route.app).toBe('a');
+  });
+});
