@@ -1,0 +1,61 @@
+// `npm test`: installs what the tests need, checks the code's shape, runs the whole suite, prints one summary line.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ensureDeps } from './ensure-deps.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+// Command → Debian package that provides it. The tests start their own redis-server on a free port.
+const NEEDED = { git: 'git', 'redis-server': 'redis-server', tar: 'tar' };
+
+function ensureTools() {
+  const missing = Object.entries(NEEDED).filter(([cmd]) => !has(cmd));
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && has('apt-get')) {
+    console.log(`-----> Installing ${pkgs.join(', ')} (apt-get)`);
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    return;
+  }
+  console.error(` !     The tests need ${missing.map(([c]) => c).join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not on PATH.`);
+  console.error(` !     Install ${pkgs.join(' ')} (Debian/Ubuntu: sudo apt-get install ${pkgs.join(' ')}; macOS: brew install ${pkgs.join(' ').replace('redis-server', 'redis')}), then run npm test again.`);
+  process.exit(1);
+}
+
+function step(title, cmd, args) {
+  console.log(`-----> ${title}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(` !     ${title} failed`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+ensureDeps();
+ensureTools();
+const bin = (name) => `${root}node_modules/.bin/${name}`;
+step('Type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+step('No import cycles (madge --circular)', bin('madge'), ['--circular', '--extensions', 'ts', '--ts-config', 'tsconfig.json', 'src', 'proxy']);
+
+mkdirSync(`${root}test/artifacts`, { recursive: true });
+const report = `${root}test/artifacts/vitest-report.json`;
+console.log('-----> Test suite (vitest)');
+const run = spawnSync(bin('vitest'), ['run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  cwd: root, stdio: 'inherit',
+});
+let summary = null;
+try {
+  summary = JSON.parse(readFileSync(report, 'utf8'));
+} catch {
+  // no report: vitest itself failed before running tests
+}
+const passed = summary?.numPassedTests ?? 0;
+const failed = (summary?.numFailedTests ?? 0) + (summary ? 0 : 1);
+const skipped = (summary?.numPendingTests ?? 0) + (summary?.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);

@@ -1,0 +1,95 @@
+// Test helper: minicloud itself, started as `npm start` would (a real process on real ports).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './net.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Minicloud {
+  apiUrl: string;
+  apiPort: number;
+  httpPort: number;
+  token: string;
+  dataDir: string;
+  gitUrl(app: string, token?: string): string;
+  output(): string;
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Runs the real CLI against this server. */
+  cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startMinicloud(redisUrl: string): Promise<Minicloud> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mc-data-'));
+  const token = randomBytes(16).toString('hex');
+  const apiPort = await freePort();
+  const httpPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const env = {
+    ...process.env,
+    MINICLOUD_DATA: dataDir, MINICLOUD_API_PORT: String(apiPort), MINICLOUD_HTTP_PORT: String(httpPort),
+    MINICLOUD_BIND: '127.0.0.1', MINICLOUD_TOKEN: token, REDIS_URL: redisUrl,
+    MINICLOUD_REDIS_PREFIX: `mc-test-${randomBytes(4).toString('hex')}`, MINICLOUD_DRAIN_TIMEOUT: '0.2',
+  };
+  let child: ChildProcess | null = null;
+  let out = '';
+
+  const boot = () => new Promise<void>((resolve, reject) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    const timer = setTimeout(() => reject(new Error(`minicloud did not start:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('minicloud is up')) { clearTimeout(timer); resolve(); }
+    };
+    c.stdout!.on('data', onData);
+    c.stderr!.on('data', onData);
+    c.on('exit', (code) => { clearTimeout(timer); reject(new Error(`minicloud exited with ${code}:\n${out}`)); });
+  });
+
+  const halt = () => new Promise<void>((resolve) => {
+    const c = child;
+    if (!c || c.exitCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGTERM');
+  });
+
+  const api: Minicloud['api'] = async (method, path, body) => {
+    const res = await fetch(apiUrl + path, {
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
+  };
+
+  await boot();
+  return {
+    apiUrl, apiPort, httpPort, token, dataDir, api,
+    gitUrl: (app, t = token) => `http://minicloud:${t}@127.0.0.1:${apiPort}/git/${app}.git`,
+    output: () => out,
+    cli: (...args) => new Promise((resolve) => {
+      const c = spawn(process.execPath, [join(ROOT, 'scripts/minicloud.mjs'), ...args], {
+        cwd: dataDir, env: { ...process.env, MINICLOUD_URL: apiUrl, MINICLOUD_TOKEN: token, XDG_CONFIG_HOME: dataDir },
+      });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d: Buffer) => (stdout += d));
+      c.stderr.on('data', (d: Buffer) => (stderr += d));
+      c.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    }),
+    restart: async () => { await halt(); await boot(); },
+    stop: async () => {
+      // Apps outlive minicloud by design; a test run must not leave them behind.
+      const apps = await api<{ name: string }[]>('GET', '/api/apps').catch(() => null);
+      for (const a of apps?.body ?? []) await api('DELETE', `/api/apps/${a.name}?confirm=${a.name}`).catch(() => {});
+      await halt();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

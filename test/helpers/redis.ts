@@ -1,0 +1,80 @@
+// A private redis-server per test file: a free TCP port on 127.0.0.1, no persistence, its own temp dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** True once something on the port answers PING with +PONG. */
+export function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    const done = (ok: boolean) => { c.destroy(); resolve(ok); };
+    c.setTimeout(1000, () => done(false));
+    c.on('error', () => done(false));
+    c.on('data', (d) => done(d.toString().startsWith('+PONG')));
+    c.on('connect', () => c.write('PING\r\n'));
+  });
+}
+
+async function tryStart(dir: string): Promise<{ child: ChildProcess; port: number } | null> {
+  const port = await freePort();
+  const child = spawn('redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--daemonize', 'no', '--loglevel', 'warning',
+  ], { stdio: 'ignore' });
+  let exited = false;
+  let spawnError: Error | null = null;
+  child.on('exit', () => { exited = true; });
+  child.on('error', (e) => { spawnError = e; });
+  for (let i = 0; i < 250; i++) {
+    if (spawnError) throw new Error(`could not run redis-server: ${(spawnError as Error).message}`);
+    if (exited) return null; // the port was taken in between: try another
+    if (await ping(port)) return { child, port };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not answer PING on port ${port} within 5 s`);
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'mc-redis-'));
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const started = await tryStart(dir);
+      if (!started) continue;
+      const { child, port } = started;
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        port,
+        stop: () => new Promise<void>((resolve) => {
+          const done = () => { rmSync(dir, { recursive: true, force: true }); resolve(); };
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          child.once('exit', done);
+          child.kill('SIGKILL');
+        }),
+      };
+    }
+    throw new Error('redis-server exited at start five times (ports taken?)');
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,137 @@
+// The spine end to end: git push deploys the fixture Node app through real git, Redis and the router.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitAll, fixtureRepo, git, push } from '../helpers/git.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get, until } from '../helpers/net.ts';
+import { startRedis } from '../helpers/redis.ts';
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let mc: Minicloud;
+let repo: string;
+
+const serve = (host = 'hello.localhost') => get(mc.httpPort, host);
+const setVersion = (v: string) => {
+  const file = join(repo, 'server.js');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/const VERSION = '[^']*'/, `const VERSION = '${v}'`));
+};
+
+beforeAll(async () => {
+  redis = await startRedis();
+  mc = await startMinicloud(redis.url);
+  repo = fixtureRepo('node-hello');
+});
+
+afterAll(async () => {
+  await mc?.stop();
+  await redis?.stop();
+});
+
+describe('git push to deploy', () => {
+  it('creates an app with the CLI and prints its git remote', async () => {
+    const r = await mc.cli('apps:create', 'hello');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`git remote add minicloud http://127.0.0.1:${mc.apiPort}/git/hello.git`);
+  });
+
+  it('deploys the first push, streaming the build log while it runs', async () => {
+    const r = await push(repo, mc.gitUrl('hello'));
+    expect(r.code, r.output).toBe(0);
+    const first = r.lines.find((l) => l.text.includes('-----> Building hello'));
+    const last = r.lines.find((l) => l.text.includes('build step 4/4'));
+    expect(first, r.output).toBeDefined();
+    // The fixture's build talks for ~2.8 s: its first line must arrive seconds before its last, not in one burst.
+    expect(last!.at - first!.at).toBeGreaterThan(1500);
+    expect(r.durationMs - first!.at).toBeGreaterThan(1500);
+    expect(r.output).toMatch(/remote: -----> v1 is live at http:\/\/hello\.localhost:\d+/);
+    const reply = await serve();
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toMatchObject({ version: 'v1' });
+  });
+
+  it('serves v2 after a second push', async () => {
+    setVersion('v2');
+    commitAll(repo, 'v2');
+    const r = await push(repo, mc.gitUrl('hello'));
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('v2 is live');
+    expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v2' });
+  });
+
+  it('rejects a push whose build fails, keeps v2 serving and the deploy branch where it was', async () => {
+    const before = git(repo, 'ls-remote', mc.gitUrl('hello'), 'refs/heads/main');
+    writeFileSync(join(repo, 'build.js'), 'this is not javascript(\n');
+    commitAll(repo, 'broken build');
+    const r = await push(repo, mc.gitUrl('hello'));
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('`npm run build` failed with exit code 1');
+    expect(r.output).toContain('v2 is still serving');
+    expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v2' });
+    expect(git(repo, 'ls-remote', mc.gitUrl('hello'), 'refs/heads/main')).toBe(before);
+    git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+  });
+
+  it('stores a push to another branch without deploying it', async () => {
+    git(repo, 'checkout', '-q', '-b', 'feature');
+    const r = await push(repo, mc.gitUrl('hello'), 'feature');
+    git(repo, 'checkout', '-q', 'main');
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('Branch feature stored, not deployed');
+    const releases = await mc.api<{ version: number }[]>('GET', '/api/apps/hello/releases');
+    expect(releases.body.map((x) => x.version)).toEqual([2, 1]);
+  });
+
+  it('restarts the app with a config var set by the CLI', async () => {
+    const r = await mc.cli('config:set', 'hello', 'FOO=bar');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('bar');
+    expect(JSON.parse((await serve()).body)).toMatchObject({ foo: 'bar', version: 'v2' });
+  });
+});
+
+describe('refusals', () => {
+  it('refuses a bad token', async () => {
+    const r = await push(repo, mc.gitUrl('hello', 'wrong-token'));
+    expect(r.code).not.toBe(0);
+    expect(r.output).toMatch(/invalid token|Authentication failed/);
+  });
+
+  it('names an unknown app', async () => {
+    const r = await push(repo, mc.gitUrl('nope'));
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('app nope does not exist');
+  });
+
+  it('refuses invalid app names in the API and the CLI', async () => {
+    for (const name of ['../x', 'A B', 'a'.repeat(64)]) {
+      const api = await mc.api<{ error: string; hint: string }>('POST', '/api/apps', { name });
+      expect(api.status).toBe(400);
+      expect(api.body.error).toMatch(/app name/);
+      expect(api.body.hint).toBeTruthy();
+      const cli = await mc.cli('apps:create', name);
+      expect(cli.code).not.toBe(0);
+      expect(cli.stderr).toMatch(/app name/);
+    }
+    const r = await push(repo, `http://x:${mc.token}@127.0.0.1:${mc.apiPort}/git/A%20B.git`);
+    expect(r.output).toContain('invalid app name');
+  });
+});
+
+describe('restart of minicloud', () => {
+  it('keeps apps, releases and config, serves the app, and deploys again', async () => {
+    await mc.restart();
+    const releases = await mc.api<{ version: number; current: boolean }[]>('GET', '/api/apps/hello/releases');
+    expect(releases.body[0]).toMatchObject({ version: 3, current: true });
+    const config = await mc.api<Record<string, string>>('GET', '/api/apps/hello/config');
+    expect(config.body).toEqual({ FOO: 'bar' });
+    await until('the app to answer after restart', async () => ((await serve()).status === 200 ? true : undefined));
+    setVersion('v4');
+    commitAll(repo, 'v4');
+    const r = await push(repo, mc.gitUrl('hello'));
+    expect(r.code, r.output).toBe(0);
+    expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v4', foo: 'bar' });
+    const build = await mc.cli('logs', 'hello', '--build');
+    expect(build.stdout).toContain('v4 is live');
+  });
+});
