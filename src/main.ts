@@ -13,7 +13,7 @@ import { ProcessRuntime } from './runtime/index.ts';
 import { Formation, Pipeline, sourceTar } from './pipeline/index.ts';
 import { DeployQueue, connectionFromUrl } from './queue/index.ts';
 import { GitServer, PushIntake } from './intake/index.ts';
-import { AppsService, appDirs, createApi, hashToken, tokenChecker } from './api/index.ts';
+import { AppsService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
 import { RouteTable } from './router/index.ts';
 import { startRouter } from '../proxy/index.ts';
 
@@ -76,14 +76,17 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping minicloud (apps keep running and are picked up at the next start)`);
+    pipeline.abandon();
     killRunningSteps();
     formation.close();
-    await Promise.allSettled([queue.close(), router.close(), new Promise((r) => api.close(r))]);
-    api.closeAllConnections();
+    await queue.close();
     await runtime.close();
     await log.close();
-    store.close();
+    // Redis goes before the API port is freed, so a next process never finds the old one's Redis.
     await localRedis?.stop();
+    await router.close();
+    await closeApi(api, 15 * 60_000, (n) => say(`Handing ${n} push(es) in progress over to the next minicloud process; exiting when they end`));
+    store.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

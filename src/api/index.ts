@@ -1,4 +1,4 @@
 // api: the HTTP edge for people and tools: REST API, git, and the hook's endpoints.
-export { createApi, type ApiOptions } from './server.ts';
+export { createApi, closeApi, type ApiOptions } from './server.ts';
 export { AppsService, appDirs, type ServiceDeps } from './apps-service.ts';
 export { hashToken, tokenChecker } from './auth.ts';

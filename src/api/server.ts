@@ -1,5 +1,6 @@
 // The HTTP API server: /api (bearer token), /git (basic auth), /internal/hooks (hook token), one error handler.
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { isUserError } from '../core/index.ts';
 import { bearer, hashToken, tokenChecker } from './auth.ts';
@@ -36,5 +37,27 @@ export function createApi(o: ApiOptions): Server {
   });
   const server = createServer(app);
   server.requestTimeout = 0; // a push waits for its whole build
+  const conns = { all: new Set<Socket>(), pushes: new Set<Socket>() };
+  server.on('connection', (s: Socket) => { conns.all.add(s); s.once('close', () => { conns.all.delete(s); conns.pushes.delete(s); }); });
+  server.on('request', (req) => { if (req.method === 'POST' && /\/git-receive-pack$/.test(req.url ?? '')) conns.pushes.add(req.socket); });
+  connections.set(server, conns);
   return server;
+}
+
+const connections = new WeakMap<Server, { all: Set<Socket>; pushes: Set<Socket> }>();
+
+/**
+ * Stops listening and drops every connection but pushes in progress. Those stay, as relays only:
+ * their hooks follow the build on the next minicloud process, and the pushing terminal sees it end.
+ * Resolves once they have ended (or after `maxWaitMs`).
+ */
+export function closeApi(server: Server, maxWaitMs: number, onWaiting: (pushes: number) => void): Promise<void> {
+  const { all, pushes } = connections.get(server) ?? { all: new Set<Socket>(), pushes: new Set<Socket>() };
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    for (const s of all) if (!pushes.has(s)) s.destroy();
+    const open = [...pushes].filter((s) => !s.destroyed);
+    if (open.length) onWaiting(open.length);
+    setTimeout(() => { server.closeAllConnections(); resolve(); }, maxWaitMs).unref();
+  });
 }

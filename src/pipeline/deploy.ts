@@ -22,7 +22,17 @@ export interface PipelineDeps {
 export const sourceTar = (sourcesDir: string, deployId: string) => join(sourcesDir, `${deployId}.tar`);
 
 export class Pipeline {
+  private abandoned = false;
+
   constructor(private readonly d: PipelineDeps) {}
+
+  /**
+   * minicloud is stopping: a deploy cut short now is not a failed deploy. Its job stays active in
+   * Redis, its lock runs out, and the next minicloud process runs it again from the start.
+   */
+  abandon(): void {
+    this.abandoned = true;
+  }
 
   async run(deployId: string, description?: string): Promise<void> {
     const { store } = this.d;
@@ -40,6 +50,7 @@ export class Pipeline {
       say(`-----> v${release.version} is live at ${this.d.appUrl(deploy.app)}`);
       result = store.updateDeploy(deployId, { status: 'succeeded' });
     } catch (e) {
+      if (this.abandoned) return new Promise<never>(() => {});
       const failedRelease = store.getDeploy(deployId)?.release;
       if (failedRelease) store.setReleaseStatus(deploy.app, failedRelease, 'failed');
       const message = isUserError(e) ? e.message : `internal error: ${(e as Error).message}`;
@@ -49,9 +60,8 @@ export class Pipeline {
       const current = store.getApp(deploy.app)?.currentRelease;
       say(current ? ` !     v${current} is still serving` : ' !     nothing was deployed');
       result = store.updateDeploy(deployId, { status: 'failed', error: message });
-    } finally {
-      rmSync(sourceTar(this.d.sourcesDir, deployId), { force: true });
     }
+    rmSync(sourceTar(this.d.sourcesDir, deployId), { force: true });
     this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
   }
 

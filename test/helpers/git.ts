@@ -35,7 +35,7 @@ export interface PushResult {
   durationMs: number;
 }
 
-export function push(dir: string, url: string, refspec = 'main'): Promise<PushResult> {
+export function push(dir: string, url: string, refspec = 'main', onLine?: (text: string) => void): Promise<PushResult> {
   const started = Date.now();
   const lines: PushResult['lines'] = [];
   return new Promise((resolve, reject) => {
@@ -44,7 +44,10 @@ export function push(dir: string, url: string, refspec = 'main'): Promise<PushRe
     const onData = (chunk: Buffer) => {
       const parts = (partial + chunk.toString('utf8')).split(/\r?\n|\r/);
       partial = parts.pop() ?? '';
-      for (const p of parts) lines.push({ at: Date.now() - started, text: p.trimEnd() });
+      for (const p of parts) {
+        lines.push({ at: Date.now() - started, text: p.trimEnd() });
+        onLine?.(p);
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

@@ -43,19 +43,24 @@ export async function startMinicloud(redisUrl: string): Promise<Minicloud> {
     const c = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     const timer = setTimeout(() => reject(new Error(`minicloud did not start:\n${out}`)), 30_000);
+    const from = out.length;
     const onData = (d: Buffer) => {
       out += d.toString();
-      if (out.includes('minicloud is up')) { clearTimeout(timer); resolve(); }
+      if (out.slice(from).includes('minicloud is up')) { clearTimeout(timer); resolve(); }
     };
     c.stdout!.on('data', onData);
     c.stderr!.on('data', onData);
     c.on('exit', (code) => { clearTimeout(timer); reject(new Error(`minicloud exited with ${code}:\n${out}`)); });
   });
 
+  /** Stops it. A push in progress keeps the old process alive as a relay: then it is done once it says so. */
   const halt = () => new Promise<void>((resolve) => {
     const c = child;
     if (!c || c.exitCode !== null) return resolve();
     c.once('exit', () => resolve());
+    const from = out.length;
+    const check = () => { if (out.slice(from).includes('Handing')) resolve(); else if (c.exitCode === null) setTimeout(check, 50); };
+    check();
     c.kill('SIGTERM');
   });
 
@@ -89,6 +94,7 @@ export async function startMinicloud(redisUrl: string): Promise<Minicloud> {
       const apps = await api<{ name: string }[]>('GET', '/api/apps').catch(() => null);
       for (const a of apps?.body ?? []) await api('DELETE', `/api/apps/${a.name}?confirm=${a.name}`).catch(() => {});
       await halt();
+      await new Promise<void>((r) => (child?.exitCode !== null ? r() : child.once('exit', () => r())));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -34,24 +34,34 @@ export function ping(port: number): Promise<boolean> {
   });
 }
 
+// redis-server runs under a small sh watchdog holding a pipe from this process: when the pipe closes (stop(),
+// or this test process dies in any way, even SIGKILL), the watchdog kills redis-server, so none is left behind.
+// (sh gives background jobs /dev/null as stdin, hence the pipe on fd 3.)
+const WATCHDOG = 'exec 3<&0; redis-server "$@" 3<&- & r=$!; (read _ <&3; kill -9 $r 2>/dev/null) & exec 3<&-; wait $r';
+
 async function tryStart(dir: string): Promise<{ child: ChildProcess; port: number } | null> {
   const port = await freePort();
-  const child = spawn('redis-server', [
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'redis-watchdog',
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
     '--daemonize', 'no', '--loglevel', 'warning',
-  ], { stdio: 'ignore' });
+  ], { stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin?.on('error', () => {}); // the watchdog may be gone already
   let exited = false;
   let spawnError: Error | null = null;
-  child.on('exit', () => { exited = true; });
+  child.on('exit', (code) => {
+    exited = true;
+    child.stdin?.destroy();
+    if (code === 127) spawnError = new Error('redis-server is not on PATH (Debian/Ubuntu: apt-get install redis-server)');
+  });
   child.on('error', (e) => { spawnError = e; });
   for (let i = 0; i < 250; i++) {
     if (spawnError) throw new Error(`could not run redis-server: ${(spawnError as Error).message}`);
-    if (exited) return null; // the port was taken in between: try another
+    if (exited) return null; // redis-server exited: most likely the port was taken in between; try another
     if (await ping(port)) return { child, port };
     await new Promise((r) => setTimeout(r, 20));
   }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not answer PING on port ${port} within 5 s`);
+  child.stdin?.end();
+  throw new Error(`redis-server did not answer PING on port ${port} within 5 s (is redis-server installed?)`);
 }
 
 export async function startRedis(): Promise<TestRedis> {
@@ -68,7 +78,7 @@ export async function startRedis(): Promise<TestRedis> {
           const done = () => { rmSync(dir, { recursive: true, force: true }); resolve(); };
           if (child.exitCode !== null || child.signalCode !== null) return done();
           child.once('exit', done);
-          child.kill('SIGKILL');
+          child.stdin?.end(); // the watchdog kills redis-server, then exits
         }),
       };
     }

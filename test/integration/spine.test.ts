@@ -134,4 +134,19 @@ describe('restart of minicloud', () => {
     const build = await mc.cli('logs', 'hello', '--build');
     expect(build.stdout).toContain('v4 is live');
   });
+
+  it('finishes a build that was running when minicloud restarted, and the push still succeeds', async () => {
+    setVersion('v5');
+    commitAll(repo, 'v5');
+    let sawBuild!: () => void;
+    const building = new Promise<void>((r) => (sawBuild = r));
+    const pushing = push(repo, mc.gitUrl('hello'), 'main', (l) => { if (l.includes('build step 1/4')) sawBuild(); });
+    await building;
+    await mc.restart();
+    const r = await pushing;
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('minicloud restarted during this deploy; starting it again');
+    expect(r.output).toContain('v5 is live');
+    expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v5' });
+  });
 });

@@ -1,0 +1,196 @@
+// log: the deploy log stored in SQLite and followed live over a real Redis (its own redis-server).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Deploy, LogEvent } from '../../src/core/index.ts';
+import { DeployLog } from '../../src/log/index.ts';
+import { Store } from '../../src/store/index.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+
+type EndEvent = Extract<LogEvent, { type: 'end' }>;
+
+let redis: TestRedis;
+let tmp: string;
+let store: Store;
+let log: DeployLog;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  tmp = mkdtempSync(join(tmpdir(), 'mc-'));
+  store = new Store(join(tmp, 'state.db'));
+  store.createApp('app');
+});
+afterAll(async () => {
+  store?.close();
+  await redis?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+beforeEach(() => { log = new DeployLog(store, redis.url); });
+afterEach(async () => { await log.close(); });
+
+const endEvent = (d: Deploy): EndEvent => ({
+  type: 'end', status: d.status === 'succeeded' ? 'succeeded' : 'failed', release: d.release, url: null, error: d.error,
+});
+
+/** Consumes a follower in the background: events land in `events`; `done` settles when it ends. */
+function collect(gen: AsyncGenerator<LogEvent>) {
+  const events: LogEvent[] = [];
+  const done = (async () => { for await (const e of gen) events.push(e); })();
+  return { events, done };
+}
+
+async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const texts = (events: LogEvent[]) => events.flatMap((e) => (e.type === 'line' ? [e.text] : []));
+
+/** True once a subscriber listens on the deploy's channel (so "live" below really is live). */
+async function subscribed(deployId: string): Promise<void> {
+  const probe = new Redis(redis.url);
+  try {
+    for (let i = 0; i < 500; i++) {
+      const [, count] = (await probe.call('PUBSUB', 'NUMSUB', `minicloud:deploy:${deployId}`)) as [string, number];
+      if (count > 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('follower never subscribed');
+  } finally {
+    probe.disconnect();
+  }
+}
+
+describe('DeployLog', () => {
+  it('append stores each line of a multi-line text, dropping one trailing newline', () => {
+    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    log.append(d.id, 'one\ntwo\r\nthree\n');
+    log.append(d.id, '');
+    expect(store.logLines(d.id).map((l) => [l.seq, l.text])).toEqual([[1, 'one'], [2, 'two'], [3, 'three'], [4, '']]);
+  });
+
+  it('follow yields the backlog, then lines appended later, then the end event once the deploy succeeds', async () => {
+    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    log.append(d.id, 'backlog 1');
+    log.append(d.id, 'backlog 2');
+    const f = collect(log.follow(d.id, 0, endEvent));
+    await until(() => f.events.length === 2, 5000, 'backlog');
+    expect(texts(f.events)).toEqual(['backlog 1', 'backlog 2']);
+    await subscribed(d.id);
+
+    log.append(d.id, 'live 3');
+    await until(() => f.events.length === 3, 5000, 'a live line');
+    log.append(d.id, 'live 4\nlive 5');
+    await until(() => f.events.length === 5, 5000, 'two more live lines');
+
+    const done = store.updateDeploy(d.id, { status: 'succeeded', release: 7 });
+    log.end(done, 'http://app.localhost');
+    await f.done;
+    expect(f.events.map((e) => (e.type === 'line' ? e.seq : e.type))).toEqual([1, 2, 3, 4, 5, 'end']);
+    expect(texts(f.events)).toEqual(['backlog 1', 'backlog 2', 'live 3', 'live 4', 'live 5']);
+    expect(f.events.at(-1)).toEqual({ type: 'end', status: 'succeeded', release: 7, url: null, error: null });
+  });
+
+  it('a follower started with afterSeq skips the earlier lines', async () => {
+    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    for (const t of ['a', 'b', 'c', 'd']) log.append(d.id, t);
+    const f = collect(log.follow(d.id, 2, endEvent));
+    await until(() => f.events.length === 2, 5000, 'backlog after seq 2');
+    await subscribed(d.id);
+    log.append(d.id, 'e');
+    await until(() => f.events.length === 3, 5000, 'a live line');
+    log.end(store.updateDeploy(d.id, { status: 'failed', error: 'boom' }), null);
+    await f.done;
+    expect(f.events.map((e) => (e.type === 'line' ? `${e.seq}:${e.text}` : e.type))).toEqual(['3:c', '4:d', '5:e', 'end']);
+    expect(f.events.at(-1)).toMatchObject({ type: 'end', status: 'failed', error: 'boom' });
+  });
+
+  it('a follower of a finished deploy gets the whole log and the end at once', async () => {
+    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    log.append(d.id, 'x\ny');
+    store.updateDeploy(d.id, { status: 'succeeded' });
+    const events: LogEvent[] = [];
+    for await (const e of log.follow(d.id, 0, endEvent)) events.push(e);
+    expect(events.map((e) => e.type)).toEqual(['line', 'line', 'end']);
+  });
+
+  it('a follower of an unknown deploy ends without events', async () => {
+    const events: LogEvent[] = [];
+    for await (const e of log.follow('no-such-deploy', 0, endEvent)) events.push(e);
+    expect(events).toEqual([]);
+  });
+
+  it('still ends when the publish is lost: the store poll sees lines and the finished deploy', async () => {
+    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    log.append(d.id, 'before');
+    const f = collect(log.follow(d.id, 0, endEvent));
+    await until(() => f.events.length === 1, 5000, 'backlog');
+    await subscribed(d.id);
+    // Written straight to the store: nothing is published, as when Redis was away.
+    store.appendLog(d.id, 'unpublished line');
+    store.updateDeploy(d.id, { status: 'succeeded', release: 2 });
+    await until(() => f.events.some((e) => e.type === 'end'), 10_000, 'the end event from the poll');
+    await f.done;
+    expect(texts(f.events)).toEqual(['before', 'unpublished line']);
+    expect(f.events.at(-1)).toMatchObject({ type: 'end', status: 'succeeded', release: 2 });
+  });
+
+  it('stops following on abort, without an end event, and unsubscribes', async () => {
+    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    log.append(d.id, 'only');
+    const ac = new AbortController();
+    const f = collect(log.follow(d.id, 0, endEvent, ac.signal));
+    await until(() => f.events.length === 1, 5000, 'backlog');
+    await subscribed(d.id);
+    ac.abort();
+    await f.done;
+    expect(f.events.map((e) => e.type)).toEqual(['line']);
+    const probe = new Redis(redis.url);
+    try {
+      const [, count] = (await probe.call('PUBSUB', 'NUMSUB', `minicloud:deploy:${d.id}`)) as [string, number];
+      expect(count).toBe(0);
+    } finally {
+      probe.disconnect();
+    }
+  });
+
+  it('two followers of the same deploy both get every line and the end', async () => {
+    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    const a = collect(log.follow(d.id, 0, endEvent));
+    const b = collect(log.follow(d.id, 0, endEvent));
+    await subscribed(d.id);
+    await new Promise((r) => setTimeout(r, 50));
+    log.append(d.id, 'l1\nl2');
+    await until(() => a.events.length === 2 && b.events.length === 2, 5000, 'both followers');
+    log.end(store.updateDeploy(d.id, { status: 'succeeded' }), null);
+    await Promise.all([a.done, b.done]);
+    for (const f of [a, b]) expect(f.events.map((e) => (e.type === 'line' ? e.text : e.type))).toEqual(['l1', 'l2', 'end']);
+  });
+});
+
+describe('DeployLog while Redis is away', () => {
+  // The store holds every line, and follow() polls it because "a publish lost while Redis was away must not
+  // stall a follower". A follower that starts during the outage must then still get the stored log.
+  it('yields the stored log and the end of a finished deploy while its Redis is down', async () => {
+    const own = await startRedis();
+    const away = new DeployLog(store, own.url);
+    try {
+      const d = store.createDeploy({ app: 'app', kind: 'build' });
+      away.append(d.id, 'stored while up');
+      store.updateDeploy(d.id, { status: 'succeeded', release: 3 });
+      await own.stop();
+      const f = collect(away.follow(d.id, 0, endEvent));
+      // follow() polls every 2 s; two polls are plenty for a deploy that has already finished.
+      const finished = await Promise.race([f.done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 4500))]);
+      expect(finished, 'follow() never ended: it waits on SUBSCRIBE while Redis is down').toBe(true);
+      expect(f.events.map((e) => (e.type === 'line' ? e.text : e.type))).toEqual(['stored while up', 'end']);
+    } finally {
+      await away.close();
+    }
+  });
+});

@@ -1,0 +1,275 @@
+// store: the SQLite state file, through a real database in a temp dir.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NotFoundError, UserError, type Artifact } from '../../src/core/index.ts';
+import { Store, type StoredInstance } from '../../src/store/index.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mc-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let n = 0;
+let file: string;
+let store: Store;
+beforeEach(() => {
+  file = join(tmp, `db-${++n}`, 'state.db');
+  store = new Store(file);
+});
+afterEach(() => {
+  try { store.close(); } catch { /* already closed by the test */ }
+});
+
+const artifact = (ref = '/builds/x'): Artifact => ({ kind: 'dir', ref, buildpack: 'node', processes: { web: 'npm start' } });
+const release = (app: string, config: Record<string, string> = {}) =>
+  store.createRelease({ app, artifact: artifact(), commit: 'abc1234', description: 'Deploy abc1234', config });
+
+const instance = (app: string, id: string, over: Partial<StoredInstance> = {}): StoredInstance => ({
+  id, app, release: 1, type: 'web', host: '127.0.0.1', port: 5000, pid: 123, handle: '{"pid":123,"start":"1"}',
+  state: 'starting', startedAt: new Date().toISOString(), restarts: 0, ...over,
+});
+
+describe('apps', () => {
+  it('creates an app with defaults, finds it, and lists apps by name', () => {
+    const a = store.createApp('hello');
+    expect(a).toMatchObject({ name: 'hello', deployBranch: 'main', currentRelease: null, state: 'running' });
+    expect(Number.isNaN(Date.parse(a.createdAt))).toBe(false);
+    store.createApp('abc', 'production');
+    expect(store.getApp('abc')?.deployBranch).toBe('production');
+    expect(store.getApp('nope')).toBeNull();
+    expect(store.listApps().map((x) => x.name)).toEqual(['abc', 'hello']);
+  });
+
+  it('refuses a duplicate with a 409 UserError that hints at apps:info', () => {
+    store.createApp('hello');
+    let err: unknown;
+    try { store.createApp('hello'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(UserError);
+    expect(err).not.toBeInstanceOf(NotFoundError);
+    expect((err as UserError).status).toBe(409);
+    expect((err as UserError).message).toContain('hello');
+    expect((err as UserError).hint).toContain('apps:info hello');
+    expect(store.listApps()).toHaveLength(1);
+  });
+
+  it('requireApp throws a 404 NotFoundError whose hint says how to list or create it', () => {
+    let err: unknown;
+    try { store.requireApp('ghost'); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as NotFoundError).status).toBe(404);
+    expect((err as NotFoundError).message).toContain('ghost');
+    expect((err as NotFoundError).hint).toContain('minicloud apps');
+    expect((err as NotFoundError).hint).toContain('apps:create ghost');
+    store.createApp('ghost');
+    expect(store.requireApp('ghost').name).toBe('ghost');
+  });
+
+  it('sets the current release and the desired state', () => {
+    store.createApp('a');
+    const r = release('a');
+    store.setCurrentRelease('a', r.version);
+    store.setAppState('a', 'stopped');
+    expect(store.getApp('a')).toMatchObject({ currentRelease: 1, state: 'stopped' });
+    expect(store.currentRelease('a')?.version).toBe(1);
+    expect(store.currentRelease('nope')).toBeNull();
+  });
+
+  it('deleting an app removes its config, releases, deploys, logs and instances, and nothing of other apps', () => {
+    for (const app of ['doomed', 'kept']) {
+      store.createApp(app);
+      store.updateConfig(app, { K: 'v' });
+      release(app);
+      const d = store.createDeploy({ app, kind: 'build' });
+      store.appendLog(d.id, 'line');
+      store.saveInstance(instance(app, `${app}-i1`));
+    }
+    const doomedDeploy = store.listDeploys('doomed')[0]!;
+    store.deleteApp('doomed');
+
+    expect(store.getApp('doomed')).toBeNull();
+    expect(store.getConfig('doomed')).toEqual({});
+    expect(store.listReleases('doomed')).toEqual([]);
+    expect(store.listDeploys('doomed')).toEqual([]);
+    expect(store.getDeploy(doomedDeploy.id)).toBeNull();
+    expect(store.logLines(doomedDeploy.id)).toEqual([]);
+    expect(store.listInstances('doomed')).toEqual([]);
+    const count = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS c FROM ${table}`).get() as { c: number }).c;
+    expect(['apps', 'config_vars', 'releases', 'deploys', 'deploy_logs', 'instances'].map(count)).toEqual([1, 1, 1, 1, 1, 1]);
+
+    expect(store.getConfig('kept')).toEqual({ K: 'v' });
+    expect(store.listReleases('kept')).toHaveLength(1);
+    expect(store.logLines(store.listDeploys('kept')[0]!.id)).toHaveLength(1);
+    expect(store.listInstances('kept')).toHaveLength(1);
+    // the name is free again
+    expect(store.createApp('doomed').currentRelease).toBeNull();
+  });
+});
+
+describe('config vars', () => {
+  it('sets and unsets in one call, returning the whole new config sorted by key', () => {
+    store.createApp('a');
+    expect(store.updateConfig('a', { B: '2', A: '1', GONE: 'x' })).toEqual({ A: '1', B: '2', GONE: 'x' });
+    const next = store.updateConfig('a', { A: 'one', GONE: null, C: '3', NEVER_SET: null });
+    expect(next).toEqual({ A: 'one', B: '2', C: '3' });
+    expect(Object.keys(next)).toEqual(['A', 'B', 'C']);
+    expect(store.getConfig('a')).toEqual(next);
+  });
+
+  it('keeps values as given: empty, multi-line, unicode', () => {
+    store.createApp('a');
+    const values = { EMPTY: '', MULTI: 'line1\nline2', UNI: 'héllo ✓', EQ: 'a=b=c' };
+    expect(store.updateConfig('a', values)).toEqual(values);
+  });
+
+  it('applies all or nothing: a change for a missing app fails without partial writes', () => {
+    store.createApp('a');
+    expect(() => store.updateConfig('missing', { A: '1' })).toThrow();
+    expect(store.getConfig('missing')).toEqual({});
+  });
+});
+
+describe('releases', () => {
+  it('numbers releases 1, 2, 3 per app, independently, as pending with their artifact and config', () => {
+    store.createApp('a');
+    store.createApp('b');
+    expect(release('a').version).toBe(1);
+    expect(release('a').version).toBe(2);
+    expect(release('b').version).toBe(1);
+    const r3 = release('a', { X: 'y' });
+    expect(r3).toMatchObject({ app: 'a', version: 3, status: 'pending', commit: 'abc1234', config: { X: 'y' }, artifact: artifact() });
+    expect(release('b').version).toBe(2);
+    expect(store.listReleases('a').map((r) => r.version)).toEqual([3, 2, 1]);
+    expect(store.listReleases('b').map((r) => r.version)).toEqual([2, 1]);
+  });
+
+  it('records a release status', () => {
+    store.createApp('a');
+    release('a');
+    store.setReleaseStatus('a', 1, 'succeeded');
+    expect(store.getRelease('a', 1)?.status).toBe('succeeded');
+    expect(store.getRelease('a', 9)).toBeNull();
+  });
+
+  it('refuses a release for an app that does not exist', () => {
+    expect(() => release('ghost')).toThrow();
+  });
+});
+
+describe('deploys', () => {
+  it('starts queued without finishedAt; only succeeded or failed set finishedAt, and it then stays put', async () => {
+    store.createApp('a');
+    const d = store.createDeploy({ app: 'a', kind: 'build', ref: 'refs/heads/main', commit: 'deadbeef' });
+    expect(d).toMatchObject({ app: 'a', kind: 'build', status: 'queued', ref: 'refs/heads/main', commit: 'deadbeef', release: null, error: null, finishedAt: null });
+    expect(store.updateDeploy(d.id, { status: 'building' }).finishedAt).toBeNull();
+    expect(store.updateDeploy(d.id, { status: 'releasing', release: 4 })).toMatchObject({ status: 'releasing', release: 4, finishedAt: null });
+    const done = store.updateDeploy(d.id, { status: 'succeeded' });
+    expect(done.status).toBe('succeeded');
+    expect(done.release).toBe(4); // untouched by a patch that does not name it
+    expect(done.finishedAt).not.toBeNull();
+    expect(Date.parse(done.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(d.createdAt));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(store.updateDeploy(d.id, { error: 'late note' }).finishedAt).toBe(done.finishedAt);
+  });
+
+  it('a failed deploy keeps its error and gets finishedAt', () => {
+    store.createApp('a');
+    const d = store.createDeploy({ app: 'a', kind: 'release' });
+    const f = store.updateDeploy(d.id, { status: 'failed', error: 'boom' });
+    expect(f).toMatchObject({ status: 'failed', error: 'boom', ref: null, commit: null });
+    expect(f.finishedAt).not.toBeNull();
+  });
+
+  it('throws when updating a deploy that does not exist', () => {
+    expect(() => store.updateDeploy('nope', { status: 'failed' })).toThrow(/nope/);
+  });
+
+  it('lists deploys newest first and finds the latest, by kind too', () => {
+    store.createApp('a');
+    const d1 = store.createDeploy({ app: 'a', kind: 'build' });
+    const d2 = store.createDeploy({ app: 'a', kind: 'release' });
+    const d3 = store.createDeploy({ app: 'a', kind: 'build' });
+    expect(store.listDeploys('a').map((d) => d.id)).toEqual([d3.id, d2.id, d1.id]);
+    expect(store.listDeploys('a', 2).map((d) => d.id)).toEqual([d3.id, d2.id]);
+    expect(store.latestDeploy('a')?.id).toBe(d3.id);
+    expect(store.latestDeploy('a', 'release')?.id).toBe(d2.id);
+    expect(store.latestDeploy('a', 'restart')).toBeNull();
+  });
+
+  it('appendLog numbers lines 1, 2, 3 per deploy; logLines reads after a seq', () => {
+    store.createApp('a');
+    const d1 = store.createDeploy({ app: 'a', kind: 'build' });
+    const d2 = store.createDeploy({ app: 'a', kind: 'build' });
+    expect(store.appendLog(d1.id, 'one').seq).toBe(1);
+    expect(store.appendLog(d1.id, 'two').seq).toBe(2);
+    expect(store.appendLog(d2.id, 'other').seq).toBe(1);
+    const three = store.appendLog(d1.id, 'three');
+    expect(three).toMatchObject({ seq: 3, text: 'three' });
+    expect(Number.isNaN(Date.parse(three.time))).toBe(false);
+    expect(store.logLines(d1.id).map((l) => [l.seq, l.text])).toEqual([[1, 'one'], [2, 'two'], [3, 'three']]);
+    expect(store.logLines(d1.id, 1).map((l) => l.text)).toEqual(['two', 'three']);
+    expect(store.logLines(d1.id, 3)).toEqual([]);
+  });
+});
+
+describe('instances', () => {
+  it('saves, updates in place, lists by app and type, and deletes', () => {
+    store.createApp('a');
+    store.createApp('b');
+    store.saveInstance(instance('a', 'i-web'));
+    store.saveInstance(instance('a', 'i-worker', { type: 'worker' }));
+    store.saveInstance(instance('b', 'i-b'));
+    store.saveInstance(instance('a', 'i-web', { state: 'crashed', pid: null, handle: null, restarts: 2, port: 5001 }));
+    expect(store.listInstances('a').map((i) => [i.id, i.state, i.restarts, i.port, i.pid, i.handle])).toEqual([
+      ['i-web', 'crashed', 2, 5001, null, null],
+      ['i-worker', 'starting', 0, 5000, 123, '{"pid":123,"start":"1"}'],
+    ]);
+    expect(store.listInstances().map((i) => i.id)).toEqual(['i-web', 'i-worker', 'i-b']);
+    store.deleteInstance('i-web');
+    expect(store.listInstances('a').map((i) => i.id)).toEqual(['i-worker']);
+  });
+});
+
+describe('tokens', () => {
+  it('stores hashes once each', () => {
+    store.addTokenHash('h1', 'laptop');
+    store.addTokenHash('h1', 'again');
+    store.addTokenHash('h2', 'ci');
+    expect(store.tokenHashes().sort()).toEqual(['h1', 'h2']);
+  });
+});
+
+describe('the state file', () => {
+  it('is readable only by its owner and keeps everything across close and reopen', () => {
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    store.createApp('persist', 'prod');
+    store.updateConfig('persist', { SECRET: 's' });
+    const r = release('persist');
+    store.setCurrentRelease('persist', r.version);
+    const d = store.createDeploy({ app: 'persist', kind: 'build' });
+    store.appendLog(d.id, 'hello');
+    store.updateDeploy(d.id, { status: 'succeeded', release: 1 });
+    store.saveInstance(instance('persist', 'i1', { state: 'up' }));
+    store.addTokenHash('hash', 'me');
+    store.close();
+
+    store = new Store(file);
+    expect(store.getApp('persist')).toMatchObject({ deployBranch: 'prod', currentRelease: 1 });
+    expect(store.getConfig('persist')).toEqual({ SECRET: 's' });
+    expect(store.getRelease('persist', 1)?.artifact).toEqual(artifact());
+    expect(store.getDeploy(d.id)).toMatchObject({ status: 'succeeded', release: 1 });
+    expect(store.logLines(d.id).map((l) => l.text)).toEqual(['hello']);
+    expect(store.listInstances('persist')[0]).toMatchObject({ id: 'i1', state: 'up' });
+    expect(store.tokenHashes()).toEqual(['hash']);
+    // numbering carries on after reopening
+    expect(release('persist').version).toBe(2);
+    expect(store.appendLog(d.id, 'more').seq).toBe(2);
+  });
+
+  it('creates missing parent directories', () => {
+    const deep = join(tmp, `deep-${n}`, 'a', 'b', 'state.db');
+    const s = new Store(deep);
+    s.createApp('x');
+    s.close();
+    expect(statSync(deep).isFile()).toBe(true);
+  });
+});
