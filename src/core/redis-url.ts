@@ -17,7 +17,7 @@ export function parseRedisUrl(url: string): RedisTarget {
   };
   if (u.protocol === 'unix:') return { path: decodeURIComponent(u.pathname), ...auth };
   return {
-    host: u.hostname || '127.0.0.1',
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', // [::1] → ::1
     port: Number(u.port || 6379),
     db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
     tls: u.protocol === 'rediss:' ? {} : undefined,

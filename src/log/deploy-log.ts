@@ -99,7 +99,9 @@ export class DeployLog {
     if (!set) {
       set = new Set();
       this.listeners.set(ch, set);
-      await this.sub.subscribe(ch).catch(() => {});
+      // Waits briefly at most: with Redis away it would wait for its return; the store and the poll carry on meanwhile.
+      const subscribed = this.sub.subscribe(ch).catch(() => {});
+      await Promise.race([subscribed, new Promise((r) => setTimeout(r, 500).unref())]);
     }
     set.add(l);
   }
@@ -111,7 +113,7 @@ export class DeployLog {
     set.delete(l);
     if (set.size === 0) {
       this.listeners.delete(ch);
-      await this.sub.unsubscribe(ch).catch(() => {});
+      this.sub.unsubscribe(ch).catch(() => {});
     }
   }
 

@@ -1,6 +1,6 @@
 // The host-process runtime (Piku-style): each instance is a detached process group, logs to a file.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseEnv } from '../core/index.ts';
 import { freePort } from './free-port.ts';
@@ -9,11 +9,15 @@ import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runti
 
 interface Handle { pid: number; start: string }
 
-/** The process's start time from /proc: with the pid, it tells our process from a later one that reused the pid. */
+/**
+ * The process's start time from /proc: with the pid, it tells our process from a later one that
+ * reused the pid. A zombie counts as gone (under an init that does not reap, it never leaves).
+ */
 function startTime(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? null : (fields[19] ?? null);
   } catch {
     return null;
   }
@@ -35,6 +39,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
+    if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
     const port = await freePort();
     const file = this.logFile(spec.app);
     mkdirSync(join(this.logDir, spec.app), { recursive: true });
@@ -47,8 +52,11 @@ export class ProcessRuntime implements Runtime {
       detached: true,
     });
     closeSync(fd);
-    const pid = child.pid;
-    if (!pid) throw new Error(`could not start ${spec.command}`);
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new Error(`could not start ${spec.command}: ${e.message}`)));
+    });
+    const pid = child.pid!;
     const handle = JSON.stringify({ pid, start: startTime(pid) ?? '' } satisfies Handle);
     child.on('exit', (code) => this.exited(handle, code));
     child.unref();

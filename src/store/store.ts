@@ -219,6 +219,11 @@ export class Store {
         started_at = excluded.started_at, restarts = excluded.restarts, host = excluded.host, port = excluded.port`).run(i);
   }
 
+  getInstance(id: string): StoredInstance | null {
+    const r = this.db.prepare('SELECT * FROM instances WHERE id = ?').get(id) as Row | undefined;
+    return r ? toInstance(r) : null;
+  }
+
   deleteInstance(id: string): void {
     this.db.prepare('DELETE FROM instances WHERE id = ?').run(id);
   }
