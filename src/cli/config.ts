@@ -2,6 +2,7 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/index.ts';
 
 export const DEFAULT_URL = 'http://localhost:7080';
@@ -59,9 +60,26 @@ export function normalizeUrl(raw: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/**
+ * On the server's own machine, the admin token file written by `npm start` (readable only by its
+ * owner) logs the CLI in: the first minutes need no copy and paste.
+ */
+function localAdminToken(env: Env, url: string): string | undefined {
+  const host = new URL(url).hostname;
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(host)) return undefined;
+  const file = env.MINICLOUD_DATA
+    ? join(env.MINICLOUD_DATA, 'admin.token')
+    : fileURLToPath(new URL('../../data/admin.token', import.meta.url));
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Env wins over the saved login, so one shell can point at another server without logging out. */
 export function resolveServer(env: Env): { url: string; token: string | undefined } {
   const saved = readSaved(env);
   const url = normalizeUrl(env.MINICLOUD_URL || saved.url || DEFAULT_URL);
-  return { url, token: env.MINICLOUD_TOKEN || saved.token };
+  return { url, token: env.MINICLOUD_TOKEN || saved.token || localAdminToken(env, url) };
 }

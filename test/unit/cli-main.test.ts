@@ -1,5 +1,5 @@
 // Contract tests of the CLI: main() against a real node:http server with canned API answers.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -198,9 +198,18 @@ describe('talking to the API', () => {
   });
 
   it('without a token asks to log in, before any request', async () => {
-    const r = await run(['apps'], { env: { MINICLOUD_TOKEN: undefined } });
+    const r = await run(['apps'], { env: { MINICLOUD_TOKEN: undefined, MINICLOUD_DATA: join(home, 'no-data') } });
     expect(r).toMatchObject({ code: 1, stderr: ' !     not logged in\n !     run `minicloud login` or set MINICLOUD_TOKEN\n' });
     expect(seen).toEqual([]);
+  });
+
+  it("on the server's machine, uses the admin token file of the data directory", async () => {
+    mkdirSync(join(home, 'data'));
+    writeFileSync(join(home, 'data', 'admin.token'), 'tok-from-file\n', { mode: 0o600 });
+    handler = (_q, res) => sendJson(res, 200, []);
+    const r = await run(['apps'], { env: { MINICLOUD_TOKEN: undefined, MINICLOUD_DATA: join(home, 'data') } });
+    expect(r.code).toBe(0);
+    expect(seen[0]?.auth).toBe('Bearer tok-from-file');
   });
 });
 
