@@ -6,6 +6,7 @@ import { detect, planFor, type Builder, type Buildpack } from '../build/index.ts
 import type { DeployLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import { extractTar } from './extract.ts';
+import { pruneBuilds } from './prune.ts';
 import type { Formation } from './formation.ts';
 
 export interface PipelineDeps {
@@ -62,6 +63,7 @@ export class Pipeline {
       result = store.updateDeploy(deployId, { status: 'failed', error: message });
     }
     rmSync(sourceTar(this.d.sourcesDir, deployId), { force: true });
+    pruneBuilds(store, this.d.buildsDir, deploy.app);
     this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
   }
 

@@ -91,6 +91,19 @@ describe('git push to deploy', () => {
 });
 
 describe('refusals', () => {
+  it('authenticates every API and git route', async () => {
+    const api = await fetch(`${mc.apiUrl}/api/apps`);
+    expect(api.status).toBe(401);
+    expect(await api.json()).toMatchObject({ error: 'missing bearer token' });
+    const bad = await fetch(`${mc.apiUrl}/api/apps`, { headers: { authorization: 'Bearer nope' } });
+    expect(bad.status).toBe(401);
+    // Git's POST, which node-git-server itself would let through unauthenticated.
+    const post = await fetch(`${mc.apiUrl}/git/hello.git/git-receive-pack`, { method: 'POST', body: '0000' });
+    expect(post.status).toBe(401);
+    const hook = await fetch(`${mc.apiUrl}/internal/hooks/plan`, { method: 'POST', headers: { authorization: `Bearer ${mc.token}` } });
+    expect(hook.status).toBe(401);
+  });
+
   it('refuses a bad token', async () => {
     const r = await push(repo, mc.gitUrl('hello', 'wrong-token'));
     expect(r.code).not.toBe(0);

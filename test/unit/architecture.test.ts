@@ -1,0 +1,77 @@
+// The shape of the code: dependencies point one way, and each SDK is imported by one folder only.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+// Which parts each part may import. main.ts and the other top-level files of src/ wire everything.
+const ALLOWED: Record<string, string[]> = {
+  core: [],
+  store: ['core'],
+  log: ['core', 'store'],
+  build: ['core'],
+  runtime: ['core'],
+  router: ['core'],
+  health: ['core'],
+  pipeline: ['core', 'store', 'log', 'build', 'runtime', 'health'],
+  queue: ['core'],
+  intake: ['core', 'store', 'queue'],
+  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime'],
+  cli: ['core'],
+  proxy: ['core', 'router'],
+};
+
+const SDK_OWNER: Record<string, string> = {
+  ioredis: 'log', bullmq: 'queue', express: 'api', 'node-git-server': 'intake', 'http-proxy': 'proxy', 'better-sqlite3': 'store',
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** The part a file belongs to: its folder under src/, or `proxy`; null for src's top-level files. */
+function partOf(file: string): string | null {
+  const rel = relative(ROOT, file).split('/');
+  if (rel[0] === 'proxy') return 'proxy';
+  return rel.length > 2 ? rel[1]! : null;
+}
+
+const imports = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+
+const sources = [...files(join(ROOT, 'src')), ...files(join(ROOT, 'proxy'))];
+
+it('has parts that import only the parts below them', () => {
+  const wrong: string[] = [];
+  for (const file of sources) {
+    const part = partOf(file);
+    if (part === null) continue;
+    for (const spec of imports(file).filter((s) => s.startsWith('.'))) {
+      const target = partOf(resolve(dirname(file), spec));
+      if (target !== null && target !== part && !ALLOWED[part]!.includes(target)) wrong.push(`${relative(ROOT, file)} → ${spec}`);
+      if (target === null && part !== null) wrong.push(`${relative(ROOT, file)} → ${spec} (the composition root)`);
+    }
+  }
+  expect(wrong).toEqual([]);
+});
+
+it('imports each SDK from one folder only', () => {
+  const wrong: string[] = [];
+  for (const file of sources) {
+    for (const spec of imports(file)) {
+      const owner = SDK_OWNER[spec];
+      if (owner && partOf(file) !== owner) wrong.push(`${relative(ROOT, file)} imports ${spec} (owned by ${owner})`);
+    }
+  }
+  expect(wrong).toEqual([]);
+});
+
+it('keeps source files short', () => {
+  const long = sources.map((f) => ({ f: relative(ROOT, f), n: readFileSync(f, 'utf8').split('\n').length })).filter((x) => x.n > 300);
+  expect(long).toEqual([]);
+});
