@@ -15,6 +15,9 @@ export interface Config {
   buildCaBundle: string | undefined;
   startTimeoutMs: number;
   drainMs: number;
+  healthIntervalMs: number;
+  healthFailures: number;
+  wakeTimeoutMs: number;
   buildStepTimeoutMs: number;
   /** Redis key prefix, so several minicloud instances (or test runs) can share one Redis. */
   redisPrefix: string;
@@ -36,6 +39,14 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return n * 1000;
 }
 
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${name}=${raw} is not a whole number above 0`, `e.g. ${name}=${fallback}`);
+  return n;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const domain = (env.MINICLOUD_DOMAIN || 'localhost').toLowerCase();
   if (!/^[a-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.includes('..')) {
@@ -51,7 +62,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     token: env.MINICLOUD_TOKEN || null,
     buildCaBundle: env.MINICLOUD_BUILD_CA_BUNDLE || undefined,
     startTimeoutMs: seconds(env, 'MINICLOUD_START_TIMEOUT', 60),
-    drainMs: seconds(env, 'MINICLOUD_DRAIN_TIMEOUT', 2),
+    drainMs: seconds(env, 'MINICLOUD_DRAIN_TIMEOUT', 30),
+    healthIntervalMs: seconds(env, 'MINICLOUD_HEALTH_INTERVAL', 10),
+    healthFailures: count(env, 'MINICLOUD_HEALTH_FAILURES', 3),
+    wakeTimeoutMs: seconds(env, 'MINICLOUD_WAKE_TIMEOUT', 60),
     buildStepTimeoutMs: seconds(env, 'MINICLOUD_BUILD_TIMEOUT', 900),
     redisPrefix: env.MINICLOUD_REDIS_PREFIX || 'minicloud',
   };

@@ -10,10 +10,10 @@ import { Store } from './store/index.ts';
 import { DeployLog } from './log/index.ts';
 import { HostBuilder, loadBuildpacks, killRunningSteps } from './build/index.ts';
 import { ProcessRuntime } from './runtime/index.ts';
-import { Formation, Pipeline, sourceTar } from './pipeline/index.ts';
+import { Formation, Pipeline, Sleeper, sourceTar } from './pipeline/index.ts';
 import { DeployQueue, connectionFromUrl } from './queue/index.ts';
 import { GitServer, PushIntake } from './intake/index.ts';
-import { AppsService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
+import { AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
 import { RouteTable } from './router/index.ts';
 import { startRouter } from '../proxy/index.ts';
 
@@ -36,14 +36,19 @@ async function main(): Promise<void> {
   const appUrl = (app: string) => `http://${app}.${cfg.domain}${portSuffix}`;
   const log = new DeployLog(store, redisUrl);
   const runtime = new ProcessRuntime(p.logs);
-  const formation = new Formation(store, runtime, { startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000 });
+  const formation = new Formation(store, runtime, {
+    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000,
+    healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures,
+  });
   const builder = new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle });
   const pipeline = new Pipeline({ store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl });
-  const queue = new DeployQueue(connectionFromUrl(redisUrl), (job) => pipeline.run(job.deployId, job.description), cfg.redisPrefix);
+  const queue = new DeployQueue(connectionFromUrl(redisUrl), (job) => pipeline.run(job.deployId, job), cfg.redisPrefix);
   const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
   const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p) };
   const service = new AppsService(deps);
+  const sleeper = new Sleeper(store, formation, formation);
+  const processes = new ProcessService({ store, formation, sleeper, runtime, service });
 
   const table = new RouteTable();
   const refreshRoutes = () => table.replace(routesFromState(store, cfg.domain));
@@ -51,13 +56,20 @@ async function main(): Promise<void> {
   formation.on('crash', (inst: { app: string; type: string }, code: number | null, delayMs: number) =>
     say(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
   formation.on('error', (e: unknown) => console.error('formation:', e));
+  formation.on('unhealthy', (inst: { app: string; type: string }, reason: string) => say(`${inst.app}: ${inst.type} failed ${cfg.healthFailures} health checks in a row (${reason}); restarting it`));
+  formation.on('slept', (app: string) => say(`${app}: asleep after ${store.getApp(app)?.sleepAfterSeconds} s without requests`));
+  formation.on('woke', (app: string) => say(`${app}: woken by a request`));
 
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ ...deps, service, push, runtime, checkToken, hookToken: hook, gitHandler: git.handle });
+  const api = createApi({ ...deps, service, processes, push, runtime, checkToken, hookToken: hook, gitHandler: git.handle });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
   writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });
-  const router = await startRouter({ port: cfg.httpPort, host: cfg.bind, table, domain: cfg.domain });
+  const router = await startRouter({
+    port: cfg.httpPort, host: cfg.bind, table, domain: cfg.domain, wakeTimeoutMs: cfg.wakeTimeoutMs,
+    wake: (app) => void sleeper.wake(app),
+    onRequest: (app) => sleeper.touch(app),
+  });
 
   await formation.restore();
   refreshRoutes();
@@ -79,6 +91,7 @@ async function main(): Promise<void> {
     pipeline.abandon();
     killRunningSteps();
     formation.close();
+    sleeper.close();
     await queue.close();
     await runtime.close();
     await log.close();

@@ -7,7 +7,7 @@ export function routesFromState(store: Store, domain: string): Route[] {
     const upstreams = store.listInstances(app.name)
       .filter((i) => i.type === 'web' && i.state === 'up' && i.release === app.currentRelease)
       .map((i) => ({ host: i.host, port: i.port }));
-    const state: Route['state'] = app.state === 'stopped' ? 'stopped' : upstreams.length ? 'running' : 'starting';
+    const state: Route['state'] = app.state === 'stopped' ? 'stopped' : app.state === 'sleeping' ? 'sleeping' : upstreams.length ? 'running' : 'starting';
     return { app: app.name, hosts: [`${app.name}.${domain}`], upstreams, state };
   });
 }

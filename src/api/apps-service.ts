@@ -65,7 +65,8 @@ export class AppsService {
       changes[k] = v;
     }
     const config = this.d.store.updateConfig(app.name, changes);
-    if (!app.currentRelease || app.state !== 'running') return { config, deploy: null };
+    // Stopped and sleeping apps get the release too, so they start with this config.
+    if (!app.currentRelease) return { config, deploy: null };
     const set = Object.keys(changes).filter((k) => changes[k] !== null);
     const unset = Object.keys(changes).filter((k) => changes[k] === null);
     const description = [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
@@ -79,9 +80,9 @@ export class AppsService {
   }
 
   /** Queues behind any build of the same app, then waits for the outcome. */
-  private async runAndWait(app: string, kind: Deploy['kind'], description?: string): Promise<Deploy> {
+  async runAndWait(app: string, kind: Deploy['kind'], description?: string, targetRelease?: number): Promise<Deploy> {
     const deploy = this.d.store.createDeploy({ app, kind });
-    await this.d.queue.enqueue(app, { deployId: deploy.id, description });
+    await this.d.queue.enqueue(app, { deployId: deploy.id, description, targetRelease });
     for await (const e of this.d.log.follow(deploy.id, 0, this.endEvent)) if (e.type === 'end') break;
     return this.d.store.getDeploy(deploy.id)!;
   }

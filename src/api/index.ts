@@ -2,3 +2,4 @@
 export { createApi, closeApi, type ApiOptions } from './server.ts';
 export { AppsService, appDirs, type ServiceDeps } from './apps-service.ts';
 export { hashToken, tokenChecker } from './auth.ts';
+export { ProcessService } from './process-service.ts';

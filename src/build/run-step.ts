@@ -1,5 +1,5 @@
-// Running one build command, its output split into lines as they come.
-import { spawn } from 'node:child_process';
+// Running one build command; the steps still running are known so a stopping minicloud can end them.
+import { runCommand } from '../core/index.ts';
 
 export interface StepOptions {
   cwd: string;
@@ -16,24 +16,6 @@ export function killRunningSteps(): void {
   running.clear();
 }
 
-/** Resolves with the exit code; a step past its timeout is killed (its whole process group). */
 export function runStep(command: string, opts: StepOptions): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid) running.add(child.pid);
-    const kill = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
-    const timer = setTimeout(() => { opts.onLine(`timed out after ${Math.round(opts.timeoutMs / 1000)} s`); kill(); }, opts.timeoutMs);
-    for (const stream of [child.stdout, child.stderr]) {
-      let partial = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        const parts = (partial + chunk).split(/\r?\n|\r/);
-        partial = parts.pop() ?? '';
-        for (const p of parts) opts.onLine(p);
-      });
-      stream.on('end', () => { if (partial) opts.onLine(partial); });
-    }
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code, signal) => { clearTimeout(timer); running.delete(child.pid!); resolve(code ?? (signal ? 128 : 1)); });
-  });
+  return runCommand(command, { ...opts, track: (pid, on) => (on ? running.add(pid) : running.delete(pid)) });
 }

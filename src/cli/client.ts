@@ -1,4 +1,4 @@
-// HTTP client of the minicloud REST API: JSON requests, NDJSON log streams, API errors as UserError.
+// HTTP client of the minicloud REST API: JSON requests, NDJSON streams, API errors as UserError.
 import { UserError, type ApiError, type LogEvent } from '../core/index.ts';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
@@ -21,16 +21,21 @@ export class Client {
     }
   }
 
-  /** Yields NDJSON objects as they arrive, so a followed log prints line by line. */
-  async *stream<T = LogEvent>(path: string): AsyncGenerator<T> {
-    const res = await this.send('GET', path);
+  /**
+   * Yields NDJSON objects as they arrive, so a followed log prints line by line. A connection that
+   * breaks mid-stream throws StreamBroken; one that ends cleanly just ends the iteration.
+   */
+  async *stream<T = LogEvent>(path: string, method = 'GET', body?: unknown): AsyncGenerator<T> {
+    const res = await this.send(method, path, body);
     if (!res.body) return;
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
     try {
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done, value } = await reader.read().catch((e: unknown) => {
+          throw new StreamBroken(this.url, e);
+        });
         buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -77,11 +82,20 @@ export class Client {
   }
 }
 
+/** The server or the network dropped a stream before its end. */
+export class StreamBroken extends UserError {
+  constructor(url: string, cause: unknown) {
+    super(`lost the connection to minicloud at ${url}`, 'check that the server is still running, then try again');
+    this.name = 'StreamBroken';
+    this.cause = cause;
+  }
+}
+
 function parseLine<T>(line: string): T {
   try {
     return JSON.parse(line) as T;
   } catch {
-    throw new UserError('the log stream sent a line that is not JSON', 'is the server the same version as the CLI?');
+    throw new UserError('the server sent a stream line that is not JSON', 'is the server the same version as the CLI?');
   }
 }
 

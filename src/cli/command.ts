@@ -22,6 +22,11 @@ export interface Command {
   app?: boolean;
   /** Accepts --json. */
   json?: boolean;
+  /**
+   * Everything after `--`, or from the first positional after the app on, is passed through
+   * verbatim in `rest`, options included (`run app node -e ...`).
+   */
+  passthrough?: boolean;
   options?: Options;
   run(ctx: Ctx, args: Args): Promise<number | void>;
 }

@@ -1,4 +1,4 @@
-// Plain-text rendering: aligned tables, key/value blocks, times and release labels.
+// Plain-text rendering: aligned tables, key/value blocks, times, durations, release labels and shell words.
 
 /** Columns separated by two spaces; the last column is not padded so lines have no trailing blanks. */
 export function table(rows: string[][], headers?: string[]): string[] {
@@ -34,6 +34,18 @@ export function ago(iso: string, now = Date.now()): string {
   if (s < 3600) return `${Math.floor(s / 60)}m ago`;
   if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
   return `${Math.floor(s / 86400)}d ago`;
+}
+
+/** Seconds as the largest whole unit: `2h`, `15m`, `90s`. */
+export function duration(seconds: number): string {
+  if (seconds > 0 && seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds > 0 && seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+/** Single-quotes a word for `sh`, only when it needs it. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export function json(value: unknown): string {

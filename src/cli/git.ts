@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from './context.ts';
+import { shellQuote } from './format.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../../scripts/minicloud.mjs', import.meta.url));
 
@@ -21,11 +22,7 @@ export async function remoteUrl(cwd: string, name: string): Promise<string | nul
   return r.ok ? r.out : null;
 }
 
-/** Single-quotes for the shell that git runs `!` helpers with, only when the path needs it. */
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
+/** Paths quoted for the shell that git runs `!` helpers with. */
 export function credentialHelper(): string {
   return `!${shellQuote(process.execPath)} ${shellQuote(LAUNCHER)} git:credential`;
 }

@@ -6,14 +6,23 @@ import type { Args, Command, Options } from './command.ts';
 import { appCommands } from './commands/apps.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
+import { lifecycleCommands } from './commands/lifecycle.ts';
+import { runCommands } from './commands/run.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
 import { table } from './format.ts';
 
-export const commands: Command[] = [...authCommands, ...appCommands, ...configCommands, ...runtimeCommands];
+export const commands: Command[] = [
+  ...authCommands,
+  ...appCommands,
+  ...lifecycleCommands,
+  ...configCommands,
+  ...runtimeCommands,
+  ...runCommands,
+];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential']);
+const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);
@@ -57,10 +66,37 @@ function usageLine(cmd: Command): string {
   return `minicloud ${cmd.name}${cmd.usage ? ` ${cmd.usage}` : ''}`;
 }
 
+/**
+ * For a passthrough command, splits argv into our own options and app (head) and the words passed on
+ * (tail): at a `--`, or else at the first positional that is not the app name.
+ */
+function splitPassthrough(cmd: Command, options: Options, argv: string[]): [string[], string[]] {
+  const shorts = new Map(Object.entries(options).map(([name, o]) => [o.short, name]));
+  let needApp = Boolean(cmd.app);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') return [argv.slice(0, i), argv.slice(i + 1)];
+    if (arg.startsWith('-') && arg !== '-') {
+      // --name=value, --name [value], -x [value] or -xvalue
+      const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] ?? '' : (shorts.get(arg[1]) ?? '');
+      if (name === 'app') needApp = false;
+      const inline = arg.startsWith('--') ? arg.includes('=') : arg.length > 2;
+      if (options[name]?.type === 'string' && !inline) i++;
+    } else if (needApp) {
+      needApp = false;
+    } else {
+      return [argv.slice(0, i), argv.slice(i)];
+    }
+  }
+  return [argv, []];
+}
+
 function parse(cmd: Command, argv: string[]): Args | 'help' {
   const options: Options = { ...cmd.options, help: { type: 'boolean', short: 'h' } };
   if (cmd.app) options.app = { type: 'string', short: 'a' };
   if (cmd.json) options.json = { type: 'boolean' };
+  let passed: string[] = [];
+  if (cmd.passthrough) [argv, passed] = splitPassthrough(cmd, options, argv);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -84,7 +120,7 @@ function parse(cmd: Command, argv: string[]): Args | 'help' {
   if (!TAKES_MORE.has(cmd.name) && positionals.length > 0) {
     throw new UserError(`unexpected argument ${JSON.stringify(positionals[0])}`, `usage: ${usageLine(cmd)}`);
   }
-  return { app, rest: positionals, flags };
+  return { app, rest: [...positionals, ...passed], flags };
 }
 
 function printUsage(ctx: Ctx, cmd: Command): void {

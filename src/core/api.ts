@@ -22,3 +22,14 @@ export type { App, Deploy, Instance, LogLine };
 export type LogEvent =
   | { type: 'line'; seq: number; time: string; text: string }
   | { type: 'end'; status: 'succeeded' | 'failed'; release: number | null; url: string | null; error: string | null };
+
+/** Events of a one-off command's output stream (`minicloud run`), NDJSON. */
+export type RunEvent =
+  | { type: 'line'; seq: number; time: string; text: string }
+  | { type: 'exit'; code: number };
+
+/** Instances wanted per process type, e.g. { web: 3, worker: 1 }. */
+export type Formation = Record<string, number>;
+
+/** Restarts in a row (without 10 min up in between) from which an instance counts as crash-looping. */
+export const CRASH_LOOP_RESTARTS = 3;

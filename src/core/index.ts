@@ -5,3 +5,4 @@ export * from './types.ts';
 export * from './api.ts';
 export * from './env.ts';
 export * from './redis-url.ts';
+export * from './run-command.ts';

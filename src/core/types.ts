@@ -6,8 +6,13 @@ export interface App {
   createdAt: string;
   /** Release number currently serving, or null before the first successful deploy. */
   currentRelease: number | null;
-  /** Desired state: a stopped app keeps its releases but runs nothing. */
-  state: 'running' | 'stopped';
+  /**
+   * Desired state: a stopped app keeps its releases but runs nothing; a sleeping one runs nothing
+   * until its next request wakes it.
+   */
+  state: 'running' | 'stopped' | 'sleeping';
+  /** Put to sleep after this many seconds without a request; null: never. */
+  sleepAfterSeconds: number | null;
 }
 
 export type DeployStatus = 'queued' | 'building' | 'releasing' | 'succeeded' | 'failed';
@@ -16,7 +21,7 @@ export type DeployStatus = 'queued' | 'building' | 'releasing' | 'succeeded' | '
 export interface Deploy {
   id: string;
   app: string;
-  kind: 'build' | 'release' | 'restart';
+  kind: 'build' | 'release' | 'restart' | 'rollback';
   status: DeployStatus;
   ref: string | null;
   commit: string | null;
@@ -47,6 +52,8 @@ export interface Artifact {
   buildpack: string;
   /** Process types from the Procfile or the buildpack's default (`web` at least). */
   processes: Record<string, string>;
+  /** HTTP path the web process must answer below 500 (cloud_manifest.yml / app.json); absent: any answer. */
+  healthcheck?: { path: string; startTimeoutSeconds?: number };
 }
 
 /** Plain data a builder turns into an image or a release directory. */
@@ -75,6 +82,8 @@ export interface Instance {
   state: InstanceState;
   startedAt: string;
   restarts: number;
+  /** When a crashed instance is due to start again (backoff); null otherwise. */
+  nextRestartAt: string | null;
 }
 
 export interface LogLine {

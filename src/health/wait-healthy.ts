@@ -10,21 +10,29 @@ export interface HealthOptions {
 
 export type HealthResult = { ok: true; status: number } | { ok: false; reason: string };
 
+/** One health probe: with a path, an answer below 500; without, any HTTP answer at all. */
+export async function probe(o: { host: string; port: number; path?: string; timeoutMs: number }): Promise<HealthResult> {
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  try {
+    // Each probe has its own timeout: a probe can hang before the app listens.
+    const res = await fetch(`http://${host}:${o.port}${o.path ?? '/'}`, { signal: AbortSignal.timeout(o.timeoutMs), redirect: 'manual' });
+    await res.body?.cancel();
+    if (!o.path || res.status < 500) return { ok: true, status: res.status };
+    return { ok: false, reason: `GET ${o.path} answered ${res.status}` };
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause;
+    return { ok: false, reason: cause?.code ?? (e as Error).message };
+  }
+}
+
 export async function waitHealthy(o: HealthOptions): Promise<HealthResult> {
   const deadline = Date.now() + o.timeoutMs;
-  const url = `http://${o.host}:${o.port}${o.path ?? '/'}`;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     if (o.gone?.()) return { ok: false, reason: 'the process exited before it answered on $PORT' };
-    try {
-      // Each probe has its own timeout: a probe can hang before the app listens.
-      const res = await fetch(url, { signal: AbortSignal.timeout(Math.min(2000, Math.max(100, deadline - Date.now()))), redirect: 'manual' });
-      await res.body?.cancel();
-      if (!o.path || res.status < 500) return { ok: true, status: res.status };
-      last = `GET ${o.path} answered ${res.status}`;
-    } catch (e) {
-      last = (e as Error).cause ? String((e as { cause: { code?: string } }).cause.code ?? e) : (e as Error).message;
-    }
+    const r = await probe({ host: o.host, port: o.port, path: o.path, timeoutMs: Math.min(2000, Math.max(100, deadline - Date.now())) });
+    if (r.ok) return r;
+    last = r.reason;
     await new Promise((r) => setTimeout(r, 100));
   }
   return { ok: false, reason: `no HTTP answer on $PORT within ${Math.round(o.timeoutMs / 1000)} s (last: ${last})` };

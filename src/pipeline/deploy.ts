@@ -1,12 +1,13 @@
 // The deploy orchestrator: reads like the script it runs: build, release, roll out, report.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isUserError, type Deploy, type Release } from '../core/index.ts';
+import { UserError, isUserError, type Deploy, type Release } from '../core/index.ts';
 import { detect, planFor, type Builder, type Buildpack } from '../build/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import { extractTar } from './extract.ts';
 import { pruneBuilds } from './prune.ts';
+import { rollbackRelease, runReleasePhase } from './release-steps.ts';
 import type { Formation } from './formation.ts';
 
 export interface PipelineDeps {
@@ -18,6 +19,12 @@ export interface PipelineDeps {
   sourcesDir: string;
   buildsDir: string;
   appUrl: (app: string) => string;
+}
+
+export interface RunOptions {
+  description?: string;
+  /** Rollback: the release to go back to; unset: the one before the current. */
+  targetRelease?: number;
 }
 
 export const sourceTar = (sourcesDir: string, deployId: string) => join(sourcesDir, `${deployId}.tar`);
@@ -35,7 +42,7 @@ export class Pipeline {
     this.abandoned = true;
   }
 
-  async run(deployId: string, description?: string): Promise<void> {
+  async run(deployId: string, job: RunOptions = {}): Promise<void> {
     const { store } = this.d;
     const deploy = store.getDeploy(deployId);
     if (!deploy || deploy.status === 'succeeded' || deploy.status === 'failed') return;
@@ -43,12 +50,12 @@ export class Pipeline {
     if (deploy.status !== 'queued') say('-----> minicloud restarted during this deploy; starting it again');
     let result: Deploy;
     try {
-      const release = await this.release(deploy, description, say);
+      const release = await this.release(deploy, job, say);
       store.updateDeploy(deployId, { status: 'releasing', release: release.version });
       say(`-----> Releasing v${release.version}`);
-      await this.d.formation.rollout(release, say);
+      if (deploy.kind === 'build' || deploy.kind === 'release') await runReleasePhase(this.d.formation.instances.runtime, release, say);
+      await this.start(release, say);
       store.setReleaseStatus(release.app, release.version, 'succeeded');
-      say(`-----> v${release.version} is live at ${this.d.appUrl(deploy.app)}`);
       result = store.updateDeploy(deployId, { status: 'succeeded' });
     } catch (e) {
       if (this.abandoned) return new Promise<never>(() => {});
@@ -67,16 +74,35 @@ export class Pipeline {
     this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
   }
 
-  /** A build makes a new release from new code; a config change or restart reuses the current build. */
-  private async release(deploy: Deploy, description: string | undefined, say: (l: string) => void): Promise<Release> {
+  /** Rolls the release out, unless the app runs nothing now (stopped, asleep): then it is what starts next. */
+  private async start(release: Release, say: (l: string) => void): Promise<void> {
+    const { store } = this.d;
+    const app = store.requireApp(release.app);
+    if (app.state === 'stopped') {
+      store.setCurrentRelease(app.name, release.version);
+      say(`-----> ${app.name} is stopped: v${release.version} starts with \`minicloud apps:start ${app.name}\``);
+      return;
+    }
+    if (app.state === 'sleeping') {
+      store.setCurrentRelease(app.name, release.version);
+      say(`-----> ${app.name} is asleep: its next request starts v${release.version}`);
+      return;
+    }
+    await this.d.formation.rollout(release, say);
+    say(`-----> v${release.version} is live at ${this.d.appUrl(app.name)}`);
+  }
+
+  /** A build makes a new release from new code; a config change, restart or rollback reuses a build. */
+  private async release(deploy: Deploy, job: RunOptions, say: (l: string) => void): Promise<Release> {
     const { store } = this.d;
     if (deploy.kind === 'build') return this.build(deploy, say);
     const current = store.currentRelease(deploy.app);
-    if (!current) throw new Error(`${deploy.app} has no release to ${deploy.kind}`);
+    if (!current) throw new UserError(`${deploy.app} has no release yet`, 'deploy it first with `git push minicloud main`');
     if (deploy.kind === 'restart') return current;
+    if (deploy.kind === 'rollback') return rollbackRelease(store, current, job.targetRelease, say);
     return store.createRelease({
       app: deploy.app, artifact: current.artifact, commit: current.commit,
-      description: description ?? 'Config change', config: store.getConfig(deploy.app),
+      description: job.description ?? 'Config change', config: store.getConfig(deploy.app),
     });
   }
 

@@ -1,3 +1,4 @@
 // pipeline: the deploy orchestrator and the formation of running instances.
-export { Pipeline, sourceTar, type PipelineDeps } from './deploy.ts';
+export { Pipeline, sourceTar, type PipelineDeps, type RunOptions } from './deploy.ts';
 export { Formation, type FormationOptions } from './formation.ts';
+export { Sleeper } from './sleeper.ts';

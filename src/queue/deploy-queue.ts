@@ -6,6 +6,8 @@ export interface DeployJob {
   deployId: string;
   /** Shown in the release list for config changes and restarts. */
   description?: string;
+  /** Rollback: the release to go back to. */
+  targetRelease?: number;
 }
 
 export type Processor = (job: DeployJob) => Promise<void>;

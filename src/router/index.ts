@@ -1,4 +1,4 @@
-// router: the pure host → app route table the HTTP edge proxies by; no I/O.
+// router: the pure host → app route table the HTTP edge proxies by; no I/O (only the waiters' deadlines).
 import { normalizeHost, normalizeRouteHost } from './host.ts';
 
 export { normalizeHost } from './host.ts';
@@ -14,12 +14,13 @@ export interface Route {
   hosts: string[];
   /** Healthy web instances; empty = the app has no running instance. */
   upstreams: Upstream[];
-  state: 'running' | 'stopped' | 'starting';
+  /** `sleeping`: no instance on purpose; the next request must wake the app. */
+  state: 'running' | 'stopped' | 'starting' | 'sleeping';
 }
 
 export interface Match {
   route: Route;
-  /** Next upstream in round-robin order; null when the app is stopped or has no instance. */
+  /** Next upstream in round-robin order; null when the app is stopped, sleeping or has no instance. */
   upstream: Upstream | null;
 }
 
@@ -28,13 +29,18 @@ interface Snapshot {
   exact: Map<string, Route>;
   /** Keyed by the suffix after `*.`, e.g. `example.com` for `*.example.com`. */
   wildcard: Map<string, Route>;
+  /** First route of each app. */
+  apps: Map<string, Route>;
 }
 
+type Waiter = (upstream: Upstream | null) => void;
+
 export class RouteTable {
-  private snap: Snapshot = { routes: [], exact: new Map(), wildcard: new Map() };
+  private snap: Snapshot = { routes: [], exact: new Map(), wildcard: new Map(), apps: new Map() };
   // Round-robin cursors live outside the snapshot, keyed by app, so a table refreshed every
   // few seconds by health checks does not reset them and pile requests onto the first instance.
   private cursors = new Map<string, number>();
+  private waiters = new Map<string, Set<Waiter>>();
 
   constructor(routes: Route[] = []) {
     this.replace(routes);
@@ -43,10 +49,11 @@ export class RouteTable {
   /**
    * Atomically swap the whole table. Routes are copied, so later mutation by the caller does
    * not leak in. Host names are normalized; invalid ones are dropped; when two routes claim
-   * the same host the first one wins.
+   * the same host the first one wins. Settles the waiters of apps that now have an upstream
+   * (each gets the next one in round-robin order) or that were stopped or removed (null).
    */
   replace(routes: Route[]): void {
-    const next: Snapshot = { routes: [], exact: new Map(), wildcard: new Map() };
+    const next: Snapshot = { routes: [], exact: new Map(), wildcard: new Map(), apps: new Map() };
     for (const r of routes) {
       const route: Route = {
         app: r.app,
@@ -63,10 +70,15 @@ export class RouteTable {
         route.hosts.push(host);
       }
       next.routes.push(route);
+      if (!next.apps.has(route.app)) next.apps.set(route.app, route);
     }
-    const apps = new Set(next.routes.map((r) => r.app));
-    for (const app of this.cursors.keys()) if (!apps.has(app)) this.cursors.delete(app);
+    for (const app of this.cursors.keys()) if (!next.apps.has(app)) this.cursors.delete(app);
     this.snap = next;
+    for (const [app, set] of this.waiters) {
+      const route = next.apps.get(app);
+      if (route && route.state !== 'stopped' && !routable(route)) continue; // still on its way up
+      for (const settle of [...set]) settle(route ? this.next(route) : null);
+    }
   }
 
   /** Route for a Host header (port stripped, case and trailing dot ignored); exact beats wildcard. */
@@ -82,16 +94,54 @@ export class RouteTable {
     return [...this.snap.routes];
   }
 
+  /**
+   * Resolves with an upstream of `app` as soon as a replace() gives it one (at once if it has one
+   * now); with null after `timeoutMs`, when `signal` aborts, or when the app is stopped or removed.
+   * A settled or aborted wait leaves nothing behind.
+   */
+  waitForUpstream(app: string, timeoutMs: number, signal?: AbortSignal): Promise<Upstream | null> {
+    const route = this.snap.apps.get(app);
+    if (!route || route.state === 'stopped' || signal?.aborted) return Promise.resolve(null);
+    const now = this.next(route);
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      let set = this.waiters.get(app);
+      if (!set) this.waiters.set(app, (set = new Set()));
+      const waiters = set;
+      const settle: Waiter = (upstream) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+        waiters.delete(settle);
+        if (waiters.size === 0 && this.waiters.get(app) === waiters) this.waiters.delete(app);
+        resolve(upstream);
+      };
+      const abort = () => settle(null);
+      const timer = setTimeout(abort, timeoutMs);
+      signal?.addEventListener('abort', abort, { once: true });
+      waiters.add(settle);
+    });
+  }
+
+  /** How many waitForUpstream() calls for `app` are pending (for tests and metrics). */
+  waiting(app: string): number {
+    return this.waiters.get(app)?.size ?? 0;
+  }
+
   private wildcardMatch(host: string): Route | undefined {
     const dot = host.indexOf('.');
     return dot > 0 ? this.snap.wildcard.get(host.slice(dot + 1)) : undefined;
   }
 
   private next(route: Route): Upstream | null {
+    if (!routable(route)) return null;
     const n = route.upstreams.length;
-    if (route.state === 'stopped' || n === 0) return null;
     const i = (this.cursors.get(route.app) ?? 0) % n;
     this.cursors.set(route.app, (i + 1) % n);
     return route.upstreams[i] ?? null;
   }
+}
+
+/** Whether requests can go to the route's upstreams right now. */
+function routable(route: Route): boolean {
+  return route.state !== 'stopped' && route.state !== 'sleeping' && route.upstreams.length > 0;
 }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseEnv } from '../core/index.ts';
+import { baseEnv, runCommand } from '../core/index.ts';
 import { freePort } from './free-port.ts';
 import { tailFile } from './tail.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
@@ -93,6 +93,13 @@ export class ProcessRuntime implements Runtime {
     if (timer) clearInterval(timer);
     this.watched.delete(handle);
     for (const l of this.listeners) l(handle, code);
+  }
+
+  async run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
+    if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
+    const port = await freePort();
+    const env = baseEnv({ ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` });
+    return runCommand(spec.command, { cwd: spec.artifact.ref, env, onLine, signal });
   }
 
   logs(app: string, opts: LogOptions): AsyncIterable<string> {

@@ -36,5 +36,7 @@ export interface Runtime {
   onExit(listener: (handle: string, code: number | null) => void): void;
   /** The app's output, all instances together: the last `lines`, then new lines while `follow`. */
   logs(app: string, opts: LogOptions): AsyncIterable<string>;
+  /** A one-off command in a new instance of a release (release phase, `minicloud run`): output by line, exit code. */
+  run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number>;
   close(): Promise<void>;
 }

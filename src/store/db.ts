@@ -69,6 +69,14 @@ const MIGRATIONS: string[] = [
      name TEXT NOT NULL,
      created_at TEXT NOT NULL
    );`,
+  `ALTER TABLE apps ADD COLUMN sleep_after INTEGER;
+   ALTER TABLE instances ADD COLUMN next_restart_at TEXT;
+   CREATE TABLE formation (
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     type TEXT NOT NULL,
+     quantity INTEGER NOT NULL,
+     PRIMARY KEY (app, type)
+   );`,
 ];
 
 export function openDb(file: string): Db {

@@ -16,6 +16,7 @@ function toApp(r: Row): App {
     createdAt: r.created_at as string,
     currentRelease: (r.current_release as number | null) ?? null,
     state: r.state as App['state'],
+    sleepAfterSeconds: (r.sleep_after as number | null) ?? null,
   };
 }
 
@@ -60,6 +61,7 @@ function toInstance(r: Row): Instance & { handle: string | null } {
     state: r.state as Instance['state'],
     startedAt: r.started_at as string,
     restarts: r.restarts as number,
+    nextRestartAt: (r.next_restart_at as string | null) ?? null,
   };
 }
 
@@ -112,6 +114,22 @@ export class Store {
     this.db.prepare('UPDATE apps SET state = ? WHERE name = ?').run(state, app);
   }
 
+  setSleepAfter(app: string, seconds: number | null): void {
+    this.db.prepare('UPDATE apps SET sleep_after = ? WHERE name = ?').run(seconds, app);
+  }
+
+  // --- formation: instances wanted per process type
+  getFormation(app: string): Record<string, number> {
+    const rows = this.db.prepare('SELECT type, quantity FROM formation WHERE app = ? ORDER BY type').all(app) as Row[];
+    return Object.fromEntries(rows.map((r) => [r.type as string, r.quantity as number]));
+  }
+
+  setFormation(app: string, changes: Record<string, number>): Record<string, number> {
+    const set = this.db.prepare('INSERT INTO formation (app, type, quantity) VALUES (?, ?, ?) ON CONFLICT (app, type) DO UPDATE SET quantity = excluded.quantity');
+    this.db.transaction(() => { for (const [type, n] of Object.entries(changes)) set.run(app, type, n); })();
+    return this.getFormation(app);
+  }
+
   // --- config vars
   getConfig(app: string): Record<string, string> {
     const rows = this.db.prepare('SELECT key, value FROM config_vars WHERE app = ? ORDER BY key').all(app) as Row[];
@@ -127,6 +145,15 @@ export class Store {
         if (value === null) unset.run(app, key);
         else set.run(app, key, value);
       }
+    })();
+    return this.getConfig(app);
+  }
+
+  /** Sets the whole config at once (a rollback restores a release's config). */
+  replaceConfig(app: string, config: Record<string, string>): Record<string, string> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM config_vars WHERE app = ?').run(app);
+      this.updateConfig(app, config);
     })();
     return this.getConfig(app);
   }
@@ -213,10 +240,11 @@ export class Store {
 
   // --- instances
   saveInstance(i: StoredInstance): void {
-    this.db.prepare(`INSERT INTO instances (id, app, release, type, host, port, pid, handle, state, started_at, restarts)
-      VALUES (@id, @app, @release, @type, @host, @port, @pid, @handle, @state, @startedAt, @restarts)
+    this.db.prepare(`INSERT INTO instances (id, app, release, type, host, port, pid, handle, state, started_at, restarts, next_restart_at)
+      VALUES (@id, @app, @release, @type, @host, @port, @pid, @handle, @state, @startedAt, @restarts, @nextRestartAt)
       ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, handle = excluded.handle, state = excluded.state,
-        started_at = excluded.started_at, restarts = excluded.restarts, host = excluded.host, port = excluded.port`).run(i);
+        started_at = excluded.started_at, restarts = excluded.restarts, host = excluded.host, port = excluded.port,
+        next_restart_at = excluded.next_restart_at`).run(i);
   }
 
   getInstance(id: string): StoredInstance | null {

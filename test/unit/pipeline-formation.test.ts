@@ -10,7 +10,7 @@ import { Store } from '../../src/store/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mc-'));
 const appDir = join(tmp, 'release');
-const OPTS: FormationOptions = { startTimeoutMs: 15_000, drainMs: 50, stopGraceMs: 1000 };
+const OPTS: FormationOptions = { startTimeoutMs: 15_000, drainMs: 50, stopGraceMs: 1000, healthIntervalMs: 0, healthFailures: 3 };
 
 // Every formation made here, to stop what it runs at the end.
 const made: Array<{ formation: Formation; runtime: ProcessRuntime; store: Store }> = [];
@@ -106,7 +106,7 @@ describe('Formation', () => {
     const web = instances[0]!;
     expect(isAlive(web.pid!)).toBe(true);
     expect(await get(web.port)).toBe('v1');
-    expect(lines.some((l) => l.includes(`Waiting for web to answer on port ${web.port}`))).toBe(true);
+    expect(lines.some((l) => l.includes("Waiting for 1 web instance(s) to answer"))).toBe(true);
     expect(changed).toContain('first');
   });
 
@@ -191,12 +191,12 @@ describe('Formation', () => {
     for (const app of ['live', 'dead', 'stray', 'empty']) { s.createApp(app); s.setCurrentRelease(app, release(s, app, '1').version); }
     const instance = async (app: string, version: number) => {
       const r = await before.start({ id: `${app}-web`, app, release: version, type: 'web', command: WEB, env: { VERSION: '1' }, artifact: s.getRelease(app, 1)!.artifact });
-      s.saveInstance({ id: `${app}-web`, app, release: version, type: 'web', host: r.host, port: r.port, pid: r.pid, handle: r.handle, state: 'starting', startedAt: new Date().toISOString(), restarts: 0 });
+      s.saveInstance({ id: `${app}-web`, app, release: version, type: 'web', host: r.host, port: r.port, pid: r.pid, handle: r.handle, state: 'starting', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null });
       return r;
     };
     const live = await instance('live', 1);
     const stray = await instance('stray', 0); // not the current release
-    s.saveInstance({ id: 'dead-web', app: 'dead', release: 1, type: 'web', host: '127.0.0.1', port: 1, pid: 999_999, handle: JSON.stringify({ pid: 999_999, start: '1' }), state: 'up', startedAt: new Date().toISOString(), restarts: 0 });
+    s.saveInstance({ id: 'dead-web', app: 'dead', release: 1, type: 'web', host: '127.0.0.1', port: 1, pid: 999_999, handle: JSON.stringify({ pid: 999_999, start: '1' }), state: 'up', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null });
 
     const { formation: after } = makeFormation(s);
     await after.restore();

@@ -26,7 +26,7 @@ const release = (app: string, config: Record<string, string> = {}) =>
 
 const instance = (app: string, id: string, over: Partial<StoredInstance> = {}): StoredInstance => ({
   id, app, release: 1, type: 'web', host: '127.0.0.1', port: 5000, pid: 123, handle: '{"pid":123,"start":"1"}',
-  state: 'starting', startedAt: new Date().toISOString(), restarts: 0, ...over,
+  state: 'starting', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null, ...over,
 });
 
 describe('apps', () => {

@@ -1,8 +1,8 @@
 // App lifecycle commands: list, create, info, destroy, and linking a local repo with git:remote.
-import { UserError, validateAppName, type AppInfo, type Instance } from '../../core/index.ts';
+import { CRASH_LOOP_RESTARTS, UserError, type AppInfo, type Instance } from '../../core/index.ts';
 import { appPath, flag, type Command } from '../command.ts';
 import type { Ctx } from '../context.ts';
-import { ago, json, keyValues, release, table, time } from '../format.ts';
+import { ago, duration, json, keyValues, release, table, time } from '../format.ts';
 import { insideWorkTree, linkRepo } from '../git.ts';
 
 type AppDetail = AppInfo & { instances?: Instance[] };
@@ -72,11 +72,24 @@ export function instanceNames(instances: Instance[]): string[] {
   });
 }
 
-export function instanceLines(instances: Instance[]): string[] {
+/** `up`, `starting`, or for a crashed one when it comes back and whether it keeps crashing. */
+export function stateLabel(i: Instance, now = Date.now()): string {
+  if (i.state !== 'crashed') return i.state;
+  let label = 'crashed';
+  if (i.nextRestartAt) {
+    const s = Math.ceil((new Date(i.nextRestartAt).getTime() - now) / 1000);
+    if (s > 0) label += `, restarting in ${s} s`;
+    else if (Number.isFinite(s)) label += ', restarting now';
+  }
+  if (i.restarts >= CRASH_LOOP_RESTARTS) label += ` (crash-looping, ${i.restarts} restarts)`;
+  return label;
+}
+
+export function instanceLines(instances: Instance[], now = Date.now()): string[] {
   const names = instanceNames(instances);
   const rows = instances.map((i, k) => [
     names[k] ?? i.type,
-    i.state,
+    stateLabel(i, now),
     release(i.release),
     `port ${i.port}`,
     `since ${time(i.startedAt)} (${ago(i.startedAt)})`,
@@ -101,6 +114,7 @@ const info: Command = {
       ['Deploy branch', app.deployBranch],
       ['Release', release(app.currentRelease)],
       ['State', app.state],
+      ['Sleeps after', app.sleepAfterSeconds == null ? 'never' : duration(app.sleepAfterSeconds)],
       ['Created', time(app.createdAt)],
     ];
     for (const line of keyValues(pairs)) ctx.out(line);

@@ -41,15 +41,15 @@ async function change(ctx: Ctx, args: Args, verb: string, body: Record<string, s
   return reportDeploy(ctx, res.deploy);
 }
 
-/** Finishes a "... " line with the outcome of a restart; a failed one is a failed command. */
-export function reportDeploy(ctx: Ctx, deploy: Deploy | null | undefined): number {
+/** Finishes a "... " line with the outcome of a restart (plus `note`); a failed one is a failed command. */
+export function reportDeploy(ctx: Ctx, deploy: Deploy | null | undefined, note = ''): number {
   if (deploy?.status === 'failed') {
     ctx.out('failed');
     ctx.warn(deploy.error || 'the restart failed');
     ctx.warn(`see \`minicloud logs ${deploy.app}\` for the app's output`);
     return 1;
   }
-  ctx.out(deploy?.release != null ? `done, ${release(deploy.release)}` : 'done');
+  ctx.out((deploy?.release != null ? `done, ${release(deploy.release)}` : 'done') + note);
   return 0;
 }
 

@@ -1,5 +1,13 @@
-// Commands about what runs: releases, instances (ps), restart and logs.
-import { UserError, type Deploy, type Instance, type LogEvent, type ReleaseSummary } from '../../core/index.ts';
+// Commands about what runs: releases and rollback, instances (ps, ps:scale), restart and logs.
+import {
+  UserError,
+  isProcessType,
+  type Deploy,
+  type Formation,
+  type Instance,
+  type LogEvent,
+  type ReleaseSummary,
+} from '../../core/index.ts';
 import { appPath, flag, type Command } from '../command.ts';
 import { json, release, table, time } from '../format.ts';
 import { printInstances } from './apps.ts';
@@ -26,16 +34,85 @@ const releases: Command = {
   },
 };
 
+/** `v3` or `3`, a release number given on the command line. */
+export function parseVersion(raw: string): number {
+  const m = /^v?(\d{1,9})$/i.exec(raw.trim());
+  const n = m ? Number(m[1]) : 0;
+  if (n < 1) throw new UserError(`invalid release ${JSON.stringify(raw)}`, 'give a release number such as v3 or 3 (see `minicloud releases <app>`)');
+  return n;
+}
+
+const rollback: Command = {
+  name: 'rollback',
+  usage: '<app> [vN]',
+  summary: 'deploy an earlier release again as a new one (default: the one before the current)',
+  app: true,
+  async run(ctx, args) {
+    const [raw, extra] = args.rest;
+    if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, 'usage: minicloud rollback <app> [vN]');
+    const version = raw === undefined ? undefined : parseVersion(raw);
+    ctx.out(`Rolling back ${args.app}... `, '');
+    const res = await ctx.client().request<{ deploy: Deploy }>('POST', appPath(args.app, '/rollback'), version === undefined ? {} : { version });
+    return reportDeploy(ctx, res.deploy, ` (rolled back to ${version === undefined ? 'the previous release' : release(version)})`);
+  },
+};
+
 const ps: Command = {
   name: 'ps',
   usage: '<app> [--json]',
-  summary: "list an app's running instances",
+  summary: "list an app's process types with their scale, and its instances",
   app: true,
   json: true,
   async run(ctx, args) {
-    const list = await ctx.client().request<Instance[]>('GET', appPath(args.app, '/ps'));
-    if (args.flags.json) return ctx.out(json(list));
+    const client = ctx.client();
+    if (args.flags.json) return ctx.out(json(await client.request<Instance[]>('GET', appPath(args.app, '/ps'))));
+    const [formation, list] = await Promise.all([
+      client.request<Formation>('GET', appPath(args.app, '/formation')),
+      client.request<Instance[]>('GET', appPath(args.app, '/ps')),
+    ]);
+    const types = Object.entries(formation ?? {});
+    if (types.length > 0) ctx.out(`=== ${types.map(([type, n]) => `${type} (${n})`).join(', ')}`);
     printInstances(ctx, list);
+  },
+};
+
+const SCALE_USAGE = 'usage: minicloud ps:scale <app> type=N [type2=M ...], e.g. web=2 worker=1';
+
+/** `web=3 worker=1` into { web: 3, worker: 1 }, naming the first bad argument. */
+export function parseScale(argv: string[]): Formation {
+  if (argv.length === 0) throw new UserError('no process types given', SCALE_USAGE);
+  const formation: Formation = {};
+  for (const arg of argv) {
+    const eq = arg.indexOf('=');
+    if (eq < 0) throw new UserError(`expected type=N, got ${JSON.stringify(arg)}`, SCALE_USAGE);
+    const type = arg.slice(0, eq);
+    const count = arg.slice(eq + 1);
+    if (!isProcessType(type)) {
+      throw new UserError(
+        `invalid process type ${JSON.stringify(type)} in ${JSON.stringify(arg)}`,
+        'process types are lowercase letters, digits, - and _, starting with a letter (e.g. web)',
+      );
+    }
+    if (!/^\d{1,3}$/.test(count) || Number(count) > 100) {
+      throw new UserError(`invalid instance count ${JSON.stringify(count)} in ${JSON.stringify(arg)}`, 'use a whole number from 0 to 100');
+    }
+    if (type in formation) throw new UserError(`${type} is given twice`, SCALE_USAGE);
+    formation[type] = Number(count);
+  }
+  return formation;
+}
+
+const scale: Command = {
+  name: 'ps:scale',
+  usage: '<app> type=N [type2=M ...]',
+  summary: 'set how many instances of each process type run (0 stops a type)',
+  app: true,
+  async run(ctx, args) {
+    const wanted = parseScale(args.rest);
+    ctx.out(`Scaling ${args.app}... `, '');
+    const res = await ctx.client().request<{ formation: Formation; instances: Instance[] }>('PATCH', appPath(args.app, '/formation'), wanted);
+    ctx.out('done');
+    ctx.out(Object.entries(res.formation).map(([type, n]) => `${type}=${n}`).join(' '));
   },
 };
 
@@ -87,4 +164,4 @@ const logs: Command = {
   },
 };
 
-export const runtimeCommands: Command[] = [releases, ps, restart, logs];
+export const runtimeCommands: Command[] = [releases, rollback, ps, scale, restart, logs];

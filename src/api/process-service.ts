@@ -1,0 +1,81 @@
+// What the API does with an app's processes: scale, stop, start, sleep, roll back, run one-off commands.
+import { randomUUID } from 'node:crypto';
+import { UserError, type App, type Deploy, type Formation as FormationCounts } from '../core/index.ts';
+import type { Formation, Sleeper } from '../pipeline/index.ts';
+import type { Runtime } from '../runtime/index.ts';
+import type { Store } from '../store/index.ts';
+import type { AppsService } from './apps-service.ts';
+
+export interface ProcessDeps {
+  store: Store;
+  formation: Formation;
+  sleeper: Sleeper;
+  runtime: Runtime;
+  service: AppsService;
+}
+
+const MIN_SLEEP = 60;
+const MAX_SLEEP = 7 * 24 * 3600;
+
+export class ProcessService {
+  constructor(private readonly d: ProcessDeps) {}
+
+  formation(app: string): FormationCounts {
+    const release = this.d.store.currentRelease(this.d.store.requireApp(app).name);
+    return release ? this.d.formation.wanted(release) : this.d.store.getFormation(app);
+  }
+
+  async scale(app: string, body: unknown): Promise<FormationCounts> {
+    if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
+      throw new UserError('send the counts per process type, e.g. {"web": 2}', `try \`minicloud ps:scale ${app} web=2\``);
+    }
+    return this.d.formation.scale(app, body as Record<string, number>);
+  }
+
+  async stop(name: string): Promise<App> {
+    const app = this.d.store.requireApp(name);
+    this.d.store.setAppState(app.name, 'stopped');
+    await this.d.formation.stopApp(app.name);
+    return this.d.store.requireApp(app.name);
+  }
+
+  async start(name: string): Promise<Deploy | null> {
+    const app = this.d.store.requireApp(name);
+    this.d.store.setAppState(app.name, 'running');
+    if (!app.currentRelease) return null;
+    return this.d.service.runAndWait(app.name, 'restart');
+  }
+
+  setSleep(name: string, body: unknown): App {
+    const app = this.d.store.requireApp(name);
+    const after = (body as { afterSeconds?: unknown } | null)?.afterSeconds;
+    if (after !== null && (typeof after !== 'number' || !Number.isInteger(after) || after < MIN_SLEEP || after > MAX_SLEEP)) {
+      throw new UserError(`afterSeconds must be null (never sleep) or whole seconds from ${MIN_SLEEP} to ${MAX_SLEEP}`, `e.g. \`minicloud apps:sleep ${app.name} 15m\``);
+    }
+    this.d.store.setSleepAfter(app.name, after);
+    return this.d.store.requireApp(app.name);
+  }
+
+  async rollback(name: string, body: unknown): Promise<Deploy> {
+    const app = this.d.store.requireApp(name);
+    const version = (body as { version?: unknown } | null)?.version;
+    if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
+      throw new UserError('version must be a release number such as 3', `see \`minicloud releases ${app.name}\``);
+    }
+    if (!app.currentRelease) throw new UserError(`${app.name} has no release yet`, 'deploy it first with `git push minicloud main`');
+    return this.d.service.runAndWait(app.name, 'rollback', undefined, version);
+  }
+
+  /** Runs a command in a new instance of the current release; resolves with its exit code. */
+  async run(name: string, body: unknown, onLine: (line: string) => void, signal: AbortSignal): Promise<number> {
+    const app = this.d.store.requireApp(name);
+    const command = (body as { command?: unknown } | null)?.command;
+    if (typeof command !== 'string' || !command.trim()) throw new UserError('send the command to run', `e.g. \`minicloud run ${app.name} -- node -v\``);
+    const release = this.d.store.currentRelease(app.name);
+    if (!release) throw new UserError(`${app.name} has no release yet`, 'deploy it first with `git push minicloud main`');
+    return this.d.runtime.run(
+      { id: randomUUID(), app: app.name, release: release.version, type: 'run', command, artifact: release.artifact, env: release.config },
+      onLine, signal,
+    );
+  }
+}

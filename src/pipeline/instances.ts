@@ -1,0 +1,75 @@
+// Starting and stopping single instances, with the bookkeeping the formation and supervisor share.
+import { randomUUID } from 'node:crypto';
+import type { Release } from '../core/index.ts';
+import type { Runtime } from '../runtime/index.ts';
+import type { Store, StoredInstance } from '../store/index.ts';
+
+export class Instances {
+  /** Handles we are stopping on purpose: their exit is not a crash. */
+  readonly stopping = new Set<string>();
+  /** Instances a rollout or scale-up is still gating: their crash fails that operation instead of restarting them. */
+  readonly gated = new Set<string>();
+  /** Instances taken out of service, waiting out their drain: never restarted. */
+  readonly retiring = new Set<string>();
+  /** Pending restarts of crashed instances. */
+  readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(readonly store: Store, readonly runtime: Runtime, private readonly stopGraceMs: number) {}
+
+  async launch(release: Release, type: string, id: string = randomUUID(), restarts = 0): Promise<StoredInstance> {
+    const command = release.artifact.processes[type];
+    if (!command) throw new Error(`release v${release.version} has no ${type} process`);
+    const running = await this.runtime.start({
+      id, app: release.app, release: release.version, type, command, artifact: release.artifact, env: release.config,
+    });
+    const inst: StoredInstance = {
+      id, app: release.app, release: release.version, type, host: running.host, port: running.port, pid: running.pid,
+      handle: running.handle, state: 'starting', startedAt: new Date().toISOString(), restarts, nextRestartAt: null,
+    };
+    this.store.saveInstance(inst);
+    return inst;
+  }
+
+  async stop(stale: StoredInstance): Promise<void> {
+    this.cancelRestart(stale.id);
+    const i = this.store.getInstance(stale.id) ?? stale; // its handle may have changed since (a restart)
+    for (const handle of new Set([stale.handle, i.handle])) {
+      if (!handle) continue;
+      this.stopping.add(handle);
+      await this.runtime.stop(handle, this.stopGraceMs);
+    }
+    this.store.deleteInstance(i.id);
+  }
+
+  /** Takes instances out of service now (the caller refreshes routes), and stops them after `drainMs`. */
+  retire(instances: StoredInstance[], drainMs: number): Promise<void> {
+    for (const i of instances) {
+      this.retiring.add(i.id);
+      this.cancelRestart(i.id);
+    }
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        void Promise.all(instances.map(async (i) => {
+          await this.stop(i);
+          this.retiring.delete(i.id);
+        })).then(() => resolve());
+      }, drainMs);
+      t.unref();
+    });
+  }
+
+  /** Serving instances of an app: up, current release, not retiring. */
+  serving(app: string, release: number | null): StoredInstance[] {
+    return this.store.listInstances(app).filter((i) => i.release === release && !this.retiring.has(i.id));
+  }
+
+  cancelRestart(id: string): void {
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+  }
+
+  close(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}

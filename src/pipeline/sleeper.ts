@@ -1,0 +1,62 @@
+// Idle apps go to sleep (their instances stop); the router's next request for one wakes it.
+import type { EventEmitter } from 'node:events';
+import type { Store } from '../store/index.ts';
+import type { Formation } from './formation.ts';
+
+export class Sleeper {
+  private readonly lastRequest = new Map<string, number>();
+  private readonly waking = new Map<string, Promise<void>>();
+  private readonly bootedAt = Date.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly store: Store, private readonly formation: Formation, private readonly events: EventEmitter, checkMs = 15_000) {
+    this.timer = setInterval(() => void this.tick(), checkMs);
+    this.timer.unref();
+  }
+
+  /** Called by the router for every request: cheap on purpose. */
+  touch(app: string): void {
+    this.lastRequest.set(app, Date.now());
+  }
+
+  async tick(now = Date.now()): Promise<void> {
+    for (const app of this.store.listApps()) {
+      if (app.state !== 'running' || !app.sleepAfterSeconds || !app.currentRelease || this.waking.has(app.name)) continue;
+      const last = Math.max(this.lastRequest.get(app.name) ?? this.bootedAt, Date.parse(app.createdAt));
+      if (now - last >= app.sleepAfterSeconds * 1000) await this.sleep(app.name);
+    }
+  }
+
+  async sleep(app: string): Promise<void> {
+    this.store.setAppState(app, 'sleeping');
+    await this.formation.stopApp(app);
+    this.events.emit('slept', app);
+  }
+
+  /** Idempotent: concurrent wakes of one app share one start. */
+  wake(app: string): Promise<void> {
+    const pending = this.waking.get(app);
+    if (pending) return pending;
+    const a = this.store.getApp(app);
+    const release = a?.state === 'sleeping' ? this.store.currentRelease(app) : null;
+    if (!release) return Promise.resolve();
+    const p = (async () => {
+      this.store.setAppState(app, 'running');
+      this.touch(app);
+      try {
+        await this.formation.rollout(release, () => {});
+        this.events.emit('woke', app);
+      } catch (e) {
+        this.store.setAppState(app, 'sleeping');
+        this.events.emit('changed', app);
+        this.events.emit('error', e);
+      }
+    })().finally(() => this.waking.delete(app));
+    this.waking.set(app, p);
+    return p;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,103 @@
+// Keeping instances alive: restart on crash with backoff, and restart after repeated failed health checks.
+import type { EventEmitter } from 'node:events';
+import type { Release } from '../core/index.ts';
+import { nextDelay, probe, waitHealthy } from '../health/index.ts';
+import type { Instances } from './instances.ts';
+
+export interface SupervisorOptions {
+  startTimeoutMs: number;
+  /** How often each serving web instance is probed; 0 turns the checks off. */
+  healthIntervalMs: number;
+  /** Failed probes in a row after which the instance is restarted. */
+  healthFailures: number;
+}
+
+export const healthPath = (r: Release) => r.artifact.healthcheck?.path;
+export const startTimeout = (r: Release, fallbackMs: number) =>
+  r.artifact.healthcheck?.startTimeoutSeconds ? r.artifact.healthcheck.startTimeoutSeconds * 1000 : fallbackMs;
+
+export class Supervisor {
+  private readonly fails = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout | null;
+  private checking = false;
+
+  constructor(private readonly i: Instances, private readonly events: EventEmitter, private readonly opts: SupervisorOptions) {
+    i.runtime.onExit((handle, code) => this.exited(handle, code));
+    this.timer = opts.healthIntervalMs > 0 ? setInterval(() => void this.check(), opts.healthIntervalMs) : null;
+    this.timer?.unref();
+  }
+
+  private exited(handle: string, code: number | null): void {
+    if (this.i.stopping.delete(handle)) return;
+    const inst = this.i.store.listInstances().find((x) => x.handle === handle);
+    if (!inst || this.i.retiring.has(inst.id)) return;
+    const upFor = Date.now() - Date.parse(inst.startedAt);
+    const { delayMs, restarts } = nextDelay(inst.restarts, upFor);
+    const gated = this.i.gated.has(inst.id); // the operation watching it reports the failure
+    const nextRestartAt = gated ? null : new Date(Date.now() + delayMs).toISOString();
+    this.i.store.saveInstance({ ...inst, state: 'crashed', pid: null, handle: null, restarts, nextRestartAt });
+    this.events.emit('changed', inst.app);
+    this.events.emit('crash', inst, code, delayMs);
+    if (!gated) this.schedule(inst.id, delayMs);
+  }
+
+  private schedule(id: string, delayMs: number): void {
+    this.i.cancelRestart(id);
+    this.i.timers.set(id, setTimeout(() => { void this.restart(id); }, delayMs));
+  }
+
+  /** Starts a crashed instance again, in place (same id), once its backoff has passed. */
+  async restart(id: string): Promise<void> {
+    this.i.timers.delete(id);
+    const inst = this.i.store.getInstance(id);
+    const app = inst && this.i.store.getApp(inst.app);
+    const release = inst && this.i.store.getRelease(inst.app, inst.release);
+    if (!inst || !app || !release || app.state !== 'running' || this.i.retiring.has(id) || app.currentRelease !== inst.release) return;
+    try {
+      const next = await this.i.launch(release, inst.type, inst.id, inst.restarts);
+      if (inst.type === 'web') {
+        const health = await waitHealthy({
+          host: next.host, port: next.port, path: healthPath(release), timeoutMs: startTimeout(release, this.opts.startTimeoutMs),
+          gone: () => this.i.store.getInstance(id)?.state !== 'starting',
+        });
+        // Not healthy in time: stop it; its exit counts as a crash and backs off again.
+        if (!health.ok) return void (await this.i.runtime.stop(next.handle!, 5000));
+      }
+    } catch (e) {
+      this.events.emit('error', e);
+      const { delayMs, restarts } = nextDelay(inst.restarts, 0);
+      this.i.store.saveInstance({ ...inst, state: 'crashed', pid: null, handle: null, restarts, nextRestartAt: new Date(Date.now() + delayMs).toISOString() });
+      return this.schedule(id, delayMs);
+    }
+    const now = this.i.store.getInstance(id);
+    if (now?.state === 'starting') this.i.store.saveInstance({ ...now, state: 'up', nextRestartAt: null });
+    this.events.emit('changed', inst.app);
+  }
+
+  /** One round of health probes over the serving web instances. */
+  private async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const up = this.i.store.listInstances().filter((x) => x.type === 'web' && x.state === 'up' && x.handle && !this.i.retiring.has(x.id) && !this.i.gated.has(x.id));
+      await Promise.all(up.map(async (inst) => {
+        const release = this.i.store.getRelease(inst.app, inst.release);
+        const r = await probe({ host: inst.host, port: inst.port, path: release ? healthPath(release) : undefined, timeoutMs: 5000 });
+        const fails = r.ok ? 0 : (this.fails.get(inst.id) ?? 0) + 1;
+        this.fails.set(inst.id, fails);
+        if (fails < this.opts.healthFailures) return;
+        this.fails.delete(inst.id);
+        this.events.emit('unhealthy', inst, r.ok ? '' : r.reason);
+        // Its exit is then handled as a crash: restarted with backoff.
+        await this.i.runtime.stop(inst.handle!, 5000);
+      }));
+      for (const id of this.fails.keys()) if (!this.i.store.getInstance(id)) this.fails.delete(id);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
