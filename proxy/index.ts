@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { validateAppName } from '../src/core/index.ts';
-import type { RouteTable, Upstream } from '../src/router/index.ts';
+import type { Match, RouteTable, Upstream } from '../src/router/index.ts';
 import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
-import { noAppPage, notAnsweringPage, notRunningPage, sendPage, stoppedPage, timedOutPage } from './pages.ts';
+import { noAppPage, notAnsweringPage, sendPage, stoppedPage, timedOutPage, wakingPage } from './pages.ts';
 import { handleUpgrade, watchUpgrades, type UpgradeContext } from './upgrade.ts';
+import { createWaker } from './wake.ts';
 
 export interface RouterOptions {
   port: number;
@@ -20,6 +21,18 @@ export interface RouterOptions {
   log?: (line: string) => void;
   /** Upstream idle timeout (ms) before a 504; default 30 s. */
   timeoutMs?: number;
+  /**
+   * Asked to start a `sleeping` app (or a `starting` one with no instance) when a request for it
+   * arrives; at most once per second per app, so it must be idempotent. The request is held until
+   * table.replace() gives the app an upstream.
+   */
+  wake?: (app: string) => void;
+  /** How long a request for a sleeping app is held before a 503; default 60 s. */
+  wakeTimeoutMs?: number;
+  /** The same for a `starting` app with no instance yet (a deploy or restart); default 10 s. */
+  startingHoldMs?: number;
+  /** Called for every request and upgrade routed to an app, in any state: the idleness signal. */
+  onRequest?: (app: string) => void;
 }
 
 export interface Router {
@@ -32,6 +45,13 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const { table } = opts;
   const domain = opts.domain.toLowerCase().replace(/^\.+|\.+$/g, '');
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const waker = createWaker({
+    table,
+    wake: opts.wake,
+    onRequest: opts.onRequest,
+    wakeTimeoutMs: opts.wakeTimeoutMs ?? 60_000,
+    startingHoldMs: opts.startingHoldMs ?? 10_000,
+  });
   // One keep-alive pool for all upstream requests: instances are local, so reusing
   // connections saves a handshake per request. WebSockets get their own connections.
   const agent = new http.Agent({ keepAlive: true });
@@ -79,15 +99,42 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     });
 
     const match = table.lookup(req.headers.host);
+    if (match) waker.seen(match.route.app);
+    answer(req, res, ex, match, null);
+  };
+
+  /** Proxies, pages, or (once, for an app with no instance yet) holds the request and comes back with `heldMs`. */
+  const answer = (req: IncomingMessage, res: ServerResponse, ex: Exchange, match: Match | null, heldMs: number | null): void => {
     if (!match) {
       ex.bytes = sendPage(res, noAppPage(displayHost(req, ex.host), domain, suggestName(ex.host, domain)));
       return;
     }
     const { route, upstream } = match;
-    if (route.state === 'stopped' || !upstream) {
-      ex.bytes = sendPage(res, route.state === 'stopped' ? stoppedPage(route.app) : notRunningPage(route.app));
+    if (route.state === 'stopped') {
+      ex.bytes = sendPage(res, stoppedPage(route.app));
       return;
     }
+    if (upstream) return forward(req, res, ex, route.app, upstream);
+    if (heldMs !== null) {
+      ex.bytes = sendPage(res, wakingPage(route.app, route.state, heldMs));
+      if (!req.complete) req.resume(); // the held body was never read: drain it so the client sees the page
+      return;
+    }
+    // The body stays unread (paused) while held, so it reaches the app intact.
+    const left = new AbortController();
+    res.once('close', () => left.abort());
+    const ms = waker.holdMs(route);
+    waker
+      .hold(route, left.signal)
+      .then((up) => {
+        if (left.signal.aborted) return; // the client is gone: nothing to answer
+        // No upstream: timed out, or stopped or removed meanwhile; answer for what the table says now.
+        answer(req, res, ex, up ? { route, upstream: up } : table.lookup(req.headers.host), ms);
+      })
+      .catch(() => res.destroy()); // never expected; an unhandled rejection would take the router down
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, ex: Exchange, app: string, upstream: Upstream): void => {
     setForwardedHeaders(req, ex.id);
     // Node already answered any `Expect: 100-continue`; forwarding it would also stop
     // http-proxy from emitting 'proxyReq', and with it our timeout.
@@ -98,7 +145,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
         res.destroy(); // too late for a page: cut the client off so it sees a broken response
         return;
       }
-      ex.bytes = sendPage(res, isTimeout(err) ? timedOutPage(route.app, timeoutMs) : notAnsweringPage(route.app));
+      ex.bytes = sendPage(res, isTimeout(err) ? timedOutPage(app, timeoutMs) : notAnsweringPage(app));
       // Drain what is left of an unsent body so the client reads our page and the
       // connection stays usable, instead of stalling on a paused upload.
       if (!req.complete) req.resume();
@@ -109,7 +156,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   server.on('connection', track);
   // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
   const swallow = () => {};
-  const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs };
+  const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs, waker };
   watchUpgrades(ctx);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(ctx, req, socket, head));
 

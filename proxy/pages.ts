@@ -62,12 +62,13 @@ export function stoppedPage(app: string): Page {
   };
 }
 
-export function notRunningPage(app: string): Page {
+/** A request held for an app that is waking up (or starting) gave up: the app got no instance in time. */
+export function wakingPage(app: string, state: string, waitedMs: number): Page {
   return {
     status: 503,
-    title: 'App not running',
-    message: `The app ${code(app)} has no running instance right now.`,
-    hint: `It may still be starting or deploying: try again in a few seconds, or check ${code(`minicloud logs ${app}`)}.`,
+    title: state === 'sleeping' ? 'App is waking up' : 'App is starting',
+    message: `The app ${code(app)} did not start in time (waited ${Math.round(waitedMs / 100) / 10} s).`,
+    hint: `It may still be starting: try again in a few seconds, or see why with ${code(`minicloud logs ${app}`)}.`,
     headers: { 'retry-after': '5' },
   };
 }

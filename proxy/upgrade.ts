@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type httpProxy from 'http-proxy';
 import type { RouteTable, Upstream } from '../src/router/index.ts';
 import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
+import type { Waker } from './wake.ts';
 
 export interface UpgradeContext {
   table: RouteTable;
@@ -15,6 +16,7 @@ export interface UpgradeContext {
   target: (u: Upstream) => object;
   /** Bounds the wait for the app's answer to the upgrade; http-proxy clears it once upgraded. */
   timeoutMs: number;
+  waker: Waker;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
@@ -55,11 +57,27 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
 
   const match = ctx.table.lookup(req.headers.host);
   if (!match) return refuse(socket, ex, 404);
+  ctx.waker.seen(match.route.app);
   // http-proxy would silently drop anything but a GET websocket upgrade; say so instead.
   if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') return refuse(socket, ex, 400);
   const { route, upstream } = match;
-  if (route.state === 'stopped' || !upstream) return refuse(socket, ex, 503);
+  if (route.state === 'stopped') return refuse(socket, ex, 503);
+  if (upstream) return forward(ctx, req, socket, head, ex, upstream);
 
+  // Held like a plain request; Node leaves an upgraded socket unread, so early client bytes wait too.
+  const left = new AbortController();
+  socket.once('close', () => left.abort());
+  ctx.waker
+    .hold(route, left.signal)
+    .then((up) => {
+      if (left.signal.aborted) return; // the client is gone
+      if (up) forward(ctx, req, socket, head, ex, up);
+      else refuse(socket, ex, 503, 'Retry-After: 5\r\n');
+    })
+    .catch(() => socket.destroy());
+}
+
+function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ex: Exchange, upstream: Upstream): void {
   setForwardedHeaders(req, ex.id);
   ctx.proxy.ws(req, socket, head, { target: ctx.target(upstream) }, (err) => {
     if (ex.status === 0) refuse(socket, ex, isTimeout(err) ? 504 : 502);
@@ -68,10 +86,10 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
 }
 
 /** A bare HTTP answer on a socket that left the HTTP server; flushed, then the socket is destroyed. */
-function refuse(socket: Duplex, ex: Exchange, status: number): void {
+function refuse(socket: Duplex, ex: Exchange, status: number, extraHeaders = ''): void {
   ex.status = status;
   if (!socket.writable) return void socket.destroy();
-  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${ex.id}\r\n\r\n`;
+  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${ex.id}\r\n${extraHeaders}\r\n`;
   socket.end(head, () => socket.destroy());
 }
 

@@ -14,7 +14,7 @@ export function processRoutes(p: ProcessService, info: (req: Request, app: strin
   });
   r.post('/apps/:app/stop', async (req, res) => { await p.stop(param(req)); res.json(info(req, param(req))); });
   r.post('/apps/:app/start', async (req, res) => { res.json({ deploy: await p.start(param(req)) }); });
-  r.put('/apps/:app/sleep', (req, res) => { p.setSleep(param(req), req.body); res.json(info(req, param(req))); });
+  r.put('/apps/:app/sleep', async (req, res) => { await p.setSleep(param(req), req.body); res.json(info(req, param(req))); });
   r.post('/apps/:app/rollback', async (req, res) => { res.json({ deploy: await p.rollback(param(req), req.body) }); });
   r.post('/apps/:app/run', async (req, res) => {
     const abort = new AbortController();

@@ -46,14 +46,25 @@ export class ProcessService {
     return this.d.service.runAndWait(app.name, 'restart');
   }
 
-  setSleep(name: string, body: unknown): App {
+  /** Sets when the app sleeps; `now: true` also puts it to sleep at once (its next request wakes it). */
+  async setSleep(name: string, body: unknown): Promise<App> {
     const app = this.d.store.requireApp(name);
-    const after = (body as { afterSeconds?: unknown } | null)?.afterSeconds;
-    if (after !== null && (typeof after !== 'number' || !Number.isInteger(after) || after < MIN_SLEEP || after > MAX_SLEEP)) {
-      throw new UserError(`afterSeconds must be null (never sleep) or whole seconds from ${MIN_SLEEP} to ${MAX_SLEEP}`, `e.g. \`minicloud apps:sleep ${app.name} 15m\``);
+    const { afterSeconds: after, now } = (body ?? {}) as { afterSeconds?: unknown; now?: unknown };
+    if (now === true) {
+      if (app.state !== 'running' || !app.currentRelease) throw new UserError(`${app.name} is ${app.currentRelease ? app.state : 'not deployed'}; only a running app can go to sleep`);
+      if (after !== undefined) this.checkSleep(app.name, after);
+      await this.d.sleeper.sleep(app.name);
+      return this.d.store.requireApp(app.name);
     }
-    this.d.store.setSleepAfter(app.name, after);
+    this.checkSleep(app.name, after);
     return this.d.store.requireApp(app.name);
+  }
+
+  private checkSleep(app: string, after: unknown): void {
+    if (after !== null && (typeof after !== 'number' || !Number.isInteger(after) || after < MIN_SLEEP || after > MAX_SLEEP)) {
+      throw new UserError(`afterSeconds must be null (never sleep) or whole seconds from ${MIN_SLEEP} to ${MAX_SLEEP}`, `e.g. \`minicloud apps:sleep ${app} 15m\``);
+    }
+    this.d.store.setSleepAfter(app, after);
   }
 
   async rollback(name: string, body: unknown): Promise<Deploy> {

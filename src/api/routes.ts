@@ -55,6 +55,13 @@ export function apiRoutes(d: RouteDeps): Router {
     res.json(list);
   });
   r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.listDeploys(d.store.requireApp(param(req, 'app')).name)); });
+  r.get('/apps/:app/deploys/:id/log', async (req, res) => {
+    const app = d.store.requireApp(param(req, 'app'));
+    const deploy = d.store.getDeploy(param(req, 'id'));
+    if (!deploy || deploy.app !== app.name) throw new NotFoundError(`${app.name} has no deploy ${param(req, 'id')}`, `see \`minicloud releases ${app.name}\``);
+    const follow = req.query.follow === '1' || req.query.follow === 'true';
+    return streamEvents(req, res, (signal) => (follow ? d.log.follow(deploy.id, 0, d.service.endEvent, signal) : asStored(d.store.logLines(deploy.id))));
+  });
   r.get('/apps/:app/ps', (req, res) => { res.json(d.store.listInstances(d.store.requireApp(param(req, 'app')).name)); });
   r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(param(req, 'app')) }); });
   r.get('/apps/:app/logs', async (req, res) => {

@@ -24,7 +24,7 @@ export interface Minicloud {
   stop(): Promise<void>;
 }
 
-export async function startMinicloud(redisUrl: string): Promise<Minicloud> {
+export async function startMinicloud(redisUrl: string, extraEnv: Record<string, string> = {}): Promise<Minicloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mc-data-'));
   const token = randomBytes(16).toString('hex');
   const apiPort = await freePort();
@@ -35,6 +35,7 @@ export async function startMinicloud(redisUrl: string): Promise<Minicloud> {
     MINICLOUD_DATA: dataDir, MINICLOUD_API_PORT: String(apiPort), MINICLOUD_HTTP_PORT: String(httpPort),
     MINICLOUD_BIND: '127.0.0.1', MINICLOUD_TOKEN: token, REDIS_URL: redisUrl,
     MINICLOUD_REDIS_PREFIX: `mc-test-${randomBytes(4).toString('hex')}`, MINICLOUD_DRAIN_TIMEOUT: '0.2',
+    ...extraEnv,
   };
   let child: ChildProcess | null = null;
   let out = '';

@@ -119,16 +119,13 @@ describe('router pages', () => {
     expect(evil.text).toContain('&lt;script&gt;');
   });
 
-  it('503s a stopped app and an app with no instance', async () => {
-    table.replace([route('sleepy', [await app('x')], 'stopped'), route('empty', [], 'starting')]);
+  it('503s a stopped app at once', async () => {
+    table.replace([route('sleepy', [await app('x')], 'stopped')]);
     const stopped = await request('sleepy.localhost');
     expect(stopped.status).toBe(503);
     expect(stopped.text).toContain('App stopped');
     expect(stopped.text).toContain('minicloud apps:start sleepy');
-    const empty = await request('empty.localhost');
-    expect(empty.status).toBe(503);
-    expect(empty.text).toContain('App not running');
-    expect(empty.headers['retry-after']).toBe('5');
+    expect(table.waiting('sleepy')).toBe(0);
   });
 
   it('502s a dead upstream and keeps serving', async () => {
@@ -212,42 +209,186 @@ describe('forwarding', () => {
   });
 });
 
-describe('websockets', () => {
-  function upgrade(host: string): Promise<{ res: http.IncomingMessage; socket?: Socket }> {
-    return new Promise((resolve, reject) => {
-      const headers = { host, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
-      const req = http.request({ port: router.port, agent: false, headers });
-      req.on('upgrade', (res, socket) => resolve({ res, socket }));
-      req.on('response', (res) => resolve({ res }));
-      req.on('error', reject);
-      req.end();
-    });
-  }
+function upgrade(host: string, port = router.port): Promise<{ res: http.IncomingMessage; socket?: Socket }> {
+  return new Promise((resolve, reject) => {
+    const headers = { host, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+    const req = http.request({ port, agent: false, headers });
+    req.on('upgrade', (res, socket) => resolve({ res, socket }));
+    req.on('response', (res) => resolve({ res }));
+    req.on('error', reject);
+    req.end();
+  });
+}
+/** A WebSocket-ish upstream: accepts any upgrade, then echoes raw bytes. */
+const wsEcho = () =>
+  serve(
+    (_req, res) => res.end(),
+    (s) =>
+      s.on('upgrade', (req, socket, head) => {
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Saw-For: ${req.headers['x-forwarded-for']}\r\n\r\n`);
+        if (head.length) socket.write(head);
+        socket.pipe(socket);
+      }),
+  );
+async function echoes(socket: Socket): Promise<void> {
+  const echoed = new Promise<string>((r) => socket.once('data', (d: Buffer) => r(d.toString())));
+  socket.write('ping through the router');
+  expect(await echoed).toBe('ping through the router');
+  socket.destroy();
+}
 
+describe('websockets', () => {
   it('proxies an upgrade and echoes raw bytes', async () => {
-    const port = await serve(
-      (_req, res) => res.end(),
-      (s) =>
-        s.on('upgrade', (req, socket, head) => {
-          socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Saw-For: ${req.headers['x-forwarded-for']}\r\n\r\n`);
-          if (head.length) socket.write(head);
-          socket.pipe(socket);
-        }),
-    );
-    table.replace([route('ws', [port])]);
+    table.replace([route('ws', [await wsEcho()])]);
     const { res, socket } = await upgrade('ws.localhost');
     expect(res.statusCode).toBe(101);
     expect(res.headers['x-saw-for']).toBe('127.0.0.1');
     expect(res.headers['x-request-id']).toMatch(/^[\w.-]+$/);
-    const echoed = new Promise<string>((r) => socket!.once('data', (d: Buffer) => r(d.toString())));
-    socket!.write('ping through the router');
-    expect(await echoed).toBe('ping through the router');
-    socket!.destroy();
+    await echoes(socket!);
   });
 
   it('answers an unknown host with a bare 404', async () => {
     const { res } = await upgrade('nope.localhost');
     expect(res.statusCode).toBe(404);
     res.resume();
+  });
+});
+
+describe('sleep and wake', () => {
+  let sleepy: Router;
+  let quick: Router;
+  const wakes: string[] = [];
+  const seen: string[] = [];
+  let onWake: (app: string) => void = () => {};
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  async function until(cond: () => boolean): Promise<void> {
+    for (let i = 0; i < 300 && !cond(); i++) await sleep(10);
+    expect(cond()).toBe(true);
+  }
+
+  beforeAll(async () => {
+    const hooks = { wake: (a: string) => (wakes.push(a), onWake(a)), onRequest: (a: string) => void seen.push(a) };
+    sleepy = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost', log: (l) => logs.push(l), ...hooks });
+    quick = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost', wakeTimeoutMs: 200, startingHoldMs: 100 });
+  });
+  afterAll(async () => {
+    await sleepy.close();
+    await quick.close();
+  });
+  beforeEach(() => {
+    wakes.length = 0;
+    seen.length = 0;
+    onWake = () => {};
+  });
+
+  it('holds requests to a sleeping app, wakes it once, then serves them all, bodies intact', async () => {
+    const port = await serve((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => res.end(JSON.stringify({ method: req.method, body: Buffer.concat(chunks).toString() })));
+    });
+    table.replace([route('nap', [], 'sleeping')]);
+    const held = [
+      request('nap.localhost', { port: sleepy.port }),
+      request('nap.localhost', { port: sleepy.port }),
+      request('nap.localhost', { port: sleepy.port, method: 'POST', body: Buffer.from('kept while asleep') }),
+    ];
+    let answered = 0;
+    for (const r of held) void r.then(() => answered++);
+    await until(() => table.waiting('nap') === 3);
+    await sleep(50);
+    expect(answered).toBe(0); // held, not answered
+    expect(wakes).toEqual(['nap']);
+    expect(seen).toEqual(['nap', 'nap', 'nap']);
+    table.replace([route('nap', [port])]);
+    const replies = await Promise.all(held);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(replies[2]!.json()).toEqual({ method: 'POST', body: 'kept while asleep' });
+    expect(table.waiting('nap')).toBe(0);
+  });
+
+  it('holds a starting app with no instance and serves it once an upstream appears', async () => {
+    table.replace([route('boot', [], 'starting')]);
+    const held = request('boot.localhost'); // the default router: no wake hook, 10 s hold
+    await until(() => table.waiting('boot') === 1);
+    table.replace([route('boot', [await app('boot')])]);
+    const r = await held;
+    expect(r.status).toBe(200);
+    expect(r.json().name).toBe('boot');
+    // and with a wake hook, it is asked to start it
+    const port = await app('boot2');
+    table.replace([route('boot', [], 'starting')]);
+    onWake = (a) => table.replace([route(a, [port])]);
+    expect((await request('boot.localhost', { port: sleepy.port })).json().name).toBe('boot2');
+    expect(wakes).toEqual(['boot']);
+  });
+
+  it('503s with Retry-After when the app does not start in time', async () => {
+    table.replace([route('nap', [], 'sleeping'), route('boot', [], 'starting')]);
+    const start = performance.now();
+    const r = await request('nap.localhost', { port: quick.port, method: 'POST', body: Buffer.alloc(100_000) });
+    expect(performance.now() - start).toBeGreaterThanOrEqual(190);
+    expect(r.status).toBe(503);
+    expect(r.headers['retry-after']).toBe('5');
+    expect(r.text).toContain('App is waking up');
+    expect(r.text).toContain('did not start in time');
+    expect(r.text).toContain('minicloud logs nap');
+    const starting = await request('boot.localhost', { port: quick.port });
+    expect(starting.status).toBe(503);
+    expect(starting.text).toContain('App is starting');
+    expect(table.waiting('nap') + table.waiting('boot')).toBe(0);
+  });
+
+  it('answers a held request for what the app became: stopped or removed', async () => {
+    table.replace([route('nap', [], 'sleeping'), route('gone', [], 'sleeping')]);
+    const stopped = request('nap.localhost', { port: sleepy.port });
+    const removed = request('gone.localhost', { port: sleepy.port });
+    await until(() => table.waiting('nap') + table.waiting('gone') === 2);
+    table.replace([route('nap', [], 'stopped')]);
+    expect((await stopped).text).toContain('App stopped');
+    expect((await removed).status).toBe(404);
+  });
+
+  it('drops the waiter of a client that leaves, and never writes to it', async () => {
+    let hits = 0;
+    const port = await serve((_req, res) => void (hits++, res.end('late')));
+    table.replace([route('nap', [], 'sleeping')]);
+    const req = http.request({ port: sleepy.port, agent: false, headers: { host: 'nap.localhost' } });
+    req.on('error', () => {});
+    req.end();
+    await until(() => table.waiting('nap') === 1);
+    req.destroy();
+    await until(() => table.waiting('nap') === 0);
+    table.replace([route('nap', [port])]);
+    await sleep(50);
+    expect(hits).toBe(0);
+    expect(logs.some((l) => /^GET nap\.localhost \/ 499 /.test(l))).toBe(true);
+  });
+
+  it('calls onRequest for every request routed to an app, in any state', async () => {
+    table.replace([route('on', [await app('on')]), route('off', [1], 'stopped')]);
+    await request('on.localhost', { port: sleepy.port });
+    await request('on.localhost', { port: sleepy.port });
+    await request('off.localhost', { port: sleepy.port });
+    await request('nope.localhost', { port: sleepy.port });
+    (await upgrade('off.localhost', sleepy.port)).res.resume();
+    expect(seen).toEqual(['on', 'on', 'off', 'off']);
+    expect(wakes).toEqual([]);
+  });
+
+  it('holds a websocket upgrade to a sleeping app and completes it after the wake', async () => {
+    const port = await wsEcho();
+    table.replace([route('wsnap', [], 'sleeping')]);
+    onWake = (a) => void setTimeout(() => table.replace([route(a, [port])]), 50);
+    const { res, socket } = await upgrade('wsnap.localhost', sleepy.port);
+    expect(res.statusCode).toBe(101);
+    expect(wakes).toEqual(['wsnap']);
+    expect(seen).toEqual(['wsnap']);
+    await echoes(socket!);
+    table.replace([route('wsnap', [], 'sleeping')]);
+    const late = await upgrade('wsnap.localhost', quick.port);
+    expect(late.res.statusCode).toBe(503);
+    expect(late.res.headers['retry-after']).toBe('5');
+    late.res.resume();
   });
 });

@@ -37,10 +37,11 @@ describe('RouteTable', () => {
     expect(t.lookup('a.b.example.com')).toBeNull();
   });
 
-  it('gives no upstream for a stopped app or one without instances', () => {
-    const t = new RouteTable([route('s', ['s.test'], [1], 'stopped'), route('e', ['e.test'], [], 'starting')]);
+  it('gives no upstream for a stopped or sleeping app or one without instances', () => {
+    const t = new RouteTable([route('s', ['s.test'], [1], 'stopped'), route('e', ['e.test'], [], 'starting'), route('z', ['z.test'], [1], 'sleeping')]);
     expect(t.lookup('s.test')).toMatchObject({ route: { app: 's', state: 'stopped' }, upstream: null });
     expect(t.lookup('e.test')).toMatchObject({ route: { app: 'e' }, upstream: null });
+    expect(t.lookup('z.test')).toMatchObject({ route: { app: 'z', state: 'sleeping' }, upstream: null });
   });
 
   it('swaps the whole table atomically and snapshots its input', () => {
@@ -59,5 +60,54 @@ describe('RouteTable', () => {
     const t = new RouteTable([route('a', ['A.Test.', 'bad/host', 'x:80']), route('b', ['a.test', 'b.test'])]);
     expect(t.routes().map((r) => r.hosts)).toEqual([['a.test'], ['b.test']]);
     expect(t.lookup('a.test')?.route.app).toBe('a');
+  });
+});
+
+describe('RouteTable.waitForUpstream', () => {
+  it('resolves at once for a running app', async () => {
+    const t = new RouteTable([route('a', ['a.test'], [1])]);
+    expect(await t.waitForUpstream('a', 1000)).toEqual(up(1));
+    expect(t.waiting('a')).toBe(0);
+  });
+
+  it('waits through replaces that leave the app without an instance, then round-robins the waiters', async () => {
+    const t = new RouteTable([route('a', ['a.test'], [], 'sleeping')]);
+    const waits = [t.waitForUpstream('a', 5000), t.waitForUpstream('a', 5000), t.waitForUpstream('a', 5000)];
+    expect(t.waiting('a')).toBe(3);
+    t.replace([route('a', ['a.test'], [], 'starting')]);
+    t.replace([route('a', ['a.test'], [1], 'sleeping')]); // listed instances of a sleeping app do not count
+    expect(t.waiting('a')).toBe(3);
+    t.replace([route('a', ['a.test'], [1, 2])]);
+    expect(t.waiting('a')).toBe(0);
+    expect((await Promise.all(waits)).map((u) => u?.port)).toEqual([1, 2, 1]);
+  });
+
+  it('resolves null when the app is stopped or removed, or for an unknown app', async () => {
+    const t = new RouteTable([route('a', ['a.test'], [], 'sleeping'), route('b', ['b.test'], [], 'starting')]);
+    const a = t.waitForUpstream('a', 5000);
+    const b = t.waitForUpstream('b', 5000);
+    t.replace([route('a', ['a.test'], [1], 'stopped')]);
+    expect([await a, await b]).toEqual([null, null]);
+    expect(await t.waitForUpstream('nope', 5000)).toBeNull();
+    expect(await t.waitForUpstream('a', 5000)).toBeNull();
+    expect(t.waiting('a') + t.waiting('b')).toBe(0);
+  });
+
+  it('resolves null after the timeout and on abort, leaving no waiter behind', async () => {
+    const t = new RouteTable([route('a', ['a.test'], [], 'sleeping')]);
+    const start = performance.now();
+    expect(await t.waitForUpstream('a', 50)).toBeNull();
+    expect(performance.now() - start).toBeGreaterThanOrEqual(45);
+    const ac = new AbortController();
+    const aborted = t.waitForUpstream('a', 5000, ac.signal);
+    const other = t.waitForUpstream('a', 5000);
+    expect(t.waiting('a')).toBe(2);
+    ac.abort();
+    expect(await aborted).toBeNull();
+    expect(t.waiting('a')).toBe(1);
+    expect(await t.waitForUpstream('a', 5000, ac.signal)).toBeNull(); // already aborted
+    t.replace([route('a', ['a.test'], [7])]);
+    expect(await other).toEqual(up(7));
+    expect(t.waiting('a')).toBe(0);
   });
 });

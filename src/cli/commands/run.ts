@@ -22,7 +22,10 @@ const run: Command = {
   async run(ctx, args) {
     const command = commandLine(args.rest);
     if (command.trim() === '') {
-      throw new UserError('no command given', 'usage: minicloud run <app> -- <command...>, e.g. `minicloud run my-app -- npm run migrate`');
+      throw new UserError(
+        'no command given',
+        'usage: minicloud run <app> -- <command...>, e.g. `minicloud run my-app -- npm run migrate`',
+      );
     }
     try {
       for await (const event of ctx.client().stream<RunEvent>(appPath(args.app, '/run'), 'POST', { command })) {
@@ -32,7 +35,10 @@ const run: Command = {
     } catch (e) {
       if (!(e instanceof StreamBroken)) throw e;
     }
-    throw new UserError('lost the connection before the command ended', 'the server or the network closed the stream; the command may not have finished');
+    throw new UserError(
+      'lost the connection before the command ended',
+      'the server or the network closed the stream; the command may not have finished',
+    );
   },
 };
 

@@ -38,7 +38,9 @@ const releases: Command = {
 export function parseVersion(raw: string): number {
   const m = /^v?(\d{1,9})$/i.exec(raw.trim());
   const n = m ? Number(m[1]) : 0;
-  if (n < 1) throw new UserError(`invalid release ${JSON.stringify(raw)}`, 'give a release number such as v3 or 3 (see `minicloud releases <app>`)');
+  if (n < 1) {
+    throw new UserError(`invalid release ${JSON.stringify(raw)}`, 'give a release number such as v3 or 3 (see `minicloud releases <app>`)');
+  }
   return n;
 }
 
@@ -52,7 +54,8 @@ const rollback: Command = {
     if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, 'usage: minicloud rollback <app> [vN]');
     const version = raw === undefined ? undefined : parseVersion(raw);
     ctx.out(`Rolling back ${args.app}... `, '');
-    const res = await ctx.client().request<{ deploy: Deploy }>('POST', appPath(args.app, '/rollback'), version === undefined ? {} : { version });
+    const body = version === undefined ? {} : { version };
+    const res = await ctx.client().request<{ deploy: Deploy }>('POST', appPath(args.app, '/rollback'), body);
     return reportDeploy(ctx, res.deploy, ` (rolled back to ${version === undefined ? 'the previous release' : release(version)})`);
   },
 };
@@ -110,7 +113,9 @@ const scale: Command = {
   async run(ctx, args) {
     const wanted = parseScale(args.rest);
     ctx.out(`Scaling ${args.app}... `, '');
-    const res = await ctx.client().request<{ formation: Formation; instances: Instance[] }>('PATCH', appPath(args.app, '/formation'), wanted);
+    const res = await ctx
+      .client()
+      .request<{ formation: Formation; instances: Instance[] }>('PATCH', appPath(args.app, '/formation'), wanted);
     ctx.out('done');
     ctx.out(Object.entries(res.formation).map(([type, n]) => `${type}=${n}`).join(' '));
   },

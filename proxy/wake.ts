@@ -1,0 +1,49 @@
+// Sleep support: reports which apps get traffic, wakes sleeping ones, and holds their requests until one is up.
+import type { Route, RouteTable, Upstream } from '../src/router/index.ts';
+
+export interface WakeOptions {
+  table: RouteTable;
+  wake?: (app: string) => void;
+  onRequest?: (app: string) => void;
+  wakeTimeoutMs: number;
+  startingHoldMs: number;
+}
+
+export interface Waker {
+  /** Reports a request routed to `app`; never throws. */
+  seen(app: string): void;
+  /** How long a request for this instance-less route is held before it gives up. */
+  holdMs(route: Route): number;
+  /** Wakes the app and waits for an upstream; null on timeout, abort, or when the app is stopped or removed. */
+  hold(route: Route, signal: AbortSignal): Promise<Upstream | null>;
+}
+
+// A burst of requests to a sleeping app should not turn into a burst of wake calls.
+const WAKE_EVERY_MS = 1000;
+
+export function createWaker(o: WakeOptions): Waker {
+  // Keyed by app name only (routed apps, never raw Host headers), so it stays as small as the app list.
+  const lastWake = new Map<string, number>();
+  const call = (fn: ((app: string) => void) | undefined, app: string) => {
+    try {
+      // An async hook is allowed too; its rejection would otherwise crash the process.
+      const r = fn?.(app) as unknown;
+      if (r instanceof Promise) r.catch(() => {});
+    } catch {
+      // minicloud's hooks must not take the router down
+    }
+  };
+  const holdMs = (route: Route) => (route.state === 'sleeping' ? o.wakeTimeoutMs : o.startingHoldMs);
+  return {
+    seen: (app) => call(o.onRequest, app),
+    holdMs,
+    hold(route, signal) {
+      const now = performance.now();
+      if (now - (lastWake.get(route.app) ?? -Infinity) >= WAKE_EVERY_MS) {
+        lastWake.set(route.app, now);
+        call(o.wake, route.app);
+      }
+      return o.table.waitForUpstream(route.app, holdMs(route), signal);
+    },
+  };
+}
