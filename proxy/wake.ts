@@ -19,7 +19,7 @@ export interface Waker {
 }
 
 // A burst of requests to a sleeping app should not turn into a burst of wake calls.
-const WAKE_EVERY_MS = 1000;
+const WAKE_EVERY_MS = 250;
 
 export function createWaker(o: WakeOptions): Waker {
   // Keyed by app name only (routed apps, never raw Host headers), so it stays as small as the app list.
@@ -38,12 +38,17 @@ export function createWaker(o: WakeOptions): Waker {
     seen: (app) => call(o.onRequest, app),
     holdMs,
     hold(route, signal) {
-      const now = performance.now();
-      if (now - (lastWake.get(route.app) ?? -Infinity) >= WAKE_EVERY_MS) {
+      const tryWake = () => {
+        const now = performance.now();
+        if (now - (lastWake.get(route.app) ?? -Infinity) < WAKE_EVERY_MS) return;
         lastWake.set(route.app, now);
         call(o.wake, route.app);
-      }
-      return o.table.waitForUpstream(route.app, holdMs(route), signal);
+      };
+      tryWake();
+      // A wake the throttle dropped (the app fell asleep again right after waking), or one that
+      // failed, is asked for again while requests wait.
+      const timer = setInterval(tryWake, WAKE_EVERY_MS);
+      return o.table.waitForUpstream(route.app, holdMs(route), signal).finally(() => clearInterval(timer));
     },
   };
 }

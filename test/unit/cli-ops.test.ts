@@ -168,6 +168,13 @@ describe('apps:stop, apps:start and apps:sleep', () => {
     expect(srv.seen).toEqual([{ method: 'PUT', url: '/api/apps/my-app/sleep', auth: 'Bearer tok-123', body: { afterSeconds } }]);
   });
 
+  it('apps:sleep now puts the app to sleep at once', async () => {
+    srv.handler = (_q, res) => sendJson(res, 200, { ...app, state: 'sleeping' });
+    const r = await run(['apps:sleep', 'my-app', 'now']);
+    expect(r).toEqual({ code: 0, stdout: 'my-app is asleep; its next request wakes it\n', stderr: '' });
+    expect(srv.seen).toEqual([{ method: 'PUT', url: '/api/apps/my-app/sleep', auth: 'Bearer tok-123', body: { now: true } }]);
+  });
+
   it.each([
     ['30s', '"30s" is too short'],
     ['0', '"0" is too short'],

@@ -52,14 +52,19 @@ export function parseSleepAfter(raw: string): number | null {
 
 const sleep: Command = {
   name: 'apps:sleep',
-  usage: '<app> <duration|off>',
-  summary: 'let an app sleep after a time without requests (e.g. 15m) until one wakes it; off: never',
+  usage: '<app> <duration|off|now>',
+  summary: 'let an app sleep after a time without requests (e.g. 15m) until one wakes it; off: never; now: at once',
   app: true,
   async run(ctx, args) {
     const [raw, extra] = args.rest;
     if (raw === undefined) throw new UserError('no duration given', 'usage: minicloud apps:sleep <app> <duration|off>, e.g. 15m');
     if (extra !== undefined) {
       throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, 'usage: minicloud apps:sleep <app> <duration|off>');
+    }
+    if (raw === 'now') {
+      await ctx.client().request<AppInfo>('PUT', appPath(args.app, '/sleep'), { now: true });
+      ctx.out(`${args.app} is asleep; its next request wakes it`);
+      return;
     }
     const afterSeconds = parseSleepAfter(raw);
     const info = await ctx.client().request<AppInfo>('PUT', appPath(args.app, '/sleep'), { afterSeconds });

@@ -1,0 +1,9 @@
+// `npm run bench`: every benchmark, one after the other, printed figures only (no pass/fail).
+import { wakeBench } from './wake.bench.ts';
+
+const benches: Array<[string, () => Promise<void>]> = [['wake', wakeBench]];
+const only = process.argv.slice(2);
+for (const [name, run] of benches) {
+  if (only.length && !only.includes(name)) continue;
+  await run();
+}
