@@ -100,6 +100,20 @@ describe('rollback', () => {
   });
 });
 
+describe('health checks', () => {
+  it('restarts an instance that keeps failing its health check', async () => {
+    const [before] = await until('one web instance', async () => { const w = await web(); return w.length === 1 ? w : undefined; });
+    await get(mc.httpPort, HOST, '/sick');
+    const after = await until('a fresh web instance', async () => {
+      const [w] = await web();
+      return w?.state === 'up' && w.pid !== before!.pid ? w : undefined;
+    }, 30_000);
+    expect(after.id).toBe(before!.id);
+    expect(mc.output()).toContain('failed 3 health checks in a row (GET /health answered 500); restarting it');
+    expect((await get(mc.httpPort, HOST)).status).toBe(200);
+  });
+});
+
 describe('crashes', () => {
   it('restarts a killed web process, and backs off a crash loop that ps reports', async () => {
     const [before] = await web();

@@ -1,0 +1,80 @@
+// Shared by the providers: name validation, passwords, admin URLs from the environment, friendly errors.
+import { randomBytes } from 'node:crypto';
+import { UserError } from '../core/index.ts';
+
+// Lowercase letters, digits and underscores: safe as a SQL identifier, a vhost, an ACL user and a glob
+// prefix. 63 is PostgreSQL's identifier limit (longer names would be truncated silently, and could collide).
+const ADDON_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+// Names the servers themselves use: "creating" one would re-grant or re-password a system account or database.
+const RESERVED = new Set([
+  'root', 'admin', 'default', 'guest', 'postgres', 'public', 'template0', 'template1',
+  'mysql', 'mariadb', 'sys', 'information_schema', 'performance_schema',
+]);
+
+export function validateAddonName(name: unknown, adminUser?: string): string {
+  if (typeof name === 'string' && (RESERVED.has(name) || name === adminUser)) {
+    throw new UserError(`add-on name ${JSON.stringify(name)} is reserved by the server`, 'prefix it, e.g. app_myapp');
+  }
+  if (typeof name !== 'string' || !ADDON_NAME.test(name)) {
+    throw new UserError(
+      `invalid add-on name ${JSON.stringify(name)}`,
+      'use lowercase letters, digits and underscores, starting with a letter, at most 63 characters (e.g. app_myapp)',
+    );
+  }
+  return name;
+}
+
+export function newPassword(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export interface AdminUrl {
+  variable: string;
+  url: URL;
+  /** The admin's user name, decoded; never a valid add-on name. */
+  user: string;
+}
+
+/** Reads and checks an admin URL; the messages never echo the value, which may hold a password. */
+export function adminUrl(
+  env: NodeJS.ProcessEnv, variable: string, what: string, example: string, protocols: string[],
+): AdminUrl {
+  const raw = env[variable]?.trim();
+  const hint = `set it to ${what}'s admin URL, e.g. ${example}`;
+  if (!raw) throw new UserError(`${variable} is not set: ${hint}`, hint);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UserError(`${variable} is not a valid URL: ${hint}`, hint);
+  }
+  if (!protocols.includes(url.protocol) || !url.hostname) {
+    throw new UserError(`${variable} must be a ${protocols.join(' or ')}//host URL: ${hint}`, hint);
+  }
+  return { variable, url, user: decodeURIComponent(url.username) };
+}
+
+/** host:port for messages, without credentials. */
+export function where(u: URL, defaultPort: number): string {
+  return `${u.hostname}:${u.port || defaultPort}`;
+}
+
+/** The admin URL with the app's user and password in it, and optionally another path. */
+export function withUser(admin: URL, user: string, password: string, path?: string): string {
+  const u = new URL(admin.href);
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  if (path !== undefined) u.pathname = path;
+  return u.href;
+}
+
+/** The admin connection failed: say which variable to fix, without the password. */
+export function unreachable(a: AdminUrl, what: string, defaultPort: number, e: unknown, hint?: string): UserError {
+  const reason = e instanceof Error ? (('code' in e && e.code ? `${String(e.code)}: ` : '') + e.message) : String(e);
+  return new UserError(
+    `cannot use ${what} at ${where(a.url, defaultPort)} with ${a.variable}: ${reason}`,
+    hint ?? `check that the server is running and that ${a.variable} holds an admin user's URL`,
+    503,
+  );
+}
