@@ -82,6 +82,7 @@ export function paths(dataDir: string) {
     sources: join(dataDir, 'sources'),
     builds: join(dataDir, 'builds'),
     cache: join(dataDir, 'cache'),
+    github: join(dataDir, 'github'),
     logs: join(dataDir, 'logs'),
   };
 }

@@ -1,7 +1,7 @@
 // The composition root: reads settings, starts Redis if needed, wires the parts and starts the listeners.
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { isUserError } from './core/index.ts';
+import { isUserError, type Deploy } from './core/index.ts';
 import { loadConfig, paths } from './config.ts';
 import { startLocalRedis, type LocalRedis } from './local-redis.ts';
 import { adminToken, hookToken, writeHookConfig } from './tokens.ts';
@@ -12,7 +12,7 @@ import { HostBuilder, loadBuildpacks, killRunningSteps } from './build/index.ts'
 import { ProcessRuntime } from './runtime/index.ts';
 import { Formation, Pipeline, Sleeper, sourceTar } from './pipeline/index.ts';
 import { DeployQueue, connectionFromUrl } from './queue/index.ts';
-import { GitServer, PushIntake } from './intake/index.ts';
+import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index.ts';
 import { AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
 import { RouteTable } from './router/index.ts';
 import { startRouter } from '../proxy/index.ts';
@@ -41,9 +41,12 @@ async function main(): Promise<void> {
     healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures,
   });
   const builder = new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle });
-  const pipeline = new Pipeline({ store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl });
+  const fetchSource = (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) =>
+    fetchCommit({ cacheDir: p.github, app: deploy.app, url, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
+  const pipeline = new Pipeline({ store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl, fetchSource });
   const queue = new DeployQueue(connectionFromUrl(redisUrl), (job) => pipeline.run(job.deployId, job), cfg.redisPrefix);
   const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
+  const github = new GithubIntake(store, queue, say);
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
   const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p) };
   const service = new AppsService(deps);
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
   formation.on('woke', (app: string) => say(`${app}: woken by a request`));
 
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ ...deps, service, processes, push, runtime, checkToken, hookToken: hook, gitHandler: git.handle });
+  const api = createApi({ ...deps, service, processes, push, github, runtime, checkToken, hookToken: hook, gitHandler: git.handle });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
   writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });

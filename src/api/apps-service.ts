@@ -88,5 +88,5 @@ export class AppsService {
   }
 }
 
-export const appDirs = (p: { builds: string; cache: string; logs: string }) => (app: string) =>
-  [join(p.builds, app), join(p.cache, app), join(p.logs, app)];
+export const appDirs = (p: { builds: string; cache: string; logs: string; github: string }) => (app: string) =>
+  [join(p.builds, app), join(p.cache, app), join(p.logs, app), join(p.github, `${app}.git`)];

@@ -1,7 +1,7 @@
 // The REST API under /api and the pre-receive hook's endpoints under /internal/hooks.
 import { Router, type Request } from 'express';
 import { NotFoundError, UserError, type AppInfo, type ReleaseSummary } from '../core/index.ts';
-import type { PushIntake } from '../intake/index.ts';
+import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { AppsService, ServiceDeps } from './apps-service.ts';
 import { asLineEvents, streamEvents } from './ndjson.ts';
@@ -10,6 +10,7 @@ import type { ProcessService } from './process-service.ts';
 
 export interface RouteDeps extends ServiceDeps {
   service: AppsService;
+  github: GithubIntake;
   processes: ProcessService;
   push: PushIntake;
   runtime: Runtime;
@@ -62,6 +63,18 @@ export function apiRoutes(d: RouteDeps): Router {
     const follow = req.query.follow === '1' || req.query.follow === 'true';
     return streamEvents(req, res, (signal) => (follow ? d.log.follow(deploy.id, 0, d.service.endEvent, signal) : asStored(d.store.logLines(deploy.id))));
   });
+  r.post('/apps/:app/github', (req, res) => {
+    const link = d.github.connect(param(req, 'app'), (req.body ?? {}) as Record<string, unknown>);
+    res.status(201).json({
+      app: link.app, repo: link.repo, branch: link.branch, secret: link.secret, hasToken: link.token !== null,
+      payloadUrl: `${req.protocol}://${req.get('host')}/webhooks/github`, contentType: 'application/json', events: ['push'],
+    });
+  });
+  r.get('/apps/:app/github', (req, res) => {
+    const link = d.store.getGithubLink(d.store.requireApp(param(req, 'app')).name);
+    if (!link) throw new NotFoundError(`${param(req, 'app')} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${param(req, 'app')} --github owner/repo\``);
+    res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: `${req.protocol}://${req.get('host')}/webhooks/github` });
+  });
   r.get('/apps/:app/ps', (req, res) => { res.json(d.store.listInstances(d.store.requireApp(param(req, 'app')).name)); });
   r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(param(req, 'app')) }); });
   r.get('/apps/:app/logs', async (req, res) => {
@@ -93,8 +106,11 @@ export function hookRoutes(d: RouteDeps): Router {
     res.json(d.push.plan(body.app, body.updates));
   });
   r.post('/deploy', async (req, res) => {
-    const b = req.body as { app: string; ref: string; oldrev: string; newrev: string; source: string };
-    const deploy = await d.push.start(String(b.app), { ref: String(b.ref), oldrev: String(b.oldrev), newrev: String(b.newrev), source: String(b.source) });
+    const b = req.body as Record<string, unknown>;
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const deploy = await d.push.start(String(b.app), {
+      ref: String(b.ref), oldrev: String(b.oldrev), newrev: String(b.newrev), source: String(b.source), author: text(b.author), message: text(b.message),
+    });
     await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, d.service.endEvent, signal), { 'x-deploy-id': deploy.id });
   });
   r.get('/deploys/:id/log', async (req, res) => {

@@ -23,6 +23,11 @@ export function createApi(o: ApiOptions): Server {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use('/git', (req, res) => o.gitHandler(req, res));
+  // GitHub signs the exact bytes: keep the body raw. Over the limit, express answers 413.
+  app.post('/webhooks/github', express.text({ type: () => true, limit: '5mb' }), async (req, res) => {
+    const reply = await o.github.handle(req.headers, typeof req.body === 'string' ? req.body : '');
+    res.status(reply.status).json(reply.body);
+  });
   app.use('/api', requireToken(o.checkToken, 'run `minicloud login` or see <data>/admin.token'), express.json({ limit: '1mb' }), apiRoutes(o));
   app.use('/internal/hooks', requireToken(tokenChecker(() => [hashToken(o.hookToken)]), 'only the git hook calls this'), express.json(), hookRoutes(o));
   app.use((_req, res) => { res.status(404).json({ error: 'not found', hint: 'the API lives under /api' }); });

@@ -25,6 +25,9 @@ export interface Deploy {
   status: DeployStatus;
   ref: string | null;
   commit: string | null;
+  /** Who made the commit and its first line, when known. */
+  commitAuthor: string | null;
+  commitMessage: string | null;
   release: number | null;
   error: string | null;
   createdAt: string;
@@ -40,6 +43,8 @@ export interface Release {
   /** The build this release runs: a directory (host runtime) or an image (docker runtime). */
   artifact: Artifact;
   commit: string | null;
+  commitAuthor: string | null;
+  commitMessage: string | null;
   description: string;
   config: Record<string, string>;
   createdAt: string;

@@ -54,8 +54,9 @@ async function main() {
   if (!plan.deploy) return 0;
   const { ref, newrev, oldrev, source } = plan.deploy;
   execFileSync('git', ['archive', '--format=tar', '-o', source, newrev], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const [author, message] = execFileSync('git', ['log', '-1', '--format=%an <%ae>%x00%s', newrev], { encoding: 'utf8' }).trim().split('\0');
   const state = { seq: 0 };
-  let res = await post('/internal/hooks/deploy', { app, ref, oldrev, newrev, source });
+  let res = await post('/internal/hooks/deploy', { app, ref, oldrev, newrev, source, author, message });
   const deployId = res.headers.get('x-deploy-id');
   let end = await relay(res, state).catch(() => null);
   // minicloud may restart mid-build; the job survives it, so follow the log again for a while.

@@ -1,3 +1,5 @@
-// intake: where deploys come from: the git server and its pre-receive hook.
+// intake: where deploys come from: the git server and its pre-receive hook, and GitHub webhooks.
 export { GitServer, type GitServerOptions } from './git-server.ts';
 export { PushIntake, type PushPlan, type RefUpdate } from './push.ts';
+export { GithubIntake, type WebhookReply } from './github.ts';
+export { fetchCommit } from './github-fetch.ts';

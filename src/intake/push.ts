@@ -47,14 +47,17 @@ export class PushIntake {
   }
 
   /** Takes the archive the hook wrote and queues its build. */
-  async start(appName: string, p: { ref: string; oldrev: string; newrev: string; source: string }): Promise<Deploy> {
+  async start(appName: string, p: { ref: string; oldrev: string; newrev: string; source: string; author?: string; message?: string }): Promise<Deploy> {
     const app = this.store.requireApp(validateAppName(appName));
     const source = resolve(p.source);
     if (dirname(source) !== resolve(this.dirs.incoming) || !/^[0-9a-f-]{36}\.tar$/.test(basename(source)) || !existsSync(source)) {
       throw new UserError('the pushed source archive is missing', 'push again');
     }
     if (!SHA.test(p.newrev)) throw new UserError(`malformed commit id ${p.newrev}`);
-    const deploy = this.store.createDeploy({ app: app.name, kind: 'build', ref: p.ref, commit: p.newrev });
+    const deploy = this.store.createDeploy({
+      app: app.name, kind: 'build', ref: p.ref, commit: p.newrev,
+      commitAuthor: p.author?.slice(0, 200) ?? null, commitMessage: p.message?.slice(0, 500) ?? null,
+    });
     renameSync(source, this.dirs.sourceTar(deploy.id));
     await this.queue.enqueue(app.name, { deployId: deploy.id });
     return deploy;

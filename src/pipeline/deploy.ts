@@ -19,12 +19,16 @@ export interface PipelineDeps {
   sourcesDir: string;
   buildsDir: string;
   appUrl: (app: string) => string;
+  /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
+  fetchSource?: (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) => Promise<void>;
 }
 
 export interface RunOptions {
   description?: string;
   /** Rollback: the release to go back to; unset: the one before the current. */
   targetRelease?: number;
+  /** A webhook deploy: the clone URL its commit is fetched from (a git push brings its own archive). */
+  fetchFrom?: string;
 }
 
 export const sourceTar = (sourcesDir: string, deployId: string) => join(sourcesDir, `${deployId}.tar`);
@@ -95,23 +99,24 @@ export class Pipeline {
   /** A build makes a new release from new code; a config change, restart or rollback reuses a build. */
   private async release(deploy: Deploy, job: RunOptions, say: (l: string) => void): Promise<Release> {
     const { store } = this.d;
-    if (deploy.kind === 'build') return this.build(deploy, say);
+    if (deploy.kind === 'build') return this.build(deploy, job, say);
     const current = store.currentRelease(deploy.app);
     if (!current) throw new UserError(`${deploy.app} has no release yet`, 'deploy it first with `git push minicloud main`');
     if (deploy.kind === 'restart') return current;
     if (deploy.kind === 'rollback') return rollbackRelease(store, current, job.targetRelease, say);
     return store.createRelease({
-      app: deploy.app, artifact: current.artifact, commit: current.commit,
+      app: deploy.app, artifact: current.artifact, commit: current.commit, commitAuthor: current.commitAuthor, commitMessage: current.commitMessage,
       description: job.description ?? 'Config change', config: store.getConfig(deploy.app),
     });
   }
 
-  private async build(deploy: Deploy, say: (l: string) => void): Promise<Release> {
+  private async build(deploy: Deploy, job: RunOptions, say: (l: string) => void): Promise<Release> {
     const { store } = this.d;
     store.updateDeploy(deploy.id, { status: 'building' });
     const short = deploy.commit?.slice(0, 7) ?? 'unknown';
     say(`-----> Building ${deploy.app} from ${deploy.ref ?? 'push'} (${short})`);
     const tar = sourceTar(this.d.sourcesDir, deploy.id);
+    if (job.fetchFrom && this.d.fetchSource) await this.d.fetchSource(deploy, job.fetchFrom, tar, say);
     if (!existsSync(tar)) throw new Error(`source archive ${tar} is missing`);
     const dir = join(this.d.buildsDir, deploy.app, deploy.id);
     await extractTar(tar, dir);
@@ -122,7 +127,10 @@ export class Pipeline {
       const config = store.getConfig(deploy.app);
       const artifact = await this.d.builder.build({ app: deploy.app, sourceDir: dir, plan, config, log: say });
       say(`-----> Build succeeded; processes: ${Object.keys(artifact.processes).join(', ')}`);
-      return store.createRelease({ app: deploy.app, artifact, commit: deploy.commit, description: `Deploy ${short}`, config });
+      return store.createRelease({
+        app: deploy.app, artifact, commit: deploy.commit, commitAuthor: deploy.commitAuthor, commitMessage: deploy.commitMessage,
+        description: `Deploy ${short}`, config,
+      });
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw e;

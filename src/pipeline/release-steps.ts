@@ -35,5 +35,8 @@ export function rollbackRelease(store: Store, current: Release, target: number |
   }
   say(`-----> Rolling back to v${to.version} (no build)`);
   const config = store.replaceConfig(app, to.config);
-  return store.createRelease({ app, artifact: to.artifact, commit: to.commit, description: `Rollback to v${to.version}`, config });
+  return store.createRelease({
+    app, artifact: to.artifact, commit: to.commit, commitAuthor: to.commitAuthor, commitMessage: to.commitMessage,
+    description: `Rollback to v${to.version}`, config,
+  });
 }

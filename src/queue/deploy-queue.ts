@@ -8,6 +8,8 @@ export interface DeployJob {
   description?: string;
   /** Rollback: the release to go back to. */
   targetRelease?: number;
+  /** Webhook deploys: where the commit is fetched from. */
+  fetchFrom?: string;
 }
 
 export type Processor = (job: DeployJob) => Promise<void>;

@@ -16,6 +16,8 @@ export interface Route {
   upstreams: Upstream[];
   /** `sleeping`: no instance on purpose; the next request must wake the app. */
   state: 'running' | 'stopped' | 'starting' | 'sleeping';
+  /** The app's own upstream idle timeout (ms), overriding the router's default; ignored unless > 0. */
+  timeoutMs?: number;
 }
 
 export interface Match {
@@ -35,12 +37,18 @@ interface Snapshot {
 
 type Waiter = (upstream: Upstream | null) => void;
 
+/** How long an upstream that refused a connection is skipped by default. */
+export const SUSPECT_MS = 2000;
+
 export class RouteTable {
   private snap: Snapshot = { routes: [], exact: new Map(), wildcard: new Map(), apps: new Map() };
   // Round-robin cursors live outside the snapshot, keyed by app, so a table refreshed every
   // few seconds by health checks does not reset them and pile requests onto the first instance.
   private cursors = new Map<string, number>();
   private waiters = new Map<string, Set<Waiter>>();
+  // Upstreams that just refused a connection (`host:port` → until when, performance.now()). The
+  // table only learns that an instance died at its next refresh; meanwhile requests skip it.
+  private suspects = new Map<string, number>();
 
   constructor(routes: Route[] = []) {
     this.replace(routes);
@@ -61,6 +69,7 @@ export class RouteTable {
         upstreams: r.upstreams.map((u) => ({ host: u.host, port: u.port })),
         hosts: [],
       };
+      if (typeof r.timeoutMs === 'number' && r.timeoutMs > 0 && Number.isFinite(r.timeoutMs)) route.timeoutMs = r.timeoutMs;
       for (const raw of r.hosts) {
         const host = normalizeRouteHost(raw);
         if (host === null) continue;
@@ -74,6 +83,7 @@ export class RouteTable {
     }
     for (const app of this.cursors.keys()) if (!next.apps.has(app)) this.cursors.delete(app);
     this.snap = next;
+    this.suspects.clear(); // a fresh table is the authority on which instances are alive
     for (const [app, set] of this.waiters) {
       const route = next.apps.get(app);
       if (route && route.state !== 'stopped' && !routable(route)) continue; // still on its way up
@@ -122,6 +132,32 @@ export class RouteTable {
     });
   }
 
+  /**
+   * Skips `upstream` in round-robin for `ms` or until the next replace(), whichever comes first:
+   * for an instance that died before the table was told.
+   */
+  suspect(upstream: Upstream, ms = SUSPECT_MS): void {
+    const now = performance.now();
+    for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
+    this.suspects.set(key(upstream), now + ms);
+  }
+
+  isSuspect(upstream: Upstream): boolean {
+    const until = this.suspects.get(key(upstream));
+    return until !== undefined && until > performance.now();
+  }
+
+  /**
+   * Where to retry a request `failed` could not take: the route's other upstreams once each, in
+   * round-robin order from `failed`, the ones not suspect first. Leaves the cursor alone.
+   */
+  fallbacks(route: Route, failed: Upstream): Upstream[] {
+    const ups = route.upstreams;
+    const at = ups.findIndex((u) => key(u) === key(failed));
+    const others = ups.map((_, i) => ups[(at + 1 + i) % ups.length]!).filter((u) => key(u) !== key(failed));
+    return [...others.filter((u) => !this.isSuspect(u)), ...others.filter((u) => this.isSuspect(u))];
+  }
+
   /** How many waitForUpstream() calls for `app` are pending (for tests and metrics). */
   waiting(app: string): number {
     return this.waiters.get(app)?.size ?? 0;
@@ -132,14 +168,25 @@ export class RouteTable {
     return dot > 0 ? this.snap.wildcard.get(host.slice(dot + 1)) : undefined;
   }
 
+  /** The next upstream in round-robin order that is not suspect; when all are, the next one anyway. */
   private next(route: Route): Upstream | null {
     if (!routable(route)) return null;
     const n = route.upstreams.length;
-    const i = (this.cursors.get(route.app) ?? 0) % n;
+    const first = (this.cursors.get(route.app) ?? 0) % n;
+    let i = first;
+    for (let step = 0; step < n; step++) {
+      const at = (first + step) % n;
+      if (!this.isSuspect(route.upstreams[at]!)) {
+        i = at;
+        break;
+      }
+    }
     this.cursors.set(route.app, (i + 1) % n);
     return route.upstreams[i] ?? null;
   }
 }
+
+const key = (u: Upstream) => `${u.host}:${u.port}`;
 
 /** Whether requests can go to the route's upstreams right now. */
 function routable(route: Route): boolean {

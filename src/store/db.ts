@@ -77,6 +77,23 @@ const MIGRATIONS: string[] = [
      quantity INTEGER NOT NULL,
      PRIMARY KEY (app, type)
    );`,
+  `ALTER TABLE deploys ADD COLUMN commit_author TEXT;
+   ALTER TABLE deploys ADD COLUMN commit_message TEXT;
+   ALTER TABLE releases ADD COLUMN commit_author TEXT;
+   ALTER TABLE releases ADD COLUMN commit_message TEXT;
+   CREATE TABLE github_links (
+     app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+     repo TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     secret TEXT NOT NULL,
+     token TEXT,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX github_links_repo ON github_links(repo);
+   CREATE TABLE webhook_deliveries (
+     id TEXT PRIMARY KEY,
+     received_at TEXT NOT NULL
+   );`,
 ];
 
 export function openDb(file: string): Db {

@@ -1,71 +1,13 @@
 // The durable state: apps, config vars, releases, deploys and their logs, instances, tokens.
 import { randomUUID } from 'node:crypto';
-import {
-  NotFoundError, UserError,
-  type App, type Artifact, type Deploy, type Instance, type LogLine, type Release,
-} from '../core/index.ts';
+import { NotFoundError, UserError, type App, type Deploy, type LogLine, type Release } from '../core/index.ts';
 import { openDb, type Db } from './db.ts';
+import { toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredInstance } from './rows.ts';
 
-type Row = Record<string, unknown>;
+export type { GithubLink, StoredInstance } from './rows.ts';
+
 const now = () => new Date().toISOString();
 
-function toApp(r: Row): App {
-  return {
-    name: r.name as string,
-    deployBranch: r.deploy_branch as string,
-    createdAt: r.created_at as string,
-    currentRelease: (r.current_release as number | null) ?? null,
-    state: r.state as App['state'],
-    sleepAfterSeconds: (r.sleep_after as number | null) ?? null,
-  };
-}
-
-function toRelease(r: Row): Release {
-  return {
-    app: r.app as string,
-    version: r.version as number,
-    status: r.status as Release['status'],
-    artifact: JSON.parse(r.artifact as string) as Artifact,
-    commit: (r.commit_sha as string | null) ?? null,
-    description: r.description as string,
-    config: JSON.parse(r.config as string) as Record<string, string>,
-    createdAt: r.created_at as string,
-  };
-}
-
-function toDeploy(r: Row): Deploy {
-  return {
-    id: r.id as string,
-    app: r.app as string,
-    kind: r.kind as Deploy['kind'],
-    status: r.status as Deploy['status'],
-    ref: (r.ref as string | null) ?? null,
-    commit: (r.commit_sha as string | null) ?? null,
-    release: (r.release as number | null) ?? null,
-    error: (r.error as string | null) ?? null,
-    createdAt: r.created_at as string,
-    finishedAt: (r.finished_at as string | null) ?? null,
-  };
-}
-
-function toInstance(r: Row): Instance & { handle: string | null } {
-  return {
-    id: r.id as string,
-    app: r.app as string,
-    release: r.release as number,
-    type: r.type as string,
-    host: r.host as string,
-    port: r.port as number,
-    pid: (r.pid as number | null) ?? null,
-    handle: (r.handle as string | null) ?? null,
-    state: r.state as Instance['state'],
-    startedAt: r.started_at as string,
-    restarts: r.restarts as number,
-    nextRestartAt: (r.next_restart_at as string | null) ?? null,
-  };
-}
-
-export type StoredInstance = ReturnType<typeof toInstance>;
 
 export class Store {
   readonly db: Db;
@@ -160,12 +102,13 @@ export class Store {
 
   // --- releases
   /** Numbers the release inside the insert's transaction so two writers never share a version. */
-  createRelease(r: Omit<Release, 'version' | 'createdAt' | 'status'>): Release {
+  createRelease(r: Omit<Release, 'version' | 'createdAt' | 'status' | 'commitAuthor' | 'commitMessage'> & Partial<Pick<Release, 'commitAuthor' | 'commitMessage'>>): Release {
     const version = this.db.transaction(() => {
       const max = this.db.prepare('SELECT MAX(version) AS v FROM releases WHERE app = ?').get(r.app) as Row;
       const v = ((max.v as number | null) ?? 0) + 1;
-      this.db.prepare('INSERT INTO releases (app, version, status, artifact, commit_sha, description, config, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(r.app, v, 'pending', JSON.stringify(r.artifact), r.commit, r.description, JSON.stringify(r.config), now());
+      this.db.prepare(`INSERT INTO releases (app, version, status, artifact, commit_sha, commit_author, commit_message, description, config, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(r.app, v, 'pending', JSON.stringify(r.artifact), r.commit, r.commitAuthor ?? null, r.commitMessage ?? null, r.description, JSON.stringify(r.config), now());
       return v;
     })();
     return this.getRelease(r.app, version)!;
@@ -190,10 +133,10 @@ export class Store {
   }
 
   // --- deploys and their logs
-  createDeploy(d: Pick<Deploy, 'app' | 'kind'> & Partial<Pick<Deploy, 'ref' | 'commit'>>): Deploy {
+  createDeploy(d: Pick<Deploy, 'app' | 'kind'> & Partial<Pick<Deploy, 'ref' | 'commit' | 'commitAuthor' | 'commitMessage'>>): Deploy {
     const id = randomUUID();
-    this.db.prepare('INSERT INTO deploys (id, app, kind, status, ref, commit_sha, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(id, d.app, d.kind, 'queued', d.ref ?? null, d.commit ?? null, now());
+    this.db.prepare('INSERT INTO deploys (id, app, kind, status, ref, commit_sha, commit_author, commit_message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, d.app, d.kind, 'queued', d.ref ?? null, d.commit ?? null, d.commitAuthor ?? null, d.commitMessage ?? null, now());
     return this.getDeploy(id)!;
   }
 
@@ -261,6 +204,28 @@ export class Store {
       ? this.db.prepare('SELECT * FROM instances WHERE app = ? ORDER BY type, id').all(app)
       : this.db.prepare('SELECT * FROM instances ORDER BY app, type, id').all();
     return (rows as Row[]).map(toInstance);
+  }
+
+  // --- GitHub repositories followed by apps, and webhook deliveries seen
+  setGithubLink(l: Omit<GithubLink, 'createdAt'>): GithubLink {
+    this.db.prepare(`INSERT INTO github_links (app, repo, branch, secret, token, created_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (app) DO UPDATE SET repo = excluded.repo, branch = excluded.branch, secret = excluded.secret, token = excluded.token`)
+      .run(l.app, l.repo, l.branch, l.secret, l.token, now());
+    return this.getGithubLink(l.app)!;
+  }
+
+  getGithubLink(app: string): GithubLink | null {
+    const r = this.db.prepare('SELECT * FROM github_links WHERE app = ?').get(app) as Row | undefined;
+    return r ? toLink(r) : null;
+  }
+
+  githubLinksFor(repo: string): GithubLink[] {
+    return (this.db.prepare('SELECT * FROM github_links WHERE lower(repo) = lower(?)').all(repo) as Row[]).map(toLink);
+  }
+
+  /** True the first time a delivery id is seen; false for a redelivery. */
+  recordDelivery(id: string): boolean {
+    return this.db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, received_at) VALUES (?, ?)').run(id, now()).changes === 1;
   }
 
   // --- API tokens (stored as SHA-256 hashes)

@@ -21,10 +21,14 @@ const ALLOWED: Record<string, string[]> = {
   api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime'],
   cli: ['core'],
   proxy: ['core', 'router'],
+  addons: ['core'],
 };
 
-const SDK_OWNER: Record<string, string> = {
-  ioredis: 'log', bullmq: 'queue', express: 'api', 'node-git-server': 'intake', 'http-proxy': 'proxy', 'better-sqlite3': 'store',
+// ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).
+const SDK_OWNER: Record<string, string[]> = {
+  ioredis: ['log', 'addons'], bullmq: ['queue'], express: ['api'], 'node-git-server': ['intake'], 'http-proxy': ['proxy'],
+  'better-sqlite3': ['store'], '@octokit/webhooks': ['intake'], yaml: ['build'], mysql2: ['addons'], 'mysql2/promise': ['addons'],
+  pg: ['addons'], amqplib: ['addons'],
 };
 
 function files(dir: string): string[] {
@@ -53,7 +57,7 @@ it('has parts that import only the parts below them', () => {
     if (part === null) continue;
     for (const spec of imports(file).filter((s) => s.startsWith('.'))) {
       const target = partOf(resolve(dirname(file), spec));
-      if (target !== null && target !== part && !ALLOWED[part]!.includes(target)) wrong.push(`${relative(ROOT, file)} → ${spec}`);
+      if (target !== null && target !== part && !(ALLOWED[part] ?? []).includes(target)) wrong.push(`${relative(ROOT, file)} → ${spec}`);
       if (target === null && part !== null) wrong.push(`${relative(ROOT, file)} → ${spec} (the composition root)`);
     }
   }
@@ -64,8 +68,8 @@ it('imports each SDK from one folder only', () => {
   const wrong: string[] = [];
   for (const file of sources) {
     for (const spec of imports(file)) {
-      const owner = SDK_OWNER[spec];
-      if (owner && partOf(file) !== owner) wrong.push(`${relative(ROOT, file)} imports ${spec} (owned by ${owner})`);
+      const owners = SDK_OWNER[spec];
+      if (owners && !owners.includes(partOf(file) ?? '')) wrong.push(`${relative(ROOT, file)} imports ${spec} (owned by ${owners.join(', ')})`);
     }
   }
   expect(wrong).toEqual([]);

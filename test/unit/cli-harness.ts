@@ -116,7 +116,7 @@ export const app: AppInfo = {
 };
 
 export function deploy(over: Partial<Deploy>): Deploy {
-  const base: Deploy = { id: 'd1', app: 'my-app', kind: 'release', status: 'succeeded', ref: null, commit: null, release: 4, error: null, createdAt: '', finishedAt: '' };
+  const base: Deploy = { id: 'd1', app: 'my-app', kind: 'release', status: 'succeeded', ref: null, commit: null, commitAuthor: null, commitMessage: null, release: 4, error: null, createdAt: '', finishedAt: '' };
   return { ...base, ...over };
 }
 

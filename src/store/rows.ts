@@ -1,0 +1,74 @@
+// Mapping database rows to the core types.
+import type { App, Artifact, Deploy, Instance, Release } from '../core/index.ts';
+
+export type Row = Record<string, unknown>;
+
+export function toApp(r: Row): App {
+  return {
+    name: r.name as string,
+    deployBranch: r.deploy_branch as string,
+    createdAt: r.created_at as string,
+    currentRelease: (r.current_release as number | null) ?? null,
+    state: r.state as App['state'],
+    sleepAfterSeconds: (r.sleep_after as number | null) ?? null,
+  };
+}
+
+export function toRelease(r: Row): Release {
+  return {
+    app: r.app as string,
+    version: r.version as number,
+    status: r.status as Release['status'],
+    artifact: JSON.parse(r.artifact as string) as Artifact,
+    commit: (r.commit_sha as string | null) ?? null,
+    commitAuthor: (r.commit_author as string | null) ?? null,
+    commitMessage: (r.commit_message as string | null) ?? null,
+    description: r.description as string,
+    config: JSON.parse(r.config as string) as Record<string, string>,
+    createdAt: r.created_at as string,
+  };
+}
+
+export function toDeploy(r: Row): Deploy {
+  return {
+    id: r.id as string,
+    app: r.app as string,
+    kind: r.kind as Deploy['kind'],
+    status: r.status as Deploy['status'],
+    ref: (r.ref as string | null) ?? null,
+    commit: (r.commit_sha as string | null) ?? null,
+    commitAuthor: (r.commit_author as string | null) ?? null,
+    commitMessage: (r.commit_message as string | null) ?? null,
+    release: (r.release as number | null) ?? null,
+    error: (r.error as string | null) ?? null,
+    createdAt: r.created_at as string,
+    finishedAt: (r.finished_at as string | null) ?? null,
+  };
+}
+
+export function toInstance(r: Row): Instance & { handle: string | null } {
+  return {
+    id: r.id as string,
+    app: r.app as string,
+    release: r.release as number,
+    type: r.type as string,
+    host: r.host as string,
+    port: r.port as number,
+    pid: (r.pid as number | null) ?? null,
+    handle: (r.handle as string | null) ?? null,
+    state: r.state as Instance['state'],
+    startedAt: r.started_at as string,
+    restarts: r.restarts as number,
+    nextRestartAt: (r.next_restart_at as string | null) ?? null,
+  };
+}
+
+export type StoredInstance = ReturnType<typeof toInstance>;
+
+export interface GithubLink { app: string; repo: string; branch: string; secret: string; token: string | null; createdAt: string }
+
+export const toLink = (r: Row): GithubLink => ({
+  app: r.app as string, repo: r.repo as string, branch: r.branch as string, secret: r.secret as string,
+  token: (r.token as string | null) ?? null, createdAt: r.created_at as string,
+});
+

@@ -1,0 +1,67 @@
+// Test helpers for the shared backing services (PostgreSQL, MariaDB, Redis, RabbitMQ) the add-on tests use.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+
+/** The admin URLs: the environment's, else this machine's local servers. */
+export const SERVICES_ENV: NodeJS.ProcessEnv = {
+  MINICLOUD_POSTGRES_URL: process.env.MINICLOUD_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  MINICLOUD_MARIADB_URL: process.env.MINICLOUD_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306',
+  MINICLOUD_REDIS_ADDON_URL: process.env.MINICLOUD_REDIS_ADDON_URL ?? 'redis://127.0.0.1:6379',
+  MINICLOUD_RABBITMQ_URL: process.env.MINICLOUD_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+  ...(process.env.MINICLOUD_RABBITMQ_MANAGEMENT_URL ? { MINICLOUD_RABBITMQ_MANAGEMENT_URL: process.env.MINICLOUD_RABBITMQ_MANAGEMENT_URL } : {}),
+};
+
+const START: Record<string, string> = {
+  PostgreSQL: 'service postgresql start (Debian/Ubuntu: apt-get install postgresql), or set MINICLOUD_POSTGRES_URL',
+  MariaDB: 'service mariadb start (Debian/Ubuntu: apt-get install mariadb-server), or set MINICLOUD_MARIADB_URL',
+  Redis: 'service redis-server start (Debian/Ubuntu: apt-get install redis-server), or set MINICLOUD_REDIS_ADDON_URL',
+  RabbitMQ: 'service rabbitmq-server start (Debian/Ubuntu: apt-get install rabbitmq-server), or set MINICLOUD_RABBITMQ_URL',
+};
+
+/** Runs a reachability check; on failure the test fails (never skips) saying which service and how to start it. */
+export async function requireService(service: keyof typeof START & string, check: () => Promise<unknown>): Promise<void> {
+  try {
+    await check();
+  } catch (e) {
+    throw new Error(`${service} is needed by this test and is not usable: ${(e as Error).message}\nStart it with: ${START[service]}`);
+  }
+}
+
+/** A name no other run uses: add-on tests share real servers. */
+export function uniqueName(tag: string): string {
+  return `t_${randomBytes(4).toString('hex')}_${tag}`;
+}
+
+const managementUp = async (url: string, auth: string) => {
+  try {
+    const res = await fetch(`${url}/api/overview`, { headers: { authorization: auth }, signal: AbortSignal.timeout(2000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Makes sure RabbitMQ's management API (which the rabbitmq add-on drives) answers: enables the plugin
+ * when it is off (idempotent), then waits for port 15672. Throws saying how to enable it otherwise.
+ */
+export async function ensureRabbitManagement(): Promise<void> {
+  const url = SERVICES_ENV.MINICLOUD_RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672';
+  const u = new URL(url);
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+  const base = u.origin;
+  if (await managementUp(base, auth)) return;
+  const how = 'enable it as root on the RabbitMQ host: rabbitmq-plugins enable rabbitmq_management ' +
+    '(RabbitMQ itself must be running: service rabbitmq-server start)';
+  try {
+    await promisify(execFile)('rabbitmq-plugins', ['enable', 'rabbitmq_management'], { timeout: 60_000 });
+  } catch (e) {
+    throw new Error(`RabbitMQ's management API does not answer at ${base} and enabling it failed: ${(e as Error).message}\n${how}`);
+  }
+  for (let i = 0; i < 150; i++) {
+    if (await managementUp(base, auth)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`RabbitMQ's management plugin is enabled but ${base} did not answer within 30 s\n${how}`);
+}
