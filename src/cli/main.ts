@@ -7,6 +7,7 @@ import { appCommands } from './commands/apps.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
 import { lifecycleCommands } from './commands/lifecycle.ts';
+import { githubCommands } from './commands/github.ts';
 import { runCommands } from './commands/run.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
@@ -16,6 +17,7 @@ export const commands: Command[] = [
   ...authCommands,
   ...appCommands,
   ...lifecycleCommands,
+  ...githubCommands,
   ...configCommands,
   ...runtimeCommands,
   ...runCommands,

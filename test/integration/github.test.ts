@@ -116,3 +116,20 @@ describe('GitHub webhooks', () => {
     expect(res.status).toBe(413);
   });
 });
+
+describe('the CLI', () => {
+  it('apps:connect prints the payload URL and the secret to paste into GitHub', async () => {
+    const r = await mc.cli('apps:connect', 'hooked', '--github', 'octo/hello', '--branch', 'main');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Payload URL:   http://127.0.0.1:${mc.apiPort}/webhooks/github`);
+    expect(r.stdout).toMatch(/Secret: +[0-9a-f]{64}/);
+    const bad = await mc.cli('apps:connect', 'hooked', '--github', 'not a repo');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('is not owner/repo');
+  });
+
+  it('releases shows the commit, its author and message', async () => {
+    const r = await mc.cli('releases', 'hooked');
+    expect(r.stdout).toMatch(/v1 \(current\)\s+succeeded\s+Deploy [0-9a-f]{7}\s+[0-9a-f]{7}\s+Octo Cat\s+first/);
+  });
+});

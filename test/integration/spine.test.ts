@@ -48,6 +48,8 @@ describe('git push to deploy', () => {
     const reply = await serve();
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toMatchObject({ version: 'v1' });
+    const releases = await mc.api<{ commitAuthor: string; commitMessage: string }[]>('GET', '/api/apps/hello/releases');
+    expect(releases.body[0]).toMatchObject({ commitAuthor: 't <t@t>', commitMessage: 'first' });
   });
 
   it('serves v2 after a second push', async () => {

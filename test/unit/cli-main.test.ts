@@ -103,7 +103,7 @@ describe('talking to the API', () => {
     expect(ps.stdout.split('\n')[1]).toMatch(/^web\.1  up  v3  port 40123  since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\ds ago\)  restarts 0$/);
     expect(ps.stdout.split('\n')[2]).toMatch(/^web\.2  up  v3  port 40124 .* restarts 2$/);
     const releases = await run(['releases', 'my-app']);
-    expect(releases.stdout).toMatch(/^VERSION\s+STATUS\s+DESCRIPTION\s+COMMIT\s+CREATED\nv3 \(current\)  succeeded  Deploy 0123456  0123456  2024-05-01/);
+    expect(releases.stdout).toMatch(/^VERSION\s+STATUS\s+DESCRIPTION\s+COMMIT\s+AUTHOR\s+MESSAGE\s+CREATED\nv3 \(current\)  succeeded  Deploy 0123456  0123456  -\s+-\s+2024-05-01/);
     srv.handler = (q, res) => sendJson(res, 200, q.url.endsWith('/formation') ? {} : []);
     expect((await run(['ps', 'my-app'])).stdout).toBe('no instances running\n');
   });

@@ -28,11 +28,15 @@ const releases: Command = {
       r.status,
       r.description,
       r.commit ? r.commit.slice(0, 7) : '-',
+      r.commitAuthor ? r.commitAuthor.replace(/\s*<[^>]*>$/, '') : '-',
+      r.commitMessage ? truncate(r.commitMessage, 40) : '-',
       time(r.createdAt),
     ]);
-    for (const line of table(rows, ['VERSION', 'STATUS', 'DESCRIPTION', 'COMMIT', 'CREATED'])) ctx.out(line);
+    for (const line of table(rows, ['VERSION', 'STATUS', 'DESCRIPTION', 'COMMIT', 'AUTHOR', 'MESSAGE', 'CREATED'])) ctx.out(line);
   },
 };
+
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** `v3` or `3`, a release number given on the command line. */
 export function parseVersion(raw: string): number {
