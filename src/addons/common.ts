@@ -52,7 +52,12 @@ export function adminUrl(
   if (!protocols.includes(url.protocol) || !url.hostname) {
     throw new UserError(`${variable} must be a ${protocols.join(' or ')}//host URL: ${hint}`, hint);
   }
-  return { variable, url, user: decodeURIComponent(url.username) };
+  try {
+    decodeURIComponent(url.password); // the providers decode it later: fail here, naming the variable
+    return { variable, url, user: decodeURIComponent(url.username) };
+  } catch {
+    throw new UserError(`${variable} has a badly percent-encoded user or password: ${hint}`, hint);
+  }
 }
 
 /** host:port for messages, without credentials. */
@@ -71,7 +76,9 @@ export function withUser(admin: URL, user: string, password: string, path?: stri
 
 /** The admin connection failed: say which variable to fix, without the password. */
 export function unreachable(a: AdminUrl, what: string, defaultPort: number, e: unknown, hint?: string): UserError {
-  const reason = e instanceof Error ? (('code' in e && e.code ? `${String(e.code)}: ` : '') + e.message) : String(e);
+  const code = e instanceof Error && 'code' in e && e.code ? String(e.code) : '';
+  const message = e instanceof Error ? e.message : String(e);
+  const reason = code && !message.includes(code) ? `${code}: ${message}` : message || code;
   return new UserError(
     `cannot use ${what} at ${where(a.url, defaultPort)} with ${a.variable}: ${reason}`,
     hint ?? `check that the server is running and that ${a.variable} holds an admin user's URL`,

@@ -1,5 +1,5 @@
 // The Builder seam: a source tree plus a BuildPlan in, a runnable Artifact out.
-import type { Artifact, BuildPlan } from '../core/index.ts';
+import type { Artifact, BuildPlan, Manifest } from '../core/index.ts';
 
 export interface BuildRequest {
   app: string;
@@ -9,6 +9,8 @@ export interface BuildRequest {
   /** The app's config vars, visible to build steps (as on Heroku). */
   config: Record<string, string>;
   log: (line: string) => void;
+  /** The validated cloud_manifest.yml, when the caller has read it already. */
+  manifest?: Manifest;
 }
 
 export interface Builder {

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, baseEnv, type Artifact } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
-import { readHealthcheck } from './manifest.ts';
+import { readManifest } from './manifest.ts';
 import { runStep } from './run-step.ts';
 
 export interface HostBuilderOptions {
@@ -20,7 +20,8 @@ export class HostBuilder implements Builder {
   constructor(private readonly opts: HostBuilderOptions) {}
 
   async build(req: BuildRequest): Promise<Artifact> {
-    const healthcheck = readHealthcheck(req.sourceDir); // a bad manifest fails before the slow part
+    const manifest = req.manifest ?? readManifest(req.sourceDir);
+    const { healthcheck } = manifest;
     const cache = join(this.opts.cacheDir, req.app);
     mkdirSync(cache, { recursive: true });
     const planEnv = Object.fromEntries(Object.entries(req.plan.env).map(([k, v]) => [k, v.replaceAll('{cache}', cache)]));
@@ -42,6 +43,6 @@ export class HostBuilder implements Builder {
         throw new UserError(`\`${command}\` failed with exit code ${code}`, 'fix the error above, commit, and push again');
       }
     }
-    return { kind: 'dir', ref: req.sourceDir, buildpack: req.plan.buildpack, processes: req.plan.processes, ...(healthcheck && { healthcheck }) };
+    return { kind: 'dir', ref: req.sourceDir, buildpack: req.plan.buildpack, processes: req.plan.processes, ...(healthcheck && { healthcheck }), manifest };
   }
 }

@@ -4,4 +4,4 @@ export { HostBuilder, type HostBuilderOptions } from './host-builder.ts';
 export { loadBuildpacks, detect, planFor, type Buildpack } from './buildpacks.ts';
 export { parseProcfile } from './procfile.ts';
 export { killRunningSteps } from './run-step.ts';
-export { readHealthcheck } from './manifest.ts';
+export { readManifest, parseManifest } from './manifest.ts';

@@ -1,13 +1,23 @@
-// Reading what the app says about itself: the health check in cloud_manifest.yml or app.json.
+// The app manifest, cloud_manifest.yml (or app.json's health checks): read and validated, errors naming the field.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { UserError, type Artifact } from '../core/index.ts';
+import { UserError, validateAppName, type Artifact, type Manifest } from '../core/index.ts';
 
 type Healthcheck = NonNullable<Artifact['healthcheck']>;
 
+const FILE = 'cloud_manifest.yml';
+const KNOWN = ['name', 'expose', 'needs', 'healthcheck', 'cron'];
+const NEEDS = ['database', 'messagebus', 'storage', 'redis'] as const;
+// One cron field: *, a number, a range, a list, each with an optional /step.
+const CRON_FIELD = /^(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)*$/;
+
+const fail = (field: string, what: string, got: unknown, hint?: string): never => {
+  throw new UserError(`${FILE}: ${field} ${what} (got ${JSON.stringify(got)})`, hint ?? 'see the manifest section of the README');
+};
+
 function checkPath(file: string, field: string, v: unknown): string {
-  if (typeof v !== 'string' || !/^\/[^\s]{0,199}$/.test(v)) {
+  if (typeof v !== 'string' || !/^\/\S{0,199}$/.test(v)) {
     throw new UserError(`${file}: ${field} must be a URL path starting with / (got ${JSON.stringify(v)})`, 'e.g. `healthcheck: /health`');
   }
   return v;
@@ -21,22 +31,63 @@ function checkTimeout(file: string, field: string, v: unknown): number | undefin
   return v;
 }
 
-function fromManifest(src: string): Healthcheck | undefined {
-  const file = 'cloud_manifest.yml';
-  const path = join(src, file);
-  if (!existsSync(path)) return undefined;
+function healthcheck(hc: unknown): Healthcheck {
+  if (typeof hc === 'string') return { path: checkPath(FILE, 'healthcheck', hc) };
+  if (!hc || typeof hc !== 'object') return fail('healthcheck', 'must be a path or { path, timeout }', hc);
+  const o = hc as { path?: unknown; timeout?: unknown };
+  return { path: checkPath(FILE, 'healthcheck.path', o.path), startTimeoutSeconds: checkTimeout(FILE, 'healthcheck.timeout', o.timeout) };
+}
+
+function expose(v: unknown): Manifest['expose'] {
+  if (!v || typeof v !== 'object') return fail('expose', 'must be { proto: http, port: N }', v);
+  const o = v as { proto?: unknown; port?: unknown };
+  if (o.proto !== undefined && o.proto !== 'http') fail('expose.proto', 'must be http', o.proto);
+  if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65535) fail('expose.port', 'must be a port number from 1 to 65535', o.port);
+  return { proto: 'http', port: o.port as number };
+}
+
+function needs(v: unknown): Manifest['needs'] {
+  if (!Array.isArray(v)) return fail('needs', `must be a list of ${NEEDS.join(', ')}`, v);
+  return v.map((n, i) => (NEEDS.includes(n as never) ? (n as (typeof NEEDS)[number]) : fail(`needs[${i}]`, `must be one of ${NEEDS.join(', ')}`, n)));
+}
+
+function cron(v: unknown): Manifest['cron'] {
+  if (!Array.isArray(v)) return fail('cron', 'must be a list of { schedule, command }', v);
+  return v.map((e, i) => {
+    const o = (e ?? {}) as { schedule?: unknown; command?: unknown };
+    const fields = typeof o.schedule === 'string' ? o.schedule.trim().split(/\s+/) : [];
+    if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) fail(`cron[${i}].schedule`, 'must be a standard 5-field schedule', o.schedule, 'e.g. `*/5 * * * *` (every 5 minutes)');
+    if (typeof o.command !== 'string' || !o.command.trim()) fail(`cron[${i}].command`, 'must be the command to run', o.command);
+    return { schedule: fields.join(' '), command: (o.command as string).trim() };
+  });
+}
+
+/** Parses and validates manifest text; every error names the field. */
+export function parseManifest(text: string): Manifest {
   let doc: unknown;
   try {
-    doc = parse(readFileSync(path, 'utf8'));
+    doc = parse(text);
   } catch (e) {
-    throw new UserError(`${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new UserError(`${FILE} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  const hc = (doc as { healthcheck?: unknown } | null)?.healthcheck;
-  if (hc === undefined || hc === null) return undefined;
-  if (typeof hc === 'string') return { path: checkPath(file, 'healthcheck', hc) };
-  if (typeof hc !== 'object') throw new UserError(`${file}: healthcheck must be a path or { path, timeout }`);
-  const o = hc as { path?: unknown; timeout?: unknown };
-  return { path: checkPath(file, 'healthcheck.path', o.path), startTimeoutSeconds: checkTimeout(file, 'healthcheck.timeout', o.timeout) };
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) return fail('(top level)', 'must be a mapping of fields', doc);
+  const o = doc as Record<string, unknown>;
+  const unknown = Object.keys(o).find((k) => !KNOWN.includes(k));
+  if (unknown) fail(unknown, `is not a known field (known: ${KNOWN.join(', ')})`, o[unknown]);
+  const m: Manifest = {};
+  if (o.name !== undefined) {
+    try {
+      m.name = validateAppName(o.name);
+    } catch (e) {
+      fail('name', (e as UserError).message, o.name);
+    }
+  }
+  if (o.expose !== undefined) m.expose = expose(o.expose);
+  if (o.needs !== undefined) m.needs = needs(o.needs);
+  if (o.healthcheck !== undefined && o.healthcheck !== null) m.healthcheck = healthcheck(o.healthcheck);
+  if (o.cron !== undefined) m.cron = cron(o.cron);
+  return m;
 }
 
 // Dokku's app.json shape: { "healthchecks": { "web": [ { "type": "startup", "path": "/health", "timeout": 60 } ] } }
@@ -55,6 +106,13 @@ function fromAppJson(src: string): Healthcheck | undefined {
   return { path: checkPath(file, 'healthchecks.web[].path', web.path), startTimeoutSeconds: checkTimeout(file, 'healthchecks.web[].timeout', web.timeout) };
 }
 
-export function readHealthcheck(src: string): Healthcheck | undefined {
-  return fromManifest(src) ?? fromAppJson(src);
+/** The manifest of a source tree: cloud_manifest.yml, with app.json's health check when it has none. */
+export function readManifest(src: string): Manifest {
+  const path = join(src, FILE);
+  const m = existsSync(path) ? parseManifest(readFileSync(path, 'utf8')) : {};
+  if (!m.healthcheck) {
+    const hc = fromAppJson(src);
+    if (hc) m.healthcheck = hc;
+  }
+  return m;
 }

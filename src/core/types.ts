@@ -59,6 +59,17 @@ export interface Artifact {
   processes: Record<string, string>;
   /** HTTP path the web process must answer below 500 (cloud_manifest.yml / app.json); absent: any answer. */
   healthcheck?: { path: string; startTimeoutSeconds?: number };
+  /** The validated manifest, when the app has one. */
+  manifest?: Manifest;
+}
+
+/** What cloud_manifest.yml says about an app (validated). */
+export interface Manifest {
+  name?: string;
+  expose?: { proto: 'http'; port: number };
+  needs?: Array<'database' | 'messagebus' | 'storage' | 'redis'>;
+  healthcheck?: { path: string; startTimeoutSeconds?: number };
+  cron?: Array<{ schedule: string; command: string }>;
 }
 
 /** Plain data a builder turns into an image or a release directory. */

@@ -1,8 +1,8 @@
 // The deploy orchestrator: reads like the script it runs: build, release, roll out, report.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, isUserError, type Deploy, type Release } from '../core/index.ts';
-import { detect, planFor, type Builder, type Buildpack } from '../build/index.ts';
+import { UserError, isUserError, type Deploy, type Manifest, type Release } from '../core/index.ts';
+import { detect, planFor, readManifest, type Builder, type Buildpack } from '../build/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import { extractTar } from './extract.ts';
@@ -19,6 +19,8 @@ export interface PipelineDeps {
   sourcesDir: string;
   buildsDir: string;
   appUrl: (app: string) => string;
+  /** Provisions what the manifest `needs` (add-ons) before the first release that needs them. */
+  provision?: (app: string, needs: NonNullable<Manifest['needs']>, say: (l: string) => void) => Promise<void>;
   /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
   fetchSource?: (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) => Promise<void>;
 }
@@ -78,6 +80,19 @@ export class Pipeline {
     this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
   }
 
+  /** What the manifest asks for beyond the build: backing services and cron. */
+  private async satisfyNeeds(app: string, m: Manifest, say: (l: string) => void): Promise<void> {
+    if (m.needs?.length) {
+      if (!this.d.provision) {
+        throw new UserError(`cloud_manifest.yml: needs: ${m.needs.join(', ')} is not available yet on this minicloud`, 'remove `needs` from the manifest, or set the services up by hand with config vars');
+      }
+      await this.d.provision(app, m.needs, say);
+    }
+    if (m.cron?.length) {
+      throw new UserError('cloud_manifest.yml: cron is not available yet on this minicloud', 'remove `cron` from the manifest for now');
+    }
+  }
+
   /** Rolls the release out, unless the app runs nothing now (stopped, asleep): then it is what starts next. */
   private async start(release: Release, say: (l: string) => void): Promise<void> {
     const { store } = this.d;
@@ -123,9 +138,11 @@ export class Pipeline {
     try {
       const pack = detect(dir, this.d.buildpacks);
       say(`-----> ${pack.name} app detected`);
+      const manifest = readManifest(dir); // a bad manifest fails before the slow part
+      await this.satisfyNeeds(deploy.app, manifest, say);
       const plan = planFor(dir, pack);
       const config = store.getConfig(deploy.app);
-      const artifact = await this.d.builder.build({ app: deploy.app, sourceDir: dir, plan, config, log: say });
+      const artifact = await this.d.builder.build({ app: deploy.app, sourceDir: dir, plan, config, log: say, manifest });
       say(`-----> Build succeeded; processes: ${Object.keys(artifact.processes).join(', ')}`);
       return store.createRelease({
         app: deploy.app, artifact, commit: deploy.commit, commitAuthor: deploy.commitAuthor, commitMessage: deploy.commitMessage,

@@ -74,6 +74,16 @@ describe('git push to deploy', () => {
     git(repo, 'reset', '-q', '--hard', 'HEAD~1');
   });
 
+  it('rejects a push whose manifest has a wrong field, naming the field', async () => {
+    writeFileSync(join(repo, 'cloud_manifest.yml'), 'expose:\n  proto: http\n  port: 99999\n');
+    commitAll(repo, 'bad manifest');
+    const r = await push(repo, mc.gitUrl('hello'));
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('cloud_manifest.yml: expose.port must be a port number from 1 to 65535 (got 99999)');
+    expect(r.output).toContain('v2 is still serving');
+    git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+  });
+
   it('stores a push to another branch without deploying it', async () => {
     git(repo, 'checkout', '-q', '-b', 'feature');
     const r = await push(repo, mc.gitUrl('hello'), 'feature');
