@@ -1,9 +1,9 @@
 // Contract: the mariadb add-on against a real MariaDB server.
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { providerFor, type Provisioned } from '../../src/addons/index.ts';
 import { UserError } from '../../src/core/index.ts';
-import { requireService, SERVICES_ENV, uniqueName } from '../helpers/services.ts';
+import { requireService, SERVICES_ENV, setupOrFailEach, uniqueName } from '../helpers/services.ts';
 
 const provider = providerFor('mariadb', SERVICES_ENV);
 const a = uniqueName('a');
@@ -28,7 +28,7 @@ async function withAdmin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T>
   try { return await fn(c); } finally { await c.end(); }
 }
 
-beforeAll(async () => {
+setupOrFailEach(async () => {
   await requireService('MariaDB', () => provider.check());
   pa = await provider.create(a);
   pb = await provider.create(b);

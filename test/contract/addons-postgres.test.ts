@@ -1,9 +1,9 @@
 // Contract: the postgres add-on against a real PostgreSQL server (trust auth locally: isolation must hold anyway).
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { providerFor, type Provisioned } from '../../src/addons/index.ts';
 import { UserError } from '../../src/core/index.ts';
-import { requireService, SERVICES_ENV, uniqueName } from '../helpers/services.ts';
+import { requireService, SERVICES_ENV, setupOrFailEach, uniqueName } from '../helpers/services.ts';
 
 const provider = providerFor('postgres', SERVICES_ENV);
 const a = uniqueName('a');
@@ -26,7 +26,7 @@ async function refusal(url: string): Promise<{ code?: string; message: string }>
 
 const onDatabase = (url: string, db: string) => { const u = new URL(url); u.pathname = `/${db}`; return u.href; };
 
-beforeAll(async () => {
+setupOrFailEach(async () => {
   await requireService('PostgreSQL', () => provider.check());
   pa = await provider.create(a);
   pb = await provider.create(b);
@@ -89,9 +89,11 @@ it('destroys the database and the role, ending open sessions; a second destroy i
 
 it('names a missing or malformed admin URL, and refuses unsafe names', async () => {
   expect(() => providerFor('postgres', {})).toThrow(UserError);
+  expect(() => providerFor('mongodb' as never, {})).toThrow(/unknown add-on kind "mongodb"/);
   expect(() => providerFor('postgres', {})).toThrow(/^MINICLOUD_POSTGRES_URL is not set: set it to the shared PostgreSQL server's admin URL, e.g. postgres:\/\//);
   expect(() => providerFor('postgres', { MINICLOUD_POSTGRES_URL: 'not a url' })).toThrow(/MINICLOUD_POSTGRES_URL is not a valid URL/);
   expect(() => providerFor('postgres', { MINICLOUD_POSTGRES_URL: 'mysql://x@h' })).toThrow(/MINICLOUD_POSTGRES_URL must be/);
+  expect(() => providerFor('postgres', { MINICLOUD_POSTGRES_URL: 'postgres://u:%zz@h/db' })).toThrow(/MINICLOUD_POSTGRES_URL has a badly/);
   for (const bad of ['x"; DROP ROLE postgres; --', 'App', '1app', 'postgres', 'a'.repeat(64)]) {
     await expect(provider.create(bad)).rejects.toThrow(UserError);
   }

@@ -1,9 +1,9 @@
 // Contract: the redis add-on against a real Redis 7 server: ACL users confined to their key prefix.
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { providerFor, type Provisioned } from '../../src/addons/index.ts';
 import { UserError } from '../../src/core/index.ts';
-import { requireService, SERVICES_ENV, uniqueName } from '../helpers/services.ts';
+import { requireService, SERVICES_ENV, setupOrFailEach, uniqueName } from '../helpers/services.ts';
 
 const provider = providerFor('redis', SERVICES_ENV);
 const a = uniqueName('a');
@@ -24,7 +24,7 @@ async function connect(url: string): Promise<Redis> {
 
 const admin = () => connect(SERVICES_ENV.MINICLOUD_REDIS_ADDON_URL!);
 
-beforeAll(async () => {
+setupOrFailEach(async () => {
   await requireService('Redis', () => provider.check());
   pa = await provider.create(a);
   pb = await provider.create(b);

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { beforeAll, beforeEach } from 'vitest';
 
 /** The admin URLs: the environment's, else this machine's local servers. */
 export const SERVICES_ENV: NodeJS.ProcessEnv = {
@@ -26,6 +27,16 @@ export async function requireService(service: keyof typeof START & string, check
   } catch (e) {
     throw new Error(`${service} is needed by this test and is not usable: ${(e as Error).message}\nStart it with: ${START[service]}`);
   }
+}
+
+/**
+ * A beforeAll whose error fails every test of the file: a failing beforeAll alone leaves them reported as
+ * "skipped", and a missing service must never look like a skip.
+ */
+export function setupOrFailEach(setup: () => Promise<void>): void {
+  let failure: unknown = null;
+  beforeAll(async () => { await setup().catch((e: unknown) => { failure = e; }); });
+  beforeEach(() => { if (failure) throw failure; });
 }
 
 /** A name no other run uses: add-on tests share real servers. */
