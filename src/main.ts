@@ -13,7 +13,7 @@ import { ProcessRuntime } from './runtime/index.ts';
 import { Formation, Pipeline, Sleeper, sourceTar } from './pipeline/index.ts';
 import { DeployQueue, connectionFromUrl } from './queue/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index.ts';
-import { AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
+import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
 import { RouteTable } from './router/index.ts';
 import { startRouter } from '../proxy/index.ts';
 
@@ -43,13 +43,17 @@ async function main(): Promise<void> {
   const builder = new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle });
   const fetchSource = (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) =>
     fetchCommit({ cacheDir: p.github, app: deploy.app, url, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
-  const pipeline = new Pipeline({ store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl, fetchSource });
+  const pipeline = new Pipeline({
+    store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl, fetchSource,
+    provision: (app, needs, say): Promise<void> => addons.provisionNeeds(app, needs, say),
+  });
   const queue = new DeployQueue(connectionFromUrl(redisUrl), (job) => pipeline.run(job.deployId, job), cfg.redisPrefix);
   const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
   const github = new GithubIntake(store, queue, say);
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
-  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p) };
+  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: (app: string): Promise<void> => addons.destroyAll(app) };
   const service = new AppsService(deps);
+  const addons: AddonsService = new AddonsService({ store, service, env: process.env });
   const sleeper = new Sleeper(store, formation, formation);
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
 
@@ -64,7 +68,7 @@ async function main(): Promise<void> {
   formation.on('woke', (app: string) => say(`${app}: woken by a request`));
 
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ ...deps, service, processes, push, github, runtime, checkToken, hookToken: hook, gitHandler: git.handle });
+  const api = createApi({ ...deps, service, processes, addons, push, github, runtime, checkToken, hookToken: hook, gitHandler: git.handle });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
   writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });

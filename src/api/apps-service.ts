@@ -17,6 +17,8 @@ export interface ServiceDeps {
   appUrl: (app: string) => string;
   /** Directories holding per-app files, removed with the app. */
   appDirs: (app: string) => string[];
+  /** Runs before an app's records go (its add-ons' databases and users are dropped). */
+  beforeDestroy?: (app: string) => Promise<void>;
 }
 
 type EndEvent = Extract<LogEvent, { type: 'end' }>;
@@ -48,6 +50,7 @@ export class AppsService {
     this.d.store.setAppState(app.name, 'stopped');
     await this.d.queue.forget(app.name);
     await this.d.formation.stopApp(app.name);
+    await this.d.beforeDestroy?.(app.name);
     this.d.store.deleteApp(app.name);
     for (const dir of [this.d.git.repoDir(app.name), ...this.d.appDirs(app.name)]) rmSync(dir, { recursive: true, force: true });
   }

@@ -3,3 +3,4 @@ export { createApi, closeApi, type ApiOptions } from './server.ts';
 export { AppsService, appDirs, type ServiceDeps } from './apps-service.ts';
 export { hashToken, tokenChecker } from './auth.ts';
 export { ProcessService } from './process-service.ts';
+export { AddonsService } from './addons-service.ts';

@@ -6,10 +6,13 @@ import type { Runtime } from '../runtime/index.ts';
 import type { AppsService, ServiceDeps } from './apps-service.ts';
 import { asLineEvents, streamEvents } from './ndjson.ts';
 import { processRoutes } from './process-routes.ts';
+import { addonRoutes } from './addons-routes.ts';
+import type { AddonsService } from './addons-service.ts';
 import type { ProcessService } from './process-service.ts';
 
 export interface RouteDeps extends ServiceDeps {
   service: AppsService;
+  addons: AddonsService;
   github: GithubIntake;
   processes: ProcessService;
   push: PushIntake;
@@ -33,6 +36,7 @@ export function apiRoutes(d: RouteDeps): Router {
 
   r.get('/me', (_req, res) => { res.json({ ok: true }); });
   r.use(processRoutes(d.processes, info, (app) => d.store.listInstances(app)));
+  r.use(addonRoutes(d.addons));
   r.get('/apps', (req, res) => { res.json(d.store.listApps().map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {
     const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError, validateAppName } from '../core/index.ts';
 import type { Args, Command, Options } from './command.ts';
+import { addonCommands } from './commands/addons.ts';
 import { appCommands } from './commands/apps.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   ...lifecycleCommands,
   ...githubCommands,
   ...configCommands,
+  ...addonCommands,
   ...runtimeCommands,
   ...runCommands,
 ];

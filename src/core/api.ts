@@ -33,3 +33,14 @@ export type Formation = Record<string, number>;
 
 /** Restarts in a row (without 10 min up in between) from which an instance counts as crash-looping. */
 export const CRASH_LOOP_RESTARTS = 3;
+
+/** A backing service attached to an app (its credentials never leave the server). */
+export interface AddonInfo {
+  app: string;
+  kind: 'mariadb' | 'postgres' | 'rabbitmq' | 'redis';
+  /** The database / vhost / user name on the shared server. */
+  name: string;
+  /** Config vars it set on the app. */
+  envKeys: string[];
+  createdAt: string;
+}

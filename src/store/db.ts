@@ -94,6 +94,15 @@ const MIGRATIONS: string[] = [
      id TEXT PRIMARY KEY,
      received_at TEXT NOT NULL
    );`,
+  `CREATE TABLE addons (
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     credentials TEXT NOT NULL,
+     env_keys TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (app, kind)
+   );`,
 ];
 
 export function openDb(file: string): Db {

@@ -72,3 +72,18 @@ export const toLink = (r: Row): GithubLink => ({
   token: (r.token as string | null) ?? null, createdAt: r.created_at as string,
 });
 
+
+export interface StoredAddon {
+  app: string;
+  kind: string;
+  name: string;
+  credentials: Record<string, string>;
+  envKeys: string[];
+  createdAt: string;
+}
+
+export const toAddon = (r: Row): StoredAddon => ({
+  app: r.app as string, kind: r.kind as string, name: r.name as string,
+  credentials: JSON.parse(r.credentials as string) as Record<string, string>,
+  envKeys: JSON.parse(r.env_keys as string) as string[], createdAt: r.created_at as string,
+});

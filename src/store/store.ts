@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, UserError, type App, type Deploy, type LogLine, type Release } from '../core/index.ts';
 import { openDb, type Db } from './db.ts';
-import { toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredInstance } from './rows.ts';
+import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
-export type { GithubLink, StoredInstance } from './rows.ts';
+export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
 
 const now = () => new Date().toISOString();
 
@@ -226,6 +226,21 @@ export class Store {
   /** True the first time a delivery id is seen; false for a redelivery. */
   recordDelivery(id: string): boolean {
     return this.db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, received_at) VALUES (?, ?)').run(id, now()).changes === 1;
+  }
+
+  // --- add-ons: credentials stay here (the file is 0600), never in an API answer
+  saveAddon(a: StoredAddon): void {
+    this.db.prepare(`INSERT INTO addons (app, kind, name, credentials, env_keys, created_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (app, kind) DO UPDATE SET name = excluded.name, credentials = excluded.credentials, env_keys = excluded.env_keys`)
+      .run(a.app, a.kind, a.name, JSON.stringify(a.credentials), JSON.stringify(a.envKeys), a.createdAt || now());
+  }
+
+  listAddons(app: string): StoredAddon[] {
+    return (this.db.prepare('SELECT * FROM addons WHERE app = ? ORDER BY kind').all(app) as Row[]).map(toAddon);
+  }
+
+  deleteAddon(app: string, kind: string): void {
+    this.db.prepare('DELETE FROM addons WHERE app = ? AND kind = ?').run(app, kind);
   }
 
   // --- API tokens (stored as SHA-256 hashes)

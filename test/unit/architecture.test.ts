@@ -18,7 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   pipeline: ['core', 'store', 'log', 'build', 'runtime', 'health'],
   queue: ['core'],
   intake: ['core', 'store', 'queue'],
-  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime'],
+  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'addons'],
   cli: ['core'],
   proxy: ['core', 'router'],
   addons: ['core'],

@@ -1,0 +1,106 @@
+// What the API does with add-ons: attach a shared service to an app (config vars injected), detach it, list them.
+import { createHash } from 'node:crypto';
+import { NotFoundError, UserError, type AddonInfo, type Deploy, type Manifest } from '../core/index.ts';
+import { ADDON_KINDS, isAddonKind, providerFor, validateAddonName, type AddonKind } from '../addons/index.ts';
+import type { Store, StoredAddon } from '../store/index.ts';
+import type { AppsService } from './apps-service.ts';
+
+export interface AddonsDeps {
+  store: Store;
+  service: AppsService;
+  /** Where the shared servers' admin URLs come from (MINICLOUD_POSTGRES_URL, ...). */
+  env: NodeJS.ProcessEnv;
+}
+
+/** The database/user/vhost name of an app's add-on: `mc_<app>`, shortened with a hash past 63 characters. */
+export function addonName(app: string): string {
+  const base = `mc_${app.replace(/-/g, '_')}`;
+  if (base.length <= 63) return validateAddonName(base);
+  return validateAddonName(`${base.slice(0, 54)}_${createHash('sha256').update(app).digest('hex').slice(0, 8)}`);
+}
+
+const info = (a: StoredAddon): AddonInfo => ({ app: a.app, kind: a.kind as AddonKind, name: a.name, envKeys: a.envKeys, createdAt: a.createdAt });
+
+export class AddonsService {
+  constructor(private readonly d: AddonsDeps) {}
+
+  list(app: string): AddonInfo[] {
+    return this.d.store.listAddons(this.d.store.requireApp(app).name).map(info);
+  }
+
+  info(app: string, kind: string): AddonInfo {
+    return info(this.find(app, kind));
+  }
+
+  private find(app: string, kind: string): StoredAddon {
+    const a = this.d.store.listAddons(this.d.store.requireApp(app).name).find((x) => x.kind === kind);
+    if (!a) throw new NotFoundError(`${app} has no ${kind} add-on`, `see \`minicloud addons ${app}\``);
+    return a;
+  }
+
+  private kind(kind: unknown): AddonKind {
+    if (!isAddonKind(kind)) throw new UserError(`unknown add-on kind ${JSON.stringify(kind)}`, `use one of: ${ADDON_KINDS.join(', ')}`);
+    return kind;
+  }
+
+  /** Provisions without restarting: the caller makes the release that carries the new config vars. */
+  async attach(app: string, kindRaw: unknown): Promise<StoredAddon> {
+    const kind = this.kind(kindRaw);
+    if (this.d.store.listAddons(app).some((a) => a.kind === kind)) {
+      throw new UserError(`${app} already has a ${kind} add-on`, `see \`minicloud addons:info ${app} ${kind}\``, 409);
+    }
+    const provider = providerFor(kind, this.d.env);
+    try {
+      const name = addonName(app);
+      const p = await provider.create(name);
+      const addon: StoredAddon = { app, kind, name, credentials: p.credentials, envKeys: Object.keys(p.env), createdAt: new Date().toISOString() };
+      this.d.store.saveAddon(addon);
+      this.d.store.updateConfig(app, p.env);
+      return addon;
+    } finally {
+      await provider.close();
+    }
+  }
+
+  async create(appName: string, kind: unknown): Promise<{ addon: AddonInfo; deploy: Deploy | null }> {
+    const app = this.d.store.requireApp(appName);
+    const addon = await this.attach(app.name, kind);
+    const deploy = app.currentRelease ? await this.d.service.runAndWait(app.name, 'release', `Add ${addon.kind} (${addon.envKeys.join(', ')})`) : null;
+    return { addon: info(addon), deploy };
+  }
+
+  async destroy(appName: string, kind: string, confirm: unknown, restart = true): Promise<Deploy | null> {
+    const app = this.d.store.requireApp(appName);
+    const addon = this.find(app.name, this.kind(kind));
+    if (confirm !== app.name) {
+      throw new UserError(`destroying ${app.name}'s ${kind} deletes all its data`, `confirm with \`minicloud addons:destroy ${app.name} ${kind} --confirm ${app.name}\``);
+    }
+    const provider = providerFor(addon.kind as AddonKind, this.d.env);
+    try {
+      await provider.destroy(addon.name, addon.credentials);
+    } finally {
+      await provider.close();
+    }
+    this.d.store.deleteAddon(app.name, addon.kind);
+    this.d.store.updateConfig(app.name, Object.fromEntries(addon.envKeys.map((k) => [k, null])));
+    if (!restart || !app.currentRelease) return null;
+    return this.d.service.runAndWait(app.name, 'release', `Remove ${addon.kind}`);
+  }
+
+  /** Before an app is destroyed: its databases, vhosts and users go with it. */
+  async destroyAll(app: string): Promise<void> {
+    for (const a of this.d.store.listAddons(app)) await this.destroy(app, a.kind, app, false);
+  }
+
+  /** A manifest's `needs`, provisioned once; runs inside the app's deploy, so it must not queue a release. */
+  async provisionNeeds(app: string, needs: NonNullable<Manifest['needs']>, say: (l: string) => void): Promise<void> {
+    const database = (this.d.env.MINICLOUD_DEFAULT_DATABASE ?? 'mariadb') as AddonKind;
+    for (const need of needs) {
+      if (need === 'storage') throw new UserError('cloud_manifest.yml: needs: storage is not available yet on this minicloud', 'remove `storage` from `needs` for now');
+      const kind: AddonKind = need === 'database' ? this.kind(database) : need === 'messagebus' ? 'rabbitmq' : 'redis';
+      if (this.d.store.listAddons(app).some((a) => a.kind === kind)) continue;
+      const addon = await this.attach(app, kind);
+      say(`-----> Provisioned ${kind} for ${need}: ${addon.envKeys.join(', ')}`);
+    }
+  }
+}
