@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureDeps } from './ensure-deps.mjs';
+import { ensureServices } from './services.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -38,6 +39,13 @@ function step(title, cmd, args) {
 
 ensureDeps();
 ensureTools();
+const missing = await ensureServices();
+if (missing.length) {
+  console.error(' !     The add-on tests talk to real shared servers, and these are not reachable:');
+  for (const m of missing) console.error(` !       ${m}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 const bin = (name) => `${root}node_modules/.bin/${name}`;
 step('Type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
 step('No import cycles (madge --circular)', bin('madge'), ['--circular', '--extensions', 'ts', '--ts-config', 'tsconfig.json', 'src', 'proxy']);
