@@ -4,13 +4,15 @@ import { randomUUID } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { normalizeHost } from '../src/router/index.ts';
 
-/** Per-request bookkeeping for the access log. */
+/** Per-request bookkeeping for the access log, and the upstream timeout once a route is known. */
 export interface Exchange {
   id: string;
   host: string | null;
   start: number;
   bytes: number;
   status: number;
+  /** The upstream idle timeout (ms): the route's own, else the router's. */
+  timeoutMs?: number;
 }
 
 export function startExchange(req: IncomingMessage): Exchange {

@@ -6,10 +6,12 @@ import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { validateAppName } from '../src/core/index.ts';
 import type { Match, RouteTable, Upstream } from '../src/router/index.ts';
-import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
-import { noAppPage, notAnsweringPage, sendPage, stoppedPage, timedOutPage, wakingPage } from './pages.ts';
+import { startExchange, type Exchange } from './forward.ts';
+import { answerClientError, badRequest } from './guard.ts';
+import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage } from './pages.ts';
 import { handleUpgrade, watchUpgrades, type UpgradeContext } from './upgrade.ts';
 import { createWaker } from './wake.ts';
+import { createWebForwarder } from './web.ts';
 
 export interface RouterOptions {
   port: number;
@@ -19,7 +21,7 @@ export interface RouterOptions {
   domain: string;
   /** Receives one access-log line per request: `method host path status bytes durationMs requestId`. */
   log?: (line: string) => void;
-  /** Upstream idle timeout (ms) before a 504; default 30 s. */
+  /** Upstream idle timeout (ms) before a 504; default 30 s. A route's own `timeoutMs` overrides it. */
   timeoutMs?: number;
   /**
    * Asked to start a `sleeping` app (or a `starting` one with no instance) when a request for it
@@ -72,23 +74,21 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     }
   };
 
-  // Errors arrive through the per-call callbacks below; http-proxy re-throws an 'error' event
-  // that has no listener of its own, so this one only keeps it quiet.
+  // Errors arrive through the per-call callbacks (web.ts, upgrade.ts); http-proxy re-throws an
+  // 'error' event that has no listener of its own, so this one only keeps it quiet.
   proxy.on('error', () => {});
-  proxy.on('proxyReq', (proxyReq) => armTimeout(proxyReq, timeoutMs));
-  proxy.on('proxyRes', (proxyRes, req, res) => {
-    const ex = exchanges.get(req);
-    if (ex) {
-      proxyRes.headers['x-request-id'] = ex.id; // the app may not override the router's id
-      proxyRes.on('data', (chunk: Buffer) => (ex.bytes += chunk.length));
-    }
-    // An app that dies mid-body: without this the client would wait for the rest forever.
-    proxyRes.once('close', () => {
-      if (!proxyRes.complete) res.destroy();
-    });
-  });
+  const forward = createWebForwarder({ proxy, agent, table, exchanges, target, timeoutMs });
+  // The responses under way on each connection (pipelining allows several), for 'clientError'.
+  const answering = new WeakMap<Duplex, Set<ServerResponse>>();
+  // Connections whose request was refused: they close after the 400, and requests pipelined
+  // behind it (a smuggled one, typically) are never answered, let alone passed on.
+  const refused = new WeakSet<Duplex>();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (refused.has(req.socket)) return;
+    const open = answering.get(req.socket) ?? new Set();
+    answering.set(req.socket, open.add(res));
+    res.once('close', () => open.delete(res));
     const ex = startExchange(req);
     exchanges.set(req, ex);
     res.setHeader('x-request-id', ex.id);
@@ -97,6 +97,12 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       ex.status = res.headersSent ? res.statusCode : 499;
       log(req.method ?? '-', req.url ?? '-', ex);
     });
+    const bad = badRequest(req);
+    if (bad) {
+      refused.add(req.socket);
+      ex.bytes = sendPage(res, badRequestPage(bad));
+      return;
+    }
 
     const match = table.lookup(req.headers.host);
     if (match) waker.seen(match.route.app);
@@ -106,7 +112,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   /** Proxies, pages, or (once, for an app with no instance yet) holds the request and comes back with `heldMs`. */
   const answer = (req: IncomingMessage, res: ServerResponse, ex: Exchange, match: Match | null, heldMs: number | null): void => {
     if (!match) {
-      ex.bytes = sendPage(res, noAppPage(displayHost(req, ex.host), domain, suggestName(ex.host, domain)));
+      ex.bytes = sendPage(res, noAppPage(ex.host ?? '-', domain, suggestName(ex.host, domain)));
       return;
     }
     const { route, upstream } = match;
@@ -114,7 +120,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       ex.bytes = sendPage(res, stoppedPage(route.app));
       return;
     }
-    if (upstream) return forward(req, res, ex, route.app, upstream);
+    if (upstream) return forward(req, res, ex, route, upstream);
     if (heldMs !== null) {
       ex.bytes = sendPage(res, wakingPage(route.app, route.state, heldMs));
       if (!req.complete) req.resume(); // the held body was never read: drain it so the client sees the page
@@ -134,26 +140,12 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       .catch(() => res.destroy()); // never expected; an unhandled rejection would take the router down
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, ex: Exchange, app: string, upstream: Upstream): void => {
-    setForwardedHeaders(req, ex.id);
-    // Node already answered any `Expect: 100-continue`; forwarding it would also stop
-    // http-proxy from emitting 'proxyReq', and with it our timeout.
-    delete req.headers.expect;
-    const options = { target: target(upstream), agent, headers: { connection: 'keep-alive' } };
-    proxy.web(req, res, options, (err) => {
-      if (res.headersSent) {
-        res.destroy(); // too late for a page: cut the client off so it sees a broken response
-        return;
-      }
-      ex.bytes = sendPage(res, isTimeout(err) ? timedOutPage(app, timeoutMs) : notAnsweringPage(app));
-      // Drain what is left of an unsent body so the client reads our page and the
-      // connection stays usable, instead of stalling on a paused upload.
-      if (!req.complete) req.resume();
-    });
-  };
-
-  const server = http.createServer(onRequest);
+  // Explicitly strict, whatever --insecure-http-parser says: a lenient parser is a smuggling hole.
+  const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: true }, onRequest);
   server.on('connection', track);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    answerClientError(err, socket, [...(answering.get(socket) ?? [])].some((r) => r.headersSent));
+  });
   // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
   const swallow = () => {};
   const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs, waker };
@@ -187,11 +179,6 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
 
 function target(u: Upstream) {
   return { protocol: 'http:', host: u.host, port: u.port };
-}
-
-/** What to call the host on the 404 page: the normalized name, else the raw header, bounded. */
-function displayHost(req: IncomingMessage, host: string | null): string {
-  return host ?? (req.headers.host ? req.headers.host.slice(0, 200) : '(no Host header)');
 }
 
 /** `foo.<domain>` → `foo`, when that would be a valid app name, for a copy-pasteable hint. */

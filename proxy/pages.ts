@@ -1,4 +1,4 @@
-// The router's own HTML answers (404/502/503/504): one small self-contained template, no assets.
+// The router's own HTML answers (400/404/502/503/504): one small self-contained template, no assets.
 import type { ServerResponse } from 'node:http';
 
 export interface Page {
@@ -41,6 +41,17 @@ export function sendPage(res: ServerResponse, p: Page): number {
   });
   res.end(res.req?.method === 'HEAD' ? undefined : body);
   return res.req?.method === 'HEAD' ? 0 : body.length;
+}
+
+/** A request the router will not pass on (see guard.ts); the connection is closed after it. */
+export function badRequestPage(reason: string): Page {
+  return {
+    status: 400,
+    title: 'Bad request',
+    message: `The router refused this request: ${escapeHtml(reason)}.`,
+    hint: 'Requests must carry one valid Host header and frame their body one unambiguous way.',
+    headers: { connection: 'close' },
+  };
 }
 
 export function noAppPage(host: string, domain: string, suggestion: string | null): Page {

@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream';
 import type httpProxy from 'http-proxy';
 import type { RouteTable, Upstream } from '../src/router/index.ts';
 import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
+import { badRequest } from './guard.ts';
+import { stripHopByHop } from './hop.ts';
 import type { Waker } from './wake.ts';
 
 export interface UpgradeContext {
@@ -14,7 +16,7 @@ export interface UpgradeContext {
   track: (s: Duplex) => void;
   log: (method: string, path: string, ex: Exchange) => void;
   target: (u: Upstream) => object;
-  /** Bounds the wait for the app's answer to the upgrade; http-proxy clears it once upgraded. */
+  /** Bounds the wait for the app's answer to the upgrade (unless the route has its own); http-proxy clears it once upgraded. */
   timeoutMs: number;
   waker: Waker;
 }
@@ -25,12 +27,16 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 
 export function watchUpgrades(ctx: UpgradeContext): void {
   ctx.proxy.on('proxyReqWs', (proxyReq, req) => {
     const ex = ctx.exchanges.get(req);
-    armTimeout(proxyReq, ctx.timeoutMs);
+    armTimeout(proxyReq, ex?.timeoutMs ?? ctx.timeoutMs);
     proxyReq.once('response', (res) => {
       if (ex) ex.status = res.statusCode ?? 0; // the app declined the upgrade; http-proxy relays its answer
+      // It relays the head as is but the body decoded, then closes: none of the app's framing may go with it.
+      stripHopByHop(res.headers);
+      res.headers.connection = 'close';
     });
     // Registered before http-proxy's own 'upgrade' listener, so the header edit reaches the 101.
     proxyReq.once('upgrade', (proxyRes, proxySocket: Duplex) => {
+      stripHopByHop(proxyRes.headers, true);
       if (ex) {
         ex.status = 101;
         proxyRes.headers['x-request-id'] = ex.id;
@@ -55,6 +61,7 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
     ctx.log(req.method ?? '-', req.url ?? '-', ex);
   });
 
+  if (badRequest(req)) return refuse(socket, ex, 400);
   const match = ctx.table.lookup(req.headers.host);
   if (!match) return refuse(socket, ex, 404);
   ctx.waker.seen(match.route.app);
@@ -62,6 +69,7 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
   if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') return refuse(socket, ex, 400);
   const { route, upstream } = match;
   if (route.state === 'stopped') return refuse(socket, ex, 503);
+  ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs;
   if (upstream) return forward(ctx, req, socket, head, ex, upstream);
 
   // Held like a plain request; Node leaves an upgraded socket unread, so early client bytes wait too.
@@ -78,8 +86,11 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
 }
 
 function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ex: Exchange, upstream: Upstream): void {
+  stripHopByHop(req.headers, true); // before the forwarded headers, which the Connection header must not remove
   setForwardedHeaders(req, ex.id);
   ctx.proxy.ws(req, socket, head, { target: ctx.target(upstream) }, (err) => {
+    // A refused connection: plain requests skip the instance for a while too (see web.ts).
+    if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') ctx.table.suspect(upstream);
     if (ex.status === 0) refuse(socket, ex, isTimeout(err) ? 504 : 502);
     else socket.destroy();
   });

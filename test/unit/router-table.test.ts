@@ -63,6 +63,49 @@ describe('RouteTable', () => {
   });
 });
 
+describe('RouteTable suspects', () => {
+  it('skips a suspect upstream in round-robin, until it expires or the table is replaced', async () => {
+    const t = new RouteTable([route('a', ['a.test'], [1, 2, 3])]);
+    const ports = () => t.lookup('a.test')?.upstream?.port;
+    t.suspect(up(2), 50);
+    expect(t.isSuspect(up(2))).toBe(true);
+    expect([ports(), ports(), ports(), ports()]).toEqual([1, 3, 1, 3]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(t.isSuspect(up(2))).toBe(false);
+    expect([ports(), ports(), ports()]).toEqual([1, 2, 3]);
+    t.suspect(up(3));
+    t.replace([route('a', ['a.test'], [1, 2, 3])]);
+    expect(t.isSuspect(up(3))).toBe(false);
+  });
+
+  it('still gives an upstream when all are suspect', () => {
+    const t = new RouteTable([route('a', ['a.test'], [1, 2])]);
+    t.suspect(up(1));
+    t.suspect(up(2));
+    expect([t.lookup('a.test')?.upstream?.port, t.lookup('a.test')?.upstream?.port]).toEqual([1, 2]);
+  });
+
+  it('lists the fallbacks after a failed upstream in round-robin order, suspects last, cursor untouched', () => {
+    const t = new RouteTable([route('a', ['a.test'], [1, 2, 3, 4])]);
+    const r = t.routes()[0]!;
+    expect(t.fallbacks(r, up(2)).map((u) => u.port)).toEqual([3, 4, 1]);
+    t.suspect(up(3));
+    expect(t.fallbacks(r, up(2)).map((u) => u.port)).toEqual([4, 1, 3]);
+    expect(t.fallbacks(route('b', ['b.test'], [9]), up(9))).toEqual([]);
+    expect(t.lookup('a.test')?.upstream?.port).toBe(1);
+  });
+
+  it("keeps a route's own positive timeoutMs and drops a meaningless one", () => {
+    const t = new RouteTable([
+      { ...route('a', ['a.test']), timeoutMs: 5000 },
+      { ...route('b', ['b.test']), timeoutMs: 0 },
+      { ...route('c', ['c.test']), timeoutMs: Number.NaN },
+    ]);
+    expect(t.routes().map((r) => r.timeoutMs)).toEqual([5000, undefined, undefined]);
+    expect(t.lookup('a.test')?.route.timeoutMs).toBe(5000);
+  });
+});
+
 describe('RouteTable.waitForUpstream', () => {
   it('resolves at once for a running app', async () => {
     const t = new RouteTable([route('a', ['a.test'], [1])]);

@@ -1,0 +1,49 @@
+// Request smuggling defence: refuses requests an app could frame or address differently from the router.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { normalizeHost } from '../src/router/index.ts';
+
+// An absolute-form request target (`GET http://host/path`), and its authority.
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
+
+/**
+ * Why the request must get a 400 (and its connection closed), or null when it may go on.
+ * Node's strict parser (the server turns `insecureHTTPParser` off) already refuses Content-Length
+ * with Transfer-Encoding, duplicate or malformed Content-Length, obs-fold, bare CR or LF, and
+ * codings that do not end in chunked; this refuses what it lets through.
+ */
+export function badRequest(req: IncomingMessage): string | null {
+  const te = req.headersDistinct['transfer-encoding'];
+  if (te) {
+    // `gzip, chunked` or an empty value would reach the app with a coding it never sees applied.
+    if (te.length !== 1 || te[0]!.trim().toLowerCase() !== 'chunked') return 'Transfer-Encoding other than chunked';
+    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+    if (req.httpVersion !== '1.1') return `Transfer-Encoding in HTTP/${req.httpVersion}`;
+    if (req.headers['content-length'] !== undefined) return 'both Content-Length and Transfer-Encoding';
+  }
+  const hosts = req.headersDistinct.host ?? [];
+  // RFC 9112 §3.2: exactly one valid Host; a router that routes by it cannot do without one.
+  if (hosts.length !== 1) return hosts.length ? 'more than one Host header' : 'no Host header';
+  const host = normalizeHost(hosts[0]);
+  if (host === null) return 'invalid Host header';
+  // RFC 9112 §3.2.2: the target's authority wins over Host; refuse rather than route by the other.
+  const authority = ABSOLUTE.exec(req.url ?? '')?.[1];
+  if (authority !== undefined && normalizeHost(authority) !== host) return 'request target and Host disagree';
+  return null;
+}
+
+const STATUS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+/**
+ * The server's 'clientError': a request Node could not parse. Answers a bare 400 (Node's 431 and
+ * 408 where they apply) and closes, unless an answer to an earlier request on the connection is
+ * already under way: bytes of ours in the middle of it would corrupt it.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, answering: boolean): void {
+  if (err.code === 'ECONNRESET' || answering || !socket.writable) return void socket.destroy();
+  const status = STATUS[err.code ?? ''] ?? '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+}
