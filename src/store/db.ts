@@ -103,6 +103,29 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL,
      PRIMARY KEY (app, kind)
    );`,
+  `CREATE TABLE domains (
+     domain TEXT PRIMARY KEY,
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX domains_app ON domains(app);
+   CREATE TABLE volumes (
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     path TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (app, path)
+   );
+   CREATE TABLE cron_runs (
+     id TEXT PRIMARY KEY,
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     schedule TEXT NOT NULL,
+     command TEXT NOT NULL,
+     release INTEGER,
+     started_at TEXT NOT NULL,
+     finished_at TEXT,
+     exit_code INTEGER
+   );
+   CREATE INDEX cron_runs_app ON cron_runs(app, started_at);`,
 ];
 
 export function openDb(file: string): Db {

@@ -2,6 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, UserError, type App, type Deploy, type LogLine, type Release } from '../core/index.ts';
 import { openDb, type Db } from './db.ts';
+import { CronRuns } from './cron-runs.ts';
+import { Domains } from './domains.ts';
+import { Volumes } from './volumes.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
@@ -11,9 +14,15 @@ const now = () => new Date().toISOString();
 
 export class Store {
   readonly db: Db;
+  readonly domains: Domains;
+  readonly volumes: Volumes;
+  readonly cronRuns: CronRuns;
 
   constructor(file: string) {
     this.db = openDb(file);
+    this.domains = new Domains(this.db);
+    this.volumes = new Volumes(this.db);
+    this.cronRuns = new CronRuns(this.db);
   }
 
   close(): void {
