@@ -83,6 +83,7 @@ export function paths(dataDir: string) {
     builds: join(dataDir, 'builds'),
     cache: join(dataDir, 'cache'),
     github: join(dataDir, 'github'),
+    volumes: join(dataDir, 'volumes'),
     logs: join(dataDir, 'logs'),
   };
 }

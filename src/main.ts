@@ -11,7 +11,8 @@ import { DeployLog } from './log/index.ts';
 import { HostBuilder, loadBuildpacks, killRunningSteps } from './build/index.ts';
 import { ProcessRuntime } from './runtime/index.ts';
 import { Formation, Pipeline, Sleeper, sourceTar } from './pipeline/index.ts';
-import { DeployQueue, connectionFromUrl } from './queue/index.ts';
+import { CronScheduler, DeployQueue, connectionFromUrl } from './queue/index.ts';
+import { CronRunner } from './pipeline/cron-runner.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index.ts';
 import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
 import { RouteTable } from './router/index.ts';
@@ -37,21 +38,24 @@ async function main(): Promise<void> {
   const log = new DeployLog(store, redisUrl);
   const runtime = new ProcessRuntime(p.logs);
   const formation = new Formation(store, runtime, {
-    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000,
+    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000, volumesDir: p.volumes,
     healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures,
   });
+  const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.instances.volumes(app) });
+  const cron = new CronScheduler(connectionFromUrl(redisUrl), (job) => cronRunner.run(job), cfg.redisPrefix);
   const builder = new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle });
   const fetchSource = (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) =>
     fetchCommit({ cacheDir: p.github, app: deploy.app, url, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
   const pipeline = new Pipeline({
     store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl, fetchSource,
     provision: (app, needs, say): Promise<void> => addons.provisionNeeds(app, needs, say),
+    syncCron: (app, entries) => cron.sync(app, entries),
   });
   const queue = new DeployQueue(connectionFromUrl(redisUrl), (job) => pipeline.run(job.deployId, job), cfg.redisPrefix);
   const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
   const github = new GithubIntake(store, queue, say);
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
-  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: (app: string): Promise<void> => addons.destroyAll(app) };
+  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: async (app: string): Promise<void> => { await cron.forget(app); await addons.destroyAll(app); } };
   const service = new AppsService(deps);
   const addons: AddonsService = new AddonsService({ store, service, env: process.env });
   const sleeper = new Sleeper(store, formation, formation);
@@ -83,6 +87,7 @@ async function main(): Promise<void> {
   for (const app of store.listApps()) {
     git.installHook(app.name);
     await queue.watch(app.name);
+    await cron.sync(app.name, store.currentRelease(app.name)?.artifact.manifest?.cron ?? []).catch((e: unknown) => console.error(`${app.name}: cron not scheduled:`, e));
   }
 
   say(`minicloud is up: API and git on http://localhost:${apiPort}, apps on http://<app>.${cfg.domain}:${router.port}`);
@@ -99,6 +104,8 @@ async function main(): Promise<void> {
     killRunningSteps();
     formation.close();
     sleeper.close();
+    await cronRunner.close();
+    await cron.close();
     await queue.close();
     await runtime.close();
     await log.close();

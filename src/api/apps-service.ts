@@ -91,5 +91,5 @@ export class AppsService {
   }
 }
 
-export const appDirs = (p: { builds: string; cache: string; logs: string; github: string }) => (app: string) =>
-  [join(p.builds, app), join(p.cache, app), join(p.logs, app), join(p.github, `${app}.git`)];
+export const appDirs = (p: { builds: string; cache: string; logs: string; github: string; volumes: string }) => (app: string) =>
+  [join(p.builds, app), join(p.cache, app), join(p.logs, app), join(p.github, `${app}.git`), join(p.volumes, app)];

@@ -85,7 +85,10 @@ export class ProcessService {
     const release = this.d.store.currentRelease(app.name);
     if (!release) throw new UserError(`${app.name} has no release yet`, 'deploy it first with `git push minicloud main`');
     return this.d.runtime.run(
-      { id: randomUUID(), app: app.name, release: release.version, type: 'run', command, artifact: release.artifact, env: release.config },
+      {
+        id: randomUUID(), app: app.name, release: release.version, type: 'run', command, artifact: release.artifact, env: release.config,
+        volumes: this.d.formation.instances.volumes(app.name),
+      },
       onLine, signal,
     );
   }

@@ -7,6 +7,9 @@ import type { AppsService, ServiceDeps } from './apps-service.ts';
 import { asLineEvents, streamEvents } from './ndjson.ts';
 import { processRoutes } from './process-routes.ts';
 import { addonRoutes } from './addons-routes.ts';
+import { cronStatus } from '../pipeline/cron-runner.ts';
+import { domainRoutes } from './domains-routes.ts';
+import { storageRoutes } from './storage-routes.ts';
 import type { AddonsService } from './addons-service.ts';
 import type { ProcessService } from './process-service.ts';
 
@@ -27,6 +30,11 @@ function lines(req: Request, fallback: number): number {
   return n;
 }
 
+/** MINICLOUD_DOMAIN, read back from the app URLs (`http://<app>.<domain>[:port]`). */
+function baseDomain(appUrl: (app: string) => string): string {
+  return new URL(appUrl('x')).hostname.slice('x.'.length);
+}
+
 export function apiRoutes(d: RouteDeps): Router {
   const r = Router();
   const info = (req: Request, name: string): AppInfo => {
@@ -37,6 +45,8 @@ export function apiRoutes(d: RouteDeps): Router {
   r.get('/me', (_req, res) => { res.json({ ok: true }); });
   r.use(processRoutes(d.processes, info, (app) => d.store.listInstances(app)));
   r.use(addonRoutes(d.addons));
+  r.use(domainRoutes({ store: d.store, baseDomain: baseDomain(d.appUrl), onChange: (app) => d.formation.emit('changed', app) }));
+  r.use(storageRoutes(d.store, d.formation, d.service));
   r.get('/apps', (req, res) => { res.json(d.store.listApps().map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {
     const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);
@@ -79,6 +89,7 @@ export function apiRoutes(d: RouteDeps): Router {
     if (!link) throw new NotFoundError(`${param(req, 'app')} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${param(req, 'app')} --github owner/repo\``);
     res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: `${req.protocol}://${req.get('host')}/webhooks/github` });
   });
+  r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.requireApp(param(req, 'app')).name)); });
   r.get('/apps/:app/ps', (req, res) => { res.json(d.store.listInstances(d.store.requireApp(param(req, 'app')).name)); });
   r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(param(req, 'app')) }); });
   r.get('/apps/:app/logs', async (req, res) => {

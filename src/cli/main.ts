@@ -7,9 +7,11 @@ import { addonCommands } from './commands/addons.ts';
 import { appCommands } from './commands/apps.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
+import { domainCommands } from './commands/domains.ts';
 import { lifecycleCommands } from './commands/lifecycle.ts';
 import { githubCommands } from './commands/github.ts';
 import { runCommands } from './commands/run.ts';
+import { storageCommands } from './commands/storage.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
 import { table } from './format.ts';
@@ -21,12 +23,14 @@ export const commands: Command[] = [
   ...githubCommands,
   ...configCommands,
   ...addonCommands,
+  ...domainCommands,
+  ...storageCommands,
   ...runtimeCommands,
   ...runCommands,
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep']);
+const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

@@ -46,3 +46,19 @@ const PROCESS_TYPE = /^[a-z][a-z0-9_-]{0,29}$/;
 export function isProcessType(name: string): boolean {
   return PROCESS_TYPE.test(name);
 }
+
+// Directories an app may not mount storage over: they belong to the system or to the runtime.
+const RESERVED_MOUNTS = ['/', '/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/root', '/run', '/sbin', '/sys', '/tmp', '/usr', '/var', '/app'];
+
+/** An absolute path inside the app's filesystem where a storage volume appears, e.g. /data. */
+export function validateMountPath(input: unknown): string {
+  if (typeof input !== 'string' || !input) throw new UserError('a storage path is required', 'e.g. `minicloud storage:add my-app /data`');
+  const path = input.replace(/\/+$/, '') || '/';
+  if (!/^(\/[a-z0-9][a-z0-9._-]{0,63}){1,8}$/i.test(path) || path.split('/').some((p) => p === '.' || p === '..')) {
+    throw new UserError(`invalid storage path ${JSON.stringify(input)}`, 'use an absolute path of plain names, e.g. /data or /data/uploads');
+  }
+  if (RESERVED_MOUNTS.some((r) => path === r || (r !== '/' && path.startsWith(`${r}/`)))) {
+    throw new UserError(`${path} is a system directory`, 'pick another path, e.g. /data');
+  }
+  return path;
+}

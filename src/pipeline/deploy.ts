@@ -21,6 +21,8 @@ export interface PipelineDeps {
   appUrl: (app: string) => string;
   /** Provisions what the manifest `needs` (add-ons) before the first release that needs them. */
   provision?: (app: string, needs: NonNullable<Manifest['needs']>, say: (l: string) => void) => Promise<void>;
+  /** Makes the app's cron schedules those of the release that just became current. */
+  syncCron?: (app: string, entries: NonNullable<Manifest['cron']>) => Promise<void>;
   /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
   fetchSource?: (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) => Promise<void>;
 }
@@ -59,9 +61,10 @@ export class Pipeline {
       const release = await this.release(deploy, job, say);
       store.updateDeploy(deployId, { status: 'releasing', release: release.version });
       say(`-----> Releasing v${release.version}`);
-      if (deploy.kind === 'build' || deploy.kind === 'release') await runReleasePhase(this.d.formation.instances.runtime, release, say);
+      if (deploy.kind === 'build' || deploy.kind === 'release') await runReleasePhase(this.d.formation.instances.runtime, release, this.d.formation.instances.volumes(release.app), say);
       await this.start(release, say);
       store.setReleaseStatus(release.app, release.version, 'succeeded');
+      await this.syncCron(release, say);
       result = store.updateDeploy(deployId, { status: 'succeeded' });
     } catch (e) {
       if (this.abandoned) return new Promise<never>(() => {});
@@ -88,8 +91,20 @@ export class Pipeline {
       }
       await this.d.provision(app, m.needs, say);
     }
-    if (m.cron?.length) {
-      throw new UserError('cloud_manifest.yml: cron is not available yet on this minicloud', 'remove `cron` from the manifest for now');
+    if (m.cron?.length && !this.d.syncCron) {
+      say(' !     cron entries are not scheduled: this minicloud runs no cron');
+    }
+  }
+
+  /** The current release's cron entries replace the app's schedules; a failure here does not undo the release. */
+  private async syncCron(release: Release, say: (l: string) => void): Promise<void> {
+    if (!this.d.syncCron) return;
+    const entries = release.artifact.manifest?.cron ?? [];
+    try {
+      await this.d.syncCron(release.app, entries);
+      for (const e of entries) say(`-----> cron: \`${e.command}\` on \`${e.schedule}\``);
+    } catch (e) {
+      say(` !     cron schedules not updated: ${(e as Error).message}`);
     }
   }
 

@@ -11,6 +11,8 @@ export interface FormationOptions extends SupervisorOptions {
   /** How long an old instance may finish its requests after the route moved away from it. */
   drainMs: number;
   stopGraceMs: number;
+  /** Where storage volumes live on the host: `<volumesDir>/<app>/<path>`. */
+  volumesDir: string;
 }
 
 export const MAX_SCALE = 100;
@@ -22,7 +24,7 @@ export class Formation extends EventEmitter {
 
   constructor(private readonly store: Store, runtime: Runtime, private readonly opts: FormationOptions) {
     super();
-    this.instances = new Instances(store, runtime, opts.stopGraceMs);
+    this.instances = new Instances(store, runtime, opts.stopGraceMs, opts.volumesDir);
     this.supervisor = new Supervisor(this.instances, this, opts);
   }
 

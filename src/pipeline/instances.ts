@@ -1,5 +1,6 @@
 // Starting and stopping single instances, with the bookkeeping the formation and supervisor share.
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { Release } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store, StoredInstance } from '../store/index.ts';
@@ -14,13 +15,19 @@ export class Instances {
   /** Pending restarts of crashed instances. */
   readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(readonly store: Store, readonly runtime: Runtime, private readonly stopGraceMs: number) {}
+  constructor(readonly store: Store, readonly runtime: Runtime, private readonly stopGraceMs: number, private readonly volumesDir: string) {}
+
+  /** The app's storage volumes as the runtime mounts them: `<volumes>/<app>/<path>` on the host. */
+  volumes(app: string): Array<{ path: string; hostDir: string }> {
+    return this.store.volumes.list(app).map((v) => ({ path: v.path, hostDir: join(this.volumesDir, app, v.path.slice(1)) }));
+  }
 
   async launch(release: Release, type: string, id: string = randomUUID(), restarts = 0): Promise<StoredInstance> {
     const command = release.artifact.processes[type];
     if (!command) throw new Error(`release v${release.version} has no ${type} process`);
     const running = await this.runtime.start({
       id, app: release.app, release: release.version, type, command, artifact: release.artifact, env: release.config,
+      volumes: this.volumes(release.app),
     });
     const inst: StoredInstance = {
       id, app: release.app, release: release.version, type, host: running.host, port: running.port, pid: running.pid,

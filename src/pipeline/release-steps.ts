@@ -6,12 +6,12 @@ import type { Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
 
 /** Runs the Procfile's `release:` command once, in the new release, before any traffic reaches it. */
-export async function runReleasePhase(runtime: Runtime, release: Release, say: (l: string) => void): Promise<void> {
+export async function runReleasePhase(runtime: Runtime, release: Release, volumes: Array<{ path: string; hostDir: string }>, say: (l: string) => void): Promise<void> {
   const command = release.artifact.processes.release;
   if (!command) return;
   say(`-----> Running release command: ${command}`);
   const code = await runtime.run(
-    { id: randomUUID(), app: release.app, release: release.version, type: 'release', command, artifact: release.artifact, env: release.config },
+    { id: randomUUID(), app: release.app, release: release.version, type: 'release', command, artifact: release.artifact, env: release.config, volumes },
     (line) => say(`       ${line}`),
   );
   if (code !== 0) {

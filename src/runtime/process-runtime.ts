@@ -1,9 +1,10 @@
 // The host-process runtime (Piku-style): each instance is a detached process group, logs to a file.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseEnv, runCommand } from '../core/index.ts';
 import { freePort } from './free-port.ts';
+import { linkVolumes } from './link-volumes.ts';
 import { tailFile } from './tail.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 
@@ -38,8 +39,15 @@ export class ProcessRuntime implements Runtime {
     return join(this.logDir, app, 'app.log');
   }
 
+  /** Adds a line of minicloud's own to the app's log (cron runs), between its instances' output. */
+  appendLog(app: string, line: string): void {
+    mkdirSync(join(this.logDir, app), { recursive: true });
+    appendFileSync(this.logFile(app), `${line}\n`, { mode: 0o600 });
+  }
+
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
+    linkVolumes(spec);
     const port = await freePort();
     const file = this.logFile(spec.app);
     mkdirSync(join(this.logDir, spec.app), { recursive: true });
@@ -97,6 +105,7 @@ export class ProcessRuntime implements Runtime {
 
   async run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
     if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
+    linkVolumes(spec);
     const port = await freePort();
     const env = baseEnv({ ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` });
     return runCommand(spec.command, { cwd: spec.artifact.ref, env, onLine, signal });

@@ -9,6 +9,8 @@ export interface InstanceSpec {
   command: string;
   artifact: Artifact;
   env: Record<string, string>;
+  /** Persistent directories: `path` inside the app, kept on the host in `hostDir`. */
+  volumes?: Array<{ path: string; hostDir: string }>;
 }
 
 export interface RunningInstance {

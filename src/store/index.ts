@@ -1,2 +1,2 @@
 // store: the one durable state file under the data directory.
-export { Store, type StoredAddon, type StoredInstance, type GithubLink } from './store.ts';
+export { Store, type Volume, type StoredAddon, type StoredInstance, type GithubLink } from './store.ts';

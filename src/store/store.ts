@@ -8,6 +8,7 @@ import { Volumes } from './volumes.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
+export type { Volume } from './volumes.ts';
 
 const now = () => new Date().toISOString();
 

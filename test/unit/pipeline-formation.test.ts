@@ -10,7 +10,7 @@ import { Store } from '../../src/store/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mc-'));
 const appDir = join(tmp, 'release');
-const OPTS: FormationOptions = { startTimeoutMs: 15_000, drainMs: 50, stopGraceMs: 1000, healthIntervalMs: 0, healthFailures: 3 };
+const OPTS: FormationOptions = { startTimeoutMs: 15_000, drainMs: 50, stopGraceMs: 1000, healthIntervalMs: 0, healthFailures: 3, volumesDir: join(tmp, 'volumes') };
 
 // Every formation made here, to stop what it runs at the end.
 const made: Array<{ formation: Formation; runtime: ProcessRuntime; store: Store }> = [];
