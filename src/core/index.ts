@@ -6,3 +6,4 @@ export * from './api.ts';
 export * from './env.ts';
 export * from './redis-url.ts';
 export * from './run-command.ts';
+export * from './domains.ts';

@@ -1,0 +1,101 @@
+// Custom domain commands: list an app's domains, add one, remove one.
+import { parseArgs } from 'node:util';
+import { UserError, validateDomain } from '../../core/index.ts';
+import { appPath, type Args, type Command } from '../command.ts';
+import type { Ctx } from '../context.ts';
+import { json, table, time } from '../format.ts';
+
+/** One entry of `GET /apps/:app/domains`: the default `<app>.<domain>` first, then the custom ones. */
+export type DomainEntry = { domain: string; default: true } | { domain: string; createdAt: string };
+
+interface Added {
+  domain: string;
+  createdAt: string;
+  added: boolean;
+  /** The app's default host, which a CNAME record can point at. */
+  cnameTarget?: string;
+}
+
+/** Indent of the detail lines under a "Doing x... done" line, as the other commands print them. */
+const INDENT = '       ';
+
+/**
+ * The one domain given after the app, validated here so an invalid one never becomes a request. These
+ * commands are `passthrough`, so what follows the app arrives verbatim in `args.rest`.
+ */
+function domainArg(ctx: Ctx, args: Args, cmd: Command): string | 'help' {
+  const usage = `usage: minicloud ${cmd.name} ${cmd.usage}`;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: args.rest, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    if (!(e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw e;
+    throw new UserError((e as Error).message.split('\n')[0] ?? 'invalid arguments', usage);
+  }
+  if (parsed.values.help) {
+    ctx.out(`Usage: minicloud ${cmd.name} ${cmd.usage}`);
+    ctx.out();
+    ctx.out(`  ${cmd.summary}`);
+    ctx.out('  The app can also be given with -a/--app <app>. A wildcard (*.example.com) covers one label.');
+    return 'help';
+  }
+  const [domain, extra] = parsed.positionals;
+  if (domain === undefined) throw new UserError('no domain given', `${usage} (e.g. www.example.com)`);
+  if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, usage);
+  return validateDomain(domain);
+}
+
+const domainPath = (app: string, domain: string) => appPath(app, `/domains/${encodeURIComponent(domain)}`);
+
+const list: Command = {
+  name: 'domains',
+  usage: '<app> [--json]',
+  summary: "list an app's domains: its default one and the custom ones",
+  app: true,
+  json: true,
+  async run(ctx, args) {
+    const domains = await ctx.client().request<DomainEntry[]>('GET', appPath(args.app, '/domains'));
+    if (args.flags.json) return ctx.out(json(domains));
+    const rows = domains.map((d) => ('default' in d ? [d.domain, 'default'] : [d.domain, `added ${time(d.createdAt)}`]));
+    for (const line of table(rows, ['DOMAIN', ''])) ctx.out(line);
+    if (!domains.some((d) => !('default' in d))) {
+      ctx.out();
+      ctx.out(`${args.app} has no custom domains. Add one with \`minicloud domains:add ${args.app} www.example.com\`.`);
+    }
+  },
+};
+
+const add: Command = {
+  name: 'domains:add',
+  usage: '<app> <domain>',
+  summary: 'serve an app at a domain of yours too (www.example.com, or *.example.com)',
+  app: true,
+  passthrough: true,
+  async run(ctx, args) {
+    const domain = domainArg(ctx, args, add);
+    if (domain === 'help') return 0;
+    ctx.out(`Adding ${domain} to ${args.app}... `, '');
+    const res = await ctx.client().request<Added>('POST', appPath(args.app, '/domains'), { domain });
+    ctx.out(res.added === false ? `done (${args.app} already had it)` : 'done');
+    const target = res.cnameTarget ? ` or a CNAME record pointing at ${res.cnameTarget}` : '';
+    const record = domain.startsWith('*.') ? `a wildcard DNS record for ${domain}` : `the DNS record of ${domain}`;
+    ctx.out(`${INDENT}Point ${record} at this server: an A record with its IP address${target}.`);
+  },
+};
+
+const remove: Command = {
+  name: 'domains:remove',
+  usage: '<app> <domain>',
+  summary: 'stop serving an app at one of its custom domains',
+  app: true,
+  passthrough: true,
+  async run(ctx, args) {
+    const domain = domainArg(ctx, args, remove);
+    if (domain === 'help') return 0;
+    ctx.out(`Removing ${domain} from ${args.app}... `, '');
+    await ctx.client().request('DELETE', domainPath(args.app, domain));
+    ctx.out('done');
+  },
+};
+
+export const domainCommands: Command[] = [list, add, remove];
