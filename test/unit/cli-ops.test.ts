@@ -90,7 +90,7 @@ describe('ps:scale and the formation', () => {
     const r = await run(['ps', 'my-app']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').slice(0, 3)).toEqual(['=== web (3), worker (1)', expect.stringMatching(/^web\.1 +up /), expect.stringMatching(/^worker\.1 +up /)]);
-    expect(calls().sort()).toEqual(['GET /api/apps/my-app/formation', 'GET /api/apps/my-app/ps']);
+    expect(calls().sort()).toEqual(['GET /api/apps/my-app/cron', 'GET /api/apps/my-app/formation', 'GET /api/apps/my-app/ps']);
     srv.seen = [];
     const j = await run(['ps', 'my-app', '--json']);
     expect(JSON.parse(j.stdout)).toEqual(list);

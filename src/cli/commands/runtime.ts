@@ -9,7 +9,7 @@ import {
   type ReleaseSummary,
 } from '../../core/index.ts';
 import { appPath, flag, type Command } from '../command.ts';
-import { json, release, table, time } from '../format.ts';
+import { ago, json, release, table, time } from '../format.ts';
 import { printInstances } from './apps.ts';
 import { reportDeploy } from './config.ts';
 
@@ -73,15 +73,36 @@ const ps: Command = {
   async run(ctx, args) {
     const client = ctx.client();
     if (args.flags.json) return ctx.out(json(await client.request<Instance[]>('GET', appPath(args.app, '/ps'))));
-    const [formation, list] = await Promise.all([
+    const [formation, list, cron] = await Promise.all([
       client.request<Formation>('GET', appPath(args.app, '/formation')),
       client.request<Instance[]>('GET', appPath(args.app, '/ps')),
+      // An older server has no cron: ps still shows the instances.
+      client.request<unknown>('GET', appPath(args.app, '/cron')).catch(() => null),
     ]);
     const types = Object.entries(formation ?? {});
     if (types.length > 0) ctx.out(`=== ${types.map(([type, n]) => `${type} (${n})`).join(', ')}`);
     printInstances(ctx, list);
+    const entries = Array.isArray(cron) ? cron.filter(isCronStatus) : [];
+    if (entries.length > 0) for (const line of table(entries.map((e) => ['cron', e.schedule, e.command, cronRunLabel(e.lastRun)]))) ctx.out(line);
   },
 };
+
+interface CronStatus {
+  schedule: string;
+  command: string;
+  lastRun: { startedAt: string; finishedAt: string | null; exitCode: number | null } | null;
+}
+
+const isCronStatus = (v: unknown): v is CronStatus =>
+  typeof v === 'object' && v !== null && typeof (v as CronStatus).schedule === 'string' && typeof (v as CronStatus).command === 'string';
+
+/** `last run 2m ago: exit 0`, `last run 2m ago: failed: exit 2`, `running since 10s ago` or `never ran`. */
+export function cronRunLabel(run: CronStatus['lastRun'], now = Date.now()): string {
+  if (!run) return 'never ran';
+  if (run.finishedAt === null) return `running since ${ago(run.startedAt, now)}`;
+  if (run.exitCode === 0) return `last run ${ago(run.startedAt, now)}: exit 0`;
+  return `last run ${ago(run.startedAt, now)}: failed: exit ${run.exitCode ?? 'unknown'}`;
+}
 
 const SCALE_USAGE = 'usage: minicloud ps:scale <app> type=N [type2=M ...], e.g. web=2 worker=1';
 
