@@ -8,6 +8,8 @@ import { normalizeHost } from '../src/router/index.ts';
 export interface Exchange {
   id: string;
   host: string | null;
+  /** The app the request was routed to, once known (for its access log). */
+  app?: string;
   start: number;
   bytes: number;
   status: number;

@@ -19,8 +19,8 @@ export interface RouterOptions {
   table: RouteTable;
   /** Apps live at `<app>.<domain>`; only used for hints on the 404 page. */
   domain: string;
-  /** Receives one access-log line per request: `method host path status bytes durationMs requestId`. */
-  log?: (line: string) => void;
+  /** Receives one access-log line per request: `method host path status bytes durationMs requestId`, and its app. */
+  log?: (line: string, app: string | null) => void;
   /** Upstream idle timeout (ms) before a 504; default 30 s. A route's own `timeoutMs` overrides it. */
   timeoutMs?: number;
   /**
@@ -68,7 +68,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const log = (method: string, path: string, ex: Exchange) => {
     const ms = Math.round(performance.now() - ex.start);
     try {
-      opts.log?.(`${method} ${ex.host ?? '-'} ${path} ${ex.status} ${ex.bytes} ${ms} ${ex.id}`);
+      opts.log?.(`${method} ${ex.host ?? '-'} ${path} ${ex.status} ${ex.bytes} ${ms} ${ex.id}`, ex.app ?? null);
     } catch {
       // a broken logger must not take the router down
     }
@@ -105,6 +105,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     }
 
     const match = table.lookup(req.headers.host);
+    if (match) ex.app = match.route.app;
     if (match) waker.seen(match.route.app);
     answer(req, res, ex, match, null);
   };

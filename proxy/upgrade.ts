@@ -64,6 +64,7 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
   if (badRequest(req)) return refuse(socket, ex, 400);
   const match = ctx.table.lookup(req.headers.host);
   if (!match) return refuse(socket, ex, 404);
+  ex.app = match.route.app;
   ctx.waker.seen(match.route.app);
   // http-proxy would silently drop anything but a GET websocket upgrade; say so instead.
   if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') return refuse(socket, ex, 400);

@@ -6,6 +6,7 @@ import { loadConfig, paths } from './config.ts';
 import { startLocalRedis, type LocalRedis } from './local-redis.ts';
 import { adminToken, hookToken, writeHookConfig } from './tokens.ts';
 import { routesFromState } from './routes-from-state.ts';
+import { AccessLog } from './access-log.ts';
 import { Store } from './store/index.ts';
 import { DeployLog } from './log/index.ts';
 import { HostBuilder, loadBuildpacks, killRunningSteps } from './build/index.ts';
@@ -16,6 +17,7 @@ import { CronRunner } from './pipeline/cron-runner.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index.ts';
 import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
 import { RouteTable } from './router/index.ts';
+import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter } from '../proxy/index.ts';
 
 const say = (s: string) => console.log(s);
@@ -60,8 +62,15 @@ async function main(): Promise<void> {
   const addons: AddonsService = new AddonsService({ store, service, env: process.env });
   const sleeper = new Sleeper(store, formation, formation);
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
+  const backups = new BackupsService({
+    store, dir: p.backups, env: process.env, volumes: (app) => formation.instances.volumes(app), say,
+    restart: (app) => service.runAndWait(app, 'restart'),
+  });
+  const backupScheduler = new BackupScheduler(store, backups, { say });
+  Object.assign(deps, { backups }); // the API's backup routes read it (backupsRoutes takes an optional `backups`)
 
   const table = new RouteTable();
+  const accessLog = new AccessLog(p.logs);
   const refreshRoutes = () => table.replace(routesFromState(store, cfg.domain));
   formation.on('changed', refreshRoutes);
   formation.on('crash', (inst: { app: string; type: string }, code: number | null, delayMs: number) =>
@@ -72,7 +81,7 @@ async function main(): Promise<void> {
   formation.on('woke', (app: string) => say(`${app}: woken by a request`));
 
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ ...deps, service, processes, addons, push, github, runtime, checkToken, hookToken: hook, gitHandler: git.handle });
+  const api = createApi({ ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.file(app), checkToken, hookToken: hook, gitHandler: git.handle });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
   writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });
@@ -80,6 +89,7 @@ async function main(): Promise<void> {
     port: cfg.httpPort, host: cfg.bind, table, domain: cfg.domain, wakeTimeoutMs: cfg.wakeTimeoutMs,
     wake: (app) => void sleeper.wake(app),
     onRequest: (app) => sleeper.touch(app),
+    log: (line, app) => { if (app) accessLog.write(app, line); },
   });
 
   await formation.restore();
@@ -90,6 +100,7 @@ async function main(): Promise<void> {
     await cron.sync(app.name, store.currentRelease(app.name)?.artifact.manifest?.cron ?? []).catch((e: unknown) => console.error(`${app.name}: cron not scheduled:`, e));
   }
 
+  backupScheduler.start();
   say(`minicloud is up: API and git on http://localhost:${apiPort}, apps on http://<app>.${cfg.domain}:${router.port}`);
   say(`Data in ${cfg.dataDir}`);
   if (admin.created) say(`Admin token (shown once; also in ${p.adminToken}, mode 0600):\n  ${admin.token}`);
@@ -104,6 +115,8 @@ async function main(): Promise<void> {
     killRunningSteps();
     formation.close();
     sleeper.close();
+    accessLog.close();
+    await backupScheduler.stop();
     await cronRunner.close();
     await cron.close();
     await queue.close();

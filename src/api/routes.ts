@@ -1,6 +1,6 @@
 // The REST API under /api and the pre-receive hook's endpoints under /internal/hooks.
 import { Router, type Request } from 'express';
-import { NotFoundError, UserError, type AppInfo, type ReleaseSummary } from '../core/index.ts';
+import { NotFoundError, UserError, tailFile, type AppInfo, type ReleaseSummary } from '../core/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { AppsService, ServiceDeps } from './apps-service.ts';
@@ -10,11 +10,14 @@ import { addonRoutes } from './addons-routes.ts';
 import { cronStatus } from '../pipeline/cron-runner.ts';
 import { domainRoutes } from './domains-routes.ts';
 import { storageRoutes } from './storage-routes.ts';
+import { backupsRoutes } from './backups-routes.ts';
 import type { AddonsService } from './addons-service.ts';
 import type { ProcessService } from './process-service.ts';
 
 export interface RouteDeps extends ServiceDeps {
   service: AppsService;
+  /** The router's access log file of an app. */
+  routerLog: (app: string) => string;
   addons: AddonsService;
   github: GithubIntake;
   processes: ProcessService;
@@ -47,6 +50,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(addonRoutes(d.addons));
   r.use(domainRoutes({ store: d.store, baseDomain: baseDomain(d.appUrl), onChange: (app) => d.formation.emit('changed', app) }));
   r.use(storageRoutes(d.store, d.formation, d.service));
+  r.use(backupsRoutes(d));
   r.get('/apps', (req, res) => { res.json(d.store.listApps().map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {
     const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);
@@ -103,6 +107,9 @@ export function apiRoutes(d: RouteDeps): Router {
       return streamEvents(req, res, (signal) => (follow
         ? d.log.follow(deploy.id, 0, d.service.endEvent, signal)
         : asStored(d.store.logLines(deploy.id, after))));
+    }
+    if (req.query.router === '1' || req.query.router === 'true') {
+      return streamEvents(req, res, (signal) => asLineEvents(tailFile(d.routerLog(app.name), { lines: n, follow, signal })));
     }
     return streamEvents(req, res, (signal) => asLineEvents(d.runtime.logs(app.name, { lines: n, follow, signal })));
   });

@@ -7,3 +7,4 @@ export * from './env.ts';
 export * from './redis-url.ts';
 export * from './run-command.ts';
 export * from './domains.ts';
+export * from './tail-file.ts';

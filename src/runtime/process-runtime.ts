@@ -2,10 +2,9 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseEnv, runCommand } from '../core/index.ts';
+import { baseEnv, runCommand, tailFile } from '../core/index.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes } from './link-volumes.ts';
-import { tailFile } from './tail.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 
 interface Handle { pid: number; start: string }

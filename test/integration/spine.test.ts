@@ -59,6 +59,8 @@ describe('git push to deploy', () => {
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain('v2 is live');
     expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v2' });
+    const access = await mc.cli('logs', 'hello', '--router');
+    expect(access.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z GET hello\.localhost \/ 200 \d+ \d+ [\w-]+$/m);
   });
 
   it('rejects a push whose build fails, keeps v2 serving and the deploy branch where it was', async () => {

@@ -160,17 +160,20 @@ const restart: Command = {
 
 const logs: Command = {
   name: 'logs',
-  usage: '<app> [--build] [-f|--follow] [-n|--lines N]',
-  summary: "show an app's output, or its latest build log with --build",
+  usage: '<app> [--build|--router] [-f|--follow] [-n|--lines N]',
+  summary: "show an app's output, its latest build log (--build) or the router's access log for it (--router)",
   app: true,
   options: {
     build: { type: 'boolean' },
+    router: { type: 'boolean' },
     follow: { type: 'boolean', short: 'f' },
     lines: { type: 'string', short: 'n' },
   },
   async run(ctx, args) {
     const query = new URLSearchParams();
+    if (args.flags.build && args.flags.router) throw new UserError('--build and --router do not go together', 'pick one');
     if (args.flags.build) query.set('build', '1');
+    if (args.flags.router) query.set('router', '1');
     const lines = flag(args, 'lines');
     if (lines !== undefined) {
       if (!/^\d+$/.test(lines)) throw new UserError(`--lines must be a whole number, got ${JSON.stringify(lines)}`);

@@ -1,6 +1,10 @@
 // Reading the last lines of a log file, and following it as it grows.
 import { open, stat } from 'node:fs/promises';
-import type { LogOptions } from './runtime.ts';
+export interface TailOptions {
+  lines: number;
+  follow: boolean;
+  signal?: AbortSignal;
+}
 
 async function readFrom(file: string, from: number): Promise<{ text: string; size: number }> {
   const fh = await open(file, 'r').catch(() => null);
@@ -16,7 +20,7 @@ async function readFrom(file: string, from: number): Promise<{ text: string; siz
   }
 }
 
-export async function* tailFile(file: string, opts: LogOptions): AsyncGenerator<string> {
+export async function* tailFile(file: string, opts: TailOptions): AsyncGenerator<string> {
   const size = (await stat(file).catch(() => null))?.size ?? 0;
   // Only the end of a large file is read for the backlog.
   const start = Math.max(0, size - 256 * 1024);
