@@ -8,8 +8,9 @@ import { ensureServices } from './services.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
-// Command → Debian package that provides it. The tests start their own redis-server on a free port.
-const NEEDED = { git: 'git', 'redis-server': 'redis-server', tar: 'tar' };
+// Command → Debian package that provides it. The tests start their own redis-server on a free port;
+// the dashboard's end-to-end test drives a headless Chromium (playwright-core, /usr/bin/chromium).
+const NEEDED = { git: 'git', 'redis-server': 'redis-server', tar: 'tar', chromium: 'chromium' };
 
 function ensureTools() {
   const missing = Object.entries(NEEDED).filter(([cmd]) => !has(cmd));

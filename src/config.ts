@@ -84,6 +84,7 @@ export function paths(dataDir: string) {
     cache: join(dataDir, 'cache'),
     github: join(dataDir, 'github'),
     volumes: join(dataDir, 'volumes'),
+    backups: join(dataDir, 'backups'),
     logs: join(dataDir, 'logs'),
   };
 }

@@ -1,10 +1,13 @@
-// The HTTP API server: /api (bearer token), /git (basic auth), /internal/hooks (hook token), one error handler.
+// The HTTP API server: /api (bearer token or dashboard session), /git (basic auth), /internal/hooks (hook token),
+// /dashboard (the web UI), one error handler.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { isUserError } from '../core/index.ts';
 import { bearer, hashToken, tokenChecker } from './auth.ts';
 import { apiRoutes, hookRoutes, type RouteDeps } from './routes.ts';
+import { checkSession, dashboardRoutes, sessionOf } from './dashboard-routes.ts';
+import { FailureLimiter, SessionStore } from './sessions.ts';
 
 export interface ApiOptions extends RouteDeps {
   checkToken: (token: string) => boolean;
@@ -18,8 +21,19 @@ const requireToken = (check: (t: string) => boolean, what: string) => (req: Requ
   res.status(401).json({ error: token ? 'invalid token' : 'missing bearer token', hint: `send \`Authorization: Bearer <token>\`; ${what}` });
 };
 
+/** /api: the bearer token, or a dashboard session cookie (then state-changing requests need the CSRF token). */
+const requireTokenOrSession = (check: (t: string) => boolean, sessions: SessionStore, what: string) => {
+  const byToken = requireToken(check, what);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const session = req.headers.authorization === undefined ? sessionOf(sessions, req) : null;
+    if (session) return checkSession(session, req, res, next);
+    byToken(req, res, next);
+  };
+};
+
 export function createApi(o: ApiOptions): Server {
   const app = express();
+  const sessions = new SessionStore();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use('/git', (req, res) => o.gitHandler(req, res));
@@ -28,7 +42,8 @@ export function createApi(o: ApiOptions): Server {
     const reply = await o.github.handle(req.headers, typeof req.body === 'string' ? req.body : '');
     res.status(reply.status).json(reply.body);
   });
-  app.use('/api', requireToken(o.checkToken, 'run `minicloud login` or see <data>/admin.token'), express.json({ limit: '1mb' }), apiRoutes(o));
+  app.use('/dashboard', dashboardRoutes({ sessions, limiter: new FailureLimiter(5, 60_000), checkToken: o.checkToken }));
+  app.use('/api', requireTokenOrSession(o.checkToken, sessions, 'run `minicloud login` or see <data>/admin.token'), express.json({ limit: '1mb' }), apiRoutes(o));
   app.use('/internal/hooks', requireToken(tokenChecker(() => [hashToken(o.hookToken)]), 'only the git hook calls this'), express.json(), hookRoutes(o));
   app.use((_req, res) => { res.status(404).json({ error: 'not found', hint: 'the API lives under /api' }); });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

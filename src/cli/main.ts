@@ -12,6 +12,7 @@ import { lifecycleCommands } from './commands/lifecycle.ts';
 import { githubCommands } from './commands/github.ts';
 import { runCommands } from './commands/run.ts';
 import { storageCommands } from './commands/storage.ts';
+import { backupCommands } from './commands/backups.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
 import { table } from './format.ts';
@@ -25,12 +26,13 @@ export const commands: Command[] = [
   ...addonCommands,
   ...domainCommands,
   ...storageCommands,
+  ...backupCommands,
   ...runtimeCommands,
   ...runCommands,
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove']);
+const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

@@ -126,6 +126,27 @@ const MIGRATIONS: string[] = [
      exit_code INTEGER
    );
    CREATE INDEX cron_runs_app ON cron_runs(app, started_at);`,
+  `CREATE TABLE backups (
+     id TEXT PRIMARY KEY,
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     created_at TEXT NOT NULL,
+     finished_at TEXT,
+     status TEXT NOT NULL,
+     size INTEGER NOT NULL DEFAULT 0,
+     dir TEXT NOT NULL,
+     parts TEXT NOT NULL DEFAULT '[]',
+     notes TEXT NOT NULL DEFAULT '[]',
+     error TEXT,
+     trigger TEXT NOT NULL DEFAULT 'manual'
+   );
+   CREATE INDEX backups_app ON backups(app, created_at);
+   CREATE TABLE backup_schedules (
+     app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+     frequency TEXT NOT NULL,
+     keep INTEGER NOT NULL,
+     last_run_at TEXT,
+     updated_at TEXT NOT NULL
+   );`,
 ];
 
 export function openDb(file: string): Db {

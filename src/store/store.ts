@@ -5,6 +5,7 @@ import { openDb, type Db } from './db.ts';
 import { CronRuns } from './cron-runs.ts';
 import { Domains } from './domains.ts';
 import { Volumes } from './volumes.ts';
+import { Backups } from './backups.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
@@ -18,12 +19,14 @@ export class Store {
   readonly domains: Domains;
   readonly volumes: Volumes;
   readonly cronRuns: CronRuns;
+  readonly backups: Backups;
 
   constructor(file: string) {
     this.db = openDb(file);
     this.domains = new Domains(this.db);
     this.volumes = new Volumes(this.db);
     this.cronRuns = new CronRuns(this.db);
+    this.backups = new Backups(this.db);
   }
 
   close(): void {

@@ -18,10 +18,12 @@ const ALLOWED: Record<string, string[]> = {
   pipeline: ['core', 'store', 'log', 'build', 'runtime', 'health'],
   queue: ['core'],
   intake: ['core', 'store', 'queue'],
-  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'addons'],
+  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'addons', 'dashboard', 'backups'],
   cli: ['core'],
   proxy: ['core', 'router'],
   addons: ['core'],
+  dashboard: ['core'],
+  backups: ['core', 'store'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).

@@ -1,0 +1,38 @@
+// REST routes for backups: make one (dumped, verified by a scratch restore), list them, restore one, schedule them.
+import { Router, type Request } from 'express';
+import { UserError } from '../core/index.ts';
+import { DEFAULT_KEEP, parseFrequency, parseKeep, type BackupsService } from '../backups/index.ts';
+import type { Store } from '../store/index.ts';
+
+const app = (req: Request) => String(req.params.app);
+
+export function backupsRoutes(d: { store: Store; backups?: BackupsService }): Router {
+  const r = Router();
+  const svc = (): BackupsService => {
+    if (!d.backups) throw new UserError('backups are not enabled on this server', undefined, 503);
+    return d.backups;
+  };
+  const schedule = (name: string) => {
+    const s = d.store.backups.getSchedule(name);
+    return s ? { frequency: s.frequency, keep: s.keep, lastRunAt: s.lastRunAt } : { frequency: 'off', keep: DEFAULT_KEEP, lastRunAt: null };
+  };
+
+  r.get('/apps/:app/backups', (req, res) => { res.json(svc().list(app(req))); });
+  r.post('/apps/:app/backups', async (req, res) => {
+    const b = await svc().create(app(req));
+    res.status(201).json(b); // a failed backup is recorded too: its status and error say why
+  });
+  r.get('/apps/:app/backups/schedule', (req, res) => { res.json(schedule(d.store.requireApp(app(req)).name)); });
+  r.put('/apps/:app/backups/schedule', (req, res) => {
+    const a = d.store.requireApp(app(req));
+    const body = (req.body ?? {}) as { frequency?: unknown; keep?: unknown };
+    const frequency = parseFrequency(body.frequency);
+    const keep = parseKeep(body.keep);
+    if (frequency === 'off') d.store.backups.removeSchedule(a.name);
+    else d.store.backups.setSchedule(a.name, frequency, keep);
+    res.json(schedule(a.name));
+  });
+  r.get('/apps/:app/backups/:id', (req, res) => { res.json(svc().get(app(req), String(req.params.id))); });
+  r.post('/apps/:app/backups/:id/restore', async (req, res) => { res.json(await svc().restore(app(req), String(req.params.id))); });
+  return r;
+}

@@ -1,0 +1,87 @@
+// The dashboard: its static files under /dashboard, and logging in and out with an API token (a session cookie).
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { DASHBOARD_DIR } from '../dashboard/index.ts';
+import { SESSION_COOKIE, csrfMatches, readCookie, sessionCookie, type FailureLimiter, type Session, type SessionStore } from './sessions.ts';
+
+export interface DashboardDeps {
+  sessions: SessionStore;
+  limiter: FailureLimiter;
+  checkToken: (token: string) => boolean;
+}
+
+// The page loads only its own files and talks only to this server; no site may frame it (clickjacking).
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The request's live dashboard session, from its cookie, or null. */
+export function sessionOf(sessions: SessionStore, req: Request): Session | null {
+  return sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
+}
+
+/** Lets a request with a session through; a state-changing one must carry the session's CSRF token. */
+export function checkSession(session: Session, req: Request, res: Response, next: NextFunction): void {
+  if (STATE_CHANGING.has(req.method) && !csrfMatches(session, req.get('x-csrf-token'))) {
+    res.status(403).json({ error: 'missing or wrong CSRF token' });
+    return;
+  }
+  next();
+}
+
+export function dashboardRoutes(d: DashboardDeps): Router {
+  const r = Router();
+  const noCache = (res: Response) => res.setHeader('cache-control', 'no-cache');
+
+  r.post('/session', express.json({ limit: '16kb' }), (req, res) => {
+    noCache(res);
+    const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const wait = d.limiter.blocked(ip);
+    if (wait > 0) {
+      res.setHeader('retry-after', String(wait));
+      return void res.status(429).json({ error: `too many failed logins; try again in ${wait} s` });
+    }
+    const token = (req.body as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string' || token.trim() === '' || !d.checkToken(token.trim())) {
+      d.limiter.fail(ip);
+      return void res.status(401).json({ error: 'invalid token', hint: 'use an API token, e.g. the admin token in <data>/admin.token' });
+    }
+    d.sessions.delete(readCookie(req.headers.cookie, SESSION_COOKIE));
+    const session = d.sessions.create();
+    res.setHeader('set-cookie', sessionCookie(session, req.secure));
+    res.status(201).json({ csrf: session.csrf });
+  });
+
+  // A reloaded page gets its CSRF token again (readable by same-origin scripts only).
+  r.get('/session', (req, res) => {
+    noCache(res);
+    const session = sessionOf(d.sessions, req);
+    if (!session) return void res.status(401).json({ error: 'not logged in' });
+    res.json({ csrf: session.csrf });
+  });
+
+  r.delete('/session', (req, res) => {
+    noCache(res);
+    const session = sessionOf(d.sessions, req);
+    const logout = () => {
+      d.sessions.delete(session?.id);
+      res.setHeader('set-cookie', sessionCookie(null, req.secure));
+      res.status(204).end();
+    };
+    if (!session) return logout();
+    checkSession(session, req, res, logout);
+  });
+
+  // Only the page's own assets: the folder also holds index.ts.
+  const ASSETS = new Set(['/', '/index.html', '/app.js', '/style.css']);
+  r.use((req, res, next) => (ASSETS.has(req.path) ? next() : void res.status(404).json({ error: 'not found' })));
+  r.use(express.static(DASHBOARD_DIR, {
+    index: 'index.html',
+    setHeaders: (res) => {
+      res.setHeader('cache-control', 'no-cache');
+      res.setHeader('content-security-policy', CSP);
+      res.setHeader('x-frame-options', 'DENY');
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('referrer-policy', 'no-referrer');
+    },
+  }));
+  return r;
+}

@@ -1,0 +1,123 @@
+// Dashboard sessions (in memory, lost on restart) and the per-client limit on failed logins.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const SESSION_COOKIE = 'mc_session';
+export const SESSION_TTL_MS = 12 * 60 * 60_000;
+
+export interface Session {
+  id: string;
+  /** Sent back by the page as X-CSRF-Token on every state-changing request. */
+  csrf: string;
+  expiresAt: number;
+}
+
+export class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly ttlMs = SESSION_TTL_MS, private readonly now: () => number = Date.now) {}
+
+  create(): Session {
+    this.sweep();
+    const s: Session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), expiresAt: this.now() + this.ttlMs };
+    this.sessions.set(s.id, s);
+    return s;
+  }
+
+  /** The live session with this id, or null (unknown or expired; an expired one is forgotten). */
+  get(id: string | null | undefined): Session | null {
+    if (!id) return null;
+    const s = this.sessions.get(id);
+    if (!s) return null;
+    if (s.expiresAt <= this.now()) {
+      this.sessions.delete(id);
+      return null;
+    }
+    return s;
+  }
+
+  delete(id: string | null | undefined): void {
+    if (id) this.sessions.delete(id);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id);
+  }
+}
+
+/** Constant-time comparison of a presented CSRF token with the session's. */
+export function csrfMatches(session: Session, presented: unknown): boolean {
+  if (typeof presented !== 'string' || presented.length === 0) return false;
+  const a = Buffer.from(presented, 'utf8');
+  const b = Buffer.from(session.csrf, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The value of one cookie in a Cookie header, or null. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim();
+      try {
+        return decodeURIComponent(v);
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+/** The Set-Cookie value for a session (or, with `null`, the one that clears it). */
+export function sessionCookie(session: Session | null, secure: boolean): string {
+  const attrs = ['HttpOnly', 'SameSite=Strict', 'Path=/', ...(secure ? ['Secure'] : [])];
+  if (!session) return [`${SESSION_COOKIE}=`, 'Max-Age=0', ...attrs].join('; ');
+  const maxAge = Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000));
+  return [`${SESSION_COOKIE}=${session.id}`, `Max-Age=${maxAge}`, ...attrs].join('; ');
+}
+
+/**
+ * At most `limit` failures per key (client IP) in a sliding window of `windowMs`. Once reached, `blocked`
+ * says how many seconds remain until the oldest failure leaves the window.
+ */
+export class FailureLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly limit = 5, private readonly windowMs = 60_000, private readonly now: () => number = Date.now) {}
+
+  /** Seconds to wait before trying again (0: go ahead). */
+  blocked(key: string): number {
+    const recent = this.recent(key);
+    if (recent.length < this.limit) return 0;
+    return Math.max(1, Math.ceil((recent[0]! + this.windowMs - this.now()) / 1000));
+  }
+
+  fail(key: string): void {
+    const recent = this.recent(key);
+    recent.push(this.now());
+    this.failures.set(key, recent);
+    if (this.failures.size > 10_000) this.sweep();
+  }
+
+  private recent(key: string): number[] {
+    const since = this.now() - this.windowMs;
+    const recent = (this.failures.get(key) ?? []).filter((t) => t > since);
+    if (recent.length) this.failures.set(key, recent);
+    else this.failures.delete(key);
+    return recent;
+  }
+
+  private sweep(): void {
+    for (const key of [...this.failures.keys()]) this.recent(key);
+  }
+
+  get keys(): number {
+    return this.failures.size;
+  }
+}

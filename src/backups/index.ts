@@ -1,0 +1,6 @@
+// backups: verified dumps of an app's databases and archives of its storage, restores, and a schedule.
+export { BackupsService, compareCounts, type BackupsDeps } from './service.ts';
+export { BackupScheduler } from './scheduler.ts';
+export { DEFAULT_KEEP, FREQUENCIES, isDue, parseFrequency, parseKeep, toPrune } from './policy.ts';
+export { checkParts, manifestOf, sha256File, writeManifest, MANIFEST, type Manifest } from './manifest.ts';
+export type { Backup, BackupFrequency, BackupPart, BackupSchedule, BackupStatus } from '../store/backups.ts';

@@ -1,0 +1,48 @@
+// Scheduled backups: every minute, the apps whose schedule is due are backed up, one at a time, then pruned.
+import type { Store } from '../store/index.ts';
+import { isDue } from './policy.ts';
+import type { BackupsService } from './service.ts';
+
+export class BackupScheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly backups: BackupsService,
+    private readonly o: { intervalMs?: number; now?: () => number; say?: (l: string) => void } = {},
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.o.intervalMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  /** Stops checking; waits for a backup in progress. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One check: runs each due app's backup in turn (a tick while one runs does nothing). */
+  tick(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = (async () => {
+      for (const s of this.store.backups.schedules()) {
+        const now = (this.o.now ?? Date.now)();
+        if (!isDue(s, now)) continue;
+        this.store.backups.markRun(s.app, new Date(now).toISOString());
+        try {
+          await this.backups.create(s.app, 'scheduled');
+          const gone = this.backups.prune(s.app, s.keep);
+          if (gone.length) this.o.say?.(`${s.app}: pruned ${gone.length} old backup(s)`);
+        } catch (e) {
+          this.o.say?.(`${s.app}: scheduled backup failed: ${(e as Error).message}`);
+        }
+      }
+    })().finally(() => { this.running = null; });
+    return this.running;
+  }
+}

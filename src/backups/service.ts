@@ -1,0 +1,207 @@
+// Backups of an app: dump and archive each part, verify it by restoring into scratch, restore it on demand.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { NotFoundError, UserError } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+import type { Backup, BackupPart } from '../store/backups.ts';
+import { type Conn, parseUrl } from './conn.ts';
+import { checkParts, sha256File, writeManifest } from './manifest.ts';
+import { myDump, myRestore, myVerify } from './mariadb.ts';
+import { pgDump, pgRestore, pgVerify } from './postgres.ts';
+import { toPrune } from './policy.ts';
+import { archive, extract } from './volumes.ts';
+
+export interface BackupsDeps {
+  store: Store;
+  /** `<data>/backups`. */
+  dir: string;
+  /** Where MINICLOUD_POSTGRES_URL and MINICLOUD_MARIADB_URL come from (scratch databases, restores). */
+  env: NodeJS.ProcessEnv;
+  /** An app's volumes and their directories on the host. */
+  volumes: (app: string) => Array<{ path: string; hostDir: string }>;
+  /** Restarts the app after a restore (null when it has no release yet). */
+  restart: (app: string) => Promise<{ status: string; error: string | null } | null>;
+  say?: (line: string) => void;
+}
+
+type DbKind = 'postgres' | 'mariadb';
+const DB_KINDS: Record<DbKind, { file: string; port: number; variable: string }> = {
+  postgres: { file: 'postgres.dump', port: 5432, variable: 'MINICLOUD_POSTGRES_URL' },
+  mariadb: { file: 'mariadb.sql', port: 3306, variable: 'MINICLOUD_MARIADB_URL' },
+};
+const isDb = (k: string): k is DbKind => Object.hasOwn(DB_KINDS, k);
+
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace('.', '');
+const volumeFile = (path: string) => `volume${path.replace(/[^a-zA-Z0-9]+/g, '-')}.tar.gz`;
+
+/** The difference between the source's and the scratch restore's row counts, or null when they agree. */
+export function compareCounts(source: Record<string, number>, restored: Record<string, number>): string | null {
+  const diffs: string[] = [];
+  for (const [t, n] of Object.entries(source)) {
+    if (!(t in restored)) diffs.push(`table ${t} is missing after the restore`);
+    else if (restored[t] !== n) diffs.push(`table ${t}: ${n} rows in the source, ${restored[t]} restored`);
+  }
+  for (const t of Object.keys(restored)) if (!(t in source)) diffs.push(`table ${t} appeared in the restore only`);
+  return diffs.length ? diffs.join('; ') : null;
+}
+
+export class BackupsService {
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly d: BackupsDeps) {}
+
+  list(app: string): Backup[] {
+    return this.d.store.backups.list(this.d.store.requireApp(app).name);
+  }
+
+  get(app: string, id: string): Backup {
+    const b = this.d.store.backups.get(id);
+    if (!b || b.app !== this.d.store.requireApp(app).name) throw new NotFoundError(`${app} has no backup ${id}`, `see \`minicloud backups ${app}\``);
+    return b;
+  }
+
+  private admin(kind: DbKind): Conn | null {
+    const raw = this.d.env[DB_KINDS[kind].variable]?.trim();
+    if (!raw) return null;
+    try { return parseUrl(raw, DB_KINDS[kind].port); } catch { return null; }
+  }
+
+  private async exclusive<T>(app: string, fn: () => Promise<T>): Promise<T> {
+    if (this.busy.has(app)) throw new UserError(`a backup or restore of ${app} is already running`, 'wait for it to finish', 409);
+    this.busy.add(app);
+    try { return await fn(); } finally { this.busy.delete(app); }
+  }
+
+  /** Makes a backup; a failing one is recorded as failed (with why) and leaves every other backup alone. */
+  async create(appName: string, trigger: Backup['trigger'] = 'manual'): Promise<Backup> {
+    const app = this.d.store.requireApp(appName).name;
+    return this.exclusive(app, async () => {
+      const now = new Date();
+      const id = `${stamp(now)}-${randomBytes(2).toString('hex')}`;
+      const dir = join(this.d.dir, app, id);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+      let b = this.d.store.backups.insert({
+        id, app, createdAt: now.toISOString(), finishedAt: null, status: 'running', size: 0, dir, parts: [], notes: [], error: null, trigger,
+      });
+      const parts: BackupPart[] = [];
+      const notes: string[] = [];
+      const errors: string[] = [];
+      let unverifiable = false;
+      for (const addon of this.d.store.listAddons(app)) {
+        if (!isDb(addon.kind)) {
+          notes.push(`${addon.kind} add-on skipped: it holds no durable data minicloud backs up`);
+          continue;
+        }
+        const kind = addon.kind;
+        const file = DB_KINDS[kind].file;
+        try {
+          const conn = parseUrl(addon.credentials.url!, DB_KINDS[kind].port);
+          const rows = kind === 'postgres' ? await pgDump(conn, join(dir, file)) : await myDump(conn, join(dir, file));
+          const part = await this.described({ name: kind, kind, file, rows, tables: Object.keys(rows).length }, dir);
+          const admin = this.admin(kind);
+          if (!admin) {
+            unverifiable = true;
+            part.reason = `not verified: ${DB_KINDS[kind].variable} is not set, so no scratch database can be made`;
+          } else {
+            try {
+              const restored = kind === 'postgres' ? await pgVerify(admin, join(dir, file)) : await myVerify(admin, join(dir, file));
+              part.restoredRows = restored;
+              const diff = compareCounts(rows, restored);
+              part.verified = diff === null;
+              part.reason = diff ?? `restored into a scratch database: ${part.tables} tables, ${sum(restored)} rows, all counts match`;
+            } catch (e) {
+              part.reason = `the scratch restore failed: ${(e as Error).message}`;
+            }
+          }
+          if (!part.verified && admin) errors.push(`${kind}: ${part.reason}`);
+          parts.push(part);
+        } catch (e) {
+          errors.push(`${kind}: ${(e as Error).message}`);
+        }
+      }
+      for (const v of this.d.volumes(app)) {
+        const file = volumeFile(v.path);
+        try {
+          const n = await archive(v.hostDir, join(dir, file));
+          const part = await this.described({ name: `volume ${v.path}`, kind: 'volume', file, path: v.path, rows: null, tables: n }, dir);
+          part.verified = true; // archive() listed it back (tar -tzf checks every gzip block)
+          part.reason = `archive reads back whole: ${n} entries`;
+          parts.push(part);
+        } catch (e) {
+          errors.push(`volume ${v.path}: ${(e as Error).message}`);
+        }
+      }
+      if (parts.length === 0 && errors.length === 0) errors.push(`${app} has no database add-on and no storage to back up`);
+      writeManifest(dir, { app, id, createdAt: b.createdAt, parts });
+      const size = parts.reduce((s, p) => s + p.size, 0);
+      const status = errors.length ? 'failed' : unverifiable ? 'unverified' : 'good';
+      b = this.d.store.backups.update(id, { finishedAt: new Date().toISOString(), status, size, parts, notes, error: errors.length ? errors.join('; ') : null });
+      this.d.say?.(`${app}: backup ${id} ${status}${b.error ? `: ${b.error}` : ''}`);
+      return b;
+    });
+  }
+
+  private async described(p: Omit<BackupPart, 'size' | 'sha256' | 'verified' | 'reason' | 'restoredRows'>, dir: string): Promise<BackupPart> {
+    const file = join(dir, p.file);
+    chmodSync(file, 0o600);
+    return { ...p, size: statSync(file).size, sha256: await sha256File(file), restoredRows: null, verified: false, reason: '' };
+  }
+
+  /** Checks every part's checksum (refusing, untouched, on any mismatch), restores them all, restarts the app. */
+  async restore(appName: string, id: string): Promise<{ backup: Backup; restored: string[]; deploy: { status: string; error: string | null } | null }> {
+    const b = this.get(appName, id);
+    const app = b.app;
+    return this.exclusive(app, async () => {
+      if (b.status === 'running') throw new UserError(`backup ${id} is not finished`, 'wait for it', 409);
+      if (b.status === 'failed') throw new UserError(`backup ${id} failed (${b.error ?? 'no reason recorded'}) and cannot be restored`, `pick a good one from \`minicloud backups ${app}\``, 409);
+      await checkParts(b.dir, b);
+      // Where each part goes, all settled before anything is touched.
+      const addons = this.d.store.listAddons(app);
+      const volumes = this.d.volumes(app);
+      const plan = b.parts.map((p) => {
+        if (p.kind === 'volume') {
+          const v = volumes.find((x) => x.path === p.path);
+          if (!v) throw new UserError(`${app} no longer has storage at ${p.path}; nothing was restored`, `add it back with \`minicloud storage:add ${app} ${p.path}\``, 409);
+          return { p, target: v.hostDir };
+        }
+        const addon = addons.find((a) => a.kind === p.kind);
+        if (!addon?.credentials.url) throw new UserError(`${app} no longer has a ${p.kind} add-on; nothing was restored`, `add one with \`minicloud addons:create ${app} ${p.kind}\``, 409);
+        const admin = this.admin(p.kind);
+        if (!admin) throw new UserError(`${DB_KINDS[p.kind].variable} is not set; nothing was restored`, 'restores recreate the database with the admin URL', 503);
+        return { p, target: addon.credentials.url, admin };
+      });
+      const restored: string[] = [];
+      for (const { p, target, admin } of plan) {
+        const file = join(b.dir, p.file);
+        try {
+          if (p.kind === 'volume') await extract(file, target);
+          else if (p.kind === 'postgres') await pgRestore(admin!, parseUrl(target, 5432), file);
+          else await myRestore(admin!, parseUrl(target, 3306), file);
+        } catch (e) {
+          throw new UserError(`restoring ${p.name} from backup ${id} failed: ${(e as Error).message}`,
+            restored.length ? `already restored: ${restored.join(', ')}` : undefined, 500);
+        }
+        restored.push(p.name);
+      }
+      const deploy = this.d.store.requireApp(app).currentRelease ? await this.d.restart(app) : null;
+      this.d.say?.(`${app}: restored backup ${id} (${restored.join(', ')})`);
+      return { backup: b, restored, deploy };
+    });
+  }
+
+  /** Deletes the backups beyond `keep` (see toPrune), files and records; returns their ids. */
+  prune(app: string, keep: number): string[] {
+    const all = this.d.store.backups.list(app);
+    const gone = toPrune(all, keep);
+    for (const id of gone) {
+      const b = all.find((x) => x.id === id)!;
+      if (existsSync(b.dir) && b.dir.startsWith(join(this.d.dir, app))) rmSync(b.dir, { recursive: true, force: true });
+      this.d.store.backups.delete(id);
+    }
+    return gone;
+  }
+}
+
+const sum = (rows: Record<string, number>) => Object.values(rows).reduce((a, b) => a + b, 0);

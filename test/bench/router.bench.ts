@@ -1,0 +1,104 @@
+// Benchmark: the app directly, minicloud's router and nginx in front of the same app, with wrk on loopback.
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRouter } from '../../proxy/index.ts';
+import { RouteTable } from '../../src/router/index.ts';
+import { freePort } from '../helpers/net.ts';
+
+const run = promisify(execFile);
+const DURATION = process.env.BENCH_SECONDS ?? '5';
+const CONNECTIONS = '32';
+
+function need(cmd: string, pkg: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0) return;
+  if (process.getuid?.() !== 0) throw new Error(`${cmd} is needed: apt-get install ${pkg}`);
+  console.log(`-----> Installing ${pkg} (apt-get)`);
+  execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit' });
+}
+
+// The app runs in its own process, as in production, so it does not share a core with the router.
+const APP = `const http = require('node:http');
+const small = Buffer.from('hello from the app\\n'), large = Buffer.alloc(1024 * 1024, 'x');
+const s = http.createServer((req, res) => {
+  const body = req.url === '/large' ? large : small;
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
+  res.end(body);
+});
+s.keepAliveTimeout = 60000;
+s.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));`;
+
+async function app(port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', APP, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  return child;
+}
+
+async function nginx(port: number, upstream: number, workers: number): Promise<ChildProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'mc-nginx-'));
+  writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes ${workers};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream app { server 127.0.0.1:${upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+  }
+}`);
+  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  return child;
+}
+
+interface Result { rps: number; p50: string; p99: string }
+
+// Asynchronous on purpose: the app and the router under test run in this very process.
+async function wrk(port: number, path: string): Promise<Result> {
+  const { stdout: out } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-H', 'Host: bench.localhost', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const p50 = /50%\s+(\S+)/.exec(out)?.[1] ?? '?';
+  const p99 = /99%\s+(\S+)/.exec(out)?.[1] ?? '?';
+  return { rps, p50, p99 };
+}
+
+export async function routerBench(): Promise<void> {
+  need('wrk', 'wrk');
+  need('nginx', 'nginx-light');
+  const appPort = await freePort();
+  const upstream = await app(appPort);
+  const table = new RouteTable([{ app: 'bench', hosts: ['bench.localhost'], upstreams: [{ host: '127.0.0.1', port: appPort }], state: 'running' }]);
+  const router = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost' });
+  const nginxPort = await freePort();
+  const ng = await nginx(nginxPort, appPort, 1);
+  try {
+    const rows: Array<[string, string, Result]> = [];
+    for (const [size, path] of [['small', '/'], ['1 MB', '/large']] as const) {
+      rows.push([size, 'app directly', await wrk(appPort, path)]);
+      rows.push([size, 'minicloud router (1 process)', await wrk(router.port, path)]);
+      rows.push([size, 'nginx (1 worker, keep-alive upstream)', await wrk(nginxPort, path)]);
+    }
+    console.log(`\nRouter throughput: wrk -t2 -c${CONNECTIONS} -d${DURATION}s on loopback, keep-alive`);
+    console.log(`  ${'response'.padEnd(8)}  ${'target'.padEnd(38)}  ${'req/s'.padStart(9)}  ${'p50'.padStart(9)}  ${'p99'.padStart(9)}`);
+    for (const [size, name, r] of rows) {
+      console.log(`  ${size.padEnd(8)}  ${name.padEnd(38)}  ${r.rps.toFixed(0).padStart(9)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}`);
+    }
+  } finally {
+    ng.kill('SIGQUIT');
+    await router.close();
+    upstream.kill();
+  }
+}

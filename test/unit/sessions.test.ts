@@ -1,0 +1,96 @@
+// Dashboard sessions: ids and CSRF tokens, expiry, cookies, and the limit on failed logins.
+import { describe, expect, it } from 'vitest';
+import { FailureLimiter, SESSION_TTL_MS, SessionStore, csrfMatches, readCookie, sessionCookie } from '../../src/api/sessions.ts';
+
+describe('SessionStore', () => {
+  it('creates sessions with random 32-byte ids and their own CSRF tokens', () => {
+    const store = new SessionStore();
+    const a = store.create();
+    const b = store.create();
+    expect(Buffer.from(a.id, 'base64url')).toHaveLength(32);
+    expect(a.id).not.toBe(b.id);
+    expect(a.csrf).not.toBe(b.csrf);
+    expect(a.csrf).not.toBe(a.id);
+    expect(store.get(a.id)).toBe(a);
+    expect(store.get('nope')).toBeNull();
+    expect(store.get(null)).toBeNull();
+  });
+
+  it('expires a session after 12 hours', () => {
+    let now = 1_000_000;
+    const store = new SessionStore(SESSION_TTL_MS, () => now);
+    const s = store.create();
+    now += SESSION_TTL_MS - 1;
+    expect(store.get(s.id)).toBe(s);
+    now += 1;
+    expect(store.get(s.id)).toBeNull();
+    expect(store.size).toBe(0);
+  });
+
+  it('forgets expired sessions when new ones are made, and deletes on logout', () => {
+    let now = 0;
+    const store = new SessionStore(1000, () => now);
+    store.create();
+    store.create();
+    now = 5000;
+    const s = store.create();
+    expect(store.size).toBe(1);
+    store.delete(s.id);
+    expect(store.get(s.id)).toBeNull();
+  });
+
+  it('accepts only the session\u2019s own CSRF token', () => {
+    const store = new SessionStore();
+    const s = store.create();
+    const other = store.create();
+    expect(csrfMatches(s, s.csrf)).toBe(true);
+    expect(csrfMatches(s, other.csrf)).toBe(false);
+    expect(csrfMatches(s, undefined)).toBe(false);
+    expect(csrfMatches(s, '')).toBe(false);
+    expect(csrfMatches(s, s.csrf.slice(1))).toBe(false);
+  });
+});
+
+describe('cookies', () => {
+  it('reads one cookie from a Cookie header', () => {
+    expect(readCookie('a=1; mc_session=abc%3D; b=2', 'mc_session')).toBe('abc=');
+    expect(readCookie('xmc_session=1', 'mc_session')).toBeNull();
+    expect(readCookie(undefined, 'mc_session')).toBeNull();
+    expect(readCookie('mc_session=%E0%A4%A', 'mc_session')).toBeNull();
+  });
+
+  it('sets an HttpOnly, SameSite=Strict cookie, Secure over HTTPS, and clears it', () => {
+    const s = new SessionStore().create();
+    const plain = sessionCookie(s, false);
+    expect(plain).toMatch(new RegExp(`^mc_session=${s.id}; Max-Age=43\\d{3}; HttpOnly; SameSite=Strict; Path=/$`));
+    expect(sessionCookie(s, true)).toMatch(/; Secure$/);
+    expect(sessionCookie(null, false)).toBe('mc_session=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/');
+  });
+});
+
+describe('FailureLimiter', () => {
+  it('blocks a client after 5 failures in a minute, until the oldest leaves the window', () => {
+    let now = 0;
+    const limiter = new FailureLimiter(5, 60_000, () => now);
+    for (let i = 0; i < 5; i++) {
+      expect(limiter.blocked('1.2.3.4')).toBe(0);
+      limiter.fail('1.2.3.4');
+      now += 1000;
+    }
+    expect(limiter.blocked('1.2.3.4')).toBe(55); // the first failure (t=0) leaves the window at t=60 s; now t=5 s
+    expect(limiter.blocked('5.6.7.8')).toBe(0);
+    now = 60_001;
+    expect(limiter.blocked('1.2.3.4')).toBe(0);
+    limiter.fail('1.2.3.4');
+    expect(limiter.blocked('1.2.3.4')).toBe(1); // still 5 in the window: t=1..4 s and now
+  });
+
+  it('forgets clients whose failures are old', () => {
+    let now = 0;
+    const limiter = new FailureLimiter(5, 60_000, () => now);
+    limiter.fail('a');
+    now = 61_000;
+    expect(limiter.blocked('a')).toBe(0);
+    expect(limiter.keys).toBe(0);
+  });
+});
