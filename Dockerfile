@@ -2,7 +2,7 @@
 # Build: docker build -t minicloud .   Run: docker run -p 7080:7080 -p 8080:8080 -v minicloud:/data minicloud
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git redis-server tar ca-certificates tini \
+ && apt-get install -y --no-install-recommends git redis-server tar ca-certificates tini mariadb-client postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/minicloud
 COPY package.json package-lock.json ./
