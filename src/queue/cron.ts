@@ -1,6 +1,7 @@
 // Cron: an app's manifest `cron` entries as BullMQ job schedulers on its own queue (`cron-<app>`), run by a worker.
 import { createHash } from 'node:crypto';
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
+import { AppQueues } from './app-queues.ts';
 
 export interface CronEntry {
   schedule: string;
@@ -20,24 +21,28 @@ export function cronSchedulerId(app: string, e: CronEntry): string {
 }
 
 export class CronScheduler {
-  private readonly queues = new Map<string, Queue<CronJob>>();
-  private readonly workers = new Map<string, Worker<CronJob>>();
-  private closed = false;
+  private readonly apps: AppQueues<CronJob>;
 
   constructor(
-    private readonly connection: ConnectionOptions,
-    private readonly processor: CronProcessor,
+    connection: ConnectionOptions,
+    processor: CronProcessor,
     /** Key prefix in Redis: the same as the deploy queue's. */
-    private readonly prefix = 'minicloud',
+    prefix = 'minicloud',
     /** How many of one app's entries may run at the same time. */
-    private readonly concurrency = 4,
-  ) {}
+    concurrency = 4,
+  ) {
+    this.apps = new AppQueues<CronJob>({
+      connection, prefix, processor, name: CronScheduler.queueName,
+      // A run cut short by a restart of minicloud is not run again: the next one is due soon enough.
+      worker: { concurrency, maxStalledCount: 0 },
+    });
+  }
 
   static queueName = (app: string) => `cron-${app}`;
 
   /** Makes the app's schedulers exactly `entries` (new ones added, gone ones removed), and runs them. */
   async sync(app: string, entries: CronEntry[]): Promise<void> {
-    const q = this.queue(app);
+    const q = this.apps.queue(app);
     const wanted = new Map(entries.map((e) => [cronSchedulerId(app, e), e]));
     const existing = await this.schedulers(app);
     for (const s of existing) {
@@ -58,7 +63,7 @@ export class CronScheduler {
 
   /** The app's schedulers as stored in Redis. */
   async schedulers(app: string): Promise<Array<CronEntry & { id: string; pattern: string | null; next: number | null }>> {
-    const list = await this.queue(app).getJobSchedulers(0, -1, true);
+    const list = await this.apps.queue(app).getJobSchedulers(0, -1, true);
     return list.map((s) => ({
       id: s.key,
       pattern: s.pattern ?? null,
@@ -69,47 +74,19 @@ export class CronScheduler {
   }
 
   /** Starts the worker of the app's cron queue (idempotent). */
-  async watch(app: string): Promise<void> {
-    if (this.closed || this.workers.has(app)) return;
-    const worker = new Worker<CronJob>(CronScheduler.queueName(app), (job: Job<CronJob>) => this.processor(job.data), {
-      connection: this.connection,
-      prefix: this.prefix,
-      concurrency: this.concurrency,
-      // A run cut short by a restart of minicloud is not run again: the next one is due soon enough.
-      maxStalledCount: 0,
-    });
-    worker.on('error', () => {}); // connection trouble: BullMQ reconnects by itself
-    this.workers.set(app, worker);
-    await worker.waitUntilReady();
+  watch(app: string): Promise<void> {
+    return this.apps.watch(app);
   }
 
   /** Removes all of the app's schedulers and its queue (app destroyed). */
-  async forget(app: string): Promise<void> {
-    await this.workers.get(app)?.close(true);
-    this.workers.delete(app);
-    const q = this.queue(app);
-    for (const s of await this.schedulers(app).catch(() => [])) await q.removeJobScheduler(s.id).catch(() => false);
-    await q.obliterate({ force: true }).catch(() => {});
-    await q.close();
-    this.queues.delete(app);
+  forget(app: string): Promise<void> {
+    return this.apps.forget(app, async (q) => {
+      for (const s of await this.schedulers(app).catch(() => [])) await q.removeJobScheduler(s.id).catch(() => false);
+    });
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    // The runner has ended its runs by now (minicloud stopping); nothing is waited for.
-    await Promise.all([...this.workers.values()].map((w) => w.close(true)));
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-    this.workers.clear();
-    this.queues.clear();
-  }
-
-  private queue(app: string): Queue<CronJob> {
-    let q = this.queues.get(app);
-    if (!q) {
-      q = new Queue<CronJob>(CronScheduler.queueName(app), { connection: this.connection, prefix: this.prefix });
-      q.on('error', () => {});
-      this.queues.set(app, q);
-    }
-    return q;
+  /** The runner has ended its runs by now (minicloud stopping); nothing is waited for. */
+  close(): Promise<void> {
+    return this.apps.close();
   }
 }

@@ -1,0 +1,61 @@
+// One BullMQ queue and worker per app, made on demand: the plumbing the deploy and cron queues share.
+import { Queue, Worker, type ConnectionOptions, type Job, type WorkerOptions } from 'bullmq';
+
+export interface AppQueuesOptions<T> {
+  connection: ConnectionOptions;
+  /** Key prefix in Redis; tests give each run its own. */
+  prefix: string;
+  /** The queue's name for an app, e.g. `deploy-<app>`. */
+  name: (app: string) => string;
+  processor: (data: T) => Promise<void>;
+  worker: Partial<WorkerOptions>;
+}
+
+export class AppQueues<T> {
+  private readonly queues = new Map<string, Queue<T>>();
+  private readonly workers = new Map<string, Worker<T>>();
+  private closed = false;
+
+  constructor(private readonly o: AppQueuesOptions<T>) {}
+
+  queue(app: string): Queue<T> {
+    let q = this.queues.get(app);
+    if (!q) {
+      q = new Queue<T>(this.o.name(app), { connection: this.o.connection, prefix: this.o.prefix });
+      q.on('error', () => {});
+      this.queues.set(app, q);
+    }
+    return q;
+  }
+
+  /** Starts the worker of the app's queue (idempotent); it also picks up jobs left by an earlier process. */
+  async watch(app: string): Promise<void> {
+    if (this.closed || this.workers.has(app)) return;
+    const worker = new Worker<T>(this.o.name(app), (job: Job<T>) => this.o.processor(job.data), {
+      ...this.o.worker, connection: this.o.connection, prefix: this.o.prefix,
+    });
+    worker.on('error', () => {}); // connection trouble: BullMQ reconnects by itself
+    this.workers.set(app, worker);
+    await worker.waitUntilReady();
+  }
+
+  /** Stops the app's worker and deletes its queue (app destroyed); `before` may clean up first. */
+  async forget(app: string, before?: (q: Queue<T>) => Promise<void>): Promise<void> {
+    await this.workers.get(app)?.close(true);
+    this.workers.delete(app);
+    const q = this.queue(app);
+    await before?.(q);
+    await q.obliterate({ force: true }).catch(() => {});
+    await q.close();
+    this.queues.delete(app);
+  }
+
+  /** Nothing running is waited for: a job left active is taken up again once its lock expires (if allowed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.workers.values()].map((w) => w.close(true)));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.workers.clear();
+    this.queues.clear();
+  }
+}
