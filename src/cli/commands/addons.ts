@@ -1,7 +1,6 @@
 // Add-on commands: list, create, show and destroy an app's backing services (databases, queues, Redis).
-import { parseArgs } from 'node:util';
 import { UserError, type AddonInfo, type Deploy } from '../../core/index.ts';
-import { appPath, type Args, type Command, type Options } from '../command.ts';
+import { appPath, oneArgument, type Args, type Command, type Options } from '../command.ts';
 import type { Ctx } from '../context.ts';
 import { json, keyValues, release, table, time } from '../format.ts';
 
@@ -13,33 +12,15 @@ const KINDS_TEXT = ADDON_KINDS.join(', ');
 /** Indent of the detail lines under a "Doing x... done" line, as the other commands print them. */
 const INDENT = '       ';
 
-/**
- * The kind and the options given after it. These commands are `passthrough` (main.ts only accepts
- * positionals beyond the app for a fixed list of commands), so everything after the app arrives in
- * `args.rest` verbatim and is parsed here, options included: `addons:info my-app redis --json`.
- */
+/** The kind and the options after it (`addons:info my-app redis --json`); these commands are `passthrough`. */
 function kindAndFlags(
   ctx: Ctx, args: Args, cmd: Command, options: Options = {},
 ): { kind: AddonKind; flags: Args['flags'] } | 'help' {
-  const usage = `usage: minicloud ${cmd.name} ${cmd.usage} (kinds: ${KINDS_TEXT})`;
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: args.rest, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (e) {
-    if (!(e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw e;
-    throw new UserError((e as Error).message.split('\n')[0] ?? 'invalid arguments', usage);
-  }
-  if (parsed.values.help) {
-    ctx.out(`Usage: minicloud ${cmd.name} ${cmd.usage}`);
-    ctx.out();
-    ctx.out(`  ${cmd.summary}`);
-    ctx.out(`  Kinds: ${KINDS_TEXT}. The app can also be given with -a/--app <app>.`);
-    return 'help';
-  }
-  const [kind, extra] = parsed.positionals;
-  if (kind === undefined) throw new UserError('no add-on kind given', usage);
-  if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, usage);
-  return { kind: validateKind(kind), flags: { ...args.flags, ...(parsed.values as Args['flags']) } };
+  const r = oneArgument(ctx, args, cmd, {
+    what: 'add-on kind', options, usageSuffix: `(kinds: ${KINDS_TEXT})`,
+    note: `Kinds: ${KINDS_TEXT}. The app can also be given with -a/--app <app>.`,
+  });
+  return r === 'help' ? r : { kind: validateKind(r.value), flags: r.flags };
 }
 
 export function validateKind(kind: string): AddonKind {

@@ -1,7 +1,6 @@
 // Custom domain commands: list an app's domains, add one, remove one.
-import { parseArgs } from 'node:util';
 import { UserError, validateDomain } from '../../core/index.ts';
-import { appPath, type Args, type Command } from '../command.ts';
+import { appPath, oneArgument, type Args, type Command } from '../command.ts';
 import type { Ctx } from '../context.ts';
 import { json, table, time } from '../format.ts';
 
@@ -19,30 +18,13 @@ interface Added {
 /** Indent of the detail lines under a "Doing x... done" line, as the other commands print them. */
 const INDENT = '       ';
 
-/**
- * The one domain given after the app, validated here so an invalid one never becomes a request. These
- * commands are `passthrough`, so what follows the app arrives verbatim in `args.rest`.
- */
+/** The one domain after the app, validated here so an invalid one never becomes a request. */
 function domainArg(ctx: Ctx, args: Args, cmd: Command): string | 'help' {
-  const usage = `usage: minicloud ${cmd.name} ${cmd.usage}`;
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: args.rest, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (e) {
-    if (!(e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw e;
-    throw new UserError((e as Error).message.split('\n')[0] ?? 'invalid arguments', usage);
-  }
-  if (parsed.values.help) {
-    ctx.out(`Usage: minicloud ${cmd.name} ${cmd.usage}`);
-    ctx.out();
-    ctx.out(`  ${cmd.summary}`);
-    ctx.out('  The app can also be given with -a/--app <app>. A wildcard (*.example.com) covers one label.');
-    return 'help';
-  }
-  const [domain, extra] = parsed.positionals;
-  if (domain === undefined) throw new UserError('no domain given', `${usage} (e.g. www.example.com)`);
-  if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, usage);
-  return validateDomain(domain);
+  const r = oneArgument(ctx, args, cmd, {
+    what: 'domain', example: '(e.g. www.example.com)',
+    note: 'The app can also be given with -a/--app <app>. A wildcard (*.example.com) covers one label.',
+  });
+  return r === 'help' ? r : validateDomain(r.value);
 }
 
 const domainPath = (app: string, domain: string) => appPath(app, `/domains/${encodeURIComponent(domain)}`);
