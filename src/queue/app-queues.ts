@@ -11,6 +11,10 @@ export interface AppQueuesOptions<T> {
   worker: Partial<WorkerOptions>;
 }
 
+/** Waits at most 5 s: cleaning up must not hang when Redis is down. */
+const bounded = (p: Promise<unknown>) =>
+  Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+
 export class AppQueues<T> {
   private readonly queues = new Map<string, Queue<T>>();
   private readonly workers = new Map<string, Worker<T>>();
@@ -39,23 +43,29 @@ export class AppQueues<T> {
     await worker.waitUntilReady();
   }
 
-  /** Stops the app's worker and deletes its queue (app destroyed); `before` may clean up first. */
+  /**
+   * Stops the app's worker and deletes its queue (app destroyed); `before` may clean up first.
+   * Bounded: with Redis away BullMQ would wait for it forever; what is left expires with its keys.
+   */
   async forget(app: string, before?: (q: Queue<T>) => Promise<void>): Promise<void> {
-    await this.workers.get(app)?.close(true);
+    const worker = this.workers.get(app);
     this.workers.delete(app);
     const q = this.queue(app);
-    await before?.(q);
-    await q.obliterate({ force: true }).catch(() => {});
-    await q.close();
     this.queues.delete(app);
+    await bounded((async () => {
+      await worker?.close(true);
+      await before?.(q);
+      await q.obliterate({ force: true }).catch(() => {});
+      await q.close();
+    })());
   }
 
   /** Nothing running is waited for: a job left active is taken up again once its lock expires (if allowed). */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.workers.values()].map((w) => w.close(true)));
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    const all = [...this.workers.values()].map((w) => w.close(true)).concat([...this.queues.values()].map((q) => q.close()));
     this.workers.clear();
     this.queues.clear();
+    await bounded(Promise.all(all));
   }
 }
