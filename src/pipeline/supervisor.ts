@@ -28,7 +28,7 @@ export class Supervisor {
   }
 
   private exited(handle: string, code: number | null): void {
-    if (this.i.stopping.delete(handle)) return;
+    if (this.i.stopping.delete(handle) || !this.i.store.isOpen) return;
     const inst = this.i.store.listInstances().find((x) => x.handle === handle);
     if (!inst || this.i.retiring.has(inst.id)) return;
     const upFor = Date.now() - Date.parse(inst.startedAt);

@@ -30,6 +30,7 @@ export class ProcessRuntime implements Runtime {
   readonly name = 'process' as const;
   private readonly listeners: Array<(handle: string, code: number | null) => void> = [];
   private readonly watched = new Map<string, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly logDir: string) {}
 
@@ -96,6 +97,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   private exited(handle: string, code: number | null): void {
+    if (this.closed) return; // minicloud is stopping: the next process adopts or restarts it
     const timer = this.watched.get(handle);
     if (timer) clearInterval(timer);
     this.watched.delete(handle);
@@ -115,6 +117,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const t of this.watched.values()) clearInterval(t);
     this.watched.clear();
   }

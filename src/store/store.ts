@@ -33,6 +33,11 @@ export class Store {
     this.db.close();
   }
 
+  /** False once closed: late events (a process exiting during shutdown) must then leave it alone. */
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
   // --- apps
   createApp(name: string, deployBranch = 'main'): App {
     if (this.getApp(name)) {
