@@ -85,7 +85,8 @@ export interface BuildPlan {
   env: Record<string, string>;
 }
 
-export type InstanceState = 'starting' | 'up' | 'crashed' | 'stopped';
+/** `draining`: out of the route table, finishing its requests before it stops. */
+export type InstanceState = 'starting' | 'up' | 'draining' | 'crashed' | 'stopped';
 
 export interface Instance {
   id: string;

@@ -128,7 +128,8 @@ export class Formation extends EventEmitter {
     const current = app.currentRelease;
     for (const i of this.store.listInstances(app.name)) {
       const alive = i.handle ? await this.instances.runtime.adopt(i.handle) : false;
-      const wanted = app.state === 'running' && i.release === current;
+      // One that was draining when minicloud stopped has had its time.
+      const wanted = app.state === 'running' && i.release === current && i.state !== 'draining';
       if (alive && wanted) {
         if (i.state === 'starting') this.store.saveInstance({ ...i, state: 'up' });
         continue;

@@ -53,6 +53,8 @@ export class Instances {
     for (const i of instances) {
       this.retiring.add(i.id);
       this.cancelRestart(i.id);
+      const now = this.store.getInstance(i.id);
+      if (now) this.store.saveInstance({ ...now, state: 'draining', nextRestartAt: null });
     }
     return new Promise((resolve) => {
       const t = setTimeout(() => {
