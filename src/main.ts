@@ -19,6 +19,7 @@ import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createAp
 import { RouteTable } from './router/index.ts';
 import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter } from '../proxy/index.ts';
+import { Metrics } from './metrics/index.ts';
 
 const say = (s: string) => console.log(s);
 
@@ -80,8 +81,9 @@ async function main(): Promise<void> {
   formation.on('slept', (app: string) => say(`${app}: asleep after ${store.getApp(app)?.sleepAfterSeconds} s without requests`));
   formation.on('woke', (app: string) => say(`${app}: woken by a request`));
 
+  const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.file(app), checkToken, hookToken: hook, gitHandler: git.handle });
+  const api = createApi({ ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.file(app), metrics, checkToken, hookToken: hook, gitHandler: git.handle });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
   writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
     port: cfg.httpPort, host: cfg.bind, table, domain: cfg.domain, wakeTimeoutMs: cfg.wakeTimeoutMs,
     wake: (app) => void sleeper.wake(app),
     onRequest: (app) => sleeper.touch(app),
-    log: (line, app) => { if (app) accessLog.write(app, line); },
+    log: (line, app) => { if (app) { accessLog.write(app, line); metrics.observeLine(app, line); } },
   });
 
   await formation.restore();
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
   }
 
   backupScheduler.start();
+  metrics.start();
   say(`minicloud is up: API and git on http://localhost:${apiPort}, apps on http://<app>.${cfg.domain}:${router.port}`);
   say(`Data in ${cfg.dataDir}`);
   if (admin.created) say(`Admin token (shown once; also in ${p.adminToken}, mode 0600):\n  ${admin.token}`);
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
     killRunningSteps();
     formation.close();
     sleeper.close();
+    metrics.close();
     accessLog.close();
     await backupScheduler.stop();
     await cronRunner.close();

@@ -13,6 +13,7 @@ import { storageRoutes } from './storage-routes.ts';
 import { backupsRoutes } from './backups-routes.ts';
 import type { AddonsService } from './addons-service.ts';
 import type { ProcessService } from './process-service.ts';
+import type { Metrics } from '../metrics/index.ts';
 
 export interface RouteDeps extends ServiceDeps {
   service: AppsService;
@@ -23,6 +24,8 @@ export interface RouteDeps extends ServiceDeps {
   processes: ProcessService;
   push: PushIntake;
   runtime: Runtime;
+  /** Router and instance metrics; without it an app's metrics are empty and /metrics is not served. */
+  metrics?: Metrics;
 }
 
 const param = (req: Request, name: string) => String(req.params[name]);
@@ -94,6 +97,7 @@ export function apiRoutes(d: RouteDeps): Router {
     res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: `${req.protocol}://${req.get('host')}/webhooks/github` });
   });
   r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.requireApp(param(req, 'app')).name)); });
+  r.get('/apps/:app/metrics', (req, res) => { res.json({ minutes: d.metrics?.minutes(d.store.requireApp(param(req, 'app')).name) ?? [] }); });
   r.get('/apps/:app/ps', (req, res) => { res.json(d.store.listInstances(d.store.requireApp(param(req, 'app')).name)); });
   r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(param(req, 'app')) }); });
   r.get('/apps/:app/logs', async (req, res) => {

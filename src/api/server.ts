@@ -1,4 +1,4 @@
-// The HTTP API server: /api (bearer token or dashboard session), /git (basic auth), /internal/hooks (hook token),
+// The HTTP API server: /api (bearer token or dashboard session), /metrics (bearer token), /git (basic auth), /internal/hooks (hook token),
 // /dashboard (the web UI), one error handler.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -44,6 +44,13 @@ export function createApi(o: ApiOptions): Server {
   });
   app.use('/dashboard', dashboardRoutes({ sessions, limiter: new FailureLimiter(5, 60_000), checkToken: o.checkToken }));
   app.use('/api', requireTokenOrSession(o.checkToken, sessions, 'run `minicloud login` or see <data>/admin.token'), express.json({ limit: '1mb' }), apiRoutes(o));
+  const metrics = o.metrics;
+  if (metrics) {
+    // Prometheus scrapes with the admin token as a bearer token (no dashboard session here).
+    app.get('/metrics', requireToken(o.checkToken, 'scrape with the admin token as a bearer token'), async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.text());
+    });
+  }
   app.use('/internal/hooks', requireToken(tokenChecker(() => [hashToken(o.hookToken)]), 'only the git hook calls this'), express.json(), hookRoutes(o));
   app.use((_req, res) => { res.status(404).json({ error: 'not found', hint: 'the API lives under /api' }); });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

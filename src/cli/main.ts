@@ -14,6 +14,7 @@ import { runCommands } from './commands/run.ts';
 import { storageCommands } from './commands/storage.ts';
 import { backupCommands } from './commands/backups.ts';
 import { runtimeCommands } from './commands/runtime.ts';
+import { metricsCommands } from './commands/metrics.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
 import { table } from './format.ts';
 
@@ -28,6 +29,7 @@ export const commands: Command[] = [
   ...storageCommands,
   ...backupCommands,
   ...runtimeCommands,
+  ...metricsCommands,
   ...runCommands,
 ];
 

@@ -18,19 +18,20 @@ const ALLOWED: Record<string, string[]> = {
   pipeline: ['core', 'store', 'log', 'build', 'runtime', 'health'],
   queue: ['core'],
   intake: ['core', 'store', 'queue'],
-  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'addons', 'dashboard', 'backups'],
+  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'addons', 'dashboard', 'backups', 'metrics'],
   cli: ['core'],
   proxy: ['core', 'router'],
   addons: ['core'],
   dashboard: ['core'],
   backups: ['core', 'store'],
+  metrics: ['core'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).
 const SDK_OWNER: Record<string, string[]> = {
   ioredis: ['log', 'addons'], bullmq: ['queue'], express: ['api'], 'node-git-server': ['intake'], 'http-proxy': ['proxy'],
   'better-sqlite3': ['store'], '@octokit/webhooks': ['intake'], yaml: ['build'], mysql2: ['addons'], 'mysql2/promise': ['addons'],
-  pg: ['addons'], amqplib: ['addons'],
+  pg: ['addons'], amqplib: ['addons'], 'prom-client': ['metrics'],
 };
 
 function files(dir: string): string[] {

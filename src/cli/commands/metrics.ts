@@ -1,0 +1,46 @@
+// `metrics <app>`: the app's last hour, one row per minute with traffic.
+import { appPath, type Command } from '../command.ts';
+import { json, table } from '../format.ts';
+
+/** One minute of `GET /api/apps/:app/metrics`. */
+export interface MetricsMinute {
+  t: string;
+  requests: number;
+  errors: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  cpuPercent: number | null;
+  memoryMb: number | null;
+}
+
+const p = (n: number) => String(n).padStart(2, '0');
+const clock = (iso: string) => {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${p(d.getHours())}:${p(d.getMinutes())}`;
+};
+const ms = (n: number | null) => (n === null ? '-' : `${Math.round(n)}ms`);
+const num = (n: number | null, unit: string) => (n === null ? '-' : `${n}${unit}`);
+
+/** The table rows of the minutes with traffic, oldest first. */
+export function metricsRows(minutes: MetricsMinute[]): string[][] {
+  return minutes.filter((m) => m.requests > 0).map((m) => [
+    clock(m.t), String(m.requests), String(m.errors), ms(m.p50Ms), ms(m.p95Ms), num(m.cpuPercent, '%'), num(m.memoryMb, ' MB'),
+  ]);
+}
+
+const metrics: Command = {
+  name: 'metrics',
+  usage: '<app> [--json]',
+  summary: "the app's last hour per minute: requests, 5xx, p50/p95 latency, CPU and memory",
+  app: true,
+  json: true,
+  async run(ctx, args) {
+    const res = await ctx.client().request<{ minutes: MetricsMinute[] }>('GET', appPath(args.app, '/metrics'));
+    if (args.flags.json) return ctx.out(json(res));
+    const rows = metricsRows(res.minutes);
+    if (rows.length === 0) return ctx.out(`${args.app}: no traffic in the last hour`);
+    for (const line of table(rows, ['MINUTE', 'REQUESTS', '5XX', 'P50', 'P95', 'CPU', 'MEMORY'])) ctx.out(line);
+  },
+};
+
+export const metricsCommands: Command[] = [metrics];

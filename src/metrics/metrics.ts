@@ -1,0 +1,137 @@
+// Prometheus metrics of the router and the instances (own registry), and the last hour per app in memory.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { groupUsage, type ProcUsage } from './proc.ts';
+import { MinuteSeries, statusClass, type MinutePoint } from './series.ts';
+
+/** What the sampler needs of an instance (the store's `listInstances()` rows fit). */
+export interface InstanceRef {
+  id: string;
+  app: string;
+  type: string;
+  pid: number | null;
+  state: string;
+}
+
+export interface MetricsOptions {
+  /** Every instance of every app; those with a pid that are starting, up or draining are sampled. */
+  instances: () => InstanceRef[];
+  /** Between two samples of the instances; default 15 s. */
+  sampleMs?: number;
+  now?: () => number;
+  /** CPU and memory of a pid's process group; default /proc. */
+  usage?: (pid: number) => ProcUsage | null;
+  /** Node's own process metrics (`minicloud_process_*`, `minicloud_nodejs_*`); default on. */
+  defaults?: boolean;
+}
+
+const RUNNING = new Set(['starting', 'up', 'draining']);
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Status and milliseconds of a router access-log line (`method host path status bytes ms requestId`). */
+export function parseAccessLine(line: string): { status: number; ms: number } | null {
+  const f = line.trimEnd().split(' ');
+  if (f.length < 7) return null;
+  const status = Number(f[f.length - 4]);
+  const ms = Number(f[f.length - 2]);
+  return Number.isInteger(status) && Number.isFinite(ms) ? { status, ms } : null;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly series: MinuteSeries;
+  private readonly now: () => number;
+  private readonly usage: (pid: number) => ProcUsage | null;
+  private readonly requests: Counter<'app' | 'status_class'>;
+  private readonly duration: Histogram<'app'>;
+  private readonly cpu: Counter<'app' | 'type' | 'instance'>;
+  private readonly memory: Gauge<'app' | 'type' | 'instance'>;
+  /** The previous sample of each instance, by instance id. */
+  private last = new Map<string, { pid: number; cpuSeconds: number; at: number; labels: Record<'app' | 'type' | 'instance', string> }>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: MetricsOptions) {
+    this.now = o.now ?? Date.now;
+    this.usage = o.usage ?? ((pid) => groupUsage(pid));
+    this.series = new MinuteSeries(this.now);
+    const registers = [this.registry];
+    this.requests = new Counter({ name: 'minicloud_router_requests_total', help: 'Requests the router answered for an app, by status class', labelNames: ['app', 'status_class'], registers });
+    this.duration = new Histogram({ name: 'minicloud_router_request_duration_seconds', help: 'Time from request to response end at the router', labelNames: ['app'], buckets: BUCKETS, registers });
+    this.cpu = new Counter({ name: 'minicloud_instance_cpu_seconds_total', help: 'User and system CPU time of an instance (its process group)', labelNames: ['app', 'type', 'instance'], registers });
+    this.memory = new Gauge({ name: 'minicloud_instance_memory_bytes', help: 'Resident memory (VmRSS) of an instance (its process group)', labelNames: ['app', 'type', 'instance'], registers });
+    if (o.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'minicloud_' });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** One request the router answered for `app`. */
+  observe(app: string, status: number, ms: number): void {
+    const cls = statusClass(status);
+    if (cls === null || !Number.isFinite(ms) || ms < 0) return;
+    this.requests.inc({ app, status_class: cls });
+    this.duration.observe({ app }, ms / 1000);
+    this.series.request(app, status, ms);
+  }
+
+  /** `observe` from a router access-log line; lines that do not parse are ignored. */
+  observeLine(app: string, line: string): void {
+    const r = parseAccessLine(line);
+    if (r) this.observe(app, r.status, r.ms);
+  }
+
+  /** Samples CPU and memory of every running instance once. */
+  sample(): void {
+    const at = this.now();
+    const next = new Map<string, { pid: number; cpuSeconds: number; at: number; labels: Record<'app' | 'type' | 'instance', string> }>();
+    const perApp = new Map<string, { cpuPercent: number; memoryBytes: number }>();
+    for (const inst of this.o.instances()) {
+      if (inst.pid === null || !RUNNING.has(inst.state)) continue;
+      const u = this.usage(inst.pid);
+      if (!u) continue;
+      const labels = { app: inst.app, type: inst.type, instance: inst.id };
+      const prev = this.last.get(inst.id);
+      const same = prev !== undefined && prev.pid === inst.pid;
+      // A new process counts from zero; a process group whose children exited can go down: no negative counts.
+      const delta = same ? Math.max(0, u.cpuSeconds - prev.cpuSeconds) : u.cpuSeconds;
+      if (delta > 0) this.cpu.inc(labels, delta);
+      this.memory.set(labels, u.rssBytes);
+      next.set(inst.id, { pid: inst.pid, cpuSeconds: u.cpuSeconds, at, labels });
+      const agg = perApp.get(inst.app) ?? { cpuPercent: 0, memoryBytes: 0 };
+      if (same && at > prev.at) agg.cpuPercent += (delta / ((at - prev.at) / 1000)) * 100;
+      agg.memoryBytes += u.rssBytes;
+      perApp.set(inst.app, agg);
+    }
+    for (const [id, prev] of this.last) {
+      if (next.has(id)) continue;
+      this.cpu.remove(prev.labels);
+      this.memory.remove(prev.labels);
+    }
+    this.last = next;
+    for (const [app, v] of perApp) this.series.sample(app, v.cpuPercent, v.memoryBytes);
+  }
+
+  /** The app's last hour, minute by minute (minutes with neither requests nor samples left out). */
+  minutes(app: string): MinutePoint[] {
+    return this.series.minutes(app);
+  }
+
+  /** Everything in the Prometheus text format (`contentType`). */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.sample();
+    this.timer = setInterval(() => {
+      try { this.sample(); } catch (e) { console.error('metrics: sampling failed:', e); }
+    }, this.o.sampleMs ?? 15_000);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,79 @@
+// Metrics end to end: requests through the router show up in /metrics (Prometheus text, admin token only),
+// in the app's minute series, and in `minicloud metrics`.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { fixtureRepo, push } from '../helpers/git.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get, until } from '../helpers/net.ts';
+import { startRedis } from '../helpers/redis.ts';
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let mc: Minicloud;
+const APP = 'metered';
+
+const scrape = async (token?: string) => {
+  const res = await fetch(`${mc.apiUrl}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+};
+const count = (text: string, cls: string) =>
+  Number(new RegExp(`^minicloud_router_requests_total\\{app="${APP}",status_class="${cls}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+
+beforeAll(async () => {
+  redis = await startRedis();
+  mc = await startMinicloud(redis.url);
+  await mc.api('POST', '/api/apps', { name: APP });
+  const r = await push(fixtureRepo('node-hello'), mc.gitUrl(APP));
+  expect(r.code, r.output).toBe(0);
+  for (let i = 0; i < 10; i++) expect((await get(mc.httpPort, `${APP}.localhost`)).status).toBe(200);
+});
+
+afterAll(async () => {
+  await mc?.stop();
+  await redis?.stop();
+});
+
+it('serves Prometheus text with the router counts behind the admin token', async () => {
+  const text = await until('10 requests counted', async () => {
+    const s = await scrape(mc.token);
+    expect(s.status).toBe(200);
+    expect(s.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    return count(s.text, '2xx') >= 10 ? s.text : undefined;
+  });
+  expect(text).toMatch(/^# HELP minicloud_router_requests_total .+$/m);
+  expect(text).toMatch(/^# TYPE minicloud_router_requests_total counter$/m);
+  expect(text).toMatch(/^# TYPE minicloud_router_request_duration_seconds histogram$/m);
+  expect(text).toMatch(new RegExp(`^minicloud_router_request_duration_seconds_count\\{app="${APP}"\\} \\d+$`, 'm'));
+  expect(text).toMatch(/^minicloud_process_resident_memory_bytes \d+$/m);
+  // Every sample line is `name{labels} value`.
+  for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-zA-Z_:][\w:]*(\{.*\})? \S+$/);
+});
+
+it('refuses /metrics without the token, or with a wrong one', async () => {
+  expect((await scrape()).status).toBe(401);
+  expect((await scrape('not-the-token')).status).toBe(401);
+});
+
+it('samples the instances from /proc', async () => {
+  const text = await until('an instance sample', async () => {
+    const s = await scrape(mc.token);
+    return /^minicloud_instance_memory_bytes\{app="metered",type="web",instance="[^"]+"\} [1-9]\d*$/m.test(s.text) ? s.text : undefined;
+  }, 40_000);
+  expect(text).toMatch(/^minicloud_instance_cpu_seconds_total\{app="metered",type="web",instance="[^"]+"\} [\d.e-]+$/m);
+}, 60_000);
+
+it("keeps the app's minutes, and the CLI prints them", async () => {
+  const res = await mc.api<{ minutes: { t: string; requests: number; errors: number; p50Ms: number | null; p95Ms: number | null }[] }>('GET', `/api/apps/${APP}/metrics`);
+  expect(res.status).toBe(200);
+  const total = res.body.minutes.reduce((n, m) => n + m.requests, 0);
+  expect(total).toBeGreaterThanOrEqual(10);
+  const busy = res.body.minutes.find((m) => m.requests > 0)!;
+  expect(busy.errors).toBe(0);
+  expect(busy.p50Ms).toBeGreaterThanOrEqual(0);
+  expect((await mc.api('GET', '/api/apps/nope/metrics')).status).toBe(404);
+
+  const cli = await mc.cli('metrics', APP);
+  expect(cli.code, cli.stderr).toBe(0);
+  expect(cli.stdout).toMatch(/^MINUTE\s+REQUESTS\s+5XX\s+P50\s+P95\s+CPU\s+MEMORY$/m);
+  expect(cli.stdout).toMatch(/^\d\d:\d\d\s+\d+\s+0\s+\d+ms\s+\d+ms/m);
+  const json = await mc.cli('metrics', APP, '--json');
+  expect((JSON.parse(json.stdout) as { minutes: unknown[] }).minutes.length).toBeGreaterThan(0);
+});
