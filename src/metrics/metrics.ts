@@ -130,6 +130,13 @@ export class Metrics {
     this.timer.unref();
   }
 
+  /** An app destroyed: its series and its label sets go (its instances' go at the next sample). */
+  forget(app: string): void {
+    this.series.forget(app);
+    for (const status_class of ['1xx', '2xx', '3xx', '4xx', '5xx']) this.requests.remove({ app, status_class });
+    this.duration.remove({ app });
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

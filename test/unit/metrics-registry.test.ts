@@ -33,6 +33,17 @@ describe('Metrics', () => {
     expect(m.contentType).toMatch(/^text\/plain/);
   });
 
+  it('forgets a destroyed app: its series and its label sets', async () => {
+    const m = new Metrics({ instances: () => [], defaults: false });
+    m.observe('gone', 200, 3);
+    m.observe('kept', 200, 3);
+    m.forget('gone');
+    const text = await m.text();
+    expect(text).not.toContain('app="gone"');
+    expect(text).toContain('minicloud_router_requests_total{app="kept",status_class="2xx"} 1');
+    expect(m.minutes('gone')).toEqual([]);
+  });
+
   it('adds Node process metrics under minicloud_', async () => {
     const text = await new Metrics({ instances: () => [] }).text();
     expect(text).toMatch(/^minicloud_process_cpu_user_seconds_total \d/m);
