@@ -44,3 +44,18 @@ export interface AddonInfo {
   envKeys: string[];
   createdAt: string;
 }
+
+/** One minute of an app, as `GET /api/apps/:app/metrics` answers it (`{ minutes: MinutePoint[] }`). */
+export interface MinutePoint {
+  /** The minute's start, ISO 8601. */
+  t: string;
+  requests: number;
+  /** Responses with a 5xx status. */
+  errors: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  /** Mean CPU use of the app's instances over the minute's samples (100 = one core); null without samples. */
+  cpuPercent: number | null;
+  /** Resident memory of the app's instances at the minute's last sample; null without samples. */
+  memoryMb: number | null;
+}

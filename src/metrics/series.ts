@@ -1,19 +1,7 @@
 // The last hour of one app, minute by minute: requests, 5xx, latency percentiles, CPU and memory.
+import type { MinutePoint } from '../core/index.ts';
 
-/** One minute of an app, as `GET /api/apps/:app/metrics` answers it. */
-export interface MinutePoint {
-  /** The minute's start, ISO 8601. */
-  t: string;
-  requests: number;
-  /** Responses with a 5xx status. */
-  errors: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  /** Mean CPU use of the app's instances over the minute's samples (100 = one core); null without samples. */
-  cpuPercent: number | null;
-  /** Resident memory of the app's instances at the minute's last sample; null without samples. */
-  memoryMb: number | null;
-}
+export type { MinutePoint };
 
 const MINUTE = 60_000;
 /** Latencies kept per minute for the percentiles: a uniform sample (reservoir) beyond this many. */

@@ -1,17 +1,7 @@
 // `metrics <app>`: the app's last hour, one row per minute with traffic.
+import type { MinutePoint } from '../../core/index.ts';
 import { appPath, type Command } from '../command.ts';
 import { json, table } from '../format.ts';
-
-/** One minute of `GET /api/apps/:app/metrics`. */
-export interface MetricsMinute {
-  t: string;
-  requests: number;
-  errors: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  cpuPercent: number | null;
-  memoryMb: number | null;
-}
 
 const p = (n: number) => String(n).padStart(2, '0');
 const clock = (iso: string) => {
@@ -22,7 +12,7 @@ const ms = (n: number | null) => (n === null ? '-' : `${Math.round(n)}ms`);
 const num = (n: number | null, unit: string) => (n === null ? '-' : `${n}${unit}`);
 
 /** The table rows of the minutes with traffic, oldest first. */
-export function metricsRows(minutes: MetricsMinute[]): string[][] {
+export function metricsRows(minutes: MinutePoint[]): string[][] {
   return minutes.filter((m) => m.requests > 0).map((m) => [
     clock(m.t), String(m.requests), String(m.errors), ms(m.p50Ms), ms(m.p95Ms), num(m.cpuPercent, '%'), num(m.memoryMb, ' MB'),
   ]);
@@ -35,7 +25,7 @@ const metrics: Command = {
   app: true,
   json: true,
   async run(ctx, args) {
-    const res = await ctx.client().request<{ minutes: MetricsMinute[] }>('GET', appPath(args.app, '/metrics'));
+    const res = await ctx.client().request<{ minutes: MinutePoint[] }>('GET', appPath(args.app, '/metrics'));
     if (args.flags.json) return ctx.out(json(res));
     const rows = metricsRows(res.minutes);
     if (rows.length === 0) return ctx.out(`${args.app}: no traffic in the last hour`);

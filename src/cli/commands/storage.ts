@@ -1,7 +1,8 @@
 // Storage commands: persistent directories that survive deploys, restarts and rollbacks.
 import { UserError, validateMountPath, type Deploy } from '../../core/index.ts';
 import { appPath, type Command } from '../command.ts';
-import { json, release, table, time } from '../format.ts';
+import { json, table, time } from '../format.ts';
+import { reportDeploy } from './config.ts';
 
 interface VolumeInfo { path: string; hostDir?: string; createdAt: string }
 
@@ -10,12 +11,6 @@ const one = (rest: string[], usage: string): string => {
   if (path === undefined) throw new UserError('no storage path given', usage);
   if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, usage);
   return validateMountPath(path);
-};
-
-const restarted = (deploy: Deploy | null) => {
-  if (!deploy) return 'done';
-  if (deploy.status === 'failed') throw new UserError(`the restart failed: ${deploy.error ?? 'no reason given'}`, 'see `minicloud logs <app>`');
-  return `done, ${release(deploy.release ?? 0)}`;
 };
 
 const list: Command = {
@@ -42,7 +37,7 @@ const add: Command = {
     const path = one(args.rest, `usage: minicloud storage:add ${args.app} /data`);
     ctx.out(`Adding storage at ${path} to ${args.app} and restarting... `, '');
     const r = await ctx.client().request<{ volume: VolumeInfo; deploy: Deploy | null }>('POST', appPath(args.app, '/storage'), { path });
-    ctx.out(restarted(r.deploy));
+    if (reportDeploy(ctx, r.deploy)) return 1;
     ctx.out(`       On the host: ${r.volume.hostDir ?? '-'}`);
     ctx.out(`       Host processes see it as .${path} in the app's directory; containers at ${path}`);
   },
@@ -57,7 +52,7 @@ const remove: Command = {
     const path = one(args.rest, `usage: minicloud storage:remove ${args.app} /data`);
     ctx.out(`Removing storage at ${path} from ${args.app} and restarting... `, '');
     const r = await ctx.client().request<{ deploy: Deploy | null; keptAt?: string }>('DELETE', appPath(args.app, `/storage?path=${encodeURIComponent(path)}`));
-    ctx.out(restarted(r.deploy));
+    if (reportDeploy(ctx, r.deploy)) return 1;
     if (r.keptAt) ctx.out(`       Its files are kept in ${r.keptAt}`);
   },
 };
