@@ -1,5 +1,5 @@
 # minicloud's own image: the server with git and a private Redis, apps run as host processes inside it.
-# Build: docker build -t minicloud .   Run: docker run -p 7080:7080 -p 8080:8080 -v minicloud:/data minicloud
+# Build: docker build -t minicloud .   Run: docker run -p 7080:7080 -p 8080:8080 -p 8443:8443 -v minicloud:/data minicloud
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git redis-server tar ca-certificates tini mariadb-client postgresql-client \
@@ -14,7 +14,7 @@ COPY scripts ./scripts
 COPY tsconfig.json README.md ./
 ENV MINICLOUD_DATA=/data NODE_ENV=production
 VOLUME /data
-EXPOSE 7080 8080
+EXPOSE 7080 8080 8443
 # tini reaps the app processes minicloud adopts after a restart, as PID 1 must.
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "scripts/start.mjs"]

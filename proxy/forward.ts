@@ -3,6 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { normalizeHost } from '../src/router/index.ts';
+import { requestHeaderList } from './hop.ts';
+import { plainAddress, type TrustCheck } from './trust.ts';
 
 /** Per-request bookkeeping for the access log, and the upstream timeout once a route is known. */
 export interface Exchange {
@@ -15,6 +17,8 @@ export interface Exchange {
   status: number;
   /** The upstream idle timeout (ms): the route's own, else the router's. */
   timeoutMs?: number;
+  /** Called once if the client goes away before its response was finished. */
+  onClientGone?: () => void;
 }
 
 export function startExchange(req: IncomingMessage): Exchange {
@@ -24,6 +28,7 @@ export function startExchange(req: IncomingMessage): Exchange {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 // The port of a Host header, outside IPv6 brackets.
 const HOST_PORT = /^(?:\[[^\]]*\]|[^:]*):(\d{1,5})$/;
+const PROTO = /^https?$/;
 
 /** Keeps a client's X-Request-Id when it is a single safe token (it ends up in logs), else makes one. */
 export function requestId(req: IncomingMessage): string {
@@ -31,32 +36,77 @@ export function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/** The scheme of the connection itself: https on the TLS listener. */
+export function ownProto(req: IncomingMessage): 'http' | 'https' {
+  return (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+}
+
+/** The scheme the client used: a trusted proxy's X-Forwarded-Proto, else the connection's own. */
+export function clientProto(req: IncomingMessage, trust: TrustCheck): string {
+  const given = req.headers['x-forwarded-proto'];
+  if (typeof given === 'string' && PROTO.test(given) && trust(req.socket.remoteAddress)) return given;
+  return ownProto(req);
+}
+
 /**
- * Rewrites req.headers in place before http-proxy copies them upstream. Every client-supplied
- * forwarding header is dropped first: the router is the edge, so nothing before it is trusted,
- * and appending (as http-proxy's `xfwd` does) would let a client spoof its address.
+ * The forwarding headers the app gets, as name/value pairs. Client-supplied ones are dropped: the
+ * router is the edge, so nothing before it is trusted, and appending (as http-proxy's `xfwd` does)
+ * would let a client spoof its address. A peer in MINICLOUD_TRUSTED_PROXIES is another proxy in
+ * front of the router: its X-Forwarded-For is appended to, its other X-Forwarded-* and Forwarded kept.
  */
-export function setForwardedHeaders(req: IncomingMessage, id: string): void {
+function forwardedPairs(req: IncomingMessage, id: string, trust: TrustCheck): string[] {
   const h = req.headers;
-  for (const name of Object.keys(h)) {
-    if (name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-real-ip') delete h[name];
-  }
-  const addr = clientAddress(req);
-  if (addr) h['x-forwarded-for'] = addr;
-  h['x-forwarded-proto'] = 'http';
-  if (h.host) h['x-forwarded-host'] = h.host;
-  const port = HOST_PORT.exec(h.host ?? '')?.[1] ?? req.socket.localPort;
-  if (port !== undefined) h['x-forwarded-port'] = String(port);
-  h['x-request-id'] = id;
+  const peer = req.socket.remoteAddress;
+  const trusted = trust(peer);
+  const addr = plainAddress(peer);
+  const out: string[] = [];
+  const chain = trusted ? headerValue(h, 'x-forwarded-for') : undefined;
+  if (chain || addr) out.push('x-forwarded-for', chain && addr ? `${chain}, ${addr}` : (chain ?? addr)!);
+  const proto = trusted ? headerValue(h, 'x-forwarded-proto') : undefined;
+  out.push('x-forwarded-proto', proto && PROTO.test(proto) ? proto : ownProto(req));
+  const host = (trusted ? headerValue(h, 'x-forwarded-host') : undefined) ?? h.host;
+  if (host) out.push('x-forwarded-host', host);
+  const port = (trusted ? headerValue(h, 'x-forwarded-port') : undefined) ?? HOST_PORT.exec(h.host ?? '')?.[1] ?? req.socket.localPort;
+  if (port !== undefined) out.push('x-forwarded-port', String(port));
+  if (trusted) for (const name of ['forwarded', 'x-real-ip']) { const v = headerValue(h, name); if (v) out.push(name, v); }
+  out.push('x-request-id', id);
+  return out;
 }
 
-/** The peer address, with IPv4-mapped IPv6 (`::ffff:1.2.3.4`) shown as the plain IPv4 apps expect. */
-function clientAddress(req: IncomingMessage): string | undefined {
-  const addr = req.socket.remoteAddress;
-  return addr?.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+/** A header's value as one string (repeats joined), or undefined when absent or empty. */
+function headerValue(h: IncomingMessage['headers'], name: string): string | undefined {
+  const v = h[name];
+  return typeof v === 'string' && v !== '' ? v : Array.isArray(v) && v.length ? v.join(', ') : undefined;
 }
 
-const TIMEOUT = 'MINICLOUD_UPSTREAM_TIMEOUT';
+/** Headers the router sets itself: never copied from the client. */
+function routerOwned(name: string): boolean {
+  return name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id' || name === 'expect';
+}
+
+/**
+ * The request's headers for the app, as a flat name/value list: hop-by-hop ones dropped (RFC 9110),
+ * then the forwarding ones, which `Connection: X-Forwarded-For` therefore cannot remove. `Expect`
+ * goes too: Node already answered any `100-continue`.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, id: string, trust: TrustCheck): Array<string | string[]> {
+  const list = requestHeaderList(req.headers, routerOwned);
+  for (const v of forwardedPairs(req, id, trust)) list.push(v);
+  return list;
+}
+
+/** The same, in place on req.headers, for http-proxy (websocket upgrades) to copy upstream. */
+export function setForwardedHeaders(req: IncomingMessage, id: string, trust: TrustCheck): void {
+  const pairs = forwardedPairs(req, id, trust);
+  const h = req.headers;
+  for (const name of Object.keys(h)) if (routerOwned(name)) delete h[name];
+  for (let i = 0; i < pairs.length; i += 2) h[pairs[i]!] = pairs[i + 1]!;
+}
+
+export const TIMEOUT_CODE = 'MINICLOUD_UPSTREAM_TIMEOUT';
+const TIMEOUT = TIMEOUT_CODE;
+// undici's own idle timeouts of the plain-request path: waiting for the head, then between body chunks.
+const TIMEOUTS = new Set([TIMEOUT, 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
  * Our own idle timer instead of http-proxy's `proxyTimeout`: that one aborts with a plain
@@ -69,5 +119,5 @@ export function armTimeout(proxyReq: ClientRequest, ms: number): void {
 }
 
 export function isTimeout(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === TIMEOUT;
+  return TIMEOUTS.has((err as NodeJS.ErrnoException | undefined)?.code ?? '');
 }

@@ -13,21 +13,31 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
  * codings that do not end in chunked; this refuses what it lets through.
  */
 export function badRequest(req: IncomingMessage): string | null {
-  const te = req.headersDistinct['transfer-encoding'];
-  if (te) {
+  // One pass over the raw headers instead of req.headersDistinct, which builds a second copy of them all.
+  const raw = req.rawHeaders;
+  let hostCount = 0;
+  let teCount = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') hostCount++;
+    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') teCount++;
+  }
+  if (teCount) {
+    const te = req.headersDistinct['transfer-encoding']!;
     // `gzip, chunked` or an empty value would reach the app with a coding it never sees applied.
     if (te.length !== 1 || te[0]!.trim().toLowerCase() !== 'chunked') return 'Transfer-Encoding other than chunked';
     // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
     if (req.httpVersion !== '1.1') return `Transfer-Encoding in HTTP/${req.httpVersion}`;
     if (req.headers['content-length'] !== undefined) return 'both Content-Length and Transfer-Encoding';
   }
-  const hosts = req.headersDistinct.host ?? [];
   // RFC 9112 §3.2: exactly one valid Host; a router that routes by it cannot do without one.
-  if (hosts.length !== 1) return hosts.length ? 'more than one Host header' : 'no Host header';
-  const host = normalizeHost(hosts[0]);
+  if (hostCount !== 1) return hostCount ? 'more than one Host header' : 'no Host header';
+  const host = normalizeHost(req.headers.host);
   if (host === null) return 'invalid Host header';
   // RFC 9112 §3.2.2: the target's authority wins over Host; refuse rather than route by the other.
-  const authority = ABSOLUTE.exec(req.url ?? '')?.[1];
+  const url = req.url ?? '';
+  if (url[0] === '/') return null; // origin form, the usual case
+  const authority = ABSOLUTE.exec(url)?.[1];
   if (authority !== undefined && normalizeHost(authority) !== host) return 'request target and Host disagree';
   return null;
 }

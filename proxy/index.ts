@@ -6,12 +6,16 @@ import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { validateAppName } from '../src/core/index.ts';
 import type { Match, RouteTable, Upstream } from '../src/router/index.ts';
-import { startExchange, type Exchange } from './forward.ts';
+import { clientProto, startExchange, type Exchange } from './forward.ts';
 import { answerClientError, badRequest } from './guard.ts';
-import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage } from './pages.ts';
+import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './pages.ts';
+import { UpstreamPools } from './pools.ts';
+import { parseTrustedProxies, trustNobody, type TrustCheck } from './trust.ts';
 import { handleUpgrade, watchUpgrades, type UpgradeContext } from './upgrade.ts';
 import { createWaker } from './wake.ts';
 import { createWebForwarder } from './web.ts';
+import { answerChallenge } from './challenge.ts'; // HTTPS and ACME (certs)
+import { listenTls, tlsPort, type HttpsOptions } from './tls.ts';
 
 export interface RouterOptions {
   port: number;
@@ -35,11 +39,26 @@ export interface RouterOptions {
   startingHoldMs?: number;
   /** Called for every request and upgrade routed to an app, in any state: the idleness signal. */
   onRequest?: (app: string) => void;
+  /** HTTPS: a TLS listener with each name's certificate, sharing every handler with the plain one (tls.ts). */
+  https?: HttpsOptions;
+  /** ACME HTTP-01: the key authorization for a token, answered before routing for any host (challenge.ts). */
+  challenge?: (token: string) => string | null;
+  /**
+   * Peers whose X-Forwarded-* are believed (MINICLOUD_TRUSTED_PROXIES syntax: IPs and CIDRs, comma
+   * separated; a bad entry throws a UserError). Everyone else's are overwritten.
+   */
+  trustedProxies?: string;
+  /** The public HTTPS port, for the 308 an `httpsOnly` route gives plain HTTP requests; default 443. */
+  httpsPort?: number;
+  /** Most connections to one app instance at once (more requests queue); default 256. */
+  upstreamConnections?: number;
 }
 
 export interface Router {
   /** The bound port (useful with `port: 0`). */
   port: number;
+  /** The HTTPS listener's bound port; null without `https`. */
+  httpsPort: number | null;
   close(): Promise<void>;
 }
 
@@ -54,10 +73,12 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     wakeTimeoutMs: opts.wakeTimeoutMs ?? 60_000,
     startingHoldMs: opts.startingHoldMs ?? 10_000,
   });
-  // One keep-alive pool for all upstream requests: instances are local, so reusing
-  // connections saves a handshake per request. WebSockets get their own connections.
-  const agent = new http.Agent({ keepAlive: true });
-  // xfwd stays off: http-proxy would append to client-supplied X-Forwarded-*; forward.ts overwrites.
+  const trust: TrustCheck = opts.trustedProxies ? parseTrustedProxies(opts.trustedProxies) : trustNobody;
+  const httpsSuffix = !opts.httpsPort || opts.httpsPort === 443 ? '' : `:${opts.httpsPort}`;
+  // Plain requests go through undici's keep-alive pools (several times http-proxy's throughput);
+  // http-proxy keeps what it is good at: WebSockets, on their own connections.
+  const pools = new UpstreamPools(table, { connections: opts.upstreamConnections });
+  // xfwd stays off: http-proxy would append to client-supplied X-Forwarded-*; forward.ts sets them.
   const proxy = httpProxy.createProxyServer({ xfwd: false });
   const exchanges = new WeakMap<IncomingMessage, Exchange>();
   const sockets = new Set<Duplex>();
@@ -77,32 +98,42 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   // Errors arrive through the per-call callbacks (web.ts, upgrade.ts); http-proxy re-throws an
   // 'error' event that has no listener of its own, so this one only keeps it quiet.
   proxy.on('error', () => {});
-  const forward = createWebForwarder({ proxy, agent, table, exchanges, target, timeoutMs });
+  const forward = createWebForwarder({ pools, table, timeoutMs, trust });
   // The responses under way on each connection (pipelining allows several), for 'clientError'.
   const answering = new WeakMap<Duplex, Set<ServerResponse>>();
   // Connections whose request was refused: they close after the 400, and requests pipelined
   // behind it (a smuggled one, typically) are never answered, let alone passed on.
   const refused = new WeakSet<Duplex>();
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    if (refused.has(req.socket)) return;
-    const open = answering.get(req.socket) ?? new Set();
-    answering.set(req.socket, open.add(res));
-    res.once('close', () => open.delete(res));
-    const ex = startExchange(req);
-    exchanges.set(req, ex);
+  /** One of the router's own answers, with the request id every answer carries. */
+  const page = (res: ServerResponse, ex: Exchange, p: Page) => {
     res.setHeader('x-request-id', ex.id);
+    ex.bytes = sendPage(res, p);
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    if (refused.has(socket)) return;
+    let open = answering.get(socket);
+    if (!open) answering.set(socket, (open = new Set()));
+    open.add(res);
+    const ex = startExchange(req);
+    // The one 'close' listener per request: bookkeeping, access log, and telling the forwarder.
     res.once('close', () => {
+      open.delete(res);
+      if (!res.writableFinished) ex.onClientGone?.();
       // 499 (nginx's "client closed request") when the client left before any answer.
       ex.status = res.headersSent ? res.statusCode : 499;
-      log(req.method ?? '-', req.url ?? '-', ex);
+      if (opts.log) log(req.method ?? '-', req.url ?? '-', ex);
     });
     const bad = badRequest(req);
     if (bad) {
-      refused.add(req.socket);
-      ex.bytes = sendPage(res, badRequestPage(bad));
-      return;
+      refused.add(socket);
+      return page(res, ex, badRequestPage(bad));
     }
+    // ACME (certs): HTTP-01 challenges are answered here for any host, before routing.
+    const challenged = opts.challenge ? answerChallenge(req, res, opts.challenge) : null;
+    if (challenged !== null) return void (ex.bytes = challenged);
 
     const match = table.lookup(req.headers.host);
     if (match) ex.app = match.route.app;
@@ -112,18 +143,15 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
 
   /** Proxies, pages, or (once, for an app with no instance yet) holds the request and comes back with `heldMs`. */
   const answer = (req: IncomingMessage, res: ServerResponse, ex: Exchange, match: Match | null, heldMs: number | null): void => {
-    if (!match) {
-      ex.bytes = sendPage(res, noAppPage(ex.host ?? '-', domain, suggestName(ex.host, domain)));
-      return;
-    }
+    if (!match) return page(res, ex, noAppPage(ex.host ?? '-', domain, suggestName(ex.host, domain)));
     const { route, upstream } = match;
-    if (route.state === 'stopped') {
-      ex.bytes = sendPage(res, stoppedPage(route.app));
-      return;
+    if (route.httpsOnly && heldMs === null && ex.host && !isAcmeChallenge(req.url) && clientProto(req, trust) !== 'https') {
+      return redirect(req, res, ex, `https://${ex.host}${httpsSuffix}${originForm(req.url)}`);
     }
+    if (route.state === 'stopped') return page(res, ex, stoppedPage(route.app));
     if (upstream) return forward(req, res, ex, route, upstream);
     if (heldMs !== null) {
-      ex.bytes = sendPage(res, wakingPage(route.app, route.state, heldMs));
+      page(res, ex, wakingPage(route.app, route.state, heldMs));
       if (!req.complete) req.resume(); // the held body was never read: drain it so the client sees the page
       return;
     }
@@ -149,16 +177,18 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   });
   // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
   const swallow = () => {};
-  const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs, waker };
+  const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs, waker, trust };
   watchUpgrades(ctx);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(ctx, req, socket, head));
 
+  let secure: Awaited<ReturnType<typeof listenTls>> | null = null; // the HTTPS listener (certs)
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
+      secure?.close();
       for (const s of sockets) s.destroy();
-      agent.destroy();
+      void pools.close();
       proxy.close();
     }));
 
@@ -175,7 +205,27 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     await close();
     throw e;
   }
-  return { port: (server.address() as AddressInfo).port, close };
+  // HTTPS (certs): last, so the TLS listener gets every handler registered above.
+  if (opts.https) secure = await listenTls(opts.https, opts.host, server, track).catch(async (e: unknown) => { await close(); throw e; });
+  return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, close };
+}
+
+/** The 308 of an https-only app (method and body kept by the client); the unread body is drained. */
+function redirect(req: IncomingMessage, res: ServerResponse, ex: Exchange, location: string): void {
+  res.writeHead(308, { location, 'content-length': 0, 'x-request-id': ex.id });
+  res.end();
+  if (!req.complete) req.resume();
+}
+
+/** HTTP-01 challenges are answered over plain HTTP, whatever the app's https-only setting. */
+function isAcmeChallenge(url: string | undefined): boolean {
+  return url?.startsWith('/.well-known/acme-challenge/') ?? false;
+}
+
+/** The path and query of an origin- or absolute-form request target. */
+function originForm(url: string | undefined): string {
+  if (!url || url === '*') return '/';
+  return url[0] === '/' ? url : url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/';
 }
 
 function target(u: Upstream) {

@@ -6,6 +6,7 @@ import type { RouteTable, Upstream } from '../src/router/index.ts';
 import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
 import { badRequest } from './guard.ts';
 import { stripHopByHop } from './hop.ts';
+import type { TrustCheck } from './trust.ts';
 import type { Waker } from './wake.ts';
 
 export interface UpgradeContext {
@@ -19,6 +20,8 @@ export interface UpgradeContext {
   /** Bounds the wait for the app's answer to the upgrade (unless the route has its own); http-proxy clears it once upgraded. */
   timeoutMs: number;
   waker: Waker;
+  /** Peers whose forwarded headers are believed (see trust.ts). */
+  trust: TrustCheck;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
@@ -88,7 +91,7 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
 
 function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ex: Exchange, upstream: Upstream): void {
   stripHopByHop(req.headers, true); // before the forwarded headers, which the Connection header must not remove
-  setForwardedHeaders(req, ex.id);
+  setForwardedHeaders(req, ex.id, ctx.trust);
   ctx.proxy.ws(req, socket, head, { target: ctx.target(upstream) }, (err) => {
     // A refused connection: plain requests skip the instance for a while too (see web.ts).
     if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') ctx.table.suspect(upstream);

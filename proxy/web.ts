@@ -1,121 +1,188 @@
-// Plain HTTP requests to an app's instances, retried on the route's other instances while none of it reached an app.
-import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+// Plain HTTP requests to an app's instances (undici pools, streamed both ways), retried on the route's other instances while none of it reached an app.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
-import type httpProxy from 'http-proxy';
+import type { Dispatcher } from 'undici';
 import type { Route, RouteTable, Upstream } from '../src/router/index.ts';
-import { armTimeout, isTimeout, setForwardedHeaders, type Exchange } from './forward.ts';
-import { copyResponseHead, frameUpstream, requestFraming, stripHopByHop, type Framing } from './hop.ts';
+import { isTimeout, TIMEOUT_CODE, upstreamRequestHeaders, type Exchange } from './forward.ts';
+import { requestFraming, responseHeaderList } from './hop.ts';
 import { notAnsweringPage, sendPage, timedOutPage } from './pages.ts';
+import type { UpstreamPools } from './pools.ts';
+import type { TrustCheck } from './trust.ts';
 
 export interface WebContext {
-  proxy: httpProxy;
-  agent: Agent;
+  pools: UpstreamPools;
   table: RouteTable;
-  exchanges: WeakMap<IncomingMessage, Exchange>;
-  target: (u: Upstream) => object;
   /** The router's default upstream idle timeout (ms); a route's own `timeoutMs` wins. */
   timeoutMs: number;
+  trust: TrustCheck;
 }
 
-/** One try on one upstream. The request only flows into `body` once the connection is up. */
-interface Attempt {
-  upstream: Upstream;
-  /** What http-proxy pipes upstream in place of the request itself. */
-  body: PassThrough;
-  socket: Socket | null;
-  /** socket.bytesWritten when the request was let through; null while it is held back. */
-  sentFrom: number | null;
-}
-
-interface Flight {
-  attempt: Attempt;
-  framing: Framing;
-}
-
-// Errors that, before any byte of the request went out, mean no app saw it.
-const UNREACHED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+// Errors that, before the request was handed to a connection, mean no app saw it.
+const UNREACHED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+// An absolute-form target (`http://host/path`): the app gets the origin form, as from any proxy.
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
 export type WebForwarder = (req: IncomingMessage, res: ServerResponse, ex: Exchange, route: Route, upstream: Upstream) => void;
 
 export function createWebForwarder(ctx: WebContext): WebForwarder {
-  const flights = new WeakMap<IncomingMessage, Flight>();
-
-  // http-proxy pipes `buffer` into the upstream request from the start, and a refused connection
-  // would swallow what it read. The request is held back until connected instead: a refused try
-  // then leaves the body unread, for the next upstream.
-  ctx.proxy.on('proxyReq', (proxyReq, req, _res, options) => {
-    const flight = flights.get(req);
-    const a = flight?.attempt;
-    if (!flight || !a || options.buffer !== a.body) return;
-    armTimeout(proxyReq, ctx.exchanges.get(req)?.timeoutMs ?? ctx.timeoutMs);
-    frameUpstream(proxyReq, flight.framing);
-    const socket = proxyReq.socket as Socket;
-    a.socket = socket;
-    const release = () => {
-      a.sentFrom = socket.bytesWritten;
-      req.pipe(a.body);
-    };
-    if (socket.connecting) socket.once('connect', release);
-    else release(); // a kept-alive connection
-  });
-
-  ctx.proxy.on('proxyRes', (proxyRes, req, res) => {
-    const ex = ctx.exchanges.get(req);
-    copyResponseHead(proxyRes, res, ex?.id);
-    if (ex) proxyRes.on('data', (chunk: Buffer) => (ex.bytes += chunk.length));
-    // An app that dies mid-body: without this the client would wait for the rest forever.
-    proxyRes.once('close', () => {
-      if (!proxyRes.complete) res.destroy();
-    });
-    proxyRes.pipe(res);
-  });
-
   return (req, res, ex, route, first) => {
-    const framing = requestFraming(req);
-    stripHopByHop(req.headers); // before the forwarded headers, which `Connection: X-Forwarded-For` must not remove
-    setForwardedHeaders(req, ex.id);
-    // Node already answered any `Expect: 100-continue`; forwarding it would also stop
-    // http-proxy from emitting 'proxyReq', and with it our timeout and framing.
-    delete req.headers.expect;
-    ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs;
-    let rest: Upstream[] | null = null;
-
-    const attempt = (upstream: Upstream): void => {
-      const a: Attempt = { upstream, body: new PassThrough(), socket: null, sentFrom: null };
-      const flight: Flight = { attempt: a, framing };
-      flights.set(req, flight);
-      const options = { target: ctx.target(upstream), agent: ctx.agent, buffer: a.body, selfHandleResponse: true };
-      ctx.proxy.web(req, res, options, (err) => {
-        // http-proxy leaves each try's listeners on the request: only the current try may answer.
-        if (flights.get(req)?.attempt !== a) return;
-        if (req.socket.destroyed) return void res.destroy(); // the client left: no one to answer or retry for
-        if (unreached(err, a, framing)) {
-          ctx.table.suspect(upstream);
-          const next = (rest ??= ctx.table.fallbacks(route, first)).shift();
-          if (next) {
-            req.unpipe(a.body);
-            return attempt(next);
-          }
-        }
-        if (res.headersSent) return void res.destroy(); // too late for a page: the client sees a broken response
-        ex.bytes = sendPage(res, isTimeout(err) ? timedOutPage(route.app, ex.timeoutMs!) : notAnsweringPage(route.app));
-        // Drain what is left of an unsent body so the client reads our page and the
-        // connection stays usable, instead of stalling on a paused upload.
-        req.unpipe(a.body);
-        if (!req.complete) req.resume();
-      });
+    let path = req.url ?? '/';
+    if (path[0] !== '/') path = path.replace(ABSOLUTE, '') || '/';
+    const flight: Flight = {
+      ctx, req, res, ex, route, first, path, current: null, rest: null,
+      hasBody: requestFraming(req) !== 'none',
+      timeout: (ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs),
+      headers: upstreamRequestHeaders(req, ex.id, ctx.trust) as string[],
     };
-    attempt(first);
+    // The client left: the upstream request goes too, whatever state it is in.
+    ex.onClientGone = () => flight.current?.leave();
+    new Attempt(flight, first);
   };
 }
 
+/** One request on its way, across its tries. */
+interface Flight {
+  ctx: WebContext;
+  req: IncomingMessage;
+  res: ServerResponse;
+  ex: Exchange;
+  route: Route;
+  first: Upstream;
+  path: string;
+  hasBody: boolean;
+  timeout: number;
+  headers: string[];
+  current: Attempt | null;
+  /** The route's other upstreams, once a try was refused. */
+  rest: Upstream[] | null;
+}
+
 /**
- * Whether the failed try left the request untouched: the connection never came up (the body
- * was never read), or, for a request without a body, not one byte went out on it.
+ * One try on one upstream, as an undici dispatch handler. A class, not closures: the router
+ * makes one per request, and tsx's keep-names wrapping makes every named closure cost more.
  */
-function unreached(err: unknown, a: Attempt, framing: Framing): boolean {
-  if (!UNREACHED.has((err as NodeJS.ErrnoException | undefined)?.code ?? '')) return false;
-  if (a.sentFrom === null) return true;
-  return framing === 'none' && a.socket?.bytesWritten === a.sentFrom;
+class Attempt implements Dispatcher.DispatchHandlers {
+  private abort: ((err?: Error) => void) | null = null;
+  private gone = false;
+  /** Whether a connection took the request (from then on it may have reached the app). */
+  private sent = false;
+  private resume: (() => void) | null = null;
+  /** A body flows through a per-try stream, and only once a connection took the request. */
+  private readonly body: PassThrough | null;
+  // The upstream idle timer: one per try, re-armed only when it fires, from the time of the last
+  // sign of life (cheaper than resetting it on every chunk). undici's own timers tick once a
+  // second: too coarse for a short per-app timeout.
+  private last = 0;
+  private timer: NodeJS.Timeout | null = null;
+  // Made when first needed: most requests have no body and never wait for a slow client.
+  private onDrain: (() => void) | null = null;
+  private alive: (() => void) | null = null;
+
+  constructor(private readonly f: Flight, private readonly upstream: Upstream) {
+    f.current = this;
+    // A refused try leaves the request unread for the next upstream, and a failed one never
+    // destroys the client's own request (undici destroys the body it was given).
+    this.body = f.hasBody ? new PassThrough() : null;
+    const opts: Dispatcher.DispatchOptions = {
+      path: f.path,
+      method: f.req.method as Dispatcher.HttpMethod,
+      headers: f.headers,
+      body: this.body,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    };
+    f.ctx.pools.get(upstream).dispatch(opts, this);
+  }
+
+  leave(): void {
+    this.gone = true;
+    this.abort?.();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    if (this.gone) return abort();
+    this.sent = true;
+    this.last = performance.now();
+    this.timer = setTimeout(checkIdle, this.f.timeout, this);
+    if (this.body) this.f.req.on('data', (this.alive = () => void (this.last = performance.now()))).pipe(this.body);
+  }
+
+  /** The idle timer fired: the app has been silent for the whole timeout, or it is re-armed for the rest. */
+  check(): void {
+    const idle = performance.now() - this.last;
+    const { timeout } = this.f;
+    if (idle < timeout) this.timer = setTimeout(checkIdle, timeout - idle, this);
+    else this.abort?.(Object.assign(new Error(`upstream idle for ${timeout} ms`), { code: TIMEOUT_CODE }));
+  }
+
+  onHeaders(status: number, raw: Buffer[] | string[] | null, resume: () => void, statusText: string): boolean {
+    if (status < 200) return true; // 1xx (e.g. 103 Early Hints): not relayed
+    this.resume = resume;
+    this.last = performance.now();
+    writeHead(this.f.res, status, statusText, (raw ?? []) as Buffer[], this.f.ex.id);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.f.ex.bytes += chunk.length;
+    this.last = performance.now();
+    if (this.f.res.write(chunk)) return true;
+    this.f.res.once('drain', (this.onDrain ??= () => this.resume?.())); // undici stops reading the app until the client caught up
+    return false;
+  }
+
+  onComplete(): void {
+    this.settle();
+    this.f.res.end();
+  }
+
+  onError(err: Error): void {
+    this.settle();
+    const { f } = this;
+    const { req, res, ex, ctx } = f;
+    if (this.gone || req.socket.destroyed) return void res.destroy(); // the client left: no one to answer
+    if (!this.sent && UNREACHED.has((err as NodeJS.ErrnoException).code ?? '')) {
+      ctx.table.suspect(this.upstream);
+      const next = (f.rest ??= ctx.table.fallbacks(f.route, f.first)).shift();
+      if (next) return void new Attempt(f, next);
+    }
+    if (res.headersSent) return void res.destroy(); // too late for a page: the client sees a broken response
+    res.setHeader('x-request-id', ex.id);
+    ex.bytes = sendPage(res, isTimeout(err) ? timedOutPage(f.route.app, f.timeout) : notAnsweringPage(f.route.app));
+    // Drain what is left of an unsent body so the client reads our page and the connection
+    // stays usable, instead of stalling on a paused upload.
+    if (!req.complete) req.resume();
+  }
+
+  private settle(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.onDrain) this.f.res.off('drain', this.onDrain);
+    if (this.body) {
+      if (this.alive) this.f.req.off('data', this.alive);
+      this.f.req.unpipe(this.body);
+    }
+  }
+}
+
+function checkIdle(a: Attempt): void {
+  a.check();
+}
+
+/** The app's status and end-to-end headers; Node picks the framing towards the client. */
+function writeHead(res: ServerResponse, status: number, statusText: string, raw: Buffer[], id: string): void {
+  const headers = responseHeaderList(raw, id);
+  try {
+    res.writeHead(status, statusText || undefined, headers);
+  } catch {
+    // A header Node refuses to send (or an odd status text) costs that header, not the response.
+    res.statusCode = status;
+    for (let i = 0; i < headers.length; i += 2) {
+      try {
+        res.appendHeader(headers[i]!, headers[i + 1]!);
+      } catch {
+        // dropped
+      }
+    }
+  }
 }

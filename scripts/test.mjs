@@ -2,6 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ensureBaseImages, ensureDocker } from './docker-engine.mjs';
 import { ensureDeps } from './ensure-deps.mjs';
 import { ensureServices } from './services.mjs';
 
@@ -9,8 +10,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
 // Command → Debian package that provides it. The tests start their own redis-server on a free port;
-// the dashboard's end-to-end test drives a headless Chromium (playwright-core, /usr/bin/chromium).
-const NEEDED = { git: 'git', 'redis-server': 'redis-server', tar: 'tar', chromium: 'chromium' };
+// the dashboard's end-to-end test drives a headless Chromium (playwright-core, /usr/bin/chromium);
+// the process runtime builds Python, Ruby and Go apps with the host's toolchains.
+const NEEDED = {
+  git: 'git', 'redis-server': 'redis-server', tar: 'tar', chromium: 'chromium',
+  python3: 'python3', go: 'golang-go', ruby: 'ruby', bundle: 'bundler',
+  // The HTTPS test gets its certificates from Pebble, Let's Encrypt's test CA (with its fake DNS); openssl makes Pebble's own.
+  pebble: 'pebble', openssl: 'openssl',
+};
 
 function ensureTools() {
   const missing = Object.entries(NEEDED).filter(([cmd]) => !has(cmd));
@@ -44,6 +51,16 @@ const missing = await ensureServices();
 if (missing.length) {
   console.error(' !     The add-on tests talk to real shared servers, and these are not reachable:');
   for (const m of missing) console.error(` !       ${m}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+// A real Docker engine and the local base images (no registry is reachable): every test and every minicloud
+// the tests start inherit DOCKER_HOST and the build-arg overrides pointing the buildpacks at the local images.
+try {
+  process.env.DOCKER_HOST = await ensureDocker();
+  Object.assign(process.env, await ensureBaseImages(process.env.DOCKER_HOST));
+} catch (e) {
+  console.error(` !     The Docker tests need an engine: ${e.message.split('\n').join('\n !     ')}`);
   console.log('0 passed, 1 failed');
   process.exit(1);
 }

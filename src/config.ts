@@ -21,6 +21,36 @@ export interface Config {
   buildStepTimeoutMs: number;
   /** Redis key prefix, so several minicloud instances (or test runs) can share one Redis. */
   redisPrefix: string;
+  /** MINICLOUD_RUNTIME: docker, process, or unset (Docker when it answers). */
+  runtime: string | undefined;
+  /** Memory cap of one build (MiB), and how many builds run at once. */
+  buildMemoryMb: number;
+  buildConcurrency: number;
+  /** A build starts only when this much memory (MiB) is available. */
+  buildMinFreeMb: number;
+  /** Images kept per app for rollbacks. */
+  keepImages: number;
+  /** Memory limit of an app's containers unless `resources:set` says otherwise (MiB). */
+  appMemoryMb: number;
+  dockerNetwork: string;
+  /** HTTPS and certificates (certs/): see httpsConfig(). */
+  https: HttpsConfig;
+}
+
+export interface HttpsConfig {
+  /** MINICLOUD_HTTPS_PORT: the router's TLS listener; null (`off`) for none. */
+  port: number | null;
+  /** The ACME directory URL; null: ACME is off and every name is served with a self-signed certificate. */
+  acmeDirectory: string | null;
+  acmeEmail: string | null;
+  /** A PEM file of extra CAs trusted for the ACME directory's own HTTPS (a private CA, Pebble in tests). */
+  acmeCaBundle: string | undefined;
+  /** Fetch each challenge from port 80 of the name before asking the CA to (MINICLOUD_ACME_SELF_CHECK=off skips). */
+  acmeSelfCheck: boolean;
+  /** First delay between polls of a pending order. */
+  acmePollMs: number;
+  /** Wait after a first failed order; doubles per failure, up to a day. */
+  acmeRetryMinMs: number;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -68,6 +98,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wakeTimeoutMs: seconds(env, 'MINICLOUD_WAKE_TIMEOUT', 60),
     buildStepTimeoutMs: seconds(env, 'MINICLOUD_BUILD_TIMEOUT', 900),
     redisPrefix: env.MINICLOUD_REDIS_PREFIX || 'minicloud',
+    runtime: env.MINICLOUD_RUNTIME || undefined,
+    buildMemoryMb: count(env, 'MINICLOUD_BUILD_MEMORY', 2048),
+    buildConcurrency: count(env, 'MINICLOUD_BUILD_CONCURRENCY', 1),
+    buildMinFreeMb: count(env, 'MINICLOUD_BUILD_MIN_FREE', 256),
+    keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),
+    appMemoryMb: count(env, 'MINICLOUD_APP_MEMORY', 512),
+    dockerNetwork: env.MINICLOUD_DOCKER_NETWORK || 'minicloud',
+    https: httpsConfig(env),
+  };
+}
+
+const ACME_DIRECTORIES: Record<string, string> = {
+  production: 'https://acme-v02.api.letsencrypt.org/directory',
+  staging: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+};
+
+/**
+ * ACME is on when MINICLOUD_ACME_EMAIL (Let's Encrypt production unless MINICLOUD_ACME_DIRECTORY says
+ * otherwise) or MINICLOUD_ACME_DIRECTORY is set; `staging` and `production` name Let's Encrypt's.
+ */
+export function httpsConfig(env: NodeJS.ProcessEnv): HttpsConfig {
+  const email = env.MINICLOUD_ACME_EMAIL?.trim() || null;
+  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw new UserError(`MINICLOUD_ACME_EMAIL=${email} is not an email address`, 'the CA writes to it about expiring certificates, e.g. MINICLOUD_ACME_EMAIL=ops@example.com');
+  }
+  const raw = env.MINICLOUD_ACME_DIRECTORY?.trim() || '';
+  const directory = ACME_DIRECTORIES[raw] ?? (raw || (email ? ACME_DIRECTORIES.production! : null));
+  if (directory && !/^https?:\/\/[^\s]+$/.test(directory)) {
+    throw new UserError(`MINICLOUD_ACME_DIRECTORY=${raw} is not a URL`, "give the CA's directory URL, or `staging` / `production` for Let's Encrypt");
+  }
+  const selfCheck = (env.MINICLOUD_ACME_SELF_CHECK || 'on').toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(selfCheck)) {
+    throw new UserError(`MINICLOUD_ACME_SELF_CHECK=${selfCheck} is neither on nor off`, 'e.g. MINICLOUD_ACME_SELF_CHECK=off');
+  }
+  return {
+    port: env.MINICLOUD_HTTPS_PORT?.toLowerCase() === 'off' ? null : port(env, 'MINICLOUD_HTTPS_PORT', 8443),
+    acmeDirectory: directory,
+    acmeEmail: email,
+    acmeCaBundle: env.MINICLOUD_ACME_CA_BUNDLE || undefined,
+    acmeSelfCheck: ['on', 'true', '1'].includes(selfCheck),
+    acmePollMs: seconds(env, 'MINICLOUD_ACME_POLL_INTERVAL', 5),
+    acmeRetryMinMs: seconds(env, 'MINICLOUD_ACME_RETRY_MIN', 60),
   };
 }
 
@@ -86,6 +158,7 @@ export function paths(dataDir: string) {
     volumes: join(dataDir, 'volumes'),
     backups: join(dataDir, 'backups'),
     logs: join(dataDir, 'logs'),
+    certs: join(dataDir, 'certs'),
   };
 }
 

@@ -1,25 +1,27 @@
 // The composition root: reads settings, starts Redis if needed, wires the parts and starts the listeners.
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { isUserError, type Deploy } from './core/index.ts';
 import { loadConfig, paths } from './config.ts';
 import { startLocalRedis, type LocalRedis } from './local-redis.ts';
 import { adminToken, hookToken, writeHookConfig } from './tokens.ts';
-import { routesFromState } from './routes-from-state.ts';
+import { adminRoute, apiAddress, routesFromState } from './routes-from-state.ts';
 import { AccessLog } from './access-log.ts';
 import { Store } from './store/index.ts';
 import { DeployLog } from './log/index.ts';
-import { HostBuilder, loadBuildpacks, killRunningSteps } from './build/index.ts';
-import { ProcessRuntime } from './runtime/index.ts';
+import { BuildSlots, DockerBuilder, HostBuilder, ImageImporter, loadBuildpacks, killRunningSteps, type Builder } from './build/index.ts';
+import { DockerRuntime, ProcessRuntime, connectDocker, runtimeChoice, type Runtime } from './runtime/index.ts';
 import { Formation, Pipeline, Sleeper, sourceTar } from './pipeline/index.ts';
 import { CronScheduler, DeployQueue, connectionFromUrl } from './queue/index.ts';
 import { CronRunner } from './pipeline/cron-runner.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index.ts';
 import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
-import { RouteTable } from './router/index.ts';
+import { RouteTable, type Route } from './router/index.ts';
 import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter } from '../proxy/index.ts';
 import { Metrics } from './metrics/index.ts';
+import { httpsBanner, routerHttps, startCertificates } from './https.ts';
 
 const say = (s: string) => console.log(s);
 
@@ -39,18 +41,26 @@ async function main(): Promise<void> {
   const portSuffix = cfg.httpPort === 80 ? '' : `:${cfg.httpPort}`;
   const appUrl = (app: string) => `http://${app}.${cfg.domain}${portSuffix}`;
   const log = new DeployLog(store, redisUrl);
-  const runtime = new ProcessRuntime(p.logs);
+  // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
+  const engine = await connectDocker(runtimeChoice(cfg.runtime));
+  const runtime: Runtime = engine
+    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb })
+    : new ProcessRuntime(p.logs);
+  const innerBuilder: Builder = engine
+    ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages })
+    : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle });
+  const builder = new BuildSlots(innerBuilder, { concurrency: cfg.buildConcurrency, minFreeMb: cfg.buildMinFreeMb });
   const formation = new Formation(store, runtime, {
     startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000, volumesDir: p.volumes,
     healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures,
   });
   const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.instances.volumes(app) });
   const cron = new CronScheduler(connectionFromUrl(redisUrl), (job) => cronRunner.run(job), cfg.redisPrefix);
-  const builder = new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle });
   const fetchSource = (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) =>
     fetchCommit({ cacheDir: p.github, app: deploy.app, url, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
   const pipeline = new Pipeline({
     store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl, fetchSource,
+    ...(engine && { images: new ImageImporter(engine.docker) }),
     provision: (app, needs, say): Promise<void> => addons.provisionNeeds(app, needs, say),
     syncCron: (app, entries) => cron.sync(app, entries),
   });
@@ -58,7 +68,7 @@ async function main(): Promise<void> {
   const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
   const github = new GithubIntake(store, queue, say);
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
-  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: async (app: string): Promise<void> => { await cron.forget(app); await addons.destroyAll(app); metrics.forget(app); } };
+  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: async (app: string): Promise<void> => { await cron.forget(app); await addons.destroyAll(app); metrics.forget(app); await builder.prune(app, []).catch(() => {}); } };
   const service = new AppsService(deps);
   const addons: AddonsService = new AddonsService({ store, service, env: process.env });
   const sleeper = new Sleeper(store, formation, formation);
@@ -72,8 +82,12 @@ async function main(): Promise<void> {
 
   const table = new RouteTable();
   const accessLog = new AccessLog(p.logs);
-  const refreshRoutes = () => table.replace(routesFromState(store, cfg.domain));
+  let dashboardRoute: Route | null = null; // admin.<domain>: the dashboard, once the API listens
+  const refreshRoutes = () => table.replace([...(dashboardRoute ? [dashboardRoute] : []), ...routesFromState(store, cfg.domain)]);
   formation.on('changed', refreshRoutes);
+  // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
+  const certs = await startCertificates(cfg, p.certs, table, store, say);
+  formation.on('changed', () => certs.sync());
   formation.on('crash', (inst: { app: string; type: string }, code: number | null, delayMs: number) =>
     say(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
   formation.on('error', (e: unknown) => console.error('formation:', e));
@@ -83,11 +97,14 @@ async function main(): Promise<void> {
 
   const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.file(app), metrics, checkToken, hookToken: hook, gitHandler: git.handle });
+  const api = createApi({ certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.file(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, checkToken, hookToken: hook,
+    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
+  dashboardRoute = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort });
   writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });
   const router = await startRouter({
+    ...routerHttps(cfg, certs), // first: options written below win
     port: cfg.httpPort, host: cfg.bind, table, domain: cfg.domain, wakeTimeoutMs: cfg.wakeTimeoutMs,
     wake: (app) => void sleeper.wake(app),
     onRequest: (app) => sleeper.touch(app),
@@ -96,6 +113,7 @@ async function main(): Promise<void> {
 
   await formation.restore();
   refreshRoutes();
+  certs.sync();
   for (const app of store.listApps()) {
     git.installHook(app.name);
     await queue.watch(app.name);
@@ -105,6 +123,9 @@ async function main(): Promise<void> {
   backupScheduler.start();
   metrics.start();
   say(`minicloud is up: API and git on http://localhost:${apiPort}, apps on http://<app>.${cfg.domain}:${router.port}`);
+  say(`Dashboard: http://admin.${cfg.domain}${router.port === 80 ? '' : `:${router.port}`}/ (also http://localhost:${apiPort}/dashboard)`);
+  say(engine ? `Runtime: Docker ${engine.version} (containers on network ${cfg.dockerNetwork})` : 'Runtime: host processes (no Docker engine answered; MINICLOUD_RUNTIME=docker requires one)');
+  say(httpsBanner(cfg, router.httpsPort));
   say(`Data in ${cfg.dataDir}`);
   if (admin.created) say(`Admin token (shown once; also in ${p.adminToken}, mode 0600):\n  ${admin.token}`);
   else if (!cfg.token) say(`Admin token: see ${p.adminToken}`);
@@ -119,6 +140,7 @@ async function main(): Promise<void> {
     formation.close();
     sleeper.close();
     metrics.close();
+    certs.stop();
     accessLog.close();
     await backupScheduler.stop();
     await cronRunner.close();

@@ -14,3 +14,19 @@ export function routesFromState(store: Store, domain: string): Route[] {
     return { app: app.name, hosts: [`${app.name}.${domain}`, ...(custom.get(app.name) ?? [])], upstreams, state };
   });
 }
+
+/** Idle timeout of the dashboard's route: long enough for a followed log or a push through it. */
+const ADMIN_TIMEOUT_MS = 60 * 60_000;
+
+/**
+ * `admin.<domain>`: the dashboard and the REST API it calls, proxied to minicloud's own API listener.
+ * Put it first in the table (the first route claiming a host wins); no app may be named `admin`.
+ */
+export function adminRoute(domain: string, api: { host: string; port: number }): Route {
+  return { app: 'admin', hosts: [`admin.${domain}`], upstreams: [{ host: api.host, port: api.port }], state: 'running', timeoutMs: ADMIN_TIMEOUT_MS };
+}
+
+/** The address the router reaches the API at, given MINICLOUD_BIND (a wildcard bind answers on loopback). */
+export function apiAddress(bind: string): string {
+  return bind === '' || bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+}

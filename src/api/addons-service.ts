@@ -96,7 +96,13 @@ export class AddonsService {
   async provisionNeeds(app: string, needs: NonNullable<Manifest['needs']>, say: (l: string) => void): Promise<void> {
     const database = (this.d.env.MINICLOUD_DEFAULT_DATABASE ?? 'mariadb') as AddonKind;
     for (const need of needs) {
-      if (need === 'storage') throw new UserError('cloud_manifest.yml: needs: storage is not available yet on this minicloud', 'remove `storage` from `needs` for now');
+      if (need === 'storage') {
+        // A persistent ./data unless the app has storage already (storage:add chose its own path).
+        if (this.d.store.volumes.list(app).length > 0) continue;
+        this.d.store.volumes.add(app, '/data');
+        say('-----> Provisioned storage for storage: ./data in the app\'s directory, kept across deploys and rollbacks');
+        continue;
+      }
       const kind: AddonKind = need === 'database' ? this.kind(database) : need === 'messagebus' ? 'rabbitmq' : 'redis';
       if (this.d.store.listAddons(app).some((a) => a.kind === kind)) continue;
       const addon = await this.attach(app, kind);

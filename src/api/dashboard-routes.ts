@@ -1,6 +1,6 @@
 // The dashboard: its static files under /dashboard, and logging in and out with an API token (a session cookie).
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { DASHBOARD_DIR } from '../dashboard/index.ts';
+import { DASHBOARD_DIR, DASHBOARD_SCRIPTS } from '../dashboard/index.ts';
 import { SESSION_COOKIE, csrfMatches, readCookie, sessionCookie, type FailureLimiter, type Session, type SessionStore } from './sessions.ts';
 
 export interface DashboardDeps {
@@ -71,7 +71,7 @@ export function dashboardRoutes(d: DashboardDeps): Router {
   });
 
   // Only the page's own assets: the folder also holds index.ts.
-  const ASSETS = new Set(['/', '/index.html', '/app.js', '/style.css']);
+  const ASSETS = new Set(['/', '/index.html', '/style.css', ...DASHBOARD_SCRIPTS.map((f) => `/${f}`)]);
   r.use((req, res, next) => (ASSETS.has(req.path) ? next() : void res.status(404).json({ error: 'not found' })));
   r.use(express.static(DASHBOARD_DIR, {
     index: 'index.html',

@@ -10,22 +10,32 @@ import { addonRoutes } from './addons-routes.ts';
 import { cronStatus } from '../pipeline/cron-runner.ts';
 import { domainRoutes } from './domains-routes.ts';
 import { storageRoutes } from './storage-routes.ts';
+import { resourcesRoutes, type ServerStatus } from './resources-routes.ts';
+import { imageRoutes } from './image-routes.ts';
 import { backupsRoutes } from './backups-routes.ts';
+import { logRoutes } from './logs-routes.ts';
 import type { AddonsService } from './addons-service.ts';
 import type { ProcessService } from './process-service.ts';
 import type { Metrics } from '../metrics/index.ts';
+import { certRoutes, type CertsView } from './certs-routes.ts';
 
 export interface RouteDeps extends ServiceDeps {
   service: AppsService;
   /** The router's access log file of an app. */
   routerLog: (app: string) => string;
+  /** The app's output file (`<data>/logs/<app>/app.log`), for the merged logs. */
+  appLog: (app: string) => string;
   addons: AddonsService;
   github: GithubIntake;
   processes: ProcessService;
   push: PushIntake;
   runtime: Runtime;
+  /** What minicloud runs on, for GET /status. */
+  status: () => Omit<ServerStatus, 'apps'>;
   /** Router and instance metrics; without it an app's metrics are empty and /metrics is not served. */
   metrics?: Metrics;
+  /** Certificates of the router's HTTPS listener (certs/); without it the certs routes answer 400. */
+  certs?: CertsView;
 }
 
 const param = (req: Request, name: string) => String(req.params[name]);
@@ -53,7 +63,11 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(addonRoutes(d.addons));
   r.use(domainRoutes({ store: d.store, baseDomain: baseDomain(d.appUrl), onChange: (app) => d.formation.emit('changed', app) }));
   r.use(storageRoutes(d.store, d.formation, d.service));
+  r.use(resourcesRoutes(d));
+  r.use(imageRoutes(d));
   r.use(backupsRoutes(d));
+  r.use(certRoutes(d.store, d.certs));
+  r.use(logRoutes(d)); // before the single-source GET /apps/:app/logs below, which answers when no source is asked
   r.get('/apps', (req, res) => { res.json(d.store.listApps().map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {
     const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);

@@ -13,6 +13,8 @@ export interface ApiOptions extends RouteDeps {
   checkToken: (token: string) => boolean;
   hookToken: string;
   gitHandler: (req: Request, res: Response) => void;
+  /** Where the router connects from when it is not loopback (MINICLOUD_BIND): its X-Forwarded-* are trusted too. */
+  routerAddress?: string;
 }
 
 const requireToken = (check: (t: string) => boolean, what: string) => (req: Request, res: Response, next: NextFunction) => {
@@ -35,13 +37,15 @@ export function createApi(o: ApiOptions): Server {
   const app = express();
   const sessions = new SessionStore();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-Proto/-For come from the local router only (HTTPS → Secure cookies; the client's address for login limits).
+  app.set('trust proxy', ['loopback', ...(o.routerAddress ? [o.routerAddress] : [])]);
   app.use('/git', (req, res) => o.gitHandler(req, res));
   // GitHub signs the exact bytes: keep the body raw. Over the limit, express answers 413.
   app.post('/webhooks/github', express.text({ type: () => true, limit: '5mb' }), async (req, res) => {
     const reply = await o.github.handle(req.headers, typeof req.body === 'string' ? req.body : '');
     res.status(reply.status).json(reply.body);
   });
+  app.get('/', (_req, res) => res.redirect(302, '/dashboard/')); // admin.<domain>/ through the router
   app.use('/dashboard', dashboardRoutes({ sessions, limiter: new FailureLimiter(5, 60_000), checkToken: o.checkToken }));
   app.use('/api', requireTokenOrSession(o.checkToken, sessions, 'run `minicloud login` or see <data>/admin.token'), express.json({ limit: '1mb' }), apiRoutes(o));
   const metrics = o.metrics;

@@ -5,16 +5,38 @@ import { fileURLToPath } from 'node:url';
 import { UserError, type BuildPlan } from '../core/index.ts';
 import { parseProcfile } from './procfile.ts';
 
-interface Step { when?: string; whenScript?: string; run: string }
+/** A command that applies when all its conditions hold (none: always). */
+interface Step {
+  /** A file that must exist at the root of the app. */
+  when?: string;
+  /** A script package.json must define. */
+  whenScript?: string;
+  /** A pattern (flags `im`) one of these root files must match, e.g. a dependency's name in requirements.txt. */
+  whenMatch?: { files: string[]; pattern: string };
+  run: string;
+}
 
 export interface Buildpack {
   name: string;
   description: string;
   detect: string[];
-  baseImage: string;
   install: Step[];
   build: Step[];
-  start: string;
+  /**
+   * The default `web` command when the Procfile has none: a command, the first step that applies, or
+   * null for no default (a repository Dockerfile: the image's own CMD).
+   */
+  start: string | Step[] | null;
+  /** Where `start` steps find nothing: what the user should add (the UserError's hint). */
+  startHint?: string;
+  /** The `web` command on the host builder when it differs from the image's (static: Node, not busybox). */
+  hostStart?: string;
+  /** Directories (relative to the app) the host builder puts first on PATH of every process, when they exist. */
+  hostPath?: string[];
+  /** The Dockerfile beside buildpack.json; null: the repository's own `Dockerfile`. */
+  dockerfile?: string | null;
+  /** Dockerfile ARGs with their defaults (official images); MINICLOUD_<ARG>_<PACK> overrides each. */
+  buildArgs?: Record<string, string>;
   cacheEnv: Record<string, string>;
   env: Record<string, string>;
   cacheDirs: string[];
@@ -23,8 +45,8 @@ export interface Buildpack {
 
 export const BUILDPACKS_DIR = fileURLToPath(new URL('../../buildpacks/', import.meta.url));
 
-// Order matters: the first buildpack whose files are present wins.
-const ORDER = ['node', 'python', 'ruby', 'go', 'static'];
+// Order matters: the first buildpack whose files are present wins; a repository Dockerfile beats them all.
+const ORDER = ['dockerfile', 'node', 'python', 'ruby', 'go', 'static'];
 
 export function loadBuildpacks(dir = BUILDPACKS_DIR): Buildpack[] {
   const names = readdirSync(dir).filter((n) => existsSync(join(dir, n, 'buildpack.json')));
@@ -43,10 +65,25 @@ function scripts(src: string): Record<string, string> {
   }
 }
 
+function matches(src: string, m: { files: string[]; pattern: string }): boolean {
+  const re = new RegExp(m.pattern, 'im');
+  return m.files.some((f) => {
+    try {
+      return re.test(readFileSync(join(src, f), 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+function applies(s: Step, src: string): boolean {
+  return (s.when === undefined || existsSync(join(src, s.when)))
+    && (s.whenScript === undefined || s.whenScript in scripts(src))
+    && (s.whenMatch === undefined || matches(src, s.whenMatch));
+}
+
 function pick(steps: Step[], src: string, first: boolean): string[] {
-  const applies = (s: Step) =>
-    (s.when === undefined || existsSync(join(src, s.when))) && (s.whenScript === undefined || s.whenScript in scripts(src));
-  const chosen = steps.filter(applies).map((s) => s.run);
+  const chosen = steps.filter((s) => applies(s, src)).map((s) => s.run);
   return first ? chosen.slice(0, 1) : chosen;
 }
 
@@ -59,17 +96,56 @@ export function detect(src: string, packs: Buildpack[]): Buildpack {
   return pack;
 }
 
-export function planFor(src: string, pack: Buildpack): BuildPlan {
+/** `MINICLOUD_BASE_IMAGE_NODE` for ARG BASE_IMAGE of the node pack: the operator's override of one build arg. */
+export const buildArgEnvName = (arg: string, pack: string) => `MINICLOUD_${arg}_${pack}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+
+/** The pack's build args with the operator's overrides from `env` applied. */
+export function buildArgsFor(pack: Buildpack, env: Record<string, string | undefined>): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const [arg, value] of Object.entries(pack.buildArgs ?? {})) args[arg] = env[buildArgEnvName(arg, pack.name)] || value;
+  return args;
+}
+
+function defaultWeb(src: string, pack: Buildpack): string | null {
+  if (pack.start === null) return null;
+  if (typeof pack.start === 'string') return pack.start;
+  const [web] = pick(pack.start, src, true);
+  if (web) return web;
+  throw new UserError(`this ${pack.name} app has no web command`, pack.startHint ?? 'add a Procfile with a `web:` line');
+}
+
+export function planFor(src: string, pack: Buildpack, env: Record<string, string | undefined> = process.env): BuildPlan {
   const procfile = join(src, 'Procfile');
   const processes = existsSync(procfile) ? parseProcfile(readFileSync(procfile, 'utf8')) : {};
-  if (!processes.web) processes.web = pack.start;
+  if (!processes.web) {
+    const web = defaultWeb(src, pack);
+    if (web) processes.web = web;
+  }
+  const buildArgs = buildArgsFor(pack, env);
+  const dockerfile = pack.dockerfile === null ? null : join(pack.dir, pack.dockerfile ?? 'Dockerfile');
   return {
     buildpack: pack.name,
-    baseImage: pack.baseImage,
+    baseImage: buildArgs.BASE_IMAGE ?? '',
+    dockerfile,
+    buildArgs,
     install: pick(pack.install, src, true),
     build: pick(pack.build, src, false),
     processes,
     cacheDirs: pack.cacheDirs,
     env: { ...pack.env, ...pack.cacheEnv },
   };
+}
+
+/**
+ * What the host builder does differently from the image for the plan's buildpack (read from the
+ * buildpack.json beside the plan's Dockerfile): its `web` command, the directories first on PATH.
+ */
+export function hostOverrides(plan: BuildPlan): { hostStart?: string; start?: Buildpack['start']; hostPath: string[] } {
+  if (!plan.dockerfile) return { hostPath: [] };
+  try {
+    const pack = JSON.parse(readFileSync(join(plan.dockerfile, '..', 'buildpack.json'), 'utf8')) as Partial<Buildpack>;
+    return { hostStart: pack.hostStart, start: pack.start, hostPath: pack.hostPath ?? [] };
+  } catch {
+    return { hostPath: [] };
+  }
 }

@@ -1,8 +1,9 @@
 // The host builder: runs the plan's install and build steps in the release directory itself.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { UserError, baseEnv, type Artifact } from '../core/index.ts';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError, baseEnv, type Artifact, type BuildPlan } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
+import { hostOverrides } from './buildpacks.ts';
 import { readManifest } from './manifest.ts';
 import { runStep } from './run-step.ts';
 
@@ -16,10 +17,15 @@ export interface HostBuilderOptions {
 
 export class HostBuilder implements Builder {
   readonly name = 'host';
+  readonly needsTree = true;
 
   constructor(private readonly opts: HostBuilderOptions) {}
 
   async build(req: BuildRequest): Promise<Artifact> {
+    if (req.plan.dockerfile === null) {
+      throw new UserError('this app is built from its own Dockerfile, and a Dockerfile app needs the Docker runtime',
+        'run minicloud where a Docker engine answers (DOCKER_HOST or /var/run/docker.sock; MINICLOUD_RUNTIME=docker), or remove the Dockerfile to build with a buildpack');
+    }
     const manifest = req.manifest ?? readManifest(req.sourceDir);
     const { healthcheck } = manifest;
     const cache = join(this.opts.cacheDir, req.app);
@@ -31,6 +37,7 @@ export class HostBuilder implements Builder {
       NODE_EXTRA_CA_CERTS: this.opts.caBundle ?? process.env.NODE_EXTRA_CA_CERTS,
       CI: 'true',
     });
+    addSupportFiles(req.plan.dockerfile, req.sourceDir);
     for (const command of [...req.plan.install, ...req.plan.build]) {
       req.log(`-----> Running ${command}`);
       const code = await runStep(command, {
@@ -43,6 +50,33 @@ export class HostBuilder implements Builder {
         throw new UserError(`\`${command}\` failed with exit code ${code}`, 'fix the error above, commit, and push again');
       }
     }
-    return { kind: 'dir', ref: req.sourceDir, buildpack: req.plan.buildpack, processes: req.plan.processes, ...(healthcheck && { healthcheck }), manifest };
+    const processes = hostProcesses(req.plan, req.sourceDir);
+    return { kind: 'dir', ref: req.sourceDir, buildpack: req.plan.buildpack, processes, ...(healthcheck && { healthcheck }), manifest };
   }
+}
+
+/** The buildpack's support files in `<app>/.minicloud/`, where the Docker build finds them too, so steps name one path. */
+function addSupportFiles(dockerfile: string, src: string): void {
+  if (!dockerfile) return; // a plan made by hand, with no buildpack behind it
+  const dir = dirname(dockerfile);
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f !== 'buildpack.json' && f !== 'Dockerfile' && statSync(join(dir, f)).isFile()) : [];
+  rmSync(join(src, '.minicloud'), { recursive: true, force: true }); // the buildpack's files win over the repository's
+  if (!files.length) return;
+  mkdirSync(join(src, '.minicloud'));
+  for (const f of files) copyFileSync(join(dir, f), join(src, '.minicloud', f));
+}
+
+/**
+ * The processes as the host runs them: the buildpack's host `web` command where the image's would not work
+ * here (busybox httpd), and its tool directories (a virtualenv's bin) first on PATH when the build made them.
+ */
+function hostProcesses(plan: BuildPlan, src: string): Record<string, string> {
+  const o = hostOverrides(plan);
+  const processes = { ...plan.processes };
+  if (o.hostStart && typeof o.start === 'string' && processes.web === o.start) processes.web = o.hostStart;
+  const path = o.hostPath.map((d) => join(src, d)).filter((d) => existsSync(d));
+  if (!path.length) return processes;
+  // The runtime runs `exec <command>` in a shell: `env` sets PATH and then execs the command itself.
+  const prefix = `env PATH="${path.join(':')}:$PATH" `;
+  return Object.fromEntries(Object.entries(processes).map(([t, c]) => [t, prefix + c]));
 }

@@ -29,6 +29,8 @@ export interface Command {
    */
   passthrough?: boolean;
   options?: Options;
+  /** More about the command, printed by `minicloud help <command>` and `-h` (lines without indent). */
+  help?: string;
   run(ctx: Ctx, args: Args): Promise<number | void>;
 }
 

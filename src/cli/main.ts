@@ -8,6 +8,7 @@ import { appCommands } from './commands/apps.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
 import { domainCommands } from './commands/domains.ts';
+import { certCommands } from './commands/certs.ts';
 import { lifecycleCommands } from './commands/lifecycle.ts';
 import { githubCommands } from './commands/github.ts';
 import { runCommands } from './commands/run.ts';
@@ -15,6 +16,9 @@ import { storageCommands } from './commands/storage.ts';
 import { backupCommands } from './commands/backups.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { metricsCommands } from './commands/metrics.ts';
+import { resourcesCommands } from './commands/resources.ts';
+import { deployCommands } from './commands/deploy.ts';
+import { logsCommands } from './commands/logs.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
 import { table } from './format.ts';
 
@@ -26,10 +30,14 @@ export const commands: Command[] = [
   ...configCommands,
   ...addonCommands,
   ...domainCommands,
+  ...certCommands,
   ...storageCommands,
   ...backupCommands,
   ...runtimeCommands,
+  ...logsCommands,
   ...metricsCommands,
+  ...resourcesCommands,
+  ...deployCommands,
   ...runCommands,
 ];
 
@@ -141,6 +149,10 @@ function printUsage(ctx: Ctx, cmd: Command): void {
   ctx.out(`  ${cmd.summary}`);
   if (cmd.aliases?.length) ctx.out(`  alias: ${cmd.aliases.join(', ')}`);
   if (cmd.app) ctx.out('  The app can also be given with -a/--app <app>.');
+  if (cmd.help) {
+    ctx.out();
+    for (const line of cmd.help.split('\n')) ctx.out(`  ${line}`);
+  }
 }
 
 function printHelp(ctx: Ctx): void {

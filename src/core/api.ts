@@ -23,6 +23,23 @@ export type LogEvent =
   | { type: 'line'; seq: number; time: string; text: string }
   | { type: 'end'; status: 'succeeded' | 'failed'; release: number | null; url: string | null; error: string | null };
 
+/** Where a merged log line comes from: the app's output, the router's access log, a build's or another deploy's log. */
+export const LOG_SOURCES = ['app', 'router', 'build', 'release'] as const;
+export type LogSource = (typeof LOG_SOURCES)[number];
+
+/** Events of `GET /api/apps/:app/logs?source=app,router,...` (NDJSON): the sources merged in time order. */
+export type MergedLogEvent =
+  | {
+    type: 'line'; seq: number; time: string; source: LogSource; text: string;
+    /**
+     * The line carried no time of its own: `time` is minicloud's estimate, when it read the line (while
+     * following) or, for the backlog, the log file's last change (no line in it is later).
+     */
+    estimated?: true;
+  }
+  /** Sent when nothing else was for a while, so proxies keep an idle follow open. */
+  | { type: 'ping'; time: string };
+
 /** Events of a one-off command's output stream (`minicloud run`), NDJSON. */
 export type RunEvent =
   | { type: 'line'; seq: number; time: string; text: string }
@@ -45,6 +62,9 @@ export interface AddonInfo {
   createdAt: string;
 }
 
+export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+export type StatusClass = (typeof STATUS_CLASSES)[number];
+
 /** One minute of an app, as `GET /api/apps/:app/metrics` answers it (`{ minutes: MinutePoint[] }`). */
 export interface MinutePoint {
   /** The minute's start, ISO 8601. */
@@ -54,8 +74,37 @@ export interface MinutePoint {
   errors: number;
   p50Ms: number | null;
   p95Ms: number | null;
+  p99Ms: number | null;
+  /** Responses by status class (`1xx`...`5xx`), every class present. */
+  statuses: Record<StatusClass, number>;
   /** Mean CPU use of the app's instances over the minute's samples (100 = one core); null without samples. */
   cpuPercent: number | null;
   /** Resident memory of the app's instances at the minute's last sample; null without samples. */
   memoryMb: number | null;
+}
+
+/** One served name's certificate, as `GET /api/apps/:app/certs` lists it. */
+export interface CertInfo {
+  domain: string;
+  /**
+   * `valid`: a CA's certificate serves; `pending`: one is being ordered (a self-signed one serves meanwhile);
+   * `failed`: the last order failed and no CA certificate serves; `self-signed`: none is ordered (see `reason`).
+   */
+  status: 'valid' | 'pending' | 'failed' | 'self-signed';
+  /** Who signed the certificate that serves now: the CA's name, or `self-signed`. */
+  issuer: string;
+  serial: string | null;
+  /** ISO 8601; null before any certificate exists. */
+  notAfter: string | null;
+  /** Why no CA certificate is ordered for this name (ACME off, a wildcard, a localhost name, no deploy yet). */
+  reason: string | null;
+  lastError: string | null;
+  /** When the next order is due (ISO 8601): a retry after a failure, or the renewal. */
+  nextAttempt: string | null;
+}
+
+/** `GET /api/apps/:app/certs`. */
+export interface CertsReport {
+  acme: { enabled: boolean; directory: string | null; reason: string | null };
+  domains: CertInfo[];
 }

@@ -8,3 +8,4 @@ export * from './redis-url.ts';
 export * from './run-command.ts';
 export * from './domains.ts';
 export * from './tail-file.ts';
+export { validateImageRef } from './image-ref.ts';

@@ -2,6 +2,8 @@
 import { UserError } from './errors.ts';
 
 const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+// Host names minicloud serves itself under its domain: `admin.<domain>` is the dashboard.
+const RESERVED_APP_NAMES = new Set(['admin']);
 
 export function validateAppName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) {
@@ -15,6 +17,9 @@ export function validateAppName(name: unknown): string {
       `invalid app name ${JSON.stringify(name)}`,
       'use lowercase letters, digits and single dashes, starting with a letter (e.g. `my-app`)',
     );
+  }
+  if (RESERVED_APP_NAMES.has(name)) {
+    throw new UserError(`${name} is reserved: ${name}.<domain> serves the minicloud dashboard`, 'pick another name, e.g. `my-admin`');
   }
   return name;
 }

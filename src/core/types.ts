@@ -13,6 +13,8 @@ export interface App {
   state: 'running' | 'stopped' | 'sleeping';
   /** Put to sleep after this many seconds without a request; null: never. */
   sleepAfterSeconds: number | null;
+  /** Memory limit of its containers (MiB); null: MINICLOUD_APP_MEMORY. Host processes are not capped. */
+  memoryMb: number | null;
 }
 
 export type DeployStatus = 'queued' | 'building' | 'releasing' | 'succeeded' | 'failed';
@@ -21,7 +23,8 @@ export type DeployStatus = 'queued' | 'building' | 'releasing' | 'succeeded' | '
 export interface Deploy {
   id: string;
   app: string;
-  kind: 'build' | 'release' | 'restart' | 'rollback';
+  /** `image`: a published image deployed by reference (`ref` holds it). */
+  kind: 'build' | 'release' | 'restart' | 'rollback' | 'image';
   status: DeployStatus;
   ref: string | null;
   commit: string | null;
@@ -57,6 +60,8 @@ export interface Artifact {
   buildpack: string;
   /** Process types from the Procfile or the buildpack's default (`web` at least). */
   processes: Record<string, string>;
+  /** The port the web process listens on inside its container (manifest `expose.port`); default 5000. */
+  port?: number;
   /** HTTP path the web process must answer below 500 (cloud_manifest.yml / app.json); absent: any answer. */
   healthcheck?: { path: string; startTimeoutSeconds?: number };
   /** The validated manifest, when the app has one. */
@@ -75,8 +80,16 @@ export interface Manifest {
 /** Plain data a builder turns into an image or a release directory. */
 export interface BuildPlan {
   buildpack: string;
-  /** Base image for the Docker builder. */
+  /** Base image for the Docker builder (informational; the Dockerfile's ARGs decide). */
   baseImage: string;
+  /**
+   * The Dockerfile the Docker builder uses: the buildpack's (absolute path), or null for the
+   * repository's own `Dockerfile` at its root. Files beside a buildpack's Dockerfile (other than
+   * buildpack.json) are added to the build context under `.minicloud/`.
+   */
+  dockerfile: string | null;
+  /** Build arguments for the Dockerfile (`BASE_IMAGE` and the like), operator overrides applied. */
+  buildArgs: Record<string, string>;
   install: string[];
   build: string[];
   processes: Record<string, string>;

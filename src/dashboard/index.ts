@@ -1,5 +1,10 @@
-// dashboard: the web UI's static files (vanilla JS, no build step), a client of the REST API like the CLI.
+// dashboard: the web UI's static files (vanilla JS modules, no build step), a client of the REST API like the CLI.
 import { fileURLToPath } from 'node:url';
 
-/** The directory holding index.html, app.js and style.css. */
+/** The directory holding index.html, style.css and the scripts. */
 export const DASHBOARD_DIR = fileURLToPath(new URL('.', import.meta.url));
+
+/** The page's JavaScript modules (app.js imports the others); only these and index.html, style.css are served. */
+export const DASHBOARD_SCRIPTS = [
+  'app.js', 'lib.js', 'apps.js', 'app-page.js', 'charts.js', 'logs-panel.js', 'releases-config.js', 'resources.js', 'backups-github.js',
+];

@@ -1,5 +1,5 @@
-// The last hour of one app, minute by minute: requests, 5xx, latency percentiles, CPU and memory.
-import type { MinutePoint } from '../core/index.ts';
+// The last hour of one app, minute by minute: requests by status class, latency percentiles, CPU and memory.
+import { STATUS_CLASSES, type MinutePoint, type StatusClass } from '../core/index.ts';
 
 export type { MinutePoint };
 
@@ -10,6 +10,7 @@ export const RESERVOIR = 512;
 interface Bucket {
   requests: number;
   errors: number;
+  statuses: Record<StatusClass, number>;
   seen: number;
   latencies: number[];
   cpuSum: number;
@@ -17,11 +18,12 @@ interface Bucket {
   memoryBytes: number | null;
 }
 
-const empty = (): Bucket => ({ requests: 0, errors: 0, seen: 0, latencies: [], cpuSum: 0, cpuSamples: 0, memoryBytes: null });
+const noStatuses = () => Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>;
+const empty = (): Bucket => ({ requests: 0, errors: 0, statuses: noStatuses(), seen: 0, latencies: [], cpuSum: 0, cpuSamples: 0, memoryBytes: null });
 
 /** The status class of an HTTP status (`2xx`...), or null for what is not one. */
-export function statusClass(status: number): string | null {
-  return Number.isInteger(status) && status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : null;
+export function statusClass(status: number): StatusClass | null {
+  return Number.isInteger(status) && status >= 100 && status <= 599 ? (`${Math.floor(status / 100)}xx` as StatusClass) : null;
 }
 
 /** The nearest-rank percentile of sorted values. */
@@ -40,6 +42,8 @@ export class MinuteSeries {
     const b = this.bucket(app);
     b.requests++;
     if (status >= 500 && status <= 599) b.errors++;
+    const cls = statusClass(status);
+    if (cls) b.statuses[cls]++;
     b.seen++;
     if (b.latencies.length < RESERVOIR) b.latencies.push(ms);
     else {
@@ -69,6 +73,8 @@ export class MinuteSeries {
         errors: b.errors,
         p50Ms: percentile(sorted, 50),
         p95Ms: percentile(sorted, 95),
+        p99Ms: percentile(sorted, 99),
+        statuses: { ...b.statuses },
         cpuPercent: b.cpuSamples ? round(b.cpuSum / b.cpuSamples, 1) : null,
         memoryMb: b.memoryBytes === null ? null : round(b.memoryBytes / (1024 * 1024), 1),
       };

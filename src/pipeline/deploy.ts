@@ -1,12 +1,12 @@
 // The deploy orchestrator: reads like the script it runs: build, release, roll out, report.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, isUserError, type Deploy, type Manifest, type Release } from '../core/index.ts';
-import { detect, planFor, readManifest, type Builder, type Buildpack } from '../build/index.ts';
+import { UserError, isUserError, type Artifact, type Deploy, type Manifest, type Release } from '../core/index.ts';
+import { detect, planFor, readManifest, type Builder, type Buildpack, type RegistryAuth } from '../build/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import { extractTar } from './extract.ts';
-import { pruneBuilds } from './prune.ts';
+import { keptRefs, pruneBuilds } from './prune.ts';
 import { rollbackRelease, runReleasePhase } from './release-steps.ts';
 import type { Formation } from './formation.ts';
 
@@ -23,6 +23,8 @@ export interface PipelineDeps {
   provision?: (app: string, needs: NonNullable<Manifest['needs']>, say: (l: string) => void) => Promise<void>;
   /** Makes the app's cron schedules those of the release that just became current. */
   syncCron?: (app: string, entries: NonNullable<Manifest['cron']>) => Promise<void>;
+  /** Image deploys (Docker runtime only): pulls and tags a published image as release `version`. */
+  images?: { import(req: { app: string; image: string; version: number; auth?: RegistryAuth; log: (l: string) => void }): Promise<Artifact> };
   /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
   fetchSource?: (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) => Promise<void>;
 }
@@ -33,6 +35,8 @@ export interface RunOptions {
   targetRelease?: number;
   /** A webhook deploy: the clone URL its commit is fetched from (a git push brings its own archive). */
   fetchFrom?: string;
+  /** An image deploy's registry credentials, when the registry needs them. */
+  registryAuth?: RegistryAuth;
 }
 
 export const sourceTar = (sourcesDir: string, deployId: string) => join(sourcesDir, `${deployId}.tar`);
@@ -61,7 +65,7 @@ export class Pipeline {
       const release = await this.release(deploy, job, say);
       store.updateDeploy(deployId, { status: 'releasing', release: release.version });
       say(`-----> Releasing v${release.version}`);
-      if (deploy.kind === 'build' || deploy.kind === 'release') await runReleasePhase(this.d.formation.instances.runtime, release, this.d.formation.instances.volumes(release.app), say);
+      if (deploy.kind === 'build' || deploy.kind === 'release' || deploy.kind === 'image') await runReleasePhase(this.d.formation.instances.runtime, release, this.d.formation.instances.volumes(release.app), say);
       await this.start(release, say);
       store.setReleaseStatus(release.app, release.version, 'succeeded');
       await this.syncCron(release, say);
@@ -80,6 +84,7 @@ export class Pipeline {
     }
     rmSync(sourceTar(this.d.sourcesDir, deployId), { force: true });
     pruneBuilds(store, this.d.buildsDir, deploy.app);
+    await this.d.builder.prune?.(deploy.app, keptRefs(store, deploy.app)).catch((e: unknown) => console.error(`pruning ${deploy.app}'s images:`, e));
     this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
   }
 
@@ -130,6 +135,7 @@ export class Pipeline {
   private async release(deploy: Deploy, job: RunOptions, say: (l: string) => void): Promise<Release> {
     const { store } = this.d;
     if (deploy.kind === 'build') return this.build(deploy, job, say);
+    if (deploy.kind === 'image') return this.importImage(deploy, job, say);
     const current = store.currentRelease(deploy.app);
     if (!current) throw new UserError(`${deploy.app} has no release yet`, 'deploy it first with `git push minicloud main`');
     if (deploy.kind === 'restart') return current;
@@ -137,6 +143,17 @@ export class Pipeline {
     return store.createRelease({
       app: deploy.app, artifact: current.artifact, commit: current.commit, commitAuthor: current.commitAuthor, commitMessage: current.commitMessage,
       description: job.description ?? 'Config change', config: store.getConfig(deploy.app),
+    });
+  }
+
+  private async importImage(deploy: Deploy, job: RunOptions, say: (l: string) => void): Promise<Release> {
+    const { store } = this.d;
+    if (!this.d.images) throw new UserError('image deploys need the Docker runtime, and this minicloud runs apps as host processes', 'start minicloud where a Docker engine answers (or set DOCKER_HOST), or deploy with `git push`');
+    store.updateDeploy(deploy.id, { status: 'building' });
+    const artifact = await this.d.images.import({ app: deploy.app, image: deploy.ref!, version: store.nextReleaseVersion(deploy.app), auth: job.registryAuth, log: say });
+    await this.satisfyNeeds(deploy.app, artifact.manifest ?? {}, say);
+    return store.createRelease({
+      app: deploy.app, artifact, commit: null, description: `Deploy image ${deploy.ref}`, config: store.getConfig(deploy.app),
     });
   }
 
@@ -149,7 +166,7 @@ export class Pipeline {
     if (job.fetchFrom && this.d.fetchSource) await this.d.fetchSource(deploy, job.fetchFrom, tar, say);
     if (!existsSync(tar)) throw new Error(`source archive ${tar} is missing`);
     const dir = join(this.d.buildsDir, deploy.app, deploy.id);
-    await extractTar(tar, dir);
+    await extractTar(tar, dir, !this.d.builder.needsTree);
     try {
       const pack = detect(dir, this.d.buildpacks);
       say(`-----> ${pack.name} app detected`);
@@ -157,7 +174,10 @@ export class Pipeline {
       await this.satisfyNeeds(deploy.app, manifest, say);
       const plan = planFor(dir, pack);
       const config = store.getConfig(deploy.app);
-      const artifact = await this.d.builder.build({ app: deploy.app, sourceDir: dir, plan, config, log: say, manifest });
+      const artifact = await this.d.builder.build({
+        app: deploy.app, sourceDir: dir, plan, config, log: say, manifest, sourceTar: tar, commit: deploy.commit,
+        version: store.nextReleaseVersion(deploy.app), // exact: one deploy of an app runs at a time
+      });
       say(`-----> Build succeeded; processes: ${Object.keys(artifact.processes).join(', ')}`);
       return store.createRelease({
         app: deploy.app, artifact, commit: deploy.commit, commitAuthor: deploy.commitAuthor, commitMessage: deploy.commitMessage,

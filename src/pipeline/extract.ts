@@ -5,8 +5,9 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export async function extractTar(tarFile: string, dir: string): Promise<void> {
+/** `topLevel`: only the files at the root (what detection and the manifest read), not the tree. */
+export async function extractTar(tarFile: string, dir: string, topLevel = false): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  await run('tar', ['-xf', tarFile, '-C', dir, '--no-same-owner']);
+  await run('tar', ['-xf', tarFile, '-C', dir, '--no-same-owner', ...(topLevel ? ['--exclude=*/*'] : [])]);
 }

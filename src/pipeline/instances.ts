@@ -27,7 +27,7 @@ export class Instances {
     if (!command) throw new Error(`release v${release.version} has no ${type} process`);
     const running = await this.runtime.start({
       id, app: release.app, release: release.version, type, command, artifact: release.artifact, env: release.config,
-      volumes: this.volumes(release.app),
+      volumes: this.volumes(release.app), memoryMb: this.store.getApp(release.app)?.memoryMb ?? undefined,
     });
     const inst: StoredInstance = {
       id, app: release.app, release: release.version, type, host: running.host, port: running.port, pid: running.pid,

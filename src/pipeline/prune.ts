@@ -6,12 +6,19 @@ import type { Store } from '../store/index.ts';
 /** How many of an app's newest succeeded releases keep their build, for restarts and rollbacks. */
 export const KEEP_BUILDS = 10;
 
-export function pruneBuilds(store: Store, buildsDir: string, app: string, keep = KEEP_BUILDS): void {
+/**
+ * The artifacts (directories, images) worth keeping, most wanted first: the current release's, then
+ * those of succeeded releases, newest first, each once (config changes share their build's artifact).
+ */
+export function keptRefs(store: Store, app: string, keep = KEEP_BUILDS): string[] {
   const current = store.getApp(app)?.currentRelease;
   const releases = store.listReleases(app);
-  const kept = new Set(
-    releases.filter((r) => r.status === 'succeeded' || r.version === current).slice(0, keep).map((r) => r.artifact.ref),
-  );
+  const wanted = [...releases.filter((r) => r.version === current), ...releases.filter((r) => r.status === 'succeeded')];
+  return [...new Set(wanted.map((r) => r.artifact.ref))].slice(0, keep);
+}
+
+export function pruneBuilds(store: Store, buildsDir: string, app: string, keep = KEEP_BUILDS): void {
+  const kept = new Set(keptRefs(store, app, keep));
   const active = new Set(store.listDeploys(app).filter((d) => d.status !== 'succeeded' && d.status !== 'failed').map((d) => d.id));
   const dir = join(buildsDir, app);
   let entries: string[];

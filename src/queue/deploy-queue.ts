@@ -11,6 +11,8 @@ export interface DeployJob {
   targetRelease?: number;
   /** Webhook deploys: where the commit is fetched from. */
   fetchFrom?: string;
+  /** Image deploys: registry credentials (the job is removed once done; they are never logged). */
+  registryAuth?: { username: string; password: string; serveraddress?: string };
 }
 
 export type Processor = (job: DeployJob) => Promise<void>;

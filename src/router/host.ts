@@ -13,6 +13,20 @@ const IPV6 = /^\[[0-9a-f:.]{2,45}\]$/;
  */
 export function normalizeHost(hostHeader: string | undefined): string | null {
   if (typeof hostHeader !== 'string') return null;
+  // The router asks for every request, several times, and clients send a handful of distinct Hosts:
+  // remember recent answers (bounded, so a flood of made-up names cannot grow it).
+  const known = memo.get(hostHeader);
+  if (known !== undefined) return known;
+  if (memo.size >= MEMO_MAX) memo.clear();
+  const host = parseHost(hostHeader);
+  memo.set(hostHeader, host);
+  return host;
+}
+
+const memo = new Map<string, string | null>();
+const MEMO_MAX = 4096;
+
+function parseHost(hostHeader: string): string | null {
   let host = hostHeader.toLowerCase();
   if (host.startsWith('[')) {
     const end = host.indexOf(']');

@@ -18,6 +18,8 @@ export interface Route {
   state: 'running' | 'stopped' | 'starting' | 'sleeping';
   /** The app's own upstream idle timeout (ms), overriding the router's default; ignored unless > 0. */
   timeoutMs?: number;
+  /** Plain HTTP requests get a 308 to the same URL over HTTPS (ACME challenges excepted). */
+  httpsOnly?: boolean;
 }
 
 export interface Match {
@@ -49,6 +51,7 @@ export class RouteTable {
   // Upstreams that just refused a connection (`host:port` → until when, performance.now()). The
   // table only learns that an instance died at its next refresh; meanwhile requests skip it.
   private suspects = new Map<string, number>();
+  private listeners = new Set<(routes: Route[]) => void>();
 
   constructor(routes: Route[] = []) {
     this.replace(routes);
@@ -70,6 +73,7 @@ export class RouteTable {
         hosts: [],
       };
       if (typeof r.timeoutMs === 'number' && r.timeoutMs > 0 && Number.isFinite(r.timeoutMs)) route.timeoutMs = r.timeoutMs;
+      if (r.httpsOnly === true) route.httpsOnly = true;
       for (const raw of r.hosts) {
         const host = normalizeRouteHost(raw);
         if (host === null) continue;
@@ -84,6 +88,7 @@ export class RouteTable {
     for (const app of this.cursors.keys()) if (!next.apps.has(app)) this.cursors.delete(app);
     this.snap = next;
     this.suspects.clear(); // a fresh table is the authority on which instances are alive
+    for (const listener of this.listeners) listener(next.routes);
     for (const [app, set] of this.waiters) {
       const route = next.apps.get(app);
       if (route && route.state !== 'stopped' && !routable(route)) continue; // still on its way up
@@ -102,6 +107,15 @@ export class RouteTable {
 
   routes(): Route[] {
     return [...this.snap.routes];
+  }
+
+  /**
+   * Calls `listener` with the normalized routes after every replace() (e.g. to pass the table on
+   * to router worker processes); returns the unsubscribe function. A throwing listener is its bug.
+   */
+  subscribe(listener: (routes: Route[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /**

@@ -1,8 +1,8 @@
 // The host-process runtime (Piku-style): each instance is a detached process group, logs to a file.
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { baseEnv, runCommand, tailFile } from '../core/index.ts';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { baseEnv, runCommand } from '../core/index.ts';
+import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes } from './link-volumes.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
@@ -32,25 +32,26 @@ export class ProcessRuntime implements Runtime {
   private readonly watched = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
-  constructor(private readonly logDir: string) {}
+  private readonly files: AppLogs;
+
+  constructor(logDir: string) {
+    this.files = new AppLogs(logDir);
+  }
 
   /** One file per app: every instance appends to it, and it outlives releases (`minicloud logs`). */
   logFile(app: string): string {
-    return join(this.logDir, app, 'app.log');
+    return this.files.file(app);
   }
 
-  /** Adds a line of minicloud's own to the app's log (cron runs), between its instances' output. */
   appendLog(app: string, line: string): void {
-    mkdirSync(join(this.logDir, app), { recursive: true });
-    appendFileSync(this.logFile(app), `${line}\n`, { mode: 0o600 });
+    this.files.append(app, line);
   }
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
     linkVolumes(spec);
     const port = await freePort();
-    const file = this.logFile(spec.app);
-    mkdirSync(join(this.logDir, spec.app), { recursive: true });
+    const file = this.files.prepare(spec.app);
     const fd = openSync(file, 'a', 0o600);
     // Detached with its output on a file, not a pipe: the app outlives a restart of minicloud.
     const child = spawn('/bin/sh', ['-c', `exec ${spec.command}`], {
@@ -113,7 +114,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   logs(app: string, opts: LogOptions): AsyncIterable<string> {
-    return tailFile(this.logFile(app), opts);
+    return this.files.tail(app, opts);
   }
 
   async close(): Promise<void> {

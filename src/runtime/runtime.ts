@@ -11,6 +11,8 @@ export interface InstanceSpec {
   env: Record<string, string>;
   /** Persistent directories: `path` inside the app, kept on the host in `hostDir`. */
   volumes?: Array<{ path: string; hostDir: string }>;
+  /** Memory limit in MiB (the Docker runtime enforces it; host processes are not capped). */
+  memoryMb?: number;
 }
 
 export interface RunningInstance {
@@ -38,6 +40,8 @@ export interface Runtime {
   onExit(listener: (handle: string, code: number | null) => void): void;
   /** The app's output, all instances together: the last `lines`, then new lines while `follow`. */
   logs(app: string, opts: LogOptions): AsyncIterable<string>;
+  /** Adds a line of minicloud's own to the app's log (cron runs), between its instances' output. */
+  appendLog(app: string, line: string): void;
   /** A one-off command in a new instance of a release (release phase, `minicloud run`): output by line, exit code. */
   run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number>;
   close(): Promise<void>;

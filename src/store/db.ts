@@ -147,6 +147,7 @@ const MIGRATIONS: string[] = [
      last_run_at TEXT,
      updated_at TEXT NOT NULL
    );`,
+  `ALTER TABLE apps ADD COLUMN memory_mb INTEGER;`,
 ];
 
 export function openDb(file: string): Db {

@@ -11,6 +11,7 @@ export function toApp(r: Row): App {
     currentRelease: (r.current_release as number | null) ?? null,
     state: r.state as App['state'],
     sleepAfterSeconds: (r.sleep_after as number | null) ?? null,
+    memoryMb: (r.memory_mb as number | null) ?? null,
   };
 }
 

@@ -74,6 +74,10 @@ export class Store {
     this.db.prepare('UPDATE apps SET state = ? WHERE name = ?').run(state, app);
   }
 
+  setMemory(app: string, mb: number | null): void {
+    this.db.prepare('UPDATE apps SET memory_mb = ? WHERE name = ?').run(mb, app);
+  }
+
   setSleepAfter(app: string, seconds: number | null): void {
     this.db.prepare('UPDATE apps SET sleep_after = ? WHERE name = ?').run(seconds, app);
   }
@@ -130,6 +134,12 @@ export class Store {
       return v;
     })();
     return this.getRelease(r.app, version)!;
+  }
+
+  /** The version the next createRelease of the app will get. */
+  nextReleaseVersion(app: string): number {
+    const max = this.db.prepare('SELECT MAX(version) AS v FROM releases WHERE app = ?').get(app) as Row;
+    return ((max.v as number | null) ?? 0) + 1;
   }
 
   setReleaseStatus(app: string, version: number, status: Release['status']): void {

@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark, one after the other, printed figures only (no pass/fail).
 import { routerBench } from './router.bench.ts';
 import { wakeBench } from './wake.bench.ts';
+import { deployBench } from './deploy.bench.ts';
 
-const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench]];
+const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench]];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;

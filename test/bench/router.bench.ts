@@ -70,8 +70,8 @@ interface Result { rps: number; p50: string; p99: string }
 async function wrk(port: number, path: string): Promise<Result> {
   const { stdout: out } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-H', 'Host: bench.localhost', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const p50 = /50%\s+(\S+)/.exec(out)?.[1] ?? '?';
-  const p99 = /99%\s+(\S+)/.exec(out)?.[1] ?? '?';
+  const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? '?';
+  const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '?';
   return { rps, p50, p99 };
 }
 

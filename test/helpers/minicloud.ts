@@ -13,6 +13,8 @@ export interface Minicloud {
   apiUrl: string;
   apiPort: number;
   httpPort: number;
+  /** The router's HTTPS port (MINICLOUD_HTTPS_PORT, unless extraEnv sets it). */
+  httpsPort: number;
   token: string;
   dataDir: string;
   gitUrl(app: string, token?: string): string;
@@ -29,12 +31,15 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
   const token = randomBytes(16).toString('hex');
   const apiPort = await freePort();
   const httpPort = await freePort();
+  const httpsPort = await freePort(); // tests run side by side: never the default 8443
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const env = {
     ...process.env,
-    MINICLOUD_DATA: dataDir, MINICLOUD_API_PORT: String(apiPort), MINICLOUD_HTTP_PORT: String(httpPort),
+    MINICLOUD_DATA: dataDir, MINICLOUD_API_PORT: String(apiPort), MINICLOUD_HTTP_PORT: String(httpPort), MINICLOUD_HTTPS_PORT: String(httpsPort),
     MINICLOUD_BIND: '127.0.0.1', MINICLOUD_TOKEN: token, REDIS_URL: redisUrl,
     MINICLOUD_REDIS_PREFIX: `mc-test-${randomBytes(4).toString('hex')}`, MINICLOUD_DRAIN_TIMEOUT: '0.2',
+    // npm test starts a Docker engine (DOCKER_HOST): tests run on host processes unless they ask for Docker.
+    MINICLOUD_RUNTIME: 'process',
     ...extraEnv,
   };
   let child: ChildProcess | null = null;
@@ -76,7 +81,7 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
 
   await boot();
   return {
-    apiUrl, apiPort, httpPort, token, dataDir, api,
+    apiUrl, apiPort, httpPort: Number(env.MINICLOUD_HTTP_PORT), httpsPort: Number(env.MINICLOUD_HTTPS_PORT), token, dataDir, api,
     gitUrl: (app, t = token) => `http://minicloud:${t}@127.0.0.1:${apiPort}/git/${app}.git`,
     output: () => out,
     cli: (...args) => new Promise((resolve) => {

@@ -1,6 +1,7 @@
 // Metrics end to end: requests through the router show up in /metrics (Prometheus text, admin token only),
 // in the app's minute series, and in `minicloud metrics`.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { MinutePoint } from '../../src/core/index.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
@@ -61,19 +62,21 @@ it('samples the instances from /proc', async () => {
 }, 60_000);
 
 it("keeps the app's minutes, and the CLI prints them", async () => {
-  const res = await mc.api<{ minutes: { t: string; requests: number; errors: number; p50Ms: number | null; p95Ms: number | null }[] }>('GET', `/api/apps/${APP}/metrics`);
+  const res = await mc.api<{ minutes: MinutePoint[] }>('GET', `/api/apps/${APP}/metrics`);
   expect(res.status).toBe(200);
   const total = res.body.minutes.reduce((n, m) => n + m.requests, 0);
   expect(total).toBeGreaterThanOrEqual(10);
   const busy = res.body.minutes.find((m) => m.requests > 0)!;
   expect(busy.errors).toBe(0);
   expect(busy.p50Ms).toBeGreaterThanOrEqual(0);
+  expect(busy.p99Ms).toBeGreaterThanOrEqual(busy.p50Ms!);
+  expect(Object.values(busy.statuses).reduce((a, b) => a + b, 0)).toBe(busy.requests); // the charts' bars by status class
   expect((await mc.api('GET', '/api/apps/nope/metrics')).status).toBe(404);
 
   const cli = await mc.cli('metrics', APP);
   expect(cli.code, cli.stderr).toBe(0);
-  expect(cli.stdout).toMatch(/^MINUTE\s+REQUESTS\s+5XX\s+P50\s+P95\s+CPU\s+MEMORY$/m);
-  expect(cli.stdout).toMatch(/^\d\d:\d\d\s+\d+\s+0\s+\d+ms\s+\d+ms/m);
+  expect(cli.stdout).toMatch(/^MINUTE\s+REQUESTS\s+4XX\s+5XX\s+P50\s+P95\s+P99\s+CPU\s+MEMORY$/m);
+  expect(cli.stdout).toMatch(/^\d\d:\d\d\s+\d+\s+\d+\s+0\s+\d+ms\s+\d+ms\s+\d+ms/m);
   const json = await mc.cli('metrics', APP, '--json');
   expect((JSON.parse(json.stdout) as { minutes: unknown[] }).minutes.length).toBeGreaterThan(0);
 });

@@ -59,3 +59,22 @@ it('refuses bad storage paths with a clear error', async () => {
   expect(cli.code).toBe(1);
   expect(cli.stderr).toContain('invalid storage path');
 });
+
+it('provisions ./data for a manifest that needs storage, kept across a redeploy', async () => {
+  const r2 = fixtureRepo('node-storage');
+  writeFileSync(join(r2, 'cloud_manifest.yml'), 'needs: [storage]\n');
+  commitAll(r2, 'needs storage');
+  await mc.api('POST', '/api/apps', { name: 'needy' });
+  const first = await push(r2, mc.gitUrl('needy'));
+  expect(first.code, first.output).toBe(0);
+  expect(first.output).toContain('Provisioned storage for storage: ./data');
+  const vols = await mc.api<Array<{ path: string }>>('GET', '/api/apps/needy/storage');
+  expect(vols.body.map((v) => v.path)).toEqual(['/data']);
+  await get(mc.httpPort, 'needy.localhost', '/write?note=needed');
+  writeFileSync(join(r2, 'server.js'), readFileSync(join(r2, 'server.js'), 'utf8').replace("const VERSION = 'v1'", "const VERSION = 'v2'"));
+  commitAll(r2, 'v2');
+  const second = await push(r2, mc.gitUrl('needy'));
+  expect(second.code, second.output).toBe(0);
+  expect(second.output).not.toContain('Provisioned storage');
+  expect(JSON.parse((await get(mc.httpPort, 'needy.localhost')).body)).toEqual({ version: 'v2', note: 'needed' });
+});

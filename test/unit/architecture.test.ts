@@ -25,6 +25,7 @@ const ALLOWED: Record<string, string[]> = {
   dashboard: ['core'],
   backups: ['core', 'store'],
   metrics: ['core'],
+  certs: ['core', 'store'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).
@@ -32,6 +33,10 @@ const SDK_OWNER: Record<string, string[]> = {
   ioredis: ['log', 'addons'], bullmq: ['queue'], express: ['api'], 'node-git-server': ['intake'], 'http-proxy': ['proxy'],
   'better-sqlite3': ['store'], '@octokit/webhooks': ['intake'], yaml: ['build'], mysql2: ['addons'], 'mysql2/promise': ['addons'],
   pg: ['addons'], amqplib: ['addons'], 'prom-client': ['metrics'],
+  // certs: ACME orders, and the self-signed certificates made with acme-client's own X.509 library.
+  'acme-client': ['certs'], '@peculiar/x509': ['certs'],
+  // dockerode: the runtime runs containers, the builder builds images; main hands both one client.
+  dockerode: ['runtime', 'build'], 'tar-stream': ['build'], '@balena/dockerignore': ['build'],
 };
 
 function files(dir: string): string[] {

@@ -86,7 +86,8 @@ describe('loadBuildpacks', () => {
     expect(node!.detect).toContain('package.json');
     expect(node!.start).toBe('npm start');
     expect(node!.dir).toMatch(/buildpacks[/\\]node$/);
-    expect(packs[0]!.name).toBe('node'); // first in the detection order
+    // a repository Dockerfile first, then the languages in their detection order
+    expect(packs.map((p) => p.name)).toEqual(['dockerfile', 'node', 'python', 'ruby', 'go', 'static']);
   });
 
   it('reads a directory: only subdirectories with a buildpack.json, known names first in their order', () => {
@@ -94,7 +95,7 @@ describe('loadBuildpacks', () => {
     const write = (name: string, detectFiles: string[]) => {
       mkdirSync(join(dir, name), { recursive: true });
       writeFileSync(join(dir, name, 'buildpack.json'), JSON.stringify({
-        name, description: name, detect: detectFiles, baseImage: `img/${name}`, install: [], build: [],
+        name, description: name, detect: detectFiles, buildArgs: { BASE_IMAGE: `img/${name}` }, install: [], build: [],
         start: `${name}-start`, cacheEnv: {}, env: {}, cacheDirs: [],
       }));
     };
@@ -180,9 +181,9 @@ describe('planFor (node)', () => {
   });
 
   it('carries the buildpack name, base image, cache dirs and env, the npm cache under the {cache} placeholder', () => {
-    const plan = planFor(source({ 'package.json': pkg() }), node);
+    const plan = planFor(source({ 'package.json': pkg() }), node, {});
     expect(plan.buildpack).toBe('node');
-    expect(plan.baseImage).toBe(node.baseImage);
+    expect(plan.baseImage).toBe('node:22-slim');
     expect(plan.cacheDirs).toEqual(node.cacheDirs);
     expect(plan.env.npm_config_cache).toContain('{cache}');
     expect(plan.env).toMatchObject(node.env);

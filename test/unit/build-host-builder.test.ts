@@ -92,7 +92,7 @@ describe('HostBuilder.build', () => {
   it('stops at the first failing step and runs no later one', async () => {
     const src = app({});
     const plan: BuildPlan = {
-      buildpack: 'custom', baseImage: 'x', cacheDirs: [], env: {}, processes: { web: 'true' },
+      buildpack: 'custom', baseImage: 'x', dockerfile: '', buildArgs: {}, cacheDirs: [], env: {}, processes: { web: 'true' },
       install: ['exit 7'], build: ['touch built-marker'],
     };
     const lines: string[] = [];
@@ -106,7 +106,7 @@ describe('HostBuilder.build', () => {
   it('kills a step past its timeout (its whole process group) and fails the build', async () => {
     const src = app({});
     const plan: BuildPlan = {
-      buildpack: 'custom', baseImage: 'x', cacheDirs: [], env: {}, processes: { web: 'true' },
+      buildpack: 'custom', baseImage: 'x', dockerfile: '', buildArgs: {}, cacheDirs: [], env: {}, processes: { web: 'true' },
       install: ['(sleep 30; touch late-marker) & echo started; wait'], build: [],
     };
     const lines: string[] = [];

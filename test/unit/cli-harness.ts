@@ -110,6 +110,7 @@ export const app: AppInfo = {
   createdAt: '2024-05-01T12:00:00Z',
   currentRelease: null,
   state: 'running',
+  memoryMb: null,
   sleepAfterSeconds: null,
   url: 'http://my-app.localhost:7080',
   gitUrl: 'http://localhost:7080/git/my-app.git',

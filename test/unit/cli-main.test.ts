@@ -167,12 +167,37 @@ describe('logs', () => {
     expect(r.stderr).toContain('build failed');
   });
 
-  it('prints app logs and exits 0', async () => {
+  it('prints the merged logs with times and sources, an estimated time marked ~, and exits 0', async () => {
     srv.handler = (_q, res) => {
-      res.writeHead(200).end('{"type":"line","seq":1,"time":"","text":"listening on 5000"}\n');
+      res.writeHead(200).end([
+        { type: 'line', seq: 1, time: '2026-11-25T10:00:00.123Z', source: 'build', text: '-----> Building' },
+        { type: 'ping', time: '2026-11-25T10:00:01.000Z' },
+        { type: 'line', seq: 2, time: '2026-11-25T10:00:02.000Z', source: 'app', text: 'listening on 5000', estimated: true },
+        { type: 'line', seq: 3, time: '2026-11-25T10:00:03.000Z', source: 'router', text: 'GET my-app.localhost / 200 12 3 abc' },
+      ].map((e) => JSON.stringify(e)).join('\n') + '\n');
     };
     const r = await run(['logs', 'my-app']);
-    expect(r).toEqual({ code: 0, stdout: 'listening on 5000\n', stderr: '' });
-    expect(srv.seen[0]?.url).toBe('/api/apps/my-app/logs');
+    expect(r).toEqual({
+      code: 0, stderr: '',
+      stdout: '2026-11-25T10:00:00Z build: -----> Building\n~2026-11-25T10:00:02Z app: listening on 5000\n2026-11-25T10:00:03Z router: GET my-app.localhost / 200 12 3 abc\n',
+    });
+    expect(srv.seen[0]?.url).toBe('/api/apps/my-app/logs?source=app%2Crouter%2Cbuild%2Crelease');
+  });
+
+  it('asks for the chosen sources, refusing an unknown one before any request', async () => {
+    srv.handler = (_q, res) => void res.writeHead(200).end();
+    expect((await run(['logs', 'my-app', '--source', 'router,app', '-f', '-n', '5'])).code).toBe(0);
+    expect(srv.seen[0]?.url).toBe('/api/apps/my-app/logs?source=router%2Capp&lines=5&follow=1');
+    const bad = await run(['logs', 'my-app', '--source', 'app,nginx']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('unknown log source "nginx"');
+    const both = await run(['logs', 'my-app', '--router', '--source', 'app']);
+    expect(both.stderr).toContain('--router and --source do not go together');
+    expect(srv.seen).toHaveLength(1);
+  });
+
+  it('explains estimated times in its help', async () => {
+    const r = await run(['help', 'logs']);
+    expect(r.stdout).toContain('A time with ~ in front is minicloud\'s estimate');
   });
 });

@@ -115,12 +115,13 @@ describe('/proc', () => {
 
 describe('metrics CLI rows', () => {
   it('lists minutes with traffic only', () => {
-    const base = { errors: 0, p50Ms: 3, p95Ms: 12.4, cpuPercent: 1.5, memoryMb: 42 };
+    const statuses = { '1xx': 0, '2xx': 9, '3xx': 0, '4xx': 1, '5xx': 0 };
+    const base = { errors: 0, p50Ms: 3, p95Ms: 12.4, p99Ms: 20, statuses, cpuPercent: 1.5, memoryMb: 42 };
     const rows = metricsRows([
-      { t: '2026-01-01T12:00:00.000Z', requests: 0, ...base, p50Ms: null, p95Ms: null },
+      { t: '2026-01-01T12:00:00.000Z', requests: 0, ...base, p50Ms: null, p95Ms: null, p99Ms: null },
       { t: '2026-01-01T12:01:00.000Z', requests: 10, ...base },
     ]);
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.slice(1)).toEqual(['10', '0', '3ms', '12ms', '1.5%', '42 MB']);
+    expect(rows[0]!.slice(1)).toEqual(['10', '1', '0', '3ms', '12ms', '20ms', '1.5%', '42 MB']);
   });
 });

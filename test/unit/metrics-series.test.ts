@@ -38,7 +38,10 @@ describe('MinuteSeries', () => {
     c.t += 60_000;
     s.request('shop', 200, 30);
     const [first, second] = s.minutes('shop');
-    expect(first).toEqual({ t: new Date(T0).toISOString(), requests: 21, errors: 1, p50Ms: 100, p95Ms: 190, cpuPercent: null, memoryMb: null });
+    expect(first).toEqual({
+      t: new Date(T0).toISOString(), requests: 21, errors: 1, p50Ms: 100, p95Ms: 190, p99Ms: 200,
+      statuses: { '1xx': 0, '2xx': 19, '3xx': 0, '4xx': 1, '5xx': 1 }, cpuPercent: null, memoryMb: null,
+    });
     expect(second).toMatchObject({ t: new Date(T0 + 60_000).toISOString(), requests: 1, errors: 0, p50Ms: 30, p95Ms: 30 });
   });
 
@@ -57,7 +60,10 @@ describe('MinuteSeries', () => {
     s.sample('shop', 10, 100 * 1024 * 1024);
     c.t += 15_000;
     s.sample('shop', 30, 150 * 1024 * 1024);
-    expect(s.minutes('shop')).toEqual([{ t: new Date(T0).toISOString(), requests: 0, errors: 0, p50Ms: null, p95Ms: null, cpuPercent: 20, memoryMb: 150 }]);
+    expect(s.minutes('shop')).toEqual([{
+      t: new Date(T0).toISOString(), requests: 0, errors: 0, p50Ms: null, p95Ms: null, p99Ms: null,
+      statuses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, cpuPercent: 20, memoryMb: 150,
+    }]);
   });
 
   it('keeps the last 60 minutes only', () => {
@@ -86,5 +92,6 @@ describe('MinuteSeries', () => {
     expect(RESERVOIR).toBeLessThan(10_000);
     expect(Math.abs(m!.p50Ms! - 50)).toBeLessThanOrEqual(8);
     expect(Math.abs(m!.p95Ms! - 95)).toBeLessThanOrEqual(4);
+    expect(m!.p99Ms!).toBeGreaterThanOrEqual(95);
   });
 });

@@ -14,14 +14,15 @@ const num = (n: number | null, unit: string) => (n === null ? '-' : `${n}${unit}
 /** The table rows of the minutes with traffic, oldest first. */
 export function metricsRows(minutes: MinutePoint[]): string[][] {
   return minutes.filter((m) => m.requests > 0).map((m) => [
-    clock(m.t), String(m.requests), String(m.errors), ms(m.p50Ms), ms(m.p95Ms), num(m.cpuPercent, '%'), num(m.memoryMb, ' MB'),
+    clock(m.t), String(m.requests), String(m.statuses?.['4xx'] ?? '-'), String(m.errors),
+    ms(m.p50Ms), ms(m.p95Ms), ms(m.p99Ms ?? null), num(m.cpuPercent, '%'), num(m.memoryMb, ' MB'),
   ]);
 }
 
 const metrics: Command = {
   name: 'metrics',
   usage: '<app> [--json]',
-  summary: "the app's last hour per minute: requests, 5xx, p50/p95 latency, CPU and memory",
+  summary: "the app's last hour per minute: requests, 4xx, 5xx, p50/p95/p99 latency, CPU and memory",
   app: true,
   json: true,
   async run(ctx, args) {
@@ -29,7 +30,7 @@ const metrics: Command = {
     if (args.flags.json) return ctx.out(json(res));
     const rows = metricsRows(res.minutes);
     if (rows.length === 0) return ctx.out(`${args.app}: no traffic in the last hour`);
-    for (const line of table(rows, ['MINUTE', 'REQUESTS', '5XX', 'P50', 'P95', 'CPU', 'MEMORY'])) ctx.out(line);
+    for (const line of table(rows, ['MINUTE', 'REQUESTS', '4XX', '5XX', 'P50', 'P95', 'P99', 'CPU', 'MEMORY'])) ctx.out(line);
   },
 };
 

@@ -1,14 +1,13 @@
-// Commands about what runs: releases and rollback, instances (ps, ps:scale), restart and logs.
+// Commands about what runs: releases and rollback, instances (ps, ps:scale) and restart (logs: logs.ts).
 import {
   UserError,
   isProcessType,
   type Deploy,
   type Formation,
   type Instance,
-  type LogEvent,
   type ReleaseSummary,
 } from '../../core/index.ts';
-import { appPath, flag, type Command } from '../command.ts';
+import { appPath, type Command } from '../command.ts';
 import { ago, json, release, table, time } from '../format.ts';
 import { printInstances } from './apps.ts';
 import { reportDeploy } from './config.ts';
@@ -158,43 +157,4 @@ const restart: Command = {
   },
 };
 
-const logs: Command = {
-  name: 'logs',
-  usage: '<app> [--build|--router] [-f|--follow] [-n|--lines N]',
-  summary: "show an app's output, its latest build log (--build) or the router's access log for it (--router)",
-  app: true,
-  options: {
-    build: { type: 'boolean' },
-    router: { type: 'boolean' },
-    follow: { type: 'boolean', short: 'f' },
-    lines: { type: 'string', short: 'n' },
-  },
-  async run(ctx, args) {
-    const query = new URLSearchParams();
-    if (args.flags.build && args.flags.router) throw new UserError('--build and --router do not go together', 'pick one');
-    if (args.flags.build) query.set('build', '1');
-    if (args.flags.router) query.set('router', '1');
-    const lines = flag(args, 'lines');
-    if (lines !== undefined) {
-      if (!/^\d+$/.test(lines)) throw new UserError(`--lines must be a whole number, got ${JSON.stringify(lines)}`);
-      query.set('lines', lines);
-    }
-    if (args.flags.follow) query.set('follow', '1');
-    const qs = query.toString() ? `?${query}` : '';
-    for await (const event of ctx.client().stream<LogEvent>(appPath(args.app, `/logs${qs}`))) {
-      if (event.type === 'line') {
-        ctx.out(event.text, event.text.endsWith('\n') ? '' : '\n');
-      } else if (event.type === 'end') {
-        if (event.status === 'failed') {
-          ctx.warn(`build failed${event.error ? `: ${event.error}` : ''}`);
-          return 1;
-        }
-        // The build's own log lines already announce the release; nothing to add on success.
-        return 0;
-      }
-    }
-    return 0;
-  },
-};
-
-export const runtimeCommands: Command[] = [releases, rollback, ps, scale, restart, logs];
+export const runtimeCommands: Command[] = [releases, rollback, ps, scale, restart];

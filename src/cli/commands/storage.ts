@@ -39,7 +39,7 @@ const add: Command = {
     const r = await ctx.client().request<{ volume: VolumeInfo; deploy: Deploy | null }>('POST', appPath(args.app, '/storage'), { path });
     if (reportDeploy(ctx, r.deploy)) return 1;
     ctx.out(`       On the host: ${r.volume.hostDir ?? '-'}`);
-    ctx.out(`       Host processes see it as .${path} in the app's directory; containers at ${path}`);
+    ctx.out(`       The app sees it as .${path} in its own directory (host processes and containers alike)`);
   },
 };
 

@@ -1,0 +1,64 @@
+// The Docker build context, streamed: the pushed commit's tar re-packed entry by entry, minus .dockerignore, plus .minicloud/ files.
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import dockerignore from '@balena/dockerignore';
+import * as tar from 'tar-stream';
+
+export interface ContextOptions {
+  /** The pushed commit as a tar archive (git archive or a GitHub tarball). */
+  sourceTar: string;
+  /** Contents of the repository's .dockerignore, if it has one. */
+  dockerignore: string | null;
+  /** Files added under `.minicloud/` (name → content); they win over the repository's own. */
+  extra: Record<string, Buffer | string>;
+}
+
+// Entry types a build can use; the pax global header (git archive's commit id) and devices are dropped.
+const KEPT = new Set(['file', 'directory', 'symlink', 'link']);
+
+/**
+ * A readable tar stream of the context. Nothing of the tree is written to disk: each entry goes
+ * from the archive straight into the stream the engine reads.
+ */
+export function buildContext(o: ContextOptions): Readable {
+  // CommonJS: the factory is the module itself (with a `default` alias that the types describe).
+  const ignore = dockerignore as unknown as typeof dockerignore & { default?: typeof dockerignore };
+  const ig = (typeof ignore === 'function' ? ignore : ignore.default!)().add(o.dockerignore ?? '');
+  const pack = tar.pack();
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
+    const skip = !name || !KEPT.has(header.type ?? 'file') || name === '.minicloud' || name.startsWith('.minicloud/') || ig.ignores(name);
+    if (skip) {
+      stream.on('end', next);
+      stream.resume();
+      return;
+    }
+    const entry = pack.entry({ ...header, name }, (err) => (err ? extract.destroy(err) : next()));
+    stream.pipe(entry);
+  });
+  extract.on('finish', () => {
+    for (const [name, content] of Object.entries(o.extra)) pack.entry({ name: `.minicloud/${name}`, mode: 0o644 }, content);
+    pack.finalize();
+  });
+  extract.on('error', (e) => pack.destroy(e));
+  createReadStream(o.sourceTar).on('error', (e) => pack.destroy(e)).pipe(extract);
+  return pack as unknown as Readable;
+}
+
+/** The files beside a buildpack's Dockerfile (its support files), by name, for `.minicloud/`. */
+export function supportFiles(dockerfile: string): Record<string, Buffer> {
+  const dir = join(dockerfile, '..');
+  const files: Record<string, Buffer> = {};
+  for (const name of readdirSync(dir)) {
+    if (name === 'buildpack.json' || !statSync(join(dir, name)).isFile()) continue;
+    files[name] = readFileSync(join(dir, name));
+  }
+  return files;
+}
+
+export function readDockerignore(sourceDir: string): string | null {
+  const file = join(sourceDir, '.dockerignore');
+  return existsSync(file) ? readFileSync(file, 'utf8') : null;
+}

@@ -1,0 +1,119 @@
+// The Docker builder: the buildpack's Dockerfile (or the repository's own) over the streamed context, into minicloud/<app>:v<N>.
+import { readFileSync } from 'node:fs';
+import type Dockerode from 'dockerode';
+import { UserError, type Artifact } from '../core/index.ts';
+import type { BuildRequest, Builder } from './builder.ts';
+import { buildContext, readDockerignore, supportFiles } from './context.ts';
+import { readManifest } from './manifest.ts';
+
+export interface DockerBuilderOptions {
+  /** Memory cap of each build (MiB): a build past it is killed, not the server. */
+  memoryMb: number;
+  timeoutMs: number;
+  /** An extra CA bundle for builds behind a TLS-inspecting proxy (MINICLOUD_BUILD_CA_BUNDLE). */
+  caBundle?: string;
+  /** How many of an app's images are kept (besides those releases still use), for rollbacks. */
+  keepImages: number;
+}
+
+interface Progress { stream?: string; error?: string; errorDetail?: { message?: string; code?: number }; aux?: { ID?: string } }
+
+export const imageName = (app: string) => `minicloud/${app}`;
+
+export class DockerBuilder implements Builder {
+  readonly name = 'docker';
+  /** Only the top-level files are read here (detection, manifest); the tree streams from the archive. */
+  readonly needsTree = false;
+
+  constructor(private readonly docker: Dockerode, private readonly opts: DockerBuilderOptions) {}
+
+  async build(req: BuildRequest): Promise<Artifact> {
+    if (!req.sourceTar || !req.version) throw new Error('the Docker builder needs the source archive and the release version');
+    const manifest = req.manifest ?? readManifest(req.sourceDir);
+    const tag = `${imageName(req.app)}:v${req.version}`;
+    const own = req.plan.dockerfile === null;
+    req.log(own ? '-----> Building the repository\'s Dockerfile' : `-----> Building with the ${req.plan.buildpack} buildpack`);
+    const extra: Record<string, Buffer | string> = own ? {} : supportFiles(req.plan.dockerfile!);
+    // Always present, so a buildpack Dockerfile can COPY it unconditionally; empty means none.
+    extra['extra-ca.crt'] = this.opts.caBundle ? readFileSync(this.opts.caBundle) : '';
+    const context = buildContext({ sourceTar: req.sourceTar, dockerignore: readDockerignore(req.sourceDir), extra });
+    const memory = this.opts.memoryMb * 1024 * 1024;
+    // Config vars are deliberately not build args: build args end up in the image's history.
+    const stream = await this.docker.buildImage(context, {
+      t: tag,
+      dockerfile: own ? 'Dockerfile' : '.minicloud/Dockerfile',
+      buildargs: req.plan.buildArgs,
+      labels: { 'minicloud.app': req.app, 'minicloud.release': String(req.version), 'minicloud.commit': req.commit ?? '' },
+      memory,
+      memswap: memory,
+      rm: true,
+      forcerm: true,
+    });
+    await this.follow(stream, req.log);
+    const processes = { ...req.plan.processes };
+    if (own) Object.assign(processes, await this.defaultWeb(tag, processes));
+    return {
+      kind: 'image', ref: tag, buildpack: req.plan.buildpack, processes, manifest,
+      ...(manifest.healthcheck && { healthcheck: manifest.healthcheck }),
+      ...(manifest.expose && { port: manifest.expose.port }),
+    };
+  }
+
+  /** Removes the app's images past the `keepImages` most wanted (the current release's always stays). */
+  async prune(app: string, wanted: string[]): Promise<void> {
+    const keep = new Set(wanted.slice(0, Math.max(1, this.opts.keepImages)));
+    // By name, not label: imported images (image deploys) carry their publisher's labels only.
+    const images = await this.docker.listImages({ filters: { reference: [imageName(app)] } });
+    const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${imageName(app)}:v`));
+    for (const t of tags) {
+      if (keep.has(t)) continue;
+      await this.docker.getImage(t).remove().catch(() => {}); // in use by a container, or gone: next time
+    }
+  }
+
+  /** A repository Dockerfile without a Procfile: `web` runs the image's own command. */
+  private async defaultWeb(tag: string, processes: Record<string, string>): Promise<Record<string, string>> {
+    if (processes.web) return {};
+    const info = await this.docker.getImage(tag).inspect();
+    const cmd = [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])];
+    if (!cmd.length) throw new UserError('the Dockerfile has no CMD and there is no Procfile', 'add `CMD [...]` to the Dockerfile or a `web:` line to a Procfile');
+    return { web: cmd.map(shellQuote).join(' ') };
+  }
+
+  private follow(stream: NodeJS.ReadableStream, log: (l: string) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let failure: string | null = null;
+      const timer = setTimeout(() => {
+        failure = `the build took longer than ${Math.round(this.opts.timeoutMs / 1000)} s`;
+        (stream as unknown as { destroy(): void }).destroy();
+      }, this.opts.timeoutMs);
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null) => {
+          clearTimeout(timer);
+          if (failure ?? err) reject(this.failed(failure ?? err!.message));
+          else resolve();
+        },
+        (p: Progress) => {
+          if (p.stream) for (const line of p.stream.replace(/\n$/, '').split('\n')) if (line.trim()) log(`       ${line}`);
+          if (p.error) failure ??= p.errorDetail?.message ?? p.error;
+        },
+      );
+    });
+  }
+
+  private failed(message: string): Error {
+    if (/non-zero code: 137\b/.test(message) || /killed|out of memory|OOM/i.test(message)) {
+      return new UserError(
+        `the build ran out of memory (its cap is ${this.opts.memoryMb} MiB) and was killed`,
+        'raise the cap with MINICLOUD_BUILD_MEMORY (MiB), add swap to the server, or make the build use less memory; the running release was not touched',
+      );
+    }
+    return new UserError(`the image build failed: ${message.trim()}`, 'fix the error above, commit, and push again');
+  }
+}
+
+/** Quotes a word for /bin/sh -c, where the Docker runtime runs process commands. */
+function shellQuote(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`;
+}

@@ -1,0 +1,102 @@
+// Image deploys: a published image pulled (or found in the engine), its manifest read from inside it, tagged as a release.
+import type Dockerode from 'dockerode';
+import * as tar from 'tar-stream';
+import { UserError, validateImageRef, type Artifact, type Manifest } from '../core/index.ts';
+import { imageName } from './docker-builder.ts';
+import { parseManifest } from './manifest.ts';
+
+export interface RegistryAuth { username: string; password: string; serveraddress?: string }
+
+export interface ImportRequest {
+  app: string;
+  /** The image reference, e.g. `ghcr.io/me/app:1.2`. */
+  image: string;
+  version: number;
+  auth?: RegistryAuth;
+  log: (line: string) => void;
+}
+
+export class ImageImporter {
+  constructor(private readonly docker: Dockerode) {}
+
+  async import(req: ImportRequest): Promise<Artifact> {
+    const ref = validateImageRef(req.image);
+    await this.pull(ref, req);
+    const info = await this.docker.getImage(ref).inspect();
+    req.log(`-----> Using ${ref} (${info.Id.slice(7, 19)}, ${Math.round(info.Size / 1e6)} MB)`);
+    const manifest = await this.manifest(ref, info.Config.WorkingDir);
+    const tag = `${imageName(req.app)}:v${req.version}`;
+    const [repo, version] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
+    await this.docker.getImage(ref).tag({ repo, tag: version });
+    const cmd = [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])];
+    if (!cmd.length) throw new UserError(`${ref} has no CMD or ENTRYPOINT, so there is nothing to run`, 'deploy an image whose Dockerfile ends with CMD [...]');
+    return {
+      kind: 'image', ref: tag, buildpack: 'image', processes: { web: cmd.map(quote).join(' ') }, manifest,
+      ...(manifest.healthcheck && { healthcheck: manifest.healthcheck }),
+      ...(manifest.expose && { port: manifest.expose.port }),
+    };
+  }
+
+  /** Pulls the reference; when no registry answers, the engine's own copy (a locally built image) serves. */
+  private async pull(ref: string, req: ImportRequest): Promise<void> {
+    req.log(`-----> Pulling ${ref}`);
+    try {
+      const stream = await this.docker.pull(ref, req.auth ? { authconfig: req.auth } : {});
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), (p: { status?: string; id?: string }) => {
+          if (p.status && !p.id) req.log(`       ${p.status}`);
+        }));
+    } catch (e) {
+      const local = await this.docker.getImage(ref).inspect().then(() => true, () => false);
+      const why = (e as Error).message.split('\n')[0];
+      if (!local) throw new UserError(`could not pull ${ref}: ${why}`, 'check the reference and the registry credentials (--registry-user/--registry-password), and that this server can reach the registry');
+      req.log(`       the registry did not answer (${why}); using the engine's own copy of ${ref}`);
+    }
+  }
+
+  /** `cloud_manifest.yml` (or `.json`) at the image's root or in its working directory; none: an empty manifest. */
+  private async manifest(ref: string, workdir: string): Promise<Manifest> {
+    const dirs = [...new Set(['/', workdir || '/'])];
+    const container = await this.docker.createContainer({ Image: ref, Entrypoint: ['/bin/true'], Cmd: [], Labels: { 'minicloud.scratch': '1' } });
+    try {
+      for (const dir of dirs) {
+        for (const name of ['cloud_manifest.yml', 'cloud_manifest.json']) {
+          const text = await readFile(container, `${dir.replace(/\/$/, '')}/${name}`);
+          if (text !== null) return parseManifest(text); // YAML reads JSON too; errors name the field
+        }
+      }
+      return {};
+    } finally {
+      await container.remove({ force: true }).catch(() => {});
+    }
+  }
+}
+
+async function readFile(container: Dockerode.Container, path: string): Promise<string | null> {
+  let archive: NodeJS.ReadableStream;
+  try {
+    archive = await container.getArchive({ path });
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return null;
+    throw e;
+  }
+  return new Promise((resolve, reject) => {
+    const extract = tar.extract();
+    let text: string | null = null;
+    extract.on('entry', (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+      stream.on('end', () => {
+        if (header.type === 'file' && text === null) text = Buffer.concat(chunks).toString('utf8');
+        next();
+      });
+    });
+    extract.on('finish', () => resolve(text));
+    extract.on('error', reject);
+    archive.pipe(extract);
+  });
+}
+
+function quote(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`;
+}

@@ -1,0 +1,61 @@
+// Guardrails for small servers: builds take turns (MINICLOUD_BUILD_CONCURRENCY) and start only with memory to spare.
+import { readFileSync } from 'node:fs';
+import { UserError, type Artifact } from '../core/index.ts';
+import type { BuildRequest, Builder } from './builder.ts';
+
+export interface SlotOptions {
+  concurrency: number;
+  /** The least memory (MiB) a build may start with. */
+  minFreeMb: number;
+  /** Reads MemAvailable (MiB); a parameter so tests can pretend the server is short. */
+  freeMb?: () => number;
+}
+
+export function memAvailableMb(): number {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m ? Math.floor(Number(m[1]) / 1024) : Infinity;
+  } catch {
+    return Infinity; // not Linux: no check rather than a wrong one
+  }
+}
+
+/** The same builder, run at most `concurrency` at a time, each after a free-memory check. */
+export class BuildSlots implements Builder {
+  readonly name: string;
+  readonly needsTree: boolean;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly inner: Builder, private readonly opts: SlotOptions) {
+    this.name = inner.name;
+    this.needsTree = inner.needsTree;
+  }
+
+  async build(req: BuildRequest): Promise<Artifact> {
+    if (this.running >= this.opts.concurrency) {
+      req.log(`-----> Waiting for ${this.running === 1 ? 'another build' : `${this.running} builds`} to finish (MINICLOUD_BUILD_CONCURRENCY=${this.opts.concurrency})`);
+      await new Promise<void>((resolve) => this.waiting.push(resolve)); // handed the slot of a build that ended
+    } else {
+      this.running++;
+    }
+    try {
+      const free = (this.opts.freeMb ?? memAvailableMb)();
+      if (free < this.opts.minFreeMb) {
+        throw new UserError(
+          `only ${free} MiB of memory is free and a build needs ${this.opts.minFreeMb} MiB; the build did not start, so nothing running was disturbed`,
+          'free memory (stop or scale down apps), add swap, or lower MINICLOUD_BUILD_MIN_FREE, then push again',
+        );
+      }
+      return await this.inner.build(req);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  prune(app: string, wanted: string[]): Promise<void> {
+    return this.inner.prune?.(app, wanted) ?? Promise.resolve();
+  }
+}

@@ -1,0 +1,59 @@
+// Wiring HTTPS: settings → issuers → Certificates, the names they may order (the route table), the router's TLS options.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from './core/index.ts';
+import type { Config } from './config.ts';
+import type { RouteTable } from './router/index.ts';
+import type { Store } from './store/index.ts';
+import { AcmeIssuer, Certificates, SelfSignedIssuer, type ServedName } from './certs/index.ts';
+import type { RouterOptions } from '../proxy/index.ts';
+
+const ACME_OFF = "ACME is off: set MINICLOUD_ACME_EMAIL to get certificates from Let's Encrypt; until then every name is served with a self-signed certificate";
+
+/** Loads the stored certificates and plans orders; call sync() whenever the route table changes. */
+export async function startCertificates(cfg: Config, dir: string, table: RouteTable, store: Store, say: (line: string) => void): Promise<Certificates> {
+  const h = cfg.https;
+  const acme = h.acmeDirectory ? new AcmeIssuer({
+    directory: h.acmeDirectory, email: h.acmeEmail, accountKeyFile: join(dir, '_acme', 'account.key'),
+    caBundle: h.acmeCaBundle ? readBundle(h.acmeCaBundle) : undefined, selfCheck: h.acmeSelfCheck, pollMs: h.acmePollMs,
+  }) : null;
+  // What the router serves, read from its table: the renewer orders nothing else, and asks again before each order.
+  const served = (): ServedName[] => table.routes().flatMap((r) => {
+    const app = store.getApp(r.app);
+    return r.hosts.map((domain) => ({
+      domain, app: r.app, isDefault: domain === `${r.app}.${cfg.domain}`,
+      // Routes that are not apps (the dashboard's admin.<domain>) are live from the start.
+      deployed: app ? app.currentRelease !== null : true,
+    }));
+  });
+  const certs = new Certificates({
+    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, say, retryMinMs: h.acmeRetryMinMs,
+  });
+  await certs.start();
+  return certs;
+}
+
+/** The router's HTTPS listener and challenge answers; spread first into startRouter's options. */
+export function routerHttps(cfg: Config, certs: Certificates): Pick<RouterOptions, 'https' | 'challenge' | 'httpsPort'> {
+  if (cfg.https.port === null) return {};
+  return {
+    https: { port: cfg.https.port, fallback: certs.fallback(), context: (name) => certs.context(name) },
+    challenge: (token) => certs.challenge(token),
+    httpsPort: cfg.https.port,
+  };
+}
+
+/** One line for the start-up banner. */
+export function httpsBanner(cfg: Config, port: number | null): string {
+  if (port === null) return 'HTTPS is off (MINICLOUD_HTTPS_PORT=off)';
+  const via = cfg.https.acmeDirectory ? `certificates from ${cfg.https.acmeDirectory}` : 'self-signed certificates (set MINICLOUD_ACME_EMAIL for Let\'s Encrypt)';
+  return `HTTPS on port ${port}, ${via}`;
+}
+
+function readBundle(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`MINICLOUD_ACME_CA_BUNDLE=${file} cannot be read: ${(e as Error).message}`, 'point it at a PEM file of CA certificates');
+  }
+}

@@ -1,0 +1,31 @@
+// Finding a Docker engine: DOCKER_HOST or the default socket, asked with a short timeout.
+import Dockerode from 'dockerode';
+import { UserError } from '../core/index.ts';
+
+export type RuntimeChoice = 'docker' | 'process' | 'auto';
+
+export function runtimeChoice(raw: string | undefined): RuntimeChoice {
+  if (!raw) return 'auto';
+  if (raw === 'docker' || raw === 'process') return raw;
+  throw new UserError(`MINICLOUD_RUNTIME=${raw} is not a runtime`, 'set MINICLOUD_RUNTIME=docker or MINICLOUD_RUNTIME=process, or leave it unset to use Docker when it answers');
+}
+
+/** The engine client when one answers; null when none does and `auto` allows falling back. */
+export async function connectDocker(choice: RuntimeChoice, dockerHost = process.env.DOCKER_HOST): Promise<{ docker: Dockerode; version: string } | null> {
+  if (choice === 'process') return null;
+  // dockerode reads DOCKER_HOST itself; without it, the default socket.
+  const docker = dockerHost ? new Dockerode() : new Dockerode({ socketPath: '/var/run/docker.sock' });
+  try {
+    const v = await Promise.race([
+      docker.version(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3000).unref()),
+    ]);
+    return { docker, version: v.Version };
+  } catch (e) {
+    if (choice === 'auto') return null;
+    throw new UserError(
+      `MINICLOUD_RUNTIME=docker, but the Docker engine at ${dockerHost ?? 'unix:///var/run/docker.sock'} does not answer (${(e as Error).message})`,
+      'start the engine (e.g. `systemctl start docker`), point DOCKER_HOST at it, or use MINICLOUD_RUNTIME=process',
+    );
+  }
+}

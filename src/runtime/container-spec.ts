@@ -1,0 +1,57 @@
+// Pure builders of Docker container specs: what an instance's container looks like, testable without an engine.
+import type { ContainerCreateOptions } from 'dockerode';
+import type { InstanceSpec } from './runtime.ts';
+
+export interface ContainerOptions {
+  /** The user-defined bridge network every app container joins. */
+  network: string;
+  /** Memory limit when the spec gives none (MiB). */
+  defaultMemoryMb: number;
+  publish?: boolean;
+}
+
+/** Where apps listen inside their container; the router and health checks use it. */
+export const CONTAINER_PORT = 5000;
+
+/** The web port inside the container: the manifest's `expose.port`, else 5000 (and PORT says so). */
+export const containerPort = (spec: Pick<InstanceSpec, 'artifact'>) => spec.artifact.port ?? CONTAINER_PORT;
+
+export function containerSpec(
+  spec: InstanceSpec,
+  name: string,
+  mounts: Array<{ hostDir: string; target: string }>,
+  opts: ContainerOptions,
+): ContainerCreateOptions {
+  const memory = (spec.memoryMb ?? opts.defaultMemoryMb) * 1024 * 1024;
+  const port = containerPort(spec);
+  const env = { ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` };
+  return {
+    name,
+    Image: spec.artifact.ref,
+    // Through a shell, as Procfile commands are written; `exec` so the app gets the signals. The
+    // image's ENTRYPOINT is replaced too: the command is whole (a Dockerfile's own is resolved at build).
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: [`exec ${spec.command}`],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      'minicloud.app': spec.app,
+      'minicloud.release': String(spec.release),
+      'minicloud.type': spec.type,
+      'minicloud.instance': spec.id,
+    },
+    ExposedPorts: { [`${port}/tcp`]: {} },
+    HostConfig: {
+      // An init as PID 1 forwards SIGTERM: without it a stop waits out the whole grace period.
+      Init: true,
+      Memory: memory,
+      MemorySwap: memory, // no swap on top: the limit is the limit
+      NetworkMode: opts.network,
+      // minicloud's supervisor restarts crashed instances (with backoff and health checks);
+      // a Docker restart policy as well would make two restarters racing for one app.
+      RestartPolicy: { Name: 'no' },
+      Binds: mounts.map((m) => `${m.hostDir}:${m.target}`),
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
+      ...(opts.publish && { PortBindings: { [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }),
+    },
+  };
+}

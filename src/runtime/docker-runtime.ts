@@ -1,0 +1,193 @@
+// The Docker runtime: each instance is a container of the release's image on minicloud's network.
+import { mkdirSync } from 'node:fs';
+import { posix } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createInterface } from 'node:readline';
+import type Dockerode from 'dockerode';
+import { AppLogs } from './app-logs.ts';
+import { containerPort, containerSpec, type ContainerOptions } from './container-spec.ts';
+import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+
+export interface DockerRuntimeOptions extends ContainerOptions {
+  logDir: string;
+  /** Reach instances on a published 127.0.0.1 port instead of the container's own address. */
+  publish?: boolean;
+}
+
+const gone = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
+
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker' as const;
+  private readonly listeners: Array<(handle: string, code: number | null) => void> = [];
+  private readonly watching = new Map<string, AbortController>();
+  private readonly files: AppLogs;
+  private readonly workdirs = new Map<string, string>();
+  private network: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly docker: Dockerode, private readonly opts: DockerRuntimeOptions) {
+    this.files = new AppLogs(opts.logDir);
+  }
+
+  logFile(app: string): string {
+    return this.files.file(app);
+  }
+
+  appendLog(app: string, line: string): void {
+    this.files.append(app, line);
+  }
+
+  async start(spec: InstanceSpec): Promise<RunningInstance> {
+    const container = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`);
+    await container.start();
+    const info = await container.inspect();
+    this.watch(container.id, spec.app, new Date(info.State.StartedAt));
+    return { handle: container.id, pid: info.State.Pid || null, ...this.address(info, containerPort(spec)) };
+  }
+
+  async adopt(handle: string): Promise<boolean> {
+    try {
+      const info = await this.docker.getContainer(handle).inspect();
+      if (!info.State.Running) {
+        await this.remove(handle);
+        return false;
+      }
+      this.watch(handle, info.Config.Labels['minicloud.app'] ?? 'unknown', new Date());
+      return true;
+    } catch (e) {
+      if (gone(e)) return false;
+      throw e;
+    }
+  }
+
+  async stop(handle: string, graceMs: number): Promise<void> {
+    const c = this.docker.getContainer(handle);
+    try {
+      await c.stop({ t: Math.ceil(graceMs / 1000) });
+    } catch (e) {
+      // 304: already stopped; 404: already removed. Either way, it is not running.
+      if (!gone(e) && (e as { statusCode?: number }).statusCode !== 304) throw e;
+    }
+    await this.remove(handle);
+  }
+
+  onExit(listener: (handle: string, code: number | null) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
+    const container = await this.create(spec, `run-${spec.id.slice(0, 8)}`);
+    try {
+      const out = new PassThrough();
+      const lines = createInterface({ input: out, crlfDelay: Infinity });
+      lines.on('line', onLine);
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      container.modem.demuxStream(stream, out, out);
+      const kill = () => void container.kill().catch(() => {});
+      signal?.addEventListener('abort', kill, { once: true });
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      signal?.removeEventListener('abort', kill);
+      (stream as unknown as { destroy(): void }).destroy();
+      out.end();
+      await new Promise((r) => lines.once('close', r));
+      return StatusCode;
+    } finally {
+      await this.remove(container.id);
+    }
+  }
+
+  logs(app: string, opts: LogOptions): AsyncIterable<string> {
+    return this.files.tail(app, opts);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const ac of this.watching.values()) ac.abort();
+    this.watching.clear();
+  }
+
+  private async create(spec: InstanceSpec, suffix: string): Promise<Dockerode.Container> {
+    if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
+    await this.ensureNetwork();
+    const workdir = await this.workdir(spec.artifact.ref);
+    for (const v of spec.volumes ?? []) mkdirSync(v.hostDir, { recursive: true });
+    const mounts = (spec.volumes ?? []).map((v) => ({ hostDir: v.hostDir, target: posix.join(workdir, v.path) }));
+    const name = `mc-${spec.app}-${suffix}`;
+    return this.docker.createContainer(containerSpec(spec, name, mounts, this.opts));
+  }
+
+  private address(info: Dockerode.ContainerInspectInfo, port: number): { host: string; port: number } {
+    if (this.opts.publish) {
+      const bound = info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0];
+      if (!bound) throw new Error(`container ${info.Name} has no published port`);
+      return { host: '127.0.0.1', port: Number(bound.HostPort) };
+    }
+    const ip = info.NetworkSettings.Networks?.[this.opts.network]?.IPAddress;
+    if (!ip) throw new Error(`container ${info.Name} has no address on network ${this.opts.network}`);
+    return { host: ip, port };
+  }
+
+  /** Copies the container's output into the app's log file and reports its exit, until minicloud stops. */
+  private watch(id: string, app: string, since: Date): void {
+    const ac = new AbortController();
+    this.watching.set(id, ac);
+    const container = this.docker.getContainer(id);
+    void container
+      .logs({ follow: true, stdout: true, stderr: true, since: Math.floor(since.getTime() / 1000), abortSignal: ac.signal })
+      .then((stream) => {
+        const out = new PassThrough();
+        out.on('data', (chunk: Buffer) => this.files.write(app, chunk));
+        container.modem.demuxStream(stream, out, out);
+        stream.on('end', () => out.end());
+        stream.on('error', () => out.end());
+      })
+      .catch(() => {}); // the container went away before its logs could be followed; its exit still reports
+    void container
+      .wait({ abortSignal: ac.signal })
+      .then((r: { StatusCode: number }) => this.exited(id, r.StatusCode))
+      .catch(() => { if (!ac.signal.aborted) this.exited(id, null); }); // removed under us: gone all the same
+  }
+
+  private exited(id: string, code: number | null): void {
+    if (this.closed) return; // minicloud is stopping: the next process adopts or restarts it
+    if (!this.watching.delete(id)) return; // reported once only
+    for (const l of this.listeners) l(id, code);
+  }
+
+  private async remove(id: string): Promise<void> {
+    this.watching.get(id)?.abort();
+    this.watching.delete(id);
+    try {
+      await this.docker.getContainer(id).remove({ force: true });
+    } catch (e) {
+      // 404: gone already; 409: removal already in progress
+      const status = (e as { statusCode?: number }).statusCode;
+      if (status !== 404 && status !== 409) throw e;
+    }
+  }
+
+  private async workdir(image: string): Promise<string> {
+    let dir = this.workdirs.get(image);
+    if (!dir) {
+      const info = await this.docker.getImage(image).inspect();
+      dir = info.Config.WorkingDir || '/';
+      this.workdirs.set(image, dir);
+    }
+    return dir;
+  }
+
+  private ensureNetwork(): Promise<void> {
+    return (this.network ??= (async () => {
+      const net = this.docker.getNetwork(this.opts.network);
+      try {
+        await net.inspect();
+      } catch (e) {
+        if (!gone(e)) throw e;
+        await this.docker.createNetwork({ Name: this.opts.network, Driver: 'bridge', Labels: { 'minicloud.network': '1' } }).catch((err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode !== 409) throw err; // created meanwhile
+        });
+      }
+    })().catch((e: unknown) => { this.network = null; throw e; }));
+  }
+}

@@ -1,0 +1,178 @@
+// The Runtime contract: one suite, run against every runtime (host processes and Docker containers, real ones).
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Dockerode from 'dockerode';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime, ProcessRuntime, type InstanceSpec, type RunningInstance, type Runtime } from '../../src/runtime/index.ts';
+import type { Artifact } from '../../src/core/index.ts';
+import { dockerHost } from '../helpers/docker.ts';
+
+dockerHost();
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/runtime-contract/', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'mc-contract-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Subject {
+  name: string;
+  setup(): Promise<{ make: () => Runtime; artifact: Artifact }>;
+  teardown?(): Promise<void>;
+}
+
+const IMAGE = `minicloud-test/contract:${randomUUID().slice(0, 8)}`;
+const NETWORK = 'minicloud-test';
+
+const subjects: Subject[] = [
+  {
+    name: 'process',
+    async setup() {
+      const dir = join(tmp, 'release');
+      cpSync(FIXTURE, dir, { recursive: true });
+      return { make: () => new ProcessRuntime(join(tmp, 'logs-process')), artifact: { kind: 'dir', ref: dir, buildpack: 'node', processes: { web: 'node server.js' } } };
+    },
+  },
+  {
+    name: 'docker',
+    async setup() {
+      const env = { ...process.env, DOCKER_HOST: dockerHost() };
+      execFileSync('docker', ['build', '-q', '--build-arg', `BASE_IMAGE=${process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node'}`, '-t', IMAGE, FIXTURE], { env, stdio: 'pipe' });
+      const docker = new Dockerode();
+      return {
+        make: () => new DockerRuntime(docker, { logDir: join(tmp, 'logs-docker'), network: NETWORK, defaultMemoryMb: 256 }),
+        artifact: { kind: 'image', ref: IMAGE, buildpack: 'node', processes: { web: 'node server.js' } },
+      };
+    },
+    async teardown() {
+      execFileSync('docker', ['rmi', '-f', IMAGE], { env: { ...process.env, DOCKER_HOST: dockerHost() }, stdio: 'ignore' });
+    },
+  },
+];
+
+async function http(i: RunningInstance, path: string): Promise<string> {
+  const res = await fetch(`http://${i.host}:${i.port}${path}`, { signal: AbortSignal.timeout(2000) });
+  return res.text();
+}
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+describe.each(subjects)('the $name runtime', (subject) => {
+  let make: () => Runtime;
+  let artifact: Artifact;
+  const runtimes: Runtime[] = [];
+  const handles: Array<{ rt: Runtime; handle: string }> = [];
+  const app = `contract-${randomUUID().slice(0, 6)}`;
+  const volumeDir = join(tmp, `volume-${subject.name}`);
+
+  beforeAll(async () => ({ make, artifact } = await subject.setup()), 180_000);
+  afterEach(async () => {
+    for (const h of handles.splice(0)) await h.rt.stop(h.handle, 1000);
+    await Promise.all(runtimes.splice(0).map((r) => r.close()));
+  });
+  afterAll(async () => subject.teardown?.());
+
+  const runtime = () => {
+    const rt = make();
+    runtimes.push(rt);
+    return rt;
+  };
+  const spec = (env: Record<string, string> = {}, command = 'node server.js'): InstanceSpec => ({
+    id: randomUUID(), app, release: 1, type: 'web', command, artifact, env, volumes: [{ path: '/data', hostDir: volumeDir }],
+  });
+  const start = async (rt: Runtime, s: InstanceSpec) => {
+    const running = await rt.start(s);
+    handles.push({ rt, handle: running.handle });
+    await eventually('the instance to answer', async () => ((await http(running, '/')) === 'ok' ? true : undefined));
+    return running;
+  };
+
+  it('starts a release with its env and PORT, and its output reaches the app log', async () => {
+    const rt = runtime();
+    const s = spec({ GREETING: 'hello contract' });
+    const i = await start(rt, s);
+    const env = JSON.parse(await http(i, '/env')) as { greeting: string; port: string; dyno: string };
+    expect(env.greeting).toBe('hello contract');
+    expect(Number(env.port)).toBeGreaterThan(0);
+    expect(env.dyno).toBe(`web.${s.id.slice(0, 8)}`);
+    await eventually('the start line in the logs', async () => {
+      const lines: string[] = [];
+      for await (const l of rt.logs(app, { lines: 50, follow: false })) lines.push(l);
+      return lines.some((l) => l.includes(`listening on ${env.port} as ${env.dyno}`)) ? true : undefined;
+    });
+  });
+
+  it('stops an instance gracefully, and stopping it again is harmless', async () => {
+    const rt = runtime();
+    const i = await start(rt, spec());
+    await rt.stop(i.handle, 5000);
+    await expect(http(i, '/')).rejects.toThrow();
+    await rt.stop(i.handle, 5000);
+    await eventually('SIGTERM in the logs', async () => {
+      for await (const l of rt.logs(app, { lines: 50, follow: false })) if (l.includes('got SIGTERM')) return true;
+      return undefined;
+    });
+  });
+
+  it('reports a crash with its exit code, and a new instance starts after it', async () => {
+    const rt = runtime();
+    const exits: Array<{ handle: string; code: number | null }> = [];
+    rt.onExit((handle, code) => exits.push({ handle, code }));
+    const i = await start(rt, spec());
+    await http(i, '/crash');
+    const exit = await eventually('the exit report', async () => exits.find((e) => e.handle === i.handle));
+    expect(exit.code).toBe(3);
+    const again = await start(rt, spec());
+    expect(await http(again, '/')).toBe('ok');
+  });
+
+  it('keeps volume data across instances', async () => {
+    const rt = runtime();
+    const a = await start(rt, spec());
+    await http(a, '/write');
+    await rt.stop(a.handle, 2000);
+    const b = await start(rt, spec());
+    expect(await http(b, '/read')).toMatch(/^written by web\./);
+  });
+
+  it('adopts a running instance from a new runtime object, and not a stopped one', async () => {
+    const first = runtime();
+    const i = await start(first, spec());
+    await first.close();
+    const second = runtime();
+    expect(await second.adopt(i.handle)).toBe(true);
+    await second.stop(i.handle, 2000);
+    expect(await runtime().adopt(i.handle)).toBe(false);
+  });
+
+  it('runs a one-off command and returns its output and exit code', async () => {
+    const rt = runtime();
+    const lines: string[] = [];
+    const code = await rt.run(spec({ GREETING: 'one-off' }, 'node -e "console.log(process.env.GREETING); process.exit(7)"'), (l) => lines.push(l));
+    expect(code).toBe(7);
+    expect(lines).toContain('one-off');
+  });
+
+  it('adds minicloud\'s own lines to the app log', async () => {
+    const rt = runtime();
+    rt.appendLog(app, 'cron: a line of our own');
+    const lines: string[] = [];
+    for await (const l of rt.logs(app, { lines: 5, follow: false })) lines.push(l);
+    expect(lines).toContain('cron: a line of our own');
+  });
+});

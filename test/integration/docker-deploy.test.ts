@@ -1,0 +1,107 @@
+// Docker end to end: every fixture language pushed with git, built into an image, run as a container, served by the router.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerHost } from '../helpers/docker.ts';
+import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get } from '../helpers/net.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+
+let redis: TestRedis;
+let mc: Minicloud;
+const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, encoding: 'utf8' });
+const SECRET = 'sup3r-s3cret-value-for-layers';
+
+beforeAll(async () => {
+  redis = await startRedis();
+  mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test', MINICLOUD_KEEP_IMAGES: '2' });
+}, 60_000);
+
+afterAll(async () => {
+  await mc?.stop();
+  await redis?.stop();
+});
+
+async function deploy(app: string, fixture: string): Promise<{ repo: string; output: string }> {
+  expect((await mc.cli('apps:create', app)).code).toBe(0);
+  const repo = fixtureRepo(fixture);
+  const r = await push(repo, mc.gitUrl(app));
+  expect(r.code, r.output).toBe(0);
+  return { repo, output: r.output };
+}
+
+describe('the Docker runtime, end to end', () => {
+  it('reports Docker as the runtime', async () => {
+    const s = await mc.cli('status');
+    expect(s.stdout).toMatch(/Runtime: +Docker \d/);
+  });
+
+  it.each([
+    ['python', 'python'], ['ruby', 'ruby'], ['go', 'go'], ['static', 'static'], ['dockerfile', 'dockerfile'],
+  ])('builds and runs the %s fixture as a container behind the router', async (fixture, lang) => {
+    const app = `dk-${fixture}`;
+    const { output } = await deploy(app, fixture);
+    expect(output).toContain('v1 is live');
+    const reply = await get(mc.httpPort, `${app}.localhost`);
+    expect(reply.status, output).toBe(200);
+    expect(reply.body.toLowerCase()).toContain(`hello from ${lang}`);
+    const labels = JSON.parse(docker('image', 'inspect', `minicloud/${app}:v1`, '--format', '{{json .Config.Labels}}')) as Record<string, string>;
+    expect(labels).toMatchObject({ 'minicloud.app': app, 'minicloud.release': '1' });
+  });
+
+  it('rebuilds a code-only change of the Node app without reinstalling dependencies, and keeps no secret in layers or logs', async () => {
+    const app = 'dk-node';
+    expect((await mc.cli('apps:create', app)).code).toBe(0);
+    expect((await mc.cli('config:set', app, `SECRET_TOKEN=${SECRET}`)).code).toBe(0);
+    const repo = fixtureRepo('node');
+    const first = await push(repo, mc.gitUrl(app));
+    expect(first.code, first.output).toBe(0);
+    expect((await get(mc.httpPort, `${app}.localhost`)).body).toContain('hello from node');
+
+    appendFileSync(join(repo, 'server.js'), '\n// a code-only change\n');
+    writeFileSync(join(repo, 'VERSION'), 'two\n');
+    commitAll(repo, 'code only');
+    const second = await push(repo, mc.gitUrl(app));
+    expect(second.code, second.output).toBe(0);
+    // Both dependency installs (production, then all for the build) reuse their layers: the legacy
+    // builder says "Using cache" right after each step, and npm never runs.
+    const lines = second.output.split('\n');
+    const installs = lines.flatMap((l, i) => (/RUN sh \/minicloud\/node-install\.sh/.test(l) ? [i] : []));
+    expect(installs, second.output).toHaveLength(2);
+    for (const i of installs) expect(lines[i + 1], second.output).toContain('Using cache');
+    expect(second.output).not.toMatch(/added \d+ package/);
+    expect((await get(mc.httpPort, `${app}.localhost`)).body).toContain('hello from node');
+
+    // The config var reached the app's environment, and nothing else.
+    for (const v of [1, 2]) {
+      expect(docker('history', '--no-trunc', `minicloud/${app}:v${v}`)).not.toContain(SECRET);
+      expect(docker('image', 'inspect', `minicloud/${app}:v${v}`)).not.toContain(SECRET);
+    }
+    expect(first.output + second.output).not.toContain(SECRET);
+    const deploys = await mc.api<Array<{ id: string }>>('GET', `/api/apps/${app}/deploys`);
+    for (const d of deploys.body) {
+      const log = await mc.api<unknown>('GET', `/api/deploys/${d.id}/log`);
+      expect(JSON.stringify(log.body)).not.toContain(SECRET);
+    }
+
+    // MINICLOUD_KEEP_IMAGES=2: a third build prunes v1's image, keeps v2 and v3 (rollbacks).
+    writeFileSync(join(repo, 'VERSION'), 'three\n');
+    commitAll(repo, 'third');
+    expect((await push(repo, mc.gitUrl(app))).code).toBe(0);
+    const tags = docker('images', `minicloud/${app}`, '--format', '{{.Tag}}').split('\n').filter(Boolean).sort();
+    expect(tags).toEqual(['v2', 'v3']);
+  });
+
+  it('fails a build that finds no buildpack, listing what each looks for', async () => {
+    expect((await mc.cli('apps:create', 'dk-nothing')).code).toBe(0);
+    const repo = fixtureRepo('static');
+    execFileSync('git', ['rm', '-q', 'index.html'], { cwd: repo });
+    commitAll(repo, 'nothing to detect');
+    const r = await push(repo, mc.gitUrl('dk-nothing'));
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('no buildpack recognised this app');
+    expect(r.output).toMatch(/node \(package\.json/);
+  });
+});

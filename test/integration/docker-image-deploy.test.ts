@@ -1,0 +1,75 @@
+// Image deploys: a locally built image deployed by reference, its manifest read from inside it, rolled back like a build.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, cpSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dockerHost } from '../helpers/docker.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get } from '../helpers/net.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+
+const SHOP = fileURLToPath(new URL('../fixtures/images/shop/', import.meta.url));
+const REPO = `minicloud-test/shop-${Date.now().toString(36)}`;
+let redis: TestRedis;
+let mc: Minicloud;
+const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, encoding: 'utf8', stdio: 'pipe' });
+const base = process.env.MINICLOUD_BASE_IMAGE_PYTHON ?? 'minicloud/python';
+
+function buildShop(tag: string, version: string, manifest?: string): void {
+  const dir = mkdtempSync(join(tmpdir(), 'mc-shop-'));
+  cpSync(SHOP, dir, { recursive: true });
+  if (manifest) writeFileSync(join(dir, 'cloud_manifest.yml'), manifest);
+  docker('build', '-q', '--build-arg', `BASE_IMAGE=${base}`, '--build-arg', `VERSION=${version}`, '-t', `${REPO}:${tag}`, dir);
+}
+
+beforeAll(async () => {
+  buildShop('1.0', '1.0');
+  buildShop('2.0', '2.0');
+  buildShop('bad', 'bad', 'expose:\n  proto: http\n  port: 99999\n');
+  redis = await startRedis();
+  mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test' });
+  expect((await mc.cli('apps:create', 'shop')).code).toBe(0);
+  expect((await mc.cli('config:set', 'shop', 'GREETING=hi')).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await mc?.stop();
+  await redis?.stop();
+  for (const t of ['1.0', '2.0', 'bad']) docker('rmi', '-f', `${REPO}:${t}`);
+});
+
+it('deploys an image by reference, on the port its manifest exposes, with the app config', async () => {
+  const r = await mc.cli('deploy', 'shop', '--image', `${REPO}:1.0`);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect(r.stdout).toContain(`using the engine's own copy of ${REPO}:1.0`);
+  expect(r.stdout).toContain('v1 is live');
+  expect((await get(mc.httpPort, 'shop.localhost')).body).toBe('shop 1.0 greeting=hi');
+});
+
+it('updates with a new tag and rolls back to the earlier image', async () => {
+  expect((await mc.cli('deploy', 'shop', '--image', `${REPO}:2.0`)).code).toBe(0);
+  expect((await get(mc.httpPort, 'shop.localhost')).body).toBe('shop 2.0 greeting=hi');
+  const back = await mc.cli('rollback', 'shop');
+  expect(back.code, back.stdout + back.stderr).toBe(0);
+  expect((await get(mc.httpPort, 'shop.localhost')).body).toBe('shop 1.0 greeting=hi');
+  const releases = await mc.cli('releases', 'shop');
+  expect(releases.stdout).toContain(`Deploy image ${REPO}:2.0`);
+});
+
+it('fails an image whose manifest has a wrong field, naming the field, and keeps serving', async () => {
+  const r = await mc.cli('deploy', 'shop', '--image', `${REPO}:bad`);
+  expect(r.code).not.toBe(0);
+  expect(r.stdout + r.stderr).toMatch(/expose\.port/);
+  expect((await get(mc.httpPort, 'shop.localhost')).body).toBe('shop 1.0 greeting=hi');
+});
+
+it('refuses a reference that is not one, and an image nobody has', async () => {
+  const bad = await mc.cli('deploy', 'shop', '--image', 'Not An Image;rm -rf /');
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toContain('is not an image reference');
+  const missing = await mc.cli('deploy', 'shop', '--image', `${REPO}:nope`);
+  expect(missing.code).not.toBe(0);
+  expect(missing.stdout + missing.stderr).toContain(`could not pull ${REPO}:nope`);
+});

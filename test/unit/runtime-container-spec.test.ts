@@ -1,0 +1,28 @@
+// runtime: the container spec an instance becomes, as plain data.
+import { expect, it } from 'vitest';
+import { containerSpec } from '../../src/runtime/index.ts';
+import type { InstanceSpec } from '../../src/runtime/index.ts';
+
+const spec = (over: Partial<InstanceSpec> = {}): InstanceSpec => ({
+  id: '0123456789abcdef', app: 'shop', release: 3, type: 'web', command: 'node server.js',
+  artifact: { kind: 'image', ref: 'minicloud/shop:v3', buildpack: 'node', processes: { web: 'node server.js' } },
+  env: { DATABASE_URL: 'mysql://u:p@h/db' }, ...over,
+});
+
+it('runs the command through a shell with init, env, PORT, labels, memory and the network', () => {
+  const c = containerSpec(spec(), 'mc-shop-web-01234567', [{ hostDir: '/v/shop/data', target: '/app/data' }], { network: 'minicloud', defaultMemoryMb: 512 });
+  expect(c.Entrypoint).toEqual(['/bin/sh', '-c']);
+  expect(c.Cmd).toEqual(['exec node server.js']);
+  expect(c.Env).toEqual(expect.arrayContaining(['DATABASE_URL=mysql://u:p@h/db', 'PORT=5000', 'DYNO=web.01234567']));
+  expect(c.Labels).toEqual({ 'minicloud.app': 'shop', 'minicloud.release': '3', 'minicloud.type': 'web', 'minicloud.instance': '0123456789abcdef' });
+  expect(c.HostConfig).toMatchObject({ Init: true, Memory: 512 * 1024 * 1024, MemorySwap: 512 * 1024 * 1024, NetworkMode: 'minicloud', Binds: ['/v/shop/data:/app/data'] });
+  expect(c.HostConfig?.PortBindings).toBeUndefined();
+});
+
+it('takes the app\'s own memory limit and the manifest\'s port, and publishes on loopback when asked', () => {
+  const s = spec({ memoryMb: 128, artifact: { kind: 'image', ref: 'x', buildpack: 'image', processes: {}, port: 8000 } });
+  const c = containerSpec(s, 'n', [], { network: 'n', defaultMemoryMb: 512, publish: true });
+  expect(c.HostConfig?.Memory).toBe(128 * 1024 * 1024);
+  expect(c.Env).toContain('PORT=8000');
+  expect(c.HostConfig?.PortBindings).toEqual({ '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
+});
