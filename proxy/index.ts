@@ -52,6 +52,11 @@ export interface RouterOptions {
   httpsPort?: number;
   /** Most connections to one app instance at once (more requests queue); default 256. */
   upstreamConnections?: number;
+  /**
+   * Where ACME HTTP-01 requests go when this router cannot answer them itself: a router worker
+   * passes them to the primary's own router, which holds the tokens (cluster.ts).
+   */
+  challengeVia?: Upstream;
 }
 
 export interface Router {
@@ -134,6 +139,9 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     // ACME (certs): HTTP-01 challenges are answered here for any host, before routing.
     const challenged = opts.challenge ? answerChallenge(req, res, opts.challenge) : null;
     if (challenged !== null) return void (ex.bytes = challenged);
+    if (opts.challengeVia && isAcmeChallenge(req.url)) {
+      return forward(req, res, ex, { app: 'acme', hosts: [], upstreams: [opts.challengeVia], state: 'running' }, opts.challengeVia);
+    }
 
     const match = table.lookup(req.headers.host);
     if (match) ex.app = match.route.app;

@@ -1,7 +1,20 @@
 // `npm run bench`: installs what is missing, then runs the benchmarks in test/bench (figures, not tests).
+// `npm run bench -- router` (or wake, deploy) runs one of them.
+import { ensureBaseImages, ensureDocker } from './docker-engine.mjs';
 import { ensureDeps } from './ensure-deps.mjs';
 
 ensureDeps();
+const only = process.argv.slice(2);
+// The Docker rows need an engine and the buildpacks' base images, as npm test makes them.
+if (!only.length || only.includes('deploy') || only.includes('wake')) {
+  try {
+    process.env.DOCKER_HOST = await ensureDocker();
+    Object.assign(process.env, await ensureBaseImages(process.env.DOCKER_HOST));
+  } catch (e) {
+    console.error(` !     The Docker benchmarks need an engine: ${e.message}`);
+    process.exit(1);
+  }
+}
 const { register } = await import('tsx/esm/api');
 register();
 await import('../test/bench/index.ts');

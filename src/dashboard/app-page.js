@@ -3,6 +3,7 @@ import { $, ApiError, act, api, appendLog, emptyRow, enc, field, h, outcome, sta
 import { heading, stateOf } from './apps.js';
 import { chartsPanel } from './charts.js';
 import { logsPanel } from './logs-panel.js';
+import { imageDeployPanel } from './image-deploy.js';
 import { configPanel, releasesPanel } from './releases-config.js';
 import { addonsPanel, domainsPanel, storagePanel } from './resources.js';
 import { backupsPanel, githubPanel } from './backups-github.js';
@@ -34,6 +35,7 @@ export function appPage(name) {
   ];
   const [charts, releases, config, ...resources] = panels;
   const logs = logsPanel(ctx);
+  const image = imageDeployPanel(ctx);
 
   $('#view').replaceChildren(
     h('p', {}, h('a', { href: '#/' }, '\u2190 All apps')),
@@ -41,6 +43,7 @@ export function appPage(name) {
     facts,
     ...charts.section,
     h('h2', { id: 'build-title' }, 'Latest build'), logState, log,
+    ...image.section,
     h('h2', {}, 'Processes'), h('div', { class: 'actions' }, buttons.restart, buttons.stop, buttons.start),
     table(['Type', 'State', 'Release', 'Port', 'Restarts', 'Started'], procs, { id: 'instances' }),
     scaleForm,
@@ -156,7 +159,7 @@ export function appPage(name) {
     if (!stopped) timer = setTimeout(poll, 2000);
   };
 
-  view.stop = () => { stopped = true; clearTimeout(timer); stream?.abort(); logs.stop(); charts.stop?.(); };
+  view.stop = () => { stopped = true; clearTimeout(timer); stream?.abort(); logs.stop(); image.stop(); charts.stop?.(); };
   void poll();
   logs.start();
 }

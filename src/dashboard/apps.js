@@ -40,7 +40,6 @@ export async function appsPage() {
     table(['Name', 'State', 'Release', 'URL', 'Last deploy'], tbody, { id: 'apps' }),
     h('h2', {}, 'Create an app'),
     form,
-    h('p', { class: 'help' }, 'The dashboard has no form to deploy an image by reference yet: push with git, or connect a GitHub repository on the app\u2019s page.'),
   );
   await fillApps(tbody).catch((e) => tbody.replaceChildren(emptyRow(5, `Could not load the apps: ${e.message}`, 'error')));
 }
@@ -63,6 +62,7 @@ function createdInfo(app) {
     h('p', {}, 'Git remote: ', h('code', {}, app.gitUrl)),
     h('p', {}, 'In your app\u2019s git repository, run (git asks for a password: an API token, any user name):'),
     pre, copy,
+    h('p', { class: 'help' }, 'Or deploy a published image by reference on the app\u2019s page (Docker runtime).'),
   ];
 }
 

@@ -97,11 +97,17 @@ export async function act(button, doing, fn) {
 /** The outcome of an action that restarted the app as a deploy. */
 export const outcome = (what, deploy) => (!deploy || deploy.status === 'succeeded' ? `${what}.` : `${what} failed: ${deploy.error ?? deploy.status}`);
 
-/** Reads an NDJSON response from /api as it arrives, calling onEvent for each object; resolves at its end. */
-export async function streamNdjson(path, signal, onEvent) {
-  const res = await fetch(`/api${path}`, { credentials: 'same-origin', signal });
+/**
+ * Reads an NDJSON response from /api as it arrives, calling onEvent for each object; resolves at its end.
+ * `body` makes it a POST (with the CSRF token) whose answer streams, like an image deploy's log.
+ */
+export async function streamNdjson(path, signal, onEvent, body) {
+  const post = body !== undefined;
+  const headers = post ? { 'content-type': 'application/json', ...(csrf ? { 'x-csrf-token': csrf } : {}) } : {};
+  const res = await fetch(`/api${path}`, { method: post ? 'POST' : 'GET', headers, credentials: 'same-origin', signal, body: post ? JSON.stringify(body) : undefined });
   if (res.status === 401) hooks.onLoggedOut('Your session has ended; log in again.');
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+  // A refusal before the stream starts (a bad reference, no such app) is JSON with the reason.
+  if (!res.ok || !res.body) throw new ApiError(res.status, await res.json().catch(() => null));
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
   for (;;) {

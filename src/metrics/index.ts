@@ -2,3 +2,4 @@
 export { Metrics, parseAccessLine, type InstanceRef, type MetricsOptions } from './metrics.ts';
 export { MinuteSeries, percentile, statusClass, type MinutePoint } from './series.ts';
 export { groupUsage, parseRss, parseStat, type ProcUsage } from './proc.ts';
+export { containerId, containerUsage, instanceUsage, parseCgroupFile, parseKeyed, parseMountinfo, type CgroupEntry, type CgroupMount, type CgroupReader } from './cgroup.ts';

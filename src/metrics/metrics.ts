@@ -1,6 +1,7 @@
 // Prometheus metrics of the router and the instances (own registry), and the last hour per app in memory.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { groupUsage, type ProcUsage } from './proc.ts';
+import { instanceUsage } from './cgroup.ts';
+import type { ProcUsage } from './proc.ts';
 import { MinuteSeries, statusClass, type MinutePoint } from './series.ts';
 
 /** What the sampler needs of an instance (the store's `listInstances()` rows fit). */
@@ -18,7 +19,7 @@ export interface MetricsOptions {
   /** Between two samples of the instances; default 15 s. */
   sampleMs?: number;
   now?: () => number;
-  /** CPU and memory of a pid's process group; default /proc. */
+  /** CPU and memory of an instance by its pid; default its container's cgroup, or its process group in /proc. */
   usage?: (pid: number) => ProcUsage | null;
   /** Node's own process metrics (`minicloud_process_*`, `minicloud_nodejs_*`); default on. */
   defaults?: boolean;
@@ -51,13 +52,13 @@ export class Metrics {
 
   constructor(private readonly o: MetricsOptions) {
     this.now = o.now ?? Date.now;
-    this.usage = o.usage ?? ((pid) => groupUsage(pid));
+    this.usage = o.usage ?? ((pid) => instanceUsage(pid));
     this.series = new MinuteSeries(this.now);
     const registers = [this.registry];
     this.requests = new Counter({ name: 'minicloud_router_requests_total', help: 'Requests the router answered for an app, by status class', labelNames: ['app', 'status_class'], registers });
     this.duration = new Histogram({ name: 'minicloud_router_request_duration_seconds', help: 'Time from request to response end at the router', labelNames: ['app'], buckets: BUCKETS, registers });
-    this.cpu = new Counter({ name: 'minicloud_instance_cpu_seconds_total', help: 'User and system CPU time of an instance (its process group)', labelNames: ['app', 'type', 'instance'], registers });
-    this.memory = new Gauge({ name: 'minicloud_instance_memory_bytes', help: 'Resident memory (VmRSS) of an instance (its process group)', labelNames: ['app', 'type', 'instance'], registers });
+    this.cpu = new Counter({ name: 'minicloud_instance_cpu_seconds_total', help: 'User and system CPU time of an instance (its container, or its process group)', labelNames: ['app', 'type', 'instance'], registers });
+    this.memory = new Gauge({ name: 'minicloud_instance_memory_bytes', help: 'Memory of an instance: its container\'s usage less inactive page cache, or its process group\'s resident memory (VmRSS)', labelNames: ['app', 'type', 'instance'], registers });
     if (o.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'minicloud_' });
   }
 

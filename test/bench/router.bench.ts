@@ -2,9 +2,9 @@
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouter } from '../../proxy/index.ts';
+import { startRouterCluster } from '../../proxy/cluster.ts';
 import { RouteTable } from '../../src/router/index.ts';
 import { freePort } from '../helpers/net.ts';
 
@@ -64,41 +64,61 @@ http {
   return child;
 }
 
-interface Result { rps: number; p50: string; p99: string }
+interface Result { rps: number; p50: string; p99: string; p99ms: number }
 
-// Asynchronous on purpose: the app and the router under test run in this very process.
+const toMs = (v: string) => {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
+  return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
+};
+
+// Asynchronous on purpose: this process is the router cluster's primary (it hands out connections).
 async function wrk(port: number, path: string): Promise<Result> {
   const { stdout: out } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-H', 'Host: bench.localhost', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? '?';
   const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '?';
-  return { rps, p50, p99 };
+  return { rps, p50, p99, p99ms: toMs(p99) };
 }
 
+/**
+ * The app alone, then minicloud's router and nginx in front of it with the same number of worker
+ * processes: 1, and one per core. The router runs as it does with MINICLOUD_ROUTER_WORKERS=N (its
+ * own processes, this one handing out connections), so it never shares a process with wrk's driver.
+ */
 export async function routerBench(): Promise<void> {
   need('wrk', 'wrk');
   need('nginx', 'nginx-light');
   const appPort = await freePort();
   const upstream = await app(appPort);
   const table = new RouteTable([{ app: 'bench', hosts: ['bench.localhost'], upstreams: [{ host: '127.0.0.1', port: appPort }], state: 'running' }]);
-  const router = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost' });
-  const nginxPort = await freePort();
-  const ng = await nginx(nginxPort, appPort, 1);
+  const counts = [...new Set([1, availableParallelism()])];
+  const rows: Array<[string, string, Result, Result | null]> = [];
   try {
-    const rows: Array<[string, string, Result]> = [];
-    for (const [size, path] of [['small', '/'], ['1 MB', '/large']] as const) {
-      rows.push([size, 'app directly', await wrk(appPort, path)]);
-      rows.push([size, 'minicloud router (1 process)', await wrk(router.port, path)]);
-      rows.push([size, 'nginx (1 worker, keep-alive upstream)', await wrk(nginxPort, path)]);
-    }
-    console.log(`\nRouter throughput: wrk -t2 -c${CONNECTIONS} -d${DURATION}s on loopback, keep-alive`);
-    console.log(`  ${'response'.padEnd(8)}  ${'target'.padEnd(38)}  ${'req/s'.padStart(9)}  ${'p50'.padStart(9)}  ${'p99'.padStart(9)}`);
-    for (const [size, name, r] of rows) {
-      console.log(`  ${size.padEnd(8)}  ${name.padEnd(38)}  ${r.rps.toFixed(0).padStart(9)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}`);
+    for (const [size, path] of [['small', '/'], ['1 MB', '/large']] as const) rows.push([size, 'app directly', await wrk(appPort, path), null]);
+    for (const n of counts) {
+      const router = await startRouterCluster({ workers: n, port: 0, host: '127.0.0.1', table, domain: 'localhost' });
+      const nginxPort = await freePort();
+      const ng = await nginx(nginxPort, appPort, n);
+      try {
+        for (const [size, path] of [['small', '/'], ['1 MB', '/large']] as const) {
+          const ours = await wrk(router.port, path);
+          const theirs = await wrk(nginxPort, path);
+          rows.push([size, `minicloud router (${n} worker${n > 1 ? 's' : ''})`, ours, theirs]);
+          rows.push([size, `nginx (${n} worker${n > 1 ? 's' : ''}, keep-alive upstream)`, theirs, null]);
+        }
+      } finally {
+        ng.kill('SIGQUIT');
+        await router.close();
+      }
     }
   } finally {
-    ng.kill('SIGQUIT');
-    await router.close();
     upstream.kill();
+  }
+  console.log(`\nRouter throughput: wrk -t2 -c${CONNECTIONS} -d${DURATION}s on loopback, keep-alive, ${availableParallelism()} cores`);
+  console.log(`  ${'response'.padEnd(8)}  ${'target'.padEnd(40)}  ${'req/s'.padStart(8)}  ${'p50'.padStart(9)}  ${'p99'.padStart(9)}  vs nginx (req/s, p99)`);
+  const order = (r: [string, string, Result, Result | null]) => (r[0] === 'small' ? 0 : 1);
+  for (const [size, name, r, nginxSame] of [...rows].sort((a, b) => order(a) - order(b))) {
+    const vs = nginxSame ? `${((r.rps / nginxSame.rps) * 100).toFixed(0)}%, ${(r.p99ms / nginxSame.p99ms).toFixed(1)}x` : '';
+    console.log(`  ${size.padEnd(8)}  ${name.padEnd(40)}  ${r.rps.toFixed(0).padStart(8)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}  ${vs}`);
   }
 }

@@ -133,6 +133,38 @@ describe('dashboard', () => {
     await page.screenshot({ path: `${ARTIFACTS}dashboard-apps.png`, fullPage: true });
   }, 120_000);
 
+  it('deploys an image by reference from the app page: on host processes it shows why it cannot', async () => {
+    expect(await textOf('main')).not.toContain('no form to deploy an image');
+    await page.getByRole('link', { name: 'dash', exact: true }).click();
+    await page.getByRole('heading', { name: 'Deploy an image' }).waitFor();
+
+    await page.getByLabel('Image reference').fill('Not An Image;rm -rf /');
+    await page.getByRole('button', { name: 'Deploy image' }).click();
+    await waitText('#image-state', 'is not an image reference');
+
+    await page.getByLabel('Image reference').fill('ghcr.io/example/shop:1.0');
+    await page.getByRole('button', { name: 'Deploy image' }).click();
+    await waitText('#image-state', 'Deploy failed: image deploys need the Docker runtime');
+    expect(await textOf('#image-log')).toContain('image deploys need the Docker runtime');
+    expect(requests.filter((u) => u === `POST ${mc.apiUrl}/api/apps/dash/deploys`)).toHaveLength(2);
+
+    // Registry credentials: both or none; sent with the request, then cleared from the page.
+    await page.getByText('Private registry').click();
+    await page.getByLabel('Registry user').fill('robot');
+    await page.getByRole('button', { name: 'Deploy image' }).click();
+    await waitText('#image-state', 'Registry credentials need both a user and a password.');
+    await page.getByLabel('Registry password').fill('s3cret');
+    const sent = page.waitForRequest((r) => r.url().endsWith('/api/apps/dash/deploys'));
+    await page.getByRole('button', { name: 'Deploy image' }).click();
+    expect((await sent).postDataJSON()).toEqual({ image: 'ghcr.io/example/shop:1.0', registry: { username: 'robot', password: 's3cret' } });
+    await waitText('#image-state', 'Deploy failed: image deploys need the Docker runtime');
+    expect(await page.getByLabel('Registry password').inputValue()).toBe('');
+    const deploys = await mc.api<{ kind: string; status: string; ref: string }[]>('GET', '/api/apps/dash/deploys');
+    expect(deploys.body[0]).toMatchObject({ kind: 'image', status: 'failed', ref: 'ghcr.io/example/shop:1.0' });
+    expect(await textOf('#app-release')).toBe('v3'); // still serving the rollback
+    await page.locator('form[aria-labelledby="image-title"]').screenshot({ path: `${ARTIFACTS}dashboard-image-refused.png` });
+  }, 120_000);
+
   it('refuses a state-changing API call with the session cookie but no CSRF token', async () => {
     const cookie = `mc_session=${(await sessionCookie())!.value}`;
     const list = await fetch(`${mc.apiUrl}/api/apps`, { headers: { cookie } });

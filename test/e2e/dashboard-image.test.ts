@@ -1,0 +1,64 @@
+// Deploying an image by reference from the dashboard, on the Docker runtime, in a real (headless) Chromium:
+// the deploy log streams into the page, the releases list and the app's state follow, the router serves it.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dockerHost } from '../helpers/docker.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get } from '../helpers/net.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+const SHOP = fileURLToPath(new URL('../fixtures/images/shop/', import.meta.url));
+const REF = `minicloud-test/dash-shop-${Date.now().toString(36)}:1.0`;
+const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, encoding: 'utf8', stdio: 'pipe' });
+
+let redis: TestRedis;
+let mc: Minicloud;
+let browser: Browser;
+let page: Page;
+const waitText = (selector: string, text: string) =>
+  page.waitForFunction(([s, t]) => document.querySelector(s!)?.textContent?.includes(t!) ?? false, [selector, text]);
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  docker('build', '-q', '--build-arg', `BASE_IMAGE=${process.env.MINICLOUD_BASE_IMAGE_PYTHON ?? 'minicloud/python'}`, '--build-arg', 'VERSION=1.0', '-t', REF, SHOP);
+  redis = await startRedis();
+  mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test' });
+  expect((await mc.api('POST', '/api/apps', { name: 'imgdash' })).status).toBe(201);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+  page.setDefaultTimeout(60_000);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await mc?.stop();
+  await redis?.stop();
+  try { docker('rmi', '-f', REF); } catch { /* already gone */ }
+});
+
+it('deploys an image by reference from the app page, its log streamed live, then shows the release', async () => {
+  await page.goto(`${mc.apiUrl}/dashboard/#/apps/imgdash`);
+  await page.getByLabel('API token').fill(mc.token);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByRole('heading', { name: 'imgdash', exact: true }).waitFor();
+
+  await page.getByLabel('Image reference').fill(REF);
+  await page.getByLabel('Image reference').press('Enter'); // the keyboard way: Enter in the field submits
+  await waitText('#image-log', `using the engine's own copy of ${REF}`);
+  await waitText('#image-state', 'Deploy succeeded: v1 is live.');
+  expect(await page.locator('#image-log').textContent()).toContain('v1 is live at http://imgdash.localhost');
+
+  await waitText('#app-release', 'v1');
+  await page.getByRole('cell', { name: `Deploy image ${REF}` }).waitFor();
+  await waitText('#app-state', 'running');
+  expect((await get(mc.httpPort, 'imgdash.localhost')).body).toBe('shop 1.0 greeting=-');
+  await page.locator('form[aria-labelledby="image-title"]').screenshot({ path: `${ARTIFACTS}dashboard-image-deploy.png` });
+}, 120_000);
