@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerHost } from '../helpers/docker.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { get } from '../helpers/net.ts';
+import { get, until } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 let redis: TestRedis;
@@ -92,6 +92,29 @@ describe('the Docker runtime, end to end', () => {
     expect((await push(repo, mc.gitUrl(app))).code).toBe(0);
     const tags = docker('images', `minicloud/${app}`, '--format', '{{.Tag}}').split('\n').filter(Boolean).sort();
     expect(tags).toEqual(['v2', 'v3']);
+  });
+
+  it('leaves out what .dockerignore names, and limits the app\'s memory as resources:set says', async () => {
+    const app = 'dk-ignore';
+    expect((await mc.cli('apps:create', app)).code).toBe(0);
+    const repo = fixtureRepo('static');
+    writeFileSync(join(repo, 'private-notes.txt'), 'not for the image\n');
+    writeFileSync(join(repo, 'public.txt'), 'for everyone\n');
+    writeFileSync(join(repo, '.dockerignore'), 'private-notes.txt\n');
+    commitAll(repo, 'with a .dockerignore');
+    const r = await push(repo, mc.gitUrl(app));
+    expect(r.code, r.output).toBe(0);
+    expect((await get(mc.httpPort, `${app}.localhost`, '/public.txt')).status).toBe(200);
+    expect((await get(mc.httpPort, `${app}.localhost`, '/private-notes.txt')).status).toBe(404);
+
+    const memoryOf = () => docker('ps', '--filter', `label=minicloud.app=${app}`, '--format', '{{.ID}}').trim().split('\n')
+      .map((id) => Number(docker('inspect', id, '--format', '{{.HostConfig.Memory}}').trim()));
+    expect(memoryOf()).toEqual([512 * 1024 * 1024]);
+    const set = await mc.cli('resources:set', app, 'memory=128M');
+    expect(set.code, set.stdout + set.stderr).toBe(0);
+    // The old container drains for a moment, then only the new one runs.
+    await until('only the new container', async () => (memoryOf().join() === String(128 * 1024 * 1024) ? true : undefined));
+    expect((await mc.cli('resources', app)).stdout).toContain('memory: 128 MiB');
   });
 
   it('fails a build that finds no buildpack, listing what each looks for', async () => {

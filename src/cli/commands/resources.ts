@@ -46,6 +46,7 @@ const set: Command = {
   usage: '<app> memory=<size>',
   summary: "set an app's memory limit (e.g. memory=512M, memory=1G, memory=default); the app restarts",
   app: true,
+  passthrough: true,
   async run(ctx, args) {
     const usage = `usage: minicloud resources:set ${args.app} memory=512M`;
     const [pair, extra] = args.rest;
