@@ -23,6 +23,7 @@ export interface WorkerSettings {
 
 export type ToWorker = { t: 'start'; settings: WorkerSettings; routes: Route[] } | { t: 'routes'; routes: Route[] } | { t: 'stop' };
 export type ToPrimary =
+  | { t: 'hello' }
   | { t: 'ready'; port: number }
   | { t: 'failed'; error: string }
   | { t: 'wake'; app: string }
@@ -33,7 +34,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 // A young generation big enough that a request's garbage dies there: about a quarter less CPU per
 // request than V8's default on a busy router (measured with test/bench/router.bench.ts).
-export const ROUTER_NODE_FLAGS = ['--max-semi-space-size=64'];
+// MINICLOUD_ROUTER_NODE_FLAGS replaces them (space separated), for tuning.
+export const ROUTER_NODE_FLAGS = process.env.MINICLOUD_ROUTER_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=64'];
 
 /**
  * Starts `workers` router processes on one port (the primary accepts and hands connections out
@@ -81,6 +83,8 @@ export async function startRouterCluster(opts: RouterOptions & { workers: number
       const w = cluster.fork({ MINICLOUD_ROUTER_WORKER: '1' });
       workers.add(w);
       w.on('message', (m: ToPrimary) => {
+        // Every worker asks for the same address and port (0 too): the primary shares one socket for it.
+        if (m.t === 'hello') return void w.send({ t: 'start', settings, routes: opts.table.routes() } satisfies ToWorker);
         if (m.t === 'ready') return void ((port = m.port), resolve());
         if (m.t === 'failed') return reject(new Error(m.error));
         onMessage(m);
@@ -92,8 +96,6 @@ export async function startRouterCluster(opts: RouterOptions & { workers: number
         // Replaced after a pause, so a worker that cannot start does not spin.
         if (!closing) setTimeout(() => void (closing || fork().catch((e: unknown) => console.error('router: could not replace a worker:', e))), 1000).unref();
       });
-      // A later worker binds to the port the first one got (port 0 is one shared random port anyway).
-      w.send({ t: 'start', settings: { ...settings, port }, routes: opts.table.routes() } satisfies ToWorker);
     });
 
   const unsubscribe = opts.table.subscribe((routes) => {
@@ -113,8 +115,7 @@ export async function startRouterCluster(opts: RouterOptions & { workers: number
   };
 
   try {
-    await fork(); // the first alone, so the others share the port it got
-    await Promise.all(Array.from({ length: Math.max(0, opts.workers - 1) }, fork));
+    await Promise.all(Array.from({ length: Math.max(1, opts.workers) }, fork));
   } catch (e) {
     await close();
     throw e;

@@ -1,6 +1,6 @@
 // Per-request plumbing shared by HTTP and WebSocket: request id, access-log bookkeeping,
 // the X-Forwarded-* headers an app gets, and the upstream idle timeout.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { normalizeHost } from '../src/router/index.ts';
 import { requestHeaderList } from './hop.ts';
@@ -30,10 +30,14 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const HOST_PORT = /^(?:\[[^\]]*\]|[^:]*):(\d{1,5})$/;
 const PROTO = /^https?$/;
 
+// Made ids: a random prefix per process and a counter, unique without a random draw per request.
+const ID_PREFIX = randomBytes(8).toString('hex');
+let idCounter = 0;
+
 /** Keeps a client's X-Request-Id when it is a single safe token (it ends up in logs), else makes one. */
 export function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++idCounter).toString(36)}`;
 }
 
 /** The scheme of the connection itself: https on the TLS listener. */

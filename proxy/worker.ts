@@ -46,5 +46,7 @@ async function stop(): Promise<void> {
   process.disconnect?.();
   process.exit(0);
 }
+// Messages that arrive before a listener exists are lost: say when there is one.
+send({ t: 'hello' });
 // The primary went away (crashed, or killed without a stop): so do we.
 process.on('disconnect', () => process.exit(0));

@@ -33,6 +33,8 @@ export interface Config {
   /** Memory limit of an app's containers unless `resources:set` says otherwise (MiB). */
   appMemoryMb: number;
   dockerNetwork: string;
+  /** How often add-on users on shared servers are checked and restored (Redis forgets ACLs on restart). */
+  addonCheckMs: number;
   /** HTTPS and certificates (certs/): see httpsConfig(). */
   https: HttpsConfig;
 }
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),
     appMemoryMb: count(env, 'MINICLOUD_APP_MEMORY', 512),
     dockerNetwork: env.MINICLOUD_DOCKER_NETWORK || 'minicloud',
+    addonCheckMs: seconds(env, 'MINICLOUD_ADDON_CHECK_INTERVAL', 60),
     https: httpsConfig(env),
   };
 }

@@ -121,6 +121,11 @@ async function main(): Promise<void> {
   }
 
   backupScheduler.start();
+  // Shared servers that restarted may have forgotten per-app users (Redis ACLs): put them back, now and every minute.
+  const restoreAddons = () => void addons.restoreAll(say).catch((e: unknown) => console.error('add-ons:', e));
+  restoreAddons();
+  const addonTimer = setInterval(restoreAddons, cfg.addonCheckMs);
+  addonTimer.unref();
   metrics.start();
   say(`minicloud is up: API and git on http://localhost:${apiPort}, apps on http://<app>.${cfg.domain}:${router.port}`);
   say(`Dashboard: http://admin.${cfg.domain}${router.port === 80 ? '' : `:${router.port}`}/ (also http://localhost:${apiPort}/dashboard)`);
@@ -140,6 +145,7 @@ async function main(): Promise<void> {
     formation.close();
     sleeper.close();
     metrics.close();
+    clearInterval(addonTimer);
     certs.stop();
     accessLog.close();
     await backupScheduler.stop();

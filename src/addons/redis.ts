@@ -31,8 +31,21 @@ export function redisProvider(env: NodeJS.ProcessEnv): AddonProvider {
     }
   }
 
+  const setUser = (r: Redis, name: string, password: string, prefix: string) =>
+    r.call('ACL', 'SETUSER', name, 'reset', 'on', `>${password}`, `~${prefix}*`, `&${prefix}*`, '+@all', '-@admin', '-@dangerous', '+info');
+
   return {
     kind: 'redis',
+    async restore(name, credentials) {
+      validateAddonName(name, admin.user);
+      const user = validateAddonName(credentials.user ?? name, admin.user);
+      if (!credentials.password || !credentials.prefix) return false;
+      return withAdmin(async (r) => {
+        if ((await r.call('ACL', 'GETUSER', user)) !== null) return false;
+        await setUser(r, user, credentials.password!, credentials.prefix!);
+        return true;
+      });
+    },
     async create(name) {
       validateAddonName(name, admin.user);
       const password = newPassword();
@@ -43,10 +56,9 @@ export function redisProvider(env: NodeJS.ProcessEnv): AddonProvider {
         // -@admin/-@dangerous take away CONFIG, FLUSHALL, KEYS, DEBUG, ACL and the like; INFO (also
         // @dangerous) is given back: ioredis's ready check and BullMQ need it, and it shows no keys or values.
         // SCAN stays allowed (clients use it with MATCH on their prefix), though it lists other apps' key names.
-        // The ACL lives in the server's memory only: without an `aclfile` (then ACL SAVE) it is lost on a
-        // Redis restart, and the add-on must be created again (create is idempotent).
-        await r.call('ACL', 'SETUSER', name, 'reset', 'on', `>${password}`,
-          `~${prefix}*`, `&${prefix}*`, '+@all', '-@admin', '-@dangerous', '+info');
+        // The ACL lives in the server's memory only: without an `aclfile` it is lost on a Redis restart,
+        // so minicloud checks its users every minute and puts lost ones back (restore, below).
+        await setUser(r, name, password, prefix);
       });
       // The admin URL's host, port, scheme and db number, with the app's user instead of the admin's.
       const url = withUser(admin.url, name, password);

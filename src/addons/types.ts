@@ -19,6 +19,11 @@ export interface AddonProvider {
   create(name: string): Promise<Provisioned>;
   /** Drops the app's database/vhost/keys and its user. Safe if already gone. */
   destroy(name: string, credentials: Credentials): Promise<void>;
+  /**
+   * Puts back what a restart of the shared server may have lost (Redis keeps ACL users in memory),
+   * with the stored credentials, so the app's URL keeps working. True when something was restored.
+   */
+  restore?(name: string, credentials: Credentials): Promise<boolean>;
   /** Cheap check the shared server is reachable with the admin URL; throws a UserError naming the variable otherwise. */
   check(): Promise<void>;
   close(): Promise<void>;

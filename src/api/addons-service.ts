@@ -87,6 +87,25 @@ export class AddonsService {
     return this.d.service.runAndWait(app.name, 'release', `Remove ${addon.kind}`);
   }
 
+  /**
+   * Puts back what shared servers lost since (a restarted Redis forgets its ACL users), so apps' URLs
+   * keep working without anyone re-creating add-ons. Unreachable servers are skipped until next time.
+   */
+  async restoreAll(say: (l: string) => void): Promise<void> {
+    for (const app of this.d.store.listApps()) {
+      for (const a of this.d.store.listAddons(app.name)) {
+        const provider = providerFor(a.kind as AddonKind, this.d.env);
+        try {
+          if (await provider.restore?.(a.name, a.credentials)) say(`${app.name}: the ${a.kind} add-on's user was gone from the shared server (restarted?); restored it`);
+        } catch (e) {
+          say(`${app.name}: could not check the ${a.kind} add-on: ${(e as Error).message}`);
+        } finally {
+          await provider.close();
+        }
+      }
+    }
+  }
+
   /** Before an app is destroyed: its databases, vhosts and users go with it. */
   async destroyAll(app: string): Promise<void> {
     for (const a of this.d.store.listAddons(app)) await this.destroy(app, a.kind, app, false);

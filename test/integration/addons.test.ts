@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AddonInfo, Deploy } from '../../src/core/index.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { get } from '../helpers/net.ts';
+import { get, until } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { SERVICES_ENV, ensureRabbitManagement, requireService, setupOrFailEach } from '../helpers/services.ts';
 
@@ -75,7 +75,7 @@ setupOrFailEach(async () => {
   });
   await ensureRabbitManagement();
   redis = await startRedis(); // minicloud's own Redis (queue and logs), not the add-on server
-  mc = await startMinicloud(redis.url, env);
+  mc = await startMinicloud(redis.url, { ...env, MINICLOUD_ADDON_CHECK_INTERVAL: '0.5' });
   repo = fixtureRepo('node-addons');
 });
 
@@ -158,6 +158,19 @@ describe('each kind, attached to a running app, works through its config vars', 
     } finally {
       own.disconnect();
     }
+
+    // A restarted Redis forgets its ACL users: minicloud puts the app's back, with the same password.
+    const admin = new Redis(env.MINICLOUD_REDIS_ADDON_URL!, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    admin.on('error', () => {});
+    try {
+      await admin.connect();
+      expect(await admin.call('ACL', 'DELUSER', json[0]!.name)).toBe(1);
+      await until('the ACL user restored', async () => ((await admin.call('ACL', 'GETUSER', json[0]!.name)) !== null ? true : undefined), 10_000);
+    } finally {
+      admin.disconnect();
+    }
+    expect(await use(app, 'redis')).toMatchObject({ status: 200, body: { ok: true } });
+    expect(m().output()).toContain(`${app}: the redis add-on's user was gone from the shared server (restarted?); restored it`);
   }, PUSH_TIMEOUT);
 });
 
