@@ -33,9 +33,10 @@ export type ToPrimary =
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 // A young generation big enough that a request's garbage dies there: about a quarter less CPU per
-// request than V8's default on a busy router (measured with test/bench/router.bench.ts).
+// request than V8's default on a busy router; and GC on the main thread, whose helper threads would
+// only compete with the other workers for the cores (measured with test/bench/router.bench.ts).
 // MINICLOUD_ROUTER_NODE_FLAGS replaces them (space separated), for tuning.
-export const ROUTER_NODE_FLAGS = process.env.MINICLOUD_ROUTER_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=64'];
+export const ROUTER_NODE_FLAGS = process.env.MINICLOUD_ROUTER_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=64', '--single-threaded-gc'];
 
 /**
  * Starts `workers` router processes on one port (the primary accepts and hands connections out

@@ -20,9 +20,12 @@ export function stripHopByHop(headers: IncomingHttpHeaders, upgrade = false): vo
   if (upgrade) headers.connection = 'Upgrade';
 }
 
+// What nearly every Connection header says, and names no other header.
+const PLAIN_CONNECTION = /^\s*(?:keep-alive|close)\s*$/i;
+
 /** The names a Connection header lists (lowercase), or null for none: the usual case, kept cheap. */
 function connectionNamed(value: string | string[] | undefined): Set<string> | null {
-  if (value === undefined) return null;
+  if (value === undefined || PLAIN_CONNECTION.test(value as string)) return null;
   const tokens = String(value).split(',').map((t) => t.trim().toLowerCase()).filter((t) => t && !KEPT.has(t));
   return tokens.length ? new Set(tokens) : null;
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
-import { validateAppName } from '../src/core/index.ts';
+import { DEFAULT_ROUTER_TIMEOUT_SECONDS, validateAppName } from '../src/core/index.ts';
 import type { Match, RouteTable, Upstream } from '../src/router/index.ts';
 import { clientProto, startExchange, type Exchange } from './forward.ts';
 import { answerClientError, badRequest } from './guard.ts';
@@ -70,7 +70,7 @@ export interface Router {
 export async function startRouter(opts: RouterOptions): Promise<Router> {
   const { table } = opts;
   const domain = opts.domain.toLowerCase().replace(/^\.+|\.+$/g, '');
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_ROUTER_TIMEOUT_SECONDS * 1000;
   const waker = createWaker({
     table,
     wake: opts.wake,

@@ -1,6 +1,7 @@
 // Settings from the environment, each with its default, and the paths under the data directory.
 import { resolve, join } from 'node:path';
 import { UserError } from './core/index.ts';
+import { parseTrustedProxies } from '../proxy/trust.ts';
 
 export interface Config {
   dataDir: string;
@@ -37,6 +38,10 @@ export interface Config {
   addonCheckMs: number;
   /** HTTPS and certificates (certs/): see httpsConfig(). */
   https: HttpsConfig;
+  /** MINICLOUD_ROUTER_WORKERS: 1 serves apps from this process; more start that many router processes. */
+  routerWorkers: number;
+  /** MINICLOUD_TRUSTED_PROXIES as given (validated here): peers whose X-Forwarded-* the router believes. */
+  trustedProxies: string | undefined;
 }
 
 export interface HttpsConfig {
@@ -109,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dockerNetwork: env.MINICLOUD_DOCKER_NETWORK || 'minicloud',
     addonCheckMs: seconds(env, 'MINICLOUD_ADDON_CHECK_INTERVAL', 60),
     https: httpsConfig(env),
+    routerWorkers: count(env, 'MINICLOUD_ROUTER_WORKERS', 1),
+    trustedProxies: trustedProxies(env.MINICLOUD_TRUSTED_PROXIES),
   };
 }
 
@@ -144,6 +151,13 @@ export function httpsConfig(env: NodeJS.ProcessEnv): HttpsConfig {
     acmePollMs: seconds(env, 'MINICLOUD_ACME_POLL_INTERVAL', 5),
     acmeRetryMinMs: seconds(env, 'MINICLOUD_ACME_RETRY_MIN', 60),
   };
+}
+
+/** A bad entry stops minicloud at start, naming it, rather than trusting more or less than meant. */
+function trustedProxies(raw: string | undefined): string | undefined {
+  if (!raw?.trim()) return undefined;
+  parseTrustedProxies(raw);
+  return raw;
 }
 
 export function paths(dataDir: string) {

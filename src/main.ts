@@ -19,7 +19,8 @@ import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index
 import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
 import { RouteTable, type Route } from './router/index.ts';
 import { BackupScheduler, BackupsService } from './backups/index.ts';
-import { startRouter } from '../proxy/index.ts';
+import { startRouter, type RouterOptions } from '../proxy/index.ts';
+import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
 import { httpsBanner, routerHttps, startCertificates } from './https.ts';
 
@@ -103,13 +104,16 @@ async function main(): Promise<void> {
   const apiPort = (api.address() as AddressInfo).port;
   dashboardRoute = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort });
   writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });
-  const router = await startRouter({
+  const routerOptions: RouterOptions = {
     ...routerHttps(cfg, certs), // first: options written below win
+    trustedProxies: cfg.trustedProxies,
     port: cfg.httpPort, host: cfg.bind, table, domain: cfg.domain, wakeTimeoutMs: cfg.wakeTimeoutMs,
     wake: (app) => void sleeper.wake(app),
     onRequest: (app) => sleeper.touch(app),
     log: (line, app) => { if (app) { accessLog.write(app, line); metrics.observeLine(app, line); } },
-  });
+  };
+  // MINICLOUD_ROUTER_WORKERS > 1: that many router processes share the port (proxy/cluster.ts).
+  const router = cfg.routerWorkers > 1 ? await startRouterCluster({ ...routerOptions, workers: cfg.routerWorkers }) : await startRouter(routerOptions);
 
   await formation.restore();
   refreshRoutes();

@@ -5,13 +5,18 @@ import type { Store } from './store/index.ts';
 export function routesFromState(store: Store, domain: string): Route[] {
   const custom = new Map<string, string[]>();
   for (const d of store.domains.all()) custom.set(d.app, [...(custom.get(d.app) ?? []), d.domain]);
+  const settings = store.routerSettings.all();
   return store.listApps().map((app) => {
     const upstreams = store.listInstances(app.name)
       .filter((i) => i.type === 'web' && i.state === 'up' && i.release === app.currentRelease)
       .map((i) => ({ host: i.host, port: i.port }));
     const state: Route['state'] = app.state === 'stopped' ? 'stopped' : app.state === 'sleeping' ? 'sleeping' : upstreams.length ? 'running' : 'starting';
     // The default host first; custom domains (wildcards included) after it.
-    return { app: app.name, hosts: [`${app.name}.${domain}`, ...(custom.get(app.name) ?? [])], upstreams, state };
+    const { timeoutSeconds, httpsOnly } = settings.get(app.name) ?? { timeoutSeconds: null, httpsOnly: false };
+    return {
+      app: app.name, hosts: [`${app.name}.${domain}`, ...(custom.get(app.name) ?? [])], upstreams, state, httpsOnly,
+      ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
+    };
   });
 }
 

@@ -9,6 +9,7 @@ import { processRoutes } from './process-routes.ts';
 import { addonRoutes } from './addons-routes.ts';
 import { cronStatus } from '../pipeline/cron-runner.ts';
 import { domainRoutes } from './domains-routes.ts';
+import { routerSettingsRoutes } from './router-routes.ts';
 import { storageRoutes } from './storage-routes.ts';
 import { resourcesRoutes, type ServerStatus } from './resources-routes.ts';
 import { imageRoutes } from './image-routes.ts';
@@ -62,6 +63,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(processRoutes(d.processes, info, (app) => d.store.listInstances(app)));
   r.use(addonRoutes(d.addons));
   r.use(domainRoutes({ store: d.store, baseDomain: baseDomain(d.appUrl), onChange: (app) => d.formation.emit('changed', app) }));
+  r.use(routerSettingsRoutes({ store: d.store, onChange: (app) => d.formation.emit('changed', app) }));
   r.use(storageRoutes(d.store, d.formation, d.service));
   r.use(resourcesRoutes(d));
   r.use(imageRoutes(d));

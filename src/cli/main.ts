@@ -17,6 +17,7 @@ import { backupCommands } from './commands/backups.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { metricsCommands } from './commands/metrics.ts';
 import { resourcesCommands } from './commands/resources.ts';
+import { routerCommands } from './commands/router.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { logsCommands } from './commands/logs.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
@@ -37,6 +38,7 @@ export const commands: Command[] = [
   ...logsCommands,
   ...metricsCommands,
   ...resourcesCommands,
+  ...routerCommands,
   ...deployCommands,
   ...runCommands,
 ];

@@ -9,3 +9,4 @@ export * from './run-command.ts';
 export * from './domains.ts';
 export * from './tail-file.ts';
 export { validateImageRef } from './image-ref.ts';
+export * from './router-settings.ts';

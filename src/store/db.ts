@@ -148,6 +148,9 @@ const MIGRATIONS: string[] = [
      updated_at TEXT NOT NULL
    );`,
   `ALTER TABLE apps ADD COLUMN memory_mb INTEGER;`,
+  // Per-app router settings (router:set): upstream idle timeout in seconds (null: the default), https-only.
+  `ALTER TABLE apps ADD COLUMN router_timeout INTEGER;
+   ALTER TABLE apps ADD COLUMN https_only INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function openDb(file: string): Db {

@@ -30,7 +30,7 @@ const ALLOWED: Record<string, string[]> = {
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).
 const SDK_OWNER: Record<string, string[]> = {
-  ioredis: ['log', 'addons'], bullmq: ['queue'], express: ['api'], 'node-git-server': ['intake'], 'http-proxy': ['proxy'],
+  ioredis: ['log', 'addons'], bullmq: ['queue'], express: ['api'], 'node-git-server': ['intake'], 'http-proxy': ['proxy'], undici: ['proxy'],
   'better-sqlite3': ['store'], '@octokit/webhooks': ['intake'], yaml: ['build'], mysql2: ['addons'], 'mysql2/promise': ['addons'],
   pg: ['addons'], amqplib: ['addons'], 'prom-client': ['metrics'],
   // certs: ACME orders, and the self-signed certificates made with acme-client's own X.509 library.

@@ -1,0 +1,33 @@
+// REST routes for an app's router settings (upstream timeout, https-only); a change reaches the router at once.
+import { Router, type Request } from 'express';
+import { DEFAULT_ROUTER_TIMEOUT_SECONDS, UserError, parseRouterSetting, type RouterReport, type RouterSettings } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
+
+export interface RouterSettingsDeps {
+  store: Store;
+  /** Called after a change, so the router's table is rebuilt with it. */
+  onChange: (app: string) => void;
+}
+
+const param = (req: Request, name: string) => String(req.params[name]);
+
+export function routerSettingsRoutes(d: RouterSettingsDeps): Router {
+  const r = Router();
+  const report = (app: string): RouterReport => ({ ...d.store.routerSettings.get(app), defaultTimeoutSeconds: DEFAULT_ROUTER_TIMEOUT_SECONDS });
+  r.get('/apps/:app/router', (req, res) => {
+    res.json(report(d.store.requireApp(param(req, 'app')).name));
+  });
+  /** Body: `{ "name": "timeout", "value": 60 }`, or settings by key: `{ "timeout": 60, "https-only": true }`. */
+  r.put('/apps/:app/router', (req, res) => {
+    const app = d.store.requireApp(param(req, 'app')).name;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const pairs: Array<[unknown, unknown]> = 'name' in body ? [[body.name, body.value]] : Object.entries(body);
+    if (pairs.length === 0) throw new UserError('nothing to set', 'send {"name": "timeout", "value": 60} or {"https-only": true}');
+    // Every value is checked before any is stored: a bad one changes nothing.
+    const patch: Partial<RouterSettings> = Object.assign({}, ...pairs.map(([name, value]) => parseRouterSetting(name, value)));
+    d.store.routerSettings.set(app, patch);
+    d.onChange(app);
+    res.json(report(app));
+  });
+  return r;
+}

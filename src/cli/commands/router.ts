@@ -1,0 +1,39 @@
+// Per-app router settings: `router:report <app>` shows them, `router:set <app> timeout 60 | https-only true` changes one.
+import { UserError, parseRouterSetting, type RouterReport } from '../../core/index.ts';
+import { appPath, type Command } from '../command.ts';
+import { json } from '../format.ts';
+
+const USAGE = (app: string) => `usage: minicloud router:set ${app} timeout <seconds>|default, or minicloud router:set ${app} https-only true|false`;
+
+const report: Command = {
+  name: 'router:report',
+  usage: '<app> [--json]',
+  summary: "show an app's router settings: upstream timeout and https-only",
+  app: true,
+  json: true,
+  async run(ctx, args) {
+    const r = await ctx.client().request<RouterReport>('GET', appPath(args.app, '/router'));
+    if (args.flags.json) return ctx.out(json(r));
+    ctx.out(`timeout:     ${r.timeoutSeconds ?? r.defaultTimeoutSeconds} s${r.timeoutSeconds === null ? ' (the default)' : ''}`);
+    ctx.out(`https-only:  ${r.httpsOnly}${r.httpsOnly ? ' (plain HTTP gets a 308 to https://)' : ''}`);
+  },
+};
+
+const set: Command = {
+  name: 'router:set',
+  usage: '<app> timeout <seconds>|default | https-only true|false',
+  summary: "change one router setting of an app: its upstream idle timeout (504 after it) or https-only; applies at once",
+  app: true,
+  passthrough: true,
+  async run(ctx, args) {
+    const [name, value, extra] = args.rest;
+    if (name === undefined || value === undefined) throw new UserError(name === undefined ? 'nothing to set' : `no value for ${name}`, USAGE(args.app));
+    if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, USAGE(args.app));
+    parseRouterSetting(name, value); // a typo is reported here, before any request
+    ctx.out(`Setting ${args.app}'s ${name} to ${value}... `, '');
+    const r = await ctx.client().request<RouterReport>('PUT', appPath(args.app, '/router'), { name, value });
+    ctx.out(name === 'timeout' ? `done, ${r.timeoutSeconds ?? r.defaultTimeoutSeconds} s` : `done, https-only ${r.httpsOnly}`);
+  },
+};
+
+export const routerCommands: Command[] = [report, set];

@@ -1,0 +1,31 @@
+// Per-app router settings (upstream timeout, https-only), kept on the apps table.
+import type { RouterSettings } from '../core/index.ts';
+import type { Db } from './db.ts';
+
+const toSettings = (r: { router_timeout: number | null; https_only: number }): RouterSettings => ({
+  timeoutSeconds: r.router_timeout ?? null,
+  httpsOnly: r.https_only === 1,
+});
+
+export class RouterSettingsStore {
+  constructor(private readonly db: Db) {}
+
+  /** The app's settings (defaults for an unknown app: callers check the app exists). */
+  get(app: string): RouterSettings {
+    const row = this.db.prepare('SELECT router_timeout, https_only FROM apps WHERE name = ?').get(app) as Parameters<typeof toSettings>[0] | undefined;
+    return row ? toSettings(row) : { timeoutSeconds: null, httpsOnly: false };
+  }
+
+  /** Every app's, by name: one query for the whole route table. */
+  all(): Map<string, RouterSettings> {
+    const rows = this.db.prepare('SELECT name, router_timeout, https_only FROM apps').all() as Array<Parameters<typeof toSettings>[0] & { name: string }>;
+    return new Map(rows.map((r) => [r.name, toSettings(r)]));
+  }
+
+  /** Changes what `patch` names; returns the settings now. */
+  set(app: string, patch: Partial<RouterSettings>): RouterSettings {
+    if (patch.timeoutSeconds !== undefined) this.db.prepare('UPDATE apps SET router_timeout = ? WHERE name = ?').run(patch.timeoutSeconds, app);
+    if (patch.httpsOnly !== undefined) this.db.prepare('UPDATE apps SET https_only = ? WHERE name = ?').run(patch.httpsOnly ? 1 : 0, app);
+    return this.get(app);
+  }
+}

@@ -1,0 +1,68 @@
+// Per-app router settings end to end: router:set / router:report, the API, validation, and the router obeying at once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRepo, push } from '../helpers/git.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get, until } from '../helpers/net.ts';
+import { startRedis } from '../helpers/redis.ts';
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let mc: Minicloud;
+
+interface Report { timeoutSeconds: number | null; httpsOnly: boolean; defaultTimeoutSeconds: number }
+
+beforeAll(async () => {
+  redis = await startRedis();
+  mc = await startMinicloud(redis.url, { MINICLOUD_ROUTER_WORKERS: '2' });
+  expect((await mc.api('POST', '/api/apps', { name: 'hello' })).status).toBe(201);
+  const r = await push(fixtureRepo('node-hello'), mc.gitUrl('hello'));
+  expect(r.code, r.output).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await mc?.stop();
+  await redis?.stop();
+});
+
+describe('router settings', () => {
+  it('reports the defaults, then what router:set changed', async () => {
+    const before = await mc.cli('router:report', 'hello');
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout).toContain('timeout:     30 s (the default)');
+    expect(before.stdout).toContain('https-only:  false');
+    const set = await mc.cli('router:set', 'hello', 'timeout', '90');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('done, 90 s');
+    const api = await mc.api<Report>('GET', '/api/apps/hello/router');
+    expect(api.body).toEqual({ timeoutSeconds: 90, httpsOnly: false, defaultTimeoutSeconds: 30 });
+    expect((await mc.cli('router:set', 'hello', 'timeout', 'default')).code).toBe(0);
+    expect((await mc.api<Report>('GET', '/api/apps/hello/router')).body.timeoutSeconds).toBeNull();
+  });
+
+  it('refuses bad values with a clear error: non-zero exit, 400, nothing changed', async () => {
+    for (const args of [['timeout', '0'], ['timeout', 'soon'], ['timeout', '3601'], ['https-only', 'maybe'], ['colour', 'blue'], ['timeout']]) {
+      const r = await mc.cli('router:set', 'hello', ...args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(/timeout must be|https-only must be|not a router setting|no value for timeout/);
+    }
+    const bad = await mc.api<{ error: string }>('PUT', '/api/apps/hello/router', { timeout: 30, 'https-only': 'perhaps' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain('https-only must be true or false');
+    expect((await mc.api<Report>('GET', '/api/apps/hello/router')).body).toMatchObject({ timeoutSeconds: null, httpsOnly: false });
+    expect((await mc.api('PUT', '/api/apps/nope/router', { timeout: 30 })).status).toBe(404);
+  });
+
+  it('redirects plain HTTP to HTTPS once https-only is true (no restart, no deploy), and stops when it is false again', async () => {
+    expect((await get(mc.httpPort, 'hello.localhost')).status).toBe(200);
+    expect((await mc.api('PUT', '/api/apps/hello/router', { name: 'https-only', value: true })).status).toBe(200);
+    const r = await until('the 308', async () => {
+      const reply = await get(mc.httpPort, 'hello.localhost', '/cart?x=1');
+      return reply.status === 308 ? reply : undefined;
+    }, 5000);
+    expect(r.headers.location).toBe(`https://hello.localhost:${mc.httpsPort}/cart?x=1`);
+    // the ACME HTTP-01 path is never redirected: the router answers it itself
+    expect((await get(mc.httpPort, 'hello.localhost', '/.well-known/acme-challenge/unknown')).status).toBe(404);
+    expect((await mc.cli('router:report', 'hello')).stdout).toContain('https-only:  true');
+    expect((await mc.cli('router:set', 'hello', 'https-only', 'false')).code).toBe(0);
+    await until('plain HTTP again', async () => ((await get(mc.httpPort, 'hello.localhost')).status === 200 ? true : undefined), 5000);
+  });
+});
