@@ -10,7 +10,8 @@ import { startRedis } from '../helpers/redis.ts';
 import { printTable, stats, type Stats } from './stats.ts';
 
 const RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
-const LANGS = ['node', 'python', 'ruby', 'go', 'static', 'dockerfile'];
+// BENCH_LANGS=go,node picks some.
+const LANGS = process.env.BENCH_LANGS?.split(',') ?? ['node', 'python', 'ruby', 'go', 'static', 'dockerfile'];
 const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, encoding: 'utf8', stdio: 'pipe' });
 
 /** Push start → the router's first 200 for the app (a push returns once the release is live). */
