@@ -1,5 +1,7 @@
-# minicloud's own image: the server with git and a private Redis, apps run as host processes inside it.
+# minicloud's own image: the server with git and a private Redis; apps run as host processes inside it, or
+# as containers of the host's engine when its socket is mounted (then minicloud must share their network).
 # Build: docker build -t minicloud .   Run: docker run -p 7080:7080 -p 8080:8080 -p 8443:8443 -v minicloud:/data minicloud
+# With Docker: docker network create minicloud, then add -v /var/run/docker.sock:/var/run/docker.sock --network minicloud
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git redis-server tar ca-certificates tini mariadb-client postgresql-client \
