@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, ProcessRuntime, type InstanceSpec, type RunningInstance, type Runtime } from '../../src/runtime/index.ts';
 import type { Artifact } from '../../src/core/index.ts';
 import { dockerHost } from '../helpers/docker.ts';
+import { until } from '../helpers/net.ts';
 
 dockerHost();
 
@@ -57,21 +58,6 @@ async function http(i: RunningInstance, path: string): Promise<string> {
   return res.text();
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
 describe.each(subjects)('the $name runtime', (subject) => {
   let make: () => Runtime;
   let artifact: Artifact;
@@ -98,7 +84,7 @@ describe.each(subjects)('the $name runtime', (subject) => {
   const start = async (rt: Runtime, s: InstanceSpec) => {
     const running = await rt.start(s);
     handles.push({ rt, handle: running.handle });
-    await eventually('the instance to answer', async () => ((await http(running, '/')) === 'ok' ? true : undefined));
+    await until('the instance to answer', async () => ((await http(running, '/')) === 'ok' ? true : undefined));
     return running;
   };
 
@@ -110,7 +96,7 @@ describe.each(subjects)('the $name runtime', (subject) => {
     expect(env.greeting).toBe('hello contract');
     expect(Number(env.port)).toBeGreaterThan(0);
     expect(env.dyno).toBe(`web.${s.id.slice(0, 8)}`);
-    await eventually('the start line in the logs', async () => {
+    await until('the start line in the logs', async () => {
       const lines: string[] = [];
       for await (const l of rt.logs(app, { lines: 50, follow: false })) lines.push(l);
       return lines.some((l) => l.includes(`listening on ${env.port} as ${env.dyno}`)) ? true : undefined;
@@ -123,7 +109,7 @@ describe.each(subjects)('the $name runtime', (subject) => {
     await rt.stop(i.handle, 5000);
     await expect(http(i, '/')).rejects.toThrow();
     await rt.stop(i.handle, 5000);
-    await eventually('SIGTERM in the logs', async () => {
+    await until('SIGTERM in the logs', async () => {
       for await (const l of rt.logs(app, { lines: 50, follow: false })) if (l.includes('got SIGTERM')) return true;
       return undefined;
     });
@@ -135,7 +121,7 @@ describe.each(subjects)('the $name runtime', (subject) => {
     rt.onExit((handle, code) => exits.push({ handle, code }));
     const i = await start(rt, spec());
     await http(i, '/crash');
-    const exit = await eventually('the exit report', async () => exits.find((e) => e.handle === i.handle));
+    const exit = await until('the exit report', async () => exits.find((e) => e.handle === i.handle));
     expect(exit.code).toBe(3);
     const again = await start(rt, spec());
     expect(await http(again, '/')).toBe('ok');
