@@ -1,13 +1,14 @@
 // The router's access log, one file per app (<logs>/<app>/router.log), kept small by rotating once.
-import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const MAX_BYTES = 10 * 1024 * 1024;
 // Lines are gathered and written together: one write per app every FLUSH_MS under load, not one per request.
+// The write is synchronous (one small append per batch), so a flush before a read makes the file complete.
 const FLUSH_MS = 50;
 const FLUSH_BYTES = 64 * 1024;
 
-interface Stream { out: WriteStream; bytes: number; pending: string }
+interface Stream { bytes: number; pending: string }
 
 export class AccessLog {
   private readonly streams = new Map<string, Stream>();
@@ -25,10 +26,7 @@ export class AccessLog {
     let s = this.streams.get(app);
     if (!s) {
       mkdirSync(join(this.logsDir, app), { recursive: true });
-      const file = this.file(app);
-      s = { out: createWriteStream(file, { flags: 'a', mode: 0o600 }), bytes: statSync(file, { throwIfNoEntry: false })?.size ?? 0, pending: '' };
-      const opened = s;
-      s.out.on('error', () => { if (this.streams.get(app) === opened) this.streams.delete(app); }); // e.g. the app was destroyed: reopened on the next line
+      s = { bytes: statSync(this.file(app), { throwIfNoEntry: false })?.size ?? 0, pending: '' };
       this.streams.set(app, s);
     }
     s.pending += `${this.now()} ${line}\n`;
@@ -36,7 +34,14 @@ export class AccessLog {
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
-  /** Writes what is gathered (the files are complete once `minicloud logs --router` reads them, give or take FLUSH_MS). */
+  /** The app's file with every line gathered so far written to it: what `minicloud logs --router` reads. */
+  fileForReading(app: string): string {
+    const s = this.streams.get(app);
+    if (s) this.flushOne(app, s);
+    return this.file(app);
+  }
+
+  /** Writes what is gathered. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -45,7 +50,6 @@ export class AccessLog {
 
   close(): void {
     this.flush();
-    for (const s of this.streams.values()) s.out.end();
     this.streams.clear();
   }
 
@@ -53,10 +57,15 @@ export class AccessLog {
     if (!s.pending) return;
     const text = s.pending;
     s.pending = '';
-    s.out.write(text);
+    try {
+      appendFileSync(this.file(app), text, { mode: 0o600 });
+    } catch {
+      // The app was destroyed (its directory is gone): these lines have nowhere to go.
+      this.streams.delete(app);
+      return;
+    }
     s.bytes += Buffer.byteLength(text);
     if (s.bytes > MAX_BYTES) {
-      s.out.end();
       this.streams.delete(app);
       try { renameSync(this.file(app), `${this.file(app)}.1`); } catch { /* gone already */ }
     }

@@ -98,7 +98,7 @@ async function main(): Promise<void> {
 
   const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.file(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, checkToken, hookToken: hook,
+  const api = createApi({ certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, checkToken, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
