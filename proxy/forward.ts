@@ -27,7 +27,7 @@ export function startExchange(req: IncomingMessage): Exchange {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 // The port of a Host header, outside IPv6 brackets.
-const HOST_PORT = /^(?:\[[^\]]*\]|[^:]*):(\d{1,5})$/;
+export const HOST_PORT = /^(?:\[[^\]]*\]|[^:]*):(\d{1,5})$/;
 const PROTO = /^https?$/;
 
 // Made ids: a random prefix per process and a counter, unique without a random draw per request.
@@ -37,7 +37,12 @@ let idCounter = 0;
 /** Keeps a client's X-Request-Id when it is a single safe token (it ends up in logs), else makes one. */
 export function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++idCounter).toString(36)}`;
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : newRequestId();
+}
+
+/** A fresh request id, for a request that brought no usable one. */
+export function newRequestId(): string {
+  return `${ID_PREFIX}-${(++idCounter).toString(36)}`;
 }
 
 /** The scheme of the connection itself: https on the TLS listener. */
@@ -84,7 +89,7 @@ function headerValue(h: IncomingMessage['headers'], name: string): string | unde
 }
 
 /** Headers the router sets itself: never copied from the client. */
-function routerOwned(name: string): boolean {
+export function routerOwned(name: string): boolean {
   return name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id' || name === 'expect';
 }
 

@@ -2,10 +2,10 @@
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
-const HOP = new Set(HOP_BY_HOP);
+export const HOP = new Set(HOP_BY_HOP);
 // Never removed because the Connection header names them: one side could otherwise strip the
 // Host the router routed by, or the length that frames the body the other side reads.
-const KEPT = new Set(['host', 'content-length']);
+export const KEPT = new Set(['host', 'content-length']);
 
 /**
  * Deletes, in place, the hop-by-hop headers and every header the Connection header names.

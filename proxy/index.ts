@@ -16,6 +16,7 @@ import { createWaker } from './wake.ts';
 import { createWebForwarder } from './web.ts';
 import { answerChallenge } from './challenge.ts'; // HTTPS and ACME (certs)
 import { listenTls, tlsPort, type HttpsOptions } from './tls.ts';
+import { installFastPath } from './fast/index.ts';
 
 export interface RouterOptions {
   port: number;
@@ -179,6 +180,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
 
   // Explicitly strict, whatever --insecure-http-parser says: a lenient parser is a smuggling hole.
   const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: true }, onRequest);
+  // Plain requests of the common shape skip Node's HTTP machinery (fast/); the rest reach onRequest.
+  const fast = installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!(opts.challenge || opts.challengeVia), connections: opts.upstreamConnections });
   server.on('connection', track);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     answerClientError(err, socket, [...(answering.get(socket) ?? [])].some((r) => r.headersSent));
@@ -197,6 +200,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       secure?.close();
       for (const s of sockets) s.destroy();
       void pools.close();
+      fast.close();
       proxy.close();
     }));
 

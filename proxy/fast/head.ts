@@ -1,0 +1,190 @@
+// Fast path: strict parsers for the common request head and for an app's response head; anything unusual is refused.
+import { routerOwned } from '../forward.ts';
+import { HOP, KEPT } from '../hop.ts';
+
+/** A request head simple enough for the fast path (see parseRequest). */
+export interface RequestHead {
+  method: string;
+  /** The origin-form request target, as sent. */
+  target: string;
+  /** Bytes of the head, its final empty line included. */
+  size: number;
+  /** The Host value (trimmed). */
+  host: string;
+  /** The body length; 0 without Content-Length. */
+  length: number;
+  /** The client sent `Connection: close`. */
+  close: boolean;
+  /** The client's own X-Request-Id when it is one safe token, else null. */
+  id: string | null;
+  /** The client sent forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP), which a trusted peer's would keep. */
+  forwarded: boolean;
+  /** The end-to-end header lines for the app, each ending in CRLF. */
+  lines: string;
+}
+
+/** An app's response head, its hop-by-hop headers dropped (as hop.ts responseHeaderList does). */
+export interface ResponseHead {
+  status: number;
+  /** The reason phrase, or '' for Node's default one. */
+  reason: string;
+  size: number;
+  /** The end-to-end header lines, without X-Request-Id, each ending in CRLF. */
+  lines: string;
+  /** Content-Length, or -1 without one (or under a Transfer-Encoding). */
+  length: number;
+  chunked: boolean;
+  /** The app closes its connection after this response. */
+  close: boolean;
+  /** How long the app keeps an idle connection (its Keep-Alive timeout, ms), or -1 when it did not say. */
+  keepAliveMs: number;
+  hasDate: boolean;
+}
+
+// Node's strict parser allows more (and answers the rest with a 400): those go the slow way.
+const MAX_REQUEST_HEAD = 8192;
+const MAX_RESPONSE_HEAD = 16384; // undici's limit on the slow path
+const MAX_HEADERS = 100;
+const END = Buffer.from('\r\n\r\n');
+const REQUEST_LINE = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*) HTTP\/1\.1$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+// A field line: token name, colon, value of visible characters, spaces and tabs (OWS trimmed).
+const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*([\t\x20-\x7e]*?)[\t ]*$/;
+const RESPONSE_FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*([\t\x20-\x7e\x80-\xff]*?)[\t ]*$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const DIGITS = /^\d{1,15}$/;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+// Any byte a request head may not hold (controls, DEL, obs-text); CR and LF are checked per line.
+const REQUEST_BYTES = /[^\t\x20-\x7e\r\n]/;
+const RESPONSE_BYTES = /[^\t\x20-\x7e\x80-\xff\r\n]/;
+const BARE = /\r|\n/;
+
+/**
+ * The head at `from` in `buf`: a RequestHead, 'incomplete' while its end has not arrived, or null
+ * when anything about it is unusual (the slow path, with Node's parser, then answers it).
+ */
+export function parseRequest(buf: Buffer, from = 0): RequestHead | 'incomplete' | null {
+  const end = buf.indexOf(END, from);
+  if (end < 0) return buf.length - from > MAX_REQUEST_HEAD ? null : 'incomplete';
+  if (end + 4 - from > MAX_REQUEST_HEAD) return null;
+  const text = buf.toString('latin1', from, end);
+  if (REQUEST_BYTES.test(text)) return null;
+  const fields = text.split('\r\n');
+  if (fields.length > MAX_HEADERS + 1) return null;
+  const line = REQUEST_LINE.exec(fields[0]!);
+  if (!line) return null;
+  let host: string | null = null;
+  let length = -1;
+  let close = false;
+  let id: string | null = null;
+  let ids = 0;
+  let forwarded = false;
+  let named: string[] | null = null;
+  const kept: string[] = []; // lowercase name, line, ...
+  for (let i = 1; i < fields.length; i++) {
+    const f = FIELD.exec(fields[i]!);
+    if (!f || BARE.test(fields[i]!)) return null; // obs-fold, a bare CR or LF, a bad name
+    const name = f[1]!.toLowerCase();
+    const value = f[2]!;
+    switch (name) {
+      case 'host':
+        if (host !== null) return null;
+        host = value;
+        kept.push(name, fields[i]!);
+        break;
+      case 'content-length':
+        if (length >= 0 || !DIGITS.test(value)) return null;
+        length = Number(value);
+        kept.push(name, fields[i]!);
+        break;
+      case 'transfer-encoding': case 'upgrade': case 'expect':
+        return null; // chunked bodies, websockets and 100-continue: Node's job
+      case 'connection':
+        for (const raw of value.split(',')) {
+          const t = raw.trim().toLowerCase();
+          if (t === '' || t === 'keep-alive') continue;
+          if (!TOKEN.test(t) || t === 'upgrade') return null;
+          if (t === 'close') close = true;
+          else if (!KEPT.has(t)) (named ??= []).push(t);
+        }
+        break;
+      case 'x-request-id':
+        ids++;
+        id = value;
+        break;
+      default:
+        if (HOP.has(name)) break;
+        if (routerOwned(name)) {
+          forwarded = true;
+          break;
+        }
+        kept.push(name, fields[i]!);
+    }
+  }
+  if (host === null || host === '') return null;
+  let lines = '';
+  for (let i = 0; i < kept.length; i += 2) if (!named?.includes(kept[i]!)) lines += `${kept[i + 1]}\r\n`;
+  return {
+    method: line[1]!, target: line[2]!, size: end + 4 - from, host, length: Math.max(length, 0), close,
+    id: ids === 1 && REQUEST_ID.test(id!) ? id : null, forwarded, lines,
+  };
+}
+
+/** The app's response head at `from`: a ResponseHead, 'incomplete', or null for one the router must not relay. */
+export function parseResponse(buf: Buffer, from = 0): ResponseHead | 'incomplete' | null {
+  const end = buf.indexOf(END, from);
+  if (end < 0) return buf.length - from > MAX_RESPONSE_HEAD ? null : 'incomplete';
+  if (end + 4 - from > MAX_RESPONSE_HEAD) return null;
+  const text = buf.toString('latin1', from, end);
+  if (RESPONSE_BYTES.test(text)) return null;
+  const fields = text.split('\r\n');
+  if (fields.length > MAX_HEADERS * 2 + 1) return null;
+  const line = STATUS_LINE.exec(fields[0]!);
+  if (!line || BARE.test(fields[0]!)) return null;
+  const http10 = line[1] === '0';
+  let length = -1;
+  let chunked = false;
+  let close = http10;
+  let keepAliveMs = -1;
+  let hasDate = false;
+  let named: string[] | null = null;
+  const kept: string[] = [];
+  for (let i = 1; i < fields.length; i++) {
+    const f = RESPONSE_FIELD.exec(fields[i]!);
+    if (!f || BARE.test(fields[i]!)) return null;
+    const name = f[1]!.toLowerCase();
+    const value = f[2]!;
+    if (name === 'content-length') {
+      if (!DIGITS.test(value) || (length >= 0 && Number(value) !== length)) return null;
+      if (length < 0) kept.push(name, fields[i]!);
+      length = Number(value);
+    } else if (name === 'transfer-encoding') {
+      // Only plain chunked: another coding would reach the client undecoded and unlabelled.
+      if (chunked || value.toLowerCase() !== 'chunked' || http10) return null;
+      chunked = true;
+    } else if (name === 'connection') {
+      for (const raw of value.split(',')) {
+        const t = raw.trim().toLowerCase();
+        if (t === 'close') close = true;
+        else if (t === 'keep-alive' && http10) close = false;
+        else if (t && t !== 'keep-alive' && !KEPT.has(t)) (named ??= []).push(t);
+      }
+    } else if (name === 'keep-alive') {
+      const m = /timeout=(\d{1,6})/i.exec(value);
+      if (m) keepAliveMs = Number(m[1]) * 1000;
+    } else if (!HOP.has(name) && name !== 'x-request-id') {
+      kept.push(name, fields[i]!);
+    }
+  }
+  let lines = '';
+  for (let i = 0; i < kept.length; i += 2) {
+    const name = kept[i]!;
+    if (named?.includes(name) || (chunked && name === 'content-length')) continue;
+    if (name === 'date') hasDate = true;
+    lines += `${kept[i + 1]}\r\n`;
+  }
+  return {
+    status: Number(line[2]), reason: line[3] ?? '', size: end + 4 - from, lines, length: chunked ? -1 : length,
+    chunked, close, keepAliveMs, hasDate,
+  };
+}
