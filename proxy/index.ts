@@ -36,6 +36,8 @@ export interface RouterOptions {
   wake?: (app: string) => void;
   /** How long a request for a sleeping app is held before a 503; default 60 s. */
   wakeTimeoutMs?: number;
+  /** While a websocket is open, its app counts as used this often (ms; default 10 s), so it never sleeps mid-conversation. */
+  openTouchMs?: number;
   /** The same for a `starting` app with no instance yet (a deploy or restart); default 10 s. */
   startingHoldMs?: number;
   /** Called for every request and upgrade routed to an app, in any state: the idleness signal. */
@@ -188,7 +190,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   });
   // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
   const swallow = () => {};
-  const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs, waker, trust };
+  const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs, waker, trust, openTouchMs: opts.openTouchMs ?? 10_000 };
   watchUpgrades(ctx);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(ctx, req, socket, head));
 

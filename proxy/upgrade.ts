@@ -22,6 +22,8 @@ export interface UpgradeContext {
   waker: Waker;
   /** Peers whose forwarded headers are believed (see trust.ts). */
   trust: TrustCheck;
+  /** How often an open websocket tells the sleeper its app is in use. */
+  openTouchMs: number;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
@@ -69,6 +71,11 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
   if (!match) return refuse(socket, ex, 404);
   ex.app = match.route.app;
   ctx.waker.seen(match.route.app);
+  // Idleness is counted from request starts: an open websocket is use too, however long it stays quiet.
+  const app = match.route.app;
+  const touch = setInterval(() => ctx.waker.seen(app), ctx.openTouchMs);
+  touch.unref();
+  socket.once('close', () => clearInterval(touch));
   // http-proxy would silently drop anything but a GET websocket upgrade; say so instead.
   if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') return refuse(socket, ex, 400);
   const { route, upstream } = match;

@@ -4,7 +4,7 @@ import type { Upstream } from '../../src/router/index.ts';
 import { HOST_PORT, newRequestId, type Exchange } from '../forward.ts';
 import { normalizeHost } from '../../src/router/index.ts';
 import { plainAddress } from '../trust.ts';
-import type { FastPath } from './index.ts';
+import type { FastPath } from './types.ts';
 import { FastExchange, type Client } from './exchange.ts';
 import { parseRequest } from './head.ts';
 
