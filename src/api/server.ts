@@ -35,7 +35,7 @@ const requireTokenOrSession = (check: (t: string) => boolean, sessions: SessionS
 
 export function createApi(o: ApiOptions): Server {
   const app = express();
-  const sessions = new SessionStore();
+  const sessions = new SessionStore(undefined, undefined, o.store.sessions);
   app.disable('x-powered-by');
   // X-Forwarded-Proto/-For come from the local router only (HTTPS → Secure cookies; the client's address for login limits).
   app.set('trust proxy', ['loopback', ...(o.routerAddress ? [o.routerAddress] : [])]);

@@ -1,4 +1,4 @@
-// Dashboard sessions (in memory, lost on restart) and the per-client limit on failed logins.
+// Dashboard sessions (in memory, and in the state file when given one, so a restart logs no one out) and the per-client limit on failed logins.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'mc_session';
@@ -11,32 +11,47 @@ export interface Session {
   expiresAt: number;
 }
 
+/** Where sessions outlive the process (the store's sessions table). */
+export interface SessionBacking {
+  save(s: Session): void;
+  find(id: string): Session | null;
+  delete(id: string): void;
+  deleteExpired(now: number): void;
+}
+
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly ttlMs = SESSION_TTL_MS, private readonly now: () => number = Date.now) {}
+  constructor(private readonly ttlMs = SESSION_TTL_MS, private readonly now: () => number = Date.now, private readonly backing?: SessionBacking) {}
 
   create(): Session {
     this.sweep();
     const s: Session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), expiresAt: this.now() + this.ttlMs };
     this.sessions.set(s.id, s);
+    this.backing?.save(s);
     return s;
   }
 
   /** The live session with this id, or null (unknown or expired; an expired one is forgotten). */
   get(id: string | null | undefined): Session | null {
     if (!id) return null;
-    const s = this.sessions.get(id);
+    let s = this.sessions.get(id) ?? null;
+    if (!s && this.backing) {
+      s = this.backing.find(id); // made before a restart
+      if (s) this.sessions.set(id, s);
+    }
     if (!s) return null;
     if (s.expiresAt <= this.now()) {
-      this.sessions.delete(id);
+      this.delete(id);
       return null;
     }
     return s;
   }
 
   delete(id: string | null | undefined): void {
-    if (id) this.sessions.delete(id);
+    if (!id) return;
+    this.sessions.delete(id);
+    this.backing?.delete(id);
   }
 
   get size(): number {
@@ -46,6 +61,7 @@ export class SessionStore {
   private sweep(): void {
     const now = this.now();
     for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id);
+    this.backing?.deleteExpired(now);
   }
 }
 

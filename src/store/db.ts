@@ -151,6 +151,7 @@ const MIGRATIONS: string[] = [
   // Per-app router settings (router:set): upstream idle timeout in seconds (null: the default), https-only.
   `ALTER TABLE apps ADD COLUMN router_timeout INTEGER;
    ALTER TABLE apps ADD COLUMN https_only INTEGER NOT NULL DEFAULT 0;`,
+  `CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
 ];
 
 export function openDb(file: string): Db {

@@ -5,6 +5,7 @@ import { openDb, type Db } from './db.ts';
 import { CronRuns } from './cron-runs.ts';
 import { Domains } from './domains.ts';
 import { Volumes } from './volumes.ts';
+import { SessionsTable } from './sessions.ts';
 import { RouterSettingsStore } from './router-settings.ts';
 import { Backups } from './backups.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
@@ -19,6 +20,7 @@ export class Store {
   readonly db: Db;
   readonly domains: Domains;
   readonly volumes: Volumes;
+  readonly sessions: SessionsTable;
   readonly routerSettings: RouterSettingsStore;
   readonly cronRuns: CronRuns;
   readonly backups: Backups;
@@ -27,6 +29,7 @@ export class Store {
     this.db = openDb(file);
     this.domains = new Domains(this.db);
     this.volumes = new Volumes(this.db);
+    this.sessions = new SessionsTable(this.db);
     this.routerSettings = new RouterSettingsStore(this.db);
     this.cronRuns = new CronRuns(this.db);
     this.backups = new Backups(this.db);

@@ -147,7 +147,12 @@ describe('refusals', () => {
 
 describe('restart of minicloud', () => {
   it('keeps apps, releases and config, serves the app, and deploys again', async () => {
+    // A dashboard session made before the restart is still good after it.
+    const login = await fetch(`${mc.apiUrl}/dashboard/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: mc.token }) });
+    expect(login.status).toBe(201);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     await mc.restart();
+    expect((await fetch(`${mc.apiUrl}/api/apps`, { headers: { cookie } })).status).toBe(200);
     const releases = await mc.api<{ version: number; current: boolean }[]>('GET', '/api/apps/hello/releases');
     expect(releases.body[0]).toMatchObject({ version: 3, current: true });
     const config = await mc.api<Record<string, string>>('GET', '/api/apps/hello/config');

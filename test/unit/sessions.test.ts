@@ -1,8 +1,36 @@
 // Dashboard sessions: ids and CSRF tokens, expiry, cookies, and the limit on failed logins.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Store } from '../../src/store/index.ts';
 import { FailureLimiter, SESSION_TTL_MS, SessionStore, csrfMatches, readCookie, sessionCookie } from '../../src/api/sessions.ts';
 
 describe('SessionStore', () => {
+  it('keeps sessions in the state file across restarts, by a hash of their id only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-sessions-'));
+    try {
+      let now = 1_000_000;
+      const first = new Store(join(dir, 'minicloud.db'));
+      const s = new SessionStore(SESSION_TTL_MS, () => now, first.sessions).create();
+      const gone = new SessionStore(SESSION_TTL_MS, () => now, first.sessions).create();
+      new SessionStore(SESSION_TTL_MS, () => now, first.sessions).delete(gone.id); // logged out elsewhere
+      first.close();
+      expect(readFileSync(join(dir, 'minicloud.db')).includes(Buffer.from(s.id))).toBe(false);
+
+      const second = new Store(join(dir, 'minicloud.db')); // minicloud restarted
+      const after = new SessionStore(SESSION_TTL_MS, () => now, second.sessions);
+      expect(after.get(s.id)).toEqual(s);
+      expect(after.get(gone.id)).toBeNull();
+      now += SESSION_TTL_MS;
+      expect(after.get(s.id)).toBeNull();
+      expect(second.sessions.count()).toBe(0);
+      second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('creates sessions with random 32-byte ids and their own CSRF tokens', () => {
     const store = new SessionStore();
     const a = store.create();
