@@ -4,6 +4,7 @@ import type Dockerode from 'dockerode';
 import { UserError, type Artifact } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
 import { buildContext, readDockerignore, supportFiles } from './context.ts';
+import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { readManifest } from './manifest.ts';
 
 export interface DockerBuilderOptions {
@@ -52,11 +53,7 @@ export class DockerBuilder implements Builder {
     await this.follow(stream, req.log);
     const processes = { ...req.plan.processes };
     if (own) Object.assign(processes, await this.defaultWeb(tag, processes));
-    return {
-      kind: 'image', ref: tag, buildpack: req.plan.buildpack, processes, manifest,
-      ...(manifest.healthcheck && { healthcheck: manifest.healthcheck }),
-      ...(manifest.expose && { port: manifest.expose.port }),
-    };
+    return imageArtifact(tag, req.plan.buildpack, processes, manifest);
   }
 
   /** Removes the app's images past the `keepImages` most wanted (the current release's always stays). */
@@ -74,10 +71,9 @@ export class DockerBuilder implements Builder {
   /** A repository Dockerfile without a Procfile: `web` runs the image's own command. */
   private async defaultWeb(tag: string, processes: Record<string, string>): Promise<Record<string, string>> {
     if (processes.web) return {};
-    const info = await this.docker.getImage(tag).inspect();
-    const cmd = [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])];
-    if (!cmd.length) throw new UserError('the Dockerfile has no CMD and there is no Procfile', 'add `CMD [...]` to the Dockerfile or a `web:` line to a Procfile');
-    return { web: cmd.map(shellQuote).join(' ') };
+    const web = imageCommand(await this.docker.getImage(tag).inspect());
+    if (!web) throw new UserError('the Dockerfile has no CMD and there is no Procfile', 'add `CMD [...]` to the Dockerfile or a `web:` line to a Procfile');
+    return { web };
   }
 
   private follow(stream: NodeJS.ReadableStream, log: (l: string) => void): Promise<void> {
@@ -111,9 +107,4 @@ export class DockerBuilder implements Builder {
     }
     return new UserError(`the image build failed: ${message.trim()}`, 'fix the error above, commit, and push again');
   }
-}
-
-/** Quotes a word for /bin/sh -c, where the Docker runtime runs process commands. */
-function shellQuote(w: string): string {
-  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`;
 }

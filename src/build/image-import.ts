@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
 import { UserError, validateImageRef, type Artifact, type Manifest } from '../core/index.ts';
 import { imageName } from './docker-builder.ts';
+import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { parseManifest } from './manifest.ts';
 
 export interface RegistryAuth { username: string; password: string; serveraddress?: string }
@@ -28,13 +29,9 @@ export class ImageImporter {
     const tag = `${imageName(req.app)}:v${req.version}`;
     const [repo, version] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
     await this.docker.getImage(ref).tag({ repo, tag: version });
-    const cmd = [...(info.Config.Entrypoint ?? []), ...(info.Config.Cmd ?? [])];
-    if (!cmd.length) throw new UserError(`${ref} has no CMD or ENTRYPOINT, so there is nothing to run`, 'deploy an image whose Dockerfile ends with CMD [...]');
-    return {
-      kind: 'image', ref: tag, buildpack: 'image', processes: { web: cmd.map(quote).join(' ') }, manifest,
-      ...(manifest.healthcheck && { healthcheck: manifest.healthcheck }),
-      ...(manifest.expose && { port: manifest.expose.port }),
-    };
+    const web = imageCommand(info);
+    if (!web) throw new UserError(`${ref} has no CMD or ENTRYPOINT, so there is nothing to run`, 'deploy an image whose Dockerfile ends with CMD [...]');
+    return imageArtifact(tag, 'image', { web }, manifest);
   }
 
   /** Pulls the reference; when no registry answers, the engine's own copy (a locally built image) serves. */
@@ -95,8 +92,4 @@ async function readFile(container: Dockerode.Container, path: string): Promise<s
     extract.on('error', reject);
     archive.pipe(extract);
   });
-}
-
-function quote(w: string): string {
-  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`;
 }
