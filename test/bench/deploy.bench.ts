@@ -1,8 +1,7 @@
 // Benchmark: push-to-first-200 per language, a cold deploy and a code-only redeploy, on both runtimes; image sizes.
-import { execFileSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dockerHost } from '../helpers/docker.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
@@ -12,7 +11,6 @@ import { printTable, stats, type Stats } from './stats.ts';
 const RUNS = Number(process.env.BENCH_DEPLOY_RUNS ?? 3);
 // BENCH_LANGS=go,node picks some.
 const LANGS = process.env.BENCH_LANGS?.split(',') ?? ['node', 'python', 'ruby', 'go', 'static', 'dockerfile'];
-const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, encoding: 'utf8', stdio: 'pipe' });
 
 /** Push start → the router's first 200 for the app (a push returns once the release is live). */
 async function timedPush(mc: Minicloud, repo: string, app: string): Promise<number> {

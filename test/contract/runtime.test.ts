@@ -1,5 +1,4 @@
 // The Runtime contract: one suite, run against every runtime (host processes and Docker containers, real ones).
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, ProcessRuntime, type InstanceSpec, type RunningInstance, type Runtime } from '../../src/runtime/index.ts';
 import type { Artifact } from '../../src/core/index.ts';
-import { dockerHost } from '../helpers/docker.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
 import { until } from '../helpers/net.ts';
 
 dockerHost();
@@ -39,16 +38,15 @@ const subjects: Subject[] = [
   {
     name: 'docker',
     async setup() {
-      const env = { ...process.env, DOCKER_HOST: dockerHost() };
-      execFileSync('docker', ['build', '-q', '--build-arg', `BASE_IMAGE=${process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node'}`, '-t', IMAGE, FIXTURE], { env, stdio: 'pipe' });
-      const docker = new Dockerode();
+      docker('build', '-q', '--build-arg', `BASE_IMAGE=${process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node'}`, '-t', IMAGE, FIXTURE);
+      const engine = new Dockerode();
       return {
-        make: () => new DockerRuntime(docker, { logDir: join(tmp, 'logs-docker'), network: NETWORK, defaultMemoryMb: 256 }),
+        make: () => new DockerRuntime(engine, { logDir: join(tmp, 'logs-docker'), network: NETWORK, defaultMemoryMb: 256 }),
         artifact: { kind: 'image', ref: IMAGE, buildpack: 'node', processes: { web: 'node server.js' } },
       };
     },
     async teardown() {
-      execFileSync('docker', ['rmi', '-f', IMAGE], { env: { ...process.env, DOCKER_HOST: dockerHost() }, stdio: 'ignore' });
+      docker('rmi', '-f', IMAGE);
     },
   },
 ];

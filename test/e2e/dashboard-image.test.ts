@@ -1,11 +1,11 @@
 // Deploying an image by reference from the dashboard, on the Docker runtime, in a real (headless) Chromium:
 // the deploy log streams into the page, the releases list and the app's state follow, the router serves it.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openBrowser } from '../helpers/browser.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dockerHost } from '../helpers/docker.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -13,7 +13,6 @@ import { startRedis, type TestRedis } from '../helpers/redis.ts';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const SHOP = fileURLToPath(new URL('../fixtures/images/shop/', import.meta.url));
 const REF = `minicloud-test/dash-shop-${Date.now().toString(36)}:1.0`;
-const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, encoding: 'utf8', stdio: 'pipe' });
 
 let redis: TestRedis;
 let mc: Minicloud;
@@ -28,13 +27,7 @@ beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test' });
   expect((await mc.api('POST', '/api/apps', { name: 'imgdash' })).status).toBe(201);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-  page.setDefaultTimeout(60_000);
+  ({ browser, page } = await openBrowser());
 }, 120_000);
 
 afterAll(async () => {

@@ -2,7 +2,8 @@
 // watch its build stream while the push runs, set a config var, roll back, log out.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { openBrowser } from '../helpers/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRepo, push, type PushResult } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
@@ -29,14 +30,7 @@ beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url);
   repo = fixtureRepo('node-hello');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(60_000);
+  ({ browser, context, page } = await openBrowser());
   page.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
 });
 

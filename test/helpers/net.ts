@@ -1,6 +1,6 @@
 // Test helpers for the network: free ports and requests through the router with a Host header.
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,3 +44,26 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/**
+ * Raw bytes to a server, in pieces 30 ms apart (to split a request across packets): everything it
+ * answers (latin1) until it closes the connection, or until `waitMs` passes (`closed: false`).
+ */
+export function rawExchange(port: number, pieces: string | string[], waitMs: number): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', async () => {
+      for (const p of typeof pieces === 'string' ? [pieces] : pieces) {
+        s.write(p);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    });
+    let text = '';
+    const timer = setTimeout(() => (s.destroy(), resolve({ text, closed: false })), waitMs);
+    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    s.on('close', () => (clearTimeout(timer), resolve({ text, closed: true })));
+    s.on('error', reject);
+  });
+}
+
+/** The status codes of every HTTP/1.1 response in a raw answer, in order. */
+export const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));

@@ -1,11 +1,10 @@
 // Image deploys: a locally built image deployed by reference, its manifest read from inside it, rolled back like a build.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, cpSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dockerHost } from '../helpers/docker.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -14,7 +13,6 @@ const SHOP = fileURLToPath(new URL('../fixtures/images/shop/', import.meta.url))
 const REPO = `minicloud-test/shop-${Date.now().toString(36)}`;
 let redis: TestRedis;
 let mc: Minicloud;
-const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, encoding: 'utf8', stdio: 'pipe' });
 const base = process.env.MINICLOUD_BASE_IMAGE_PYTHON ?? 'minicloud/python';
 
 function buildShop(tag: string, version: string, manifest?: string): void {

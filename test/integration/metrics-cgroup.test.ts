@@ -1,14 +1,12 @@
 // Instance metrics of a real container: its pid is docker-init, the app is its child in another process group;
 // the cgroup's figures include the app, as the container's own stats do.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Metrics, containerUsage, groupUsage, instanceUsage } from '../../src/metrics/index.ts';
-import { dockerHost } from '../helpers/docker.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
 
 const MB = 1024 * 1024;
 const image = process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node';
-const docker = (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, encoding: 'utf8', stdio: 'pipe' }).trim();
 // 64 MB touched (so resident), then about a second of CPU; says so on stdout when both are done.
 const APP = 'const b = Buffer.alloc(64 * 1024 * 1024, 1); const end = Date.now() + 1000; let x = 0; while (Date.now() < end) x += b[x % b.length]; console.log("ready", x > 0); setInterval(() => b[0]++, 1000);';
 let id = '';

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastStats } from '../../proxy/fast/index.ts';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { RouteTable, type Route } from '../../src/router/index.ts';
+import { rawExchange, statuses } from '../helpers/net.ts';
 
 let router: Router;
 const table = new RouteTable();
@@ -24,22 +25,7 @@ async function listen<T extends http.Server | net.Server>(s: T): Promise<number>
 }
 
 /** Writes each piece (a pause between them), and collects what comes back until the router closes or `waitMs` passes. */
-function raw(pieces: string[], waitMs = 600): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(router.port, '127.0.0.1', async () => {
-      for (const p of pieces) {
-        s.write(p);
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    });
-    let text = '';
-    const timer = setTimeout(() => (s.destroy(), resolve({ text, closed: false })), waitMs);
-    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    s.on('close', () => (clearTimeout(timer), resolve({ text, closed: true })));
-    s.on('error', reject);
-  });
-}
-const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+const raw = (pieces: string[], waitMs = 600) => rawExchange(router.port, pieces, waitMs);
 /** Runs `fn` and says how many requests the fast path served and how many connections it handed over meanwhile. */
 async function counting(fn: () => Promise<unknown>): Promise<{ fast: number; handedOver: number }> {
   const before = { ...fastStats };

@@ -1,9 +1,10 @@
 // Hop-by-hop headers over real sockets: they stop at the router both ways, and Node frames each side itself.
 import http from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { RouteTable, type Route } from '../../src/router/index.ts';
+import { rawExchange } from '../helpers/net.ts';
 
 let router: Router;
 const table = new RouteTable();
@@ -29,16 +30,7 @@ function request(host: string, headers: http.OutgoingHttpHeaders = {}, body?: st
   });
 }
 /** Raw bytes in, everything the router answers until it closes (or `waitMs`) out. */
-function raw(data: string, waitMs = 1000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(router.port, '127.0.0.1', () => s.write(data));
-    let text = '';
-    const timer = setTimeout(() => (s.destroy(), resolve(text)), waitMs);
-    s.on('data', (d: Buffer) => (text += d));
-    s.on('close', () => (clearTimeout(timer), resolve(text)));
-    s.on('error', reject);
-  });
-}
+const raw = async (data: string, waitMs = 1000) => (await rawExchange(router.port, data, waitMs)).text;
 
 beforeAll(async () => {
   router = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost' });

@@ -1,9 +1,10 @@
 // The edge router against request smuggling, over raw sockets: ambiguous framing or Host gets a 400 and a closed connection.
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { RouteTable } from '../../src/router/index.ts';
+import { rawExchange, statuses } from '../helpers/net.ts';
 
 let router: Router;
 let upstream: http.Server;
@@ -12,17 +13,7 @@ const table = new RouteTable();
 const seen: string[] = [];
 
 /** Writes raw bytes to the router; resolves with all it answered once it closes the connection (or after `waitMs`). */
-function raw(data: string, waitMs = 1000): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(router.port, '127.0.0.1', () => s.write(data));
-    let text = '';
-    const timer = setTimeout(() => (s.destroy(), resolve({ text, closed: false })), waitMs);
-    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    s.on('close', () => (clearTimeout(timer), resolve({ text, closed: true })));
-    s.on('error', reject);
-  });
-}
-const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+const raw = (data: string, waitMs = 1000) => rawExchange(router.port, data, waitMs);
 const H = 'Host: ok.localhost\r\n';
 
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 // pipeline/formation: rollout, rejection, restart on crash and restore, with a real Store and real host processes.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { UserError, type Release } from '../../src/core/index.ts';
 import { Formation, type FormationOptions } from '../../src/pipeline/index.ts';
 import { ProcessRuntime } from '../../src/runtime/index.ts';
 import { Store } from '../../src/store/index.ts';
+import { isAlive, waitFor } from '../helpers/proc.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mc-'));
 const appDir = join(tmp, 'release');
@@ -61,25 +62,6 @@ function release(s: Store, app: string, version: string, processes: Record<strin
   });
 }
 
-/** Alive and not a zombie, from /proc. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const get = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`)).text();
 
 async function deployed(app: string, processes?: Record<string, string>) {
@@ -131,7 +113,7 @@ describe('Formation', () => {
     s.createApp('silent');
     const r = release(s, 'silent', '1', { web: IDLE });
     const settled = quick.rollout(r, () => {}).then(() => null, (e: unknown) => e);
-    await until(() => s.listInstances('silent').length === 1, 5000, 'the instance to start');
+    await waitFor(() => s.listInstances('silent').length === 1, 5000, 'the instance to start');
     const pid = s.listInstances('silent')[0]!.pid!;
     const err = await settled;
     expect(err).toBeInstanceOf(UserError);
@@ -147,7 +129,7 @@ describe('Formation', () => {
     formation.on('crash', (inst: { id: string }, _code: number | null, delayMs: number) => crashes.push({ id: inst.id, delayMs }));
     process.kill(-web.pid!, 'SIGKILL');
 
-    await until(() => {
+    await waitFor(() => {
       const i = store.listInstances('crashes')[0];
       return i?.state === 'up' && i.restarts === 1;
     }, 15_000, 'the instance to be up again');
@@ -165,11 +147,11 @@ describe('Formation', () => {
     const r2 = release(store, 'replaced', '2');
     await formation.rollout(r2, () => {});
     expect(store.getApp('replaced')?.currentRelease).toBe(2);
-    await until(() => store.listInstances('replaced').length === 1, 10_000, 'the old instance to be retired');
+    await waitFor(() => store.listInstances('replaced').length === 1, 10_000, 'the old instance to be retired');
     const [now] = store.listInstances('replaced');
     expect(now).toMatchObject({ release: 2, state: 'up', restarts: 0 });
     expect(await get(now!.port)).toBe('v2');
-    await until(() => !isAlive(old.pid!), 5000, 'the old process to be stopped');
+    await waitFor(() => !isAlive(old.pid!), 5000, 'the old process to be stopped');
     // a retired instance is not restarted
     await new Promise((r) => setTimeout(r, 1200));
     expect(store.listInstances('replaced').map((i) => i.id)).toEqual([now!.id]);
@@ -242,17 +224,17 @@ describe('Formation', () => {
     await f.rollout(release(s, 'leaky', '1'), () => {});
     const v1 = s.listInstances('leaky')[0]!;
     process.kill(-v1.pid!, 'SIGKILL');
-    await until(() => s.listInstances('leaky')[0]?.state === 'crashed', 5000, 'the crash to be recorded');
+    await waitFor(() => s.listInstances('leaky')[0]?.state === 'crashed', 5000, 'the crash to be recorded');
     await f.rollout(release(s, 'leaky', '2'), () => {});
     // The crashed v1 instance is restarted (1 s backoff) while v2's drain period (2 s) runs.
     let relaunched: number | null = null;
     try {
-      await until(() => {
+      await waitFor(() => {
         const i = s.listInstances('leaky').find((x) => x.id === v1.id && x.pid && x.pid !== v1.pid);
         if (i) relaunched = i.pid;
         return relaunched !== null || !s.listInstances('leaky').some((x) => x.id === v1.id);
       }, 10_000, 'the drain to end or v1 to be relaunched');
-      await until(() => s.listInstances('leaky').length === 1, 10_000, 'the drain to retire v1');
+      await waitFor(() => s.listInstances('leaky').length === 1, 10_000, 'the drain to retire v1');
       expect(s.listInstances('leaky')[0]).toMatchObject({ release: 2, state: 'up' });
       if (relaunched !== null) {
         await new Promise((r) => setTimeout(r, 500));

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { waitHealthy } from '../../src/health/index.ts';
 import { ProcessRuntime, type InstanceSpec } from '../../src/runtime/index.ts';
+import { isAlive, waitFor } from '../helpers/proc.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'mc-'));
@@ -20,25 +21,6 @@ afterEach(async () => {
   await Promise.all(runtimes.splice(0).map((r) => r.close()));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Alive and not a zombie, from /proc. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 // A web process that also forks a child (same process group), and reports what it sees. No single quotes inside.
 const SERVER = [
@@ -102,7 +84,7 @@ describe('ProcessRuntime', () => {
     expect(await waitHealthy({ host: running.host, port: running.port, timeoutMs: 15_000 })).toMatchObject({ ok: true });
     expect(await (await fetch(`http://127.0.0.1:${running.port}/`)).text()).toBe('hi there');
 
-    await until(() => readFileSync(rt.logFile('web1'), 'utf8').includes('to stderr'), 5000, 'the output in the log file');
+    await waitFor(() => readFileSync(rt.logFile('web1'), 'utf8').includes('to stderr'), 5000, 'the output in the log file');
     const lines = await readLogs(rt, 'web1');
     const listening = lines.find((l) => l.startsWith('listening on '));
     expect(listening).toMatch(new RegExp(`^listening on ${running.port} kid \\d+ dyno web\\.[0-9a-f]{8}$`));
@@ -115,8 +97,8 @@ describe('ProcessRuntime', () => {
     expect(isAlive(kid)).toBe(true);
     await rt.stop(running.handle, 2000);
     expect(isAlive(running.pid!)).toBe(false);
-    await until(() => !isAlive(kid), 5000, 'the forked child to be gone too');
-    await until(() => exited.length === 1, 5000, 'onExit after stop');
+    await waitFor(() => !isAlive(kid), 5000, 'the forked child to be gone too');
+    await waitFor(() => exited.length === 1, 5000, 'onExit after stop');
     expect(exited[0]!.handle).toBe(running.handle);
     // stopping again is safe
     await rt.stop(running.handle, 100);
@@ -125,7 +107,7 @@ describe('ProcessRuntime', () => {
   it('stop escalates to SIGKILL when the process ignores SIGTERM', async () => {
     const rt = runtime();
     const running = await start(rt, spec('stubborn', `node -e 'process.on("SIGTERM", () => console.log("ignoring TERM")); console.log("up"); setInterval(() => {}, 1000)'`));
-    await until(() => readFileSync(rt.logFile('stubborn'), 'utf8').includes('up'), 10_000, 'the process to start');
+    await waitFor(() => readFileSync(rt.logFile('stubborn'), 'utf8').includes('up'), 10_000, 'the process to start');
     await rt.stop(running.handle, 300);
     expect(isAlive(running.pid!)).toBe(false);
     expect(await readLogs(rt, 'stubborn')).toContain('ignoring TERM');
@@ -135,13 +117,13 @@ describe('ProcessRuntime', () => {
     const rt = runtime();
     const exited = exits(rt);
     const running = await start(rt, spec('crashy', `node -e 'setInterval(() => {}, 1000)'`));
-    await until(() => isAlive(running.pid!), 5000, 'the process');
+    await waitFor(() => isAlive(running.pid!), 5000, 'the process');
     process.kill(running.pid!, 'SIGKILL');
-    await until(() => exited.length === 1, 10_000, 'onExit');
+    await waitFor(() => exited.length === 1, 10_000, 'onExit');
     expect(exited[0]).toEqual({ handle: running.handle, code: null });
 
     const quits = await start(rt, spec('crashy', 'sh -c "exit 3"'));
-    await until(() => exited.length === 2, 10_000, 'onExit for exit 3');
+    await waitFor(() => exited.length === 2, 10_000, 'onExit for exit 3');
     expect(exited[1]).toEqual({ handle: quits.handle, code: 3 });
   });
 
@@ -149,9 +131,9 @@ describe('ProcessRuntime', () => {
     const rt = runtime();
     const exited = exits(rt);
     await start(rt, spec('shared', 'echo first instance'));
-    await until(() => exited.length === 1, 10_000, 'the first to exit');
+    await waitFor(() => exited.length === 1, 10_000, 'the first to exit');
     await start(rt, spec('shared', 'echo second instance'));
-    await until(() => exited.length === 2, 10_000, 'the second to exit');
+    await waitFor(() => exited.length === 2, 10_000, 'the second to exit');
     expect(await readLogs(rt, 'shared')).toEqual(['first instance', 'second instance']);
   });
 
@@ -159,13 +141,13 @@ describe('ProcessRuntime', () => {
     const rt = runtime();
     const file = rt.logFile('tail');
     await start(rt, spec('tail', 'echo backlog'));
-    await until(() => { try { return readFileSync(file, 'utf8').includes('backlog'); } catch { return false; } }, 5000, 'backlog');
+    await waitFor(() => { try { return readFileSync(file, 'utf8').includes('backlog'); } catch { return false; } }, 5000, 'backlog');
     const ac = new AbortController();
     const got: string[] = [];
     const done = (async () => { for await (const l of rt.logs('tail', { lines: 10, follow: true, signal: ac.signal })) got.push(l); })();
-    await until(() => got.length === 1, 5000, 'the backlog line');
+    await waitFor(() => got.length === 1, 5000, 'the backlog line');
     writeFileSync(file, 'later one\nlater two\npartial', { flag: 'a' });
-    await until(() => got.length === 3, 5000, 'the later lines');
+    await waitFor(() => got.length === 3, 5000, 'the later lines');
     ac.abort();
     await done;
     expect(got).toEqual(['backlog', 'later one', 'later two']);
@@ -186,7 +168,7 @@ describe('ProcessRuntime', () => {
     expect(await second.adopt(JSON.stringify({ pid: process.pid, start: 'x' }))).toBe(false);
 
     process.kill(-live.pid!, 'SIGKILL');
-    await until(() => exited.length === 1, 10_000, 'the adopting runtime to notice the exit');
+    await waitFor(() => exited.length === 1, 10_000, 'the adopting runtime to notice the exit');
     expect(exited[0]).toEqual({ handle: live.handle, code: null });
   });
 
