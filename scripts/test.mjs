@@ -17,6 +17,8 @@ const NEEDED = {
   python3: 'python3', go: 'golang-go', ruby: 'ruby', bundle: 'bundler',
   // The HTTPS test gets its certificates from Pebble, Let's Encrypt's test CA (with its fake DNS); openssl makes Pebble's own.
   pebble: 'pebble', openssl: 'openssl',
+  // The server installer (scripts/install.sh) must pass shellcheck.
+  shellcheck: 'shellcheck',
 };
 
 function ensureTools() {

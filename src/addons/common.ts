@@ -34,6 +34,27 @@ export interface AdminUrl {
   url: URL;
   /** The admin's user name, decoded; never a valid add-on name. */
   user: string;
+  /** `url` with the host apps reach the server at (see appFacing); apps' URLs are made from it. */
+  appUrl: URL;
+}
+
+/**
+ * The admin URL as apps see it: `<VARIABLE minus _URL>_APP_HOST` (host or host:port) replaces its host,
+ * for servers minicloud reaches at one address and apps at another (127.0.0.1 inside an app's container is
+ * the container itself). Unset, apps get the admin URL's host.
+ */
+export function appFacing(env: NodeJS.ProcessEnv, variable: string, url: URL): URL {
+  const name = variable.replace(/_URL$/, '_APP_HOST');
+  const raw = env[name]?.trim();
+  if (!raw) return url;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+)(?::(\d{1,5}))?$/.exec(raw);
+  if (!m || (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535))) {
+    throw new UserError(`${name}=${raw} is not a host or host:port`, `set it to the address apps reach the server at, e.g. ${name}=minicloud-postgres:5432`);
+  }
+  const u = new URL(url.href);
+  u.hostname = m[1]!;
+  if (m[2] !== undefined) u.port = m[2];
+  return u;
 }
 
 /** Reads and checks an admin URL; the messages never echo the value, which may hold a password. */
@@ -54,7 +75,7 @@ export function adminUrl(
   }
   try {
     decodeURIComponent(url.password); // the providers decode it later: fail here, naming the variable
-    return { variable, url, user: decodeURIComponent(url.username) };
+    return { variable, url, user: decodeURIComponent(url.username), appUrl: appFacing(env, variable, url) };
   } catch {
     throw new UserError(`${variable} has a badly percent-encoded user or password: ${hint}`, hint);
   }

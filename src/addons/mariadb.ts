@@ -47,7 +47,7 @@ export function mariadbProvider(env: NodeJS.ProcessEnv): AddonProvider {
           await c.query('GRANT ALL PRIVILEGES ON ??.* TO ?@?', [name.replace(/_/g, '\\_'), name, host]);
         }
       });
-      const dbUrl = withUser(url, name, password, `/${name}`).replace(/^mariadb:/, 'mysql:');
+      const dbUrl = withUser(admin.appUrl, name, password, `/${name}`).replace(/^mariadb:/, 'mysql:');
       return {
         env: { DATABASE_URL: dbUrl, MARIADB_URL: dbUrl, MYSQL_URL: dbUrl },
         credentials: { user: name, password, database: name, url: dbUrl },

@@ -64,7 +64,7 @@ export function postgresProvider(env: NodeJS.ProcessEnv): AddonProvider {
 }
 
 function provisioned(admin: AdminUrl, name: string, password: string): Provisioned {
-  const url = withUser(admin.url, name, password, `/${name}`);
+  const url = withUser(admin.appUrl, name, password, `/${name}`);
   return {
     env: { DATABASE_URL: url, POSTGRES_URL: url },
     credentials: { user: name, password, database: name, url },

@@ -42,7 +42,7 @@ export function rabbitmqProvider(env: NodeJS.ProcessEnv): AddonProvider {
       await api('PUT', `/users/${v}`, { password, tags: '' });
       // Permissions are per vhost: the user gets everything here and nothing anywhere else.
       await api('PUT', `/permissions/${v}/${v}`, { configure: '.*', write: '.*', read: '.*' });
-      const url = withUser(amqp.url, name, password, `/${v}`);
+      const url = withUser(amqp.appUrl, name, password, `/${v}`);
       return {
         env: { RABBITMQ_URL: url, AMQP_URL: url },
         credentials: { user: name, password, vhost: name, url },
@@ -72,5 +72,5 @@ function managementUrl(env: NodeJS.ProcessEnv, amqp: AdminUrl): AdminUrl {
   const u = new URL(`${tls ? 'https' : 'http'}://${amqp.url.hostname}:${tls ? 15671 : 15672}`);
   u.username = amqp.url.username;
   u.password = amqp.url.password;
-  return { variable: `${variable} (derived from MINICLOUD_RABBITMQ_URL)`, url: u, user: decodeURIComponent(u.username) };
+  return { variable: `${variable} (derived from MINICLOUD_RABBITMQ_URL)`, url: u, user: decodeURIComponent(u.username), appUrl: u };
 }

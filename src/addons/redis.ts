@@ -60,8 +60,8 @@ export function redisProvider(env: NodeJS.ProcessEnv): AddonProvider {
         // so minicloud checks its users every minute and puts lost ones back (restore, below).
         await setUser(r, name, password, prefix);
       });
-      // The admin URL's host, port, scheme and db number, with the app's user instead of the admin's.
-      const url = withUser(admin.url, name, password);
+      // The admin URL's scheme, db number, host and port (or MINICLOUD_REDIS_ADDON_APP_HOST's), with the app's user.
+      const url = withUser(admin.appUrl, name, password);
       return {
         env: { REDIS_URL: url, REDIS_KEY_PREFIX: prefix },
         credentials: { user: name, password, prefix, url },

@@ -1,0 +1,37 @@
+// The host apps reach a shared server at (MINICLOUD_<KIND>_APP_HOST) replaces the admin URL's in their add-on URLs.
+import { describe, expect, it } from 'vitest';
+import { adminUrl, appFacing } from '../../src/addons/common.ts';
+import { isUserError } from '../../src/core/index.ts';
+
+const admin = new URL('postgres://postgres:s3cret@127.0.0.1:5432/postgres');
+
+describe('app-facing host of a shared server', () => {
+  it('keeps the admin URL when no app host is set', () => {
+    expect(appFacing({}, 'MINICLOUD_POSTGRES_URL', admin).href).toBe(admin.href);
+  });
+
+  it('replaces the host, and the port when given', () => {
+    expect(appFacing({ MINICLOUD_POSTGRES_APP_HOST: 'minicloud-postgres' }, 'MINICLOUD_POSTGRES_URL', admin).host).toBe('minicloud-postgres:5432');
+    expect(appFacing({ MINICLOUD_POSTGRES_APP_HOST: '172.17.0.1:15432' }, 'MINICLOUD_POSTGRES_URL', admin).host).toBe('172.17.0.1:15432');
+    const redis = new URL('redis://:pw@127.0.0.1:6379/2');
+    expect(appFacing({ MINICLOUD_REDIS_ADDON_APP_HOST: '[fd00::1]' }, 'MINICLOUD_REDIS_ADDON_URL', redis).href).toBe('redis://:pw@[fd00::1]:6379/2');
+  });
+
+  it('is what adminUrl hands the providers for app URLs, while minicloud keeps the admin address', () => {
+    const a = adminUrl({ MINICLOUD_MARIADB_URL: 'mysql://root@127.0.0.1:3306', MINICLOUD_MARIADB_APP_HOST: 'db.internal' },
+      'MINICLOUD_MARIADB_URL', 'MariaDB', 'mysql://root@127.0.0.1:3306', ['mysql:']);
+    expect(a.url.hostname).toBe('127.0.0.1');
+    expect(a.appUrl.hostname).toBe('db.internal');
+  });
+
+  it.each(['a b', 'host:99999', 'user@host', 'host/path', 'http://host'])('refuses %j, naming the variable', (raw) => {
+    let err: unknown;
+    try {
+      appFacing({ MINICLOUD_POSTGRES_APP_HOST: raw }, 'MINICLOUD_POSTGRES_URL', admin);
+    } catch (e) {
+      err = e;
+    }
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toContain('MINICLOUD_POSTGRES_APP_HOST');
+  });
+});
