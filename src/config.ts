@@ -42,6 +42,8 @@ export interface Config {
   routerWorkers: number;
   /** MINICLOUD_TRUSTED_PROXIES as given (validated here): peers whose X-Forwarded-* the router believes. */
   trustedProxies: string | undefined;
+  /** MINICLOUD_GITHUB_URL_BASE: where webhook deploys fetch `<owner>/<repo>.git` from; https://github.com/ unless a test says otherwise. */
+  githubUrlBase: string;
 }
 
 export interface HttpsConfig {
@@ -116,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     https: httpsConfig(env),
     routerWorkers: count(env, 'MINICLOUD_ROUTER_WORKERS', 1),
     trustedProxies: trustedProxies(env.MINICLOUD_TRUSTED_PROXIES),
+    githubUrlBase: env.MINICLOUD_GITHUB_URL_BASE || 'https://github.com/',
   };
 }
 

@@ -57,8 +57,8 @@ async function main(): Promise<void> {
   });
   const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.instances.volumes(app) });
   const cron = new CronScheduler(connectionFromUrl(redisUrl), (job) => cronRunner.run(job), cfg.redisPrefix);
-  const fetchSource = (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) =>
-    fetchCommit({ cacheDir: p.github, app: deploy.app, url, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
+  const fetchSource = (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) =>
+    fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
   const pipeline = new Pipeline({
     store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl, fetchSource,
     ...(engine && { images: new ImageImporter(engine.docker) }),
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   });
   const queue = new DeployQueue(connectionFromUrl(redisUrl), (job) => pipeline.run(job.deployId, job), cfg.redisPrefix);
   const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
-  const github = new GithubIntake(store, queue, say);
+  const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: say });
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
   const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: async (app: string): Promise<void> => { await cron.forget(app); await addons.destroyAll(app); metrics.forget(app); await builder.prune(app, []).catch(() => {}); } };
   const service = new AppsService(deps);

@@ -40,9 +40,9 @@ export function createApi(o: ApiOptions): Server {
   // X-Forwarded-Proto/-For come from the local router only (HTTPS → Secure cookies; the client's address for login limits).
   app.set('trust proxy', ['loopback', ...(o.routerAddress ? [o.routerAddress] : [])]);
   app.use('/git', (req, res) => o.gitHandler(req, res));
-  // GitHub signs the exact bytes: keep the body raw. Over the limit, express answers 413.
-  app.post('/webhooks/github', express.text({ type: () => true, limit: '5mb' }), async (req, res) => {
-    const reply = await o.github.handle(req.headers, typeof req.body === 'string' ? req.body : '');
+  // GitHub signs the exact bytes: the body stays raw until a secret has verified it. Over 1 MB, express answers 413.
+  app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+    const reply = await o.github.handle(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     res.status(reply.status).json(reply.body);
   });
   app.get('/', (_req, res) => res.redirect(302, '/dashboard/')); // admin.<domain>/ through the router

@@ -8,5 +8,6 @@ export * from './redis-url.ts';
 export * from './run-command.ts';
 export * from './domains.ts';
 export * from './tail-file.ts';
+export * from './bounded-log.ts';
 export { validateImageRef } from './image-ref.ts';
 export * from './router-settings.ts';

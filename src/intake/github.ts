@@ -1,14 +1,18 @@
-// GitHub push webhooks: verified with @octokit/webhooks, deduplicated by delivery id, turned into build jobs.
-import { randomBytes } from 'node:crypto';
-import { Webhooks } from '@octokit/webhooks';
-import { UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
+// GitHub push webhooks: the raw body verified against each connected app's secret, then parsed and turned into build jobs.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BoundedLog, UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
-import { checkCloneUrl } from './github-fetch.ts';
+import { REPO, isDeployedAlready } from './github-fetch.ts';
 import type { GithubLink, Store } from '../store/index.ts';
 
 export interface WebhookReply { status: number; body: Record<string, unknown> }
 
-const REPO = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+/** GitHub's X-Hub-Signature-256: `sha256=` and the hex HMAC of the exact bytes sent. */
+function signedBy(secret: string, raw: Buffer, signature: string): boolean {
+  const want = Buffer.from(`sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`);
+  const got = Buffer.from(signature);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
 
 interface PushPayload {
   ref?: string;
@@ -23,8 +27,19 @@ const header = (h: Record<string, string | string[] | undefined>, name: string) 
   return Array.isArray(v) ? v[0] : v;
 };
 
+export interface GithubOptions {
+  /** The apps' fetch caches (what `isDeployedAlready` reads). */
+  cacheDir: string;
+  /** Refusals, at a bounded rate. */
+  warn: (line: string) => void;
+}
+
 export class GithubIntake {
-  constructor(private readonly store: Store, private readonly queue: DeployQueue, private readonly warn: (line: string) => void) {}
+  private readonly refusals: BoundedLog;
+
+  constructor(private readonly store: Store, private readonly queue: DeployQueue, private readonly o: GithubOptions) {
+    this.refusals = new BoundedLog((line) => o.warn(line));
+  }
 
   connect(appName: string, body: { repo?: unknown; branch?: unknown; token?: unknown }): GithubLink {
     const app = this.store.requireApp(validateAppName(appName));
@@ -37,54 +52,68 @@ export class GithubIntake {
     return this.store.setGithubLink({ app: app.name, repo: body.repo, branch, secret, token: (body.token as string | undefined) ?? null });
   }
 
-  /** Handles one delivery. Anything not signed by a connected app's secret is refused without a trace. */
-  async handle(headers: Record<string, string | string[] | undefined>, raw: string): Promise<WebhookReply> {
+  /**
+   * Handles one delivery. The raw bytes are checked against every connected app's secret before anything
+   * reads them; what no secret signed is refused without a trace.
+   */
+  async handle(headers: Record<string, string | string[] | undefined>, raw: Buffer): Promise<WebhookReply> {
     const signature = header(headers, 'x-hub-signature-256');
     const event = header(headers, 'x-github-event') ?? '';
     const delivery = header(headers, 'x-github-delivery');
     const refuse = (why: string): WebhookReply => {
-      this.warn(`GitHub webhook refused (${why}), delivery ${delivery ?? 'unknown'}`);
+      this.refusals.line(`GitHub webhook refused (${why}), delivery ${JSON.stringify((delivery ?? 'unknown').slice(0, 80))}`);
       return { status: 401, body: { error: 'invalid signature' } };
     };
     if (!signature) return refuse('no X-Hub-Signature-256');
+    const signers = this.store.githubLinks().filter((l) => signedBy(l.secret, raw, signature));
+    if (signers.length === 0) return refuse('signature does not match');
     let payload: PushPayload;
     try {
-      payload = JSON.parse(raw) as PushPayload;
+      payload = JSON.parse(raw.toString('utf8')) as PushPayload;
     } catch {
-      return refuse('body is not JSON');
+      return { status: 400, body: { error: 'the body is not JSON' } };
     }
-    const links = this.store.githubLinksFor(payload.repository?.full_name ?? '');
-    const verified: GithubLink[] = [];
-    for (const link of links) if (await new Webhooks({ secret: link.secret }).verify(raw, signature).catch(() => false)) verified.push(link);
-    if (verified.length === 0) return refuse(links.length ? 'signature does not match' : 'repository not connected');
+    // The secret is the app's; the repository must be the one the app follows, whatever else the payload says.
+    const named = typeof payload.repository?.full_name === 'string' ? payload.repository.full_name.toLowerCase() : '';
+    const verified = signers.filter((l) => l.repo.toLowerCase() === named);
+    if (verified.length === 0) return refuse(`signed for ${signers.map((l) => l.app).join(', ')}, but not about ${signers.map((l) => l.repo).join(', ')}`);
 
     if (delivery && !this.store.recordDelivery(delivery)) return { status: 200, body: { message: 'delivery already processed' } };
     if (event === 'ping') return { status: 200, body: { message: 'pong' } };
     if (event !== 'push') return { status: 202, body: { message: `ignored: ${event} events do not deploy` } };
-    if (!payload.ref?.startsWith('refs/heads/')) return { status: 202, body: { message: `ignored: ${payload.ref ?? 'no ref'} is not a branch` } };
+    if (typeof payload.ref !== 'string' || !payload.ref.startsWith('refs/heads/')) return { status: 202, body: { message: `ignored: ${String(payload.ref ?? 'no ref').slice(0, 200)} is not a branch` } };
     if (payload.deleted || !payload.after || /^0+$/.test(payload.after)) return { status: 202, body: { message: 'ignored: branch deleted' } };
-    if (!/^[0-9a-f]{40}$/.test(payload.after)) return { status: 400, body: { error: 'malformed "after" commit id' } };
+    if (typeof payload.after !== 'string' || !/^[0-9a-f]{40}$/.test(payload.after)) return { status: 400, body: { error: 'malformed "after" commit id' } };
     const branch = payload.ref.slice('refs/heads/'.length);
     const followers = verified.filter((l) => l.branch === branch);
     if (followers.length === 0) return { status: 202, body: { message: `ignored: no app follows ${branch}` } };
     const deploys = [];
+    const deployed = [];
     for (const link of followers) {
+      const current = this.store.currentRelease(link.app);
+      if (await isDeployedAlready(this.o.cacheDir, link.app, payload.after, current?.commit ?? null)) {
+        deployed.push({ app: link.app, release: current!.version });
+        continue;
+      }
       const d = await this.start(link, payload, payload.after);
       deploys.push({ app: link.app, deploy: d.id });
     }
-    return { status: 202, body: { message: 'building', deploys } };
+    if (deploys.length === 0) {
+      return { status: 200, body: { message: `already deployed: ${payload.after.slice(0, 7)} is the current release's commit or an ancestor of it; nothing to do`, deployed } };
+    }
+    return { status: 202, body: { message: 'building', deploys, ...(deployed.length && { deployed }) } };
   }
 
   private async start(link: GithubLink, p: PushPayload, sha: string): Promise<Deploy> {
-    const url = p.repository?.clone_url ?? `https://github.com/${link.repo}.git`;
-    checkCloneUrl(url);
     const author = p.head_commit?.author;
+    const text = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : null);
     const deploy = this.store.createDeploy({
       app: link.app, kind: 'build', ref: p.ref, commit: sha,
-      commitAuthor: author?.name ? `${author.name}${author.email ? ` <${author.email}>` : ''}`.slice(0, 200) : null,
-      commitMessage: p.head_commit?.message?.split('\n')[0]?.slice(0, 500) ?? null,
+      commitAuthor: text(author?.name, 200) ? `${author!.name}${text(author?.email, 200) ? ` <${author!.email}>` : ''}`.slice(0, 200) : null,
+      commitMessage: text(p.head_commit?.message, 5000)?.split('\n')[0]?.slice(0, 500) ?? null,
     });
-    await this.queue.enqueue(link.app, { deployId: deploy.id, fetchFrom: url });
+    // The repository the app follows, as linked: never the payload's clone_url.
+    await this.queue.enqueue(link.app, { deployId: deploy.id, fetchFrom: link.repo });
     return deploy;
   }
 }

@@ -26,14 +26,14 @@ export interface PipelineDeps {
   /** Image deploys (Docker runtime only): pulls and tags a published image as release `version`. */
   images?: { import(req: { app: string; image: string; version: number; auth?: RegistryAuth; log: (l: string) => void }): Promise<Artifact> };
   /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
-  fetchSource?: (deploy: Deploy, url: string, tarFile: string, say: (l: string) => void) => Promise<void>;
+  fetchSource?: (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) => Promise<void>;
 }
 
 export interface RunOptions {
   description?: string;
   /** Rollback: the release to go back to; unset: the one before the current. */
   targetRelease?: number;
-  /** A webhook deploy: the clone URL its commit is fetched from (a git push brings its own archive). */
+  /** A webhook deploy: the linked GitHub repository (owner/repo) its commit is fetched from (a git push brings its own archive). */
   fetchFrom?: string;
   /** An image deploy's registry credentials, when the registry needs them. */
   registryAuth?: RegistryAuth;

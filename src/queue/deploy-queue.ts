@@ -9,7 +9,7 @@ export interface DeployJob {
   description?: string;
   /** Rollback: the release to go back to. */
   targetRelease?: number;
-  /** Webhook deploys: where the commit is fetched from. */
+  /** Webhook deploys: the linked GitHub repository (owner/repo) the commit is fetched from. */
   fetchFrom?: string;
   /** Image deploys: registry credentials (the job is removed once done; they are never logged). */
   registryAuth?: { username: string; password: string; serveraddress?: string };

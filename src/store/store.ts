@@ -253,8 +253,9 @@ export class Store {
     return r ? toLink(r) : null;
   }
 
-  githubLinksFor(repo: string): GithubLink[] {
-    return (this.db.prepare('SELECT * FROM github_links WHERE lower(repo) = lower(?)').all(repo) as Row[]).map(toLink);
+  /** Every app's link: a webhook is verified against each secret before its body is read. */
+  githubLinks(): GithubLink[] {
+    return (this.db.prepare('SELECT * FROM github_links ORDER BY app').all() as Row[]).map(toLink);
   }
 
   /** True the first time a delivery id is seen; false for a redelivery. */
