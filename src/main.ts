@@ -1,5 +1,5 @@
 // The composition root: reads settings, starts Redis if needed, wires the parts and starts the listeners.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { isUserError, type Deploy } from './core/index.ts';
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   const cfg = loadConfig();
   const p = paths(cfg.dataDir);
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  // At every start, not only on creation: tokens, keys and the database live here.
+  chmodSync(cfg.dataDir, 0o700);
 
   let localRedis: LocalRedis | null = null;
   const redisUrl = cfg.redisUrl ?? (localRedis = await startLocalRedis(p.redis, say)).url;
@@ -136,8 +138,8 @@ async function main(): Promise<void> {
   say(engine ? `Runtime: Docker ${engine.version} (containers on network ${cfg.dockerNetwork})` : 'Runtime: host processes (no Docker engine answered; MINICLOUD_RUNTIME=docker requires one)');
   say(httpsBanner(cfg, router.httpsPort));
   say(`Data in ${cfg.dataDir}`);
-  if (admin.created) say(`Admin token (shown once; also in ${p.adminToken}, mode 0600):\n  ${admin.token}`);
-  else if (!cfg.token) say(`Admin token: see ${p.adminToken}`);
+  // The token itself never goes to standard output (journald, docker logs keep it): only where to read it.
+  if (!cfg.token) say(`Admin token: ${admin.created ? 'new, ' : ''}in ${p.adminToken} (mode 0600; \`cat\` it to log in)`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

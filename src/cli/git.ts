@@ -1,5 +1,7 @@
 // The local git side of deploying: the `minicloud` remote and the credential helper that feeds git our token.
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from './context.ts';
 import { shellQuote } from './format.ts';
@@ -15,6 +17,27 @@ function git(cwd: string, args: string[]): Promise<{ ok: boolean; out: string }>
 export async function insideWorkTree(cwd: string): Promise<boolean> {
   const r = await git(cwd, ['rev-parse', '--is-inside-work-tree']);
   return r.ok && r.out === 'true';
+}
+
+/**
+ * Whether cwd is inside a checkout of minicloud itself (its package.json is named minicloud and it has the CLI's
+ * sources): apps:create run there, as the README's first steps are, must not add an app's remote to it.
+ */
+export async function insideMinicloudCheckout(cwd: string): Promise<boolean> {
+  const r = await git(cwd, ['rev-parse', '--show-toplevel']);
+  if (!r.ok) return false;
+  try {
+    const pkg = JSON.parse(readFileSync(join(r.out, 'package.json'), 'utf8')) as { name?: unknown };
+    return pkg.name === 'minicloud' && existsSync(join(r.out, 'src', 'cli', 'main.ts'));
+  } catch {
+    return false;
+  }
+}
+
+/** The checked-out branch, or null (detached HEAD, no repository). */
+export async function currentBranch(cwd: string): Promise<string | null> {
+  const r = await git(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+  return r.ok && r.out ? r.out : null;
 }
 
 export async function remoteUrl(cwd: string, name: string): Promise<string | null> {

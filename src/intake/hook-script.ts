@@ -1,16 +1,14 @@
 // The pre-receive hook each app repository runs: it hands the push to minicloud and relays the build log.
 // It is plain JavaScript (no TypeScript loader) so a push does not pay for one; its output becomes `remote:` lines.
+// It is an extensionless file, which Node reads as CommonJS or as an ES module depending on the nearest
+// package.json (minicloud's own says "module" when the data dir is inside the checkout): so it uses only what
+// both have, dynamic import() inside a function, and neither require nor top-level await.
 
 export function hookScript(nodePath: string, hookConfigFile: string): string {
   return `#!${nodePath}
 // Written by minicloud; rewritten at every start.
 'use strict';
-const { readFileSync, rmSync } = require('node:fs');
-const { execFileSync } = require('node:child_process');
-const { basename } = require('node:path');
-const cfg = JSON.parse(readFileSync(${JSON.stringify(hookConfigFile)}, 'utf8'));
-const app = basename(process.cwd()).replace(/\\.git$/, '');
-const headers = { authorization: 'Bearer ' + cfg.token, 'content-type': 'application/json' };
+let readFileSync, execFileSync, cfg, app, headers;
 const say = (s) => process.stdout.write(s + '\\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,6 +43,12 @@ async function relay(res, state) {
 }
 
 async function main() {
+  ({ readFileSync } = await import('node:fs'));
+  ({ execFileSync } = await import('node:child_process'));
+  const { basename } = await import('node:path');
+  cfg = JSON.parse(readFileSync(${JSON.stringify(hookConfigFile)}, 'utf8'));
+  app = basename(process.cwd()).replace(/\\.git$/, '');
+  headers = { authorization: 'Bearer ' + cfg.token, 'content-type': 'application/json' };
   const updates = readFileSync(0, 'utf8').trim().split('\\n').filter(Boolean).map((l) => {
     const [oldrev, newrev, ref] = l.split(' ');
     return { oldrev, newrev, ref };

@@ -13,6 +13,16 @@ export interface PushPlan {
 }
 
 const ZERO = /^0+$/;
+
+/**
+ * Like Heroku: an app that deploys `main` (the default) also deploys a push to `master`, what `git init` still
+ * names the first branch on many systems. Any other deploy branch is taken literally.
+ */
+export function deploysFrom(deployBranch: string, branch: string | null): boolean {
+  if (branch === null) return false;
+  return branch === deployBranch || (deployBranch === 'main' && branch === 'master');
+}
+
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 export class PushIntake {
@@ -31,11 +41,15 @@ export class PushIntake {
     for (const u of updates) {
       if (!SHA.test(u.oldrev) || !SHA.test(u.newrev)) throw new UserError(`malformed ref update for ${u.ref}`);
       const branch = u.ref.startsWith('refs/heads/') ? validateBranch(u.ref.slice('refs/heads/'.length)) : null;
-      if (branch === app.deployBranch) {
-        if (ZERO.test(u.newrev)) {
-          throw new UserError(`deleting the deploy branch ${branch} is not allowed`, `to remove the app, run \`minicloud apps:destroy ${app.name}\``);
-        }
+      const deletes = ZERO.test(u.newrev);
+      if (deletes && branch === app.deployBranch) {
+        throw new UserError(`deleting the deploy branch ${branch} is not allowed`, `to remove the app, run \`minicloud apps:destroy ${app.name}\``);
+      }
+      // One push updating both main and master deploys the first; the other is stored.
+      if (!deletes && !deploy && deploysFrom(app.deployBranch, branch)) {
         deploy = { ref: u.ref, oldrev: u.oldrev, newrev: u.newrev, source: resolve(this.dirs.incoming, `${randomUUID()}.tar`) };
+      } else if (branch && deletes) {
+        messages.push(`-----> Branch ${branch} deleted`);
       } else if (branch) {
         messages.push(`-----> Branch ${branch} stored, not deployed: ${app.name} deploys ${app.deployBranch}`);
         messages.push(`       To deploy it, run \`git push minicloud ${branch}:${app.deployBranch}\``);

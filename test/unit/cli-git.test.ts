@@ -1,6 +1,6 @@
 // CLI tests of login, the git credential helper and linking a repo: real HTTP server, real git, real launcher.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -128,6 +128,30 @@ describe('linking a repo', () => {
       encoding: 'utf8',
     });
     expect(filled).toContain('username=minicloud\npassword=good-token\n');
+  });
+
+  it('apps:create in a repo on master links it once and says to push master', async () => {
+    const repo = gitRepo();
+    execFileSync('git', ['symbolic-ref', 'HEAD', 'refs/heads/master'], { cwd: repo });
+    const r = await run(['apps:create', 'my-app'], { cwd: repo, env: { MINICLOUD_URL: baseUrl, MINICLOUD_TOKEN: 'good-token' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Git remote minicloud added');
+    expect(r.stdout).not.toContain('git remote add');
+    expect(r.stdout).toContain('Deploy with: git push minicloud master');
+  });
+
+  it("apps:create inside minicloud's own checkout adds no remote to it", async () => {
+    const repo = gitRepo();
+    mkdirSync(join(repo, 'src', 'cli'), { recursive: true });
+    writeFileSync(join(repo, 'package.json'), JSON.stringify({ name: 'minicloud', type: 'module' }));
+    writeFileSync(join(repo, 'src', 'cli', 'main.ts'), '');
+    const r = await run(['apps:create', 'my-app'], { cwd: join(repo, 'src'), env: { MINICLOUD_URL: baseUrl, MINICLOUD_TOKEN: 'good-token' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("This is minicloud's own repository, so no remote was added here");
+    expect(r.stdout).toContain(`git remote add minicloud ${baseUrl}/git/my-app.git`);
+    expect(r.stdout).not.toContain('Git remote minicloud added');
+    expect(execFileSync('git', ['remote'], { cwd: repo, encoding: 'utf8' })).toBe('');
+    expect(() => gitConfig(repo, '--get-all', `credential.${baseUrl}.helper`)).toThrow();
   });
 
   it('git:remote -r adds a named remote, idempotently, and refuses outside a repo', async () => {

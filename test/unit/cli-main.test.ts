@@ -57,9 +57,10 @@ describe('talking to the API', () => {
         '       URL:        http://my-app.localhost:7080',
         '       Git remote: http://localhost:7080/git/my-app.git',
         '',
-        'Add the remote and push:',
+        "In your app's git repository, add the remote and push:",
         '  git remote add minicloud http://localhost:7080/git/my-app.git',
         '  git push minicloud main',
+        '(or run `minicloud git:remote my-app` there: it also lets git use your token)',
         '',
       ].join('\n'),
     );

@@ -3,7 +3,7 @@ import { CRASH_LOOP_RESTARTS, UserError, type AppInfo, type Instance } from '../
 import { appPath, flag, type Command } from '../command.ts';
 import type { Ctx } from '../context.ts';
 import { ago, duration, json, keyValues, release, table, time } from '../format.ts';
-import { insideWorkTree, linkRepo } from '../git.ts';
+import { currentBranch, insideMinicloudCheckout, insideWorkTree, linkRepo } from '../git.ts';
 
 type AppDetail = AppInfo & { instances?: Instance[] };
 
@@ -31,16 +31,28 @@ const create: Command = {
     const info = await ctx.client().request<AppInfo>('POST', '/api/apps', { name: app });
     ctx.out(`-----> Created ${info.name}`);
     for (const line of keyValues([['URL', info.url], ['Git remote', info.gitUrl]])) ctx.out(`       ${line}`);
+    const cwd = ctx.io.cwd;
+    const inRepo = await insideWorkTree(cwd);
+    const ownCheckout = inRepo && await insideMinicloudCheckout(cwd);
+    const branch = pushBranch(info.deployBranch, inRepo && !ownCheckout ? await currentBranch(cwd) : null);
     ctx.out();
-    ctx.out('Add the remote and push:');
-    ctx.out(`  git remote add minicloud ${info.gitUrl}`);
-    ctx.out(`  git push minicloud ${info.deployBranch || 'main'}`);
-    if (await insideWorkTree(ctx.io.cwd)) {
-      ctx.out();
+    if (inRepo && !ownCheckout) {
       await linkRepo(ctx, 'minicloud', info.gitUrl, true);
+      ctx.out(`Deploy with: git push minicloud ${branch}`);
+      return;
     }
+    ctx.out(ownCheckout ? "This is minicloud's own repository, so no remote was added here. In your app's repository:" : "In your app's git repository, add the remote and push:");
+    ctx.out(`  git remote add minicloud ${info.gitUrl}`);
+    ctx.out(`  git push minicloud ${branch}`);
+    ctx.out('(or run `minicloud git:remote ' + info.name + '` there: it also lets git use your token)');
   },
 };
+
+/** What to tell the user to push: the deploy branch, or master where that is the repository's branch and deploys too. */
+function pushBranch(deployBranch: string | undefined, current: string | null): string {
+  const branch = deployBranch || 'main';
+  return branch === 'main' && current === 'master' ? 'master' : branch;
+}
 
 const gitRemote: Command = {
   name: 'git:remote',
@@ -58,7 +70,7 @@ const gitRemote: Command = {
     }
     const info = await ctx.client().request<AppInfo>('GET', appPath(args.app));
     await linkRepo(ctx, name, info.gitUrl, false);
-    ctx.out(`Deploy with: git push ${name} ${info.deployBranch || 'main'}`);
+    ctx.out(`Deploy with: git push ${name} ${pushBranch(info.deployBranch, await currentBranch(ctx.io.cwd))}`);
   },
 };
 
