@@ -96,8 +96,8 @@ describe("the README's 60 seconds, on a fresh clone with no settings", () => {
   it('`npm start` starts it on its defaults, the admin token kept out of its output', async () => {
     server = spawn('npm', ['start'], { cwd: clone, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`npm start did not say "minicloud is up" in 120 s:\n${out}`)), 120_000);
-      const onData = (d: Buffer) => { out += d.toString(); if (out.includes('minicloud is up')) { clearTimeout(timer); resolve(); } };
+      const timer = setTimeout(() => reject(new Error(`npm start did not get to its admin token line in 120 s:\n${out}`)), 120_000);
+      const onData = (d: Buffer) => { out += d.toString(); if (out.includes('Admin token:')) { clearTimeout(timer); resolve(); } };
       server!.stdout!.on('data', onData);
       server!.stderr!.on('data', onData);
       server!.once('exit', (code) => { clearTimeout(timer); reject(new Error(`npm start exited with ${code}:\n${out}`)); });
