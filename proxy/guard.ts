@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { normalizeHost } from '../src/router/index.ts';
+import { overflowStatus } from './limits.ts';
 
 // An absolute-form request target (`GET http://host/path`), and its authority.
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
@@ -43,17 +44,19 @@ export function badRequest(req: IncomingMessage): string | null {
 }
 
 const STATUS: Record<string, string> = {
-  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  414: '414 URI Too Long',
+  431: '431 Request Header Fields Too Large',
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 };
 
 /**
- * The server's 'clientError': a request Node could not parse. Answers a bare 400 (Node's 431 and
- * 408 where they apply) and closes, unless an answer to an earlier request on the connection is
+ * The server's 'clientError': a request Node could not parse. Answers a bare 400 (414 or 431 for a
+ * head over Node's limit, 408 where they apply) and closes, unless an answer to an earlier request on the connection is
  * already under way: bytes of ours in the middle of it would corrupt it.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, answering: boolean): void {
   if (err.code === 'ECONNRESET' || answering || !socket.writable) return void socket.destroy();
-  const status = STATUS[err.code ?? ''] ?? '400 Bad Request';
+  const code = err.code === 'HPE_HEADER_OVERFLOW' ? overflowStatus(err as { rawPacket?: unknown; bytesParsed?: number }) : err.code ?? '';
+  const status = STATUS[code] ?? '400 Bad Request';
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
 }

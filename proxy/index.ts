@@ -8,6 +8,7 @@ import { DEFAULT_ROUTER_TIMEOUT_SECONDS, validateAppName } from '../src/core/ind
 import type { Match, RouteTable, Upstream } from '../src/router/index.ts';
 import { clientProto, startExchange, type Exchange } from './forward.ts';
 import { answerClientError, badRequest } from './guard.ts';
+import { declaredTooLarge, headTooLarge, NODE_MAX_HEADER_SIZE, sendRefusal, type Refusal } from './limits.ts';
 import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './pages.ts';
 import { UpstreamPools } from './pools.ts';
 import { parseTrustedProxies, trustNobody, type TrustCheck } from './trust.ts';
@@ -60,6 +61,8 @@ export interface RouterOptions {
    * passes them to the primary's own router, which holds the tokens (cluster.ts).
    */
   challengeVia?: Upstream;
+  /** Serve plain requests of the common shape over raw sockets (fast/); default true. Off, Node's server gets them all (tests compare the two). */
+  fastPath?: boolean;
 }
 
 export interface Router {
@@ -106,7 +109,12 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   // Errors arrive through the per-call callbacks (web.ts, upgrade.ts); http-proxy re-throws an
   // 'error' event that has no listener of its own, so this one only keeps it quiet.
   proxy.on('error', () => {});
-  const forward = createWebForwarder({ pools, table, timeoutMs, trust });
+  /** A request over a size limit (limits.ts): its page, then the connection closes, pipelined requests unanswered. */
+  const refuse = (req: IncomingMessage, res: ServerResponse, ex: Exchange, r: Refusal) => {
+    refused.add(req.socket);
+    ex.bytes = sendRefusal(res, ex.id, r);
+  };
+  const forward = createWebForwarder({ pools, table, timeoutMs, trust, refuse });
   // The responses under way on each connection (pipelining allows several), for 'clientError'.
   const answering = new WeakMap<Duplex, Set<ServerResponse>>();
   // Connections whose request was refused: they close after the 400, and requests pipelined
@@ -119,7 +127,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     ex.bytes = sendPage(res, p);
   };
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue = false) => {
     const socket = req.socket;
     if (refused.has(socket)) return;
     let open = answering.get(socket);
@@ -134,6 +142,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       ex.status = res.headersSent ? res.statusCode : 499;
       if (opts.log) log(req.method ?? '-', req.url ?? '-', ex);
     });
+    const big = headTooLarge(req);
+    if (big) return refuse(req, res, ex, big);
     const bad = badRequest(req);
     if (bad) {
       refused.add(socket);
@@ -149,6 +159,10 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     const match = table.lookup(req.headers.host);
     if (match) ex.app = match.route.app;
     if (match) waker.seen(match.route.app);
+    // A declared body over the app's limit is refused before anyone reads it (no 100 Continue either).
+    const over = match ? declaredTooLarge(req, match.route) : null;
+    if (over) return refuse(req, res, ex, over);
+    if (expectsContinue && match) res.writeContinue();
     answer(req, res, ex, match, null);
   };
 
@@ -181,9 +195,12 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   };
 
   // Explicitly strict, whatever --insecure-http-parser says: a lenient parser is a smuggling hole.
-  const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: true }, onRequest);
+  // maxHeaderSize: room for the longest head limits.ts allows, which then measures it exactly.
+  const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: true, maxHeaderSize: NODE_MAX_HEADER_SIZE }, (req, res) => onRequest(req, res));
+  // `Expect: 100-continue`: the 100 goes only to a request that will be passed on.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
   // Plain requests of the common shape skip Node's HTTP machinery (fast/); the rest reach onRequest.
-  const fast = installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!(opts.challenge || opts.challengeVia), connections: opts.upstreamConnections });
+  const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!(opts.challenge || opts.challengeVia), connections: opts.upstreamConnections });
   server.on('connection', track);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     answerClientError(err, socket, [...(answering.get(socket) ?? [])].some((r) => r.headersSent));
@@ -202,7 +219,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       secure?.close();
       for (const s of sockets) s.destroy();
       void pools.close();
-      fast.close();
+      fast?.close();
       proxy.close();
     }));
 

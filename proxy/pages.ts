@@ -1,4 +1,4 @@
-// The router's own HTML answers (400/404/502/503/504): one small self-contained template, no assets.
+// The router's own HTML answers (400/404/413/414/431/502/503/504): one small self-contained template, no assets.
 import type { ServerResponse } from 'node:http';
 
 export interface Page {
@@ -50,6 +50,21 @@ export function badRequestPage(reason: string): Page {
     title: 'Bad request',
     message: `The router refused this request: ${escapeHtml(reason)}.`,
     hint: 'Requests must carry one valid Host header and frame their body one unambiguous way.',
+    headers: { connection: 'close' },
+  };
+}
+
+const LIMIT_TITLES: Record<number, string> = { 413: 'Request body too large', 414: 'Request line too long', 431: 'Request headers too large' };
+
+/** A request over one of the router's size limits (limits.ts); the connection is closed after it. */
+export function tooLargePage(status: 413 | 414 | 431, reason: string): Page {
+  return {
+    status,
+    title: LIMIT_TITLES[status]!,
+    message: `The router refused this request: ${escapeHtml(reason)}.`,
+    hint: status === 413
+      ? `The app's owner can raise the limit with ${code('minicloud router:set <app> max-body 500m')}.`
+      : 'Request lines and header fields are limited to 8 KiB each, and all header fields to 16 KiB.',
     headers: { connection: 'close' },
   };
 }

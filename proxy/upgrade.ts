@@ -5,6 +5,7 @@ import type httpProxy from 'http-proxy';
 import type { RouteTable, Upstream } from '../src/router/index.ts';
 import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
 import { badRequest } from './guard.ts';
+import { headTooLarge } from './limits.ts';
 import { stripHopByHop } from './hop.ts';
 import type { TrustCheck } from './trust.ts';
 import type { Waker } from './wake.ts';
@@ -26,7 +27,7 @@ export interface UpgradeContext {
   openTouchMs: number;
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 414: 'URI Too Long', 431: 'Request Header Fields Too Large', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** Installs the proxy-wide listeners upgrades need; call once per proxy. */
 export function watchUpgrades(ctx: UpgradeContext): void {
@@ -66,6 +67,8 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
     ctx.log(req.method ?? '-', req.url ?? '-', ex);
   });
 
+  const big = headTooLarge(req);
+  if (big) return refuse(socket, ex, big.status);
   if (badRequest(req)) return refuse(socket, ex, 400);
   const match = ctx.table.lookup(req.headers.host);
   if (!match) return refuse(socket, ex, 404);

@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Route, RouteTable, Upstream } from '../src/router/index.ts';
 import { isTimeout, TIMEOUT_CODE, upstreamRequestHeaders, type Exchange } from './forward.ts';
 import { requestFraming, responseHeaderList } from './hop.ts';
+import { bodyLimit, bodyRefusal, type Refusal } from './limits.ts';
 import { notAnsweringPage, sendPage, timedOutPage } from './pages.ts';
 import type { UpstreamPools } from './pools.ts';
 import type { TrustCheck } from './trust.ts';
@@ -15,10 +16,14 @@ export interface WebContext {
   /** The router's default upstream idle timeout (ms); a route's own `timeoutMs` wins. */
   timeoutMs: number;
   trust: TrustCheck;
+  /** Answers a refusal (a body over the app's limit) and closes the connection. */
+  refuse: (req: IncomingMessage, res: ServerResponse, ex: Exchange, r: Refusal) => void;
 }
 
 // Errors that, before the request was handed to a connection, mean no app saw it.
 const UNREACHED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+// A chunked body that passes its app's limit: the try is cut off and the client gets a 413.
+const BODY_TOO_LARGE = 'MINICLOUD_BODY_TOO_LARGE';
 // An absolute-form target (`http://host/path`): the app gets the origin form, as from any proxy.
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
@@ -28,9 +33,13 @@ export function createWebForwarder(ctx: WebContext): WebForwarder {
   return (req, res, ex, route, first) => {
     let path = req.url ?? '/';
     if (path[0] !== '/') path = path.replace(ABSOLUTE, '') || '/';
+    const framing = requestFraming(req);
     const flight: Flight = {
       ctx, req, res, ex, route, first, path, current: null, rest: null,
-      hasBody: requestFraming(req) !== 'none',
+      hasBody: framing !== 'none',
+      // A declared length was checked against the limit already (index.ts); a chunked one is counted as it comes.
+      limit: framing === 'chunked' ? bodyLimit(route) : 0,
+      received: 0,
       timeout: (ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs),
       headers: upstreamRequestHeaders(req, ex.id, ctx.trust) as string[],
     };
@@ -50,6 +59,9 @@ interface Flight {
   first: Upstream;
   path: string;
   hasBody: boolean;
+  /** Most chunked body bytes to pass on; 0: not counted. */
+  limit: number;
+  received: number;
   timeout: number;
   headers: string[];
   current: Attempt | null;
@@ -76,7 +88,7 @@ class Attempt implements Dispatcher.DispatchHandlers {
   private timer: NodeJS.Timeout | null = null;
   // Made when first needed: most requests have no body and never wait for a slow client.
   private onDrain: (() => void) | null = null;
-  private alive: (() => void) | null = null;
+  private alive: ((chunk: Buffer) => void) | null = null;
 
   constructor(private readonly f: Flight, private readonly upstream: Upstream) {
     f.current = this;
@@ -105,7 +117,17 @@ class Attempt implements Dispatcher.DispatchHandlers {
     this.sent = true;
     this.last = performance.now();
     this.timer = setTimeout(checkIdle, this.f.timeout, this);
-    if (this.body) this.f.req.on('data', (this.alive = () => void (this.last = performance.now()))).pipe(this.body);
+    if (this.body) this.f.req.on('data', (this.alive = (chunk: Buffer) => this.arrived(chunk))).pipe(this.body);
+  }
+
+  /** A piece of the client's body: a sign of life, and counted against the app's limit. */
+  private arrived(chunk: Buffer): void {
+    this.last = performance.now();
+    const f = this.f;
+    if (f.limit > 0 && (f.received += chunk.length) > f.limit) {
+      // Cut before the body ends: the app sees an aborted request, never a whole one.
+      this.abort?.(Object.assign(new Error('request body over the limit'), { code: BODY_TOO_LARGE }));
+    }
   }
 
   /** The idle timer fired: the app has been silent for the whole timeout, or it is re-armed for the rest. */
@@ -142,6 +164,10 @@ class Attempt implements Dispatcher.DispatchHandlers {
     const { f } = this;
     const { req, res, ex, ctx } = f;
     if (this.gone || req.socket.destroyed) return void res.destroy(); // the client left: no one to answer
+    if ((err as NodeJS.ErrnoException).code === BODY_TOO_LARGE) {
+      if (res.headersSent) return void res.destroy();
+      return ctx.refuse(req, res, ex, bodyRefusal(f.limit));
+    }
     if (!this.sent && UNREACHED.has((err as NodeJS.ErrnoException).code ?? '')) {
       ctx.table.suspect(this.upstream);
       const next = (f.rest ??= ctx.table.fallbacks(f.route, f.first)).shift();

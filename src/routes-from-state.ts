@@ -12,10 +12,11 @@ export function routesFromState(store: Store, domain: string): Route[] {
       .map((i) => ({ host: i.host, port: i.port }));
     const state: Route['state'] = app.state === 'stopped' ? 'stopped' : app.state === 'sleeping' ? 'sleeping' : upstreams.length ? 'running' : 'starting';
     // The default host first; custom domains (wildcards included) after it.
-    const { timeoutSeconds, httpsOnly } = settings.get(app.name) ?? { timeoutSeconds: null, httpsOnly: false };
+    const { timeoutSeconds, httpsOnly, maxBodyBytes } = settings.get(app.name) ?? { timeoutSeconds: null, httpsOnly: false, maxBodyBytes: null };
     return {
       app: app.name, hosts: [`${app.name}.${domain}`, ...(custom.get(app.name) ?? [])], upstreams, state, httpsOnly,
       ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
+      ...(maxBodyBytes !== null ? { maxBodyBytes } : {}),
     };
   });
 }
@@ -25,10 +26,11 @@ const ADMIN_TIMEOUT_MS = 60 * 60_000;
 
 /**
  * `admin.<domain>`: the dashboard and the REST API it calls, proxied to minicloud's own API listener.
+ * No body limit of the router's: git pushes can be large, and the API bounds its own bodies.
  * Put it first in the table (the first route claiming a host wins); no app may be named `admin`.
  */
 export function adminRoute(domain: string, api: { host: string; port: number }): Route {
-  return { app: 'admin', hosts: [`admin.${domain}`], upstreams: [{ host: api.host, port: api.port }], state: 'running', timeoutMs: ADMIN_TIMEOUT_MS };
+  return { app: 'admin', hosts: [`admin.${domain}`], upstreams: [{ host: api.host, port: api.port }], state: 'running', timeoutMs: ADMIN_TIMEOUT_MS, maxBodyBytes: 0 };
 }
 
 /** The address the router reaches the API at, given MINICLOUD_BIND (a wildcard bind answers on loopback). */

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Upstream } from '../../src/router/index.ts';
 import { HOST_PORT, newRequestId, type Exchange } from '../forward.ts';
 import { normalizeHost } from '../../src/router/index.ts';
+import { bodyLimit } from '../limits.ts';
 import { plainAddress } from '../trust.ts';
 import type { FastPath } from './types.ts';
 import { FastExchange, type Client } from './exchange.ts';
@@ -132,6 +133,8 @@ export class Conn implements Client {
     if (!match || !up || match.route.state === 'stopped' || match.route.httpsOnly) return this.handOver(buf);
     if ((fp.challenges && h.target.startsWith(ACME)) || (h.forwarded && fp.trust(this.peer))) return this.handOver(buf);
     const route = match.route;
+    const limit = bodyLimit(route);
+    if (limit > 0 && h.length > limit) return this.handOver(buf); // the slow path answers its 413
     const ex: Exchange = { id: h.id ?? newRequestId(), host: normalizeHost(h.host), app: route.app, start: performance.now(), bytes: 0, status: 0 };
     this.closeAfter = h.close;
     const x = new FastExchange(this, ex, h.method, h.target, route, route.timeoutMs ?? fp.timeoutMs, h.length);

@@ -1,6 +1,6 @@
-// REST routes for an app's router settings (upstream timeout, https-only); a change reaches the router at once.
+// REST routes for an app's router settings (upstream timeout, https-only, body limit); a change reaches the router at once.
 import { Router, type Request } from 'express';
-import { DEFAULT_ROUTER_TIMEOUT_SECONDS, UserError, parseRouterSetting, type RouterReport, type RouterSettings } from '../core/index.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_ROUTER_TIMEOUT_SECONDS, UserError, parseRouterSetting, type RouterReport, type RouterSettings } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 
 export interface RouterSettingsDeps {
@@ -13,7 +13,7 @@ const param = (req: Request, name: string) => String(req.params[name]);
 
 export function routerSettingsRoutes(d: RouterSettingsDeps): Router {
   const r = Router();
-  const report = (app: string): RouterReport => ({ ...d.store.routerSettings.get(app), defaultTimeoutSeconds: DEFAULT_ROUTER_TIMEOUT_SECONDS });
+  const report = (app: string): RouterReport => ({ ...d.store.routerSettings.get(app), defaultTimeoutSeconds: DEFAULT_ROUTER_TIMEOUT_SECONDS, defaultMaxBodyBytes: DEFAULT_MAX_BODY_BYTES });
   r.get('/apps/:app/router', (req, res) => {
     res.json(report(d.store.requireApp(param(req, 'app')).name));
   });

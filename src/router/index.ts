@@ -20,6 +20,8 @@ export interface Route {
   timeoutMs?: number;
   /** Plain HTTP requests get a 308 to the same URL over HTTPS (ACME challenges excepted). */
   httpsOnly?: boolean;
+  /** Most request body bytes passed to the app (413 beyond); 0: no limit; unset: the router's default. */
+  maxBodyBytes?: number;
 }
 
 export interface Match {
@@ -74,6 +76,7 @@ export class RouteTable {
       };
       if (typeof r.timeoutMs === 'number' && r.timeoutMs > 0 && Number.isFinite(r.timeoutMs)) route.timeoutMs = r.timeoutMs;
       if (r.httpsOnly === true) route.httpsOnly = true;
+      if (typeof r.maxBodyBytes === 'number' && r.maxBodyBytes >= 0 && Number.isFinite(r.maxBodyBytes)) route.maxBodyBytes = r.maxBodyBytes;
       for (const raw of r.hosts) {
         const host = normalizeRouteHost(raw);
         if (host === null) continue;

@@ -152,6 +152,8 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE apps ADD COLUMN router_timeout INTEGER;
    ALTER TABLE apps ADD COLUMN https_only INTEGER NOT NULL DEFAULT 0;`,
   `CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+  // router:set <app> max-body: the request body limit in bytes (null: the default, 0: none).
+  `ALTER TABLE apps ADD COLUMN router_max_body INTEGER;`,
 ];
 
 export function openDb(file: string): Db {

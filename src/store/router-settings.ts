@@ -1,10 +1,11 @@
-// Per-app router settings (upstream timeout, https-only), kept on the apps table.
+// Per-app router settings (upstream timeout, https-only, body limit), kept on the apps table.
 import type { RouterSettings } from '../core/index.ts';
 import type { Db } from './db.ts';
 
-const toSettings = (r: { router_timeout: number | null; https_only: number }): RouterSettings => ({
+const toSettings = (r: { router_timeout: number | null; https_only: number; router_max_body: number | null }): RouterSettings => ({
   timeoutSeconds: r.router_timeout ?? null,
   httpsOnly: r.https_only === 1,
+  maxBodyBytes: r.router_max_body ?? null,
 });
 
 export class RouterSettingsStore {
@@ -12,13 +13,13 @@ export class RouterSettingsStore {
 
   /** The app's settings (defaults for an unknown app: callers check the app exists). */
   get(app: string): RouterSettings {
-    const row = this.db.prepare('SELECT router_timeout, https_only FROM apps WHERE name = ?').get(app) as Parameters<typeof toSettings>[0] | undefined;
-    return row ? toSettings(row) : { timeoutSeconds: null, httpsOnly: false };
+    const row = this.db.prepare('SELECT router_timeout, https_only, router_max_body FROM apps WHERE name = ?').get(app) as Parameters<typeof toSettings>[0] | undefined;
+    return row ? toSettings(row) : { timeoutSeconds: null, httpsOnly: false, maxBodyBytes: null };
   }
 
   /** Every app's, by name: one query for the whole route table. */
   all(): Map<string, RouterSettings> {
-    const rows = this.db.prepare('SELECT name, router_timeout, https_only FROM apps').all() as Array<Parameters<typeof toSettings>[0] & { name: string }>;
+    const rows = this.db.prepare('SELECT name, router_timeout, https_only, router_max_body FROM apps').all() as Array<Parameters<typeof toSettings>[0] & { name: string }>;
     return new Map(rows.map((r) => [r.name, toSettings(r)]));
   }
 
@@ -26,6 +27,7 @@ export class RouterSettingsStore {
   set(app: string, patch: Partial<RouterSettings>): RouterSettings {
     if (patch.timeoutSeconds !== undefined) this.db.prepare('UPDATE apps SET router_timeout = ? WHERE name = ?').run(patch.timeoutSeconds, app);
     if (patch.httpsOnly !== undefined) this.db.prepare('UPDATE apps SET https_only = ? WHERE name = ?').run(patch.httpsOnly ? 1 : 0, app);
+    if (patch.maxBodyBytes !== undefined) this.db.prepare('UPDATE apps SET router_max_body = ? WHERE name = ?').run(patch.maxBodyBytes, app);
     return this.get(app);
   }
 }

@@ -1,14 +1,21 @@
-// Per-app router settings: `router:report <app>` shows them, `router:set <app> timeout 60 | https-only true` changes one.
-import { UserError, parseRouterSetting, type RouterReport } from '../../core/index.ts';
+// Per-app router settings: `router:report <app>` shows them, `router:set <app> timeout 60 | https-only true | max-body 50m` changes one.
+import { UserError, formatSize, parseRouterSetting, type RouterReport } from '../../core/index.ts';
 import { appPath, type Command } from '../command.ts';
 import { json } from '../format.ts';
 
-const USAGE = (app: string) => `usage: minicloud router:set ${app} timeout <seconds>|default, or minicloud router:set ${app} https-only true|false`;
+const USAGE = (app: string) => `usage: minicloud router:set ${app} timeout <seconds>|default, minicloud router:set ${app} https-only true|false, or minicloud router:set ${app} max-body <size>|0|default`;
+
+/** The body limit as router:report shows it. */
+function bodyLimit(r: RouterReport): string {
+  const bytes = r.maxBodyBytes ?? r.defaultMaxBodyBytes;
+  const what = bytes === 0 ? 'none' : `${formatSize(bytes)} (${bytes} bytes; 413 beyond)`;
+  return `${what}${r.maxBodyBytes === null ? ' (the default)' : ''}`;
+}
 
 const report: Command = {
   name: 'router:report',
   usage: '<app> [--json]',
-  summary: "show an app's router settings: upstream timeout and https-only",
+  summary: "show an app's router settings: upstream timeout, https-only and request body limit",
   app: true,
   json: true,
   async run(ctx, args) {
@@ -16,13 +23,14 @@ const report: Command = {
     if (args.flags.json) return ctx.out(json(r));
     ctx.out(`timeout:     ${r.timeoutSeconds ?? r.defaultTimeoutSeconds} s${r.timeoutSeconds === null ? ' (the default)' : ''}`);
     ctx.out(`https-only:  ${r.httpsOnly}${r.httpsOnly ? ' (plain HTTP gets a 308 to https://)' : ''}`);
+    ctx.out(`max-body:    ${bodyLimit(r)}`);
   },
 };
 
 const set: Command = {
   name: 'router:set',
-  usage: '<app> timeout <seconds>|default | https-only true|false',
-  summary: "change one router setting of an app: its upstream idle timeout (504 after it) or https-only; applies at once",
+  usage: '<app> timeout <seconds>|default | https-only true|false | max-body <size>|0|default',
+  summary: "change one router setting of an app: its upstream idle timeout (504 after it), https-only, or request body limit (413 beyond; e.g. 50m); applies at once",
   app: true,
   passthrough: true,
   async run(ctx, args) {
@@ -32,7 +40,7 @@ const set: Command = {
     parseRouterSetting(name, value); // a typo is reported here, before any request
     ctx.out(`Setting ${args.app}'s ${name} to ${value}... `, '');
     const r = await ctx.client().request<RouterReport>('PUT', appPath(args.app, '/router'), { name, value });
-    ctx.out(name === 'timeout' ? `done, ${r.timeoutSeconds ?? r.defaultTimeoutSeconds} s` : `done, https-only ${r.httpsOnly}`);
+    ctx.out(name === 'timeout' ? `done, ${r.timeoutSeconds ?? r.defaultTimeoutSeconds} s` : name === 'max-body' ? `done, max-body ${bodyLimit(r)}` : `done, https-only ${r.httpsOnly}`);
   },
 };
 
