@@ -29,6 +29,8 @@ export interface Config {
   buildConcurrency: number;
   /** A build starts only when this much memory (MiB) is available. */
   buildMinFreeMb: number;
+  /** The most one pushed tree may hold, unpacked (MiB). */
+  maxSourceMb: number;
   /** Images kept per app for rollbacks. */
   keepImages: number;
   /** Memory limit of an app's containers unless `resources:set` says otherwise (MiB). */
@@ -111,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buildMemoryMb: count(env, 'MINICLOUD_BUILD_MEMORY', 2048),
     buildConcurrency: count(env, 'MINICLOUD_BUILD_CONCURRENCY', 1),
     buildMinFreeMb: count(env, 'MINICLOUD_BUILD_MIN_FREE', 256),
+    maxSourceMb: count(env, 'MINICLOUD_MAX_SOURCE_MB', 1024),
     keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),
     appMemoryMb: count(env, 'MINICLOUD_APP_MEMORY', 512),
     dockerNetwork: env.MINICLOUD_DOCKER_NETWORK || 'minicloud',

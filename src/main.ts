@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const fetchSource = (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) =>
     fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
   const pipeline = new Pipeline({
-    store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, appUrl, fetchSource,
+    store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource,
     ...(engine && { images: new ImageImporter(engine.docker) }),
     provision: (app, needs, say): Promise<void> => addons.provisionNeeds(app, needs, say),
     syncCron: (app, entries) => cron.sync(app, entries),

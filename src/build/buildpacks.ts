@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, type BuildPlan } from '../core/index.ts';
 import { parseProcfile } from './procfile.ts';
+import { DETECT_LIMIT, FILE_LIMIT, PROCFILE_LIMIT, readTreeFile, treeHas } from './tree-file.ts';
 
 /** A command that applies when all its conditions hold (none: always). */
 interface Step {
@@ -57,27 +58,25 @@ export function loadBuildpacks(dir = BUILDPACKS_DIR): Buildpack[] {
 const rank = (n: string) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
 
 function scripts(src: string): Record<string, string> {
+  const text = readTreeFile(src, 'package.json', { limit: FILE_LIMIT });
   try {
-    const pkg = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-    return pkg.scripts ?? {};
+    const pkg = JSON.parse(text ?? '{}') as { scripts?: Record<string, string> } | null;
+    return pkg?.scripts ?? {};
   } catch {
-    return {};
+    return {}; // npm itself reports a broken package.json, in the build's own words
   }
 }
 
 function matches(src: string, m: { files: string[]; pattern: string }): boolean {
   const re = new RegExp(m.pattern, 'im');
   return m.files.some((f) => {
-    try {
-      return re.test(readFileSync(join(src, f), 'utf8'));
-    } catch {
-      return false;
-    }
+    const text = readTreeFile(src, f, { limit: DETECT_LIMIT, truncate: true });
+    return text !== null && re.test(text);
   });
 }
 
 function applies(s: Step, src: string): boolean {
-  return (s.when === undefined || existsSync(join(src, s.when)))
+  return (s.when === undefined || treeHas(src, s.when))
     && (s.whenScript === undefined || s.whenScript in scripts(src))
     && (s.whenMatch === undefined || matches(src, s.whenMatch));
 }
@@ -88,7 +87,7 @@ function pick(steps: Step[], src: string, first: boolean): string[] {
 }
 
 export function detect(src: string, packs: Buildpack[]): Buildpack {
-  const pack = packs.find((p) => p.detect.some((f) => existsSync(join(src, f))));
+  const pack = packs.find((p) => p.detect.some((f) => treeHas(src, f)));
   if (!pack) {
     const known = packs.map((p) => `${p.name} (${p.detect.join(', ')})`).join('; ');
     throw new UserError('no buildpack recognised this app', `add one of the files a buildpack looks for: ${known}`);
@@ -115,8 +114,8 @@ function defaultWeb(src: string, pack: Buildpack): string | null {
 }
 
 export function planFor(src: string, pack: Buildpack, env: Record<string, string | undefined> = process.env): BuildPlan {
-  const procfile = join(src, 'Procfile');
-  const processes = existsSync(procfile) ? parseProcfile(readFileSync(procfile, 'utf8')) : {};
+  const procfile = readTreeFile(src, 'Procfile', { limit: PROCFILE_LIMIT });
+  const processes = procfile === null ? {} : parseProcfile(procfile);
   if (!processes.web) {
     const web = defaultWeb(src, pack);
     if (web) processes.web = web;

@@ -1,9 +1,11 @@
 // The Docker build context, streamed: the pushed commit's tar re-packed entry by entry, minus .dockerignore, plus .minicloud/ files.
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import * as tar from 'tar-stream';
+import { carriesNoFile, entryName, entryProblem } from './archive.ts';
+import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
 
 export interface ContextOptions {
   /** The pushed commit as a tar archive (git archive or a GitHub tarball). */
@@ -14,8 +16,6 @@ export interface ContextOptions {
   extra: Record<string, Buffer | string>;
 }
 
-// Entry types a build can use; the pax global header (git archive's commit id) and devices are dropped.
-const KEPT = new Set(['file', 'directory', 'symlink', 'link']);
 
 /**
  * A readable tar stream of the context. Nothing of the tree is written to disk: each entry goes
@@ -28,8 +28,11 @@ export function buildContext(o: ContextOptions): Readable {
   const pack = tar.pack();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
-    const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
-    const skip = !name || !KEPT.has(header.type ?? 'file') || name === '.minicloud' || name.startsWith('.minicloud/') || ig.ignores(name);
+    // The pipeline checked the archive already (checkSourceArchive); an entry that would not pass is a bug to stop on.
+    const problem = entryProblem(header);
+    if (problem) return extract.destroy(problem);
+    const name = entryName(header.name);
+    const skip = !name || carriesNoFile(header) || name === '.minicloud' || name.startsWith('.minicloud/') || ig.ignores(name);
     if (skip) {
       stream.on('end', next);
       stream.resume();
@@ -59,6 +62,5 @@ export function supportFiles(dockerfile: string): Record<string, Buffer> {
 }
 
 export function readDockerignore(sourceDir: string): string | null {
-  const file = join(sourceDir, '.dockerignore');
-  return existsSync(file) ? readFileSync(file, 'utf8') : null;
+  return readTreeFile(sourceDir, '.dockerignore', { limit: FILE_LIMIT });
 }

@@ -5,6 +5,7 @@ export { loadBuildpacks, detect, planFor, type Buildpack } from './buildpacks.ts
 export { parseProcfile } from './procfile.ts';
 export { killRunningSteps } from './run-step.ts';
 export { readManifest, parseManifest } from './manifest.ts';
+export { checkSourceArchive } from './archive.ts';
 export { DockerBuilder, imageName, type DockerBuilderOptions } from './docker-builder.ts';
 export { BuildSlots, memAvailableMb, type SlotOptions } from './slots.ts';
 export { ImageImporter, type RegistryAuth } from './image-import.ts';

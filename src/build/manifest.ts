@@ -1,8 +1,7 @@
 // The app manifest, cloud_manifest.yml (or app.json's health checks): read and validated, errors naming the field.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'yaml';
-import { UserError, validateAppName, type Artifact, type Manifest } from '../core/index.ts';
+import { UserError, excerpt, printable, validateAppName, type Artifact, type Manifest } from '../core/index.ts';
+import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
 
 type Healthcheck = NonNullable<Artifact['healthcheck']>;
 
@@ -13,12 +12,12 @@ const NEEDS = ['database', 'messagebus', 'storage', 'redis'] as const;
 const CRON_FIELD = /^(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)*$/;
 
 const fail = (field: string, what: string, got: unknown, hint?: string): never => {
-  throw new UserError(`${FILE}: ${field} ${what} (got ${JSON.stringify(got)})`, hint ?? 'see the manifest section of the README');
+  throw new UserError(`${FILE}: ${field} ${what} (got ${excerpt(got)})`, hint ?? 'see the manifest section of the README');
 };
 
 function checkPath(file: string, field: string, v: unknown): string {
   if (typeof v !== 'string' || !/^\/\S{0,199}$/.test(v)) {
-    throw new UserError(`${file}: ${field} must be a URL path starting with / (got ${JSON.stringify(v)})`, 'e.g. `healthcheck: /health`');
+    throw new UserError(`${file}: ${field} must be a URL path starting with / (got ${excerpt(v)})`, 'e.g. `healthcheck: /health`');
   }
   return v;
 }
@@ -26,7 +25,7 @@ function checkPath(file: string, field: string, v: unknown): string {
 function checkTimeout(file: string, field: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 600) {
-    throw new UserError(`${file}: ${field} must be a whole number of seconds from 1 to 600 (got ${JSON.stringify(v)})`);
+    throw new UserError(`${file}: ${field} must be a whole number of seconds from 1 to 600 (got ${excerpt(v)})`);
   }
   return v;
 }
@@ -68,7 +67,7 @@ export function parseManifest(text: string): Manifest {
   try {
     doc = parse(text);
   } catch (e) {
-    throw new UserError(`${FILE} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new UserError(`${FILE} is not valid YAML: ${printable((e as Error).message.split('\n')[0]!, 120)}`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) return fail('(top level)', 'must be a mapping of fields', doc);
@@ -93,13 +92,15 @@ export function parseManifest(text: string): Manifest {
 // Dokku's app.json shape: { "healthchecks": { "web": [ { "type": "startup", "path": "/health", "timeout": 60 } ] } }
 function fromAppJson(src: string): Healthcheck | undefined {
   const file = 'app.json';
-  const path = join(src, file);
-  if (!existsSync(path)) return undefined;
+  const text = readTreeFile(src, file, { limit: FILE_LIMIT });
+  if (text === null) return undefined;
   let doc: { healthchecks?: { web?: Array<{ path?: unknown; timeout?: unknown; type?: string }> } };
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8')) as typeof doc;
+    doc = JSON.parse(text) as typeof doc;
   } catch (e) {
-    throw new UserError(`${file} is not valid JSON: ${(e as Error).message}`);
+    // V8's message quotes the text itself: say only where it broke.
+    const at = /position (\d+)/.exec((e as Error).message);
+    throw new UserError(`${file} is not valid JSON${at ? ` (at character ${at[1]})` : ''}`, 'check it with `node -e "JSON.parse(require(\'fs\').readFileSync(\'app.json\', \'utf8\'))"`');
   }
   const web = doc?.healthchecks?.web?.find((c) => c.path !== undefined && (c.type ?? 'startup') === 'startup');
   if (!web) return undefined;
@@ -108,8 +109,8 @@ function fromAppJson(src: string): Healthcheck | undefined {
 
 /** The manifest of a source tree: cloud_manifest.yml, with app.json's health check when it has none. */
 export function readManifest(src: string): Manifest {
-  const path = join(src, FILE);
-  const m = existsSync(path) ? parseManifest(readFileSync(path, 'utf8')) : {};
+  const text = readTreeFile(src, FILE, { limit: FILE_LIMIT });
+  const m = text === null ? {} : parseManifest(text);
   if (!m.healthcheck) {
     const hc = fromAppJson(src);
     if (hc) m.healthcheck = hc;

@@ -1,5 +1,5 @@
 // Parsing a Procfile: `type: command` lines.
-import { UserError, isProcessType } from '../core/index.ts';
+import { UserError, excerpt, isProcessType } from '../core/index.ts';
 
 export function parseProcfile(text: string): Record<string, string> {
   const processes: Record<string, string> = {};
@@ -8,7 +8,7 @@ export function parseProcfile(text: string): Record<string, string> {
     if (!line || line.startsWith('#')) return;
     const m = /^([^:\s]+)\s*:\s*(.+)$/.exec(line);
     if (!m || !isProcessType(m[1]!)) {
-      throw new UserError(`Procfile line ${i + 1} is not \`type: command\`: ${JSON.stringify(line)}`, 'e.g. `web: node server.js`');
+      throw new UserError(`Procfile line ${i + 1} is not \`type: command\`: ${excerpt(line, 80)}`, 'e.g. `web: node server.js`');
     }
     processes[m[1]!] = m[2]!.trim();
   });

@@ -2,7 +2,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, isUserError, type Artifact, type Deploy, type Manifest, type Release } from '../core/index.ts';
-import { detect, planFor, readManifest, type Builder, type Buildpack, type RegistryAuth } from '../build/index.ts';
+import { checkSourceArchive, detect, planFor, readManifest, type Builder, type Buildpack, type RegistryAuth } from '../build/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import { extractTar } from './extract.ts';
@@ -18,6 +18,8 @@ export interface PipelineDeps {
   formation: Formation;
   sourcesDir: string;
   buildsDir: string;
+  /** The most a pushed tree may hold, unpacked (MINICLOUD_MAX_SOURCE_MB). */
+  maxSourceBytes?: number;
   appUrl: (app: string) => string;
   /** Provisions what the manifest `needs` (add-ons) before the first release that needs them. */
   provision?: (app: string, needs: NonNullable<Manifest['needs']>, say: (l: string) => void) => Promise<void>;
@@ -38,6 +40,8 @@ export interface RunOptions {
   /** An image deploy's registry credentials, when the registry needs them. */
   registryAuth?: RegistryAuth;
 }
+
+const DEFAULT_MAX_SOURCE_BYTES = 1024 * 1024 * 1024;
 
 export const sourceTar = (sourcesDir: string, deployId: string) => join(sourcesDir, `${deployId}.tar`);
 
@@ -165,6 +169,7 @@ export class Pipeline {
     const tar = sourceTar(this.d.sourcesDir, deploy.id);
     if (job.fetchFrom && this.d.fetchSource) await this.d.fetchSource(deploy, job.fetchFrom, tar, say);
     if (!existsSync(tar)) throw new Error(`source archive ${tar} is missing`);
+    await checkSourceArchive(tar, this.d.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES);
     const dir = join(this.d.buildsDir, deploy.app, deploy.id);
     await extractTar(tar, dir, !this.d.builder.needsTree);
     try {

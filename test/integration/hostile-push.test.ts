@@ -1,0 +1,87 @@
+// Hostile pushed trees: links to host files (minicloud's own environment above all) never reach the push output or the deploy log.
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+
+let redis: TestRedis;
+let mc: Minicloud;
+// A recognisable secret in minicloud's own environment: it must never come back to the pusher.
+const CANARY = `canary-${randomBytes(8).toString('hex')}`;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  mc = await startMinicloud(redis.url, { MINICLOUD_TEST_CANARY: CANARY });
+}, 60_000);
+
+afterAll(async () => {
+  await mc?.stop();
+  await redis?.stop();
+});
+
+/** The python fixture with `file` replaced by a link to `target`; pushed to a new app. */
+async function pushWithLink(app: string, file: string, target: string, edit?: (repo: string) => void) {
+  expect((await mc.cli('apps:create', app)).code).toBe(0);
+  const repo = fixtureRepo('python');
+  rmSync(join(repo, file), { force: true });
+  mkdirSync(join(repo, file, '..'), { recursive: true });
+  symlinkSync(target, join(repo, file));
+  edit?.(repo);
+  commitAll(repo, `link ${file}`);
+  const r = await push(repo, mc.gitUrl(app));
+  const log = await mc.cli('logs', app, '--build');
+  return { code: r.code, output: r.output, log: log.stdout + log.stderr };
+}
+
+function expectNoLeak(text: string): void {
+  expect(text).not.toContain(CANARY);
+  expect(text).not.toContain(mc.token);
+  expect(text).not.toContain('MINICLOUD_DATA');
+  expect(text).not.toContain('REDIS_URL');
+}
+
+describe('a pushed tree that links out of itself', () => {
+  it.each([
+    ['Procfile', 'lk-procfile'],
+    ['cloud_manifest.yml', 'lk-manifest'],
+    ['app.json', 'lk-appjson'],
+  ])('%s -> /proc/self/environ: the push fails naming the link, and nothing of the environment is printed or logged', async (file, app) => {
+    const r = await pushWithLink(app, file, '/proc/self/environ');
+    expectNoLeak(r.output);
+    expectNoLeak(r.log);
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain(`${file} is a link to a file outside the repository`);
+    expect(r.output).toContain('nothing was deployed');
+  });
+
+  it('a detection file (requirements.txt -> /proc/self/environ, no Procfile) is refused the same way', async () => {
+    const r = await pushWithLink('lk-detect', 'requirements.txt', '/proc/self/environ', (repo) => rmSync(join(repo, 'Procfile')));
+    expectNoLeak(r.output);
+    expectNoLeak(r.log);
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain('requirements.txt is a link to a file outside the repository');
+  });
+
+  it('a relative link climbing out (../../../../proc/self/environ) is refused too', async () => {
+    const r = await pushWithLink('lk-climb', 'Procfile', '../../../../../../../../proc/self/environ');
+    expectNoLeak(r.output);
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain('Procfile is a link to a file outside the repository');
+  });
+
+  it('a link out deeper in the tree (lib/etc -> /etc) is refused before anything is built', async () => {
+    const r = await pushWithLink('lk-deep', 'lib/etc', '/etc');
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain('lib/etc is a link to a file outside the repository');
+    expect(r.output).not.toContain('Running');
+  });
+
+  it('a link that stays inside the tree is kept, and the app deploys', async () => {
+    const r = await pushWithLink('lk-inside', 'static/app-copy.py', '../app.py');
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('v1 is live');
+  });
+});
