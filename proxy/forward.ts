@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { normalizeHost } from '../src/router/index.ts';
-import { requestHeaderList } from './hop.ts';
+import { HOP, KEPT, requestHeaderList } from './hop.ts';
 import { plainAddress, type TrustCheck } from './trust.ts';
 
 /** Per-request bookkeeping for the access log, and the upstream timeout once a route is known. */
@@ -88,8 +88,19 @@ function headerValue(h: IncomingMessage['headers'], name: string): string | unde
   return typeof v === 'string' && v !== '' ? v : Array.isArray(v) && v.length ? v.join(', ') : undefined;
 }
 
-/** Headers the router sets itself: never copied from the client. */
+/**
+ * Headers the router sets itself, never copied from the client (name in lowercase). So are names
+ * that become one of them, or a framing or hop-by-hop header, once `_` is read as `-`, as CGI-style
+ * apps do (`X_Forwarded_For` and `X-Forwarded-For` are both HTTP_X_FORWARDED_FOR to Rack): nginx
+ * drops every name with an underscore for the same reason.
+ */
 export function routerOwned(name: string): boolean {
+  if (!name.includes('_')) return ownName(name);
+  const dashed = name.replaceAll('_', '-');
+  return ownName(dashed) || HOP.has(dashed) || KEPT.has(dashed);
+}
+
+function ownName(name: string): boolean {
   return name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id' || name === 'expect';
 }
 
