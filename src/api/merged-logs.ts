@@ -1,6 +1,7 @@
 // One timed stream of an app's logs: its output, the router's access log and its deploys' logs, merged in time order.
 import { open, stat } from 'node:fs/promises';
-import type { Deploy, LogLine, LogSource, MergedLogEvent } from '../core/index.ts';
+import { StringDecoder } from 'node:string_decoder';
+import { LineSplitter, type Deploy, type LogLine, type LogSource, type MergedLogEvent } from '../core/index.ts';
 
 type Line = Extract<MergedLogEvent, { type: 'line' }>;
 type Draft = Omit<Line, 'seq' | 'type'>;
@@ -48,51 +49,58 @@ function fileLine(source: 'app' | 'router', text: string, fallback: string): Dra
   return own ? { time: own.time, source, text: own.text } : { time: fallback, source, text, estimated: true };
 }
 
-/**
- * Reads `file` from byte `from` on (from the start when it is another file now, `ino`, or shorter: rotated
- * or truncated): whole lines, the unfinished rest, and where to continue.
- */
-async function readFrom(file: string, from: number, ino?: number): Promise<{ lines: string[]; partial: string; size: number; mtime: number; ino?: number; restarted: boolean }> {
+/** While following, at most this much of a file per look (a burst is taken up over the next looks). */
+const READ_BYTES = 1024 * 1024;
+
+/** Up to `max` bytes of `file` from `from` on, its size, time and inode; `restarted` when it is another file now (`ino`) or shorter. */
+async function readFrom(file: string, from: number, max: number, ino?: number): Promise<{ buf: Buffer; start: number; size: number; mtime: number; ino?: number; restarted: boolean }> {
   const fh = await open(file, 'r').catch(() => null);
-  if (!fh) return { lines: [], partial: '', size: 0, mtime: 0, restarted: from > 0 };
+  if (!fh) return { buf: Buffer.alloc(0), start: 0, size: 0, mtime: 0, restarted: from > 0 };
   try {
     const st = await fh.stat();
     const restarted = st.size < from || (ino !== undefined && st.ino !== ino);
     const start = restarted ? 0 : from;
-    const buf = Buffer.alloc(st.size - start);
-    if (buf.length) await fh.read(buf, 0, buf.length, start);
-    const lines = buf.toString('utf8').split('\n');
-    return { lines, partial: lines.pop() ?? '', size: st.size, mtime: st.mtimeMs, ino: st.ino, restarted };
+    const buf = Buffer.alloc(Math.min(st.size - start, max));
+    const { bytesRead } = buf.length ? await fh.read(buf, 0, buf.length, start) : { bytesRead: 0 };
+    return { buf: buf.subarray(0, bytesRead), start, size: st.size, mtime: st.mtimeMs, ino: st.ino, restarted };
   } finally {
     await fh.close();
   }
 }
 
-/** Follows one log file from a byte offset, yielding complete lines. */
+/** Follows one log file from a byte offset, yielding complete lines (each cut at MAX_LINE, in linear time). */
 class FileCursor {
-  private partial = '';
-  constructor(private readonly file: string, private pos: number, private ino?: number) {}
+  private out: string[] = [];
+  private readonly splitter = new LineSplitter((l) => this.out.push(l));
+  private decoder = new StringDecoder('utf8');
+  private constructor(private readonly file: string, private pos: number, private ino?: number) {}
 
   static async backlog(file: string, n: number): Promise<{ lines: string[]; mtime: number; cursor: FileCursor }> {
     const size = (await stat(file).catch(() => null))?.size ?? 0;
     const start = Math.max(0, size - BACKLOG_BYTES);
-    const r = await readFrom(file, start);
-    const lines = start > 0 ? r.lines.slice(1) : r.lines; // the first one is cut
-    const cursor = new FileCursor(file, r.size - Buffer.byteLength(r.partial), r.ino);
+    const r = await readFrom(file, start, BACKLOG_BYTES);
+    const cursor = new FileCursor(file, r.start, r.ino);
+    const lines = cursor.take(r.buf);
+    if (start > 0) lines.shift(); // the first one is cut
     return { lines: n > 0 ? lines.slice(-n) : [], mtime: r.mtime, cursor };
   }
 
   async next(): Promise<string[]> {
-    const r = await readFrom(this.file, this.pos, this.ino);
-    if (r.restarted) this.partial = '';
-    this.pos = r.size;
-    this.ino = r.ino;
-    if (r.lines.length === 0) {
-      this.partial += r.partial;
-      return [];
+    const r = await readFrom(this.file, this.pos, READ_BYTES, this.ino);
+    if (r.restarted) {
+      this.splitter.reset();
+      this.decoder = new StringDecoder('utf8');
     }
-    const lines = [this.partial + r.lines[0]!, ...r.lines.slice(1)];
-    this.partial = r.partial;
+    this.pos = r.start;
+    this.ino = r.ino;
+    return this.take(r.buf);
+  }
+
+  private take(buf: Buffer): string[] {
+    this.pos += buf.length;
+    this.splitter.push(this.decoder.write(buf));
+    const lines = this.out;
+    this.out = [];
     return lines;
   }
 }

@@ -9,5 +9,6 @@ export * from './run-command.ts';
 export * from './domains.ts';
 export * from './tail-file.ts';
 export * from './bounded-log.ts';
+export * from './line-splitter.ts';
 export { validateImageRef } from './image-ref.ts';
 export * from './router-settings.ts';

@@ -1,5 +1,6 @@
-// Running a shell command in its own process group, its output split into lines as they come.
+// Running a shell command in its own process group, its output split into lines as they come (each cut at MAX_LINE).
 import { spawn } from 'node:child_process';
+import { LineSplitter } from './line-splitter.ts';
 
 export interface RunOptions {
   cwd: string;
@@ -23,14 +24,10 @@ export function runCommand(command: string, o: RunOptions): Promise<number> {
       : null;
     o.signal?.addEventListener('abort', kill, { once: true });
     for (const stream of [child.stdout, child.stderr]) {
-      let partial = '';
+      const lines = new LineSplitter(o.onLine, { cr: true });
       stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        const parts = (partial + chunk).split(/\r?\n|\r/);
-        partial = parts.pop() ?? '';
-        for (const p of parts) o.onLine(p);
-      });
-      stream.on('end', () => { if (partial) o.onLine(partial); });
+      stream.on('data', (chunk: string) => lines.push(chunk));
+      stream.on('end', () => lines.end());
     }
     const done = () => {
       if (timer) clearTimeout(timer);

@@ -2,8 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createInterface } from 'node:readline';
 import type Dockerode from 'dockerode';
+import { LineSplitter } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, type ContainerOptions } from './container-spec.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
@@ -79,8 +79,10 @@ export class DockerRuntime implements Runtime {
     const container = await this.create(spec, `run-${spec.id.slice(0, 8)}`);
     try {
       const out = new PassThrough();
-      const lines = createInterface({ input: out, crlfDelay: Infinity });
-      lines.on('line', onLine);
+      const lines = new LineSplitter(onLine); // not readline: it re-scans an unfinished line at every chunk
+      const ended = new Promise((r) => out.once('end', r)).then(() => lines.end());
+      out.setEncoding('utf8');
+      out.on('data', (chunk: string) => lines.push(chunk));
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       container.modem.demuxStream(stream, out, out);
       const kill = () => void container.kill().catch(() => {});
@@ -90,7 +92,7 @@ export class DockerRuntime implements Runtime {
       signal?.removeEventListener('abort', kill);
       (stream as unknown as { destroy(): void }).destroy();
       out.end();
-      await new Promise((r) => lines.once('close', r));
+      await ended;
       return StatusCode;
     } finally {
       await this.remove(container.id);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, ProcessRuntime, type InstanceSpec, type RunningInstance, type Runtime } from '../../src/runtime/index.ts';
-import type { Artifact } from '../../src/core/index.ts';
+import { CUT_MARK, MAX_LINE, type Artifact } from '../../src/core/index.ts';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { until } from '../helpers/net.ts';
 
@@ -150,6 +150,16 @@ describe.each(subjects)('the $name runtime', (subject) => {
     const code = await rt.run(spec({ GREETING: 'one-off' }, 'node -e "console.log(process.env.GREETING); process.exit(7)"'), (l) => lines.push(l));
     expect(code).toBe(7);
     expect(lines).toContain('one-off');
+  });
+
+  it('cuts a one-off command\'s 16 MB line without a newline, and reads it in linear time', async () => {
+    const rt = runtime();
+    const lines: string[] = [];
+    const started = performance.now();
+    const code = await rt.run(spec({}, `node -e "process.stdout.write('x'.repeat(16 * 1024 * 1024)); console.log(); console.log('after')"`), (l) => lines.push(l));
+    expect(code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(20_000); // a container's start and stop included
+    expect(lines.map((l) => `${l.length}:${l[0]}`)).toEqual([`${MAX_LINE + CUT_MARK.length}:x`, '5:a']);
   });
 
   it('adds minicloud\'s own lines to the app log', async () => {

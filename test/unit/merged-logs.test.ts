@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mergedLogs, ownTime, type MergeSources } from '../../src/api/merged-logs.ts';
 import { parseSources } from '../../src/api/logs-routes.ts';
-import type { Deploy, LogLine, MergedLogEvent } from '../../src/core/index.ts';
+import { CUT_MARK, MAX_LINE, type Deploy, type LogLine, type MergedLogEvent } from '../../src/core/index.ts';
 
 let dir: string;
 let src: MergeSources;
@@ -116,5 +116,22 @@ describe('mergedLogs', () => {
   it('refuses an unknown source by name', () => {
     expect(() => parseSources('app,nginx')).toThrow('unknown log source "nginx"');
     expect([...parseSources('all')]).toEqual(['app', 'router', 'build', 'release']);
+  });
+
+  it('cuts a 16 MB line without a newline, written in pieces while following, in linear time', async () => {
+    writeFileSync(src.appLog, '');
+    const ctl = new AbortController();
+    const gen = mergedLogs(src, { sources: parseSources('app'), lines: 0, follow: true, signal: ctl.signal, pollMs: 5 });
+    const got = take(gen, ctl, (g) => g.some((e) => e.type === 'line' && e.text === 'after'));
+    const piece = 'q'.repeat(256 * 1024);
+    const started = performance.now();
+    for (let n = 0; n < 16 * 1024 * 1024; n += piece.length) {
+      appendFileSync(src.appLog, piece);
+      await new Promise((r) => setTimeout(r, 1)); // the cursor reads between pieces
+    }
+    appendFileSync(src.appLog, '\nafter\n');
+    const events = await got;
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(events.map((e) => (e.type === 'line' ? `${e.text.length}:${e.text.slice(0, 1)}` : 'ping'))).toEqual([`${MAX_LINE + CUT_MARK.length}:q`, '5:a']);
   });
 });
