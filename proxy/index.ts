@@ -210,6 +210,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs, waker, trust, openTouchMs: opts.openTouchMs ?? 10_000 };
   watchUpgrades(ctx);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(ctx, req, socket, head));
+  // CONNECT: the router is no forward proxy (without a listener Node would drop the connection unanswered).
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket, false));
 
   let secure: Awaited<ReturnType<typeof listenTls>> | null = null; // the HTTPS listener (certs)
   let closing: Promise<void> | null = null;

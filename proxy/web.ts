@@ -140,6 +140,10 @@ class Attempt implements Dispatcher.DispatchHandlers {
 
   onHeaders(status: number, raw: Buffer[] | string[] | null, resume: () => void, statusText: string): boolean {
     if (status < 200) return true; // 1xx (e.g. 103 Early Hints): not relayed
+    if (badCoding(raw as Buffer[] | null)) {
+      this.abort?.(new Error('the app framed its response with a coding other than chunked'));
+      return false;
+    }
     this.resume = resume;
     this.last = performance.now();
     writeHead(this.f.res, status, statusText, (raw ?? []) as Buffer[], this.f.ex.id);
@@ -189,6 +193,20 @@ class Attempt implements Dispatcher.DispatchHandlers {
       this.f.req.unpipe(this.body);
     }
   }
+}
+
+/**
+ * A response Transfer-Encoding other than one plain `chunked` (a list, two lines, gzip): undici
+ * would read such a body as chunked or up to the close, and the client would get it undecoded and
+ * unlabelled. A 502, as on the fast path (fast/head.ts).
+ */
+function badCoding(raw: Buffer[] | null): boolean {
+  let seen = 0;
+  for (let i = 0; raw && i < raw.length; i += 2) {
+    if (raw[i]!.length !== 17 || raw[i]!.toString('latin1').toLowerCase() !== 'transfer-encoding') continue;
+    if (++seen > 1 || raw[i + 1]!.toString('latin1').trim().toLowerCase() !== 'chunked') return true;
+  }
+  return false;
 }
 
 function checkIdle(a: Attempt): void {

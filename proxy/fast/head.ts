@@ -133,12 +133,13 @@ export function parseRequest(buf: Buffer, from = 0): RequestHead | 'incomplete' 
 /** The app's response head at `from`: a ResponseHead, 'incomplete', or null for one the router must not relay. */
 export function parseResponse(buf: Buffer, from = 0): ResponseHead | 'incomplete' | null {
   const end = buf.indexOf(END, from);
-  if (end < 0) return buf.length - from > MAX_RESPONSE_HEAD ? null : 'incomplete';
+  // A head with bare LFs never ends in CRLFCRLF: refused at once, as undici does, not after the timeout.
+  if (end < 0) return buf.length - from > MAX_RESPONSE_HEAD || bareLf(buf, from) ? null : 'incomplete';
   if (end + 4 - from > MAX_RESPONSE_HEAD) return null;
   const text = buf.toString('latin1', from, end);
   if (RESPONSE_BYTES.test(text)) return null;
-  const fields = text.split('\r\n');
-  if (fields.length > MAX_HEADERS * 2 + 1) return null;
+  const fields = unfold(text.split('\r\n'));
+  if (!fields || fields.length > MAX_HEADERS * 2 + 1) return null;
   const line = STATUS_LINE.exec(fields[0]!);
   if (!line || BARE.test(fields[0]!)) return null;
   const http10 = line[1] === '0';
@@ -155,12 +156,13 @@ export function parseResponse(buf: Buffer, from = 0): ResponseHead | 'incomplete
     const name = f[1]!.toLowerCase();
     const value = f[2]!;
     if (name === 'content-length') {
-      if (!DIGITS.test(value) || (length >= 0 && Number(value) !== length)) return null;
-      if (length < 0) kept.push(name, fields[i]!);
+      // One valid length: two (even equal) or one beside a Transfer-Encoding are refused, as undici does.
+      if (!DIGITS.test(value) || length >= 0 || chunked) return null;
+      kept.push(name, fields[i]!);
       length = Number(value);
     } else if (name === 'transfer-encoding') {
       // Only plain chunked: another coding would reach the client undecoded and unlabelled.
-      if (chunked || value.toLowerCase() !== 'chunked' || http10) return null;
+      if (chunked || value.toLowerCase() !== 'chunked' || length >= 0) return null;
       chunked = true;
     } else if (name === 'connection') {
       for (const raw of value.split(',')) {
@@ -185,6 +187,32 @@ export function parseResponse(buf: Buffer, from = 0): ResponseHead | 'incomplete
   }
   return {
     status: Number(line[2]), reason: line[3] ?? '', size: end + 4 - from, lines, length: chunked ? -1 : length,
-    chunked, close, keepAliveMs, hasDate,
+    // RFC 9112 §6.1: chunked in an HTTP/1.0 message is read as chunked, and the connection closed after it.
+    chunked, close: close || (http10 && chunked), keepAliveMs, hasDate,
   };
+}
+
+/**
+ * A response's field lines with obs-fold undone (RFC 9112 §5.2: a proxy may replace it with a
+ * space, as undici does on the slow path), or null when the first one starts with whitespace.
+ */
+function unfold(fields: string[]): string[] | null {
+  let out: string[] | null = null;
+  for (let i = 1; i < fields.length; i++) {
+    const c = fields[i]!.charCodeAt(0);
+    if (c !== 0x20 && c !== 0x09) {
+      out?.push(fields[i]!);
+      continue;
+    }
+    if (i === 1) return null;
+    out ??= fields.slice(0, i);
+    out[out.length - 1] = `${out[out.length - 1]!.trimEnd()} ${fields[i]!.trim()}`;
+  }
+  return out ?? fields;
+}
+
+/** Whether buf[from..] holds an LF without its CR. */
+function bareLf(buf: Buffer, from: number): boolean {
+  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) if (i === from || buf[i - 1] !== 0x0d) return true;
+  return false;
 }

@@ -92,15 +92,26 @@ describe('parseResponse', () => {
     expect(h.lines).toBe('Content-Type: text/plain\r\nContent-Length: 5\r\n');
   });
 
-  it('drops Content-Length under chunked, and what Connection names; keeps Date and obs-text values', () => {
-    const h = res('HTTP/1.1 200\r\nDate: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close, X-Internal\r\nX-Internal: 1\r\nX-Name: caf\xe9\r\n\r\n');
+  it('drops what Connection names; keeps Date and obs-text values', () => {
+    const h = res('HTTP/1.1 200\r\nDate: x\r\nTransfer-Encoding: chunked\r\nConnection: close, X-Internal\r\nX-Internal: 1\r\nX-Name: caf\xe9\r\n\r\n');
     expect(h).toMatchObject({ reason: '', length: -1, chunked: true, close: true, hasDate: true });
     expect(h.lines).toBe('Date: x\r\nX-Name: caf\xe9\r\n');
   });
 
-  it('treats HTTP/1.0 as closing unless it says keep-alive', () => {
+  it('treats HTTP/1.0 as closing unless it says keep-alive, and always when it is chunked (RFC 9112 §6.1)', () => {
     expect(res('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').close).toBe(true);
     expect(res('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n').close).toBe(false);
+    expect(res('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n')).toMatchObject({ chunked: true, close: true });
+  });
+
+  it('undoes obs-fold with a space, as undici does; refuses whitespace before the first field', () => {
+    expect(res('HTTP/1.1 200 OK\r\nX-A: a\r\n  b\r\n\tc\r\nContent-Length: 0\r\n\r\n').lines).toBe('X-A: a b c\r\nContent-Length: 0\r\n');
+    expect(parseResponse(b('HTTP/1.1 200 OK\r\n X-A: a\r\n\r\n'))).toBeNull();
+  });
+
+  it('refuses a head with bare LFs at once, before its end arrives', () => {
+    expect(parseResponse(b('HTTP/1.1 200 OK\nContent-Length: 5\n'))).toBeNull();
+    expect(parseResponse(b('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n'))).toBe('incomplete');
   });
 
   it('reads 1xx, 204 and 304 heads, and waits for a split one', () => {
@@ -111,9 +122,10 @@ describe('parseResponse', () => {
 
   for (const bad of [
     'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n',
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n',
-    'HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
-    'HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n',
     'HTTP/1.1 200 OK\r\nX: a\x00\r\n\r\n',
     'HTTP/2 200 OK\r\n\r\n',
     'HTTP/1.1 20 OK\r\n\r\n',
