@@ -16,7 +16,7 @@ import { Formation, Pipeline, Sleeper, sourceTar } from './pipeline/index.ts';
 import { CronScheduler, DeployQueue, connectionFromUrl } from './queue/index.ts';
 import { CronRunner } from './pipeline/cron-runner.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index.ts';
-import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, tokenChecker } from './api/index.ts';
+import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, BOOT_TOKEN } from './api/index.ts';
 import { RouteTable, type Route } from './router/index.ts';
 import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter, type RouterOptions } from '../proxy/index.ts';
@@ -38,8 +38,9 @@ async function main(): Promise<void> {
 
   const store = new Store(p.db);
   const admin = adminToken(cfg.token, p.adminToken);
-  store.addTokenHash(hashToken(admin.token), cfg.token ? 'MINICLOUD_TOKEN' : 'admin');
-  const checkToken = tokenChecker(() => store.tokenHashes());
+  // The admin token is whatever MINICLOUD_TOKEN (else admin.token) is now: a changed one replaces the old.
+  store.tokens.setBoot(BOOT_TOKEN, hashToken(admin.token));
+  const checkToken = (t: string) => store.tokens.byHash(hashToken(t)) !== null; // git's own check; the API's gate decides roles
 
   const portSuffix = cfg.httpPort === 80 ? '' : `:${cfg.httpPort}`;
   const appUrl = (app: string) => `http://${app}.${cfg.domain}${portSuffix}`;
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
 
   const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, checkToken, hookToken: hook,
+  const api = createApi({ certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;

@@ -6,7 +6,10 @@ import { SESSION_COOKIE, csrfMatches, readCookie, sessionCookie, type FailureLim
 export interface DashboardDeps {
   sessions: SessionStore;
   limiter: FailureLimiter;
-  checkToken: (token: string) => boolean;
+  /** Who a login's credentials are (a session reference: `token:<id>`, `user:<email>`), or null. */
+  login: (body: Record<string, unknown>) => string | null;
+  /** The client's address as the router computed it. */
+  clientAddress: (req: Request) => string;
 }
 
 // The page loads only its own files and talks only to this server; no site may frame it (clickjacking).
@@ -33,19 +36,20 @@ export function dashboardRoutes(d: DashboardDeps): Router {
 
   r.post('/session', express.json({ limit: '16kb' }), (req, res) => {
     noCache(res);
-    const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const ip = d.clientAddress(req);
     const wait = d.limiter.blocked(ip);
     if (wait > 0) {
       res.setHeader('retry-after', String(wait));
       return void res.status(429).json({ error: `too many failed logins; try again in ${wait} s` });
     }
-    const token = (req.body as { token?: unknown } | undefined)?.token;
-    if (typeof token !== 'string' || token.trim() === '' || !d.checkToken(token.trim())) {
+    const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
+    const who = d.login(body);
+    if (!who) {
       d.limiter.fail(ip);
       return void res.status(401).json({ error: 'invalid token', hint: 'use an API token, e.g. the admin token in <data>/admin.token' });
     }
     d.sessions.delete(readCookie(req.headers.cookie, SESSION_COOKIE));
-    const session = d.sessions.create();
+    const session = d.sessions.create(who, ip);
     res.setHeader('set-cookie', sessionCookie(session, req.secure));
     res.status(201).json({ csrf: session.csrf });
   });

@@ -4,3 +4,4 @@ export { AppsService, appDirs, type ServiceDeps } from './apps-service.ts';
 export { hashToken, tokenChecker } from './auth.ts';
 export { ProcessService } from './process-service.ts';
 export { AddonsService } from './addons-service.ts';
+export { BOOT_TOKEN, MIN_TOKEN_LENGTH, newTokenSecret } from './access/index.ts';

@@ -19,6 +19,7 @@ import type { AddonsService } from './addons-service.ts';
 import type { ProcessService } from './process-service.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { certRoutes, type CertsView } from './certs-routes.ts';
+import { principalOf, sees } from './access/index.ts';
 
 export interface RouteDeps extends ServiceDeps {
   service: AppsService;
@@ -59,7 +60,6 @@ export function apiRoutes(d: RouteDeps): Router {
     return { ...app, url: d.appUrl(app.name), gitUrl: `${req.protocol}://${req.get('host')}/git/${app.name}.git` };
   };
 
-  r.get('/me', (_req, res) => { res.json({ ok: true }); });
   r.use(processRoutes(d.processes, info, (app) => d.store.listInstances(app)));
   r.use(addonRoutes(d.addons));
   r.use(domainRoutes({ store: d.store, baseDomain: baseDomain(d.appUrl), onChange: (app) => d.formation.emit('changed', app) }));
@@ -70,7 +70,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(backupsRoutes(d));
   r.use(certRoutes(d.store, d.certs));
   r.use(logRoutes(d)); // before the single-source GET /apps/:app/logs below, which answers when no source is asked
-  r.get('/apps', (req, res) => { res.json(d.store.listApps().map((a) => info(req, a.name))); });
+  r.get('/apps', (req, res) => { res.json(d.store.listApps().filter((a) => sees(principalOf(res), a.name)).map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {
     const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);
     res.status(201).json(info(req, app.name));

@@ -6,11 +6,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { isUserError } from '../core/index.ts';
 import { bearer, hashToken, tokenChecker } from './auth.ts';
 import { apiRoutes, hookRoutes, type RouteDeps } from './routes.ts';
-import { checkSession, dashboardRoutes, sessionOf } from './dashboard-routes.ts';
-import { FailureLimiter, SessionStore } from './sessions.ts';
+import { dashboardRoutes } from './dashboard-routes.ts';
+import { SessionStore } from './sessions.ts';
+import { accessLayer } from './access/index.ts';
 
 export interface ApiOptions extends RouteDeps {
-  checkToken: (token: string) => boolean;
   hookToken: string;
   gitHandler: (req: Request, res: Response) => void;
   /** Where the router connects from when it is not loopback (MINICLOUD_BIND): its X-Forwarded-* are trusted too. */
@@ -23,22 +23,15 @@ const requireToken = (check: (t: string) => boolean, what: string) => (req: Requ
   res.status(401).json({ error: token ? 'invalid token' : 'missing bearer token', hint: `send \`Authorization: Bearer <token>\`; ${what}` });
 };
 
-/** /api: the bearer token, or a dashboard session cookie (then state-changing requests need the CSRF token). */
-const requireTokenOrSession = (check: (t: string) => boolean, sessions: SessionStore, what: string) => {
-  const byToken = requireToken(check, what);
-  return (req: Request, res: Response, next: NextFunction) => {
-    const session = req.headers.authorization === undefined ? sessionOf(sessions, req) : null;
-    if (session) return checkSession(session, req, res, next);
-    byToken(req, res, next);
-  };
-};
-
 export function createApi(o: ApiOptions): Server {
   const app = express();
   const sessions = new SessionStore(undefined, undefined, o.store.sessions);
   app.disable('x-powered-by');
   // X-Forwarded-Proto/-For come from the local router only (HTTPS → Secure cookies; the client's address for login limits).
   app.set('trust proxy', ['loopback', ...(o.routerAddress ? [o.routerAddress] : [])]);
+  // Every request passes the access gate first: its route's declared permission, or 404 (access/route-table.ts).
+  const access = accessLayer({ store: o.store, sessions, hookToken: o.hookToken });
+  app.use(access.gate);
   app.use('/git', (req, res) => o.gitHandler(req, res));
   // GitHub signs the exact bytes: the body stays raw until a secret has verified it. Over 1 MB, express answers 413.
   app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
@@ -46,12 +39,12 @@ export function createApi(o: ApiOptions): Server {
     res.status(reply.status).json(reply.body);
   });
   app.get('/', (_req, res) => res.redirect(302, '/dashboard/')); // admin.<domain>/ through the router
-  app.use('/dashboard', dashboardRoutes({ sessions, limiter: new FailureLimiter(5, 60_000), checkToken: o.checkToken }));
-  app.use('/api', requireTokenOrSession(o.checkToken, sessions, 'run `minicloud login` or see <data>/admin.token'), express.json({ limit: '1mb' }), apiRoutes(o));
+  app.use('/dashboard', dashboardRoutes({ sessions, limiter: access.limiter, login: access.login, clientAddress: access.clientAddress }));
+  app.use('/api', express.json({ limit: '1mb' }), access.routes, apiRoutes(o));
   const metrics = o.metrics;
   if (metrics) {
-    // Prometheus scrapes with the admin token as a bearer token (no dashboard session here).
-    app.get('/metrics', requireToken(o.checkToken, 'scrape with the admin token as a bearer token'), async (_req, res) => {
+    // Prometheus scrapes with a metrics (or admin) token as a bearer token (no dashboard session here).
+    app.get('/metrics', async (_req, res) => {
       res.type(metrics.contentType).send(await metrics.text());
     });
   }

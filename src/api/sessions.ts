@@ -9,6 +9,11 @@ export interface Session {
   /** Sent back by the page as X-CSRF-Token on every state-changing request. */
   csrf: string;
   expiresAt: number;
+  /** Whose session it is (`token:<id>` or `user:<email>`), resolved again on every request by api/access. */
+  principal: string;
+  createdAt: number;
+  /** The client address that logged in. */
+  address: string;
 }
 
 /** Where sessions outlive the process (the store's sessions table). */
@@ -20,26 +25,27 @@ export interface SessionBacking {
 }
 
 export class SessionStore {
+  // Without a backing table: the sessions themselves. With one, the table is the truth (an admin may end
+  // a session, or a token be revoked, at any moment), so nothing is cached.
   private readonly sessions = new Map<string, Session>();
 
   constructor(private readonly ttlMs = SESSION_TTL_MS, private readonly now: () => number = Date.now, private readonly backing?: SessionBacking) {}
 
-  create(): Session {
+  create(principal = '', address = ''): Session {
     this.sweep();
-    const s: Session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), expiresAt: this.now() + this.ttlMs };
-    this.sessions.set(s.id, s);
-    this.backing?.save(s);
+    const s: Session = {
+      id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), expiresAt: this.now() + this.ttlMs,
+      principal, createdAt: this.now(), address,
+    };
+    if (this.backing) this.backing.save(s);
+    else this.sessions.set(s.id, s);
     return s;
   }
 
   /** The live session with this id, or null (unknown or expired; an expired one is forgotten). */
   get(id: string | null | undefined): Session | null {
     if (!id) return null;
-    let s = this.sessions.get(id) ?? null;
-    if (!s && this.backing) {
-      s = this.backing.find(id); // made before a restart
-      if (s) this.sessions.set(id, s);
-    }
+    const s = this.backing ? this.backing.find(id) : this.sessions.get(id) ?? null;
     if (!s) return null;
     if (s.expiresAt <= this.now()) {
       this.delete(id);

@@ -20,6 +20,7 @@ import { resourcesCommands } from './commands/resources.ts';
 import { routerCommands } from './commands/router.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { logsCommands } from './commands/logs.ts';
+import { accessCommands } from './commands/access.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
 import { table } from './format.ts';
 
@@ -41,10 +42,11 @@ export const commands: Command[] = [
   ...routerCommands,
   ...deployCommands,
   ...runCommands,
+  ...accessCommands,
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule']);
+const TAKES_MORE = new Set(['config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

@@ -154,6 +154,23 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
   // router:set <app> max-body: the request body limit in bytes (null: the default, 0: none).
   `ALTER TABLE apps ADD COLUMN router_max_body INTEGER;`,
+  // Scoped tokens (access): the old table kept every token ever configured, so a rotated one still worked.
+  // Sessions now say whose they are; the old ones, made before roles existed, are ended.
+  `DROP TABLE tokens;
+   CREATE TABLE tokens (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     hash TEXT NOT NULL UNIQUE,
+     role TEXT NOT NULL,
+     apps TEXT,
+     user_email TEXT,
+     created_at TEXT NOT NULL,
+     last_used_at TEXT
+   );
+   DELETE FROM sessions;
+   ALTER TABLE sessions ADD COLUMN principal TEXT NOT NULL DEFAULT '';
+   ALTER TABLE sessions ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE sessions ADD COLUMN address TEXT NOT NULL DEFAULT '';`,
 ];
 
 export function openDb(file: string): Db {

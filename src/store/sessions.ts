@@ -2,7 +2,19 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
 
-export interface StoredSession { id: string; csrf: string; expiresAt: number }
+export interface StoredSession {
+  id: string;
+  csrf: string;
+  expiresAt: number;
+  /** Whose it is: `token:<token id>` or `user:<email>` (api/access resolves it on every request). */
+  principal: string;
+  createdAt: number;
+  /** The client address it was made from. */
+  address: string;
+}
+
+/** A session as listed (who is logged in): its hash stands for it, the id itself is never stored. */
+export interface ListedSession { key: string; principal: string; createdAt: number; expiresAt: number; address: string }
 
 const hash = (id: string) => createHash('sha256').update(id).digest('hex');
 
@@ -10,21 +22,42 @@ export class SessionsTable {
   constructor(private readonly db: Db) {}
 
   save(s: StoredSession): void {
-    this.db.prepare('INSERT OR REPLACE INTO sessions (id_hash, csrf, expires_at) VALUES (?, ?, ?)').run(hash(s.id), s.csrf, s.expiresAt);
+    this.db.prepare('INSERT OR REPLACE INTO sessions (id_hash, csrf, expires_at, principal, created_at, address) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(hash(s.id), s.csrf, s.expiresAt, s.principal, s.createdAt, s.address);
   }
 
   /** The session with this id, expired or not (the caller decides), or null. */
   find(id: string): StoredSession | null {
-    const r = this.db.prepare('SELECT csrf, expires_at FROM sessions WHERE id_hash = ?').get(hash(id)) as { csrf: string; expires_at: number } | undefined;
-    return r ? { id, csrf: r.csrf, expiresAt: r.expires_at } : null;
+    const r = this.db.prepare('SELECT * FROM sessions WHERE id_hash = ?').get(hash(id)) as
+      { csrf: string; expires_at: number; principal: string; created_at: number; address: string } | undefined;
+    return r ? { id, csrf: r.csrf, expiresAt: r.expires_at, principal: r.principal, createdAt: r.created_at, address: r.address } : null;
+  }
+
+  /** Whether the session with this id is still stored (ended elsewhere, or by another process, when not). */
+  has(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM sessions WHERE id_hash = ?').get(hash(id)) !== undefined;
   }
 
   delete(id: string): void {
     this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hash(id));
   }
 
+  deleteByKey(key: string): boolean {
+    return this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(key).changes > 0;
+  }
+
+  deleteOf(principal: string): number {
+    return this.db.prepare('DELETE FROM sessions WHERE principal = ?').run(principal).changes;
+  }
+
   deleteExpired(now: number): void {
     this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
+  }
+
+  list(now: number): ListedSession[] {
+    const rows = this.db.prepare('SELECT * FROM sessions WHERE expires_at > ? ORDER BY created_at').all(now) as
+      { id_hash: string; principal: string; created_at: number; expires_at: number; address: string }[];
+    return rows.map((r) => ({ key: r.id_hash, principal: r.principal, createdAt: r.created_at, expiresAt: r.expires_at, address: r.address }));
   }
 
   count(): number {

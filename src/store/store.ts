@@ -8,6 +8,7 @@ import { Volumes } from './volumes.ts';
 import { SessionsTable } from './sessions.ts';
 import { RouterSettingsStore } from './router-settings.ts';
 import { Backups } from './backups.ts';
+import { TokensTable } from './tokens.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
@@ -24,6 +25,7 @@ export class Store {
   readonly routerSettings: RouterSettingsStore;
   readonly cronRuns: CronRuns;
   readonly backups: Backups;
+  readonly tokens: TokensTable;
 
   constructor(file: string) {
     this.db = openDb(file);
@@ -33,6 +35,7 @@ export class Store {
     this.routerSettings = new RouterSettingsStore(this.db);
     this.cronRuns = new CronRuns(this.db);
     this.backups = new Backups(this.db);
+    this.tokens = new TokensTable(this.db);
   }
 
   close(): void {
@@ -276,14 +279,5 @@ export class Store {
 
   deleteAddon(app: string, kind: string): void {
     this.db.prepare('DELETE FROM addons WHERE app = ? AND kind = ?').run(app, kind);
-  }
-
-  // --- API tokens (stored as SHA-256 hashes)
-  addTokenHash(hash: string, name: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO tokens (hash, name, created_at) VALUES (?, ?, ?)').run(hash, name, now());
-  }
-
-  tokenHashes(): string[] {
-    return (this.db.prepare('SELECT hash FROM tokens').all() as Row[]).map((r) => r.hash as string);
   }
 }

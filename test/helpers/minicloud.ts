@@ -22,7 +22,8 @@ export interface Minicloud {
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Runs the real CLI against this server. */
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  restart(): Promise<void>;
+  /** Restarts it, with `env` changed first (e.g. a new MINICLOUD_TOKEN: api() then uses it). */
+  restart(env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,7 +73,7 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
 
   const api: Minicloud['api'] = async (method, path, body) => {
     const res = await fetch(apiUrl + path, {
-      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      method, headers: { authorization: `Bearer ${env.MINICLOUD_TOKEN}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -86,7 +87,7 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
     output: () => out,
     cli: (...args) => new Promise((resolve) => {
       const c = spawn(process.execPath, [join(ROOT, 'scripts/minicloud.mjs'), ...args], {
-        cwd: dataDir, env: { ...process.env, MINICLOUD_URL: apiUrl, MINICLOUD_TOKEN: token, XDG_CONFIG_HOME: dataDir },
+        cwd: dataDir, env: { ...process.env, MINICLOUD_URL: apiUrl, MINICLOUD_TOKEN: env.MINICLOUD_TOKEN, XDG_CONFIG_HOME: dataDir },
       });
       let stdout = '';
       let stderr = '';
@@ -94,11 +95,11 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
       c.stderr.on('data', (d: Buffer) => (stderr += d));
       c.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
     }),
-    restart: async () => { await halt(); await boot(); },
+    restart: async (changed = {}) => { await halt(); Object.assign(env, changed); await boot(); },
     stop: async () => {
       // Apps outlive minicloud by design; a test run must not leave them behind.
       const apps = await api<{ name: string }[]>('GET', '/api/apps').catch(() => null);
-      for (const a of apps?.body ?? []) await api('DELETE', `/api/apps/${a.name}?confirm=${a.name}`).catch(() => {});
+      for (const a of Array.isArray(apps?.body) ? apps.body : []) await api('DELETE', `/api/apps/${a.name}?confirm=${a.name}`).catch(() => {});
       await halt();
       await new Promise<void>((r) => (child?.exitCode !== null ? r() : child.once('exit', () => r())));
       rmSync(dataDir, { recursive: true, force: true });

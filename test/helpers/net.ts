@@ -67,3 +67,22 @@ export function rawExchange(port: number, pieces: string | string[], waitMs: num
 
 /** The status codes of every HTTP/1.1 response in a raw answer, in order. */
 export const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+/**
+ * One HTTP request from a chosen loopback source address (any of 127.0.0.0/8 on Linux): minicloud limits
+ * failed credentials per client address, so tests can play several clients.
+ */
+export function requestFrom(localAddress: string, url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? 'GET', headers: o.headers, localAddress, timeout: 20_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${o.method ?? 'GET'} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}

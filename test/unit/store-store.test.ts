@@ -230,11 +230,20 @@ describe('instances', () => {
 });
 
 describe('tokens', () => {
-  it('stores hashes once each', () => {
-    store.addTokenHash('h1', 'laptop');
-    store.addTokenHash('h1', 'again');
-    store.addTokenHash('h2', 'ci');
-    expect(store.tokenHashes().sort()).toEqual(['h1', 'h2']);
+  it('stores a hash per named token, and replaces the boot token when its secret changes', () => {
+    const ci = store.tokens.add({ name: 'ci', hash: 'h1', role: 'deploy', apps: ['a'] });
+    expect(store.tokens.byHash('h1')).toMatchObject({ name: 'ci', role: 'deploy', apps: ['a'], user: null, lastUsedAt: null });
+    expect(() => store.tokens.add({ name: 'ci', hash: 'h9', role: 'read', apps: null })).toThrow(/already exists/);
+    store.tokens.setBoot('admin', 'A');
+    const first = store.tokens.byName('admin')!;
+    store.tokens.setBoot('admin', 'A'); // restarted, same MINICLOUD_TOKEN
+    expect(store.tokens.byName('admin')!.id).toBe(first.id);
+    store.tokens.setBoot('admin', 'B'); // MINICLOUD_TOKEN changed
+    expect(store.tokens.byHash('A')).toBeNull();
+    expect(store.tokens.byName('admin')).toMatchObject({ role: 'admin', apps: null });
+    expect(store.tokens.byName('admin')!.id).not.toBe(first.id);
+    expect(store.tokens.delete('ci')).toBe(true);
+    expect(store.tokens.byId(ci.id)).toBeNull();
   });
 });
 
@@ -249,7 +258,7 @@ describe('the state file', () => {
     store.appendLog(d.id, 'hello');
     store.updateDeploy(d.id, { status: 'succeeded', release: 1 });
     store.saveInstance(instance('persist', 'i1', { state: 'up' }));
-    store.addTokenHash('hash', 'me');
+    store.tokens.add({ name: 'me', hash: 'hash', role: 'read', apps: null });
     store.close();
 
     store = new Store(file);
@@ -259,7 +268,7 @@ describe('the state file', () => {
     expect(store.getDeploy(d.id)).toMatchObject({ status: 'succeeded', release: 1 });
     expect(store.logLines(d.id).map((l) => l.text)).toEqual(['hello']);
     expect(store.listInstances('persist')[0]).toMatchObject({ id: 'i1', state: 'up' });
-    expect(store.tokenHashes()).toEqual(['hash']);
+    expect(store.tokens.byHash('hash')?.name).toBe('me');
     // numbering carries on after reopening
     expect(release('persist').version).toBe(2);
     expect(store.appendLog(d.id, 'more').seq).toBe(2);

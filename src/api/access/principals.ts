@@ -1,0 +1,95 @@
+// Turning a credential (a token's secret, a session's owner) into the Principal it stands for, from the store every time.
+import { randomBytes } from 'node:crypto';
+import { UserError, validateAppName } from '../../core/index.ts';
+import type { Store, StoredToken } from '../../store/index.ts';
+import { hashToken } from '../auth.ts';
+import { TOKEN_ROLES, type Principal, type Role } from './roles.ts';
+
+/** Shorter secrets are refused outright: every token minicloud makes is longer, and short ones are guessable. */
+export const MIN_TOKEN_LENGTH = 32;
+/** The token MINICLOUD_TOKEN (or <data>/admin.token) is: replaced, not added to, when it changes. */
+export const BOOT_TOKEN = 'admin';
+
+const TOKEN_NAME = /^[a-z0-9][a-z0-9._@-]{0,62}$/i;
+const LAST_USED_EVERY_MS = 60_000;
+
+export const newTokenSecret = () => `mc_${randomBytes(32).toString('base64url')}`;
+
+export class Access {
+  private readonly touched = new Map<string, number>();
+
+  constructor(private readonly store: Store, private readonly now: () => number = Date.now) {}
+
+  /** The principal of a token's secret, or null (unknown, revoked, too short). Records when it was last used. */
+  fromSecret(secret: string): { principal: Principal; tokenId: string } | null {
+    if (secret.length < MIN_TOKEN_LENGTH || secret.length > 512) return null;
+    const t = this.store.tokens.byHash(hashToken(secret));
+    if (!t) return null;
+    this.touch(t);
+    const principal = this.ofToken(t);
+    return principal ? { principal, tokenId: t.id } : null;
+  }
+
+  /** A session's owner (`token:<id>`), or null once that token is revoked or replaced. */
+  fromSessionRef(ref: string): Principal | null {
+    const [kind, id] = [ref.slice(0, ref.indexOf(':')), ref.slice(ref.indexOf(':') + 1)];
+    if (kind === 'token') {
+      const t = this.store.tokens.byId(id);
+      return t ? this.ofToken(t) : null;
+    }
+    return null;
+  }
+
+  private ofToken(t: StoredToken): Principal | null {
+    if (!(TOKEN_ROLES as readonly string[]).includes(t.role)) return null;
+    return { name: t.name, role: t.role as Role, apps: t.apps, token: t.name, user: null };
+  }
+
+  /** Creates a token; the secret is returned once and only its hash is kept. */
+  create(by: Principal, input: Record<string, unknown>): { token: StoredToken; secret: string } {
+    const name = typeof input.name === 'string' ? input.name.trim() : '';
+    if (!TOKEN_NAME.test(name)) throw new UserError(`invalid token name ${JSON.stringify(input.name ?? '')}`, 'use letters, digits, . _ @ -, up to 63 characters, e.g. ci-deploy');
+    if (name === BOOT_TOKEN) throw new UserError(`${BOOT_TOKEN} is the name of MINICLOUD_TOKEN's token`, 'pick another name');
+    const role = input.role;
+    if (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role)) {
+      throw new UserError(`invalid role ${JSON.stringify(role ?? '')}`, `use --role ${TOKEN_ROLES.join('|')}`);
+    }
+    const apps = this.appsOf(role, input.apps);
+    if (by.role !== 'admin') throw new UserError('only an admin can create tokens', 'ask an admin for one', 403);
+    const secret = newTokenSecret();
+    return { token: this.store.tokens.add({ name, hash: hashToken(secret), role, apps }), secret };
+  }
+
+  private appsOf(role: string, raw: unknown): string[] | null {
+    const list = raw === undefined || raw === null ? [] : raw;
+    if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) throw new UserError('apps must be a list of app names');
+    const apps = [...new Set((list as string[]).map((a) => validateAppName(a)))];
+    for (const a of apps) this.store.requireApp(a);
+    if (role === 'deploy' && apps.length === 0) throw new UserError('a deploy token is for named apps', 'add --app <app> (once per app)');
+    if ((role === 'admin' || role === 'metrics') && apps.length > 0) throw new UserError(`a ${role} token covers every app`, 'leave out --app');
+    return apps.length ? apps : null;
+  }
+
+  /** Revokes a token: it stops working at once, and the dashboard sessions made with it end. */
+  revoke(by: Principal, name: string): void {
+    const t = this.store.tokens.byName(name);
+    if (!t || (by.role !== 'admin' && t.user !== by.user)) {
+      throw new UserError(`no token named ${name}`, 'see the tokens with `minicloud tokens`', 404);
+    }
+    if (t.name === BOOT_TOKEN) throw new UserError(`${BOOT_TOKEN} is MINICLOUD_TOKEN's token`, 'change MINICLOUD_TOKEN (or delete <data>/admin.token) and restart minicloud to replace it');
+    this.store.tokens.delete(name);
+    this.store.sessions.deleteOf(`token:${t.id}`);
+  }
+
+  list(by: Principal): StoredToken[] {
+    return by.role === 'admin' ? this.store.tokens.list() : this.store.tokens.list(by.user ?? '\0');
+  }
+
+  private touch(t: StoredToken): void {
+    const now = this.now();
+    if (now - (this.touched.get(t.id) ?? 0) < LAST_USED_EVERY_MS) return;
+    this.touched.set(t.id, now);
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.store.tokens.touch(t.id, new Date(now).toISOString());
+  }
+}

@@ -1,0 +1,156 @@
+// The one table of every HTTP route minicloud serves and the permission it requires: the access gate enforces it,
+// the OpenAPI document is made from it, and a request no entry matches is refused (fail closed).
+import type { Permission } from './roles.ts';
+
+/** What a rule may read from a request (no framework types: the gate and the tests both use it). */
+export interface RuleRequest { params: Record<string, string>; query: Record<string, unknown>; body?: unknown }
+
+export interface RouteRule {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Express-style: literal segments, `:param` for one segment, a final `*` for the rest. */
+  path: string;
+  permission: Permission;
+  summary: string;
+  /** A request-dependent permission (the same URL serving two things), else `permission`. */
+  refine?: (r: RuleRequest) => Permission;
+  /** The audit log's name for a change made through this route (state-changing routes). */
+  action?: string;
+  /** What the audit log records of the request: names and choices, never a value that may be secret. */
+  detail?: (r: RuleRequest) => Record<string, unknown>;
+  /** Not part of the REST API's OpenAPI document (git, dashboard files, the hook's calls). */
+  internal?: boolean;
+}
+
+const body = (r: RuleRequest) => (r.body && typeof r.body === 'object' && !Array.isArray(r.body) ? (r.body as Record<string, unknown>) : {});
+const pick = (...keys: string[]) => (r: RuleRequest) => Object.fromEntries(keys.filter((k) => body(r)[k] !== undefined).map((k) => [k, body(r)[k]]));
+const yes = (v: unknown) => v === '1' || v === 'true';
+const configNames = (r: RuleRequest) => {
+  const b = body(r);
+  return { set: Object.keys(b).filter((k) => b[k] !== null), unset: Object.keys(b).filter((k) => b[k] === null) };
+};
+/** Only the program `run` started: its arguments may carry secrets. */
+const program = (r: RuleRequest) => {
+  const c = body(r).command;
+  const words = Array.isArray(c) ? c : typeof c === 'string' ? c.trim().split(/\s+/) : [];
+  return { program: typeof words[0] === 'string' ? words[0].slice(0, 100) : null };
+};
+/** `logs --build` is the deploy log, which deploy tokens may read; the other log sources need read access. */
+const logsPermission = (r: RuleRequest): Permission => (yes(r.query.build) && r.query.source === undefined && r.query.sources === undefined ? 'app:deploy-log' : 'app:read');
+
+export const ROUTES: RouteRule[] = [
+  // --- the REST API
+  { method: 'GET', path: '/api/me', permission: 'any', summary: 'Who the credential belongs to: name, role, apps' },
+  { method: 'GET', path: '/api/status', permission: 'list', summary: 'What minicloud runs on' },
+  { method: 'GET', path: '/api/apps', permission: 'list', summary: 'The apps the caller may see' },
+  { method: 'POST', path: '/api/apps', permission: 'admin', summary: 'Create an app', action: 'apps:create', detail: pick('name') },
+  { method: 'GET', path: '/api/apps/:app', permission: 'app:read', summary: 'An app and its instances' },
+  { method: 'DELETE', path: '/api/apps/:app', permission: 'admin', summary: 'Destroy an app', action: 'apps:destroy' },
+  { method: 'GET', path: '/api/apps/:app/config', permission: 'app:manage', summary: "An app's config vars (secrets)" },
+  { method: 'PATCH', path: '/api/apps/:app/config', permission: 'app:manage', summary: 'Set (value) or unset (null) config vars', action: 'config:set', detail: configNames },
+  { method: 'GET', path: '/api/apps/:app/releases', permission: 'app:read', summary: "An app's releases" },
+  { method: 'GET', path: '/api/apps/:app/deploys', permission: 'app:deploy-log', summary: "An app's deploys" },
+  { method: 'POST', path: '/api/apps/:app/deploys', permission: 'app:deploy', summary: 'Deploy a container image', action: 'deploy:image', detail: pick('image') },
+  { method: 'GET', path: '/api/apps/:app/deploys/:id/log', permission: 'app:deploy-log', summary: "A deploy's log (NDJSON, ?follow=1)" },
+  { method: 'POST', path: '/api/apps/:app/github', permission: 'app:deploy', summary: 'Deploy on pushes to a GitHub repository (webhook connect)', action: 'github:connect', detail: pick('repo', 'branch') },
+  { method: 'GET', path: '/api/apps/:app/github', permission: 'app:read', summary: 'The GitHub repository an app follows' },
+  { method: 'GET', path: '/api/apps/:app/cron', permission: 'app:read', summary: "An app's cron jobs and their last runs" },
+  { method: 'GET', path: '/api/apps/:app/metrics', permission: 'app:read', summary: "An app's metrics per minute" },
+  { method: 'GET', path: '/api/apps/:app/ps', permission: 'app:read', summary: "An app's instances" },
+  { method: 'POST', path: '/api/apps/:app/restart', permission: 'app:manage', summary: 'Restart an app', action: 'apps:restart' },
+  { method: 'GET', path: '/api/apps/:app/logs', permission: 'app:read', refine: logsPermission, summary: "An app's logs (NDJSON): output, router, builds (?build=1 needs deploy access only)" },
+  { method: 'GET', path: '/api/apps/:app/formation', permission: 'app:read', summary: "An app's process counts" },
+  { method: 'PATCH', path: '/api/apps/:app/formation', permission: 'app:manage', summary: 'Scale process types', action: 'ps:scale', detail: (r) => body(r) },
+  { method: 'POST', path: '/api/apps/:app/stop', permission: 'app:manage', summary: 'Stop an app', action: 'apps:stop' },
+  { method: 'POST', path: '/api/apps/:app/start', permission: 'app:manage', summary: 'Start a stopped app', action: 'apps:start' },
+  { method: 'PUT', path: '/api/apps/:app/sleep', permission: 'app:manage', summary: 'Sleep an app when idle', action: 'apps:sleep', detail: pick('afterSeconds', 'now') },
+  { method: 'POST', path: '/api/apps/:app/rollback', permission: 'app:manage', summary: 'Roll back to an earlier release', action: 'rollback', detail: pick('version') },
+  { method: 'POST', path: '/api/apps/:app/run', permission: 'app:manage', summary: 'Run a one-off command (NDJSON output)', action: 'run', detail: program },
+  { method: 'GET', path: '/api/apps/:app/addons', permission: 'app:read', summary: "An app's add-ons (config var names only)" },
+  { method: 'POST', path: '/api/apps/:app/addons', permission: 'app:manage', summary: 'Attach an add-on', action: 'addons:create', detail: pick('kind') },
+  { method: 'GET', path: '/api/apps/:app/addons/:kind', permission: 'app:read', summary: 'One add-on' },
+  { method: 'DELETE', path: '/api/apps/:app/addons/:kind', permission: 'app:manage', summary: 'Detach an add-on and drop its data', action: 'addons:destroy' },
+  { method: 'GET', path: '/api/apps/:app/domains', permission: 'app:read', summary: "An app's domains" },
+  { method: 'POST', path: '/api/apps/:app/domains', permission: 'app:manage', summary: 'Add a custom domain', action: 'domains:add', detail: pick('domain') },
+  { method: 'DELETE', path: '/api/apps/:app/domains/:domain', permission: 'app:manage', summary: 'Remove a custom domain', action: 'domains:remove' },
+  { method: 'GET', path: '/api/apps/:app/router', permission: 'app:read', summary: "An app's router settings" },
+  { method: 'PUT', path: '/api/apps/:app/router', permission: 'app:manage', summary: 'Change router settings', action: 'router:set', detail: (r) => body(r) },
+  { method: 'GET', path: '/api/apps/:app/storage', permission: 'app:read', summary: "An app's volumes" },
+  { method: 'POST', path: '/api/apps/:app/storage', permission: 'app:manage', summary: 'Add a volume', action: 'storage:add', detail: pick('path') },
+  { method: 'DELETE', path: '/api/apps/:app/storage', permission: 'app:manage', summary: 'Remove a volume', action: 'storage:remove', detail: pick('path') },
+  { method: 'GET', path: '/api/apps/:app/resources', permission: 'app:read', summary: "An app's memory limit" },
+  { method: 'PUT', path: '/api/apps/:app/resources', permission: 'app:manage', summary: 'Change the memory limit', action: 'resources:set', detail: pick('memory') },
+  { method: 'GET', path: '/api/apps/:app/backups', permission: 'app:read', summary: "An app's backups" },
+  { method: 'POST', path: '/api/apps/:app/backups', permission: 'app:manage', summary: 'Back up an app now', action: 'backups:capture' },
+  { method: 'GET', path: '/api/apps/:app/backups/schedule', permission: 'app:read', summary: "An app's backup schedule" },
+  { method: 'PUT', path: '/api/apps/:app/backups/schedule', permission: 'app:manage', summary: 'Change the backup schedule', action: 'backups:schedule', detail: pick('frequency', 'keep') },
+  { method: 'GET', path: '/api/apps/:app/backups/:id', permission: 'app:read', summary: 'One backup' },
+  { method: 'POST', path: '/api/apps/:app/backups/:id/restore', permission: 'app:manage', summary: 'Restore a backup', action: 'backups:restore' },
+  { method: 'GET', path: '/api/apps/:app/certs', permission: 'app:read', summary: "An app's certificates" },
+  { method: 'POST', path: '/api/apps/:app/certs/renew', permission: 'app:manage', summary: 'Renew certificates now', action: 'certs:renew' },
+  { method: 'GET', path: '/api/tokens', permission: 'person', summary: 'API tokens (an admin sees all, a person their own)' },
+  { method: 'POST', path: '/api/tokens', permission: 'person', summary: 'Create a token (its secret is in this reply only)', action: 'tokens:create', detail: pick('name', 'role', 'apps') },
+  { method: 'DELETE', path: '/api/tokens/:name', permission: 'person', summary: 'Revoke a token, ending its sessions', action: 'tokens:revoke' },
+  { method: 'GET', path: '/api/openapi.json', permission: 'public', summary: 'This document' },
+  // --- outside the REST API
+  { method: 'GET', path: '/metrics', permission: 'metrics', summary: 'Prometheus metrics', internal: true },
+  { method: 'GET', path: '/git/:repo/info/refs', permission: 'app:deploy', summary: 'git: advertise refs (push and fetch alike)', internal: true },
+  { method: 'POST', path: '/git/:repo/git-receive-pack', permission: 'app:deploy', summary: 'git push', action: 'git:push', internal: true },
+  { method: 'POST', path: '/git/:repo/git-upload-pack', permission: 'app:deploy', summary: 'git fetch', internal: true },
+  { method: 'POST', path: '/webhooks/github', permission: 'public', summary: 'GitHub push webhook (checked by its signature)', internal: true },
+  { method: 'POST', path: '/internal/hooks/plan', permission: 'hook', summary: 'the git hook: plan a push', internal: true },
+  { method: 'POST', path: '/internal/hooks/deploy', permission: 'hook', summary: 'the git hook: deploy a push', internal: true },
+  { method: 'GET', path: '/internal/hooks/deploys/:id/log', permission: 'hook', summary: "the git hook: follow a deploy's log", internal: true },
+  { method: 'GET', path: '/', permission: 'public', summary: 'Redirect to the dashboard', internal: true },
+  // The dashboard's login checks its own credentials (rate-limited); its files are public.
+  { method: 'POST', path: '/dashboard/session', permission: 'public', summary: 'Log in to the dashboard', internal: true },
+  { method: 'GET', path: '/dashboard/session', permission: 'public', summary: "The session's CSRF token", internal: true },
+  { method: 'DELETE', path: '/dashboard/session', permission: 'public', summary: 'Log out', internal: true },
+  { method: 'GET', path: '/dashboard', permission: 'public', summary: 'The dashboard', internal: true },
+  { method: 'GET', path: '/dashboard/*', permission: 'public', summary: "The dashboard's files", internal: true },
+];
+
+interface Compiled { rule: RouteRule; segments: string[] }
+const compiled: Compiled[] = ROUTES.map((rule) => ({ rule, segments: rule.path.split('/').filter(Boolean) }));
+
+export interface Match { rule: RouteRule; params: Record<string, string> }
+
+/**
+ * The rule for a request, matched as Express matches routes (case-insensitive literals, one segment per
+ * `:param`, URL-decoded, an optional trailing slash; HEAD as GET); null when none does.
+ */
+export function matchRoute(method: string, pathname: string, rules: Compiled[] = compiled): Match | null {
+  const m = method === 'HEAD' ? 'GET' : method;
+  const parts = pathname.split('/').filter((s, i, all) => s !== '' || (i > 0 && i < all.length - 1));
+  if (parts.some((p) => p === '')) return null; // `//` inside a path: no route has one
+  for (const c of rules) {
+    if (c.rule.method !== m) continue;
+    const params = matchSegments(c.segments, parts);
+    if (params) return { rule: c.rule, params };
+  }
+  return null;
+}
+
+function matchSegments(segments: string[], parts: string[]): Record<string, string> | null {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (seg === '*') return parts.length > i ? params : null;
+    const part = parts[i];
+    if (part === undefined) return null;
+    if (seg.startsWith(':')) {
+      try {
+        params[seg.slice(1)] = decodeURIComponent(part);
+      } catch {
+        return null;
+      }
+    } else if (seg.toLowerCase() !== part.toLowerCase()) return null;
+  }
+  return parts.length === segments.length ? params : null;
+}
+
+/** The app a matched request is about: `:app`, or the repository of a git URL. */
+export function appOf(match: Match): string | undefined {
+  if (match.params.app !== undefined) return match.params.app;
+  const repo = match.params.repo;
+  return repo === undefined ? undefined : repo.replace(/\.git$/, '');
+}

@@ -1,0 +1,60 @@
+// Access commands: list API tokens, create one (its secret printed once), revoke one.
+import { UserError } from '../../core/index.ts';
+import type { Command } from '../command.ts';
+import { json, table, time } from '../format.ts';
+
+interface TokenInfo { name: string; role: string; apps: string[] | null; user: string | null; createdAt: string; lastUsedAt: string | null }
+
+const ROLES = 'admin|deploy|read|metrics';
+
+const list: Command = {
+  name: 'tokens',
+  usage: '[--json]',
+  summary: 'list API tokens: name, role, apps, created, last used',
+  json: true,
+  async run(ctx, args) {
+    const tokens = await ctx.client().request<TokenInfo[]>('GET', '/api/tokens');
+    if (args.flags.json) return ctx.out(json(tokens));
+    const rows = tokens.map((t) => [t.name, t.role, t.apps?.join(',') ?? 'all', t.user ?? '', time(t.createdAt), t.lastUsedAt ? time(t.lastUsedAt) : 'never']);
+    for (const line of table(rows, ['NAME', 'ROLE', 'APPS', 'USER', 'CREATED', 'LAST USED'])) ctx.out(line);
+  },
+};
+
+const create: Command = {
+  name: 'tokens:create',
+  usage: `<name> --role ${ROLES} [--app <app>]... [--json]`,
+  summary: 'create an API token; it is printed once, only its hash is kept',
+  json: true,
+  options: { role: { type: 'string' }, app: { type: 'string', multiple: true } },
+  help: [
+    'Roles: admin (everything), deploy (push to its apps and read their deploy logs; needs --app),',
+    'read (see apps, releases, logs and metrics; --app narrows it), metrics (GET /metrics only).',
+  ].join('\n'),
+  async run(ctx, args) {
+    const name = args.rest[0];
+    if (!name) throw new UserError('no token name given', `usage: minicloud tokens:create <name> --role ${ROLES} [--app <app>]...`);
+    if (args.rest.length > 1) throw new UserError(`unexpected argument ${JSON.stringify(args.rest[1])}`, 'give one name; repeat --app for several apps');
+    const role = args.flags.role;
+    if (typeof role !== 'string') throw new UserError('no role given', `add --role ${ROLES}`);
+    const apps = (args.flags.app as unknown as string[] | undefined) ?? [];
+    const made = await ctx.client().request<TokenInfo & { token: string }>('POST', '/api/tokens', { name, role, apps });
+    if (args.flags.json) return ctx.out(json(made));
+    ctx.out(`-----> Created token ${made.name} (${made.role}${made.apps ? ` on ${made.apps.join(', ')}` : ''})`);
+    ctx.out('       Shown once; store it now (only its hash is kept):');
+    ctx.out(`       ${made.token}`);
+  },
+};
+
+const revoke: Command = {
+  name: 'tokens:revoke',
+  usage: '<name>',
+  summary: 'revoke an API token: it stops working at once, for the API, git, metrics and dashboard sessions',
+  async run(ctx, args) {
+    const name = args.rest[0];
+    if (!name) throw new UserError('no token name given', 'usage: minicloud tokens:revoke <name> (see `minicloud tokens`)');
+    await ctx.client().request('DELETE', `/api/tokens/${encodeURIComponent(name)}`);
+    ctx.out(`-----> Revoked token ${name}`);
+  },
+};
+
+export const accessCommands: Command[] = [list, create, revoke];
