@@ -48,9 +48,9 @@ const MAX_HEADERS = 100;
 const END = Buffer.from('\r\n\r\n');
 const REQUEST_LINE = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) (\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*) HTTP\/1\.1$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-// A field line: token name, colon, value of visible characters, spaces and tabs (OWS trimmed).
-const FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*([\t\x20-\x7e]*?)[\t ]*$/;
-const RESPONSE_FIELD = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*([\t\x20-\x7e\x80-\xff]*?)[\t ]*$/;
+// A field value: visible characters, spaces and tabs (and obs-text from an app).
+const VALUE = /^[\t\x20-\x7e]*$/;
+const RESPONSE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DIGITS = /^\d{1,15}$/;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -58,6 +58,21 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const REQUEST_BYTES = /[^\t\x20-\x7e\r\n]/;
 const RESPONSE_BYTES = /[^\t\x20-\x7e\x80-\xff\r\n]/;
 const BARE = /\r|\n/;
+
+/**
+ * A field line split as [token name, value with its OWS trimmed], or null. Split by code: one regex with OWS
+ * around a lazy value backtracked quadratically over a run of spaces (16,000 of them cost ~340 ms).
+ */
+function field(line: string, value: RegExp): [string, string] | null {
+  const colon = line.indexOf(':');
+  if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) return null;
+  let start = colon + 1;
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
+  const v = line.slice(start, end);
+  return value.test(v) ? [line.slice(0, colon), v] : null;
+}
 
 /**
  * The head at `from` in `buf`: a RequestHead, 'incomplete' while its end has not arrived, or null
@@ -82,10 +97,10 @@ export function parseRequest(buf: Buffer, from = 0): RequestHead | 'incomplete' 
   let named: string[] | null = null;
   const kept: string[] = []; // lowercase name, line, ...
   for (let i = 1; i < fields.length; i++) {
-    const f = FIELD.exec(fields[i]!);
+    const f = field(fields[i]!, VALUE);
     if (!f || BARE.test(fields[i]!)) return null; // obs-fold, a bare CR or LF, a bad name
-    const name = f[1]!.toLowerCase();
-    const value = f[2]!;
+    const name = f[0].toLowerCase();
+    const value = f[1];
     switch (name) {
       case 'host':
         if (host !== null) return null;
@@ -151,10 +166,10 @@ export function parseResponse(buf: Buffer, from = 0): ResponseHead | 'incomplete
   let named: string[] | null = null;
   const kept: string[] = [];
   for (let i = 1; i < fields.length; i++) {
-    const f = RESPONSE_FIELD.exec(fields[i]!);
+    const f = field(fields[i]!, RESPONSE_VALUE);
     if (!f || BARE.test(fields[i]!)) return null;
-    const name = f[1]!.toLowerCase();
-    const value = f[2]!;
+    const name = f[0].toLowerCase();
+    const value = f[1];
     if (name === 'content-length') {
       // One valid length: two (even equal) or one beside a Transfer-Encoding are refused, as undici does.
       if (!DIGITS.test(value) || length >= 0 || chunked) return null;

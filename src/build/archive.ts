@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { posix } from 'node:path';
 import * as tar from 'tar-stream';
-import { UserError, excerpt, printable } from '../core/index.ts';
+import { UserError, excerpt, printable, stripTrailing } from '../core/index.ts';
 
 // What `git archive` writes; devices, FIFOs and the rest can only come from a crafted archive.
 const ENTRY_TYPES = new Set(['file', 'contiguous-file', 'directory', 'symlink', 'link']);
@@ -16,7 +16,7 @@ const LINK_HINT = 'make the link relative and pointing inside the repository, or
 /** An entry that carries no file (git archive's pax header): skipped, not refused. */
 export const carriesNoFile = (h: Pick<tar.Header, 'type'>) => SKIPPED.has((h.type as string | undefined) ?? 'file');
 
-export const entryName = (raw: string) => raw.replace(/^\.\//, '').replace(/\/+$/, '');
+export const entryName = (raw: string) => stripTrailing(raw.startsWith('./') ? raw.slice(2) : raw, '/');
 
 /** Why this entry may not be unpacked or built (its name and type alone), or null when it may. */
 export function entryProblem(h: Pick<tar.Header, 'name' | 'type' | 'linkname'>): UserError | null {

@@ -1,6 +1,13 @@
 // Validation of names that come from users, before they touch a path, a shell or a proxy table.
 import { UserError } from './errors.ts';
 
+/** `text` without the run of `char` at its end (a loop: `/\/+$/` re-scans a long run from each of its characters). */
+export function stripTrailing(text: string, char: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === char) end--;
+  return text.slice(0, end);
+}
+
 const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 // Host names minicloud serves itself under its domain: `admin.<domain>` is the dashboard.
 const RESERVED_APP_NAMES = new Set(['admin']);
@@ -37,10 +44,15 @@ export function validateConfigKey(key: string): string {
 }
 
 // A git branch name, per git-check-ref-format, narrowed to what a deploy branch needs.
-const BRANCH = /^(?!\/|.*\/$|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\.$)[A-Za-z0-9._\/-]{1,200}$/;
+const BRANCH_CHARS = /^[A-Za-z0-9._\/-]{1,200}$/;
+
+function isBranch(b: string): boolean {
+  return BRANCH_CHARS.test(b) && !b.startsWith('/') && !b.startsWith('-') && !b.endsWith('/') && !b.endsWith('.')
+    && !b.endsWith('.lock') && !b.includes('//') && !b.includes('..') && !b.includes('@{');
+}
 
 export function validateBranch(branch: string): string {
-  if (!BRANCH.test(branch) || branch.startsWith('-')) {
+  if (typeof branch !== 'string' || !isBranch(branch)) {
     throw new UserError(`invalid branch name ${JSON.stringify(branch)}`, 'use a plain branch name such as `main`');
   }
   return branch;
@@ -58,7 +70,7 @@ const RESERVED_MOUNTS = ['/', '/bin', '/boot', '/dev', '/etc', '/lib', '/lib64',
 /** An absolute path inside the app's filesystem where a storage volume appears, e.g. /data. */
 export function validateMountPath(input: unknown): string {
   if (typeof input !== 'string' || !input) throw new UserError('a storage path is required', 'e.g. `minicloud storage:add my-app /data`');
-  const path = input.replace(/\/+$/, '') || '/';
+  const path = stripTrailing(input, '/') || '/';
   if (!/^(\/[a-z0-9][a-z0-9._-]{0,63}){1,8}$/i.test(path) || path.split('/').some((p) => p === '.' || p === '..')) {
     throw new UserError(`invalid storage path ${JSON.stringify(input)}`, 'use an absolute path of plain names, e.g. /data or /data/uploads');
   }

@@ -85,3 +85,43 @@ describe('a pushed tree that links out of itself', () => {
     expect(r.output).toContain('v1 is live');
   });
 });
+
+describe('a pushed file built to stall detection', () => {
+  it('the API keeps answering while a requirements.txt of 60,000 blank lines is detected', async () => {
+    expect((await mc.cli('apps:create', 'trap')).code).toBe(0);
+    const repo = fixtureRepo('python');
+    rmSync(join(repo, 'Procfile')); // the default web command is what reads requirements.txt
+    writeFileSync(join(repo, 'requirements.txt'), '\n'.repeat(60_000));
+    commitAll(repo, 'trap');
+    const latencies: number[] = [];
+    const failures: string[] = [];
+    let pushing = true;
+    const poll = (async () => {
+      while (pushing) {
+        const t = performance.now();
+        try {
+          const res = await fetch(`${mc.apiUrl}/api/apps/trap`, { headers: { authorization: `Bearer ${mc.token}` } });
+          await res.arrayBuffer();
+          if (!res.ok) failures.push(`HTTP ${res.status}`);
+        } catch (e) {
+          failures.push(String((e as Error).cause ?? e)); // a stalled server drops kept-alive connections
+        }
+        latencies.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const r = await push(repo, mc.gitUrl('trap'));
+    pushing = false;
+    await poll;
+    expect(r.output).toContain('this python app has no web command');
+    expect(r.output).toContain('-----> python app detected');
+    const warm = latencies.slice(1); // the first request also opens the connection
+    const slowest = Math.max(...warm);
+    const median = [...warm].sort((x, y) => x - y)[Math.floor(warm.length / 2)]!;
+    console.log(`API during the trap push: ${latencies.length} requests, median ${median.toFixed(1)} ms, slowest ${slowest.toFixed(1)} ms, ${failures.length} failed`);
+    expect(failures).toEqual([]);
+    // The spec's figure is 100 ms; the slowest gets a margin for a shared, loaded 2-core machine. Before: 4-15 s, and resets.
+    expect(median).toBeLessThan(100);
+    expect(slowest).toBeLessThan(1000);
+  });
+});
