@@ -39,6 +39,8 @@ export interface RunOptions {
   fetchFrom?: string;
   /** An image deploy's registry credentials, when the registry needs them. */
   registryAuth?: RegistryAuth;
+  /** The deploy was given credentials (held in memory by the process that queued it, never in Redis). */
+  registryAuthHeld?: boolean;
 }
 
 const DEFAULT_MAX_SOURCE_BYTES = 1024 * 1024 * 1024;
@@ -154,6 +156,9 @@ export class Pipeline {
     const { store } = this.d;
     if (!this.d.images) throw new UserError('image deploys need the Docker runtime, and this minicloud runs apps as host processes', 'start minicloud where a Docker engine answers (or set DOCKER_HOST), or deploy with `git push`');
     store.updateDeploy(deploy.id, { status: 'building' });
+    if (job.registryAuthHeld && !job.registryAuth) {
+      throw new UserError('registry credentials were lost in a restart; deploy again', `they are kept in memory only, never stored: run \`minicloud deploy ${deploy.app} --image ${deploy.ref} --registry-user …\` again`);
+    }
     const artifact = await this.d.images.import({ app: deploy.app, image: deploy.ref!, version: store.nextReleaseVersion(deploy.app), auth: job.registryAuth, log: say });
     await this.satisfyNeeds(deploy.app, artifact.manifest ?? {}, say);
     return store.createRelease({

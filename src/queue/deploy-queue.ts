@@ -11,8 +11,13 @@ export interface DeployJob {
   targetRelease?: number;
   /** Webhook deploys: the linked GitHub repository (owner/repo) the commit is fetched from. */
   fetchFrom?: string;
-  /** Image deploys: registry credentials (the job is removed once done; they are never logged). */
+  /**
+   * Image deploys: registry credentials. Never stored with the job (Redis keeps job data, in its append-only
+   * file too): this process holds them in memory by deploy id, and hands them to the processor.
+   */
   registryAuth?: { username: string; password: string; serveraddress?: string };
+  /** Stored instead: the deploy was given credentials. Set with no `registryAuth`, they were lost in a restart. */
+  registryAuthHeld?: boolean;
 }
 
 export type Processor = (job: DeployJob) => Promise<void>;
@@ -23,10 +28,20 @@ export function connectionFromUrl(url: string): ConnectionOptions {
 
 export class DeployQueue {
   private readonly apps: AppQueues<DeployJob>;
+  /** Registry credentials of queued image deploys, by deploy id: in memory only. */
+  private readonly credentials = new Map<string, NonNullable<DeployJob['registryAuth']>>();
 
   constructor(connection: ConnectionOptions, processor: Processor, prefix = 'minicloud') {
+    const withCredentials = async (job: DeployJob) => {
+      const auth = this.credentials.get(job.deployId);
+      try {
+        await processor(auth ? { ...job, registryAuth: auth } : job);
+      } finally {
+        this.credentials.delete(job.deployId);
+      }
+    };
     this.apps = new AppQueues<DeployJob>({
-      connection, prefix, processor, name: (app) => `deploy-${app}`,
+      connection, prefix, processor: withCredentials, name: (app) => `deploy-${app}`,
       worker: {
         concurrency: 1,
         // A build keeps its lock while it runs; after a crash the job is taken up again within seconds.
@@ -46,7 +61,9 @@ export class DeployQueue {
 
   async enqueue(app: string, job: DeployJob): Promise<void> {
     await this.apps.watch(app);
-    await this.apps.queue(app).add('deploy', job, { jobId: job.deployId, attempts: 1 });
+    const { registryAuth, ...stored } = job;
+    if (registryAuth) this.credentials.set(job.deployId, registryAuth);
+    await this.apps.queue(app).add('deploy', registryAuth ? { ...stored, registryAuthHeld: true } : stored, { jobId: job.deployId, attempts: 1 });
   }
 
   /** Stops the app's worker and deletes its queue (app destroyed). */

@@ -88,3 +88,32 @@ export async function startRedis(): Promise<TestRedis> {
     throw e;
   }
 }
+
+/** Every key of the Redis at `url` with its value, as text: what a test searches for a secret. */
+export async function redisContents(url: string): Promise<string> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        const type = await r.type(key);
+        const value =
+          type === 'string' ? await r.get(key)
+            : type === 'hash' ? await r.hgetall(key)
+              : type === 'list' ? await r.lrange(key, 0, -1)
+                : type === 'set' ? await r.smembers(key)
+                  : type === 'zset' ? await r.zrange(key, 0, -1)
+                    : type === 'stream' ? await r.xrange(key, '-', '+')
+                      : null;
+        out.push(`${key} ${JSON.stringify(value)}`);
+      }
+    } while (cursor !== '0');
+    return out.join('\n');
+  } finally {
+    r.disconnect();
+  }
+}

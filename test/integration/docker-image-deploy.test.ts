@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { get } from '../helpers/net.ts';
-import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { get, until } from '../helpers/net.ts';
+import { redisContents, startRedis, type TestRedis } from '../helpers/redis.ts';
 
 const SHOP = fileURLToPath(new URL('../fixtures/images/shop/', import.meta.url));
 const REPO = `minicloud-test/shop-${Date.now().toString(36)}`;
@@ -71,3 +71,31 @@ it('refuses a reference that is not one, and an image nobody has', async () => {
   expect(missing.code).not.toBe(0);
   expect(missing.stdout + missing.stderr).toContain(`could not pull ${REPO}:nope`);
 });
+
+it('keeps registry passwords out of Redis, and fails a deploy whose credentials a restart lost, saying so', async () => {
+  const password = `pw-${Date.now().toString(36)}-secret`;
+  const r = await mc.cli('deploy', 'shop', '--image', `${REPO}:2.0`, '--registry-user', 'me', '--registry-password', password);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect(await redisContents(redis.url)).not.toContain(password);
+  expect(r.stdout + mc.output()).not.toContain(password);
+
+  // A deploy with credentials waits behind a running one; minicloud restarts before it runs.
+  const start = async (body: unknown) => {
+    const ac = new AbortController();
+    const res = await fetch(`${mc.apiUrl}/api/apps/shop/deploys`, {
+      method: 'POST', signal: ac.signal, headers: { authorization: `Bearer ${mc.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    return { id: res.headers.get('x-deploy-id')!, stop: () => ac.abort() };
+  };
+  const running = await start({ image: `${REPO}:1.0` });
+  const waiting = await start({ image: `${REPO}:2.0`, registry: { username: 'me', password } });
+  running.stop();
+  waiting.stop();
+  await mc.restart();
+  const failed = await until('the waiting deploy to end', async () => {
+    const d = (await mc.api<{ id: string; status: string; error: string | null }[]>('GET', '/api/apps/shop/deploys')).body.find((x) => x.id === waiting.id);
+    return d && (d.status === 'failed' || d.status === 'succeeded') ? d : undefined;
+  }, 90_000);
+  expect(failed).toMatchObject({ status: 'failed', error: 'registry credentials were lost in a restart; deploy again' });
+  expect(await redisContents(redis.url)).not.toContain(password);
+}, 180_000);

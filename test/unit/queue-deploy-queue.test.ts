@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeployQueue, connectionFromUrl, type DeployJob, type Processor } from '../../src/queue/index.ts';
-import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { redisContents, startRedis, type TestRedis } from '../helpers/redis.ts';
 
 let redis: TestRedis;
 const open: DeployQueue[] = [];
@@ -148,5 +148,36 @@ describe('DeployQueue', () => {
     await until(() => secondRuns.length === 1, 45_000, 'the new worker to take up the stalled job');
     expect(secondRuns[0]).toEqual({ deployId: 'interrupted', description: 'Deploy abc' });
     expect(firstRuns).toEqual(['interrupted']);
+  });
+
+  it('keeps registry credentials out of Redis, and hands them to the processor', async () => {
+    const password = `pw-${randomUUID()}`;
+    const seen: DeployJob[] = [];
+    const q = queue(async (job) => { seen.push(job); }, prefix());
+    await q.enqueue('hello', { deployId: 'img1', registryAuth: { username: 'me', password, serveraddress: 'ghcr.io' } });
+    await until(() => seen.length === 1, 20_000, 'the image deploy');
+    expect(seen[0]).toMatchObject({ deployId: 'img1', registryAuth: { username: 'me', password }, registryAuthHeld: true });
+    const contents = await redisContents(redis.url);
+    expect(contents).toContain('img1'); // the job itself is there
+    expect(contents).not.toContain(password);
+  });
+
+  it('after a restart, a queued image deploy finds its credentials gone and says so', async () => {
+    const pfx = prefix();
+    const blocked = gate();
+    const first: string[] = [];
+    const before = queue(async (job) => { first.push(job.deployId); await blocked.p; }, pfx);
+    await before.enqueue('hello', { deployId: 'busy' });
+    await until(() => first.length === 1, 20_000, 'the first deploy to start');
+    await before.enqueue('hello', { deployId: 'img2', registryAuth: { username: 'me', password: 'secret' } });
+    await before.close(); // minicloud stops; img2 waits in Redis
+    const seen: DeployJob[] = [];
+    const after = queue(async (job) => { seen.push(job); }, pfx);
+    await after.watch('hello');
+    await until(() => seen.some((j) => j.deployId === 'img2'), 20_000, 'the image deploy in the next process');
+    const job = seen.find((j) => j.deployId === 'img2')!;
+    expect(job.registryAuthHeld).toBe(true);
+    expect(job.registryAuth).toBeUndefined();
+    blocked.open();
   });
 });
