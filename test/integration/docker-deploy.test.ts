@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mc?.stop();
   await redis?.stop();
-});
+}, 300_000);
 
 async function deploy(app: string, fixture: string): Promise<{ repo: string; output: string }> {
   expect((await mc.cli('apps:create', app)).code).toBe(0);
@@ -31,7 +31,8 @@ async function deploy(app: string, fixture: string): Promise<{ repo: string; out
   return { repo, output: r.output };
 }
 
-describe('the Docker runtime, end to end', () => {
+// Builds wait on their own end: a generous ceiling, since a loaded machine (a fresh CI one, pulling nothing but busy) can take minutes.
+describe('the Docker runtime, end to end', { timeout: 300_000 }, () => {
   it('reports Docker as the runtime', async () => {
     const s = await mc.cli('status');
     expect(s.stdout).toMatch(/Runtime: +Docker \d/);
