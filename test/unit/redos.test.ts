@@ -40,7 +40,7 @@ function problem(source: string, flags: string): string | null {
   }
   const r = isSafePattern(source, {
     caseInsensitive: flags.includes('i'), multiLine: flags.includes('m'), dotAll: flags.includes('s'), unicode: flags.includes('u') || flags.includes('v'),
-    maxSteps: 20_000, timeout: 2_000,
+    maxSteps: 20_000, // no wall-clock timeout: the verdict must not depend on how busy the machine is
   });
   return r.safe ? null : `redos-detector: ${r.error ?? 'unsafe'} (score ${r.score.infinite ? 'unbounded' : r.score.value})`;
 }
@@ -70,7 +70,7 @@ describe('linear-time regular expressions', () => {
     expect(buildpackPatterns().length).toBeGreaterThanOrEqual(4);
   });
 
-  it('every expression in src/ and proxy/ is safe, or allowed with a reason', () => {
+  it('every expression in src/ and proxy/ is safe, or allowed with a reason', { timeout: 120_000 }, () => {
     const unsafe = found.flatMap((r) => {
       if (ALLOWED[key(r)]) return [];
       const why = r.source === null ? 'built at run time: check what it is built from and list it in ALLOWED' : problem(r.source, r.flags);
