@@ -1,6 +1,7 @@
 # minicloud's own image: the server with git and a private Redis; apps run as host processes inside it, or
 # as containers of the host's engine when its socket is mounted (then minicloud must share their network).
-# Build: docker build -t minicloud .   Run: docker run -p 7080:7080 -p 8080:8080 -p 8443:8443 -v minicloud:/data minicloud
+# Build: docker build -t minicloud .   Run: docker run -e MINICLOUD_DOMAIN=example.com -p 80:8080 -p 443:8443 -v minicloud:/data minicloud
+# (the API and git listen on loopback inside; reach them through the router at https://admin.<domain>)
 # With Docker: docker network create minicloud, then add -v /var/run/docker.sock:/var/run/docker.sock --network minicloud
 FROM node:20-bookworm-slim
 RUN apt-get update \

@@ -7,8 +7,10 @@ export interface Config {
   dataDir: string;
   apiPort: number;
   httpPort: number;
-  /** Address both listeners bind to. */
+  /** MINICLOUD_BIND: the API and git's address (loopback by default: people reach them through the router). */
   bind: string;
+  /** MINICLOUD_ROUTER_BIND: the router's address (all interfaces by default). */
+  routerBind: string;
   domain: string;
   /** null: start a private redis-server under the data directory. */
   redisUrl: string | null;
@@ -97,7 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.MINICLOUD_DATA || './data'),
     apiPort: port(env, 'MINICLOUD_API_PORT', 7080),
     httpPort: port(env, 'MINICLOUD_HTTP_PORT', 8080),
-    bind: env.MINICLOUD_BIND || '0.0.0.0',
+    bind: env.MINICLOUD_BIND || '127.0.0.1',
+    routerBind: env.MINICLOUD_ROUTER_BIND || '0.0.0.0',
     domain,
     redisUrl: env.REDIS_URL || null,
     token: env.MINICLOUD_TOKEN || null,

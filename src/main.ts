@@ -22,6 +22,7 @@ import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter, type RouterOptions } from '../proxy/index.ts';
 import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
+import { adminUrl, bindWarning, caCertified, edgeBanner } from './admin-edge.ts';
 import { httpsBanner, routerHttps, startCertificates } from './https.ts';
 
 const say = (s: string) => console.log(s);
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   // At every start, not only on creation: tokens, keys and the database live here.
   chmodSync(cfg.dataDir, 0o700);
+  const wide = bindWarning(cfg, adminUrl(cfg, cfg.https.port));
+  if (wide) console.warn(wide);
 
   let localRedis: LocalRedis | null = null;
   const redisUrl = cfg.redisUrl ?? (localRedis = await startLocalRedis(p.redis, say)).url;
@@ -99,18 +102,21 @@ async function main(): Promise<void> {
   formation.on('slept', (app: string) => say(`${app}: asleep after ${store.getApp(app)?.sleepAfterSeconds} s without requests`));
   formation.on('woke', (app: string) => say(`${app}: woken by a request`));
 
+  // https://admin.<domain>: what people are told to use; null on a localhost domain or with HTTPS off.
+  const publicUrl = adminUrl(cfg, cfg.https.port);
   const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
   const api = createApi({ certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
-    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind) });
+    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind),
+    publicUrl, hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
-  dashboardRoute = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort });
+  dashboardRoute = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort }, publicUrl !== null);
   writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });
   const routerOptions: RouterOptions = {
     ...routerHttps(cfg, certs), // first: options written below win
     trustedProxies: cfg.trustedProxies,
-    port: cfg.httpPort, host: cfg.bind, table, domain: cfg.domain, wakeTimeoutMs: cfg.wakeTimeoutMs,
+    port: cfg.httpPort, host: cfg.routerBind, table, domain: cfg.domain, wakeTimeoutMs: cfg.wakeTimeoutMs,
     wake: (app) => void sleeper.wake(app),
     onRequest: (app) => sleeper.touch(app),
     log: (line, app) => { if (app) { accessLog.write(app, line); metrics.observeLine(app, line); } },
@@ -134,8 +140,7 @@ async function main(): Promise<void> {
   const addonTimer = setInterval(restoreAddons, cfg.addonCheckMs);
   addonTimer.unref();
   metrics.start();
-  say(`minicloud is up: API and git on http://localhost:${apiPort}, apps on http://<app>.${cfg.domain}:${router.port}`);
-  say(`Dashboard: http://admin.${cfg.domain}${router.port === 80 ? '' : `:${router.port}`}/ (also http://localhost:${apiPort}/dashboard)`);
+  for (const line of edgeBanner(cfg, { api: apiPort, http: router.port }, publicUrl)) say(line);
   say(engine ? `Runtime: Docker ${engine.version} (containers on network ${cfg.dockerNetwork})` : 'Runtime: host processes (no Docker engine answered; MINICLOUD_RUNTIME=docker requires one)');
   say(httpsBanner(cfg, router.httpsPort));
   say(`Data in ${cfg.dataDir}`);

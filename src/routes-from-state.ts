@@ -27,10 +27,11 @@ const ADMIN_TIMEOUT_MS = 60 * 60_000;
 /**
  * `admin.<domain>`: the dashboard and the REST API it calls, proxied to minicloud's own API listener.
  * No body limit of the router's: git pushes can be large, and the API bounds its own bodies.
- * Put it first in the table (the first route claiming a host wins); no app may be named `admin`.
+ * Put it first in the table (the first route claiming a host wins); no app may be named `admin`. `httpsOnly`: plain
+ * HTTP gets a 308 to https:// (ACME challenges excepted), as it should wherever tokens cross the network.
  */
-export function adminRoute(domain: string, api: { host: string; port: number }): Route {
-  return { app: 'admin', hosts: [`admin.${domain}`], upstreams: [{ host: api.host, port: api.port }], state: 'running', timeoutMs: ADMIN_TIMEOUT_MS, maxBodyBytes: 0 };
+export function adminRoute(domain: string, api: { host: string; port: number }, httpsOnly = false): Route {
+  return { app: 'admin', hosts: [`admin.${domain}`], upstreams: [{ host: api.host, port: api.port }], state: 'running', timeoutMs: ADMIN_TIMEOUT_MS, maxBodyBytes: 0, httpsOnly };
 }
 
 /** The address the router reaches the API at, given MINICLOUD_BIND (a wildcard bind answers on loopback). */

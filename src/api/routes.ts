@@ -38,6 +38,8 @@ export interface RouteDeps extends ServiceDeps {
   metrics?: Metrics;
   /** Certificates of the router's HTTPS listener (certs/); without it the certs routes answer 400. */
   certs?: CertsView;
+  /** https://admin.<domain> when there is one: GitHub's webhook URL must be public, whoever asked. */
+  publicUrl?: string | null;
 }
 
 const param = (req: Request, name: string) => String(req.params[name]);
@@ -55,6 +57,8 @@ function baseDomain(appUrl: (app: string) => string): string {
 
 export function apiRoutes(d: RouteDeps): Router {
   const r = Router();
+  const webhookUrl = (req: Request) => `${d.publicUrl ?? `${req.protocol}://${req.get('host')}`}/webhooks/github`;
+  // The git remote as the caller reached us: https://admin.<domain> through the router, or localhost on the server.
   const info = (req: Request, name: string): AppInfo => {
     const app = d.store.requireApp(name);
     return { ...app, url: d.appUrl(app.name), gitUrl: `${req.protocol}://${req.get('host')}/git/${app.name}.git` };
@@ -104,13 +108,13 @@ export function apiRoutes(d: RouteDeps): Router {
     const link = d.github.connect(param(req, 'app'), (req.body ?? {}) as Record<string, unknown>);
     res.status(201).json({
       app: link.app, repo: link.repo, branch: link.branch, secret: link.secret, hasToken: link.token !== null,
-      payloadUrl: `${req.protocol}://${req.get('host')}/webhooks/github`, contentType: 'application/json', events: ['push'],
+      payloadUrl: webhookUrl(req), contentType: 'application/json', events: ['push'],
     });
   });
   r.get('/apps/:app/github', (req, res) => {
     const link = d.store.getGithubLink(d.store.requireApp(param(req, 'app')).name);
     if (!link) throw new NotFoundError(`${param(req, 'app')} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${param(req, 'app')} --github owner/repo\``);
-    res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: `${req.protocol}://${req.get('host')}/webhooks/github` });
+    res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: webhookUrl(req) });
   });
   r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.requireApp(param(req, 'app')).name)); });
   r.get('/apps/:app/metrics', (req, res) => { res.json({ minutes: d.metrics?.minutes(d.store.requireApp(param(req, 'app')).name) ?? [] }); });

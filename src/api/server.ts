@@ -10,11 +10,15 @@ import { dashboardRoutes } from './dashboard-routes.ts';
 import { SessionStore } from './sessions.ts';
 import { accessLayer } from './access/index.ts';
 
+const HSTS = 'max-age=31536000'; // a year; no includeSubDomains: apps under the domain may be plain HTTP
+
 export interface ApiOptions extends RouteDeps {
   hookToken: string;
   gitHandler: (req: Request, res: Response) => void;
   /** Where the router connects from when it is not loopback (MINICLOUD_BIND): its X-Forwarded-* are trusted too. */
   routerAddress?: string;
+  /** Whether to send HSTS on requests that came over HTTPS (admin.<domain> has a CA's certificate). */
+  hsts?: () => boolean;
 }
 
 const requireToken = (check: (t: string) => boolean, what: string) => (req: Request, res: Response, next: NextFunction) => {
@@ -29,6 +33,8 @@ export function createApi(o: ApiOptions): Server {
   app.disable('x-powered-by');
   // X-Forwarded-Proto/-For come from the local router only (HTTPS → Secure cookies; the client's address for login limits).
   app.set('trust proxy', ['loopback', ...(o.routerAddress ? [o.routerAddress] : [])]);
+  const hsts = o.hsts;
+  if (hsts) app.use((req, res, next) => { if (req.secure && hsts()) res.setHeader('Strict-Transport-Security', HSTS); next(); });
   // Every request passes the access gate first: its route's declared permission, or 404 (access/route-table.ts).
   const access = accessLayer({ store: o.store, sessions, hookToken: o.hookToken });
   app.use(access.gate);

@@ -1,0 +1,140 @@
+// The admin edge over HTTPS: the API and git on loopback, reached as https://admin.<domain> through the router;
+// plain HTTP redirected (ACME challenges excepted), HSTS once the certificate is a CA's, https:// remotes and
+// webhook URLs, a git push over it, and a warning when MINICLOUD_BIND opens the API beyond loopback.
+import { request as httpsRequest } from 'node:https';
+import { connect, type TLSSocket } from 'node:tls';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppInfo } from '../../src/core/index.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { startRedis } from '../helpers/redis.ts';
+import { startPebble, type Pebble } from '../helpers/pebble.ts';
+import { freePort, get, until } from '../helpers/net.ts';
+import { fixtureRepo } from '../helpers/git.ts';
+import { hostsFile, runWithHosts } from '../helpers/hosts.ts';
+
+const DOMAIN = 'edge.example.net';
+const ADMIN = `admin.${DOMAIN}`;
+
+let redis: Awaited<ReturnType<typeof startRedis>>;
+let pebble: Pebble;
+let mc: Minicloud;
+let root: string;
+
+interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string; issuer: string }
+
+/** One HTTPS request to the router for admin.<domain> (SNI and Host), trusting nothing (the test reads the issuer). */
+function adminHttps(method: string, path: string, body?: unknown): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({
+      host: '127.0.0.1', port: mc.httpsPort, servername: ADMIN, method, path, rejectUnauthorized: false, agent: false, timeout: 10_000,
+      headers: { host: `${ADMIN}:${mc.httpsPort}`, authorization: `Bearer ${mc.token}`, 'content-type': 'application/json' },
+    }, (res) => {
+      const cert = (res.socket as TLSSocket).getPeerCertificate();
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, issuer: String(cert.issuer?.CN ?? '') }));
+    });
+    req.on('timeout', () => req.destroy(new Error('HTTPS request timed out')));
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+function issuerOf(host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port: mc.httpsPort, servername: host, rejectUnauthorized: false, timeout: 10_000 }, () => {
+      resolve(String(s.getPeerCertificate().issuer?.CN ?? ''));
+      s.destroy();
+    });
+    s.on('error', reject);
+  });
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const httpPort = await freePort();
+  pebble = await startPebble(httpPort);
+  mc = await startMinicloud(redis.url, {
+    MINICLOUD_HTTP_PORT: String(httpPort), MINICLOUD_DOMAIN: DOMAIN,
+    MINICLOUD_ACME_DIRECTORY: pebble.directory, MINICLOUD_ACME_EMAIL: 'ops@example.net', MINICLOUD_ACME_CA_BUNDLE: pebble.listenerCa,
+    MINICLOUD_ACME_SELF_CHECK: 'off', MINICLOUD_ACME_POLL_INTERVAL: '0.1', MINICLOUD_ACME_RETRY_MIN: '1',
+  });
+  root = await pebble.root();
+}, 180_000);
+
+afterAll(async () => {
+  await mc?.stop();
+  await pebble?.stop();
+  await redis?.stop();
+});
+
+describe('the admin edge', () => {
+  it('names https://admin.<domain> at start, and the API listens on loopback only', () => {
+    expect(mc.output()).toContain(`Dashboard, API and git: https://${ADMIN}:${mc.httpsPort}`);
+    expect(mc.output()).toContain(`API and git on http://localhost:${mc.apiPort} (this machine only)`);
+    expect(mc.output()).not.toContain('MINICLOUD_BIND=');
+  });
+
+  it('redirects plain HTTP to https, except ACME challenges', async () => {
+    const r = await get(mc.httpPort, ADMIN, '/api/apps?x=1');
+    expect(r.status).toBe(308);
+    expect(r.headers.location).toBe(`https://${ADMIN}:${mc.httpsPort}/api/apps?x=1`);
+    const challenge = await get(mc.httpPort, ADMIN, '/.well-known/acme-challenge/not-ours');
+    expect(challenge).toMatchObject({ status: 404, body: 'no such challenge\n' });
+  });
+
+  it("sends HSTS over HTTPS once admin.<domain> has the CA's certificate", async () => {
+    await until(`a CA certificate for ${ADMIN}`, async () => ((await issuerOf(ADMIN)).startsWith('Pebble') ? true : undefined), 20_000)
+      .catch((e: Error) => { throw new Error(`${e.message}\n${mc.output()}\n${pebble.output().slice(-3000)}`); });
+    const r = await until('HSTS on the admin API', async () => {
+      const a = await adminHttps('GET', '/api/apps');
+      return a.headers['strict-transport-security'] ? a : undefined;
+    }, 30_000);
+    expect(r.status).toBe(200);
+    expect(r.issuer).toMatch(/^Pebble/);
+    expect(r.headers['strict-transport-security']).toBe('max-age=31536000');
+    // Not on plain HTTP, where it means nothing.
+    const local = await fetch(`${mc.apiUrl}/api/apps`, { headers: { authorization: `Bearer ${mc.token}` } });
+    expect(local.headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('prints https:// git remotes and webhook URLs, and takes a git push over HTTPS', async () => {
+    const created = await adminHttps('POST', '/api/apps', { name: 'edgy' });
+    expect(created.status, created.body).toBe(201);
+    const gitUrl = (JSON.parse(created.body) as AppInfo).gitUrl;
+    expect(gitUrl).toBe(`https://${ADMIN}:${mc.httpsPort}/git/edgy.git`);
+    // Asked on the server's own loopback, the webhook URL is still the public one GitHub can reach.
+    const hook = await mc.api<{ payloadUrl: string }>('POST', '/api/apps/edgy/github', { repo: 'octo/edgy' });
+    expect(hook.body.payloadUrl).toBe(`https://${ADMIN}:${mc.httpsPort}/webhooks/github`);
+
+    const repo = fixtureRepo('node-hello');
+    const ca = join(repo, '..', `pebble-root-${mc.httpsPort}.pem`);
+    writeFileSync(ca, root);
+    const url = gitUrl.replace('https://', `https://minicloud:${mc.token}@`);
+    // GIT_SSL_CAINFO (set on this machine) wins over http.sslCAInfo: trust the test CA through it.
+    const r = await runWithHosts(hostsFile([ADMIN]), 'git', ['push', url, 'main'], {
+      cwd: repo, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_SSL_CAINFO: ca },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`v1 is live at http://edgy.${DOMAIN}:${mc.httpPort}`);
+  }, 180_000);
+});
+
+describe('a wider MINICLOUD_BIND', () => {
+  it('warns at start that the API and git would listen in plain HTTP beyond loopback', async () => {
+    const open = await startMinicloud(redis.url, { MINICLOUD_BIND: '0.0.0.0', MINICLOUD_DOMAIN: 'wide.example.net', MINICLOUD_HTTPS_PORT: 'off' });
+    try {
+      expect(open.output()).toContain('MINICLOUD_BIND=0.0.0.0: the API and git listen in plain HTTP beyond this machine');
+      expect(open.output()).toContain('Unset MINICLOUD_BIND (the default is 127.0.0.1)');
+      // HTTPS off: nothing to redirect to, and no https:// URL is claimed.
+      await until('the banner', async () => (open.output().includes('Data in') ? true : undefined));
+      expect(open.output()).toContain('Dashboard: http://admin.wide.example.net:');
+      expect((await get(open.httpPort, 'admin.wide.example.net', '/dashboard/')).status).toBe(200);
+    } finally {
+      await open.stop();
+    }
+  }, 60_000);
+});
