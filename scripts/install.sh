@@ -6,7 +6,7 @@
 # Safe to re-run: it changes only what is missing or what its arguments changed. See --help.
 set -eu
 
-STATE=/var/lib/minicloud          # minicloud's data dir, the same path inside its container and on the host
+STATE=${MINICLOUD_STATE_DIR:-/var/lib/minicloud}  # minicloud's data dir, the same path inside its container and on the host
 SRC_DIR=/opt/minicloud            # a clone of MINICLOUD_SOURCE, when the script runs without a checkout
 NET_APPS=minicloud                # apps, minicloud and the add-on servers (the name minicloud's runtime uses)
 NET_INTERNAL=minicloud-internal   # minicloud and the queue's Redis only: apps cannot reach it
@@ -20,7 +20,7 @@ IMG_POSTGRES=${MINICLOUD_POSTGRES_IMAGE:-postgres:15-bookworm}
 IMG_RABBITMQ=${MINICLOUD_RABBITMQ_IMAGE:-rabbitmq:3-management}
 LOG_OPTS="--log-driver json-file --log-opt max-size=10m --log-opt max-file=3"
 
-DOMAIN='' EMAIL='' UNINSTALL=0 PURGE=0
+DOMAIN='' EMAIL='' UNINSTALL=0 PURGE=0 PRINT_IMAGE=0
 WITH_MARIADB=1 WITH_POSTGRES=1 WITH_RABBITMQ=1 WITH_REDIS=1
 
 say() { printf -- '-----> %s\n' "$*"; }
@@ -42,9 +42,11 @@ Usage: sudo sh install.sh --domain DOMAIN [--email EMAIL] [options]
                     leave that add-on server out (the queue's own Redis is always there)
   --uninstall       remove minicloud and its containers and networks; keeps /var/lib/minicloud
   --purge           with --uninstall: delete /var/lib/minicloud too (apps' data, backups, passwords)
+  --print-image     print the image minicloud would run (built from this checkout) and exit
 Environment: MINICLOUD_IMAGE (a published image instead of building the Dockerfile),
   MINICLOUD_SOURCE (git URL to build from when not run from a checkout), MINICLOUD_MIN_MEMORY_MB,
-  MINICLOUD_MIN_DISK_MB, MINICLOUD_SKIP_OS_CHECK=1, DOCKER_HOST (unix socket of the engine to use).
+  MINICLOUD_MIN_DISK_MB, MINICLOUD_SKIP_OS_CHECK=1, DOCKER_HOST (unix socket of the engine to use),
+  MINICLOUD_STATE_DIR (instead of /var/lib/minicloud).
 Your own minicloud settings go in /var/lib/minicloud/settings.env (KEY=value lines; kept across re-runs).
 EOF
 }
@@ -62,13 +64,14 @@ parse_args() {
       --no-redis) WITH_REDIS=0 ;;
       --uninstall) UNINSTALL=1 ;;
       --purge) PURGE=1 ;;
+      --print-image) PRINT_IMAGE=1 ;;
       -h|--help) usage; exit 0 ;;
       *) die "unknown option: $1" "see sh install.sh --help" ;;
     esac
     shift
   done
   [ "$PURGE" = 0 ] || [ "$UNINSTALL" = 1 ] || die "--purge only goes with --uninstall" "sudo sh install.sh --uninstall --purge"
-  [ "$UNINSTALL" = 1 ] && return 0
+  [ "$UNINSTALL" = 1 ] || [ "$PRINT_IMAGE" = 1 ] && return 0
   [ -n "$DOMAIN" ] || die "no domain given" "sudo sh install.sh --domain example.com --email me@example.com (point *.example.com and example.com at this server)"
   DOMAIN=$(printf %s "$DOMAIN" | tr '[:upper:]' '[:lower:]')
   case $DOMAIN in
@@ -123,7 +126,7 @@ port_holder() {
 
 check_ports() {
   # Our own container (a re-run) holds them through docker-proxy: that is not a conflict.
-  [ "$(docker_ inspect -f '{{.State.Running}}' minicloud 2>/dev/null || true)" = true ] && return 0
+  [ "$(docker_ container inspect -f '{{.State.Running}}' minicloud 2>/dev/null || true)" = true ] && return 0
   for port in 80 443; do
     if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
       who=$(port_holder "$port")
@@ -255,11 +258,11 @@ ensure_network() {  # ensure_network NAME [docker network create options]
 ensure_container() {
   name=$1 image=$2; shift 2
   hash=$(printf '%s\n' "$image" "$@" "$(docker_ image inspect -f '{{.Id}}' "$image" 2>/dev/null)" | sha256sum | cut -c1-16)
-  if docker_ inspect "$name" >/dev/null 2>&1; then
-    [ "$(docker_ inspect -f '{{index .Config.Labels "minicloud.installer"}}' "$name")" = 1 ] ||
+  if docker_ container inspect "$name" >/dev/null 2>&1; then
+    [ "$(docker_ container inspect -f '{{index .Config.Labels "minicloud.installer"}}' "$name")" = 1 ] ||
       die "a container named $name exists that the installer did not make" "rename or remove it (docker rm -f $name), then run the installer again"
-    if [ "$(docker_ inspect -f '{{index .Config.Labels "minicloud.config"}}' "$name")" = "$hash" ]; then
-      [ "$(docker_ inspect -f '{{.State.Running}}' "$name")" = true ] || { docker_ start "$name" >/dev/null; detail "started $name"; }
+    if [ "$(docker_ container inspect -f '{{index .Config.Labels "minicloud.config"}}' "$name")" = "$hash" ]; then
+      [ "$(docker_ container inspect -f '{{.State.Running}}' "$name")" = true ] || { docker_ start "$name" >/dev/null; detail "started $name"; }
       return 0
     fi
     docker_ rm -f "$name" >/dev/null
@@ -345,6 +348,12 @@ checkout_dir() {
   return 0
 }
 
+# minicloud/server:<hash of the files the Dockerfile copies>, for the checkout in $1.
+image_tag() {
+  printf 'minicloud/server:%s' "$(cd "$1" && find Dockerfile .dockerignore package.json package-lock.json tsconfig.json README.md \
+    src proxy buildpacks scripts -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
+}
+
 # The image minicloud runs from: MINICLOUD_IMAGE, else the Dockerfile of the checkout (or of a clone of
 # MINICLOUD_SOURCE), tagged by a hash of the files it copies, so an unchanged checkout is not rebuilt.
 minicloud_image() {
@@ -357,9 +366,7 @@ minicloud_image() {
     if [ ! -d "$SRC_DIR/.git" ]; then git clone -q --depth 1 "$MINICLOUD_SOURCE" "$SRC_DIR"; else git -C "$SRC_DIR" pull -q --ff-only; fi
     src=$SRC_DIR
   fi
-  sum=$(cd "$src" && find Dockerfile .dockerignore package.json package-lock.json tsconfig.json README.md src proxy buildpacks scripts \
-    -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
-  IMAGE=minicloud/server:$sum
+  IMAGE=$(image_tag "$src")
   have_image "$IMAGE" && return 0
   say "Building minicloud's image from $src/Dockerfile ($IMAGE)"
   docker_ build -q -t "$IMAGE" "$src" >/dev/null || die "building minicloud's image failed" "run docker build -t minicloud $src to see why"
@@ -386,7 +393,7 @@ wait_ready() {
   i=0
   until answers; do
     i=$((i + 1))
-    if [ "$i" -gt 120 ] || [ "$(docker_ inspect -f '{{.State.Running}}' minicloud)" != true ]; then
+    if [ "$i" -gt 120 ] || [ "$(docker_ container inspect -f '{{.State.Running}}' minicloud)" != true ]; then
       docker_ logs --tail 30 minicloud 2>&1 | grep -v -i token >&2 || true
       die "minicloud did not come up on port 80" "docker logs minicloud says why; fix it and run the installer again"
     fi
@@ -403,7 +410,7 @@ uninstall() {
     say "Removing minicloud's containers"
     # The installer's own (labelled minicloud.installer=1), and the apps' containers minicloud started.
     for id in $(docker_ ps -aq --filter label=minicloud.installer=1) $(docker_ ps -aq --filter label=minicloud.app); do
-      detail "removing $(docker_ inspect -f '{{.Name}}' "$id" | tr -d /)"
+      detail "removing $(docker_ container inspect -f '{{.Name}}' "$id" | tr -d /)"
       docker_ rm -f -v "$id" >/dev/null
     done
     for net in "$NET_INTERNAL" "$NET_APPS"; do
@@ -423,6 +430,10 @@ uninstall() {
 
 main() {
   parse_args "$@"
+  if [ "$PRINT_IMAGE" = 1 ]; then
+    if [ -n "${MINICLOUD_IMAGE:-}" ]; then echo "$MINICLOUD_IMAGE"; else src=$(checkout_dir); [ -n "$src" ] || die "not run from a checkout"; image_tag "$src"; echo; fi
+    return 0
+  fi
   check_root "$@"
   if [ "$UNINSTALL" = 1 ]; then uninstall; return 0; fi
   check_os

@@ -1,0 +1,183 @@
+// The server installer end to end, as root: in a network namespace of its own (80 and 443 free there) with its
+// own dockerd, fed stand-ins of the official images (no registry is reachable). It installs, an app with an
+// add-on of each kind is deployed through https://admin.<domain> with the token from the printed file and
+// served on 80 and 443, a re-run changes nothing, and --uninstall removes it (keeping the data unless --purge).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerHost } from '../helpers/docker.ts';
+import { startNetnsEngine, type NetnsEngine } from '../helpers/netns-engine.ts';
+// @ts-expect-error: a plain .mjs script shared with npm test, without type declarations
+import { ensureStandIns, STAND_INS } from '../../scripts/stand-in-images.mjs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SCRIPT = join(ROOT, 'scripts/install.sh');
+const DOMAIN = 'example.test';
+const APP = 'shop';
+let ns: NetnsEngine;
+let state: string;
+let token: string;
+let firstOutput = '';
+
+interface Res { status: number; body: string }
+
+/** One request to the namespace's router, by name (SNI and Host), over HTTPS (self-signed) or plain HTTP. */
+function call(method: string, host: string, path: string, opts: { body?: unknown; https?: boolean } = {}): Promise<Res> {
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const https = opts.https ?? true;
+  const headers: Record<string, string> = { host, ...(token && { authorization: `Bearer ${token}` }), ...(body && { 'content-type': 'application/json' }) };
+  return new Promise((resolve, reject) => {
+    const req = (https ? httpsRequest : httpRequest)({
+      host: ns.ip, port: https ? 443 : 80, method, path, headers, servername: host, rejectUnauthorized: false, timeout: 60_000,
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${host}${path}: no answer in 60 s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Retries `fn` until `ok` holds, up to `ms`; throws with the last answer, naming what it waited for. */
+async function until(what: string, ms: number, fn: () => Promise<Res>, ok: (r: Res) => boolean): Promise<Res> {
+  let last: Res | Error = new Error('not tried');
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (e) {
+      last = e as Error;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out after ${ms / 1000} s waiting for ${what}; last: ${last instanceof Error ? last.message : `${last.status} ${last.body.slice(0, 500)}`}`);
+}
+
+/** The installer inside the namespace, against its engine, with its state in a scratch dir. */
+function installer(...args: string[]): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(ns.exec[0]!, [...ns.exec.slice(1), 'sh', SCRIPT, ...args], {
+      env: { ...process.env, DOCKER_HOST: ns.dockerHost, MINICLOUD_STATE_DIR: state }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+    child.on('close', (status) => resolve({ status, out }));
+  });
+}
+
+/** The stand-ins and minicloud's own image (its Dockerfile, built in the suite's engine: cached by content). */
+function prepareImages(): string[] {
+  const host = dockerHost();
+  const images = ensureStandIns(host) as string[];
+  const tag = execFileSync('sh', [SCRIPT, '--print-image'], { encoding: 'utf8' }).trim();
+  if (spawnSync('docker', ['image', 'inspect', tag], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' }).status !== 0) {
+    execFileSync('docker', ['build', '--network', 'host', '-q', '-t', tag, ROOT], { env: { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0' }, stdio: 'pipe', maxBuffer: 64 << 20 });
+    // Older builds of the checkout: their layers shared with this one stay (npm ci's among them).
+    for (const old of docker('images', '--format', '{{.Repository}}:{{.Tag}}', 'minicloud/server').split('\n')) {
+      if (old && old !== tag) spawnSync('docker', ['rmi', old], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' });
+    }
+  }
+  return [...images.filter((i) => i !== STAND_INS.node), tag];
+}
+
+beforeAll(async () => {
+  const images = prepareImages();
+  ns = await startNetnsEngine();
+  state = join(ns.dir, 'state');
+  // docker save | docker load: one stream, shared layers once.
+  execFileSync('sh', ['-c', `docker save ${images.join(' ')} | DOCKER_HOST=${ns.dockerHost} docker load -q`], {
+    env: { ...process.env, DOCKER_HOST: dockerHost() }, stdio: 'pipe', maxBuffer: 64 << 20,
+  });
+}, 40 * 60_000);
+
+afterAll(() => { ns?.down(); });
+
+describe('the server installer', () => {
+  it('installs minicloud and its shared services, printing the dashboard URL and where the token is', async () => {
+    const r = await installer('--domain', DOMAIN);
+    firstOutput = r.out;
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(`https://admin.${DOMAIN}`);
+    expect(r.out).toContain(`Admin token: in ${state}/admin.token`);
+    token = readFileSync(join(state, 'admin.token'), 'utf8').trim();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(r.out).not.toContain(token);
+    expect(ns.docker('logs', 'minicloud')).not.toContain(token);
+    expect(statSync(join(state, 'admin.token')).mode & 0o777).toBe(0o600);
+    for (const f of ['minicloud.env', 'redis.conf', 'redis-addons.conf', 'mariadb.env', 'postgres.env', 'rabbitmq.env']) {
+      expect(statSync(join(state, 'secrets', f)).mode & 0o777, f).toBe(0o600);
+    }
+    const running = ns.docker('ps', '--format', '{{.Names}}').split('\n').sort();
+    expect(running).toEqual(['minicloud', 'minicloud-mariadb', 'minicloud-postgres', 'minicloud-rabbitmq', 'minicloud-redis', 'minicloud-redis-addons']);
+    // State at the same path inside and out; the engine restarts it; the queue's Redis is not on the apps' network.
+    expect(ns.docker('container', 'inspect', '-f', '{{range .Mounts}}{{.Source}}={{.Destination}} {{end}}', 'minicloud')).toContain(`${state}=${state}`);
+    expect(ns.docker('container', 'inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', 'minicloud')).toBe('unless-stopped');
+    expect(ns.docker('container', 'inspect', '-f', '{{json .NetworkSettings.Networks}}', 'minicloud-redis')).not.toContain('"minicloud"');
+  }, 10 * 60_000);
+
+  it('deploys an app with an add-on of each kind through https://admin.<domain>, served on 443 and 80', async () => {
+    expect(token, 'the install step passed').toBeTruthy();
+    await until('the dashboard edge', 60_000, () => call('GET', `admin.${DOMAIN}`, '/api/apps'), (r) => r.status === 200);
+    expect((await call('POST', `admin.${DOMAIN}`, '/api/apps', { body: { name: APP } })).status).toBe(201);
+    for (const kind of ['mariadb', 'postgres', 'rabbitmq', 'redis']) {
+      // The servers may still be starting (RabbitMQ takes a while): 503 until they answer.
+      await until(`the ${kind} add-on`, 120_000, () => call('POST', `admin.${DOMAIN}`, `/api/apps/${APP}/addons`, { body: { kind } }), (r) => r.status === 201);
+    }
+    const repo = mkdtempSync(join(tmpdir(), 'mc-installer-app-'));
+    try {
+      cpSync(join(ROOT, 'test/fixtures/apps/installer-addons'), repo, { recursive: true });
+      const git = (...args: string[]) => execFileSync('git', args, {
+        cwd: repo, encoding: 'utf8', stdio: 'pipe', timeout: 600_000,
+        // The token as an HTTP header from the environment, not on a command line.
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_COUNT: '3',
+          GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`x:${token}`).toString('base64')}`,
+          GIT_CONFIG_KEY_1: 'http.sslVerify', GIT_CONFIG_VALUE_1: 'false',
+          GIT_CONFIG_KEY_2: 'http.curloptResolve', GIT_CONFIG_VALUE_2: `admin.${DOMAIN}:443:${ns.ip}` },
+      });
+      git('init', '-q', '-b', 'main');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.test', 'add', '.');
+      git('-c', 'user.name=t', '-c', 'user.email=t@example.test', 'commit', '-qm', 'app');
+      git('push', `https://admin.${DOMAIN}/git/${APP}.git`, 'main');
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+    const expected = 'mariadb ok\npostgres ok\nredis ok\nrabbitmq ok\n';
+    const tls = await until('the app on 443', 120_000, () => call('GET', `${APP}.${DOMAIN}`, '/'), (r) => r.status === 200);
+    expect(tls.body).toBe(expected);
+    expect((await call('GET', `${APP}.${DOMAIN}`, '/', { https: false })).body).toBe(expected);
+    // The app's container has log rotation.
+    const appContainer = ns.docker('ps', '-q', '--filter', `label=minicloud.app=${APP}`).split('\n')[0]!;
+    expect(ns.docker('container', 'inspect', '-f', '{{json .HostConfig.LogConfig}}', appContainer)).toContain('max-size');
+  }, 15 * 60_000);
+
+  it('changes nothing when run again', async () => {
+    const before = ns.docker('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Status}}');
+    const started = ns.docker('container', 'inspect', '-f', '{{.State.StartedAt}}', 'minicloud');
+    const r = await installer('--domain', DOMAIN);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).not.toMatch(/started |created |re-creating|wrote |Building|Pulling|Installing Docker/);
+    expect(ns.docker('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}}')).toBe(before.split('\n').map((l) => l.split(' ').slice(0, 2).join(' ')).join('\n'));
+    expect(ns.docker('container', 'inspect', '-f', '{{.State.StartedAt}}', 'minicloud')).toBe(started);
+    expect(firstOutput).toMatch(/started minicloud /);
+  }, 5 * 60_000);
+
+  it('uninstalls: containers and networks go, the data stays unless --purge', async () => {
+    const r = await installer('--uninstall');
+    expect(r.status, r.out).toBe(0);
+    expect(ns.docker('ps', '-aq')).toBe('');
+    expect(ns.docker('network', 'ls', '--format', '{{.Name}}')).not.toMatch(/^minicloud/m);
+    expect(existsSync(join(state, 'admin.token'))).toBe(true);
+    expect(r.out).toContain(`Kept ${state}`);
+    const purge = await installer('--uninstall', '--purge');
+    expect(purge.status, purge.out).toBe(0);
+    expect(existsSync(state)).toBe(false);
+  }, 5 * 60_000);
+});
