@@ -7,7 +7,10 @@ export interface DashboardDeps {
   sessions: SessionStore;
   limiter: FailureLimiter;
   /** Who a login's credentials are (a session reference: `token:<id>`, `user:<email>`), or null. */
-  login: (body: Record<string, unknown>) => string | null;
+  login: (body: Record<string, unknown>) => { ref: string; actor: string } | null;
+  /** The audit log: logins, failed logins, logouts. */
+  record: (action: string, actor: string, address: string, status: number) => void;
+  actorOfSession: (ref: string) => string;
   /** The client's address as the router computed it. */
   clientAddress: (req: Request) => string;
 }
@@ -46,10 +49,12 @@ export function dashboardRoutes(d: DashboardDeps): Router {
     const who = d.login(body);
     if (!who) {
       d.limiter.fail(ip);
+      d.record('login:failed', '-', ip, 401);
       return void res.status(401).json({ error: 'invalid token', hint: 'use an API token, e.g. the admin token in <data>/admin.token' });
     }
     d.sessions.delete(readCookie(req.headers.cookie, SESSION_COOKIE));
-    const session = d.sessions.create(who, ip);
+    const session = d.sessions.create(who.ref, ip);
+    d.record('login', who.actor, ip, 201);
     res.setHeader('set-cookie', sessionCookie(session, req.secure));
     res.status(201).json({ csrf: session.csrf });
   });
@@ -66,6 +71,7 @@ export function dashboardRoutes(d: DashboardDeps): Router {
     noCache(res);
     const session = sessionOf(d.sessions, req);
     const logout = () => {
+      if (session) d.record('logout', d.actorOfSession(session.principal), d.clientAddress(req), 204);
       d.sessions.delete(session?.id);
       res.setHeader('set-cookie', sessionCookie(null, req.secure));
       res.status(204).end();

@@ -45,7 +45,7 @@ export function createApi(o: ApiOptions): Server {
     res.status(reply.status).json(reply.body);
   });
   app.get('/', (_req, res) => res.redirect(302, '/dashboard/')); // admin.<domain>/ through the router
-  app.use('/dashboard', dashboardRoutes({ sessions, limiter: access.limiter, login: access.login, clientAddress: access.clientAddress }));
+  app.use('/dashboard', dashboardRoutes({ sessions, ...access }));
   app.use('/api', express.json({ limit: '1mb' }), access.routes, apiRoutes(o));
   const metrics = o.metrics;
   if (metrics) {

@@ -171,6 +171,18 @@ const MIGRATIONS: string[] = [
    ALTER TABLE sessions ADD COLUMN principal TEXT NOT NULL DEFAULT '';
    ALTER TABLE sessions ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE sessions ADD COLUMN address TEXT NOT NULL DEFAULT '';`,
+  // The audit log (api/access): not tied to apps, so it outlives the apps it mentions.
+  `CREATE TABLE audit (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     app TEXT,
+     detail TEXT NOT NULL,
+     address TEXT NOT NULL,
+     status INTEGER
+   );
+   CREATE INDEX audit_app ON audit(app, id);`,
 ];
 
 export function openDb(file: string): Db {

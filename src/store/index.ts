@@ -2,3 +2,4 @@
 export { Store, type Volume, type StoredAddon, type StoredInstance, type GithubLink } from './store.ts';
 export { SessionsTable, type StoredSession, type ListedSession } from './sessions.ts';
 export { TokensTable, type StoredToken } from './tokens.ts';
+export { AuditLog, type AuditEntry } from './audit.ts';

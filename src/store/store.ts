@@ -9,6 +9,7 @@ import { SessionsTable } from './sessions.ts';
 import { RouterSettingsStore } from './router-settings.ts';
 import { Backups } from './backups.ts';
 import { TokensTable } from './tokens.ts';
+import { AuditLog } from './audit.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
@@ -26,6 +27,7 @@ export class Store {
   readonly cronRuns: CronRuns;
   readonly backups: Backups;
   readonly tokens: TokensTable;
+  readonly audit: AuditLog;
 
   constructor(file: string) {
     this.db = openDb(file);
@@ -36,6 +38,7 @@ export class Store {
     this.cronRuns = new CronRuns(this.db);
     this.backups = new Backups(this.db);
     this.tokens = new TokensTable(this.db);
+    this.audit = new AuditLog(this.db);
   }
 
   close(): void {

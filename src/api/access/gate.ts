@@ -19,6 +19,8 @@ export interface GateDeps {
   clientAddress: (req: Request) => string;
   /** Called when an authorized request has been answered (the audit log). */
   onDone?: (e: Done) => void;
+  /** Called for a wrong credential (the audit log's failed logins). */
+  onFailed?: (match: Match, address: string) => void;
 }
 
 export interface Done { match: Match; principal: Principal; address: string; status: number; req: RuleRequest }
@@ -60,7 +62,10 @@ export function accessGate(d: GateDeps): RequestHandler {
       return void res.status(429).json({ error: `too many failed attempts from ${address}; try again in ${wait} s` });
     }
     const auth = authenticate(d, req, match);
-    if (auth === 'failed') d.limiter.fail(address);
+    if (auth === 'failed') {
+      d.limiter.fail(address);
+      d.onFailed?.(match, address);
+    }
     if (auth === 'failed' || auth === null) return unauthenticated(res, match, auth === 'failed');
     const app = appOf(match);
     if (!allows(auth.principal, perm, app)) return forbidden(res, match, auth.principal, perm, app);

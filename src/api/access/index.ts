@@ -5,6 +5,8 @@ import { FailureLimiter, type SessionStore } from '../sessions.ts';
 import { accessGate } from './gate.ts';
 import { Access } from './principals.ts';
 import { accessRoutes } from './routes.ts';
+import { Audit } from './audit.ts';
+import { actorOf } from './roles.ts';
 
 export { Access, BOOT_TOKEN, MIN_TOKEN_LENGTH, newTokenSecret } from './principals.ts';
 export { ROUTES, matchRoute, type RouteRule } from './route-table.ts';
@@ -18,19 +20,30 @@ export interface AccessLayer {
   gate: RequestHandler;
   routes: Router;
   limiter: FailureLimiter;
-  login: (body: Record<string, unknown>) => string | null;
+  /** A dashboard login's credentials: the session reference and who it is, or null. */
+  login: (body: Record<string, unknown>) => { ref: string; actor: string } | null;
+  /** The dashboard's logins, failed logins and logouts, for the audit log. */
+  record: (action: string, actor: string, address: string, status: number) => void;
+  /** Who a session belongs to, for the audit log (`-` once it has ended). */
+  actorOfSession: (ref: string) => string;
   clientAddress: (req: Request) => string;
 }
 
 export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken: string }): AccessLayer {
   const access = new Access(o.store);
+  const audit = new Audit(o.store);
   const limiter = new FailureLimiter(FAILURES_PER_MINUTE, 60_000);
   const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
-  const login = (body: Record<string, unknown>): string | null => {
+  const login = (body: Record<string, unknown>) => {
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const found = token ? access.fromSecret(token) : null;
-    return found ? `token:${found.tokenId}` : null;
+    return found ? { ref: `token:${found.tokenId}`, actor: actorOf(found.principal) } : null;
   };
-  const gate = accessGate({ access, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress });
-  return { gate, routes: accessRoutes(access), limiter, login, clientAddress };
+  const actorOfSession = (ref: string) => {
+    const p = access.fromSessionRef(ref);
+    return p ? actorOf(p) : '-';
+  };
+  const gate = accessGate({ access, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress, onDone: audit.done, onFailed: audit.failed });
+  const record = (action: string, actor: string, address: string, status: number) => audit.record(actor, action, null, {}, address, status);
+  return { gate, routes: accessRoutes(access, audit), limiter, login, record, actorOfSession, clientAddress };
 }

@@ -17,6 +17,8 @@ export interface RouteRule {
   action?: string;
   /** What the audit log records of the request: names and choices, never a value that may be secret. */
   detail?: (r: RuleRequest) => Record<string, unknown>;
+  /** The body field naming the app, where the URL does not (apps:create). */
+  bodyApp?: string;
   /** Not part of the REST API's OpenAPI document (git, dashboard files, the hook's calls). */
   internal?: boolean;
 }
@@ -42,11 +44,11 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/me', permission: 'any', summary: 'Who the credential belongs to: name, role, apps' },
   { method: 'GET', path: '/api/status', permission: 'list', summary: 'What minicloud runs on' },
   { method: 'GET', path: '/api/apps', permission: 'list', summary: 'The apps the caller may see' },
-  { method: 'POST', path: '/api/apps', permission: 'admin', summary: 'Create an app', action: 'apps:create', detail: pick('name') },
+  { method: 'POST', path: '/api/apps', permission: 'admin', summary: 'Create an app', action: 'apps:create', detail: pick('name'), bodyApp: 'name' },
   { method: 'GET', path: '/api/apps/:app', permission: 'app:read', summary: 'An app and its instances' },
   { method: 'DELETE', path: '/api/apps/:app', permission: 'admin', summary: 'Destroy an app', action: 'apps:destroy' },
   { method: 'GET', path: '/api/apps/:app/config', permission: 'app:manage', summary: "An app's config vars (secrets)" },
-  { method: 'PATCH', path: '/api/apps/:app/config', permission: 'app:manage', summary: 'Set (value) or unset (null) config vars', action: 'config:set', detail: configNames },
+  { method: 'PATCH', path: '/api/apps/:app/config', permission: 'app:manage', summary: 'Set (value) or unset (null) config vars', action: 'config:update', detail: configNames },
   { method: 'GET', path: '/api/apps/:app/releases', permission: 'app:read', summary: "An app's releases" },
   { method: 'GET', path: '/api/apps/:app/deploys', permission: 'app:deploy-log', summary: "An app's deploys" },
   { method: 'POST', path: '/api/apps/:app/deploys', permission: 'app:deploy', summary: 'Deploy a container image', action: 'deploy:image', detail: pick('image') },
@@ -90,6 +92,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/tokens', permission: 'person', summary: 'API tokens (an admin sees all, a person their own)' },
   { method: 'POST', path: '/api/tokens', permission: 'person', summary: 'Create a token (its secret is in this reply only)', action: 'tokens:create', detail: pick('name', 'role', 'apps') },
   { method: 'DELETE', path: '/api/tokens/:name', permission: 'person', summary: 'Revoke a token, ending its sessions', action: 'tokens:revoke' },
+  { method: 'GET', path: '/api/audit', permission: 'list', summary: 'The audit log: who changed what, when, from where (?app=, ?n=); each sees the apps they may' },
   { method: 'GET', path: '/api/openapi.json', permission: 'public', summary: 'This document' },
   // --- outside the REST API
   { method: 'GET', path: '/metrics', permission: 'metrics', summary: 'Prometheus metrics', internal: true },

@@ -1,4 +1,4 @@
-// Access commands: list API tokens, create one (its secret printed once), revoke one.
+// Access commands: list API tokens, create one (its secret printed once), revoke one; read the audit log.
 import { UserError } from '../../core/index.ts';
 import type { Command } from '../command.ts';
 import { json, table, time } from '../format.ts';
@@ -57,4 +57,29 @@ const revoke: Command = {
   },
 };
 
-export const accessCommands: Command[] = [list, create, revoke];
+interface AuditEntry { at: string; actor: string; action: string; app: string | null; detail: Record<string, unknown>; address: string; status: number | null }
+
+/** `key=value` pairs of an entry's detail; lists joined with commas. */
+const detailText = (d: Record<string, unknown>) =>
+  Object.entries(d).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+
+const auditLog: Command = {
+  name: 'audit',
+  usage: '[--app <app>] [-n N] [--json]',
+  summary: 'who changed what, when and from where (config var names, never values)',
+  json: true,
+  options: { app: { type: 'string', short: 'a' }, n: { type: 'string', short: 'n' } },
+  async run(ctx, args) {
+    const q = new URLSearchParams();
+    if (typeof args.flags.app === 'string') q.set('app', args.flags.app);
+    if (typeof args.flags.n === 'string') q.set('n', args.flags.n);
+    const entries = await ctx.client().request<AuditEntry[]>('GET', `/api/audit${q.size ? `?${q}` : ''}`);
+    if (args.flags.json) return ctx.out(json(entries));
+    if (entries.length === 0) return ctx.out('Nothing recorded yet.');
+    const outcome = (s: number | null) => (s === null || s < 400 ? '' : `failed (${s})`);
+    const rows = entries.map((e) => [time(e.at), e.actor, e.action, e.app ?? '', e.address, [detailText(e.detail), outcome(e.status)].filter(Boolean).join(' ')]);
+    for (const line of table(rows, ['TIME', 'WHO', 'WHAT', 'APP', 'FROM', 'DETAIL'])) ctx.out(line);
+  },
+};
+
+export const accessCommands: Command[] = [list, create, revoke, auditLog];
