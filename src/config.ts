@@ -48,6 +48,10 @@ export interface Config {
   trustedProxies: string | undefined;
   /** MINICLOUD_GITHUB_URL_BASE: where webhook deploys fetch `<owner>/<repo>.git` from; https://github.com/ unless a test says otherwise. */
   githubUrlBase: string;
+  /** MINICLOUD_APP_USER_PREFIX: host processes of app `a` run as user `<prefix>a` (minicloud as root). */
+  appUserPrefix: string;
+  /** MINICLOUD_APP_PIDS: processes (and threads) one app may have: per container on Docker, per app user on the host. */
+  appPids: number;
 }
 
 export interface HttpsConfig {
@@ -125,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     routerWorkers: count(env, 'MINICLOUD_ROUTER_WORKERS', 1),
     trustedProxies: trustedProxies(env.MINICLOUD_TRUSTED_PROXIES),
     githubUrlBase: env.MINICLOUD_GITHUB_URL_BASE || 'https://github.com/',
+    appUserPrefix: userPrefix(env.MINICLOUD_APP_USER_PREFIX),
+    appPids: count(env, 'MINICLOUD_APP_PIDS', 512),
   };
 }
 
@@ -169,6 +175,14 @@ function trustedProxies(raw: string | undefined): string | undefined {
   return raw;
 }
 
+function userPrefix(raw: string | undefined): string {
+  const prefix = raw || 'minicloud-';
+  if (!/^[a-z_][a-z0-9_-]{0,15}$/.test(prefix)) {
+    throw new UserError(`MINICLOUD_APP_USER_PREFIX=${prefix} cannot start a Unix user name`, 'use up to 16 lowercase letters, digits, - and _, e.g. MINICLOUD_APP_USER_PREFIX=minicloud-');
+  }
+  return prefix;
+}
+
 export function paths(dataDir: string) {
   return {
     db: join(dataDir, 'minicloud.db'),
@@ -185,6 +199,7 @@ export function paths(dataDir: string) {
     backups: join(dataDir, 'backups'),
     logs: join(dataDir, 'logs'),
     certs: join(dataDir, 'certs'),
+    homes: join(dataDir, 'home'),
   };
 }
 

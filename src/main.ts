@@ -24,6 +24,7 @@ import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
 import { adminUrl, bindWarning, caCertified, edgeBanner } from './admin-edge.ts';
 import { httpsBanner, routerHttps, startCertificates } from './https.ts';
+import { setUpIsolation } from './isolation.ts';
 
 const say = (s: string) => console.log(s);
 
@@ -50,12 +51,13 @@ async function main(): Promise<void> {
   const log = new DeployLog(store, redisUrl);
   // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
   const engine = await connectDocker(runtimeChoice(cfg.runtime));
+  const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process');
   const runtime: Runtime = engine
     ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb })
-    : new ProcessRuntime(p.logs);
+    : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard });
   const innerBuilder: Builder = engine
     ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages })
-    : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle });
+    : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users });
   const builder = new BuildSlots(innerBuilder, { concurrency: cfg.buildConcurrency, minFreeMb: cfg.buildMinFreeMb });
   const formation = new Formation(store, runtime, {
     startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000, volumesDir: p.volumes,
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
   const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
   const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: say });
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
-  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: async (app: string): Promise<void> => { await cron.forget(app); await addons.destroyAll(app); metrics.forget(app); await builder.prune(app, []).catch(() => {}); } };
+  const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: async (app: string): Promise<void> => { await cron.forget(app); await addons.destroyAll(app); metrics.forget(app); await builder.prune(app, []).catch(() => {}); await isolation.users?.remove(app); } };
   const service = new AppsService(deps);
   const addons: AddonsService = new AddonsService({ store, service, env: process.env });
   const sleeper = new Sleeper(store, formation, formation);
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
   const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
   const api = createApi({ certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
-    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind),
+    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, isolation: { mode: isolation.mode, summary: isolation.summary } }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind),
     publicUrl, hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
   metrics.start();
   for (const line of edgeBanner(cfg, { api: apiPort, http: router.port }, publicUrl)) say(line);
   say(engine ? `Runtime: Docker ${engine.version} (containers on network ${cfg.dockerNetwork})` : 'Runtime: host processes (no Docker engine answered; MINICLOUD_RUNTIME=docker requires one)');
+  say(`Isolation: ${isolation.summary}`);
   say(httpsBanner(cfg, router.httpsPort));
   say(`Data in ${cfg.dataDir}`);
   // The token itself never goes to standard output (journald, docker logs keep it): only where to read it.

@@ -1,9 +1,10 @@
 // A small static file server for the host runtime (the image uses busybox httpd): the release directory on $PORT.
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 
 const root = process.cwd();
+const realRoot = realpathSync(root);
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.htm': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.json': 'application/json',
@@ -25,8 +26,10 @@ function resolve(urlPath) {
   if (file.slice(root.length).split(sep).some((part) => part.startsWith('.'))) return null;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) return statSync(join(file, 'index.html')).isFile() ? join(file, 'index.html') : null;
-    return st.isFile() ? file : null;
+    const found = st.isDirectory() ? join(file, 'index.html') : file;
+    if (!statSync(found).isFile()) return null;
+    // A link in the pushed tree may point anywhere: serve it only when it stays inside the site.
+    return realpathSync(found).startsWith(realRoot + sep) ? found : null;
   } catch {
     return null;
   }
@@ -47,5 +50,5 @@ const server = createServer((req, res) => {
   else createReadStream(file).pipe(res);
 });
 
-server.listen(Number(process.env.PORT || 5000), () => console.log(`serving ${root} on port ${server.address().port}`));
+server.listen(Number(process.env.PORT || 5000), process.env.HOST || undefined, () => console.log(`serving ${root} on port ${server.address().port}`));
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));

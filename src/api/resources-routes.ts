@@ -10,6 +10,8 @@ export interface ServerStatus {
   docker: string | null;
   builds: { concurrency: number; memoryMb: number | null };
   defaultMemoryMb: number;
+  /** How apps are kept apart: 'containers', 'per-app users' (host processes as root) or 'none'. */
+  isolation: { mode: 'containers' | 'per-app users' | 'none'; summary: string };
   apps: number;
 }
 

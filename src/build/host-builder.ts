@@ -1,7 +1,7 @@
 // The host builder: runs the plan's install and build steps in the release directory itself.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UserError, baseEnv, type Artifact, type BuildPlan } from '../core/index.ts';
+import { UserError, baseEnv, ownTree, ownedDir, type AppUser, type AppUsers, type Artifact, type BuildPlan } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
 import { hostOverrides } from './buildpacks.ts';
 import { readManifest } from './manifest.ts';
@@ -13,6 +13,8 @@ export interface HostBuilderOptions {
   stepTimeoutMs: number;
   /** An extra CA bundle for builds behind a TLS-inspecting proxy (MINICLOUD_BUILD_CA_BUNDLE). */
   caBundle?: string;
+  /** Per-app Unix users (minicloud as root): the steps run as the app's user, in a tree it owns. */
+  users?: AppUsers;
 }
 
 export class HostBuilder implements Builder {
@@ -30,20 +32,24 @@ export class HostBuilder implements Builder {
     const { healthcheck } = manifest;
     const cache = join(this.opts.cacheDir, req.app);
     mkdirSync(cache, { recursive: true });
+    const user = (await this.opts.users?.ensure(req.app)) ?? null;
     const planEnv = Object.fromEntries(Object.entries(req.plan.env).map(([k, v]) => [k, v.replaceAll('{cache}', cache)]));
     const env = baseEnv({
       ...req.config,
       ...planEnv,
       NODE_EXTRA_CA_CERTS: this.opts.caBundle ?? process.env.NODE_EXTRA_CA_CERTS,
       CI: 'true',
+      ...(user && this.opts.users?.env(user)),
     });
     addSupportFiles(req.plan.dockerfile, req.sourceDir);
+    if (user) await handOver(req.sourceDir, cache, user);
     for (const command of [...req.plan.install, ...req.plan.build]) {
       req.log(`-----> Running ${command}`);
       const code = await runStep(command, {
         cwd: req.sourceDir,
         env,
         timeoutMs: this.opts.stepTimeoutMs,
+        ...(user && { user }),
         onLine: (l) => req.log(`       ${l}`),
       });
       if (code !== 0) {
@@ -53,6 +59,23 @@ export class HostBuilder implements Builder {
     const processes = hostProcesses(req.plan, req.sourceDir);
     return { kind: 'dir', ref: req.sourceDir, buildpack: req.plan.buildpack, processes, ...(healthcheck && { healthcheck }), manifest };
   }
+}
+
+/**
+ * The tree and the cache become the app user's. The directory holding the app's releases stays root's, open
+ * to the app's group: the app can work in its releases but not swap one for a link before minicloud writes there.
+ */
+async function handOver(src: string, cache: string, user: AppUser): Promise<void> {
+  const releases = dirname(src);
+  if (lstatSync(releases).uid === 0) {
+    chownSync(releases, 0, user.gid);
+    chmodSync(releases, 0o750);
+  }
+  const cacheOwner = lstatSync(cache).uid;
+  ownedDir(cache, user, 0o700);
+  if (cacheOwner !== user.uid) await ownTree(cache, user); // filled by builds before per-app users
+
+  await ownTree(src, user);
 }
 
 /** The buildpack's support files in `<app>/.minicloud/`, where the Docker build finds them too, so steps name one path. */

@@ -1,11 +1,12 @@
 // Running one build command; the steps still running are known so a stopping minicloud can end them.
-import { runCommand } from '../core/index.ts';
+import { runCommand, type RunAs } from '../core/index.ts';
 
 export interface StepOptions {
   cwd: string;
   env: Record<string, string>;
   timeoutMs: number;
   onLine: (line: string) => void;
+  user?: RunAs;
 }
 
 const running = new Set<number>();

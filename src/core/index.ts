@@ -12,3 +12,4 @@ export * from './bounded-log.ts';
 export * from './line-splitter.ts';
 export { validateImageRef } from './image-ref.ts';
 export * from './router-settings.ts';
+export * from './app-users.ts';

@@ -1,6 +1,10 @@
 // Running a shell command in its own process group, its output split into lines as they come (each cut at MAX_LINE).
 import { spawn } from 'node:child_process';
 import { LineSplitter } from './line-splitter.ts';
+import { existsSync } from 'node:fs';
+
+// By its path: an app's PATH config var must not decide what runs before its user is in place.
+const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((f) => existsSync(f)) ?? 'prlimit';
 
 export interface RunOptions {
   cwd: string;
@@ -11,12 +15,23 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Told the pid at start, and again (with null) when the command has ended. */
   track?: (pid: number, running: boolean) => void;
+  /** Runs as this user, its processes capped at `nproc` (the per-app user of host processes). */
+  user?: RunAs;
+}
+
+export interface RunAs { uid: number; gid: number; nproc: number }
+
+/** argv and spawn options of `sh -c command`, as `user` when given: prlimit sets the process cap after the switch. */
+export function shellAs(command: string, user?: RunAs): { file: string; args: string[]; ids: { uid?: number; gid?: number } } {
+  if (!user) return { file: '/bin/sh', args: ['-c', command], ids: {} };
+  return { file: PRLIMIT, args: [`--nproc=${user.nproc}`, '--', '/bin/sh', '-c', command], ids: { uid: user.uid, gid: user.gid } };
 }
 
 /** Resolves with the exit code (128 when killed by a signal). */
 export function runCommand(command: string, o: RunOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sh = shellAs(command, o.user);
+    const child = spawn(sh.file, sh.args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...sh.ids });
     const kill = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
     if (child.pid) o.track?.(child.pid, true);
     const timer = o.timeoutMs

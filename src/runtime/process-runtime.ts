@@ -1,13 +1,21 @@
 // The host-process runtime (Piku-style): each instance is a detached process group, logs to a file.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { baseEnv, runCommand } from '../core/index.ts';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync } from 'node:fs';
+import { baseEnv, ownTree, runCommand, shellAs, type AppUser, type AppUsers } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes } from './link-volumes.ts';
+import type { PortGuard } from './port-guard.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 
-interface Handle { pid: number; start: string }
+interface Handle { pid: number; start: string; port?: number }
+
+export interface ProcessRuntimeOptions {
+  /** Per-app Unix users (minicloud as root): each app's processes run as its own. */
+  users?: AppUsers;
+  /** Firewall rules closing each instance's port to other apps and other hosts (with `users`). */
+  guard?: PortGuard;
+}
 
 /**
  * The process's start time from /proc: with the pid, it tells our process from a later one that
@@ -34,7 +42,7 @@ export class ProcessRuntime implements Runtime {
 
   private readonly files: AppLogs;
 
-  constructor(logDir: string) {
+  constructor(logDir: string, private readonly o: ProcessRuntimeOptions = {}) {
     this.files = new AppLogs(logDir);
   }
 
@@ -48,28 +56,43 @@ export class ProcessRuntime implements Runtime {
   }
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
-    if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
-    linkVolumes(spec);
+    const user = await this.prepare(spec);
     const port = await freePort();
+    if (user) await this.o.guard?.open(port, user.uid);
     const file = this.files.prepare(spec.app);
     const fd = openSync(file, 'a', 0o600);
     // Detached with its output on a file, not a pipe: the app outlives a restart of minicloud.
-    const child = spawn('/bin/sh', ['-c', `exec ${spec.command}`], {
-      cwd: spec.artifact.ref,
-      env: baseEnv({ ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` }),
-      stdio: ['ignore', fd, fd],
-      detached: true,
+    const sh = shellAs(`exec ${spec.command}`, user ?? undefined);
+    const child = spawn(sh.file, sh.args, {
+      cwd: spec.artifact.ref, env: this.env(spec, port, user), stdio: ['ignore', fd, fd], detached: true, ...sh.ids,
     });
     closeSync(fd);
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new Error(`could not start ${spec.command}: ${e.message}`)));
-    });
+    }).catch(async (e: unknown) => { await this.o.guard?.close(port); throw e; });
     const pid = child.pid!;
-    const handle = JSON.stringify({ pid, start: startTime(pid) ?? '' } satisfies Handle);
+    const handle = JSON.stringify({ pid, start: startTime(pid) ?? '', ...(user && this.o.guard && { port }) } satisfies Handle);
     child.on('exit', (code) => this.exited(handle, code));
     child.unref();
     return { handle, pid, host: '127.0.0.1', port };
+  }
+
+  /** The release and its volumes ready for the app's user (a release built before per-app users is handed over). */
+  private async prepare(spec: InstanceSpec): Promise<AppUser | null> {
+    if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
+    const user = (await this.o.users?.ensure(spec.app)) ?? null;
+    if (user && lstatSync(spec.artifact.ref).uid !== user.uid) await ownTree(spec.artifact.ref, user);
+    await linkVolumes(spec, user);
+    return user;
+  }
+
+  /** The app's config, then what the runtime decides: its port, loopback only, and its user's home and temp dir. */
+  private env(spec: InstanceSpec, port: number, user: AppUser | null): Record<string, string> {
+    return baseEnv({
+      HOST: '127.0.0.1', ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}`,
+      ...(user && this.o.users?.env(user)),
+    });
   }
 
   async adopt(handle: string): Promise<boolean> {
@@ -91,6 +114,7 @@ export class ProcessRuntime implements Runtime {
     while (alive(h) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (alive(h)) signal('SIGKILL');
     while (alive(h)) await new Promise((r) => setTimeout(r, 20));
+    if (h.port) await this.o.guard?.close(h.port);
   }
 
   onExit(listener: (handle: string, code: number | null) => void): void {
@@ -102,15 +126,16 @@ export class ProcessRuntime implements Runtime {
     const timer = this.watched.get(handle);
     if (timer) clearInterval(timer);
     this.watched.delete(handle);
+    const port = parse(handle).port;
+    if (port) this.o.guard?.close(port).catch((e: Error) => console.error(`firewall rules of port ${port}: ${e.message}`));
     for (const l of this.listeners) l(handle, code);
   }
 
   async run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
-    if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
-    linkVolumes(spec);
+    const user = await this.prepare(spec);
     const port = await freePort();
-    const env = baseEnv({ ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` });
-    return runCommand(spec.command, { cwd: spec.artifact.ref, env, onLine, signal });
+    const env = this.env(spec, port, user);
+    return runCommand(spec.command, { cwd: spec.artifact.ref, env, onLine, signal, ...(user && { user }) });
   }
 
   logs(app: string, opts: LogOptions): AsyncIterable<string> {

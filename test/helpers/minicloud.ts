@@ -39,6 +39,8 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
     MINICLOUD_DATA: dataDir, MINICLOUD_API_PORT: String(apiPort), MINICLOUD_HTTP_PORT: String(httpPort), MINICLOUD_HTTPS_PORT: String(httpsPort),
     MINICLOUD_BIND: '127.0.0.1', MINICLOUD_ROUTER_BIND: '127.0.0.1', MINICLOUD_TOKEN: token, REDIS_URL: redisUrl,
     MINICLOUD_REDIS_PREFIX: `mc-test-${randomBytes(4).toString('hex')}`, MINICLOUD_DRAIN_TIMEOUT: '0.2',
+    // Tests run as root side by side: each server's per-app Unix users get their own names.
+    MINICLOUD_APP_USER_PREFIX: `mc${randomBytes(3).toString('hex')}-`,
     // npm test starts a Docker engine (DOCKER_HOST): tests run on host processes unless they ask for Docker.
     MINICLOUD_RUNTIME: 'process',
     ...extraEnv,

@@ -86,9 +86,9 @@ describe('planFor: default web per language', () => {
   });
 
   it('python: gunicorn with app.py, uvicorn with main.py, else the Procfile', () => {
-    expect(plan({ 'requirements.txt': 'flask\nGunicorn==22.0\n', 'app.py': '' }).processes.web).toBe('gunicorn --bind 0.0.0.0:$PORT app:app');
+    expect(plan({ 'requirements.txt': 'flask\nGunicorn==22.0\n', 'app.py': '' }).processes.web).toBe('gunicorn --bind ${HOST:-0.0.0.0}:$PORT app:app');
     expect(plan({ 'pyproject.toml': '[project]\ndependencies = [\n  "uvicorn>=0.30",\n]\n', 'main.py': '' }).processes.web)
-      .toBe('uvicorn main:app --host 0.0.0.0 --port $PORT');
+      .toBe('uvicorn main:app --host ${HOST:-0.0.0.0} --port $PORT');
     expect(plan({ 'requirements.txt': 'gunicorn\n', 'app.py': '', Procfile: 'web: gunicorn wsgi:application' }).processes.web)
       .toBe('gunicorn wsgi:application');
     expect(plan({ 'requirements.txt': '# nothing\n', Procfile: 'web: python3 app.py' }).processes.web).toBe('python3 app.py');
@@ -112,8 +112,8 @@ describe('planFor: default web per language', () => {
   });
 
   it('ruby: puma or rackup from the Gemfile, else the Procfile, else a UserError', () => {
-    expect(plan({ Gemfile: "source 'x'\ngem 'puma', '~> 6'\n" }).processes.web).toBe('bundle exec puma -b tcp://0.0.0.0:$PORT');
-    expect(plan({ Gemfile: 'gem "rack"\n', 'config.ru': '' }).processes.web).toBe('bundle exec rackup -o 0.0.0.0 -p $PORT');
+    expect(plan({ Gemfile: "source 'x'\ngem 'puma', '~> 6'\n" }).processes.web).toBe('bundle exec puma -b tcp://${HOST:-0.0.0.0}:$PORT');
+    expect(plan({ Gemfile: 'gem "rack"\n', 'config.ru': '' }).processes.web).toBe('bundle exec rackup -o ${HOST:-0.0.0.0} -p $PORT');
     expect(plan({ Gemfile: "source 'x'\n", Procfile: 'web: ruby app.rb' }).processes.web).toBe('ruby app.rb');
     expect(() => plan({ Gemfile: 'gem "rack"\n' })).toThrow(/ruby app has no web command/);
   });

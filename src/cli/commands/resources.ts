@@ -9,6 +9,7 @@ interface Status {
   docker: string | null;
   builds: { concurrency: number; memoryMb: number | null };
   defaultMemoryMb: number;
+  isolation?: { mode: string; summary: string };
   apps: number;
 }
 
@@ -25,6 +26,7 @@ const status: Command = {
     ctx.out(`Runtime:  ${s.runtime === 'docker' ? `Docker ${s.docker} (every release an image, every instance a container)` : 'host processes (no Docker engine)'}`);
     ctx.out(`Builds:   ${s.builds.concurrency} at a time${s.builds.memoryMb ? `, each capped at ${s.builds.memoryMb} MiB` : ''}`);
     ctx.out(`Apps:     ${s.apps}, ${s.defaultMemoryMb} MiB of memory each unless set (resources:set)`);
+    if (s.isolation) ctx.out(`Isolation: ${s.isolation.summary}`);
   },
 };
 
