@@ -18,11 +18,12 @@ export interface Isolation {
 /** Directories an app's user passes through (mode 0711: enter, not list) to reach its own part. */
 const PASSAGES = ['builds', 'cache', 'volumes', 'homes'] as const;
 
-export function setUpIsolation(cfg: Config, p: Paths, runtime: 'docker' | 'process'): Isolation {
+/** `root`: whether minicloud may switch users (given by tests). */
+export function setUpIsolation(cfg: Config, p: Paths, runtime: 'docker' | 'process', root = process.getuid?.() === 0): Isolation {
   if (runtime === 'docker') {
     return { mode: 'containers', summary: 'each app in its own containers, as a non-root user with no capabilities, on its own network' };
   }
-  const users = new AppUsers({ homesDir: p.homes, prefix: cfg.appUserPrefix, nproc: cfg.appPids });
+  const users = new AppUsers({ homesDir: p.homes, prefix: cfg.appUserPrefix, nproc: cfg.appPids, enabled: root });
   if (!users.enabled) {
     return {
       mode: 'none',

@@ -19,6 +19,8 @@ export interface Minicloud {
   dataDir: string;
   gitUrl(app: string, token?: string): string;
   output(): string;
+  /** minicloud's process id (the isolation tests aim at it). */
+  pid(): number | undefined;
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Runs the real CLI against this server. */
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -87,6 +89,7 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
     apiUrl, apiPort, httpPort: Number(env.MINICLOUD_HTTP_PORT), httpsPort: Number(env.MINICLOUD_HTTPS_PORT), token, dataDir, api,
     gitUrl: (app, t = token) => `http://minicloud:${t}@127.0.0.1:${apiPort}/git/${app}.git`,
     output: () => out,
+    pid: () => (child as ChildProcess | null)?.pid,
     cli: (...args) => new Promise((resolve) => {
       const c = spawn(process.execPath, [join(ROOT, 'scripts/minicloud.mjs'), ...args], {
         cwd: dataDir, env: { ...process.env, MINICLOUD_URL: apiUrl, MINICLOUD_TOKEN: env.MINICLOUD_TOKEN, XDG_CONFIG_HOME: dataDir },

@@ -1,0 +1,112 @@
+// Isolation contract: a hostile app tries to reach what is not its own, on every runtime; each attempt must be refused.
+// Shared servers here require passwords (started by this file on free ports: the machine's are trust-authenticated).
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRepo, push } from '../helpers/git.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get } from '../helpers/net.ts';
+import { startOwnMariadb, startOwnPostgres, startOwnRedis, type OwnServer } from '../helpers/own-servers.ts';
+import { dockerHost } from '../helpers/docker.ts';
+
+dockerHost();
+
+interface Attempt { got: boolean; detail: string }
+interface Instance { pid: number | null; host: string; port: number; type: string }
+
+const ids = () => randomBytes(3).toString('hex');
+let servers: OwnServer[] = [];
+let pg: OwnServer;
+let my: OwnServer;
+let rd: OwnServer;
+
+beforeAll(async () => {
+  servers = [pg, my, rd] = await Promise.all([startOwnPostgres(), startOwnMariadb(), startOwnRedis()]);
+}, 120_000);
+afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+
+interface Subject {
+  runtime: 'process' | 'docker';
+  /** Where the app finds its own volume. */
+  ownVolume: string;
+  /** The victim's address as another app would try it directly. */
+  direct(mc: Minicloud, app: string, i: Instance): Promise<string>;
+}
+
+const subjects: Subject[] = [
+  { runtime: 'process', ownVolume: 'data', direct: async (_mc, _app, i) => `http://127.0.0.1:${i.port}/` },
+];
+
+describe.each(subjects)('an app on the $runtime runtime', (subject) => {
+  let mc: Minicloud;
+  const canary = `canary-${ids()}`;
+  const victim = `victim-${ids()}`;
+  const attacker = `attacker-${ids()}`;
+  let report: Record<string, Attempt>;
+
+  const deploy = async (app: string, config: Record<string, string>) => {
+    expect((await mc.api('POST', '/api/apps', { name: app })).status).toBe(201);
+    for (const kind of ['postgres', 'mariadb', 'redis']) {
+      const r = await mc.api('POST', `/api/apps/${app}/addons`, { kind });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+    }
+    expect((await mc.api('POST', `/api/apps/${app}/storage`, { path: '/data' })).status).toBe(201);
+    expect((await mc.api('PATCH', `/api/apps/${app}/config`, config)).status).toBe(200);
+    const pushed = await push(fixtureRepo('hostile'), mc.gitUrl(app));
+    expect(pushed.code, pushed.output).toBe(0);
+  };
+  const web = async (app: string) => (await mc.api<Instance[]>('GET', `/api/apps/${app}/ps`)).body.find((i) => i.type === 'web')!;
+  const config = async (app: string) => (await mc.api<Record<string, string>>('GET', `/api/apps/${app}/config`)).body;
+
+  beforeAll(async () => {
+    mc = await startMinicloud('', {
+      REDIS_URL: '', // minicloud's own private Redis, which apps must not reach
+      MINICLOUD_RUNTIME: subject.runtime, MINICLOUD_TEST_CANARY: canary, MINICLOUD_APP_PIDS: '300',
+      MINICLOUD_POSTGRES_URL: pg.url, MINICLOUD_MARIADB_URL: my.url, MINICLOUD_REDIS_ADDON_URL: rd.url,
+    });
+    await deploy(victim, { HOSTILE_OWN_VOLUME: subject.ownVolume });
+    const v = await web(victim);
+    const vConfig = await config(victim);
+    const releases = join(mc.dataDir, 'builds', victim);
+    await deploy(attacker, {
+      HOSTILE_DATA_DIR: mc.dataDir, HOSTILE_MINICLOUD_PID: String(mc.pid()), HOSTILE_CANARY: canary,
+      HOSTILE_VICTIM_RELEASE: join(releases, readdirSync(releases)[0] ?? 'none'), HOSTILE_VICTIM_VOLUME: join(mc.dataDir, 'volumes', victim, 'data'),
+      HOSTILE_VICTIM_PID: String(v.pid ?? 0), HOSTILE_VICTIM_URL: await subject.direct(mc, victim, v), HOSTILE_VICTIM_URL6: `http://[::1]:${v.port}/`,
+      HOSTILE_PRIVATE_REDIS: join(mc.dataDir, 'redis', 'redis.sock'), HOSTILE_DOCKER_SOCKET: (process.env.DOCKER_HOST ?? '').replace(/^unix:\/\//, ''),
+      HOSTILE_POSTGRES: `${pg.host}:${pg.port}`, HOSTILE_VICTIM_POSTGRES_USER: decodeURIComponent(new URL(vConfig.DATABASE_URL!).username),
+      HOSTILE_MARIADB: `${my.host}:${my.port}`, HOSTILE_VICTIM_MARIADB_USER: decodeURIComponent(new URL(vConfig.MARIADB_URL!).username),
+      HOSTILE_REDIS: `${rd.host}:${rd.port}`, HOSTILE_VICTIM_REDIS_USER: decodeURIComponent(new URL(vConfig.REDIS_URL!).username),
+    });
+    const res = await get(mc.httpPort, `${attacker}.localhost`, '/report');
+    expect(res.status, res.body).toBe(200);
+    report = JSON.parse(res.body) as Record<string, Attempt>;
+  }, 600_000);
+  afterAll(async () => { await mc?.stop(); });
+
+  it('tried everything it was meant to (the report is complete)', () => {
+    expect(Object.keys(report).sort()).toEqual([
+      'dockerSocket', 'forkWithoutBound', 'listDataDir', 'mariadbAsAdmin', 'mariadbAsOtherApp', 'postgresAsAdmin', 'postgresAsOtherApp',
+      'privateRedis', 'reachOtherAppDirectly', 'reachOtherAppOverIpv6', 'readAdminToken', 'readDatabase', 'readHookConfig', 'readMinicloudEnviron',
+      'readOtherAppRelease', 'readOtherAppVolume', 'redisAsDefaultUser', 'redisAsOtherApp', 'signalMinicloud', 'signalOtherApp',
+      'testDockerSocket', 'writeOtherAppRelease', 'writeOtherAppVolume',
+    ]);
+  });
+
+  it('got nothing that is not its own', () => {
+    const got = Object.entries(report).filter(([, a]) => a.got).map(([name, a]) => `${name}: ${a.detail}`);
+    expect(got).toEqual([]);
+  });
+
+  it('still reaches its own storage and the other app still serves, through the router', async () => {
+    const victimSays = (await get(mc.httpPort, `${victim}.localhost`, '/')).body;
+    const attackerSays = (await get(mc.httpPort, `${attacker}.localhost`, '/')).body;
+    expect(victimSays).toMatch(/^hostile \d+ uid \d+/);
+    expect(readFileSync(join(mc.dataDir, 'volumes', victim, 'data', 'secret.txt'), 'utf8')).toBe('mine\n');
+    if (subject.runtime === 'process') {
+      const uid = (s: string) => Number(/uid (\d+)/.exec(s)![1]);
+      expect(uid(attackerSays)).not.toBe(0);
+      expect(uid(attackerSays)).not.toBe(uid(victimSays));
+    }
+  });
+});

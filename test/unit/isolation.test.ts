@@ -1,0 +1,78 @@
+// Isolation set-up without root, user names, and links out of a release (no servers, no users made).
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig, paths } from '../../src/config.ts';
+import { setUpIsolation } from '../../src/isolation.ts';
+import { AppUsers } from '../../src/core/index.ts';
+import { linkVolumes } from '../../src/runtime/link-volumes.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mc-isolation-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('setUpIsolation', () => {
+  const cfg = loadConfig({ MINICLOUD_DATA: join(tmp, 'data') });
+  it('says plainly that apps are not isolated when minicloud cannot switch users', () => {
+    const iso = setUpIsolation(cfg, paths(cfg.dataDir), 'process', false);
+    expect(iso.mode).toBe('none');
+    expect(iso.summary).toContain('not root');
+    expect(iso.summary).toContain("apps can read each other's files and minicloud's data dir");
+    expect(iso.users).toBeUndefined();
+  });
+  it('names containers on Docker', () => {
+    expect(setUpIsolation(cfg, paths(cfg.dataDir), 'docker', true).mode).toBe('containers');
+  });
+  it('refuses a bad user prefix with the fix', () => {
+    expect(() => loadConfig({ MINICLOUD_APP_USER_PREFIX: 'Bad Prefix' })).toThrow(/cannot start a Unix user name/);
+  });
+});
+
+describe('AppUsers.userName', () => {
+  const users = new AppUsers({ homesDir: tmp, prefix: 'minicloud-', nproc: 10, enabled: false });
+  it('is the prefix and the app, shortened with a hash past the 32 characters useradd takes', () => {
+    expect(users.userName('blog')).toBe('minicloud-blog');
+    const long = users.userName('a-very-long-application-name-indeed');
+    expect(long.length).toBeLessThanOrEqual(32);
+    expect(long).toMatch(/^minicloud-a-very-long-app[a-z0-9-]*-[0-9a-f]{6}$/);
+    expect(users.userName('a-very-long-application-name-other')).not.toBe(long);
+  });
+});
+
+describe('linkVolumes without a per-app user', () => {
+  it('will not make the volume link through a link that leads out of the release', async () => {
+    const release = join(tmp, 'release');
+    const outside = join(tmp, 'outside');
+    mkdirSync(release, { recursive: true });
+    mkdirSync(outside, { recursive: true });
+    symlinkSync(outside, join(release, 'var'));
+    const spec = { id: 'x', app: 'a', release: 1, type: 'web', command: 'true', artifact: { kind: 'dir' as const, ref: release, buildpack: 'node', processes: {} }, env: {}, volumes: [{ path: '/var/data', hostDir: join(tmp, 'vol', 'var', 'data') }] };
+    await expect(linkVolumes(spec, null)).rejects.toThrow(/leads out of the release through a link/);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+});
+
+describe('the static buildpack server', () => {
+  it('serves the site but no link out of it', async () => {
+    const { spawn } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const { freePort, until } = await import('../helpers/net.ts');
+    const site = join(tmp, 'site');
+    mkdirSync(site, { recursive: true });
+    writeFileSync(join(site, 'index.html'), 'home');
+    writeFileSync(join(tmp, 'secret.txt'), 'secret');
+    symlinkSync(join(tmp, 'secret.txt'), join(site, 'leak.txt'));
+    symlinkSync(tmp, join(site, 'up'));
+    const port = await freePort();
+    const server = spawn(process.execPath, [fileURLToPath(new URL('../../buildpacks/static/static-server.mjs', import.meta.url))], { cwd: site, env: { PORT: String(port), HOST: '127.0.0.1' }, stdio: 'ignore' });
+    try {
+      const fetchText = async (p: string) => { const r = await fetch(`http://127.0.0.1:${port}${p}`); return `${r.status} ${await r.text()}`; };
+      expect(await until('the static server', () => fetchText('/').catch(() => undefined), 10_000)).toBe('200 home');
+      expect(await fetchText('/leak.txt')).toMatch(/^404/);
+      expect(await fetchText('/up/secret.txt')).toMatch(/^404/);
+    } finally {
+      server.kill();
+    }
+  });
+});
