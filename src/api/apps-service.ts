@@ -1,7 +1,7 @@
 // What the API does for apps, apart from HTTP: create, destroy, change config, restart.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, validateAppName, validateConfigKey, type App, type Deploy, type LogEvent } from '../core/index.ts';
+import { UserError, checkConfigChanges, validateNewAppName, validateConfigKey, type App, type Deploy, type LogEvent } from '../core/index.ts';
 import type { GitServer } from '../intake/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Formation } from '../pipeline/index.ts';
@@ -35,7 +35,7 @@ export class AppsService {
   });
 
   async create(name: unknown): Promise<App> {
-    const app = validateAppName(name);
+    const app = validateNewAppName(name);
     const created = this.d.store.createApp(app);
     this.d.git.createRepo(app);
     await this.d.queue.watch(app);
@@ -67,6 +67,7 @@ export class AppsService {
       if (v !== null && typeof v !== 'string') throw new UserError(`config var ${k} must be a string or null`);
       changes[k] = v;
     }
+    checkConfigChanges(this.d.store.getConfig(app.name), changes);
     const config = this.d.store.updateConfig(app.name, changes);
     // Stopped and sleeping apps get the release too, so they start with this config.
     if (!app.currentRelease) return { config, deploy: null };

@@ -1,6 +1,7 @@
 // core: types, errors and name validation shared by every part; imports nothing.
 export * from './errors.ts';
 export * from './names.ts';
+export * from './config-vars.ts';
 export * from './types.ts';
 export * from './api.ts';
 export * from './env.ts';

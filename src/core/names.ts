@@ -31,6 +31,23 @@ export function validateAppName(name: unknown): string {
   return name;
 }
 
+// Names of minicloud's own endpoints (/api, /git, /dashboard, /metrics, /internal, /webhooks on the API port): an app
+// called so would read as one of them at <name>.<domain>, where an operator may serve minicloud itself. Refused for new
+// apps only, so an app made before keeps working. `www` stays free: minicloud serves nothing there.
+const OWN_ENDPOINTS = new Set(['api', 'git', 'dashboard', 'metrics', 'internal', 'webhooks']);
+
+/** A new app's name: valid, and not one minicloud keeps for itself. */
+export function validateNewAppName(name: unknown): string {
+  const app = validateAppName(name);
+  if (OWN_ENDPOINTS.has(app)) {
+    throw new UserError(
+      `${app} is reserved: it names minicloud's own /${app} endpoint, and ${app}.<domain> is kept for serving minicloud itself`,
+      `pick another name, e.g. \`my-${app}\``,
+    );
+  }
+  return app;
+}
+
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 export function validateConfigKey(key: string): string {
