@@ -1,7 +1,10 @@
 // Test helpers for the router's hostile-input tests: an app that records exactly what reaches it, and the router on both of its paths.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { startRouter, type Router, type RouterOptions } from '../../proxy/index.ts';
+import type { Route } from '../../src/router/index.ts';
 
 /** One request as the app saw it. */
 export interface Received {
@@ -72,4 +75,33 @@ export async function waitUntil(what: string, check: () => boolean, ms = 5000): 
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export interface RouterProcess {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The router alone in a child process (router-process.ts), so its stalls and memory are its own. */
+export function startRouterProcess(routes: Route[], path: PathName): Promise<RouterProcess> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/router-process.ts', JSON.stringify(routes), path], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    const stop = async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    };
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /router listening on (\d+)/.exec(out);
+      if (m) resolve({ pid: proc.pid!, port: Number(m[1]), stop });
+    });
+    proc.once('exit', (code) => reject(new Error(`the router process exited with ${code}: ${out}`)));
+  });
 }
