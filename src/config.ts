@@ -52,6 +52,8 @@ export interface Config {
   appUserPrefix: string;
   /** MINICLOUD_APP_PIDS: processes (and threads) one app may have: per container on Docker, per app user on the host. */
   appPids: number;
+  /** MINICLOUD_API_{HEADERS,BODY,ANSWER}_TIMEOUT (s): how long an API client may take to send, and a route to answer (0: none). */
+  apiTimeouts: { headersMs: number; bodyMs: number; answerMs: number };
 }
 
 export interface HttpsConfig {
@@ -131,6 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     githubUrlBase: env.MINICLOUD_GITHUB_URL_BASE || 'https://github.com/',
     appUserPrefix: userPrefix(env.MINICLOUD_APP_USER_PREFIX),
     appPids: count(env, 'MINICLOUD_APP_PIDS', 512),
+    apiTimeouts: {
+      headersMs: seconds(env, 'MINICLOUD_API_HEADERS_TIMEOUT', 20), bodyMs: seconds(env, 'MINICLOUD_API_BODY_TIMEOUT', 30), answerMs: seconds(env, 'MINICLOUD_API_ANSWER_TIMEOUT', 600),
+    },
   };
 }
 

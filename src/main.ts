@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const publicUrl = adminUrl(cfg, cfg.https.port);
   const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
-  const api = createApi({ certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
+  const api = createApi({ timeouts: cfg.apiTimeouts, certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, isolation: { mode: isolation.mode, summary: isolation.summary } }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind),
     publicUrl, hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });

@@ -2,6 +2,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { LOG_SOURCES, UserError, type Deploy, type LogLine, type LogSource } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
+import { keepOpen } from './limits.ts';
 import { mergedLogs } from './merged-logs.ts';
 
 export interface LogRouteDeps {
@@ -44,6 +45,7 @@ export function logRoutes(d: LogRouteDeps): Router {
     const lines = lineCount(req.query.lines);
     const abort = new AbortController();
     res.on('close', () => abort.abort());
+    keepOpen(res);
     res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     const events = mergedLogs({

@@ -1,6 +1,7 @@
 // REST routes for an app's processes: formation, stop/start, sleep, rollback, one-off runs.
 import { Router, type Request } from 'express';
 import type { RunEvent } from '../core/index.ts';
+import { keepOpen } from './limits.ts';
 import type { ProcessService } from './process-service.ts';
 
 const param = (req: Request) => String(req.params.app);
@@ -17,6 +18,7 @@ export function processRoutes(p: ProcessService, info: (req: Request, app: strin
   r.put('/apps/:app/sleep', async (req, res) => { await p.setSleep(param(req), req.body); res.json(info(req, param(req))); });
   r.post('/apps/:app/rollback', async (req, res) => { res.json({ deploy: await p.rollback(param(req), req.body) }); });
   r.post('/apps/:app/run', async (req, res) => {
+    keepOpen(res); // a one-off's output, for as long as it runs
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     let seq = 0;

@@ -9,6 +9,7 @@ import { apiRoutes, hookRoutes, type RouteDeps } from './routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
 import { SessionStore } from './sessions.ts';
 import { accessLayer } from './access/index.ts';
+import { DEFAULT_TIMEOUTS, deadlines, jsonBody, logRefusal, serverTimeouts, type ApiTimeouts } from './limits.ts';
 
 const HSTS = 'max-age=31536000'; // a year; no includeSubDomains: apps under the domain may be plain HTTP
 
@@ -19,6 +20,8 @@ export interface ApiOptions extends RouteDeps {
   routerAddress?: string;
   /** Whether to send HSTS on requests that came over HTTPS (admin.<domain> has a CA's certificate). */
   hsts?: () => boolean;
+  /** Time limits on clients (limits.ts); git pushes and log streams are exempt from the body and answer ones. */
+  timeouts?: ApiTimeouts;
 }
 
 const requireToken = (check: (t: string) => boolean, what: string) => (req: Request, res: Response, next: NextFunction) => {
@@ -39,6 +42,8 @@ export function createApi(o: ApiOptions): Server {
   const access = accessLayer({ store: o.store, sessions, hookToken: o.hookToken });
   app.use(access.gate);
   app.use('/git', (req, res) => o.gitHandler(req, res));
+  const timeouts = o.timeouts ?? DEFAULT_TIMEOUTS;
+  app.use(deadlines(timeouts));
   // GitHub signs the exact bytes: the body stays raw until a secret has verified it. Over 1 MB, express answers 413.
   app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const reply = await o.github.handle(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
@@ -46,7 +51,7 @@ export function createApi(o: ApiOptions): Server {
   });
   app.get('/', (_req, res) => res.redirect(302, '/dashboard/')); // admin.<domain>/ through the router
   app.use('/dashboard', dashboardRoutes({ sessions, ...access }));
-  app.use('/api', express.json({ limit: '1mb' }), access.routes, apiRoutes(o));
+  app.use('/api', jsonBody('1mb'), access.routes, apiRoutes(o));
   const metrics = o.metrics;
   if (metrics) {
     // Prometheus scrapes with a metrics (or admin) token as a bearer token (no dashboard session here).
@@ -54,19 +59,20 @@ export function createApi(o: ApiOptions): Server {
       res.type(metrics.contentType).send(await metrics.text());
     });
   }
-  app.use('/internal/hooks', requireToken(tokenChecker(() => [hashToken(o.hookToken)]), 'only the git hook calls this'), express.json(), hookRoutes(o));
+  app.use('/internal/hooks', requireToken(tokenChecker(() => [hashToken(o.hookToken)]), 'only the git hook calls this'), jsonBody(), hookRoutes(o));
   app.use((_req, res) => { res.status(404).json({ error: 'not found', hint: 'the API lives under /api' }); });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (isUserError(err)) return void res.status(err.status).json({ error: err.message, hint: err.hint });
     const e = err as { type?: string; status?: number; message?: string };
+    if (e.type?.startsWith('entity.')) logRefusal(req, `${e.status ?? 400} ${e.type}`); // a bad body: a flood is logged at a bounded rate
     if (e.type === 'entity.parse.failed') return void res.status(400).json({ error: 'request body is not valid JSON' });
     if (e.status && e.status < 500) return void res.status(e.status).json({ error: e.message ?? 'bad request' });
     console.error('API error:', err);
     if (!res.headersSent) res.status(500).json({ error: 'internal error; see the minicloud server log' });
     else res.end();
   });
-  const server = createServer(app);
-  server.requestTimeout = 0; // a push waits for its whole build
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, timeouts.headersMs || 1000) }, app);
+  serverTimeouts(server, timeouts);
   const conns = { all: new Set<Socket>(), pushes: new Set<Socket>() };
   server.on('connection', (s: Socket) => { conns.all.add(s); s.once('close', () => { conns.all.delete(s); conns.pushes.delete(s); }); });
   server.on('request', (req) => { if (req.method === 'POST' && /\/git-receive-pack$/.test(req.url ?? '')) conns.pushes.add(req.socket); });
