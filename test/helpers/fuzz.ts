@@ -89,13 +89,14 @@ export interface BlastResult {
 /**
  * Sends `payloads` over their own connections, `concurrency` at a time, each in 1 to 3 pieces;
  * reads what comes back until the server closes or `waitMs` passes, then closes. Stops after
- * `count` payloads or `budgetMs`, whichever comes first.
+ * `count` payloads or `budgetMs`, whichever comes first. `localAddress` (e.g. 127.0.0.2) sends from
+ * another loopback address than the checks that follow, which a per-address limit must not lock out.
  */
-export async function blast(port: number, rng: Rng, next: () => Buffer, o: { count: number; budgetMs: number; concurrency?: number; waitMs?: number }): Promise<BlastResult> {
+export async function blast(port: number, rng: Rng, next: () => Buffer, o: { count: number; budgetMs: number; concurrency?: number; waitMs?: number; localAddress?: string }): Promise<BlastResult> {
   const result: BlastResult = { sent: 0, statuses: {} };
   const deadline = performance.now() + o.budgetMs;
   const one = (payload: Buffer, cuts: number[]) => new Promise<void>((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = net.connect({ port, host: '127.0.0.1', localAddress: o.localAddress });
     let text = '';
     let timer: NodeJS.Timeout | null = null;
     const done = () => {

@@ -111,7 +111,8 @@ describe('minicloud (API and router in one process)', () => {
     await rawExchange(mc.httpPort, `GET / HTTP/1.1\r\nHost: fuzz.localhost\r\nConnection: close\r\n\r\n`, 2000);
     const base = procStats(mc.pid()!);
     const rng = new Rng(SEED);
-    const api = await blast(mc.apiPort, rng, generator(rng, apiSeeds), { count: COUNT, budgetMs: BUDGET_MS });
+    // From 127.0.0.2: its failed credentials get it a 429 for a while (the API's per-address limit), not the checks below.
+    const api = await blast(mc.apiPort, rng, generator(rng, apiSeeds), { count: COUNT, budgetMs: BUDGET_MS, localAddress: '127.0.0.2' });
     const routed = await blast(mc.httpPort, rng, generator(rng, routerSeeds), { count: COUNT / 3, budgetMs: BUDGET_MS / 2 });
     const after = await settled(mc.pid()!, base);
     console.log(`minicloud, seed ${SEED}: ${api.sent} API requests, answers ${JSON.stringify(api.statuses)}; ${routed.sent} router requests, answers ${JSON.stringify(routed.statuses)}; fds ${base.fds} -> ${after.fds}, RSS ${base.rssMb} -> ${after.rssMb} MB`);
