@@ -1,6 +1,6 @@
 // Local stand-ins for the official images the server installer runs (no registry is reachable in tests):
 // built from Debian packages on minicloud/bookworm, tagged with the official names, cached by recipe.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,25 +47,44 @@ function context(name) {
   return ctx;
 }
 
-/** Builds every stand-in that is missing or whose recipe changed (needs minicloud/bookworm: ensureBaseImages). */
-export function ensureStandIns(host, names = Object.keys(STAND_INS)) {
-  for (const name of names) {
-    const tag = STAND_INS[name];
-    const hash = recipeHash(host, name);
-    const have = docker(host, ['image', 'inspect', '--format', '{{index .Config.Labels "minicloud.stand-in-hash"}}', tag]);
-    if (have.status === 0 && have.stdout.trim() === hash) continue;
-    const t0 = Date.now();
-    say(`Building stand-in image ${tag}`);
-    const ctx = context(name);
-    const r = docker(host, ['build', '--network', 'host', '--label', `minicloud.stand-in-hash=${hash}`, '-t', tag, '-f', `${DIR}${name}.Dockerfile`, ctx]);
-    rmSync(ctx, { recursive: true, force: true });
-    if (r.status !== 0) throw new Error(`docker build ${tag} failed:\n${tail(`${r.stdout}${r.stderr}`, 30)}`);
-    say(`Built ${tag} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  }
+/** Builds one stand-in unless its image carries this recipe's hash; resolves when it is there. */
+function ensureOne(host, name) {
+  const tag = STAND_INS[name];
+  const hash = recipeHash(host, name);
+  const have = docker(host, ['image', 'inspect', '--format', '{{index .Config.Labels "minicloud.stand-in-hash"}}', tag]);
+  if (have.status === 0 && have.stdout.trim() === hash) return Promise.resolve();
+  const t0 = Date.now();
+  say(`Building stand-in image ${tag}`);
+  const ctx = context(name);
+  return buildAsync(host, ['build', '--network', 'host', '--label', `minicloud.stand-in-hash=${hash}`, '-t', tag, '-f', `${DIR}${name}.Dockerfile`, ctx], `docker build ${tag}`)
+    .finally(() => rmSync(ctx, { recursive: true, force: true }))
+    .then(() => say(`Built ${tag} in ${((Date.now() - t0) / 1000).toFixed(1)} s`));
+}
+
+/** `docker <args>` without blocking the event loop, so several builds (mostly downloads and unpacking) overlap. */
+export function buildAsync(host, args, what) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', args, { env: { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const keep = (c) => { out = (out + c).slice(-20_000); };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed:\n${tail(out, 30)}`))));
+  });
+}
+
+/**
+ * Builds every stand-in that is missing or whose recipe changed (needs minicloud/bookworm: ensureBaseImages),
+ * the others at the same time as `alongside` (e.g. an image built FROM node's). Resolves to their tags.
+ */
+export async function ensureStandIns(host, names = Object.keys(STAND_INS), alongside = async () => {}) {
+  if (names.includes('node')) await ensureOne(host, 'node');
+  await Promise.all([...names.filter((n) => n !== 'node').map((n) => ensureOne(host, n)), alongside()]);
   return names.map((n) => STAND_INS[n]);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const host = process.env.DOCKER_HOST ?? `unix://${ENGINE_DIR}/docker.sock`;
-  console.log(ensureStandIns(host, process.argv.slice(2).length ? process.argv.slice(2) : undefined).join('\n'));
+  console.log((await ensureStandIns(host, process.argv.slice(2).length ? process.argv.slice(2) : undefined)).join('\n'));
 }

@@ -1,7 +1,7 @@
 // Test helper: a network namespace of its own (ports 80 and 443 free there) with its own dockerd, reached
 // from the host over a veth pair. Needs root, iproute2 and dockerd. A throw-away: down() kills all of it by pid.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
 export interface NetnsEngine {
@@ -15,7 +15,7 @@ export interface NetnsEngine {
   docker(...args: string[]): string;
   /** argv prefix running a command inside the namespace. */
   exec: string[];
-  down(): void;
+  down(): Promise<void>;
 }
 
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: 'pipe' });
@@ -51,31 +51,36 @@ export async function startNetnsEngine(): Promise<NetnsEngine> {
     run('ip', ['-n', name, 'link', 'set', 'eth0', 'up']);
     run('ip', ['-n', name, 'route', 'add', 'default', 'via', hostIp]);
     writeFileSync(`${dir}/daemon.json`, JSON.stringify({ 'storage-driver': 'overlay2', 'cgroup-parent': `/${name}`, 'log-level': 'warn' }));
-    const launcher = spawn('ip', [...exec.slice(1), 'unshare', '-u', 'setsid', 'sh', '-c',
+    // detached: a session of its own; ip netns exec and unshare exec, so this process becomes dockerd.
+    const log = openSync(`${dir}/dockerd.log`, 'a');
+    const launcher = spawn('ip', [...exec.slice(1), 'unshare', '-u', 'sh', '-c',
       `hostname ${name} && ${cgroupMounts()}exec dockerd --config-file ${dir}/daemon.json -H ${dockerHost} `
-      + `--data-root ${dir}/data --exec-root ${dir}/exec --pidfile ${dir}/d.pid`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-    let err = '';
-    launcher.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+      + `--data-root ${dir}/data --exec-root ${dir}/exec --pidfile ${dir}/d.pid`], { stdio: ['ignore', log, log], detached: true });
+    closeSync(log);
     launcher.unref();
     for (const end = Date.now() + 60_000; ;) {
       if (spawnSync('docker', ['version'], { env: { ...process.env, DOCKER_HOST: dockerHost }, stdio: 'ignore' }).status === 0) break;
-      if (Date.now() > end || launcher.exitCode !== null) throw new Error(`the namespace's dockerd did not answer within 60 s: ${err.slice(-2000)}`);
+      if (Date.now() > end || launcher.exitCode !== null) {
+        throw new Error(`the namespace's dockerd ${launcher.exitCode === null ? 'did not answer within 60 s' : `exited (${launcher.exitCode})`}: ${readFileSync(`${dir}/dockerd.log`, 'utf8').slice(-2000)}`);
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
     return engine;
   } catch (e) {
-    engine.down();
+    await engine.down();
     throw e;
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Kills every process in the namespace (dockerd, containerd, shims, containers), then removes it and its dirs. */
-function down(name: string, dir: string): void {
+async function down(name: string, dir: string): Promise<void> {
   // dockerd first, gracefully: it stops what is left and unmounts its layers (the test removed its containers).
   const dpid = existsSync(`${dir}/d.pid`) ? Number(readFileSync(`${dir}/d.pid`, 'utf8').trim()) : 0;
   if (dpid) {
     try { process.kill(dpid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; i < 100 && existsSync(`/proc/${dpid}`); i++) spawnSync('sleep', ['0.2']);
+    for (let i = 0; i < 100 && existsSync(`/proc/${dpid}`); i++) await sleep(200);
   }
   const pids = () => spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout?.trim().split(/\s+/).filter(Boolean).map(Number) ?? [];
   // Container processes live in their own namespaces, as children of the shims that live in ours.
@@ -86,7 +91,7 @@ function down(name: string, dir: string): void {
     for (const pid of [...ours, ...ours.flatMap(children)]) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     }
-    spawnSync('sleep', ['0.2']);
+    await sleep(200);
   }
   spawnSync('ip', ['netns', 'del', name]);
   spawnSync('ip', ['link', 'del', `${name}-h`]);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { startNetnsEngine, type NetnsEngine } from '../helpers/netns-engine.ts';
 // @ts-expect-error: a plain .mjs script shared with npm test, without type declarations
-import { ensureStandIns, STAND_INS } from '../../scripts/stand-in-images.mjs';
+import { buildAsync, ensureStandIns, STAND_INS } from '../../scripts/stand-in-images.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SCRIPT = join(ROOT, 'scripts/install.sh');
@@ -74,31 +74,38 @@ function installer(...args: string[]): Promise<{ status: number | null; out: str
 }
 
 /** The stand-ins and minicloud's own image (its Dockerfile, built in the suite's engine: cached by content). */
-function prepareImages(): string[] {
+async function prepareImages(): Promise<string[]> {
   const host = dockerHost();
-  const images = ensureStandIns(host) as string[];
   const tag = execFileSync('sh', [SCRIPT, '--print-image'], { encoding: 'utf8' }).trim();
-  if (spawnSync('docker', ['image', 'inspect', tag], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' }).status !== 0) {
-    execFileSync('docker', ['build', '--network', 'host', '-q', '-t', tag, ROOT], { env: { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0' }, stdio: 'pipe', maxBuffer: 64 << 20 });
+  const minicloudImage = async () => {
+    if (spawnSync('docker', ['image', 'inspect', tag], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' }).status === 0) return;
+    await buildAsync(host, ['build', '--network', 'host', '-q', '-t', tag, ROOT], `docker build ${tag}`);
     // Older builds of the checkout: their layers shared with this one stay (npm ci's among them).
     for (const old of docker('images', '--format', '{{.Repository}}:{{.Tag}}', 'minicloud/server').split('\n')) {
       if (old && old !== tag) spawnSync('docker', ['rmi', old], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' });
     }
-  }
+  };
+  // minicloud's image starts FROM the node stand-in, and is built while the others are.
+  const images = (await ensureStandIns(host, undefined, minicloudImage)) as string[];
   return [...images.filter((i) => i !== STAND_INS.node), tag];
 }
 
 beforeAll(async () => {
-  const images = prepareImages();
+  const images = await prepareImages();
   ns = await startNetnsEngine();
   state = join(ns.dir, 'state');
-  // docker save | docker load: one stream, shared layers once.
-  execFileSync('sh', ['-c', `docker save ${images.join(' ')} | DOCKER_HOST=${ns.dockerHost} docker load -q`], {
-    env: { ...process.env, DOCKER_HOST: dockerHost() }, stdio: 'pipe', maxBuffer: 64 << 20,
+  // docker save | docker load: one stream, shared layers once (asynchronously: the worker must keep answering vitest).
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('sh', ['-c', `docker save ${images.join(' ')} | DOCKER_HOST=${ns.dockerHost} docker load -q`], {
+      env: { ...process.env, DOCKER_HOST: dockerHost() }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker save | docker load failed: ${err.slice(-2000)}`))));
   });
 }, 40 * 60_000);
 
-afterAll(() => { ns?.down(); });
+afterAll(async () => { await ns?.down(); }, 120_000);
 
 describe('the server installer', () => {
   it('installs minicloud and its shared services, printing the dashboard URL and where the token is', async () => {
