@@ -5,6 +5,7 @@ import { UserError, validateImageRef, type Artifact, type Manifest } from '../co
 import { imageName } from './docker-builder.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { parseManifest } from './manifest.ts';
+import { FILE_LIMIT } from './tree-file.ts';
 
 export interface RegistryAuth { username: string; password: string; serveraddress?: string }
 
@@ -81,6 +82,13 @@ async function readFile(container: Dockerode.Container, path: string): Promise<s
     const extract = tar.extract();
     let text: string | null = null;
     extract.on('entry', (header, stream, next) => {
+      // The image is its publisher's: a manifest of gigabytes must not be read into memory.
+      if (header.type === 'file' && (header.size ?? 0) > FILE_LIMIT) {
+        reject(new UserError(`${path} in the image is ${header.size} bytes; minicloud reads at most ${FILE_LIMIT}`, 'keep the manifest small: it lists a few fields'));
+        extract.destroy();
+        (archive as unknown as { destroy?: () => void }).destroy?.();
+        return;
+      }
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => { chunks.push(c as Buffer); });
       stream.on('end', () => {
@@ -90,6 +98,7 @@ async function readFile(container: Dockerode.Container, path: string): Promise<s
     });
     extract.on('finish', () => resolve(text));
     extract.on('error', reject);
+    archive.on('error', reject); // a dropped engine connection (after our own destroy above: already settled)
     archive.pipe(extract);
   });
 }

@@ -1,6 +1,7 @@
 // Hostile pushed trees on the Docker builder: links out of the tree never reach the build context, links inside it do.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerHost } from '../helpers/docker.ts';
@@ -60,5 +61,24 @@ describe('the Docker builder and links in the pushed tree', () => {
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain('v1 is live');
     expect(docker('run', '--rm', '--entrypoint', 'readlink', `minicloud/${app}:v1`, '/tree/conf/server-copy.py')).toBe('../server.py');
+  });
+});
+
+describe('an image deploy whose manifest is huge', () => {
+  it('is refused without reading the file into memory, naming its size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-bigmanifest-'));
+    const ref = `minicloud-test/bigmanifest-${randomBytes(4).toString('hex')}:1`;
+    writeFileSync(join(dir, 'cloud_manifest.yml'), `# ${'x'.repeat(3 * 1024 * 1024)}\n`);
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${process.env.MINICLOUD_BASE_IMAGE_STATIC ?? 'minicloud/busybox'}\nCOPY cloud_manifest.yml /\nCMD ["sleep", "60"]\n`);
+    docker('build', '-q', '-t', ref, dir);
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      expect((await mc.cli('apps:create', 'dk-bigmanifest')).code).toBe(0);
+      const r = await mc.cli('deploy', 'dk-bigmanifest', '--image', ref);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/cloud_manifest\.yml in the image is \d+ bytes; minicloud reads at most 1048576/);
+    } finally {
+      docker('rmi', '-f', ref);
+    }
   });
 });
