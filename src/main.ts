@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     syncCron: (app, entries) => cron.sync(app, entries),
   });
   const queue = new DeployQueue(connectionFromUrl(redisUrl), (job) => pipeline.run(job.deployId, job), cfg.redisPrefix);
-  const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, appExists: (a) => store.getApp(a) !== null });
+  const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken, maxPushBytes: cfg.maxSourceMb * 1024 * 1024, appExists: (a) => store.getApp(a) !== null });
   const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: say });
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
   const deps = { store, git, queue, log, formation, appUrl, appDirs: appDirs(p), beforeDestroy: async (app: string): Promise<void> => { await cron.forget(app); await addons.destroyAll(app); metrics.forget(app); await builder.prune(app, []).catch(() => {}); await isolation.users?.remove(app); } };

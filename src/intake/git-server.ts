@@ -13,6 +13,8 @@ export interface GitServerOptions {
   /** Checks the password of HTTP basic auth (any user name). */
   checkToken: (token: string) => boolean;
   appExists: (app: string) => boolean;
+  /** The largest pack a push may send (git's receive.maxInputSize): refused while it arrives, before it fills the disk. */
+  maxPushBytes?: number;
 }
 
 const pkt = (s: string) => (s.length + 4).toString(16).padStart(4, '0') + s;
@@ -56,10 +58,12 @@ export class GitServer {
     this.installHook(app);
   }
 
+  /** The hook and the push size limit, rewritten at every start (the settings may have changed). */
   installHook(app: string): void {
     const file = join(this.repoDir(app), 'hooks', 'pre-receive');
     writeFileSync(file, hookScript(process.execPath, this.o.hookConfigFile));
     chmodSync(file, 0o700);
+    if (this.o.maxPushBytes) execFileSync('git', ['config', '--file', join(this.repoDir(app), 'config'), 'receive.maxInputSize', String(this.o.maxPushBytes)]);
   }
 
   /** Connect-style handler for requests under /git (the mount path already stripped). */

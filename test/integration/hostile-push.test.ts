@@ -2,6 +2,7 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
@@ -65,6 +66,13 @@ describe('a pushed tree that links out of itself', () => {
     expect(r.output).toContain('requirements.txt is a link to a file outside the repository');
   });
 
+  it('package.json -> /dev/zero (node detection reads it) is refused without hanging minicloud', async () => {
+    const r = await pushWithLink('lk-zero', 'package.json', '/dev/zero');
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain('package.json is a link to a file outside the repository');
+    expect((await mc.api('GET', '/api/apps/lk-zero')).status).toBe(200);
+  });
+
   it('a relative link climbing out (../../../../proc/self/environ) is refused too', async () => {
     const r = await pushWithLink('lk-climb', 'Procfile', '../../../../../../../../proc/self/environ');
     expectNoLeak(r.output);
@@ -123,5 +131,38 @@ describe('a pushed file built to stall detection', () => {
     // The spec's figure is 100 ms; the slowest gets a margin for a shared, loaded 2-core machine. Before: 4-15 s, and resets.
     expect(median).toBeLessThan(100);
     expect(slowest).toBeLessThan(1000);
+  });
+});
+
+describe('size limits (MINICLOUD_MAX_SOURCE_MB=1)', () => {
+  let small: Minicloud;
+  beforeAll(async () => {
+    small = await startMinicloud(redis.url, { MINICLOUD_MAX_SOURCE_MB: '1' });
+  }, 60_000);
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  it('a tree over the limit that packs small (3 MB of zeros) is refused by the archive check, saying what to do', async () => {
+    expect((await small.cli('apps:create', 'zeros')).code).toBe(0);
+    const repo = fixtureRepo('python');
+    writeFileSync(join(repo, 'zeros.bin'), Buffer.alloc(3 * 1024 * 1024));
+    commitAll(repo, 'zeros');
+    const r = await push(repo, small.gitUrl('zeros'));
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain("the pushed tree is larger than 1 MiB, minicloud's limit for one push");
+    expect(r.output).toContain('MINICLOUD_MAX_SOURCE_MB');
+  });
+
+  it('a pack over the limit (3 MB of random bytes) is refused by git while it arrives', async () => {
+    expect((await small.cli('apps:create', 'noise')).code).toBe(0);
+    const repo = fixtureRepo('python');
+    writeFileSync(join(repo, 'noise.bin'), randomBytes(3 * 1024 * 1024));
+    commitAll(repo, 'noise');
+    const r = await push(repo, small.gitUrl('noise'));
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toMatch(/pack exceeds maximum allowed size/);
+    const incoming = execFileSync('find', [join(small.dataDir), '-name', '*.tar', '-size', '+1M'], { encoding: 'utf8' });
+    expect(incoming).toBe('');
   });
 });
