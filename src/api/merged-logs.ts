@@ -1,7 +1,7 @@
 // One timed stream of an app's logs: its output, the router's access log and its deploys' logs, merged in time order.
 import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { LineSplitter, type Deploy, type LogLine, type LogSource, type MergedLogEvent } from '../core/index.ts';
+import { LineSplitter, lastLines, type Deploy, type LogLine, type LogSource, type MergedLogEvent } from '../core/index.ts';
 
 type Line = Extract<MergedLogEvent, { type: 'line' }>;
 type Draft = Omit<Line, 'seq' | 'type'>;
@@ -80,8 +80,9 @@ class FileCursor {
     const start = Math.max(0, size - BACKLOG_BYTES);
     const r = await readFrom(file, start, BACKLOG_BYTES);
     const cursor = new FileCursor(file, r.start, r.ino);
-    const lines = cursor.take(r.buf);
+    let lines = cursor.take(r.buf);
     if (start > 0) lines.shift(); // the first one is cut
+    else if (lines.length < n) lines = [...(await lastLines(`${file}.1`, n - lines.length)), ...lines]; // just rotated
     return { lines: n > 0 ? lines.slice(-n) : [], mtime: r.mtime, cursor };
   }
 

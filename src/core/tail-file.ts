@@ -28,6 +28,18 @@ async function readFrom(file: string, from: number): Promise<{ buf: Buffer; size
   }
 }
 
+/** The last `n` whole lines of a file, as the backlog reads them (none when it is missing). */
+export async function lastLines(file: string, n: number): Promise<string[]> {
+  const size = (await stat(file).catch(() => null))?.size ?? 0;
+  const start = Math.max(0, size - BACKLOG_BYTES);
+  const lines: string[] = [];
+  const splitter = new LineSplitter((l) => lines.push(l));
+  splitter.push(new StringDecoder('utf8').write((await readFrom(file, start)).buf));
+  splitter.end();
+  if (start > 0) lines.shift();
+  return n > 0 ? lines.slice(-n) : [];
+}
+
 export async function* tailFile(file: string, opts: TailOptions): AsyncGenerator<string> {
   const size = (await stat(file).catch(() => null))?.size ?? 0;
   let pos = Math.max(0, size - BACKLOG_BYTES);
@@ -44,7 +56,9 @@ export async function* tailFile(file: string, opts: TailOptions): AsyncGenerator
   }
   if (!opts.follow) splitter.end(); // an unfinished last line counts; when following, it is yielded once finished
   if (skipFirst) lines.shift();
-  for (const l of lines.slice(-opts.lines)) yield l;
+  // Just rotated (`<file>.1` holds what came before): the backlog goes on there.
+  const older = lines.length < opts.lines && !skipFirst ? await lastLines(`${file}.1`, opts.lines - lines.length) : [];
+  for (const l of [...older, ...lines].slice(-opts.lines)) yield l;
   lines = [];
   skipFirst = false;
   while (opts.follow && !opts.signal?.aborted) {

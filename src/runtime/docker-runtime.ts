@@ -12,6 +12,8 @@ export interface DockerRuntimeOptions extends ContainerOptions {
   logDir: string;
   /** Reach instances on a published 127.0.0.1 port instead of the container's own address. */
   publish?: boolean;
+  /** app.log's size limit (bytes; APP_LOG_MAX_BYTES by default). */
+  logMaxBytes?: number;
 }
 
 const gone = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
@@ -26,7 +28,7 @@ export class DockerRuntime implements Runtime {
   private closed = false;
 
   constructor(private readonly docker: Dockerode, private readonly opts: DockerRuntimeOptions) {
-    this.files = new AppLogs(opts.logDir);
+    this.files = new AppLogs(opts.logDir, opts.logMaxBytes);
   }
 
   logFile(app: string): string {

@@ -15,6 +15,8 @@ export interface ProcessRuntimeOptions {
   users?: AppUsers;
   /** Firewall rules closing each instance's port to other apps and other hosts (with `users`). */
   guard?: PortGuard;
+  /** app.log's size limit (bytes; APP_LOG_MAX_BYTES by default); the processes write it themselves, so it is looked at every 2 s. */
+  logMaxBytes?: number;
 }
 
 /**
@@ -43,7 +45,8 @@ export class ProcessRuntime implements Runtime {
   private readonly files: AppLogs;
 
   constructor(logDir: string, private readonly o: ProcessRuntimeOptions = {}) {
-    this.files = new AppLogs(logDir);
+    this.files = new AppLogs(logDir, o.logMaxBytes);
+    this.files.watch();
   }
 
   /** One file per app: every instance appends to it, and it outlives releases (`minicloud logs`). */
@@ -144,6 +147,7 @@ export class ProcessRuntime implements Runtime {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.files.close();
     for (const t of this.watched.values()) clearInterval(t);
     this.watched.clear();
   }

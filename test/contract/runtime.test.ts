@@ -1,6 +1,6 @@
 // The Runtime contract: one suite, run against every runtime (host processes and Docker containers, real ones).
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface Subject {
   name: string;
-  setup(): Promise<{ make: () => Runtime; artifact: Artifact }>;
+  setup(): Promise<{ make: (o?: { logMaxBytes?: number }) => Runtime; artifact: Artifact }>;
   teardown?(): Promise<void>;
 }
 
@@ -32,7 +32,7 @@ const subjects: Subject[] = [
     async setup() {
       const dir = join(tmp, 'release');
       cpSync(FIXTURE, dir, { recursive: true });
-      return { make: () => new ProcessRuntime(join(tmp, 'logs-process')), artifact: { kind: 'dir', ref: dir, buildpack: 'node', processes: { web: 'node server.js' } } };
+      return { make: (o) => new ProcessRuntime(join(tmp, 'logs-process'), o), artifact: { kind: 'dir', ref: dir, buildpack: 'node', processes: { web: 'node server.js' } } };
     },
   },
   {
@@ -41,7 +41,7 @@ const subjects: Subject[] = [
       docker('build', '-q', '--build-arg', `BASE_IMAGE=${process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node'}`, '-t', IMAGE, FIXTURE);
       const engine = new Dockerode();
       return {
-        make: () => new DockerRuntime(engine, { logDir: join(tmp, 'logs-docker'), network: NETWORK, defaultMemoryMb: 256 }),
+        make: (o) => new DockerRuntime(engine, { logDir: join(tmp, 'logs-docker'), network: NETWORK, defaultMemoryMb: 256, ...o }),
         artifact: { kind: 'image', ref: IMAGE, buildpack: 'node', processes: { web: 'node server.js' } },
       };
     },
@@ -57,7 +57,7 @@ async function http(i: RunningInstance, path: string): Promise<string> {
 }
 
 describe.each(subjects)('the $name runtime', (subject) => {
-  let make: () => Runtime;
+  let make: (o?: { logMaxBytes?: number }) => Runtime;
   let artifact: Artifact;
   const runtimes: Runtime[] = [];
   const handles: Array<{ rt: Runtime; handle: string }> = [];
@@ -160,6 +160,22 @@ describe.each(subjects)('the $name runtime', (subject) => {
     expect(code).toBe(0);
     expect(performance.now() - started).toBeLessThan(20_000); // a container's start and stop included
     expect(lines.map((l) => `${l.length}:${l[0]}`)).toEqual([`${MAX_LINE + CUT_MARK.length}:x`, '5:a']);
+  });
+
+  it('keeps app.log under its size limit, the newest part moved to app.log.1 (5 MB of output, 1 MiB limit)', async () => {
+    const max = 1024 * 1024;
+    const rt = make({ logMaxBytes: max });
+    runtimes.push(rt);
+    const flood = `node -e "const l = 'y'.repeat(99) + '\\n'; for (let i = 0; i < 50000; i++) process.stdout.write(l); console.log('flood done'); setInterval(() => {}, 1000)"`;
+    const running = await rt.start(spec({}, flood));
+    handles.push({ rt, handle: running.handle });
+    const file = (rt as unknown as { logFile(app: string): string }).logFile(app);
+    const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+    await until('app.log to be rotated after the flood', async () =>
+      size(file) <= max && size(`${file}.1`) > 0 && size(`${file}.1`) <= max && (readFileSync(file, 'utf8') + readFileSync(`${file}.1`, 'utf8')).includes('flood done') ? true : undefined, 30_000);
+    const lines: string[] = [];
+    for await (const l of rt.logs(app, { lines: 1, follow: false })) lines.push(l);
+    expect(lines.length).toBe(1);
   });
 
   it('adds minicloud\'s own lines to the app log', async () => {
