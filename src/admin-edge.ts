@@ -52,7 +52,7 @@ export function edgeBanner(cfg: Pick<Config, 'bind' | 'domain'>, ports: { api: n
   const apiHost = isLoopback(cfg.bind) ? 'localhost' : cfg.bind;
   const httpSuffix = ports.http === 80 ? '' : `:${ports.http}`;
   const lines = [`minicloud is up: API and git on http://${apiHost}:${ports.api}${isLoopback(cfg.bind) ? ' (this machine only)' : ''}, apps on http://<app>.${cfg.domain}${httpSuffix}`];
-  if (url) lines.push(`Dashboard, API and git: ${url}`);
+  if (url) lines.push(`Dashboard, API and git: ${url} (the CLI: npm install -g ${url}/cli.tgz, then minicloud login ${url})`);
   else lines.push(`Dashboard: http://admin.${cfg.domain}${httpSuffix}/ (also http://localhost:${ports.api}/dashboard)`);
   return lines;
 }

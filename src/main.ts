@@ -23,10 +23,16 @@ import { startRouter, type RouterOptions } from '../proxy/index.ts';
 import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
 import { adminUrl, bindWarning, caCertified, edgeBanner } from './admin-edge.ts';
+import { cliTarball } from './cli-package.ts';
 import { httpsBanner, routerHttps, startCertificates } from './https.ts';
 import { setUpIsolation } from './isolation.ts';
 
 const say = (s: string) => console.log(s);
+/** Made on first use and kept; a failed attempt is tried again next time. */
+const once = <T>(make: () => Promise<T>) => {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make().catch((e: unknown) => { made = null; throw e; }));
+};
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
@@ -110,7 +116,7 @@ async function main(): Promise<void> {
   const hook = hookToken(p.hookConfig);
   const api = createApi({ timeouts: cfg.apiTimeouts, certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, isolation: { mode: isolation.mode, summary: isolation.summary } }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind),
-    publicUrl, hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')) });
+    publicUrl, cliTarball: once(cliTarball), hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
   dashboardRoute = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort }, publicUrl !== null);

@@ -22,6 +22,8 @@ export interface ApiOptions extends RouteDeps {
   hsts?: () => boolean;
   /** Time limits on clients (limits.ts); git pushes and log streams are exempt from the body and answer ones. */
   timeouts?: ApiTimeouts;
+  /** The CLI as an npm package tarball, served at GET /cli.tgz (cli-package.ts). */
+  cliTarball?: () => Promise<Buffer>;
 }
 
 const requireToken = (check: (t: string) => boolean, what: string) => (req: Request, res: Response, next: NextFunction) => {
@@ -49,6 +51,9 @@ export function createApi(o: ApiOptions): Server {
     const reply = await o.github.handle(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     res.status(reply.status).json(reply.body);
   });
+  const cli = o.cliTarball;
+  // Public, like any download page: `npm install -g https://admin.<domain>/cli.tgz` sends no token.
+  if (cli) app.get('/cli.tgz', async (_req, res) => { res.type('application/gzip').set('cache-control', 'no-cache').send(await cli()); });
   app.get('/', (_req, res) => res.redirect(302, '/dashboard/')); // admin.<domain>/ through the router
   app.use('/dashboard', dashboardRoutes({ sessions, ...access }));
   app.use('/api', jsonBody('1mb'), access.routes, apiRoutes(o));

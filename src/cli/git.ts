@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import type { Ctx } from './context.ts';
 import { shellQuote } from './format.ts';
 
-const LAUNCHER = fileURLToPath(new URL('../../scripts/minicloud.mjs', import.meta.url));
+/** The file git runs as our credential helper: the checkout's launcher, or the installed CLI's own file (useLauncher). */
+let launcher = fileURLToPath(new URL('../../scripts/minicloud.mjs', import.meta.url));
+
+/** The CLI installed from a server's /cli.tgz is one bundled file: git must call that file back. */
+export function useLauncher(file: string): void {
+  launcher = file;
+}
 
 function git(cwd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
@@ -47,7 +53,7 @@ export async function remoteUrl(cwd: string, name: string): Promise<string | nul
 
 /** Paths quoted for the shell that git runs `!` helpers with. */
 export function credentialHelper(): string {
-  return `!${shellQuote(process.execPath)} ${shellQuote(LAUNCHER)} git:credential`;
+  return `!${shellQuote(process.execPath)} ${shellQuote(launcher)} git:credential`;
 }
 
 /** Points this repo's git at our helper for the server's origin only; other remotes keep their own. */

@@ -16,16 +16,17 @@ export function hostsFile(names: string[]): string {
 }
 
 /** Runs `cmd args` with `hosts` as its /etc/hosts; the machine's own file is untouched. */
-export function runWithHosts(hosts: string, cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+export function runWithHosts(hosts: string, cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const c = spawn('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts, cmd, ...args], {
-      cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: o.cwd, env: o.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => c.kill('SIGKILL'), o.timeoutMs ?? 300_000);
     c.stdout.on('data', (d: Buffer) => (stdout += d));
     c.stderr.on('data', (d: Buffer) => (stderr += d));
+    c.stdin.end(o.input ?? '');
     c.on('error', reject);
     c.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });
   });

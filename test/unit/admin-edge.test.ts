@@ -31,7 +31,7 @@ describe('admin edge', () => {
   it('prints where everything answers', () => {
     expect(edgeBanner({ bind: '127.0.0.1', domain: 'example.com' }, { api: 7080, http: 80 }, 'https://admin.example.com')).toEqual([
       'minicloud is up: API and git on http://localhost:7080 (this machine only), apps on http://<app>.example.com',
-      'Dashboard, API and git: https://admin.example.com',
+      'Dashboard, API and git: https://admin.example.com (the CLI: npm install -g https://admin.example.com/cli.tgz, then minicloud login https://admin.example.com)',
     ]);
     expect(edgeBanner({ bind: '127.0.0.1', domain: 'localhost' }, { api: 7080, http: 8080 }, null)[1]).toBe('Dashboard: http://admin.localhost:8080/ (also http://localhost:7080/dashboard)');
   });

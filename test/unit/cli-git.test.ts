@@ -81,7 +81,7 @@ describe('login', () => {
   });
 
   it('does not save a token the server refuses', async () => {
-    const r = await run(['login', '--url', baseUrl, '--token', 'bad']);
+    const r = await run(['login', baseUrl], { env: { MINICLOUD_TOKEN: 'bad' } });
     expect(r).toMatchObject({ code: 1, stderr: ' !     invalid token\n !     run `minicloud login` with a valid token\n' });
     expect(() => statSync(join(home, 'xdg', 'minicloud', 'config.json'))).toThrow();
   });

@@ -104,6 +104,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'POST', path: '/internal/hooks/deploy', permission: 'hook', summary: 'the git hook: deploy a push', internal: true },
   { method: 'GET', path: '/internal/hooks/deploys/:id/log', permission: 'hook', summary: "the git hook: follow a deploy's log", internal: true },
   { method: 'GET', path: '/', permission: 'public', summary: 'Redirect to the dashboard', internal: true },
+  { method: 'GET', path: '/cli.tgz', permission: 'public', summary: 'The minicloud CLI as an npm package: npm install -g <server>/cli.tgz', internal: true },
   // The dashboard's login checks its own credentials (rate-limited); its files are public.
   { method: 'POST', path: '/dashboard/session', permission: 'public', summary: 'Log in to the dashboard', internal: true },
   { method: 'GET', path: '/dashboard/session', permission: 'public', summary: "The session's CSRF token", internal: true },

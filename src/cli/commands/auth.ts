@@ -8,9 +8,10 @@ import { createPrompter, readKeyValues, type Prompter } from '../prompt.ts';
 
 const login: Command = {
   name: 'login',
-  usage: '[--url URL] [--token TOKEN]',
-  summary: 'verify a server URL and token and save them for later commands',
-  options: { url: { type: 'string' }, token: { type: 'string' } },
+  usage: '[<server-url>]',
+  summary: 'check a server URL (e.g. https://admin.example.com) and a token, and save them for later commands',
+  help: 'The token comes from MINICLOUD_TOKEN or a prompt (typed, or piped on stdin), never from an argument,\nwhich other users of the machine could read in the process list.',
+  options: { url: { type: 'string' } },
   async run(ctx, args) {
     const env = ctx.io.env;
     let fallback = DEFAULT_URL;
@@ -21,21 +22,28 @@ const login: Command = {
     }
     let prompter: Prompter | undefined;
     try {
-      let url = flag(args, 'url');
-      let token = flag(args, 'token');
+      let url = args.rest[0] ?? flag(args, 'url');
+      let token = env.MINICLOUD_TOKEN || undefined;
       if (url === undefined || token === undefined) prompter = createPrompter(ctx.io);
       if (url === undefined) url = (await prompter!.ask(`minicloud URL [${fallback}]: `)) || fallback;
       url = normalizeUrl(url);
       if (token === undefined) token = await prompter!.ask('Token: ', true);
-      if (!token) throw new UserError('no token given', 'pass --token TOKEN or type it at the prompt');
+      if (!token) throw new UserError('no token given', 'type it at the prompt, or set MINICLOUD_TOKEN');
       await new Client(url, token).request('GET', '/api/me');
       saveLogin(env, { url, token });
       ctx.out(`Logged in to ${url}`);
+      if (plainRemote(url)) ctx.warn(`${url} is plain HTTP to another machine: your token crosses the network readable. Use the server's https://admin.<domain> URL.`);
     } finally {
       prompter?.close();
     }
   },
 };
+
+/** http:// to anything but this machine. */
+function plainRemote(url: string): boolean {
+  const u = new URL(url);
+  return u.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) && !u.hostname.endsWith('.localhost');
+}
 
 const credential: Command = {
   name: 'git:credential',

@@ -1,0 +1,52 @@
+// The CLI as an npm package a laptop installs from its own server (GET /cli.tgz): src/cli bundled by esbuild into one
+// plain-JavaScript file, so `npm install -g https://admin.<domain>/cli.tgz` needs Node 20 and nothing else.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { pack } from 'tar-stream';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The bundle's entry: the launcher's job (scripts/minicloud.mjs), with git's credential helper pointed at itself. */
+const ENTRY = `
+import { fileURLToPath } from 'node:url';
+import { main } from './src/cli/main.ts';
+import { useLauncher } from './src/cli/git.ts';
+
+useLauncher(fileURLToPath(import.meta.url));
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+process.exitCode = await main(process.argv.slice(2));
+`;
+
+export async function bundleCli(): Promise<string> {
+  const out = await build({
+    stdin: { contents: ENTRY, resolveDir: ROOT, sourcefile: 'minicloud-cli.ts', loader: 'ts' },
+    bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent',
+    banner: { js: '#!/usr/bin/env node' }, legalComments: 'none',
+  });
+  return out.outputFiles[0]!.text;
+}
+
+/** An npm package tarball (entries under `package/`, gzipped): package.json and the bundled CLI. */
+export async function cliTarball(): Promise<Buffer> {
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const manifest = {
+    name: 'minicloud-cli', version, description: 'The minicloud CLI, as served by a minicloud server', type: 'module',
+    bin: { minicloud: 'minicloud.mjs' }, engines: { node: '>=20' }, license: 'MIT',
+  };
+  const tar = pack();
+  const chunks: Buffer[] = [];
+  tar.on('data', (c: unknown) => void chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve, reject) => { tar.on('end', resolve); tar.on('error', reject); });
+  const mtime = new Date(0);
+  tar.entry({ name: 'package/package.json', mode: 0o644, mtime }, JSON.stringify(manifest, null, 2) + '\n');
+  tar.entry({ name: 'package/minicloud.mjs', mode: 0o755, mtime }, await bundleCli());
+  tar.finalize();
+  await done;
+  return gzipSync(Buffer.concat(chunks));
+}
