@@ -10,7 +10,7 @@ import { adminRoute, apiAddress, routesFromState } from './routes-from-state.ts'
 import { AccessLog } from './access-log.ts';
 import { Store } from './store/index.ts';
 import { DeployLog } from './log/index.ts';
-import { BuildSlots, DockerBuilder, HostBuilder, ImageImporter, loadBuildpacks, killRunningSteps, type Builder } from './build/index.ts';
+import { BuildSlots, cliTarball, DockerBuilder, HostBuilder, ImageImporter, loadBuildpacks, killRunningSteps, type Builder } from './build/index.ts';
 import { DockerRuntime, ProcessRuntime, connectDocker, runtimeChoice, type Runtime } from './runtime/index.ts';
 import { Formation, Pipeline, Sleeper, sourceTar } from './pipeline/index.ts';
 import { CronScheduler, DeployQueue, connectionFromUrl } from './queue/index.ts';
@@ -23,7 +23,6 @@ import { startRouter, type RouterOptions } from '../proxy/index.ts';
 import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
 import { adminUrl, bindWarning, caCertified, edgeBanner } from './admin-edge.ts';
-import { cliTarball } from './cli-package.ts';
 import { httpsBanner, routerHttps, startCertificates } from './https.ts';
 import { setUpIsolation } from './isolation.ts';
 

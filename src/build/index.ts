@@ -9,3 +9,4 @@ export { checkSourceArchive } from './archive.ts';
 export { DockerBuilder, imageName, type DockerBuilderOptions } from './docker-builder.ts';
 export { BuildSlots, memAvailableMb, type SlotOptions } from './slots.ts';
 export { ImageImporter, type RegistryAuth } from './image-import.ts';
+export { bundleCli, cliTarball } from './cli-package.ts';

@@ -37,6 +37,8 @@ const SDK_OWNER: Record<string, string[]> = {
   'acme-client': ['certs'], '@peculiar/x509': ['certs'],
   // dockerode: the runtime runs containers, the builder builds images; main hands both one client.
   dockerode: ['runtime', 'build'], 'tar-stream': ['build'], '@balena/dockerignore': ['build'],
+  // esbuild: bundles the CLI that the server offers at /cli.tgz.
+  esbuild: ['build'],
 };
 
 function files(dir: string): string[] {

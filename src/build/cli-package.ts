@@ -1,4 +1,4 @@
-// The CLI as an npm package a laptop installs from its own server (GET /cli.tgz): src/cli bundled by esbuild into one
+// Building the CLI as an npm package a laptop installs from its own server (GET /cli.tgz): src/cli bundled by esbuild into one
 // plain-JavaScript file, so `npm install -g https://admin.<domain>/cli.tgz` needs Node 20 and nothing else.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { pack } from 'tar-stream';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The bundle's entry: the launcher's job (scripts/minicloud.mjs), with git's credential helper pointed at itself. */
 const ENTRY = `
