@@ -20,7 +20,7 @@ export function expressRoutes(): Walk {
   const store = new Store(join(dir, 'minicloud.db'));
   try {
     const inert = new Proxy({}, { get: () => () => undefined });
-    const deps = new Proxy({ store, appUrl: (a: string) => `http://${a}.localhost`, hookToken: 'x'.repeat(40), metrics: inert, routerAddress: undefined }, {
+    const deps = new Proxy({ store, appUrl: (a: string) => `http://${a}.localhost`, hookToken: 'x'.repeat(40), metrics: inert, routerAddress: undefined, timeouts: undefined }, {
       get: (t, k) => (k in t ? (t as Record<string | symbol, unknown>)[k] : inert),
     }) as unknown as ApiOptions;
     const server: Server = createApi(deps);

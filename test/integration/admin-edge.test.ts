@@ -3,7 +3,7 @@
 // webhook URLs, a git push over it, and a warning when MINICLOUD_BIND opens the API beyond loopback.
 import { request as httpsRequest } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppInfo } from '../../src/core/index.ts';
@@ -121,6 +121,15 @@ describe('the admin edge', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`v1 is live at http://edgy.${DOMAIN}:${mc.httpPort}`);
   }, 180_000);
+});
+
+describe('the data dir', () => {
+  it('is closed again at every start', async () => {
+    chmodSync(mc.dataDir, 0o755);
+    await mc.restart();
+    // 0700, or 0711 as root with a Unix user per app (they pass through to their own part, never list it).
+    expect(statSync(mc.dataDir).mode & 0o077 & ~0o011).toBe(0);
+  }, 60_000);
 });
 
 describe('a wider MINICLOUD_BIND', () => {
