@@ -1,5 +1,5 @@
 // The composition root: reads settings, starts Redis if needed, wires the parts and starts the listeners.
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { isUserError, type Deploy } from './core/index.ts';
@@ -14,6 +14,7 @@ import { BuildSlots, cliTarball, DockerBuilder, HostBuilder, ImageImporter, load
 import { DockerRuntime, ProcessRuntime, connectDocker, runtimeChoice, type Runtime } from './runtime/index.ts';
 import { Formation, Pipeline, Sleeper, sourceTar } from './pipeline/index.ts';
 import { CronScheduler, DeployQueue, connectionFromUrl } from './queue/index.ts';
+import { QueueReconciler } from './reconcile-queue.ts';
 import { CronRunner } from './pipeline/cron-runner.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index.ts';
 import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, BOOT_TOKEN } from './api/index.ts';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   const fetchSource = (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) =>
     fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
   const pipeline = new Pipeline({
-    store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource,
+    store, log, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource, locksDir: join(cfg.dataDir, 'locks'),
     ...(engine && { images: new ImageImporter(engine.docker) }),
     provision: (app, needs, say): Promise<void> => addons.provisionNeeds(app, needs, say),
     syncCron: (app, entries) => cron.sync(app, entries),
@@ -134,11 +135,20 @@ async function main(): Promise<void> {
   await formation.restore();
   refreshRoutes();
   certs.sync();
+  // Each app's cron schedules into Redis: at start, and again whenever Redis answers after being away (it may have lost them).
+  const syncAllCron = () => Promise.all(store.listApps().map((app) => cron.sync(app.name, store.currentRelease(app.name)?.artifact.manifest?.cron ?? [])
+    .catch((e: unknown) => console.error(`${app.name}: cron not scheduled:`, e))));
   for (const app of store.listApps()) {
     git.installHook(app.name);
     await queue.watch(app.name);
-    await cron.sync(app.name, store.currentRelease(app.name)?.artifact.manifest?.cron ?? []).catch((e: unknown) => console.error(`${app.name}: cron not scheduled:`, e));
   }
+  // Briefly at most: with Redis away minicloud still starts (apps keep serving); the schedules follow once it is back.
+  await Promise.race([syncAllCron(), new Promise((r) => setTimeout(r, 3000).unref())]);
+  queue.redis.on('back', () => void syncAllCron());
+  // Deploys the database calls unfinished whose job Redis no longer has: queued again, or failed saying so.
+  const reconciler = new QueueReconciler({ store, queue, log, running: () => pipeline.running, hasSource: (id) => existsSync(sourceTar(p.sources, id)), say });
+  reconciler.start();
+  void reconciler.pass();
 
   backupScheduler.start();
   // Shared servers that restarted may have forgotten per-app users (Redis ACLs): put them back, now and every minute.
@@ -160,10 +170,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say(`${signal}: stopping minicloud (apps keep running and are picked up at the next start)`);
-    pipeline.abandon();
     killRunningSteps();
+    pipeline.abandon(); // after the steps are gone: it hands the apps' deploy locks to the next process
     formation.close();
     sleeper.close();
+    reconciler.stop();
     metrics.close();
     clearInterval(addonTimer);
     certs.stop();

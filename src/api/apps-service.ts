@@ -6,6 +6,7 @@ import type { GitServer } from '../intake/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Formation } from '../pipeline/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
+import { submitDeploy, type JobSpec } from '../intake/index.ts';
 import type { Store } from '../store/index.ts';
 
 export interface ServiceDeps {
@@ -68,13 +69,13 @@ export class AppsService {
       changes[k] = v;
     }
     checkConfigChanges(this.d.store.getConfig(app.name), changes);
-    const config = this.d.store.updateConfig(app.name, changes);
-    // Stopped and sleeping apps get the release too, so they start with this config.
-    if (!app.currentRelease) return { config, deploy: null };
+    if (!app.currentRelease) return { config: this.d.store.updateConfig(app.name, changes), deploy: null };
     const set = Object.keys(changes).filter((k) => changes[k] !== null);
     const unset = Object.keys(changes).filter((k) => changes[k] === null);
     const description = [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
-    return { config, deploy: await this.runAndWait(app.name, 'release', description) };
+    // The change rides in the release (stopped and sleeping apps get it too); it is kept only once that release is up.
+    const deploy = await this.submitAndWait(app.name, 'release', { description, configChanges: changes });
+    return { config: this.d.store.getConfig(app.name), deploy };
   }
 
   async restart(name: string): Promise<Deploy> {
@@ -84,11 +85,28 @@ export class AppsService {
   }
 
   /** Queues behind any build of the same app, then waits for the outcome. */
-  async runAndWait(app: string, kind: Deploy['kind'], description?: string, targetRelease?: number): Promise<Deploy> {
-    const deploy = this.d.store.createDeploy({ app, kind });
-    await this.d.queue.enqueue(app, { deployId: deploy.id, description, targetRelease });
-    for await (const e of this.d.log.follow(deploy.id, 0, this.endEvent)) if (e.type === 'end') break;
-    return this.d.store.getDeploy(deploy.id)!;
+  runAndWait(app: string, kind: Deploy['kind'], description?: string, targetRelease?: number): Promise<Deploy> {
+    return this.submitAndWait(app, kind, { description, targetRelease });
+  }
+
+  /** A deploy still queued waits for Redis: while Redis is away its caller gets a 503 saying so, not an endless wait. */
+  private async submitAndWait(app: string, kind: Deploy['kind'], spec: JobSpec): Promise<Deploy> {
+    const { store, queue } = this.d;
+    const deploy = await submitDeploy(store, queue, { app, kind }, spec);
+    const abort = new AbortController();
+    const check = setInterval(() => {
+      if (queue.redis.away && store.getDeploy(deploy.id)?.status === 'queued') abort.abort();
+    }, 250);
+    try {
+      for await (const e of this.d.log.follow(deploy.id, 0, this.endEvent, abort.signal)) if (e.type === 'end') break;
+    } finally {
+      clearInterval(check);
+    }
+    if (abort.signal.aborted) {
+      throw new UserError(`minicloud's job queue (Redis) went away while this waited in it: ${queue.redis.why}`,
+        `it runs once Redis is back (or fails with "the queue was lost" if Redis lost it); see \`minicloud releases ${app}\``, 503);
+    }
+    return store.getDeploy(deploy.id)!;
   }
 }
 

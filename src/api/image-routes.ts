@@ -3,6 +3,7 @@ import { Router, type Request } from 'express';
 import { UserError, validateImageRef } from '../core/index.ts';
 import type { ServiceDeps, AppsService } from './apps-service.ts';
 import { streamEvents } from './ndjson.ts';
+import { submitDeploy } from '../intake/index.ts';
 
 function registryAuth(v: unknown): { username: string; password: string; serveraddress?: string } | undefined {
   if (v === undefined || v === null) return undefined;
@@ -21,8 +22,7 @@ export function imageRoutes(d: ServiceDeps & { service: AppsService }): Router {
     if (body.image === undefined) throw new UserError('no image given', `e.g. \`minicloud deploy ${app.name} --image ghcr.io/me/app:1.2\`; to deploy code, git push`);
     const image = validateImageRef(body.image);
     const auth = registryAuth(body.registry);
-    const deploy = d.store.createDeploy({ app: app.name, kind: 'image', ref: image });
-    await d.queue.enqueue(app.name, { deployId: deploy.id, ...(auth && { registryAuth: auth }) });
+    const deploy = await submitDeploy(d.store, d.queue, { app: app.name, kind: 'image', ref: image }, { ...(auth && { registryAuth: auth }) });
     await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, d.service.endEvent, signal), { 'x-deploy-id': deploy.id });
   });
   return r;

@@ -159,6 +159,11 @@ export function hookRoutes(d: RouteDeps): Router {
     });
     await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, d.service.endEvent, signal), { 'x-deploy-id': deploy.id });
   });
+  // The hook printed the deploy's end: its pusher knows, so the next push need not say.
+  r.post('/deploys/:id/told', (req, res) => {
+    d.store.deployJobs.markTold(param(req, 'id'));
+    res.status(204).end();
+  });
   r.get('/deploys/:id/log', async (req, res) => {
     const deploy = d.store.getDeploy(param(req, 'id'));
     if (!deploy) throw new NotFoundError('no such deploy');

@@ -1,4 +1,4 @@
-// Running one build command; the steps still running are known so a stopping minicloud can end them.
+// Running one build command; the steps still running are known so a stopping minicloud can end them, and a killed one takes them with it.
 import { runCommand, type RunAs } from '../core/index.ts';
 
 export interface StepOptions {
@@ -18,5 +18,5 @@ export function killRunningSteps(): void {
 }
 
 export function runStep(command: string, opts: StepOptions): Promise<number> {
-  return runCommand(command, { ...opts, track: (pid, on) => (on ? running.add(pid) : running.delete(pid)) });
+  return runCommand(command, { ...opts, endWithParent: true, track: (pid, on) => (on ? running.add(pid) : running.delete(pid)) });
 }

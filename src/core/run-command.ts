@@ -1,4 +1,4 @@
-// Running a shell command in its own process group, its output split into lines as they come (each cut at MAX_LINE).
+// Running a shell command in its own process group, its output split into lines as they come (each cut at MAX_LINE); optionally ending with us.
 import { spawn } from 'node:child_process';
 import { LineSplitter } from './line-splitter.ts';
 import { existsSync } from 'node:fs';
@@ -17,7 +17,13 @@ export interface RunOptions {
   track?: (pid: number, running: boolean) => void;
   /** Runs as this user, its processes capped at `nproc` (the per-app user of host processes). */
   user?: RunAs;
+  /** The whole group is killed when this process dies, even by SIGKILL (Node has no PR_SET_PDEATHSIG). */
+  endWithParent?: boolean;
 }
+
+// A watchdog shell around the command ("$@"): it holds our pipe on fd 3 and kills its own process group once the pipe
+// closes, which is when this process exits in any way. When the command ends first, the watchdog goes too.
+const WATCHDOG = 'exec 3<&0 </dev/null; (read _ <&3; kill -9 0) >/dev/null 2>&1 & w=$!; exec 3<&-; "$@"; c=$?; kill $w 2>/dev/null; exit $c';
 
 export interface RunAs { uid: number; gid: number; nproc: number }
 
@@ -31,14 +37,16 @@ export function shellAs(command: string, user?: RunAs): { file: string; args: st
 export function runCommand(command: string, o: RunOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const sh = shellAs(command, o.user);
-    const child = spawn(sh.file, sh.args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...sh.ids });
+    const [file, args] = o.endWithParent ? ['/bin/sh', ['-c', WATCHDOG, 'minicloud-step', sh.file, ...sh.args]] : [sh.file, sh.args];
+    const child = spawn(file, args, { cwd: o.cwd, env: o.env, detached: true, stdio: [o.endWithParent ? 'pipe' : 'ignore', 'pipe', 'pipe'], ...sh.ids });
+    child.stdin?.on('error', () => {}); // never written to: only its closing matters
     const kill = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
     if (child.pid) o.track?.(child.pid, true);
     const timer = o.timeoutMs
       ? setTimeout(() => { o.onLine(`timed out after ${Math.round(o.timeoutMs! / 1000)} s`); kill(); }, o.timeoutMs)
       : null;
     o.signal?.addEventListener('abort', kill, { once: true });
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const stream of [child.stdout!, child.stderr!]) {
       const lines = new LineSplitter(o.onLine, { cr: true });
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => lines.push(chunk));

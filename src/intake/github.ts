@@ -3,6 +3,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BoundedLog, UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import { REPO, isDeployedAlready } from './github-fetch.ts';
+import { submitDeploy } from './submit.ts';
 import type { GithubLink, Store } from '../store/index.ts';
 
 export interface WebhookReply { status: number; body: Record<string, unknown> }
@@ -107,13 +108,11 @@ export class GithubIntake {
   private async start(link: GithubLink, p: PushPayload, sha: string): Promise<Deploy> {
     const author = p.head_commit?.author;
     const text = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : null);
-    const deploy = this.store.createDeploy({
+    // The repository the app follows, as linked: never the payload's clone_url.
+    return submitDeploy(this.store, this.queue, {
       app: link.app, kind: 'build', ref: p.ref, commit: sha,
       commitAuthor: text(author?.name, 200) ? `${author!.name}${text(author?.email, 200) ? ` <${author!.email}>` : ''}`.slice(0, 200) : null,
       commitMessage: text(p.head_commit?.message, 5000)?.split('\n')[0]?.slice(0, 500) ?? null,
-    });
-    // The repository the app follows, as linked: never the payload's clone_url.
-    await this.queue.enqueue(link.app, { deployId: deploy.id, fetchFrom: link.repo });
-    return deploy;
+    }, { fetchFrom: link.repo });
   }
 }

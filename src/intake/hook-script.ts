@@ -8,9 +8,23 @@ export function hookScript(nodePath: string, hookConfigFile: string): string {
   return `#!${nodePath}
 // Written by minicloud; rewritten at every start.
 'use strict';
-let readFileSync, execFileSync, cfg, app, headers;
-const say = (s) => process.stdout.write(s + '\\n');
+let readFileSync, writeSync, execFileSync, cfg, app, headers, server;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+// Synchronous: a line that cannot reach git (the push's connection is gone) throws here instead of vanishing unseen.
+const say = (s) => {
+  if (!writeSync) return void process.stdout.write(s + '\\n');
+  const b = Buffer.from(s + '\\n');
+  for (let o = 0; o < b.length;) {
+    try { o += writeSync(1, b, o); } catch (e) { if (e.code !== 'EAGAIN') throw e; Atomics.wait(pause, 0, 0, 10); }
+  }
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The minicloud process that serves this push's git connection is the parent of git-receive-pack, our parent.
+// Once it is gone (killed), nothing printed here reaches the pusher any more.
+function stat(pid) { const s = readFileSync('/proc/' + pid + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2).split(' '); }
+function gitServer() { try { const pid = Number(stat(process.ppid)[1]); return { pid, start: stat(pid)[19] }; } catch { return null; } }
+const connected = () => { try { return !server || stat(server.pid)[19] === server.start; } catch { return false; } };
 
 async function post(path, body) {
   const res = await fetch(cfg.url + path, { method: 'POST', headers, body: JSON.stringify(body) });
@@ -43,7 +57,8 @@ async function relay(res, state) {
 }
 
 async function main() {
-  ({ readFileSync } = await import('node:fs'));
+  ({ readFileSync, writeSync } = await import('node:fs'));
+  server = gitServer();
   ({ execFileSync } = await import('node:child_process'));
   const { basename } = await import('node:path');
   cfg = JSON.parse(readFileSync(${JSON.stringify(hookConfigFile)}, 'utf8'));
@@ -62,17 +77,24 @@ async function main() {
   const state = { seq: 0 };
   let res = await post('/internal/hooks/deploy', { app, ref, oldrev, newrev, source, author, message });
   const deployId = res.headers.get('x-deploy-id');
+  say('       (should this connection drop, the deploy goes on: \`minicloud logs ' + app + ' --build\` shows how it ends)');
   let end = await relay(res, state).catch(() => null);
   // minicloud may restart mid-build; the job survives it, so follow the log again for a while.
+  if (!end) say(' !     The connection to minicloud was lost (is it restarting?); the deploy goes on there. Following it again...');
   const giveUp = Date.now() + 15 * 60 * 1000;
   while (!end && Date.now() < giveUp) {
+    // The push's own connection died with its minicloud: fail it, so the branch stays and the next push tells the outcome.
+    if (!connected()) return 1;
     await sleep(1000);
     try {
       res = await fetch(cfg.url + '/internal/hooks/deploys/' + deployId + '/log?after=' + state.seq, { headers });
       if (res.ok) end = await relay(res, state);
     } catch {}
   }
-  if (!end) { say(' !     lost contact with minicloud; see \`minicloud logs ' + app + ' --build\`'); return 1; }
+  if (!end) { say(' !     Lost contact with minicloud; see how this deploy ends with \`minicloud logs ' + app + ' --build\`'); return 1; }
+  if (!connected()) return 1;
+  // Every line reached git and its connection: the pusher saw the end, so the next push need not tell it.
+  await fetch(cfg.url + '/internal/hooks/deploys/' + deployId + '/told', { method: 'POST', headers }).catch(() => {});
   return end.status === 'succeeded' ? 0 : 1;
 }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
+import { submitDeploy } from './submit.ts';
 import type { Store } from '../store/index.ts';
 
 export interface RefUpdate { oldrev: string; newrev: string; ref: string }
@@ -36,7 +37,7 @@ export class PushIntake {
 
   plan(appName: string, updates: RefUpdate[]): PushPlan {
     const app = this.store.requireApp(validateAppName(appName));
-    const messages: string[] = [];
+    const messages: string[] = this.earlierPushes(app.name);
     let deploy: PushPlan['deploy'] = null;
     for (const u of updates) {
       if (!SHA.test(u.oldrev) || !SHA.test(u.newrev)) throw new UserError(`malformed ref update for ${u.ref}`);
@@ -60,6 +61,28 @@ export class PushIntake {
     return { messages, deploy };
   }
 
+  /**
+   * What became of earlier pushes whose pusher never saw the end (the connection to minicloud dropped, e.g. it was
+   * killed): told once, to the next push. One still running is mentioned, since this push deploys after it.
+   */
+  private earlierPushes(app: string): string[] {
+    const lines: string[] = [];
+    for (const d of this.store.deployJobs.untold(app)) {
+      const which = `push of ${d.commit?.slice(0, 7) ?? 'unknown'}`;
+      if (d.status === 'succeeded') {
+        lines.push(`-----> Your previous ${which} was deployed after its connection to minicloud dropped: v${d.release} went live`);
+      } else if (d.status === 'failed') {
+        lines.push(` !     Your previous ${which} failed after its connection to minicloud dropped: ${d.error ?? 'no reason recorded'}`,
+          `       Its log: \`minicloud logs ${app} --source build\``);
+      } else {
+        lines.push(`-----> An earlier ${which} is still deploying; this push deploys after it`);
+        continue;
+      }
+      this.store.deployJobs.markTold(d.id);
+    }
+    return lines;
+  }
+
   /** Takes the archive the hook wrote and queues its build. */
   async start(appName: string, p: { ref: string; oldrev: string; newrev: string; source: string; author?: string; message?: string }): Promise<Deploy> {
     const app = this.store.requireApp(validateAppName(appName));
@@ -68,12 +91,12 @@ export class PushIntake {
       throw new UserError('the pushed source archive is missing', 'push again');
     }
     if (!SHA.test(p.newrev)) throw new UserError(`malformed commit id ${p.newrev}`);
-    const deploy = this.store.createDeploy({
+    const deploy = await submitDeploy(this.store, this.queue, {
       app: app.name, kind: 'build', ref: p.ref, commit: p.newrev,
       commitAuthor: p.author?.slice(0, 200) ?? null, commitMessage: p.message?.slice(0, 500) ?? null,
-    });
-    renameSync(source, this.dirs.sourceTar(deploy.id));
-    await this.queue.enqueue(app.name, { deployId: deploy.id });
+    }, {}, (d) => renameSync(source, this.dirs.sourceTar(d.id)));
+    // The hook tells the pusher how it ends and says so; if it cannot (minicloud died), the next push does.
+    this.store.deployJobs.awaitPusher(deploy.id);
     return deploy;
   }
 }

@@ -9,6 +9,7 @@ import { extractTar } from './extract.ts';
 import { keptRefs, pruneBuilds } from './prune.ts';
 import { rollbackRelease, runReleasePhase } from './release-steps.ts';
 import type { Formation } from './formation.ts';
+import { AppLocks } from './app-lock.ts';
 
 export interface PipelineDeps {
   store: Store;
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   images?: { import(req: { app: string; image: string; version: number; auth?: RegistryAuth; log: (l: string) => void }): Promise<Artifact> };
   /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
   fetchSource?: (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) => Promise<void>;
+  /** Where the per-app deploy locks live (shared by every minicloud process on this data dir). */
+  locksDir: string;
 }
 
 export interface RunOptions {
@@ -49,8 +52,17 @@ export const sourceTar = (sourcesDir: string, deployId: string) => join(sourcesD
 
 export class Pipeline {
   private abandoned = false;
+  private readonly locks: AppLocks;
+  private readonly inProgress = new Set<string>();
 
-  constructor(private readonly d: PipelineDeps) {}
+  constructor(private readonly d: PipelineDeps) {
+    this.locks = new AppLocks(d.locksDir);
+  }
+
+  /** The deploys this process is running (or waiting to run) right now. */
+  get running(): ReadonlySet<string> {
+    return this.inProgress;
+  }
 
   /**
    * minicloud is stopping: a deploy cut short now is not a failed deploy. Its job stays active in
@@ -58,13 +70,34 @@ export class Pipeline {
    */
   abandon(): void {
     this.abandoned = true;
+    this.locks.releaseAll();
   }
 
+  /**
+   * Runs the deploy under its app's lock: never beside another deploy of the app, even one an earlier
+   * minicloud process still runs; a deploy that process finished meanwhile is not run again.
+   */
   async run(deployId: string, job: RunOptions = {}): Promise<void> {
+    const first = this.d.store.getDeploy(deployId);
+    if (!first || first.status === 'succeeded' || first.status === 'failed') return;
+    const say = (line: string) => this.d.log.append(deployId, line);
+    this.inProgress.add(deployId);
+    try {
+      await this.locks.acquire(first.app, deployId, (h) => say(`-----> Waiting for ${h.deployId === deployId ? 'an earlier run of this deploy' : 'another deploy of ' + first.app} to end (minicloud process ${h.pid})`));
+      try {
+        await this.runLocked(deployId, job, say);
+      } finally {
+        if (!this.abandoned) this.locks.release(first.app);
+      }
+    } finally {
+      this.inProgress.delete(deployId);
+    }
+  }
+
+  private async runLocked(deployId: string, job: RunOptions, say: (l: string) => void): Promise<void> {
     const { store } = this.d;
     const deploy = store.getDeploy(deployId);
     if (!deploy || deploy.status === 'succeeded' || deploy.status === 'failed') return;
-    const say = (line: string) => this.d.log.append(deployId, line);
     if (deploy.status !== 'queued') say('-----> minicloud restarted during this deploy; starting it again');
     let result: Deploy;
     try {
@@ -74,6 +107,7 @@ export class Pipeline {
       if (deploy.kind === 'build' || deploy.kind === 'release' || deploy.kind === 'image') await runReleasePhase(this.d.formation.instances.runtime, release, this.d.formation.instances.volumes(release.app), say);
       await this.start(release, say);
       store.setReleaseStatus(release.app, release.version, 'succeeded');
+      keepConfig(store, deploy, release);
       await this.syncCron(release, say);
       result = store.updateDeploy(deployId, { status: 'succeeded' });
     } catch (e) {
@@ -84,6 +118,7 @@ export class Pipeline {
       if (!isUserError(e)) console.error(`deploy ${deployId} of ${deploy.app} failed:`, e);
       say(` !     ${message}`);
       if (isUserError(e) && e.hint) say(` !     ${e.hint}`);
+      if (deploy.kind === 'rollback' || store.deployJobs.get(deployId).configChanges) say(' !     the config vars were left as they were');
       const current = store.getApp(deploy.app)?.currentRelease;
       say(current ? ` !     v${current} is still serving` : ' !     nothing was deployed');
       result = store.updateDeploy(deployId, { status: 'failed', error: message });
@@ -146,9 +181,11 @@ export class Pipeline {
     if (!current) throw new UserError(`${deploy.app} has no release yet`, 'deploy it first with `git push minicloud main`');
     if (deploy.kind === 'restart') return current;
     if (deploy.kind === 'rollback') return rollbackRelease(store, current, job.targetRelease, say);
+    // A config change lives in the release only; the app's config takes it once the release is up (keepConfig).
+    const changes = store.deployJobs.get(deploy.id).configChanges ?? {};
     return store.createRelease({
       app: deploy.app, artifact: current.artifact, commit: current.commit, commitAuthor: current.commitAuthor, commitMessage: current.commitMessage,
-      description: job.description ?? 'Config change', config: store.getConfig(deploy.app),
+      description: job.description ?? 'Config change', config: withChanges(store.getConfig(deploy.app), changes),
     });
   }
 
@@ -198,4 +235,22 @@ export class Pipeline {
       throw e;
     }
   }
+}
+
+/** The config with sets (string) and unsets (null) applied. */
+export function withChanges(config: Record<string, string>, changes: Record<string, string | null>): Record<string, string> {
+  const next = { ...config };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  return next;
+}
+
+/** A config change or rollback becomes the app's config once its release is up; one that failed leaves it as it was. */
+function keepConfig(store: Store, deploy: Deploy, release: Release): void {
+  if (deploy.kind === 'rollback') store.replaceConfig(deploy.app, release.config);
+  if (deploy.kind !== 'release') return;
+  const changes = store.deployJobs.get(deploy.id).configChanges;
+  if (changes) store.updateConfig(deploy.app, changes);
 }

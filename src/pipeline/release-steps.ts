@@ -34,9 +34,9 @@ export function rollbackRelease(store: Store, current: Release, target: number |
     throw new UserError(`the build of v${to.version} has been pruned`, 'deploy its commit again with git push');
   }
   say(`-----> Rolling back to v${to.version} (no build)`);
-  const config = store.replaceConfig(app, to.config);
+  // The app's config becomes v<N>'s once this release is up (the pipeline's keepConfig), not before.
   return store.createRelease({
     app, artifact: to.artifact, commit: to.commit, commitAuthor: to.commitAuthor, commitMessage: to.commitMessage,
-    description: `Rollback to v${to.version}`, config,
+    description: `Rollback to v${to.version}`, config: to.config,
   });
 }

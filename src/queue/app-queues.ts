@@ -40,7 +40,8 @@ export class AppQueues<T> {
     });
     worker.on('error', () => {}); // connection trouble: BullMQ reconnects by itself
     this.workers.set(app, worker);
-    await worker.waitUntilReady();
+    // Briefly at most: with Redis away the worker connects when it is back, and nobody waits for that.
+    await Promise.race([worker.waitUntilReady().catch(() => {}), new Promise((r) => setTimeout(r, 1500).unref())]);
   }
 
   /**

@@ -2,6 +2,7 @@
 import type { ConnectionOptions } from 'bullmq';
 import { parseRedisUrl } from '../core/index.ts';
 import { AppQueues } from './app-queues.ts';
+import { RedisWatch } from './redis-watch.ts';
 
 export interface DeployJob {
   deployId: string;
@@ -23,7 +24,8 @@ export interface DeployJob {
 export type Processor = (job: DeployJob) => Promise<void>;
 
 export function connectionFromUrl(url: string): ConnectionOptions {
-  return { ...parseRedisUrl(url), maxRetriesPerRequest: null };
+  // Retry every second (BullMQ's default backs off to 20 s): once Redis is back, deploys and calls go on at once.
+  return { ...parseRedisUrl(url), maxRetriesPerRequest: null, retryStrategy: () => 1000 };
 }
 
 export class DeployQueue {
@@ -31,7 +33,11 @@ export class DeployQueue {
   /** Registry credentials of queued image deploys, by deploy id: in memory only. */
   private readonly credentials = new Map<string, NonNullable<DeployJob['registryAuth']>>();
 
+  /** Is Redis answering: calls that need it get a 503 with the reason instead of waiting. */
+  readonly redis: RedisWatch;
+
   constructor(connection: ConnectionOptions, processor: Processor, prefix = 'minicloud') {
+    this.redis = new RedisWatch(connection, prefix);
     const withCredentials = async (job: DeployJob) => {
       const auth = this.credentials.get(job.deployId);
       try {
@@ -59,11 +65,18 @@ export class DeployQueue {
     return this.apps.watch(app);
   }
 
+  /** Queues the job, or throws the 503 at once (Redis known away) or within 1.5 s (no answer). */
   async enqueue(app: string, job: DeployJob): Promise<void> {
-    await this.apps.watch(app);
+    this.redis.check();
+    void this.apps.watch(app).catch(() => {}); // the worker connects by itself; the job waits for it
     const { registryAuth, ...stored } = job;
     if (registryAuth) this.credentials.set(job.deployId, registryAuth);
-    await this.apps.queue(app).add('deploy', registryAuth ? { ...stored, registryAuthHeld: true } : stored, { jobId: job.deployId, attempts: 1 });
+    await this.redis.within(this.apps.queue(app).add('deploy', registryAuth ? { ...stored, registryAuthHeld: true } : stored, { jobId: job.deployId, attempts: 1 }));
+  }
+
+  /** Where the deploy's job is in Redis: `unknown` when Redis has no such job (it was lost, or never queued). */
+  jobState(app: string, deployId: string): Promise<string> {
+    return this.redis.within(this.apps.queue(app).getJobState(deployId));
   }
 
   /** Stops the app's worker and deletes its queue (app destroyed). */
@@ -72,7 +85,8 @@ export class DeployQueue {
   }
 
   /** Leaves a running job to be taken up again by the next process (its lock expires). */
-  close(): Promise<void> {
-    return this.apps.close();
+  async close(): Promise<void> {
+    await this.apps.close();
+    await this.redis.close();
   }
 }

@@ -1,3 +1,4 @@
-// queue: deploy jobs in Redis (BullMQ), one at a time per app.
+// queue: deploy jobs in Redis (BullMQ), one at a time per app, and whether Redis answers.
 export { DeployQueue, connectionFromUrl, type DeployJob, type Processor } from './deploy-queue.ts';
 export { CronScheduler, cronSchedulerId, type CronEntry, type CronJob, type CronProcessor } from './cron.ts';
+export { QueueUnavailableError, RedisWatch } from './redis-watch.ts';

@@ -183,6 +183,9 @@ const MIGRATIONS: string[] = [
      status INTEGER
    );
    CREATE INDEX audit_app ON audit(app, id);`,
+  // A deploy's job beside it (JSON, no secrets), so a queue that lost it can be refilled; pushes: was the pusher told the outcome.
+  `ALTER TABLE deploys ADD COLUMN job TEXT;
+   ALTER TABLE deploys ADD COLUMN pusher_told INTEGER;`,
 ];
 
 export function openDb(file: string): Db {

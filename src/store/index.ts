@@ -1,5 +1,5 @@
 // store: the one durable state file under the data directory.
-export { Store, type Volume, type StoredAddon, type StoredInstance, type GithubLink } from './store.ts';
+export { Store, type Volume, type StoredAddon, type StoredInstance, type GithubLink, type StoredJob } from './store.ts';
 export { SessionsTable, type StoredSession, type ListedSession } from './sessions.ts';
 export { TokensTable, type StoredToken } from './tokens.ts';
 export { AuditLog, type AuditEntry } from './audit.ts';

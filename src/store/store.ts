@@ -10,10 +10,12 @@ import { RouterSettingsStore } from './router-settings.ts';
 import { Backups } from './backups.ts';
 import { TokensTable } from './tokens.ts';
 import { AuditLog } from './audit.ts';
+import { DeployJobs, type StoredJob } from './deploy-jobs.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
 export type { Volume } from './volumes.ts';
+export type { StoredJob } from './deploy-jobs.ts';
 
 const now = () => new Date().toISOString();
 
@@ -28,6 +30,7 @@ export class Store {
   readonly backups: Backups;
   readonly tokens: TokensTable;
   readonly audit: AuditLog;
+  readonly deployJobs: DeployJobs;
 
   constructor(file: string) {
     this.db = openDb(file);
@@ -39,6 +42,7 @@ export class Store {
     this.backups = new Backups(this.db);
     this.tokens = new TokensTable(this.db);
     this.audit = new AuditLog(this.db);
+    this.deployJobs = new DeployJobs(this.db);
   }
 
   close(): void {
@@ -173,10 +177,10 @@ export class Store {
   }
 
   // --- deploys and their logs
-  createDeploy(d: Pick<Deploy, 'app' | 'kind'> & Partial<Pick<Deploy, 'ref' | 'commit' | 'commitAuthor' | 'commitMessage'>>): Deploy {
+  createDeploy(d: Pick<Deploy, 'app' | 'kind'> & Partial<Pick<Deploy, 'ref' | 'commit' | 'commitAuthor' | 'commitMessage'>>, job: StoredJob = {}): Deploy {
     const id = randomUUID();
-    this.db.prepare('INSERT INTO deploys (id, app, kind, status, ref, commit_sha, commit_author, commit_message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, d.app, d.kind, 'queued', d.ref ?? null, d.commit ?? null, d.commitAuthor ?? null, d.commitMessage ?? null, now());
+    this.db.prepare('INSERT INTO deploys (id, app, kind, status, ref, commit_sha, commit_author, commit_message, created_at, job) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, d.app, d.kind, 'queued', d.ref ?? null, d.commit ?? null, d.commitAuthor ?? null, d.commitMessage ?? null, now(), JSON.stringify(job));
     return this.getDeploy(id)!;
   }
 

@@ -26,6 +26,9 @@ export interface Minicloud {
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Restarts it, with `env` changed first (e.g. a new MINICLOUD_TOKEN: api() then uses it). */
   restart(env?: Record<string, string>): Promise<void>;
+  /** `kill -9` of minicloud (no chance to clean up), returning once it is gone; `start()` brings it back. */
+  crash(): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,7 +70,7 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
   /** Stops it. A push in progress keeps the old process alive as a relay: then it is done once it says so. */
   const halt = () => new Promise<void>((resolve) => {
     const c = child;
-    if (!c || c.exitCode !== null) return resolve();
+    if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
     c.once('exit', () => resolve());
     const from = out.length;
     const check = () => { if (out.slice(from).includes('Handing')) resolve(); else if (c.exitCode === null) setTimeout(check, 50); };
@@ -101,12 +104,19 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
       c.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
     }),
     restart: async (changed = {}) => { await halt(); Object.assign(env, changed); await boot(); },
+    crash: () => new Promise<void>((resolve) => {
+      const c = child as ChildProcess | null;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    }),
+    start: () => boot(),
     stop: async () => {
       // Apps outlive minicloud by design; a test run must not leave them behind.
       const apps = await api<{ name: string }[]>('GET', '/api/apps').catch(() => null);
       for (const a of Array.isArray(apps?.body) ? apps.body : []) await api('DELETE', `/api/apps/${a.name}?confirm=${a.name}`).catch(() => {});
       await halt();
-      await new Promise<void>((r) => (child?.exitCode !== null ? r() : child.once('exit', () => r())));
+      await new Promise<void>((r) => (child?.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

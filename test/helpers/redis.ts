@@ -39,8 +39,8 @@ export function ping(port: number): Promise<boolean> {
 // (sh gives background jobs /dev/null as stdin, hence the pipe on fd 3.)
 const WATCHDOG = 'exec 3<&0; redis-server "$@" 3<&- & r=$!; (read _ <&3; kill -9 $r 2>/dev/null) & exec 3<&-; wait $r';
 
-async function tryStart(dir: string): Promise<{ child: ChildProcess; port: number } | null> {
-  const port = await freePort();
+async function tryStart(dir: string, fixedPort?: number): Promise<{ child: ChildProcess; port: number } | null> {
+  const port = fixedPort ?? (await freePort());
   const child = spawn('/bin/sh', ['-c', WATCHDOG, 'redis-watchdog',
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
     '--daemonize', 'no', '--loglevel', 'warning',
@@ -64,11 +64,12 @@ async function tryStart(dir: string): Promise<{ child: ChildProcess; port: numbe
   throw new Error(`redis-server did not answer PING on port ${port} within 5 s (is redis-server installed?)`);
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `port`: on that port (a Redis that comes back empty where the last one was); else a free one. */
+export async function startRedis(onPort?: number): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-redis-'));
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const started = await tryStart(dir);
+      const started = await tryStart(dir, onPort);
       if (!started) continue;
       const { child, port } = started;
       return {

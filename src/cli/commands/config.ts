@@ -38,7 +38,9 @@ async function change(ctx: Ctx, args: Args, verb: string, body: Record<string, s
   const res = await ctx
     .client()
     .request<{ config: Record<string, string>; deploy: Deploy | null }>('PATCH', appPath(args.app, '/config'), body);
-  return reportDeploy(ctx, res.deploy);
+  const code = reportDeploy(ctx, res.deploy);
+  if (code !== 0) ctx.warn(`the config vars were left as they were (see \`minicloud config ${args.app}\`)`);
+  return code;
 }
 
 /** Finishes a "... " line with the outcome of a restart (plus `note`); a failed one is a failed command. */
