@@ -1,5 +1,5 @@
 // Redis stopped, then back empty, with a deploy waiting: 503s with the reason meanwhile, the deploy runs again, nobody hangs.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ let redis: TestRedis;
 let mc: Minicloud;
 let repo: string;
 const tmp = mkdtempSync(join(tmpdir(), 'mc-redis-loss-'));
+chmodSync(tmp, 0o1777); // the build runs as the app's own user when minicloud is root
 const marks = join(tmp, 'marks.jsonl');
 const gate = join(tmp, 'gate');
 const APP = 'rl';

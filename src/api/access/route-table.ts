@@ -103,6 +103,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'POST', path: '/internal/hooks/plan', permission: 'hook', summary: 'the git hook: plan a push', internal: true },
   { method: 'POST', path: '/internal/hooks/deploy', permission: 'hook', summary: 'the git hook: deploy a push', internal: true },
   { method: 'GET', path: '/internal/hooks/deploys/:id/log', permission: 'hook', summary: "the git hook: follow a deploy's log", internal: true },
+  { method: 'POST', path: '/internal/hooks/deploys/:id/told', permission: 'hook', summary: 'the git hook: its pusher saw how the deploy ended', internal: true },
   { method: 'GET', path: '/', permission: 'public', summary: 'Redirect to the dashboard', internal: true },
   { method: 'GET', path: '/cli.tgz', permission: 'public', summary: 'The minicloud CLI as an npm package: npm install -g <server>/cli.tgz', internal: true },
   // The dashboard's login checks its own credentials (rate-limited); its files are public.
