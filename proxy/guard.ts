@@ -38,6 +38,7 @@ export function badRequest(req: IncomingMessage): string | null {
   // RFC 9112 §3.2.2: the target's authority wins over Host; refuse rather than route by the other.
   const url = req.url ?? '';
   if (url[0] === '/') return null; // origin form, the usual case
+  if (url === '*') return req.method === 'OPTIONS' ? null : `a * target with ${req.method}`; // RFC 9112 §3.2.4
   const authority = ABSOLUTE.exec(url)?.[1];
   if (authority !== undefined && normalizeHost(authority) !== host) return 'request target and Host disagree';
   return null;

@@ -149,6 +149,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       refused.add(socket);
       return page(res, ex, badRequestPage(bad));
     }
+    // `OPTIONS *` asks about the server, not a resource: the router answers it (undici cannot send a `*` target).
+    if (req.url === '*') return void res.writeHead(204, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', 'x-request-id': ex.id }).end();
     // ACME (certs): HTTP-01 challenges are answered here for any host, before routing.
     const challenged = opts.challenge ? answerChallenge(req, res, opts.challenge) : null;
     if (challenged !== null) return void (ex.bytes = challenged);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import { UserError } from '../src/core/index.ts';
+import { NODE_MAX_HEADER_SIZE } from './limits.ts';
 
 export interface HttpsOptions {
   port: number;
@@ -18,7 +19,7 @@ export interface HttpsOptions {
 }
 
 // The plain server's handlers the TLS one shares: one routing path, whatever the transport.
-const SHARED = ['request', 'upgrade', 'clientError', 'checkContinue', 'checkExpectation'] as const;
+const SHARED = ['request', 'upgrade', 'connect', 'clientError', 'checkContinue', 'checkExpectation'] as const;
 
 /**
  * Listens for HTTPS with `plain`'s request, upgrade and client-error handlers (added before this call)
@@ -37,6 +38,7 @@ export async function listenTls(o: HttpsOptions, host: string | undefined, plain
     handshakeTimeout: 10_000,
     insecureHTTPParser: false,
     requireHostHeader: true,
+    maxHeaderSize: NODE_MAX_HEADER_SIZE, // as the plain server's: room for the limits the shared handlers measure
   });
   for (const event of SHARED) for (const listener of plain.listeners(event)) server.on(event, listener as (...args: unknown[]) => void);
   server.headersTimeout = plain.headersTimeout;

@@ -38,7 +38,8 @@ export async function startEchoApp(): Promise<EchoApp> {
       await new Promise((r) => server.close(r));
     },
   };
-  const server = http.createServer((req, res) => {
+  // Heads up to 64 KiB: whatever the router lets through (24 KiB at most), the app takes.
+  const server = http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '', complete: false };
     app.seen.push(r);
     req.setEncoding('latin1');

@@ -1,7 +1,9 @@
 // The router's size limits on both paths: request line 8 KiB (414), header fields 8 KiB each and 16 KiB in all (431), a per-app body limit (413), before the app reads anything.
 import net from 'node:net';
+import tls, { createSecureContext } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Router } from '../../proxy/index.ts';
+import { startRouter, type Router } from '../../proxy/index.ts';
+import { SelfSignedIssuer } from '../../src/certs/self-signed.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/core/index.ts';
 import { RouteTable } from '../../src/router/index.ts';
 import { PATHS, startBothRouters, startEchoApp, waitUntil, type EchoApp, type PathName } from '../helpers/echo-app.ts';
@@ -129,5 +131,31 @@ describe.each(PATHS)('limits on the %s path', (path) => {
     const free = await upload(port(), `POST /f HTTP/1.1\r\nHost: free.localhost\r\nContent-Length: ${3 * MiB}\r\nConnection: close\r\n\r\n`, 3 * MiB, false);
     expect(statuses(free.text)).toEqual([200]);
     expect(app.seen.map((s) => [s.url, s.body.length, s.complete])).toEqual([['/c', MiB - 10, true], ['/f', 3 * MiB, true]]);
+  });
+});
+
+describe('limits on the HTTPS listener', () => {
+  let secure: Router;
+  beforeAll(async () => {
+    const cert = await new SelfSignedIssuer().issue('echo.localhost');
+    const table = new RouteTable([{ app: 'echo', hosts: ['echo.localhost'], upstreams: [{ host: '127.0.0.1', port: app.port }], state: 'running' }]);
+    secure = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost', https: { port: 0, fallback: cert, context: () => createSecureContext({ key: cert.keyPem, cert: cert.certPem }) } });
+  });
+  afterAll(async () => secure?.close());
+
+  /** Raw bytes over TLS; what came back once the router closed. */
+  const overTls = (data: string) => new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ port: secure.httpsPort!, host: '127.0.0.1', servername: 'echo.localhost', rejectUnauthorized: false }, () => s.write(data));
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    s.on('close', () => resolve(text));
+    s.on('error', reject);
+  });
+
+  it('are the plain listener’s: 414 and 431 over them, a full 8 KiB line with 14 KiB of fields passed on', async () => {
+    expect(statuses(await overTls(`GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: echo.localhost\r\n\r\n`))).toEqual([414]);
+    expect(statuses(await overTls(`GET / HTTP/1.1\r\nHost: echo.localhost\r\nX-Big: ${'b'.repeat(9000)}\r\n\r\n`))).toEqual([431]);
+    const ok = await overTls(`GET /${'a'.repeat(8000)} HTTP/1.1\r\nHost: echo.localhost\r\nX-A: ${'a'.repeat(7000)}\r\nX-B: ${'b'.repeat(7000)}\r\nConnection: close\r\n\r\n`);
+    expect(statuses(ok)).toEqual([200]);
   });
 });

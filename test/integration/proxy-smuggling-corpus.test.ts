@@ -98,6 +98,7 @@ const REQUESTS: Record<string, [string, Expect]> = {
   'h2c upgrade': [`GET / HTTP/1.1\r\n${H}Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n`, 'refused'],
   'an HTTP/2 preface': ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'refused'],
   'CONNECT': [`CONNECT echo.localhost:80 HTTP/1.1\r\n${H}\r\n`, 'refused'],
+  'a * target with GET': [`GET * HTTP/1.1\r\n${H}\r\n`, 'refused'],
 };
 
 /** What happened to one payload on one path. */
@@ -165,6 +166,13 @@ describe('request payloads', () => {
       expect(fast.closed).toBe(slow.closed);
     });
   }
+});
+
+describe('OPTIONS *', () => {
+  it('is answered by the router itself on both paths (204 with Allow), the app seeing nothing', async () => {
+    const [fast, slow] = await Promise.all(PATHS.map((p) => run(p, `OPTIONS * HTTP/1.1\r\n${H}${C}\r\n`)));
+    for (const o of [fast!, slow!]) expect(o).toEqual({ statuses: [204], closed: true, requests: [], appParseErrors: [] });
+  });
 });
 
 /** What an app answers, byte for byte, and what the client must get: a 502, the body given, or (`cut`) no whole response and a closed connection. */
