@@ -1,6 +1,7 @@
 // The deploy log: lines are stored durably and published live; followers get backlog then live lines.
+// Bounded: each deploy keeps so many lines and bytes, then says it was cut; old deploys' lines are pruned.
 import { Redis } from 'ioredis';
-import { parseRedisUrl, type Deploy, type LogEvent } from '../core/index.ts';
+import { CUT_MARK, MAX_LINE, parseRedisUrl, type Deploy, type LogEvent } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 
 type EndEvent = Extract<LogEvent, { type: 'end' }>;
@@ -8,12 +9,29 @@ type Listener = (e: LogEvent) => void;
 
 const channel = (deployId: string) => `minicloud:deploy:${deployId}`;
 
+export interface DeployLogLimits {
+  /** Lines and bytes one deploy's log keeps; past either, one "… truncated" line and then only minicloud's own. */
+  lines: number;
+  bytes: number;
+  /** Deploys per app whose lines are kept. */
+  keep: number;
+}
+
+export const DEPLOY_LOG_LIMITS: DeployLogLimits = { lines: 20_000, bytes: 4 * 1024 * 1024, keep: 50 };
+/** After the cut, minicloud's own step and error lines (`-----> `, ` !     `) still get through, this many. */
+const OWN_LINES_AFTER_CUT = 200;
+const OWN_LINE = /^(?:-----> | ! {5})/;
+
+interface Budget { lines: number; bytes: number; cut: boolean; after: number }
+
 export class DeployLog {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** What each deploy being written has used so far (read from the store once, after a restart too). */
+  private readonly budgets = new Map<string, Budget>();
 
-  constructor(private readonly store: Store, redisUrl: string) {
+  constructor(private readonly store: Store, redisUrl: string, private readonly limits: DeployLogLimits = DEPLOY_LOG_LIMITS) {
     this.pub = new Redis({ ...parseRedisUrl(redisUrl), maxRetriesPerRequest: null });
     this.sub = new Redis({ ...parseRedisUrl(redisUrl), maxRetriesPerRequest: null });
     this.pub.on('error', () => {}); // reconnects on its own; store keeps every line meanwhile
@@ -28,12 +46,41 @@ export class DeployLog {
 
   append(deployId: string, text: string): void {
     for (const part of text.replace(/\r?\n$/, '').split(/\r?\n/)) {
-      const line = this.store.appendLog(deployId, part);
+      const kept = this.admit(deployId, part.length > MAX_LINE ? part.slice(0, MAX_LINE) + CUT_MARK : part);
+      if (kept === null) continue;
+      const line = this.store.appendLog(deployId, kept);
       this.publish(deployId, { type: 'line', ...line });
     }
   }
 
+  /** The line to store, the "truncated" line once the deploy's budget is spent, or null: dropped. */
+  private admit(deployId: string, text: string): string | null {
+    let b = this.budgets.get(deployId);
+    if (!b) {
+      const used = this.store.logSize(deployId);
+      b = { ...used, cut: used.lines >= this.limits.lines || used.bytes >= this.limits.bytes, after: 0 };
+      this.budgets.set(deployId, b);
+    }
+    const bytes = Buffer.byteLength(text);
+    if (!b.cut && b.lines + 1 < this.limits.lines && b.bytes + bytes <= this.limits.bytes) {
+      b.lines++;
+      b.bytes += bytes;
+      return text;
+    }
+    if (!b.cut) {
+      b.cut = true;
+      return `… truncated: this deploy's log reached its limit (${this.limits.lines} lines or ${Math.round(this.limits.bytes / 1024)} KiB); further output is not kept, minicloud's own lines are`;
+    }
+    if (OWN_LINE.test(text) && b.after < OWN_LINES_AFTER_CUT) {
+      b.after++;
+      return text;
+    }
+    return null;
+  }
+
   end(deploy: Deploy, url: string | null): void {
+    this.budgets.delete(deploy.id);
+    this.store.pruneDeployLogs(deploy.app, this.limits.keep);
     const event: EndEvent = {
       type: 'end',
       status: deploy.status === 'succeeded' ? 'succeeded' : 'failed',

@@ -221,6 +221,18 @@ export class Store {
     return { seq, time, text };
   }
 
+  /** How much of a deploy's log is stored: lines and bytes. */
+  logSize(deployId: string): { lines: number; bytes: number } {
+    const r = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(text AS BLOB))), 0) AS b FROM deploy_logs WHERE deploy_id = ?').get(deployId) as Row;
+    return { lines: Number(r.n), bytes: Number(r.b) };
+  }
+
+  /** Deletes the log lines of the app's deploys but the newest `keep` (the deploys themselves stay, as history). */
+  pruneDeployLogs(app: string, keep: number): number {
+    return this.db.prepare(`DELETE FROM deploy_logs WHERE deploy_id IN
+      (SELECT id FROM deploys WHERE app = ? ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`).run(app, keep).changes;
+  }
+
   logLines(deployId: string, afterSeq = 0): LogLine[] {
     return this.db.prepare('SELECT seq, time, text FROM deploy_logs WHERE deploy_id = ? AND seq > ? ORDER BY seq').all(deployId, afterSeq) as LogLine[];
   }

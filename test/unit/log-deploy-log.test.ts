@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Deploy, LogEvent } from '../../src/core/index.ts';
+import { CUT_MARK, MAX_LINE, type Deploy, type LogEvent } from '../../src/core/index.ts';
 import { DeployLog } from '../../src/log/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -191,6 +191,60 @@ describe('DeployLog while Redis is away', () => {
       expect(f.events.map((e) => (e.type === 'line' ? e.text : e.type))).toEqual(['stored while up', 'end']);
     } finally {
       await away.close();
+    }
+  });
+
+  it('caps a deploy\'s log in lines, then says so once and keeps only minicloud\'s own lines', async () => {
+    const small = new DeployLog(store, redis.url, { lines: 100, bytes: 1024 * 1024, keep: 50 });
+    try {
+      const d = store.createDeploy({ app: 'app', kind: 'build' });
+      for (let i = 0; i < 1000; i++) small.append(d.id, `       npm noise ${i}`);
+      small.append(d.id, '-----> Releasing v1\n       more noise\n !     the release failed');
+      const lines = store.logLines(d.id).map((l) => l.text);
+      expect(lines.length).toBe(102);
+      expect(lines[98]).toBe('       npm noise 98');
+      expect(lines[99]).toMatch(/^… truncated: this deploy's log reached its limit \(100 lines/);
+      expect(lines.slice(100)).toEqual(['-----> Releasing v1', ' !     the release failed']);
+      // A new DeployLog (minicloud restarted) knows the deploy's budget is spent.
+      const again = new DeployLog(store, redis.url, { lines: 100, bytes: 1024 * 1024, keep: 50 });
+      again.append(d.id, '       still noise');
+      await again.close();
+      expect(store.logLines(d.id).length).toBe(102);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('caps a deploy\'s log in bytes, and cuts a single long line at MAX_LINE', async () => {
+    const small = new DeployLog(store, redis.url, { lines: 1000, bytes: 100_000, keep: 50 });
+    try {
+      const d = store.createDeploy({ app: 'app', kind: 'build' });
+      small.append(d.id, 'z'.repeat(16 * 1024 * 1024));
+      for (let i = 0; i < 100; i++) small.append(d.id, 'k'.repeat(1000));
+      const lines = store.logLines(d.id).map((l) => l.text);
+      expect(lines[0]).toBe('z'.repeat(MAX_LINE) + CUT_MARK);
+      expect(store.logSize(d.id).bytes).toBeLessThan(100_000 + 1000);
+      expect(lines.at(-1)).toMatch(/^… truncated/);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('keeps the lines of the newest deploys of an app only; the deploys themselves stay', async () => {
+    store.createApp('pruned');
+    const small = new DeployLog(store, redis.url, { lines: 1000, bytes: 1024 * 1024, keep: 3 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const d = store.createDeploy({ app: 'pruned', kind: 'build' });
+        ids.push(d.id);
+        small.append(d.id, `deploy ${i}`);
+        small.end(store.updateDeploy(d.id, { status: 'succeeded' }), null);
+      }
+      expect(ids.map((id) => store.logLines(id).length)).toEqual([0, 0, 0, 1, 1, 1]);
+      expect(store.listDeploys('pruned').length).toBe(6);
+    } finally {
+      await small.close();
     }
   });
 });
