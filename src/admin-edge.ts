@@ -56,3 +56,8 @@ export function edgeBanner(cfg: Pick<Config, 'bind' | 'domain'>, ports: { api: n
   else lines.push(`Dashboard: http://admin.${cfg.domain}${httpSuffix}/ (also http://localhost:${ports.api}/dashboard)`);
   return lines;
 }
+
+/** An address as a URL's host: IPv6 in brackets. */
+export function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}

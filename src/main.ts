@@ -23,7 +23,7 @@ import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter, type RouterOptions } from '../proxy/index.ts';
 import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
-import { adminUrl, bindWarning, caCertified, edgeBanner } from './admin-edge.ts';
+import { adminUrl, bindWarning, caCertified, edgeBanner, urlHost } from './admin-edge.ts';
 import { httpsBanner, routerHttps, startCertificates } from './https.ts';
 import { setUpIsolation } from './isolation.ts';
 
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
   dashboardRoute = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort }, publicUrl !== null);
-  writeHookConfig(p.hookConfig, { url: `http://127.0.0.1:${apiPort}`, token: hook });
+  writeHookConfig(p.hookConfig, { url: `http://${urlHost(apiAddress(cfg.bind))}:${apiPort}`, token: hook });
   const routerOptions: RouterOptions = {
     ...routerHttps(cfg, certs), // first: options written below win
     trustedProxies: cfg.trustedProxies,

@@ -11,7 +11,7 @@ import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { startPebble, type Pebble } from '../helpers/pebble.ts';
 import { freePort, get, until } from '../helpers/net.ts';
-import { fixtureRepo } from '../helpers/git.ts';
+import { fixtureRepo, push } from '../helpers/git.ts';
 import { hostsFile, runWithHosts } from '../helpers/hosts.ts';
 
 const DOMAIN = 'edge.example.net';
@@ -130,6 +130,23 @@ describe('the data dir', () => {
     // 0700, or 0711 as root with a Unix user per app (they pass through to their own part, never list it).
     expect(statSync(mc.dataDir).mode & 0o077 & ~0o011).toBe(0);
   }, 60_000);
+});
+
+describe('MINICLOUD_BIND on another address', () => {
+  it('takes pushes: the git hook calls the API where it listens', async () => {
+    const other = await startMinicloud(redis.url, { MINICLOUD_BIND: '127.0.0.2', MINICLOUD_HTTPS_PORT: 'off' });
+    try {
+      const api = `http://127.0.0.2:${other.apiPort}`;
+      const created = await fetch(`${api}/api/apps`, { method: 'POST', headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/json' }, body: '{"name":"bound"}' });
+      expect(created.status).toBe(201);
+      const r = await push(fixtureRepo('node-hello'), `http://minicloud:${other.token}@127.0.0.2:${other.apiPort}/git/bound.git`);
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toContain('v1 is live');
+      await fetch(`${api}/api/apps/bound?confirm=bound`, { method: 'DELETE', headers: { authorization: `Bearer ${other.token}` } });
+    } finally {
+      await other.stop();
+    }
+  }, 120_000);
 });
 
 describe('a wider MINICLOUD_BIND', () => {
