@@ -295,13 +295,23 @@ redis_container() {  # redis_container NAME NETWORK
     "$IMG_REDIS" redis-server /usr/local/etc/redis/redis.conf --appendonly yes --dir /data
 }
 
+# A service left out now but installed by an earlier run keeps running (and holding apps' data): say so.
+left_out() {  # left_out NAME
+  if docker_ container inspect "minicloud-$1" >/dev/null 2>&1; then
+    detail "minicloud-$1 from an earlier install is left as it is (add-ons of apps on it stop being managed); docker rm -f minicloud-$1 removes it, its data stays in $STATE/services/$1"
+  fi
+}
+
 start_services() {
   say "Shared services (network $NET_APPS; passwords in $STATE/secrets)"
   ensure_network "$NET_APPS"
   ensure_network "$NET_INTERNAL" --internal
   pull_image "$IMG_REDIS"
   redis_container redis "$NET_INTERNAL"
-  [ "$WITH_REDIS" = 0 ] || redis_container redis-addons "$NET_APPS"
+  if [ "$WITH_REDIS" = 1 ]; then redis_container redis-addons "$NET_APPS"; else left_out redis-addons; fi
+  [ "$WITH_MARIADB" = 1 ] || left_out mariadb
+  [ "$WITH_POSTGRES" = 1 ] || left_out postgres
+  [ "$WITH_RABBITMQ" = 1 ] || left_out rabbitmq
   if [ "$WITH_MARIADB" = 1 ]; then
     pull_image "$IMG_MARIADB"; mkdir -p "$STATE/services/mariadb"
     ensure_container minicloud-mariadb "$IMG_MARIADB" --network "$NET_APPS" --env-file "$STATE/secrets/mariadb.env" \
@@ -354,16 +364,25 @@ image_tag() {
     src proxy buildpacks scripts -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
 }
 
+# Piped into sh there is no checkout to build: a published image or a git URL must say what to run.
+check_source() {
+  [ -n "${MINICLOUD_IMAGE:-}" ] || [ -n "$(checkout_dir)" ] || [ -n "${MINICLOUD_SOURCE:-}" ] || [ -d "$SRC_DIR/.git" ] ||
+    die "not run from a minicloud checkout, and neither MINICLOUD_SOURCE nor MINICLOUD_IMAGE says what to run" \
+      "curl ... | sudo MINICLOUD_SOURCE=<minicloud's git URL> sh -s -- --domain ..., or run scripts/install.sh from a clone"
+}
+
 # The image minicloud runs from: MINICLOUD_IMAGE, else the Dockerfile of the checkout (or of a clone of
 # MINICLOUD_SOURCE), tagged by a hash of the files it copies, so an unchanged checkout is not rebuilt.
 minicloud_image() {
   if [ -n "${MINICLOUD_IMAGE:-}" ]; then pull_image "$MINICLOUD_IMAGE"; IMAGE=$MINICLOUD_IMAGE; return 0; fi
   src=$(checkout_dir)
   if [ -z "$src" ]; then
-    [ -n "${MINICLOUD_SOURCE:-}" ] || die "not run from a minicloud checkout, and neither MINICLOUD_IMAGE nor MINICLOUD_SOURCE is set" \
-      "set MINICLOUD_SOURCE to minicloud's git URL (curl ... | sudo MINICLOUD_SOURCE=https://... sh -s -- ...), or run scripts/install.sh from a clone"
-    command -v git >/dev/null 2>&1 || { check_apt_lock; DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 install -y -qq git >/dev/null; }
-    if [ ! -d "$SRC_DIR/.git" ]; then git clone -q --depth 1 "$MINICLOUD_SOURCE" "$SRC_DIR"; else git -C "$SRC_DIR" pull -q --ff-only; fi
+    # Cloned once; a re-run builds the same tree (to upgrade: git -C /opt/minicloud pull, then run the installer).
+    if [ ! -d "$SRC_DIR/.git" ]; then
+      command -v git >/dev/null 2>&1 || { check_apt_lock; DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 install -y -qq git >/dev/null; }
+      git clone -q --depth 1 "$MINICLOUD_SOURCE" "$SRC_DIR"
+      detail "cloned $MINICLOUD_SOURCE into $SRC_DIR"
+    fi
     src=$SRC_DIR
   fi
   IMAGE=$(image_tag "$src")
@@ -436,6 +455,7 @@ main() {
   fi
   check_root "$@"
   if [ "$UNINSTALL" = 1 ]; then uninstall; return 0; fi
+  check_source
   check_os
   check_resources
   check_ports

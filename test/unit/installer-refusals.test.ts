@@ -1,7 +1,7 @@
 // The server installer's refusals: each says why and what to do, before it changes anything (fakes on PATH
 // stand in for id, ss, fuser, docker and apt-get); and the script passes shellcheck.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,9 +25,10 @@ function osRelease(name: string, id: string, version: string): string {
 interface Run { status: number | null; stdout: string; stderr: string }
 
 /** Runs the installer with the fakes first on PATH and a supported OS and low minimums unless `env` says otherwise. */
-function install(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync('sh', [SCRIPT, ...args], {
-    encoding: 'utf8', timeout: 30_000,
+function install(args: string[], env: Record<string, string> = {}, piped = false): Run {
+  // piped: as `curl ... | sudo sh -s -- ARGS` runs it, with no file (and no checkout) behind it.
+  const r = spawnSync('sh', piped ? ['-s', '--', ...args] : [SCRIPT, ...args], {
+    encoding: 'utf8', timeout: 30_000, input: piped ? readFileSync(SCRIPT) : undefined,
     env: {
       PATH: `${bin}:${process.env.PATH}`, HOME: dir, LANG: 'C',
       MINICLOUD_OS_RELEASE: osRelease('Debian GNU/Linux 12 (bookworm)', 'debian', '12'),
@@ -127,6 +128,18 @@ describe('the installer refuses, with the reason and the fix', () => {
     expect(install(['--domain', 'example.com', '--email', 'me']).stderr).toContain('--email me is not an email address');
     expect(install(['--purge']).stderr).toContain('--purge only goes with --uninstall');
     expect(install(['--frobnicate']).stderr).toContain('unknown option: --frobnicate');
+  });
+
+  it('piped into sh (curl | sh), the same refusals; and without a checkout, until told what to run', () => {
+    const notRoot = install(DOMAIN, { FAKE_UID: '1000' }, true);
+    expect(notRoot.status).toBe(1);
+    expect(notRoot.stderr).toContain('the installer must run as root');
+    const r = install(DOMAIN, {}, true);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('not run from a minicloud checkout, and neither MINICLOUD_SOURCE nor MINICLOUD_IMAGE says what to run');
+    expect(r.stderr).toContain('Fix: curl ... | sudo MINICLOUD_SOURCE=');
+    // Told, it goes on to its next check (here: port 80, taken).
+    expect(install(DOMAIN, { MINICLOUD_SOURCE: 'https://example.test/minicloud.git', FAKE_PORT: '80' }, true).stderr).toContain('port 80 is taken by nginx');
   });
 
   it('prints its usage with --help, without needing root', () => {
