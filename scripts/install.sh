@@ -252,8 +252,8 @@ ensure_network() {  # ensure_network NAME [docker network create options]
   detail "created network $name"
 }
 
-# ensure_container NAME IMAGE RUN-ARGS...: `docker run -d RUN-ARGS` (options, the image, its command) unless the
-# container the installer made with the same arguments and image exists (then it is only started if stopped);
+# ensure_container NAME IMAGE RUN-ARGS...: creates and starts a container from RUN-ARGS (options, the image, its
+# command) unless the one the installer made with the same arguments and image exists (then it is only started if stopped);
 # changed arguments or a new image re-create it (its data is bind-mounted, so it survives).
 ensure_container() {
   name=$1 image=$2; shift 2

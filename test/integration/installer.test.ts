@@ -15,7 +15,12 @@ import { startNetnsEngine, type NetnsEngine } from '../helpers/netns-engine.ts';
 import { buildAsync, ensureStandIns, STAND_INS } from '../../scripts/stand-in-images.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const SCRIPT = join(ROOT, 'scripts/install.sh');
+// What the installer builds from: a copy of the checkout's image files taken at the start, so that a checkout
+// changing under a long run (a landing on main) cannot change the image the installer looks for.
+const SNAPSHOT = mkdtempSync('/var/tmp/mc-installer-src-');
+const IMAGE_FILES = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'proxy', 'buildpacks', 'scripts'];
+for (const f of IMAGE_FILES) cpSync(join(ROOT, f), join(SNAPSHOT, f), { recursive: true });
+const SCRIPT = join(SNAPSHOT, 'scripts/install.sh');
 const DOMAIN = 'example.test';
 const APP = 'shop';
 let ns: NetnsEngine;
@@ -79,7 +84,7 @@ async function prepareImages(): Promise<string[]> {
   const tag = execFileSync('sh', [SCRIPT, '--print-image'], { encoding: 'utf8' }).trim();
   const minicloudImage = async () => {
     if (spawnSync('docker', ['image', 'inspect', tag], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' }).status === 0) return;
-    await buildAsync(host, ['build', '--network', 'host', '-q', '-t', tag, ROOT], `docker build ${tag}`);
+    await buildAsync(host, ['build', '--network', 'host', '-q', '-t', tag, SNAPSHOT], `docker build ${tag}`);
     // Older builds of the checkout: their layers shared with this one stay (npm ci's among them).
     for (const old of docker('images', '--format', '{{.Repository}}:{{.Tag}}', 'minicloud/server').split('\n')) {
       if (old && old !== tag) spawnSync('docker', ['rmi', old], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' });
@@ -105,7 +110,10 @@ beforeAll(async () => {
   });
 }, 40 * 60_000);
 
-afterAll(async () => { await ns?.down(); }, 120_000);
+afterAll(async () => {
+  await ns?.down();
+  rmSync(SNAPSHOT, { recursive: true, force: true });
+}, 120_000);
 
 describe('the server installer', () => {
   it('installs minicloud and its shared services, printing the dashboard URL and where the token is', async () => {
