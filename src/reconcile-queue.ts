@@ -24,7 +24,7 @@ export class QueueReconciler {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
 
-  constructor(private readonly d: ReconcileDeps, private readonly intervalMs = 15_000) {}
+  constructor(private readonly d: ReconcileDeps, private readonly intervalMs = 15_000, private readonly minAgeMs = MIN_AGE_MS) {}
 
   /** A pass every interval, and one each time Redis answers again. */
   start(): void {
@@ -47,7 +47,7 @@ export class QueueReconciler {
     let n = 0;
     try {
       for (const deploy of this.d.store.deployJobs.unfinished()) {
-        if (Date.now() - Date.parse(deploy.createdAt) < MIN_AGE_MS || this.d.running().has(deploy.id)) continue;
+        if (Date.now() - Date.parse(deploy.createdAt) < this.minAgeMs || this.d.running().has(deploy.id)) continue;
         if (IN_QUEUE.has(await this.d.queue.jobState(deploy.app, deploy.id))) continue;
         await this.recover(deploy);
         n++;
