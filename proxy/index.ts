@@ -199,6 +199,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   // Explicitly strict, whatever --insecure-http-parser says: a lenient parser is a smuggling hole.
   // maxHeaderSize: room for the longest head limits.ts allows, which then measures it exactly.
   const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: true, maxHeaderSize: NODE_MAX_HEADER_SIZE }, (req, res) => onRequest(req, res));
+  // Every field reaches the guard (Node would hide those past the 2,000th: a second Host, say); the size limits bound them.
+  server.maxHeadersCount = 0;
   // `Expect: 100-continue`: the 100 goes only to a request that will be passed on.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
   // Plain requests of the common shape skip Node's HTTP machinery (fast/); the rest reach onRequest.

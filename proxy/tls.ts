@@ -41,6 +41,7 @@ export async function listenTls(o: HttpsOptions, host: string | undefined, plain
     maxHeaderSize: NODE_MAX_HEADER_SIZE, // as the plain server's: room for the limits the shared handlers measure
   });
   for (const event of SHARED) for (const listener of plain.listeners(event)) server.on(event, listener as (...args: unknown[]) => void);
+  server.maxHeadersCount = plain.maxHeadersCount;
   server.headersTimeout = plain.headersTimeout;
   server.requestTimeout = plain.requestTimeout;
   server.keepAliveTimeout = plain.keepAliveTimeout;

@@ -8,6 +8,8 @@ import { rawExchange, statuses } from '../helpers/net.ts';
 
 const H = 'Host: echo.localhost\r\n';
 const C = 'Connection: close\r\n';
+// 2,000 tiny fields (Node keeps only the first 2,000 in req.headers by default), within the 16 KiB limit.
+const MANY = 'a:\r\n'.repeat(2000);
 const HIDDEN = `GET /evil HTTP/1.1\r\n${H}\r\n`;
 const UP = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
 
@@ -87,6 +89,9 @@ const REQUESTS: Record<string, [string, Expect]> = {
   'no Host': ['GET / HTTP/1.1\r\n\r\n', 'refused'],
   'a Host list': ['GET / HTTP/1.1\r\nHost: echo.localhost, evil.localhost\r\n\r\n', 'refused'],
   'a Host with a path': ['GET / HTTP/1.1\r\nHost: echo.localhost/x\r\n\r\n', 'refused'],
+  'a second Host after 2,000 header fields': [`GET / HTTP/1.1\r\n${H}${MANY}Host: evil.localhost\r\n\r\n`, 'refused'],
+  'a second Content-Length after 2,000 header fields': [`POST / HTTP/1.1\r\n${H}Content-Length: 3\r\n${MANY}Content-Length: 11\r\n\r\nabcdefghijk`, 'refused'],
+  'Transfer-Encoding: gzip, chunked after 2,000 header fields': [`POST / HTTP/1.1\r\n${H}${MANY}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`, 'refused'],
   'absolute form naming another host': [`GET http://evil.localhost/ HTTP/1.1\r\n${H}\r\n`, 'refused'],
   'absolute form with user info': [`GET http://evil.localhost@echo.localhost/ HTTP/1.1\r\n${H}\r\n`, 'refused'],
   'absolute form agreeing with Host': [`GET http://echo.localhost/x?y HTTP/1.1\r\n${H}${C}\r\n`, ['GET /x?y']],
