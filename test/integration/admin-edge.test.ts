@@ -25,11 +25,11 @@ let root: string;
 interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string; issuer: string }
 
 /** One HTTPS request to the router for admin.<domain> (SNI and Host), trusting nothing (the test reads the issuer). */
-function adminHttps(method: string, path: string, body?: unknown): Promise<Answer> {
+function adminHttps(method: string, path: string, body?: unknown, on: Minicloud = mc, admin = ADMIN): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest({
-      host: '127.0.0.1', port: mc.httpsPort, servername: ADMIN, method, path, rejectUnauthorized: false, agent: false, timeout: 10_000,
-      headers: { host: `${ADMIN}:${mc.httpsPort}`, authorization: `Bearer ${mc.token}`, 'content-type': 'application/json' },
+      host: '127.0.0.1', port: on.httpsPort, servername: admin, method, path, rejectUnauthorized: false, agent: false, timeout: 10_000,
+      headers: { host: `${admin}:${on.httpsPort}`, authorization: `Bearer ${on.token}`, 'content-type': 'application/json' },
     }, (res) => {
       const cert = (res.socket as TLSSocket).getPeerCertificate();
       let text = '';
@@ -133,9 +133,15 @@ describe('the data dir', () => {
 });
 
 describe('MINICLOUD_BIND on another address', () => {
-  it('takes pushes: the git hook calls the API where it listens', async () => {
-    const other = await startMinicloud(redis.url, { MINICLOUD_BIND: '127.0.0.2', MINICLOUD_HTTPS_PORT: 'off' });
+  it('takes pushes (the git hook calls the API where it listens); a self-signed admin edge gets no HSTS', async () => {
+    // No ACME here: admin.<domain> is served with a self-signed certificate.
+    const other = await startMinicloud(redis.url, { MINICLOUD_BIND: '127.0.0.2', MINICLOUD_DOMAIN: 'self.example.net' });
     try {
+      const selfSigned = await adminHttps('GET', '/api/apps', undefined, other, 'admin.self.example.net');
+      expect(selfSigned.status).toBe(200);
+      expect(selfSigned.issuer).not.toMatch(/^Pebble/);
+      expect(selfSigned.headers['strict-transport-security'], 'no HSTS for a self-signed certificate').toBeUndefined();
+      expect((await get(other.httpPort, 'admin.self.example.net', '/api/apps')).status).toBe(308);
       const api = `http://127.0.0.2:${other.apiPort}`;
       const created = await fetch(`${api}/api/apps`, { method: 'POST', headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/json' }, body: '{"name":"bound"}' });
       expect(created.status).toBe(201);
