@@ -57,7 +57,7 @@ export class DeployLog {
   private admit(deployId: string, text: string): string | null {
     let b = this.budgets.get(deployId);
     if (!b) {
-      const used = this.store.logSize(deployId);
+      const used = this.store.deployLogs.size(deployId);
       b = { ...used, cut: used.lines >= this.limits.lines || used.bytes >= this.limits.bytes, after: 0 };
       this.budgets.set(deployId, b);
     }
@@ -80,7 +80,7 @@ export class DeployLog {
 
   end(deploy: Deploy, url: string | null): void {
     this.budgets.delete(deploy.id);
-    this.store.pruneDeployLogs(deploy.app, this.limits.keep);
+    this.store.deployLogs.prune(deploy.app, this.limits.keep);
     const event: EndEvent = {
       type: 'end',
       status: deploy.status === 'succeeded' ? 'succeeded' : 'failed',

@@ -11,6 +11,7 @@ import { Backups } from './backups.ts';
 import { TokensTable } from './tokens.ts';
 import { AuditLog } from './audit.ts';
 import { DeployJobs, type StoredJob } from './deploy-jobs.ts';
+import { DeployLogsTable } from './deploy-logs.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
@@ -31,6 +32,7 @@ export class Store {
   readonly tokens: TokensTable;
   readonly audit: AuditLog;
   readonly deployJobs: DeployJobs;
+  readonly deployLogs: DeployLogsTable;
 
   constructor(file: string) {
     this.db = openDb(file);
@@ -43,6 +45,7 @@ export class Store {
     this.tokens = new TokensTable(this.db);
     this.audit = new AuditLog(this.db);
     this.deployJobs = new DeployJobs(this.db);
+    this.deployLogs = new DeployLogsTable(this.db);
   }
 
   close(): void {
@@ -219,18 +222,6 @@ export class Store {
       return s;
     })();
     return { seq, time, text };
-  }
-
-  /** How much of a deploy's log is stored: lines and bytes. */
-  logSize(deployId: string): { lines: number; bytes: number } {
-    const r = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(text AS BLOB))), 0) AS b FROM deploy_logs WHERE deploy_id = ?').get(deployId) as Row;
-    return { lines: Number(r.n), bytes: Number(r.b) };
-  }
-
-  /** Deletes the log lines of the app's deploys but the newest `keep` (the deploys themselves stay, as history). */
-  pruneDeployLogs(app: string, keep: number): number {
-    return this.db.prepare(`DELETE FROM deploy_logs WHERE deploy_id IN
-      (SELECT id FROM deploys WHERE app = ? ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)`).run(app, keep).changes;
   }
 
   logLines(deployId: string, afterSeq = 0): LogLine[] {
