@@ -5,6 +5,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { normalizeHost } from '../src/router/index.ts';
 import { HOP, KEPT, requestHeaderList } from './hop.ts';
 import { plainAddress, type TrustCheck } from './trust.ts';
+import { ROUTER_PROOF } from '../src/core/index.ts';
 
 /** Per-request bookkeeping for the access log, and the upstream timeout once a route is known. */
 export interface Exchange {
@@ -101,7 +102,7 @@ export function routerOwned(name: string): boolean {
 }
 
 function ownName(name: string): boolean {
-  return name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id' || name === 'expect';
+  return name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-real-ip' || name === 'x-request-id' || name === 'expect' || name === ROUTER_PROOF;
 }
 
 /**

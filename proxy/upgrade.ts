@@ -84,7 +84,7 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
   const { route, upstream } = match;
   if (route.state === 'stopped') return refuse(socket, ex, 503);
   ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs;
-  if (upstream) return forward(ctx, req, socket, head, ex, upstream);
+  if (upstream) return forward(ctx, req, socket, head, ex, upstream, route.upstreamHeaders);
 
   // Held like a plain request; Node leaves an upgraded socket unread, so early client bytes wait too.
   const left = new AbortController();
@@ -93,15 +93,16 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
     .hold(route, left.signal)
     .then((up) => {
       if (left.signal.aborted) return; // the client is gone
-      if (up) forward(ctx, req, socket, head, ex, up);
+      if (up) forward(ctx, req, socket, head, ex, up, route.upstreamHeaders);
       else refuse(socket, ex, 503, 'Retry-After: 5\r\n');
     })
     .catch(() => socket.destroy());
 }
 
-function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ex: Exchange, upstream: Upstream): void {
+function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ex: Exchange, upstream: Upstream, extra?: Record<string, string>): void {
   stripHopByHop(req.headers, true); // before the forwarded headers, which the Connection header must not remove
   setForwardedHeaders(req, ex.id, ctx.trust);
+  Object.assign(req.headers, extra); // the route's own (Route.upstreamHeaders), after any client copy was dropped
   ctx.proxy.ws(req, socket, head, { target: ctx.target(upstream) }, (err) => {
     // A refused connection: plain requests skip the instance for a while too (see web.ts).
     if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') ctx.table.suspect(upstream);

@@ -41,7 +41,7 @@ export function createWebForwarder(ctx: WebContext): WebForwarder {
       limit: framing === 'chunked' ? bodyLimit(route) : 0,
       received: 0,
       timeout: (ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs),
-      headers: upstreamRequestHeaders(req, ex.id, ctx.trust) as string[],
+      headers: [...upstreamRequestHeaders(req, ex.id, ctx.trust) as string[], ...Object.entries(route.upstreamHeaders ?? {}).flat()],
     };
     // The client left: the upstream request goes too, whatever state it is in.
     ex.onClientGone = () => flight.current?.leave();

@@ -1,5 +1,6 @@
 // The composition root: reads settings, starts Redis if needed, wires the parts and starts the listeners.
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { isUserError, type Deploy } from './core/index.ts';
@@ -21,6 +22,7 @@ import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createAp
 import { RouteTable, type Route } from './router/index.ts';
 import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter, type RouterOptions } from '../proxy/index.ts';
+import { parseTrustedProxies } from '../proxy/trust.ts';
 import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
 import { adminUrl, bindWarning, caCertified, edgeBanner, urlHost } from './admin-edge.ts';
@@ -114,12 +116,13 @@ async function main(): Promise<void> {
   const publicUrl = adminUrl(cfg, cfg.https.port);
   const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
+  const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
   const api = createApi({ timeouts: cfg.apiTimeouts, certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
-    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, isolation: { mode: isolation.mode, summary: isolation.summary } }), gitHandler: git.handle, routerAddress: apiAddress(cfg.bind),
+    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, isolation: { mode: isolation.mode, summary: isolation.summary } }), gitHandler: git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),
     publicUrl, cliTarball: once(cliTarball), hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;
-  dashboardRoute = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort }, publicUrl !== null);
+  dashboardRoute = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort }, publicUrl !== null, routerProof);
   writeHookConfig(p.hookConfig, { url: `http://${urlHost(apiAddress(cfg.bind))}:${apiPort}`, token: hook });
   const routerOptions: RouterOptions = {
     ...routerHttps(cfg, certs), // first: options written below win

@@ -1,5 +1,6 @@
 // Deriving the router's table from the state store: each running app's healthy web instances and its host names.
 import type { Route } from './router/index.ts';
+import { ROUTER_PROOF } from './core/index.ts';
 import type { Store } from './store/index.ts';
 
 export function routesFromState(store: Store, domain: string): Route[] {
@@ -30,8 +31,12 @@ const ADMIN_TIMEOUT_MS = 60 * 60_000;
  * Put it first in the table (the first route claiming a host wins); no app may be named `admin`. `httpsOnly`: plain
  * HTTP gets a 308 to https:// (ACME challenges excepted), as it should wherever tokens cross the network.
  */
-export function adminRoute(domain: string, api: { host: string; port: number }, httpsOnly = false): Route {
-  return { app: 'admin', hosts: [`admin.${domain}`], upstreams: [{ host: api.host, port: api.port }], state: 'running', timeoutMs: ADMIN_TIMEOUT_MS, maxBodyBytes: 0, httpsOnly };
+export function adminRoute(domain: string, api: { host: string; port: number }, httpsOnly = false, routerProof?: string): Route {
+  return {
+    app: 'admin', hosts: [`admin.${domain}`], upstreams: [{ host: api.host, port: api.port }], state: 'running', timeoutMs: ADMIN_TIMEOUT_MS, maxBodyBytes: 0, httpsOnly,
+    // The API believes the router's X-Forwarded-* (the client's address, HTTPS) only with this secret.
+    ...(routerProof && { upstreamHeaders: { [ROUTER_PROOF]: routerProof } }),
+  };
 }
 
 /** The address the router reaches the API at, given MINICLOUD_BIND (a wildcard bind answers on loopback). */

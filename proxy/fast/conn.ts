@@ -130,7 +130,7 @@ export class Conn implements Client {
     const fp = this.fp;
     const match = fp.table.lookup(h.host);
     const up = match?.upstream;
-    if (!match || !up || match.route.state === 'stopped' || match.route.httpsOnly) return this.handOver(buf);
+    if (!match || !up || match.route.state === 'stopped' || match.route.httpsOnly || match.route.upstreamHeaders) return this.handOver(buf);
     if ((fp.challenges && h.target.startsWith(ACME)) || (h.forwarded && fp.trust(this.peer))) return this.handOver(buf);
     const route = match.route;
     const limit = bodyLimit(route);

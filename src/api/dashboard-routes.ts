@@ -1,11 +1,11 @@
 // The dashboard: its static files under /dashboard, and logging in and out with an API token (a session cookie).
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { DASHBOARD_DIR, DASHBOARD_SCRIPTS } from '../dashboard/index.ts';
-import { SESSION_COOKIE, csrfMatches, readCookie, sessionCookie, type FailureLimiter, type Session, type SessionStore } from './sessions.ts';
+import { sessionCookieName, csrfMatches, readCookie, sessionCookie, type FailureLimiter, type Session, type SessionStore } from './sessions.ts';
 
 export interface DashboardDeps {
   sessions: SessionStore;
-  limiter: FailureLimiter;
+  limiter: Pick<FailureLimiter, 'blocked' | 'fail'>;
   /** Who a login's credentials are (a session reference: `token:<id>`, `user:<email>`), or null. */
   login: (body: Record<string, unknown>) => { ref: string; actor: string } | null;
   /** The audit log: logins, failed logins, logouts. */
@@ -21,7 +21,7 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The request's live dashboard session, from its cookie, or null. */
 export function sessionOf(sessions: SessionStore, req: Request): Session | null {
-  return sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
+  return sessions.get(readCookie(req.headers.cookie, sessionCookieName(req.secure)));
 }
 
 /** Lets a request with a session through; a state-changing one must carry the session's CSRF token. */
@@ -52,7 +52,7 @@ export function dashboardRoutes(d: DashboardDeps): Router {
       d.record('login:failed', '-', ip, 401);
       return void res.status(401).json({ error: 'invalid token', hint: 'use an API token, e.g. the admin token in <data>/admin.token' });
     }
-    d.sessions.delete(readCookie(req.headers.cookie, SESSION_COOKIE));
+    d.sessions.delete(readCookie(req.headers.cookie, sessionCookieName(req.secure)));
     const session = d.sessions.create(who.ref, ip);
     d.record('login', who.actor, ip, 201);
     res.setHeader('set-cookie', sessionCookie(session, req.secure));

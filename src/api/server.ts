@@ -16,8 +16,10 @@ const HSTS = 'max-age=31536000'; // a year; no includeSubDomains: apps under the
 export interface ApiOptions extends RouteDeps {
   hookToken: string;
   gitHandler: (req: Request, res: Response) => void;
-  /** Where the router connects from when it is not loopback (MINICLOUD_BIND): its X-Forwarded-* are trusted too. */
-  routerAddress?: string;
+  /** The secret the router adds to the requests it passes on (routes-from-state.ts adminRoute): only then are X-Forwarded-* believed. */
+  routerProof?: string;
+  /** MINICLOUD_TRUSTED_PROXIES, as the router reads it: proxies in front of the router, skipped to find the client. */
+  trustedProxy?: (addr: string) => boolean;
   /** Whether to send HSTS on requests that came over HTTPS (admin.<domain> has a CA's certificate). */
   hsts?: () => boolean;
   /** Time limits on clients (limits.ts); git pushes and log streams are exempt from the body and answer ones. */
@@ -36,12 +38,13 @@ export function createApi(o: ApiOptions): Server {
   const app = express();
   const sessions = new SessionStore(undefined, undefined, o.store.sessions);
   app.disable('x-powered-by');
-  // X-Forwarded-Proto/-For come from the local router only (HTTPS → Secure cookies; the client's address for login limits).
-  app.set('trust proxy', ['loopback', ...(o.routerAddress ? [o.routerAddress] : [])]);
+  // X-Forwarded-Proto/-For count only on requests the router proves it passed on (HTTPS → Secure cookies; the client's address for limits and the audit log).
+  const access = accessLayer({ store: o.store, sessions, hookToken: o.hookToken, routerProof: o.routerProof, trustedProxy: o.trustedProxy });
+  app.set('trust proxy', access.trustProxy);
+  app.use(access.forwarded);
   const hsts = o.hsts;
   if (hsts) app.use((req, res, next) => { if (req.secure && hsts()) res.setHeader('Strict-Transport-Security', HSTS); next(); });
-  // Every request passes the access gate first: its route's declared permission, or 404 (access/route-table.ts).
-  const access = accessLayer({ store: o.store, sessions, hookToken: o.hookToken });
+  // Every request passes the access gate: its route's declared permission, or 404 (access/route-table.ts).
   app.use(access.gate);
   app.use('/git', (req, res) => o.gitHandler(req, res));
   const timeouts = o.timeouts ?? DEFAULT_TIMEOUTS;

@@ -2,6 +2,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'mc_session';
+/**
+ * Over HTTPS the cookie is `__Host-` prefixed: browsers then accept it only Secure, for this host alone,
+ * so an app on a sibling subdomain cannot set one for the dashboard (cookie tossing).
+ */
+export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+export const sessionCookieName = (secure: boolean) => (secure ? HOST_SESSION_COOKIE : SESSION_COOKIE);
 export const SESSION_TTL_MS = 12 * 60 * 60_000;
 
 export interface Session {
@@ -79,29 +85,30 @@ export function csrfMatches(session: Session, presented: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The value of one cookie in a Cookie header, or null. */
+/** The value of one cookie in a Cookie header, or null; null too when the name comes twice (one may be planted). */
 export function readCookie(header: string | undefined, name: string): string | null {
+  let found: string | null = null;
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) {
-      const v = part.slice(eq + 1).trim();
-      try {
-        return decodeURIComponent(v);
-      } catch {
-        return null;
-      }
-    }
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    if (found !== null) return null;
+    found = part.slice(eq + 1).trim();
   }
-  return null;
+  if (found === null) return null;
+  try {
+    return decodeURIComponent(found);
+  } catch {
+    return null;
+  }
 }
 
 /** The Set-Cookie value for a session (or, with `null`, the one that clears it). */
 export function sessionCookie(session: Session | null, secure: boolean): string {
   const attrs = ['HttpOnly', 'SameSite=Strict', 'Path=/', ...(secure ? ['Secure'] : [])];
-  if (!session) return [`${SESSION_COOKIE}=`, 'Max-Age=0', ...attrs].join('; ');
+  const name = sessionCookieName(secure);
+  if (!session) return [`${name}=`, 'Max-Age=0', ...attrs].join('; ');
   const maxAge = Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000));
-  return [`${SESSION_COOKIE}=${session.id}`, `Max-Age=${maxAge}`, ...attrs].join('; ');
+  return [`${name}=${session.id}`, `Max-Age=${maxAge}`, ...attrs].join('; ');
 }
 
 /**
@@ -124,7 +131,12 @@ export class FailureLimiter {
     const recent = this.recent(key);
     recent.push(this.now());
     this.failures.set(key, recent);
-    if (this.failures.size > 10_000) this.sweep();
+    if (this.failures.size > 10_000 && this.now() - this.sweptAt > 1000) this.sweep(); // at most once a second: a sweep is O(clients)
+    // Still too many clients failing at once: forget the longest-known ones, so memory stays bounded.
+    for (const k of this.failures.keys()) {
+      if (this.failures.size <= 100_000) break;
+      this.failures.delete(k);
+    }
   }
 
   private recent(key: string): number[] {
@@ -135,7 +147,10 @@ export class FailureLimiter {
     return recent;
   }
 
+  private sweptAt = 0;
+
   private sweep(): void {
+    this.sweptAt = this.now();
     for (const key of [...this.failures.keys()]) this.recent(key);
   }
 

@@ -14,3 +14,4 @@ export * from './line-splitter.ts';
 export { validateImageRef } from './image-ref.ts';
 export * from './router-settings.ts';
 export * from './app-users.ts';
+export { ROUTER_PROOF } from './router-proof.ts';

@@ -22,6 +22,11 @@ export interface Route {
   httpsOnly?: boolean;
   /** Most request body bytes passed to the app (413 beyond); 0: no limit; unset: the router's default. */
   maxBodyBytes?: number;
+  /**
+   * Headers the router adds to every request it passes on (names lowercase, router-owned: a client's are
+   * dropped). The dashboard's route proves with one that a request came through the router.
+   */
+  upstreamHeaders?: Record<string, string>;
 }
 
 export interface Match {
@@ -77,6 +82,7 @@ export class RouteTable {
       if (typeof r.timeoutMs === 'number' && r.timeoutMs > 0 && Number.isFinite(r.timeoutMs)) route.timeoutMs = r.timeoutMs;
       if (r.httpsOnly === true) route.httpsOnly = true;
       if (typeof r.maxBodyBytes === 'number' && r.maxBodyBytes >= 0 && Number.isFinite(r.maxBodyBytes)) route.maxBodyBytes = r.maxBodyBytes;
+      if (r.upstreamHeaders) route.upstreamHeaders = { ...r.upstreamHeaders };
       for (const raw of r.hosts) {
         const host = normalizeRouteHost(raw);
         if (host === null) continue;

@@ -159,9 +159,10 @@ describe('dashboard at admin.<domain>', () => {
   }, 120_000);
 
   it('sets Secure on the session cookie only when the router says the request came over HTTPS', async () => {
-    const direct = await login(mc.apiPort, `127.0.0.1:${mc.apiPort}`, { 'x-forwarded-proto': 'https' }); // as the router's HTTPS listener forwards it
+    // Straight to the API port, X-Forwarded-Proto is not the router's (it carries no proof of it): not believed.
+    const direct = await login(mc.apiPort, `127.0.0.1:${mc.apiPort}`, { 'x-forwarded-proto': 'https' });
     expect(direct.status).toBe(201);
-    expect(String(direct.headers['set-cookie'])).toMatch(/; Secure/);
+    expect(String(direct.headers['set-cookie'])).toMatch(/^mc_session=.*HttpOnly; SameSite=Strict; Path=\/$/);
     // A client cannot claim HTTPS through the plain-HTTP router: the router overwrites X-Forwarded-Proto.
     const spoofed = await login(mc.httpPort, 'admin.localhost', { 'x-forwarded-proto': 'https' });
     expect(spoofed.status).toBe(201);

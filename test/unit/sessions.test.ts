@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.ts';
+import { limitKey } from '../../src/api/access/client-address.ts';
 import { FailureLimiter, SESSION_TTL_MS, SessionStore, csrfMatches, readCookie, sessionCookie } from '../../src/api/sessions.ts';
 
 describe('SessionStore', () => {
@@ -87,11 +88,17 @@ describe('cookies', () => {
     expect(readCookie('mc_session=%E0%A4%A', 'mc_session')).toBeNull();
   });
 
+  it('ignores a cookie whose name comes twice (one may be planted by a sibling subdomain)', () => {
+    expect(readCookie('mc_session=mine; mc_session=planted', 'mc_session')).toBeNull();
+    expect(readCookie('__Host-mc_session=a; mc_session=b', '__Host-mc_session')).toBe('a');
+  });
+
   it('sets an HttpOnly, SameSite=Strict cookie, Secure over HTTPS, and clears it', () => {
     const s = new SessionStore().create();
     const plain = sessionCookie(s, false);
     expect(plain).toMatch(new RegExp(`^mc_session=${s.id}; Max-Age=43\\d{3}; HttpOnly; SameSite=Strict; Path=/$`));
-    expect(sessionCookie(s, true)).toMatch(/; Secure$/);
+    expect(sessionCookie(s, true)).toMatch(new RegExp(`^__Host-mc_session=${s.id}; Max-Age=\\d+; HttpOnly; SameSite=Strict; Path=/; Secure$`));
+    expect(sessionCookie(null, true)).toMatch(/^__Host-mc_session=; Max-Age=0;/);
     expect(sessionCookie(null, false)).toBe('mc_session=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/');
   });
 });
@@ -120,5 +127,15 @@ describe('FailureLimiter', () => {
     now = 61_000;
     expect(limiter.blocked('a')).toBe(0);
     expect(limiter.keys).toBe(0);
+  });
+});
+
+describe('limitKey', () => {
+  it('counts an IPv4 address alone and an IPv6 address by its /64', () => {
+    expect(limitKey('203.0.113.5')).toBe('203.0.113.5');
+    expect(limitKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(limitKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(limitKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(limitKey('::1')).toBe('0:0:0:0::/64');
   });
 });

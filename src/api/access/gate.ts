@@ -5,6 +5,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { bearer, hashToken } from '../auth.ts';
 import { checkSession, sessionOf } from '../dashboard-routes.ts';
 import type { FailureLimiter, Session, SessionStore } from '../sessions.ts';
+
+type Limiter = Pick<FailureLimiter, 'blocked' | 'fail'>;
 import type { Access } from './principals.ts';
 import { actorOf, allows, requirement, type Permission, type Principal } from './roles.ts';
 import { appOf, matchRoute, type Match, type RuleRequest } from './route-table.ts';
@@ -13,7 +15,7 @@ export interface GateDeps {
   access: Access;
   sessions: SessionStore;
   /** Failed credentials per client address (bearer, basic and dashboard logins share it). */
-  limiter: FailureLimiter;
+  limiter: Limiter;
   hookToken: string;
   /** The client's address as the router computed it (see client-address.ts). */
   clientAddress: (req: Request) => string;

@@ -5,6 +5,7 @@ import { FailureLimiter, type SessionStore } from '../sessions.ts';
 import { accessGate } from './gate.ts';
 import { Access } from './principals.ts';
 import { accessRoutes } from './routes.ts';
+import { clientAddress, forwardedFromRouterOnly, limitKey, trustProxy, type ClientAddressOptions } from './client-address.ts';
 import { Audit } from './audit.ts';
 import { actorOf } from './roles.ts';
 
@@ -16,10 +17,16 @@ export { sees, type Principal } from './roles.ts';
 /** Failed credentials allowed per client address per minute before it is answered 429. */
 export const FAILURES_PER_MINUTE = 10;
 
+/** Failed credentials per client (IPv6: per /64): how long to wait, and one more failure. */
+export type Limiter = Pick<FailureLimiter, 'blocked' | 'fail'>;
+
 export interface AccessLayer {
+  /** First of all: forwarded headers only from the router (client-address.ts). */
+  forwarded: RequestHandler;
+  trustProxy: (addr: string, hop: number) => boolean;
   gate: RequestHandler;
   routes: Router;
-  limiter: FailureLimiter;
+  limiter: Limiter;
   /** A dashboard login's credentials: the session reference and who it is, or null. */
   login: (body: Record<string, unknown>) => { ref: string; actor: string } | null;
   /** The dashboard's logins, failed logins and logouts, for the audit log. */
@@ -29,11 +36,11 @@ export interface AccessLayer {
   clientAddress: (req: Request) => string;
 }
 
-export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken: string }): AccessLayer {
+export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken: string } & ClientAddressOptions): AccessLayer {
   const access = new Access(o.store);
   const audit = new Audit(o.store);
-  const limiter = new FailureLimiter(FAILURES_PER_MINUTE, 60_000);
-  const clientAddress = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
+  const failures = new FailureLimiter(FAILURES_PER_MINUTE, 60_000);
+  const limiter: Limiter = { blocked: (a) => failures.blocked(limitKey(a)), fail: (a) => failures.fail(limitKey(a)) };
   const login = (body: Record<string, unknown>) => {
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const found = token ? access.fromSecret(token) : null;
@@ -45,5 +52,8 @@ export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken
   };
   const gate = accessGate({ access, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress, onDone: audit.done, onFailed: audit.failed });
   const record = (action: string, actor: string, address: string, status: number) => audit.record(actor, action, null, {}, address, status);
-  return { gate, routes: accessRoutes(access, audit), limiter, login, record, actorOfSession, clientAddress };
+  return {
+    gate, routes: accessRoutes(access, audit), limiter, login, record, actorOfSession, clientAddress,
+    forwarded: forwardedFromRouterOnly(o), trustProxy: trustProxy(o),
+  };
 }

@@ -39,7 +39,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'an API token (`minicloud tokens:create`)' },
-        session: { type: 'apiKey', in: 'cookie', name: 'mc_session', description: 'a dashboard session; state-changing requests also send X-CSRF-Token' },
+        session: { type: 'apiKey', in: 'cookie', name: 'mc_session', description: 'a dashboard session (`__Host-mc_session` over HTTPS); state-changing requests also send X-CSRF-Token' },
       },
     },
     paths,

@@ -1,16 +1,18 @@
 // `minicloud deploy <app> --image <ref>`: release a published image, its deploy log streamed as it runs.
 import { UserError, validateImageRef, type LogEvent } from '../../core/index.ts';
 import { appPath, flag, type Command } from '../command.ts';
+import { secretInput } from '../secret.ts';
 
 const deploy: Command = {
   name: 'deploy',
-  usage: '<app> --image <ref> [--registry-user U --registry-password P [--registry-server HOST]]',
+  usage: '<app> --image <ref> [--registry-user U --registry-password-stdin [--registry-server HOST]]',
   summary: 'deploy a published image (Docker runtime); updating the app is a deploy of a new tag',
   app: true,
   options: {
     image: { type: 'string' },
     'registry-user': { type: 'string' },
     'registry-password': { type: 'string' },
+    'registry-password-stdin': { type: 'boolean' },
     'registry-server': { type: 'string' },
   },
   help: [
@@ -18,15 +20,16 @@ const deploy: Command = {
     'from its root or working directory, and it is released like a build: health-checked, rolled back with',
     '`minicloud rollback`. The web process runs the image\'s own command; it listens on $PORT, or on the',
     'manifest\'s expose.port. Code is deployed with `git push` instead.',
+    'The registry password: piped with --registry-password-stdin, or in MINICLOUD_REGISTRY_PASSWORD.',
   ].join('\n'),
   async run(ctx, args) {
     const image = flag(args, 'image');
     if (!image) throw new UserError('which image?', `e.g. \`minicloud deploy ${args.app} --image ghcr.io/me/app:1.2\``);
     validateImageRef(image);
     const user = flag(args, 'registry-user');
-    const password = flag(args, 'registry-password') ?? process.env.MINICLOUD_REGISTRY_PASSWORD;
+    const password = await secretInput(ctx, args, { flag: 'registry-password', env: 'MINICLOUD_REGISTRY_PASSWORD', what: 'registry password' });
     if ((user === undefined) !== (password === undefined)) {
-      throw new UserError('registry credentials need both a user and a password', 'give --registry-user and --registry-password (or MINICLOUD_REGISTRY_PASSWORD)');
+      throw new UserError('registry credentials need both a user and a password', 'give --registry-user, and the password with --registry-password-stdin or MINICLOUD_REGISTRY_PASSWORD');
     }
     const server = flag(args, 'registry-server');
     const registry = user ? { username: user, password, ...(server && { server }) } : undefined;

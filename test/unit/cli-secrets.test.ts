@@ -1,0 +1,53 @@
+// Contract tests of secrets on the CLI: tokens and registry passwords from standard input or the environment, never
+// needing a flag (which stays in shell history and the process list, and is warned about).
+import { describe, expect, it } from 'vitest';
+import { sendJson, useCliServer } from './cli-harness.ts';
+
+const srv = useCliServer();
+const run = srv.run;
+const WARNING = /--token leaves the GitHub token in your shell history and the process list; pipe it with --token-stdin or set GITHUB_TOKEN/;
+const connected = { repo: 'o/r', branch: 'main', secret: 's', payloadUrl: 'http://x/webhooks/github', contentType: 'application/json', hasToken: true };
+
+describe('apps:connect', () => {
+  it('reads the GitHub token from standard input', async () => {
+    srv.handler = (_q, res) => sendJson(res, 201, connected);
+    const r = await run(['apps:connect', 'my-app', '--github', 'o/r', '--token-stdin'], { stdin: 'ghp_from_stdin\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(srv.seen[0]!.body).toEqual({ repo: 'o/r', branch: 'main', token: 'ghp_from_stdin' });
+  });
+
+  it('reads it from GITHUB_TOKEN', async () => {
+    srv.handler = (_q, res) => sendJson(res, 201, connected);
+    const r = await run(['apps:connect', 'my-app', '--github', 'o/r'], { env: { GITHUB_TOKEN: 'ghp_env' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(srv.seen[0]!.body).toMatchObject({ token: 'ghp_env' });
+  });
+
+  it('still takes --token, with a warning', async () => {
+    srv.handler = (_q, res) => sendJson(res, 201, connected);
+    const r = await run(['apps:connect', 'my-app', '--github', 'o/r', '--token', 'ghp_flag']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(WARNING);
+    expect(srv.seen[0]!.body).toMatchObject({ token: 'ghp_flag' });
+  });
+
+  it('refuses an empty standard input', async () => {
+    const r = await run(['apps:connect', 'my-app', '--github', 'o/r', '--token-stdin'], { stdin: '\n' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--token-stdin read no GitHub token from standard input');
+    expect(srv.seen).toEqual([]);
+  });
+});
+
+describe('deploy --image', () => {
+  it('reads the registry password from standard input or MINICLOUD_REGISTRY_PASSWORD', async () => {
+    srv.handler = (_q, res) => { res.writeHead(200, { 'content-type': 'application/x-ndjson' }); res.end('{"type":"end","status":"succeeded"}\n'); };
+    const piped = await run(['deploy', 'my-app', '--image', 'r.example/app:1', '--registry-user', 'u', '--registry-password-stdin'], { stdin: 'pw-stdin' });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(srv.seen[0]!.body).toEqual({ image: 'r.example/app:1', registry: { username: 'u', password: 'pw-stdin' } });
+    const env = await run(['deploy', 'my-app', '--image', 'r.example/app:1', '--registry-user', 'u'], { env: { MINICLOUD_REGISTRY_PASSWORD: 'pw-env' } });
+    expect(env.code, env.stderr).toBe(0);
+    expect(srv.seen[1]!.body).toMatchObject({ registry: { password: 'pw-env' } });
+  });
+});
