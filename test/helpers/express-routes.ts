@@ -19,10 +19,8 @@ export function expressRoutes(): Walk {
   const dir = mkdtempSync(join(tmpdir(), 'mc-routes-'));
   const store = new Store(join(dir, 'minicloud.db'));
   try {
-    const inert = new Proxy({}, { get: () => () => undefined });
-    const deps = new Proxy({ store, appUrl: (a: string) => `http://${a}.localhost`, hookToken: 'x'.repeat(40), metrics: inert, routerAddress: undefined, timeouts: undefined }, {
-      get: (t, k) => (k in t ? (t as Record<string | symbol, unknown>)[k] : inert),
-    }) as unknown as ApiOptions;
+    // Only what createApi reads while declaring routes; options it does not find are left out, as a caller may.
+    const deps = { store, appUrl: (a: string) => `http://${a}.localhost`, hookToken: 'x'.repeat(40), metrics: {}, cliTarball: async () => Buffer.alloc(0) } as unknown as ApiOptions;
     const server: Server = createApi(deps);
     const app = server.listeners('request')[0] as unknown as { router: { stack: Layer[] } };
     const out: Walk = { routes: [], mounts: [] };
