@@ -25,14 +25,12 @@ const toEntry = (r: Row): AuditEntry => ({
 });
 
 export class AuditLog {
-  private added = 0;
-
   constructor(private readonly db: Db) {}
 
   add(e: Omit<AuditEntry, 'id' | 'at'> & { at?: string }): void {
-    this.db.prepare('INSERT INTO audit (at, actor, action, app, detail, address, status) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    const { lastInsertRowid: id } = this.db.prepare('INSERT INTO audit (at, actor, action, app, detail, address, status) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(e.at ?? new Date().toISOString(), e.actor, e.action, e.app, JSON.stringify(e.detail), e.address, e.status);
-    if (++this.added % 1000 === 0) this.db.prepare('DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?').run(KEEP);
+    if (Number(id) % 1000 === 0) this.db.prepare('DELETE FROM audit WHERE id <= ?').run(Number(id) - KEEP);
   }
 
   /** The latest `limit` entries, oldest first; for one app, or only those whose app passes `visible`. */

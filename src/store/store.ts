@@ -20,7 +20,6 @@ export type { StoredJob } from './deploy-jobs.ts';
 
 const now = () => new Date().toISOString();
 
-
 export class Store {
   readonly db: Db;
   readonly domains: Domains;
@@ -29,8 +28,6 @@ export class Store {
   readonly routerSettings: RouterSettingsStore;
   readonly cronRuns: CronRuns;
   readonly backups: Backups;
-  readonly tokens: TokensTable;
-  readonly audit: AuditLog;
   readonly deployJobs: DeployJobs;
   readonly deployLogs: DeployLogsTable;
 
@@ -42,12 +39,12 @@ export class Store {
     this.routerSettings = new RouterSettingsStore(this.db);
     this.cronRuns = new CronRuns(this.db);
     this.backups = new Backups(this.db);
-    this.tokens = new TokensTable(this.db);
-    this.audit = new AuditLog(this.db);
     this.deployJobs = new DeployJobs(this.db);
     this.deployLogs = new DeployLogsTable(this.db);
   }
 
+  get tokens(): TokensTable { return new TokensTable(this.db); } // stateless views of their tables
+  get audit(): AuditLog { return new AuditLog(this.db); }
   close(): void {
     this.db.close();
   }
