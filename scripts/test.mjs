@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureBaseImages, ensureDocker } from './docker-engine.mjs';
+import { ensureInstallerImages } from './stand-in-images.mjs';
 import { ensureDeps } from './ensure-deps.mjs';
 import { ensureServices } from './services.mjs';
 
@@ -61,6 +62,9 @@ if (missing.length) {
 try {
   process.env.DOCKER_HOST = await ensureDocker();
   Object.assign(process.env, await ensureBaseImages(process.env.DOCKER_HOST));
+  // The installer test's stand-ins of official images and minicloud's own image (cached; built before the suite
+  // so that their compiles do not compete with timed tests).
+  await ensureInstallerImages(process.env.DOCKER_HOST, root.replace(/\/$/, ''));
 } catch (e) {
   console.error(` !     The Docker tests need an engine: ${e.message.split('\n').join('\n !     ')}`);
   console.log('0 passed, 1 failed');

@@ -2,17 +2,17 @@
 // own dockerd, fed stand-ins of the official images (no registry is reachable). It installs, an app with an
 // add-on of each kind is deployed through https://admin.<domain> with the token from the printed file and
 // served on 80 and 443, a re-run changes nothing, and --uninstall removes it (keeping the data unless --purge).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerHost } from '../helpers/docker.ts';
+import { dockerHost } from '../helpers/docker.ts';
 import { startNetnsEngine, type NetnsEngine } from '../helpers/netns-engine.ts';
 // @ts-expect-error: a plain .mjs script shared with npm test, without type declarations
-import { buildAsync, ensureStandIns, STAND_INS } from '../../scripts/stand-in-images.mjs';
+import { ensureInstallerImages } from '../../scripts/stand-in-images.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 // What the installer builds from: a copy of the checkout's image files taken at the start, so that a checkout
@@ -74,29 +74,17 @@ function installer(...args: string[]): Promise<{ status: number | null; out: str
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-    child.on('close', (status) => resolve({ status, out }));
+    const t0 = Date.now();
+    child.on('close', (status) => {
+      console.log(`installer ${args.join(' ')}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      resolve({ status, out });
+    });
   });
 }
 
-/** The stand-ins and minicloud's own image (its Dockerfile, built in the suite's engine: cached by content). */
-async function prepareImages(): Promise<string[]> {
-  const host = dockerHost();
-  const tag = execFileSync('sh', [SCRIPT, '--print-image'], { encoding: 'utf8' }).trim();
-  const minicloudImage = async () => {
-    if (spawnSync('docker', ['image', 'inspect', tag], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' }).status === 0) return;
-    await buildAsync(host, ['build', '--network', 'host', '-q', '-t', tag, SNAPSHOT], `docker build ${tag}`);
-    // Older builds of the checkout: their layers shared with this one stay (npm ci's among them).
-    for (const old of docker('images', '--format', '{{.Repository}}:{{.Tag}}', 'minicloud/server').split('\n')) {
-      if (old && old !== tag) spawnSync('docker', ['rmi', old], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' });
-    }
-  };
-  // minicloud's image starts FROM the node stand-in, and is built while the others are.
-  const images = (await ensureStandIns(host, undefined, minicloudImage)) as string[];
-  return [...images.filter((i) => i !== STAND_INS.node), tag];
-}
-
 beforeAll(async () => {
-  const images = await prepareImages();
+  // npm test built them already (scripts/test.mjs); this builds what a change since then made stale.
+  const images = (await ensureInstallerImages(dockerHost(), SNAPSHOT)) as string[];
   ns = await startNetnsEngine();
   state = join(ns.dir, 'state');
   // docker save | docker load: one stream, shared layers once (asynchronously: the worker must keep answering vitest).
@@ -182,6 +170,21 @@ describe('the server installer', () => {
     expect(ns.docker('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}}')).toBe(before.split('\n').map((l) => l.split(' ').slice(0, 2).join(' ')).join('\n'));
     expect(ns.docker('container', 'inspect', '-f', '{{.State.StartedAt}}', 'minicloud')).toBe(started);
     expect(firstOutput).toMatch(/started minicloud /);
+  }, 5 * 60_000);
+
+  it('re-creates minicloud when an argument changes (--email turns ACME on), its apps serving on', async () => {
+    const before = ns.docker('container', 'inspect', '-f', '{{.Id}}', 'minicloud');
+    const services = ns.docker('ps', '-q', '--no-trunc', '--filter', 'name=minicloud-');
+    const r = await installer('--domain', DOMAIN, '--email', 'ops@example.test');
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('re-creating minicloud (its settings changed)');
+    expect(r.out).toContain("Certificates: Let's Encrypt, for ops@example.test");
+    expect(ns.docker('container', 'inspect', '-f', '{{.Id}}', 'minicloud')).not.toBe(before);
+    expect(ns.docker('ps', '-q', '--no-trunc', '--filter', 'name=minicloud-')).toBe(services);
+    expect(readFileSync(join(state, 'secrets/minicloud.env'), 'utf8')).toContain('MINICLOUD_ACME_EMAIL=ops@example.test');
+    // The new minicloud adopted the app's running container: still served (self-signed until a CA answers).
+    const res = await until('the app after the re-create', 120_000, () => call('GET', `${APP}.${DOMAIN}`, '/', { https: false }), (x) => x.status === 200);
+    expect(res.body).toBe('mariadb ok\npostgres ok\nredis ok\nrabbitmq ok\n');
   }, 5 * 60_000);
 
   it('uninstalls: containers and networks go, the data stays unless --purge', async () => {
