@@ -52,7 +52,7 @@ export function normalizeUrl(raw: string): string {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new UserError(`invalid server URL ${JSON.stringify(raw)}`, 'use a URL such as http://localhost:7080');
+    throw new UserError(`invalid server URL ${JSON.stringify(raw)}`, "use your server's URL, such as https://admin.example.com (or http://localhost:7080 on the server itself)");
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UserError(`invalid server URL ${JSON.stringify(raw)}`, 'the URL must start with http:// or https://');

@@ -1,6 +1,6 @@
 // The CLI on a laptop: installed with npm from the server's own /cli.tgz over HTTPS (no registry, no tsx), logged in
 // with the server URL and a token typed at its prompt, then creating an app and deploying it with git over HTTPS.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,11 @@ describe('the CLI installed from the server', () => {
     expect(r.code, r.stderr).toBe(0);
     const pkg = join(prefix, 'lib', 'node_modules', 'minicloud-cli');
     expect(readdirSync(pkg).sort()).toEqual(['minicloud.mjs', 'package.json']);
+    // Plain JavaScript that imports only Node's own modules: no tsx, no TypeScript, nothing to fetch.
+    const code = readFileSync(join(pkg, 'minicloud.mjs'), 'utf8');
+    const specs = [...code.matchAll(/\bfrom\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)|\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+    expect(specs.length).toBeGreaterThan(0);
+    expect(specs.filter((x) => !x!.startsWith('node:'))).toEqual([]);
     const version = await runWithHosts(hosts, join(prefix, 'bin', 'minicloud'), ['--version'], { env: laptopEnv() });
     expect(version.stdout).toMatch(/^minicloud \d+\.\d+\.\d+\n$/);
   }, 200_000);
