@@ -2,10 +2,14 @@
 import { parse } from 'yaml';
 import { UserError, excerpt, printable, validateAppName, type Artifact, type Manifest } from '../core/index.ts';
 import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
+import { yamlShapeProblem } from './yaml-shape.ts';
 
 type Healthcheck = NonNullable<Artifact['healthcheck']>;
 
 const FILE = 'cloud_manifest.yml';
+// A manifest is a few fields, and the YAML parser is not fast: 289 KB of keys took it 43 s (unique-key checks are
+// quadratic), 1 MB of blank lines 2.7 s. At 8 KiB a hostile one costs it tens of milliseconds.
+const MANIFEST_LIMIT = 8 * 1024;
 const KNOWN = ['name', 'expose', 'needs', 'healthcheck', 'cron'];
 const NEEDS = ['database', 'messagebus', 'storage', 'redis'] as const;
 // One cron field: *, a number, a range, a list, each with an optional /step.
@@ -63,9 +67,13 @@ function cron(v: unknown): Manifest['cron'] {
 
 /** Parses and validates manifest text; every error names the field. */
 export function parseManifest(text: string): Manifest {
+  if (text.length > MANIFEST_LIMIT) throw new UserError(`${FILE} is ${text.length} characters; minicloud reads at most ${MANIFEST_LIMIT}`, 'a manifest lists a few fields; keep it short');
+  const shape = yamlShapeProblem(text);
+  if (shape) throw new UserError(`${FILE} is refused: ${shape}`, 'a manifest needs plain fields, lists and maps; see the manifest section of the README');
   let doc: unknown;
   try {
-    doc = parse(text);
+    // Warnings would print the text itself to minicloud's own log.
+    doc = parse(text, { logLevel: 'error' });
   } catch (e) {
     throw new UserError(`${FILE} is not valid YAML: ${printable((e as Error).message.split('\n')[0]!, 120)}`);
   }
@@ -109,7 +117,7 @@ function fromAppJson(src: string): Healthcheck | undefined {
 
 /** The manifest of a source tree: cloud_manifest.yml, with app.json's health check when it has none. */
 export function readManifest(src: string): Manifest {
-  const text = readTreeFile(src, FILE, { limit: FILE_LIMIT });
+  const text = readTreeFile(src, FILE, { limit: MANIFEST_LIMIT });
   const m = text === null ? {} : parseManifest(text);
   if (!m.healthcheck) {
     const hc = fromAppJson(src);

@@ -127,3 +127,41 @@ describe('files minicloud reads from the tree', () => {
     expect(() => readManifest(appJson)).toThrow(/^app\.json is not valid JSON( \(at character \d+\))?$/);
   });
 });
+
+describe('a hostile cloud_manifest.yml', () => {
+  const N = 8 * 1024 - 16;
+  it.each<[string, string, RegExp]>([
+    ['65,536-deep [ (overflowed the parser\'s stack, then aborted the process)', '['.repeat(N), /nests \[ \] or \{ \} deeper than 16/],
+    ['deep { ', '{'.repeat(N), /deeper than 16/],
+    ['a line of nested - entries', '- '.repeat(N / 2), /more than 16 nested entries/],
+    ['nested ? keys', '? '.repeat(N / 2), /more than 16 nested entries/],
+    ['thousands of tags (21,000 took 2.8-3.4 s)', '!a '.repeat(N / 3), /more than 16 tags/],
+    ['thousands of anchors', Array.from({ length: 900 }, (_, i) => `a${i}: &x${i} 1`).join('\n').slice(0, N), /more than 16 tags/],
+  ])('refuses %s before parsing it', (_what, text, message) => {
+    const t = performance.now();
+    expect(() => parseManifest(text)).toThrow(message);
+    expect(performance.now() - t).toBeLessThan(100);
+  });
+
+  it('refuses one over 8 KiB, and parses the rest of the hostile shapes at that size without stalling', () => {
+    expect(() => parseManifest(`# ${'x'.repeat(9000)}`)).toThrow('cloud_manifest.yml is 9002 characters; minicloud reads at most 8192');
+    for (const text of [
+      Array.from({ length: 1500 }, (_, i) => `k${i}: v`).join('\n').slice(0, N), // unique-key checks are quadratic
+      '\n'.repeat(N),
+      `a: &a [1]\nb: [${'*a,'.repeat(2000).slice(0, N - 20)}]`,
+    ]) {
+      const t = performance.now();
+      try {
+        parseManifest(text);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UserError);
+      }
+      expect(performance.now() - t).toBeLessThan(1000); // tens of ms once warm; 289 KB of keys took 43 s before any limit
+    }
+  });
+
+  it('keeps what real manifests hold: && in commands, ! and & inside them, flow maps and lists', () => {
+    const m = parseManifest('name: shop\nexpose: { proto: http, port: 8080 }\nneeds: [database, redis]\ncron:\n  - schedule: "*/5 * * * *"\n    command: test ! -f x && node a.js & wait\n');
+    expect(m.cron?.[0]?.command).toBe('test ! -f x && node a.js & wait');
+  });
+});
