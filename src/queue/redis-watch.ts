@@ -7,8 +7,8 @@ import { UserError } from '../core/index.ts';
 export const REDIS_DEADLINE_MS = 1500;
 
 export class QueueUnavailableError extends UserError {
-  constructor(reason: string) {
-    super(`minicloud's job queue (Redis) is not answering: ${reason}`,
+  constructor(reason: string, where = 'Redis') {
+    super(`minicloud's job queue (${where}) is not answering: ${reason}`,
       'deploys, config changes and restarts need it; running apps are not affected. Start Redis again (or check REDIS_URL) and retry', 503);
     this.name = 'QueueUnavailableError';
   }
@@ -21,9 +21,13 @@ export class RedisWatch extends EventEmitter<{ back: [] }> {
   private gone = false;
   private reason = 'not connected yet';
   private readonly probe: Queue;
+  /** `Redis at 127.0.0.1:6379` (or its socket): no credentials. */
+  private readonly where: string;
 
   constructor(connection: ConnectionOptions, prefix: string) {
     super();
+    const c = connection as { host?: string; port?: number; path?: string };
+    this.where = `Redis at ${c.path ?? `${c.host ?? '127.0.0.1'}:${c.port ?? 6379}`}`;
     // A queue object of its own, never written to: only its connection's state is read.
     this.probe = new Queue('redis-watch', { connection, prefix });
     this.probe.on('error', (e: Error) => {
@@ -53,14 +57,14 @@ export class RedisWatch extends EventEmitter<{ back: [] }> {
 
   /** Throws the 503 when Redis is known to be away. */
   check(): void {
-    if (this.gone) throw new QueueUnavailableError(this.reason);
+    if (this.gone) throw new QueueUnavailableError(this.reason, this.where);
   }
 
   /** `p`, or the 503 if Redis does not answer within the deadline (the command may still land later). */
   async within<T>(p: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueueUnavailableError(this.up ? `no answer within ${REDIS_DEADLINE_MS} ms` : this.reason)), REDIS_DEADLINE_MS);
+      timer = setTimeout(() => reject(new QueueUnavailableError(this.up ? `no answer within ${REDIS_DEADLINE_MS} ms` : this.reason, this.where)), REDIS_DEADLINE_MS);
     });
     try {
       return await Promise.race([p, late]);
