@@ -1,5 +1,5 @@
 // Image deploys: a locally built image deployed by reference, its manifest read from inside it, rolled back like a build.
-import { mkdtempSync, cpSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,17 @@ function buildShop(tag: string, version: string, manifest?: string): void {
   cpSync(SHOP, dir, { recursive: true });
   if (manifest) writeFileSync(join(dir, 'cloud_manifest.yml'), manifest);
   docker('build', '-q', '--build-arg', `BASE_IMAGE=${base}`, '--build-arg', `VERSION=${version}`, '-t', `${REPO}:${tag}`, dir);
+}
+
+/** Files under `dir` whose bytes contain `text`. */
+function filesContaining(dir: string, text: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (statSync(path).size < 64 * 1024 * 1024 && readFileSync(path).includes(text)) found.push(path);
+  }
+  return found;
 }
 
 beforeAll(async () => {
@@ -78,6 +89,7 @@ it('keeps registry passwords out of Redis, and fails a deploy whose credentials 
   expect(r.code, r.stdout + r.stderr).toBe(0);
   expect(await redisContents(redis.url)).not.toContain(password);
   expect(r.stdout + mc.output()).not.toContain(password);
+  expect(filesContaining(mc.dataDir, password)).toEqual([]); // state file, its journal, logs
 
   // A deploy with credentials waits behind a running one; minicloud restarts before it runs.
   const start = async (body: unknown) => {
