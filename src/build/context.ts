@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import * as tar from 'tar-stream';
 import { carriesNoFile, entryName, entryProblem } from './archive.ts';
-import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
+import { globMatch } from './glob.ts';
+import { DETECT_LIMIT, readTreeFile } from './tree-file.ts';
 
 export interface ContextOptions {
   /** The pushed commit as a tar archive (git archive or a GitHub tarball). */
@@ -25,6 +26,10 @@ export function buildContext(o: ContextOptions): Readable {
   // CommonJS: the factory is the module itself (with a `default` alias that the types describe).
   const ignore = dockerignore as unknown as typeof dockerignore & { default?: typeof dockerignore };
   const ig = (typeof ignore === 'function' ? ignore : ignore.default!)().add(o.dockerignore ?? '');
+  // Its rules as parsed, matched by glob.ts instead of the RegExp it would build from each pushed pattern.
+  const internals = ig as unknown as { _match: (file: string, rule: { pattern: string }) => boolean; _cache: object };
+  internals._match = (file, rule) => globMatch(rule.pattern, file);
+  internals._cache = Object.create(null) as object; // its plain-object cache "held" a file named `constructor` already
   const pack = tar.pack();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
@@ -62,5 +67,6 @@ export function supportFiles(dockerfile: string): Record<string, Buffer> {
 }
 
 export function readDockerignore(sourceDir: string): string | null {
-  return readTreeFile(sourceDir, '.dockerignore', { limit: FILE_LIMIT });
+  // Every pattern is tried against every path of the tree: 64 KiB of them is far more than any real one holds.
+  return readTreeFile(sourceDir, '.dockerignore', { limit: DETECT_LIMIT });
 }
