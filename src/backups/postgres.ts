@@ -1,5 +1,5 @@
 // PostgreSQL parts: pg_dump -Fc under an exported snapshot whose row counts are taken in the same transaction,
-// a scratch restore to verify it, and the restore into the app's database.
+// a scratch restore to verify it (as the app's own role), and the restore into the app's database.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { baseEnv } from '../core/index.ts';
@@ -61,17 +61,36 @@ export async function pgDump(app: Conn, file: string): Promise<Record<string, nu
 
 const adminSql = (admin: Conn, sql: string) => run('the admin connection', 'psql', [...psql, ...pgArgs(admin), '-c', sql], { env: pgEnv(admin) });
 
-/** Restores the dump into a new scratch database, counts its rows, drops it. */
-export async function pgVerify(admin: Conn, file: string): Promise<Record<string, number>> {
+/**
+ * Restores the dump into a new scratch database, counts its rows, drops it. The scratch database is the
+ * app role's and the restore runs with its credentials: the dump is the app's own code (functions, CHECK
+ * constraints calling them), and as the admin it would run with superuser rights.
+ */
+export async function pgVerify(admin: Conn, app: Conn, file: string): Promise<Record<string, number>> {
   const scratch = `mc_verify_${randomBytes(6).toString('hex')}`;
-  await adminSql(admin, `CREATE DATABASE ${quotePg(scratch)}`);
+  await adminSql(admin, `CREATE DATABASE ${quotePg(scratch)} OWNER ${quotePg(app.user)}`);
   try {
-    const r = await exec('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', ...pgArgs(admin, scratch), file], { env: pgEnv(admin) });
+    await adminSql(admin, `REVOKE ALL ON DATABASE ${quotePg(scratch)} FROM PUBLIC`);
+    const r = await exec('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', ...pgArgs(app, scratch), file], { env: pgEnv(app) });
     if (r.code !== 0) throw new Error(`pg_restore into ${scratch} failed: ${lastWords(r.stderr)}`);
-    return await pgCounts(admin, scratch);
+    return await pgCounts(app, scratch);
   } finally {
     await adminSql(admin, `DROP DATABASE IF EXISTS ${quotePg(scratch)} WITH (FORCE)`).catch(() => {});
   }
+}
+
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * Every add-on role must stay an ordinary one. A role that gained superuser, role-making, replication or
+ * RLS-bypass rights (whatever ran while it restored) loses them here, and the caller fails, saying so.
+ */
+export async function pgCheckRoles(admin: Conn, roles: string[]): Promise<void> {
+  if (!roles.length) return;
+  const out = (await adminSql(admin, `SELECT rolname FROM pg_roles WHERE (rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls) AND rolname IN (${roles.map(literal).join(', ')})`)).stdout;
+  const raised = out.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const role of raised) await adminSql(admin, `ALTER ROLE ${quotePg(role)} NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS`);
+  if (raised.length) throw new Error(`add-on role(s) ${raised.join(', ')} had gained admin rights; minicloud took them back`);
 }
 
 /** Replaces the app's database with the dump: dropped and recreated (admin), then restored as the app's user. */

@@ -7,8 +7,8 @@ import type { Store } from '../store/index.ts';
 import type { Backup, BackupPart } from '../store/backups.ts';
 import { type Conn, parseUrl } from './conn.ts';
 import { checkParts, sha256File, writeManifest } from './manifest.ts';
-import { myDump, myRestore, myVerify } from './mariadb.ts';
-import { pgDump, pgRestore, pgVerify } from './postgres.ts';
+import { myCheckUsers, myDump, myRestore, myVerify } from './mariadb.ts';
+import { pgCheckRoles, pgDump, pgRestore, pgVerify } from './postgres.ts';
 import { toPrune } from './policy.ts';
 import { archive, extract } from './volumes.ts';
 
@@ -67,6 +67,23 @@ export class BackupsService {
     try { return parseUrl(raw, DB_KINDS[kind].port); } catch { return null; }
   }
 
+  /** A scratch restore as the app's own user; then every add-on user of that server is checked to be an ordinary one. */
+  private async verify(kind: DbKind, admin: Conn, app: Conn, file: string): Promise<Record<string, number>> {
+    try {
+      return kind === 'postgres' ? await pgVerify(admin, app, file) : await myVerify(admin, app, file);
+    } finally {
+      await this.checkUsers(kind, admin);
+    }
+  }
+
+  private async checkUsers(kind: DbKind, admin: Conn): Promise<void> {
+    const users = this.d.store.listApps().flatMap((a) => this.d.store.listAddons(a.name))
+      .filter((a) => a.kind === kind && a.credentials.url)
+      .map((a) => parseUrl(a.credentials.url!, DB_KINDS[kind].port).user);
+    if (kind === 'postgres') await pgCheckRoles(admin, users);
+    else await myCheckUsers(admin, users);
+  }
+
   private async exclusive<T>(app: string, fn: () => Promise<T>): Promise<T> {
     if (this.busy.has(app)) throw new UserError(`a backup or restore of ${app} is already running`, 'wait for it to finish', 409);
     this.busy.add(app);
@@ -106,7 +123,7 @@ export class BackupsService {
             part.reason = `not verified: ${DB_KINDS[kind].variable} is not set, so no scratch database can be made`;
           } else {
             try {
-              const restored = kind === 'postgres' ? await pgVerify(admin, join(dir, file)) : await myVerify(admin, join(dir, file));
+              const restored = await this.verify(kind, admin, conn, join(dir, file));
               part.restoredRows = restored;
               const diff = compareCounts(rows, restored);
               part.verified = diff === null;
@@ -177,8 +194,8 @@ export class BackupsService {
         const file = join(b.dir, p.file);
         try {
           if (p.kind === 'volume') await extract(file, target);
-          else if (p.kind === 'postgres') await pgRestore(admin!, parseUrl(target, 5432), file);
-          else await myRestore(admin!, parseUrl(target, 3306), file);
+          else if (p.kind === 'postgres') await pgRestore(admin!, parseUrl(target, 5432), file).finally(() => this.checkUsers('postgres', admin!));
+          else await myRestore(admin!, parseUrl(target, 3306), file).finally(() => this.checkUsers('mariadb', admin!));
         } catch (e) {
           throw new UserError(`restoring ${p.name} from backup ${id} failed: ${(e as Error).message}`,
             restored.length ? `already restored: ${restored.join(', ')}` : undefined, 500);
