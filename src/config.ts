@@ -54,6 +54,8 @@ export interface Config {
   appPids: number;
   /** MINICLOUD_API_{HEADERS,BODY,ANSWER}_TIMEOUT (s): how long an API client may take to send, and a route to answer (0: none). */
   apiTimeouts: { headersMs: number; bodyMs: number; answerMs: number };
+  /** MINICLOUD_APP_CPU: CPUs one app container may use unless resources:set says otherwise. */
+  appCpu: number;
 }
 
 export interface HttpsConfig {
@@ -136,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiTimeouts: {
       headersMs: seconds(env, 'MINICLOUD_API_HEADERS_TIMEOUT', 20), bodyMs: seconds(env, 'MINICLOUD_API_BODY_TIMEOUT', 30), answerMs: seconds(env, 'MINICLOUD_API_ANSWER_TIMEOUT', 600),
     },
+    appCpu: cpus(env.MINICLOUD_APP_CPU),
   };
 }
 
@@ -178,6 +181,13 @@ function trustedProxies(raw: string | undefined): string | undefined {
   if (!raw?.trim()) return undefined;
   parseTrustedProxies(raw);
   return raw;
+}
+
+function cpus(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0.01 || n > 1024) throw new UserError(`MINICLOUD_APP_CPU=${raw} is not a number of CPUs`, 'e.g. MINICLOUD_APP_CPU=1 or 0.5');
+  return n;
 }
 
 function userPrefix(raw: string | undefined): string {

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const engine = await connectDocker(runtimeChoice(cfg.runtime));
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process');
   const runtime: Runtime = engine
-    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb })
+    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids })
     : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard });
   const innerBuilder: Builder = engine
     ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages })
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   const hook = hookToken(p.hookConfig);
   const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
   const api = createApi({ timeouts: cfg.apiTimeouts, certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
-    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, isolation: { mode: isolation.mode, summary: isolation.summary } }), gitHandler: git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),
+    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }), gitHandler: git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),
     publicUrl, cliTarball: once(cliTarball), hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });
   const apiPort = (api.address() as AddressInfo).port;

@@ -1,4 +1,4 @@
-// REST routes for what minicloud runs on (GET /status) and an app's resource limits (memory).
+// REST routes for what minicloud runs on (GET /status) and an app's resource limits (memory, CPU, processes).
 import { Router, type Request } from 'express';
 import { UserError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
@@ -10,6 +10,8 @@ export interface ServerStatus {
   docker: string | null;
   builds: { concurrency: number; memoryMb: number | null };
   defaultMemoryMb: number;
+  defaultCpu: number;
+  defaultPids: number;
   /** How apps are kept apart: 'containers', 'per-app users' (host processes as root) or 'none'. */
   isolation: { mode: 'containers' | 'per-app users' | 'none'; summary: string };
   apps: number;
@@ -35,24 +37,56 @@ export function parseMemory(v: unknown): number | null {
   return mb;
 }
 
+/** CPUs as a decimal (`0.5`, `2`), or null to go back to the default. */
+export function parseCpu(v: unknown): number | null {
+  if (v === null || v === 'default') return null;
+  const n = /^\d+(\.\d+)?$/.test(String(v).trim()) ? Number(v) : NaN;
+  if (!(n >= 0.01 && n <= 1024)) throw new UserError(`cpu must be a number of CPUs from 0.01 up, like 0.5 or 2 (got ${JSON.stringify(v)})`, 'e.g. `minicloud resources:set my-app cpu=0.5`, or cpu=default');
+  return n;
+}
+
+/** A process count from 16 up, or null to go back to the default. */
+export function parsePids(v: unknown): number | null {
+  if (v === null || v === 'default') return null;
+  const n = /^\d+$/.test(String(v).trim()) ? Number(v) : NaN;
+  if (!(n >= 16 && n <= 1_000_000)) throw new UserError(`pids must be a whole number of processes from 16 up (got ${JSON.stringify(v)})`, 'e.g. `minicloud resources:set my-app pids=256`, or pids=default');
+  return n;
+}
+
+const SETTINGS = ['memory', 'cpu', 'pids'] as const;
+
 export function resourcesRoutes(d: ResourcesDeps): Router {
   const r = Router();
   const view = (name: string) => {
     const app = d.store.requireApp(name);
     const s = d.status();
-    return { memoryMb: app.memoryMb ?? s.defaultMemoryMb, default: app.memoryMb === null, enforced: s.runtime === 'docker' };
+    const docker = s.runtime === 'docker';
+    return {
+      memoryMb: app.memoryMb ?? s.defaultMemoryMb, default: app.memoryMb === null, enforced: docker,
+      cpu: app.cpu ?? s.defaultCpu, cpuDefault: app.cpu === null, cpuEnforced: docker,
+      pids: app.pids ?? s.defaultPids, pidsDefault: app.pids === null, pidsEnforced: docker || s.isolation.mode === 'per-app users',
+    };
   };
   r.get('/status', (_req, res) => { res.json({ ...d.status(), apps: d.store.listApps().length } satisfies ServerStatus); });
   r.get('/apps/:app/resources', (req: Request, res) => { res.json(view(String(req.params.app))); });
   r.put('/apps/:app/resources', async (req: Request, res) => {
     const app = d.store.requireApp(String(req.params.app));
-    const body = (req.body ?? {}) as { memory?: unknown };
-    if (!('memory' in body)) throw new UserError('nothing to set', 'send {"memory": "512M"}');
-    const mb = parseMemory(body.memory);
-    d.store.setMemory(app.name, mb);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const given = SETTINGS.filter((k) => k in body);
+    const unknown = Object.keys(body).filter((k) => !(SETTINGS as readonly string[]).includes(k));
+    if (unknown.length) throw new UserError(`${unknown.join(', ')}: not a resource minicloud limits`, 'set memory, cpu or pids, e.g. {"memory": "512M", "cpu": "0.5", "pids": 256}');
+    if (!given.length) throw new UserError('nothing to set', 'send {"memory": "512M"}, {"cpu": "0.5"} or {"pids": 256}');
+    // All parsed before any is stored: one bad value changes nothing.
+    const mb = 'memory' in body ? parseMemory(body.memory) : undefined;
+    const cpu = 'cpu' in body ? parseCpu(body.cpu) : undefined;
+    const pids = 'pids' in body ? parsePids(body.pids) : undefined;
+    if (mb !== undefined) d.store.setMemory(app.name, mb);
+    if (cpu !== undefined) d.store.setCpu(app.name, cpu);
+    if (pids !== undefined) d.store.setPids(app.name, pids);
+    const what = [mb !== undefined && `memory ${mb === null ? 'default' : `${mb} MiB`}`, cpu !== undefined && `cpu ${cpu ?? 'default'}`, pids !== undefined && `pids ${pids ?? 'default'}`].filter(Boolean).join(', ');
     // Running instances keep their old limit until they are replaced: restart them now, as Heroku does.
     const deploy = app.currentRelease && app.state === 'running'
-      ? await d.service.runAndWait(app.name, 'restart', `Memory limit ${mb === null ? 'reset' : `${mb} MiB`}`)
+      ? await d.service.runAndWait(app.name, 'restart', `Limits: ${what}`)
       : null;
     res.json({ ...view(app.name), deploy });
   });

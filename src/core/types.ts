@@ -15,6 +15,10 @@ export interface App {
   sleepAfterSeconds: number | null;
   /** Memory limit of its containers (MiB); null: MINICLOUD_APP_MEMORY. Host processes are not capped. */
   memoryMb: number | null;
+  /** CPUs its containers may use (a quota, e.g. 0.5); null: MINICLOUD_APP_CPU. */
+  cpu: number | null;
+  /** Processes and threads it may have; null: MINICLOUD_APP_PIDS. */
+  pids: number | null;
 }
 
 export type DeployStatus = 'queued' | 'building' | 'releasing' | 'succeeded' | 'failed';

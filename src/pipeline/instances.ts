@@ -22,12 +22,18 @@ export class Instances {
     return this.store.volumes.list(app).map((v) => ({ path: v.path, hostDir: join(this.volumesDir, app, v.path.slice(1)) }));
   }
 
+  /** The app's limits as resources:set left them; unset ones are the runtime's defaults. */
+  limits(app: string): { memoryMb?: number; cpu?: number; pids?: number } {
+    const a = this.store.getApp(app);
+    return { memoryMb: a?.memoryMb ?? undefined, cpu: a?.cpu ?? undefined, pids: a?.pids ?? undefined };
+  }
+
   async launch(release: Release, type: string, id: string = randomUUID(), restarts = 0): Promise<StoredInstance> {
     const command = release.artifact.processes[type];
     if (!command) throw new Error(`release v${release.version} has no ${type} process`);
     const running = await this.runtime.start({
       id, app: release.app, release: release.version, type, command, artifact: release.artifact, env: release.config,
-      volumes: this.volumes(release.app), memoryMb: this.store.getApp(release.app)?.memoryMb ?? undefined,
+      volumes: this.volumes(release.app), ...this.limits(release.app),
     });
     const inst: StoredInstance = {
       id, app: release.app, release: release.version, type, host: running.host, port: running.port, pid: running.pid,

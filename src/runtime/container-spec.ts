@@ -7,6 +7,9 @@ export interface ContainerOptions {
   network: string;
   /** Memory limit when the spec gives none (MiB). */
   defaultMemoryMb: number;
+  /** CPU quota (CPUs) and process limit when the spec gives none. */
+  defaultCpu?: number;
+  defaultPids?: number;
   publish?: boolean;
 }
 
@@ -45,6 +48,7 @@ export function containerSpec(
       Init: true,
       Memory: memory,
       MemorySwap: memory, // no swap on top: the limit is the limit
+      ...leastPrivilege(spec, port, opts),
       NetworkMode: opts.network,
       // minicloud's supervisor restarts crashed instances (with backoff and health checks);
       // a Docker restart policy as well would make two restarters racing for one app.
@@ -53,5 +57,20 @@ export function containerSpec(
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
       ...(opts.publish && { PortBindings: { [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] } }),
     },
+  };
+}
+
+/**
+ * What an app needs and nothing more: no capabilities (NET_RAW would let it spoof on the shared bridge),
+ * except binding a port below 1024 when its manifest asks for one; no setuid gains; a process and CPU cap.
+ */
+function leastPrivilege(spec: InstanceSpec, port: number, opts: ContainerOptions): NonNullable<ContainerCreateOptions['HostConfig']> {
+  const cpu = spec.cpu ?? opts.defaultCpu;
+  return {
+    CapDrop: ['ALL'],
+    CapAdd: port < 1024 ? ['NET_BIND_SERVICE'] : [],
+    SecurityOpt: ['no-new-privileges'],
+    PidsLimit: spec.pids ?? opts.defaultPids ?? 512,
+    ...(cpu && { NanoCpus: Math.round(cpu * 1e9) }),
   };
 }

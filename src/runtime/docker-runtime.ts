@@ -1,5 +1,6 @@
 // The Docker runtime: each instance is a container of the release's image on minicloud's network.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { ownTree } from '../core/index.ts';
 import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -23,7 +24,7 @@ export class DockerRuntime implements Runtime {
   private readonly listeners: Array<(handle: string, code: number | null) => void> = [];
   private readonly watching = new Map<string, AbortController>();
   private readonly files: AppLogs;
-  private readonly workdirs = new Map<string, string>();
+  private readonly images = new Map<string, { workdir: string; user: { uid: number; gid: number } | null }>();
   private network: Promise<void> | null = null;
   private closed = false;
 
@@ -114,8 +115,8 @@ export class DockerRuntime implements Runtime {
   private async create(spec: InstanceSpec, suffix: string): Promise<Dockerode.Container> {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
     await this.ensureNetwork();
-    const workdir = await this.workdir(spec.artifact.ref);
-    for (const v of spec.volumes ?? []) mkdirSync(v.hostDir, { recursive: true });
+    const { workdir, user } = await this.image(spec.artifact.ref);
+    for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
     const mounts = (spec.volumes ?? []).map((v) => ({ hostDir: v.hostDir, target: posix.join(workdir, v.path) }));
     const name = `mc-${spec.app}-${suffix}`;
     return this.docker.createContainer(containerSpec(spec, name, mounts, this.opts));
@@ -171,14 +172,17 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private async workdir(image: string): Promise<string> {
-    let dir = this.workdirs.get(image);
-    if (!dir) {
+  /** The image's working dir, and its user when it is numeric (the buildpacks' 10001), to own its volumes. */
+  private async image(image: string): Promise<{ workdir: string; user: { uid: number; gid: number } | null }> {
+    let found = this.images.get(image);
+    if (!found) {
       const info = await this.docker.getImage(image).inspect();
-      dir = info.Config.WorkingDir || '/';
-      this.workdirs.set(image, dir);
+      const m = /^(\d+)(?::(\d+))?$/.exec(info.Config.User ?? '');
+      const user = m && Number(m[1]) !== 0 ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : null;
+      found = { workdir: info.Config.WorkingDir || '/', user };
+      this.images.set(image, found);
     }
-    return dir;
+    return found;
   }
 
   private ensureNetwork(): Promise<void> {
@@ -194,4 +198,13 @@ export class DockerRuntime implements Runtime {
       }
     })().catch((e: unknown) => { this.network = null; throw e; }));
   }
+}
+
+/** A volume's host directory, owned by the image's unprivileged user so the app can write it (a restore's files too). */
+async function volumeFor(hostDir: string, user: { uid: number; gid: number } | null): Promise<void> {
+  mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+  if (!user || lstatSync(hostDir).uid === user.uid) return;
+  // Not root, minicloud cannot give it away: open the directory itself (its parents stay minicloud's, 0700).
+  if (process.getuid?.() !== 0) chmodSync(hostDir, 0o777);
+  else await ownTree(hostDir, user);
 }

@@ -84,7 +84,8 @@ export class ProcessRuntime implements Runtime {
   /** The release and its volumes ready for the app's user (a release built before per-app users is handed over). */
   private async prepare(spec: InstanceSpec): Promise<AppUser | null> {
     if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
-    const user = (await this.o.users?.ensure(spec.app)) ?? null;
+    const made = (await this.o.users?.ensure(spec.app)) ?? null;
+    const user = made && { ...made, nproc: spec.pids ?? made.nproc }; // resources:set pids=
     if (user && lstatSync(spec.artifact.ref).uid !== user.uid) await ownTree(spec.artifact.ref, user);
     await linkVolumes(spec, user);
     return user;

@@ -13,6 +13,10 @@ export interface InstanceSpec {
   volumes?: Array<{ path: string; hostDir: string }>;
   /** Memory limit in MiB (the Docker runtime enforces it; host processes are not capped). */
   memoryMb?: number;
+  /** CPU quota in CPUs (Docker enforces it; host processes are not capped). */
+  cpu?: number;
+  /** Process limit: per container on Docker, the app user's process cap on the host. */
+  pids?: number;
 }
 
 export interface RunningInstance {

@@ -186,6 +186,9 @@ const MIGRATIONS: string[] = [
   // A deploy's job beside it (JSON, no secrets), so a queue that lost it can be refilled; pushes: was the pusher told the outcome.
   `ALTER TABLE deploys ADD COLUMN job TEXT;
    ALTER TABLE deploys ADD COLUMN pusher_told INTEGER;`,
+  // resources:set beside memory: a CPU quota (CPUs) and a process limit; null: the server's defaults.
+  `ALTER TABLE apps ADD COLUMN cpu REAL;
+   ALTER TABLE apps ADD COLUMN pids INTEGER;`,
 ];
 
 export function openDb(file: string): Db {

@@ -12,6 +12,8 @@ export function toApp(r: Row): App {
     state: r.state as App['state'],
     sleepAfterSeconds: (r.sleep_after as number | null) ?? null,
     memoryMb: (r.memory_mb as number | null) ?? null,
+    cpu: (r.cpu as number | null) ?? null,
+    pids: (r.pids as number | null) ?? null,
   };
 }
 

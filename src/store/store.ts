@@ -94,6 +94,14 @@ export class Store {
     this.db.prepare('UPDATE apps SET memory_mb = ? WHERE name = ?').run(mb, app);
   }
 
+  setCpu(app: string, cpu: number | null): void {
+    this.db.prepare('UPDATE apps SET cpu = ? WHERE name = ?').run(cpu, app);
+  }
+
+  setPids(app: string, pids: number | null): void {
+    this.db.prepare('UPDATE apps SET pids = ? WHERE name = ?').run(pids, app);
+  }
+
   setSleepAfter(app: string, seconds: number | null): void {
     this.db.prepare('UPDATE apps SET sleep_after = ? WHERE name = ?').run(seconds, app);
   }

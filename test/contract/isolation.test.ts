@@ -74,7 +74,7 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       HOSTILE_VICTIM_RELEASE: join(releases, readdirSync(releases)[0] ?? 'none'), HOSTILE_VICTIM_VOLUME: join(mc.dataDir, 'volumes', victim, 'data'),
       HOSTILE_VICTIM_PID: String(v.pid ?? 0), HOSTILE_VICTIM_URL: await subject.direct(mc, victim, v), HOSTILE_VICTIM_URL6: `http://[::1]:${v.port}/`,
       HOSTILE_PRIVATE_REDIS: join(mc.dataDir, 'redis', 'redis.sock'), HOSTILE_DOCKER_SOCKET: (process.env.DOCKER_HOST ?? '').replace(/^unix:\/\//, ''),
-      HOSTILE_POSTGRES: `${pg.host}:${pg.port}`, HOSTILE_VICTIM_POSTGRES_USER: decodeURIComponent(new URL(vConfig.DATABASE_URL!).username),
+      HOSTILE_POSTGRES: `${pg.host}:${pg.port}`, HOSTILE_VICTIM_POSTGRES_USER: decodeURIComponent(new URL(vConfig.POSTGRES_URL!).username),
       HOSTILE_MARIADB: `${my.host}:${my.port}`, HOSTILE_VICTIM_MARIADB_USER: decodeURIComponent(new URL(vConfig.MARIADB_URL!).username),
       HOSTILE_REDIS: `${rd.host}:${rd.port}`, HOSTILE_VICTIM_REDIS_USER: decodeURIComponent(new URL(vConfig.REDIS_URL!).username),
     });

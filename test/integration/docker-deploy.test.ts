@@ -115,6 +115,14 @@ describe('the Docker runtime, end to end', { timeout: 300_000 }, () => {
     // The old container drains for a moment, then only the new one runs.
     await until('only the new container', async () => (memoryOf().join() === String(128 * 1024 * 1024) ? true : undefined));
     expect((await mc.cli('resources', app)).stdout).toContain('memory: 128 MiB');
+
+    // Least privilege, whatever resources:set says: no capabilities, no setuid gains, not root (the buildpack's user).
+    const set2 = await mc.cli('resources:set', app, 'cpu=0.5', 'pids=64');
+    expect(set2.code, set2.stdout + set2.stderr).toBe(0);
+    const limits = () => docker('ps', '--filter', `label=minicloud.app=${app}`, '--format', '{{.ID}}').trim().split('\n')
+      .map((id) => docker('inspect', id, '--format', '{{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{.Config.User}}').trim());
+    await until('the container with the new limits', async () => (limits().join() === '500000000 64 [ALL] [no-new-privileges] 10001:10001' ? true : undefined));
+    expect((await mc.cli('resources', app)).stdout).toMatch(/cpu:\s+0\.5\n[^]*pids:\s+64/);
   });
 
   it('fails a build that finds no buildpack, listing what each looks for', async () => {

@@ -111,6 +111,8 @@ export const app: AppInfo = {
   currentRelease: null,
   state: 'running',
   memoryMb: null,
+  cpu: null,
+  pids: null,
   sleepAfterSeconds: null,
   url: 'http://my-app.localhost:7080',
   gitUrl: 'http://localhost:7080/git/my-app.git',

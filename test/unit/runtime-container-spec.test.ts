@@ -26,3 +26,13 @@ it('takes the app\'s own memory limit and the manifest\'s port, and publishes on
   expect(c.Env).toContain('PORT=8000');
   expect(c.HostConfig?.PortBindings).toEqual({ '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] });
 });
+
+it('runs with least privilege: no capabilities, no setuid gains, a process and CPU cap', () => {
+  const c = containerSpec(spec(), 'n', [], { network: 'n', defaultMemoryMb: 512, defaultCpu: 1, defaultPids: 512 });
+  expect(c.HostConfig).toMatchObject({ CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges'], PidsLimit: 512, NanoCpus: 1e9 });
+  const own = containerSpec(spec({ cpu: 0.5, pids: 64 }), 'n', [], { network: 'n', defaultMemoryMb: 512, defaultCpu: 1, defaultPids: 512 });
+  expect(own.HostConfig).toMatchObject({ PidsLimit: 64, NanoCpus: 5e8 });
+  // A manifest asking for port 80 may bind it, and nothing more.
+  const low = containerSpec(spec({ artifact: { kind: 'image', ref: 'x', buildpack: 'image', processes: {}, port: 80 } }), 'n', [], { network: 'n', defaultMemoryMb: 512 });
+  expect(low.HostConfig?.CapAdd).toEqual(['NET_BIND_SERVICE']);
+});

@@ -1,4 +1,4 @@
-// Commands about the server and its limits: `status` (runtime, builds) and an app's memory limit.
+// Commands about the server and its limits: `status` (runtime, builds, isolation) and an app's memory, CPU and process limits.
 import { UserError, type Deploy } from '../../core/index.ts';
 import { appPath, type Command } from '../command.ts';
 import { json } from '../format.ts';
@@ -13,7 +13,14 @@ interface Status {
   apps: number;
 }
 
-interface Resources { memoryMb: number; default: boolean; enforced: boolean; deploy?: Deploy | null }
+interface Resources {
+  memoryMb: number; default: boolean; enforced: boolean;
+  cpu?: number; cpuDefault?: boolean; cpuEnforced?: boolean;
+  pids?: number; pidsDefault?: boolean; pidsEnforced?: boolean;
+  deploy?: Deploy | null;
+}
+
+const SETTINGS = ['memory', 'cpu', 'pids'];
 
 const status: Command = {
   name: 'status',
@@ -33,32 +40,39 @@ const status: Command = {
 const show: Command = {
   name: 'resources',
   usage: '<app> [--json]',
-  summary: "show an app's memory limit",
+  summary: "show an app's memory, CPU and process limits",
   app: true,
   json: true,
   async run(ctx, args) {
     const r = await ctx.client().request<Resources>('GET', appPath(args.app, '/resources'));
     if (args.flags.json) return ctx.out(json(r));
     ctx.out(`memory: ${r.memoryMb} MiB${r.default ? ' (the default)' : ''}${r.enforced ? '' : ' (not enforced: host processes run uncapped)'}`);
+    if (r.cpu !== undefined) ctx.out(`cpu:    ${r.cpu}${r.cpuDefault ? ' (the default)' : ''}${r.cpuEnforced ? '' : ' (not enforced: host processes run uncapped)'}`);
+    if (r.pids !== undefined) ctx.out(`pids:   ${r.pids}${r.pidsDefault ? ' (the default)' : ''}${r.pidsEnforced ? '' : ' (not enforced: minicloud is not root)'}`);
   },
 };
 
 const set: Command = {
   name: 'resources:set',
-  usage: '<app> memory=<size>',
-  summary: "set an app's memory limit (e.g. memory=512M, memory=1G, memory=default); the app restarts",
+  usage: '<app> memory=<size> cpu=<cpus> pids=<count>',
+  summary: "set an app's limits, any of memory (512M, 1G), cpu (0.5, 2) and pids (256), or `default`; the app restarts",
   app: true,
   passthrough: true,
   async run(ctx, args) {
-    const usage = `usage: minicloud resources:set ${args.app} memory=512M`;
-    const [pair, extra] = args.rest;
-    if (!pair || extra !== undefined) throw new UserError(pair ? `unexpected argument ${JSON.stringify(extra)}` : 'nothing to set', usage);
-    const [key, value] = pair.split('=', 2);
-    if (key !== 'memory' || !value) throw new UserError(`${JSON.stringify(pair)} is not a setting minicloud knows`, usage);
-    ctx.out(`Setting ${args.app}'s memory limit to ${value}... `, '');
-    const r = await ctx.client().request<Resources>('PUT', appPath(args.app, '/resources'), { memory: value });
-    if (r.deploy) return reportDeploy(ctx, r.deploy, `; ${r.memoryMb} MiB`);
-    ctx.out(`done, ${r.memoryMb} MiB (it applies from the next start)`);
+    const usage = `usage: minicloud resources:set ${args.app} memory=512M cpu=0.5 pids=256`;
+    if (!args.rest.length) throw new UserError('nothing to set', usage);
+    const body: Record<string, string> = {};
+    for (const pair of args.rest) {
+      const [key, value] = pair.split('=', 2);
+      if (!key || !SETTINGS.includes(key) || !value) throw new UserError(`${JSON.stringify(pair)} is not a setting minicloud knows`, usage);
+      body[key] = value;
+    }
+    const what = Object.entries(body).map(([k, v]) => `${k} ${v}`).join(', ');
+    ctx.out(`Setting ${args.app}'s ${Object.keys(body).length > 1 ? 'limits' : `${Object.keys(body)[0] === 'memory' ? 'memory limit' : Object.keys(body)[0] + ' limit'}`} to ${Object.keys(body).length > 1 ? what : Object.values(body)[0]}... `, '');
+    const r = await ctx.client().request<Resources>('PUT', appPath(args.app, '/resources'), body);
+    const now = `${r.memoryMb} MiB${r.cpu !== undefined ? `, ${r.cpu} CPU` : ''}${r.pids !== undefined ? `, ${r.pids} processes` : ''}`;
+    if (r.deploy) return reportDeploy(ctx, r.deploy, `; ${now}`);
+    ctx.out(`done, ${now} (it applies from the next start)`);
   },
 };
 
