@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids })
     : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard });
   const innerBuilder: Builder = engine
-    ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages })
+    ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build` })
     : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users });
   const builder = new BuildSlots(innerBuilder, { concurrency: cfg.buildConcurrency, minFreeMb: cfg.buildMinFreeMb });
   const formation = new Formation(store, runtime, {

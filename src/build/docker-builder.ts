@@ -1,9 +1,12 @@
 // The Docker builder: the buildpack's Dockerfile (or the repository's own) over the streamed context, into minicloud/<app>:v<N>.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { UserError, type Artifact } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
 import { buildContext, readDockerignore, supportFiles } from './context.ts';
+import { checkDockerfile } from './dockerfile-check.ts';
+import { ensureBuildNetwork } from './build-network.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { readManifest } from './manifest.ts';
 
@@ -15,6 +18,8 @@ export interface DockerBuilderOptions {
   caBundle?: string;
   /** How many of an app's images are kept (besides those releases still use), for rollbacks. */
   keepImages: number;
+  /** The network build steps run on (see build-network.ts); the engine's default bridge when unset. */
+  network?: string;
 }
 
 interface Progress { stream?: string; error?: string; errorDetail?: { message?: string; code?: number }; aux?: { ID?: string } }
@@ -26,6 +31,8 @@ export class DockerBuilder implements Builder {
   /** Only the top-level files are read here (detection, manifest); the tree streams from the archive. */
   readonly needsTree = false;
 
+  private network: Promise<unknown> | null = null;
+
   constructor(private readonly docker: Dockerode, private readonly opts: DockerBuilderOptions) {}
 
   async build(req: BuildRequest): Promise<Artifact> {
@@ -33,12 +40,15 @@ export class DockerBuilder implements Builder {
     const manifest = req.manifest ?? readManifest(req.sourceDir);
     const tag = `${imageName(req.app)}:v${req.version}`;
     const own = req.plan.dockerfile === null;
+    if (own) checkDockerfile(readFileSync(join(req.sourceDir, 'Dockerfile'), 'utf8'));
     req.log(own ? '-----> Building the repository\'s Dockerfile' : `-----> Building with the ${req.plan.buildpack} buildpack`);
     const extra: Record<string, Buffer | string> = own ? {} : supportFiles(req.plan.dockerfile!);
     // Always present, so a buildpack Dockerfile can COPY it unconditionally; empty means none.
     extra['extra-ca.crt'] = this.opts.caBundle ? readFileSync(this.opts.caBundle) : '';
     const context = buildContext({ sourceTar: req.sourceTar, dockerignore: readDockerignore(req.sourceDir), extra });
     const memory = this.opts.memoryMb * 1024 * 1024;
+    const network = this.opts.network;
+    if (network) await (this.network ??= ensureBuildNetwork(this.docker, network).catch((e: unknown) => { this.network = null; throw e; }));
     // Config vars are deliberately not build args: build args end up in the image's history.
     const stream = await this.docker.buildImage(context, {
       t: tag,
@@ -47,6 +57,7 @@ export class DockerBuilder implements Builder {
       labels: { 'minicloud.app': req.app, 'minicloud.release': String(req.version), 'minicloud.commit': req.commit ?? '' },
       memory,
       memswap: memory,
+      ...(network && { networkmode: network }),
       rm: true,
       forcerm: true,
     });

@@ -15,3 +15,4 @@ export { validateImageRef } from './image-ref.ts';
 export * from './router-settings.ts';
 export * from './app-users.ts';
 export { ROUTER_PROOF } from './router-proof.ts';
+export * from './firewall.ts';

@@ -7,6 +7,7 @@ import type Dockerode from 'dockerode';
 import { LineSplitter } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, type ContainerOptions } from './container-spec.ts';
+import { ensureAppNetwork } from './docker-network.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 
 export interface DockerRuntimeOptions extends ContainerOptions {
@@ -186,17 +187,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private ensureNetwork(): Promise<void> {
-    return (this.network ??= (async () => {
-      const net = this.docker.getNetwork(this.opts.network);
-      try {
-        await net.inspect();
-      } catch (e) {
-        if (!gone(e)) throw e;
-        await this.docker.createNetwork({ Name: this.opts.network, Driver: 'bridge', Labels: { 'minicloud.network': '1' } }).catch((err: unknown) => {
-          if ((err as { statusCode?: number }).statusCode !== 409) throw err; // created meanwhile
-        });
-      }
-    })().catch((e: unknown) => { this.network = null; throw e; }));
+    return (this.network ??= ensureAppNetwork(this.docker, this.opts.network).catch((e: unknown) => { this.network = null; throw e; }));
   }
 }
 

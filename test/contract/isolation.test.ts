@@ -2,13 +2,15 @@
 // Shared servers here require passwords (started by this file on free ports: the machine's are trust-authenticated).
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
 import { startOwnMariadb, startOwnPostgres, startOwnRedis, type OwnServer } from '../helpers/own-servers.ts';
-import { dockerHost } from '../helpers/docker.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
+import { execFileSync } from 'node:child_process';
 
 dockerHost();
 
@@ -16,6 +18,19 @@ interface Attempt { got: boolean; detail: string }
 interface Instance { pid: number | null; host: string; port: number; type: string }
 
 const ids = () => randomBytes(3).toString('hex');
+
+/** GET through the router with a generous ceiling: each attempt has its own 2 s bound, all together take a while. */
+function slowGet(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, timeout: 120_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('the report took over 120 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
 let servers: OwnServer[] = [];
 let pg: OwnServer;
 let my: OwnServer;
@@ -28,14 +43,27 @@ afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
 
 interface Subject {
   runtime: 'process' | 'docker';
+  env?: Record<string, string>;
+  teardown?(): void;
   /** Where the app finds its own volume. */
   ownVolume: string;
   /** The victim's address as another app would try it directly. */
   direct(mc: Minicloud, app: string, i: Instance): Promise<string>;
 }
 
+const NETWORK = `mc-iso-${ids()}`;
 const subjects: Subject[] = [
   { runtime: 'process', ownVolume: 'data', direct: async (_mc, _app, i) => `http://127.0.0.1:${i.port}/` },
+  {
+    runtime: 'docker', ownVolume: 'data', direct: async (_mc, _app, i) => `http://${i.host}:${i.port}/`,
+    env: { DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: NETWORK },
+    teardown() {
+      try { docker('network', 'rm', NETWORK); } catch { /* never made */ }
+      // The rule minicloud added for this test's network (its bridge is gone with it).
+      const rules = execFileSync('iptables', ['-w', '-S', 'FORWARD'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`minicloud-icc-${NETWORK}`));
+      for (const r of rules) execFileSync('iptables', ['-w', '-D', ...r.split(' ').slice(1)]);
+    },
+  },
 ];
 
 describe.each(subjects)('an app on the $runtime runtime', (subject) => {
@@ -64,25 +92,27 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       REDIS_URL: '', // minicloud's own private Redis, which apps must not reach
       MINICLOUD_RUNTIME: subject.runtime, MINICLOUD_TEST_CANARY: canary, MINICLOUD_APP_PIDS: '300',
       MINICLOUD_POSTGRES_URL: pg.url, MINICLOUD_MARIADB_URL: my.url, MINICLOUD_REDIS_ADDON_URL: rd.url,
+      ...subject.env,
     });
     await deploy(victim, { HOSTILE_OWN_VOLUME: subject.ownVolume });
     const v = await web(victim);
     const vConfig = await config(victim);
-    const releases = join(mc.dataDir, 'builds', victim);
+    const releases = join(mc.dataDir, 'builds', victim); // host processes only; a container has none of it
     await deploy(attacker, {
       HOSTILE_DATA_DIR: mc.dataDir, HOSTILE_MINICLOUD_PID: String(mc.pid()), HOSTILE_CANARY: canary,
-      HOSTILE_VICTIM_RELEASE: join(releases, readdirSync(releases)[0] ?? 'none'), HOSTILE_VICTIM_VOLUME: join(mc.dataDir, 'volumes', victim, 'data'),
+      HOSTILE_VICTIM_RELEASE: join(releases, (subject.runtime === 'process' && readdirSync(releases)[0]) || 'none'), HOSTILE_VICTIM_VOLUME: join(mc.dataDir, 'volumes', victim, 'data'),
       HOSTILE_VICTIM_PID: String(v.pid ?? 0), HOSTILE_VICTIM_URL: await subject.direct(mc, victim, v), HOSTILE_VICTIM_URL6: `http://[::1]:${v.port}/`,
       HOSTILE_PRIVATE_REDIS: join(mc.dataDir, 'redis', 'redis.sock'), HOSTILE_DOCKER_SOCKET: (process.env.DOCKER_HOST ?? '').replace(/^unix:\/\//, ''),
       HOSTILE_POSTGRES: `${pg.host}:${pg.port}`, HOSTILE_VICTIM_POSTGRES_USER: decodeURIComponent(new URL(vConfig.POSTGRES_URL!).username),
       HOSTILE_MARIADB: `${my.host}:${my.port}`, HOSTILE_VICTIM_MARIADB_USER: decodeURIComponent(new URL(vConfig.MARIADB_URL!).username),
       HOSTILE_REDIS: `${rd.host}:${rd.port}`, HOSTILE_VICTIM_REDIS_USER: decodeURIComponent(new URL(vConfig.REDIS_URL!).username),
     });
-    const res = await get(mc.httpPort, `${attacker}.localhost`, '/report');
+    // Each attempt has its own 2 s bound; all together may take a while on a busy machine.
+    const res = await slowGet(mc.httpPort, `${attacker}.localhost`, '/report');
     expect(res.status, res.body).toBe(200);
     report = JSON.parse(res.body) as Record<string, Attempt>;
   }, 600_000);
-  afterAll(async () => { await mc?.stop(); });
+  afterAll(async () => { await mc?.stop(); subject.teardown?.(); });
 
   it('tried everything it was meant to (the report is complete)', () => {
     expect(Object.keys(report).sort()).toEqual([

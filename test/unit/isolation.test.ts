@@ -76,3 +76,16 @@ describe('the static buildpack server', () => {
     }
   });
 });
+
+describe("a repository's Dockerfile", () => {
+  it('may not have the engine fetch a URL from the host (ADD <url>), however it is written', async () => {
+    const { checkDockerfile } = await import('../../src/build/dockerfile-check.ts');
+    for (const text of [
+      'FROM x\nADD http://127.0.0.1:7080/api/apps /leak\n',
+      'FROM x\nadd --chown=1:1 https://169.254.169.254/latest/meta-data/ /m\n',
+      'FROM x\nADD ["http://10.0.0.1/secret", "/s"]\n',
+      'FROM x\nADD \\\n  http://192.168.1.1/ /r\n',
+    ]) expect(() => checkDockerfile(text), text).toThrow(/ADD <url>/);
+    expect(() => checkDockerfile('FROM x\nADD . /app\nRUN echo http://example.com\nCOPY a b\n')).not.toThrow();
+  });
+});
