@@ -73,6 +73,11 @@ export function adminUrl(
   if (!protocols.includes(url.protocol) || !url.hostname) {
     throw new UserError(`${variable} must be a ${protocols.join(' or ')}//host URL: ${hint}`, hint);
   }
+  if (!url.password) {
+    // Over TCP a server that lets the admin in without a password lets every app on this host (or bridge) in as the admin.
+    throw new UserError(`${variable} has no password: over TCP, anyone who reaches ${url.hostname} could log in as its admin, and every app's own password would protect nothing`,
+      `give the server's admin user a password and put it in the URL, e.g. ${example}`);
+  }
   try {
     decodeURIComponent(url.password); // the providers decode it later: fail here, naming the variable
     return { variable, url, user: decodeURIComponent(url.username), appUrl: appFacing(env, variable, url) };

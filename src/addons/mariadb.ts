@@ -9,7 +9,7 @@ const WHAT = 'the shared MariaDB server';
 const HOSTS = ['%', 'localhost'];
 
 export function mariadbProvider(env: NodeJS.ProcessEnv): AddonProvider {
-  const admin = adminUrl(env, 'MINICLOUD_MARIADB_URL', WHAT, 'mysql://root@127.0.0.1:3306', ['mysql:', 'mariadb:']);
+  const admin = adminUrl(env, 'MINICLOUD_MARIADB_URL', WHAT, 'mysql://root:<password>@127.0.0.1:3306', ['mysql:', 'mariadb:']);
   const { url } = admin;
 
   // A connection per operation: provisioning is rare, and no idle connection can break or hold the process open.

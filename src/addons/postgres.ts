@@ -7,7 +7,7 @@ import type { AddonProvider, Credentials, Provisioned } from './types.ts';
 const WHAT = 'the shared PostgreSQL server';
 
 export function postgresProvider(env: NodeJS.ProcessEnv): AddonProvider {
-  const admin = adminUrl(env, 'MINICLOUD_POSTGRES_URL', WHAT, 'postgres://postgres@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']);
+  const admin = adminUrl(env, 'MINICLOUD_POSTGRES_URL', WHAT, 'postgres://postgres:<password>@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']);
 
   // A connection per operation: provisioning is rare, and no idle connection can break or hold the process open.
   async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {

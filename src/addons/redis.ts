@@ -7,7 +7,7 @@ import type { AddonProvider, Credentials } from './types.ts';
 const WHAT = 'the shared Redis server';
 
 export function redisProvider(env: NodeJS.ProcessEnv): AddonProvider {
-  const admin = adminUrl(env, 'MINICLOUD_REDIS_ADDON_URL', WHAT, 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+  const admin = adminUrl(env, 'MINICLOUD_REDIS_ADDON_URL', WHAT, 'redis://default:<password>@127.0.0.1:6379', ['redis:', 'rediss:']);
 
   // A connection per operation, failing fast instead of ioredis's default of retrying forever.
   async function withAdmin<T>(fn: (r: Redis) => Promise<T>): Promise<T> {

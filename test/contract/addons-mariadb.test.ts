@@ -1,11 +1,11 @@
 // Contract: the mariadb add-on against a real MariaDB server.
 import mysql from 'mysql2/promise';
 import { afterAll, expect, it } from 'vitest';
-import { providerFor, type Provisioned } from '../../src/addons/index.ts';
+import { providerFor, type AddonProvider, type Provisioned } from '../../src/addons/index.ts';
 import { UserError } from '../../src/core/index.ts';
 import { requireService, SERVICES_ENV, setupOrFailEach, uniqueName } from '../helpers/services.ts';
 
-const provider = providerFor('mariadb', SERVICES_ENV);
+let provider: AddonProvider; // made once the file's servers are up (setupOrFailEach)
 const a = uniqueName('a');
 const b = uniqueName('b');
 // What an unescaped `GRANT ... ON app_a.*` would also cover: `_` matches any character there.
@@ -29,19 +29,20 @@ async function withAdmin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T>
 }
 
 setupOrFailEach(async () => {
+  provider = providerFor('mariadb', SERVICES_ENV);
   await requireService('MariaDB', () => provider.check());
   pa = await provider.create(a);
   pb = await provider.create(b);
 });
 
 afterAll(async () => {
-  for (const n of [a, b]) await provider.destroy(n, { user: n }).catch(() => {});
+  for (const n of [a, b]) await provider?.destroy(n, { user: n }).catch(() => {});
   await withAdmin((c) => c.query('DROP DATABASE IF EXISTS ??', [lookalike])).catch(() => {});
-  await provider.close();
+  await provider?.close();
 });
 
 it('creates a database the app can write and read with the returned URL', async () => {
-  expect(pa.env.DATABASE_URL).toMatch(new RegExp(`^mysql://${a}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:3306/${a}$`));
+  expect(pa.env.DATABASE_URL).toMatch(new RegExp(`^mysql://${a}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:${new URL(SERVICES_ENV.MINICLOUD_MARIADB_URL!).port}/${a}$`));
   expect(pa.env.MARIADB_URL).toBe(pa.env.DATABASE_URL);
   expect(pa.env.MYSQL_URL).toBe(pa.env.DATABASE_URL);
   expect(pa.credentials).toMatchObject({ user: a, database: a, url: pa.env.DATABASE_URL });
@@ -106,6 +107,6 @@ it('names a missing or malformed admin URL, and refuses unsafe names', async () 
   for (const bad of ["x'@'%' IDENTIFIED BY 'p", 'a`b', 'mysql', 'root', '_x']) {
     await expect(provider.create(bad)).rejects.toThrow(UserError);
   }
-  const down = providerFor('mariadb', { MINICLOUD_MARIADB_URL: 'mysql://root@127.0.0.1:1' });
+  const down = providerFor('mariadb', { MINICLOUD_MARIADB_URL: 'mysql://root:pw@127.0.0.1:1' });
   await expect(down.check()).rejects.toThrow(/MINICLOUD_MARIADB_URL.*ECONNREFUSED/);
 });

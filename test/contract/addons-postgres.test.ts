@@ -1,11 +1,11 @@
-// Contract: the postgres add-on against a real PostgreSQL server (trust auth locally: isolation must hold anyway).
+// Contract: the postgres add-on against a real PostgreSQL server (its own, password-protected: see helpers/services.ts).
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { providerFor, type Provisioned } from '../../src/addons/index.ts';
+import { providerFor, type AddonProvider, type Provisioned } from '../../src/addons/index.ts';
 import { UserError } from '../../src/core/index.ts';
 import { requireService, SERVICES_ENV, setupOrFailEach, uniqueName } from '../helpers/services.ts';
 
-const provider = providerFor('postgres', SERVICES_ENV);
+let provider: AddonProvider; // made once the file's servers are up (setupOrFailEach)
 const a = uniqueName('a');
 const b = uniqueName('b');
 let pa: Provisioned;
@@ -27,19 +27,20 @@ async function refusal(url: string): Promise<{ code?: string; message: string }>
 const onDatabase = (url: string, db: string) => { const u = new URL(url); u.pathname = `/${db}`; return u.href; };
 
 setupOrFailEach(async () => {
+  provider = providerFor('postgres', SERVICES_ENV);
   await requireService('PostgreSQL', () => provider.check());
   pa = await provider.create(a);
   pb = await provider.create(b);
 });
 
 afterAll(async () => {
-  for (const n of [a, b]) await provider.destroy(n, { user: n }).catch(() => {});
-  await provider.close();
+  for (const n of [a, b]) await provider?.destroy(n, { user: n }).catch(() => {});
+  await provider?.close();
 });
 
 it('creates a database the app can write and read with the returned URL', async () => {
   expect(pa.env.DATABASE_URL).toBe(pa.env.POSTGRES_URL);
-  expect(pa.env.DATABASE_URL).toMatch(new RegExp(`^postgres://${a}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:5432/${a}$`));
+  expect(pa.env.DATABASE_URL).toMatch(new RegExp(`^postgres://${a}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:${new URL(SERVICES_ENV.MINICLOUD_POSTGRES_URL!).port}/${a}$`));
   expect(pa.credentials).toMatchObject({ user: a, database: a, url: pa.env.DATABASE_URL });
   const c = await connect(pa.env.DATABASE_URL!);
   try {
@@ -76,11 +77,13 @@ it('destroys the database and the role, ending open sessions; a second destroy i
   await expect(open.query('SELECT 1')).rejects.toThrow(); // WITH (FORCE) ended it
   await open.end().catch(() => {});
   const e = await refusal(pa.env.DATABASE_URL!);
-  expect(e.code).toBe('28000'); // invalid_authorization_specification: role does not exist
-  expect(e.message).toMatch(new RegExp(`role "${a}" does not exist`));
+  // A password-checking server does not say whether the role exists; the admin sees that it is gone.
+  expect(e.code).toBe('28P01');
+  expect(e.message).toMatch(new RegExp(`password authentication failed for user "${a}"`));
   const admin = await connect(SERVICES_ENV.MINICLOUD_POSTGRES_URL!);
   try {
     expect((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [a])).rowCount).toBe(0);
+    expect((await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [a])).rowCount).toBe(0);
   } finally {
     await admin.end();
   }
@@ -97,6 +100,6 @@ it('names a missing or malformed admin URL, and refuses unsafe names', async () 
   for (const bad of ['x"; DROP ROLE postgres; --', 'App', '1app', 'postgres', 'a'.repeat(64)]) {
     await expect(provider.create(bad)).rejects.toThrow(UserError);
   }
-  const down = providerFor('postgres', { MINICLOUD_POSTGRES_URL: 'postgres://postgres@127.0.0.1:1/postgres' });
+  const down = providerFor('postgres', { MINICLOUD_POSTGRES_URL: 'postgres://postgres:pw@127.0.0.1:1/postgres' });
   await expect(down.check()).rejects.toThrow(/MINICLOUD_POSTGRES_URL.*ECONNREFUSED/);
 });

@@ -1,12 +1,12 @@
 // Contract: the rabbitmq add-on against a real RabbitMQ server, driven through its management API.
 import amqp, { type ChannelModel } from 'amqplib';
 import { afterAll, expect, it } from 'vitest';
-import { providerFor, type Provisioned } from '../../src/addons/index.ts';
+import { providerFor, type AddonProvider, type Provisioned } from '../../src/addons/index.ts';
 import { UserError } from '../../src/core/index.ts';
 import { freePort } from '../helpers/net.ts';
 import { ensureRabbitManagement, requireService, SERVICES_ENV, setupOrFailEach, uniqueName } from '../helpers/services.ts';
 
-const provider = providerFor('rabbitmq', SERVICES_ENV);
+let provider: AddonProvider; // made once the file's servers are up (setupOrFailEach)
 const a = uniqueName('a');
 const b = uniqueName('b');
 let pa: Provisioned;
@@ -35,16 +35,17 @@ async function mgmt(path: string): Promise<{ status: number; body: unknown }> {
 }
 
 setupOrFailEach(async () => {
+  provider = providerFor('rabbitmq', SERVICES_ENV);
   await requireService('RabbitMQ', ensureRabbitManagement);
   await requireService('RabbitMQ', () => provider.check());
   pa = await provider.create(a);
   pb = await provider.create(b);
-});
+}, []); // RabbitMQ: the local one, whose guest user has a password
 
 afterAll(async () => {
   for (const c of open) await c.close().catch(() => {});
-  for (const n of [a, b]) await provider.destroy(n, { user: n }).catch(() => {});
-  await provider.close();
+  for (const n of [a, b]) await provider?.destroy(n, { user: n }).catch(() => {});
+  await provider?.close();
 });
 
 it('creates a vhost where the app can publish and consume', async () => {

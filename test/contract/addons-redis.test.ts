@@ -1,11 +1,11 @@
 // Contract: the redis add-on against a real Redis 7 server: ACL users confined to their key prefix.
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
-import { providerFor, type Provisioned } from '../../src/addons/index.ts';
+import { providerFor, type AddonProvider, type Provisioned } from '../../src/addons/index.ts';
 import { UserError } from '../../src/core/index.ts';
 import { requireService, SERVICES_ENV, setupOrFailEach, uniqueName } from '../helpers/services.ts';
 
-const provider = providerFor('redis', SERVICES_ENV);
+let provider: AddonProvider; // made once the file's servers are up (setupOrFailEach)
 const a = uniqueName('a');
 const b = uniqueName('b');
 let pa: Provisioned;
@@ -25,19 +25,20 @@ async function connect(url: string): Promise<Redis> {
 const admin = () => connect(SERVICES_ENV.MINICLOUD_REDIS_ADDON_URL!);
 
 setupOrFailEach(async () => {
+  provider = providerFor('redis', SERVICES_ENV);
   await requireService('Redis', () => provider.check());
   pa = await provider.create(a);
   pb = await provider.create(b);
 });
 
 afterAll(async () => {
-  for (const n of [a, b]) await provider.destroy(n, { user: n }).catch(() => {});
+  for (const n of [a, b]) await provider?.destroy(n, { user: n }).catch(() => {});
   for (const r of clients) r.disconnect();
-  await provider.close();
+  await provider?.close();
 });
 
 it('creates an ACL user that can write and read keys under its prefix', async () => {
-  expect(pa.env.REDIS_URL).toMatch(new RegExp(`^redis://${a}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:6379$`));
+  expect(pa.env.REDIS_URL).toMatch(new RegExp(`^redis://${a}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:${new URL(SERVICES_ENV.MINICLOUD_REDIS_ADDON_URL!).port}$`));
   expect(pa.env.REDIS_KEY_PREFIX).toBe(`${a}:`);
   expect(pa.credentials).toMatchObject({ user: a, prefix: `${a}:`, url: pa.env.REDIS_URL });
   const r = await connect(pa.env.REDIS_URL!);
@@ -96,6 +97,6 @@ it('names a missing or malformed admin URL, and refuses unsafe names', async () 
   for (const bad of ['default', 'a b', 'x*', 'a:b', 'A']) {
     await expect(provider.create(bad)).rejects.toThrow(UserError);
   }
-  const down = providerFor('redis', { MINICLOUD_REDIS_ADDON_URL: 'redis://127.0.0.1:1' });
+  const down = providerFor('redis', { MINICLOUD_REDIS_ADDON_URL: 'redis://:pw@127.0.0.1:1' });
   await expect(down.check()).rejects.toThrow(/MINICLOUD_REDIS_ADDON_URL.*ECONNREFUSED/);
 });

@@ -1,14 +1,20 @@
 // Test helpers for the shared backing services (PostgreSQL, MariaDB, Redis, RabbitMQ) the add-on tests use.
+// PostgreSQL, MariaDB and Redis require passwords here, as minicloud does: this machine's own servers are
+// trust-authenticated (and must not be changed), so each test file starts its own on free ports (own-servers.ts).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startOwnMariadb, startOwnPostgres, startOwnRedis, type OwnServer } from './own-servers.ts';
 
-/** The admin URLs: the environment's, else this machine's local servers. */
+/**
+ * The admin URLs: the environment's when given, else (PostgreSQL, MariaDB, Redis) filled in by
+ * setupOrFailEach with servers of this test file's own, and RabbitMQ's local one (guest has a password).
+ */
 export const SERVICES_ENV: NodeJS.ProcessEnv = {
-  MINICLOUD_POSTGRES_URL: process.env.MINICLOUD_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-  MINICLOUD_MARIADB_URL: process.env.MINICLOUD_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306',
-  MINICLOUD_REDIS_ADDON_URL: process.env.MINICLOUD_REDIS_ADDON_URL ?? 'redis://127.0.0.1:6379',
+  ...(process.env.MINICLOUD_POSTGRES_URL && { MINICLOUD_POSTGRES_URL: process.env.MINICLOUD_POSTGRES_URL }),
+  ...(process.env.MINICLOUD_MARIADB_URL && { MINICLOUD_MARIADB_URL: process.env.MINICLOUD_MARIADB_URL }),
+  ...(process.env.MINICLOUD_REDIS_ADDON_URL && { MINICLOUD_REDIS_ADDON_URL: process.env.MINICLOUD_REDIS_ADDON_URL }),
   MINICLOUD_RABBITMQ_URL: process.env.MINICLOUD_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
   ...(process.env.MINICLOUD_RABBITMQ_MANAGEMENT_URL ? { MINICLOUD_RABBITMQ_MANAGEMENT_URL: process.env.MINICLOUD_RABBITMQ_MANAGEMENT_URL } : {}),
 };
@@ -29,13 +35,33 @@ export async function requireService(service: keyof typeof START & string, check
   }
 }
 
+type OwnKind = 'postgres' | 'mariadb' | 'redis';
+const OWN: Record<OwnKind, { variable: string; start: () => Promise<OwnServer> }> = {
+  postgres: { variable: 'MINICLOUD_POSTGRES_URL', start: startOwnPostgres },
+  mariadb: { variable: 'MINICLOUD_MARIADB_URL', start: startOwnMariadb },
+  redis: { variable: 'MINICLOUD_REDIS_ADDON_URL', start: startOwnRedis },
+};
+
 /**
  * A beforeAll whose error fails every test of the file: a failing beforeAll alone leaves them reported as
- * "skipped", and a missing service must never look like a skip.
+ * "skipped", and a missing service must never look like a skip. First it starts the file's own
+ * password-protected `servers` (those the environment does not name), stopped after the file's own afterAll.
  */
-export function setupOrFailEach(setup: () => Promise<void>): void {
+export function setupOrFailEach(setup: () => Promise<void>, servers: OwnKind[] = ['postgres', 'mariadb', 'redis']): void {
   let failure: unknown = null;
-  beforeAll(async () => { await setup().catch((e: unknown) => { failure = e; }); });
+  const started: OwnServer[] = [];
+  beforeAll(async () => {
+    try {
+      const wanted = servers.filter((k) => !SERVICES_ENV[OWN[k].variable]);
+      const made = await Promise.all(wanted.map((k) => OWN[k].start()));
+      started.push(...made);
+      wanted.forEach((k, i) => { SERVICES_ENV[OWN[k].variable] = made[i]!.url; });
+      await setup();
+    } catch (e) {
+      failure = e;
+    }
+  }, 180_000);
+  afterAll(async () => { await Promise.all(started.map((s) => s.stop())); });
   beforeEach(() => { if (failure) throw failure; });
 }
 

@@ -18,8 +18,8 @@ describe('app-facing host of a shared server', () => {
   });
 
   it('is what adminUrl hands the providers for app URLs, while minicloud keeps the admin address', () => {
-    const a = adminUrl({ MINICLOUD_MARIADB_URL: 'mysql://root@127.0.0.1:3306', MINICLOUD_MARIADB_APP_HOST: 'db.internal' },
-      'MINICLOUD_MARIADB_URL', 'MariaDB', 'mysql://root@127.0.0.1:3306', ['mysql:']);
+    const a = adminUrl({ MINICLOUD_MARIADB_URL: 'mysql://root:pw@127.0.0.1:3306', MINICLOUD_MARIADB_APP_HOST: 'db.internal' },
+      'MINICLOUD_MARIADB_URL', 'MariaDB', 'mysql://root:<password>@127.0.0.1:3306', ['mysql:']);
     expect(a.url.hostname).toBe('127.0.0.1');
     expect(a.appUrl.hostname).toBe('db.internal');
   });
@@ -33,5 +33,23 @@ describe('app-facing host of a shared server', () => {
     }
     expect(isUserError(err)).toBe(true);
     expect((err as Error).message).toContain('MINICLOUD_POSTGRES_APP_HOST');
+  });
+});
+
+describe('an admin URL without a password', () => {
+  it.each([
+    ['MINICLOUD_POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/postgres'],
+    ['MINICLOUD_MARIADB_URL', 'mysql://root@127.0.0.1:3306'],
+    ['MINICLOUD_REDIS_ADDON_URL', 'redis://127.0.0.1:6379'],
+  ])('is refused for %s, saying why and how to fix it', (variable, raw) => {
+    let err: unknown;
+    try {
+      adminUrl({ [variable]: raw }, variable, 'the server', 'scheme://admin:<password>@127.0.0.1:1', ['postgres:', 'mysql:', 'redis:']);
+    } catch (e) {
+      err = e;
+    }
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toContain(`${variable} has no password`);
+    expect((err as { hint?: string }).hint).toContain(':<password>@');
   });
 });
