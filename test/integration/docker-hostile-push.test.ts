@@ -76,7 +76,7 @@ describe('an image deploy whose manifest is huge', () => {
       expect((await mc.cli('apps:create', 'dk-bigmanifest')).code).toBe(0);
       const r = await mc.cli('deploy', 'dk-bigmanifest', '--image', ref);
       expect(r.code).not.toBe(0);
-      expect(r.stdout + r.stderr).toMatch(/cloud_manifest\.yml in the image is \d+ bytes; minicloud reads at most 1048576/);
+      expect(r.stdout + r.stderr).toMatch(/cloud_manifest\.yml in the image is \d+ bytes; minicloud reads at most \d+/);
     } finally {
       docker('rmi', '-f', ref);
     }
