@@ -198,7 +198,9 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
 
   // Explicitly strict, whatever --insecure-http-parser says: a lenient parser is a smuggling hole.
   // maxHeaderSize: room for the longest head limits.ts allows, which then measures it exactly.
-  const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: true, maxHeaderSize: NODE_MAX_HEADER_SIZE }, (req, res) => onRequest(req, res));
+  // requireHostHeader off: the guard refuses a missing Host itself, in turn with pipelined answers
+  // (Node's own 400 skips the bookkeeping, and a parse error behind it got a second answer).
+  const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: false, maxHeaderSize: NODE_MAX_HEADER_SIZE }, (req, res) => onRequest(req, res));
   // Every field reaches the guard (Node would hide those past the 2,000th: a second Host, say); the size limits bound them.
   server.maxHeadersCount = 0;
   // `Expect: 100-continue`: the 100 goes only to a request that will be passed on.
@@ -207,7 +209,14 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!(opts.challenge || opts.challengeVia), connections: opts.upstreamConnections });
   server.on('connection', track);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    answerClientError(err, socket, [...(answering.get(socket) ?? [])].some((r) => r.headersSent));
+    const open = [...(answering.get(socket) ?? [])];
+    // The bad bytes are a body under way (or the client is gone): 400 now, or a cut if its answer began.
+    if (!open.length || err.code === 'ECONNRESET' || open.some((r) => !r.req.complete)) return answerClientError(err, socket, open.some((r) => r.headersSent));
+    // They follow whole requests: answers go out in order, as the fast path sends them, the 400
+    // after those of the requests before (their apps already have them), never instead of them.
+    refused.add(socket);
+    let left = open.length;
+    for (const res of open) res.once('close', () => void (--left === 0 && answerClientError(err, socket, false)));
   });
   // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
   const swallow = () => {};

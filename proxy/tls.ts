@@ -37,7 +37,7 @@ export async function listenTls(o: HttpsOptions, host: string | undefined, plain
     // A client that stalls its handshake holds a socket; ten seconds is plenty on any real network.
     handshakeTimeout: 10_000,
     insecureHTTPParser: false,
-    requireHostHeader: true,
+    requireHostHeader: false, // as the plain server: the shared guard refuses it
     maxHeaderSize: NODE_MAX_HEADER_SIZE, // as the plain server's: room for the limits the shared handlers measure
   });
   for (const event of SHARED) for (const listener of plain.listeners(event)) server.on(event, listener as (...args: unknown[]) => void);

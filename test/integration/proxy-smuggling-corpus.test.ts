@@ -13,8 +13,12 @@ const MANY = 'a:\r\n'.repeat(2000);
 const HIDDEN = `GET /evil HTTP/1.1\r\n${H}\r\n`;
 const UP = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
 
-/** `refused`: a 400/413/414/417/431/502, the connection closed, no whole request at the app. Else the requests (`METHOD url body`) the app must get, exactly. */
-type Expect = 'refused' | string[];
+/**
+ * `refused`: a 400/413/414/417/431/502, the connection closed, no whole request at the app. Else the
+ * requests (`METHOD url body`) the app must get, exactly, each answered; `{ then: 'refused' }` after
+ * them: bad bytes pipelined behind them, refused once they are answered.
+ */
+type Expect = 'refused' | string[] | { requests: string[]; then: 'refused' };
 
 const REQUESTS: Record<string, [string, Expect]> = {
   // CL.TE and TE.CL
@@ -87,6 +91,7 @@ const REQUESTS: Record<string, [string, Expect]> = {
   'two Hosts': [`GET / HTTP/1.1\r\n${H}Host: evil.localhost\r\n\r\n`, 'refused'],
   'two Hosts, the same': [`GET / HTTP/1.1\r\n${H}${H}\r\n`, 'refused'],
   'no Host': ['GET / HTTP/1.1\r\n\r\n', 'refused'],
+  'no Host, with Expect, then bytes after the body': ['PUT /up HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello\r\nhello', 'refused'],
   'a Host list': ['GET / HTTP/1.1\r\nHost: echo.localhost, evil.localhost\r\n\r\n', 'refused'],
   'a Host with a path': ['GET / HTTP/1.1\r\nHost: echo.localhost/x\r\n\r\n', 'refused'],
   'a second Host after 2,000 header fields': [`GET / HTTP/1.1\r\n${H}${MANY}Host: evil.localhost\r\n\r\n`, 'refused'],
@@ -97,6 +102,9 @@ const REQUESTS: Record<string, [string, Expect]> = {
   'absolute form agreeing with Host': [`GET http://echo.localhost/x?y HTTP/1.1\r\n${H}${C}\r\n`, ['GET /x?y']],
   // pipelining and upgrades
   'a request pipelined behind a refused one': [`POST / HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n${H}\r\n`, 'refused'],
+  'a request, then garbage': [`POST /up HTTP/1.1\r\n${H}Content-Length: 5\r\n\r\nhello\r\nhello`, { requests: ['POST /up hello'], then: 'refused' }],
+  'two requests, then a bad one': [`GET /1 HTTP/1.1\r\n${H}\r\nGET /2 HTTP/1.1\r\n${H}\r\nGET /3 HTTP/1.1\r\n${H}Content-Length: +1\r\n\r\nx`, { requests: ['GET /1', 'GET /2'], then: 'refused' }],
+  'a request, then one with two Hosts': [`GET /1 HTTP/1.1\r\n${H}\r\nGET /2 HTTP/1.1\r\n${H}${H}\r\n`, { requests: ['GET /1'], then: 'refused' }],
   'two well-framed pipelined requests': [`POST /a HTTP/1.1\r\n${H}Content-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\n${H}${C}\r\n`, ['POST /a abc', 'GET /b']],
   'an optimistic upgrade with a pipelined request, the app declining': [`GET /ws HTTP/1.1\r\n${H}${UP}\r\nGET /smuggled HTTP/1.1\r\n${H}\r\n`, ['GET /ws']],
   'an upgrade with a body': [`POST /ws HTTP/1.1\r\n${H}${UP}Content-Length: 5\r\n\r\nhello`, 'refused'],
@@ -152,15 +160,16 @@ const CUT_OFF = new Set(['HPE_INVALID_EOF_STATE', 'ECONNRESET']);
 
 describe('request payloads', () => {
   for (const [name, [payload, expected]] of Object.entries(REQUESTS)) {
-    it(`${name}: ${expected === 'refused' ? 'refused' : `passed on as ${expected.length} request(s)`}, the same on both paths`, async () => {
+    it(`${name}: ${expected === 'refused' ? 'refused' : Array.isArray(expected) ? `passed on as ${expected.length} request(s)` : `${expected.requests.length} request(s) answered, then refused`}, the same on both paths`, async () => {
       const [fast, slow] = await Promise.all([run('fast', payload), run('slow', payload)]);
       for (const [path, o] of [['fast', fast], ['slow', slow]] as const) {
         expect(o.appParseErrors, path).toEqual([]);
-        if (expected === 'refused') {
-          expect(o.statuses.length, `${path}: ${JSON.stringify(o)}`).toBeGreaterThan(0);
+        if (expected === 'refused' || !Array.isArray(expected)) {
+          const before = expected === 'refused' ? [] : expected.requests;
+          expect(o.statuses.filter((st) => st >= 200).length, `${path}: ${JSON.stringify(o)}`).toBe(before.length + 1);
           expect(REFUSALS, `${path}: ${JSON.stringify(o)}`).toContain(o.statuses.at(-1));
           expect(o.closed, path).toBe(true);
-          expect(o.requests, path).toEqual([]);
+          expect(o.requests, path).toEqual(before);
         } else {
           expect(o.requests, path).toEqual(expected.map((s) => s.trim()));
           expect(o.statuses.filter((s) => s >= 200), path).toEqual(expected.map(() => expect.any(Number)));
