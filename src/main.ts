@@ -141,10 +141,8 @@ async function main(): Promise<void> {
   // Each app's cron schedules into Redis: at start, and again whenever Redis answers after being away (it may have lost them).
   const syncAllCron = () => Promise.all(store.listApps().map((app) => cron.sync(app.name, store.currentRelease(app.name)?.artifact.manifest?.cron ?? [])
     .catch((e: unknown) => console.error(`${app.name}: cron not scheduled:`, e))));
-  for (const app of store.listApps()) {
-    git.installHook(app.name);
-    await queue.watch(app.name);
-  }
+  for (const app of store.listApps()) git.installHook(app.name);
+  await Promise.all(store.listApps().map((app) => queue.watch(app.name))); // together: each waits up to 1.5 s for an absent Redis
   // Briefly at most: with Redis away minicloud still starts (apps keep serving); the schedules follow once it is back.
   await Promise.race([syncAllCron(), new Promise((r) => setTimeout(r, 3000).unref())]);
   queue.redis.on('back', () => void syncAllCron());

@@ -48,8 +48,9 @@ export class QueueReconciler {
     try {
       for (const deploy of this.d.store.deployJobs.unfinished()) {
         if (Date.now() - Date.parse(deploy.createdAt) < this.minAgeMs || this.d.running().has(deploy.id)) continue;
-        if (IN_QUEUE.has(await this.d.queue.jobState(deploy.app, deploy.id))) continue;
-        await this.recover(deploy);
+        const state = await this.d.queue.jobState(deploy.app, deploy.id);
+        if (IN_QUEUE.has(state)) continue;
+        await this.recover(deploy, state);
         n++;
       }
     } catch (e) {
@@ -60,12 +61,13 @@ export class QueueReconciler {
     return n;
   }
 
-  private async recover(deploy: Deploy): Promise<void> {
+  private async recover(deploy: Deploy, state: string): Promise<void> {
     const { store, log } = this.d;
     const job = store.deployJobs.get(deploy.id);
-    const why = this.cannotRequeue(deploy, job);
+    // A job BullMQ failed threw inside minicloud: running it again would fail again, every pass.
+    const why = state === 'failed' ? 'the deploy job failed inside minicloud; see its server log, and push again' : this.cannotRequeue(deploy, job);
     if (why) {
-      log.append(deploy.id, ` !     minicloud's job queue (Redis) lost this deploy: ${why}`);
+      log.append(deploy.id, ` !     ${state === 'failed' ? why : `minicloud's job queue (Redis) lost this deploy: ${why}`}`);
       log.end(store.updateDeploy(deploy.id, { status: 'failed', error: why }), null);
       this.d.say(`${deploy.app}: deploy ${deploy.id} failed: ${why}`);
       return;

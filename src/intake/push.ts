@@ -1,6 +1,6 @@
 // Turning a git push into a deploy: which refs deploy, where the pushed tree goes, and the queued job.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
@@ -91,10 +91,18 @@ export class PushIntake {
       throw new UserError('the pushed source archive is missing', 'push again');
     }
     if (!SHA.test(p.newrev)) throw new UserError(`malformed commit id ${p.newrev}`);
-    const deploy = await submitDeploy(this.store, this.queue, {
-      app: app.name, kind: 'build', ref: p.ref, commit: p.newrev,
-      commitAuthor: p.author?.slice(0, 200) ?? null, commitMessage: p.message?.slice(0, 500) ?? null,
-    }, {}, (d) => renameSync(source, this.dirs.sourceTar(d.id)));
+    let moved: string | null = null;
+    let deploy: Deploy;
+    try {
+      deploy = await submitDeploy(this.store, this.queue, {
+        app: app.name, kind: 'build', ref: p.ref, commit: p.newrev,
+        commitAuthor: p.author?.slice(0, 200) ?? null, commitMessage: p.message?.slice(0, 500) ?? null,
+      }, {}, (d) => { moved = this.dirs.sourceTar(d.id); renameSync(source, moved); });
+    } catch (e) {
+      // A push refused here (the queue away: 503) leaves no archive behind.
+      for (const f of [source, moved]) if (f) rmSync(f, { force: true });
+      throw e;
+    }
     // The hook tells the pusher how it ends and says so; if it cannot (minicloud died), the next push does.
     this.store.deployJobs.awaitPusher(deploy.id);
     return deploy;

@@ -1,5 +1,5 @@
 // Redis stopped, then back empty, with a deploy waiting: 503s with the reason meanwhile, the deploy runs again, nobody hangs.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,12 @@ describe('Redis stopped, then back empty', () => {
     const cli = await mc.cli('restart', APP);
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toContain('is not answering');
+    setVersion('v3');
+    commitAll(repo, 'v3');
+    const refusedPush = await push(repo, mc.gitUrl(APP));
+    expect(refusedPush.code).not.toBe(0);
+    expect(refusedPush.output).toContain('is not answering');
+    expect(readdirSync(join(mc.dataDir, 'sources', 'incoming'))).toEqual([]); // its archive is not left behind
     const config = (await mc.api<Record<string, string>>('GET', `/api/apps/${APP}/config`)).body;
     expect(config).not.toHaveProperty('FOO');
     expect(config).not.toHaveProperty('BAR');
