@@ -7,7 +7,7 @@ export interface DashboardDeps {
   sessions: SessionStore;
   limiter: Pick<FailureLimiter, 'blocked' | 'fail'>;
   /** Who a login's credentials are (a session reference: `token:<id>`, `user:<email>`), or null. */
-  login: (body: Record<string, unknown>) => { ref: string; actor: string } | null;
+  login: (body: Record<string, unknown>) => Promise<{ ref: string; actor: string } | null>;
   /** The audit log: logins, failed logins, logouts. */
   record: (action: string, actor: string, address: string, status: number) => void;
   actorOfSession: (ref: string) => string;
@@ -37,7 +37,7 @@ export function dashboardRoutes(d: DashboardDeps): Router {
   const r = Router();
   const noCache = (res: Response) => res.setHeader('cache-control', 'no-cache');
 
-  r.post('/session', express.json({ limit: '16kb' }), (req, res) => {
+  r.post('/session', express.json({ limit: '16kb' }), async (req, res) => {
     noCache(res);
     const ip = d.clientAddress(req);
     const wait = d.limiter.blocked(ip);
@@ -46,11 +46,11 @@ export function dashboardRoutes(d: DashboardDeps): Router {
       return void res.status(429).json({ error: `too many failed logins; try again in ${wait} s` });
     }
     const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-    const who = d.login(body);
+    const who = await d.login(body);
     if (!who) {
       d.limiter.fail(ip);
       d.record('login:failed', '-', ip, 401);
-      return void res.status(401).json({ error: 'invalid token', hint: 'use an API token, e.g. the admin token in <data>/admin.token' });
+      return void res.status(401).json({ error: 'invalid token', hint: 'use an API token (e.g. the admin token in <data>/admin.token), or your email and password' });
     }
     d.sessions.delete(readCookie(req.headers.cookie, sessionCookieName(req.secure)));
     const session = d.sessions.create(who.ref, ip);

@@ -7,6 +7,8 @@ export class Client {
   constructor(
     readonly url: string,
     private readonly token: string,
+    /** Another Authorization header instead of the bearer token (a person's email and password: tokens:create --email). */
+    private readonly authorization?: string,
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -52,7 +54,7 @@ export class Client {
   }
 
   private async send(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: this.authorization ?? `Bearer ${this.token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {

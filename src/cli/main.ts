@@ -21,6 +21,7 @@ import { routerCommands } from './commands/router.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { logsCommands } from './commands/logs.ts';
 import { accessCommands } from './commands/access.ts';
+import { userCommands } from './commands/users.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
 import { table } from './format.ts';
 
@@ -43,10 +44,11 @@ export const commands: Command[] = [
   ...deployCommands,
   ...runCommands,
   ...accessCommands,
+  ...userCommands,
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['login', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke']);
+const TAKES_MORE = new Set(['login', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

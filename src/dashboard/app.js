@@ -1,10 +1,11 @@
 // The minicloud dashboard's entry: logging in and out, and which view the address shows. Vanilla JS, no build step.
-import { $, hooks, request, session, status, view } from './lib.js';
+import { $, api, hooks, request, session, status, view } from './lib.js';
 import { appsPage } from './apps.js';
 import { appPage } from './app-page.js';
 
 function showLogin(message = '') {
   view.stop();
+  $('#whoami').hidden = true;
   session.csrf = null;
   $('#view').replaceChildren();
   $('#logout').hidden = true;
@@ -14,24 +15,27 @@ function showLogin(message = '') {
 }
 hooks.onLoggedOut = showLogin;
 
-$('#login-form').addEventListener('submit', async (ev) => {
+$('#login-form').addEventListener('submit', (ev) => logIn(ev, () => ({ token: $('#login-token').value }), [$('#login-token')]));
+$('#login-user-form').addEventListener('submit', (ev) => logIn(ev, () => ({ email: $('#login-email').value, password: $('#login-password').value }), [$('#login-password')]));
+
+/** Logs in with a token or a person's email and password; `clear` are the inputs emptied on success. */
+async function logIn(ev, body, clear) {
   ev.preventDefault();
-  const input = $('#login-token');
   const button = ev.target.querySelector('button');
   button.disabled = true;
   $('#login-error').textContent = '';
   try {
     const res = await fetch('/dashboard/session', {
-      method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: input.value }),
+      method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body()),
     });
-    const body = await res.json().catch(() => ({}));
+    const answer = await res.json().catch(() => ({}));
     if (res.status === 429) {
       $('#login-error').textContent = `Login refused: too many failed attempts. Try again in ${res.headers.get('retry-after') ?? 60} s.`;
     } else if (!res.ok) {
-      $('#login-error').textContent = `Login refused: ${body.error ?? `HTTP ${res.status}`}. Check the token and try again.`;
+      $('#login-error').textContent = `Login refused: ${answer.error ?? `HTTP ${res.status}`}. Check the token and try again.`;
     } else {
-      session.csrf = body.csrf;
-      input.value = '';
+      session.csrf = answer.csrf;
+      for (const input of clear) input.value = '';
       loggedIn();
     }
   } catch (e) {
@@ -39,7 +43,7 @@ $('#login-form').addEventListener('submit', async (ev) => {
   } finally {
     button.disabled = false;
   }
-});
+}
 
 $('#logout').addEventListener('click', async () => {
   view.stop();
@@ -51,6 +55,11 @@ $('#logout').addEventListener('click', async () => {
 function loggedIn() {
   $('#login-view').hidden = true;
   $('#logout').hidden = false;
+  // Who is logged in, in the header.
+  api('GET', '/me').then((me) => {
+    $('#whoami').textContent = `Logged in as ${me.user ?? me.name} (${me.role})`;
+    $('#whoami').hidden = false;
+  }, () => {});
   route();
 }
 

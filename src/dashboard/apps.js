@@ -1,6 +1,6 @@
 // The apps list: every app with its state, release, URL and last deploy, and the form that creates one.
 import { $, api, emptyRow, enc, h, status, table, when } from './lib.js';
-import { activityPanel } from './activity.js';
+import { activityPanel, sessionsPanel } from './activity.js';
 
 /** A page heading that takes the focus, so keyboard and screen reader users land on the new view. */
 export function heading(text) {
@@ -42,6 +42,7 @@ export async function appsPage() {
     h('h2', {}, 'Create an app'),
     form,
     ...activityPanel(),
+    sessionsPanel(),
   );
   await fillApps(tbody).catch((e) => tbody.replaceChildren(emptyRow(5, `Could not load the apps: ${e.message}`, 'error')));
 }

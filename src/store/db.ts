@@ -189,6 +189,14 @@ const MIGRATIONS: string[] = [
   // resources:set beside memory: a CPU quota (CPUs) and a process limit; null: the server's defaults.
   `ALTER TABLE apps ADD COLUMN cpu REAL;
    ALTER TABLE apps ADD COLUMN pids INTEGER;`,
+  // People (users:add): sessions of a person are `user:<email>`, their own tokens have user_email set.
+  `CREATE TABLE users (
+     email TEXT PRIMARY KEY,
+     role TEXT NOT NULL,
+     apps TEXT,
+     password_hash TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );`,
 ];
 
 export function openDb(file: string): Db {

@@ -3,3 +3,4 @@ export { Store, type Volume, type StoredAddon, type StoredInstance, type GithubL
 export { SessionsTable, type StoredSession, type ListedSession } from './sessions.ts';
 export { TokensTable, type StoredToken } from './tokens.ts';
 export { AuditLog, type AuditEntry } from './audit.ts';
+export { UsersTable, type StoredUser } from './users.ts';

@@ -10,6 +10,7 @@ import { RouterSettingsStore } from './router-settings.ts';
 import { Backups } from './backups.ts';
 import { TokensTable } from './tokens.ts';
 import { AuditLog } from './audit.ts';
+import { UsersTable } from './users.ts';
 import { DeployJobs, type StoredJob } from './deploy-jobs.ts';
 import { DeployLogsTable } from './deploy-logs.ts';
 import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
@@ -45,6 +46,7 @@ export class Store {
 
   get tokens(): TokensTable { return new TokensTable(this.db); } // stateless views of their tables
   get audit(): AuditLog { return new AuditLog(this.db); }
+  get users(): UsersTable { return new UsersTable(this.db); }
   close(): void {
     this.db.close();
   }

@@ -30,7 +30,7 @@ function call(method: string, path: string, o: { bearer?: string; basic?: string
   return requestFrom(o.address ?? from(), mc.apiUrl + path, { method, headers, body: o.body ?? (method === 'GET' ? undefined : '{}') });
 }
 
-const PARAMS: Record<string, string> = { app: 'a', repo: 'a.git', kind: 'redis', domain: 'www.example.com', id: 'nope', name: 'nope' };
+const PARAMS: Record<string, string> = { app: 'a', repo: 'a.git', kind: 'redis', domain: 'www.example.com', id: 'nope', name: 'nope', email: 'nobody@example.com', key: 'nope' };
 const urlOf = (r: RouteRule) => r.path.replace(/:(\w+)/g, (_m, k: string) => PARAMS[k]!) + (r.path.endsWith('/info/refs') ? '?service=git-receive-pack' : '');
 const guarded = ROUTES.filter((r) => r.permission !== 'public');
 const key = (r: RouteRule) => `${r.method} ${r.path}`;
@@ -86,8 +86,8 @@ describe('every route, with each credential', () => {
     expectAll(await statuses(asToken(tokens['deploy-b']!)), (k) => (hooks.has(k) ? 401 : k === 'GET /api/me' ? 'allowed' : 403));
   });
 
-  it('lets a read token see everything but secrets and tokens, and change nothing', async () => {
-    const secret = new Set(['GET /api/apps/:app/config', 'GET /api/tokens']);
+  it('lets a read token see everything but secrets, tokens, people and sessions, and change nothing', async () => {
+    const secret = new Set(['GET /api/apps/:app/config', 'GET /api/tokens', 'GET /api/users', 'GET /api/sessions']);
     expectAll(await statuses(asToken(tokens.reader!)), (k) => (hooks.has(k) ? 401 : k.startsWith('GET ') && !secret.has(k) && !k.startsWith('GET /git/') ? 'allowed' : 403));
   });
 

@@ -51,3 +51,16 @@ describe('deploy --image', () => {
     expect(srv.seen[1]!.body).toMatchObject({ registry: { password: 'pw-env' } });
   });
 });
+
+describe('users:add', () => {
+  it('reads the password from standard input, or from MINICLOUD_USER_PASSWORD', async () => {
+    srv.handler = (_q, res) => sendJson(res, 201, { email: 'a@example.com', role: 'member', apps: ['shop'], createdAt: '2024-01-01T00:00:00Z' });
+    const piped = await run(['users:add', 'a@example.com', '--role', 'member', '--app', 'shop', '--password-stdin'], { stdin: 'a long password\n' });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(srv.seen[0]!.body).toEqual({ email: 'a@example.com', role: 'member', apps: ['shop'], password: 'a long password' });
+    const env = await run(['users:add', 'a@example.com', '--role', 'member', '--app', 'shop'], { env: { MINICLOUD_USER_PASSWORD: 'from the environment' } });
+    expect(env.code, env.stderr).toBe(0);
+    expect(srv.seen[1]!.body).toMatchObject({ password: 'from the environment' });
+    expect(env.stdout).not.toContain('from the environment');
+  });
+});

@@ -8,11 +8,13 @@ import type { FailureLimiter, Session, SessionStore } from '../sessions.ts';
 
 type Limiter = Pick<FailureLimiter, 'blocked' | 'fail'>;
 import type { Access } from './principals.ts';
+import { personPrincipal, type People } from './people.ts';
 import { actorOf, allows, requirement, type Permission, type Principal } from './roles.ts';
 import { appOf, matchRoute, type Match, type RuleRequest } from './route-table.ts';
 
 export interface GateDeps {
   access: Access;
+  people: People;
   sessions: SessionStore;
   /** Failed credentials per client address (bearer, basic and dashboard logins share it). */
   limiter: Limiter;
@@ -44,9 +46,18 @@ function basicPassword(header: string | undefined): string | null {
   return i < 0 ? null : decoded.slice(i + 1);
 }
 
+/** Basic auth whose user name is an email: a person's password (only where the rule takes one). */
+function basicUser(header: string | undefined): { email: string; password: string } | null {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i > 0 && decoded.slice(0, i).includes('@') ? { email: decoded.slice(0, i), password: decoded.slice(i + 1) } : null;
+}
+
 export function accessGate(d: GateDeps): RequestHandler {
   const hookHash = Buffer.from(hashToken(d.hookToken), 'hex');
-  return (req: Request, res: Response, next: NextFunction) => {
+  return async (req: Request, res: Response, next: NextFunction) => {
     const match = matchRoute(req.method, req.path);
     if (!match) return void res.status(404).json({ error: 'not found', hint: 'the API lives under /api; see GET /api/openapi.json' });
     const rr: RuleRequest = { params: match.params, query: req.query as Record<string, unknown> };
@@ -63,7 +74,7 @@ export function accessGate(d: GateDeps): RequestHandler {
       res.setHeader('retry-after', String(wait));
       return void res.status(429).json({ error: `too many failed attempts from ${address}; try again in ${wait} s` });
     }
-    const auth = authenticate(d, req, match);
+    const auth = await authenticate(d, req, match);
     if (auth === 'failed') {
       d.limiter.fail(address);
       d.onFailed?.(match, address);
@@ -84,8 +95,13 @@ export function accessGate(d: GateDeps): RequestHandler {
 type Auth = { principal: Principal; session?: Session } | 'failed' | null;
 
 /** The request's principal; 'failed' for a credential that is wrong (counted), null for none at all. */
-function authenticate(d: GateDeps, req: Request, match: Match): Auth {
+async function authenticate(d: GateDeps, req: Request, match: Match): Promise<Auth> {
   const header = req.headers.authorization;
+  const person = match.rule.password ? basicUser(header) : null;
+  if (person) {
+    const u = await d.people.login(person.email, person.password);
+    return u ? { principal: personPrincipal(u, null) } : 'failed';
+  }
   const secret = bearer(header) ?? (isGit(match) ? basicPassword(header) : null);
   if (secret !== null) {
     const found = d.access.fromSecret(secret);

@@ -7,6 +7,7 @@ import { Access } from './principals.ts';
 import { accessRoutes } from './routes.ts';
 import { clientAddress, forwardedFromRouterOnly, limitKey, trustProxy, type ClientAddressOptions } from './client-address.ts';
 import { Audit } from './audit.ts';
+import { People } from './people.ts';
 import { actorOf } from './roles.ts';
 
 export { Access, BOOT_TOKEN, MIN_TOKEN_LENGTH, newTokenSecret } from './principals.ts';
@@ -28,7 +29,7 @@ export interface AccessLayer {
   routes: Router;
   limiter: Limiter;
   /** A dashboard login's credentials: the session reference and who it is, or null. */
-  login: (body: Record<string, unknown>) => { ref: string; actor: string } | null;
+  login: (body: Record<string, unknown>) => Promise<{ ref: string; actor: string } | null>;
   /** The dashboard's logins, failed logins and logouts, for the audit log. */
   record: (action: string, actor: string, address: string, status: number) => void;
   /** Who a session belongs to, for the audit log (`-` once it has ended). */
@@ -38,22 +39,24 @@ export interface AccessLayer {
 
 export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken: string } & ClientAddressOptions): AccessLayer {
   const access = new Access(o.store);
+  const people = new People(o.store);
   const audit = new Audit(o.store);
   const failures = new FailureLimiter(FAILURES_PER_MINUTE, 60_000);
   const limiter: Limiter = { blocked: (a) => failures.blocked(limitKey(a)), fail: (a) => failures.fail(limitKey(a)) };
-  const login = (body: Record<string, unknown>) => {
+  const login = async (body: Record<string, unknown>) => {
+    if (body.email !== undefined) {
+      const u = await people.login(body.email, body.password);
+      return u ? { ref: `user:${u.email}`, actor: u.email } : null;
+    }
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const found = token ? access.fromSecret(token) : null;
     return found ? { ref: `token:${found.tokenId}`, actor: actorOf(found.principal) } : null;
   };
-  const actorOfSession = (ref: string) => {
-    const p = access.fromSessionRef(ref);
-    return p ? actorOf(p) : '-';
-  };
-  const gate = accessGate({ access, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress, onDone: audit.done, onFailed: audit.failed });
+  const actorOfSession = (ref: string) => access.describeRef(ref);
+  const gate = accessGate({ access, people, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress, onDone: audit.done, onFailed: audit.failed });
   const record = (action: string, actor: string, address: string, status: number) => audit.record(actor, action, null, {}, address, status);
   return {
-    gate, routes: accessRoutes(access, audit), limiter, login, record, actorOfSession, clientAddress,
+    gate, routes: accessRoutes(access, audit, people, o.store), limiter, login, record, actorOfSession, clientAddress,
     forwarded: forwardedFromRouterOnly(o), trustProxy: trustProxy(o),
   };
 }

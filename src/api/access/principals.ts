@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { UserError, validateAppName } from '../../core/index.ts';
 import type { Store, StoredToken } from '../../store/index.ts';
 import { hashToken } from '../auth.ts';
-import { TOKEN_ROLES, type Principal, type Role } from './roles.ts';
+import { TOKEN_ROLES, actorOf, type Principal, type Role } from './roles.ts';
+import { personPrincipal } from './people.ts';
 
 /** Shorter secrets are refused outright: every token minicloud makes is longer, and short ones are guessable. */
 export const MIN_TOKEN_LENGTH = 32;
@@ -30,17 +31,28 @@ export class Access {
     return principal ? { principal, tokenId: t.id } : null;
   }
 
-  /** A session's owner (`token:<id>`), or null once that token is revoked or replaced. */
+  /** A session's owner (`token:<id>` or `user:<email>`), or null once that token or person is gone. */
   fromSessionRef(ref: string): Principal | null {
     const [kind, id] = [ref.slice(0, ref.indexOf(':')), ref.slice(ref.indexOf(':') + 1)];
     if (kind === 'token') {
       const t = this.store.tokens.byId(id);
       return t ? this.ofToken(t) : null;
     }
-    return null;
+    const u = kind === 'user' ? this.store.users.get(id) : null;
+    return u ? personPrincipal(u, null) : null;
+  }
+
+  /** Who a session belongs to, as people read it (`-` once gone). */
+  describeRef(ref: string): string {
+    const p = this.fromSessionRef(ref);
+    return p ? actorOf(p) : '-';
   }
 
   private ofToken(t: StoredToken): Principal | null {
+    if (t.user !== null) {
+      const u = this.store.users.get(t.user);
+      return u ? personPrincipal(u, t.name) : null;
+    }
     if (!(TOKEN_ROLES as readonly string[]).includes(t.role)) return null;
     return { name: t.name, role: t.role as Role, apps: t.apps, token: t.name, user: null };
   }
@@ -50,14 +62,21 @@ export class Access {
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     if (!TOKEN_NAME.test(name)) throw new UserError(`invalid token name ${JSON.stringify(input.name ?? '')}`, 'use letters, digits, . _ @ -, up to 63 characters, e.g. ci-deploy');
     if (name === BOOT_TOKEN) throw new UserError(`${BOOT_TOKEN} is the name of MINICLOUD_TOKEN's token`, 'pick another name');
+    if (by.user !== null && input.role === undefined) return this.createPersonal(by.user, name);
     const role = input.role;
     if (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role)) {
       throw new UserError(`invalid role ${JSON.stringify(role ?? '')}`, `use --role ${TOKEN_ROLES.join('|')}`);
     }
     const apps = this.appsOf(role, input.apps);
-    if (by.role !== 'admin') throw new UserError('only an admin can create tokens', 'ask an admin for one', 403);
+    if (by.role !== 'admin') throw new UserError('only an admin can create tokens with a role', 'leave out --role to create your own token, which acts as you', 403);
     const secret = newTokenSecret();
     return { token: this.store.tokens.add({ name, hash: hashToken(secret), role, apps }), secret };
+  }
+
+  /** A person's own token: it acts as them (their role and apps, as they are at each request). */
+  private createPersonal(user: string, name: string): { token: StoredToken; secret: string } {
+    const secret = newTokenSecret();
+    return { token: this.store.tokens.add({ name, hash: hashToken(secret), role: 'person', apps: null, user }), secret };
   }
 
   private appsOf(role: string, raw: unknown): string[] | null {

@@ -19,6 +19,8 @@ export interface RouteRule {
   detail?: (r: RuleRequest) => Record<string, unknown>;
   /** The body field naming the app, where the URL does not (apps:create). */
   bodyApp?: string;
+  /** Also takes a person's email and password as basic auth (their first CLI token). */
+  password?: boolean;
   /** Not part of the REST API's OpenAPI document (git, dashboard files, the hook's calls). */
   internal?: boolean;
 }
@@ -90,9 +92,14 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/apps/:app/certs', permission: 'app:read', summary: "An app's certificates" },
   { method: 'POST', path: '/api/apps/:app/certs/renew', permission: 'app:manage', summary: 'Renew certificates now', action: 'certs:renew' },
   { method: 'GET', path: '/api/tokens', permission: 'person', summary: 'API tokens (an admin sees all, a person their own)' },
-  { method: 'POST', path: '/api/tokens', permission: 'person', summary: 'Create a token (its secret is in this reply only)', action: 'tokens:create', detail: pick('name', 'role', 'apps') },
+  { method: 'POST', path: '/api/tokens', permission: 'person', summary: 'Create a token (its secret is in this reply only); without a role, your own', action: 'tokens:create', detail: pick('name', 'role', 'apps'), password: true },
   { method: 'DELETE', path: '/api/tokens/:name', permission: 'person', summary: 'Revoke a token, ending its sessions', action: 'tokens:revoke' },
   { method: 'GET', path: '/api/audit', permission: 'list', summary: 'The audit log: who changed what, when, from where (?app=, ?n=); each sees the apps they may' },
+  { method: 'GET', path: '/api/users', permission: 'admin', summary: 'People: email, role, apps' },
+  { method: 'POST', path: '/api/users', permission: 'admin', summary: 'Add a person (a made-up password is in this reply only)', action: 'users:add', detail: pick('email', 'role', 'apps') },
+  { method: 'DELETE', path: '/api/users/:email', permission: 'admin', summary: 'Remove a person, their tokens and sessions', action: 'users:remove' },
+  { method: 'GET', path: '/api/sessions', permission: 'admin', summary: 'Who is logged in to the dashboard' },
+  { method: 'DELETE', path: '/api/sessions/:key', permission: 'admin', summary: 'End a dashboard session', action: 'sessions:end' },
   { method: 'GET', path: '/api/openapi.json', permission: 'public', summary: 'This document' },
   // --- outside the REST API
   { method: 'GET', path: '/metrics', permission: 'metrics', summary: 'Prometheus metrics', internal: true },

@@ -1,17 +1,18 @@
 // REST routes about access itself: who am I, and the API tokens (list, create, revoke).
 import { readFileSync } from 'node:fs';
 import { Router } from 'express';
-import type { StoredToken } from '../../store/index.ts';
+import type { Store, StoredToken, StoredUser } from '../../store/index.ts';
 import { principalOf } from './gate.ts';
 import type { Access } from './principals.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Audit } from './audit.ts';
+import type { People } from './people.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const shown = (t: StoredToken) => ({ name: t.name, role: t.role, apps: t.apps, user: t.user, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt });
 
-export function accessRoutes(access: Access, audit: Audit): Router {
+export function accessRoutes(access: Access, audit: Audit, people: People, store: Store): Router {
   const r = Router();
   r.get('/me', (_req, res) => {
     const p = principalOf(res);
@@ -29,5 +30,26 @@ export function accessRoutes(access: Access, audit: Audit): Router {
     access.revoke(principalOf(res), String(req.params.name));
     res.status(204).end();
   });
+  r.get('/users', (_req, res) => { res.json(store.users.list().map(person)); });
+  r.post('/users', async (req, res) => {
+    const { user, password } = await people.add((req.body ?? {}) as Record<string, unknown>);
+    res.setHeader('cache-control', 'no-store');
+    res.status(201).json({ ...person(user), ...(password && { password }) });
+  });
+  r.delete('/users/:email', (req, res) => {
+    people.remove(String(req.params.email));
+    res.status(204).end();
+  });
+  r.get('/sessions', (_req, res) => {
+    res.json(store.sessions.list(Date.now()).map((s) => ({
+      key: s.key, who: access.describeRef(s.principal), address: s.address, since: new Date(s.createdAt).toISOString(), expires: new Date(s.expiresAt).toISOString(),
+    })));
+  });
+  r.delete('/sessions/:key', (req, res) => {
+    if (!store.sessions.deleteByKey(String(req.params.key))) return void res.status(404).json({ error: 'no such session', hint: 'it may have ended already; see GET /api/sessions' });
+    res.status(204).end();
+  });
   return r;
 }
+
+const person = (u: StoredUser) => ({ email: u.email, role: u.role, apps: u.apps, createdAt: u.createdAt });

@@ -1,6 +1,11 @@
 // Access commands: list API tokens, create one (its secret printed once), revoke one; read the audit log.
 import { UserError } from '../../core/index.ts';
-import type { Command } from '../command.ts';
+import type { Args, Command } from '../command.ts';
+import { Client } from '../client.ts';
+import { resolveServer } from '../config.ts';
+import type { Ctx } from '../context.ts';
+import { createPrompter } from '../prompt.ts';
+import { secretInput } from '../secret.ts';
 import { json, table, time } from '../format.ts';
 
 interface TokenInfo { name: string; role: string; apps: string[] | null; user: string | null; createdAt: string; lastUsedAt: string | null }
@@ -22,28 +27,46 @@ const list: Command = {
 
 const create: Command = {
   name: 'tokens:create',
-  usage: `<name> --role ${ROLES} [--app <app>]... [--json]`,
+  usage: `<name> (--role ${ROLES} [--app <app>]... | --email <you>) [--json]`,
   summary: 'create an API token; it is printed once, only its hash is kept',
   json: true,
-  options: { role: { type: 'string' }, app: { type: 'string', multiple: true } },
+  options: { role: { type: 'string' }, app: { type: 'string', multiple: true }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
   help: [
     'Roles: admin (everything), deploy (push to its apps and read their deploy logs; needs --app),',
     'read (see apps, releases, logs and metrics; --app narrows it), metrics (GET /metrics only).',
+    'Without --role, the token is your own and acts as you. A person (users:add) makes their first one with',
+    '--email <their email>: the password is asked for, piped with --password-stdin, or read from MINICLOUD_PASSWORD.',
   ].join('\n'),
   async run(ctx, args) {
     const name = args.rest[0];
     if (!name) throw new UserError('no token name given', `usage: minicloud tokens:create <name> --role ${ROLES} [--app <app>]...`);
     if (args.rest.length > 1) throw new UserError(`unexpected argument ${JSON.stringify(args.rest[1])}`, 'give one name; repeat --app for several apps');
     const role = args.flags.role;
-    if (typeof role !== 'string') throw new UserError('no role given', `add --role ${ROLES}`);
+    const email = args.flags.email;
     const apps = (args.flags.app as unknown as string[] | undefined) ?? [];
-    const made = await ctx.client().request<TokenInfo & { token: string }>('POST', '/api/tokens', { name, role, apps });
+    const client = typeof email === 'string' ? await asPerson(ctx, args, email) : ctx.client();
+    const made = await client.request<TokenInfo & { token: string }>('POST', '/api/tokens', typeof role === 'string' ? { name, role, apps } : { name });
     if (args.flags.json) return ctx.out(json(made));
-    ctx.out(`-----> Created token ${made.name} (${made.role}${made.apps ? ` on ${made.apps.join(', ')}` : ''})`);
+    ctx.out(`-----> Created token ${made.name} (${made.user ? `acting as ${made.user}` : `${made.role}${made.apps ? ` on ${made.apps.join(', ')}` : ''}`})`);
     ctx.out('       Shown once; store it now (only its hash is kept):');
     ctx.out(`       ${made.token}`);
   },
 };
+
+/** A client that authenticates as a person by email and password (to make their first token). */
+async function asPerson(ctx: Ctx, args: Args, email: string): Promise<Client> {
+  let password = await secretInput(ctx, args, { flag: 'password', env: 'MINICLOUD_PASSWORD', what: 'password' });
+  if (password === undefined) {
+    const prompter = createPrompter(ctx.io);
+    try {
+      password = await prompter.ask(`Password for ${email}: `, true);
+    } finally {
+      prompter.close();
+    }
+  }
+  const { url } = resolveServer(ctx.io.env);
+  return new Client(url, '', `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`);
+}
 
 const revoke: Command = {
   name: 'tokens:revoke',

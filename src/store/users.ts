@@ -1,0 +1,47 @@
+// People (users:add): an email, a role (admin or member), the apps a member works on, and a scrypt hash of the password.
+import { UserError } from '../core/index.ts';
+import type { Db } from './db.ts';
+import type { Row } from './rows.ts';
+
+export interface StoredUser {
+  email: string;
+  role: 'admin' | 'member';
+  /** A member's apps; null for an admin (every app). */
+  apps: string[] | null;
+  passwordHash: string;
+  createdAt: string;
+}
+
+const toUser = (r: Row): StoredUser => ({
+  email: r.email as string, role: r.role as StoredUser['role'], apps: r.apps === null ? null : (JSON.parse(r.apps as string) as string[]),
+  passwordHash: r.password_hash as string, createdAt: r.created_at as string,
+});
+
+export class UsersTable {
+  constructor(private readonly db: Db) {}
+
+  add(u: Omit<StoredUser, 'createdAt'>): StoredUser {
+    if (this.get(u.email)) throw new UserError(`${u.email} is already a user`, `see the users with \`minicloud users\`, or remove them first with \`minicloud users:remove ${u.email}\``, 409);
+    this.db.prepare('INSERT INTO users (email, role, apps, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(u.email, u.role, u.apps === null ? null : JSON.stringify(u.apps), u.passwordHash, new Date().toISOString());
+    return this.get(u.email)!;
+  }
+
+  get(email: string): StoredUser | null {
+    const r = this.db.prepare('SELECT * FROM users WHERE email = ?').get(email) as Row | undefined;
+    return r ? toUser(r) : null;
+  }
+
+  list(): StoredUser[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY email').all() as Row[]).map(toUser);
+  }
+
+  /** Removes the person, their own tokens and their sessions. */
+  remove(email: string): boolean {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM tokens WHERE user_email = ?').run(email);
+      this.db.prepare('DELETE FROM sessions WHERE principal = ?').run(`user:${email}`);
+      return this.db.prepare('DELETE FROM users WHERE email = ?').run(email).changes > 0;
+    })();
+  }
+}
