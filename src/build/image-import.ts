@@ -23,8 +23,10 @@ export class ImageImporter {
 
   async import(req: ImportRequest): Promise<Artifact> {
     const ref = validateImageRef(req.image);
+    refuseOthers(ref, req.app);
     await this.pull(ref, req);
     const info = await this.docker.getImage(ref).inspect();
+    refuseOthers(ref, req.app, info.Config.Labels);
     req.log(`-----> Using ${ref} (${info.Id.slice(7, 19)}, ${Math.round(info.Size / 1e6)} MB)`);
     const manifest = await this.manifest(ref, info.Config.WorkingDir);
     const tag = `${imageName(req.app)}:v${req.version}`;
@@ -68,6 +70,21 @@ export class ImageImporter {
       await container.remove({ force: true }).catch(() => {});
     }
   }
+}
+
+/**
+ * An app may not deploy another app's images: `minicloud/<app>` names (and images labelled `minicloud.app`) are
+ * the releases this server built or imported, holding that app's code; a local copy would be used when no
+ * registry answers.
+ */
+export function refuseOthers(ref: string, app: string, labels?: Record<string, string> | null): void {
+  const repo = ref.replace(/@.*$/, '').replace(/:[\w][\w.-]*$/, '').replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
+  const named = /^minicloud\/([^/]+)$/.exec(repo)?.[1];
+  const owner = labels?.['minicloud.app'];
+  const other = named !== undefined && named !== app ? named : owner && owner !== app ? owner : null;
+  if (other === null) return;
+  throw new UserError(`${ref} is another app's image (${other}'s) on this server; an app deploys its own images or published ones`,
+    'push the image to a registry and deploy it from there, or deploy the other app\'s code with git push');
 }
 
 async function readFile(container: Dockerode.Container, path: string): Promise<string | null> {

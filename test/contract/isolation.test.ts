@@ -139,4 +139,12 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       expect(uid(attackerSays)).not.toBe(uid(victimSays));
     }
   });
+
+  it('runs one-off commands (minicloud run) as the app, never as root', async () => {
+    const webUid = Number(/uid (\d+)/.exec((await get(mc.httpPort, `${attacker}.localhost`, '/')).body)![1]);
+    const r = await mc.cli('run', attacker, '--', 'id', '-u');
+    expect(r.code, r.stderr).toBe(0);
+    expect(Number(r.stdout.trim().split('\n').pop())).toBe(webUid);
+    expect(webUid).not.toBe(0);
+  });
 });

@@ -89,3 +89,16 @@ describe("a repository's Dockerfile", () => {
     expect(() => checkDockerfile('FROM x\nADD . /app\nRUN echo http://example.com\nCOPY a b\n')).not.toThrow();
   });
 });
+
+describe('image deploys', () => {
+  it("refuse another app's local images, by name or by label, and allow the app's own and published ones", async () => {
+    const { refuseOthers } = await import('../../src/build/image-import.ts');
+    for (const ref of ['minicloud/billing:v3', 'docker.io/minicloud/billing:v3', 'minicloud/billing@sha256:' + 'a'.repeat(64), 'minicloud/billing']) {
+      expect(() => refuseOthers(ref, 'shop'), ref).toThrow(/another app's image \(billing's\)/);
+    }
+    expect(() => refuseOthers('ghcr.io/me/app:1', 'shop', { 'minicloud.app': 'billing' })).toThrow(/billing's/);
+    expect(() => refuseOthers('minicloud/shop:v2', 'shop')).not.toThrow();
+    expect(() => refuseOthers('ghcr.io/minicloud/billing:1', 'shop')).not.toThrow(); // a registry's, not this server's
+    expect(() => refuseOthers('registry.local:5000/shop:1', 'shop', { 'minicloud.app': 'shop' })).not.toThrow();
+  });
+});
