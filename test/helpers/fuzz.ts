@@ -137,3 +137,23 @@ export function procStats(pid: number): { fds: number; rssMb: number } {
   const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
   return { fds: readdirSync(`/proc/${pid}/fd`).length, rssMb: Math.round(rss / 1024) };
 }
+
+/** Requests of every shape the router serves, to mutate: Host `host`. */
+export function routerSeeds(host: string): Buffer[] {
+  const H = `Host: ${host}\r\n`;
+  return [
+    `GET / HTTP/1.1\r\n${H}\r\n`,
+    `GET /a/b?c=d HTTP/1.1\r\n${H}Accept: */*\r\nCookie: a=b; c=d\r\nX-Request-Id: abc\r\n\r\n`,
+    `HEAD / HTTP/1.1\r\n${H}Connection: close\r\n\r\n`,
+    `POST /up HTTP/1.1\r\n${H}Content-Length: 5\r\n\r\nhello`,
+    `POST /up HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+    `PUT /up HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: 100-continue\r\n\r\nhello`,
+    `GET /ws HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    `GET http://${host}/x HTTP/1.1\r\n${H}\r\n`,
+    `GET / HTTP/1.0\r\n${H}\r\n`,
+    `GET / HTTP/1.1\r\n${H}\r\nGET /2 HTTP/1.1\r\n${H}\r\nPOST /3 HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\nx`,
+    `OPTIONS * HTTP/1.1\r\n${H}\r\n`,
+    `GET /.well-known/acme-challenge/x HTTP/1.1\r\n${H}\r\n`,
+    `GET / HTTP/1.1\r\nHost: nobody.localhost\r\n\r\n`,
+  ].map((s) => Buffer.from(s, 'latin1'));
+}

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/router/index.ts';
 import { PATHS, startEchoApp, startRouterProcess, waitUntil, type EchoApp, type PathName, type RouterProcess } from '../helpers/echo-app.ts';
-import { blast, mutate, noise, procStats, Rng } from '../helpers/fuzz.ts';
+import { blast, mutate, noise, procStats, Rng, routerSeeds } from '../helpers/fuzz.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { rawExchange, statuses } from '../helpers/net.ts';
 import { startRedis } from '../helpers/redis.ts';
@@ -17,21 +17,7 @@ const FD_SLACK = 8;
 const RSS_SLACK_MB = 80;
 
 const H = 'Host: echo.localhost\r\n';
-const ROUTER_SEEDS = [
-  `GET / HTTP/1.1\r\n${H}\r\n`,
-  `GET /a/b?c=d HTTP/1.1\r\n${H}Accept: */*\r\nCookie: a=b; c=d\r\nX-Request-Id: abc\r\n\r\n`,
-  `HEAD / HTTP/1.1\r\n${H}Connection: close\r\n\r\n`,
-  `POST /up HTTP/1.1\r\n${H}Content-Length: 5\r\n\r\nhello`,
-  `POST /up HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
-  `PUT /up HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: 100-continue\r\n\r\nhello`,
-  `GET /ws HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
-  `GET http://echo.localhost/x HTTP/1.1\r\n${H}\r\n`,
-  `GET / HTTP/1.0\r\n${H}\r\n`,
-  `GET / HTTP/1.1\r\n${H}\r\nGET /2 HTTP/1.1\r\n${H}\r\nPOST /3 HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\nx`,
-  `OPTIONS * HTTP/1.1\r\n${H}\r\n`,
-  `GET /.well-known/acme-challenge/x HTTP/1.1\r\n${H}\r\n`,
-  `GET / HTTP/1.1\r\nHost: nobody.localhost\r\n\r\n`,
-].map((s) => Buffer.from(s, 'latin1'));
+const ROUTER_SEEDS = routerSeeds('echo.localhost');
 
 /** Mostly mutated seeds, some pure noise. */
 const generator = (rng: Rng, seeds: Buffer[]) => () => (rng.next() < 0.1 ? noise(rng) : mutate(rng, rng.pick(seeds)));
@@ -105,15 +91,14 @@ describe('minicloud (API and router in one process)', () => {
       json('PUT', '/api/apps/fuzz/router', `{"timeout":${'['.repeat(200)}${']'.repeat(200)}}`),
       `POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\ntoken=wrong`,
     ].map((s) => Buffer.from(s, 'latin1'));
-    const routerSeeds = ROUTER_SEEDS.map((b) => Buffer.from(b.toString('latin1').replaceAll('echo.localhost', 'fuzz.localhost'), 'latin1'));
-    const alive = async () => (await mc.api('GET', '/api/apps')).status;
+        const alive = async () => (await mc.api('GET', '/api/apps')).status;
     for (let i = 0; i < 10; i++) expect(await alive()).toBe(200);
     await rawExchange(mc.httpPort, `GET / HTTP/1.1\r\nHost: fuzz.localhost\r\nConnection: close\r\n\r\n`, 2000);
     const base = procStats(mc.pid()!);
     const rng = new Rng(SEED);
     // From 127.0.0.2: its failed credentials get it a 429 for a while (the API's per-address limit), not the checks below.
     const api = await blast(mc.apiPort, rng, generator(rng, apiSeeds), { count: COUNT, budgetMs: BUDGET_MS, localAddress: '127.0.0.2' });
-    const routed = await blast(mc.httpPort, rng, generator(rng, routerSeeds), { count: COUNT / 3, budgetMs: BUDGET_MS / 2 });
+    const routed = await blast(mc.httpPort, rng, generator(rng, routerSeeds('fuzz.localhost')), { count: COUNT / 3, budgetMs: BUDGET_MS / 2 });
     const after = await settled(mc.pid()!, base);
     console.log(`minicloud, seed ${SEED}: ${api.sent} API requests, answers ${JSON.stringify(api.statuses)}; ${routed.sent} router requests, answers ${JSON.stringify(routed.statuses)}; fds ${base.fds} -> ${after.fds}, RSS ${base.rssMb} -> ${after.rssMb} MB`);
     expect(api.sent + routed.sent, `seed ${SEED}`).toBeGreaterThan(500);
