@@ -1,11 +1,11 @@
 // The Docker builder: the buildpack's Dockerfile (or the repository's own) over the streamed context, into minicloud/<app>:v<N>.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { UserError, type Artifact } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
 import { buildContext, readDockerignore, supportFiles } from './context.ts';
 import { checkDockerfile } from './dockerfile-check.ts';
+import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
 import { ensureBuildNetwork } from './build-network.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { readManifest } from './manifest.ts';
@@ -40,7 +40,7 @@ export class DockerBuilder implements Builder {
     const manifest = req.manifest ?? readManifest(req.sourceDir);
     const tag = `${imageName(req.app)}:v${req.version}`;
     const own = req.plan.dockerfile === null;
-    if (own) checkDockerfile(readFileSync(join(req.sourceDir, 'Dockerfile'), 'utf8'));
+    if (own) checkDockerfile(readTreeFile(req.sourceDir, 'Dockerfile', { limit: FILE_LIMIT }) ?? '');
     req.log(own ? '-----> Building the repository\'s Dockerfile' : `-----> Building with the ${req.plan.buildpack} buildpack`);
     const extra: Record<string, Buffer | string> = own ? {} : supportFiles(req.plan.dockerfile!);
     // Always present, so a buildpack Dockerfile can COPY it unconditionally; empty means none.
