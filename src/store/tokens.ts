@@ -76,6 +76,13 @@ export class TokensTable {
     this.db.prepare('DELETE FROM tokens WHERE user_email = ?').run(user);
   }
 
+  /** A destroyed app leaves every token's list (an app made later with its name is a new app). */
+  forgetApp(app: string): void {
+    for (const t of this.list()) {
+      if (t.apps?.includes(app)) this.db.prepare('UPDATE tokens SET apps = ? WHERE id = ?').run(JSON.stringify(t.apps.filter((a) => a !== app)), t.id);
+    }
+  }
+
   touch(id: string, at: string): void {
     this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(at, id);
   }

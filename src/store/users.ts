@@ -36,6 +36,13 @@ export class UsersTable {
     return (this.db.prepare('SELECT * FROM users ORDER BY email').all() as Row[]).map(toUser);
   }
 
+  /** A destroyed app leaves every member's list. */
+  forgetApp(app: string): void {
+    for (const u of this.list()) {
+      if (u.apps?.includes(app)) this.db.prepare('UPDATE users SET apps = ? WHERE email = ?').run(JSON.stringify(u.apps.filter((a) => a !== app)), u.email);
+    }
+  }
+
   /** Removes the person, their own tokens and their sessions. */
   remove(email: string): boolean {
     return this.db.transaction(() => {

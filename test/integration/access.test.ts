@@ -95,6 +95,12 @@ describe('every route, with each credential', () => {
     expectAll(await statuses(asToken(tokens.scraper!)), (k) => (hooks.has(k) ? 401 : k === 'GET /metrics' || k === 'GET /api/me' ? 'allowed' : 403));
   });
 
+  it('serves the OpenAPI document without credentials', async () => {
+    const doc = JSON.parse((await call('GET', '/api/openapi.json')).body) as { paths: Record<string, Record<string, { 'x-minicloud-permission': string }>> };
+    expect(doc.paths['/api/apps/{app}/config']!.get!['x-minicloud-permission']).toBe('app:manage');
+    expect(Object.keys(doc.paths).length).toBeGreaterThan(30);
+  });
+
   it('refuses an undeclared route before any handler (404)', async () => {
     expect((await call('GET', '/api/nope', { bearer: mc.token })).status).toBe(404);
     expect((await call('POST', '/api/apps/a/ps', { bearer: mc.token })).status).toBe(404);
@@ -150,6 +156,18 @@ describe('tokens', () => {
     expect((await call('GET', '/api/apps', { cookie })).status).toBe(200);
     expect((await mc.api('DELETE', '/api/tokens/browser')).status).toBe(204);
     expect((await call('GET', '/api/apps', { cookie })).status).toBe(401);
+  });
+});
+
+describe('destroying an app', () => {
+  it('takes it out of the tokens scoped to it, so an app made later under its name is not theirs', async () => {
+    expect((await mc.api('POST', '/api/apps', { name: 'temp' })).status).toBe(201);
+    const t = await mc.api<{ token: string }>('POST', '/api/tokens', { name: 'temp-ci', role: 'read', apps: ['temp'] });
+    expect((await call('GET', '/api/apps/temp', { bearer: t.body.token })).status).toBe(200);
+    expect((await mc.api('DELETE', '/api/apps/temp?confirm=temp')).status).toBe(204);
+    expect((await mc.api('POST', '/api/apps', { name: 'temp' })).status).toBe(201);
+    expect((await call('GET', '/api/apps/temp', { bearer: t.body.token })).status).toBe(403);
+    expect((await mc.api('DELETE', '/api/apps/temp?confirm=temp')).status).toBe(204);
   });
 });
 

@@ -2,7 +2,7 @@
 import type { Request, RequestHandler, Router } from 'express';
 import type { Store } from '../../store/index.ts';
 import { FailureLimiter, type SessionStore } from '../sessions.ts';
-import { accessGate } from './gate.ts';
+import { accessGate, type Done } from './gate.ts';
 import { Access } from './principals.ts';
 import { accessRoutes } from './routes.ts';
 import { clientAddress, forwardedFromRouterOnly, limitKey, trustProxy, type ClientAddressOptions } from './client-address.ts';
@@ -53,7 +53,15 @@ export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken
     return found ? { ref: `token:${found.tokenId}`, actor: actorOf(found.principal) } : null;
   };
   const actorOfSession = (ref: string) => access.describeRef(ref);
-  const gate = accessGate({ access, people, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress, onDone: audit.done, onFailed: audit.failed });
+  const onDone = (e: Done) => {
+    audit.done(e);
+    // Scopes name apps: a destroyed one leaves them, so an app made later under its name is not theirs.
+    if (e.match.rule.action === 'apps:destroy' && e.status < 300 && e.match.params.app) {
+      o.store.tokens.forgetApp(e.match.params.app);
+      o.store.users.forgetApp(e.match.params.app);
+    }
+  };
+  const gate = accessGate({ access, people, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress, onDone, onFailed: audit.failed });
   const record = (action: string, actor: string, address: string, status: number) => audit.record(actor, action, null, {}, address, status);
   return {
     gate, routes: accessRoutes(access, audit, people, o.store), limiter, login, record, actorOfSession, clientAddress,
