@@ -13,7 +13,10 @@ if [ ! -d /var/lib/mysql/mysql ]; then
     i=$((i + 1)); [ "$i" -lt 60 ] || { echo "mariadbd did not start" >&2; exit 1; }; sleep 0.5
   done
   pw=$(printf %s "$MARIADB_ROOT_PASSWORD" | sed "s/'/''/g")
+  # As the official image does: no passwordless root over 127.0.0.1, ::1 or the hostname, no anonymous users.
   mariadb --socket=/run/mysqld/init.sock -uroot <<SQL
+DELETE FROM mysql.global_priv WHERE User = '' OR (User = 'root' AND Host <> 'localhost');
+FLUSH PRIVILEGES;
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$pw';
 CREATE USER 'root'@'%' IDENTIFIED BY '$pw';
 GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;

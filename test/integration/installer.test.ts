@@ -2,7 +2,7 @@
 // own dockerd, fed stand-ins of the official images (no registry is reachable). It installs, an app with an
 // add-on of each kind is deployed through https://admin.<domain> with the token from the printed file and
 // served on 80 and 443, a re-run changes nothing, and --uninstall removes it (keeping the data unless --purge).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
@@ -160,6 +160,21 @@ describe('the server installer', () => {
     const appContainer = ns.docker('ps', '-q', '--filter', `label=minicloud.app=${APP}`).split('\n')[0]!;
     expect(ns.docker('container', 'inspect', '-f', '{{json .HostConfig.LogConfig}}', appContainer)).toContain('max-size');
   }, 15 * 60_000);
+
+  // After the deploy: every service answered by then.
+  it('gives no shared service a way in without its password', () => {
+    const tryIn = (...args: string[]) => spawnSync('docker', ['exec', ...args], { env: { ...process.env, DOCKER_HOST: ns.dockerHost }, encoding: 'utf8' });
+    for (const redis of ['minicloud-redis', 'minicloud-redis-addons']) expect(tryIn(redis, 'redis-cli', 'ping').stdout, redis).toContain('NOAUTH');
+    const pg = tryIn('minicloud-postgres', 'psql', '-h', '127.0.0.1', '-U', 'postgres', '-w', '-c', 'SELECT 1');
+    expect(pg.status).not.toBe(0);
+    expect(pg.stderr).toContain('no password supplied');
+    const my = tryIn('minicloud-mariadb', 'mariadb', '-h', '127.0.0.1', '-uroot', '-e', 'SELECT 1');
+    expect(my.status).not.toBe(0);
+    expect(my.stderr).toContain('Access denied');
+    // No guest account: the installer's user (with its generated password) and the app's own.
+    const users = tryIn('minicloud-rabbitmq', 'rabbitmqctl', '-q', 'list_users').stdout.trim().split('\n').map((l) => l.split(/\s/)[0]);
+    expect(users.filter((u) => u !== 'user').sort()).toEqual(['mc_shop', 'minicloud']);
+  });
 
   it('changes nothing when run again', async () => {
     const before = ns.docker('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Status}}');
