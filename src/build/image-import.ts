@@ -72,13 +72,21 @@ export class ImageImporter {
   }
 }
 
+/** `host:5000/name:tag@sha256:…` → `host:5000/name`, by code (the reference comes from the user). */
+function withoutTagOrDigest(ref: string): string {
+  const at = ref.indexOf('@');
+  const name = at < 0 ? ref : ref.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+}
+
 /**
  * An app may not deploy another app's images: `minicloud/<app>` names (and images labelled `minicloud.app`) are
  * the releases this server built or imported, holding that app's code; a local copy would be used when no
  * registry answers.
  */
 export function refuseOthers(ref: string, app: string, labels?: Record<string, string> | null): void {
-  const repo = ref.replace(/@.*$/, '').replace(/:[\w][\w.-]*$/, '').replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
+  const repo = withoutTagOrDigest(ref).replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
   const named = /^minicloud\/([^/]+)$/.exec(repo)?.[1];
   const owner = labels?.['minicloud.app'];
   const other = named !== undefined && named !== app ? named : owner && owner !== app ? owner : null;
