@@ -58,10 +58,13 @@ const subjects: Subject[] = [
     runtime: 'docker', ownVolume: 'data', direct: async (_mc, _app, i) => `http://${i.host}:${i.port}/`,
     env: { DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: NETWORK },
     teardown() {
-      try { docker('network', 'rm', NETWORK); } catch { /* never made */ }
-      // The rule minicloud added for this test's network (its bridge is gone with it).
-      const rules = execFileSync('iptables', ['-w', '-S', 'FORWARD'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`minicloud-icc-${NETWORK}`));
-      for (const r of rules) execFileSync('iptables', ['-w', '-D', ...r.split(' ').slice(1)]);
+      for (const n of [NETWORK, `${NETWORK}-build`]) { try { docker('network', 'rm', n); } catch { /* never made */ } }
+      // The rules minicloud added for this test's networks (their bridges are gone with them).
+      for (const chain of ['INPUT', 'FORWARD']) {
+        const rules = execFileSync('iptables', ['-w', '-S', chain], { encoding: 'utf8' }).split('\n')
+          .filter((l) => l.includes(`minicloud-icc-${NETWORK} `) || l.includes(`minicloud-build-${NETWORK}-build `));
+        for (const r of rules) execFileSync('iptables', ['-w', '-D', ...r.split(' ').slice(1)]);
+      }
     },
   },
 ];

@@ -33,7 +33,7 @@ afterAll(async () => {
   host?.close();
   for (const n of [NETWORK, `${NETWORK}-build`]) { try { docker('network', 'rm', n); } catch { /* never made */ } }
   for (const chain of ['INPUT', 'FORWARD']) {
-    const rules = execFileSync('iptables', ['-w', '-S', chain], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`minicloud-build-${NETWORK}-build`));
+    const rules = execFileSync('iptables', ['-w', '-S', chain], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`minicloud-build-${NETWORK}-build `) || l.includes(`minicloud-icc-${NETWORK} `));
     for (const r of rules) execFileSync('iptables', ['-w', '-D', ...r.split(' ').slice(1)]);
   }
 });
