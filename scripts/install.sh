@@ -381,6 +381,7 @@ minicloud_image() {
     if [ ! -d "$SRC_DIR/.git" ]; then
       command -v git >/dev/null 2>&1 || { check_apt_lock; DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 install -y -qq git >/dev/null; }
       git clone -q --depth 1 "$MINICLOUD_SOURCE" "$SRC_DIR"
+      : > "$SRC_DIR/.installer-clone"   # ours to remove on --uninstall (a clone of the user's own is not)
       detail "cloned $MINICLOUD_SOURCE into $SRC_DIR"
     fi
     src=$SRC_DIR
@@ -437,7 +438,7 @@ uninstall() {
     done
     for img in $(docker_ images -q minicloud/server); do docker_ rmi -f "$img" >/dev/null 2>&1 || true; done
   fi
-  [ ! -d "$SRC_DIR/.git" ] || { rm -rf "$SRC_DIR"; detail "removed $SRC_DIR"; }
+  [ ! -f "$SRC_DIR/.installer-clone" ] || { rm -rf "$SRC_DIR"; detail "removed $SRC_DIR (the installer's clone)"; }
   if [ "$PURGE" = 1 ]; then
     rm -rf "$STATE"
     say "Deleted $STATE (apps' data, backups, add-on databases, passwords)"
