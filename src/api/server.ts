@@ -52,6 +52,7 @@ export function createApi(o: ApiOptions): Server {
   // GitHub signs the exact bytes: the body stays raw until a secret has verified it. Over 1 MB, express answers 413.
   app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const reply = await o.github.handle(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    access.webhookDeploys(reply.body, access.clientAddress(req)); // the audit log: deploys GitHub's signed push started
     res.status(reply.status).json(reply.body);
   });
   const cli = o.cliTarball;

@@ -121,6 +121,8 @@ describe('GitHub webhooks', () => {
     const log = await mc.cli('logs', 'hooked', '--build');
     expect(log.stdout).toContain(`Fetching ${sha.slice(0, 7)} from ${github.base}octo/hello.git`);
     expect(mc.output() + log.stdout).not.toContain(TOKEN);
+    const audit = (await mc.api<{ actor: string; action: string; app: string }[]>('GET', '/api/audit?app=hooked')).body;
+    expect(audit.at(-1)).toMatchObject({ actor: 'GitHub (signed webhook)', action: 'deploy:github', app: 'hooked' });
 
     const again = await deliver('push', pushEvent('refs/heads/main', sha), { delivery });
     expect(again).toMatchObject({ status: 200, body: { message: 'delivery already processed' } });

@@ -35,6 +35,8 @@ export interface AccessLayer {
   /** Who a session belongs to, for the audit log (`-` once it has ended). */
   actorOfSession: (ref: string) => string;
   clientAddress: (req: Request) => string;
+  /** The audit log's entries for the deploys a signed GitHub push started (the webhook's reply). */
+  webhookDeploys: (reply: Record<string, unknown>, address: string) => void;
 }
 
 export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken: string } & ClientAddressOptions): AccessLayer {
@@ -63,8 +65,12 @@ export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken
   };
   const gate = accessGate({ access, people, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress, onDone, onFailed: audit.failed });
   const record = (action: string, actor: string, address: string, status: number) => audit.record(actor, action, null, {}, address, status);
+  const webhookDeploys = (reply: Record<string, unknown>, address: string) => {
+    const deploys = Array.isArray(reply.deploys) ? (reply.deploys as { app?: unknown; deploy?: unknown }[]) : [];
+    for (const d of deploys) if (typeof d.app === 'string') audit.record('GitHub (signed webhook)', 'deploy:github', d.app, { deploy: d.deploy }, address, 202);
+  };
   return {
-    gate, routes: accessRoutes(access, audit, people, o.store), limiter, login, record, actorOfSession, clientAddress,
+    webhookDeploys, gate, routes: accessRoutes(access, audit, people, o.store), limiter, login, record, actorOfSession, clientAddress,
     forwarded: forwardedFromRouterOnly(o), trustProxy: trustProxy(o),
   };
 }
