@@ -140,6 +140,8 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       const uid = (s: string) => Number(/uid (\d+)/.exec(s)![1]);
       expect(uid(attackerSays)).not.toBe(0);
       expect(uid(attackerSays)).not.toBe(uid(victimSays));
+      // Its build ran as the app's user too (npm run build), not as root.
+      expect(/built-by (\d+)/.exec(attackerSays)?.[1]).toBe(String(uid(attackerSays)));
     }
   });
 
