@@ -1,5 +1,5 @@
 // Request smuggling defence: refuses requests an app could frame or address differently from the router.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { normalizeHost } from '../src/router/index.ts';
 import { overflowStatus } from './limits.ts';
@@ -60,4 +60,19 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, an
   const code = err.code === 'HPE_HEADER_OVERFLOW' ? overflowStatus(err as { rawPacket?: unknown; bytesParsed?: number }) : err.code ?? '';
   const status = STATUS[code] ?? '400 Bad Request';
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+}
+
+/**
+ * The server's 'clientError', given the responses under way on the connection and its latest
+ * request's. Answers go out in order, as the fast path sends them: the 400 waits for the answers to
+ * the requests before the bad bytes (their apps already have them). When the bad bytes are the
+ * latest request's own body and its answer began, only the close follows: a second answer would
+ * answer nothing.
+ */
+export function clientError(err: NodeJS.ErrnoException, socket: Duplex, open: ServerResponse[], latest: ServerResponse | undefined): void {
+  const inBody = !!latest && !latest.req.complete;
+  const before = open.filter((r) => r !== latest || !inBody);
+  if (err.code === 'ECONNRESET' || before.length === 0) return answerClientError(err, socket, inBody && latest.headersSent);
+  let left = before.length;
+  for (const res of before) res.once('close', () => void (--left === 0 && answerClientError(err, socket, inBody && latest.headersSent)));
 }

@@ -7,7 +7,7 @@ import httpProxy from 'http-proxy';
 import { DEFAULT_ROUTER_TIMEOUT_SECONDS, validateAppName } from '../src/core/index.ts';
 import type { Match, RouteTable, Upstream } from '../src/router/index.ts';
 import { clientProto, startExchange, type Exchange } from './forward.ts';
-import { answerClientError, badRequest } from './guard.ts';
+import { answerClientError, badRequest, clientError } from './guard.ts';
 import { declaredTooLarge, headTooLarge, NODE_MAX_HEADER_SIZE, sendRefusal, type Refusal } from './limits.ts';
 import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './pages.ts';
 import { UpstreamPools } from './pools.ts';
@@ -120,6 +120,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   // Connections whose request was refused: they close after the 400, and requests pipelined
   // behind it (a smuggled one, typically) are never answered, let alone passed on.
   const refused = new WeakSet<Duplex>();
+  // Each connection's latest request's response: tells 'clientError' whose bytes were bad.
+  const latest = new WeakMap<Duplex, ServerResponse>();
 
   /** One of the router's own answers, with the request id every answer carries. */
   const page = (res: ServerResponse, ex: Exchange, p: Page) => {
@@ -133,6 +135,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     let open = answering.get(socket);
     if (!open) answering.set(socket, (open = new Set()));
     open.add(res);
+    latest.set(socket, res);
     const ex = startExchange(req);
     // The one 'close' listener per request: bookkeeping, access log, and telling the forwarder.
     res.once('close', () => {
@@ -209,14 +212,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!(opts.challenge || opts.challengeVia), connections: opts.upstreamConnections });
   server.on('connection', track);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const open = [...(answering.get(socket) ?? [])];
-    // The bad bytes are a body under way (or the client is gone): 400 now, or a cut if its answer began.
-    if (!open.length || err.code === 'ECONNRESET' || open.some((r) => !r.req.complete)) return answerClientError(err, socket, open.some((r) => r.headersSent));
-    // They follow whole requests: answers go out in order, as the fast path sends them, the 400
-    // after those of the requests before (their apps already have them), never instead of them.
-    refused.add(socket);
-    let left = open.length;
-    for (const res of open) res.once('close', () => void (--left === 0 && answerClientError(err, socket, false)));
+    if (err.code !== 'ECONNRESET') refused.add(socket);
+    clientError(err, socket, [...(answering.get(socket) ?? [])], latest.get(socket));
   });
   // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
   const swallow = () => {};
