@@ -9,7 +9,7 @@ export interface DashboardDeps {
   /** Who a login's credentials are (a session reference: `token:<id>`, `user:<email>`), or null. */
   login: (body: Record<string, unknown>) => Promise<{ ref: string; actor: string } | null>;
   /** The audit log: logins, failed logins, logouts. */
-  record: (action: string, actor: string, address: string, status: number) => void;
+  record: (action: string, actor: string, address: string, status: number, detail?: Record<string, unknown>) => void;
   actorOfSession: (ref: string) => string;
   /** The client's address as the router computed it. */
   clientAddress: (req: Request) => string;
@@ -49,7 +49,7 @@ export function dashboardRoutes(d: DashboardDeps): Router {
     const who = await d.login(body);
     if (!who) {
       d.limiter.fail(ip);
-      d.record('login:failed', '-', ip, 401);
+      d.record('login:failed', '-', ip, 401, typeof body.email === 'string' ? { email: body.email.slice(0, 200) } : {});
       return void res.status(401).json({ error: 'invalid token', hint: 'use an API token (e.g. the admin token in <data>/admin.token), or your email and password' });
     }
     d.sessions.delete(readCookie(req.headers.cookie, sessionCookieName(req.secure)));

@@ -36,6 +36,9 @@ it('lets a member log in, see and change only their apps, and make their own CLI
   const generated = /^\s+(\S{20,})$/m.exec(added.stdout)![1]!; // a made-up password, shown once
   expect((await mc.cli('users')).stdout).toMatch(/^alice@example\.com\s+member\s+shop\s/m);
   expect((await from('127.0.0.50', '/dashboard/session', { method: 'POST', body: { email: 'alice@example.com', password: 'wrong password!' } })).status).toBe(401);
+  const failed = (await mc.api<{ action: string; detail: Record<string, unknown> }[]>('GET', '/api/audit?n=1')).body[0]!;
+  expect(failed).toMatchObject({ action: 'login:failed', detail: { email: 'alice@example.com' } });
+  expect(JSON.stringify(failed)).not.toContain('wrong password');
 
   // A second person, with a password of their choosing.
   const bob = await mc.api('POST', '/api/users', { email: 'bob@example.com', role: 'member', apps: ['blog'], password: PASSWORD });

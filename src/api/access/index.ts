@@ -31,7 +31,7 @@ export interface AccessLayer {
   /** A dashboard login's credentials: the session reference and who it is, or null. */
   login: (body: Record<string, unknown>) => Promise<{ ref: string; actor: string } | null>;
   /** The dashboard's logins, failed logins and logouts, for the audit log. */
-  record: (action: string, actor: string, address: string, status: number) => void;
+  record: (action: string, actor: string, address: string, status: number, detail?: Record<string, unknown>) => void;
   /** Who a session belongs to, for the audit log (`-` once it has ended). */
   actorOfSession: (ref: string) => string;
   clientAddress: (req: Request) => string;
@@ -64,7 +64,7 @@ export function accessLayer(o: { store: Store; sessions: SessionStore; hookToken
     }
   };
   const gate = accessGate({ access, people, sessions: o.sessions, limiter, hookToken: o.hookToken, clientAddress, onDone, onFailed: audit.failed });
-  const record = (action: string, actor: string, address: string, status: number) => audit.record(actor, action, null, {}, address, status);
+  const record = (action: string, actor: string, address: string, status: number, detail: Record<string, unknown> = {}) => audit.record(actor, action, null, detail, address, status);
   const webhookDeploys = (reply: Record<string, unknown>, address: string) => {
     const deploys = Array.isArray(reply.deploys) ? (reply.deploys as { app?: unknown; deploy?: unknown }[]) : [];
     for (const d of deploys) if (typeof d.app === 'string') audit.record('GitHub (signed webhook)', 'deploy:github', d.app, { deploy: d.deploy }, address, 202);
