@@ -26,6 +26,7 @@ import { parseTrustedProxies } from '../proxy/trust.ts';
 import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
 import { adminUrl, bindWarning, caCertified, edgeBanner, urlHost } from './admin-edge.ts';
+import { loopbackWarnings } from './addons/index.ts';
 import { httpsBanner, routerHttps, startCertificates } from './https.ts';
 import { setUpIsolation } from './isolation.ts';
 
@@ -160,6 +161,7 @@ async function main(): Promise<void> {
   metrics.start();
   for (const line of edgeBanner(cfg, { api: apiPort, http: router.port }, publicUrl)) say(line);
   say(engine ? `Runtime: Docker ${engine.version} (containers on network ${cfg.dockerNetwork})` : 'Runtime: host processes (no Docker engine answered; MINICLOUD_RUNTIME=docker requires one)');
+  if (engine) for (const w of loopbackWarnings(process.env)) console.warn(`Warning: ${w}`);
   say(`Isolation: ${isolation.summary}`);
   say(httpsBanner(cfg, router.httpsPort));
   say(`Data in ${cfg.dataDir}`);

@@ -86,6 +86,31 @@ export function adminUrl(
   }
 }
 
+const ADMIN_URL_VARIABLES = ['MINICLOUD_MARIADB_URL', 'MINICLOUD_POSTGRES_URL', 'MINICLOUD_RABBITMQ_URL', 'MINICLOUD_REDIS_ADDON_URL'];
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * For apps in containers: each shared server whose admin URL names loopback with no app-facing host set, as a
+ * warning saying what to set (inside an app's container 127.0.0.1 is the container itself).
+ */
+export function loopbackWarnings(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const variable of ADMIN_URL_VARIABLES) {
+    let host: string;
+    try {
+      host = new URL(env[variable]?.trim() ?? '').hostname;
+    } catch {
+      continue; // unset or malformed: the provider says so when it is used
+    }
+    const appHost = variable.replace(/_URL$/, '_APP_HOST');
+    if (LOOPBACK.test(host) && !env[appHost]?.trim()) {
+      out.push(`${variable} names ${host}, which inside an app's container is the container itself: `
+        + `set ${appHost} to an address app containers reach the server at (host or host:port)`);
+    }
+  }
+  return out;
+}
+
 /** host:port for messages, without credentials. */
 export function where(u: URL, defaultPort: number): string {
   return `${u.hostname}:${u.port || defaultPort}`;

@@ -7,7 +7,7 @@ import { redisProvider } from './redis.ts';
 import type { AddonKind, AddonProvider } from './types.ts';
 
 export type { AddonKind, AddonProvider, Credentials, Provisioned } from './types.ts';
-export { validateAddonName } from './common.ts';
+export { loopbackWarnings, validateAddonName } from './common.ts';
 
 const PROVIDERS: Record<AddonKind, (env: NodeJS.ProcessEnv) => AddonProvider> = {
   mariadb: mariadbProvider,

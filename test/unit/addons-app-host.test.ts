@@ -1,6 +1,6 @@
 // The host apps reach a shared server at (MINICLOUD_<KIND>_APP_HOST) replaces the admin URL's in their add-on URLs.
 import { describe, expect, it } from 'vitest';
-import { adminUrl, appFacing } from '../../src/addons/common.ts';
+import { adminUrl, appFacing, loopbackWarnings } from '../../src/addons/common.ts';
 import { isUserError } from '../../src/core/index.ts';
 
 const admin = new URL('postgres://postgres:s3cret@127.0.0.1:5432/postgres');
@@ -51,5 +51,26 @@ describe('an admin URL without a password', () => {
     expect(isUserError(err)).toBe(true);
     expect((err as Error).message).toContain(`${variable} has no password`);
     expect((err as { hint?: string }).hint).toContain(':<password>@');
+  });
+});
+
+describe('the warning for apps in containers', () => {
+  it('names each shared server on loopback without an app-facing host, and what to set', () => {
+    const w = loopbackWarnings({
+      MINICLOUD_POSTGRES_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+      MINICLOUD_REDIS_ADDON_URL: 'redis://localhost:6379',
+      MINICLOUD_MARIADB_URL: 'mysql://root@127.0.0.1:3306', MINICLOUD_MARIADB_APP_HOST: '172.18.0.1',
+      MINICLOUD_RABBITMQ_URL: 'amqp://u:p@minicloud-rabbitmq:5672',
+    });
+    expect(w).toHaveLength(2);
+    expect(w[0]).toContain('MINICLOUD_POSTGRES_URL names 127.0.0.1');
+    expect(w[0]).toContain('set MINICLOUD_POSTGRES_APP_HOST');
+    expect(w[1]).toContain('set MINICLOUD_REDIS_ADDON_APP_HOST');
+    expect(w.join()).not.toMatch(/MARIADB|RABBITMQ/);
+  });
+
+  it('says nothing when no server is set, and never echoes a password', () => {
+    expect(loopbackWarnings({})).toEqual([]);
+    expect(loopbackWarnings({ MINICLOUD_POSTGRES_URL: 'postgres://postgres:hunter2@[::1]:5432/x' }).join()).not.toContain('hunter2');
   });
 });
