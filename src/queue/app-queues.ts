@@ -25,7 +25,10 @@ export class AppQueues<T> {
   queue(app: string): Queue<T> {
     let q = this.queues.get(app);
     if (!q) {
-      q = new Queue<T>(this.o.name(app), { connection: this.o.connection, prefix: this.o.prefix });
+      // Neither queued while Redis is away nor resent when it is back: a call that failed (503) never lands later.
+      // Workers keep both, and carry on by themselves.
+      const connection = { ...this.o.connection, enableOfflineQueue: false, autoResendUnfulfilledCommands: false };
+      q = new Queue<T>(this.o.name(app), { connection, prefix: this.o.prefix });
       q.on('error', () => {});
       this.queues.set(app, q);
     }

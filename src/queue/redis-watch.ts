@@ -5,6 +5,10 @@ import { UserError } from '../core/index.ts';
 
 /** How long a call waits on Redis before it is answered 503 (its client may not have noticed yet that Redis is gone). */
 export const REDIS_DEADLINE_MS = 1500;
+/** While the connection stays up, a slow answer (a busy machine, a blocked event loop) gets this long in all. */
+const CONNECTED_DEADLINE_MS = 5000;
+/** ioredis's and the socket's words for a command that never reached Redis. */
+const CONNECTION_LOST = /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE/;
 
 export class QueueUnavailableError extends UserError {
   constructor(reason: string, where = 'Redis') {
@@ -60,14 +64,28 @@ export class RedisWatch extends EventEmitter<{ back: [] }> {
     if (this.gone) throw new QueueUnavailableError(this.reason, this.where);
   }
 
-  /** `p`, or the 503 if Redis does not answer within the deadline (the command may still land later). */
+  /**
+   * `p`, or the 503 if Redis does not answer within 1.5 s, or 5 s while its connection stays up (the command may
+   * still land later).
+   */
   async within<T>(p: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueueUnavailableError(this.up ? `no answer within ${REDIS_DEADLINE_MS} ms` : this.reason, this.where)), REDIS_DEADLINE_MS);
+      const check = () => {
+        const waited = Date.now() - started;
+        if (this.up && waited < CONNECTED_DEADLINE_MS) timer = setTimeout(check, CONNECTED_DEADLINE_MS - waited);
+        else reject(new QueueUnavailableError(this.up ? `no answer within ${Math.round(waited / 100) / 10} s` : this.reason, this.where));
+      };
+      timer = setTimeout(check, REDIS_DEADLINE_MS);
+    });
+    const failed = p.catch((e: unknown) => {
+      // Refused for want of a connection (this call's may know before the watch's own does): the 503.
+      const lost = CONNECTION_LOST.test((e as Error)?.message ?? '');
+      throw this.up && !lost ? e : new QueueUnavailableError(this.up ? 'the connection was lost' : this.reason, this.where);
     });
     try {
-      return await Promise.race([p, late]);
+      return await Promise.race([failed, late]);
     } finally {
       clearTimeout(timer);
     }
