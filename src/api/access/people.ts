@@ -8,8 +8,36 @@ const EMAIL = /^[^\s@/:]{1,64}@[a-z0-9.-]{1,190}\.[a-z]{2,}$/i;
 export const MIN_PASSWORD = 12;
 const KEY_LEN = 32;
 
-function derive(password: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password, salt, KEY_LEN, { N: 16384, r: 8, p: 1 }, (e, key) => (e ? reject(e) : resolve(key))));
+// A check takes ~0.2 s of one libuv thread, the pool file reads share: at most two run at once, a few wait,
+// and a flood of logins from many addresses is answered 503 instead of starving everything else.
+const RUNNING_MAX = 2;
+const WAITING_MAX = 16;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** A slot to run a check in; a waiter is handed the slot of the check that ends. */
+async function acquire(): Promise<void> {
+  if (running < RUNNING_MAX) {
+    running++;
+    return;
+  }
+  if (waiting.length >= WAITING_MAX) throw new UserError('too many logins at once; try again in a few seconds', undefined, 503);
+  await new Promise<void>((resolve) => waiting.push(resolve));
+}
+
+function release(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else running--;
+}
+
+async function derive(password: string, salt: Buffer): Promise<Buffer> {
+  await acquire();
+  try {
+    return await new Promise((resolve, reject) => scrypt(password, salt, KEY_LEN, { N: 16384, r: 8, p: 1 }, (e, key) => (e ? reject(e) : resolve(key))));
+  } finally {
+    release();
+  }
 }
 
 export async function hashPassword(password: string): Promise<string> {
