@@ -279,3 +279,42 @@ describe('response payloads', () => {
     });
   });
 });
+
+describe('answers to a websocket upgrade', () => {
+  const UPGRADE_ANSWERS: Record<string, string> = {
+    'a 200 with TE and CL': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    'a 200 with two Content-Lengths': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!',
+    'a 200 with a head over 16 KiB': `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(20_000)}\r\nContent-Length: 5\r\n\r\nhello`,
+    'a 200 with bare LFs': 'HTTP/1.1 200 OK\nContent-Length: 5\n\nhello',
+    'a 101 with TE and CL': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello',
+    'a 101 with a head over 16 KiB': `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\nhello`,
+  };
+  let answer = '';
+  let server: net.Server;
+  let both: Record<PathName, Router>;
+  beforeAll(async () => {
+    server = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => s.write(answer, 'latin1'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const table = new RouteTable([{ app: 'raw', hosts: ['raw.localhost'], upstreams: [{ host: '127.0.0.1', port: (server.address() as AddressInfo).port }], state: 'running' }]);
+    both = await startBothRouters({ table, domain: 'localhost' });
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(both ?? {}).map((r) => r.close()));
+    server?.close();
+  });
+
+  for (const [name, bytes] of Object.entries(UPGRADE_ANSWERS)) {
+    it(`${name}: a 502 and the connection closed, on both paths`, async () => {
+      answer = bytes;
+      for (const path of PATHS) {
+        const r = await rawExchange(both[path].port, `GET /ws HTTP/1.1\r\nHost: raw.localhost\r\n${UP}\r\n`, 2000);
+        expect(statuses(r.text), path).toEqual([502]);
+        expect(r.closed, path).toBe(true);
+        expect(r.text, path).not.toContain('hello');
+      }
+    });
+  }
+});
