@@ -118,7 +118,7 @@ export class ProcessRuntime implements Runtime {
     while (alive(h) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (alive(h)) signal('SIGKILL');
     while (alive(h)) await new Promise((r) => setTimeout(r, 20));
-    if (h.port) await this.o.guard?.close(h.port);
+    if (h.port) await this.o.guard?.close(h.port).catch((e: Error) => console.error(`firewall rules of port ${h.port}: ${e.message}`));
   }
 
   onExit(listener: (handle: string, code: number | null) => void): void {
