@@ -85,7 +85,8 @@ export function accessGate(d: GateDeps): RequestHandler {
     res.locals.principal = auth.principal;
     if (d.onDone) {
       const onDone = d.onDone;
-      res.once('finish', () => onDone({ match, principal: auth.principal, address, status: res.statusCode, req: { ...rr, body: req.body } }));
+      // 'close', not 'finish': a change whose client left mid-answer (a run, a followed deploy) is recorded too.
+      res.once('close', () => onDone({ match, principal: auth.principal, address, status: res.statusCode, req: { ...rr, body: req.body } }));
     }
     if (auth.session) return checkSession(auth.session, req, res, next);
     next();
