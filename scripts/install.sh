@@ -433,8 +433,10 @@ uninstall() {
       detail "removing $(docker_ container inspect -f '{{.Name}}' "$id" | tr -d /)"
       docker_ rm -f -v "$id" >/dev/null
     done
-    for net in "$NET_INTERNAL" "$NET_APPS"; do
-      if docker_ network inspect "$net" >/dev/null 2>&1; then docker_ network rm "$net" >/dev/null && detail "removed network $net"; fi
+    # Its own and those minicloud made (the apps', the builds'): all labelled minicloud.network.
+    for net in $(docker_ network ls -q --filter label=minicloud.network); do
+      name=$(docker_ network inspect -f '{{.Name}}' "$net")
+      docker_ network rm "$net" >/dev/null && detail "removed network $name"
     done
     for img in $(docker_ images -q minicloud/server); do docker_ rmi -f "$img" >/dev/null 2>&1 || true; done
   fi
