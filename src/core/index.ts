@@ -16,3 +16,4 @@ export * from './router-settings.ts';
 export * from './app-users.ts';
 export { ROUTER_PROOF } from './router-proof.ts';
 export * from './firewall.ts';
+export * from './process-start.ts';

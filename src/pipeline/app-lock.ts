@@ -1,23 +1,13 @@
 // One deploy of an app at a time across minicloud processes: a lock file naming its holder (pid and start time), taken over once that process is gone.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processStart } from '../core/index.ts';
 
 export interface LockHolder {
   pid: number;
   /** The process's start time (/proc/<pid>/stat): with the pid, it tells the holder from a later process that reused the pid. */
   start: string;
   deployId: string;
-}
-
-/** A process's start time from /proc, or null when it is gone (a zombie counts as gone). */
-export function processStart(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' ? null : (fields[19] ?? null);
-  } catch {
-    return null;
-  }
 }
 
 const isRunning = (h: LockHolder) => processStart(h.pid) === h.start;

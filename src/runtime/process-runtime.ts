@@ -1,7 +1,7 @@
 // The host-process runtime (Piku-style): each instance is a detached process group, logs to a file.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, openSync, readFileSync } from 'node:fs';
-import { baseEnv, ownTree, runCommand, shellAs, type AppUser, type AppUsers } from '../core/index.ts';
+import { closeSync, existsSync, lstatSync, openSync } from 'node:fs';
+import { baseEnv, ownTree, processStart, runCommand, shellAs, type AppUser, type AppUsers } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes } from './link-volumes.ts';
@@ -19,22 +19,8 @@ export interface ProcessRuntimeOptions {
   logMaxBytes?: number;
 }
 
-/**
- * The process's start time from /proc: with the pid, it tells our process from a later one that
- * reused the pid. A zombie counts as gone (under an init that does not reap, it never leaves).
- */
-function startTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' ? null : (fields[19] ?? null);
-  } catch {
-    return null;
-  }
-}
-
 const parse = (handle: string): Handle => JSON.parse(handle) as Handle;
-const alive = (h: Handle) => startTime(h.pid) === h.start;
+const alive = (h: Handle) => processStart(h.pid) === h.start;
 
 export class ProcessRuntime implements Runtime {
   readonly name = 'process' as const;
@@ -75,7 +61,7 @@ export class ProcessRuntime implements Runtime {
       child.once('error', (e) => reject(new Error(`could not start ${spec.command}: ${e.message}`)));
     }).catch(async (e: unknown) => { await this.o.guard?.close(port); throw e; });
     const pid = child.pid!;
-    const handle = JSON.stringify({ pid, start: startTime(pid) ?? '', ...(user && this.o.guard && { port }) } satisfies Handle);
+    const handle = JSON.stringify({ pid, start: processStart(pid) ?? '', ...(user && this.o.guard && { port }) } satisfies Handle);
     child.on('exit', (code) => this.exited(handle, code));
     child.unref();
     return { handle, pid, host: '127.0.0.1', port };

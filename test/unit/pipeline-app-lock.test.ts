@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AppLocks, processStart, type LockHolder } from '../../src/pipeline/app-lock.ts';
+import { processStart } from '../../src/core/index.ts';
+import { AppLocks, type LockHolder } from '../../src/pipeline/app-lock.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mc-locks-'));
