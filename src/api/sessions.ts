@@ -1,5 +1,6 @@
 // Dashboard sessions (in memory, and in the state file when given one, so a restart logs no one out) and the per-client limit on failed logins.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { StoredSession } from '../store/index.ts';
 
 export const SESSION_COOKIE = 'mc_session';
 /**
@@ -10,17 +11,8 @@ export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 export const sessionCookieName = (secure: boolean) => (secure ? HOST_SESSION_COOKIE : SESSION_COOKIE);
 export const SESSION_TTL_MS = 12 * 60 * 60_000;
 
-export interface Session {
-  id: string;
-  /** Sent back by the page as X-CSRF-Token on every state-changing request. */
-  csrf: string;
-  expiresAt: number;
-  /** Whose session it is (`token:<id>` or `user:<email>`), resolved again on every request by api/access. */
-  principal: string;
-  createdAt: number;
-  /** The client address that logged in. */
-  address: string;
-}
+/** A dashboard session: the store's row shape, so the two cannot drift apart. */
+export type Session = StoredSession;
 
 /** Where sessions outlive the process (the store's sessions table). */
 export interface SessionBacking {

@@ -4,6 +4,7 @@ import type { Db } from './db.ts';
 
 export interface StoredSession {
   id: string;
+  /** Sent back by the page as X-CSRF-Token on every state-changing request. */
   csrf: string;
   expiresAt: number;
   /** Whose it is: `token:<token id>` or `user:<email>` (api/access resolves it on every request). */
