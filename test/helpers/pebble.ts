@@ -2,6 +2,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, until } from './net.ts';
@@ -41,6 +42,18 @@ export function httpsText(url: string, ca: string): Promise<{ status: number; bo
  * Starts pebble-challtestsrv (DNS answering 127.0.0.1 for every name) and Pebble, which sends its
  * HTTP-01 checks to `httpPort` (the router's plain HTTP port).
  */
+/** Resolves once the HTTPS listener on `port` serves `host` a certificate issued by Pebble (not the self-signed one). */
+export function untilPebbleIssued(port: number, host: string, timeoutMs: number): Promise<true> {
+  const issuer = () => new Promise<string>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, servername: host, rejectUnauthorized: false, timeout: 10_000 }, () => {
+      resolve(String(s.getPeerCertificate().issuer?.CN ?? ''));
+      s.destroy();
+    });
+    s.on('error', reject);
+  });
+  return until(`a CA certificate for ${host}`, async () => ((await issuer()).startsWith('Pebble') ? true : undefined), timeoutMs);
+}
+
 export async function startPebble(httpPort: number): Promise<Pebble> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-pebble-'));
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });

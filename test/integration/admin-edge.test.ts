@@ -2,14 +2,14 @@
 // plain HTTP redirected (ACME challenges excepted), HSTS once the certificate is a CA's, https:// remotes and
 // webhook URLs, a git push over it, and a warning when MINICLOUD_BIND opens the API beyond loopback.
 import { request as httpsRequest } from 'node:https';
-import { connect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppInfo } from '../../src/core/index.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { startRedis } from '../helpers/redis.ts';
-import { startPebble, type Pebble } from '../helpers/pebble.ts';
+import { startPebble, untilPebbleIssued, type Pebble } from '../helpers/pebble.ts';
 import { freePort, get, until } from '../helpers/net.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { hostsFile, runWithHosts } from '../helpers/hosts.ts';
@@ -40,16 +40,6 @@ function adminHttps(method: string, path: string, body?: unknown, on: Minicloud 
     req.on('timeout', () => req.destroy(new Error('HTTPS request timed out')));
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-function issuerOf(host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port: mc.httpsPort, servername: host, rejectUnauthorized: false, timeout: 10_000 }, () => {
-      resolve(String(s.getPeerCertificate().issuer?.CN ?? ''));
-      s.destroy();
-    });
-    s.on('error', reject);
   });
 }
 
@@ -87,7 +77,7 @@ describe('the admin edge', () => {
   });
 
   it("sends HSTS over HTTPS once admin.<domain> has the CA's certificate", async () => {
-    await until(`a CA certificate for ${ADMIN}`, async () => ((await issuerOf(ADMIN)).startsWith('Pebble') ? true : undefined), 20_000)
+    await untilPebbleIssued(mc.httpsPort, ADMIN, 20_000)
       .catch((e: Error) => { throw new Error(`${e.message}\n${mc.output()}\n${pebble.output().slice(-3000)}`); });
     const r = await until('HSTS on the admin API', async () => {
       const a = await adminHttps('GET', '/api/apps');

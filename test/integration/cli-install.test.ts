@@ -1,13 +1,12 @@
 // The CLI on a laptop: installed with npm from the server's own /cli.tgz over HTTPS (no registry, no tsx), logged in
 // with the server URL and a token typed at its prompt, then creating an app and deploying it with git over HTTPS.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { startRedis } from '../helpers/redis.ts';
-import { startPebble, type Pebble } from '../helpers/pebble.ts';
+import { startPebble, untilPebbleIssued, type Pebble } from '../helpers/pebble.ts';
 import { freePort, get, until } from '../helpers/net.ts';
 import { fixtureRepo, git } from '../helpers/git.ts';
 import { hostsFile, runWithHosts } from '../helpers/hosts.ts';
@@ -34,16 +33,6 @@ function laptopEnv(): NodeJS.ProcessEnv {
   return { ...env, npm_config_userconfig: join(home, '.npmrc'), npm_config_cache: join(dir, 'npm-cache'), npm_config_update_notifier: 'false' };
 }
 
-function issuer(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port: mc.httpsPort, servername: ADMIN, rejectUnauthorized: false, timeout: 10_000 }, () => {
-      resolve(String(s.getPeerCertificate().issuer?.CN ?? ''));
-      s.destroy();
-    });
-    s.on('error', reject);
-  });
-}
-
 beforeAll(async () => {
   mkdirSync(home);
   redis = await startRedis();
@@ -57,7 +46,7 @@ beforeAll(async () => {
   writeFileSync(ca, await pebble.root());
   url = `https://${ADMIN}:${mc.httpsPort}`;
   hosts = hostsFile([ADMIN]);
-  await until(`a CA certificate for ${ADMIN}`, async () => ((await issuer()).startsWith('Pebble') ? true : undefined), 60_000);
+  await untilPebbleIssued(mc.httpsPort, ADMIN, 60_000);
 }, 180_000);
 
 afterAll(async () => {
