@@ -1,7 +1,7 @@
 // The router as N worker processes sharing one port (node:cluster): routes pushed to them, their callbacks batched back.
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import type { Route, Upstream } from '../src/router/index.ts';
+import type { Route, Upstream } from '../src/routes/index.ts';
 import { startRouter, type Router, type RouterOptions } from './index.ts';
 import { parseTrustedProxies } from './trust.ts';
 

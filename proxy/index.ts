@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { DEFAULT_ROUTER_TIMEOUT_SECONDS, validateAppName } from '../src/core/index.ts';
-import type { Match, RouteTable, Upstream } from '../src/router/index.ts';
+import type { Match, RouteTable, Upstream } from '../src/routes/index.ts';
 import { clientProto, startExchange, type Exchange } from './forward.ts';
 import { answerClientError, badRequest, clientError } from './guard.ts';
 import { declaredTooLarge, headTooLarge, NODE_MAX_HEADER_SIZE, sendRefusal, type Refusal } from './limits.ts';

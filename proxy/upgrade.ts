@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type httpProxy from 'http-proxy';
-import type { RouteTable, Upstream } from '../src/router/index.ts';
+import type { RouteTable, Upstream } from '../src/routes/index.ts';
 import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
 import { badRequest } from './guard.ts';
 import { headTooLarge } from './limits.ts';

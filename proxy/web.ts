@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Route, RouteTable, Upstream } from '../src/router/index.ts';
+import type { Route, RouteTable, Upstream } from '../src/routes/index.ts';
 import { isTimeout, TIMEOUT_CODE, upstreamRequestHeaders, type Exchange } from './forward.ts';
 import { requestFraming, responseHeaderList } from './hop.ts';
 import { bodyLimit, bodyRefusal, type Refusal } from './limits.ts';

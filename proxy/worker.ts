@@ -1,5 +1,5 @@
 // One router worker process (MINICLOUD_ROUTER_WORKERS > 1): serves the shared port with the route table the primary sends.
-import { RouteTable, type Route } from '../src/router/index.ts';
+import { RouteTable, type Route } from '../src/routes/index.ts';
 import { startRouter, type Router } from './index.ts';
 import type { ToPrimary, ToWorker, WorkerSettings } from './cluster.ts';
 

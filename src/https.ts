@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from './core/index.ts';
 import type { Config } from './config.ts';
-import type { RouteTable } from './router/index.ts';
+import type { RouteTable } from './routes/index.ts';
 import type { Store } from './store/index.ts';
 import { AcmeIssuer, Certificates, SelfSignedIssuer, type ServedName } from './certs/index.ts';
 import type { RouterOptions } from '../proxy/index.ts';

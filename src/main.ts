@@ -19,7 +19,7 @@ import { QueueReconciler } from './reconcile-queue.ts';
 import { CronRunner } from './pipeline/cron-runner.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from './intake/index.ts';
 import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createApi, hashToken, BOOT_TOKEN } from './api/index.ts';
-import { RouteTable, type Route } from './router/index.ts';
+import { RouteTable, type Route } from './routes/index.ts';
 import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter, type RouterOptions } from '../proxy/index.ts';
 import { parseTrustedProxies } from '../proxy/trust.ts';

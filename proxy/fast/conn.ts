@@ -1,8 +1,8 @@
 // Fast path: one client connection, served request by request until one needs the slow path, which then gets the connection.
 import type { Socket } from 'node:net';
-import type { Upstream } from '../../src/router/index.ts';
+import type { Upstream } from '../../src/routes/index.ts';
 import { HOST_PORT, newRequestId, type Exchange } from '../forward.ts';
-import { normalizeHost } from '../../src/router/index.ts';
+import { normalizeHost } from '../../src/routes/index.ts';
 import { bodyLimit } from '../limits.ts';
 import { plainAddress } from '../trust.ts';
 import type { FastPath } from './types.ts';

@@ -1,6 +1,6 @@
 // Fast path: one request on its way to an app over a raw link and its response back, relayed by framing.
 import { STATUS_CODES } from 'node:http';
-import type { Route } from '../../src/router/index.ts';
+import type { Route } from '../../src/routes/index.ts';
 import { TIMEOUT_CODE, type Exchange } from '../forward.ts';
 import { notAnsweringPage, renderPage, timedOutPage, type Page } from '../pages.ts';
 import { ChunkedScanner } from './chunked.ts';

@@ -1,6 +1,6 @@
 // Fast path: kept-alive raw TCP connections to app instances, a small pool per instance.
 import net, { type Socket } from 'node:net';
-import type { RouteTable, Upstream } from '../../src/router/index.ts';
+import type { RouteTable, Upstream } from '../../src/routes/index.ts';
 
 /** What a link reports to the request using it. */
 export interface LinkUser {

@@ -1,7 +1,7 @@
 // Fast path: the options and the shared state its connections read (apart from index.ts, so conn.ts needs no cycle).
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import type { RouteTable } from '../../src/router/index.ts';
+import type { RouteTable } from '../../src/routes/index.ts';
 import type { Exchange } from '../forward.ts';
 import type { TrustCheck } from '../trust.ts';
 import type { Waker } from '../wake.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouterCluster } from '../../proxy/cluster.ts';
-import { RouteTable } from '../../src/router/index.ts';
+import { RouteTable } from '../../src/routes/index.ts';
 import { freePort } from '../helpers/net.ts';
 
 const run = promisify(execFile);

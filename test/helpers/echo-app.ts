@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startRouter, type Router, type RouterOptions } from '../../proxy/index.ts';
-import type { Route } from '../../src/router/index.ts';
+import type { Route } from '../../src/routes/index.ts';
 
 /** One request as the app saw it. */
 export interface Received {

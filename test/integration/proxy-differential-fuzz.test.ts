@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Router } from '../../proxy/index.ts';
-import { RouteTable } from '../../src/router/index.ts';
+import { RouteTable } from '../../src/routes/index.ts';
 import { PATHS, startBothRouters, startEchoApp, type EchoApp, type PathName } from '../helpers/echo-app.ts';
 import { mutate, noise, Rng, routerSeeds } from '../helpers/fuzz.ts';
 

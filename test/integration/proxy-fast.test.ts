@@ -4,7 +4,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastStats } from '../../proxy/fast/index.ts';
 import { startRouter, type Router } from '../../proxy/index.ts';
-import { RouteTable, type Route } from '../../src/router/index.ts';
+import { RouteTable, type Route } from '../../src/routes/index.ts';
 import { rawExchange, statuses } from '../helpers/net.ts';
 
 let router: Router;

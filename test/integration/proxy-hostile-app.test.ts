@@ -4,7 +4,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Route } from '../../src/router/index.ts';
+import type { Route } from '../../src/routes/index.ts';
 import { load } from '../helpers/load.ts';
 import { get } from '../helpers/net.ts';
 

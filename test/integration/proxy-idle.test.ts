@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
 import { startRouter } from '../../proxy/index.ts';
-import { RouteTable } from '../../src/router/index.ts';
+import { RouteTable } from '../../src/routes/index.ts';
 
 const closers: Array<() => Promise<void>> = [];
 afterAll(async () => { for (const c of closers) await c(); });

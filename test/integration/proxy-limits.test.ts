@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { SelfSignedIssuer } from '../../src/certs/self-signed.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/core/index.ts';
-import { RouteTable } from '../../src/router/index.ts';
+import { RouteTable } from '../../src/routes/index.ts';
 import { PATHS, startBothRouters, startEchoApp, waitUntil, type EchoApp, type PathName } from '../helpers/echo-app.ts';
 import { rawExchange, statuses } from '../helpers/net.ts';
 

@@ -1,7 +1,7 @@
 // Client headers that an app would read as one the router owns (X_Forwarded_For is HTTP_X_FORWARDED_FOR to Rack) never reach it, on either router path.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Router } from '../../proxy/index.ts';
-import { RouteTable } from '../../src/router/index.ts';
+import { RouteTable } from '../../src/routes/index.ts';
 import { PATHS, startBothRouters, startEchoApp, type EchoApp, type PathName } from '../helpers/echo-app.ts';
 import { rawExchange, statuses } from '../helpers/net.ts';
 

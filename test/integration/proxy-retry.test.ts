@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
-import { RouteTable, type Route } from '../../src/router/index.ts';
+import { RouteTable, type Route } from '../../src/routes/index.ts';
 
 interface Reply { status: number; text: string }
 

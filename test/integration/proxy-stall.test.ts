@@ -2,7 +2,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Route } from '../../src/router/index.ts';
+import type { Route } from '../../src/routes/index.ts';
 import { PATHS, startRouterProcess, type PathName, type RouterProcess } from '../helpers/echo-app.ts';
 
 const SPACES = 16_000;

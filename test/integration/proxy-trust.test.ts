@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { parseTrustedProxies } from '../../proxy/trust.ts';
 import { isUserError } from '../../src/core/index.ts';
-import { RouteTable, type Route } from '../../src/router/index.ts';
+import { RouteTable, type Route } from '../../src/routes/index.ts';
 import { SelfSignedIssuer } from '../../src/certs/self-signed.ts';
 
 const table = new RouteTable();

@@ -1,4 +1,4 @@
-// router: the pure host → app route table the HTTP edge proxies by; no I/O (only the waiters' deadlines).
+// routes: the pure host → app route table the HTTP edge proxies by; no I/O (only the waiters' deadlines).
 import { normalizeHost, normalizeRouteHost } from './host.ts';
 
 export { normalizeHost } from './host.ts';

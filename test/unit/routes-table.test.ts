@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RouteTable, type Route } from '../../src/router/index.ts';
+import { RouteTable, type Route } from '../../src/routes/index.ts';
 
 const up = (port: number) => ({ host: '127.0.0.1', port });
 const route = (app: string, hosts: string[], ports: number[] = [3000], state: Route['state'] = 'running'): Route => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeHost } from '../../src/router/index.ts';
+import { normalizeHost } from '../../src/routes/index.ts';
 
 describe('normalizeHost', () => {
   it('strips the port, lowercases and drops a trailing dot', () => {
