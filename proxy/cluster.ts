@@ -3,7 +3,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Route, Upstream } from '../src/routes/index.ts';
 import { startRouter, type Router, type RouterOptions } from './index.ts';
-import { parseTrustedProxies } from './trust.ts';
+import { parseTrustedProxies } from './edge/trust.ts';
 
 /** What a worker needs to start its router: RouterOptions without the table and the callbacks. */
 export interface WorkerSettings {

@@ -1,4 +1,6 @@
 // proxy: the HTTP edge server; sends each request (and WebSocket) by Host header to an app instance.
+// Its engines: fast/ (raw sockets: the common plain request), pooled/ (undici: the other plain requests), ws/
+// (http-proxy: WebSockets); edge/ holds the policy they share (guard, limits, trust, forwarded headers, pages, wake).
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,16 +8,16 @@ import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { DEFAULT_ROUTER_TIMEOUT_SECONDS, validateAppName } from '../src/core/index.ts';
 import type { Match, RouteTable, Upstream } from '../src/routes/index.ts';
-import { clientProto, startExchange, type Exchange } from './forward.ts';
-import { answerClientError, badRequest, clientError } from './guard.ts';
-import { declaredTooLarge, headTooLarge, NODE_MAX_HEADER_SIZE, sendRefusal, type Refusal } from './limits.ts';
-import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './pages.ts';
-import { UpstreamPools } from './pools.ts';
-import { parseTrustedProxies, trustNobody, type TrustCheck } from './trust.ts';
-import { handleUpgrade, watchUpgrades, type UpgradeContext } from './upgrade.ts';
-import { createWaker } from './wake.ts';
-import { createWebForwarder } from './web.ts';
-import { answerChallenge } from './challenge.ts'; // HTTPS and ACME (certs)
+import { clientProto, startExchange, type Exchange } from './edge/forward.ts';
+import { answerClientError, badRequest, clientError } from './edge/guard.ts';
+import { declaredTooLarge, headTooLarge, NODE_MAX_HEADER_SIZE, sendRefusal, type Refusal } from './edge/limits.ts';
+import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './edge/pages.ts';
+import { UpstreamPools } from './pooled/pools.ts';
+import { parseTrustedProxies, trustNobody, type TrustCheck } from './edge/trust.ts';
+import { handleUpgrade, watchUpgrades, type UpgradeContext } from './ws/index.ts';
+import { createWaker } from './edge/wake.ts';
+import { createWebForwarder } from './pooled/index.ts';
+import { answerChallenge } from './edge/challenge.ts'; // HTTPS and ACME (certs)
 import { listenTls, tlsPort, type HttpsOptions } from './tls.ts';
 import { installFastPath } from './fast/index.ts';
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import { UserError } from '../src/core/index.ts';
-import { NODE_MAX_HEADER_SIZE } from './limits.ts';
+import { NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
 
 export interface HttpsOptions {
   port: number;

@@ -1,7 +1,7 @@
 // Settings from the environment, each with its default, and the paths under the data directory.
 import { resolve, join } from 'node:path';
 import { UserError } from './core/index.ts';
-import { parseTrustedProxies } from '../proxy/trust.ts';
+import { parseTrustedProxies } from '../proxy/edge/trust.ts';
 
 export interface Config {
   dataDir: string;

@@ -22,7 +22,7 @@ import { AddonsService, AppsService, ProcessService, appDirs, closeApi, createAp
 import { RouteTable, type Route } from './routes/index.ts';
 import { BackupScheduler, BackupsService } from './backups/index.ts';
 import { startRouter, type RouterOptions } from '../proxy/index.ts';
-import { parseTrustedProxies } from '../proxy/trust.ts';
+import { parseTrustedProxies } from '../proxy/edge/trust.ts';
 import { startRouterCluster } from '../proxy/cluster.ts';
 import { Metrics } from './metrics/index.ts';
 import { adminUrl, bindWarning, caCertified, edgeBanner, urlHost } from './admin-edge.ts';

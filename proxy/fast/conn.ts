@@ -1,10 +1,10 @@
 // Fast path: one client connection, served request by request until one needs the slow path, which then gets the connection.
 import type { Socket } from 'node:net';
 import type { Upstream } from '../../src/routes/index.ts';
-import { HOST_PORT, newRequestId, type Exchange } from '../forward.ts';
+import { HOST_PORT, newRequestId, type Exchange } from '../edge/forward.ts';
 import { normalizeHost } from '../../src/routes/index.ts';
-import { bodyLimit } from '../limits.ts';
-import { plainAddress } from '../trust.ts';
+import { bodyLimit } from '../edge/limits.ts';
+import { plainAddress } from '../edge/trust.ts';
 import type { FastPath } from './types.ts';
 import { FastExchange, type Client } from './exchange.ts';
 import { parseRequest } from './head.ts';

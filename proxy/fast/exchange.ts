@@ -1,8 +1,8 @@
 // Fast path: one request on its way to an app over a raw link and its response back, relayed by framing.
 import { STATUS_CODES } from 'node:http';
 import type { Route } from '../../src/routes/index.ts';
-import { TIMEOUT_CODE, type Exchange } from '../forward.ts';
-import { notAnsweringPage, renderPage, timedOutPage, type Page } from '../pages.ts';
+import { TIMEOUT_CODE, type Exchange } from '../edge/forward.ts';
+import { notAnsweringPage, renderPage, timedOutPage, type Page } from '../edge/pages.ts';
 import { ChunkedScanner } from './chunked.ts';
 import { parseResponse, type ResponseHead } from './head.ts';
 import type { Link, LinkUser } from './links.ts';

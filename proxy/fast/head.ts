@@ -1,6 +1,6 @@
 // Fast path: strict parsers for the common request head and for an app's response head; anything unusual is refused.
-import { routerOwned } from '../forward.ts';
-import { HOP, KEPT } from '../hop.ts';
+import { routerOwned } from '../edge/forward.ts';
+import { HOP, KEPT } from '../edge/hop.ts';
 
 /** A request head simple enough for the fast path (see parseRequest). */
 export interface RequestHead {

@@ -2,9 +2,9 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { RouteTable } from '../../src/routes/index.ts';
-import type { Exchange } from '../forward.ts';
-import type { TrustCheck } from '../trust.ts';
-import type { Waker } from '../wake.ts';
+import type { Exchange } from '../edge/forward.ts';
+import type { TrustCheck } from '../edge/trust.ts';
+import type { Waker } from '../edge/wake.ts';
 import type { Links } from './links.ts';
 
 export interface FastOptions {

@@ -6,9 +6,6 @@ import { rootCertificates } from 'node:tls';
 import acme from 'acme-client';
 import { RateLimitedError, type CertIssuer, type IssuedCert } from './types.ts';
 
-export const LETS_ENCRYPT = acme.directory.letsencrypt.production;
-export const LETS_ENCRYPT_STAGING = acme.directory.letsencrypt.staging;
-
 export interface AcmeOptions {
   directory: string;
   /** The account's contact; null registers without one (a private CA may allow it). */

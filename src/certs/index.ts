@@ -1,6 +1,6 @@
 // certs: certificates for every name the router serves, from an ACME CA or self-signed.
 export { Certificates, type CertificatesOptions } from './certificates.ts';
-export { AcmeIssuer, LETS_ENCRYPT, LETS_ENCRYPT_STAGING, type AcmeOptions } from './acme.ts';
+export { AcmeIssuer, type AcmeOptions } from './acme.ts';
 export { SelfSignedIssuer, SELF_SIGNED_ORG } from './self-signed.ts';
 export { CertStore } from './cert-store.ts';
 export { Renewer, backoffMs, dueAt, notOrderable } from './renewer.ts';

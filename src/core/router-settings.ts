@@ -19,7 +19,6 @@ export interface RouterReport extends RouterSettings {
 }
 
 export const ROUTER_SETTINGS = ['timeout', 'https-only', 'max-body'] as const;
-export type RouterSettingName = (typeof ROUTER_SETTINGS)[number];
 export const MAX_ROUTER_TIMEOUT_SECONDS = 3600;
 /** The router's upstream idle timeout unless an app sets its own. */
 export const DEFAULT_ROUTER_TIMEOUT_SECONDS = 30;

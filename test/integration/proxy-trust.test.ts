@@ -5,7 +5,7 @@ import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
-import { parseTrustedProxies } from '../../proxy/trust.ts';
+import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
 import { isUserError } from '../../src/core/index.ts';
 import { RouteTable, type Route } from '../../src/routes/index.ts';
 import { SelfSignedIssuer } from '../../src/certs/self-signed.ts';

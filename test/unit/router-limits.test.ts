@@ -1,6 +1,6 @@
 // The router's size limits as values: max-body as typed, and which status a head Node could not hold gets.
 import { describe, expect, it } from 'vitest';
-import { overflowStatus } from '../../proxy/limits.ts';
+import { overflowStatus } from '../../proxy/edge/limits.ts';
 import { formatSize, parseRouterSetting, parseSize } from '../../src/core/index.ts';
 
 describe('max-body', () => {

@@ -1,5 +1,5 @@
 // Sleep support: reports which apps get traffic, wakes sleeping ones, and holds their requests until one is up.
-import type { Route, RouteTable, Upstream } from '../src/routes/index.ts';
+import type { Route, RouteTable, Upstream } from '../../src/routes/index.ts';
 
 export interface WakeOptions {
   table: RouteTable;

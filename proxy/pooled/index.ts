@@ -2,13 +2,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Route, RouteTable, Upstream } from '../src/routes/index.ts';
-import { isTimeout, TIMEOUT_CODE, upstreamRequestHeaders, type Exchange } from './forward.ts';
-import { requestFraming, responseHeaderList } from './hop.ts';
-import { bodyLimit, bodyRefusal, type Refusal } from './limits.ts';
-import { notAnsweringPage, sendPage, timedOutPage } from './pages.ts';
+import type { Route, RouteTable, Upstream } from '../../src/routes/index.ts';
+import { isTimeout, TIMEOUT_CODE, upstreamRequestHeaders, type Exchange } from '../edge/forward.ts';
+import { requestFraming, responseHeaderList } from '../edge/hop.ts';
+import { bodyLimit, bodyRefusal, type Refusal } from '../edge/limits.ts';
+import { notAnsweringPage, sendPage, timedOutPage } from '../edge/pages.ts';
 import type { UpstreamPools } from './pools.ts';
-import type { TrustCheck } from './trust.ts';
+import type { TrustCheck } from '../edge/trust.ts';
 
 export interface WebContext {
   pools: UpstreamPools;

@@ -1,8 +1,8 @@
 // Size limits on what clients send (nginx's and Heroku's): the request line, header fields, and a route's body limit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_MAX_BODY_BYTES } from '../src/core/index.ts';
-import type { Route } from '../src/routes/index.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../../src/core/index.ts';
+import type { Route } from '../../src/routes/index.ts';
 import { sendPage, tooLargePage } from './pages.ts';
 
 /** A request line longer than this (method, target, version) gets a 414. */

@@ -1,6 +1,6 @@
 // Keep-alive connection pools to app instances (undici), one per upstream, dropped once it leaves the table.
 import { Pool } from 'undici';
-import type { RouteTable, Upstream } from '../src/routes/index.ts';
+import type { RouteTable, Upstream } from '../../src/routes/index.ts';
 
 export interface PoolOptions {
   /** Most connections to one instance at once; more requests queue. */

@@ -2,10 +2,10 @@
 // the X-Forwarded-* headers an app gets, and the upstream idle timeout.
 import { randomBytes } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { normalizeHost } from '../src/routes/index.ts';
+import { normalizeHost } from '../../src/routes/index.ts';
 import { HOP, KEPT, requestHeaderList } from './hop.ts';
 import { plainAddress, type TrustCheck } from './trust.ts';
-import { ROUTER_PROOF } from '../src/core/index.ts';
+import { ROUTER_PROOF } from '../../src/core/index.ts';
 
 /** Per-request bookkeeping for the access log, and the upstream timeout once a route is known. */
 export interface Exchange {

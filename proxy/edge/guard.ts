@@ -1,7 +1,7 @@
 // Request smuggling defence: refuses requests an app could frame or address differently from the router.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { normalizeHost } from '../src/routes/index.ts';
+import { normalizeHost } from '../../src/routes/index.ts';
 import { overflowStatus } from './limits.ts';
 
 // An absolute-form request target (`GET http://host/path`), and its authority.

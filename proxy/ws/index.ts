@@ -2,13 +2,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type httpProxy from 'http-proxy';
-import type { RouteTable, Upstream } from '../src/routes/index.ts';
-import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from './forward.ts';
-import { badRequest } from './guard.ts';
-import { headTooLarge } from './limits.ts';
-import { stripHopByHop } from './hop.ts';
-import type { TrustCheck } from './trust.ts';
-import type { Waker } from './wake.ts';
+import type { RouteTable, Upstream } from '../../src/routes/index.ts';
+import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from '../edge/forward.ts';
+import { badRequest } from '../edge/guard.ts';
+import { headTooLarge } from '../edge/limits.ts';
+import { stripHopByHop } from '../edge/hop.ts';
+import type { TrustCheck } from '../edge/trust.ts';
+import type { Waker } from '../edge/wake.ts';
 
 export interface UpgradeContext {
   table: RouteTable;

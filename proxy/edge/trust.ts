@@ -1,6 +1,6 @@
 // Which peers may hand the router forwarded headers (MINICLOUD_TRUSTED_PROXIES): IPs and CIDRs, parsed once.
 import { BlockList, isIP } from 'node:net';
-import { UserError } from '../src/core/index.ts';
+import { UserError } from '../../src/core/index.ts';
 
 /** Whether a connection's peer address belongs to a trusted proxy. */
 export type TrustCheck = (peer: string | undefined) => boolean;
