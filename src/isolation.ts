@@ -1,7 +1,7 @@
 // How apps are kept apart on this server: per-app users and firewall fences for host processes (as root), or containers.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { APP_UID_RANGE, AppUsers, UserError } from './core/index.ts';
+import { AppUsers, UserError } from './core/index.ts';
 import { PortGuard } from './runtime/port-guard.ts';
 import type { Config, Paths } from './config.ts';
 
@@ -32,8 +32,8 @@ export function setUpIsolation(cfg: Config, p: Paths, runtime: 'docker' | 'proce
   }
   closeDataDir(cfg.dataDir, p);
   return {
-    mode: 'per-app users', users, guard: new PortGuard(APP_UID_RANGE),
-    summary: `one Unix user per app (${cfg.appUserPrefix}<app>, at most ${cfg.appPids} processes each); app ports answer the router only`,
+    mode: 'per-app users', users, guard: new PortGuard(cfg.dataDir),
+    summary: `one Unix user per app (${cfg.appUserPrefix}<app>, at most ${cfg.appPids} processes each); app ports answer the router and the app only`,
   };
 }
 

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
   const engine = await connectDocker(runtimeChoice(cfg.runtime));
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process');
+  await isolation.guard?.sweep(); // firewall rules a killed predecessor left for ports nobody listens on now
   const runtime: Runtime = engine
     ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids })
     : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard });

@@ -1,5 +1,7 @@
-// Firewall fences around a host process's port: the router and the app itself reach it; other apps and other hosts do not.
+// Firewall fences around a host process's port: the router and the app itself reach it; other users and other hosts do not.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 const TOOLS = [['iptables', 'iptables-restore'], ['ip6tables', 'ip6tables-restore']] as const;
 
@@ -16,33 +18,85 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
   });
 }
 
+/** Every user but root (minicloud and its router): other apps, and any other local account. */
+const NOT_ROOT = '1-4294967294';
+
 /**
  * Two rules per port, for IPv4 and IPv6 (Node listens on `::` by default):
- * - OUTPUT on loopback from any app user (the uid range) but the owner: reset. Root (the router) passes.
+ * - OUTPUT on loopback from any user but root (the router) and the owner: reset.
  * - INPUT from anywhere but loopback: reset, so an app that ignores HOST is still behind the router.
- * Each rule carries the comment `minicloud-port-<port>`, which is how stale ones are found and removed.
+ * Each rule carries the comment `minicloud-port-<port>-<instance>`: `instance` names this minicloud (its data
+ * dir), so a start sweeps the rules its killed predecessor left and never those of another minicloud beside it.
  * One listing and one `iptables-restore --noflush` per address family: a start costs four commands, not twelve.
  */
 export class PortGuard {
-  constructor(private readonly uidRange: [number, number]) {}
+  readonly instance: string;
+
+  /** `dataDir`: this minicloud's data dir, which names its rules. */
+  constructor(dataDir: string) {
+    this.instance = createHash('sha256').update(dataDir).digest('hex').slice(0, 10);
+  }
+
+  tag(port: number): string {
+    return `minicloud-port-${port}-${this.instance}`;
+  }
 
   async open(port: number, uid: number): Promise<void> {
-    const tag = `minicloud-port-${port}`;
     const tcp = `-p tcp -m tcp --dport ${port}`;
-    const reject = `-m comment --comment ${tag} -j REJECT --reject-with tcp-reset`;
-    const [min, max] = this.uidRange;
+    const reject = `-m comment --comment ${this.tag(port)} -j REJECT --reject-with tcp-reset`;
     const add = [
-      `-I OUTPUT -o lo ${tcp} -m owner --uid-owner ${min}-${max} -m owner ! --uid-owner ${uid} ${reject}`,
+      `-I OUTPUT -o lo ${tcp} -m owner --uid-owner ${NOT_ROOT} -m owner ! --uid-owner ${uid} ${reject}`,
       `-I INPUT ! -i lo ${tcp} ${reject}`,
     ];
-    // Rules left by an instance that died while minicloud was down go in the same batch.
-    await Promise.all(TOOLS.map(async ([tool, restore]) => apply(tool, restore, await stale(tool, tag), add)));
+    // Rules of this port left by an instance that died unseen (any minicloud's: the port was free) go in the same batch.
+    await Promise.all(TOOLS.map(async ([tool, restore]) => apply(tool, restore, await stale(tool, (t) => onPort(t, port)), add)));
   }
 
   async close(port: number): Promise<void> {
-    const tag = `minicloud-port-${port}`;
-    await Promise.all(TOOLS.map(async ([tool, restore]) => apply(tool, restore, await stale(tool, tag), [])));
+    await Promise.all(TOOLS.map(async ([tool, restore]) => apply(tool, restore, await stale(tool, (t) => t === this.tag(port)), [])));
   }
+
+  /**
+   * At start, before any instance starts: removes this minicloud's rules whose port no longer has a listener
+   * of the user the rule names (the app died while minicloud was down, e.g. after a kill -9). Rules of
+   * instances that outlived minicloud stay: it adopts them.
+   */
+  async sweep(): Promise<number> {
+    const listening = listeners();
+    const suffix = `-${this.instance}`;
+    let n = 0;
+    await Promise.all(TOOLS.map(async ([tool, restore]) => {
+      const rules = await listRules(tool);
+      const owners = new Map<string, number>(); // tag → the uid its OUTPUT rule lets through
+      for (const r of rules) {
+        const uid = / ! --uid-owner (\d+) /.exec(r.line);
+        if (uid && r.tag.endsWith(suffix)) owners.set(r.tag, Number(uid[1]));
+      }
+      const dead = rules.filter((r) => r.tag.endsWith(suffix) && !listening.has(`${portOf(r.tag)}:${owners.get(r.tag) ?? -1}`));
+      n += dead.length;
+      await apply(tool, restore, dead.map((r) => `-D${r.line.slice(2)}`), []);
+    }));
+    return n;
+  }
+}
+
+const portOf = (tag: string) => Number(tag.split('-')[2]);
+/** Whether `tag` is a port rule of `port`: this format or the one before instances were named. */
+const onPort = (tag: string, port: number) => tag === `minicloud-port-${port}` || tag.startsWith(`minicloud-port-${port}-`);
+
+/** `<port>:<uid>` of every listening TCP socket (IPv4 and IPv6). */
+function listeners(): Set<string> {
+  const out = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { continue; } // no IPv6
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] !== '0A') continue; // LISTEN
+      out.add(`${parseInt(f[1]!.split(':')[1]!, 16)}:${f[7]}`);
+    }
+  }
+  return out;
 }
 
 /**
@@ -61,9 +115,16 @@ async function apply(tool: string, restore: string, deletes: string[], inserts: 
   }
 }
 
-/** Deletions of the INPUT and OUTPUT rules tagged `tag`, as iptables-restore lines. */
-async function stale(tool: string, tag: string): Promise<string[]> {
-  const rules = (await run(tool, ['-w', '-S'])).split('\n');
-  return rules.filter((l) => /^-A (INPUT|OUTPUT) /.test(l) && (l.includes(`--comment ${tag} `) || l.endsWith(`--comment ${tag}`)))
-    .map((l) => `-D${l.slice(2)}`);
+/** minicloud's port rules in INPUT and OUTPUT, with their tags. */
+async function listRules(tool: string): Promise<Array<{ line: string; tag: string }>> {
+  return (await run(tool, ['-w', '-S'])).split('\n').flatMap((line) => {
+    if (!line.startsWith('-A INPUT ') && !line.startsWith('-A OUTPUT ')) return [];
+    const tag = line.split(' --comment ')[1]?.split(' ')[0] ?? '';
+    return /^minicloud-port-\d+(-[0-9a-f]+)?$/.test(tag) ? [{ line, tag }] : [];
+  });
+}
+
+/** Deletions of the rules whose tag `wanted` picks, as iptables-restore lines. */
+async function stale(tool: string, wanted: (tag: string) => boolean): Promise<string[]> {
+  return (await listRules(tool)).filter((r) => wanted(r.tag)).map((r) => `-D${r.line.slice(2)}`);
 }
