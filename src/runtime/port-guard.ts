@@ -69,8 +69,8 @@ export class PortGuard {
       const rules = await listRules(tool);
       const owners = new Map<string, number>(); // tag → the uid its OUTPUT rule lets through
       for (const r of rules) {
-        const uid = / ! --uid-owner (\d+) /.exec(r.line);
-        if (uid && r.tag.endsWith(suffix)) owners.set(r.tag, Number(uid[1]));
+        const uid = r.line.split(' ! --uid-owner ')[1]?.split(' ')[0];
+        if (uid && r.tag.endsWith(suffix)) owners.set(r.tag, Number(uid));
       }
       const dead = rules.filter((r) => r.tag.endsWith(suffix) && !listening.has(`${portOf(r.tag)}:${owners.get(r.tag) ?? -1}`));
       n += dead.length;
