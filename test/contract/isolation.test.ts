@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
-import { startOwnMariadb, startOwnPostgres, startOwnRedis, type OwnServer } from '../helpers/own-servers.ts';
+import { startOwnMariadb, startOwnPostgres, startOwnRabbitmq, startOwnRedis, type OwnServer } from '../helpers/own-servers.ts';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { execFileSync } from 'node:child_process';
 
@@ -35,9 +35,10 @@ let servers: OwnServer[] = [];
 let pg: OwnServer;
 let my: OwnServer;
 let rd: OwnServer;
+let rq: OwnServer & { managementUrl: string }; // no guest: the machine's own RabbitMQ lets guest/guest in from loopback
 
 beforeAll(async () => {
-  servers = [pg, my, rd] = await Promise.all([startOwnPostgres(), startOwnMariadb(), startOwnRedis()]);
+  servers = [pg, my, rd, rq] = await Promise.all([startOwnPostgres(), startOwnMariadb(), startOwnRedis(), startOwnRabbitmq()]);
 }, 120_000);
 afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
 
@@ -78,7 +79,7 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
 
   const deploy = async (app: string, config: Record<string, string>) => {
     expect((await mc.api('POST', '/api/apps', { name: app })).status).toBe(201);
-    for (const kind of ['postgres', 'mariadb', 'redis']) {
+    for (const kind of ['postgres', 'mariadb', 'redis', 'rabbitmq']) {
       const r = await mc.api('POST', `/api/apps/${app}/addons`, { kind });
       expect(r.status, JSON.stringify(r.body)).toBe(201);
     }
@@ -95,6 +96,7 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       REDIS_URL: '', // minicloud's own private Redis, which apps must not reach
       MINICLOUD_RUNTIME: subject.runtime, MINICLOUD_TEST_CANARY: canary, MINICLOUD_APP_PIDS: '300',
       MINICLOUD_POSTGRES_URL: pg.url, MINICLOUD_MARIADB_URL: my.url, MINICLOUD_REDIS_ADDON_URL: rd.url,
+      MINICLOUD_RABBITMQ_URL: rq.url, MINICLOUD_RABBITMQ_MANAGEMENT_URL: rq.managementUrl,
       ...subject.env,
     });
     await deploy(victim, { HOSTILE_OWN_VOLUME: subject.ownVolume });
@@ -109,6 +111,8 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       HOSTILE_POSTGRES: `${pg.host}:${pg.port}`, HOSTILE_VICTIM_POSTGRES_USER: decodeURIComponent(new URL(vConfig.POSTGRES_URL!).username),
       HOSTILE_MARIADB: `${my.host}:${my.port}`, HOSTILE_VICTIM_MARIADB_USER: decodeURIComponent(new URL(vConfig.MARIADB_URL!).username),
       HOSTILE_REDIS: `${rd.host}:${rd.port}`, HOSTILE_VICTIM_REDIS_USER: decodeURIComponent(new URL(vConfig.REDIS_URL!).username),
+      HOSTILE_RABBITMQ: `${rq.host}:${rq.port}`, HOSTILE_VICTIM_RABBITMQ_USER: decodeURIComponent(new URL(vConfig.RABBITMQ_URL!).username),
+      HOSTILE_VICTIM_RABBITMQ_VHOST: decodeURIComponent(new URL(vConfig.RABBITMQ_URL!).pathname.slice(1)),
     });
     // Each attempt has its own 2 s bound; all together may take a while on a busy machine.
     const res = await slowGet(mc.httpPort, `${attacker}.localhost`, '/report');
@@ -120,7 +124,7 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
   it('tried everything it was meant to (the report is complete)', () => {
     expect(Object.keys(report).sort()).toEqual([
       'dockerSocket', 'forkWithoutBound', 'listDataDir', 'mariadbAsAdmin', 'mariadbAsOtherApp', 'postgresAsAdmin', 'postgresAsOtherApp',
-      'privateRedis', 'reachOtherAppDirectly', 'reachOtherAppOverIpv6', 'readAdminToken', 'readDatabase', 'readHookConfig', 'readMinicloudEnviron',
+      'privateRedis', 'rabbitmqAsAdmin', 'rabbitmqAsGuest', 'rabbitmqAsOtherApp', 'rabbitmqOtherAppVhost', 'reachOtherAppDirectly', 'reachOtherAppOverIpv6', 'readAdminToken', 'readDatabase', 'readHookConfig', 'readMinicloudEnviron',
       'readOtherAppRelease', 'readOtherAppVolume', 'redisAsDefaultUser', 'redisAsOtherApp', 'signalMinicloud', 'signalOtherApp',
       'testDockerSocket', 'writeOtherAppRelease', 'writeOtherAppVolume',
     ]);
@@ -142,6 +146,10 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       expect(uid(attackerSays)).not.toBe(uid(victimSays));
       // Its build ran as the app's user too (npm run build), not as root.
       expect(/built-by (\d+)/.exec(attackerSays)?.[1]).toBe(String(uid(attackerSays)));
+      // Its own RabbitMQ vhost opens with its own credentials: the refusals above are the server's, not a broken client.
+      const own = await get(mc.httpPort, `${attacker}.localhost`, '/own-rabbitmq');
+      const url = new URL((await config(attacker)).RABBITMQ_URL!);
+      expect(own.body).toBe(`opened vhost ${decodeURIComponent(url.pathname.slice(1))} as ${decodeURIComponent(url.username)}\n`);
     }
   });
 

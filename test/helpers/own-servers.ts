@@ -1,8 +1,8 @@
-// Test helper: shared servers that require passwords (PostgreSQL, MariaDB, Redis), started by the test from the installed binaries.
+// Test helper: shared servers that require passwords (PostgreSQL, MariaDB, Redis, RabbitMQ), started by the test from the installed binaries.
 // The machine's own servers are trust-authenticated and must not be changed; these run on free ports with their own data.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -122,5 +122,40 @@ export async function startOwnRedis(): Promise<OwnServer> {
   return {
     url: `redis://default:${password}@127.0.0.1:${port}`, host: '127.0.0.1', port, password,
     stop: async () => { await stopChild(c); rmSync(root, { recursive: true, force: true }); },
+  };
+}
+
+/**
+ * A RabbitMQ node of its own (beside the machine's, sharing its epmd) with the management API, whose only user
+ * is `admin` with a password: no `guest`. About 7 s to start. `url` is the AMQP admin URL; `managementUrl` the API's.
+ */
+export async function startOwnRabbitmq(): Promise<OwnServer & { managementUrl: string }> {
+  const password = 'rq-' + randomBytes(8).toString('hex');
+  const root = mkdtempSync('/tmp/mc-own-rq-');
+  chmodSync(root, 0o755);
+  const [port, mport, dist] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(join(root, 'rabbitmq.conf'), [
+    `listeners.tcp.default = 127.0.0.1:${port}`, `management.tcp.ip = 127.0.0.1`, `management.tcp.port = ${mport}`,
+    'default_user = admin', `default_pass = ${password}`, 'default_user_tags.administrator = true', '',
+  ].join('\n'));
+  writeFileSync(join(root, 'enabled_plugins'), '[rabbitmq_management].\n');
+  await chownTree(root, 'rabbitmq');
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/var/lib/rabbitmq', // the Erlang cookie of the rabbitmq user
+    RABBITMQ_NODENAME: `mcown-${randomBytes(4).toString('hex')}@localhost`, RABBITMQ_DIST_PORT: String(dist),
+    RABBITMQ_CONFIG_FILE: join(root, 'rabbitmq.conf'), RABBITMQ_ENABLED_PLUGINS_FILE: join(root, 'enabled_plugins'),
+    RABBITMQ_MNESIA_BASE: join(root, 'mnesia'), RABBITMQ_LOG_BASE: join(root, 'log'), RABBITMQ_PID_FILE: join(root, 'pid'), ERL_EPMD_ADDRESS: '127.0.0.1',
+  };
+  const c = spawn('runuser', ['-u', 'rabbitmq', '--', '/usr/lib/rabbitmq/bin/rabbitmq-server'], { env, stdio: 'ignore' });
+  const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+  await until('the test RabbitMQ to answer its admin', () => fetch(`http://127.0.0.1:${mport}/api/overview`, { headers: { authorization: auth }, signal: AbortSignal.timeout(2000) })
+    .then((r) => (r.status === 200 ? true : undefined), () => undefined), 60_000);
+  return {
+    url: `amqp://admin:${password}@127.0.0.1:${port}`, managementUrl: `http://admin:${password}@127.0.0.1:${mport}`, host: '127.0.0.1', port, password,
+    stop: async () => {
+      try { process.kill(Number(readFileSync(join(root, 'pid'), 'utf8').trim()), 'SIGTERM'); } catch { /* gone, or never wrote it */ }
+      await stopChild(c);
+      rmSync(root, { recursive: true, force: true });
+    },
   };
 }
