@@ -2,8 +2,9 @@
 import { routerBench } from './router.bench.ts';
 import { wakeBench } from './wake.bench.ts';
 import { deployBench } from './deploy.bench.ts';
+import { isolationBench } from './isolation.bench.ts';
 
-const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench]];
+const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench]];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;
