@@ -36,7 +36,8 @@ const SDK_OWNER: Record<string, string[]> = {
   // certs: ACME orders, and the self-signed certificates made with acme-client's own X.509 library.
   'acme-client': ['certs'], '@peculiar/x509': ['certs'],
   // dockerode: the runtime runs containers, the builder builds images; main hands both one client.
-  dockerode: ['runtime', 'build'], 'tar-stream': ['build'], '@balena/dockerignore': ['build'],
+  dockerode: ['runtime', 'build'], 'tar-stream': ['build', 'backups'], '@balena/dockerignore': ['build'],
+  // tar-stream in backups: the server archive (`minicloud backup`), read back as untrusted input.
   // esbuild: bundles the CLI that the server offers at /cli.tgz.
   esbuild: ['build'],
 };
