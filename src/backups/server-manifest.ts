@@ -46,7 +46,7 @@ export function parseManifest(text: string, known: { schemaVersion: number }): S
     throw foreign(`its ${MANIFEST_FILE} lacks formatVersion, schemaVersion, minicloudVersion or createdAt`);
   }
   const newer = (what: string) => new UserError(
-    `this archive was written by minicloud ${m.minicloudVersion.slice(0, 40)} with ${what}, newer than this minicloud knows; nothing was changed`,
+    `this archive was written by minicloud ${String(m.minicloudVersion).slice(0, 40)} with ${what}, newer than this minicloud knows; nothing was changed`,
     'upgrade minicloud on this server to that version or later (`minicloud upgrade`, or re-run the installer), then restore again');
   if (m.formatVersion > FORMAT_VERSION) throw newer(`archive format ${m.formatVersion} (this one reads up to ${FORMAT_VERSION})`);
   if (m.schemaVersion > known.schemaVersion) throw newer(`database schema ${m.schemaVersion} (this one knows up to ${known.schemaVersion})`);

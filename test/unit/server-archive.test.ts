@@ -5,7 +5,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
 import { afterAll, expect, it } from 'vitest';
 import { describeFiles, readServerArchive, writeServerArchive } from '../../src/backups/server-archive.ts';
 import { FORMAT, FORMAT_VERSION, type ServerManifest } from '../../src/backups/server-manifest.ts';
@@ -26,13 +26,13 @@ function manifest(files: Array<{ name: string; body: string }>, over: Partial<Se
   };
 }
 
-type Entry = { header: Headers; body?: string };
+type Entry = { header: Header; body?: string };
 /** A tar.gz of exactly these entries, in this order. */
 async function tarGz(entries: Entry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => p.on('end', r));
+  p.on('data', (c: unknown) => void chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => p.on('end', () => r()));
   for (const e of entries) await new Promise<void>((resolve, reject) => p.entry(e.header, e.body ?? '', (err) => (err ? reject(err) : resolve())));
   p.finalize();
   await done;
@@ -97,7 +97,7 @@ it('refuses symlinks, hard links, directories, devices and FIFOs', async () => {
     { name: 'apps', type: 'directory' },
     { name: 'dev', type: 'character-device', devmajor: 1, devminor: 3 },
     { name: 'fifo', type: 'fifo' },
-  ] as Headers[]) {
+  ] as Header[]) {
     await refused(await tarGz([manifestEntry(m), { header: { size: 0, ...header } }]), new RegExp(`is a ${header.type}, and an archive holds plain files only`));
   }
 });
