@@ -26,14 +26,14 @@ function manifest(files: Array<{ name: string; body: string }>, over: Partial<Se
   };
 }
 
-type Entry = { header: Header; body?: string };
+type Entry = { header: Partial<Header> & { name: string }; body?: string };
 /** A tar.gz of exactly these entries, in this order. */
 async function tarGz(entries: Entry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
   p.on('data', (c: unknown) => void chunks.push(c as Buffer));
   const done = new Promise<void>((r) => p.on('end', () => r()));
-  for (const e of entries) await new Promise<void>((resolve, reject) => p.entry(e.header, e.body ?? '', (err) => (err ? reject(err) : resolve())));
+  for (const e of entries) await new Promise<void>((resolve, reject) => p.entry(e.header as Header, e.body ?? '', (err) => (err ? reject(err) : resolve())));
   p.finalize();
   await done;
   return gzipSync(Buffer.concat(chunks));
@@ -97,8 +97,8 @@ it('refuses symlinks, hard links, directories, devices and FIFOs', async () => {
     { name: 'apps', type: 'directory' },
     { name: 'dev', type: 'character-device', devmajor: 1, devminor: 3 },
     { name: 'fifo', type: 'fifo' },
-  ] as Header[]) {
-    await refused(await tarGz([manifestEntry(m), { header: { size: 0, ...header } }]), new RegExp(`is a ${header.type}, and an archive holds plain files only`));
+  ] as Entry['header'][]) {
+    await refused(await tarGz([manifestEntry(m), { header: { ...header, size: 0 } }]), new RegExp(`is a ${header.type}, and an archive holds plain files only`));
   }
 });
 
