@@ -29,6 +29,7 @@ import { adminUrl, bindWarning, caCertified, edgeBanner, urlHost } from './admin
 import { loopbackWarnings } from './addons/index.ts';
 import { httpsBanner, routerHttps, startCertificates } from './https.ts';
 import { setUpIsolation } from './isolation.ts';
+import { serverMoves } from './server-moves.ts';
 
 const say = (s: string) => console.log(s);
 /** Made on first use and kept; a failed attempt is tried again next time. */
@@ -119,7 +120,8 @@ async function main(): Promise<void> {
   const metrics = new Metrics({ instances: () => store.listInstances() });
   const hook = hookToken(p.hookConfig);
   const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
-  const api = createApi({ timeouts: cfg.apiTimeouts, certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
+  const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups, git, service, addons, queue, log, env: process.env, say }); // minicloud backup / restore
+  const api = createApi({ moves, timeouts: cfg.apiTimeouts, certs, ...deps, service, processes, addons, push, github, runtime, routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }), gitHandler: git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),
     publicUrl, cliTarball: once(cliTarball), hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')) });
   await new Promise<void>((resolve, reject) => { api.once('error', reject); api.listen(cfg.apiPort, cfg.bind, resolve); });

@@ -64,6 +64,12 @@ export function mariadbProvider(env: NodeJS.ProcessEnv): AddonProvider {
         await c.query('DROP DATABASE IF EXISTS ??', [name]);
       });
     },
+    async exists(name) {
+      return withAdmin(async (c) => {
+        const [rows] = await c.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ? UNION ALL SELECT 1 FROM mysql.user WHERE User = ?', [name, name]);
+        return (rows as unknown[]).length > 0;
+      });
+    },
     async check() {
       await withAdmin((c) => c.query('SELECT 1'));
     },

@@ -56,6 +56,9 @@ export function postgresProvider(env: NodeJS.ProcessEnv): AddonProvider {
         await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(user)}`);
       });
     },
+    async exists(name) {
+      return withAdmin(async (c) => (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1 UNION ALL SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount! > 0);
+    },
     async check() {
       await withAdmin((c) => c.query('SELECT 1'));
     },

@@ -24,6 +24,11 @@ export interface AddonProvider {
    * with the stored credentials, so the app's URL keeps working. True when something was restored.
    */
   restore?(name: string, credentials: Credentials): Promise<boolean>;
+  /**
+   * Whether a database or user of that name is on the server already (another app's, another minicloud's):
+   * a restore then provisions under another name instead of taking it over. Absent: the caller assumes it is.
+   */
+  exists?(name: string): Promise<boolean>;
   /** Cheap check the shared server is reachable with the admin URL; throws a UserError naming the variable otherwise. */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 // What the API does with add-ons: attach a shared service to an app (config vars injected), detach it, list them.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, UserError, type AddonInfo, type Deploy, type Manifest } from '../core/index.ts';
 import { ADDON_KINDS, isAddonKind, providerFor, validateAddonName, type AddonKind } from '../addons/index.ts';
 import type { Store, StoredAddon } from '../store/index.ts';
@@ -44,14 +44,14 @@ export class AddonsService {
   }
 
   /** Provisions without restarting: the caller makes the release that carries the new config vars. */
-  async attach(app: string, kindRaw: unknown): Promise<StoredAddon> {
+  async attach(app: string, kindRaw: unknown, pickName: (provider: ReturnType<typeof providerFor>) => Promise<string> = async () => addonName(app)): Promise<StoredAddon> {
     const kind = this.kind(kindRaw);
     if (this.d.store.listAddons(app).some((a) => a.kind === kind)) {
       throw new UserError(`${app} already has a ${kind} add-on`, `see \`minicloud addons:info ${app} ${kind}\``, 409);
     }
     const provider = providerFor(kind, this.d.env);
     try {
-      const name = addonName(app);
+      const name = await pickName(provider);
       const p = await provider.create(name);
       const addon: StoredAddon = { app, kind, name, credentials: p.credentials, envKeys: Object.keys(p.env), createdAt: new Date().toISOString() };
       this.d.store.saveAddon(addon);
@@ -60,6 +60,18 @@ export class AddonsService {
     } finally {
       await provider.close();
     }
+  }
+
+  /**
+   * A restored app's add-on (`minicloud restore`): `mc_<app>` when the shared server has no database or user of that
+   * name, else `mc_<app>_<random>`, so a server shared with the old installation (or another one) keeps its own.
+   */
+  attachRestored(app: string, kind: string): Promise<StoredAddon> {
+    return this.attach(app, kind, async (provider) => {
+      const name = addonName(app);
+      if (provider.exists && !(await provider.exists(name))) return name;
+      return validateAddonName(`${name.slice(0, 50)}_r${randomBytes(5).toString('hex')}`);
+    });
   }
 
   async create(appName: string, kind: unknown): Promise<{ addon: AddonInfo; deploy: Deploy | null }> {

@@ -8,6 +8,7 @@ import { bearer, hashToken, tokenChecker } from './auth.ts';
 import { apiRoutes, hookRoutes, type RouteDeps } from './routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
 import { SessionStore } from './sessions.ts';
+import { serverRoutes, type ServerMovesDeps } from './server-routes.ts';
 import { accessLayer } from './access/index.ts';
 import { DEFAULT_TIMEOUTS, deadlines, jsonBody, logRefusal, serverTimeouts, type ApiTimeouts } from './limits.ts';
 
@@ -24,6 +25,8 @@ export interface ApiOptions extends RouteDeps {
   hsts?: () => boolean;
   /** Time limits on clients (limits.ts); git pushes and log streams are exempt from the body and answer ones. */
   timeouts?: ApiTimeouts;
+  /** `minicloud backup` / `restore`: the server archive's routes (server-routes.ts); absent, they answer 404. */
+  moves?: ServerMovesDeps;
   /** The CLI as an npm package tarball, served at GET /cli.tgz (cli-package.ts). */
   cliTarball?: () => Promise<Buffer>;
 }
@@ -48,6 +51,8 @@ export function createApi(o: ApiOptions): Server {
   app.use(access.gate);
   app.use('/git', (req, res) => o.gitHandler(req, res));
   const timeouts = o.timeouts ?? DEFAULT_TIMEOUTS;
+  // Before the deadlines: an archive takes as long as it takes to stage, send and restore.
+  if (o.moves) app.use('/api', serverRoutes(o.moves));
   app.use(deadlines(timeouts));
   // GitHub signs the exact bytes: the body stays raw until a secret has verified it. Over 1 MB, express answers 413.
   app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {

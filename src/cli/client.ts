@@ -1,5 +1,6 @@
 // HTTP client of the minicloud REST API: JSON requests, NDJSON streams, API errors as UserError.
 import { UserError, type ApiError, type LogEvent } from '../core/index.ts';
+import { rawRequest } from './transfer.ts';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
 
@@ -10,6 +11,11 @@ export class Client {
     /** Another Authorization header instead of the bearer token (a person's email and password: tokens:create --email). */
     private readonly authorization?: string,
   ) {}
+
+  /** A streamed request (server archives) over node:http(s), without fetch's time limits. */
+  raw(method: string, path: string, body?: Parameters<typeof rawRequest>[4]): ReturnType<typeof rawRequest> {
+    return rawRequest(this.url, this.authorization ?? `Bearer ${this.token}`, method, path, body);
+  }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.send(method, path, body);

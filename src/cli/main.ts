@@ -14,6 +14,7 @@ import { githubCommands } from './commands/github.ts';
 import { runCommands } from './commands/run.ts';
 import { storageCommands } from './commands/storage.ts';
 import { backupCommands } from './commands/backups.ts';
+import { serverCommands } from './commands/server.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { metricsCommands } from './commands/metrics.ts';
 import { resourcesCommands } from './commands/resources.ts';
@@ -36,6 +37,7 @@ export const commands: Command[] = [
   ...certCommands,
   ...storageCommands,
   ...backupCommands,
+  ...serverCommands,
   ...runtimeCommands,
   ...logsCommands,
   ...metricsCommands,

@@ -199,6 +199,9 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
+/** The schema this code writes: a server archive records it, and a restore refuses a newer one. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
 export function openDb(file: string): Db {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);

@@ -4,3 +4,5 @@ export { SessionsTable, type StoredSession, type ListedSession } from './session
 export { TokensTable, type StoredToken } from './tokens.ts';
 export { AuditLog, type AuditEntry } from './audit.ts';
 export { UsersTable, type StoredUser } from './users.ts';
+export { SCHEMA_VERSION } from './db.ts';
+export { insertRows, readRows, updateRow } from './copy-rows.ts';

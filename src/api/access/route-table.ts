@@ -89,6 +89,8 @@ export const ROUTES: RouteRule[] = [
   { method: 'PUT', path: '/api/apps/:app/backups/schedule', permission: 'app:manage', summary: 'Change the backup schedule', action: 'backups:schedule', detail: pick('frequency', 'keep') },
   { method: 'GET', path: '/api/apps/:app/backups/:id', permission: 'app:read', summary: 'One backup' },
   { method: 'POST', path: '/api/apps/:app/backups/:id/restore', permission: 'app:manage', summary: 'Restore a backup', action: 'backups:restore' },
+  { method: 'GET', path: '/api/server/backup', permission: 'admin', summary: 'An archive of the whole server (tar.gz, secrets included), for `minicloud restore`', action: 'server:backup' },
+  { method: 'POST', path: '/api/server/restore', permission: 'admin', summary: 'Restore a server archive (the raw tar.gz as the body; ?force=1 beside existing apps): NDJSON progress', action: 'server:restore' },
   { method: 'GET', path: '/api/apps/:app/certs', permission: 'app:read', summary: "An app's certificates" },
   { method: 'POST', path: '/api/apps/:app/certs/renew', permission: 'app:manage', summary: 'Renew certificates now', action: 'certs:renew' },
   { method: 'GET', path: '/api/tokens', permission: 'person', summary: 'API tokens (an admin sees all, a person their own)' },

@@ -1,0 +1,123 @@
+// Moving to another server: `minicloud backup` on installation A, `minicloud restore` on a fresh installation B (its own
+// data dir, ports and Redis prefix, the same PostgreSQL server): the app answers through B's router with its config var,
+// its add-on's rows and its volume's file, and A's own database is left as it was.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { fixtureRepo, push } from '../helpers/git.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get } from '../helpers/net.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { SERVICES_ENV, requireService, setupOrFailEach } from '../helpers/services.ts';
+
+const env = SERVICES_ENV as Record<string, string>;
+const APP = `mv-${randomBytes(3).toString('hex')}`; // the shared servers may serve other runs at once
+const DOMAIN = `${APP}.example.test`;
+const files = mkdtempSync(join(tmpdir(), 'mc-moves-'));
+const archive = join(files, 'x.tar.gz');
+
+let redis: TestRedis | undefined;
+let a: Minicloud | undefined;
+let b: Minicloud | undefined;
+
+setupOrFailEach(async () => {
+  await requireService('PostgreSQL', async () => {
+    const c = new pg.Client({ connectionString: env.MINICLOUD_POSTGRES_URL!, connectionTimeoutMillis: 5000 });
+    await c.connect();
+    await c.end();
+  });
+  redis = await startRedis();
+  [a, b] = await Promise.all([startMinicloud(redis.url, env), startMinicloud(redis.url, env)]);
+}, ['postgres']);
+
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  await redis?.stop();
+  rmSync(files, { recursive: true, force: true });
+});
+
+const ask = async (m: Minicloud, path: string, host = `${APP}.localhost`) => {
+  const r = await get(m.httpPort, host, path);
+  expect(r.status, `${path} on ${host}: ${r.body}`).toBe(200);
+  return JSON.parse(r.body) as Record<string, unknown>;
+};
+const configOf = async (m: Minicloud) => (await m.api<Record<string, string>>('GET', `/api/apps/${APP}/config`)).body;
+
+it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume to a fresh server with two commands', async () => {
+  const A = a!;
+  const B = b!;
+  expect((await A.api('POST', '/api/apps', { name: APP })).status).toBe(201);
+  expect((await A.cli('config:set', APP, 'GREETING=hello from A')).code).toBe(0);
+  expect((await A.cli('domains:add', APP, DOMAIN)).code).toBe(0);
+  expect((await A.api('POST', `/api/apps/${APP}/addons`, { kind: 'postgres' })).status).toBe(201);
+  expect((await A.api('POST', `/api/apps/${APP}/storage`, { path: '/data' })).status).toBe(201);
+  const pushed = await push(fixtureRepo('node-moves'), A.gitUrl(APP));
+  expect(pushed.code, pushed.output).toBe(0);
+  const volume = (await A.api<Array<{ hostDir: string }>>('GET', `/api/apps/${APP}/storage`)).body[0]!.hostDir;
+  writeFileSync(join(volume, 'kept.txt'), 'precious\n');
+  expect(await ask(A, '/write?note=first')).toEqual({ ok: true });
+  const aUrl = (await configOf(A)).DATABASE_URL!;
+
+  const t0 = Date.now();
+  const backedUp = await A.cli('backup', archive);
+  const backupMs = Date.now() - t0;
+  expect(backedUp.code, backedUp.stderr + backedUp.stdout).toBe(0);
+  expect(backedUp.stdout).toContain(`apps: ${APP}`);
+  expect(statSync(archive).mode & 0o777).toBe(0o600);
+  expect(readFileSync(archive).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip
+  // Writing over an existing file is refused (an archive is never overwritten by mistake).
+  expect((await A.cli('backup', archive)).stderr).toContain('exists already');
+
+  const t1 = Date.now();
+  const restored = await B.cli('restore', archive);
+  const restoreMs = Date.now() - t1;
+  expect(restored.code, restored.stderr + restored.stdout).toBe(0);
+  expect(restored.stdout).toContain('1 of 1 app(s) restored');
+  console.log(`moves: archive ${statSync(archive).size} bytes; backup ${backupMs} ms, restore ${restoreMs} ms (rebuild included)`);
+
+  // Through B's router: the config var, the add-on's row, the volume's file, the custom domain.
+  expect(await ask(B, '/config?name=GREETING')).toEqual({ value: 'hello from A' });
+  expect(await ask(B, '/notes')).toEqual({ notes: ['first'] });
+  expect(await ask(B, '/file')).toEqual({ content: 'precious\n' });
+  expect(await ask(B, '/', DOMAIN)).toEqual({ app: 'node-moves' });
+  const releases = (await B.api<Array<{ version: number; current: boolean }>>('GET', `/api/apps/${APP}/releases`)).body;
+  expect(releases.find((r) => r.current)!.version).toBeGreaterThan(Math.max(...releases.filter((r) => !r.current).map((r) => r.version)));
+
+  // B has a database and user of its own on the shared server; A's is untouched and stays A's.
+  const bUrl = (await configOf(B)).DATABASE_URL!;
+  expect(new URL(bUrl).username).not.toBe(new URL(aUrl).username);
+  expect(new URL(bUrl).pathname).not.toBe(new URL(aUrl).pathname);
+  expect(await ask(B, '/write?note=on B')).toEqual({ ok: true });
+  expect(await ask(A, '/notes')).toEqual({ notes: ['first'] });
+  expect(await ask(B, '/notes')).toEqual({ notes: ['first', 'on B'] });
+  expect((await configOf(A)).DATABASE_URL).toBe(aUrl);
+}, 600_000);
+
+it('refuses a server with apps, a truncated archive and a foreign file, changing nothing; admin only', async () => {
+  const B = b!;
+  const before = (await B.api<unknown[]>('GET', '/api/apps')).body;
+  const again = await B.cli('restore', archive);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain('this server already has 1 app(s)');
+  expect(again.stderr).toContain('--force');
+  const forced = await B.cli('restore', archive, '--force');
+  expect(forced.stderr).toContain(`app(s) ${APP} exist on this server already; nothing was changed`);
+
+  const whole = readFileSync(archive);
+  writeFileSync(join(files, 'cut.tar.gz'), whole.subarray(0, Math.floor(whole.length / 2)));
+  const cut = await B.cli('restore', join(files, 'cut.tar.gz'), '--force');
+  expect(cut.code).toBe(1);
+  expect(cut.stderr).toMatch(/truncated.*nothing was changed/);
+  writeFileSync(join(files, 'foreign.tar.gz'), 'just some text\n');
+  const foreign = await B.cli('restore', join(files, 'foreign.tar.gz'), '--force');
+  expect(foreign.stderr).toMatch(/corrupt or not a tar.gz file.*nothing was changed/);
+  expect((await B.api<unknown[]>('GET', '/api/apps')).body).toEqual(before);
+
+  const token = (await B.api<{ token: string }>('POST', '/api/tokens', { name: `read-${APP}`, role: 'read' })).body.token;
+  const res = await fetch(`${B.apiUrl}/api/server/backup`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(403);
+}, 120_000);
