@@ -91,9 +91,9 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   const bUrl = (await configOf(B)).DATABASE_URL!;
   expect(new URL(bUrl).username).not.toBe(new URL(aUrl).username);
   expect(new URL(bUrl).pathname).not.toBe(new URL(aUrl).pathname);
-  expect(await ask(B, '/write?note=on B')).toEqual({ ok: true });
+  expect(await ask(B, '/write?note=on-B')).toEqual({ ok: true });
   expect(await ask(A, '/notes')).toEqual({ notes: ['first'] });
-  expect(await ask(B, '/notes')).toEqual({ notes: ['first', 'on B'] });
+  expect(await ask(B, '/notes')).toEqual({ notes: ['first', 'on-B'] });
   expect((await configOf(A)).DATABASE_URL).toBe(aUrl);
 }, 600_000);
 
