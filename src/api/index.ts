@@ -2,6 +2,7 @@
 export { createApi, closeApi, type ApiOptions } from './server.ts';
 export { AppsService, appDirs, type ServiceDeps } from './apps-service.ts';
 export { hashToken, tokenChecker } from './auth.ts';
+export { adminToken, hookToken, writeHookConfig } from './tokens.ts';
 export { ProcessService } from './process-service.ts';
 export { AddonsService } from './addons-service.ts';
 export { BOOT_TOKEN, MIN_TOKEN_LENGTH, newTokenSecret } from './access/index.ts';

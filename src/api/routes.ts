@@ -18,6 +18,7 @@ import { logRoutes } from './logs-routes.ts';
 import type { AddonsService } from './addons-service.ts';
 import type { ProcessService } from './process-service.ts';
 import type { Metrics } from '../metrics/index.ts';
+import type { BackupsService } from '../backups/index.ts';
 import { certRoutes, type CertsView } from './certs-routes.ts';
 import { principalOf, sees } from './access/index.ts';
 
@@ -40,6 +41,8 @@ export interface RouteDeps extends ServiceDeps {
   certs?: CertsView;
   /** https://admin.<domain> when there is one: GitHub's webhook URL must be public, whoever asked. */
   publicUrl?: string | null;
+  /** Backups of apps' add-ons and volumes; without it the backup routes answer 503. */
+  backups?: BackupsService;
 }
 
 const param = (req: Request, name: string) => String(req.params[name]);

@@ -17,3 +17,4 @@ export * from './app-users.ts';
 export { ROUTER_PROOF } from './router-proof.ts';
 export * from './firewall.ts';
 export * from './process-start.ts';
+export * from './logger.ts';

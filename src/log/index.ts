@@ -1,2 +1,3 @@
-// log: the deploy log, stored and streamed live.
+// log: the deploy log, stored and streamed live; the router's access log, one file per app.
 export { DeployLog } from './deploy-log.ts';
+export { AccessLog } from './access-log.ts';

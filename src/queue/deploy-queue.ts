@@ -36,12 +36,16 @@ export class DeployQueue {
   /** Is Redis answering: calls that need it get a 503 with the reason instead of waiting. */
   readonly redis: RedisWatch;
 
-  constructor(connection: ConnectionOptions, processor: Processor, prefix = 'minicloud') {
+  /** Who runs the jobs (the pipeline): given by work(), after the parts the pipeline needs are made. */
+  private processor: Processor | null = null;
+
+  /** Queues jobs at once; runs them once work() has named their processor. */
+  constructor(connection: ConnectionOptions, prefix = 'minicloud') {
     this.redis = new RedisWatch(connection, prefix);
     const withCredentials = async (job: DeployJob) => {
       const auth = this.credentials.get(job.deployId);
       try {
-        await processor(auth ? { ...job, registryAuth: auth } : job);
+        await this.processing()(auth ? { ...job, registryAuth: auth } : job);
       } finally {
         this.credentials.delete(job.deployId);
       }
@@ -60,8 +64,23 @@ export class DeployQueue {
     });
   }
 
+  /**
+   * Names the processor. The queue is made before it: the pipeline provisions add-ons, whose releases are queued
+   * here, so the pipeline comes after the queue and is handed to it.
+   */
+  work(processor: Processor): this {
+    this.processor = processor;
+    return this;
+  }
+
+  private processing(): Processor {
+    if (!this.processor) throw new Error('DeployQueue: no processor (call work() before watch())');
+    return this.processor;
+  }
+
   /** Starts a worker for the app's queue, which also picks up jobs left by an earlier process. */
   watch(app: string): Promise<void> {
+    this.processing();
     return this.apps.watch(app);
   }
 

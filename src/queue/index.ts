@@ -2,3 +2,4 @@
 export { DeployQueue, connectionFromUrl, type DeployJob, type Processor } from './deploy-queue.ts';
 export { CronScheduler, cronSchedulerId, type CronEntry, type CronJob, type CronProcessor } from './cron.ts';
 export { QueueUnavailableError, RedisWatch } from './redis-watch.ts';
+export { startLocalRedis, type LocalRedis } from './local-redis.ts';

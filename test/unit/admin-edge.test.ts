@@ -1,7 +1,7 @@
 // The admin edge's rules: which URL people are given, which binds warn, and how often HSTS asks about the certificate.
 import { describe, expect, it } from 'vitest';
-import { adminUrl, bindWarning, caCertified, edgeBanner, isLoopback } from '../../src/admin-edge.ts';
-import { loadConfig } from '../../src/config.ts';
+import { adminUrl, bindWarning, caCertified, edgeBanner, isLoopback } from '../../src/server/admin-edge.ts';
+import { loadConfig } from '../../src/server/config.ts';
 
 describe('admin edge', () => {
   it('binds the API to loopback and the router to every interface by default', () => {

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, paths } from '../../src/config.ts';
-import { setUpIsolation } from '../../src/isolation.ts';
+import { loadConfig, paths } from '../../src/server/config.ts';
+import { setUpIsolation } from '../../src/server/isolation.ts';
 import { AppUsers } from '../../src/core/index.ts';
 import { linkVolumes } from '../../src/runtime/link-volumes.ts';
 

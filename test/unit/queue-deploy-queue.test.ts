@@ -16,7 +16,7 @@ const prefix = () => `mc-test-${randomUUID().slice(0, 8)}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function queue(processor: Processor, pfx: string): DeployQueue {
-  const q = new DeployQueue(connectionFromUrl(redis.url), processor, pfx);
+  const q = new DeployQueue(connectionFromUrl(redis.url), pfx).work(processor);
   open.push(q);
   return q;
 }

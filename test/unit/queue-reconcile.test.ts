@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeployQueue, connectionFromUrl, type DeployJob } from '../../src/queue/index.ts';
-import { QueueReconciler } from '../../src/reconcile-queue.ts';
+import { QueueReconciler } from '../../src/server/reconcile-queue.ts';
 import { Store } from '../../src/store/index.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/proc.ts';
@@ -24,7 +24,7 @@ afterAll(async () => {
 async function setup(hasSource: (id: string) => boolean = () => true) {
   const store = new Store(join(tmp, randomUUID(), 'state.db'));
   const ran: DeployJob[] = [];
-  const queue = new DeployQueue(connectionFromUrl(redis.url), async (job) => { ran.push(job); }, `mc-test-${randomUUID().slice(0, 8)}`);
+  const queue = new DeployQueue(connectionFromUrl(redis.url), `mc-test-${randomUUID().slice(0, 8)}`).work(async (job) => { ran.push(job); });
   const lines: string[] = [];
   const ended: string[] = [];
   const log = { append: (id: string, l: string) => { lines.push(`${id} ${l}`); }, end: (d: { id: string }) => { ended.push(d.id); } };

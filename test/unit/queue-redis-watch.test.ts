@@ -13,7 +13,7 @@ describe('DeployQueue without Redis', () => {
     redis = await startRedis();
     const port = redis.port;
     const ran: DeployJob[] = [];
-    const queue = new DeployQueue(connectionFromUrl(redis.url), async (job) => { ran.push(job); }, `mc-test-${randomUUID().slice(0, 8)}`);
+    const queue = new DeployQueue(connectionFromUrl(redis.url), `mc-test-${randomUUID().slice(0, 8)}`).work(async (job) => { ran.push(job); });
     try {
       await waitFor(() => queue.redis.available, 5000, 'Redis to answer');
       await queue.enqueue('shop', { deployId: 'd0' });
@@ -46,7 +46,7 @@ describe('DeployQueue without Redis', () => {
     const port = gone.port;
     await gone.stop();
     const ran: DeployJob[] = [];
-    const queue = new DeployQueue(connectionFromUrl(`redis://127.0.0.1:${port}`), async (job) => { ran.push(job); }, `mc-test-${randomUUID().slice(0, 8)}`);
+    const queue = new DeployQueue(connectionFromUrl(`redis://127.0.0.1:${port}`), `mc-test-${randomUUID().slice(0, 8)}`).work(async (job) => { ran.push(job); });
     try {
       await queue.watch('shop');
       await waitFor(() => queue.redis.away, 5000, 'the queue to see that Redis is away');

@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 const ALLOWED: Record<string, string> = {
   'src/build/buildpacks.ts new RegExp(m.pattern, \'im\')': 'the patterns come from buildpacks/*/buildpack.json, each checked by this test below',
-  'src/config.ts /^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$/': 'MINICLOUD_ACME_EMAIL, the operator\'s own setting',
+  'src/server/config.ts /^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$/': 'MINICLOUD_ACME_EMAIL, the operator\'s own setting',
   'src/api/access/people.ts /^[^\\s@/:]{1,64}@[a-z0-9.-]{1,190}\\.[a-z]{2,}$/i': 'users:add, an admin\'s own input; anchored, and the {1,190} bound caps backtracking at 190 steps per character',
   'proxy/index.ts /^\\.+|\\.+$/g': 'MINICLOUD_DOMAIN, the operator\'s own setting',
   'src/cli/config.ts /\\/+$/': 'the CLI user\'s own server URL, in their own CLI process',

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/server/config.ts';
 
 const UNIT = new URL('../../scripts/minicloud.service', import.meta.url).pathname;
 const text = readFileSync(UNIT, 'utf8');

@@ -1,7 +1,7 @@
 // Settings from the environment, each with its default, and the paths under the data directory.
 import { resolve, join } from 'node:path';
-import { UserError } from './core/index.ts';
-import { parseTrustedProxies } from '../proxy/edge/trust.ts';
+import { UserError, parseLogLevel, type LogLevel } from '../core/index.ts';
+import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
 
 export interface Config {
   dataDir: string;
@@ -56,6 +56,8 @@ export interface Config {
   apiTimeouts: { headersMs: number; bodyMs: number; answerMs: number };
   /** MINICLOUD_APP_CPU: CPUs one app container may use unless resources:set says otherwise. */
   appCpu: number;
+  /** MINICLOUD_LOG_LEVEL: debug, info (the default), warn or error; what the operator's log keeps. */
+  logLevel: LogLevel;
 }
 
 export interface HttpsConfig {
@@ -139,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersMs: seconds(env, 'MINICLOUD_API_HEADERS_TIMEOUT', 20), bodyMs: seconds(env, 'MINICLOUD_API_BODY_TIMEOUT', 30), answerMs: seconds(env, 'MINICLOUD_API_ANSWER_TIMEOUT', 600),
     },
     appCpu: cpus(env.MINICLOUD_APP_CPU),
+    logLevel: parseLogLevel(env.MINICLOUD_LOG_LEVEL),
   };
 }
 

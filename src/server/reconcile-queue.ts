@@ -1,8 +1,8 @@
 // The database's unfinished deploys against the jobs Redis holds: a deploy whose job Redis lost (it came back empty) is queued again, or failed when it cannot be.
-import type { Deploy } from './core/index.ts';
-import type { DeployLog } from './log/index.ts';
-import type { Store, StoredJob } from './store/index.ts';
-import type { DeployQueue } from './queue/index.ts';
+import type { Deploy } from '../core/index.ts';
+import type { DeployLog } from '../log/index.ts';
+import type { Store, StoredJob } from '../store/index.ts';
+import type { DeployQueue } from '../queue/index.ts';
 
 export interface ReconcileDeps {
   store: Store;

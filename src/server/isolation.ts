@@ -1,8 +1,8 @@
 // How apps are kept apart on this server: per-app users and firewall fences for host processes (as root), or containers.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AppUsers, UserError } from './core/index.ts';
-import { PortGuard } from './runtime/port-guard.ts';
+import { AppUsers, UserError } from '../core/index.ts';
+import { PortGuard } from '../runtime/port-guard.ts';
 import type { Config, Paths } from './config.ts';
 
 export type IsolationMode = 'containers' | 'per-app users' | 'none';

@@ -1,7 +1,7 @@
 // Deriving the router's table from the state store: each running app's healthy web instances and its host names.
-import type { Route } from './routes/index.ts';
-import { ROUTER_PROOF } from './core/index.ts';
-import type { Store } from './store/index.ts';
+import type { Route } from '../routes/index.ts';
+import { ROUTER_PROOF } from '../core/index.ts';
+import type { Store } from '../store/index.ts';
 
 export function routesFromState(store: Store, domain: string): Route[] {
   const custom = new Map<string, string[]>();

@@ -1,20 +1,20 @@
 // Wiring of `minicloud backup` / `restore` (backups/server-*.ts) to the parts they use: the apps service, add-ons,
-// the deploy queue and its log. main.ts hands the result to the API.
+// the deploy queue and its log. listeners.ts hands the result to the API.
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAddonKind, providerFor } from './addons/index.ts';
-import type { AddonsService, AppsService } from './api/index.ts';
-import type { ServerMovesDeps } from './api/server-routes.ts';
-import type { BackupsService } from './backups/index.ts';
+import { isAddonKind, providerFor } from '../addons/index.ts';
+import type { AddonsService, AppsService } from '../api/index.ts';
+import type { ServerMovesDeps } from '../api/server-routes.ts';
+import type { BackupsService } from '../backups/index.ts';
 import type { Paths } from './config.ts';
-import { UserError } from './core/index.ts';
-import { submitDeploy, type GitServer } from './intake/index.ts';
-import type { DeployLog } from './log/index.ts';
-import { sourceTar } from './pipeline/index.ts';
-import type { DeployQueue } from './queue/index.ts';
-import type { Store } from './store/index.ts';
+import { UserError } from '../core/index.ts';
+import { submitDeploy, type GitServer } from '../intake/index.ts';
+import type { DeployLog } from '../log/index.ts';
+import { sourceTar } from '../pipeline/index.ts';
+import type { DeployQueue } from '../queue/index.ts';
+import type { Store } from '../store/index.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface MovesParts {
   dataDir: string; paths: Paths; store: Store; backups: BackupsService; git: GitServer; service: AppsService; addons: AddonsService;

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { UserError } from './core/index.ts';
+import { UserError } from '../core/index.ts';
 
 export interface LocalRedis { url: string; stop(): Promise<void> }
 

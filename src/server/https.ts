@@ -1,12 +1,12 @@
 // Wiring HTTPS: settings → issuers → Certificates, the names they may order (the route table), the router's TLS options.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from './core/index.ts';
+import { UserError } from '../core/index.ts';
 import type { Config } from './config.ts';
-import type { RouteTable } from './routes/index.ts';
-import type { Store } from './store/index.ts';
-import { AcmeIssuer, Certificates, SelfSignedIssuer, type ServedName } from './certs/index.ts';
-import type { RouterOptions } from '../proxy/index.ts';
+import type { RouteTable } from '../routes/index.ts';
+import type { Store } from '../store/index.ts';
+import { AcmeIssuer, Certificates, SelfSignedIssuer, type ServedName } from '../certs/index.ts';
+import type { RouterOptions } from '../../proxy/index.ts';
 
 const ACME_OFF = "ACME is off: set MINICLOUD_ACME_EMAIL to get certificates from Let's Encrypt; until then every name is served with a self-signed certificate";
 

@@ -1,0 +1,70 @@
+// The parts everything else stands on: the data directory, Redis, the store, the admin token, the deploy log, the
+// runtime and the builder; each long-lived one registers its stop as it is made.
+import { chmodSync, mkdirSync } from 'node:fs';
+import type { Logger } from '../core/index.ts';
+import { BOOT_TOKEN, adminToken, hashToken } from '../api/index.ts';
+import { BuildSlots, DockerBuilder, HostBuilder, type Builder } from '../build/index.ts';
+import { DeployLog } from '../log/index.ts';
+import { startLocalRedis } from '../queue/index.ts';
+import { DockerRuntime, ProcessRuntime, connectDocker, runtimeChoice, type Runtime } from '../runtime/index.ts';
+import { Store } from '../store/index.ts';
+import { adminUrl, bindWarning } from './admin-edge.ts';
+import { paths, type Config, type Paths } from './config.ts';
+import { setUpIsolation, type Isolation } from './isolation.ts';
+import type { Lifecycle } from './lifecycle.ts';
+
+export interface Base {
+  p: Paths;
+  redisUrl: string;
+  store: Store;
+  /** The admin token, and whether this start made it (the banner says where to read it). */
+  admin: { token: string; created: boolean };
+  deployLog: DeployLog;
+  engine: Awaited<ReturnType<typeof connectDocker>>;
+  isolation: Isolation;
+  runtime: Runtime;
+  builder: BuildSlots;
+}
+
+export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Promise<Base> {
+  const p = paths(cfg.dataDir);
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  // At every start, not only on creation: tokens, keys and the database live here.
+  chmodSync(cfg.dataDir, 0o700);
+  const wide = bindWarning(cfg, adminUrl(cfg, cfg.https.port));
+  if (wide) log.warn(wide);
+
+  const redisUrl = cfg.redisUrl ?? (await localRedis(p, log, life));
+  const store = new Store(p.db);
+  // Last: the API serves from it until its port is freed.
+  life.add('store', () => store.close(), { group: 'last' });
+  const admin = adminToken(cfg.token, p.adminToken);
+  // The admin token is whatever MINICLOUD_TOKEN (else admin.token) is now: a changed one replaces the old.
+  store.tokens.setBoot(BOOT_TOKEN, hashToken(admin.token));
+  const deployLog = new DeployLog(store, redisUrl);
+  life.add('deploy log', () => deployLog.close());
+
+  // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
+  const engine = await connectDocker(runtimeChoice(cfg.runtime));
+  const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process');
+  await isolation.guard?.sweep(); // firewall rules a killed predecessor left for ports nobody listens on now
+  const runtime: Runtime = engine
+    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids })
+    : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard });
+  life.add('runtime', () => runtime.close());
+  const inner: Builder = engine
+    ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build` })
+    : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users });
+  const builder = new BuildSlots(inner, { concurrency: cfg.buildConcurrency, minFreeMb: cfg.buildMinFreeMb });
+  return { p, redisUrl, store, admin, deployLog, engine, isolation, runtime, builder };
+}
+
+/**
+ * With no REDIS_URL, a private redis-server. Added first, so it stops after every part that talks to it, and
+ * before the ports (group `last`): a next minicloud that could bind them never finds this one's Redis still running.
+ */
+async function localRedis(p: Paths, log: Logger, life: Lifecycle): Promise<string> {
+  const redis = await startLocalRedis(p.redis, log.child('redis').info);
+  life.add('redis', () => redis.stop());
+  return redis.url;
+}

@@ -1,0 +1,75 @@
+// The listeners: the API (and git) on MINICLOUD_API_PORT, then the edge (the router) in front of it and the apps.
+// Both stop last (group `last`): the ports are what a next minicloud process waits for.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/index.ts';
+import { closeApi, createApi, hookToken, writeHookConfig } from '../api/index.ts';
+import { cliTarball } from '../build/index.ts';
+import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
+import { adminUrl, caCertified, urlHost } from './admin-edge.ts';
+import type { Base } from './base.ts';
+import type { Config } from './config.ts';
+import { startEdge, type Edge } from './edge.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import { adminRoute, apiAddress, routesFromState } from './routes-from-state.ts';
+import type { Parts } from './parts.ts';
+import { serverMoves } from './moves.ts';
+
+/** How long the API lets pushes in progress finish after its port is freed (it relays them to their end). */
+const PUSH_HANDOVER_MS = 15 * 60_000;
+
+export interface Listeners {
+  apiPort: number;
+  edge: Edge;
+  /** https://admin.<domain>: what people are told to use; null on a localhost domain or with HTTPS off. */
+  publicUrl: string | null;
+  /** The route table made again from the store: the dashboard's route first, then the apps'. */
+  refreshRoutes(): void;
+}
+
+export async function startListeners(cfg: Config, base: Base, parts: Parts, log: Logger, life: Lifecycle): Promise<Listeners> {
+  const { p, store, runtime, engine, isolation } = base;
+  const { formation, table, certs, accessLog, metrics } = parts;
+  const publicUrl = adminUrl(cfg, cfg.https.port);
+  const hook = hookToken(p.hookConfig);
+  const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
+  // minicloud backup / restore
+  const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups: parts.backups, git: parts.git, service: parts.service, addons: parts.addons, queue: parts.queue, log: base.deployLog, env: process.env, say: log.child('moves').info });
+  const api = createApi({
+    moves, ...parts.serviceDeps, timeouts: cfg.apiTimeouts, certs,
+    service: parts.service, processes: parts.processes, addons: parts.addons, backups: parts.backups, push: parts.push, github: parts.github, runtime,
+    routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
+    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }),
+    gitHandler: parts.git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),
+    publicUrl, cliTarball: once(cliTarball), hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')),
+  });
+  const apiPort = await listen(api, cfg.apiPort, cfg.bind);
+  life.add('API', () => closeApi(api, PUSH_HANDOVER_MS, (n) => log.info(`Handing ${n} push(es) in progress over to the next minicloud process; exiting when they end`)),
+    { group: 'last', timeoutMs: Infinity });
+  writeHookConfig(p.hookConfig, { url: `http://${urlHost(apiAddress(cfg.bind))}:${apiPort}`, token: hook });
+
+  // admin.<domain>: the dashboard, through the router to the API's port.
+  const dashboard = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort }, publicUrl !== null, routerProof);
+  const refreshRoutes = () => table.replace([dashboard, ...routesFromState(store, cfg.domain)]);
+  // The table first: certificates are planned from it.
+  formation.on('changed', () => { refreshRoutes(); certs.sync(); });
+
+  const edge = await startEdge({ cfg, table, certs, sleeper: parts.sleeper, accessLog, metrics });
+  life.add('router', () => edge.close(), { group: 'last' });
+  return { apiPort, edge, publicUrl, refreshRoutes };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Made on first use and kept; a failed attempt is tried again next time. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () => (made ??= make().catch((e: unknown) => { made = null; throw e; }));
+}

@@ -1,0 +1,95 @@
+// The parts between the base and the listeners: apps, deploys, add-ons, backups, certificates, made in dependency
+// order; each long-lived one registers its stop where it is made.
+import { join } from 'node:path';
+import type { Deploy, Logger } from '../core/index.ts';
+import { AddonsService, AppsService, ProcessService, appDirs, hashToken, type ServiceDeps } from '../api/index.ts';
+import { BackupsService } from '../backups/index.ts';
+import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
+import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
+import { AccessLog } from '../log/index.ts';
+import { Metrics } from '../metrics/index.ts';
+import { CronRunner } from '../pipeline/cron-runner.ts';
+import { Formation, Pipeline, Sleeper, sourceTar } from '../pipeline/index.ts';
+import { CronScheduler, DeployQueue, connectionFromUrl } from '../queue/index.ts';
+import { RouteTable } from '../routes/index.ts';
+import type { Base } from './base.ts';
+import type { Config } from './config.ts';
+import { startCertificates } from './https.ts';
+import type { Lifecycle } from './lifecycle.ts';
+
+export type Parts = Awaited<ReturnType<typeof startParts>>;
+
+/** Apps, deploys, add-ons, backups, certificates: everything between the base and the listeners. */
+export async function startParts(cfg: Config, base: Base, log: Logger, life: Lifecycle) {
+  const { p, redisUrl, store, deployLog, runtime, builder, engine, isolation } = base;
+  const portSuffix = cfg.httpPort === 80 ? '' : `:${cfg.httpPort}`;
+  const appUrl = (app: string) => `http://${app}.${cfg.domain}${portSuffix}`;
+  // Made before the pipeline that works its jobs: add-ons (which the pipeline provisions) queue releases on it.
+  const queue = new DeployQueue(connectionFromUrl(redisUrl), cfg.redisPrefix);
+  life.add('deploy queue', () => queue.close());
+  const formation = new Formation(store, runtime, {
+    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000, volumesDir: p.volumes,
+    healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures,
+  });
+  life.add('formation', () => formation.close());
+  reportFormation(formation, base, cfg, log.child('formation'));
+  const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.instances.volumes(app) });
+  const cron = new CronScheduler(connectionFromUrl(redisUrl), (job) => cronRunner.run(job), cfg.redisPrefix);
+  // The runs first: closing the scheduler's worker would wait for a run in progress.
+  life.add('cron', async () => { await cronRunner.close(); await cron.close(); });
+
+  const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken: (t) => store.tokens.byHash(hashToken(t)) !== null, maxPushBytes: cfg.maxSourceMb * 1024 * 1024, appExists: (a) => store.getApp(a) !== null });
+  // What goes with a destroyed app: each part's share, added below once the part is made.
+  const teardown: ((app: string) => Promise<void>)[] = [];
+  const serviceDeps: ServiceDeps = {
+    store, git, queue, log: deployLog, formation, appUrl, appDirs: appDirs(p),
+    beforeDestroy: async (app) => { for (const step of teardown) await step(app); },
+  };
+  const service = new AppsService(serviceDeps);
+  const addons = new AddonsService({ store, service, env: process.env });
+  const fetchSource = (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) =>
+    fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
+  const pipeline = new Pipeline({
+    store, log: deployLog, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource, locksDir: join(cfg.dataDir, 'locks'),
+    ...(engine && { images: new ImageImporter(engine.docker) }),
+    provision: (app, needs, say) => addons.provisionNeeds(app, needs, say),
+    syncCron: (app, entries) => cron.sync(app, entries),
+  });
+  queue.work((job) => pipeline.run(job.deployId, job));
+  // First of all: build steps killed, then the deploys they belonged to handed to the next process (with the apps' locks).
+  life.add('deploys', () => { killRunningSteps(); pipeline.abandon(); }, { group: 'first' });
+
+  const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: log.child('github').warn });
+  const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
+  const sleeper = new Sleeper(store, formation, formation);
+  life.add('sleeper', () => sleeper.close());
+  const processes = new ProcessService({ store, formation, sleeper, runtime, service });
+  const backups = new BackupsService({
+    store, dir: p.backups, env: process.env, volumes: (app) => formation.instances.volumes(app), say: log.child('backups').info,
+    restart: (app) => service.runAndWait(app, 'restart'),
+  });
+  const metrics = new Metrics({ instances: () => store.listInstances() });
+  teardown.push(
+    (app) => cron.forget(app), (app) => addons.destroyAll(app), async (app) => metrics.forget(app),
+    (app) => builder.prune(app, []).catch(() => {}), async (app) => { await isolation.users?.remove(app); },
+  );
+
+  const table = new RouteTable();
+  const accessLog = new AccessLog(p.logs);
+  life.add('access log', () => accessLog.close());
+  // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
+  const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs').info);
+  life.add('certificates', () => certs.stop());
+  return { serviceDeps, appUrl, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, accessLog, certs };
+}
+
+/** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */
+function reportFormation(formation: Formation, { store }: Base, cfg: Config, log: Logger): void {
+  formation.on('crash', (inst: { app: string; type: string }, code: number | null, delayMs: number) =>
+    log.info(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
+  formation.on('error', (e: unknown) => log.error('', e));
+  formation.on('unhealthy', (inst: { app: string; type: string }, reason: string) => log.info(`${inst.app}: ${inst.type} failed ${cfg.healthFailures} health checks in a row (${reason}); restarting it`));
+  formation.on('slept', (app: string) => log.info(`${app}: asleep after ${store.getApp(app)?.sleepAfterSeconds} s without requests`));
+  formation.on('woke', (app: string) => log.info(`${app}: woken by a request`));
+}
+
