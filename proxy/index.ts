@@ -8,18 +8,22 @@ import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { DEFAULT_ROUTER_TIMEOUT_SECONDS, validateAppName } from '../src/core/index.ts';
 import type { Match, RouteTable, Upstream } from '../src/routes/index.ts';
-import { clientProto, startExchange, type Exchange } from './edge/forward.ts';
+// The edge policy every engine shares.
+import { answerChallenge, isAcmeChallenge } from './edge/challenge.ts'; // HTTPS and ACME (certs)
+import { startExchange, type Exchange } from './edge/exchange.ts';
+import { clientProto } from './edge/forwarded.ts';
 import { answerClientError, badRequest, clientError } from './edge/guard.ts';
 import { declaredTooLarge, headTooLarge, NODE_MAX_HEADER_SIZE, sendRefusal, type Refusal } from './edge/limits.ts';
 import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './edge/pages.ts';
-import { UpstreamPools } from './pooled/pools.ts';
+import { originForm } from './edge/target.ts';
 import { parseTrustedProxies, trustNobody, type TrustCheck } from './edge/trust.ts';
-import { handleUpgrade, watchUpgrades, type UpgradeContext } from './ws/index.ts';
 import { createWaker } from './edge/wake.ts';
-import { createWebForwarder } from './pooled/index.ts';
-import { answerChallenge } from './edge/challenge.ts'; // HTTPS and ACME (certs)
-import { listenTls, tlsPort, type HttpsOptions } from './tls.ts';
+// The engines.
 import { installFastPath } from './fast/index.ts';
+import { createWebForwarder } from './pooled/index.ts';
+import { UpstreamPools } from './pooled/pools.ts';
+import { handleUpgrade, watchUpgrades, type UpgradeContext } from './ws/index.ts';
+import { listenTls, tlsPort, type HttpsOptions } from './tls.ts';
 
 export interface RouterOptions {
   port: number;
@@ -91,7 +95,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   // Plain requests go through undici's keep-alive pools (several times http-proxy's throughput);
   // http-proxy keeps what it is good at: WebSockets, on their own connections.
   const pools = new UpstreamPools(table, { connections: opts.upstreamConnections });
-  // xfwd stays off: http-proxy would append to client-supplied X-Forwarded-*; forward.ts sets them.
+  // xfwd stays off: http-proxy would append to client-supplied X-Forwarded-*; edge/forwarded.ts sets them.
   const proxy = httpProxy.createProxyServer({ xfwd: false });
   const exchanges = new WeakMap<IncomingMessage, Exchange>();
   const sockets = new Set<Duplex>();
@@ -260,17 +264,6 @@ function redirect(req: IncomingMessage, res: ServerResponse, ex: Exchange, locat
   res.writeHead(308, { location, 'content-length': 0, 'x-request-id': ex.id });
   res.end();
   if (!req.complete) req.resume();
-}
-
-/** HTTP-01 challenges are answered over plain HTTP, whatever the app's https-only setting. */
-function isAcmeChallenge(url: string | undefined): boolean {
-  return url?.startsWith('/.well-known/acme-challenge/') ?? false;
-}
-
-/** The path and query of an origin- or absolute-form request target. */
-function originForm(url: string | undefined): string {
-  if (!url || url === '*') return '/';
-  return url[0] === '/' ? url : url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/';
 }
 
 function target(u: Upstream) {

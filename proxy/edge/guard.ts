@@ -3,9 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { normalizeHost } from '../../src/routes/index.ts';
 import { overflowStatus } from './limits.ts';
-
-// An absolute-form request target (`GET http://host/path`), and its authority.
-const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
+import { targetAuthority } from './target.ts';
 
 /**
  * Why the request must get a 400 (and its connection closed), or null when it may go on.
@@ -39,7 +37,7 @@ export function badRequest(req: IncomingMessage): string | null {
   const url = req.url ?? '';
   if (url[0] === '/') return null; // origin form, the usual case
   if (url === '*') return req.method === 'OPTIONS' ? null : `a * target with ${req.method}`; // RFC 9112 §3.2.4
-  const authority = ABSOLUTE.exec(url)?.[1];
+  const authority = targetAuthority(url);
   if (authority !== undefined && normalizeHost(authority) !== host) return 'request target and Host disagree';
   return null;
 }

@@ -1,13 +1,14 @@
 // Fast path: one client connection, served request by request until one needs the slow path, which then gets the connection.
 import type { Socket } from 'node:net';
-import type { Upstream } from '../../src/routes/index.ts';
-import { HOST_PORT, newRequestId, type Exchange } from '../edge/forward.ts';
-import { normalizeHost } from '../../src/routes/index.ts';
-import { bodyLimit } from '../edge/limits.ts';
-import { plainAddress } from '../edge/trust.ts';
+import { normalizeHost, type Upstream } from '../../src/routes/index.ts';
+import { countHandOver, dispatch, routerStats, type HandOver } from '../edge/dispatch.ts';
+import type { Exchange } from '../edge/exchange.ts';
+import { forwardedHeaders } from '../edge/forwarded.ts';
+import { newRequestId } from '../edge/request-id.ts';
+import { fallbacks, tryAgain } from '../edge/retry.ts';
 import type { FastPath } from './types.ts';
 import { FastExchange, type Client } from './exchange.ts';
-import { parseRequest } from './head.ts';
+import { parseRequest, type RequestHead } from './head.ts';
 
 const KEEP_ALIVE = 'Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n';
 const CLOSE = 'Connection: close\r\n';
@@ -15,7 +16,8 @@ const CLOSE = 'Connection: close\r\n';
 const IDLE_MS = 5000;
 // Pipelined bytes held while a request is under way, before the client is made to wait.
 const MAX_BUFFERED = 65536;
-const ACME = '/.well-known/acme-challenge/';
+// The fast path takes plain HTTP only, and never keeps a peer's forwarding headers (dispatch hands those over).
+const given = () => undefined;
 
 export class Conn implements Client {
   private buf: Buffer | null = null;
@@ -125,26 +127,26 @@ export class Conn implements Client {
   /** Starts the request at the start of the buffer, or hands the connection over; whether one started. */
   private next(): boolean {
     const buf = this.buf!;
-    const h = parseRequest(buf);
-    if (h === 'incomplete' || h === null) return this.handOver(buf);
+    const parsed = parseRequest(buf);
     const fp = this.fp;
-    const match = fp.table.lookup(h.host);
-    const up = match?.upstream;
-    if (!match || !up || match.route.state === 'stopped' || match.route.httpsOnly || match.route.upstreamHeaders) return this.handOver(buf);
-    if ((fp.challenges && h.target.startsWith(ACME)) || (h.forwarded && fp.trust(this.peer))) return this.handOver(buf);
-    const route = match.route;
-    const limit = bodyLimit(route);
-    if (limit > 0 && h.length > limit) return this.handOver(buf); // the slow path answers its 413
+    const match = parsed === null || parsed === 'incomplete' ? null : fp.table.lookup(parsed.host);
+    const verdict = dispatch(parsed, match, this.peer, fp);
+    if (verdict !== 'fast') return this.handOver(buf, verdict);
+    // Served here: dispatch saw a parsed head, and a route with an instance.
+    const h = parsed as RequestHead;
+    const route = match!.route;
+    const up = match!.upstream!;
     const ex: Exchange = { id: h.id ?? newRequestId(), host: normalizeHost(h.host), app: route.app, start: performance.now(), bytes: 0, status: 0 };
     this.closeAfter = h.close;
     const x = new FastExchange(this, ex, h.method, h.target, route, route.timeoutMs ?? fp.timeoutMs, h.length);
-    const addr = plainAddress(this.peer);
-    const port = HOST_PORT.exec(h.host)?.[1] ?? this.localPort;
-    this.head = `${h.method} ${h.target} HTTP/1.1\r\n${h.lines}connection: keep-alive\r\n${addr ? `x-forwarded-for: ${addr}\r\n` : ''}x-forwarded-proto: http\r\nx-forwarded-host: ${h.host}\r\n${port === undefined ? '' : `x-forwarded-port: ${port}\r\n`}x-request-id: ${ex.id}\r\n\r\n`;
+    const fwd = forwardedHeaders({ peer: this.peer, trusted: false, proto: 'http', host: h.host, localPort: this.localPort, id: ex.id, given });
+    let head = `${h.method} ${h.target} HTTP/1.1\r\n${h.lines}connection: keep-alive\r\n`;
+    for (let i = 0; i < fwd.length; i += 2) head += `${fwd[i]}: ${fwd[i + 1]}\r\n`;
+    this.head = `${head}\r\n`;
     let link = fp.links.take(up, x);
     const fresh = !link;
     if (!link) link = fp.links.connect(up, x);
-    if (!link) return this.handOver(buf); // the instance has its most connections: the slow path queues
+    if (!link) return this.handOver(buf, 'busy'); // the instance has its most connections: the pooled engine queues
     x.link = link;
     this.x = x;
     this.upstream = up;
@@ -176,12 +178,11 @@ export class Conn implements Client {
     return true;
   }
 
-  /** A new link was refused: the next instance, as web.ts retries; when none is left, the slow path answers. */
+  /** A new link was refused: the next instance, as the pooled engine retries; when none is left, the slow path answers. */
   unreached(x: FastExchange): void {
     if (x !== this.x) return;
     const fp = this.fp;
-    fp.table.suspect(this.upstream!);
-    const rest = (this.rest ??= fp.table.fallbacks(x.route, this.upstream!));
+    const rest = (this.rest = fallbacks(fp.table, x.route, this.upstream!, this.rest));
     for (let up = rest.shift(); up; up = rest.shift()) {
       const link = fp.links.take(up, x) ?? fp.links.connect(up, x);
       if (!link) continue;
@@ -194,7 +195,7 @@ export class Conn implements Client {
     this.x = null;
     const raw = this.raw!;
     this.raw = null;
-    this.handOver(this.buf ? Buffer.concat([raw, this.buf]) : raw);
+    this.handOver(this.buf ? Buffer.concat([raw, this.buf]) : raw, 'unreached');
   }
 
   finished(x: FastExchange): void {
@@ -202,7 +203,7 @@ export class Conn implements Client {
     if (x.discard > 0) return this.pump(); // the body's rest is read (and dropped) first
     this.x = null;
     this.raw = null;
-    this.fp.stats.fast++;
+    routerStats.fast++;
     this.fp.log?.(x.method, x.target, x.ex);
     if (this.closeAfter) {
       this.over = true;
@@ -250,7 +251,7 @@ export class Conn implements Client {
   }
 
   /** Gives the connection, from `bytes` on, to Node's HTTP server: the slow path. Returns false. */
-  private handOver(bytes: Buffer | null): false {
+  private handOver(bytes: Buffer | null, why: HandOver): false {
     this.over = true;
     this.buf = null;
     if (this.timer) clearTimeout(this.timer);
@@ -263,7 +264,7 @@ export class Conn implements Client {
     s.off('timeout', this.onTimeout);
     s.setTimeout(0);
     if (bytes?.length) s.unshift(bytes);
-    this.fp.stats.handedOver++;
+    countHandOver(why);
     this.fp.handOver(s);
     // Node's server reads the unshifted bytes once the socket flows (a paused one would keep them).
     if (s.isPaused()) s.resume();

@@ -1,7 +1,9 @@
 // Fast path: one request on its way to an app over a raw link and its response back, relayed by framing.
 import { STATUS_CODES } from 'node:http';
 import type { Route } from '../../src/routes/index.ts';
-import { TIMEOUT_CODE, type Exchange } from '../edge/forward.ts';
+import type { Exchange } from '../edge/exchange.ts';
+import { tryAgain } from '../edge/retry.ts';
+import { idleTimeout, isTimeout } from '../edge/timeout.ts';
 import { notAnsweringPage, renderPage, timedOutPage, type Page } from '../edge/pages.ts';
 import { ChunkedScanner } from './chunked.ts';
 import { parseResponse, type ResponseHead } from './head.ts';
@@ -227,12 +229,15 @@ export class FastExchange implements LinkUser {
 
   onGone(err: Error | null): void {
     if (this.done) return;
-    // A new connection that never came up: no byte of the request reached the app.
-    if (!this.sent && this.link && !this.link.connected) {
-      this.link = null;
-      return this.client.unreached(this);
-    }
-    if (this.sent && !this.head && !this.res && !this.retried && this.bodyLeft === 0 && this.link?.reused && (this.method === 'GET' || this.method === 'HEAD')) {
+    const again = tryAgain({
+      // A new connection that never came up: no byte of the request reached the app.
+      unreached: !this.sent && !!this.link && !this.link.connected,
+      stale: this.sent && !this.head && !this.res && !!this.link?.reused,
+      replayable: this.bodyLeft === 0 && (this.method === 'GET' || this.method === 'HEAD'),
+      retried: this.retried,
+    });
+    if (again === 'next') return void ((this.link = null), this.client.unreached(this));
+    if (again === 'same') {
       this.retried = true;
       this.sent = false;
       this.link = null;
@@ -247,7 +252,7 @@ export class FastExchange implements LinkUser {
 
   /** The upstream idle timeout fired. */
   timedOut(): void {
-    this.fail(Object.assign(new Error(`upstream idle for ${this.timeoutMs} ms`), { code: TIMEOUT_CODE }));
+    this.fail(idleTimeout(this.timeoutMs));
   }
 
   /** Something went wrong with the app's side: a page when nothing was answered yet, else a broken response. */
@@ -262,8 +267,7 @@ export class FastExchange implements LinkUser {
       link.socket.destroy();
     }
     if (this.headSent) return this.client.abort();
-    const timeout = (err as NodeJS.ErrnoException | null)?.code === TIMEOUT_CODE;
-    this.page(timeout ? timedOutPage(this.route.app, this.timeoutMs) : notAnsweringPage(this.route.app));
+    this.page(isTimeout(err) ? timedOutPage(this.route.app, this.timeoutMs) : notAnsweringPage(this.route.app));
   }
 
   /** One of the router's own pages, as sendPage writes it; the rest of an unsent body is dropped. */

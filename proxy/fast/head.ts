@@ -1,5 +1,6 @@
 // Fast path: strict parsers for the common request head and for an app's response head; anything unusual is refused.
-import { routerOwned } from '../edge/forward.ts';
+import { routerOwned } from '../edge/forwarded.ts';
+import { isRequestId } from '../edge/request-id.ts';
 import { HOP, KEPT } from '../edge/hop.ts';
 
 /** A request head simple enough for the fast path (see parseRequest). */
@@ -53,7 +54,6 @@ const VALUE = /^[\t\x20-\x7e]*$/;
 const RESPONSE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DIGITS = /^\d{1,15}$/;
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 // Any byte a request head may not hold (controls, DEL, obs-text); CR and LF are checked per line.
 const REQUEST_BYTES = /[^\t\x20-\x7e\r\n]/;
 const RESPONSE_BYTES = /[^\t\x20-\x7e\x80-\xff\r\n]/;
@@ -141,7 +141,7 @@ export function parseRequest(buf: Buffer, from = 0): RequestHead | 'incomplete' 
   for (let i = 0; i < kept.length; i += 2) if (!named?.includes(kept[i]!)) lines += `${kept[i + 1]}\r\n`;
   return {
     method: line[1]!, target: line[2]!, size: end + 4 - from, host, length: Math.max(length, 0), close,
-    id: ids === 1 && REQUEST_ID.test(id!) ? id : null, forwarded, lines,
+    id: ids === 1 && isRequestId(id!) ? id : null, forwarded, lines,
   };
 }
 

@@ -2,16 +2,17 @@
 import type { Socket } from 'node:net';
 import { Conn } from './conn.ts';
 import { Links } from './links.ts';
-import { fastStats, type FastOptions, type FastPath } from './types.ts';
+import type { FastOptions, FastPath } from './types.ts';
 
-export { fastStats, type FastOptions, type FastPath, type FastStats } from './types.ts';
+export type { FastOptions, FastPath } from './types.ts';
 
 /**
  * Why: Node's HTTP machinery on both sides (IncomingMessage/ServerResponse, undici's parser) costs
  * several times what a request costs nginx. Most requests are a GET with a handful of headers to an
  * app that answers with a length or chunks; those are parsed strictly here and relayed by framing.
  * Anything else, or any doubt, goes to the server's own connection handling, untouched: bad
- * requests, smuggling patterns, upgrades, pages, held requests, trusted proxies, ACME.
+ * requests, smuggling patterns, upgrades, pages, held requests, trusted proxies, ACME (edge/dispatch.ts says which, and
+ * counts why).
  */
 export function installFastPath(o: FastOptions): { close(): void } {
   const { server } = o;
@@ -23,7 +24,6 @@ export function installFastPath(o: FastOptions): { close(): void } {
   const fp: FastPath = {
     table: o.table, waker: o.waker, trust: o.trust, timeoutMs: o.timeoutMs, log: o.log, challenges: o.challenges,
     links: new Links(o.table, o.connections),
-    stats: fastStats,
     handOver: (socket) => httpConnection.call(server, socket),
   };
   server.on('connection', (socket: Socket) => void new Conn(fp, socket));

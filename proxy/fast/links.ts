@@ -1,6 +1,6 @@
 // Fast path: kept-alive raw TCP connections to app instances, a small pool per instance.
 import net, { type Socket } from 'node:net';
-import type { RouteTable, Upstream } from '../../src/routes/index.ts';
+import { liveUpstreams, upstreamKey, type RouteTable, type Upstream } from '../../src/routes/index.ts';
 
 /** What a link reports to the request using it. */
 export interface LinkUser {
@@ -86,7 +86,7 @@ export class Links {
   }
 
   private pool(u: Upstream): LinkPool {
-    const k = `${u.host}:${u.port}`;
+    const k = upstreamKey(u);
     let p = this.pools.get(k);
     if (!p) this.pools.set(k, (p = new LinkPool(u, this.max)));
     return p;
@@ -120,7 +120,7 @@ export class Links {
       for (const link of [...p.idle]) if (now - link.idleSince >= link.keepMs) link.socket.destroy();
     }
     if (++this.sweeps % 30) return;
-    const live = new Set(this.table.routes().flatMap((r) => r.upstreams.map((u) => `${u.host}:${u.port}`)));
+    const live = liveUpstreams(this.table.routes());
     for (const [k, p] of this.pools) {
       if (live.has(k)) continue;
       for (const link of [...p.idle]) link.socket.destroy();

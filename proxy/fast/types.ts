@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { RouteTable } from '../../src/routes/index.ts';
-import type { Exchange } from '../edge/forward.ts';
+import type { Exchange } from '../edge/exchange.ts';
 import type { TrustCheck } from '../edge/trust.ts';
 import type { Waker } from '../edge/wake.ts';
 import type { Links } from './links.ts';
@@ -31,15 +31,6 @@ export interface FastPath {
   log: FastOptions['log'];
   challenges: boolean;
   links: Links;
-  stats: FastStats;
   /** Gives a socket to Node's HTTP server, as if it had just connected. */
   handOver(socket: Socket): void;
 }
-
-/** Requests the fast path served, and connections it handed to the slow path (this process, for tests). */
-export interface FastStats {
-  fast: number;
-  handedOver: number;
-}
-export const fastStats: FastStats = { fast: 0, handedOver: 0 };
-

@@ -1,13 +1,19 @@
-// Plain HTTP requests to an app's instances (undici pools, streamed both ways), retried on the route's other instances while none of it reached an app.
+// The pooled engine: plain HTTP requests Node's server parsed, to an app's instances over undici's keep-alive pools,
+// streamed both ways, and tried on the route's other instances while none of it reached an app (edge/retry.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Route, RouteTable, Upstream } from '../../src/routes/index.ts';
-import { isTimeout, TIMEOUT_CODE, upstreamRequestHeaders, type Exchange } from '../edge/forward.ts';
+import { routerStats } from '../edge/dispatch.ts';
+import type { Exchange } from '../edge/exchange.ts';
+import { upstreamRequestHeaders } from '../edge/forwarded.ts';
 import { requestFraming, responseHeaderList } from '../edge/hop.ts';
 import { bodyLimit, bodyRefusal, type Refusal } from '../edge/limits.ts';
 import { notAnsweringPage, sendPage, timedOutPage } from '../edge/pages.ts';
 import type { UpstreamPools } from './pools.ts';
+import { fallbacks, tryAgain } from '../edge/retry.ts';
+import { originForm } from '../edge/target.ts';
+import { idleTimeout, isTimeout } from '../edge/timeout.ts';
 import type { TrustCheck } from '../edge/trust.ts';
 
 export interface WebContext {
@@ -20,22 +26,21 @@ export interface WebContext {
   refuse: (req: IncomingMessage, res: ServerResponse, ex: Exchange, r: Refusal) => void;
 }
 
-// Errors that, before the request was handed to a connection, mean no app saw it.
+// Errors that, before the request was handed to a connection, mean no app saw it (the connection never came up).
 const UNREACHED = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 // A chunked body that passes its app's limit: the try is cut off and the client gets a 413.
 const BODY_TOO_LARGE = 'MINICLOUD_BODY_TOO_LARGE';
-// An absolute-form target (`http://host/path`): the app gets the origin form, as from any proxy.
-const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
 export type WebForwarder = (req: IncomingMessage, res: ServerResponse, ex: Exchange, route: Route, upstream: Upstream) => void;
 
 export function createWebForwarder(ctx: WebContext): WebForwarder {
   return (req, res, ex, route, first) => {
-    let path = req.url ?? '/';
-    if (path[0] !== '/') path = path.replace(ABSOLUTE, '') || '/';
+    routerStats.pooled++;
+    // An absolute-form target (`http://host/path`): the app gets the origin form, as from any proxy.
+    const path = originForm(req.url);
     const framing = requestFraming(req);
     const flight: Flight = {
-      ctx, req, res, ex, route, first, path, current: null, rest: null,
+      ctx, req, res, ex, route, path, current: null, rest: null,
       hasBody: framing !== 'none',
       // A declared length was checked against the limit already (index.ts); a chunked one is counted as it comes.
       limit: framing === 'chunked' ? bodyLimit(route) : 0,
@@ -56,7 +61,6 @@ interface Flight {
   res: ServerResponse;
   ex: Exchange;
   route: Route;
-  first: Upstream;
   path: string;
   hasBody: boolean;
   /** Most chunked body bytes to pass on; 0: not counted. */
@@ -135,7 +139,7 @@ class Attempt implements Dispatcher.DispatchHandlers {
     const idle = performance.now() - this.last;
     const { timeout } = this.f;
     if (idle < timeout) this.timer = setTimeout(checkIdle, timeout - idle, this);
-    else this.abort?.(Object.assign(new Error(`upstream idle for ${timeout} ms`), { code: TIMEOUT_CODE }));
+    else this.abort?.(idleTimeout(timeout));
   }
 
   onHeaders(status: number, raw: Buffer[] | string[] | null, resume: () => void, statusText: string): boolean {
@@ -172,9 +176,9 @@ class Attempt implements Dispatcher.DispatchHandlers {
       if (res.headersSent) return void res.destroy();
       return ctx.refuse(req, res, ex, bodyRefusal(f.limit));
     }
-    if (!this.sent && UNREACHED.has((err as NodeJS.ErrnoException).code ?? '')) {
-      ctx.table.suspect(this.upstream);
-      const next = (f.rest ??= ctx.table.fallbacks(f.route, f.first)).shift();
+    // undici tells whether the connection came up; stale kept-alive ones are avoided instead (pools close idle ones first).
+    if (tryAgain({ unreached: !this.sent && UNREACHED.has((err as NodeJS.ErrnoException).code ?? '') }) === 'next') {
+      const next = (f.rest = fallbacks(ctx.table, f.route, this.upstream, f.rest)).shift();
       if (next) return void new Attempt(f, next);
     }
     if (res.headersSent) return void res.destroy(); // too late for a page: the client sees a broken response

@@ -1,6 +1,6 @@
 // Keep-alive connection pools to app instances (undici), one per upstream, dropped once it leaves the table.
 import { Pool } from 'undici';
-import type { RouteTable, Upstream } from '../../src/routes/index.ts';
+import { liveUpstreams, upstreamKey, type RouteTable, type Upstream } from '../../src/routes/index.ts';
 
 export interface PoolOptions {
   /** Most connections to one instance at once; more requests queue. */
@@ -8,8 +8,6 @@ export interface PoolOptions {
   /** How often pools of instances no longer in the table are closed. */
   pruneMs?: number;
 }
-
-const key = (u: Upstream) => `${u.host}:${u.port}`;
 
 export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
@@ -21,7 +19,7 @@ export class UpstreamPools {
   }
 
   get(u: Upstream): Pool {
-    const k = key(u);
+    const k = upstreamKey(u);
     let pool = this.pools.get(k);
     if (!pool) {
       const host = u.host.includes(':') && !u.host.startsWith('[') ? `[${u.host}]` : u.host;
@@ -43,7 +41,7 @@ export class UpstreamPools {
 
   /** Closes the pools of instances no route has any more (their idle sockets would linger otherwise). */
   prune(): void {
-    const live = new Set(this.table.routes().flatMap((r) => r.upstreams.map(key)));
+    const live = liveUpstreams(this.table.routes());
     for (const [k, pool] of this.pools) {
       if (live.has(k)) continue;
       this.pools.delete(k);

@@ -1,12 +1,16 @@
-// WebSocket (HTTP Upgrade) requests: the same Host routing as plain requests, over raw sockets.
-import type { IncomingMessage } from 'node:http';
+// The websocket engine: HTTP Upgrade requests, routed by Host as plain requests are, relayed over raw sockets by http-proxy.
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type httpProxy from 'http-proxy';
 import type { RouteTable, Upstream } from '../../src/routes/index.ts';
-import { armTimeout, isTimeout, setForwardedHeaders, startExchange, type Exchange } from '../edge/forward.ts';
+import { routerStats } from '../edge/dispatch.ts';
+import { startExchange, type Exchange } from '../edge/exchange.ts';
+import { setForwardedHeaders } from '../edge/forwarded.ts';
 import { badRequest } from '../edge/guard.ts';
 import { headTooLarge } from '../edge/limits.ts';
 import { stripHopByHop } from '../edge/hop.ts';
+import { tryAgain } from '../edge/retry.ts';
+import { idleTimeout, isTimeout } from '../edge/timeout.ts';
 import type { TrustCheck } from '../edge/trust.ts';
 import type { Waker } from '../edge/wake.ts';
 
@@ -100,12 +104,14 @@ export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket:
 }
 
 function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ex: Exchange, upstream: Upstream, extra?: Record<string, string>): void {
+  routerStats.ws++;
   stripHopByHop(req.headers, true); // before the forwarded headers, which the Connection header must not remove
   setForwardedHeaders(req, ex.id, ctx.trust);
   Object.assign(req.headers, extra); // the route's own (Route.upstreamHeaders), after any client copy was dropped
   ctx.proxy.ws(req, socket, head, { target: ctx.target(upstream) }, (err) => {
-    // A refused connection: plain requests skip the instance for a while too (see web.ts).
-    if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') ctx.table.suspect(upstream);
+    // A refused connection: the instance is skipped for a while, as for plain requests. The upgrade itself is not
+    // tried again: http-proxy ends the client's socket after this callback.
+    if (tryAgain({ unreached: (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' }) === 'next') ctx.table.suspect(upstream);
     if (ex.status === 0) refuse(socket, ex, isTimeout(err) ? 504 : 502);
     else socket.destroy();
   });
@@ -121,4 +127,12 @@ function refuse(socket: Duplex, ex: Exchange, status: number, extraHeaders = '')
 
 function bytesWritten(socket: Duplex): number {
   return (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+}
+
+/**
+ * Our own idle timer instead of http-proxy's `proxyTimeout`: that one aborts with a plain
+ * ECONNRESET, which cannot be told apart from a crashed app (502 vs 504).
+ */
+function armTimeout(proxyReq: ClientRequest, ms: number): void {
+  proxyReq.setTimeout(ms, () => proxyReq.destroy(idleTimeout(ms)));
 }

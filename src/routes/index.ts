@@ -162,11 +162,11 @@ export class RouteTable {
   suspect(upstream: Upstream, ms = SUSPECT_MS): void {
     const now = performance.now();
     for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
-    this.suspects.set(key(upstream), now + ms);
+    this.suspects.set(upstreamKey(upstream), now + ms);
   }
 
   isSuspect(upstream: Upstream): boolean {
-    const until = this.suspects.get(key(upstream));
+    const until = this.suspects.get(upstreamKey(upstream));
     return until !== undefined && until > performance.now();
   }
 
@@ -176,8 +176,8 @@ export class RouteTable {
    */
   fallbacks(route: Route, failed: Upstream): Upstream[] {
     const ups = route.upstreams;
-    const at = ups.findIndex((u) => key(u) === key(failed));
-    const others = ups.map((_, i) => ups[(at + 1 + i) % ups.length]!).filter((u) => key(u) !== key(failed));
+    const at = ups.findIndex((u) => upstreamKey(u) === upstreamKey(failed));
+    const others = ups.map((_, i) => ups[(at + 1 + i) % ups.length]!).filter((u) => upstreamKey(u) !== upstreamKey(failed));
     return [...others.filter((u) => !this.isSuspect(u)), ...others.filter((u) => this.isSuspect(u))];
   }
 
@@ -209,7 +209,15 @@ export class RouteTable {
   }
 }
 
-const key = (u: Upstream) => `${u.host}:${u.port}`;
+/** One instance's key (`host:port`): for the table's suspects and the engines' connection pools alike. */
+export function upstreamKey(u: Upstream): string {
+  return `${u.host}:${u.port}`;
+}
+
+/** The keys of every instance the routes have: pools of any other instance can go. */
+export function liveUpstreams(routes: Route[]): Set<string> {
+  return new Set(routes.flatMap((r) => r.upstreams.map(upstreamKey)));
+}
 
 /** Whether requests can go to the route's upstreams right now. */
 function routable(route: Route): boolean {

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fastStats } from '../../proxy/fast/index.ts';
+import { routerStats, type HandOver } from '../../proxy/edge/dispatch.ts';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { RouteTable, type Route } from '../../src/routes/index.ts';
 import { rawExchange, statuses } from '../helpers/net.ts';
@@ -26,11 +26,12 @@ async function listen<T extends http.Server | net.Server>(s: T): Promise<number>
 
 /** Writes each piece (a pause between them), and collects what comes back until the router closes or `waitMs` passes. */
 const raw = (pieces: string[], waitMs = 600) => rawExchange(router.port, pieces, waitMs);
-/** Runs `fn` and says how many requests the fast path served and how many connections it handed over meanwhile. */
-async function counting(fn: () => Promise<unknown>): Promise<{ fast: number; handedOver: number }> {
-  const before = { ...fastStats };
+/** Runs `fn` and says how many requests the fast path served and how many connections it handed over meanwhile, and why. */
+async function counting(fn: () => Promise<unknown>): Promise<{ fast: number; handedOver: number; why: Partial<Record<HandOver, number>> }> {
+  const before = structuredClone(routerStats);
   await fn();
-  return { fast: fastStats.fast - before.fast, handedOver: fastStats.handedOver - before.handedOver };
+  const why = Object.entries(routerStats.why).map(([k, v]) => [k, v - before.why[k as HandOver]] as const).filter(([, d]) => d !== 0);
+  return { fast: routerStats.fast - before.fast, handedOver: routerStats.handedOver - before.handedOver, why: Object.fromEntries(why) };
 }
 
 beforeAll(async () => {
@@ -83,7 +84,7 @@ describe('served by the fast path', () => {
     logs.length = 0;
     let r = { text: '', closed: false };
     const n = await counting(async () => (r = await raw([`GET /a?b HTTP/1.1\r\nHost: fast.localhost\r\nX-Forwarded-For: 6.6.6.6\r\nConnection: keep-alive, X-Secret\r\nX-Secret: s\r\nX-Request-Id: my-id\r\n\r\n`])));
-    expect(n).toEqual({ fast: 1, handedOver: 0 });
+    expect(n).toEqual({ fast: 1, handedOver: 0, why: {} });
     expect(statuses(r.text)).toEqual([200]);
     expect(r.text).toMatch(/\r\nx-request-id: my-id\r\n/);
     expect(r.text).not.toMatch(/x-internal|forged/i);
@@ -106,7 +107,7 @@ describe('served by the fast path', () => {
       expect(r.text).toMatch(/\r\nConnection: close\r\n/);
       expect(r.closed).toBe(true);
     });
-    expect(n).toEqual({ fast: 4, handedOver: 0 });
+    expect(n).toEqual({ fast: 4, handedOver: 0, why: {} });
   });
 
   it('a chunked answer: chunks passed on, trailers dropped, the connection still usable', async () => {
@@ -155,19 +156,19 @@ describe('served by the fast path', () => {
 });
 
 describe('left to the slow path', () => {
-  const cases: Record<string, [string, number]> = {
-    'a chunked upload': ['POST /up HTTP/1.1\r\nHost: fast.localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 200],
-    'a websocket upgrade': ['GET /ws HTTP/1.1\r\nHost: fast.localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 101],
-    'a smuggling pattern (CL.TE)': ['POST / HTTP/1.1\r\nHost: fast.localhost\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG', 400],
-    'a sleeping app': ['GET /zz HTTP/1.1\r\nHost: sleepy.localhost\r\nConnection: close\r\n\r\n', 200],
-    'an unknown host': ['GET / HTTP/1.1\r\nHost: nobody.localhost\r\nConnection: close\r\n\r\n', 404],
+  const cases: Record<string, [string, number, HandOver]> = {
+    'a chunked upload': ['POST /up HTTP/1.1\r\nHost: fast.localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 200, 'unusual'],
+    'a websocket upgrade': ['GET /ws HTTP/1.1\r\nHost: fast.localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 101, 'unusual'],
+    'a smuggling pattern (CL.TE)': ['POST / HTTP/1.1\r\nHost: fast.localhost\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG', 400, 'unusual'],
+    'a sleeping app': ['GET /zz HTTP/1.1\r\nHost: sleepy.localhost\r\nConnection: close\r\n\r\n', 200, 'no-instance'],
+    'an unknown host': ['GET / HTTP/1.1\r\nHost: nobody.localhost\r\nConnection: close\r\n\r\n', 404, 'no-app'],
   };
-  for (const [name, [request, status]] of Object.entries(cases)) {
+  for (const [name, [request, status, why]] of Object.entries(cases)) {
     it(name, async () => {
       let r = { text: '', closed: false };
       const n = await counting(async () => (r = await raw([request], 1000)));
       expect(statuses(r.text)).toEqual([status]);
-      expect(n).toEqual({ fast: 0, handedOver: 1 });
+      expect(n).toEqual({ fast: 0, handedOver: 1, why: { [why]: 1 } });
     });
   }
 
@@ -176,6 +177,6 @@ describe('left to the slow path', () => {
     const n = await counting(async () => (r = await raw([`GET /1 HTTP/1.1\r\nHost: fast.localhost\r\n\r\n`, 'POST /2 HTTP/1.1\r\nHost: fast.localhost\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'])));
     expect(statuses(r.text)).toEqual([200, 200]);
     expect(seen).toMatchObject({ method: 'POST', url: '/2', body: 'ok' });
-    expect(n).toEqual({ fast: 1, handedOver: 1 });
+    expect(n).toEqual({ fast: 1, handedOver: 1, why: { unusual: 1 } });
   });
 });

@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string> = {
   'src/cli/commands/runtime.ts /\\s*<[^>]*>$/': 'in the CLI, on a commit author the server cut to 200 characters',
   'src/core/image-ref.ts /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/':
     'only after the reference is checked to be at most 255 characters; anchored, every repeat starts with a separator; the detector times out on its size (adversarial 255-character inputs take < 0.2 ms)',
-  'proxy/edge/forward.ts /^(?:\\[[^\\]]*\\]|[^:]*):(\\d{1,5})$/':
+  'proxy/edge/forwarded.ts /^(?:\\[[^\\]]*\\]|[^:]*):(\\d{1,5})$/':
     'anchored; `[^:]*` and `[^\\]]*` cannot give back the character that ends them, so each backtracking step fails at once: one linear pass over a Host header the head limits bound',
 };
 

@@ -1,0 +1,37 @@
+// Whether a failed try goes again, and where (Caddy's tryAgain): one rule for every engine, each telling what it knows.
+import type { Route, RouteTable, Upstream } from '../../src/routes/index.ts';
+
+/** What an engine knows about a try that failed before any answer reached the client. */
+export interface FailedTry {
+  /** The connection to the instance never came up: no byte of the request can have reached the app. */
+  unreached: boolean;
+  /**
+   * A kept-alive connection closed under the request before any byte of an answer: most likely the app closed it as
+   * idle just as the request went.
+   */
+  stale?: boolean;
+  /** The request can be sent again as it was (a bodiless GET or HEAD, every byte still at hand). */
+  replayable?: boolean;
+  /** It was sent again once already. */
+  retried?: boolean;
+}
+
+/**
+ * `next`: another instance of the route (this one is suspect for a while); `same`: this instance again, on a new
+ * connection, once; null: no more tries, the client gets the failure. A request that may have reached the app is
+ * never sent to a second one: only an app can say whether doing it twice is harmless.
+ */
+export function tryAgain(t: FailedTry): 'next' | 'same' | null {
+  if (t.unreached) return 'next';
+  if (t.stale && t.replayable && !t.retried) return 'same';
+  return null;
+}
+
+/**
+ * The instances left to try after `failed` was unreached: marks it suspect, and on the first call lists the route's
+ * others (the ones not suspect first); the engine takes them in turn from the list it keeps.
+ */
+export function fallbacks(table: RouteTable, route: Route, failed: Upstream, rest: Upstream[] | null): Upstream[] {
+  table.suspect(failed);
+  return rest ?? table.fallbacks(route, failed);
+}
