@@ -3,9 +3,9 @@
 // its records, its repository, new add-on users and databases (fresh names where the old ones are taken), its
 // databases and volumes from its verified backup, and a new release rebuilt from its source (or pulled again).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, lstatSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { UserError, validateAppName, validateDomain, validateMountPath, type Artifact, type Deploy } from '../core/index.ts';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError, validateAppName, validateConfigKey, validateDomain, validateMountPath, type Artifact, type Deploy } from '../core/index.ts';
 import { SCHEMA_VERSION, Store, insertRows, readRows, updateRow, type StoredAddon } from '../store/index.ts';
 import type { BackupsService } from './service.ts';
 import { DEFAULT_LIMITS, readServerArchive, type ReadLimits } from './server-archive.ts';
@@ -30,6 +30,8 @@ export interface ServerRestoreDeps {
   /** Queues the deploy and waits for its end, its log lines passed to `say`. */
   redeploy: (app: string, what: Redeploy, say: (line: string) => void) => Promise<Pick<Deploy, 'status' | 'release' | 'error'>>;
   limits?: ReadLimits;
+  /** Certificates were written to the certificate store: serve them. */
+  certsRestored?: () => void;
 }
 
 export interface RestorePlan { stage: string; dir: string; manifest: ServerManifest; old: Store; apps: string[] }
@@ -100,8 +102,9 @@ export async function applyRestore(d: ServerRestoreDeps, plan: RestorePlan, say:
   insertRows(to, 'audit', readRows(old.db, 'audit', '1 ORDER BY id').map(({ id: _id, ...r }) => r));
   insertRows(to, 'webhook_deliveries', readRows(old.db, 'webhook_deliveries'), 'ignore');
   notes.push(`${tokens} token(s) and ${users} person(s) restored (those already here kept as they are; this server's admin token stays its own)`);
-  const certs = moveNew(join(dir, 'certs'), d.paths.certs);
-  if (certs) notes.push(`${certs} certificate and key file(s) restored (served after minicloud's next start; until then the names get new ones)`);
+  const certs = moveCerts(join(dir, 'certs'), d.paths.certs);
+  if (certs) notes.push(`${certs} certificate(s) restored`);
+  d.certsRestored?.();
   if (existsSync(join(dir, 'settings.env'))) {
     renameSync(join(dir, 'settings.env'), join(d.paths.dataDir, 'settings.env.from-archive'));
     notes.push(`the old server's settings.env is in ${join(d.paths.dataDir, 'settings.env.from-archive')}: compare it with this server's`);
@@ -133,7 +136,10 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
   // The add-ons' config vars are made anew below, for this server's databases and users.
   const addons = readRows(old.db, 'addons', 'app = ?', [app]);
   const addonKeys = new Set(addons.flatMap((a) => JSON.parse(String(a.env_keys)) as string[]));
-  insertRows(to, 'config_vars', readRows(old.db, 'config_vars', 'app = ?', [app]).filter((c) => !addonKeys.has(String(c.key))));
+  const config = readRows(old.db, 'config_vars', 'app = ?', [app]).filter((c) => !addonKeys.has(String(c.key)));
+  const badKeys = config.filter((c) => !validKey(c.key)).map((c) => String(c.key).slice(0, 40));
+  insertRows(to, 'config_vars', config.filter((c) => validKey(c.key)));
+  if (badKeys.length) tell(`config var(s) ${badKeys.join(', ')} left out: not valid names here`);
   for (const t of ['formation', 'github_links', 'domains', 'volumes', 'backup_schedules']) insertRows(to, t, readRows(old.db, t, 'app = ?', [app]));
   // Releases keep their history; a build that lived on the old server only is pointed nowhere (a rollback to it fails, saying so).
   insertRows(to, 'releases', readRows(old.db, 'releases', 'app = ?', [app]).map((rel) => {
@@ -154,6 +160,13 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
   for (const a of addons) {
     const made = await d.attachAddon(app, String(a.kind));
     tell(`${made.kind} add-on provisioned on this server as ${made.name}${made.name === a.name ? '' : ` (${String(a.name)} is taken there)`}`);
+  }
+  // Earlier releases carried the old server's add-on URLs: a rollback here must use this server's, never the old ones.
+  const now = d.store.getConfig(app);
+  const fresh = Object.fromEntries([...addonKeys].filter((k) => k in now).map((k) => [k, now[k]!]));
+  if (Object.keys(fresh).length) {
+    const set = to.prepare('UPDATE releases SET config = ? WHERE app = ? AND version = ?');
+    for (const rel of d.store.listReleases(app)) set.run(JSON.stringify({ ...rel.config, ...fresh }), app, rel.version);
   }
   const id = plan.manifest.apps.find((a) => a.name === app)?.backup;
   if (id) {
@@ -180,6 +193,8 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
   }
 }
 
+const validKey = (k: unknown) => { try { validateConfigKey(String(k)); return true; } catch { return false; } };
+
 /** How the old current release comes back: the commit from the restored repository (or GitHub), else the image it ran. */
 function redeployOf(d: ServerRestoreDeps, old: Store, app: string, version: number, rel: { commit: string | null; commitAuthor: string | null; commitMessage: string | null; artifact: Artifact }): Redeploy | null {
   if (rel.commit) {
@@ -196,22 +211,32 @@ function redeployOf(d: ServerRestoreDeps, old: Store, app: string, version: numb
   return rel.artifact.kind === 'image' ? { kind: 'image', image: rel.artifact.ref } : null;
 }
 
-/** Moves the files under `from` to the same places under `to` where nothing is yet; returns how many. */
-function moveNew(from: string, to: string): number {
+const kindOf = (certDir: string) => {
+  try { return (JSON.parse(readFileSync(join(certDir, 'meta.json'), 'utf8')) as { kind?: unknown }).kind; } catch { return null; }
+};
+
+/**
+ * Each domain's certificate directory where this server has none, or only a self-signed one and the archive a CA's;
+ * the ACME account key where this server has none. Returns how many certificates moved in.
+ */
+function moveCerts(from: string, to: string): number {
   if (!existsSync(from)) return 0;
+  mkdirSync(to, { recursive: true, mode: 0o700 });
   let n = 0;
-  const walk = (p: string) => {
-    for (const e of readdirSync(p)) {
-      const src = join(p, e);
-      const dst = join(to, relative(from, src));
-      if (lstatSync(src).isDirectory()) walk(src);
-      else if (!existsSync(dst)) {
-        mkdirSync(dirname(dst), { recursive: true, mode: 0o700 });
-        renameSync(src, dst);
-        n++;
+  for (const name of readdirSync(from)) {
+    const src = join(from, name);
+    const dst = join(to, name);
+    if (!lstatSync(src).isDirectory()) continue;
+    if (name === '_acme') {
+      for (const f of readdirSync(src)) {
+        if (!existsSync(join(dst, f)) && lstatSync(join(src, f)).isFile()) { mkdirSync(dst, { recursive: true, mode: 0o700 }); renameSync(join(src, f), join(dst, f)); }
       }
+      continue;
     }
-  };
-  walk(from);
+    if (existsSync(dst) && !(kindOf(dst) === 'self-signed' && kindOf(src) !== 'self-signed')) continue;
+    rmSync(dst, { recursive: true, force: true });
+    renameSync(src, dst);
+    n++;
+  }
   return n;
 }

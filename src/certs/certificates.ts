@@ -55,6 +55,15 @@ export class Certificates {
     this.sync();
   }
 
+  /** Certificates another part wrote to the store (a restore): taken up where none, or a self-signed one, serves. */
+  reload(): void {
+    for (const { meta, cert } of this.store.loadAll()) {
+      const e = this.entries.get(meta.domain);
+      if (!e?.context || e.meta.kind === 'self-signed') this.entries.set(meta.domain, { meta, context: cert ? contextOf(cert) : null });
+    }
+    this.sync();
+  }
+
   /** The served names changed (a deploy, a domain added or removed): self-signed ones at once, orders planned. */
   sync(): void {
     for (const name of this.refresh().values()) {

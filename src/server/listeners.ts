@@ -36,7 +36,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const hook = hookToken(p.hookConfig);
   const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
   // minicloud backup / restore
-  const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups: parts.backups, git: parts.git, service: parts.service, addons: parts.addons, queue: parts.queue, log: base.deployLog, env: process.env, say: log.child('moves').info });
+  const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups: parts.backups, git: parts.git, service: parts.service, addons: parts.addons, queue: parts.queue, log: base.deployLog, env: process.env, say: log.child('moves').info, certs });
   const api = createApi({
     moves, ...parts.serviceDeps, timeouts: cfg.apiTimeouts, certs,
     service: parts.service, processes: parts.processes, addons: parts.addons, backups: parts.backups, push: parts.push, github: parts.github, runtime,

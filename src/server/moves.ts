@@ -19,6 +19,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 export interface MovesParts {
   dataDir: string; paths: Paths; store: Store; backups: BackupsService; git: GitServer; service: AppsService; addons: AddonsService;
   queue: DeployQueue; log: DeployLog; env: NodeJS.ProcessEnv; say: (line: string) => void;
+  /** The router's certificates: restored ones are served at once. */
+  certs?: { reload(): void };
 }
 
 export function serverMoves(m: MovesParts): ServerMovesDeps {
@@ -35,6 +37,7 @@ export function serverMoves(m: MovesParts): ServerMovesDeps {
         try { await p.check(); } finally { await p.close(); }
       },
       attachAddon: (app, kind) => m.addons.attachRestored(app, kind),
+      certsRestored: () => m.certs?.reload(),
       redeploy: async (app, what, say) => {
         const deploy = what.kind === 'image'
           ? await submitDeploy(m.store, m.queue, { app, kind: 'image', ref: what.image })

@@ -2,11 +2,13 @@
 // data dir, ports and Redis prefix, the same PostgreSQL server): the app answers through B's router with its config var,
 // its add-on's rows and its volume's file, and A's own database is left as it was.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
+import { describeFiles, writeServerArchive } from '../../src/backups/server-archive.ts';
+import { FORMAT, FORMAT_VERSION, type ServerManifest } from '../../src/backups/server-manifest.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
@@ -77,6 +79,7 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   const restoreMs = Date.now() - t1;
   expect(restored.code, restored.stderr + restored.stdout).toBe(0);
   expect(restored.stdout).toContain('1 of 1 app(s) restored');
+  console.log(restored.stdout);
   console.log(`moves: archive ${statSync(archive).size} bytes; backup ${backupMs} ms, restore ${restoreMs} ms (rebuild included)`);
 
   // Through B's router: the config var, the add-on's row, the volume's file, the custom domain.
@@ -115,6 +118,14 @@ it('refuses a server with apps, a truncated archive and a foreign file, changing
   writeFileSync(join(files, 'foreign.tar.gz'), 'just some text\n');
   const foreign = await B.cli('restore', join(files, 'foreign.tar.gz'), '--force');
   expect(foreign.stderr).toMatch(/corrupt or not a tar.gz file.*nothing was changed/);
+  // Whole and listed, but its database is no database: refused once opened, before anything is written.
+  const stage = join(files, 'stage');
+  mkdirSync(stage);
+  writeFileSync(join(stage, 'minicloud.db'), 'not a database, whatever the manifest says\n');
+  const m: ServerManifest = { format: FORMAT, formatVersion: FORMAT_VERSION, minicloudVersion: '0.1.0', schemaVersion: 1, createdAt: new Date().toISOString(), apps: [], files: await describeFiles(stage) };
+  await writeServerArchive(stage, m, createWriteStream(join(files, 'bad-db.tar.gz')));
+  const badDb = await B.cli('restore', join(files, 'bad-db.tar.gz'), '--force');
+  expect(badDb.stderr).toMatch(/the archive's database cannot be read: .*nothing was changed/);
   expect((await B.api<unknown[]>('GET', '/api/apps')).body).toEqual(before);
 
   const token = (await B.api<{ token: string }>('POST', '/api/tokens', { name: `read-${APP}`, role: 'read' })).body.token;
