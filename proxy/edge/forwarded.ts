@@ -1,5 +1,5 @@
-// The forwarding headers an app gets (X-Forwarded-*, the request id), made by one builder for every engine, and the
-// headers the router owns (a client's copies dropped).
+// The forwarding headers an app gets (X-Forwarded-*), made by one builder for every engine, and the headers the router
+// owns (a client's copies dropped; the request id is one).
 import type { IncomingMessage } from 'node:http';
 import { ROUTER_PROOF } from '../../src/core/index.ts';
 import { HOP, KEPT, requestHeaderList } from './hop.ts';
@@ -21,13 +21,12 @@ export interface ForwardFacts {
   host: string | undefined;
   /** The router's own port the client connected to: X-Forwarded-Port when the Host names none. */
   localPort: number | undefined;
-  id: string;
   /** A client header's value, repeats joined; asked only for a trusted peer. */
   given: (name: string) => string | undefined;
 }
 
 /**
- * The forwarding headers, as name/value pairs. Client-supplied ones are dropped: the router is the edge, so nothing
+ * The forwarding headers, as name/value pairs (the request id goes after them). Client-supplied ones are dropped: the router is the edge, so nothing
  * before it is trusted, and appending (as http-proxy's `xfwd` does) would let a client spoof its address. A peer in
  * MINICLOUD_TRUSTED_PROXIES is another proxy in front of the router: its X-Forwarded-For is appended to, its other
  * X-Forwarded-* and Forwarded kept.
@@ -45,7 +44,6 @@ export function forwardedHeaders(f: ForwardFacts): string[] {
   const port = (trusted ? f.given('x-forwarded-port') : undefined) ?? HOST_PORT.exec(f.host ?? '')?.[1] ?? f.localPort;
   if (port !== undefined) out.push('x-forwarded-port', String(port));
   if (trusted) for (const name of ['forwarded', 'x-real-ip']) { const v = f.given(name); if (v) out.push(name, v); }
-  out.push('x-request-id', f.id);
   return out;
 }
 
@@ -61,11 +59,13 @@ export function clientProto(req: IncomingMessage, trust: TrustCheck): string {
   return ownProto(req);
 }
 
-/** The forwarding headers of a request Node's server parsed. */
+/** The forwarding headers of a request Node's server parsed, and its id. */
 function forwardedPairs(req: IncomingMessage, id: string, trust: TrustCheck): string[] {
   const h = req.headers;
   const peer = req.socket.remoteAddress;
-  return forwardedHeaders({ peer, trusted: trust(peer), proto: ownProto(req), host: h.host, localPort: req.socket.localPort, id, given: (name) => headerValue(h, name) });
+  const out = forwardedHeaders({ peer, trusted: trust(peer), proto: ownProto(req), host: h.host, localPort: req.socket.localPort, given: (name) => headerValue(h, name) });
+  out.push('x-request-id', id);
+  return out;
 }
 
 /** A header's value as one string (repeats joined), or undefined when absent or empty. */

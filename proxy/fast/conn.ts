@@ -28,6 +28,9 @@ export class Conn implements Client {
   /** The route's other instances, once one refused the request under way. */
   private rest: Upstream[] | null = null;
   private head = '';
+  /** The forwarding header lines for requests naming `fwdHost`: the same on most of a connection's requests. */
+  private fwdHost: string | null = null;
+  private fwdLines = '';
   private closeAfter = false;
   private over = false;
   private paused = false;
@@ -139,10 +142,8 @@ export class Conn implements Client {
     const ex: Exchange = { id: h.id ?? newRequestId(), host: normalizeHost(h.host), app: route.app, start: performance.now(), bytes: 0, status: 0 };
     this.closeAfter = h.close;
     const x = new FastExchange(this, ex, h.method, h.target, route, route.timeoutMs ?? fp.timeoutMs, h.length);
-    const fwd = forwardedHeaders({ peer: this.peer, trusted: false, proto: 'http', host: h.host, localPort: this.localPort, id: ex.id, given });
-    let head = `${h.method} ${h.target} HTTP/1.1\r\n${h.lines}connection: keep-alive\r\n`;
-    for (let i = 0; i < fwd.length; i += 2) head += `${fwd[i]}: ${fwd[i + 1]}\r\n`;
-    this.head = `${head}\r\n`;
+    if (h.host !== this.fwdHost) this.forwarding(h.host);
+    this.head = `${h.method} ${h.target} HTTP/1.1\r\n${h.lines}connection: keep-alive\r\n${this.fwdLines}x-request-id: ${ex.id}\r\n\r\n`;
     let link = fp.links.take(up, x);
     const fresh = !link;
     if (!link) link = fp.links.connect(up, x);
@@ -157,6 +158,15 @@ export class Conn implements Client {
     this.arm(x.timeoutMs);
     if (!fresh) this.connected(x);
     return true;
+  }
+
+  /** Makes the forwarding header lines for requests naming `host`: trusted is false, as dispatch hands trusted peers' over. */
+  private forwarding(host: string): void {
+    const fwd = forwardedHeaders({ peer: this.peer, trusted: false, proto: 'http', host, localPort: this.localPort, given });
+    let lines = '';
+    for (let i = 0; i < fwd.length; i += 2) lines += `${fwd[i]}: ${fwd[i + 1]}\r\n`;
+    this.fwdHost = host;
+    this.fwdLines = lines;
   }
 
   connected(x: FastExchange): void {
