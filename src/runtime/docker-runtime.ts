@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import { LineSplitter } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, type ContainerOptions } from './container-spec.ts';
-import { ensureAppNetwork } from './docker-network.ts';
+import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 
 export interface DockerRuntimeOptions extends ContainerOptions {
@@ -27,6 +27,7 @@ export class DockerRuntime implements Runtime {
   private readonly files: AppLogs;
   private readonly images = new Map<string, { workdir: string; user: { uid: number; gid: number } | null }>();
   private network: Promise<void> | null = null;
+  private readonly ownNetworks = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(private readonly docker: Dockerode, private readonly opts: DockerRuntimeOptions) {
@@ -42,7 +43,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
-    const container = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`);
+    const container = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`, appAliases(spec.app, spec.type));
     await container.start();
     const info = await container.inspect();
     this.watch(container.id, spec.app, new Date(info.State.StartedAt));
@@ -107,20 +108,38 @@ export class DockerRuntime implements Runtime {
     return this.files.tail(app, opts);
   }
 
+  /** The app is gone: its own network goes too. */
+  async forget(app: string): Promise<void> {
+    this.ownNetworks.delete(app);
+    await removeOwnNetwork(this.docker, appNetworkName(this.opts.network, app));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const ac of this.watching.values()) ac.abort();
     this.watching.clear();
   }
 
-  private async create(spec: InstanceSpec, suffix: string): Promise<Dockerode.Container> {
+  /**
+   * A container on the shared network (the router's way in), joined to the app's own network before it starts,
+   * where its app's other containers find it by `aliases` (a one-off run has none: it only reaches them).
+   */
+  private async create(spec: InstanceSpec, suffix: string, aliases: string[] = []): Promise<Dockerode.Container> {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
     await this.ensureNetwork();
+    await this.ensureOwnNetwork(spec.app);
     const { workdir, user } = await this.image(spec.artifact.ref);
     for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
     const mounts = (spec.volumes ?? []).map((v) => ({ hostDir: v.hostDir, target: posix.join(workdir, v.path) }));
     const name = `mc-${spec.app}-${suffix}`;
-    return this.docker.createContainer(containerSpec(spec, name, mounts, this.opts));
+    const container = await this.docker.createContainer(containerSpec(spec, name, mounts, this.opts));
+    try {
+      await this.docker.getNetwork(appNetworkName(this.opts.network, spec.app)).connect({ Container: container.id, EndpointConfig: { Aliases: aliases } });
+    } catch (e) {
+      await this.remove(container.id);
+      throw e;
+    }
+    return container;
   }
 
   private address(info: Dockerode.ContainerInspectInfo, port: number): { host: string; port: number } {
@@ -184,6 +203,15 @@ export class DockerRuntime implements Runtime {
       this.images.set(image, found);
     }
     return found;
+  }
+
+  private ensureOwnNetwork(app: string): Promise<void> {
+    let made = this.ownNetworks.get(app);
+    if (!made) {
+      made = ensureOwnNetwork(this.docker, appNetworkName(this.opts.network, app), app).catch((e: unknown) => { this.ownNetworks.delete(app); throw e; });
+      this.ownNetworks.set(app, made);
+    }
+    return made;
   }
 
   private ensureNetwork(): Promise<void> {

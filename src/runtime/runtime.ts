@@ -48,5 +48,7 @@ export interface Runtime {
   appendLog(app: string, line: string): void;
   /** A one-off command in a new instance of a release (release phase, `minicloud run`): output by line, exit code. */
   run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number>;
+  /** The app is destroyed: drop what the runtime keeps for it besides instances (the Docker runtime: its network). */
+  forget?(app: string): Promise<void>;
   close(): Promise<void>;
 }

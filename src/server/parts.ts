@@ -71,7 +71,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const metrics = new Metrics({ instances: () => store.listInstances() });
   teardown.push(
     (app) => cron.forget(app), (app) => addons.destroyAll(app), async (app) => metrics.forget(app),
-    (app) => builder.prune(app, []).catch(() => {}), async (app) => { await isolation.users?.remove(app); },
+    (app) => builder.prune(app, []).catch(() => {}), async (app) => { await isolation.users?.remove(app); }, async (app) => { await runtime.forget?.(app); },
   );
 
   const table = new RouteTable();

@@ -50,6 +50,8 @@ interface Subject {
   ownVolume: string;
   /** The victim's address as another app would try it directly. */
   direct(mc: Minicloud, app: string, i: Instance): Promise<string>;
+  /** Attempts only this runtime has (Docker: the victim's own network), as the attacker's config. */
+  more?(app: string): Record<string, string>;
 }
 
 const NETWORK = `mc-iso-${ids()}`;
@@ -58,12 +60,19 @@ const subjects: Subject[] = [
   {
     runtime: 'docker', ownVolume: 'data', direct: async (_mc, _app, i) => `http://${i.host}:${i.port}/`,
     env: { DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: NETWORK },
+    // The victim's web container on the victim's own network: by its address there, and by its name.
+    more: (app) => {
+      const net = JSON.parse(docker('network', 'inspect', `${NETWORK}-app-${app}`)) as Array<{ Containers: Record<string, { Name: string; IPv4Address: string }> }>;
+      const web = Object.values(net[0]!.Containers).find((c) => c.Name.startsWith(`mc-${app}-web-`))!;
+      return { HOSTILE_VICTIM_APP_NET_URL: `http://${web.IPv4Address.split('/')[0]}:5000/`, HOSTILE_VICTIM_BY_NAME_URL: `http://${app}-web:5000/` };
+    },
     teardown() {
-      for (const n of [NETWORK, `${NETWORK}-build`]) { try { docker('network', 'rm', n); } catch { /* never made */ } }
+      const own = docker('network', 'ls', '-q', '--filter', `name=${NETWORK}-app-`).split('\n').filter(Boolean);
+      for (const n of [NETWORK, `${NETWORK}-build`, ...own]) { try { docker('network', 'rm', n); } catch { /* never made, or gone with its app */ } }
       // The rules minicloud added for this test's networks (their bridges are gone with them).
       for (const chain of ['INPUT', 'FORWARD']) {
         const rules = execFileSync('iptables', ['-w', '-S', chain], { encoding: 'utf8' }).split('\n')
-          .filter((l) => l.includes(`minicloud-icc-${NETWORK} `) || l.includes(`minicloud-build-${NETWORK}-build `));
+          .filter((l) => l.includes(`minicloud-icc-${NETWORK} `) || l.includes(`minicloud-build-${NETWORK}-build `) || l.includes(`minicloud-appnet-${NETWORK}-app-`));
         for (const r of rules) execFileSync('iptables', ['-w', '-D', ...r.split(' ').slice(1)]);
       }
     },
@@ -113,6 +122,7 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       HOSTILE_REDIS: `${rd.host}:${rd.port}`, HOSTILE_VICTIM_REDIS_USER: decodeURIComponent(new URL(vConfig.REDIS_URL!).username),
       HOSTILE_RABBITMQ: `${rq.host}:${rq.port}`, HOSTILE_VICTIM_RABBITMQ_USER: decodeURIComponent(new URL(vConfig.RABBITMQ_URL!).username),
       HOSTILE_VICTIM_RABBITMQ_VHOST: decodeURIComponent(new URL(vConfig.RABBITMQ_URL!).pathname.slice(1)),
+      ...subject.more?.(victim),
     });
     // Each attempt has its own 2 s bound; all together may take a while on a busy machine.
     const res = await slowGet(mc.httpPort, `${attacker}.localhost`, '/report');
@@ -122,12 +132,14 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
   afterAll(async () => { await mc?.stop(); subject.teardown?.(); });
 
   it('tried everything it was meant to (the report is complete)', () => {
+    const more = subject.runtime === 'docker' ? ['reachOtherAppByName', 'reachOtherAppNetwork'] : [];
     expect(Object.keys(report).sort()).toEqual([
+      ...more,
       'dockerSocket', 'forkWithoutBound', 'listDataDir', 'mariadbAsAdmin', 'mariadbAsOtherApp', 'postgresAsAdmin', 'postgresAsOtherApp',
       'privateRedis', 'rabbitmqAsAdmin', 'rabbitmqAsGuest', 'rabbitmqAsOtherApp', 'rabbitmqOtherAppVhost', 'reachOtherAppDirectly', 'reachOtherAppOverIpv6', 'readAdminToken', 'readDatabase', 'readHookConfig', 'readMinicloudEnviron',
       'readOtherAppRelease', 'readOtherAppVolume', 'redisAsDefaultUser', 'redisAsOtherApp', 'signalMinicloud', 'signalOtherApp',
       'testDockerSocket', 'writeOtherAppRelease', 'writeOtherAppVolume',
-    ]);
+    ].sort());
   });
 
   it('got nothing that is not its own', () => {
@@ -150,6 +162,13 @@ describe.each(subjects)('an app on the $runtime runtime', (subject) => {
       const own = await get(mc.httpPort, `${attacker}.localhost`, '/own-rabbitmq');
       const url = new URL((await config(attacker)).RABBITMQ_URL!);
       expect(own.body).toBe(`opened vhost ${decodeURIComponent(url.pathname.slice(1))} as ${decodeURIComponent(url.username)}\n`);
+    }
+  });
+
+  it.runIf(subject.runtime === 'docker')("reaches its own other containers by name on its own network (another app's are refused above)", async () => {
+    for (const name of ['worker', `${attacker}-worker`]) {
+      const r = await get(mc.httpPort, `${attacker}.localhost`, `/peer?url=${encodeURIComponent(`http://${name}:5000/`)}`);
+      expect(r.body, name).toMatch(/^200 hostile \d+ uid \d+/);
     }
   });
 
