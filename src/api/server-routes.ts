@@ -8,7 +8,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { UserError } from '../core/index.ts';
-import { DEFAULT_LIMITS, applyRestore, discardPlan, exclusiveRestore, prepareRestore, stageServerArchive, type ServerBackupDeps, type ServerRestoreDeps } from '../backups/index.ts';
+import { DEFAULT_LIMITS, applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, stageServerArchive, type ServerBackupDeps, type ServerRestoreDeps } from '../backups/index.ts';
 
 export interface ServerMovesDeps { backup: ServerBackupDeps; restore: ServerRestoreDeps }
 
@@ -35,6 +35,7 @@ export function serverRoutes(d: ServerMovesDeps): Router {
     const force = req.query.force === '1' || req.query.force === 'true';
     const max = d.restore.limits?.maxBytes ?? DEFAULT_LIMITS.maxBytes;
     if (Number(req.headers['content-length'] ?? 0) > max) throw new UserError(`the archive is larger than ${max} bytes`, undefined, 413);
+    refuseUnlessEmpty(d.restore.store, force); // before a large upload, not after it
     await exclusiveRestore(async () => {
       mkdirSync(d.restore.paths.staging, { recursive: true, mode: 0o700 });
       const upload = join(d.restore.paths.staging, `upload-${randomBytes(6).toString('hex')}.tar.gz`);

@@ -5,5 +5,5 @@ export { DEFAULT_KEEP, FREQUENCIES, isDue, parseFrequency, parseKeep, toPrune } 
 export { checkParts, manifestOf, sha256File, writeManifest, MANIFEST, type Manifest } from './manifest.ts';
 export type { Backup, BackupFrequency, BackupPart, BackupSchedule, BackupStatus } from '../store/backups.ts';
 export { stageServerArchive, type ServerBackupDeps, type ServerMovesPaths } from './server-backup.ts';
-export { applyRestore, discardPlan, exclusiveRestore, prepareRestore, type Redeploy, type ServerRestoreDeps } from './server-restore.ts';
+export { applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, type Redeploy, type ServerRestoreDeps } from './server-restore.ts';
 export { DEFAULT_LIMITS, readServerArchive, type ReadLimits } from './server-archive.ts';

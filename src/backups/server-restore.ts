@@ -40,13 +40,19 @@ export interface RestoredApp { name: string; status: 'restored' | 'failed'; rele
 const refuse = (why: string, hint?: string, status = 409) => new UserError(`${why}; nothing was changed`, hint, status);
 let busy = false;
 
-/** Reads and checks everything; a refusal changes nothing. The plan's `discard()` must follow `applyRestore`. */
-export async function prepareRestore(d: ServerRestoreDeps, file: string, force: boolean): Promise<RestorePlan> {
-  const existing = d.store.listApps().map((a) => a.name);
+/** A restore is for a fresh install: one with apps is refused unless forced (checked again before the upload is read). */
+export function refuseUnlessEmpty(store: Store, force: boolean): string[] {
+  const existing = store.listApps().map((a) => a.name);
   if (existing.length && !force) {
     throw refuse(`this server already has ${existing.length} app(s) (${existing.slice(0, 5).join(', ')}${existing.length > 5 ? ', ...' : ''}), and a restore is meant for a fresh install`,
       'restore on a fresh install, or pass --force to add the archive\'s apps beside these (an app of the same name is refused)');
   }
+  return existing;
+}
+
+/** Reads and checks everything; a refusal changes nothing. discardPlan() must follow applyRestore(). */
+export async function prepareRestore(d: ServerRestoreDeps, file: string, force: boolean): Promise<RestorePlan> {
+  const existing = refuseUnlessEmpty(d.store, force);
   mkdirSync(d.paths.staging, { recursive: true, mode: 0o700 });
   const stage = mkdtempSync(join(d.paths.staging, 'restore-'));
   const dir = join(stage, 'x');

@@ -9,17 +9,23 @@ export function rawRequest(base: string, authorization: string, method: string, 
   const url = new URL(base + path);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = send(url, {
       method,
       headers: { authorization, accept: 'application/json', ...(body && { 'content-type': body.type, 'content-length': String(body.length) }) },
     }, (res) => {
+      answered = true;
       if ((res.statusCode ?? 500) < 400) return resolve(res);
+      body?.stream.unpipe(req).destroy(); // refused: the rest of the upload is not wanted
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => { if (text.length < 65536) text += d; });
       res.on('end', () => reject(errorOf(res.statusCode ?? 500, text)));
-      res.on('error', reject);
+      res.on('error', () => reject(errorOf(res.statusCode ?? 500, text)));
     });
-    req.on('error', (e: NodeJS.ErrnoException) => reject(new UserError(`cannot reach minicloud at ${base}: ${e.code ?? e.message}`, 'is it running? set MINICLOUD_URL to point elsewhere')));
+    // A server that refuses an upload early answers, then closes: the answer, not the broken write, is what to tell.
+    req.on('error', (e: NodeJS.ErrnoException) => setTimeout(() => {
+      if (!answered) reject(new UserError(`the connection to minicloud at ${base} failed: ${e.code ?? e.message}`, 'is it running? set MINICLOUD_URL to point elsewhere'));
+    }, body ? 1000 : 0));
     if (body) body.stream.on('error', (e) => req.destroy(e)).pipe(req);
     else req.end();
   });

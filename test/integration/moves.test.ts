@@ -107,6 +107,10 @@ it('refuses a server with apps, a truncated archive and a foreign file, changing
   expect(again.code).toBe(1);
   expect(again.stderr).toContain('this server already has 1 app(s)');
   expect(again.stderr).toContain('--force');
+  // Refused before a large upload is taken in: the CLI gets the reason, not a broken pipe.
+  writeFileSync(join(files, 'big.tar.gz'), randomBytes(48 * 1024 * 1024));
+  const big = await B.cli('restore', join(files, 'big.tar.gz'));
+  expect(big.stderr).toContain('this server already has 1 app(s)');
   const forced = await B.cli('restore', archive, '--force');
   expect(forced.stderr).toContain(`app(s) ${APP} exist on this server already; nothing was changed`);
 
