@@ -103,6 +103,7 @@ export async function applyRestore(d: ServerRestoreDeps, plan: RestorePlan, say:
   const { old, dir } = plan;
   const to = d.store.db;
   const notes: string[] = [];
+  // `admin` is the old server's admin token (api/access BOOT_TOKEN): this server keeps its own.
   const tokens = insertRows(to, 'tokens', readRows(old.db, 'tokens', "name != 'admin'"), 'ignore');
   const users = insertRows(to, 'users', readRows(old.db, 'users'), 'ignore');
   insertRows(to, 'audit', readRows(old.db, 'audit', '1 ORDER BY id').map(({ id: _id, ...r }) => r));

@@ -1,10 +1,11 @@
 // Moving to another server: `minicloud backup` on installation A, `minicloud restore` on a fresh installation B (its own
-// data dir, ports and Redis prefix, the same PostgreSQL server): the app answers through B's router with its config var,
-// its add-on's rows and its volume's file, and A's own database is left as it was.
+// data dir, ports and Redis prefix, the same PostgreSQL and MariaDB servers): the app answers through B's router with its
+// config var, its add-on's rows and its volume's file; a second app's MariaDB rows come too; A's databases stay A's.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { describeFiles, writeServerArchive } from '../../src/backups/server-archive.ts';
@@ -18,6 +19,7 @@ import { SERVICES_ENV, requireService, setupOrFailEach } from '../helpers/servic
 const env = SERVICES_ENV as Record<string, string>;
 const APP = `mv-${randomBytes(3).toString('hex')}`; // the shared servers may serve other runs at once
 const DOMAIN = `${APP}.example.test`;
+const MY = `${APP}-my`; // a second app: a MariaDB add-on and no release yet
 const files = mkdtempSync(join(tmpdir(), 'mc-moves-'));
 const archive = join(files, 'x.tar.gz');
 
@@ -33,7 +35,8 @@ setupOrFailEach(async () => {
   });
   redis = await startRedis();
   [a, b] = await Promise.all([startMinicloud(redis.url, env), startMinicloud(redis.url, env)]);
-}, ['postgres']);
+  await requireService('MariaDB', async () => { const c = await mysql.createConnection({ uri: env.MINICLOUD_MARIADB_URL!, connectTimeout: 5000 }); await c.end(); });
+}, ['postgres', 'mariadb']);
 
 afterAll(async () => {
   await a?.stop();
@@ -47,7 +50,11 @@ const ask = async (m: Minicloud, path: string, host = `${APP}.localhost`) => {
   expect(r.status, `${path} on ${host}: ${r.body}`).toBe(200);
   return JSON.parse(r.body) as Record<string, unknown>;
 };
-const configOf = async (m: Minicloud) => (await m.api<Record<string, string>>('GET', `/api/apps/${APP}/config`)).body;
+const configOf = async (m: Minicloud, app = APP) => (await m.api<Record<string, string>>('GET', `/api/apps/${app}/config`)).body;
+const sql = async (url: string, q: string) => {
+  const c = await mysql.createConnection({ uri: url, connectTimeout: 5000 });
+  try { return (await c.query(q))[0] as Array<Record<string, unknown>>; } finally { await c.end(); }
+};
 
 it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume to a fresh server with two commands', async () => {
   const A = a!;
@@ -63,12 +70,18 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   writeFileSync(join(volume, 'kept.txt'), 'precious\n');
   expect(await ask(A, '/write?note=first')).toEqual({ ok: true });
   const aUrl = (await configOf(A)).DATABASE_URL!;
+  expect((await A.api('POST', '/api/apps', { name: MY })).status).toBe(201);
+  expect((await A.api('POST', `/api/apps/${MY}/addons`, { kind: 'mariadb' })).status).toBe(201);
+  const aMy = (await configOf(A, MY)).DATABASE_URL!;
+  await sql(aMy, 'CREATE TABLE kept (id INT PRIMARY KEY, body TEXT)');
+  await sql(aMy, "INSERT INTO kept VALUES (1, 'from A')");
 
+  const ci = (await A.api<{ token: string }>('POST', '/api/tokens', { name: `ci-${APP}`, role: 'read', apps: [APP] })).body.token;
   const t0 = Date.now();
   const backedUp = await A.cli('backup', archive);
   const backupMs = Date.now() - t0;
   expect(backedUp.code, backedUp.stderr + backedUp.stdout).toBe(0);
-  expect(backedUp.stdout).toContain(`apps: ${APP}`);
+  expect(backedUp.stdout).toContain(`apps: ${APP}, ${MY}`);
   expect(statSync(archive).mode & 0o777).toBe(0o600);
   expect(readFileSync(archive).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip
   // Writing over an existing file is refused (an archive is never overwritten by mistake).
@@ -78,7 +91,8 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   const restored = await B.cli('restore', archive);
   const restoreMs = Date.now() - t1;
   expect(restored.code, restored.stderr + restored.stdout).toBe(0);
-  expect(restored.stdout).toContain('1 of 1 app(s) restored');
+  expect(restored.stdout).toContain('2 of 2 app(s) restored');
+  expect(restored.stdout).toContain(`${MY}: it had no release: push to deploy it`);
   console.log(restored.stdout);
   console.log(`moves: archive ${statSync(archive).size} bytes; backup ${backupMs} ms, restore ${restoreMs} ms (rebuild included)`);
 
@@ -90,6 +104,9 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   const releases = (await B.api<Array<{ version: number; current: boolean }>>('GET', `/api/apps/${APP}/releases`)).body;
   expect(releases.find((r) => r.current)!.version).toBeGreaterThan(Math.max(...releases.filter((r) => !r.current).map((r) => r.version)));
 
+  // A's tokens work on B (B's admin token stays B's own).
+  expect((await fetch(`${B.apiUrl}/api/apps/${APP}`, { headers: { authorization: `Bearer ${ci}` } })).status).toBe(200);
+  expect((await fetch(`${B.apiUrl}/api/apps/${APP}`, { headers: { authorization: `Bearer ${A.token}` } })).status).toBe(401);
   // B has a database and user of its own on the shared server; A's is untouched and stays A's.
   const bUrl = (await configOf(B)).DATABASE_URL!;
   expect(new URL(bUrl).username).not.toBe(new URL(aUrl).username);
@@ -98,6 +115,12 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   expect(await ask(A, '/notes')).toEqual({ notes: ['first'] });
   expect(await ask(B, '/notes')).toEqual({ notes: ['first', 'on-B'] });
   expect((await configOf(A)).DATABASE_URL).toBe(aUrl);
+  // The same for MariaDB: B's own database holds the row, A's stays A's.
+  const bMy = (await configOf(B, MY)).DATABASE_URL!;
+  expect(new URL(bMy).username).not.toBe(new URL(aMy).username);
+  expect(await sql(bMy, 'SELECT body FROM kept')).toEqual([{ body: 'from A' }]);
+  await sql(bMy, "INSERT INTO kept VALUES (2, 'on B')");
+  expect(await sql(aMy, 'SELECT body FROM kept')).toEqual([{ body: 'from A' }]);
 }, 600_000);
 
 it('refuses a server with apps, a truncated archive and a foreign file, changing nothing; admin only', async () => {
@@ -105,14 +128,14 @@ it('refuses a server with apps, a truncated archive and a foreign file, changing
   const before = (await B.api<unknown[]>('GET', '/api/apps')).body;
   const again = await B.cli('restore', archive);
   expect(again.code).toBe(1);
-  expect(again.stderr).toContain('this server already has 1 app(s)');
+  expect(again.stderr).toContain('this server already has 2 app(s)');
   expect(again.stderr).toContain('--force');
   // Refused before a large upload is taken in: the CLI gets the reason, not a broken pipe.
   writeFileSync(join(files, 'big.tar.gz'), randomBytes(48 * 1024 * 1024));
   const big = await B.cli('restore', join(files, 'big.tar.gz'));
-  expect(big.stderr).toContain('this server already has 1 app(s)');
+  expect(big.stderr).toContain('this server already has 2 app(s)');
   const forced = await B.cli('restore', archive, '--force');
-  expect(forced.stderr).toContain(`app(s) ${APP} exist on this server already; nothing was changed`);
+  expect(forced.stderr).toContain(`app(s) ${APP}, ${MY} exist on this server already; nothing was changed`);
 
   const whole = readFileSync(archive);
   writeFileSync(join(files, 'cut.tar.gz'), whole.subarray(0, Math.floor(whole.length / 2)));
