@@ -1,6 +1,6 @@
 // What the API does with add-ons: attach a shared service to an app (config vars injected), detach it, list them.
 import { createHash, randomBytes } from 'node:crypto';
-import { NotFoundError, UserError, type AddonInfo, type Deploy, type Manifest } from '../core/index.ts';
+import { NotFoundError, UserError, type AddonInfo, type Deploy, type Logger, type Manifest } from '../core/index.ts';
 import { ADDON_KINDS, isAddonKind, providerFor, validateAddonName, type AddonKind } from '../addons/index.ts';
 import type { Store, StoredAddon } from '../store/index.ts';
 import type { AppsService } from './apps-service.ts';
@@ -103,14 +103,14 @@ export class AddonsService {
    * Puts back what shared servers lost since (a restarted Redis forgets its ACL users), so apps' URLs
    * keep working without anyone re-creating add-ons. Unreachable servers are skipped until next time.
    */
-  async restoreAll(say: (l: string) => void): Promise<void> {
+  async restoreAll(log: Logger): Promise<void> {
     for (const app of this.d.store.listApps()) {
       for (const a of this.d.store.listAddons(app.name)) {
         const provider = providerFor(a.kind as AddonKind, this.d.env);
         try {
-          if (await provider.restore?.(a.name, a.credentials)) say(`${app.name}: the ${a.kind} add-on's user was gone from the shared server (restarted?); restored it`);
+          if (await provider.restore?.(a.name, a.credentials)) log.info(`${app.name}: the ${a.kind} add-on's user was gone from the shared server (restarted?); restored it`);
         } catch (e) {
-          say(`${app.name}: could not check the ${a.kind} add-on: ${(e as Error).message}`);
+          log.warn(`${app.name}: could not check the ${a.kind} add-on: ${(e as Error).message}`);
         } finally {
           await provider.close();
         }

@@ -2,7 +2,7 @@
 // JSON size, depth and keys; refusals logged at a bounded rate.
 import type { IncomingMessage, Server } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { BoundedLog } from '../core/index.ts';
+import { BoundedLog, createLogger, type Logger } from '../core/index.ts';
 
 export interface ApiTimeouts {
   /** Until the request's head (line and headers) has arrived: every route, git included. */
@@ -17,12 +17,15 @@ export const DEFAULT_TIMEOUTS: ApiTimeouts = { headersMs: 20_000, bodyMs: 30_000
 /** Deeper JSON than any API body needs; checked on the raw bytes, before parsing and without recursion. */
 export const MAX_JSON_DEPTH = 64;
 
-const refusals = new BoundedLog((line) => console.error(line));
+export type Refusals = (req: IncomingMessage, why: string) => void;
 
-/** A refused request, in the server log at most 10 times a minute (then counted). */
-export function logRefusal(req: IncomingMessage, why: string): void {
-  const path = (req.url ?? '').split('?')[0]!.slice(0, 100);
-  refusals.line(`API refused ${req.method} ${JSON.stringify(path)} from ${req.socket.remoteAddress ?? 'unknown'}: ${why}`);
+/** Refused requests, in the operator's log at most 10 times a minute (then counted). */
+export function refusalLog(log: Logger): Refusals {
+  const refusals = new BoundedLog((line) => log.warn(line));
+  return (req, why) => {
+    const path = (req.url ?? '').split('?')[0]!.slice(0, 100);
+    refusals.line(`API refused ${req.method} ${JSON.stringify(path)} from ${req.socket.remoteAddress ?? 'unknown'}: ${why}`);
+  };
 }
 
 /** Node's own timers: the head must arrive in time; the whole request is timed per route (git excepted). */
@@ -39,7 +42,7 @@ export function keepOpen(res: Response): void {
 }
 
 /** Cuts a request whose body does not arrive within `bodyMs`, and one not answered within `answerMs`. */
-export function deadlines(t: ApiTimeouts): RequestHandler {
+export function deadlines(t: ApiTimeouts, logRefusal: Refusals = refusalLog(createLogger({ label: 'api' }))): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const cut = (status: number, error: string, hint?: string) => {
       logRefusal(req, error);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
-import { UserError } from '../core/index.ts';
+import { UserError, createLogger } from '../core/index.ts';
 import { DEFAULT_LIMITS, applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, stageServerArchive, type ServerBackupDeps, type ServerRestoreDeps } from '../backups/index.ts';
 
 export interface ServerMovesDeps { backup: ServerBackupDeps; restore: ServerRestoreDeps }
@@ -23,7 +23,7 @@ export function serverRoutes(d: ServerMovesDeps): Router {
         'x-minicloud-apps': staged.manifest.apps.map((a) => a.name).join(', '),
       });
       await staged.write(res).catch((e: unknown) => {
-        console.error('server backup: sending the archive failed:', e);
+        (d.backup.log ?? createLogger()).error('server backup: sending the archive failed:', e);
         res.destroy(); // the client sees a cut, never a short file it could take for whole
       });
     } finally {

@@ -3,14 +3,14 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { isUserError } from '../core/index.ts';
+import { createLogger, isUserError, type Logger } from '../core/index.ts';
 import { bearer, hashToken, tokenChecker } from './auth.ts';
 import { apiRoutes, hookRoutes, type RouteDeps } from './routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
 import { SessionStore } from './sessions.ts';
 import { serverRoutes, type ServerMovesDeps } from './server-routes.ts';
 import { accessLayer } from './access/index.ts';
-import { DEFAULT_TIMEOUTS, deadlines, jsonBody, logRefusal, serverTimeouts, type ApiTimeouts } from './limits.ts';
+import { DEFAULT_TIMEOUTS, deadlines, jsonBody, refusalLog, serverTimeouts, type ApiTimeouts } from './limits.ts';
 
 const HSTS = 'max-age=31536000'; // a year; no includeSubDomains: apps under the domain may be plain HTTP
 
@@ -29,6 +29,8 @@ export interface ApiOptions extends RouteDeps {
   moves?: ServerMovesDeps;
   /** The CLI as an npm package tarball, served at GET /cli.tgz (cli-package.ts). */
   cliTarball?: () => Promise<Buffer>;
+  /** The operator's log: refused requests (at a bounded rate) and internal errors. */
+  logger?: Logger;
 }
 
 const requireToken = (check: (t: string) => boolean, what: string) => (req: Request, res: Response, next: NextFunction) => {
@@ -38,6 +40,8 @@ const requireToken = (check: (t: string) => boolean, what: string) => (req: Requ
 };
 
 export function createApi(o: ApiOptions): Server {
+  const log = o.logger ?? createLogger({ label: 'api' });
+  const logRefusal = refusalLog(log);
   const app = express();
   const sessions = new SessionStore(undefined, undefined, o.store.sessions);
   app.disable('x-powered-by');
@@ -53,7 +57,7 @@ export function createApi(o: ApiOptions): Server {
   const timeouts = o.timeouts ?? DEFAULT_TIMEOUTS;
   // Before the deadlines: an archive takes as long as it takes to stage, send and restore.
   if (o.moves) app.use('/api', serverRoutes(o.moves));
-  app.use(deadlines(timeouts));
+  app.use(deadlines(timeouts, logRefusal));
   // GitHub signs the exact bytes: the body stays raw until a secret has verified it. Over 1 MB, express answers 413.
   app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const reply = await o.github.handle(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
@@ -81,7 +85,7 @@ export function createApi(o: ApiOptions): Server {
     if (e.type?.startsWith('entity.')) logRefusal(req, `${e.status ?? 400} ${e.type}`); // a bad body: a flood is logged at a bounded rate
     if (e.type === 'entity.parse.failed') return void res.status(400).json({ error: 'request body is not valid JSON' });
     if (e.status && e.status < 500) return void res.status(e.status).json({ error: e.message ?? 'bad request' });
-    console.error('API error:', err);
+    log.error('internal error:', err);
     if (!res.headersSent) res.status(500).json({ error: 'internal error; see the minicloud server log' });
     else res.end();
   });

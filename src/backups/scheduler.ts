@@ -1,4 +1,5 @@
 // Scheduled backups: every minute, the apps whose schedule is due are backed up, one at a time, then pruned.
+import type { Logger } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { isDue } from './policy.ts';
 import type { BackupsService } from './service.ts';
@@ -10,7 +11,7 @@ export class BackupScheduler {
   constructor(
     private readonly store: Store,
     private readonly backups: BackupsService,
-    private readonly o: { intervalMs?: number; now?: () => number; say?: (l: string) => void } = {},
+    private readonly o: { intervalMs?: number; now?: () => number; log?: Logger } = {},
   ) {}
 
   start(): void {
@@ -37,9 +38,9 @@ export class BackupScheduler {
         try {
           await this.backups.create(s.app, 'scheduled');
           const gone = this.backups.prune(s.app, s.keep);
-          if (gone.length) this.o.say?.(`${s.app}: pruned ${gone.length} old backup(s)`);
+          if (gone.length) this.o.log?.info(`${s.app}: pruned ${gone.length} old backup(s)`);
         } catch (e) {
-          this.o.say?.(`${s.app}: scheduled backup failed: ${(e as Error).message}`);
+          this.o.log?.warn(`${s.app}: scheduled backup failed: ${(e as Error).message}`);
         }
       }
     })().finally(() => { this.running = null; });

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Writable } from 'node:stream';
-import { UserError } from '../core/index.ts';
+import { UserError, type Logger } from '../core/index.ts';
 import { SCHEMA_VERSION, type Store } from '../store/index.ts';
 import type { BackupsService } from './service.ts';
 import { describeFiles, safeName, writeServerArchive } from './server-archive.ts';
@@ -27,7 +27,7 @@ export interface ServerBackupDeps {
   version: string;
   /** An app's bare git repository. */
   repoDir: (app: string) => string;
-  say?: (line: string) => void;
+  log?: Logger;
 }
 
 /** Database add-ons and storage are what an app backup holds; an app with neither needs none. */
@@ -68,7 +68,7 @@ export async function stageServerArchive(d: ServerBackupDeps): Promise<{ manifes
       format: FORMAT, formatVersion: FORMAT_VERSION, minicloudVersion: d.version, schemaVersion: SCHEMA_VERSION, createdAt, apps,
       files: await describeFiles(stage),
     };
-    d.say?.(`server backup staged: ${apps.length} app(s), ${manifest.files.length} files, ${manifest.files.reduce((s, f) => s + f.size, 0)} bytes`);
+    d.log?.info(`server backup staged: ${apps.length} app(s), ${manifest.files.length} files, ${manifest.files.reduce((s, f) => s + f.size, 0)} bytes`);
     return { manifest, write: (out) => writeServerArchive(stage, manifest, out), discard };
   } catch (e) {
     discard();

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundError, UserError } from '../core/index.ts';
+import { NotFoundError, UserError, type Logger } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Backup, BackupPart } from '../store/backups.ts';
 import { type Conn, parseUrl } from './conn.ts';
@@ -22,7 +22,8 @@ export interface BackupsDeps {
   volumes: (app: string) => Array<{ path: string; hostDir: string }>;
   /** Restarts the app after a restore (null when it has no release yet). */
   restart: (app: string) => Promise<{ status: string; error: string | null } | null>;
-  say?: (line: string) => void;
+  /** The operator's log: each backup's outcome, each restore. */
+  log?: Logger;
 }
 
 type DbKind = 'postgres' | 'mariadb';
@@ -155,7 +156,7 @@ export class BackupsService {
       const size = parts.reduce((s, p) => s + p.size, 0);
       const status = errors.length ? 'failed' : unverifiable ? 'unverified' : 'good';
       b = this.d.store.backups.update(id, { finishedAt: new Date().toISOString(), status, size, parts, notes, error: errors.length ? errors.join('; ') : null });
-      this.d.say?.(`${app}: backup ${id} ${status}${b.error ? `: ${b.error}` : ''}`);
+      this.d.log?.[status === 'failed' ? 'warn' : 'info'](`${app}: backup ${id} ${status}${b.error ? `: ${b.error}` : ''}`);
       return b;
     });
   }
@@ -203,7 +204,7 @@ export class BackupsService {
         restored.push(p.name);
       }
       const deploy = this.d.store.requireApp(app).currentRelease ? await this.d.restart(app) : null;
-      this.d.say?.(`${app}: restored backup ${id} (${restored.join(', ')})`);
+      this.d.log?.info(`${app}: restored backup ${id} (${restored.join(', ')})`);
       return { backup: b, restored, deploy };
     });
   }

@@ -1,6 +1,6 @@
 // Certificates: what each served name's TLS handshake gets (SNI), their status, and forced renewals.
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { NotFoundError, UserError, type CertInfo, type CertsReport } from '../core/index.ts';
+import { NotFoundError, UserError, type CertInfo, type CertsReport, type Logger } from '../core/index.ts';
 import { CertStore, emptyMeta } from './cert-store.ts';
 import { DAY, Renewer, notOrderable } from './renewer.ts';
 import type { CertIssuer, CertMeta, IssuedCert, ServedName } from './types.ts';
@@ -15,7 +15,8 @@ export interface CertificatesOptions {
   selfSigned: CertIssuer;
   /** The host names the router serves (from the same state as its route table). */
   served: () => ServedName[];
-  say: (line: string) => void;
+  /** The operator's log: orders that succeeded or failed. */
+  log: Logger;
   retryMinMs?: number;
   retryMaxMs?: number;
   renewBeforeMs?: number;
@@ -40,7 +41,7 @@ export class Certificates {
     this.store = new CertStore(o.dir);
     this.renewBeforeMs = o.renewBeforeMs ?? 30 * DAY;
     this.renewer = o.acme && o.directory ? new Renewer({
-      issuer: o.acme, directory: o.directory, served: () => [...this.refresh().values()], say: o.say,
+      issuer: o.acme, directory: o.directory, served: () => [...this.refresh().values()], log: o.log,
       meta: (d) => this.entries.get(d)?.meta ?? emptyMeta(d),
       save: (meta, cert) => this.save(meta, cert),
       retryMinMs: o.retryMinMs ?? 60_000, retryMaxMs: o.retryMaxMs ?? DAY, renewBeforeMs: this.renewBeforeMs,

@@ -1,4 +1,5 @@
 // The renewer: which served name needs a CA certificate next; orders them one at a time, with backoff after failures.
+import type { Logger } from '../core/index.ts';
 import { RateLimitedError, type CertIssuer, type CertMeta, type IssuedCert, type ServedName } from './types.ts';
 
 export const DAY = 86400_000;
@@ -13,7 +14,7 @@ export interface RenewerOptions {
   meta: (domain: string) => CertMeta;
   /** Persists an order's outcome: the new certificate, or only the failure. */
   save: (meta: CertMeta, cert?: IssuedCert) => CertMeta;
-  say: (line: string) => void;
+  log: Logger;
   /** Wait after a first failure; doubles per failure in a row, up to `retryMaxMs`. */
   retryMinMs: number;
   retryMaxMs: number;
@@ -114,7 +115,7 @@ export class Renewer {
         this.again = true;
       } while (this.again && !this.stopped);
     } catch (e) {
-      console.error('certs: renewer:', e);
+      this.o.log.error('renewer:', e);
     } finally {
       this.running = false;
     }
@@ -146,7 +147,7 @@ export class Renewer {
         ...before, kind: this.o.issuer.kind, directory: this.o.directory,
         failures: 0, lastError: null, lastAttempt: new Date().toISOString(), nextAttempt: null, rateLimited: false,
       }, cert);
-      this.o.say(`certs: ${domain}: certificate from ${saved.issuer} (serial ${saved.serial}) in ${Date.now() - started} ms, valid until ${saved.notAfter}`);
+      this.o.log.info(`${domain}: certificate from ${saved.issuer} (serial ${saved.serial}) in ${Date.now() - started} ms, valid until ${saved.notAfter}`);
     } catch (e) {
       const failures = before.failures + 1;
       const limitedUntil = e instanceof RateLimitedError ? e.retryAt.getTime() : 0;
@@ -155,7 +156,7 @@ export class Renewer {
       const next = Math.max(ended + backoffMs(failures, this.o.retryMinMs, this.o.retryMaxMs), limitedUntil);
       const error = oneLine(e);
       this.o.save({ ...before, failures, lastError: error, lastAttempt: new Date(ended).toISOString(), nextAttempt: new Date(next).toISOString(), rateLimited: limitedUntil > 0 });
-      this.o.say(`certs: ${domain}: order failed (${failures} in a row): ${error}; next try at ${new Date(next).toISOString()}`);
+      this.o.log.warn(`${domain}: order failed (${failures} in a row): ${error}; next try at ${new Date(next).toISOString()}`);
     } finally {
       this.busy = null;
       this.settle(domain);

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createLogger, type Logger } from './logger.ts';
 
 const exec = promisify(execFile);
 
@@ -26,6 +27,8 @@ export interface AppUsersOptions {
   nproc: number;
   /** Off when minicloud is not root (it cannot switch users); tests may force it. */
   enabled?: boolean;
+  /** The operator's log: users that could not be deleted. */
+  log?: Logger;
 }
 
 /** App users take uids and gids from this range, so a firewall rule can name every app at once. */
@@ -68,7 +71,7 @@ export class AppUsers {
     const found = lookup(name);
     if (!found) return;
     for (let i = 0; i < 20 && killAll(found.uid) > 0; i++) await sleep(50);
-    await retry(() => exec('userdel', [name]), name).catch((e: Error) => console.error(`could not delete user ${name}: ${e.message}`));
+    await retry(() => exec('userdel', [name]), name).catch((e: Error) => (this.o.log ?? createLogger({ label: 'users' })).warn(`could not delete user ${name}: ${e.message}`));
     rmSync(join(this.o.homesDir, app), { recursive: true, force: true });
   }
 

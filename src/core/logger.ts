@@ -45,3 +45,8 @@ export function parseLogLevel(raw: string | undefined): LogLevel {
   if (LOG_LEVELS.includes(level)) return level;
   throw new UserError(`MINICLOUD_LOG_LEVEL=${raw} is not a log level`, `use one of ${LOG_LEVELS.join(', ')}`);
 }
+
+/** Every line, whatever its level, handed to `push` (tests read what a part said). */
+export function loggerTo(push: (line: string) => void, label?: string): Logger {
+  return createLogger({ level: 'debug', label, sink: { out: push, err: push } });
+}

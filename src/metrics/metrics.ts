@@ -1,5 +1,6 @@
 // Prometheus metrics of the router and the instances (own registry), and the last hour per app in memory.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createLogger, type Logger } from '../core/index.ts';
 import { instanceUsage } from './cgroup.ts';
 import type { ProcUsage } from './proc.ts';
 import { MinuteSeries, statusClass, type MinutePoint } from './series.ts';
@@ -23,6 +24,8 @@ export interface MetricsOptions {
   usage?: (pid: number) => ProcUsage | null;
   /** Node's own process metrics (`minicloud_process_*`, `minicloud_nodejs_*`); default on. */
   defaults?: boolean;
+  /** The operator's log: samples that failed. */
+  log?: Logger;
 }
 
 const RUNNING = new Set(['starting', 'up', 'draining']);
@@ -126,7 +129,7 @@ export class Metrics {
     if (this.timer) return;
     this.sample();
     this.timer = setInterval(() => {
-      try { this.sample(); } catch (e) { console.error('metrics: sampling failed:', e); }
+      try { this.sample(); } catch (e) { (this.o.log ?? createLogger({ label: 'metrics' })).error('sampling failed:', e); }
     }, this.o.sampleMs ?? 15_000);
     this.timer.unref();
   }

@@ -1,7 +1,7 @@
 // The deploy orchestrator: reads like the script it runs: build, release, roll out, report.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, isUserError, type Artifact, type Deploy, type Manifest, type Release } from '../core/index.ts';
+import { UserError, createLogger, isUserError, type Artifact, type Deploy, type Logger, type Manifest, type Release } from '../core/index.ts';
 import { checkSourceArchive, detect, planFor, readManifest, type Builder, type Buildpack, type RegistryAuth } from '../build/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
@@ -32,6 +32,8 @@ export interface PipelineDeps {
   fetchSource?: (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) => Promise<void>;
   /** Where the per-app deploy locks live (shared by every minicloud process on this data dir). */
   locksDir: string;
+  /** The operator's log (not the deploy's own, which is `log`): internal errors, failed image prunes. */
+  logger?: Logger;
 }
 
 export interface RunOptions {
@@ -55,7 +57,10 @@ export class Pipeline {
   private readonly locks: AppLocks;
   private readonly inProgress = new Set<string>();
 
+  private readonly logger: Logger;
+
   constructor(private readonly d: PipelineDeps) {
+    this.logger = d.logger ?? createLogger({ label: 'deploys' });
     this.locks = new AppLocks(d.locksDir);
   }
 
@@ -115,7 +120,7 @@ export class Pipeline {
       const failedRelease = store.getDeploy(deployId)?.release;
       if (failedRelease) store.setReleaseStatus(deploy.app, failedRelease, 'failed');
       const message = isUserError(e) ? e.message : `internal error: ${(e as Error).message}`;
-      if (!isUserError(e)) console.error(`deploy ${deployId} of ${deploy.app} failed:`, e);
+      if (!isUserError(e)) this.logger.error(`deploy ${deployId} of ${deploy.app} failed:`, e);
       say(` !     ${message}`);
       if (isUserError(e) && e.hint) say(` !     ${e.hint}`);
       if (deploy.kind === 'rollback' || store.deployJobs.get(deployId).configChanges) say(' !     the config vars were left as they were');
@@ -125,7 +130,7 @@ export class Pipeline {
     }
     rmSync(sourceTar(this.d.sourcesDir, deployId), { force: true });
     pruneBuilds(store, this.d.buildsDir, deploy.app);
-    await this.d.builder.prune?.(deploy.app, keptRefs(store, deploy.app)).catch((e: unknown) => console.error(`pruning ${deploy.app}'s images:`, e));
+    await this.d.builder.prune?.(deploy.app, keptRefs(store, deploy.app)).catch((e: unknown) => this.logger.warn(`pruning ${deploy.app}'s images:`, e));
     this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
   }
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { UserError } from '../core/index.ts';
+import { UserError, type Logger } from '../core/index.ts';
 
 export interface LocalRedis { url: string; stop(): Promise<void> }
 
@@ -18,13 +18,13 @@ function ping(socket: string): Promise<boolean> {
   });
 }
 
-export async function startLocalRedis(dir: string, say: (s: string) => void): Promise<LocalRedis> {
+export async function startLocalRedis(dir: string, log: Logger): Promise<LocalRedis> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const socket = join(dir, 'redis.sock');
   const url = `unix://${socket}`;
   // One left running by an earlier minicloud that was killed: keep using it.
   if (existsSync(socket) && (await ping(socket))) {
-    say(`Redis: reusing the private redis-server at ${socket}`);
+    log.info(`reusing the private redis-server at ${socket}`);
     return { url, stop: async () => {} };
   }
   rmSync(socket, { force: true });
@@ -47,7 +47,7 @@ export async function startLocalRedis(dir: string, say: (s: string) => void): Pr
   })();
   await Promise.race([ready, failed]);
   failed.catch(() => {}); // later exits are not start-up failures
-  say(`Redis: started a private redis-server (data in ${dir}); set REDIS_URL to use your own`);
+  log.info(`started a private redis-server (data in ${dir}); set REDIS_URL to use your own`);
   return {
     url,
     stop: () => new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 // The host-process runtime (Piku-style): each instance is a detached process group, logs to a file.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, openSync } from 'node:fs';
-import { baseEnv, ownTree, processStart, runCommand, shellAs, type AppUser, type AppUsers } from '../core/index.ts';
+import { baseEnv, createLogger, ownTree, processStart, runCommand, shellAs, type AppUser, type AppUsers, type Logger } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes } from './link-volumes.ts';
@@ -17,6 +17,8 @@ export interface ProcessRuntimeOptions {
   guard?: PortGuard;
   /** app.log's size limit (bytes; APP_LOG_MAX_BYTES by default); the processes write it themselves, so it is looked at every 2 s. */
   logMaxBytes?: number;
+  /** The operator's log: firewall rules that could not be removed. */
+  log?: Logger;
 }
 
 const parse = (handle: string): Handle => JSON.parse(handle) as Handle;
@@ -27,10 +29,12 @@ export class ProcessRuntime implements Runtime {
   private readonly listeners: Array<(handle: string, code: number | null) => void> = [];
   private readonly watched = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  private readonly log: Logger;
 
   private readonly files: AppLogs;
 
   constructor(logDir: string, private readonly o: ProcessRuntimeOptions = {}) {
+    this.log = o.log ?? createLogger({ label: 'runtime' });
     this.files = new AppLogs(logDir, o.logMaxBytes);
     this.files.watch();
   }
@@ -104,7 +108,7 @@ export class ProcessRuntime implements Runtime {
     while (alive(h) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (alive(h)) signal('SIGKILL');
     while (alive(h)) await new Promise((r) => setTimeout(r, 20));
-    if (h.port) await this.o.guard?.close(h.port).catch((e: Error) => console.error(`firewall rules of port ${h.port}: ${e.message}`));
+    if (h.port) await this.o.guard?.close(h.port).catch((e: Error) => this.log.warn(`firewall rules of port ${h.port}: ${e.message}`));
   }
 
   onExit(listener: (handle: string, code: number | null) => void): void {
@@ -117,7 +121,7 @@ export class ProcessRuntime implements Runtime {
     if (timer) clearInterval(timer);
     this.watched.delete(handle);
     const port = parse(handle).port;
-    if (port) this.o.guard?.close(port).catch((e: Error) => console.error(`firewall rules of port ${port}: ${e.message}`));
+    if (port) this.o.guard?.close(port).catch((e: Error) => this.log.warn(`firewall rules of port ${port}: ${e.message}`));
     for (const l of this.listeners) l(handle, code);
   }
 

@@ -46,11 +46,11 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
 
   // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
   const engine = await connectDocker(runtimeChoice(cfg.runtime));
-  const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process');
+  const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
   await isolation.guard?.sweep(); // firewall rules a killed predecessor left for ports nobody listens on now
   const runtime: Runtime = engine
     ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids })
-    : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard });
+    : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard, log: log.child('runtime') });
   life.add('runtime', () => runtime.close());
   const inner: Builder = engine
     ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build` })
@@ -64,7 +64,7 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
  * before the ports (group `last`): a next minicloud that could bind them never finds this one's Redis still running.
  */
 async function localRedis(p: Paths, log: Logger, life: Lifecycle): Promise<string> {
-  const redis = await startLocalRedis(p.redis, log.child('redis').info);
+  const redis = await startLocalRedis(p.redis, log.child('redis'));
   life.add('redis', () => redis.stop());
   return redis.url;
 }

@@ -1,7 +1,7 @@
 // Wiring HTTPS: settings → issuers → Certificates, the names they may order (the route table), the router's TLS options.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../core/index.ts';
+import { UserError, type Logger } from '../core/index.ts';
 import type { Config } from './config.ts';
 import type { RouteTable } from '../routes/index.ts';
 import type { Store } from '../store/index.ts';
@@ -11,7 +11,7 @@ import type { RouterOptions } from '../../proxy/index.ts';
 const ACME_OFF = "ACME is off: set MINICLOUD_ACME_EMAIL to get certificates from Let's Encrypt; until then every name is served with a self-signed certificate";
 
 /** Loads the stored certificates and plans orders; call sync() whenever the route table changes. */
-export async function startCertificates(cfg: Config, dir: string, table: RouteTable, store: Store, say: (line: string) => void): Promise<Certificates> {
+export async function startCertificates(cfg: Config, dir: string, table: RouteTable, store: Store, log: Logger): Promise<Certificates> {
   const h = cfg.https;
   const acme = h.acmeDirectory ? new AcmeIssuer({
     directory: h.acmeDirectory, email: h.acmeEmail, accountKeyFile: join(dir, '_acme', 'account.key'),
@@ -27,7 +27,7 @@ export async function startCertificates(cfg: Config, dir: string, table: RouteTa
     }));
   });
   const certs = new Certificates({
-    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, say, retryMinMs: h.acmeRetryMinMs,
+    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, log, retryMinMs: h.acmeRetryMinMs,
   });
   await certs.start();
   return certs;

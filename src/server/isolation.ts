@@ -1,7 +1,7 @@
 // How apps are kept apart on this server: per-app users and firewall fences for host processes (as root), or containers.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AppUsers, UserError } from '../core/index.ts';
+import { AppUsers, UserError, type Logger } from '../core/index.ts';
 import { PortGuard } from '../runtime/port-guard.ts';
 import type { Config, Paths } from './config.ts';
 
@@ -19,11 +19,11 @@ export interface Isolation {
 const PASSAGES = ['builds', 'cache', 'volumes', 'homes'] as const;
 
 /** `root`: whether minicloud may switch users (given by tests). */
-export function setUpIsolation(cfg: Config, p: Paths, runtime: 'docker' | 'process', root = process.getuid?.() === 0): Isolation {
+export function setUpIsolation(cfg: Config, p: Paths, runtime: 'docker' | 'process', log: Logger, root = process.getuid?.() === 0): Isolation {
   if (runtime === 'docker') {
     return { mode: 'containers', summary: 'each app in its own containers: no capabilities, no-new-privileges, process and CPU limits, buildpack images as a non-root user; containers reach each other only through the router' };
   }
-  const users = new AppUsers({ homesDir: p.homes, prefix: cfg.appUserPrefix, nproc: cfg.appPids, enabled: root });
+  const users = new AppUsers({ homesDir: p.homes, prefix: cfg.appUserPrefix, nproc: cfg.appPids, enabled: root, log });
   if (!users.enabled) {
     return {
       mode: 'none',

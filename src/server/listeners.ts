@@ -36,9 +36,9 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const hook = hookToken(p.hookConfig);
   const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
   // minicloud backup / restore
-  const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups: parts.backups, git: parts.git, service: parts.service, addons: parts.addons, queue: parts.queue, log: base.deployLog, env: process.env, say: log.child('moves').info, certs });
+  const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups: parts.backups, git: parts.git, service: parts.service, addons: parts.addons, queue: parts.queue, log: base.deployLog, env: process.env, logger: log.child('moves'), certs });
   const api = createApi({
-    moves, ...parts.serviceDeps, timeouts: cfg.apiTimeouts, certs,
+    moves, logger: log.child('api'), ...parts.serviceDeps, timeouts: cfg.apiTimeouts, certs,
     service: parts.service, processes: parts.processes, addons: parts.addons, backups: parts.backups, push: parts.push, github: parts.github, runtime,
     routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }),

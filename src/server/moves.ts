@@ -7,7 +7,7 @@ import type { AddonsService, AppsService } from '../api/index.ts';
 import type { ServerMovesDeps } from '../api/server-routes.ts';
 import type { BackupsService } from '../backups/index.ts';
 import type { Paths } from './config.ts';
-import { UserError } from '../core/index.ts';
+import { UserError, type Logger } from '../core/index.ts';
 import { submitDeploy, type GitServer } from '../intake/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import { sourceTar } from '../pipeline/index.ts';
@@ -18,7 +18,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 export interface MovesParts {
   dataDir: string; paths: Paths; store: Store; backups: BackupsService; git: GitServer; service: AppsService; addons: AddonsService;
-  queue: DeployQueue; log: DeployLog; env: NodeJS.ProcessEnv; say: (line: string) => void;
+  queue: DeployQueue; log: DeployLog; env: NodeJS.ProcessEnv; logger: Logger;
   /** The router's certificates: restored ones are served at once. */
   certs?: { reload(): void };
 }
@@ -27,7 +27,7 @@ export function serverMoves(m: MovesParts): ServerMovesDeps {
   const paths = { dataDir: m.dataDir, certs: m.paths.certs, staging: join(m.dataDir, 'moves'), backups: m.paths.backups, builds: m.paths.builds };
   const repoDir = (app: string) => m.git.repoDir(app);
   return {
-    backup: { store: m.store, backups: m.backups, paths, version: VERSION, repoDir, say: m.say },
+    backup: { store: m.store, backups: m.backups, paths, version: VERSION, repoDir, log: m.logger },
     restore: {
       store: m.store, backups: m.backups, paths, repoDir,
       createApp: async (name) => { await m.service.create(name); },

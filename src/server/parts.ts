@@ -54,6 +54,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     ...(engine && { images: new ImageImporter(engine.docker) }),
     provision: (app, needs, say) => addons.provisionNeeds(app, needs, say),
     syncCron: (app, entries) => cron.sync(app, entries),
+    logger: log.child('deploys'),
   });
   queue.work((job) => pipeline.run(job.deployId, job));
   // First of all: build steps killed, then the deploys they belonged to handed to the next process (with the apps' locks).
@@ -65,10 +66,10 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
   const backups = new BackupsService({
-    store, dir: p.backups, env: process.env, volumes: (app) => formation.instances.volumes(app), say: log.child('backups').info,
+    store, dir: p.backups, env: process.env, volumes: (app) => formation.instances.volumes(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'),
   });
-  const metrics = new Metrics({ instances: () => store.listInstances() });
+  const metrics = new Metrics({ instances: () => store.listInstances(), log: log.child('metrics') });
   teardown.push(
     (app) => cron.forget(app), (app) => addons.destroyAll(app), async (app) => metrics.forget(app),
     (app) => builder.prune(app, []).catch(() => {}), async (app) => { await isolation.users?.remove(app); }, async (app) => { await runtime.forget?.(app); },
@@ -78,7 +79,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const accessLog = new AccessLog(p.logs);
   life.add('access log', () => accessLog.close());
   // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
-  const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs').info);
+  const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'));
   life.add('certificates', () => certs.stop());
   return { serviceDeps, appUrl, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, accessLog, certs };
 }

@@ -1,5 +1,5 @@
 // The database's unfinished deploys against the jobs Redis holds: a deploy whose job Redis lost (it came back empty) is queued again, or failed when it cannot be.
-import type { Deploy } from '../core/index.ts';
+import type { Deploy, Logger } from '../core/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Store, StoredJob } from '../store/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
@@ -12,7 +12,8 @@ export interface ReconcileDeps {
   running: () => ReadonlySet<string>;
   /** Is the pushed source of a build still on disk (it goes once the deploy ends)? */
   hasSource: (deployId: string) => boolean;
-  say: (line: string) => void;
+  /** The operator's log: deploys requeued or failed, checks that could not run. */
+  logger: Logger;
 }
 
 /** Job states in which BullMQ still runs the job (an active one whose process died is taken up again by BullMQ itself). */
@@ -54,7 +55,7 @@ export class QueueReconciler {
         n++;
       }
     } catch (e) {
-      this.d.say(`queue check: ${(e as Error).message}; trying again in ${Math.round(this.intervalMs / 1000)} s`);
+      this.d.logger.warn(`queue check: ${(e as Error).message}; trying again in ${Math.round(this.intervalMs / 1000)} s`);
     } finally {
       this.busy = false;
     }
@@ -69,13 +70,13 @@ export class QueueReconciler {
     if (why) {
       log.append(deploy.id, ` !     ${state === 'failed' ? why : `minicloud's job queue (Redis) lost this deploy: ${why}`}`);
       log.end(store.updateDeploy(deploy.id, { status: 'failed', error: why }), null);
-      this.d.say(`${deploy.app}: deploy ${deploy.id} failed: ${why}`);
+      this.d.logger.warn(`${deploy.app}: deploy ${deploy.id} failed: ${why}`);
       return;
     }
     log.append(deploy.id, "-----> minicloud's job queue (Redis) lost this deploy; it is queued again");
     const { configChanges: _secretsStayHere, registryAuth: _none, ...rest } = job;
     await this.d.queue.enqueue(deploy.app, { deployId: deploy.id, ...rest });
-    this.d.say(`${deploy.app}: deploy ${deploy.id} was lost from the queue; queued again`);
+    this.d.logger.info(`${deploy.app}: deploy ${deploy.id} was lost from the queue; queued again`);
   }
 
   /** Null when the job can be made again from the database; else the reason the deploy fails with. */

@@ -35,18 +35,18 @@ async function pickUp(cfg: Config, { p, store, deployLog }: Base, parts: Parts, 
   await Promise.race([syncAllCron(), new Promise((r) => setTimeout(r, 3000).unref())]);
   queue.redis.on('back', () => void syncAllCron());
   // Deploys the database calls unfinished whose job Redis no longer has: queued again, or failed saying so.
-  const reconciler = new QueueReconciler({ store, queue, log: deployLog, running: () => pipeline.running, hasSource: (id) => existsSync(sourceTar(p.sources, id)), say: log.child('queue').info });
+  const reconciler = new QueueReconciler({ store, queue, log: deployLog, running: () => pipeline.running, hasSource: (id) => existsSync(sourceTar(p.sources, id)), logger: log.child('queue') });
   reconciler.start();
   life.add('queue check', () => reconciler.stop());
   void reconciler.pass();
 
-  const backupScheduler = new BackupScheduler(store, backups, { say: log.child('backups').info });
+  const backupScheduler = new BackupScheduler(store, backups, { log: log.child('backups') });
   backupScheduler.start();
   // A backup in progress is let finish: one cut short is worth nothing.
   life.add('backup schedule', () => backupScheduler.stop(), { timeoutMs: Infinity });
   // Shared servers that restarted may have forgotten per-app users (Redis ACLs): put them back, now and every minute.
   const addonLog = log.child('add-ons');
-  const restoreAddons = () => void addons.restoreAll(addonLog.info).catch((e: unknown) => addonLog.error('checking failed:', e));
+  const restoreAddons = () => void addons.restoreAll(addonLog).catch((e: unknown) => addonLog.error('checking failed:', e));
   restoreAddons();
   const addonTimer = setInterval(restoreAddons, cfg.addonCheckMs);
   addonTimer.unref();

@@ -80,6 +80,12 @@ it('keeps no loose files at the top of src/ but main.ts', () => {
   expect(readdirSync(join(ROOT, 'src')).filter((n) => n.endsWith('.ts'))).toEqual(['main.ts']);
 });
 
+it('writes the operator\'s log through the logger (core/logger.ts), not console: only the CLI prints', () => {
+  const printing = sources.filter((f) => !relative(ROOT, f).startsWith('src/cli/') && !relative(ROOT, f).startsWith('proxy/'))
+    .filter((f) => /\bconsole\.(log|info|warn|error|debug)\(/.test(readFileSync(f, 'utf8')));
+  expect(printing.map((f) => relative(ROOT, f))).toEqual([]);
+});
+
 it('imports each SDK from one folder only', () => {
   const wrong: string[] = [];
   for (const file of sources) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Certificates, RateLimitedError, SelfSignedIssuer, backoffMs, dueAt, type CertIssuer, type IssuedCert, type ServedName } from '../../src/certs/index.ts';
-import { isUserError } from '../../src/core/index.ts';
+import { isUserError, loggerTo } from '../../src/core/index.ts';
 
 const DAY = 86400_000;
 const name = (domain: string, app = 'shop', o: Partial<ServedName> = {}): ServedName => ({ domain, app, isDefault: false, deployed: true, ...o });
@@ -45,7 +45,7 @@ afterEach(() => {
 async function certificates(ca: TestCa, served: () => ServedName[], dir = mkdtempSync(join(tmpdir(), 'mc-certs-'))) {
   dirs.push(dir);
   const lines: string[] = [];
-  const c = new Certificates({ dir, acme: ca, directory: 'https://ca.test/dir', selfSigned: new SelfSignedIssuer(), served, say: (l) => lines.push(l), retryMinMs: 60_000 });
+  const c = new Certificates({ dir, acme: ca, directory: 'https://ca.test/dir', selfSigned: new SelfSignedIssuer(), served, log: loggerTo((l) => lines.push(l)), retryMinMs: 60_000 });
   running.push(c);
   await c.start();
   return { c, dir, lines };

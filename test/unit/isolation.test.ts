@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, paths } from '../../src/server/config.ts';
 import { setUpIsolation } from '../../src/server/isolation.ts';
-import { AppUsers } from '../../src/core/index.ts';
+import { AppUsers, createLogger } from '../../src/core/index.ts';
 import { linkVolumes } from '../../src/runtime/link-volumes.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mc-isolation-'));
@@ -14,14 +14,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('setUpIsolation', () => {
   const cfg = loadConfig({ MINICLOUD_DATA: join(tmp, 'data') });
   it('says plainly that apps are not isolated when minicloud cannot switch users', () => {
-    const iso = setUpIsolation(cfg, paths(cfg.dataDir), 'process', false);
+    const iso = setUpIsolation(cfg, paths(cfg.dataDir), 'process', createLogger(), false);
     expect(iso.mode).toBe('none');
     expect(iso.summary).toContain('not root');
     expect(iso.summary).toContain("apps can read each other's files and minicloud's data dir");
     expect(iso.users).toBeUndefined();
   });
   it('names containers on Docker', () => {
-    expect(setUpIsolation(cfg, paths(cfg.dataDir), 'docker', true).mode).toBe('containers');
+    expect(setUpIsolation(cfg, paths(cfg.dataDir), 'docker', createLogger(), true).mode).toBe('containers');
   });
   it('refuses a bad user prefix with the fix', () => {
     expect(() => loadConfig({ MINICLOUD_APP_USER_PREFIX: 'Bad Prefix' })).toThrow(/cannot start a Unix user name/);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loggerTo } from '../../src/core/index.ts';
 import { DeployQueue, connectionFromUrl, type DeployJob } from '../../src/queue/index.ts';
 import { QueueReconciler } from '../../src/server/reconcile-queue.ts';
 import { Store } from '../../src/store/index.ts';
@@ -29,7 +30,7 @@ async function setup(hasSource: (id: string) => boolean = () => true) {
   const ended: string[] = [];
   const log = { append: (id: string, l: string) => { lines.push(`${id} ${l}`); }, end: (d: { id: string }) => { ended.push(d.id); } };
   const running = new Set<string>();
-  const reconciler = new QueueReconciler({ store, queue, log, running: () => running, hasSource, say: () => {} }, 60_000, 0);
+  const reconciler = new QueueReconciler({ store, queue, log, running: () => running, hasSource, logger: loggerTo(() => {}) }, 60_000, 0);
   open.push(queue, store);
   store.createApp('shop');
   await waitFor(() => queue.redis.available, 5000, 'Redis to answer');
