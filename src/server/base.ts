@@ -65,6 +65,6 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
  */
 async function localRedis(p: Paths, log: Logger, life: Lifecycle): Promise<string> {
   const redis = await startLocalRedis(p.redis, log.child('redis'));
-  life.add('redis', () => redis.stop());
+  life.add('redis', () => redis.stop(), { timeoutMs: 30_000 }); // it writes its append-only file out first
   return redis.url;
 }

@@ -87,9 +87,9 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
 /** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */
 function reportFormation(formation: Formation, { store }: Base, cfg: Config, log: Logger): void {
   formation.on('crash', (inst: { app: string; type: string }, code: number | null, delayMs: number) =>
-    log.info(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
+    log.warn(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
   formation.on('error', (e: unknown) => log.error('', e));
-  formation.on('unhealthy', (inst: { app: string; type: string }, reason: string) => log.info(`${inst.app}: ${inst.type} failed ${cfg.healthFailures} health checks in a row (${reason}); restarting it`));
+  formation.on('unhealthy', (inst: { app: string; type: string }, reason: string) => log.warn(`${inst.app}: ${inst.type} failed ${cfg.healthFailures} health checks in a row (${reason}); restarting it`));
   formation.on('slept', (app: string) => log.info(`${app}: asleep after ${store.getApp(app)?.sleepAfterSeconds} s without requests`));
   formation.on('woke', (app: string) => log.info(`${app}: woken by a request`));
 }
