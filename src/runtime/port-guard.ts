@@ -53,7 +53,9 @@ export class PortGuard {
   }
 
   async close(port: number): Promise<void> {
-    await Promise.all(TOOLS.map(async ([tool, restore]) => apply(tool, restore, await stale(tool, (t) => t === this.tag(port)), [])));
+    // Also the rules of an instance started before rules named their minicloud (`minicloud-port-<port>`).
+    const mine = (t: string) => t === this.tag(port) || t === `minicloud-port-${port}`;
+    await Promise.all(TOOLS.map(async ([tool, restore]) => apply(tool, restore, await stale(tool, mine), [])));
   }
 
   /**
