@@ -5,9 +5,17 @@ import type { AddonProvider, Credentials } from './types.ts';
 
 const WHAT = 'the shared RabbitMQ server';
 const ENABLE = 'enable the management API on the RabbitMQ host: rabbitmq-plugins enable rabbitmq_management';
+const NO_GUEST = 'make an administrator with a password of its own (rabbitmqctl add_user minicloud <password>; '
+  + 'rabbitmqctl set_user_tags minicloud administrator; rabbitmqctl set_permissions -p / minicloud ".*" ".*" ".*"), '
+  + 'put it in MINICLOUD_RABBITMQ_URL, and delete guest: rabbitmqctl delete_user guest';
+const GUEST_AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 
 export function rabbitmqProvider(env: NodeJS.ProcessEnv): AddonProvider {
-  const amqp = adminUrl(env, 'MINICLOUD_RABBITMQ_URL', WHAT, 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']);
+  const amqp = adminUrl(env, 'MINICLOUD_RABBITMQ_URL', WHAT, 'amqp://minicloud:<password>@127.0.0.1:5672', ['amqp:', 'amqps:']);
+  if (amqp.user === 'guest' && decodeURIComponent(amqp.url.password) === 'guest') {
+    // RabbitMQ's default administrator, whose password everyone knows: every app on its host would be its admin.
+    throw new UserError(`${amqp.variable} logs in as guest/guest, RabbitMQ's default administrator: any app on ${amqp.url.hostname}'s host could log in as it too`, NO_GUEST);
+  }
   const mgmt = managementUrl(env, amqp);
   // fetch refuses URLs with credentials in them: they go into a Basic header instead.
   const auth = `Basic ${Buffer.from(`${mgmt.user}:${decodeURIComponent(mgmt.url.password)}`).toString('base64')}`;
@@ -31,10 +39,22 @@ export function rabbitmqProvider(env: NodeJS.ProcessEnv): AddonProvider {
     throw new Error(`RabbitMQ management API: ${method} ${path} answered ${res.status}: ${text}`);
   }
 
+  /**
+   * Refuses a server where guest/guest still logs in (from minicloud's side, so from the apps' too when they
+   * share its host): its vhosts and passwords would protect nothing. Asked once; a server that cannot be asked
+   * is reported by the call that follows.
+   */
+  let guestChecked: Promise<void> | null = null;
+  const noGuest = () => (guestChecked ??= fetch(`${base}/whoami`, { headers: { authorization: GUEST_AUTH }, signal: AbortSignal.timeout(10_000) })
+    .then((res) => {
+      if (res.status === 200) throw new UserError(`${WHAT} at ${mgmt.url.host} lets guest/guest in: every app that reaches it could log in as its administrator`, NO_GUEST);
+    }, () => { guestChecked = null; }));
+
   return {
     kind: 'rabbitmq',
     async create(name) {
       validateAddonName(name, mgmt.user);
+      await noGuest();
       const password = newPassword();
       const v = encodeURIComponent(name);
       await api('PUT', `/vhosts/${v}`, {});
@@ -57,6 +77,7 @@ export function rabbitmqProvider(env: NodeJS.ProcessEnv): AddonProvider {
     },
     async check() {
       await api('GET', '/overview');
+      await noGuest();
     },
     async close() {},
   };
@@ -66,7 +87,7 @@ export function rabbitmqProvider(env: NodeJS.ProcessEnv): AddonProvider {
 function managementUrl(env: NodeJS.ProcessEnv, amqp: AdminUrl): AdminUrl {
   const variable = 'MINICLOUD_RABBITMQ_MANAGEMENT_URL';
   if (env[variable]?.trim()) {
-    return adminUrl(env, variable, `${WHAT}'s management API`, 'http://guest:guest@127.0.0.1:15672', ['http:', 'https:']);
+    return adminUrl(env, variable, `${WHAT}'s management API`, 'http://minicloud:<password>@127.0.0.1:15672', ['http:', 'https:']);
   }
   const tls = amqp.url.protocol === 'amqps:';
   const u = new URL(`${tls ? 'https' : 'http'}://${amqp.url.hostname}:${tls ? 15671 : 15672}`);

@@ -28,9 +28,13 @@ async function refusal(url: string): Promise<Error> {
 
 const onVhost = (url: string, vhost: string) => { const u = new URL(url); u.pathname = `/${encodeURIComponent(vhost)}`; return u.href; };
 
-/** GET on the management API as the admin. */
-async function mgmt(path: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`http://127.0.0.1:15672/api${path}`, { headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` } });
+/** A call to the management API as the admin (GET unless told). */
+async function mgmt(path: string, method = 'GET', body?: unknown): Promise<{ status: number; body: unknown }> {
+  const u = new URL(SERVICES_ENV.MINICLOUD_RABBITMQ_MANAGEMENT_URL!);
+  const res = await fetch(`${u.origin}/api${path}`, {
+    method, body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`, 'content-type': 'application/json' },
+  });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
@@ -40,7 +44,7 @@ setupOrFailEach(async () => {
   await requireService('RabbitMQ', () => provider.check());
   pa = await provider.create(a);
   pb = await provider.create(b);
-}, []); // RabbitMQ: the local one, whose guest user has a password
+}, ['rabbitmq']); // a node of this file's own: the machine's lets guest/guest in
 
 afterAll(async () => {
   for (const c of open) await c.close().catch(() => {});
@@ -49,7 +53,7 @@ afterAll(async () => {
 });
 
 it('creates a vhost where the app can publish and consume', async () => {
-  expect(pa.env.RABBITMQ_URL).toMatch(new RegExp(`^amqp://${a}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:5672/${a}$`));
+  expect(pa.env.RABBITMQ_URL).toMatch(new RegExp(`^amqp://${a}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:${new URL(SERVICES_ENV.MINICLOUD_RABBITMQ_URL!).port}/${a}$`));
   expect(pa.env.AMQP_URL).toBe(pa.env.RABBITMQ_URL);
   expect(pa.credentials).toMatchObject({ user: a, vhost: a, url: pa.env.RABBITMQ_URL });
   const c = await connect(pa.env.RABBITMQ_URL!);
@@ -100,17 +104,32 @@ it('destroys the vhost and the user, closing open connections; a second destroy 
 it('names a missing or malformed admin URL, and refuses unsafe names', async () => {
   expect(() => providerFor('rabbitmq', {})).toThrow(UserError);
   expect(() => providerFor('rabbitmq', {})).toThrow(/^MINICLOUD_RABBITMQ_URL is not set: set it to the shared RabbitMQ server's admin URL, e.g. amqp:\/\//);
-  expect(() => providerFor('rabbitmq', { MINICLOUD_RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672', MINICLOUD_RABBITMQ_MANAGEMENT_URL: 'ftp://h' }))
+  expect(() => providerFor('rabbitmq', { MINICLOUD_RABBITMQ_URL: 'amqp://minicloud:pw@127.0.0.1:5672', MINICLOUD_RABBITMQ_MANAGEMENT_URL: 'ftp://h' }))
     .toThrow(/MINICLOUD_RABBITMQ_MANAGEMENT_URL must be/);
   for (const bad of ['guest', '%2f', 'a/b', '..', 'A']) {
     await expect(provider.create(bad)).rejects.toThrow(UserError);
   }
   const closed = await freePort(); // nothing listens there
   const down = providerFor('rabbitmq', {
-    MINICLOUD_RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672', MINICLOUD_RABBITMQ_MANAGEMENT_URL: `http://guest:guest@127.0.0.1:${closed}`,
+    MINICLOUD_RABBITMQ_URL: 'amqp://minicloud:pw@127.0.0.1:5672', MINICLOUD_RABBITMQ_MANAGEMENT_URL: `http://minicloud:pw@127.0.0.1:${closed}`,
   });
   const e = (await down.check().then(() => null, (x: unknown) => x)) as UserError;
   expect(e).toBeInstanceOf(UserError);
   expect(e.message).toMatch(/with MINICLOUD_RABBITMQ_MANAGEMENT_URL: .*ECONNREFUSED/);
   expect(e.hint).toMatch(/rabbitmq-plugins enable rabbitmq_management/);
+});
+
+it("refuses guest/guest as its admin URL, and a server where guest/guest still logs in", async () => {
+  expect(() => providerFor('rabbitmq', { MINICLOUD_RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672' }))
+    .toThrow(/MINICLOUD_RABBITMQ_URL logs in as guest\/guest, RabbitMQ's default administrator/);
+  expect((await mgmt('/users/guest', 'PUT', { password: 'guest', tags: 'administrator' })).status).toBeLessThan(300);
+  try {
+    const e = await providerFor('rabbitmq', SERVICES_ENV).create(uniqueName('g')).then(() => null, (x: unknown) => x) as UserError;
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.message).toMatch(/lets guest\/guest in: every app that reaches it could log in as its administrator/);
+    expect(e.hint).toMatch(/rabbitmqctl delete_user guest/);
+  } finally {
+    await mgmt('/users/guest', 'DELETE');
+  }
+  await expect(providerFor('rabbitmq', SERVICES_ENV).check()).resolves.toBeUndefined();
 });

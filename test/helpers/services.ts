@@ -1,21 +1,18 @@
 // Test helpers for the shared backing services (PostgreSQL, MariaDB, Redis, RabbitMQ) the add-on tests use.
-// PostgreSQL, MariaDB and Redis require passwords here, as minicloud does: this machine's own servers are
-// trust-authenticated (and must not be changed), so each test file starts its own on free ports (own-servers.ts).
+// They require passwords here, as minicloud does: this machine's own servers are trust-authenticated (RabbitMQ's
+// lets guest/guest in) and must not be changed, so each test file starts its own on free ports (own-servers.ts).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startOwnMariadb, startOwnPostgres, startOwnRedis, type OwnServer } from './own-servers.ts';
+import { startOwnMariadb, startOwnPostgres, startOwnRabbitmq, startOwnRedis, type OwnServer } from './own-servers.ts';
 
-/**
- * The admin URLs: the environment's when given, else (PostgreSQL, MariaDB, Redis) filled in by
- * setupOrFailEach with servers of this test file's own, and RabbitMQ's local one (guest has a password).
- */
+/** The admin URLs: the environment's when given, else filled in by setupOrFailEach with servers of this test file's own. */
 export const SERVICES_ENV: NodeJS.ProcessEnv = {
   ...(process.env.MINICLOUD_POSTGRES_URL && { MINICLOUD_POSTGRES_URL: process.env.MINICLOUD_POSTGRES_URL }),
   ...(process.env.MINICLOUD_MARIADB_URL && { MINICLOUD_MARIADB_URL: process.env.MINICLOUD_MARIADB_URL }),
   ...(process.env.MINICLOUD_REDIS_ADDON_URL && { MINICLOUD_REDIS_ADDON_URL: process.env.MINICLOUD_REDIS_ADDON_URL }),
-  MINICLOUD_RABBITMQ_URL: process.env.MINICLOUD_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+  ...(process.env.MINICLOUD_RABBITMQ_URL && { MINICLOUD_RABBITMQ_URL: process.env.MINICLOUD_RABBITMQ_URL }),
   ...(process.env.MINICLOUD_RABBITMQ_MANAGEMENT_URL ? { MINICLOUD_RABBITMQ_MANAGEMENT_URL: process.env.MINICLOUD_RABBITMQ_MANAGEMENT_URL } : {}),
 };
 
@@ -35,11 +32,12 @@ export async function requireService(service: keyof typeof START & string, check
   }
 }
 
-type OwnKind = 'postgres' | 'mariadb' | 'redis';
-const OWN: Record<OwnKind, { variable: string; start: () => Promise<OwnServer> }> = {
+type OwnKind = 'postgres' | 'mariadb' | 'redis' | 'rabbitmq';
+const OWN: Record<OwnKind, { variable: string; start: () => Promise<OwnServer & { managementUrl?: string }> }> = {
   postgres: { variable: 'MINICLOUD_POSTGRES_URL', start: startOwnPostgres },
   mariadb: { variable: 'MINICLOUD_MARIADB_URL', start: startOwnMariadb },
   redis: { variable: 'MINICLOUD_REDIS_ADDON_URL', start: startOwnRedis },
+  rabbitmq: { variable: 'MINICLOUD_RABBITMQ_URL', start: startOwnRabbitmq },
 };
 
 /**
@@ -55,7 +53,10 @@ export function setupOrFailEach(setup: () => Promise<void>, servers: OwnKind[] =
       const wanted = servers.filter((k) => !SERVICES_ENV[OWN[k].variable]);
       const made = await Promise.all(wanted.map((k) => OWN[k].start()));
       started.push(...made);
-      wanted.forEach((k, i) => { SERVICES_ENV[OWN[k].variable] = made[i]!.url; });
+      wanted.forEach((k, i) => {
+        SERVICES_ENV[OWN[k].variable] = made[i]!.url;
+        if (made[i]!.managementUrl) SERVICES_ENV.MINICLOUD_RABBITMQ_MANAGEMENT_URL = made[i]!.managementUrl;
+      });
       await setup();
     } catch (e) {
       failure = e;

@@ -77,7 +77,7 @@ setupOrFailEach(async () => {
   redis = await startRedis(); // minicloud's own Redis (queue and logs), not the add-on server
   mc = await startMinicloud(redis.url, { ...env, MINICLOUD_ADDON_CHECK_INTERVAL: '0.5' });
   repo = fixtureRepo('node-addons');
-});
+}, ['postgres', 'mariadb', 'redis', 'rabbitmq']);
 
 afterAll(async () => {
   await mc?.stop(); // destroys the apps, and with them their add-ons on the shared servers
