@@ -1,29 +1,23 @@
 // proxy: the HTTP edge server; sends each request (and WebSocket) by Host header to an app instance.
-// Its engines: fast/ (raw sockets: the common plain request), pooled/ (undici: the other plain requests), ws/
-// (http-proxy: WebSockets); edge/ holds the policy they share (guard, limits, trust, forwarded headers, pages, wake).
+// Its engines: fast/ (raw sockets: the common plain request), pooled/ (undici: the other plain requests, after the edge
+// policy in requests.ts), ws/ (http-proxy: WebSockets); edge/ holds the policy they share (guard, limits, trust,
+// forwarded headers, pages, ACME, wake) and dispatch, which says which engine serves a request and why.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import httpProxy from 'http-proxy';
-import { DEFAULT_ROUTER_TIMEOUT_SECONDS, validateAppName } from '../src/core/index.ts';
-import type { Match, RouteTable, Upstream } from '../src/routes/index.ts';
-// The edge policy every engine shares.
-import { answerChallenge, isAcmeChallenge } from './edge/challenge.ts'; // HTTPS and ACME (certs)
-import { startExchange, type Exchange } from './edge/exchange.ts';
-import { clientProto } from './edge/forwarded.ts';
-import { answerClientError, badRequest, clientError } from './edge/guard.ts';
-import { declaredTooLarge, headTooLarge, NODE_MAX_HEADER_SIZE, sendRefusal, type Refusal } from './edge/limits.ts';
-import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './edge/pages.ts';
-import { originForm } from './edge/target.ts';
+import { DEFAULT_ROUTER_TIMEOUT_SECONDS } from '../src/core/index.ts';
+import type { RouteTable, Upstream } from '../src/routes/index.ts';
+import type { Exchange } from './edge/exchange.ts';
+import { answerClientError } from './edge/guard.ts';
+import { NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
 import { parseTrustedProxies, trustNobody, type TrustCheck } from './edge/trust.ts';
 import { createWaker } from './edge/wake.ts';
-// The engines.
 import { installFastPath } from './fast/index.ts';
-import { createWebForwarder } from './pooled/index.ts';
 import { UpstreamPools } from './pooled/pools.ts';
-import { handleUpgrade, watchUpgrades, type UpgradeContext } from './ws/index.ts';
+import { createRequestHandler } from './requests.ts';
 import { listenTls, tlsPort, type HttpsOptions } from './tls.ts';
+import { createWsEngine } from './ws/index.ts';
 
 export interface RouterOptions {
   port: number;
@@ -51,7 +45,7 @@ export interface RouterOptions {
   onRequest?: (app: string) => void;
   /** HTTPS: a TLS listener with each name's certificate, sharing every handler with the plain one (tls.ts). */
   https?: HttpsOptions;
-  /** ACME HTTP-01: the key authorization for a token, answered before routing for any host (challenge.ts). */
+  /** ACME HTTP-01: the key authorization for a token, answered before routing for any host (edge/challenge.ts). */
   challenge?: (token: string) => string | null;
   /**
    * Peers whose X-Forwarded-* are believed (MINICLOUD_TRUSTED_PROXIES syntax: IPs and CIDRs, comma
@@ -95,9 +89,6 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   // Plain requests go through undici's keep-alive pools (several times http-proxy's throughput);
   // http-proxy keeps what it is good at: WebSockets, on their own connections.
   const pools = new UpstreamPools(table, { connections: opts.upstreamConnections });
-  // xfwd stays off: http-proxy would append to client-supplied X-Forwarded-*; edge/forwarded.ts sets them.
-  const proxy = httpProxy.createProxyServer({ xfwd: false });
-  const exchanges = new WeakMap<IncomingMessage, Exchange>();
   const sockets = new Set<Duplex>();
   const track = (s: Duplex) => {
     sockets.add(s);
@@ -112,120 +103,27 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     }
   };
 
-  // Errors arrive through the per-call callbacks (web.ts, upgrade.ts); http-proxy re-throws an
-  // 'error' event that has no listener of its own, so this one only keeps it quiet.
-  proxy.on('error', () => {});
-  /** A request over a size limit (limits.ts): its page, then the connection closes, pipelined requests unanswered. */
-  const refuse = (req: IncomingMessage, res: ServerResponse, ex: Exchange, r: Refusal) => {
-    refused.add(req.socket);
-    ex.bytes = sendRefusal(res, ex.id, r);
-  };
-  const forward = createWebForwarder({ pools, table, timeoutMs, trust, refuse });
-  // The responses under way on each connection (pipelining allows several), for 'clientError'.
-  const answering = new WeakMap<Duplex, Set<ServerResponse>>();
-  // Connections whose request was refused: they close after the 400, and requests pipelined
-  // behind it (a smuggled one, typically) are never answered, let alone passed on.
-  const refused = new WeakSet<Duplex>();
-  // Each connection's latest request's response: tells 'clientError' whose bytes were bad.
-  const latest = new WeakMap<Duplex, ServerResponse>();
-
-  /** One of the router's own answers, with the request id every answer carries. */
-  const page = (res: ServerResponse, ex: Exchange, p: Page) => {
-    res.setHeader('x-request-id', ex.id);
-    ex.bytes = sendPage(res, p);
-  };
-
-  const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue = false) => {
-    const socket = req.socket;
-    if (refused.has(socket)) return;
-    let open = answering.get(socket);
-    if (!open) answering.set(socket, (open = new Set()));
-    open.add(res);
-    latest.set(socket, res);
-    const ex = startExchange(req);
-    // The one 'close' listener per request: bookkeeping, access log, and telling the forwarder.
-    res.once('close', () => {
-      open.delete(res);
-      if (!res.writableFinished) ex.onClientGone?.();
-      // 499 (nginx's "client closed request") when the client left before any answer.
-      ex.status = res.headersSent ? res.statusCode : 499;
-      if (opts.log) log(req.method ?? '-', req.url ?? '-', ex);
-    });
-    const big = headTooLarge(req);
-    if (big) return refuse(req, res, ex, big);
-    const bad = badRequest(req);
-    if (bad) {
-      refused.add(socket);
-      return page(res, ex, badRequestPage(bad));
-    }
-    // `OPTIONS *` asks about the server, not a resource: the router answers it (undici cannot send a `*` target).
-    if (req.url === '*') return void res.writeHead(204, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', 'x-request-id': ex.id }).end();
-    // ACME (certs): HTTP-01 challenges are answered here for any host, before routing.
-    const challenged = opts.challenge ? answerChallenge(req, res, opts.challenge) : null;
-    if (challenged !== null) return void (ex.bytes = challenged);
-    if (opts.challengeVia && isAcmeChallenge(req.url)) {
-      return forward(req, res, ex, { app: 'acme', hosts: [], upstreams: [opts.challengeVia], state: 'running' }, opts.challengeVia);
-    }
-
-    const match = table.lookup(req.headers.host);
-    if (match) ex.app = match.route.app;
-    if (match) waker.seen(match.route.app);
-    // A declared body over the app's limit is refused before anyone reads it (no 100 Continue either).
-    const over = match ? declaredTooLarge(req, match.route) : null;
-    if (over) return refuse(req, res, ex, over);
-    if (expectsContinue && match) res.writeContinue();
-    answer(req, res, ex, match, null);
-  };
-
-  /** Proxies, pages, or (once, for an app with no instance yet) holds the request and comes back with `heldMs`. */
-  const answer = (req: IncomingMessage, res: ServerResponse, ex: Exchange, match: Match | null, heldMs: number | null): void => {
-    if (!match) return page(res, ex, noAppPage(ex.host ?? '-', domain, suggestName(ex.host, domain)));
-    const { route, upstream } = match;
-    if (route.httpsOnly && heldMs === null && ex.host && !isAcmeChallenge(req.url) && clientProto(req, trust) !== 'https') {
-      return redirect(req, res, ex, `https://${ex.host}${httpsSuffix}${originForm(req.url)}`);
-    }
-    if (route.state === 'stopped') return page(res, ex, stoppedPage(route.app));
-    if (upstream) return forward(req, res, ex, route, upstream);
-    if (heldMs !== null) {
-      page(res, ex, wakingPage(route.app, route.state, heldMs));
-      if (!req.complete) req.resume(); // the held body was never read: drain it so the client sees the page
-      return;
-    }
-    // The body stays unread (paused) while held, so it reaches the app intact.
-    const left = new AbortController();
-    res.once('close', () => left.abort());
-    const ms = waker.holdMs(route);
-    waker
-      .hold(route, left.signal)
-      .then((up) => {
-        if (left.signal.aborted) return; // the client is gone: nothing to answer
-        // No upstream: timed out, or stopped or removed meanwhile; answer for what the table says now.
-        answer(req, res, ex, up ? { route, upstream: up } : table.lookup(req.headers.host), ms);
-      })
-      .catch(() => res.destroy()); // never expected; an unhandled rejection would take the router down
-  };
+  const requests = createRequestHandler({
+    table, domain, pools, timeoutMs, trust, waker, httpsSuffix, challenge: opts.challenge, challengeVia: opts.challengeVia, log: opts.log ? log : null,
+  });
 
   // Explicitly strict, whatever --insecure-http-parser says: a lenient parser is a smuggling hole.
   // maxHeaderSize: room for the longest head limits.ts allows, which then measures it exactly.
   // requireHostHeader off: the guard refuses a missing Host itself, in turn with pipelined answers
   // (Node's own 400 skips the bookkeeping, and a parse error behind it got a second answer).
-  const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: false, maxHeaderSize: NODE_MAX_HEADER_SIZE }, (req, res) => onRequest(req, res));
+  const server = http.createServer({ insecureHTTPParser: false, requireHostHeader: false, maxHeaderSize: NODE_MAX_HEADER_SIZE }, (req, res) => requests.request(req, res));
   // Every field reaches the guard (Node would hide those past the 2,000th: a second Host, say); the size limits bound them.
   server.maxHeadersCount = 0;
   // `Expect: 100-continue`: the 100 goes only to a request that will be passed on.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
-  // Plain requests of the common shape skip Node's HTTP machinery (fast/); the rest reach onRequest.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => requests.request(req, res, true));
+  // Plain requests of the common shape skip Node's HTTP machinery (fast/); the rest reach requests.ts.
   const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!(opts.challenge || opts.challengeVia), connections: opts.upstreamConnections });
   server.on('connection', track);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code !== 'ECONNRESET') refused.add(socket);
-    clientError(err, socket, [...(answering.get(socket) ?? [])], latest.get(socket));
-  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => requests.clientError(err, socket));
   // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
   const swallow = () => {};
-  const ctx: UpgradeContext = { table, proxy, exchanges, track, log, target, timeoutMs, waker, trust, openTouchMs: opts.openTouchMs ?? 10_000 };
-  watchUpgrades(ctx);
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(ctx, req, socket, head));
+  const ws = createWsEngine({ table, track, log, timeoutMs, waker, trust, openTouchMs: opts.openTouchMs ?? 10_000 });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => ws.upgrade(req, socket, head));
   // CONNECT: the router is no forward proxy (without a listener Node would drop the connection unanswered).
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket, false));
 
@@ -238,7 +136,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       for (const s of sockets) s.destroy();
       void pools.close();
       fast?.close();
-      proxy.close();
+      ws.close();
     }));
 
   try {
@@ -257,25 +155,4 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   // HTTPS (certs): last, so the TLS listener gets every handler registered above.
   if (opts.https) secure = await listenTls(opts.https, opts.host, server, track).catch(async (e: unknown) => { await close(); throw e; });
   return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, close };
-}
-
-/** The 308 of an https-only app (method and body kept by the client); the unread body is drained. */
-function redirect(req: IncomingMessage, res: ServerResponse, ex: Exchange, location: string): void {
-  res.writeHead(308, { location, 'content-length': 0, 'x-request-id': ex.id });
-  res.end();
-  if (!req.complete) req.resume();
-}
-
-function target(u: Upstream) {
-  return { protocol: 'http:', host: u.host, port: u.port };
-}
-
-/** `foo.<domain>` → `foo`, when that would be a valid app name, for a copy-pasteable hint. */
-function suggestName(host: string | null, domain: string): string | null {
-  if (!host || !domain || !host.endsWith(`.${domain}`)) return null;
-  try {
-    return validateAppName(host.slice(0, -domain.length - 1));
-  } catch {
-    return null;
-  }
 }

@@ -42,7 +42,7 @@ export function createWebForwarder(ctx: WebContext): WebForwarder {
     const flight: Flight = {
       ctx, req, res, ex, route, path, current: null, rest: null,
       hasBody: framing !== 'none',
-      // A declared length was checked against the limit already (index.ts); a chunked one is counted as it comes.
+      // A declared length was checked against the limit already (proxy/index.ts); a chunked one is counted as it comes.
       limit: framing === 'chunked' ? bodyLimit(route) : 0,
       received: 0,
       timeout: (ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs),
@@ -202,7 +202,7 @@ class Attempt implements Dispatcher.DispatchHandlers {
 /**
  * A response Transfer-Encoding other than one plain `chunked` (a list, two lines, gzip): undici
  * would read such a body as chunked or up to the close, and the client would get it undecoded and
- * unlabelled. A 502, as on the fast path (fast/head.ts).
+ * unlabelled. A 502, as on the fast path (../fast/head.ts).
  */
 function badCoding(raw: Buffer[] | null): boolean {
   let seen = 0;

@@ -1,7 +1,7 @@
 // The websocket engine: HTTP Upgrade requests, routed by Host as plain requests are, relayed over raw sockets by http-proxy.
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type httpProxy from 'http-proxy';
+import httpProxy from 'http-proxy';
 import type { RouteTable, Upstream } from '../../src/routes/index.ts';
 import { routerStats } from '../edge/dispatch.ts';
 import { startExchange, type Exchange } from '../edge/exchange.ts';
@@ -14,27 +14,46 @@ import { idleTimeout, isTimeout } from '../edge/timeout.ts';
 import type { TrustCheck } from '../edge/trust.ts';
 import type { Waker } from '../edge/wake.ts';
 
-export interface UpgradeContext {
+export interface WsOptions {
   table: RouteTable;
-  proxy: httpProxy;
-  exchanges: WeakMap<IncomingMessage, Exchange>;
   /** Registers a socket that close() must destroy. */
   track: (s: Duplex) => void;
   log: (method: string, path: string, ex: Exchange) => void;
-  target: (u: Upstream) => object;
   /** Bounds the wait for the app's answer to the upgrade (unless the route has its own); http-proxy clears it once upgraded. */
   timeoutMs: number;
   waker: Waker;
-  /** Peers whose forwarded headers are believed (see trust.ts). */
+  /** Peers whose forwarded headers are believed (see edge/trust.ts). */
   trust: TrustCheck;
   /** How often an open websocket tells the sleeper its app is in use. */
   openTouchMs: number;
 }
 
+interface UpgradeContext extends WsOptions {
+  proxy: httpProxy;
+  exchanges: WeakMap<IncomingMessage, Exchange>;
+}
+
+export interface WsEngine {
+  /** The server's 'upgrade'. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+export function createWsEngine(o: WsOptions): WsEngine {
+  // xfwd stays off: http-proxy would append to client-supplied X-Forwarded-*; edge/forwarded.ts sets them.
+  const proxy = httpProxy.createProxyServer({ xfwd: false });
+  // Errors arrive through the per-call callbacks; http-proxy re-throws an 'error' event that has
+  // no listener of its own, so this one only keeps it quiet.
+  proxy.on('error', () => {});
+  const ctx: UpgradeContext = { ...o, proxy, exchanges: new WeakMap() };
+  watchUpgrades(ctx);
+  return { upgrade: (req, socket, head) => handleUpgrade(ctx, req, socket, head), close: () => proxy.close() };
+}
+
 const REASONS: Record<number, string> = { 400: 'Bad Request', 414: 'URI Too Long', 431: 'Request Header Fields Too Large', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** Installs the proxy-wide listeners upgrades need; call once per proxy. */
-export function watchUpgrades(ctx: UpgradeContext): void {
+function watchUpgrades(ctx: UpgradeContext): void {
   ctx.proxy.on('proxyReqWs', (proxyReq, req) => {
     const ex = ctx.exchanges.get(req);
     armTimeout(proxyReq, ex?.timeoutMs ?? ctx.timeoutMs);
@@ -60,7 +79,7 @@ export function watchUpgrades(ctx: UpgradeContext): void {
   });
 }
 
-export function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   // Node detaches its own error handling from upgraded sockets; an unhandled one would crash us.
   socket.on('error', () => socket.destroy());
   const ex = startExchange(req);
@@ -108,7 +127,7 @@ function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head
   stripHopByHop(req.headers, true); // before the forwarded headers, which the Connection header must not remove
   setForwardedHeaders(req, ex.id, ctx.trust);
   Object.assign(req.headers, extra); // the route's own (Route.upstreamHeaders), after any client copy was dropped
-  ctx.proxy.ws(req, socket, head, { target: ctx.target(upstream) }, (err) => {
+  ctx.proxy.ws(req, socket, head, { target: { protocol: 'http:', host: upstream.host, port: upstream.port } }, (err) => {
     // A refused connection: the instance is skipped for a while, as for plain requests. The upgrade itself is not
     // tried again: http-proxy ends the client's socket after this callback.
     if (tryAgain({ unreached: (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' }) === 'next') ctx.table.suspect(upstream);

@@ -144,7 +144,7 @@ function folderCycles(graph: Map<string, Set<string>>): string[] {
  */
 const KNOWN_FOLDER_CYCLES = ['src/api → src/api/access → src/api', 'src/cli → src/cli/commands → src/cli'];
 
-// madge finds cycles among files; folders can form one with no file cycle (proxy/index.ts → fast/, fast/ → proxy/forward.ts did).
+// madge finds cycles among files; folders can form one with no file cycle (proxy/index.ts → fast/, fast/ → proxy/forward.ts was one).
 it('has no cycle among folders', () => {
   expect(folderCycles(folderGraph()).filter((c) => !KNOWN_FOLDER_CYCLES.includes(c))).toEqual([]);
 });
