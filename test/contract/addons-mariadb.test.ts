@@ -110,3 +110,8 @@ it('names a missing or malformed admin URL, and refuses unsafe names', async () 
   const down = providerFor('mariadb', { MINICLOUD_MARIADB_URL: 'mysql://root:pw@127.0.0.1:1' });
   await expect(down.check()).rejects.toThrow(/MINICLOUD_MARIADB_URL.*ECONNREFUSED/);
 });
+
+it('says whether a name is taken on the server (a restore then picks another)', async () => {
+  expect(await provider.exists!(b)).toBe(true); // a was destroyed above
+  expect(await provider.exists!(uniqueName('free'))).toBe(false);
+});

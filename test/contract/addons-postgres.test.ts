@@ -103,3 +103,8 @@ it('names a missing or malformed admin URL, and refuses unsafe names', async () 
   const down = providerFor('postgres', { MINICLOUD_POSTGRES_URL: 'postgres://postgres:pw@127.0.0.1:1/postgres' });
   await expect(down.check()).rejects.toThrow(/MINICLOUD_POSTGRES_URL.*ECONNREFUSED/);
 });
+
+it('says whether a name is taken on the server (a restore then picks another)', async () => {
+  expect(await provider.exists!(b)).toBe(true); // a was destroyed above
+  expect(await provider.exists!(uniqueName('free'))).toBe(false);
+});
