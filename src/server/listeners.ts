@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../core/index.ts';
+import { UserError, type Logger } from '../core/index.ts';
 import { closeApi, createApi, hookToken, writeHookConfig } from '../api/index.ts';
 import { cliTarball } from '../build/index.ts';
 import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
@@ -63,7 +63,9 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
+      ? new UserError(`port ${port} on ${host} is in use, so the API cannot listen there`, 'stop what listens there (another minicloud?), or set MINICLOUD_API_PORT')
+      : e));
     server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
