@@ -2,13 +2,13 @@
 // checks it whole, then streams the restore's progress as NDJSON. Admin only (access/route-table.ts). Mounted before
 // the API's body and answer deadlines: an archive takes as long as it takes to stage, send and restore.
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { UserError, createLogger } from '../core/index.ts';
-import { DEFAULT_LIMITS, applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, stageServerArchive, type ServerBackupDeps, type ServerRestoreDeps } from '../backups/index.ts';
+import { DEFAULT_LIMITS, applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, stageServerArchive, sweepStaging, type ServerBackupDeps, type ServerRestoreDeps } from '../backups/index.ts';
 
 export interface ServerMovesDeps { backup: ServerBackupDeps; restore: ServerRestoreDeps }
 
@@ -37,7 +37,7 @@ export function serverRoutes(d: ServerMovesDeps): Router {
     if (Number(req.headers['content-length'] ?? 0) > max) throw new UserError(`the archive is larger than ${max} bytes`, undefined, 413);
     refuseUnlessEmpty(d.restore.store, force); // before a large upload, not after it
     await exclusiveRestore(async () => {
-      mkdirSync(d.restore.paths.staging, { recursive: true, mode: 0o700 });
+      sweepStaging(d.restore.paths.staging);
       const upload = join(d.restore.paths.staging, `upload-${randomBytes(6).toString('hex')}.tar.gz`);
       try {
         let n = 0;

@@ -34,9 +34,20 @@ export interface ServerBackupDeps {
 const hasData = (store: Store, app: string) =>
   store.listAddons(app).some((a) => a.kind === 'postgres' || a.kind === 'mariadb') || store.volumes.list(app).length > 0;
 
+const DAY_MS = 24 * 3600_000;
+
+/** Makes the staging directory, and removes what a crashed backup or restore left there more than a day ago. */
+export function sweepStaging(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    try { if (Date.now() - lstatSync(p).mtimeMs > DAY_MS) rmSync(p, { recursive: true, force: true }); } catch { /* gone meanwhile */ }
+  }
+}
+
 /** Stages everything, then returns a writer of the archive (the caller picks when to start answering). */
 export async function stageServerArchive(d: ServerBackupDeps): Promise<{ manifest: ServerManifest; write: (out: Writable) => Promise<void>; discard: () => void }> {
-  mkdirSync(d.paths.staging, { recursive: true, mode: 0o700 });
+  sweepStaging(d.paths.staging);
   const stage = mkdtempSync(join(d.paths.staging, 'backup-'));
   const discard = () => rmSync(stage, { recursive: true, force: true });
   try {
