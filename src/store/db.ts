@@ -202,7 +202,8 @@ const MIGRATIONS: string[] = [
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function openDb(file: string): Db {
+/** `upTo`: the schema to stop at (tests make an older state file with it; minicloud always goes to the latest). */
+export function openDb(file: string, upTo = MIGRATIONS.length): Db {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   chmodSync(file, 0o600); // config vars (secrets) live here
@@ -210,7 +211,7 @@ export function openDb(file: string): Db {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const current = db.pragma('user_version', { simple: true }) as number;
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < upTo; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);

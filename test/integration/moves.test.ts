@@ -9,6 +9,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { describeFiles, writeServerArchive } from '../../src/backups/server-archive.ts';
+import { openDb } from '../../src/store/db.ts';
 import { FORMAT, FORMAT_VERSION, type ServerManifest } from '../../src/backups/server-manifest.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
@@ -123,7 +124,7 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   expect(await sql(aMy, 'SELECT body FROM kept')).toEqual([{ body: 'from A' }]);
 }, 600_000);
 
-it('refuses a server with apps, a truncated archive and a foreign file, changing nothing; admin only', async () => {
+it('refuses a server with apps, a truncated, foreign or broken archive, changing nothing; takes an older schema; admin only', async () => {
   const B = b!;
   const before = (await B.api<unknown[]>('GET', '/api/apps')).body;
   const again = await B.cli('restore', archive);
@@ -154,6 +155,21 @@ it('refuses a server with apps, a truncated archive and a foreign file, changing
   const badDb = await B.cli('restore', join(files, 'bad-db.tar.gz'), '--force');
   expect(badDb.stderr).toMatch(/the archive's database cannot be read: .*nothing was changed/);
   expect((await B.api<unknown[]>('GET', '/api/apps')).body).toEqual(before);
+
+  // An archive of an older minicloud (its database at the first schema) is brought up to this one's and restored.
+  const OLD = `${APP}-old`;
+  const older = join(files, 'older');
+  mkdirSync(older);
+  const db = openDb(join(older, 'minicloud.db'), 1);
+  db.prepare("INSERT INTO apps (name, deploy_branch, created_at, state) VALUES (?, 'main', ?, 'running')").run(OLD, new Date().toISOString());
+  db.prepare("INSERT INTO config_vars (app, key, value) VALUES (?, 'GREETING', 'from an older minicloud')").run(OLD);
+  db.close();
+  const om: ServerManifest = { ...m, schemaVersion: 1, apps: [{ name: OLD, release: null, backup: null }], files: await describeFiles(older) };
+  await writeServerArchive(older, om, createWriteStream(join(files, 'older.tar.gz')));
+  const upgraded = await B.cli('restore', join(files, 'older.tar.gz'), '--force');
+  expect(upgraded.code, upgraded.stderr + upgraded.stdout).toBe(0);
+  expect(upgraded.stdout).toContain('1 of 1 app(s) restored');
+  expect((await configOf(B, OLD)).GREETING).toBe('from an older minicloud');
 
   const token = (await B.api<{ token: string }>('POST', '/api/tokens', { name: `read-${APP}`, role: 'read' })).body.token;
   const res = await fetch(`${B.apiUrl}/api/server/backup`, { headers: { authorization: `Bearer ${token}` } });
