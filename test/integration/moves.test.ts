@@ -94,7 +94,6 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   expect(restored.code, restored.stderr + restored.stdout).toBe(0);
   expect(restored.stdout).toContain('2 of 2 app(s) restored');
   expect(restored.stdout).toContain(`${MY}: it had no release: push to deploy it`);
-  console.log(restored.stdout);
   console.log(`moves: archive ${statSync(archive).size} bytes; backup ${backupMs} ms, restore ${restoreMs} ms (rebuild included)`);
 
   // Through B's router: the config var, the add-on's row, the volume's file, the custom domain.
