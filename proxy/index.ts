@@ -4,7 +4,7 @@
 // forwarded headers, pages, ACME, wake) and dispatch, which says which engine serves a request and why.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_ROUTER_TIMEOUT_SECONDS } from '../src/core/index.ts';
 import type { RouteTable, Upstream } from '../src/routes/index.ts';
@@ -37,6 +37,8 @@ export interface RouterOptions {
   wake?: (app: string) => void;
   /** How long a request for a sleeping app is held before a 503; default 60 s. */
   wakeTimeoutMs?: number;
+  /** Whether minicloud is there to wake a sleeping app (the router daemon knows); default yes. */
+  controlPlane?: () => boolean;
   /** While a websocket is open, its app counts as used this often (ms; default 10 s), so it never sleeps mid-conversation. */
   openTouchMs?: number;
   /** The same for a `starting` app with no instance yet (a deploy or restart); default 10 s. */
@@ -56,11 +58,6 @@ export interface RouterOptions {
   httpsPort?: number;
   /** Most connections to one app instance at once (more requests queue); default 256. */
   upstreamConnections?: number;
-  /**
-   * Where ACME HTTP-01 requests go when this router cannot answer them itself: a router worker
-   * passes them to the primary's own router, which holds the tokens (cluster.ts).
-   */
-  challengeVia?: Upstream;
   /** Serve plain requests of the common shape over raw sockets (fast/); default true. Off, Node's server gets them all (tests compare the two). */
   fastPath?: boolean;
 }
@@ -71,6 +68,12 @@ export interface Router {
   /** The HTTPS listener's bound port; null without `https`. */
   httpsPort: number | null;
   close(): Promise<void>;
+  /**
+   * Stops accepting (another process already listens on the same ports), answers every request under
+   * way with `Connection: close`, and resolves once every connection has ended, or after `maxMs`,
+   * when the rest (long polls, websockets) are cut.
+   */
+  drain(maxMs: number): Promise<void>;
 }
 
 export async function startRouter(opts: RouterOptions): Promise<Router> {
@@ -83,6 +86,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     onRequest: opts.onRequest,
     wakeTimeoutMs: opts.wakeTimeoutMs ?? 60_000,
     startingHoldMs: opts.startingHoldMs ?? 10_000,
+    controlPlane: opts.controlPlane,
   });
   const trust: TrustCheck = opts.trustedProxies ? parseTrustedProxies(opts.trustedProxies) : trustNobody;
   const httpsSuffix = !opts.httpsPort || opts.httpsPort === 443 ? '' : `:${opts.httpsPort}`;
@@ -104,7 +108,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   };
 
   const requests = createRequestHandler({
-    table, domain, pools, timeoutMs, trust, waker, httpsSuffix, challenge: opts.challenge, challengeVia: opts.challengeVia, log: opts.log ? log : null,
+    table, domain, pools, timeoutMs, trust, waker, httpsSuffix, challenge: opts.challenge, controlPlane: opts.controlPlane, draining: () => draining, log: opts.log ? log : null,
   });
 
   // Explicitly strict, whatever --insecure-http-parser says: a lenient parser is a smuggling hole.
@@ -117,7 +121,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   // `Expect: 100-continue`: the 100 goes only to a request that will be passed on.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => requests.request(req, res, true));
   // Plain requests of the common shape skip Node's HTTP machinery (fast/); the rest reach requests.ts.
-  const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!(opts.challenge || opts.challengeVia), connections: opts.upstreamConnections });
+  const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!opts.challenge, connections: opts.upstreamConnections });
   server.on('connection', track);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => requests.clientError(err, socket));
   // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
@@ -129,6 +133,19 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
 
   let secure: Awaited<ReturnType<typeof listenTls>> | null = null; // the HTTPS listener (certs)
   let closing: Promise<void> | null = null;
+  let draining = false;
+  const drain = async (maxMs: number): Promise<void> => {
+    draining = true;
+    fast?.drain();
+    // net.Server's close, not http.Server's: that one also closes idle kept-alive connections at once,
+    // racing a client that is just sending its next request on one. Idle ones end by the keep-alive
+    // timeout instead, which clients expect (Keep-Alive: timeout=5).
+    net.Server.prototype.close.call(server);
+    if (secure) net.Server.prototype.close.call(secure);
+    const deadline = Date.now() + maxMs;
+    while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await close();
+  };
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -154,5 +171,5 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   }
   // HTTPS (certs): last, so the TLS listener gets every handler registered above.
   if (opts.https) secure = await listenTls(opts.https, opts.host, server, track).catch(async (e: unknown) => { await close(); throw e; });
-  return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, close };
+  return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, close, drain };
 }

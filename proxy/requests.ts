@@ -9,7 +9,7 @@ import { startExchange, type Exchange } from './edge/exchange.ts';
 import { clientProto } from './edge/forwarded.ts';
 import { badRequest, clientError } from './edge/guard.ts';
 import { declaredTooLarge, headTooLarge, sendRefusal, type Refusal } from './edge/limits.ts';
-import { badRequestPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './edge/pages.ts';
+import { badRequestPage, controlPlaneDownPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './edge/pages.ts';
 import { originForm } from './edge/target.ts';
 import type { TrustCheck } from './edge/trust.ts';
 import type { Waker } from './edge/wake.ts';
@@ -28,7 +28,10 @@ export interface RequestOptions {
   /** What follows the host in an https-only app's 308 (`:8443`, or '' for 443). */
   httpsSuffix: string;
   challenge?: (token: string) => string | null;
-  challengeVia?: Upstream;
+  /** Whether minicloud is there to wake a sleeping app (false: a held request's page says it is not). */
+  controlPlane?: () => boolean;
+  /** True once the router drains: every answer says `Connection: close`. */
+  draining: () => boolean;
   /** The access-log writer, or null when no one reads the log. */
   log: ((method: string, path: string, ex: Exchange) => void) | null;
 }
@@ -65,6 +68,7 @@ export function createRequestHandler(o: RequestOptions): RequestHandler {
   const request = (req: IncomingMessage, res: ServerResponse, expectsContinue = false) => {
     const socket = req.socket;
     if (refused.has(socket)) return;
+    if (o.draining()) res.setHeader('connection', 'close');
     let open = answering.get(socket);
     if (!open) answering.set(socket, (open = new Set()));
     open.add(res);
@@ -90,9 +94,6 @@ export function createRequestHandler(o: RequestOptions): RequestHandler {
     // ACME (certs): HTTP-01 challenges are answered here for any host, before routing.
     const challenged = o.challenge ? answerChallenge(req, res, o.challenge) : null;
     if (challenged !== null) return void (ex.bytes = challenged);
-    if (o.challengeVia && isAcmeChallenge(req.url)) {
-      return forward(req, res, ex, { app: 'acme', hosts: [], upstreams: [o.challengeVia], state: 'running' }, o.challengeVia);
-    }
 
     const match = table.lookup(req.headers.host);
     if (match) ex.app = match.route.app;
@@ -114,7 +115,8 @@ export function createRequestHandler(o: RequestOptions): RequestHandler {
     if (route.state === 'stopped') return page(res, ex, stoppedPage(route.app));
     if (upstream) return forward(req, res, ex, route, upstream);
     if (heldMs !== null) {
-      page(res, ex, wakingPage(route.app, route.state, heldMs));
+      const asleep = route.state === 'sleeping' && o.controlPlane?.() === false;
+      page(res, ex, asleep ? controlPlaneDownPage(route.app) : wakingPage(route.app, route.state, heldMs));
       if (!req.complete) req.resume(); // the held body was never read: drain it so the client sees the page
       return;
     }

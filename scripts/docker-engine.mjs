@@ -71,24 +71,20 @@ function aptInstall(pkgs) {
   say(`Installed ${pkgs.join(', ')} in ${secs(t0)}`);
 }
 
-// Docker's default address pools for bridges (docker0, then user-defined networks like minicloud's). The engine
-// hands them out in turn, not lowest first: once a run of networks has gone by (each app has one of its own),
-// new ones come from 192.168.0.0/16, which needs its NAT rule as much as 172.16.0.0/12.
-const CONTAINER_NETS = ['172.16.0.0/12', '192.168.0.0/16'];
+// Docker's default address pools for bridges (docker0, then user-defined networks like minicloud's).
+const CONTAINER_NETS = '172.16.0.0/12';
 
 /**
  * The private engine runs with --iptables=false (it leaves the host's firewall alone), so nothing NATs its
- * bridges: add the MASQUERADE rule per pool that lets builds (npm install) and apps reach out. Idempotent.
+ * bridges: add the one MASQUERADE rule that lets builds (npm install) and apps reach out. Idempotent.
  */
 function ensureNat() {
   if (!isRoot() || !has('iptables')) return;
-  for (const nets of CONTAINER_NETS) {
-    const rule = ['POSTROUTING', '-s', nets, '!', '-d', nets, '-j', 'MASQUERADE'];
-    if (spawnSync('iptables', ['-t', 'nat', '-C', ...rule], { stdio: 'ignore' }).status === 0) continue;
-    const r = spawnSync('iptables', ['-t', 'nat', '-A', ...rule], { encoding: 'utf8' });
-    if (r.status === 0) say(`Containers reach out through NAT (iptables -t nat -A ${rule.join(' ')})`);
-    else console.error(` !     Could not add the NAT rule for containers (${r.stderr.trim()}): builds that download will fail`);
-  }
+  const rule = ['POSTROUTING', '-s', CONTAINER_NETS, '!', '-d', CONTAINER_NETS, '-j', 'MASQUERADE'];
+  if (spawnSync('iptables', ['-t', 'nat', '-C', ...rule], { stdio: 'ignore' }).status === 0) return;
+  const r = spawnSync('iptables', ['-t', 'nat', '-A', ...rule], { encoding: 'utf8' });
+  if (r.status === 0) say(`Containers reach out through NAT (iptables -t nat -A ${rule.join(' ')})`);
+  else console.error(` !     Could not add the NAT rule for containers (${r.stderr.trim()}): builds that download will fail`);
 }
 
 /**

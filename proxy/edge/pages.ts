@@ -99,6 +99,17 @@ export function wakingPage(app: string, state: string, waitedMs: number): Page {
   };
 }
 
+/** A sleeping app's request when minicloud, which starts it, is not running (the router serves on without it). */
+export function controlPlaneDownPage(app: string): Page {
+  return {
+    status: 503,
+    title: 'App is asleep',
+    message: `The app ${code(app)} is asleep, and minicloud, which wakes it, is not running right now.`,
+    hint: 'It wakes at the first request once minicloud is back: try again in a minute.',
+    headers: { 'retry-after': '30' },
+  };
+}
+
 export function notAnsweringPage(app: string): Page {
   return {
     status: 502,

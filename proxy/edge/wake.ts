@@ -7,7 +7,12 @@ export interface WakeOptions {
   onRequest?: (app: string) => void;
   wakeTimeoutMs: number;
   startingHoldMs: number;
+  /** Whether minicloud is there to start a sleeping app; while it is not, requests for one wait less. */
+  controlPlane?: () => boolean;
 }
+
+/** How long a request for a sleeping app waits while minicloud (which would wake it) is not running. */
+export const CONTROL_DOWN_HOLD_MS = 5000;
 
 export interface Waker {
   /** Reports a request routed to `app`; never throws. */
@@ -33,7 +38,10 @@ export function createWaker(o: WakeOptions): Waker {
       // minicloud's hooks must not take the router down
     }
   };
-  const holdMs = (route: Route) => (route.state === 'sleeping' ? o.wakeTimeoutMs : o.startingHoldMs);
+  const holdMs = (route: Route) => {
+    if (route.state !== 'sleeping') return o.startingHoldMs;
+    return o.controlPlane?.() === false ? Math.min(o.wakeTimeoutMs, CONTROL_DOWN_HOLD_MS) : o.wakeTimeoutMs;
+  };
   return {
     seen: (app) => call(o.onRequest, app),
     holdMs,

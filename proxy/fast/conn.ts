@@ -140,7 +140,8 @@ export class Conn implements Client {
     const route = match!.route;
     const up = match!.upstream!;
     const ex: Exchange = { id: h.id ?? newRequestId(), host: normalizeHost(h.host), app: route.app, start: performance.now(), bytes: 0, status: 0 };
-    this.closeAfter = h.close;
+    // A draining router (its successor already listens) tells the client to come back on a new connection.
+    this.closeAfter = h.close || fp.draining;
     const x = new FastExchange(this, ex, h.method, h.target, route, route.timeoutMs ?? fp.timeoutMs, h.length);
     if (h.host !== this.fwdHost) this.forwarding(h.host);
     this.head = `${h.method} ${h.target} HTTP/1.1\r\n${h.lines}connection: keep-alive\r\n${this.fwdLines}x-request-id: ${ex.id}\r\n\r\n`;

@@ -14,7 +14,7 @@ export type { FastOptions, FastPath } from './types.ts';
  * requests, smuggling patterns, upgrades, pages, held requests, trusted proxies, ACME (edge/dispatch.ts says which, and
  * counts why).
  */
-export function installFastPath(o: FastOptions): { close(): void } {
+export function installFastPath(o: FastOptions): { close(): void; drain(): void } {
   const { server } = o;
   // http.Server handles a connection with the 'connection' listener its constructor adds: this
   // takes its place and calls it for the connections it gives back.
@@ -24,8 +24,9 @@ export function installFastPath(o: FastOptions): { close(): void } {
   const fp: FastPath = {
     table: o.table, waker: o.waker, trust: o.trust, timeoutMs: o.timeoutMs, log: o.log, challenges: o.challenges,
     links: new Links(o.table, o.connections),
+    draining: false,
     handOver: (socket) => httpConnection.call(server, socket),
   };
   server.on('connection', (socket: Socket) => void new Conn(fp, socket));
-  return { close: () => fp.links.close() };
+  return { close: () => fp.links.close(), drain: () => void (fp.draining = true) };
 }

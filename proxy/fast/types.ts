@@ -31,6 +31,8 @@ export interface FastPath {
   log: FastOptions['log'];
   challenges: boolean;
   links: Links;
+  /** Set when the router drains: every answer says `Connection: close`. */
+  draining: boolean;
   /** Gives a socket to Node's HTTP server, as if it had just connected. */
   handOver(socket: Socket): void;
 }

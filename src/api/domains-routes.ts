@@ -8,7 +8,8 @@ export interface DomainDeps {
   /** MINICLOUD_DOMAIN: apps are served at `<app>.<base>`. */
   baseDomain: string;
   /** Called after a domain was added or removed, so the router learns it. */
-  onChange: (app: string) => void;
+  /** Resolves once the router serves with the change: the answer means it is live. */
+  onChange: (app: string) => Promise<void>;
 }
 
 const param = (req: Request, name: string) => String(req.params[name]);
@@ -28,18 +29,18 @@ export function domainRoutes(d: DomainDeps): Router {
     const app = d.store.requireApp(param(req, 'app'));
     res.json([{ domain: `${app.name}.${d.baseDomain}`, default: true }, ...d.store.domains.list(app.name)]);
   });
-  r.post('/apps/:app/domains', (req, res) => {
+  r.post('/apps/:app/domains', async (req, res) => {
     const app = d.store.requireApp(param(req, 'app'));
     const domain = validateDomain((req.body as { domain?: unknown } | undefined)?.domain);
     checkDomainAvailable(domain, app.name, d.baseDomain, (name) => d.store.getApp(name) !== null);
     const { added, createdAt } = d.store.domains.add(app.name, domain);
-    if (added) d.onChange(app.name);
+    if (added) await d.onChange(app.name);
     res.status(added ? 201 : 200).json({ domain, createdAt, added, cnameTarget: `${app.name}.${d.baseDomain}` });
   });
-  r.delete('/apps/:app/domains/:domain', (req, res) => {
+  r.delete('/apps/:app/domains/:domain', async (req, res) => {
     const app = d.store.requireApp(param(req, 'app'));
     d.store.domains.remove(app.name, removable(param(req, 'domain')));
-    d.onChange(app.name);
+    await d.onChange(app.name);
     res.status(204).end();
   });
   return r;

@@ -10,7 +10,7 @@ export interface LogRouteDeps {
   /** The app's output file. */
   appLog: (app: string) => string;
   /** The router's access log file of the app. */
-  routerLog: (app: string) => string;
+  routerLog: (app: string) => Promise<string>;
 }
 
 /** Deploys looked at for lines: enough for a backlog, and any new one while following. */
@@ -43,6 +43,7 @@ export function logRoutes(d: LogRouteDeps): Router {
     const app = d.store.requireApp(String(req.params.app));
     const sources = parseSources(raw);
     const lines = lineCount(req.query.lines);
+    const routerLog = await d.routerLog(app.name);
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     keepOpen(res);
@@ -50,7 +51,7 @@ export function logRoutes(d: LogRouteDeps): Router {
     res.flushHeaders();
     const events = mergedLogs({
       appLog: d.appLog(app.name),
-      routerLog: d.routerLog(app.name),
+      routerLog,
       deploys: (): Deploy[] => d.store.listDeploys(app.name, RECENT_DEPLOYS),
       deployLines: (id: string, after: number): LogLine[] => d.store.logLines(id, after),
     }, { sources, lines, follow: yes(req.query.follow), signal: abort.signal });

@@ -6,7 +6,7 @@ import type { Store } from '../store/index.ts';
 export interface RouterSettingsDeps {
   store: Store;
   /** Called after a change, so the router's table is rebuilt with it. */
-  onChange: (app: string) => void;
+  onChange: (app: string) => Promise<void>;
 }
 
 const param = (req: Request, name: string) => String(req.params[name]);
@@ -18,7 +18,7 @@ export function routerSettingsRoutes(d: RouterSettingsDeps): Router {
     res.json(report(d.store.requireApp(param(req, 'app')).name));
   });
   /** Body: `{ "name": "timeout", "value": 60 }`, or settings by key: `{ "timeout": 60, "https-only": true }`. */
-  r.put('/apps/:app/router', (req, res) => {
+  r.put('/apps/:app/router', async (req, res) => {
     const app = d.store.requireApp(param(req, 'app')).name;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const pairs: Array<[unknown, unknown]> = 'name' in body ? [[body.name, body.value]] : Object.entries(body);
@@ -26,7 +26,7 @@ export function routerSettingsRoutes(d: RouterSettingsDeps): Router {
     // Every value is checked before any is stored: a bad one changes nothing.
     const patch: Partial<RouterSettings> = Object.assign({}, ...pairs.map(([name, value]) => parseRouterSetting(name, value)));
     d.store.routerSettings.set(app, patch);
-    d.onChange(app);
+    await d.onChange(app);
     res.json(report(app));
   });
   return r;

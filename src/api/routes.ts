@@ -1,6 +1,6 @@
 // The REST API under /api and the pre-receive hook's endpoints under /internal/hooks.
 import { Router, type Request } from 'express';
-import { NotFoundError, UserError, tailFile, type AppInfo, type ReleaseSummary } from '../core/index.ts';
+import { NotFoundError, UserError, tailFile, type AppInfo, type ReleaseSummary, type RouterDaemonReport } from '../core/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { AppsService, ServiceDeps } from './apps-service.ts';
@@ -25,7 +25,8 @@ import { principalOf, sees } from './access/index.ts';
 export interface RouteDeps extends ServiceDeps {
   service: AppsService;
   /** The router's access log file of an app. */
-  routerLog: (app: string) => string;
+  /** The app's access log file, once the router has written out what it gathered. */
+  routerLog: (app: string) => Promise<string>;
   /** The app's output file (`<data>/logs/<app>/app.log`), for the merged logs. */
   appLog: (app: string) => string;
   addons: AddonsService;
@@ -39,6 +40,8 @@ export interface RouteDeps extends ServiceDeps {
   metrics?: Metrics;
   /** Certificates of the router's HTTPS listener (certs/); without it the certs routes answer 400. */
   certs?: CertsView;
+  /** The router daemon: its status and a restart of its workers (no request fails); absent before it runs. */
+  edge?: { status(): Promise<RouterDaemonReport>; restart(): Promise<RouterDaemonReport> };
   /** https://admin.<domain> when there is one: GitHub's webhook URL must be public, whoever asked. */
   publicUrl?: string | null;
   /** Backups of apps' add-ons and volumes; without it the backup routes answer 503. */
@@ -46,6 +49,11 @@ export interface RouteDeps extends ServiceDeps {
 }
 
 const param = (req: Request, name: string) => String(req.params[name]);
+
+function edgeOf(d: RouteDeps): NonNullable<RouteDeps['edge']> {
+  if (!d.edge) throw new UserError('the router is not running yet', 'try again in a few seconds');
+  return d.edge;
+}
 
 function lines(req: Request, fallback: number): number {
   const n = Number(req.query.lines ?? fallback);
@@ -69,8 +77,10 @@ export function apiRoutes(d: RouteDeps): Router {
 
   r.use(processRoutes(d.processes, info, (app) => d.store.listInstances(app)));
   r.use(addonRoutes(d.addons));
-  r.use(domainRoutes({ store: d.store, baseDomain: baseDomain(d.appUrl), onChange: (app) => d.formation.emit('changed', app) }));
-  r.use(routerSettingsRoutes({ store: d.store, onChange: (app) => d.formation.emit('changed', app) }));
+  r.use(domainRoutes({ store: d.store, baseDomain: baseDomain(d.appUrl), onChange: (app) => d.formation.changed(app) }));
+  r.use(routerSettingsRoutes({ store: d.store, onChange: (app) => d.formation.changed(app) }));
+  r.get('/router', async (_req, res) => { res.json(await edgeOf(d).status()); });
+  r.post('/router/restart', async (_req, res) => { res.json(await edgeOf(d).restart()); });
   r.use(storageRoutes(d.store, d.formation, d.service));
   r.use(resourcesRoutes(d));
   r.use(imageRoutes(d));
@@ -136,7 +146,8 @@ export function apiRoutes(d: RouteDeps): Router {
         : asStored(d.store.logLines(deploy.id, after))));
     }
     if (req.query.router === '1' || req.query.router === 'true') {
-      return streamEvents(req, res, (signal) => asLineEvents(tailFile(d.routerLog(app.name), { lines: n, follow, signal })));
+      const file = await d.routerLog(app.name);
+      return streamEvents(req, res, (signal) => asLineEvents(tailFile(file, { lines: n, follow, signal })));
     }
     return streamEvents(req, res, (signal) => asLineEvents(d.runtime.logs(app.name, { lines: n, follow, signal })));
   });

@@ -21,6 +21,8 @@ export interface AcmeOptions {
   selfCheck: boolean;
   /** First delay between polls of a pending order (doubles up to 30 s). */
   pollMs: number;
+  /** Told every change of the tokens in play, and awaited: the router (its own process) must answer them before the CA asks. */
+  onTokens?: (tokens: Record<string, string>) => Promise<void>;
 }
 
 const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
@@ -74,8 +76,14 @@ export class AcmeIssuer implements CertIssuer {
         termsOfServiceAgreed: true,
         challengePriority: ['http-01'],
         skipChallengeVerification: !this.o.selfCheck,
-        challengeCreateFn: async (_authz, ch, keyAuthorization) => void this.tokens.set(ch.token, keyAuthorization),
-        challengeRemoveFn: async (_authz, ch) => void this.tokens.delete(ch.token),
+        challengeCreateFn: async (_authz, ch, keyAuthorization) => {
+          this.tokens.set(ch.token, keyAuthorization);
+          await this.o.onTokens?.(Object.fromEntries(this.tokens));
+        },
+        challengeRemoveFn: async (_authz, ch) => {
+          this.tokens.delete(ch.token);
+          await this.o.onTokens?.(Object.fromEntries(this.tokens)).catch(() => {});
+        },
       });
       return { certPem, keyPem: key.toString() };
     } catch (e) {

@@ -20,6 +20,8 @@ export interface CertificatesOptions {
   retryMinMs?: number;
   retryMaxMs?: number;
   renewBeforeMs?: number;
+  /** Called after a certificate is stored or made: the router daemon gets pems() again. */
+  onChange?: () => void;
 }
 
 interface Entry {
@@ -72,6 +74,16 @@ export class Certificates {
       if (!e?.context || (e.meta.kind === 'self-signed' && expiresWithin(e.meta, this.renewBeforeMs))) void this.selfSigned(name.domain).catch(() => {});
     }
     this.renewer?.kick();
+  }
+
+  /** The served names' certificates as PEM (those made so far) and the fallback: what the router daemon serves. */
+  pems(): { fallback: IssuedCert; names: Record<string, IssuedCert> } {
+    const names: Record<string, IssuedCert> = {};
+    for (const domain of this.refresh().keys()) {
+      const cert = this.entries.get(domain)?.context ? this.store.load(domain)?.cert : null;
+      if (cert) names[domain] = cert;
+    }
+    return { fallback: this.fallback(), names };
   }
 
   /** For a handshake without SNI, or for a name the router does not serve. */
@@ -156,6 +168,7 @@ export class Certificates {
     const old = this.entries.get(meta.domain)?.context ?? null;
     // New handshakes get the new certificate at once; connections already open keep theirs.
     this.entries.set(meta.domain, { meta: saved, context: cert ? contextOf(cert) : old });
+    if (cert) this.o.onChange?.();
     return saved;
   }
 

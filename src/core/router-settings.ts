@@ -18,6 +18,20 @@ export interface RouterReport extends RouterSettings {
   defaultMaxBodyBytes: number;
 }
 
+/** The router daemon as `minicloud router:status` shows it (GET /api/router). */
+export interface RouterDaemonReport {
+  pid: number;
+  workers: number;
+  workerPids: number[];
+  startedAt: string;
+  /** A hash of the code its workers run. */
+  code: string;
+  /** Whether minicloud is connected to it (it is: this answer came through minicloud). */
+  controlPlane: boolean;
+  port: number;
+  httpsPort: number | null;
+}
+
 export const ROUTER_SETTINGS = ['timeout', 'https-only', 'max-body'] as const;
 export const MAX_ROUTER_TIMEOUT_SECONDS = 3600;
 /** The router's upstream idle timeout unless an app sets its own. */

@@ -1,3 +1,2 @@
 // log: the deploy log, stored and streamed live; the router's access log, one file per app.
 export { DeployLog } from './deploy-log.ts';
-export { AccessLog } from './access-log.ts';

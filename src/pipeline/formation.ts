@@ -10,6 +10,8 @@ import { Supervisor, healthPath, startTimeout, type SupervisorOptions } from './
 export interface FormationOptions extends SupervisorOptions {
   /** How long an old instance may finish its requests after the route moved away from it. */
   drainMs: number;
+  /** Resolves once the router serves with the routes as of now (the router daemon acknowledged them). */
+  published?: () => Promise<void>;
   stopGraceMs: number;
   /** Where storage volumes live on the host: `<volumesDir>/<app>/<path>`. */
   volumesDir: string;
@@ -41,7 +43,8 @@ export class Formation extends EventEmitter {
     const started = await this.startGated(release, wanted, log);
     for (const inst of started) this.store.saveInstance({ ...inst, state: 'up' });
     this.store.setCurrentRelease(release.app, release.version);
-    this.emit('changed', release.app);
+    // The old instances drain from when the router serves the new ones, not before.
+    await this.changed(release.app);
     void this.instances.retire(old, this.opts.drainMs);
   }
 
@@ -101,20 +104,26 @@ export class Formation extends EventEmitter {
     }
     if (surplus.length) {
       const done = this.instances.retire(surplus, this.opts.drainMs);
-      this.emit('changed', release.app);
+      await this.changed(release.app);
       await done;
     }
     if (extra.length) {
       const started = await this.startGated(release, extra, () => {});
       for (const inst of started) this.store.saveInstance({ ...inst, state: 'up' });
-      this.emit('changed', release.app);
+      await this.changed(release.app);
     }
   }
 
   async stopApp(app: string): Promise<void> {
     const instances = this.store.listInstances(app);
     await Promise.all(instances.map((i) => this.instances.stop(i)));
+    await this.changed(app);
+  }
+
+  /** Tells the routes an app's instances or settings changed; resolves once the router serves with the change. */
+  async changed(app: string): Promise<void> {
     this.emit('changed', app);
+    await this.opts.published?.();
   }
 
   /** After minicloud restarts: re-attach live instances, replace dead ones, drop strays. */

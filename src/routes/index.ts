@@ -114,6 +114,12 @@ export class RouteTable {
     return { route, upstream: this.next(route) };
   }
 
+  /** Whether a route claims this host (exact or wildcard); unlike lookup(), moves no round-robin cursor. */
+  serves(hostHeader: string | undefined): boolean {
+    const host = normalizeHost(hostHeader);
+    return host !== null && (this.snap.exact.has(host) || this.wildcardMatch(host) !== undefined);
+  }
+
   routes(): Route[] {
     return [...this.snap.routes];
   }

@@ -1,6 +1,6 @@
 // The Docker runtime: each instance is a container of the release's image on minicloud's network.
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
-import { createLogger, ownTree, type Logger } from '../core/index.ts';
+import { ownTree } from '../core/index.ts';
 import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
@@ -16,8 +16,6 @@ export interface DockerRuntimeOptions extends ContainerOptions {
   publish?: boolean;
   /** app.log's size limit (bytes; APP_LOG_MAX_BYTES by default). */
   logMaxBytes?: number;
-  /** The operator's log: an app left without a network of its own. */
-  log?: Logger;
 }
 
 const gone = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
@@ -29,8 +27,7 @@ export class DockerRuntime implements Runtime {
   private readonly files: AppLogs;
   private readonly images = new Map<string, { workdir: string; user: { uid: number; gid: number } | null }>();
   private network: Promise<void> | null = null;
-  /** Per app: whether it has its own network (false: the engine had no address range left for one). */
-  private readonly ownNetworks = new Map<string, Promise<boolean>>();
+  private readonly ownNetworks = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(private readonly docker: Dockerode, private readonly opts: DockerRuntimeOptions) {
@@ -130,13 +127,12 @@ export class DockerRuntime implements Runtime {
   private async create(spec: InstanceSpec, suffix: string, aliases: string[] = []): Promise<Dockerode.Container> {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
     await this.ensureNetwork();
-    const own = await this.ensureOwnNetwork(spec.app);
+    await this.ensureOwnNetwork(spec.app);
     const { workdir, user } = await this.image(spec.artifact.ref);
     for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
     const mounts = (spec.volumes ?? []).map((v) => ({ hostDir: v.hostDir, target: posix.join(workdir, v.path) }));
     const name = `mc-${spec.app}-${suffix}`;
     const container = await this.docker.createContainer(containerSpec(spec, name, mounts, this.opts));
-    if (!own) return container;
     try {
       await this.docker.getNetwork(appNetworkName(this.opts.network, spec.app)).connect({ Container: container.id, EndpointConfig: { Aliases: aliases } });
     } catch (e) {
@@ -209,24 +205,10 @@ export class DockerRuntime implements Runtime {
     return found;
   }
 
-  /**
-   * The app's own network. An engine out of address ranges for networks (Docker's default pools hold about 30)
-   * does not stop the app: it runs on the shared network only, its containers unable to reach each other, and
-   * the operator is told how to make room.
-   */
-  private ensureOwnNetwork(app: string): Promise<boolean> {
+  private ensureOwnNetwork(app: string): Promise<void> {
     let made = this.ownNetworks.get(app);
     if (!made) {
-      made = ensureOwnNetwork(this.docker, appNetworkName(this.opts.network, app), app).then(() => true, (e: unknown) => {
-        if (/address pool/i.test((e as Error).message)) {
-          (this.opts.log ?? createLogger({ label: 'runtime' })).warn(`${app}: no network of its own (${(e as Error).message}); its containers cannot reach each other by name. `
-            + 'Give the Docker engine more address space: "default-address-pools" in /etc/docker/daemon.json, e.g. [{"base":"10.200.0.0/16","size":24}]');
-          this.ownNetworks.delete(app); // asked again at its next start
-          return false;
-        }
-        this.ownNetworks.delete(app);
-        throw e;
-      });
+      made = ensureOwnNetwork(this.docker, appNetworkName(this.opts.network, app), app).catch((e: unknown) => { this.ownNetworks.delete(app); throw e; });
       this.ownNetworks.set(app, made);
     }
     return made;

@@ -42,8 +42,10 @@ export interface Config {
   addonCheckMs: number;
   /** HTTPS and certificates (certs/): see httpsConfig(). */
   https: HttpsConfig;
-  /** MINICLOUD_ROUTER_WORKERS: 1 serves apps from this process; more start that many router processes. */
+  /** MINICLOUD_ROUTER_WORKERS: how many worker processes the router daemon serves with (default 1). */
   routerWorkers: number;
+  /** MINICLOUD_ROUTER_DRAIN_TIMEOUT (s): the most a retiring router worker waits for requests under way (default 60). */
+  routerDrainMs: number;
   /** MINICLOUD_TRUSTED_PROXIES as given (validated here): peers whose X-Forwarded-* the router believes. */
   trustedProxies: string | undefined;
   /** MINICLOUD_GITHUB_URL_BASE: where webhook deploys fetch `<owner>/<repo>.git` from; https://github.com/ unless a test says otherwise. */
@@ -133,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     addonCheckMs: seconds(env, 'MINICLOUD_ADDON_CHECK_INTERVAL', 60),
     https: httpsConfig(env),
     routerWorkers: count(env, 'MINICLOUD_ROUTER_WORKERS', 1),
+    routerDrainMs: seconds(env, 'MINICLOUD_ROUTER_DRAIN_TIMEOUT', 60),
     trustedProxies: trustedProxies(env.MINICLOUD_TRUSTED_PROXIES),
     githubUrlBase: env.MINICLOUD_GITHUB_URL_BASE || 'https://github.com/',
     appUserPrefix: userPrefix(env.MINICLOUD_APP_USER_PREFIX),

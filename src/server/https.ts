@@ -6,16 +6,22 @@ import type { Config } from './config.ts';
 import type { RouteTable } from '../routes/index.ts';
 import type { Store } from '../store/index.ts';
 import { AcmeIssuer, Certificates, SelfSignedIssuer, type ServedName } from '../certs/index.ts';
-import type { RouterOptions } from '../../proxy/index.ts';
 
 const ACME_OFF = "ACME is off: set MINICLOUD_ACME_EMAIL to get certificates from Let's Encrypt; until then every name is served with a self-signed certificate";
 
 /** Loads the stored certificates and plans orders; call sync() whenever the route table changes. */
-export async function startCertificates(cfg: Config, dir: string, table: RouteTable, store: Store, log: Logger): Promise<Certificates> {
+export interface CertHooks {
+  /** A certificate was stored or made: the router daemon is sent the set again. */
+  onChange: () => void;
+  /** The ACME tokens in play changed: the router daemon must answer them before the CA asks. */
+  onTokens: (tokens: Record<string, string>) => Promise<void>;
+}
+
+export async function startCertificates(cfg: Config, dir: string, table: RouteTable, store: Store, log: Logger, hooks?: CertHooks): Promise<Certificates> {
   const h = cfg.https;
   const acme = h.acmeDirectory ? new AcmeIssuer({
     directory: h.acmeDirectory, email: h.acmeEmail, accountKeyFile: join(dir, '_acme', 'account.key'),
-    caBundle: h.acmeCaBundle ? readBundle(h.acmeCaBundle) : undefined, selfCheck: h.acmeSelfCheck, pollMs: h.acmePollMs,
+    caBundle: h.acmeCaBundle ? readBundle(h.acmeCaBundle) : undefined, selfCheck: h.acmeSelfCheck, pollMs: h.acmePollMs, onTokens: hooks?.onTokens,
   }) : null;
   // What the router serves, read from its table: the renewer orders nothing else, and asks again before each order.
   const served = (): ServedName[] => table.routes().flatMap((r) => {
@@ -27,20 +33,10 @@ export async function startCertificates(cfg: Config, dir: string, table: RouteTa
     }));
   });
   const certs = new Certificates({
-    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, log, retryMinMs: h.acmeRetryMinMs,
+    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, log, retryMinMs: h.acmeRetryMinMs, onChange: hooks?.onChange,
   });
   await certs.start();
   return certs;
-}
-
-/** The router's HTTPS listener and challenge answers; spread first into startRouter's options. */
-export function routerHttps(cfg: Config, certs: Certificates): Pick<RouterOptions, 'https' | 'challenge' | 'httpsPort'> {
-  if (cfg.https.port === null) return {};
-  return {
-    https: { port: cfg.https.port, fallback: certs.fallback(), context: (name) => certs.context(name) },
-    challenge: (token) => certs.challenge(token),
-    httpsPort: cfg.https.port,
-  };
 }
 
 /** One line for the start-up banner. */

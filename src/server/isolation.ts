@@ -21,7 +21,7 @@ const PASSAGES = ['builds', 'cache', 'volumes', 'homes'] as const;
 /** `root`: whether minicloud may switch users (given by tests). */
 export function setUpIsolation(cfg: Config, p: Paths, runtime: 'docker' | 'process', log: Logger, root = process.getuid?.() === 0): Isolation {
   if (runtime === 'docker') {
-    return { mode: 'containers', summary: 'each app in its own containers: no capabilities, no-new-privileges, process and CPU limits, buildpack images as a non-root user; the containers of an app reach each other on its own network, other apps only through the router' };
+    return { mode: 'containers', summary: 'each app in its own containers: no capabilities, no-new-privileges, process and CPU limits, buildpack images as a non-root user; containers reach each other only through the router' };
   }
   const users = new AppUsers({ homesDir: p.homes, prefix: cfg.appUserPrefix, nproc: cfg.appPids, enabled: root, log });
   if (!users.enabled) {

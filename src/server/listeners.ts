@@ -31,7 +31,7 @@ export interface Listeners {
 
 export async function startListeners(cfg: Config, base: Base, parts: Parts, log: Logger, life: Lifecycle): Promise<Listeners> {
   const { p, store, runtime, engine, isolation } = base;
-  const { formation, table, certs, accessLog, metrics } = parts;
+  const { formation, table, certs, metrics, router } = parts;
   const publicUrl = adminUrl(cfg, cfg.https.port);
   const hook = hookToken(p.hookConfig);
   const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
@@ -40,7 +40,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const api = createApi({
     moves, logger: log.child('api'), ...parts.serviceDeps, timeouts: cfg.apiTimeouts, certs,
     service: parts.service, processes: parts.processes, addons: parts.addons, backups: parts.backups, push: parts.push, github: parts.github, runtime,
-    routerLog: (app: string) => accessLog.fileForReading(app), appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
+    routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }),
     gitHandler: parts.git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),
     publicUrl, cliTarball: once(cliTarball), hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')),
@@ -56,8 +56,12 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   // The table first: certificates are planned from it.
   formation.on('changed', () => { refreshRoutes(); certs.sync(); });
 
-  const edge = await startEdge({ cfg, table, certs, sleeper: parts.sleeper, accessLog, metrics });
-  life.add('router', () => edge.close(), { group: 'last' });
+  // The routes as the database has them (instances alive while minicloud was away are still 'up'): a router
+  // daemon that kept serving gets the same table, and serves on unchanged while restore() catches up.
+  refreshRoutes();
+  const edge = await startEdge({ cfg, p, table, certs, sleeper: parts.sleeper, metrics, link: router, say: log.child('router').info });
+  // Only minicloud's connection to it: the daemon serves on, so apps stay reachable while minicloud is away.
+  life.add('router link', () => edge.close(), { group: 'last' });
   return { apiPort, edge, publicUrl, refreshRoutes };
 }
 

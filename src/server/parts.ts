@@ -6,12 +6,12 @@ import { AddonsService, AppsService, ProcessService, appDirs, hashToken, type Se
 import { BackupsService } from '../backups/index.ts';
 import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
-import { AccessLog } from '../log/index.ts';
 import { Metrics } from '../metrics/index.ts';
 import { CronRunner } from '../pipeline/cron-runner.ts';
 import { Formation, Pipeline, Sleeper, sourceTar } from '../pipeline/index.ts';
 import { CronScheduler, DeployQueue, connectionFromUrl } from '../queue/index.ts';
 import { RouteTable } from '../routes/index.ts';
+import { RouterLink } from '../router-daemon/index.ts';
 import type { Base } from './base.ts';
 import type { Config } from './config.ts';
 import { startCertificates } from './https.ts';
@@ -27,9 +27,11 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   // Made before the pipeline that works its jobs: add-ons (which the pipeline provisions) queue releases on it.
   const queue = new DeployQueue(connectionFromUrl(redisUrl), cfg.redisPrefix);
   life.add('deploy queue', () => queue.close());
+  // The router daemon as the parts see it before minicloud has reached it (the edge binds it, listeners.ts).
+  const router = new RouterLink();
   const formation = new Formation(store, runtime, {
     startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000, volumesDir: p.volumes,
-    healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures,
+    healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures, published: () => router.settled(),
   });
   life.add('formation', () => formation.close());
   reportFormation(formation, base, cfg, log.child('formation'));
@@ -76,12 +78,12 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   );
 
   const table = new RouteTable();
-  const accessLog = new AccessLog(p.logs);
-  life.add('access log', () => accessLog.close());
   // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
-  const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'));
+  const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'), {
+    onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens),
+  });
   life.add('certificates', () => certs.stop());
-  return { serviceDeps, appUrl, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, accessLog, certs };
+  return { serviceDeps, appUrl, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
 }
 
 /** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */

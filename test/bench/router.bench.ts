@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouterCluster } from '../../proxy/cluster.ts';
+import { startRouterDaemon } from '../helpers/router-daemon.ts';
 import { RouteTable } from '../../src/routes/index.ts';
 import { freePort } from '../helpers/net.ts';
 
@@ -71,7 +71,6 @@ const toMs = (v: string) => {
   return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
 };
 
-// Asynchronous on purpose: this process is the router cluster's primary (it hands out connections).
 async function wrk(port: number, path: string): Promise<Result> {
   const { stdout: out } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-H', 'Host: bench.localhost', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
@@ -82,8 +81,8 @@ async function wrk(port: number, path: string): Promise<Result> {
 
 /**
  * The app alone, then minicloud's router and nginx in front of it with the same number of worker
- * processes: 1, and one per core. The router runs as it does with MINICLOUD_ROUTER_WORKERS=N (its
- * own processes, this one handing out connections), so it never shares a process with wrk's driver.
+ * processes: 1, and one per core. The router runs as minicloud runs it: the router daemon with
+ * MINICLOUD_ROUTER_WORKERS=N worker processes, so it never shares a process with wrk's driver.
  */
 export async function routerBench(): Promise<void> {
   need('wrk', 'wrk');
@@ -96,7 +95,7 @@ export async function routerBench(): Promise<void> {
   try {
     for (const [size, path] of [['small', '/'], ['1 MB', '/large']] as const) rows.push([size, 'app directly', await wrk(appPort, path), null]);
     for (const n of counts) {
-      const router = await startRouterCluster({ workers: n, port: 0, host: '127.0.0.1', table, domain: 'localhost' });
+      const router = await startRouterDaemon({ workers: n, routes: table.routes() });
       const nginxPort = await freePort();
       const ng = await nginx(nginxPort, appPort, n);
       try {
@@ -108,7 +107,7 @@ export async function routerBench(): Promise<void> {
         }
       } finally {
         ng.kill('SIGQUIT');
-        await router.close();
+        await router.stop();
       }
     }
   } finally {

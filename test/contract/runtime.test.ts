@@ -69,12 +69,7 @@ describe.each(subjects)('the $name runtime', (subject) => {
     for (const h of handles.splice(0)) await h.rt.stop(h.handle, 1000);
     await Promise.all(runtimes.splice(0).map((r) => r.close()));
   });
-  afterAll(async () => {
-    const rt = make?.();
-    await rt?.forget?.(app); // the Docker runtime's network of the app's own
-    await rt?.close();
-    await subject.teardown?.();
-  });
+  afterAll(async () => subject.teardown?.());
 
   const runtime = () => {
     const rt = make();

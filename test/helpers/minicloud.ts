@@ -1,7 +1,7 @@
 // Test helper: minicloud itself, started as `npm start` would (a real process on real ports).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,8 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
       for (const a of Array.isArray(apps?.body) ? apps.body : []) await api('DELETE', `/api/apps/${a.name}?confirm=${a.name}`).catch(() => {});
       await halt();
       await new Promise<void>((r) => (child?.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+      // The router daemon outlives minicloud by design too (its workers follow it out).
+      try { process.kill(Number(readFileSync(join(dataDir, 'router', 'router.pid'), 'utf8')), 'SIGKILL'); } catch { /* none, or gone already */ }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -21,10 +21,6 @@ let mc: Minicloud;
 let ns: Netns;
 let control: Server;
 const planted: string[] = []; // iptables -S lines of another minicloud's rule, added by this test
-let down = false; // killed by a test that failed before starting it again: started for stop() to clean up
-
-const crash = async () => { down = true; await mc.crash(); };
-const start = async () => { await mc.start(); down = false; };
 
 /** Every minicloud port rule now (IPv4 and IPv6), as `iptables -S` lines. */
 const portRules = () => ['iptables', 'ip6tables'].flatMap((t) => execFileSync(t, ['-w', '-S'], { encoding: 'utf8' }).split('\n'))
@@ -60,7 +56,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const line of planted) execFileSync('iptables', ['-w', '-D', ...line.split(' ').slice(1)]);
-  if (down) await mc.start().catch(() => {});
   await mc?.stop();
   await redis?.stop();
   ns?.down();
@@ -94,8 +89,8 @@ describe('minicloud killed with -9', () => {
   it('finds its own rules of a living app again at its next start, neither doubled nor lost', async () => {
     const before = (await web())!;
     expect(onPort(before.port)).toHaveLength(4); // INPUT and OUTPUT, IPv4 and IPv6
-    await crash();
-    await start();
+    await mc.crash();
+    await mc.start();
     const after = (await web())!;
     expect(after.port).toBe(before.port); // adopted, not restarted
     expect(mine()).toHaveLength(4 * (await ps()).length); // web and worker
@@ -108,11 +103,11 @@ describe('minicloud killed with -9', () => {
     execFileSync('iptables', ['-w', '-I', ...other.split(' ').slice(1)]);
     planted.push(other);
     const old = (await web())!;
-    await crash();
+    await mc.crash();
     process.kill(-old.pid!, 'SIGKILL'); // its web dies too, while minicloud is down: nobody closes its port
     await waitFor(() => !isAlive(old.pid!), 10_000, 'the app to die');
     expect(onPort(old.port)).toHaveLength(4); // left behind
-    await start();
+    await mc.start();
     const now = await until('a new web instance', async () => {
       const w = await web();
       return w && w.port !== old.port ? w : undefined;

@@ -21,12 +21,14 @@ const ALLOWED: Record<string, string[]> = {
   api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'addons', 'dashboard', 'backups', 'metrics'],
   cli: ['core'],
   proxy: ['core', 'routes'],
+  // The router daemon's minicloud side: starts it, speaks its control protocol (proxy/daemon/protocol.ts).
+  'router-daemon': ['core', 'routes', 'proxy'],
   addons: ['core'],
   dashboard: ['core'],
   backups: ['core', 'store'],
   metrics: ['core'],
   certs: ['core', 'store'],
-  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'pipeline', 'queue', 'intake', 'api', 'proxy', 'addons', 'dashboard', 'backups', 'metrics', 'certs'],
+  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'pipeline', 'queue', 'intake', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).

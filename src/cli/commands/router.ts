@@ -1,5 +1,5 @@
 // Per-app router settings: `router:report <app>` shows them, `router:set <app> timeout 60 | https-only true | max-body 50m` changes one.
-import { UserError, formatSize, parseRouterSetting, type RouterReport } from '../../core/index.ts';
+import { UserError, formatSize, parseRouterSetting, type RouterDaemonReport, type RouterReport } from '../../core/index.ts';
 import { appPath, type Command } from '../command.ts';
 import { json } from '../format.ts';
 
@@ -44,4 +44,38 @@ const set: Command = {
   },
 };
 
-export const routerCommands: Command[] = [report, set];
+function daemonLines(r: RouterDaemonReport): string[] {
+  return [
+    `pid:      ${r.pid} (its own process: it serves on while minicloud stops or restarts)`,
+    `workers:  ${r.workers} (pid ${r.workerPids.join(', ')})`,
+    `ports:    ${r.port} (HTTP)${r.httpsPort === null ? '' : `, ${r.httpsPort} (HTTPS)`}`,
+    `since:    ${r.startedAt}`,
+    `code:     ${r.code}`,
+  ];
+}
+
+const status: Command = {
+  name: 'router:status',
+  usage: '[--json]',
+  summary: 'show the router daemon: its process, workers and ports',
+  json: true,
+  async run(ctx, args) {
+    const r = await ctx.client().request<RouterDaemonReport>('GET', '/api/router');
+    if (args.flags.json) return ctx.out(json(r));
+    for (const line of daemonLines(r)) ctx.out(line);
+  },
+};
+
+const restart: Command = {
+  name: 'router:restart',
+  usage: '',
+  summary: "restart the router's workers with the code on disk: new ones listen before the old ones finish their requests, so none fails",
+  async run(ctx) {
+    ctx.out('Restarting the router... ', '');
+    const r = await ctx.client().request<RouterDaemonReport>('POST', '/api/router/restart');
+    ctx.out('done');
+    for (const line of daemonLines(r)) ctx.out(line);
+  },
+};
+
+export const routerCommands: Command[] = [report, set, status, restart];
