@@ -61,10 +61,12 @@ export class PortGuard {
   /**
    * At start, before any instance starts: removes this minicloud's rules whose port no longer has a listener
    * of the user the rule names (the app died while minicloud was down, e.g. after a kill -9). Rules of
-   * instances that outlived minicloud stay: it adopts them.
+   * instances that outlived minicloud stay: it adopts them. `keep`: ports of instances known to be alive,
+   * kept even before they listen.
    */
-  async sweep(): Promise<number> {
+  async sweep(keep: Iterable<number> = []): Promise<number> {
     const listening = listeners();
+    for (const port of keep) listening.add(`${port}:*`);
     const suffix = `-${this.instance}`;
     let n = 0;
     await Promise.all(TOOLS.map(async ([tool, restore]) => {
@@ -74,7 +76,8 @@ export class PortGuard {
         const uid = r.line.split(' ! --uid-owner ')[1]?.split(' ')[0];
         if (uid && r.tag.endsWith(suffix)) owners.set(r.tag, Number(uid));
       }
-      const dead = rules.filter((r) => r.tag.endsWith(suffix) && !listening.has(`${portOf(r.tag)}:${owners.get(r.tag) ?? -1}`));
+      const alive = (tag: string) => listening.has(`${portOf(tag)}:${owners.get(tag) ?? -1}`) || listening.has(`${portOf(tag)}:*`);
+      const dead = rules.filter((r) => r.tag.endsWith(suffix) && !alive(r.tag));
       n += dead.length;
       await apply(tool, restore, dead.map((r) => `-D${r.line.slice(2)}`), []);
     }));

@@ -89,6 +89,15 @@ export class ProcessRuntime implements Runtime {
     });
   }
 
+  /** The fenced ports of those of `handles` whose process still runs (a start's sweep keeps their rules). */
+  livePorts(handles: Array<string | null>): number[] {
+    return handles.flatMap((handle) => {
+      if (!handle) return [];
+      const h = parse(handle);
+      return h.port && alive(h) ? [h.port] : [];
+    });
+  }
+
   async adopt(handle: string): Promise<boolean> {
     const h = parse(handle);
     if (!alive(h)) return false;

@@ -47,11 +47,12 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
   // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
   const engine = await connectDocker(runtimeChoice(cfg.runtime));
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
-  await isolation.guard?.sweep(); // firewall rules a killed predecessor left for ports nobody listens on now
   const runtime: Runtime = engine
     ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids })
     : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard, log: log.child('runtime') });
   life.add('runtime', () => runtime.close());
+  // Firewall rules a killed predecessor left for ports nobody listens on now (instances that still run keep theirs).
+  if (runtime instanceof ProcessRuntime) await isolation.guard?.sweep(runtime.livePorts(store.listInstances().map((i) => i.handle)));
   const inner: Builder = engine
     ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build` })
     : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users });
