@@ -5,9 +5,12 @@ import { dirname } from 'node:path';
 
 export type Db = Database.Database;
 
-// Append-only: each entry runs once, in order, recorded in user_version.
-const MIGRATIONS: string[] = [
-  `CREATE TABLE apps (
+/** One step of the schema. `name` starts with the schema version it leads to (user_version after it ran). */
+export interface Migration { name: string; sql: string }
+
+// Append-only: each entry runs once, in order; user_version records how many ran (the schema version).
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '0001-initial', sql: `CREATE TABLE apps (
      name TEXT PRIMARY KEY,
      deploy_branch TEXT NOT NULL DEFAULT 'main',
      created_at TEXT NOT NULL,
@@ -68,16 +71,16 @@ const MIGRATIONS: string[] = [
      hash TEXT PRIMARY KEY,
      name TEXT NOT NULL,
      created_at TEXT NOT NULL
-   );`,
-  `ALTER TABLE apps ADD COLUMN sleep_after INTEGER;
+   );` },
+  { name: '0002-formation-and-sleep', sql: `ALTER TABLE apps ADD COLUMN sleep_after INTEGER;
    ALTER TABLE instances ADD COLUMN next_restart_at TEXT;
    CREATE TABLE formation (
      app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
      type TEXT NOT NULL,
      quantity INTEGER NOT NULL,
      PRIMARY KEY (app, type)
-   );`,
-  `ALTER TABLE deploys ADD COLUMN commit_author TEXT;
+   );` },
+  { name: '0003-github-links', sql: `ALTER TABLE deploys ADD COLUMN commit_author TEXT;
    ALTER TABLE deploys ADD COLUMN commit_message TEXT;
    ALTER TABLE releases ADD COLUMN commit_author TEXT;
    ALTER TABLE releases ADD COLUMN commit_message TEXT;
@@ -93,8 +96,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE webhook_deliveries (
      id TEXT PRIMARY KEY,
      received_at TEXT NOT NULL
-   );`,
-  `CREATE TABLE addons (
+   );` },
+  { name: '0004-addons', sql: `CREATE TABLE addons (
      app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
      kind TEXT NOT NULL,
      name TEXT NOT NULL,
@@ -102,8 +105,8 @@ const MIGRATIONS: string[] = [
      env_keys TEXT NOT NULL,
      created_at TEXT NOT NULL,
      PRIMARY KEY (app, kind)
-   );`,
-  `CREATE TABLE domains (
+   );` },
+  { name: '0005-domains-volumes-cron', sql: `CREATE TABLE domains (
      domain TEXT PRIMARY KEY,
      app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
      created_at TEXT NOT NULL
@@ -125,8 +128,8 @@ const MIGRATIONS: string[] = [
      finished_at TEXT,
      exit_code INTEGER
    );
-   CREATE INDEX cron_runs_app ON cron_runs(app, started_at);`,
-  `CREATE TABLE backups (
+   CREATE INDEX cron_runs_app ON cron_runs(app, started_at);` },
+  { name: '0006-backups', sql: `CREATE TABLE backups (
      id TEXT PRIMARY KEY,
      app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
      created_at TEXT NOT NULL,
@@ -146,17 +149,17 @@ const MIGRATIONS: string[] = [
      keep INTEGER NOT NULL,
      last_run_at TEXT,
      updated_at TEXT NOT NULL
-   );`,
-  `ALTER TABLE apps ADD COLUMN memory_mb INTEGER;`,
+   );` },
+  { name: '0007-memory', sql: `ALTER TABLE apps ADD COLUMN memory_mb INTEGER;` },
   // Per-app router settings (router:set): upstream idle timeout in seconds (null: the default), https-only.
-  `ALTER TABLE apps ADD COLUMN router_timeout INTEGER;
-   ALTER TABLE apps ADD COLUMN https_only INTEGER NOT NULL DEFAULT 0;`,
-  `CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+  { name: '0008-router-settings', sql: `ALTER TABLE apps ADD COLUMN router_timeout INTEGER;
+   ALTER TABLE apps ADD COLUMN https_only INTEGER NOT NULL DEFAULT 0;` },
+  { name: '0009-sessions', sql: `CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf TEXT NOT NULL, expires_at INTEGER NOT NULL);` },
   // router:set <app> max-body: the request body limit in bytes (null: the default, 0: none).
-  `ALTER TABLE apps ADD COLUMN router_max_body INTEGER;`,
+  { name: '0010-router-max-body', sql: `ALTER TABLE apps ADD COLUMN router_max_body INTEGER;` },
   // Scoped tokens (access): the old table kept every token ever configured, so a rotated one still worked.
   // Sessions now say whose they are; the old ones, made before roles existed, are ended.
-  `DROP TABLE tokens;
+  { name: '0011-scoped-tokens', sql: `DROP TABLE tokens;
    CREATE TABLE tokens (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL UNIQUE,
@@ -170,9 +173,9 @@ const MIGRATIONS: string[] = [
    DELETE FROM sessions;
    ALTER TABLE sessions ADD COLUMN principal TEXT NOT NULL DEFAULT '';
    ALTER TABLE sessions ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE sessions ADD COLUMN address TEXT NOT NULL DEFAULT '';`,
+   ALTER TABLE sessions ADD COLUMN address TEXT NOT NULL DEFAULT '';` },
   // The audit log (api/access): not tied to apps, so it outlives the apps it mentions.
-  `CREATE TABLE audit (
+  { name: '0012-audit', sql: `CREATE TABLE audit (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      at TEXT NOT NULL,
      actor TEXT NOT NULL,
@@ -182,21 +185,21 @@ const MIGRATIONS: string[] = [
      address TEXT NOT NULL,
      status INTEGER
    );
-   CREATE INDEX audit_app ON audit(app, id);`,
+   CREATE INDEX audit_app ON audit(app, id);` },
   // A deploy's job beside it (JSON, no secrets), so a queue that lost it can be refilled; pushes: was the pusher told the outcome.
-  `ALTER TABLE deploys ADD COLUMN job TEXT;
-   ALTER TABLE deploys ADD COLUMN pusher_told INTEGER;`,
+  { name: '0013-deploy-jobs', sql: `ALTER TABLE deploys ADD COLUMN job TEXT;
+   ALTER TABLE deploys ADD COLUMN pusher_told INTEGER;` },
   // resources:set beside memory: a CPU quota (CPUs) and a process limit; null: the server's defaults.
-  `ALTER TABLE apps ADD COLUMN cpu REAL;
-   ALTER TABLE apps ADD COLUMN pids INTEGER;`,
+  { name: '0014-cpu-and-pids', sql: `ALTER TABLE apps ADD COLUMN cpu REAL;
+   ALTER TABLE apps ADD COLUMN pids INTEGER;` },
   // People (users:add): sessions of a person are `user:<email>`, their own tokens have user_email set.
-  `CREATE TABLE users (
+  { name: '0015-users', sql: `CREATE TABLE users (
      email TEXT PRIMARY KEY,
      role TEXT NOT NULL,
      apps TEXT,
      password_hash TEXT NOT NULL,
      created_at TEXT NOT NULL
-   );`,
+   );` },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */
@@ -213,7 +216,7 @@ export function openDb(file: string, upTo = MIGRATIONS.length): Db {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let v = current; v < upTo; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
+      db.exec(MIGRATIONS[v]!.sql);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
