@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_ROUTER_TIMEOUT_SECONDS } from '../src/core/index.ts';
-import type { RouteTable, Upstream } from '../src/routes/index.ts';
+import type { RouteTable } from '../src/routes/index.ts';
 import type { Exchange } from './edge/exchange.ts';
 import { answerClientError } from './edge/guard.ts';
 import { NODE_MAX_HEADER_SIZE } from './edge/limits.ts';

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { validateAppName } from '../src/core/index.ts';
-import type { Match, RouteTable, Upstream } from '../src/routes/index.ts';
+import type { Match, RouteTable } from '../src/routes/index.ts';
 import { answerChallenge, isAcmeChallenge } from './edge/challenge.ts'; // ACME (certs)
 import { startExchange, type Exchange } from './edge/exchange.ts';
 import { clientProto } from './edge/forwarded.ts';

@@ -72,6 +72,7 @@ try {
 }
 const bin = (name) => `${root}node_modules/.bin/${name}`;
 step('Type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+step('Lint: rules and size budgets (biome lint, biome.jsonc)', bin('biome'), ['lint']);
 step('No import cycles (madge --circular)', bin('madge'), ['--circular', '--extensions', 'ts', '--ts-config', 'tsconfig.json', 'src', 'proxy']);
 
 mkdirSync(`${root}test/artifacts`, { recursive: true });

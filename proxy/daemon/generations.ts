@@ -133,8 +133,8 @@ export class Generations {
         }
         if (m.t === 'ready') return void ((ready = true), resolve(w));
         if (m.t === 'failed') return reject(new Error(m.error));
-        if (m.t === 'flushed') return void [...this.flushes].forEach((f) => f());
-        if (m.t === 'applied') return void (this.acks.set(w, m.seq), [...this.ackWaiters].forEach((f) => f()));
+        if (m.t === 'flushed') return void [...this.flushes].forEach((f) => { f(); });
+        if (m.t === 'applied') return void (this.acks.set(w, m.seq), [...this.ackWaiters].forEach((f) => { f(); }));
         try {
           if (m.t === 'wake') this.o.wake(m.app);
           else if (m.t === 'seen') this.o.seen(m.apps);
@@ -146,7 +146,7 @@ export class Generations {
       w.on('error', () => {}); // a send to a worker that just died: its 'exit' handles it
       w.once('exit', (code, signal) => {
         this.acks.delete(w);
-        [...this.ackWaiters].forEach((f) => f());
+        for (const f of [...this.ackWaiters]) f();
         const wasCurrent = this.current.delete(w);
         this.retiring.delete(w);
         if (!ready) return reject(new Error(`a router worker exited (${signal ?? `code ${code}`}) before it listened`));

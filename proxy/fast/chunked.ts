@@ -1,5 +1,6 @@
 // Fast path: follows an app's chunked response body byte by byte, so it passes through unchanged and its end is known.
 
+// biome-ignore lint/suspicious/noConstEnum: a byte parser's states, inlined as numbers in its hot loop (one file, no export)
 const enum S { Size, Ext, SizeLf, Data, DataCr, DataLf, Trailer, TrailerLf, EndLf, Done }
 
 // 12 hex digits (256 TB) is more than any body; more could lose precision.
@@ -33,6 +34,7 @@ export class ChunkedScanner {
   private lineLength = 0;
 
   /** Scans buf[from..]; returns how many of its bytes, from `from`, go to the client. */
+  // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a byte parser: one loop over the states, read top to bottom like the RFC 9112 grammar it follows
   feed(buf: Buffer, from = 0): number {
     let i = from;
     let pass = -1; // where passing stops, once the trailer section starts

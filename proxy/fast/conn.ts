@@ -5,7 +5,7 @@ import { countHandOver, dispatch, routerStats, type HandOver } from '../edge/dis
 import type { Exchange } from '../edge/exchange.ts';
 import { forwardedHeaders } from '../edge/forwarded.ts';
 import { newRequestId } from '../edge/request-id.ts';
-import { fallbacks, tryAgain } from '../edge/retry.ts';
+import { fallbacks } from '../edge/retry.ts';
 import type { FastPath } from './types.ts';
 import { FastExchange, type Client } from './exchange.ts';
 import { parseRequest, type RequestHead } from './head.ts';

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { LogEvent } from '../core/index.ts';
 import { keepOpen } from './limits.ts';
 
-export async function streamEvents(req: Request, res: Response, events: (signal: AbortSignal) => AsyncIterable<LogEvent>, headers: Record<string, string> = {}): Promise<void> {
+export async function streamEvents(_req: Request, res: Response, events: (signal: AbortSignal) => AsyncIterable<LogEvent>, headers: Record<string, string> = {}): Promise<void> {
   const abort = new AbortController();
   res.on('close', () => abort.abort());
   keepOpen(res);

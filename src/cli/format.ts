@@ -4,7 +4,7 @@
 export function table(rows: string[][], headers?: string[]): string[] {
   const all = headers ? [headers, ...rows] : rows;
   const widths: number[] = [];
-  for (const row of all) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of all) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
   return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
 }
 

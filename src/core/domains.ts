@@ -24,6 +24,7 @@ export function validateDomain(input: unknown): string {
   if (raw.includes('@')) throw refuse(`${shown} contains "@"; a domain name has no user part`);
   if (raw.startsWith('[') || isIP(raw)) throw refuse(`${shown} is an IP address`, 'custom domains are host names; point the name\'s DNS A record at the IP instead');
   if (raw.includes(':')) throw refuse(`${shown} contains a port; a domain name has none`, `give it without the port (e.g. ${raw.split(':')[0] || 'www.example.com'}): the router serves every domain on its HTTP port`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\s%]/.test(raw) || /[\u0000-\u001f\u007f]/.test(raw)) throw refuse(`${shown} contains spaces or characters that cannot be in a domain name`);
 
   const wildcard = raw.startsWith('*.');

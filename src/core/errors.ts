@@ -24,6 +24,7 @@ export function isUserError(e: unknown): e is UserError {
 }
 
 // Control characters, C1 controls, line/paragraph separators and bidi overrides: what could forge or hide output.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** Untrusted text for a message: control characters replaced, cut at `max` characters. */

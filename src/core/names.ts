@@ -61,7 +61,7 @@ export function validateConfigKey(key: string): string {
 }
 
 // A git branch name, per git-check-ref-format, narrowed to what a deploy branch needs.
-const BRANCH_CHARS = /^[A-Za-z0-9._\/-]{1,200}$/;
+const BRANCH_CHARS = /^[A-Za-z0-9._/-]{1,200}$/;
 
 function isBranch(b: string): boolean {
   return BRANCH_CHARS.test(b) && !b.startsWith('/') && !b.startsWith('-') && !b.endsWith('/') && !b.endsWith('.')

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Git } from 'node-git-server';
-import { UserError, validateAppName } from '../core/index.ts';
+import { type UserError, validateAppName } from '../core/index.ts';
 import { hookScript } from './hook-script.ts';
 
 export interface GitServerOptions {

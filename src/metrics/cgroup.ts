@@ -27,7 +27,7 @@ export function parseCgroupFile(text: string): CgroupEntry[] {
 }
 
 /** mountinfo octal-escapes spaces and the like in paths (`\040`). */
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** Mount options of a v1 hierarchy that are not controllers (`name=...` and `release_agent=...` aside). */
 const NOT_CONTROLLERS = new Set(['rw', 'ro', 'none', 'noprefix', 'xattr', 'clone_children', 'cpuset_v2_mode', 'favordynmods']);
@@ -42,7 +42,7 @@ export function parseMountinfo(text: string): CgroupMount[] {
     const [fstype, , superOpts = ''] = right.trim().split(' ');
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
     const controllers = fstype === 'cgroup' ? superOpts.split(',').filter((o) => !NOT_CONTROLLERS.has(o) && !o.includes('=')) : [];
-    out.push({ version: fstype === 'cgroup2' ? 2 : 1, controllers, root: unescape(f[3] ?? '/'), mountPoint: unescape(f[4] ?? '') });
+    out.push({ version: fstype === 'cgroup2' ? 2 : 1, controllers, root: unescapeMount(f[3] ?? '/'), mountPoint: unescapeMount(f[4] ?? '') });
   }
   return out;
 }

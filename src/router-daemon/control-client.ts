@@ -85,7 +85,7 @@ export class ControlClient {
 export function latestWins<T>(push: (v: T) => Promise<void>, onError: (e: unknown) => void): { push(v: T): void; idle(): Promise<void> } {
   let pending: { v: T } | null = null;
   let busy = false;
-  let idlers: Array<() => void> = [];
+  const idlers: Array<() => void> = [];
   const run = async () => {
     if (busy) return;
     busy = true;

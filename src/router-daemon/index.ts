@@ -1,8 +1,8 @@
 // The router daemon's client: starts proxy/daemon (or finds it running) and keeps it in step with minicloud's route table, certificates and ACME tokens.
 import { UserError, type RouterDaemonReport } from '../core/index.ts';
 import type { RouteTable } from '../routes/index.ts';
-import type { CertSet, DaemonEvent, DaemonSettings } from '../../proxy/daemon/protocol.ts';
-import { ControlClient, latestWins } from './control-client.ts';
+import type { CertSet, DaemonEvent } from '../../proxy/daemon/protocol.ts';
+import { latestWins } from './control-client.ts';
 import { ensureRouterDaemon } from './start-daemon.ts';
 
 export { ControlClient } from './control-client.ts';

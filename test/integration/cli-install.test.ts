@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { startPebble, untilPebbleIssued, type Pebble } from '../helpers/pebble.ts';
-import { freePort, get, until } from '../helpers/net.ts';
+import { freePort, get } from '../helpers/net.ts';
 import { fixtureRepo, git } from '../helpers/git.ts';
 import { hostsFile, runWithHosts } from '../helpers/hosts.ts';
 

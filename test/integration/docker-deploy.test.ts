@@ -122,7 +122,7 @@ describe('the Docker runtime, end to end', { timeout: 300_000 }, () => {
     const limits = () => docker('ps', '--filter', `label=minicloud.app=${app}`, '--format', '{{.ID}}').trim().split('\n')
       .map((id) => docker('inspect', id, '--format', '{{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{.Config.User}}').trim());
     await until('the container with the new limits', async () => (limits().join() === '500000000 64 [ALL] [no-new-privileges] 10001:10001' ? true : undefined));
-    expect((await mc.cli('resources', app)).stdout).toMatch(/cpu:\s+0\.5\n[^]*pids:\s+64/);
+    expect((await mc.cli('resources', app)).stdout).toMatch(/cpu:\s+0\.5\n[\s\S]*pids:\s+64/);
   });
 
   it('fails a build that finds no buildpack, listing what each looks for', async () => {

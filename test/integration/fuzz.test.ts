@@ -1,7 +1,7 @@
 // Fuzzing the router (both paths, in processes of their own) and minicloud's API and router with thousands of seeded random and mutated requests: both stay up, file descriptors and memory come back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/routes/index.ts';
-import { PATHS, startEchoApp, startRouterProcess, waitUntil, type EchoApp, type PathName, type RouterProcess } from '../helpers/echo-app.ts';
+import { PATHS, startEchoApp, startRouterProcess, waitUntil, type EchoApp, type RouterProcess } from '../helpers/echo-app.ts';
 import { blast, mutate, noise, procStats, Rng, routerSeeds } from '../helpers/fuzz.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { rawExchange, statuses } from '../helpers/net.ts';

@@ -35,7 +35,7 @@ function exchange(port: number, payload: Buffer, quietMs: number): Promise<strin
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1', () => s.write(payload));
     let text = '';
-    let timer = setTimeout(() => s.destroy(), quietMs);
+    const timer = setTimeout(() => s.destroy(), quietMs);
     s.on('data', (d: Buffer) => {
       text += d.toString('latin1');
       timer.refresh();

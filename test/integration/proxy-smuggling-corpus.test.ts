@@ -1,4 +1,5 @@
 // A request-smuggling corpus through both router paths: every payload refused (and the connection closed) or passed on as exactly the requests it frames, and both paths agree.
+// biome-ignore-all lint/style/noExcessiveLinesPerFile: a table of payloads (data), not code
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Router } from '../../proxy/index.ts';

@@ -1,4 +1,5 @@
 // The edge router over real sockets: real upstream servers, the router on port 0, requests with a Host header.
+// biome-ignore-all lint/style/noExcessiveLinesPerFile: one engine-agnostic suite of the router over real sockets; to be split by engine
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

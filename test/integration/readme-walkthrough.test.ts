@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The ```sh blocks of one README section, each as its command lines (comments and blank lines dropped). */
-export function shellBlocks(readme: string, heading: string): string[][] {
+function shellBlocks(readme: string, heading: string): string[][] {
   const start = readme.indexOf(`\n## ${heading}`);
   if (start < 0) throw new Error(`README has no section "${heading}"`);
   const end = readme.indexOf('\n## ', start + 1);

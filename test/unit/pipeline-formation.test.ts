@@ -20,7 +20,6 @@ const openStore = (name: string) => { const s = new Store(join(tmp, name)); stor
 
 let store: Store;
 let formation: Formation;
-let runtime: ProcessRuntime;
 
 function makeFormation(s: Store, opts: FormationOptions = OPTS) {
   const rt = new ProcessRuntime(join(tmp, 'logs'));
@@ -37,7 +36,7 @@ beforeAll(() => {
     http.createServer((req, res) => res.end('v' + process.env.VERSION)).listen(Number(process.env.PORT), '127.0.0.1');
   `);
   store = openStore('state.db');
-  ({ formation, runtime } = makeFormation(store));
+  ({ formation } = makeFormation(store));
 });
 
 afterAll(async () => {

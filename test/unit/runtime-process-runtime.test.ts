@@ -70,7 +70,7 @@ describe('ProcessRuntime', () => {
     const exited = exits(rt);
     const saved = process.env.MINICLOUD_TOKEN;
     process.env.MINICLOUD_TOKEN = 'must-not-leak';
-    let running;
+    let running: Awaited<ReturnType<typeof start>>;
     try {
       running = await start(rt, spec('web1', `node -e '${SERVER}'`, { GREETING: 'there' }));
     } finally {

@@ -1,5 +1,5 @@
 // Custom domain commands: list an app's domains, add one, remove one.
-import { UserError, validateDomain } from '../../core/index.ts';
+import { validateDomain } from '../../core/index.ts';
 import { appPath, oneArgument, type Args, type Command } from '../command.ts';
 import type { Ctx } from '../context.ts';
 import { json, table, time } from '../format.ts';
