@@ -25,7 +25,7 @@ export class AddonsService {
   constructor(private readonly d: AddonsDeps) {}
 
   list(app: string): AddonInfo[] {
-    return this.d.store.listAddons(this.d.store.requireApp(app).name).map(info);
+    return this.d.store.listAddons(this.d.store.apps.require(app).name).map(info);
   }
 
   info(app: string, kind: string): AddonInfo {
@@ -33,7 +33,7 @@ export class AddonsService {
   }
 
   private find(app: string, kind: string): StoredAddon {
-    const a = this.d.store.listAddons(this.d.store.requireApp(app).name).find((x) => x.kind === kind);
+    const a = this.d.store.listAddons(this.d.store.apps.require(app).name).find((x) => x.kind === kind);
     if (!a) throw new NotFoundError(`${app} has no ${kind} add-on`, `see \`minicloud addons ${app}\``);
     return a;
   }
@@ -75,14 +75,14 @@ export class AddonsService {
   }
 
   async create(appName: string, kind: unknown): Promise<{ addon: AddonInfo; deploy: Deploy | null }> {
-    const app = this.d.store.requireApp(appName);
+    const app = this.d.store.apps.require(appName);
     const addon = await this.attach(app.name, kind);
     const deploy = app.currentRelease ? await this.d.service.runAndWait(app.name, 'release', `Add ${addon.kind} (${addon.envKeys.join(', ')})`) : null;
     return { addon: info(addon), deploy };
   }
 
   async destroy(appName: string, kind: string, confirm: unknown, restart = true): Promise<Deploy | null> {
-    const app = this.d.store.requireApp(appName);
+    const app = this.d.store.apps.require(appName);
     const addon = this.find(app.name, this.kind(kind));
     if (confirm !== app.name) {
       throw new UserError(`destroying ${app.name}'s ${kind} deletes all its data`, `confirm with \`minicloud addons:destroy ${app.name} ${kind} --confirm ${app.name}\``);
@@ -104,7 +104,7 @@ export class AddonsService {
    * keep working without anyone re-creating add-ons. Unreachable servers are skipped until next time.
    */
   async restoreAll(log: Logger): Promise<void> {
-    for (const app of this.d.store.listApps()) {
+    for (const app of this.d.store.apps.list()) {
       for (const a of this.d.store.listAddons(app.name)) {
         const provider = providerFor(a.kind as AddonKind, this.d.env);
         try {

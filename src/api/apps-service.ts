@@ -37,28 +37,28 @@ export class AppsService {
 
   async create(name: unknown): Promise<App> {
     const app = validateNewAppName(name);
-    const created = this.d.store.createApp(app);
+    const created = this.d.store.apps.create(app);
     this.d.git.createRepo(app);
     await this.d.queue.watch(app);
     return created;
   }
 
   async destroy(name: string, confirm: unknown): Promise<void> {
-    const app = this.d.store.requireApp(name);
+    const app = this.d.store.apps.require(name);
     if (confirm !== app.name) {
       throw new UserError(`destroying ${app.name} deletes its code, releases and config`, `confirm with \`minicloud apps:destroy ${app.name} --confirm ${app.name}\``);
     }
-    this.d.store.setAppState(app.name, 'stopped');
+    this.d.store.apps.setState(app.name, 'stopped');
     await this.d.queue.forget(app.name);
     await this.d.formation.stopApp(app.name);
     await this.d.beforeDestroy?.(app.name);
-    this.d.store.deleteApp(app.name);
+    this.d.store.apps.delete(app.name);
     for (const dir of [this.d.git.repoDir(app.name), ...this.d.appDirs(app.name)]) rmSync(dir, { recursive: true, force: true });
   }
 
   /** Sets and unsets config vars; a running app restarts with them as a new release. */
   async updateConfig(name: string, body: unknown): Promise<{ config: Record<string, string>; deploy: Deploy | null }> {
-    const app = this.d.store.requireApp(name);
+    const app = this.d.store.apps.require(name);
     if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
       throw new UserError('send an object of config vars, e.g. {"FOO": "bar"} (null unsets)', 'try `minicloud config:set ' + app.name + ' FOO=bar`');
     }
@@ -79,7 +79,7 @@ export class AppsService {
   }
 
   async restart(name: string): Promise<Deploy> {
-    const app = this.d.store.requireApp(name);
+    const app = this.d.store.apps.require(name);
     if (!app.currentRelease) throw new UserError(`${app.name} has nothing to restart yet`, 'deploy it first with `git push minicloud main`');
     return this.runAndWait(app.name, 'restart');
   }

@@ -22,9 +22,9 @@ export function backupsRoutes(d: { store: Store; backups?: BackupsService }): Ro
     const b = await svc().create(app(req));
     res.status(201).json(b); // a failed backup is recorded too: its status and error say why
   });
-  r.get('/apps/:app/backups/schedule', (req, res) => { res.json(schedule(d.store.requireApp(app(req)).name)); });
+  r.get('/apps/:app/backups/schedule', (req, res) => { res.json(schedule(d.store.apps.require(app(req)).name)); });
   r.put('/apps/:app/backups/schedule', (req, res) => {
-    const a = d.store.requireApp(app(req));
+    const a = d.store.apps.require(app(req));
     const body = (req.body ?? {}) as { frequency?: unknown; keep?: unknown };
     const frequency = parseFrequency(body.frequency);
     const keep = parseKeep(body.keep);

@@ -17,10 +17,10 @@ export function certRoutes(store: Store, certs: CertsView | undefined): Router {
     if (!certs) throw new UserError('this minicloud serves no HTTPS', 'set MINICLOUD_HTTPS_PORT and restart it');
     return certs;
   };
-  r.get('/apps/:app/certs', (req, res) => { res.json(need().report(store.requireApp(param(req, 'app')).name)); });
+  r.get('/apps/:app/certs', (req, res) => { res.json(need().report(store.apps.require(param(req, 'app')).name)); });
   // Waits for the orders (up to two minutes), then answers with the new status.
   r.post('/apps/:app/certs/renew', async (req, res) => {
-    const app = store.requireApp(param(req, 'app')).name;
+    const app = store.apps.require(param(req, 'app')).name;
     const domain = (req.body as { domain?: unknown } | undefined)?.domain;
     if (domain !== undefined && typeof domain !== 'string') throw new UserError('domain must be a string');
     res.json(await need().renew(app, domain?.trim().toLowerCase() || undefined));

@@ -26,19 +26,19 @@ function removable(raw: string): string {
 export function domainRoutes(d: DomainDeps): Router {
   const r = Router();
   r.get('/apps/:app/domains', (req, res) => {
-    const app = d.store.requireApp(param(req, 'app'));
+    const app = d.store.apps.require(param(req, 'app'));
     res.json([{ domain: `${app.name}.${d.baseDomain}`, default: true }, ...d.store.domains.list(app.name)]);
   });
   r.post('/apps/:app/domains', async (req, res) => {
-    const app = d.store.requireApp(param(req, 'app'));
+    const app = d.store.apps.require(param(req, 'app'));
     const domain = validateDomain((req.body as { domain?: unknown } | undefined)?.domain);
-    checkDomainAvailable(domain, app.name, d.baseDomain, (name) => d.store.getApp(name) !== null);
+    checkDomainAvailable(domain, app.name, d.baseDomain, (name) => d.store.apps.get(name) !== null);
     const { added, createdAt } = d.store.domains.add(app.name, domain);
     if (added) await d.onChange(app.name);
     res.status(added ? 201 : 200).json({ domain, createdAt, added, cnameTarget: `${app.name}.${d.baseDomain}` });
   });
   r.delete('/apps/:app/domains/:domain', async (req, res) => {
-    const app = d.store.requireApp(param(req, 'app'));
+    const app = d.store.apps.require(param(req, 'app'));
     d.store.domains.remove(app.name, removable(param(req, 'domain')));
     await d.onChange(app.name);
     res.status(204).end();

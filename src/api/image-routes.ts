@@ -17,7 +17,7 @@ function registryAuth(v: unknown): { username: string; password: string; servera
 export function imageRoutes(d: ServiceDeps & { service: AppsService }): Router {
   const r = Router();
   r.post('/apps/:app/deploys', async (req: Request, res) => {
-    const app = d.store.requireApp(String(req.params.app));
+    const app = d.store.apps.require(String(req.params.app));
     const body = (req.body ?? {}) as { image?: unknown; registry?: unknown };
     if (body.image === undefined) throw new UserError('no image given', `e.g. \`minicloud deploy ${app.name} --image ghcr.io/me/app:1.2\`; to deploy code, git push`);
     const image = validateImageRef(body.image);

@@ -40,7 +40,7 @@ export function logRoutes(d: LogRouteDeps): Router {
   r.get('/apps/:app/logs', async (req: Request, res: Response, next: NextFunction) => {
     const raw = req.query.source ?? req.query.sources;
     if (raw === undefined) return next();
-    const app = d.store.requireApp(String(req.params.app));
+    const app = d.store.apps.require(String(req.params.app));
     const sources = parseSources(raw);
     const lines = lineCount(req.query.lines);
     const routerLog = await d.routerLog(app.name);

@@ -21,7 +21,7 @@ export class ProcessService {
   constructor(private readonly d: ProcessDeps) {}
 
   formation(app: string): FormationCounts {
-    const release = this.d.store.currentRelease(this.d.store.requireApp(app).name);
+    const release = this.d.store.currentRelease(this.d.store.apps.require(app).name);
     return release ? this.d.formation.wanted(release) : this.d.store.getFormation(app);
   }
 
@@ -33,42 +33,42 @@ export class ProcessService {
   }
 
   async stop(name: string): Promise<App> {
-    const app = this.d.store.requireApp(name);
-    this.d.store.setAppState(app.name, 'stopped');
+    const app = this.d.store.apps.require(name);
+    this.d.store.apps.setState(app.name, 'stopped');
     await this.d.formation.stopApp(app.name);
-    return this.d.store.requireApp(app.name);
+    return this.d.store.apps.require(app.name);
   }
 
   async start(name: string): Promise<Deploy | null> {
-    const app = this.d.store.requireApp(name);
-    this.d.store.setAppState(app.name, 'running');
+    const app = this.d.store.apps.require(name);
+    this.d.store.apps.setState(app.name, 'running');
     if (!app.currentRelease) return null;
     return this.d.service.runAndWait(app.name, 'restart');
   }
 
   /** Sets when the app sleeps; `now: true` also puts it to sleep at once (its next request wakes it). */
   async setSleep(name: string, body: unknown): Promise<App> {
-    const app = this.d.store.requireApp(name);
+    const app = this.d.store.apps.require(name);
     const { afterSeconds: after, now } = (body ?? {}) as { afterSeconds?: unknown; now?: unknown };
     if (now === true) {
       if (app.state !== 'running' || !app.currentRelease) throw new UserError(`${app.name} is ${app.currentRelease ? app.state : 'not deployed'}; only a running app can go to sleep`);
       if (after !== undefined) this.checkSleep(app.name, after);
       await this.d.sleeper.sleep(app.name);
-      return this.d.store.requireApp(app.name);
+      return this.d.store.apps.require(app.name);
     }
     this.checkSleep(app.name, after);
-    return this.d.store.requireApp(app.name);
+    return this.d.store.apps.require(app.name);
   }
 
   private checkSleep(app: string, after: unknown): void {
     if (after !== null && (typeof after !== 'number' || !Number.isInteger(after) || after < MIN_SLEEP || after > MAX_SLEEP)) {
       throw new UserError(`afterSeconds must be null (never sleep) or whole seconds from ${MIN_SLEEP} to ${MAX_SLEEP}`, `e.g. \`minicloud apps:sleep ${app} 15m\``);
     }
-    this.d.store.setSleepAfter(app, after);
+    this.d.store.apps.setSleepAfter(app, after);
   }
 
   async rollback(name: string, body: unknown): Promise<Deploy> {
-    const app = this.d.store.requireApp(name);
+    const app = this.d.store.apps.require(name);
     const version = (body as { version?: unknown } | null)?.version;
     if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
       throw new UserError('version must be a release number such as 3', `see \`minicloud releases ${app.name}\``);
@@ -79,7 +79,7 @@ export class ProcessService {
 
   /** Runs a command in a new instance of the current release; resolves with its exit code. */
   async run(name: string, body: unknown, onLine: (line: string) => void, signal: AbortSignal): Promise<number> {
-    const app = this.d.store.requireApp(name);
+    const app = this.d.store.apps.require(name);
     const command = (body as { command?: unknown } | null)?.command;
     if (typeof command !== 'string' || !command.trim()) throw new UserError('send the command to run', `e.g. \`minicloud run ${app.name} -- node -v\``);
     const release = this.d.store.currentRelease(app.name);

@@ -58,7 +58,7 @@ const SETTINGS = ['memory', 'cpu', 'pids'] as const;
 export function resourcesRoutes(d: ResourcesDeps): Router {
   const r = Router();
   const view = (name: string) => {
-    const app = d.store.requireApp(name);
+    const app = d.store.apps.require(name);
     const s = d.status();
     const docker = s.runtime === 'docker';
     return {
@@ -67,10 +67,10 @@ export function resourcesRoutes(d: ResourcesDeps): Router {
       pids: app.pids ?? s.defaultPids, pidsDefault: app.pids === null, pidsEnforced: docker || s.isolation.mode === 'per-app users',
     };
   };
-  r.get('/status', (_req, res) => { res.json({ ...d.status(), apps: d.store.listApps().length } satisfies ServerStatus); });
+  r.get('/status', (_req, res) => { res.json({ ...d.status(), apps: d.store.apps.list().length } satisfies ServerStatus); });
   r.get('/apps/:app/resources', (req: Request, res) => { res.json(view(String(req.params.app))); });
   r.put('/apps/:app/resources', async (req: Request, res) => {
-    const app = d.store.requireApp(String(req.params.app));
+    const app = d.store.apps.require(String(req.params.app));
     const body = (req.body ?? {}) as Record<string, unknown>;
     const given = SETTINGS.filter((k) => k in body);
     const unknown = Object.keys(body).filter((k) => !(SETTINGS as readonly string[]).includes(k));
@@ -80,9 +80,9 @@ export function resourcesRoutes(d: ResourcesDeps): Router {
     const mb = 'memory' in body ? parseMemory(body.memory) : undefined;
     const cpu = 'cpu' in body ? parseCpu(body.cpu) : undefined;
     const pids = 'pids' in body ? parsePids(body.pids) : undefined;
-    if (mb !== undefined) d.store.setMemory(app.name, mb);
-    if (cpu !== undefined) d.store.setCpu(app.name, cpu);
-    if (pids !== undefined) d.store.setPids(app.name, pids);
+    if (mb !== undefined) d.store.apps.setMemory(app.name, mb);
+    if (cpu !== undefined) d.store.apps.setCpu(app.name, cpu);
+    if (pids !== undefined) d.store.apps.setPids(app.name, pids);
     const what = [mb !== undefined && `memory ${mb === null ? 'default' : `${mb} MiB`}`, cpu !== undefined && `cpu ${cpu ?? 'default'}`, pids !== undefined && `pids ${pids ?? 'default'}`].filter(Boolean).join(', ');
     // Running instances keep their old limit until they are replaced: restart them now, as Heroku does.
     const deploy = app.currentRelease && app.state === 'running'

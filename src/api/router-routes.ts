@@ -15,11 +15,11 @@ export function routerSettingsRoutes(d: RouterSettingsDeps): Router {
   const r = Router();
   const report = (app: string): RouterReport => ({ ...d.store.routerSettings.get(app), defaultTimeoutSeconds: DEFAULT_ROUTER_TIMEOUT_SECONDS, defaultMaxBodyBytes: DEFAULT_MAX_BODY_BYTES });
   r.get('/apps/:app/router', (req, res) => {
-    res.json(report(d.store.requireApp(param(req, 'app')).name));
+    res.json(report(d.store.apps.require(param(req, 'app')).name));
   });
   /** Body: `{ "name": "timeout", "value": 60 }`, or settings by key: `{ "timeout": 60, "https-only": true }`. */
   r.put('/apps/:app/router', async (req, res) => {
-    const app = d.store.requireApp(param(req, 'app')).name;
+    const app = d.store.apps.require(param(req, 'app')).name;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const pairs: Array<[unknown, unknown]> = 'name' in body ? [[body.name, body.value]] : Object.entries(body);
     if (pairs.length === 0) throw new UserError('nothing to set', 'send {"name": "timeout", "value": 60} or {"https-only": true}');

@@ -71,7 +71,7 @@ export function apiRoutes(d: RouteDeps): Router {
   const webhookUrl = (req: Request) => `${d.publicUrl ?? `${req.protocol}://${req.get('host')}`}/webhooks/github`;
   // The git remote as the caller reached us: https://admin.<domain> through the router, or localhost on the server.
   const info = (req: Request, name: string): AppInfo => {
-    const app = d.store.requireApp(name);
+    const app = d.store.apps.require(name);
     return { ...app, url: d.appUrl(app.name), gitUrl: `${req.protocol}://${req.get('host')}/git/${app.name}.git` };
   };
 
@@ -87,7 +87,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(backupsRoutes(d));
   r.use(certRoutes(d.store, d.certs));
   r.use(logRoutes(d)); // before the single-source GET /apps/:app/logs below, which answers when no source is asked
-  r.get('/apps', (req, res) => { res.json(d.store.listApps().filter((a) => sees(principalOf(res), a.name)).map((a) => info(req, a.name))); });
+  r.get('/apps', (req, res) => { res.json(d.store.apps.list().filter((a) => sees(principalOf(res), a.name)).map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {
     const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);
     res.status(201).json(info(req, app.name));
@@ -98,20 +98,20 @@ export function apiRoutes(d: RouteDeps): Router {
     res.status(204).end();
   });
   r.get('/apps/:app/config', (req, res) => {
-    d.store.requireApp(param(req, 'app'));
+    d.store.apps.require(param(req, 'app'));
     res.json(d.store.getConfig(param(req, 'app')));
   });
   r.patch('/apps/:app/config', async (req, res) => { res.json(await d.service.updateConfig(param(req, 'app'), req.body)); });
   r.get('/apps/:app/releases', (req, res) => {
-    const app = d.store.requireApp(param(req, 'app'));
+    const app = d.store.apps.require(param(req, 'app'));
     const list: ReleaseSummary[] = d.store.listReleases(app.name).map(({ config: _c, artifact, ...rel }) => ({
       ...rel, buildpack: artifact.buildpack, current: rel.version === app.currentRelease,
     }));
     res.json(list);
   });
-  r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.listDeploys(d.store.requireApp(param(req, 'app')).name)); });
+  r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.listDeploys(d.store.apps.require(param(req, 'app')).name)); });
   r.get('/apps/:app/deploys/:id/log', async (req, res) => {
-    const app = d.store.requireApp(param(req, 'app'));
+    const app = d.store.apps.require(param(req, 'app'));
     const deploy = d.store.getDeploy(param(req, 'id'));
     if (!deploy || deploy.app !== app.name) throw new NotFoundError(`${app.name} has no deploy ${param(req, 'id')}`, `see \`minicloud releases ${app.name}\``);
     const follow = req.query.follow === '1' || req.query.follow === 'true';
@@ -125,16 +125,16 @@ export function apiRoutes(d: RouteDeps): Router {
     });
   });
   r.get('/apps/:app/github', (req, res) => {
-    const link = d.store.getGithubLink(d.store.requireApp(param(req, 'app')).name);
+    const link = d.store.getGithubLink(d.store.apps.require(param(req, 'app')).name);
     if (!link) throw new NotFoundError(`${param(req, 'app')} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${param(req, 'app')} --github owner/repo\``);
     res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: webhookUrl(req) });
   });
-  r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.requireApp(param(req, 'app')).name)); });
-  r.get('/apps/:app/metrics', (req, res) => { res.json({ minutes: d.metrics?.minutes(d.store.requireApp(param(req, 'app')).name) ?? [] }); });
-  r.get('/apps/:app/ps', (req, res) => { res.json(d.store.listInstances(d.store.requireApp(param(req, 'app')).name)); });
+  r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.apps.require(param(req, 'app')).name)); });
+  r.get('/apps/:app/metrics', (req, res) => { res.json({ minutes: d.metrics?.minutes(d.store.apps.require(param(req, 'app')).name) ?? [] }); });
+  r.get('/apps/:app/ps', (req, res) => { res.json(d.store.listInstances(d.store.apps.require(param(req, 'app')).name)); });
   r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(param(req, 'app')) }); });
   r.get('/apps/:app/logs', async (req, res) => {
-    const app = d.store.requireApp(param(req, 'app'));
+    const app = d.store.apps.require(param(req, 'app'));
     const follow = req.query.follow === '1' || req.query.follow === 'true';
     const n = lines(req, 100);
     if (req.query.build === '1' || req.query.build === 'true') {

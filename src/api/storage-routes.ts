@@ -14,11 +14,11 @@ export function storageRoutes(store: Store, formation: Formation, service: AppsS
     return store.volumes.list(name).map((v) => ({ path: v.path, hostDir: dirs.get(v.path), createdAt: v.createdAt }));
   };
   const restart = (name: string, why: string) =>
-    (store.requireApp(name).currentRelease ? service.runAndWait(name, 'release', why) : Promise.resolve(null));
+    (store.apps.require(name).currentRelease ? service.runAndWait(name, 'release', why) : Promise.resolve(null));
 
-  r.get('/apps/:app/storage', (req, res) => { res.json(list(store.requireApp(app(req)).name)); });
+  r.get('/apps/:app/storage', (req, res) => { res.json(list(store.apps.require(app(req)).name)); });
   r.post('/apps/:app/storage', async (req, res) => {
-    const a = store.requireApp(app(req));
+    const a = store.apps.require(app(req));
     const path = validateMountPath((req.body as { path?: unknown } | undefined)?.path);
     if (store.volumes.list(a.name).some((v) => v.path === path)) throw new UserError(`${a.name} already has storage at ${path}`, `see \`minicloud storage ${a.name}\``, 409);
     const clash = store.volumes.list(a.name).find((v) => path.startsWith(`${v.path}/`) || v.path.startsWith(`${path}/`));
@@ -28,7 +28,7 @@ export function storageRoutes(store: Store, formation: Formation, service: AppsS
     res.status(201).json({ volume: list(a.name).find((v) => v.path === path), deploy });
   });
   r.delete('/apps/:app/storage', async (req, res) => {
-    const a = store.requireApp(app(req));
+    const a = store.apps.require(app(req));
     const path = validateMountPath(req.query.path);
     const hostDir = list(a.name).find((v) => v.path === path)?.hostDir;
     if (!store.volumes.remove(a.name, path)) throw new NotFoundError(`${a.name} has no storage at ${path}`, `see \`minicloud storage ${a.name}\``);

@@ -56,7 +56,7 @@ export async function stageServerArchive(d: ServerBackupDeps): Promise<{ manifes
     const settings = join(d.paths.dataDir, 'settings.env');
     if (existsSync(settings) && lstatSync(settings).isFile()) place(settings, join(stage, 'settings.env'));
     const apps: ArchivedApp[] = [];
-    for (const app of d.store.listApps()) {
+    for (const app of d.store.apps.list()) {
       const dir = join(stage, 'apps', app.name);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       let backup: string | null = null;

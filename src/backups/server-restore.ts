@@ -42,7 +42,7 @@ let busy = false;
 
 /** A restore is for a fresh install: one with apps is refused unless forced (checked again before the upload is read). */
 export function refuseUnlessEmpty(store: Store, force: boolean): string[] {
-  const existing = store.listApps().map((a) => a.name);
+  const existing = store.apps.list().map((a) => a.name);
   if (existing.length && !force) {
     throw refuse(`this server already has ${existing.length} app(s) (${existing.slice(0, 5).join(', ')}${existing.length > 5 ? ', ...' : ''}), and a restore is meant for a fresh install`,
       'restore on a fresh install, or pass --force to add the archive\'s apps beside these (an app of the same name is refused)');

@@ -53,12 +53,12 @@ export class BackupsService {
   constructor(private readonly d: BackupsDeps) {}
 
   list(app: string): Backup[] {
-    return this.d.store.backups.list(this.d.store.requireApp(app).name);
+    return this.d.store.backups.list(this.d.store.apps.require(app).name);
   }
 
   get(app: string, id: string): Backup {
     const b = this.d.store.backups.get(id);
-    if (!b || b.app !== this.d.store.requireApp(app).name) throw new NotFoundError(`${app} has no backup ${id}`, `see \`minicloud backups ${app}\``);
+    if (!b || b.app !== this.d.store.apps.require(app).name) throw new NotFoundError(`${app} has no backup ${id}`, `see \`minicloud backups ${app}\``);
     return b;
   }
 
@@ -78,7 +78,7 @@ export class BackupsService {
   }
 
   private async checkUsers(kind: DbKind, admin: Conn): Promise<void> {
-    const users = this.d.store.listApps().flatMap((a) => this.d.store.listAddons(a.name))
+    const users = this.d.store.apps.list().flatMap((a) => this.d.store.listAddons(a.name))
       .filter((a) => a.kind === kind && a.credentials.url)
       .map((a) => parseUrl(a.credentials.url!, DB_KINDS[kind].port).user);
     if (kind === 'postgres') await pgCheckRoles(admin, users);
@@ -93,7 +93,7 @@ export class BackupsService {
 
   /** Makes a backup; a failing one is recorded as failed (with why) and leaves every other backup alone. */
   async create(appName: string, trigger: Backup['trigger'] = 'manual'): Promise<Backup> {
-    const app = this.d.store.requireApp(appName).name;
+    const app = this.d.store.apps.require(appName).name;
     return this.exclusive(app, async () => {
       const now = new Date();
       const id = `${stamp(now)}-${randomBytes(2).toString('hex')}`;
@@ -203,7 +203,7 @@ export class BackupsService {
         }
         restored.push(p.name);
       }
-      const deploy = this.d.store.requireApp(app).currentRelease ? await this.d.restart(app) : null;
+      const deploy = this.d.store.apps.require(app).currentRelease ? await this.d.restart(app) : null;
       this.d.log?.info(`${app}: restored backup ${id} (${restored.join(', ')})`);
       return { backup: b, restored, deploy };
     });

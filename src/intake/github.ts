@@ -43,7 +43,7 @@ export class GithubIntake {
   }
 
   connect(appName: string, body: { repo?: unknown; branch?: unknown; token?: unknown }): GithubLink {
-    const app = this.store.requireApp(validateAppName(appName));
+    const app = this.store.apps.require(validateAppName(appName));
     if (typeof body.repo !== 'string' || !REPO.test(body.repo)) throw new UserError('the repository must be given as owner/repo', `e.g. \`minicloud apps:connect ${app.name} --github octocat/hello-world\``);
     const branch = validateBranch(typeof body.branch === 'string' && body.branch ? body.branch : 'main');
     if (body.token !== undefined && body.token !== null && (typeof body.token !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(body.token))) {

@@ -36,7 +36,7 @@ export class PushIntake {
   }
 
   plan(appName: string, updates: RefUpdate[]): PushPlan {
-    const app = this.store.requireApp(validateAppName(appName));
+    const app = this.store.apps.require(validateAppName(appName));
     const messages: string[] = this.earlierPushes(app.name);
     let deploy: PushPlan['deploy'] = null;
     for (const u of updates) {
@@ -85,7 +85,7 @@ export class PushIntake {
 
   /** Takes the archive the hook wrote and queues its build. */
   async start(appName: string, p: { ref: string; oldrev: string; newrev: string; source: string; author?: string; message?: string }): Promise<Deploy> {
-    const app = this.store.requireApp(validateAppName(appName));
+    const app = this.store.apps.require(validateAppName(appName));
     const source = resolve(p.source);
     if (dirname(source) !== resolve(this.dirs.incoming) || !/^[0-9a-f-]{36}\.tar$/.test(basename(source)) || !existsSync(source)) {
       throw new UserError('the pushed source archive is missing', 'push again');

@@ -48,7 +48,7 @@ export class CronRunner {
   async run(job: CronEntry & { app: string }): Promise<void> {
     if (this.closed) return;
     const { store } = this.d;
-    const app = store.getApp(job.app);
+    const app = store.apps.get(job.app);
     if (!app || app.state === 'stopped') return;
     const release = store.currentRelease(app.name);
     if (!release || !cronEntries(release).some((e) => e.schedule === job.schedule && e.command === job.command)) return;

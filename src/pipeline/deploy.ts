@@ -124,7 +124,7 @@ export class Pipeline {
       say(` !     ${message}`);
       if (isUserError(e) && e.hint) say(` !     ${e.hint}`);
       if (deploy.kind === 'rollback' || store.deployJobs.get(deployId).configChanges) say(' !     the config vars were left as they were');
-      const current = store.getApp(deploy.app)?.currentRelease;
+      const current = store.apps.get(deploy.app)?.currentRelease;
       say(current ? ` !     v${current} is still serving` : ' !     nothing was deployed');
       result = store.updateDeploy(deployId, { status: 'failed', error: message });
     }
@@ -162,14 +162,14 @@ export class Pipeline {
   /** Rolls the release out, unless the app runs nothing now (stopped, asleep): then it is what starts next. */
   private async start(release: Release, say: (l: string) => void): Promise<void> {
     const { store } = this.d;
-    const app = store.requireApp(release.app);
+    const app = store.apps.require(release.app);
     if (app.state === 'stopped') {
-      store.setCurrentRelease(app.name, release.version);
+      store.apps.setCurrentRelease(app.name, release.version);
       say(`-----> ${app.name} is stopped: v${release.version} starts with \`minicloud apps:start ${app.name}\``);
       return;
     }
     if (app.state === 'sleeping') {
-      store.setCurrentRelease(app.name, release.version);
+      store.apps.setCurrentRelease(app.name, release.version);
       say(`-----> ${app.name} is asleep: its next request starts v${release.version}`);
       return;
     }

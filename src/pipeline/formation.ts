@@ -42,7 +42,7 @@ export class Formation extends EventEmitter {
     const wanted = Object.entries(this.wanted(release)).flatMap(([type, n]) => Array<string>(n).fill(type));
     const started = await this.startGated(release, wanted, log);
     for (const inst of started) this.store.saveInstance({ ...inst, state: 'up' });
-    this.store.setCurrentRelease(release.app, release.version);
+    this.store.apps.setCurrentRelease(release.app, release.version);
     // The old instances drain from when the router serves the new ones, not before.
     await this.changed(release.app);
     void this.instances.retire(old, this.opts.drainMs);
@@ -80,7 +80,7 @@ export class Formation extends EventEmitter {
 
   /** Changes how many instances of each type run, starting or retiring only the difference. */
   async scale(appName: string, changes: Record<string, number>): Promise<Record<string, number>> {
-    const app = this.store.requireApp(appName);
+    const app = this.store.apps.require(appName);
     const release = this.store.currentRelease(app.name);
     const types = release ? processTypes(release) : null;
     for (const [type, n] of Object.entries(changes)) {
@@ -128,7 +128,7 @@ export class Formation extends EventEmitter {
 
   /** After minicloud restarts: re-attach live instances, replace dead ones, drop strays. */
   async restore(): Promise<void> {
-    for (const app of this.store.listApps()) {
+    for (const app of this.store.apps.list()) {
       await this.restoreApp(app).catch((e) => this.emit('error', e)); // one broken app must not hold up the rest
     }
   }

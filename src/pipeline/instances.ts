@@ -24,7 +24,7 @@ export class Instances {
 
   /** The app's limits as resources:set left them; unset ones are the runtime's defaults. */
   limits(app: string): { memoryMb?: number; cpu?: number; pids?: number } {
-    const a = this.store.getApp(app);
+    const a = this.store.apps.get(app);
     return { memoryMb: a?.memoryMb ?? undefined, cpu: a?.cpu ?? undefined, pids: a?.pids ?? undefined };
   }
 

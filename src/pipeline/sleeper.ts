@@ -20,7 +20,7 @@ export class Sleeper {
   }
 
   async tick(now = Date.now()): Promise<void> {
-    for (const app of this.store.listApps()) {
+    for (const app of this.store.apps.list()) {
       if (app.state !== 'running' || !app.sleepAfterSeconds || !app.currentRelease || this.waking.has(app.name)) continue;
       const last = Math.max(this.lastRequest.get(app.name) ?? this.bootedAt, Date.parse(app.createdAt));
       if (now - last >= app.sleepAfterSeconds * 1000) await this.sleep(app.name);
@@ -28,7 +28,7 @@ export class Sleeper {
   }
 
   async sleep(app: string): Promise<void> {
-    this.store.setAppState(app, 'sleeping');
+    this.store.apps.setState(app, 'sleeping');
     await this.formation.stopApp(app);
     this.events.emit('slept', app);
   }
@@ -37,17 +37,17 @@ export class Sleeper {
   wake(app: string): Promise<void> {
     const pending = this.waking.get(app);
     if (pending) return pending;
-    const a = this.store.getApp(app);
+    const a = this.store.apps.get(app);
     const release = a?.state === 'sleeping' ? this.store.currentRelease(app) : null;
     if (!release) return Promise.resolve();
     const p = (async () => {
-      this.store.setAppState(app, 'running');
+      this.store.apps.setState(app, 'running');
       this.touch(app);
       try {
         await this.formation.rollout(release, () => {});
         this.events.emit('woke', app);
       } catch (e) {
-        this.store.setAppState(app, 'sleeping');
+        this.store.apps.setState(app, 'sleeping');
         this.events.emit('changed', app);
         this.events.emit('error', e);
       }

@@ -50,7 +50,7 @@ export class Supervisor {
   async restart(id: string): Promise<void> {
     this.i.timers.delete(id);
     const inst = this.i.store.getInstance(id);
-    const app = inst && this.i.store.getApp(inst.app);
+    const app = inst && this.i.store.apps.get(inst.app);
     const release = inst && this.i.store.getRelease(inst.app, inst.release);
     if (!inst || !app || !release || app.state !== 'running' || this.i.retiring.has(id) || app.currentRelease !== inst.release) return;
     try {

@@ -25,7 +25,7 @@ export async function startCertificates(cfg: Config, dir: string, table: RouteTa
   }) : null;
   // What the router serves, read from its table: the renewer orders nothing else, and asks again before each order.
   const served = (): ServedName[] => table.routes().flatMap((r) => {
-    const app = store.getApp(r.app);
+    const app = store.apps.get(r.app);
     return r.hosts.map((domain) => ({
       domain, app: r.app, isDefault: domain === `${r.app}.${cfg.domain}`,
       // Routes that are not apps (the dashboard's admin.<domain>) are live from the start.

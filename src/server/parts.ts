@@ -40,7 +40,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   // The runs first: closing the scheduler's worker would wait for a run in progress.
   life.add('cron', async () => { await cronRunner.close(); await cron.close(); });
 
-  const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken: (t) => store.tokens.byHash(hashToken(t)) !== null, maxPushBytes: cfg.maxSourceMb * 1024 * 1024, appExists: (a) => store.getApp(a) !== null });
+  const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken: (t) => store.tokens.byHash(hashToken(t)) !== null, maxPushBytes: cfg.maxSourceMb * 1024 * 1024, appExists: (a) => store.apps.get(a) !== null });
   // What goes with a destroyed app: each part's share, added below once the part is made.
   const teardown: ((app: string) => Promise<void>)[] = [];
   const serviceDeps: ServiceDeps = {
@@ -92,7 +92,7 @@ function reportFormation(formation: Formation, { store }: Base, cfg: Config, log
     log.warn(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
   formation.on('error', (e: unknown) => log.error('', e));
   formation.on('unhealthy', (inst: { app: string; type: string }, reason: string) => log.warn(`${inst.app}: ${inst.type} failed ${cfg.healthFailures} health checks in a row (${reason}); restarting it`));
-  formation.on('slept', (app: string) => log.info(`${app}: asleep after ${store.getApp(app)?.sleepAfterSeconds} s without requests`));
+  formation.on('slept', (app: string) => log.info(`${app}: asleep after ${store.apps.get(app)?.sleepAfterSeconds} s without requests`));
   formation.on('woke', (app: string) => log.info(`${app}: woken by a request`));
 }
 

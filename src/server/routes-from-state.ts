@@ -7,7 +7,7 @@ export function routesFromState(store: Store, domain: string): Route[] {
   const custom = new Map<string, string[]>();
   for (const d of store.domains.all()) custom.set(d.app, [...(custom.get(d.app) ?? []), d.domain]);
   const settings = store.routerSettings.all();
-  return store.listApps().map((app) => {
+  return store.apps.list().map((app) => {
     const upstreams = store.listInstances(app.name)
       .filter((i) => i.type === 'web' && i.state === 'up' && i.release === app.currentRelease)
       .map((i) => ({ host: i.host, port: i.port }));

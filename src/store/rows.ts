@@ -1,21 +1,7 @@
 // Mapping database rows to the core types.
-import type { App, Artifact, Deploy, Instance, Release } from '../core/index.ts';
+import type { Artifact, Deploy, Instance, Release } from '../core/index.ts';
 
 export type Row = Record<string, unknown>;
-
-export function toApp(r: Row): App {
-  return {
-    name: r.name as string,
-    deployBranch: r.deploy_branch as string,
-    createdAt: r.created_at as string,
-    currentRelease: (r.current_release as number | null) ?? null,
-    state: r.state as App['state'],
-    sleepAfterSeconds: (r.sleep_after as number | null) ?? null,
-    memoryMb: (r.memory_mb as number | null) ?? null,
-    cpu: (r.cpu as number | null) ?? null,
-    pids: (r.pids as number | null) ?? null,
-  };
-}
 
 export function toRelease(r: Row): Release {
   return {

@@ -1,7 +1,8 @@
 // The durable state: apps, config vars, releases, deploys and their logs, instances, tokens.
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, UserError, type App, type Deploy, type LogLine, type Release } from '../core/index.ts';
+import { type Deploy, type LogLine, type Release } from '../core/index.ts';
 import { openDb, type Db } from './db.ts';
+import { AppsTable } from './apps.ts';
 import { CronRuns } from './cron-runs.ts';
 import { Domains } from './domains.ts';
 import { Volumes } from './volumes.ts';
@@ -11,7 +12,7 @@ import { Backups } from './backups.ts';
 import { AuditLog, TokensTable, UsersTable } from './access-tables.ts';
 import { DeployJobs, type StoredJob } from './deploy-jobs.ts';
 import { DeployLogsTable } from './deploy-logs.ts';
-import { toAddon, toApp, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
+import { toAddon, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
 export type { Volume } from './volumes.ts';
@@ -21,6 +22,7 @@ const now = () => new Date().toISOString();
 
 export class Store {
   readonly db: Db;
+  readonly apps: AppsTable;
   readonly domains: Domains;
   readonly volumes: Volumes;
   readonly sessions: SessionsTable;
@@ -32,6 +34,7 @@ export class Store {
 
   constructor(file: string) {
     this.db = openDb(file);
+    this.apps = new AppsTable(this.db);
     this.domains = new Domains(this.db);
     this.volumes = new Volumes(this.db);
     this.sessions = new SessionsTable(this.db);
@@ -52,58 +55,6 @@ export class Store {
   /** False once closed: late events (a process exiting during shutdown) must then leave it alone. */
   get isOpen(): boolean {
     return this.db.open;
-  }
-
-  // --- apps
-  createApp(name: string, deployBranch = 'main'): App {
-    if (this.getApp(name)) {
-      throw new UserError(`app ${name} already exists`, 'pick another name, or use `minicloud apps:info ' + name + '`', 409);
-    }
-    this.db.prepare('INSERT INTO apps (name, deploy_branch, created_at) VALUES (?, ?, ?)').run(name, deployBranch, now());
-    return this.requireApp(name);
-  }
-
-  getApp(name: string): App | null {
-    const r = this.db.prepare('SELECT * FROM apps WHERE name = ?').get(name) as Row | undefined;
-    return r ? toApp(r) : null;
-  }
-
-  requireApp(name: string): App {
-    const app = this.getApp(name);
-    if (!app) throw new NotFoundError(`app ${name} not found`, 'see your apps with `minicloud apps`, or create it with `minicloud apps:create ' + name + '`');
-    return app;
-  }
-
-  listApps(): App[] {
-    return (this.db.prepare('SELECT * FROM apps ORDER BY name').all() as Row[]).map(toApp);
-  }
-
-  deleteApp(name: string): void {
-    this.db.prepare('DELETE FROM apps WHERE name = ?').run(name);
-  }
-
-  setCurrentRelease(app: string, version: number): void {
-    this.db.prepare('UPDATE apps SET current_release = ? WHERE name = ?').run(version, app);
-  }
-
-  setAppState(app: string, state: App['state']): void {
-    this.db.prepare('UPDATE apps SET state = ? WHERE name = ?').run(state, app);
-  }
-
-  setMemory(app: string, mb: number | null): void {
-    this.db.prepare('UPDATE apps SET memory_mb = ? WHERE name = ?').run(mb, app);
-  }
-
-  setCpu(app: string, cpu: number | null): void {
-    this.db.prepare('UPDATE apps SET cpu = ? WHERE name = ?').run(cpu, app);
-  }
-
-  setPids(app: string, pids: number | null): void {
-    this.db.prepare('UPDATE apps SET pids = ? WHERE name = ?').run(pids, app);
-  }
-
-  setSleepAfter(app: string, seconds: number | null): void {
-    this.db.prepare('UPDATE apps SET sleep_after = ? WHERE name = ?').run(seconds, app);
   }
 
   // --- formation: instances wanted per process type
@@ -180,7 +131,7 @@ export class Store {
   }
 
   currentRelease(app: string): Release | null {
-    const a = this.getApp(app);
+    const a = this.apps.get(app);
     return a?.currentRelease ? this.getRelease(app, a.currentRelease) : null;
   }
 

@@ -25,7 +25,7 @@ it('stores a salted scrypt hash that verifies the password and nothing else', as
 });
 
 it('adds people with checked input and logs them in by email, any case', async () => {
-  store.createApp('shop');
+  store.apps.create('shop');
   const people = new People(store);
   await expect(people.add({ email: 'nope', role: 'member', apps: ['shop'] })).rejects.toThrow(/invalid email/);
   await expect(people.add({ email: 'a@example.com', role: 'member' })).rejects.toThrow(/a member works on named apps/);

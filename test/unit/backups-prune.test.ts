@@ -61,8 +61,8 @@ describe('the scheduler with a real store', () => {
   afterEach(() => { store.close(); rmSync(dir, { recursive: true, force: true }); });
 
   it('backs up due apps one at a time, marks the run, and prunes beyond keep', async () => {
-    store.createApp('shop');
-    store.createApp('idle');
+    store.apps.create('shop');
+    store.apps.create('idle');
     store.backups.setSchedule('shop', 'daily', 2);
     const made: string[] = [];
     let i = 0;

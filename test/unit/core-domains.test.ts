@@ -129,8 +129,8 @@ describe('Domains (store)', () => {
   let store: Store;
   beforeEach(() => {
     store = new Store(join(tmp, `db-${++n}`, 'state.db'));
-    store.createApp('shop');
-    store.createApp('blog');
+    store.apps.create('shop');
+    store.apps.create('blog');
   });
   afterEach(() => store.close());
 
@@ -162,7 +162,7 @@ describe('Domains (store)', () => {
 
   it('drops an app\'s domains with the app', () => {
     store.domains.add('shop', 'www.example.com');
-    store.deleteApp('shop');
+    store.apps.delete('shop');
     expect(store.domains.all()).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ let intake: PushIntake;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'mc-push-'));
   store = new Store(join(dir, 'state.db'));
-  store.createApp('hello');
+  store.apps.create('hello');
   const dirs = { incoming: join(dir, 'incoming'), sources: join(dir, 'sources'), sourceTar: (id: string) => join(dir, id) };
   intake = new PushIntake(store, {} as DeployQueue, dirs);
 });

@@ -20,7 +20,7 @@ beforeAll(async () => {
   redis = await startRedis();
   tmp = mkdtempSync(join(tmpdir(), 'mc-'));
   store = new Store(join(tmp, 'state.db'));
-  store.createApp('app');
+  store.apps.create('app');
 });
 afterAll(async () => {
   store?.close();
@@ -231,7 +231,7 @@ describe('DeployLog while Redis is away', () => {
   });
 
   it('keeps the lines of the newest deploys of an app only; the deploys themselves stay', async () => {
-    store.createApp('pruned');
+    store.apps.create('pruned');
     const small = new DeployLog(store, redis.url, { lines: 1000, bytes: 1024 * 1024, keep: 3 });
     try {
       const ids: string[] = [];

@@ -42,7 +42,7 @@ beforeAll(() => {
 afterAll(async () => {
   for (const m of made) {
     m.formation.close();
-    for (const app of m.store.listApps()) {
+    for (const app of m.store.apps.list()) {
       for (const i of m.store.listInstances(app.name)) if (i.handle) await m.runtime.stop(i.handle, 200);
     }
     await m.runtime.close();
@@ -64,7 +64,7 @@ function release(s: Store, app: string, version: string, processes: Record<strin
 const get = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`)).text();
 
 async function deployed(app: string, processes?: Record<string, string>) {
-  store.createApp(app);
+  store.apps.create(app);
   const r = release(store, app, '1', processes);
   await formation.rollout(r, () => {});
   const web = store.listInstances(app).find((i) => i.type === 'web')!;
@@ -73,14 +73,14 @@ async function deployed(app: string, processes?: Record<string, string>) {
 
 describe('Formation', () => {
   it('rollout starts the release, gates on web answering, makes it current with its instances up', async () => {
-    store.createApp('first');
+    store.apps.create('first');
     const r = release(store, 'first', '1', { web: WEB, worker: IDLE, release: 'echo migrations' });
     const lines: string[] = [];
     const changed: string[] = [];
     formation.on('changed', (app: string) => changed.push(app));
     await formation.rollout(r, (l) => lines.push(l));
 
-    expect(store.getApp('first')?.currentRelease).toBe(1);
+    expect(store.apps.get('first')?.currentRelease).toBe(1);
     const instances = store.listInstances('first');
     // the `release` process type is not a long-running one
     expect(instances.map((i) => [i.type, i.state, i.release, i.restarts])).toEqual([['web', 'up', 1, 0], ['worker', 'up', 1, 0]]);
@@ -99,7 +99,7 @@ describe('Formation', () => {
     expect((err as UserError).message).toBe('v2 did not start: the process exited before it answered on $PORT');
     expect((err as UserError).hint).toContain('minicloud logs keeps');
 
-    expect(store.getApp('keeps')?.currentRelease).toBe(1);
+    expect(store.apps.get('keeps')?.currentRelease).toBe(1);
     const after = store.listInstances('keeps');
     expect(after.map((i) => [i.id, i.release, i.state, i.pid])).toEqual([[web.id, 1, 'up', web.pid]]);
     expect(isAlive(web.pid!)).toBe(true);
@@ -109,7 +109,7 @@ describe('Formation', () => {
   it('a release whose web never answers is refused after the start timeout and its process stopped', async () => {
     const s = openStore('slow.db');
     const { formation: quick } = makeFormation(s, { ...OPTS, startTimeoutMs: 1000 });
-    s.createApp('silent');
+    s.apps.create('silent');
     const r = release(s, 'silent', '1', { web: IDLE });
     const settled = quick.rollout(r, () => {}).then(() => null, (e: unknown) => e);
     await waitFor(() => s.listInstances('silent').length === 1, 5000, 'the instance to start');
@@ -117,7 +117,7 @@ describe('Formation', () => {
     const err = await settled;
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/^v1 did not start: no HTTP answer on \$PORT within 1 s/);
-    expect(s.getApp('silent')?.currentRelease).toBeNull();
+    expect(s.apps.get('silent')?.currentRelease).toBeNull();
     expect(s.listInstances('silent')).toEqual([]);
     expect(isAlive(pid)).toBe(false);
   });
@@ -145,7 +145,7 @@ describe('Formation', () => {
     const { web: old } = await deployed('replaced');
     const r2 = release(store, 'replaced', '2');
     await formation.rollout(r2, () => {});
-    expect(store.getApp('replaced')?.currentRelease).toBe(2);
+    expect(store.apps.get('replaced')?.currentRelease).toBe(2);
     await waitFor(() => store.listInstances('replaced').length === 1, 10_000, 'the old instance to be retired');
     const [now] = store.listInstances('replaced');
     expect(now).toMatchObject({ release: 2, state: 'up', restarts: 0 });
@@ -169,7 +169,7 @@ describe('Formation', () => {
     const s = openStore('restore.db');
     const before = new ProcessRuntime(join(tmp, 'logs')); // "the previous minicloud": no formation listens to it
 
-    for (const app of ['live', 'dead', 'stray', 'empty']) { s.createApp(app); s.setCurrentRelease(app, release(s, app, '1').version); }
+    for (const app of ['live', 'dead', 'stray', 'empty']) { s.apps.create(app); s.apps.setCurrentRelease(app, release(s, app, '1').version); }
     const instance = async (app: string, version: number) => {
       const r = await before.start({ id: `${app}-web`, app, release: version, type: 'web', command: WEB, env: { VERSION: '1' }, artifact: s.getRelease(app, 1)!.artifact });
       s.saveInstance({ id: `${app}-web`, app, release: version, type: 'web', host: r.host, port: r.port, pid: r.pid, handle: r.handle, state: 'starting', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null });
@@ -204,7 +204,7 @@ describe('Formation', () => {
   // health-checked, though: a worker that dies while web is being waited for gets no restart (it is gated),
   // and when web answers, rollout() saves its stale snapshot as `up` (formation.ts:53), with the dead pid.
   it('a worker that crashes while the rollout waits for web is not recorded as up with a dead process', async () => {
-    store.createApp('bad-worker');
+    store.apps.create('bad-worker');
     const slowWeb = 'node -e "setTimeout(() => require(\'http\').createServer((q, s) => s.end(\'ok\')).listen(Number(process.env.PORT), \'127.0.0.1\'), 1500)"';
     const r = release(store, 'bad-worker', '1', { web: slowWeb, worker: 'node -e "process.exit(1)"' });
     const outcome = await formation.rollout(r, () => {}).then(() => 'resolved', (e: unknown) => e);
@@ -219,7 +219,7 @@ describe('Formation', () => {
   it('an old instance restarting during a rollout is stopped with the rest, not left running untracked', async () => {
     const s = openStore('leak.db');
     const { formation: f } = makeFormation(s, { ...OPTS, drainMs: 2000 }); // minicloud's default drain
-    s.createApp('leaky');
+    s.apps.create('leaky');
     await f.rollout(release(s, 'leaky', '1'), () => {});
     const v1 = s.listInstances('leaky')[0]!;
     process.kill(-v1.pid!, 'SIGKILL');

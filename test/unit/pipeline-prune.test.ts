@@ -12,7 +12,7 @@ it('keeps the builds of the newest succeeded releases and of running deploys, re
   dir = mkdtempSync(join(tmpdir(), 'mc-prune-'));
   const store = new Store(join(dir, 'db.sqlite'));
   const builds = join(dir, 'builds');
-  store.createApp('app');
+  store.apps.create('app');
   const refs: string[] = [];
   for (let i = 1; i <= 4; i++) {
     const ref = join(builds, 'app', `build-${i}`);
@@ -21,7 +21,7 @@ it('keeps the builds of the newest succeeded releases and of running deploys, re
     const r = store.createRelease({ app: 'app', artifact: { kind: 'dir', ref, buildpack: 'node', processes: { web: 'x' } }, commit: null, description: '', config: {} });
     store.setReleaseStatus('app', r.version, i === 3 ? 'failed' : 'succeeded');
   }
-  store.setCurrentRelease('app', 4);
+  store.apps.setCurrentRelease('app', 4);
   const running = store.createDeploy({ app: 'app', kind: 'build' });
   mkdirSync(join(builds, 'app', running.id));
   mkdirSync(join(builds, 'app', 'stray'));

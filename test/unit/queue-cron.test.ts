@@ -126,9 +126,9 @@ describe('CronRunner', () => {
   function setUp(run: (spec: InstanceSpec, onLine: (l: string) => void, signal?: AbortSignal) => Promise<number>) {
     const store = new Store(join(tmp, `db-${++n}`, 'state.db'));
     stores.push(store);
-    store.createApp('shop');
+    store.apps.create('shop');
     const rel = store.createRelease({ app: 'shop', artifact: artifact([TICK, FAIL]), commit: null, description: 'Deploy', config: { FOO: 'bar' } });
-    store.setCurrentRelease('shop', rel.version);
+    store.apps.setCurrentRelease('shop', rel.version);
     const log: string[] = [];
     const specs: InstanceSpec[] = [];
     const runner = new CronRunner({ store, runtime: { run: (spec, onLine, signal) => { specs.push(spec); return run(spec, onLine, signal); } }, appendLog: (app, line) => log.push(`${app}: ${line}`) });
@@ -160,9 +160,9 @@ describe('CronRunner', () => {
   it('skips stopped apps, entries gone from the manifest, and an entry still running', async () => {
     let release!: () => void;
     const { store, runner, log, specs } = setUp(() => new Promise<number>((r) => { release = () => r(0); }));
-    store.setAppState('shop', 'stopped');
+    store.apps.setState('shop', 'stopped');
     await runner.run({ app: 'shop', ...TICK });
-    store.setAppState('shop', 'running');
+    store.apps.setState('shop', 'running');
     await runner.run({ app: 'shop', ...NIGHTLY });
     await runner.run({ app: 'gone', ...TICK });
     expect(specs).toEqual([]);

@@ -32,7 +32,7 @@ async function setup(hasSource: (id: string) => boolean = () => true) {
   const running = new Set<string>();
   const reconciler = new QueueReconciler({ store, queue, log, running: () => running, hasSource, logger: loggerTo(() => {}) }, 60_000, 0);
   open.push(queue, store);
-  store.createApp('shop');
+  store.apps.create('shop');
   await waitFor(() => queue.redis.available, 5000, 'Redis to answer');
   return { store, queue, ran, lines, ended, running, reconciler };
 }

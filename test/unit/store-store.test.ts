@@ -31,52 +31,52 @@ const instance = (app: string, id: string, over: Partial<StoredInstance> = {}): 
 
 describe('apps', () => {
   it('creates an app with defaults, finds it, and lists apps by name', () => {
-    const a = store.createApp('hello');
+    const a = store.apps.create('hello');
     expect(a).toMatchObject({ name: 'hello', deployBranch: 'main', currentRelease: null, state: 'running' });
     expect(Number.isNaN(Date.parse(a.createdAt))).toBe(false);
-    store.createApp('abc', 'production');
-    expect(store.getApp('abc')?.deployBranch).toBe('production');
-    expect(store.getApp('nope')).toBeNull();
-    expect(store.listApps().map((x) => x.name)).toEqual(['abc', 'hello']);
+    store.apps.create('abc', 'production');
+    expect(store.apps.get('abc')?.deployBranch).toBe('production');
+    expect(store.apps.get('nope')).toBeNull();
+    expect(store.apps.list().map((x) => x.name)).toEqual(['abc', 'hello']);
   });
 
   it('refuses a duplicate with a 409 UserError that hints at apps:info', () => {
-    store.createApp('hello');
+    store.apps.create('hello');
     let err: unknown;
-    try { store.createApp('hello'); } catch (e) { err = e; }
+    try { store.apps.create('hello'); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(UserError);
     expect(err).not.toBeInstanceOf(NotFoundError);
     expect((err as UserError).status).toBe(409);
     expect((err as UserError).message).toContain('hello');
     expect((err as UserError).hint).toContain('apps:info hello');
-    expect(store.listApps()).toHaveLength(1);
+    expect(store.apps.list()).toHaveLength(1);
   });
 
   it('requireApp throws a 404 NotFoundError whose hint says how to list or create it', () => {
     let err: unknown;
-    try { store.requireApp('ghost'); } catch (e) { err = e; }
+    try { store.apps.require('ghost'); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as NotFoundError).status).toBe(404);
     expect((err as NotFoundError).message).toContain('ghost');
     expect((err as NotFoundError).hint).toContain('minicloud apps');
     expect((err as NotFoundError).hint).toContain('apps:create ghost');
-    store.createApp('ghost');
-    expect(store.requireApp('ghost').name).toBe('ghost');
+    store.apps.create('ghost');
+    expect(store.apps.require('ghost').name).toBe('ghost');
   });
 
   it('sets the current release and the desired state', () => {
-    store.createApp('a');
+    store.apps.create('a');
     const r = release('a');
-    store.setCurrentRelease('a', r.version);
-    store.setAppState('a', 'stopped');
-    expect(store.getApp('a')).toMatchObject({ currentRelease: 1, state: 'stopped' });
+    store.apps.setCurrentRelease('a', r.version);
+    store.apps.setState('a', 'stopped');
+    expect(store.apps.get('a')).toMatchObject({ currentRelease: 1, state: 'stopped' });
     expect(store.currentRelease('a')?.version).toBe(1);
     expect(store.currentRelease('nope')).toBeNull();
   });
 
   it('deleting an app removes its config, releases, deploys, logs and instances, and nothing of other apps', () => {
     for (const app of ['doomed', 'kept']) {
-      store.createApp(app);
+      store.apps.create(app);
       store.updateConfig(app, { K: 'v' });
       release(app);
       const d = store.createDeploy({ app, kind: 'build' });
@@ -84,9 +84,9 @@ describe('apps', () => {
       store.saveInstance(instance(app, `${app}-i1`));
     }
     const doomedDeploy = store.listDeploys('doomed')[0]!;
-    store.deleteApp('doomed');
+    store.apps.delete('doomed');
 
-    expect(store.getApp('doomed')).toBeNull();
+    expect(store.apps.get('doomed')).toBeNull();
     expect(store.getConfig('doomed')).toEqual({});
     expect(store.listReleases('doomed')).toEqual([]);
     expect(store.listDeploys('doomed')).toEqual([]);
@@ -101,13 +101,13 @@ describe('apps', () => {
     expect(store.logLines(store.listDeploys('kept')[0]!.id)).toHaveLength(1);
     expect(store.listInstances('kept')).toHaveLength(1);
     // the name is free again
-    expect(store.createApp('doomed').currentRelease).toBeNull();
+    expect(store.apps.create('doomed').currentRelease).toBeNull();
   });
 });
 
 describe('config vars', () => {
   it('sets and unsets in one call, returning the whole new config sorted by key', () => {
-    store.createApp('a');
+    store.apps.create('a');
     expect(store.updateConfig('a', { B: '2', A: '1', GONE: 'x' })).toEqual({ A: '1', B: '2', GONE: 'x' });
     const next = store.updateConfig('a', { A: 'one', GONE: null, C: '3', NEVER_SET: null });
     expect(next).toEqual({ A: 'one', B: '2', C: '3' });
@@ -116,13 +116,13 @@ describe('config vars', () => {
   });
 
   it('keeps values as given: empty, multi-line, unicode', () => {
-    store.createApp('a');
+    store.apps.create('a');
     const values = { EMPTY: '', MULTI: 'line1\nline2', UNI: 'héllo ✓', EQ: 'a=b=c' };
     expect(store.updateConfig('a', values)).toEqual(values);
   });
 
   it('applies all or nothing: a change for a missing app fails without partial writes', () => {
-    store.createApp('a');
+    store.apps.create('a');
     expect(() => store.updateConfig('missing', { A: '1' })).toThrow();
     expect(store.getConfig('missing')).toEqual({});
   });
@@ -130,8 +130,8 @@ describe('config vars', () => {
 
 describe('releases', () => {
   it('numbers releases 1, 2, 3 per app, independently, as pending with their artifact and config', () => {
-    store.createApp('a');
-    store.createApp('b');
+    store.apps.create('a');
+    store.apps.create('b');
     expect(release('a').version).toBe(1);
     expect(release('a').version).toBe(2);
     expect(release('b').version).toBe(1);
@@ -143,7 +143,7 @@ describe('releases', () => {
   });
 
   it('records a release status', () => {
-    store.createApp('a');
+    store.apps.create('a');
     release('a');
     store.setReleaseStatus('a', 1, 'succeeded');
     expect(store.getRelease('a', 1)?.status).toBe('succeeded');
@@ -157,7 +157,7 @@ describe('releases', () => {
 
 describe('deploys', () => {
   it('starts queued without finishedAt; only succeeded or failed set finishedAt, and it then stays put', async () => {
-    store.createApp('a');
+    store.apps.create('a');
     const d = store.createDeploy({ app: 'a', kind: 'build', ref: 'refs/heads/main', commit: 'deadbeef' });
     expect(d).toMatchObject({ app: 'a', kind: 'build', status: 'queued', ref: 'refs/heads/main', commit: 'deadbeef', release: null, error: null, finishedAt: null });
     expect(store.updateDeploy(d.id, { status: 'building' }).finishedAt).toBeNull();
@@ -172,7 +172,7 @@ describe('deploys', () => {
   });
 
   it('a failed deploy keeps its error and gets finishedAt', () => {
-    store.createApp('a');
+    store.apps.create('a');
     const d = store.createDeploy({ app: 'a', kind: 'release' });
     const f = store.updateDeploy(d.id, { status: 'failed', error: 'boom' });
     expect(f).toMatchObject({ status: 'failed', error: 'boom', ref: null, commit: null });
@@ -184,7 +184,7 @@ describe('deploys', () => {
   });
 
   it('lists deploys newest first and finds the latest, by kind too', () => {
-    store.createApp('a');
+    store.apps.create('a');
     const d1 = store.createDeploy({ app: 'a', kind: 'build' });
     const d2 = store.createDeploy({ app: 'a', kind: 'release' });
     const d3 = store.createDeploy({ app: 'a', kind: 'build' });
@@ -196,7 +196,7 @@ describe('deploys', () => {
   });
 
   it('appendLog numbers lines 1, 2, 3 per deploy; logLines reads after a seq', () => {
-    store.createApp('a');
+    store.apps.create('a');
     const d1 = store.createDeploy({ app: 'a', kind: 'build' });
     const d2 = store.createDeploy({ app: 'a', kind: 'build' });
     expect(store.appendLog(d1.id, 'one').seq).toBe(1);
@@ -213,8 +213,8 @@ describe('deploys', () => {
 
 describe('instances', () => {
   it('saves, updates in place, lists by app and type, and deletes', () => {
-    store.createApp('a');
-    store.createApp('b');
+    store.apps.create('a');
+    store.apps.create('b');
     store.saveInstance(instance('a', 'i-web'));
     store.saveInstance(instance('a', 'i-worker', { type: 'worker' }));
     store.saveInstance(instance('b', 'i-b'));
@@ -250,10 +250,10 @@ describe('tokens', () => {
 describe('the state file', () => {
   it('is readable only by its owner and keeps everything across close and reopen', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    store.createApp('persist', 'prod');
+    store.apps.create('persist', 'prod');
     store.updateConfig('persist', { SECRET: 's' });
     const r = release('persist');
-    store.setCurrentRelease('persist', r.version);
+    store.apps.setCurrentRelease('persist', r.version);
     const d = store.createDeploy({ app: 'persist', kind: 'build' });
     store.appendLog(d.id, 'hello');
     store.updateDeploy(d.id, { status: 'succeeded', release: 1 });
@@ -262,7 +262,7 @@ describe('the state file', () => {
     store.close();
 
     store = new Store(file);
-    expect(store.getApp('persist')).toMatchObject({ deployBranch: 'prod', currentRelease: 1 });
+    expect(store.apps.get('persist')).toMatchObject({ deployBranch: 'prod', currentRelease: 1 });
     expect(store.getConfig('persist')).toEqual({ SECRET: 's' });
     expect(store.getRelease('persist', 1)?.artifact).toEqual(artifact());
     expect(store.getDeploy(d.id)).toMatchObject({ status: 'succeeded', release: 1 });
@@ -277,7 +277,7 @@ describe('the state file', () => {
   it('creates missing parent directories', () => {
     const deep = join(tmp, `deep-${n}`, 'a', 'b', 'state.db');
     const s = new Store(deep);
-    s.createApp('x');
+    s.apps.create('x');
     s.close();
     expect(statSync(deep).isFile()).toBe(true);
   });

@@ -70,7 +70,7 @@ export class People {
     const raw = input.apps ?? [];
     if (!Array.isArray(raw) || !raw.every((a) => typeof a === 'string')) throw new UserError('apps must be a list of app names');
     const apps = [...new Set((raw as string[]).map((a) => validateAppName(a)))];
-    for (const a of apps) this.store.requireApp(a);
+    for (const a of apps) this.store.apps.require(a);
     if (role === 'admin' && apps.length) throw new UserError('an admin works on every app', 'leave out --app');
     if (role === 'member' && apps.length === 0) throw new UserError('a member works on named apps', 'add --app <app> (once per app)');
     const given = input.password;

@@ -83,7 +83,7 @@ export class Access {
     const list = raw === undefined || raw === null ? [] : raw;
     if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) throw new UserError('apps must be a list of app names');
     const apps = [...new Set((list as string[]).map((a) => validateAppName(a)))];
-    for (const a of apps) this.store.requireApp(a);
+    for (const a of apps) this.store.apps.require(a);
     if (role === 'deploy' && apps.length === 0) throw new UserError('a deploy token is for named apps', 'add --app <app> (once per app)');
     if ((role === 'admin' || role === 'metrics') && apps.length > 0) throw new UserError(`a ${role} token covers every app`, 'leave out --app');
     return apps.length ? apps : null;
