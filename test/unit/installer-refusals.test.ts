@@ -1,5 +1,5 @@
 // The server installer's refusals: each says why and what to do, before it changes anything (fakes on PATH
-// stand in for id, ss, fuser, docker and apt-get); and the script passes shellcheck.
+// stand in for id, ss, fuser, docker and apt-get). Its shellcheck: test/integration/installer-shellcheck.test.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,13 +61,6 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the installer refuses, with the reason and the fix', () => {
-  it('passes shellcheck', () => {
-    const r = spawnSync('shellcheck', ['--shell=sh', SCRIPT], { encoding: 'utf8' });
-    expect(r.error, 'shellcheck is not installed (apt-get install shellcheck)').toBeUndefined();
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.status).toBe(0);
-  });
-
   it('when not run as root', () => {
     const r = install(DOMAIN, { FAKE_UID: '1000' });
     expect(r.status).toBe(1);
