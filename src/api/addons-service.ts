@@ -55,7 +55,7 @@ export class AddonsService {
       const p = await provider.create(name);
       const addon: StoredAddon = { app, kind, name, credentials: p.credentials, envKeys: Object.keys(p.env), createdAt: new Date().toISOString() };
       this.d.store.saveAddon(addon);
-      this.d.store.updateConfig(app, p.env);
+      this.d.store.configVars.update(app, p.env);
       return addon;
     } finally {
       await provider.close();
@@ -94,7 +94,7 @@ export class AddonsService {
       await provider.close();
     }
     this.d.store.deleteAddon(app.name, addon.kind);
-    this.d.store.updateConfig(app.name, Object.fromEntries(addon.envKeys.map((k) => [k, null])));
+    this.d.store.configVars.update(app.name, Object.fromEntries(addon.envKeys.map((k) => [k, null])));
     if (!restart || !app.currentRelease) return null;
     return this.d.service.runAndWait(app.name, 'release', `Remove ${addon.kind}`);
   }

@@ -68,14 +68,14 @@ export class AppsService {
       if (v !== null && typeof v !== 'string') throw new UserError(`config var ${k} must be a string or null`);
       changes[k] = v;
     }
-    checkConfigChanges(this.d.store.getConfig(app.name), changes);
-    if (!app.currentRelease) return { config: this.d.store.updateConfig(app.name, changes), deploy: null };
+    checkConfigChanges(this.d.store.configVars.get(app.name), changes);
+    if (!app.currentRelease) return { config: this.d.store.configVars.update(app.name, changes), deploy: null };
     const set = Object.keys(changes).filter((k) => changes[k] !== null);
     const unset = Object.keys(changes).filter((k) => changes[k] === null);
     const description = [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
     // The change rides in the release (stopped and sleeping apps get it too); it is kept only once that release is up.
     const deploy = await this.submitAndWait(app.name, 'release', { description, configChanges: changes });
-    return { config: this.d.store.getConfig(app.name), deploy };
+    return { config: this.d.store.configVars.get(app.name), deploy };
   }
 
   async restart(name: string): Promise<Deploy> {

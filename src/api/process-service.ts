@@ -21,8 +21,8 @@ export class ProcessService {
   constructor(private readonly d: ProcessDeps) {}
 
   formation(app: string): FormationCounts {
-    const release = this.d.store.currentRelease(this.d.store.apps.require(app).name);
-    return release ? this.d.formation.wanted(release) : this.d.store.getFormation(app);
+    const release = this.d.store.releases.current(this.d.store.apps.require(app).name);
+    return release ? this.d.formation.wanted(release) : this.d.store.formation.get(app);
   }
 
   async scale(app: string, body: unknown): Promise<FormationCounts> {
@@ -82,7 +82,7 @@ export class ProcessService {
     const app = this.d.store.apps.require(name);
     const command = (body as { command?: unknown } | null)?.command;
     if (typeof command !== 'string' || !command.trim()) throw new UserError('send the command to run', `e.g. \`minicloud run ${app.name} -- node -v\``);
-    const release = this.d.store.currentRelease(app.name);
+    const release = this.d.store.releases.current(app.name);
     if (!release) throw new UserError(`${app.name} has no release yet`, 'deploy it first with `git push minicloud main`');
     return this.d.runtime.run(
       {

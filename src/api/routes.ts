@@ -99,12 +99,12 @@ export function apiRoutes(d: RouteDeps): Router {
   });
   r.get('/apps/:app/config', (req, res) => {
     d.store.apps.require(param(req, 'app'));
-    res.json(d.store.getConfig(param(req, 'app')));
+    res.json(d.store.configVars.get(param(req, 'app')));
   });
   r.patch('/apps/:app/config', async (req, res) => { res.json(await d.service.updateConfig(param(req, 'app'), req.body)); });
   r.get('/apps/:app/releases', (req, res) => {
     const app = d.store.apps.require(param(req, 'app'));
-    const list: ReleaseSummary[] = d.store.listReleases(app.name).map(({ config: _c, artifact, ...rel }) => ({
+    const list: ReleaseSummary[] = d.store.releases.list(app.name).map(({ config: _c, artifact, ...rel }) => ({
       ...rel, buildpack: artifact.buildpack, current: rel.version === app.currentRelease,
     }));
     res.json(list);

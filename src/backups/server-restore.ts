@@ -169,11 +169,11 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
     tell(`${made.kind} add-on provisioned on this server as ${made.name}${made.name === a.name ? '' : ` (${String(a.name)} is taken there)`}`);
   }
   // Earlier releases carried the old server's add-on URLs: a rollback here must use this server's, never the old ones.
-  const now = d.store.getConfig(app);
+  const now = d.store.configVars.get(app);
   const fresh = Object.fromEntries([...addonKeys].filter((k) => k in now).map((k) => [k, now[k]!]));
   if (Object.keys(fresh).length) {
     const set = to.prepare('UPDATE releases SET config = ? WHERE app = ? AND version = ?');
-    for (const rel of d.store.listReleases(app)) set.run(JSON.stringify({ ...rel.config, ...fresh }), app, rel.version);
+    for (const rel of d.store.releases.list(app)) set.run(JSON.stringify({ ...rel.config, ...fresh }), app, rel.version);
   }
   const id = plan.manifest.apps.find((a) => a.name === app)?.backup;
   if (id) {
@@ -185,7 +185,7 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
     const restored = await d.backups.restore(app, id);
     tell(`data restored from backup ${id}: ${restored.restored.join(', ')}`);
   }
-  const rel = old.getRelease(app, Number(row.current_release ?? 0));
+  const rel = old.releases.get(app, Number(row.current_release ?? 0));
   if (!rel) return tell('it had no release: push to deploy it');
   const what = redeployOf(d, old, app, rel.version, rel);
   if (!what) throw new Error(`v${rel.version} cannot be rebuilt here: no source or image is known for it; push again`);

@@ -92,7 +92,7 @@ export class GithubIntake {
     const deploys = [];
     const deployed = [];
     for (const link of followers) {
-      const current = this.store.currentRelease(link.app);
+      const current = this.store.releases.current(link.app);
       if (await isDeployedAlready(this.o.cacheDir, link.app, payload.after, current?.commit ?? null)) {
         deployed.push({ app: link.app, release: current!.version });
         continue;

@@ -29,7 +29,7 @@ export const cronEntries = (release: Release | null): CronEntry[] => release?.ar
 
 /** Each entry of the app's current release with its latest run (`GET /api/apps/:app/cron`). */
 export function cronStatus(store: Store, app: string): CronStatus[] {
-  return cronEntries(store.currentRelease(app)).map((e) => {
+  return cronEntries(store.releases.current(app)).map((e) => {
     const last = store.cronRuns.last(app, e.schedule, e.command);
     return { schedule: e.schedule, command: e.command, lastRun: last ? { startedAt: last.startedAt, finishedAt: last.finishedAt, exitCode: last.exitCode } : null };
   });
@@ -50,7 +50,7 @@ export class CronRunner {
     const { store } = this.d;
     const app = store.apps.get(job.app);
     if (!app || app.state === 'stopped') return;
-    const release = store.currentRelease(app.name);
+    const release = store.releases.current(app.name);
     if (!release || !cronEntries(release).some((e) => e.schedule === job.schedule && e.command === job.command)) return;
     const label = cronLabel(job);
     const say = (line: string) => this.d.appendLog(app.name, `${label}: ${line}`);

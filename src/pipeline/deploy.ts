@@ -111,14 +111,14 @@ export class Pipeline {
       say(`-----> Releasing v${release.version}`);
       if (deploy.kind === 'build' || deploy.kind === 'release' || deploy.kind === 'image') await runReleasePhase(this.d.formation.instances.runtime, release, this.d.formation.instances.volumes(release.app), say);
       await this.start(release, say);
-      store.setReleaseStatus(release.app, release.version, 'succeeded');
+      store.releases.setStatus(release.app, release.version, 'succeeded');
       keepConfig(store, deploy, release);
       await this.syncCron(release, say);
       result = store.updateDeploy(deployId, { status: 'succeeded' });
     } catch (e) {
       if (this.abandoned) return new Promise<never>(() => {});
       const failedRelease = store.getDeploy(deployId)?.release;
-      if (failedRelease) store.setReleaseStatus(deploy.app, failedRelease, 'failed');
+      if (failedRelease) store.releases.setStatus(deploy.app, failedRelease, 'failed');
       const message = isUserError(e) ? e.message : `internal error: ${(e as Error).message}`;
       if (!isUserError(e)) this.logger.error(`deploy ${deployId} of ${deploy.app} failed:`, e);
       say(` !     ${message}`);
@@ -182,15 +182,15 @@ export class Pipeline {
     const { store } = this.d;
     if (deploy.kind === 'build') return this.build(deploy, job, say);
     if (deploy.kind === 'image') return this.importImage(deploy, job, say);
-    const current = store.currentRelease(deploy.app);
+    const current = store.releases.current(deploy.app);
     if (!current) throw new UserError(`${deploy.app} has no release yet`, 'deploy it first with `git push minicloud main`');
     if (deploy.kind === 'restart') return current;
     if (deploy.kind === 'rollback') return rollbackRelease(store, current, job.targetRelease, say);
     // A config change lives in the release only; the app's config takes it once the release is up (keepConfig).
     const changes = store.deployJobs.get(deploy.id).configChanges ?? {};
-    return store.createRelease({
+    return store.releases.create({
       app: deploy.app, artifact: current.artifact, commit: current.commit, commitAuthor: current.commitAuthor, commitMessage: current.commitMessage,
-      description: job.description ?? 'Config change', config: withChanges(store.getConfig(deploy.app), changes),
+      description: job.description ?? 'Config change', config: withChanges(store.configVars.get(deploy.app), changes),
     });
   }
 
@@ -201,10 +201,10 @@ export class Pipeline {
     if (job.registryAuthHeld && !job.registryAuth) {
       throw new UserError('registry credentials were lost in a restart; deploy again', `they are kept in memory only, never stored: run \`minicloud deploy ${deploy.app} --image ${deploy.ref} --registry-user …\` again`);
     }
-    const artifact = await this.d.images.import({ app: deploy.app, image: deploy.ref!, version: store.nextReleaseVersion(deploy.app), auth: job.registryAuth, log: say });
+    const artifact = await this.d.images.import({ app: deploy.app, image: deploy.ref!, version: store.releases.nextVersion(deploy.app), auth: job.registryAuth, log: say });
     await this.satisfyNeeds(deploy.app, artifact.manifest ?? {}, say);
-    return store.createRelease({
-      app: deploy.app, artifact, commit: null, description: `Deploy image ${deploy.ref}`, config: store.getConfig(deploy.app),
+    return store.releases.create({
+      app: deploy.app, artifact, commit: null, description: `Deploy image ${deploy.ref}`, config: store.configVars.get(deploy.app),
     });
   }
 
@@ -225,13 +225,13 @@ export class Pipeline {
       const manifest = readManifest(dir); // a bad manifest fails before the slow part
       await this.satisfyNeeds(deploy.app, manifest, say);
       const plan = planFor(dir, pack);
-      const config = store.getConfig(deploy.app);
+      const config = store.configVars.get(deploy.app);
       const artifact = await this.d.builder.build({
         app: deploy.app, sourceDir: dir, plan, config, log: say, manifest, sourceTar: tar, commit: deploy.commit,
-        version: store.nextReleaseVersion(deploy.app), // exact: one deploy of an app runs at a time
+        version: store.releases.nextVersion(deploy.app), // exact: one deploy of an app runs at a time
       });
       say(`-----> Build succeeded; processes: ${Object.keys(artifact.processes).join(', ')}`);
-      return store.createRelease({
+      return store.releases.create({
         app: deploy.app, artifact, commit: deploy.commit, commitAuthor: deploy.commitAuthor, commitMessage: deploy.commitMessage,
         description: `Deploy ${short}`, config,
       });
@@ -254,8 +254,8 @@ export function withChanges(config: Record<string, string>, changes: Record<stri
 
 /** A config change or rollback becomes the app's config once its release is up; one that failed leaves it as it was. */
 function keepConfig(store: Store, deploy: Deploy, release: Release): void {
-  if (deploy.kind === 'rollback') store.replaceConfig(deploy.app, release.config);
+  if (deploy.kind === 'rollback') store.configVars.replace(deploy.app, release.config);
   if (deploy.kind !== 'release') return;
   const changes = store.deployJobs.get(deploy.id).configChanges;
-  if (changes) store.updateConfig(deploy.app, changes);
+  if (changes) store.configVars.update(deploy.app, changes);
 }

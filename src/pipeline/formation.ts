@@ -32,7 +32,7 @@ export class Formation extends EventEmitter {
 
   /** Instances wanted per process type of a release: the app's formation, one each by default. */
   wanted(release: Release): Record<string, number> {
-    const f = this.store.getFormation(release.app);
+    const f = this.store.formation.get(release.app);
     return Object.fromEntries(processTypes(release).map((t) => [t, f[t] ?? 1]));
   }
 
@@ -81,16 +81,16 @@ export class Formation extends EventEmitter {
   /** Changes how many instances of each type run, starting or retiring only the difference. */
   async scale(appName: string, changes: Record<string, number>): Promise<Record<string, number>> {
     const app = this.store.apps.require(appName);
-    const release = this.store.currentRelease(app.name);
+    const release = this.store.releases.current(app.name);
     const types = release ? processTypes(release) : null;
     for (const [type, n] of Object.entries(changes)) {
       if (!isProcessType(type)) throw new UserError(`invalid process type ${JSON.stringify(type)}`, 'e.g. `minicloud ps:scale web=2`');
       if (types && !types.includes(type)) throw new UserError(`${app.name} has no ${type} process`, `its Procfile defines: ${types.join(', ')}`);
       if (!Number.isInteger(n) || n < 0 || n > MAX_SCALE) throw new UserError(`${type}=${n}: the count must be a whole number from 0 to ${MAX_SCALE}`);
     }
-    this.store.setFormation(app.name, changes);
+    this.store.formation.set(app.name, changes);
     if (release && app.state === 'running') await this.reconcile(release);
-    return release ? this.wanted(release) : this.store.getFormation(app.name);
+    return release ? this.wanted(release) : this.store.formation.get(app.name);
   }
 
   private async reconcile(release: Release): Promise<void> {
@@ -147,7 +147,7 @@ export class Formation extends EventEmitter {
       else if (wanted) await this.supervisor.restart(i.id);
       else this.store.deleteInstance(i.id);
     }
-    const release = current ? this.store.getRelease(app.name, current) : null;
+    const release = current ? this.store.releases.get(app.name, current) : null;
     if (release && app.state === 'running') await this.reconcile(release).catch((e) => this.emit('error', e));
     this.emit('changed', app.name);
   }

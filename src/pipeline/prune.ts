@@ -12,7 +12,7 @@ export const KEEP_BUILDS = 10;
  */
 export function keptRefs(store: Store, app: string, keep = KEEP_BUILDS): string[] {
   const current = store.apps.get(app)?.currentRelease;
-  const releases = store.listReleases(app);
+  const releases = store.releases.list(app);
   const wanted = [...releases.filter((r) => r.version === current), ...releases.filter((r) => r.status === 'succeeded')];
   return [...new Set(wanted.map((r) => r.artifact.ref))].slice(0, keep);
 }

@@ -22,7 +22,7 @@ export async function runReleasePhase(runtime: Runtime, release: Release, volume
 /** A new release with an earlier one's build and config (the config vars go back too, as on Heroku). */
 export function rollbackRelease(store: Store, current: Release, target: number | undefined, say: (l: string) => void): Release {
   const app = current.app;
-  const releases = store.listReleases(app);
+  const releases = store.releases.list(app);
   const to = target === undefined
     ? releases.find((r) => r.version < current.version && r.status === 'succeeded')
     : releases.find((r) => r.version === target);
@@ -35,7 +35,7 @@ export function rollbackRelease(store: Store, current: Release, target: number |
   }
   say(`-----> Rolling back to v${to.version} (no build)`);
   // The app's config becomes v<N>'s once this release is up (the pipeline's keepConfig), not before.
-  return store.createRelease({
+  return store.releases.create({
     app, artifact: to.artifact, commit: to.commit, commitAuthor: to.commitAuthor, commitMessage: to.commitMessage,
     description: `Rollback to v${to.version}`, config: to.config,
   });

@@ -38,7 +38,7 @@ export class Sleeper {
     const pending = this.waking.get(app);
     if (pending) return pending;
     const a = this.store.apps.get(app);
-    const release = a?.state === 'sleeping' ? this.store.currentRelease(app) : null;
+    const release = a?.state === 'sleeping' ? this.store.releases.current(app) : null;
     if (!release) return Promise.resolve();
     const p = (async () => {
       this.store.apps.setState(app, 'running');

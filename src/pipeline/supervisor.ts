@@ -51,7 +51,7 @@ export class Supervisor {
     this.i.timers.delete(id);
     const inst = this.i.store.getInstance(id);
     const app = inst && this.i.store.apps.get(inst.app);
-    const release = inst && this.i.store.getRelease(inst.app, inst.release);
+    const release = inst && this.i.store.releases.get(inst.app, inst.release);
     if (!inst || !app || !release || app.state !== 'running' || this.i.retiring.has(id) || app.currentRelease !== inst.release) return;
     try {
       const next = await this.i.launch(release, inst.type, inst.id, inst.restarts);
@@ -81,7 +81,7 @@ export class Supervisor {
     try {
       const up = this.i.store.listInstances().filter((x) => x.type === 'web' && x.state === 'up' && x.handle && !this.i.retiring.has(x.id) && !this.i.gated.has(x.id));
       await Promise.all(up.map(async (inst) => {
-        const release = this.i.store.getRelease(inst.app, inst.release);
+        const release = this.i.store.releases.get(inst.app, inst.release);
         const r = await probe({ host: inst.host, port: inst.port, path: release ? healthPath(release) : undefined, timeoutMs: 5000 });
         const fails = r.ok ? 0 : (this.fails.get(inst.id) ?? 0) + 1;
         this.fails.set(inst.id, fails);

@@ -27,7 +27,7 @@ async function pickUp(cfg: Config, { p, store, deployLog }: Base, parts: Parts, 
   listeners.refreshRoutes();
   certs.sync();
   // Each app's cron schedules into Redis: at start, and again whenever Redis answers after being away (it may have lost them).
-  const syncAllCron = () => Promise.all(store.apps.list().map((app) => cron.sync(app.name, store.currentRelease(app.name)?.artifact.manifest?.cron ?? [])
+  const syncAllCron = () => Promise.all(store.apps.list().map((app) => cron.sync(app.name, store.releases.current(app.name)?.artifact.manifest?.cron ?? [])
     .catch((e: unknown) => log.child('cron').error(`${app.name}: cron not scheduled:`, e))));
   for (const app of store.apps.list()) git.installHook(app.name);
   await Promise.all(store.apps.list().map((app) => queue.watch(app.name))); // together: each waits up to 1.5 s for an absent Redis

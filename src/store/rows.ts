@@ -3,21 +3,6 @@ import type { Artifact, Deploy, Instance, Release } from '../core/index.ts';
 
 export type Row = Record<string, unknown>;
 
-export function toRelease(r: Row): Release {
-  return {
-    app: r.app as string,
-    version: r.version as number,
-    status: r.status as Release['status'],
-    artifact: JSON.parse(r.artifact as string) as Artifact,
-    commit: (r.commit_sha as string | null) ?? null,
-    commitAuthor: (r.commit_author as string | null) ?? null,
-    commitMessage: (r.commit_message as string | null) ?? null,
-    description: r.description as string,
-    config: JSON.parse(r.config as string) as Record<string, string>,
-    createdAt: r.created_at as string,
-  };
-}
-
 export function toDeploy(r: Row): Deploy {
   return {
     id: r.id as string,

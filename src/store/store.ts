@@ -1,8 +1,11 @@
 // The durable state: apps, config vars, releases, deploys and their logs, instances, tokens.
 import { randomUUID } from 'node:crypto';
-import { type Deploy, type LogLine, type Release } from '../core/index.ts';
+import { type Deploy, type LogLine } from '../core/index.ts';
 import { openDb, type Db } from './db.ts';
 import { AppsTable } from './apps.ts';
+import { ReleasesTable } from './releases.ts';
+import { ConfigVarsTable } from './config-vars.ts';
+import { FormationTable } from './formation.ts';
 import { CronRuns } from './cron-runs.ts';
 import { Domains } from './domains.ts';
 import { Volumes } from './volumes.ts';
@@ -12,7 +15,7 @@ import { Backups } from './backups.ts';
 import { AuditLog, TokensTable, UsersTable } from './access-tables.ts';
 import { DeployJobs, type StoredJob } from './deploy-jobs.ts';
 import { DeployLogsTable } from './deploy-logs.ts';
-import { toAddon, toDeploy, toInstance, toLink, toRelease, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
+import { toAddon, toDeploy, toInstance, toLink, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
 export type { Volume } from './volumes.ts';
@@ -23,6 +26,9 @@ const now = () => new Date().toISOString();
 export class Store {
   readonly db: Db;
   readonly apps: AppsTable;
+  readonly releases: ReleasesTable;
+  readonly configVars: ConfigVarsTable;
+  readonly formation: FormationTable;
   readonly domains: Domains;
   readonly volumes: Volumes;
   readonly sessions: SessionsTable;
@@ -35,6 +41,9 @@ export class Store {
   constructor(file: string) {
     this.db = openDb(file);
     this.apps = new AppsTable(this.db);
+    this.releases = new ReleasesTable(this.db);
+    this.configVars = new ConfigVarsTable(this.db);
+    this.formation = new FormationTable(this.db);
     this.domains = new Domains(this.db);
     this.volumes = new Volumes(this.db);
     this.sessions = new SessionsTable(this.db);
@@ -55,84 +64,6 @@ export class Store {
   /** False once closed: late events (a process exiting during shutdown) must then leave it alone. */
   get isOpen(): boolean {
     return this.db.open;
-  }
-
-  // --- formation: instances wanted per process type
-  getFormation(app: string): Record<string, number> {
-    const rows = this.db.prepare('SELECT type, quantity FROM formation WHERE app = ? ORDER BY type').all(app) as Row[];
-    return Object.fromEntries(rows.map((r) => [r.type as string, r.quantity as number]));
-  }
-
-  setFormation(app: string, changes: Record<string, number>): Record<string, number> {
-    const set = this.db.prepare('INSERT INTO formation (app, type, quantity) VALUES (?, ?, ?) ON CONFLICT (app, type) DO UPDATE SET quantity = excluded.quantity');
-    this.db.transaction(() => { for (const [type, n] of Object.entries(changes)) set.run(app, type, n); })();
-    return this.getFormation(app);
-  }
-
-  // --- config vars
-  getConfig(app: string): Record<string, string> {
-    const rows = this.db.prepare('SELECT key, value FROM config_vars WHERE app = ? ORDER BY key').all(app) as Row[];
-    return Object.fromEntries(rows.map((r) => [r.key as string, r.value as string]));
-  }
-
-  /** Applies sets (string) and unsets (null) in one transaction; returns the new config. */
-  updateConfig(app: string, changes: Record<string, string | null>): Record<string, string> {
-    const set = this.db.prepare('INSERT INTO config_vars (app, key, value) VALUES (?, ?, ?) ON CONFLICT (app, key) DO UPDATE SET value = excluded.value');
-    const unset = this.db.prepare('DELETE FROM config_vars WHERE app = ? AND key = ?');
-    this.db.transaction(() => {
-      for (const [key, value] of Object.entries(changes)) {
-        if (value === null) unset.run(app, key);
-        else set.run(app, key, value);
-      }
-    })();
-    return this.getConfig(app);
-  }
-
-  /** Sets the whole config at once (a rollback restores a release's config). */
-  replaceConfig(app: string, config: Record<string, string>): Record<string, string> {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM config_vars WHERE app = ?').run(app);
-      this.updateConfig(app, config);
-    })();
-    return this.getConfig(app);
-  }
-
-  // --- releases
-  /** Numbers the release inside the insert's transaction so two writers never share a version. */
-  createRelease(r: Omit<Release, 'version' | 'createdAt' | 'status' | 'commitAuthor' | 'commitMessage'> & Partial<Pick<Release, 'commitAuthor' | 'commitMessage'>>): Release {
-    const version = this.db.transaction(() => {
-      const max = this.db.prepare('SELECT MAX(version) AS v FROM releases WHERE app = ?').get(r.app) as Row;
-      const v = ((max.v as number | null) ?? 0) + 1;
-      this.db.prepare(`INSERT INTO releases (app, version, status, artifact, commit_sha, commit_author, commit_message, description, config, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(r.app, v, 'pending', JSON.stringify(r.artifact), r.commit, r.commitAuthor ?? null, r.commitMessage ?? null, r.description, JSON.stringify(r.config), now());
-      return v;
-    })();
-    return this.getRelease(r.app, version)!;
-  }
-
-  /** The version the next createRelease of the app will get. */
-  nextReleaseVersion(app: string): number {
-    const max = this.db.prepare('SELECT MAX(version) AS v FROM releases WHERE app = ?').get(app) as Row;
-    return ((max.v as number | null) ?? 0) + 1;
-  }
-
-  setReleaseStatus(app: string, version: number, status: Release['status']): void {
-    this.db.prepare('UPDATE releases SET status = ? WHERE app = ? AND version = ?').run(status, app, version);
-  }
-
-  getRelease(app: string, version: number): Release | null {
-    const r = this.db.prepare('SELECT * FROM releases WHERE app = ? AND version = ?').get(app, version) as Row | undefined;
-    return r ? toRelease(r) : null;
-  }
-
-  listReleases(app: string): Release[] {
-    return (this.db.prepare('SELECT * FROM releases WHERE app = ? ORDER BY version DESC').all(app) as Row[]).map(toRelease);
-  }
-
-  currentRelease(app: string): Release | null {
-    const a = this.apps.get(app);
-    return a?.currentRelease ? this.getRelease(app, a.currentRelease) : null;
   }
 
   // --- deploys and their logs

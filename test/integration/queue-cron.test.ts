@@ -127,7 +127,7 @@ describe('CronRunner', () => {
     const store = new Store(join(tmp, `db-${++n}`, 'state.db'));
     stores.push(store);
     store.apps.create('shop');
-    const rel = store.createRelease({ app: 'shop', artifact: artifact([TICK, FAIL]), commit: null, description: 'Deploy', config: { FOO: 'bar' } });
+    const rel = store.releases.create({ app: 'shop', artifact: artifact([TICK, FAIL]), commit: null, description: 'Deploy', config: { FOO: 'bar' } });
     store.apps.setCurrentRelease('shop', rel.version);
     const log: string[] = [];
     const specs: InstanceSpec[] = [];

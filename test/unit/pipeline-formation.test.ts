@@ -55,7 +55,7 @@ const WEB = 'node server.js';
 const IDLE = 'node -e "setInterval(() => {}, 1000)"';
 
 function release(s: Store, app: string, version: string, processes: Record<string, string> = { web: WEB }): Release {
-  return s.createRelease({
+  return s.releases.create({
     app, commit: null, description: `v${version}`, config: { VERSION: version },
     artifact: { kind: 'dir', ref: appDir, buildpack: 'node', processes },
   });
@@ -171,7 +171,7 @@ describe('Formation', () => {
 
     for (const app of ['live', 'dead', 'stray', 'empty']) { s.apps.create(app); s.apps.setCurrentRelease(app, release(s, app, '1').version); }
     const instance = async (app: string, version: number) => {
-      const r = await before.start({ id: `${app}-web`, app, release: version, type: 'web', command: WEB, env: { VERSION: '1' }, artifact: s.getRelease(app, 1)!.artifact });
+      const r = await before.start({ id: `${app}-web`, app, release: version, type: 'web', command: WEB, env: { VERSION: '1' }, artifact: s.releases.get(app, 1)!.artifact });
       s.saveInstance({ id: `${app}-web`, app, release: version, type: 'web', host: r.host, port: r.port, pid: r.pid, handle: r.handle, state: 'starting', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null });
       return r;
     };

@@ -22,7 +22,7 @@ afterEach(() => {
 
 const artifact = (ref = '/builds/x'): Artifact => ({ kind: 'dir', ref, buildpack: 'node', processes: { web: 'npm start' } });
 const release = (app: string, config: Record<string, string> = {}) =>
-  store.createRelease({ app, artifact: artifact(), commit: 'abc1234', description: 'Deploy abc1234', config });
+  store.releases.create({ app, artifact: artifact(), commit: 'abc1234', description: 'Deploy abc1234', config });
 
 const instance = (app: string, id: string, over: Partial<StoredInstance> = {}): StoredInstance => ({
   id, app, release: 1, type: 'web', host: '127.0.0.1', port: 5000, pid: 123, handle: '{"pid":123,"start":"1"}',
@@ -70,14 +70,14 @@ describe('apps', () => {
     store.apps.setCurrentRelease('a', r.version);
     store.apps.setState('a', 'stopped');
     expect(store.apps.get('a')).toMatchObject({ currentRelease: 1, state: 'stopped' });
-    expect(store.currentRelease('a')?.version).toBe(1);
-    expect(store.currentRelease('nope')).toBeNull();
+    expect(store.releases.current('a')?.version).toBe(1);
+    expect(store.releases.current('nope')).toBeNull();
   });
 
   it('deleting an app removes its config, releases, deploys, logs and instances, and nothing of other apps', () => {
     for (const app of ['doomed', 'kept']) {
       store.apps.create(app);
-      store.updateConfig(app, { K: 'v' });
+      store.configVars.update(app, { K: 'v' });
       release(app);
       const d = store.createDeploy({ app, kind: 'build' });
       store.appendLog(d.id, 'line');
@@ -87,8 +87,8 @@ describe('apps', () => {
     store.apps.delete('doomed');
 
     expect(store.apps.get('doomed')).toBeNull();
-    expect(store.getConfig('doomed')).toEqual({});
-    expect(store.listReleases('doomed')).toEqual([]);
+    expect(store.configVars.get('doomed')).toEqual({});
+    expect(store.releases.list('doomed')).toEqual([]);
     expect(store.listDeploys('doomed')).toEqual([]);
     expect(store.getDeploy(doomedDeploy.id)).toBeNull();
     expect(store.logLines(doomedDeploy.id)).toEqual([]);
@@ -96,8 +96,8 @@ describe('apps', () => {
     const count = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS c FROM ${table}`).get() as { c: number }).c;
     expect(['apps', 'config_vars', 'releases', 'deploys', 'deploy_logs', 'instances'].map(count)).toEqual([1, 1, 1, 1, 1, 1]);
 
-    expect(store.getConfig('kept')).toEqual({ K: 'v' });
-    expect(store.listReleases('kept')).toHaveLength(1);
+    expect(store.configVars.get('kept')).toEqual({ K: 'v' });
+    expect(store.releases.list('kept')).toHaveLength(1);
     expect(store.logLines(store.listDeploys('kept')[0]!.id)).toHaveLength(1);
     expect(store.listInstances('kept')).toHaveLength(1);
     // the name is free again
@@ -108,23 +108,23 @@ describe('apps', () => {
 describe('config vars', () => {
   it('sets and unsets in one call, returning the whole new config sorted by key', () => {
     store.apps.create('a');
-    expect(store.updateConfig('a', { B: '2', A: '1', GONE: 'x' })).toEqual({ A: '1', B: '2', GONE: 'x' });
-    const next = store.updateConfig('a', { A: 'one', GONE: null, C: '3', NEVER_SET: null });
+    expect(store.configVars.update('a', { B: '2', A: '1', GONE: 'x' })).toEqual({ A: '1', B: '2', GONE: 'x' });
+    const next = store.configVars.update('a', { A: 'one', GONE: null, C: '3', NEVER_SET: null });
     expect(next).toEqual({ A: 'one', B: '2', C: '3' });
     expect(Object.keys(next)).toEqual(['A', 'B', 'C']);
-    expect(store.getConfig('a')).toEqual(next);
+    expect(store.configVars.get('a')).toEqual(next);
   });
 
   it('keeps values as given: empty, multi-line, unicode', () => {
     store.apps.create('a');
     const values = { EMPTY: '', MULTI: 'line1\nline2', UNI: 'héllo ✓', EQ: 'a=b=c' };
-    expect(store.updateConfig('a', values)).toEqual(values);
+    expect(store.configVars.update('a', values)).toEqual(values);
   });
 
   it('applies all or nothing: a change for a missing app fails without partial writes', () => {
     store.apps.create('a');
-    expect(() => store.updateConfig('missing', { A: '1' })).toThrow();
-    expect(store.getConfig('missing')).toEqual({});
+    expect(() => store.configVars.update('missing', { A: '1' })).toThrow();
+    expect(store.configVars.get('missing')).toEqual({});
   });
 });
 
@@ -138,16 +138,16 @@ describe('releases', () => {
     const r3 = release('a', { X: 'y' });
     expect(r3).toMatchObject({ app: 'a', version: 3, status: 'pending', commit: 'abc1234', config: { X: 'y' }, artifact: artifact() });
     expect(release('b').version).toBe(2);
-    expect(store.listReleases('a').map((r) => r.version)).toEqual([3, 2, 1]);
-    expect(store.listReleases('b').map((r) => r.version)).toEqual([2, 1]);
+    expect(store.releases.list('a').map((r) => r.version)).toEqual([3, 2, 1]);
+    expect(store.releases.list('b').map((r) => r.version)).toEqual([2, 1]);
   });
 
   it('records a release status', () => {
     store.apps.create('a');
     release('a');
-    store.setReleaseStatus('a', 1, 'succeeded');
-    expect(store.getRelease('a', 1)?.status).toBe('succeeded');
-    expect(store.getRelease('a', 9)).toBeNull();
+    store.releases.setStatus('a', 1, 'succeeded');
+    expect(store.releases.get('a', 1)?.status).toBe('succeeded');
+    expect(store.releases.get('a', 9)).toBeNull();
   });
 
   it('refuses a release for an app that does not exist', () => {
@@ -251,7 +251,7 @@ describe('the state file', () => {
   it('is readable only by its owner and keeps everything across close and reopen', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     store.apps.create('persist', 'prod');
-    store.updateConfig('persist', { SECRET: 's' });
+    store.configVars.update('persist', { SECRET: 's' });
     const r = release('persist');
     store.apps.setCurrentRelease('persist', r.version);
     const d = store.createDeploy({ app: 'persist', kind: 'build' });
@@ -263,8 +263,8 @@ describe('the state file', () => {
 
     store = new Store(file);
     expect(store.apps.get('persist')).toMatchObject({ deployBranch: 'prod', currentRelease: 1 });
-    expect(store.getConfig('persist')).toEqual({ SECRET: 's' });
-    expect(store.getRelease('persist', 1)?.artifact).toEqual(artifact());
+    expect(store.configVars.get('persist')).toEqual({ SECRET: 's' });
+    expect(store.releases.get('persist', 1)?.artifact).toEqual(artifact());
     expect(store.getDeploy(d.id)).toMatchObject({ status: 'succeeded', release: 1 });
     expect(store.logLines(d.id).map((l) => l.text)).toEqual(['hello']);
     expect(store.listInstances('persist')[0]).toMatchObject({ id: 'i1', state: 'up' });
