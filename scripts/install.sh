@@ -125,8 +125,10 @@ port_holder() {
 }
 
 check_ports() {
-  # Our own container (a re-run) holds them through docker-proxy: that is not a conflict.
-  [ "$(docker_ container inspect -f '{{.State.Running}}' minicloud 2>/dev/null || true)" = true ] && return 0
+  # Our own containers (a re-run) hold them through docker-proxy: that is not a conflict.
+  for own in minicloud-router minicloud; do
+    [ "$(docker_ container inspect -f '{{.State.Running}}' "$own" 2>/dev/null || true)" = true ] && return 0
+  done
   for port in 80 443; do
     if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
       who=$(port_holder "$port")
@@ -265,14 +267,24 @@ ensure_container() {
       [ "$(docker_ container inspect -f '{{.State.Running}}' "$name")" = true ] || { docker_ start "$name" >/dev/null; detail "started $name"; }
       return 0
     fi
-    docker_ rm -f "$name" >/dev/null
+    if [ -n "${KEEP_PREVIOUS:-}" ]; then
+      # Kept (stopped) until the new one is up: the way back if it does not come up (see upgrade_or_back).
+      docker_ rm -f "$name-previous" >/dev/null 2>&1 || true
+      docker_ stop -t 30 "$name" >/dev/null
+      docker_ rename "$name" "$name-previous"
+      PREVIOUS=$name-previous
+      backup_db   # only minicloud's container is kept so: its database, before the new one migrates it
+    else
+      docker_ rm -f "$name" >/dev/null
+    fi
     detail "re-creating $name (its settings changed)"
   fi
   # shellcheck disable=SC2086 # LOG_OPTS is a list of options
   docker_ create --name "$name" --restart unless-stopped $LOG_OPTS \
     --label minicloud.installer=1 --label "minicloud.config=$hash" "$@" >/dev/null
   # A second network (minicloud's internal one) is joined before the first start, so it is there from the start.
-  [ -z "${EXTRA_NETWORK:-}" ] || docker_ network connect "$EXTRA_NETWORK" "$name"
+  if [ -n "${EXTRA_ALIAS:-}" ]; then docker_ network connect --alias "$EXTRA_ALIAS" "$EXTRA_NETWORK" "$name"
+  elif [ -n "${EXTRA_NETWORK:-}" ]; then docker_ network connect "$EXTRA_NETWORK" "$name"; fi
   docker_ start "$name" >/dev/null
   detail "started $name ($image)"
 }
@@ -341,6 +353,9 @@ write_env() {
     echo "MINICLOUD_HTTP_PORT=80"
     echo "MINICLOUD_HTTPS_PORT=443"
     echo "MINICLOUD_DOCKER_NETWORK=$NET_APPS"
+    # The router is its own container (minicloud-router), which reaches the API on the internal network.
+    echo "MINICLOUD_ROUTER=external"
+    echo "MINICLOUD_BIND=minicloud-api"
     [ -z "$EMAIL" ] || echo "MINICLOUD_ACME_EMAIL=$EMAIL"
     echo "REDIS_URL=redis://:$(password_of redis.conf)@minicloud-redis:6379"
     [ "$WITH_REDIS" = 0 ] || echo "MINICLOUD_REDIS_ADDON_URL=redis://:$(password_of redis-addons.conf)@minicloud-redis-addons:6379"
@@ -396,29 +411,91 @@ start_minicloud() {
   minicloud_image
   say "minicloud (container minicloud, image $IMAGE)"
   sock=$(docker_socket)
-  # The queue's Redis is on the internal network only: minicloud joins it too, apps never do.
-  EXTRA_NETWORK=$NET_INTERNAL ensure_container minicloud "$IMAGE" --network "$NET_APPS" \
+  # The queue's Redis is on the internal network only: minicloud joins it too (as minicloud-api, where the
+  # router reaches the API), apps never do. No ports: the router's container holds 80 and 443.
+  PREVIOUS=
+  EXTRA_NETWORK=$NET_INTERNAL EXTRA_ALIAS=minicloud-api KEEP_PREVIOUS=1 ensure_container minicloud "$IMAGE" --network "$NET_APPS" \
     --env-file "$STATE/secrets/minicloud.env" --env-file "$STATE/settings.env" \
     --label "minicloud.env=$(cat "$STATE/secrets/minicloud.env" "$STATE/settings.env" | sha256sum | cut -c1-16)" \
-    -v "$STATE:$STATE" -v "$sock:/var/run/docker.sock" -p 80:80 -p 443:443 "$IMAGE"
+    -v "$STATE:$STATE" -v "$sock:/var/run/docker.sock" "$IMAGE"
 }
 
+# A hash of the router's code in an image (what its daemon and workers load).
+router_code() {
+  docker_ run --rm --entrypoint sh "$1" -c \
+    'find proxy src/routes src/core -type f -name "*.ts" | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16'
+}
+
+# The router: a container of its own holding ports 80 and 443, so that minicloud's restarts and upgrades (a new
+# minicloud container) never refuse a request; it serves on with the last table minicloud gave it. Its image
+# changes only when the router's own code does: a minicloud upgrade leaves it running.
+start_router() {
+  mkdir -p "$STATE/router" "$STATE/logs"
+  chmod 700 "$STATE/router"
+  code=$(router_code "$IMAGE")
+  old=$(docker_ container inspect -f '{{index .Config.Labels "minicloud.router-code"}} {{.Config.Image}}' minicloud-router 2>/dev/null || true)
+  rimage=$IMAGE
+  if [ "${old%% *}" = "$code" ] && have_image "${old#* }"; then rimage=${old#* }; fi
+  say "The router (container minicloud-router, image $rimage)"
+  EXTRA_NETWORK=$NET_INTERNAL ensure_container minicloud-router "$rimage" --network "$NET_APPS" \
+    --label "minicloud.router-code=$code" -v "$STATE/router:$STATE/router" -v "$STATE/logs:$STATE/logs" --tmpfs /data \
+    -p 80:80 -p 443:443 "$rimage" node --import tsx proxy/daemon/main.ts "$STATE/router" --wait
+}
+
+# minicloud says it is up (since its container's last start), and the router answers on port 80.
 answers() {
-  if command -v curl >/dev/null 2>&1; then curl -s -o /dev/null --max-time 2 http://127.0.0.1/
-  else docker_ logs minicloud 2>&1 | grep -q 'minicloud is up'; fi
+  since=$(docker_ container inspect -f '{{.State.StartedAt}}' minicloud)
+  docker_ logs --since "$since" minicloud 2>&1 | grep -q 'minicloud is up' || return 1
+  if command -v curl >/dev/null 2>&1; then curl -s -o /dev/null --max-time 2 http://127.0.0.1/; fi
 }
 
 # Waits until minicloud answers on port 80 (any HTTP answer), printing its log if it stops first.
-wait_ready() {
+ready() {
   i=0
   until answers; do
     i=$((i + 1))
-    if [ "$i" -gt 120 ] || [ "$(docker_ container inspect -f '{{.State.Running}}' minicloud)" != true ]; then
+    # Exited, or restarted by the engine (it crashed at start): it will not come up by waiting.
+    state=$(docker_ container inspect -f '{{.State.Running}} {{.RestartCount}}' minicloud)
+    if [ "$i" -gt 120 ] || [ "$state" != "true 0" ]; then
       docker_ logs --tail 30 minicloud 2>&1 | grep -v -i token >&2 || true
-      die "minicloud did not come up on port 80" "docker logs minicloud says why; fix it and run the installer again"
+      return 1
     fi
     sleep 1
   done
+}
+
+wait_ready() {
+  ready || die "minicloud did not come up on port 80" "docker logs minicloud says why; fix it and run the installer again"
+}
+
+# After a re-created minicloud container (a new image: an upgrade, or changed settings): up, and the previous one
+# goes; not up, and the previous one comes back with the database as it was. The router serves throughout.
+upgrade_or_back() {
+  if [ -z "${PREVIOUS:-}" ]; then wait_ready; return 0; fi
+  if ready; then
+    docker_ rm -f "$PREVIOUS" >/dev/null
+    rm -rf "$STATE/upgrade-backup"
+    return 0
+  fi
+  old=$(docker_ container inspect -f '{{.Config.Image}}' "$PREVIOUS")
+  say "The new minicloud did not come up: going back to $old"
+  docker_ rm -f minicloud >/dev/null
+  for f in "$STATE/upgrade-backup"/minicloud.db*; do [ -e "$f" ] && cp -p "$f" "$STATE/"; done
+  docker_ rename "$PREVIOUS" minicloud
+  docker_ start minicloud >/dev/null
+  ready || die "neither the new minicloud nor the previous one came up" "docker logs minicloud says why"
+  rm -rf "$STATE/upgrade-backup"
+  die "the new minicloud ($IMAGE) did not come up; the previous one ($old) is back, its database as before" \
+    "its last lines are above; fix the image or settings, then run the installer again"
+}
+
+# The database as it was, before a new minicloud migrates it (taken while the old one is stopped).
+backup_db() {
+  rm -rf "$STATE/upgrade-backup"
+  mkdir -p "$STATE/upgrade-backup"
+  chmod 700 "$STATE/upgrade-backup"
+  for f in "$STATE"/minicloud.db*; do [ -e "$f" ] && cp -p "$f" "$STATE/upgrade-backup/"; done
+  return 0
 }
 
 # ---- uninstall ----------------------------------------------------------------------------------------------
@@ -468,7 +545,8 @@ main() {
   start_services
   write_env
   start_minicloud
-  wait_ready
+  start_router
+  upgrade_or_back
   say "minicloud is up"
   detail "Dashboard and API: https://admin.$DOMAIN (point $DOMAIN and *.$DOMAIN at this server)"
   detail "Admin token: in $STATE/admin.token (sudo cat $STATE/admin.token; it is printed nowhere else)"

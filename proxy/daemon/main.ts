@@ -12,12 +12,14 @@ import { Generations } from './generations.ts';
 import { codeHash, readState, statePaths, writeState, PROTOCOL, type CertSet, type DaemonEvent, type DaemonSettings, type Route } from './protocol.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const dir = process.argv[2];
-if (!dir) {
-  console.error('usage: proxy/daemon/main.ts <state dir>');
+const [dir, flag] = process.argv.slice(2);
+if (!dir || (flag !== undefined && flag !== '--wait')) {
+  console.error('usage: proxy/daemon/main.ts <state dir> [--wait]');
   process.exit(2);
 }
 const p = statePaths(dir);
+// --wait (a container started before minicloud ever ran): the settings come when minicloud writes them.
+if (flag === '--wait') while (!existsSync(p.settings)) await new Promise((r) => setTimeout(r, 500));
 const settings = readState<DaemonSettings | null>(p.settings, null);
 if (!settings) {
   console.error(`router: no settings in ${p.settings}`);

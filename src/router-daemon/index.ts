@@ -1,8 +1,8 @@
 // The router daemon's client: starts proxy/daemon (or finds it running) and keeps it in step with minicloud's route table, certificates and ACME tokens.
 import { UserError, type RouterDaemonReport } from '../core/index.ts';
 import type { RouteTable } from '../routes/index.ts';
-import type { CertSet, DaemonEvent } from '../../proxy/daemon/protocol.ts';
-import { latestWins } from './control-client.ts';
+import { statePaths, type CertSet, type DaemonEvent } from '../../proxy/daemon/protocol.ts';
+import { ControlClient, latestWins } from './control-client.ts';
 import { ensureRouterDaemon } from './start-daemon.ts';
 
 export { ControlClient } from './control-client.ts';
@@ -13,7 +13,7 @@ export type { DaemonSettings } from '../../proxy/daemon/protocol.ts';
 
 export async function connectRouterDaemon(o: RouterDaemonOptions): Promise<RouterDaemon> {
   const { client, status: first, started } = await ensureRouterDaemon({
-    dir: o.dir, settings: o.settings, routes: o.table.routes(), certs: o.certs?.() ?? null, say: o.say,
+    dir: o.dir, settings: o.settings, routes: o.table.routes(), certs: o.certs?.() ?? null, say: o.say, external: o.external,
   });
   o.say(started ? `Router: started (pid ${first.pid})` : `Router: already serving (pid ${first.pid}, since ${first.startedAt})`);
   let failing = false;
@@ -53,4 +53,22 @@ export async function connectRouterDaemon(o: RouterDaemonOptions): Promise<Route
     restart: async () => { await client.restart(); return status(); },
     close: () => { unsubscribe(); events.close(); },
   };
+}
+
+/** Stops the daemon of `dir` (it drains first) and waits for it to exit; its pid, or null when none answered. */
+export async function stopRouterDaemon(dir: string, waitMs = 90_000): Promise<number | null> {
+  const client = new ControlClient(statePaths(dir).socket);
+  const status = await client.status();
+  if (!status) return null;
+  await client.stop();
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(status.pid, 0);
+    } catch {
+      return status.pid;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new UserError(`the router daemon (pid ${status.pid}) did not exit within ${waitMs / 1000} s`, `kill ${status.pid}`);
 }

@@ -16,7 +16,12 @@ export interface EnsureOptions {
   routes: Route[];
   certs: CertSet | null;
   say: (line: string) => void;
+  /** Do not start it: wait for the one a container or service manager starts (it reads the settings written here). */
+  external?: boolean;
 }
+
+/** How long minicloud waits for an external daemon (a container restarting) to answer with its settings. */
+const EXTERNAL_WAIT_MS = 90_000;
 
 /**
  * The running daemon when it speaks this protocol with these settings (its workers restarted, without a
@@ -29,7 +34,8 @@ export async function ensureRouterDaemon(o: EnsureOptions): Promise<{ client: Co
   const client = new ControlClient(p.socket);
   let status = await client.status();
   if (status && status.protocol === PROTOCOL && same(status.settings, o.settings)) {
-    if (status.code !== codeHash(ROOT)) {
+    // An external daemon runs its own image's code: replacing it is its installer's business.
+    if (!o.external && status.code !== codeHash(ROOT)) {
       o.say('Router: its code changed on disk; starting new workers (the old ones finish what they serve)');
       await client.restart();
       status = (await client.status()) ?? status;
@@ -44,6 +50,7 @@ export async function ensureRouterDaemon(o: EnsureOptions): Promise<{ client: Co
   writeState(p.settings, o.settings);
   writeState(p.routes, o.routes);
   if (o.certs) writeState(p.certs, o.certs);
+  if (o.external) return { client, status: await external(client, o), started: false };
   const from = size(p.log);
   const out = openSync(p.log, 'a', 0o600);
   // Only what it needs: minicloud's environment carries tokens and passwords the router has no use for.
@@ -66,6 +73,19 @@ export async function ensureRouterDaemon(o: EnsureOptions): Promise<{ client: Co
     `the router could not start${exitCode !== null ? ` (exit ${exitCode})` : ' within 30 s'}: ${said || 'it said nothing'}`,
     inUse ? `another program listens on port ${o.settings.port}${o.settings.httpsPort ? ` or ${o.settings.httpsPort}` : ''}: stop it, or set MINICLOUD_HTTP_PORT / MINICLOUD_HTTPS_PORT` : `see ${p.log}`,
   );
+}
+
+/** Waits for the daemon someone else starts (it waits for the settings just written, or restarts to read them). */
+async function external(client: ControlClient, o: EnsureOptions): Promise<DaemonStatus> {
+  o.say(`Router: waiting for the router daemon to answer on ${statePaths(o.dir).socket}`);
+  const deadline = Date.now() + EXTERNAL_WAIT_MS;
+  while (Date.now() < deadline) {
+    const status = await client.status(1000);
+    if (status && same(status.settings, o.settings)) return status;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new UserError(`the router daemon did not answer within ${EXTERNAL_WAIT_MS / 1000} s (MINICLOUD_ROUTER=external: minicloud does not start it)`,
+    'start it (on an installed server: docker start minicloud-router; docker logs minicloud-router says why it stopped)');
 }
 
 function same(a: DaemonSettings, b: DaemonSettings): boolean {

@@ -7,6 +7,8 @@ export interface RouterDaemonOptions {
   /** The daemon's directory (`<data>/router`). */
   dir: string;
   settings: DaemonSettings;
+  /** Someone else (a container's restart policy, a service manager) starts the daemon: minicloud waits for it. */
+  external?: boolean;
   table: RouteTable;
   /** The certificates to serve now; `certsChanged` is called again whenever they change. */
   certs: (() => CertSet) | null;

@@ -31,7 +31,8 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   // At every start, not only on creation: tokens, keys and the database live here.
   chmodSync(cfg.dataDir, 0o700);
-  const wide = bindWarning(cfg, adminUrl(cfg, cfg.https.port));
+  // An external router (the installer's container) reaches the API on minicloud's internal network only.
+  const wide = cfg.routerMode === 'external' ? null : bindWarning(cfg, adminUrl(cfg, cfg.https.port));
   if (wide) log.warn(wide);
 
   const redisUrl = cfg.redisUrl ?? (await localRedis(p, log, life));

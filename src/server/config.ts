@@ -46,6 +46,11 @@ export interface Config {
   routerWorkers: number;
   /** MINICLOUD_ROUTER_DRAIN_TIMEOUT (s): the most a retiring router worker waits for requests under way (default 60). */
   routerDrainMs: number;
+  /**
+   * MINICLOUD_ROUTER: `spawn` (default) starts the router daemon as a detached process when none answers;
+   * `external` waits for one started by someone else (the installer's minicloud-router container).
+   */
+  routerMode: 'spawn' | 'external';
   /** MINICLOUD_TRUSTED_PROXIES as given (validated here): peers whose X-Forwarded-* the router believes. */
   trustedProxies: string | undefined;
   /** MINICLOUD_GITHUB_URL_BASE: where webhook deploys fetch `<owner>/<repo>.git` from; https://github.com/ unless a test says otherwise. */
@@ -136,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     https: httpsConfig(env),
     routerWorkers: count(env, 'MINICLOUD_ROUTER_WORKERS', 1),
     routerDrainMs: seconds(env, 'MINICLOUD_ROUTER_DRAIN_TIMEOUT', 60),
+    routerMode: routerMode(env.MINICLOUD_ROUTER),
     trustedProxies: trustedProxies(env.MINICLOUD_TRUSTED_PROXIES),
     githubUrlBase: env.MINICLOUD_GITHUB_URL_BASE || 'https://github.com/',
     appUserPrefix: userPrefix(env.MINICLOUD_APP_USER_PREFIX),
@@ -225,3 +231,9 @@ export function paths(dataDir: string) {
 }
 
 export type Paths = ReturnType<typeof paths>;
+
+function routerMode(v: string | undefined): 'spawn' | 'external' {
+  if (v === undefined || v === '' || v === 'spawn') return 'spawn';
+  if (v === 'external') return 'external';
+  throw new UserError(`MINICLOUD_ROUTER=${v} is not a router mode`, 'use spawn (the default: minicloud starts the router daemon) or external (a container or service starts it)');
+}

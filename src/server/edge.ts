@@ -24,7 +24,7 @@ export interface EdgeDeps {
 export async function startEdge(d: EdgeDeps): Promise<Edge> {
   const { cfg } = d;
   const edge = await connectRouterDaemon({
-    dir: join(cfg.dataDir, 'router'), table: d.table, say: d.say,
+    dir: join(cfg.dataDir, 'router'), table: d.table, say: d.say, external: cfg.routerMode === 'external',
     settings: {
       port: cfg.httpPort, host: cfg.routerBind, domain: cfg.domain, httpsPort: cfg.https.port, wakeTimeoutMs: cfg.wakeTimeoutMs,
       trustedProxies: cfg.trustedProxies || undefined, workers: cfg.routerWorkers, logsDir: d.p.logs, drainMs: cfg.routerDrainMs,

@@ -65,11 +65,39 @@ async function until(what: string, ms: number, fn: () => Promise<Res>, ok: (r: R
   throw new Error(`timed out after ${ms / 1000} s waiting for ${what}; last: ${last instanceof Error ? last.message : `${last.status} ${last.body.slice(0, 500)}`}`);
 }
 
+/** An image in the namespace's engine made FROM `base` plus one Dockerfile line (a newer build, a broken one). */
+function derive(tag: string, base: string, line: string): void {
+  const r = spawnSync('docker', ['build', '-q', '-t', tag, '-'], { input: `FROM ${base}\n${line}\n`, env: { ...process.env, DOCKER_HOST: ns.dockerHost }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`docker build ${tag}: ${r.stderr}`);
+}
+
+/** Requests to `host` over plain HTTP, one after another, until stop(): what failed. */
+function steady(host: string): { stop(): Promise<{ total: number; failures: string[] }> } {
+  let running = true;
+  const seen = { total: 0, failures: [] as string[] };
+  const loop = (async () => {
+    while (running) {
+      seen.total++;
+      try {
+        const r = await call('GET', host, '/', { https: false });
+        if (r.status !== 200) seen.failures.push(`${r.status} ${r.body.slice(0, 100)}`);
+      } catch (e) {
+        seen.failures.push((e as Error).message);
+      }
+    }
+  })();
+  return { stop: async () => { running = false; await loop; return seen; } };
+}
+
 /** The installer inside the namespace, against its engine, with its state in a scratch dir. */
 function installer(...args: string[]): Promise<{ status: number | null; out: string }> {
+  return installerWith({}, ...args);
+}
+
+function installerWith(env: Record<string, string>, ...args: string[]): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(ns.exec[0]!, [...ns.exec.slice(1), 'sh', SCRIPT, ...args], {
-      env: { ...process.env, DOCKER_HOST: ns.dockerHost, MINICLOUD_STATE_DIR: state }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DOCKER_HOST: ns.dockerHost, MINICLOUD_STATE_DIR: state, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
@@ -119,7 +147,12 @@ describe('the server installer', () => {
       expect(statSync(join(state, 'secrets', f)).mode & 0o777, f).toBe(0o600);
     }
     const running = ns.docker('ps', '--format', '{{.Names}}').split('\n').sort();
-    expect(running).toEqual(['minicloud', 'minicloud-mariadb', 'minicloud-postgres', 'minicloud-rabbitmq', 'minicloud-redis', 'minicloud-redis-addons']);
+    expect(running).toEqual(['minicloud', 'minicloud-mariadb', 'minicloud-postgres', 'minicloud-rabbitmq', 'minicloud-redis', 'minicloud-redis-addons', 'minicloud-router']);
+    // The router holds the ports, in a container of its own; minicloud publishes none.
+    expect(ns.docker('container', 'inspect', '-f', '{{json .HostConfig.PortBindings}}', 'minicloud-router')).toMatch(/"80\/tcp".*"443\/tcp"|"443\/tcp".*"80\/tcp"/);
+    expect(ns.docker('container', 'inspect', '-f', '{{json .HostConfig.PortBindings}}', 'minicloud')).not.toContain('80/tcp');
+    // It sees its own directory and the access logs, not minicloud's secrets.
+    expect(ns.docker('container', 'inspect', '-f', '{{range .Mounts}}{{.Source}} {{end}}', 'minicloud-router').trim().split(' ').sort()).toEqual([join(state, 'logs'), join(state, 'router')]);
     // State at the same path inside and out; the engine restarts it; the queue's Redis is not on the apps' network.
     expect(ns.docker('container', 'inspect', '-f', '{{range .Mounts}}{{.Source}}={{.Destination}} {{end}}', 'minicloud')).toContain(`${state}=${state}`);
     expect(ns.docker('container', 'inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', 'minicloud')).toBe('unless-stopped');
@@ -187,10 +220,25 @@ describe('the server installer', () => {
     expect(firstOutput).toMatch(/started minicloud /);
   }, 5 * 60_000);
 
-  it('re-creates minicloud when an argument changes (--email turns ACME on), its apps serving on', async () => {
+  it('keeps the app answering through a kill -9 of minicloud (its container restarts it): 0 failed requests', async () => {
+    const ups = () => (ns.docker('logs', 'minicloud').match(/minicloud is up/g) ?? []).length;
+    const before = ups();
+    const traffic = steady(`${APP}.${DOMAIN}`);
+    process.kill(Number(ns.docker('container', 'inspect', '-f', '{{.State.Pid}}', 'minicloud')), 'SIGKILL');
+    await until('minicloud back after its kill', 120_000, async () => ({ status: ups() > before ? 200 : 0, body: '' }), (x) => x.status === 200);
+    const seen = await traffic.stop();
+    expect(seen.failures.slice(0, 5), `${seen.failures.length} of ${seen.total} failed`).toEqual([]);
+    expect(seen.total).toBeGreaterThan(5);
+  }, 5 * 60_000);
+
+  it('re-creates minicloud when an argument changes (--email turns ACME on), its apps serving on: 0 failed requests', async () => {
     const before = ns.docker('container', 'inspect', '-f', '{{.Id}}', 'minicloud');
     const services = ns.docker('ps', '-q', '--no-trunc', '--filter', 'name=minicloud-');
+    const traffic = steady(`${APP}.${DOMAIN}`);
     const r = await installer('--domain', DOMAIN, '--email', 'ops@example.test');
+    const seen = await traffic.stop();
+    expect(seen.failures.slice(0, 5), `${seen.failures.length} of ${seen.total} failed`).toEqual([]);
+    expect(seen.total).toBeGreaterThan(5);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain('re-creating minicloud (its settings changed)');
     expect(r.out).toContain("Certificates: Let's Encrypt, for ops@example.test");
@@ -200,6 +248,34 @@ describe('the server installer', () => {
     // The new minicloud adopted the app's running container: still served (self-signed until a CA answers).
     const res = await until('the app after the re-create', 120_000, () => call('GET', `${APP}.${DOMAIN}`, '/', { https: false }), (x) => x.status === 200);
     expect(res.body).toBe('mariadb ok\npostgres ok\nredis ok\nrabbitmq ok\n');
+  }, 5 * 60_000);
+
+  it('upgrades to a newer build with 0 failed requests, the router container untouched', async () => {
+    const current = ns.docker('container', 'inspect', '-f', '{{.Config.Image}}', 'minicloud');
+    const router = ns.docker('container', 'inspect', '-f', '{{.Id}}', 'minicloud-router');
+    derive('minicloud/server:newer', current, 'LABEL minicloud.test-build=newer');
+    const traffic = steady(`${APP}.${DOMAIN}`);
+    const r = await installerWith({ MINICLOUD_IMAGE: 'minicloud/server:newer' }, '--domain', DOMAIN, '--email', 'ops@example.test');
+    const seen = await traffic.stop();
+    expect(r.status, r.out).toBe(0);
+    expect(seen.failures.slice(0, 5), `${seen.failures.length} of ${seen.total} failed`).toEqual([]);
+    expect(ns.docker('container', 'inspect', '-f', '{{.Config.Image}}', 'minicloud')).toBe('minicloud/server:newer');
+    expect(ns.docker('container', 'inspect', '-f', '{{.Id}}', 'minicloud-router')).toBe(router);
+    expect(ns.docker('ps', '-a', '--format', '{{.Names}}')).not.toContain('minicloud-previous');
+  }, 5 * 60_000);
+
+  it('goes back to the previous build, its database as before, when the new one does not start: 0 failed requests', async () => {
+    derive('minicloud/server:broken', 'minicloud/server:newer', 'CMD ["node", "-e", "console.error(\'a build that does not start\'); process.exit(1)"]');
+    const traffic = steady(`${APP}.${DOMAIN}`);
+    const r = await installerWith({ MINICLOUD_IMAGE: 'minicloud/server:broken' }, '--domain', DOMAIN, '--email', 'ops@example.test');
+    const seen = await traffic.stop();
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain('did not come up');
+    expect(r.out).toContain('minicloud/server:newer) is back');
+    expect(seen.failures.slice(0, 5), `${seen.failures.length} of ${seen.total} failed`).toEqual([]);
+    expect(ns.docker('container', 'inspect', '-f', '{{.Config.Image}} {{.State.Running}}', 'minicloud')).toBe('minicloud/server:newer true');
+    // The previous one works as before: the API through the admin edge, the app through the router.
+    await until('the API after going back', 120_000, () => call('GET', `admin.${DOMAIN}`, '/api/apps'), (x) => x.status === 200);
   }, 5 * 60_000);
 
   it('uninstalls: containers and networks go, the data stays unless --purge', async () => {

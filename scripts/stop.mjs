@@ -1,0 +1,13 @@
+// `npm stop`: stops the router daemon of this data dir (MINICLOUD_DATA, as `npm start` reads it), which outlives
+// minicloud by design; apps keep their processes (the next `npm start` adopts them). Stop minicloud itself first (Ctrl-C).
+import { ensureDeps } from './ensure-deps.mjs';
+
+ensureDeps();
+const { register } = await import('tsx/esm/api');
+register();
+const { loadConfig } = await import('../src/server/config.ts');
+const { stopRouterDaemon } = await import('../src/router-daemon/index.ts');
+const { join } = await import('node:path');
+const dir = join(loadConfig().dataDir, 'router');
+const pid = await stopRouterDaemon(dir);
+console.log(pid === null ? `No router daemon answers in ${dir}` : `Stopped the router daemon (pid ${pid}): apps are no longer served until the next npm start`);
