@@ -4,6 +4,7 @@ import type { RouteTable } from '../routes/index.ts';
 import { statePaths, type CertSet, type DaemonEvent } from '../../proxy/daemon/protocol.ts';
 import { ControlClient, latestWins } from './control-client.ts';
 import { ensureRouterDaemon } from './start-daemon.ts';
+import { watchDaemon } from './watchdog.ts';
 
 export { ControlClient } from './control-client.ts';
 export { RouterLink } from './link.ts';
@@ -37,6 +38,7 @@ export async function connectRouterDaemon(o: RouterDaemonOptions): Promise<Route
     if (o.certs) await ok(client.certs(o.certs()));
     if (Object.keys(tokens).length) await ok(client.challenges(tokens));
   });
+  const watchdog = watchDaemon(o, client);
   const status = async (): Promise<RouterDaemonReport> => {
     const s = await client.status();
     if (!s) throw new UserError('the router daemon does not answer', `see ${o.dir}/router.log; restarting minicloud starts a new one`);
@@ -51,7 +53,7 @@ export async function connectRouterDaemon(o: RouterDaemonOptions): Promise<Route
     flush: () => client.flush().catch(() => {}),
     status,
     restart: async () => { await client.restart(); return status(); },
-    close: () => { unsubscribe(); events.close(); },
+    close: () => { unsubscribe(); events.close(); watchdog.close(); },
   };
 }
 

@@ -11,6 +11,7 @@ import { load } from '../helpers/load.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { ControlClient } from '../../src/router-daemon/index.ts';
 
 let redis: TestRedis;
 let mc: Minicloud;
@@ -84,6 +85,31 @@ describe('the router daemon', () => {
     await pause(300);
     expect((await mc.cli('router:restart')).code).toBe(0);
     expect((await slow).status).toBe(200);
+  }, 60_000);
+
+  it('replaces a router daemon that was killed (kill -9) within seconds, with the same routes', async () => {
+    const before = await daemon();
+    process.kill(before.pid, 'SIGKILL');
+    const back = await until('the app served by a new router daemon', async () => {
+      const r = await get(mc.httpPort, `${APPS[0]}.localhost`).catch(() => null);
+      return r?.status === 200 ? r : undefined;
+    }, 30_000);
+    expect(back.body).toContain('ok');
+    expect((await daemon()).pid).not.toBe(before.pid);
+    expect(mc.output()).toContain('the router daemon was gone; started another');
+  }, 60_000);
+
+  it('answers ACME challenges while minicloud is down (the tokens live in the router daemon)', async () => {
+    const token = `tok${Date.now()}`;
+    const dir = join(mc.dataDir, 'router');
+    await new ControlClient(join(dir, 'control.sock')).challenges({ [token]: `${token}.thumbprint` });
+    await mc.crash();
+    try {
+      const r = await get(mc.httpPort, 'any.example.org', `/.well-known/acme-challenge/${token}`);
+      expect(r).toMatchObject({ status: 200, body: `${token}.thumbprint` });
+    } finally {
+      await mc.start();
+    }
   }, 60_000);
 
   it('while minicloud is down: HTTPS answers, the access log is written, and a sleeping app gets a page that says why', async () => {
