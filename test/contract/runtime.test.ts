@@ -64,7 +64,7 @@ describe.each(subjects)('the $name runtime', (subject) => {
   const app = `contract-${randomUUID().slice(0, 6)}`;
   const volumeDir = join(tmp, `volume-${subject.name}`);
 
-  beforeAll(async () => ({ make, artifact } = await subject.setup()), 180_000);
+  beforeAll(async () => ({ make, artifact } = await subject.setup()));
   afterEach(async () => {
     for (const h of handles.splice(0)) await h.rt.stop(h.handle, 1000);
     await Promise.all(runtimes.splice(0).map((r) => r.close()));

@@ -28,7 +28,7 @@ beforeAll(async () => {
   mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test' });
   expect((await mc.api('POST', '/api/apps', { name: 'imgdash' })).status).toBe(201);
   ({ browser, page } = await openBrowser());
-}, 120_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -54,4 +54,4 @@ it('deploys an image by reference from the app page, its log streamed live, then
   await waitText('#app-state', 'running');
   expect((await get(mc.httpPort, 'imgdash.localhost')).body).toBe('shop 1.0 greeting=-');
   await page.locator('form[aria-labelledby="image-title"]').screenshot({ path: `${ARTIFACTS}dashboard-image-deploy.png` });
-}, 120_000);
+});

@@ -67,7 +67,7 @@ describe('dashboard at admin.<domain>', () => {
     const taken = await mc.api<{ error: string }>('POST', '/api/apps', { name: 'admin' });
     expect(taken.status).toBe(400);
     expect(taken.body.error).toContain('admin is reserved');
-  }, 120_000);
+  });
 
   it('creates and deploys an app, watched from the page', async () => {
     await page.getByLabel('App name').fill('shop');
@@ -78,7 +78,7 @@ describe('dashboard at admin.<domain>', () => {
     expect(r.code, r.output).toBe(0);
     await waitText('#build-state', 'Build succeeded: v1 is live');
     await waitText('#app-state', 'running');
-  }, 120_000);
+  });
 
   it('adds and removes a domain from the page; the router serves it meanwhile', async () => {
     await page.getByLabel('Domain', { exact: true }).fill('WWW.Shop.Test');
@@ -91,7 +91,7 @@ describe('dashboard at admin.<domain>', () => {
     await page.getByRole('button', { name: 'Remove www.shop.test' }).click();
     await waitText('#status', 'Removed www.shop.test.');
     expect((await get(mc.httpPort, 'www.shop.test')).status).toBe(404);
-  }, 120_000);
+  });
 
   it('scales web to two instances from the page, with the keyboard', async () => {
     await page.getByLabel('web instances').fill('2');
@@ -99,7 +99,7 @@ describe('dashboard at admin.<domain>', () => {
     await waitText('#status', 'Scaled web to 2.');
     expect((await mc.api('GET', '/api/apps/shop/formation')).body).toEqual({ web: 2 });
     await page.waitForFunction(() => [...document.querySelectorAll('#instances tbody tr')].filter((tr) => /^web\s*up/.test(tr.textContent ?? '')).length === 2);
-  }, 120_000);
+  });
 
   it('draws the requests and latency charts as SVG after requests through the router', async () => {
     for (let i = 0; i < 12; i++) expect((await get(mc.httpPort, 'shop.localhost', `/chart-${i}`)).status).toBe(200);
@@ -111,7 +111,7 @@ describe('dashboard at admin.<domain>', () => {
     expect(Number(await page.locator('#chart-latency').getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
     await page.locator('#chart-latency path.line-p50').waitFor({ state: 'attached' }); // one minute of data: a dot, no line yet
     await page.locator('#charts').screenshot({ path: `${ARTIFACTS}dashboard-charts.png` });
-  }, 120_000);
+  });
 
   it('streams router, app and build lines into the logs panel', async () => {
     await waitText('#app-logs', 'build: -----> Building shop');
@@ -126,7 +126,7 @@ describe('dashboard at admin.<domain>', () => {
       const text = document.querySelector('#app-logs')?.textContent ?? '';
       return text.includes('router: GET shop.localhost /seen-in-the-logs') && !text.includes(' app: ');
     });
-  }, 120_000);
+  });
 
   it('adds storage and makes a verified backup of it from the page', async () => {
     await page.getByLabel('Mount path').fill('/data');
@@ -139,7 +139,7 @@ describe('dashboard at admin.<domain>', () => {
     expect(await page.locator('#status').textContent()).toContain('made and verified');
     await waitText('#backups', 'good');
     expect(await page.locator('#backups tbody').textContent()).toContain('volume /data');
-  }, 120_000);
+  });
 
   it('connects a GitHub repository: payload URL at admin.<domain>, the secret in the page only after a click', async () => {
     await page.getByRole('textbox', { name: 'Repository' }).fill('octocat/hello-world');
@@ -149,14 +149,14 @@ describe('dashboard at admin.<domain>', () => {
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     expect(await page.locator('#github-secret').textContent()).toMatch(/^[0-9a-f]{64}$/);
     expect((await mc.api('GET', '/api/apps/shop/github')).body).toMatchObject({ repo: 'octocat/hello-world', branch: 'main' });
-  }, 120_000);
+  });
 
   it('saves screenshots of the app page and the apps list', async () => {
     await page.screenshot({ path: `${ARTIFACTS}dashboard-admin-app.png`, fullPage: true });
     await page.getByRole('link', { name: '\u2190 All apps' }).click();
     await page.waitForFunction(() => document.querySelector('#apps tbody')?.textContent?.includes('running') ?? false);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-admin-apps.png`, fullPage: true });
-  }, 120_000);
+  });
 
   it('sets Secure on the session cookie only when the router says the request came over HTTPS', async () => {
     // Straight to the API port, X-Forwarded-Proto is not the router's (it carries no proof of it): not believed.
@@ -167,7 +167,7 @@ describe('dashboard at admin.<domain>', () => {
     const spoofed = await login(mc.httpPort, 'admin.localhost', { 'x-forwarded-proto': 'https' });
     expect(spoofed.status).toBe(201);
     expect(String(spoofed.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict; Path=\/$/);
-  }, 120_000);
+  });
 
   it('refuses a state change through admin.<domain> without the CSRF token', async () => {
     const cookie = `mc_session=${(await sessionCookie())!.value}`;
@@ -175,5 +175,5 @@ describe('dashboard at admin.<domain>', () => {
     const bare = await send(mc.httpPort, 'admin.localhost', 'POST', '/api/apps/shop/domains', { cookie, 'content-type': 'application/json' }, body);
     expect(bare.status).toBe(403);
     expect((await mc.api<unknown[]>('GET', '/api/apps/shop/domains')).body).toHaveLength(1);
-  }, 120_000);
+  });
 });

@@ -48,7 +48,7 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Log in', exact: true }).click();
     await waitText('#login-error', 'Login refused: invalid token');
     expect(await sessionCookie()).toBeUndefined();
-  }, 120_000);
+  });
 
   it('serves its files with no-cache, and no secrets in them', async () => {
     for (const f of ['/dashboard/', '/dashboard/app.js', '/dashboard/style.css']) {
@@ -58,7 +58,7 @@ describe('dashboard', () => {
       expect(await res.text()).not.toContain(mc.token);
     }
     expect((await fetch(`${mc.apiUrl}/dashboard/index.ts`)).status).toBe(404);
-  }, 120_000);
+  });
 
   it('logs in with the token and creates an app, showing the git commands', async () => {
     await page.getByLabel('API token').fill(mc.token);
@@ -73,7 +73,7 @@ describe('dashboard', () => {
     await waitText('#git-commands', 'git push minicloud main');
     expect(await textOf('#git-commands')).toBe(`git remote add minicloud http://127.0.0.1:${mc.apiPort}/git/dash.git\ngit push minicloud main`);
     await page.getByRole('link', { name: 'dash', exact: true }).waitFor();
-  }, 120_000);
+  });
 
   it('streams the build log into the app page while the push is still running', async () => {
     await page.getByRole('link', { name: 'Open dash' }).click();
@@ -96,7 +96,7 @@ describe('dashboard', () => {
     const url = `http://dash.localhost:${mc.httpPort}`;
     expect(await page.locator('#app-url').getAttribute('href')).toBe(url);
     expect((await get(mc.httpPort, 'dash.localhost')).status).toBe(200);
-  }, 120_000);
+  });
 
   it('sets a config var, its value hidden until revealed', async () => {
     await page.getByLabel('Name', { exact: true }).fill('FOO');
@@ -110,7 +110,7 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Hide FOO' }).waitFor();
     expect(await cell.textContent()).toBe('bar');
     expect(JSON.parse((await get(mc.httpPort, 'dash.localhost')).body)).toMatchObject({ foo: 'bar' });
-  }, 120_000);
+  });
 
   it('rolls back to v1 with its button', async () => {
     await page.getByRole('button', { name: 'Roll back to v1' }).click();
@@ -126,7 +126,7 @@ describe('dashboard', () => {
     await page.getByRole('heading', { name: 'Apps' }).waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll('tbody tr')].some((tr) => tr.textContent?.includes('running') && tr.textContent.includes('v3')));
     await page.screenshot({ path: `${ARTIFACTS}dashboard-apps.png`, fullPage: true });
-  }, 120_000);
+  });
 
   it('deploys an image by reference from the app page: on host processes it shows why it cannot', async () => {
     expect(await textOf('main')).not.toContain('no form to deploy an image');
@@ -158,7 +158,7 @@ describe('dashboard', () => {
     expect(deploys.body[0]).toMatchObject({ kind: 'image', status: 'failed', ref: 'ghcr.io/example/shop:1.0' });
     expect(await textOf('#app-release')).toBe('v3'); // still serving the rollback
     await page.locator('form[aria-labelledby="image-title"]').screenshot({ path: `${ARTIFACTS}dashboard-image-refused.png` });
-  }, 120_000);
+  });
 
   it('refuses a state-changing API call with the session cookie but no CSRF token', async () => {
     const cookie = `mc_session=${(await sessionCookie())!.value}`;
@@ -172,7 +172,7 @@ describe('dashboard', () => {
     expect(await bare.json()).toEqual({ error: 'missing or wrong CSRF token' });
     expect((await create({ 'x-csrf-token': 'guess' })).status).toBe(403);
     expect((await mc.api('GET', '/api/apps/nocsrf')).status).toBe(404);
-  }, 120_000);
+  });
 
   it('logs out', async () => {
     const cookie = `mc_session=${(await sessionCookie())!.value}`;
@@ -181,7 +181,7 @@ describe('dashboard', () => {
     expect(await page.getByLabel('API token').isVisible()).toBe(true);
     expect(await sessionCookie()).toBeUndefined();
     expect((await fetch(`${mc.apiUrl}/api/apps`, { headers: { cookie } })).status).toBe(401);
-  }, 120_000);
+  });
 
   it('limits failed logins per client', async () => {
     // From a client of its own (the browser's address stays usable): the minute's allowance, then even the right token is refused.
@@ -192,5 +192,5 @@ describe('dashboard', () => {
     const limited = await login(mc.token);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-  }, 120_000);
+  });
 });

@@ -35,6 +35,9 @@ export interface PushResult {
   durationMs: number;
 }
 
+// A push (a whole deploy) waits for git to exit; its ceiling is for a machine so busy it never does, and says so.
+const PUSH_CEILING_MS = 540_000;
+
 export function push(dir: string, url: string, refspec = 'main', onLine?: (text: string) => void): Promise<PushResult> {
   const started = Date.now();
   const lines: PushResult['lines'] = [];
@@ -52,7 +55,13 @@ export function push(dir: string, url: string, refspec = 'main', onLine?: (text:
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', reject);
+    const ceiling = setTimeout(() => {
+      child.kill('SIGKILL');
+      const where = url.replace(/\/\/[^@/]*@/, '//');
+      reject(new Error(`waited ${PUSH_CEILING_MS / 60_000} min for git push ${where} ${refspec} to end, in vain; its output so far:\n${lines.map((l) => l.text).join('\n')}${partial}`));
+    }, PUSH_CEILING_MS);
     child.on('close', (code) => {
+      clearTimeout(ceiling);
       if (partial) lines.push({ at: Date.now() - started, text: partial });
       resolve({ code: code ?? 1, output: lines.map((l) => l.text).join('\n'), lines, durationMs: Date.now() - started });
     });

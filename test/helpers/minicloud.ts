@@ -56,7 +56,8 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
   const boot = () => new Promise<void>((resolve, reject) => {
     const c = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
-    const timer = setTimeout(() => reject(new Error(`minicloud did not start:\n${out}`)), 30_000);
+    // A ceiling for a busy machine (it starts in seconds when idle): what it waited for, and what minicloud said.
+    const timer = setTimeout(() => reject(new Error(`waited 180 s for minicloud to say "minicloud is up", in vain:\n${out}`)), 180_000);
     const from = out.length;
     const onData = (d: Buffer) => {
       out += d.toString();

@@ -29,8 +29,11 @@ export function get(port: number, host: string, path = '/'): Promise<Reply> {
   });
 }
 
-/** Polls until `check` returns a value (not undefined), or throws after `timeoutMs`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+/**
+ * Polls until `check` returns a value (not undefined), or throws naming `what` after `timeoutMs`: a ceiling for a
+ * machine that is busy, not a bound (a test proving a bound passes its own).
+ */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -42,7 +45,7 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`waited ${Math.round(timeoutMs / 1000)} s for ${what}, in vain${last ? `: ${String(last)}` : ''}`);
 }
 
 /**

@@ -75,7 +75,7 @@ export async function startOwnPostgres(): Promise<OwnServer> {
     c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`postgres --single exited ${code}`))));
   });
   const c = daemon('runuser', ['-u', 'postgres', '--', `${PG_BIN()}/postgres`, '-D', join(root, 'data'), '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], join(root, 'error.log'));
-  await until('the test PostgreSQL to accept connections', () => exec(`${PG_BIN()}/pg_isready`, ['-h', '127.0.0.1', '-p', String(port)]).then(() => true, () => undefined), 20_000);
+  await until('the test PostgreSQL to accept connections', () => exec(`${PG_BIN()}/pg_isready`, ['-h', '127.0.0.1', '-p', String(port)]).then(() => true, () => undefined));
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, host: '127.0.0.1', port, password,
     stop: async () => { await stopChild(c); rmSync(root, { recursive: true, force: true }); },
@@ -105,7 +105,7 @@ export async function startOwnMariadb(): Promise<OwnServer> {
   const c = daemon('mariadbd', ['--no-defaults', '--user=mysql', `--datadir=${join(root, 'data')}`, `--socket=${join(root, 'sock')}`, `--port=${port}`,
     '--bind-address=127.0.0.1', `--pid-file=${join(root, 'pid')}`, `--init-file=${join(root, 'init.sql')}`, '--skip-log-bin',
     '--innodb-buffer-pool-size=16M', '--innodb-log-file-size=8M', '--performance-schema=off', '--skip-name-resolve'], join(root, 'error.log'));
-  await until('the test MariaDB to accept its root password', () => exec('mariadb', ['-h127.0.0.1', `-P${port}`, '-uroot', `-p${password}`, '-e', 'SELECT 1']).then(() => true, () => undefined), 30_000);
+  await until('the test MariaDB to accept its root password', () => exec('mariadb', ['-h127.0.0.1', `-P${port}`, '-uroot', `-p${password}`, '-e', 'SELECT 1']).then(() => true, () => undefined));
   return {
     url: `mysql://root:${password}@127.0.0.1:${port}`, host: '127.0.0.1', port, password,
     stop: async () => { await stopChild(c); rmSync(root, { recursive: true, force: true }); },
@@ -118,7 +118,7 @@ export async function startOwnRedis(): Promise<OwnServer> {
   const root = mkdtempSync('/tmp/mc-own-rd-');
   const port = await freePort();
   const c = daemon('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', root, '--requirepass', password], join(root, 'error.log'));
-  await until('the test Redis to answer', () => exec('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, 'PING']).then((r) => (r.stdout.includes('PONG') ? true : undefined), () => undefined), 10_000);
+  await until('the test Redis to answer', () => exec('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, 'PING']).then((r) => (r.stdout.includes('PONG') ? true : undefined), () => undefined));
   return {
     url: `redis://default:${password}@127.0.0.1:${port}`, host: '127.0.0.1', port, password,
     stop: async () => { await stopChild(c); rmSync(root, { recursive: true, force: true }); },

@@ -97,7 +97,7 @@ export async function startPebble(httpPort: number): Promise<Pebble> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await until('Pebble', async () => ((await httpsText(directory, ca)).status === 200 ? true : undefined), 20_000);
+    await until('Pebble', async () => ((await httpsText(directory, ca)).status === 200 ? true : undefined));
   } catch (e) {
     await stop();
     throw new Error(`${(e as Error).message}\n${out}`);

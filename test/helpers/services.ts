@@ -61,7 +61,7 @@ export function setupOrFailEach(setup: () => Promise<void>, servers: OwnKind[] =
     } catch (e) {
       failure = e;
     }
-  }, 180_000);
+  });
   afterAll(async () => { await Promise.all(started.map((s) => s.stop())); });
   beforeEach(() => { if (failure) throw failure; });
 }

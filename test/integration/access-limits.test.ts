@@ -16,7 +16,7 @@ const wrong = `wrong-${'x'.repeat(40)}`;
 beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url, { MINICLOUD_TRUSTED_PROXIES: PROXY });
-}, 60_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
@@ -46,7 +46,7 @@ describe('wrong tokens', () => {
     expect((await viaRouter('127.0.0.21', mc.token)).status).toBe(200);
     expect((await viaRouter('127.0.0.21', wrong)).status).toBe(401);
     expect((await direct('127.0.0.1', mc.token)).status).toBe(200); // the CLI on the server is another client too
-  }, 120_000);
+  });
 
   it('limits git passwords the same way', async () => {
     const git = (address: string, password: string) => requestFrom(address, `${mc.apiUrl}/git/nope.git/info/refs?service=git-receive-pack`, {

@@ -53,7 +53,7 @@ beforeAll(async () => {
     MINICLOUD_ACME_SELF_CHECK: 'off', MINICLOUD_ACME_POLL_INTERVAL: '0.1', MINICLOUD_ACME_RETRY_MIN: '1',
   });
   root = await pebble.root();
-}, 180_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
@@ -110,7 +110,7 @@ describe('the admin edge', () => {
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`v1 is live at http://edgy.${DOMAIN}:${mc.httpPort}`);
-  }, 180_000);
+  });
 });
 
 describe('the data dir', () => {
@@ -119,7 +119,7 @@ describe('the data dir', () => {
     await mc.restart();
     // 0700, or 0711 as root with a Unix user per app (they pass through to their own part, never list it).
     expect(statSync(mc.dataDir).mode & 0o077 & ~0o011).toBe(0);
-  }, 60_000);
+  });
 });
 
 describe('MINICLOUD_BIND on another address', () => {
@@ -142,7 +142,7 @@ describe('MINICLOUD_BIND on another address', () => {
     } finally {
       await other.stop();
     }
-  }, 120_000);
+  });
 });
 
 describe('a wider MINICLOUD_BIND', () => {
@@ -158,5 +158,5 @@ describe('a wider MINICLOUD_BIND', () => {
     } finally {
       await open.stop();
     }
-  }, 60_000);
+  });
 });

@@ -39,7 +39,7 @@ beforeAll(async () => {
   mc = await startMinicloud(redis.url, { MINICLOUD_POSTGRES_URL: pgServer.url, MINICLOUD_MARIADB_URL: myServer.url });
   expect((await mc.api('POST', '/api/apps', { name: APP })).status).toBe(201);
   for (const kind of ['postgres', 'mariadb']) expect((await mc.api('POST', `/api/apps/${APP}/addons`, { kind })).status).toBe(201);
-}, 120_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
@@ -63,7 +63,7 @@ it('a planted PostgreSQL function run by the backup check leaves the app role NO
   const superuser = await withPg(pgServer.url, async (c) => (await c.query('SELECT rolsuper FROM pg_roles WHERE rolname = $1', [role])).rows[0]?.rolsuper);
   expect(superuser).toBe(false);
   expect(existsSync(PWNED)).toBe(false);
-}, 120_000);
+});
 
 it('a MariaDB dump loads into the scratch database as the app user, who has no server-wide rights before or after', async () => {
   const url = (await config()).MARIADB_URL!;
@@ -79,4 +79,4 @@ it('a MariaDB dump loads into the scratch database as the app user, who has no s
   const [rows] = await admin.query('SELECT COUNT(*) AS n FROM mysql.db WHERE Db LIKE ?', ['mc\\_verify\\_%']);
   await admin.end();
   expect((rows as Array<{ n: number }>)[0]!.n).toBe(0); // the scratch grant went with the scratch database
-}, 120_000);
+});

@@ -53,8 +53,8 @@ function fixture(name: string): string {
   return dir;
 }
 
-// Go compiles its standard library on a first build: minutes on a busy machine, so a generous ceiling.
-describe('HostBuilder, one fixture app per language', { timeout: 300_000 }, () => {
+// Go compiles its standard library on a first build: minutes on a busy machine, under vitest's generous ceiling.
+describe('HostBuilder, one fixture app per language', () => {
   it('python (standard library, web from the Procfile)', async () => {
     const { artifact, log } = await build(fixture('python'));
     expect(artifact.buildpack).toBe('python');

@@ -16,12 +16,12 @@ const SECRET = 'sup3r-s3cret-value-for-layers';
 beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test', MINICLOUD_KEEP_IMAGES: '2' });
-}, 60_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
   await redis?.stop();
-}, 300_000);
+});
 
 async function deploy(app: string, fixture: string): Promise<{ repo: string; output: string }> {
   expect((await mc.cli('apps:create', app)).code).toBe(0);
@@ -31,8 +31,9 @@ async function deploy(app: string, fixture: string): Promise<{ repo: string; out
   return { repo, output: r.output };
 }
 
-// Builds wait on their own end: a generous ceiling, since a loaded machine (a fresh CI one, pulling nothing but busy) can take minutes.
-describe('the Docker runtime, end to end', { timeout: 300_000 }, () => {
+// Builds wait on their own end (the push's exit), under vitest's generous ceiling (test/vitest.config.ts): a loaded machine
+// (a fresh CI one, pulling nothing but busy) can take minutes.
+describe('the Docker runtime, end to end', () => {
   it('reports Docker as the runtime', async () => {
     const s = await mc.cli('status');
     expect(s.stdout).toMatch(/Runtime: +Docker \d/);

@@ -16,7 +16,7 @@ beforeAll(async () => {
   mc = await startMinicloud(redis.url, {
     MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test', MINICLOUD_BUILD_MEMORY: '192',
   });
-}, 60_000);
+});
 
 afterAll(async () => {
   await mc?.stop();

@@ -41,7 +41,7 @@ beforeAll(async () => {
   mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test' });
   expect((await mc.cli('apps:create', 'shop')).code).toBe(0);
   expect((await mc.cli('config:set', 'shop', 'GREETING=hi')).code).toBe(0);
-}, 120_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
@@ -110,4 +110,4 @@ it('keeps registry passwords out of Redis, and fails a deploy whose credentials 
   }, 90_000);
   expect(failed).toMatchObject({ status: 'failed', error: 'registry credentials were lost in a restart; deploy again' });
   expect(await redisContents(redis.url)).not.toContain(password);
-}, 180_000);
+});

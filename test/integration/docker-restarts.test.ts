@@ -22,14 +22,14 @@ const buildContainers = () => docker('ps', '-a', '--no-trunc', '--format', '{{.I
 beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test' });
-}, 60_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
   await redis?.stop();
-}, 300_000);
+});
 
-describe('kill -9 of minicloud mid-build on Docker', { timeout: 300_000 }, () => {
+describe('kill -9 of minicloud mid-build on Docker', () => {
   it('leaves no build container behind, and builds the deploy again once, never beside another build', async () => {
     expect((await mc.cli('apps:create', APP)).code).toBe(0);
     const repo = fixtureRepo('dockerfile');

@@ -37,7 +37,7 @@ describe.each(PATHS)('the router on its %s path', (path) => {
     app = await startEchoApp();
     const routes: Route[] = [{ app: 'echo', hosts: ['echo.localhost'], upstreams: [{ host: '127.0.0.1', port: app.port }], state: 'running', maxBodyBytes: 1024 * 1024 }];
     router = await startRouterProcess(routes, path);
-  }, 60_000);
+  });
   afterAll(async () => {
     await router?.stop();
     await app?.close();
@@ -56,7 +56,7 @@ describe.each(PATHS)('the router on its %s path', (path) => {
     expect(after.fds, `seed ${SEED}`).toBeLessThanOrEqual(base.fds + FD_SLACK);
     expect(after.rssMb, `seed ${SEED}`).toBeLessThanOrEqual(base.rssMb + RSS_SLACK_MB);
     expect(app.parseErrors.filter((e) => e !== 'HPE_INVALID_EOF_STATE' && e !== 'ECONNRESET'), `seed ${SEED}: bytes the app could not parse`).toEqual([]);
-  }, 120_000);
+  });
 });
 
 describe('minicloud (API and router in one process)', () => {
@@ -66,7 +66,7 @@ describe('minicloud (API and router in one process)', () => {
     redis = await startRedis();
     mc = await startMinicloud(redis.url);
     expect((await mc.api('POST', '/api/apps', { name: 'fuzz' })).status).toBe(201);
-  }, 60_000);
+  });
   afterAll(async () => {
     await mc?.stop();
     await redis?.stop();
@@ -105,5 +105,5 @@ describe('minicloud (API and router in one process)', () => {
     expect(await alive(), `seed ${SEED}`).toBe(200);
     expect(after.fds, `seed ${SEED}`).toBeLessThanOrEqual(base.fds + FD_SLACK);
     expect(after.rssMb, `seed ${SEED}`).toBeLessThanOrEqual(base.rssMb + RSS_SLACK_MB);
-  }, 180_000);
+  });
 });

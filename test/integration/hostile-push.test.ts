@@ -16,7 +16,7 @@ const CANARY = `canary-${randomBytes(8).toString('hex')}`;
 beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url, { MINICLOUD_TEST_CANARY: CANARY });
-}, 60_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
@@ -138,7 +138,7 @@ describe('size limits (MINICLOUD_MAX_SOURCE_MB=1)', () => {
   let small: Minicloud;
   beforeAll(async () => {
     small = await startMinicloud(redis.url, { MINICLOUD_MAX_SOURCE_MB: '1' });
-  }, 60_000);
+  });
   afterAll(async () => {
     await small?.stop();
   });

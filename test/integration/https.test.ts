@@ -93,7 +93,7 @@ beforeAll(async () => {
   root = await pebble.root();
   expect((await mc.api('POST', '/api/apps', { name: APP })).status).toBe(201);
   expect((await mc.api('POST', '/api/apps', { name: 'idle' })).status).toBe(201);
-}, 180_000);
+});
 
 afterAll(async () => {
   await mc?.stop();

@@ -129,7 +129,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ns?.down();
   rmSync(SNAPSHOT, { recursive: true, force: true });
-}, 120_000);
+});
 
 describe('the server installer', () => {
   it('installs minicloud and its shared services, printing the dashboard URL and where the token is', async () => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   for (let i = 0; i < 300 && !docker('logs', id).includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
   expect(docker('logs', id)).toContain('ready true');
   pid = Number(docker('inspect', '-f', '{{.State.Pid}}', id));
-}, 60_000);
+});
 
 afterAll(() => {
   if (id) docker('rm', '-f', id);

@@ -10,7 +10,7 @@ beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url);
   expect((await mc.cli('apps:create', 'shop')).code).toBe(0);
-}, 60_000);
+});
 
 afterAll(async () => {
   await mc?.stop();

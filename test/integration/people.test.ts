@@ -13,7 +13,7 @@ beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url);
   for (const app of ['shop', 'blog']) expect((await mc.api('POST', '/api/apps', { name: app })).status).toBe(201);
-}, 60_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
@@ -85,4 +85,4 @@ it('lets a member log in, see and change only their apps, and make their own CLI
   const audit = (await mc.api<{ actor: string; action: string }[]>('GET', '/api/audit?n=100')).body.map((e) => `${e.actor} ${e.action}`);
   expect(audit).toEqual(expect.arrayContaining(['token admin users:add', '- login:failed', 'alice@example.com login', 'alice@example.com config:update',
     'bob@example.com tokens:create', 'token admin sessions:end', 'token admin users:remove']));
-}, 120_000);
+});

@@ -52,7 +52,7 @@ beforeAll(async () => {
   expect((await mc.api('PATCH', `/api/apps/${APP}/config`, { HOST_OVERRIDE: '0.0.0.0' })).status).toBe(200);
   const r = await push(fixtureRepo('hostile'), mc.gitUrl(APP));
   expect(r.code, r.output).toBe(0);
-}, 180_000);
+});
 
 afterAll(async () => {
   for (const line of planted) execFileSync('iptables', ['-w', '-D', ...line.split(' ').slice(1)]);
@@ -95,7 +95,7 @@ describe('minicloud killed with -9', () => {
     expect(after.port).toBe(before.port); // adopted, not restarted
     expect(mine()).toHaveLength(4 * (await ps()).length); // web and worker
     expect((await curl(['runuser', '-u', 'nobody', '--'], `http://127.0.0.1:${after.port}/`)).code).toBe(7);
-  }, 120_000);
+  });
 
   it("sweeps the rules of an app that died while it was down, and leaves another minicloud's alone", async () => {
     // Another minicloud's rule, for a port no one listens on: not this one's to sweep.
@@ -117,5 +117,5 @@ describe('minicloud killed with -9', () => {
     expect(onPort(now.port)).toHaveLength(4);
     expect(mine()).toHaveLength(4 * (await ps()).length); // the worker lived on: adopted, its rules kept
     expect(portRules().filter((l) => l.includes('minicloud-port-1-00000000ff'))).toHaveLength(1);
-  }, 120_000);
+  });
 });

@@ -39,7 +39,7 @@ describe('DeployQueue without Redis', () => {
     } finally {
       await queue.close();
     }
-  }, 60_000);
+  });
 
   it('works once Redis comes up when minicloud started without it', async () => {
     const gone = await startRedis();
@@ -61,5 +61,5 @@ describe('DeployQueue without Redis', () => {
       await redis?.stop();
       redis = null;
     }
-  }, 60_000);
+  });
 });

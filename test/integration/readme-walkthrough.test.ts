@@ -68,7 +68,7 @@ beforeAll(async () => {
   if (!(await portFree(ports.api))) { ports.api = await freePort(); env.MINICLOUD_API_PORT = String(ports.api); env.MINICLOUD_URL = `http://localhost:${ports.api}`; }
   if (!(await portFree(ports.http))) { ports.http = await freePort(); env.MINICLOUD_HTTP_PORT = String(ports.http); }
   if (!(await portFree(ports.https))) { ports.https = await freePort(); env.MINICLOUD_HTTPS_PORT = String(ports.https); }
-}, 60_000);
+});
 
 afterAll(async () => {
   // Apps outlive minicloud by design: remove the walkthrough's app before stopping it.
@@ -83,7 +83,7 @@ afterAll(async () => {
     try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
   }
   rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+});
 
 describe("the README's 60 seconds, on a fresh clone with no settings", () => {
   const [start, steps, check] = shellBlocks(README, '60 seconds: from nothing to a live app');
@@ -110,7 +110,7 @@ describe("the README's 60 seconds, on a fresh clone with no settings", () => {
     expect(statSync(join(data, 'admin.token')).mode & 0o777).toBe(0o600);
     expect(out).toContain(`Admin token: new, in ${join(realpathSync(clone), 'data', 'admin.token')}`);
     expect(out).not.toContain(readFileSync(join(data, 'admin.token'), 'utf8').trim());
-  }, 130_000);
+  });
 
   it('the README commands create the app, push it and it answers', () => {
     const port = (line: string) => line.replaceAll(':8080', `:${ports.http}`).replaceAll(':7080', `:${ports.api}`);
@@ -129,5 +129,5 @@ describe("the README's 60 seconds, on a fresh clone with no settings", () => {
     expect(JSON.parse(output.slice(output.lastIndexOf('{')))).toMatchObject({ version: 'v1', path: '/' });
     // Nothing was added to minicloud's own checkout.
     expect(execFileSync('git', ['remote'], { cwd: clone, encoding: 'utf8' }).trim()).toBe('origin');
-  }, 310_000);
+  });
 });

@@ -127,14 +127,14 @@ describe('crashes', () => {
     // Crash it each time it comes back: the restarts spread out (1 s, 2 s, 4 s ...).
     const crashes: number[] = [];
     for (let n = 0; n < 3; n++) {
-      await until('up', async () => ((await web())[0]?.state === 'up' ? true : undefined), 20_000);
+      await until('the web instance up again', async () => ((await web())[0]?.state === 'up' ? true : undefined));
       crashes.push(Date.now());
       await get(mc.httpPort, HOST, '/crash');
       await until('crashed', async () => ((await web())[0]?.state !== 'up' ? true : undefined));
     }
     const out = await mc.cli('ps', 'procs');
     expect(out.stdout).toMatch(/web\.1 +crashed, restarting in \d+ s \(crash-looping, \d+ restarts\)/);
-    await until('up', async () => ((await web())[0]?.state === 'up' ? true : undefined), 20_000);
+    await until('the web instance up again', async () => ((await web())[0]?.state === 'up' ? true : undefined));
     const gaps = crashes.slice(1).map((t, i) => t - crashes[i]!);
     expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
     expect((await web())[0]!.restarts).toBeGreaterThanOrEqual(3);

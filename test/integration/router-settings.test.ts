@@ -17,7 +17,7 @@ beforeAll(async () => {
   expect((await mc.api('POST', '/api/apps', { name: 'hello' })).status).toBe(201);
   const r = await push(fixtureRepo('node-hello'), mc.gitUrl('hello'));
   expect(r.code, r.output).toBe(0);
-}, 120_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
