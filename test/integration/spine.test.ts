@@ -1,7 +1,9 @@
-// The spine end to end: git push deploys the fixture Node app through real git, Redis and the router.
-import { readFileSync, writeFileSync } from 'node:fs';
+// The spine end to end: git push deploys the fixture Node app through real git, Redis and the router. Each case
+// makes the app it needs (helpers/deployed.ts), so each runs alone (`-t`) and in any order.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitVersion, deployedFixture } from '../helpers/deployed.ts';
 import { commitAll, fixtureRepo, git, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
@@ -9,18 +11,13 @@ import { startRedis } from '../helpers/redis.ts';
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
 let mc: Minicloud;
-let repo: string;
 
-const serve = (host = 'hello.localhost') => get(mc.httpPort, host);
-const setVersion = (v: string) => {
-  const file = join(repo, 'server.js');
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/const VERSION = '[^']*'/, `const VERSION = '${v}'`));
-};
+const serve = (app: string) => get(mc.httpPort, `${app}.localhost`);
+const version = async (app: string) => JSON.parse((await serve(app)).body) as { version: string; foo: string | null };
 
 beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url);
-  repo = fixtureRepo('node-hello');
 });
 
 afterAll(async () => {
@@ -30,14 +27,13 @@ afterAll(async () => {
 
 describe('git push to deploy', () => {
   it('creates an app with the CLI and prints its git remote', async () => {
-    const r = await mc.cli('apps:create', 'hello');
+    const r = await mc.cli('apps:create', 'created');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`git remote add minicloud http://127.0.0.1:${mc.apiPort}/git/hello.git`);
+    expect(r.stdout).toContain(`git remote add minicloud http://127.0.0.1:${mc.apiPort}/git/created.git`);
   });
 
   it('deploys the first push, streaming the build log while it runs', async () => {
-    const r = await push(repo, mc.gitUrl('hello'));
-    expect(r.code, r.output).toBe(0);
+    const { first: r } = await deployedFixture(mc, 'hello');
     const first = r.lines.find((l) => l.text.includes('-----> Building hello'));
     const last = r.lines.find((l) => l.text.includes('build step 4/4'));
     expect(first, r.output).toBeDefined();
@@ -45,7 +41,7 @@ describe('git push to deploy', () => {
     expect(last!.at - first!.at).toBeGreaterThan(1500);
     expect(r.durationMs - first!.at).toBeGreaterThan(1500);
     expect(r.output).toMatch(/remote: -----> v1 is live at http:\/\/hello\.localhost:\d+/);
-    const reply = await serve();
+    const reply = await serve('hello');
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toMatchObject({ version: 'v1' });
     const releases = await mc.api<{ commitAuthor: string; commitMessage: string }[]>('GET', '/api/apps/hello/releases');
@@ -53,79 +49,84 @@ describe('git push to deploy', () => {
   });
 
   it('serves v2 after a second push', async () => {
-    setVersion('v2');
-    commitAll(repo, 'v2');
-    const r = await push(repo, mc.gitUrl('hello'));
+    const { repo } = await deployedFixture(mc, 'second');
+    commitVersion(repo, 'v2');
+    const r = await push(repo, mc.gitUrl('second'));
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain('v2 is live');
-    expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v2' });
-    const access = await mc.cli('logs', 'hello', '--router');
-    expect(access.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z GET hello\.localhost \/ 200 \d+ \d+ [\w-]+$/m);
+    expect(await version('second')).toMatchObject({ version: 'v2' });
+    const access = await mc.cli('logs', 'second', '--router');
+    expect(access.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z GET second\.localhost \/ 200 \d+ \d+ [\w-]+$/m);
   });
 
-  it('rejects a push whose build fails, keeps v2 serving and the deploy branch where it was', async () => {
-    const before = git(repo, 'ls-remote', mc.gitUrl('hello'), 'refs/heads/main');
+  it('rejects a push whose build fails, keeps v1 serving and the deploy branch where it was', async () => {
+    const { repo } = await deployedFixture(mc, 'broken');
+    const before = git(repo, 'ls-remote', mc.gitUrl('broken'), 'refs/heads/main');
     writeFileSync(join(repo, 'build.js'), 'this is not javascript(\n');
     commitAll(repo, 'broken build');
-    const r = await push(repo, mc.gitUrl('hello'));
+    const r = await push(repo, mc.gitUrl('broken'));
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('`npm run build` failed with exit code 1');
-    expect(r.output).toContain('v2 is still serving');
-    expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v2' });
-    expect(git(repo, 'ls-remote', mc.gitUrl('hello'), 'refs/heads/main')).toBe(before);
-    git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+    expect(r.output).toContain('v1 is still serving');
+    expect(await version('broken')).toMatchObject({ version: 'v1' });
+    expect(git(repo, 'ls-remote', mc.gitUrl('broken'), 'refs/heads/main')).toBe(before);
   });
 
   it('rejects a push whose manifest has a wrong field, naming the field', async () => {
+    const { repo } = await deployedFixture(mc, 'manifest');
     writeFileSync(join(repo, 'cloud_manifest.yml'), 'expose:\n  proto: http\n  port: 99999\n');
     commitAll(repo, 'bad manifest');
-    const r = await push(repo, mc.gitUrl('hello'));
+    const r = await push(repo, mc.gitUrl('manifest'));
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('cloud_manifest.yml: expose.port must be a port number from 1 to 65535 (got 99999)');
-    expect(r.output).toContain('v2 is still serving');
-    git(repo, 'reset', '-q', '--hard', 'HEAD~1');
+    expect(r.output).toContain('v1 is still serving');
   });
 
   it('stores a push to another branch without deploying it', async () => {
+    const { repo } = await deployedFixture(mc, 'branches');
     git(repo, 'checkout', '-q', '-b', 'feature');
-    const r = await push(repo, mc.gitUrl('hello'), 'feature');
-    git(repo, 'checkout', '-q', 'main');
+    commitVersion(repo, 'v2');
+    const r = await push(repo, mc.gitUrl('branches'), 'feature');
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain('Branch feature stored, not deployed');
-    const releases = await mc.api<{ version: number }[]>('GET', '/api/apps/hello/releases');
-    expect(releases.body.map((x) => x.version)).toEqual([2, 1]);
+    const releases = await mc.api<{ version: number }[]>('GET', '/api/apps/branches/releases');
+    expect(releases.body.map((x) => x.version)).toEqual([1]);
+    expect(await version('branches')).toMatchObject({ version: 'v1' });
   });
 
   it('restarts the app with a config var set by the CLI', async () => {
-    const r = await mc.cli('config:set', 'hello', 'FOO=bar');
+    await deployedFixture(mc, 'configured');
+    const r = await mc.cli('config:set', 'configured', 'FOO=bar');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('bar');
-    expect(JSON.parse((await serve()).body)).toMatchObject({ foo: 'bar', version: 'v2' });
+    expect(await version('configured')).toMatchObject({ foo: 'bar', version: 'v1' });
   });
 });
 
 describe('refusals', () => {
   it('authenticates every API and git route', async () => {
+    expect((await mc.cli('apps:create', 'guarded')).code).toBe(0);
     const api = await fetch(`${mc.apiUrl}/api/apps`);
     expect(api.status).toBe(401);
     expect(await api.json()).toMatchObject({ error: 'missing bearer token' });
     const bad = await fetch(`${mc.apiUrl}/api/apps`, { headers: { authorization: 'Bearer nope' } });
     expect(bad.status).toBe(401);
     // Git's POST, which node-git-server itself would let through unauthenticated.
-    const post = await fetch(`${mc.apiUrl}/git/hello.git/git-receive-pack`, { method: 'POST', body: '0000' });
+    const post = await fetch(`${mc.apiUrl}/git/guarded.git/git-receive-pack`, { method: 'POST', body: '0000' });
     expect(post.status).toBe(401);
     const hook = await fetch(`${mc.apiUrl}/internal/hooks/plan`, { method: 'POST', headers: { authorization: `Bearer ${mc.token}` } });
     expect(hook.status).toBe(401);
   });
 
   it('refuses a bad token', async () => {
-    const r = await push(repo, mc.gitUrl('hello', 'wrong-token'));
+    expect((await mc.cli('apps:create', 'locked')).code).toBe(0);
+    const r = await push(fixtureRepo('node-hello'), mc.gitUrl('locked', 'wrong-token'));
     expect(r.code).not.toBe(0);
     expect(r.output).toMatch(/invalid token|Authentication failed/);
   });
 
   it('names an unknown app', async () => {
-    const r = await push(repo, mc.gitUrl('nope'));
+    const r = await push(fixtureRepo('node-hello'), mc.gitUrl('nope'));
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('app nope does not exist');
   });
@@ -140,45 +141,46 @@ describe('refusals', () => {
       expect(cli.code).not.toBe(0);
       expect(cli.stderr).toMatch(/app name/);
     }
-    const r = await push(repo, `http://x:${mc.token}@127.0.0.1:${mc.apiPort}/git/A%20B.git`);
+    const r = await push(fixtureRepo('node-hello'), `http://x:${mc.token}@127.0.0.1:${mc.apiPort}/git/A%20B.git`);
     expect(r.output).toContain('invalid app name');
   });
 });
 
 describe('restart of minicloud', () => {
   it('keeps apps, releases and config, serves the app, and deploys again', async () => {
+    const { repo } = await deployedFixture(mc, 'survivor');
+    expect((await mc.cli('config:set', 'survivor', 'FOO=bar')).code).toBe(0);
     // A dashboard session made before the restart is still good after it.
     const login = await fetch(`${mc.apiUrl}/dashboard/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: mc.token }) });
     expect(login.status).toBe(201);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     await mc.restart();
     expect((await fetch(`${mc.apiUrl}/api/apps`, { headers: { cookie } })).status).toBe(200);
-    const releases = await mc.api<{ version: number; current: boolean }[]>('GET', '/api/apps/hello/releases');
-    expect(releases.body[0]).toMatchObject({ version: 3, current: true });
-    const config = await mc.api<Record<string, string>>('GET', '/api/apps/hello/config');
+    const releases = await mc.api<{ version: number; current: boolean }[]>('GET', '/api/apps/survivor/releases');
+    expect(releases.body[0]).toMatchObject({ version: 2, current: true });
+    const config = await mc.api<Record<string, string>>('GET', '/api/apps/survivor/config');
     expect(config.body).toEqual({ FOO: 'bar' });
-    await until('the app to answer after restart', async () => ((await serve()).status === 200 ? true : undefined));
-    setVersion('v4');
-    commitAll(repo, 'v4');
-    const r = await push(repo, mc.gitUrl('hello'));
+    await until('survivor to answer after the restart', async () => ((await serve('survivor')).status === 200 ? true : undefined));
+    commitVersion(repo, 'v3');
+    const r = await push(repo, mc.gitUrl('survivor'));
     expect(r.code, r.output).toBe(0);
-    expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v4', foo: 'bar' });
-    const build = await mc.cli('logs', 'hello', '--build');
-    expect(build.stdout).toContain('v4 is live');
+    expect(await version('survivor')).toMatchObject({ version: 'v3', foo: 'bar' });
+    const build = await mc.cli('logs', 'survivor', '--build');
+    expect(build.stdout).toContain('v3 is live');
   });
 
   it('finishes a build that was running when minicloud restarted, and the push still succeeds', async () => {
-    setVersion('v5');
-    commitAll(repo, 'v5');
+    const { repo } = await deployedFixture(mc, 'interrupted');
+    commitVersion(repo, 'v2');
     let sawBuild!: () => void;
     const building = new Promise<void>((r) => (sawBuild = r));
-    const pushing = push(repo, mc.gitUrl('hello'), 'main', (l) => { if (l.includes('build step 1/4')) sawBuild(); });
+    const pushing = push(repo, mc.gitUrl('interrupted'), 'main', (l) => { if (l.includes('build step 1/4')) sawBuild(); });
     await building;
     await mc.restart();
     const r = await pushing;
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain('minicloud restarted during this deploy; starting it again');
-    expect(r.output).toContain('v5 is live');
-    expect(JSON.parse((await serve()).body)).toMatchObject({ version: 'v5' });
+    expect(r.output).toContain('v2 is live');
+    expect(await version('interrupted')).toMatchObject({ version: 'v2' });
   });
 });
