@@ -95,7 +95,7 @@ export class AppsService {
     const deploy = await submitDeploy(store, queue, { app, kind }, spec);
     const abort = new AbortController();
     const check = setInterval(() => {
-      if (queue.redis.away && store.getDeploy(deploy.id)?.status === 'queued') abort.abort();
+      if (queue.redis.away && store.deploys.get(deploy.id)?.status === 'queued') abort.abort();
     }, 250);
     try {
       for await (const e of this.d.log.follow(deploy.id, 0, this.endEvent, abort.signal)) if (e.type === 'end') break;
@@ -106,7 +106,7 @@ export class AppsService {
       throw new UserError(`minicloud's job queue (Redis) went away while this waited in it: ${queue.redis.why}`,
         `it runs once Redis is back (or fails with "the queue was lost" if Redis lost it); see \`minicloud releases ${app}\``, 503);
     }
-    return store.getDeploy(deploy.id)!;
+    return store.deploys.get(deploy.id)!;
   }
 }
 

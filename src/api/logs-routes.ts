@@ -52,8 +52,8 @@ export function logRoutes(d: LogRouteDeps): Router {
     const events = mergedLogs({
       appLog: d.appLog(app.name),
       routerLog,
-      deploys: (): Deploy[] => d.store.listDeploys(app.name, RECENT_DEPLOYS),
-      deployLines: (id: string, after: number): LogLine[] => d.store.logLines(id, after),
+      deploys: (): Deploy[] => d.store.deploys.list(app.name, RECENT_DEPLOYS),
+      deployLines: (id: string, after: number): LogLine[] => d.store.deployLogs.lines(id, after),
     }, { sources, lines, follow: yes(req.query.follow), signal: abort.signal });
     for await (const e of events) {
       if (abort.signal.aborted) break;

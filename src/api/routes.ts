@@ -109,13 +109,13 @@ export function apiRoutes(d: RouteDeps): Router {
     }));
     res.json(list);
   });
-  r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.listDeploys(d.store.apps.require(param(req, 'app')).name)); });
+  r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.deploys.list(d.store.apps.require(param(req, 'app')).name)); });
   r.get('/apps/:app/deploys/:id/log', async (req, res) => {
     const app = d.store.apps.require(param(req, 'app'));
-    const deploy = d.store.getDeploy(param(req, 'id'));
+    const deploy = d.store.deploys.get(param(req, 'id'));
     if (!deploy || deploy.app !== app.name) throw new NotFoundError(`${app.name} has no deploy ${param(req, 'id')}`, `see \`minicloud releases ${app.name}\``);
     const follow = req.query.follow === '1' || req.query.follow === 'true';
-    return streamEvents(req, res, (signal) => (follow ? d.log.follow(deploy.id, 0, d.service.endEvent, signal) : asStored(d.store.logLines(deploy.id))));
+    return streamEvents(req, res, (signal) => (follow ? d.log.follow(deploy.id, 0, d.service.endEvent, signal) : asStored(d.store.deployLogs.lines(deploy.id))));
   });
   r.post('/apps/:app/github', (req, res) => {
     const link = d.github.connect(param(req, 'app'), (req.body ?? {}) as Record<string, unknown>);
@@ -138,12 +138,12 @@ export function apiRoutes(d: RouteDeps): Router {
     const follow = req.query.follow === '1' || req.query.follow === 'true';
     const n = lines(req, 100);
     if (req.query.build === '1' || req.query.build === 'true') {
-      const deploy = d.store.latestDeploy(app.name, 'build');
+      const deploy = d.store.deploys.latest(app.name, 'build');
       if (!deploy) throw new NotFoundError(`${app.name} has no builds yet`, 'push with `git push minicloud main`');
-      const after = follow ? 0 : Math.max(0, (d.store.logLines(deploy.id).at(-1)?.seq ?? 0) - n);
+      const after = follow ? 0 : Math.max(0, (d.store.deployLogs.lines(deploy.id).at(-1)?.seq ?? 0) - n);
       return streamEvents(req, res, (signal) => (follow
         ? d.log.follow(deploy.id, 0, d.service.endEvent, signal)
-        : asStored(d.store.logLines(deploy.id, after))));
+        : asStored(d.store.deployLogs.lines(deploy.id, after))));
     }
     if (req.query.router === '1' || req.query.router === 'true') {
       const file = await d.routerLog(app.name);
@@ -179,7 +179,7 @@ export function hookRoutes(d: RouteDeps): Router {
     res.status(204).end();
   });
   r.get('/deploys/:id/log', async (req, res) => {
-    const deploy = d.store.getDeploy(param(req, 'id'));
+    const deploy = d.store.deploys.get(param(req, 'id'));
     if (!deploy) throw new NotFoundError('no such deploy');
     const after = Number(req.query.after ?? 0) || 0;
     await streamEvents(req, res, (signal) => d.log.follow(deploy.id, after, d.service.endEvent, signal));

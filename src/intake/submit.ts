@@ -12,13 +12,13 @@ export type JobSpec = Omit<DeployJob, 'deployId'> & Partial<Pick<StoredJob, 'con
 export async function submitDeploy(store: Store, queue: DeployQueue, d: NewDeploy, spec: JobSpec = {}, prepare?: (deploy: Deploy) => void): Promise<Deploy> {
   queue.redis.check(); // Redis known away: refuse before anything is recorded
   const { registryAuth, configChanges, ...rest } = spec;
-  const deploy = store.createDeploy(d, { ...rest, ...(configChanges && { configChanges }), ...(registryAuth && { registryAuth: true }) });
+  const deploy = store.deploys.create(d, { ...rest, ...(configChanges && { configChanges }), ...(registryAuth && { registryAuth: true }) });
   try {
     prepare?.(deploy);
     await queue.enqueue(d.app, { deployId: deploy.id, ...rest, ...(registryAuth && { registryAuth }) });
   } catch (e) {
     // Should the job land after all, the pipeline skips a deploy that has failed already.
-    store.updateDeploy(deploy.id, { status: 'failed', error: (e as Error).message });
+    store.deploys.update(deploy.id, { status: 'failed', error: (e as Error).message });
     throw e;
   }
   return deploy;

@@ -48,7 +48,7 @@ export class DeployLog {
     for (const part of text.replace(/\r?\n$/, '').split(/\r?\n/)) {
       const kept = this.admit(deployId, part.length > MAX_LINE ? part.slice(0, MAX_LINE) + CUT_MARK : part);
       if (kept === null) continue;
-      const line = this.store.appendLog(deployId, kept);
+      const line = this.store.deployLogs.append(deployId, kept);
       this.publish(deployId, { type: 'line', ...line });
     }
   }
@@ -110,7 +110,7 @@ export class DeployLog {
     signal?.addEventListener('abort', onAbort);
     try {
       let last = afterSeq;
-      for (const line of this.store.logLines(deployId, afterSeq)) {
+      for (const line of this.store.deployLogs.lines(deployId, afterSeq)) {
         last = line.seq;
         yield { type: 'line', ...line };
       }
@@ -118,8 +118,8 @@ export class DeployLog {
       const poll = setInterval(nudge, 2000);
       try {
         while (!signal?.aborted) {
-          const deploy = this.store.getDeploy(deployId);
-          for (const line of this.store.logLines(deployId, last)) {
+          const deploy = this.store.deploys.get(deployId);
+          for (const line of this.store.deployLogs.lines(deployId, last)) {
             last = line.seq;
             yield { type: 'line', ...line };
           }

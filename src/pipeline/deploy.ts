@@ -83,7 +83,7 @@ export class Pipeline {
    * minicloud process still runs; a deploy that process finished meanwhile is not run again.
    */
   async run(deployId: string, job: RunOptions = {}): Promise<void> {
-    const first = this.d.store.getDeploy(deployId);
+    const first = this.d.store.deploys.get(deployId);
     if (!first || first.status === 'succeeded' || first.status === 'failed') return;
     const say = (line: string) => this.d.log.append(deployId, line);
     this.inProgress.add(deployId);
@@ -101,23 +101,23 @@ export class Pipeline {
 
   private async runLocked(deployId: string, job: RunOptions, say: (l: string) => void): Promise<void> {
     const { store } = this.d;
-    const deploy = store.getDeploy(deployId);
+    const deploy = store.deploys.get(deployId);
     if (!deploy || deploy.status === 'succeeded' || deploy.status === 'failed') return;
     if (deploy.status !== 'queued') say('-----> minicloud restarted during this deploy; starting it again');
     let result: Deploy;
     try {
       const release = await this.release(deploy, job, say);
-      store.updateDeploy(deployId, { status: 'releasing', release: release.version });
+      store.deploys.update(deployId, { status: 'releasing', release: release.version });
       say(`-----> Releasing v${release.version}`);
       if (deploy.kind === 'build' || deploy.kind === 'release' || deploy.kind === 'image') await runReleasePhase(this.d.formation.instances.runtime, release, this.d.formation.instances.volumes(release.app), say);
       await this.start(release, say);
       store.releases.setStatus(release.app, release.version, 'succeeded');
       keepConfig(store, deploy, release);
       await this.syncCron(release, say);
-      result = store.updateDeploy(deployId, { status: 'succeeded' });
+      result = store.deploys.update(deployId, { status: 'succeeded' });
     } catch (e) {
       if (this.abandoned) return new Promise<never>(() => {});
-      const failedRelease = store.getDeploy(deployId)?.release;
+      const failedRelease = store.deploys.get(deployId)?.release;
       if (failedRelease) store.releases.setStatus(deploy.app, failedRelease, 'failed');
       const message = isUserError(e) ? e.message : `internal error: ${(e as Error).message}`;
       if (!isUserError(e)) this.logger.error(`deploy ${deployId} of ${deploy.app} failed:`, e);
@@ -126,7 +126,7 @@ export class Pipeline {
       if (deploy.kind === 'rollback' || store.deployJobs.get(deployId).configChanges) say(' !     the config vars were left as they were');
       const current = store.apps.get(deploy.app)?.currentRelease;
       say(current ? ` !     v${current} is still serving` : ' !     nothing was deployed');
-      result = store.updateDeploy(deployId, { status: 'failed', error: message });
+      result = store.deploys.update(deployId, { status: 'failed', error: message });
     }
     rmSync(sourceTar(this.d.sourcesDir, deployId), { force: true });
     pruneBuilds(store, this.d.buildsDir, deploy.app);
@@ -197,7 +197,7 @@ export class Pipeline {
   private async importImage(deploy: Deploy, job: RunOptions, say: (l: string) => void): Promise<Release> {
     const { store } = this.d;
     if (!this.d.images) throw new UserError('image deploys need the Docker runtime, and this minicloud runs apps as host processes', 'start minicloud where a Docker engine answers (or set DOCKER_HOST), or deploy with `git push`');
-    store.updateDeploy(deploy.id, { status: 'building' });
+    store.deploys.update(deploy.id, { status: 'building' });
     if (job.registryAuthHeld && !job.registryAuth) {
       throw new UserError('registry credentials were lost in a restart; deploy again', `they are kept in memory only, never stored: run \`minicloud deploy ${deploy.app} --image ${deploy.ref} --registry-user …\` again`);
     }
@@ -210,7 +210,7 @@ export class Pipeline {
 
   private async build(deploy: Deploy, job: RunOptions, say: (l: string) => void): Promise<Release> {
     const { store } = this.d;
-    store.updateDeploy(deploy.id, { status: 'building' });
+    store.deploys.update(deploy.id, { status: 'building' });
     const short = deploy.commit?.slice(0, 7) ?? 'unknown';
     say(`-----> Building ${deploy.app} from ${deploy.ref ?? 'push'} (${short})`);
     const tar = sourceTar(this.d.sourcesDir, deploy.id);

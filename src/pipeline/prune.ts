@@ -19,7 +19,7 @@ export function keptRefs(store: Store, app: string, keep = KEEP_BUILDS): string[
 
 export function pruneBuilds(store: Store, buildsDir: string, app: string, keep = KEEP_BUILDS): void {
   const kept = new Set(keptRefs(store, app, keep));
-  const active = new Set(store.listDeploys(app).filter((d) => d.status !== 'succeeded' && d.status !== 'failed').map((d) => d.id));
+  const active = new Set(store.deploys.list(app).filter((d) => d.status !== 'succeeded' && d.status !== 'failed').map((d) => d.id));
   const dir = join(buildsDir, app);
   let entries: string[];
   try {

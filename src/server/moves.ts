@@ -48,7 +48,7 @@ export function serverMoves(m: MovesParts): ServerMovesDeps {
           if (e.type === 'line') say(e.text);
           else break;
         }
-        return m.store.getDeploy(deploy.id)!;
+        return m.store.deploys.get(deploy.id)!;
       },
     },
   };

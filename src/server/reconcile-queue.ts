@@ -69,7 +69,7 @@ export class QueueReconciler {
     const why = state === 'failed' ? 'the deploy job failed inside minicloud; see its server log, and push again' : this.cannotRequeue(deploy, job);
     if (why) {
       log.append(deploy.id, ` !     ${state === 'failed' ? why : `minicloud's job queue (Redis) lost this deploy: ${why}`}`);
-      log.end(store.updateDeploy(deploy.id, { status: 'failed', error: why }), null);
+      log.end(store.deploys.update(deploy.id, { status: 'failed', error: why }), null);
       this.d.logger.warn(`${deploy.app}: deploy ${deploy.id} failed: ${why}`);
       return;
     }
@@ -83,7 +83,7 @@ export class QueueReconciler {
   private cannotRequeue(deploy: Deploy, job: StoredJob): string | null {
     if (deploy.kind === 'image') return job.registryAuth ? 'the queue was lost, deploy the image again' : null;
     if (deploy.kind !== 'build') return null;
-    if (this.d.store.latestDeploy(deploy.app, 'build')?.id !== deploy.id) return 'the queue was lost and a later push replaces this one';
+    if (this.d.store.deploys.latest(deploy.app, 'build')?.id !== deploy.id) return 'the queue was lost and a later push replaces this one';
     return job.fetchFrom || this.d.hasSource(deploy.id) ? null : 'the queue was lost, push again';
   }
 }

@@ -3,23 +3,6 @@ import type { Artifact, Deploy, Instance, Release } from '../core/index.ts';
 
 export type Row = Record<string, unknown>;
 
-export function toDeploy(r: Row): Deploy {
-  return {
-    id: r.id as string,
-    app: r.app as string,
-    kind: r.kind as Deploy['kind'],
-    status: r.status as Deploy['status'],
-    ref: (r.ref as string | null) ?? null,
-    commit: (r.commit_sha as string | null) ?? null,
-    commitAuthor: (r.commit_author as string | null) ?? null,
-    commitMessage: (r.commit_message as string | null) ?? null,
-    release: (r.release as number | null) ?? null,
-    error: (r.error as string | null) ?? null,
-    createdAt: r.created_at as string,
-    finishedAt: (r.finished_at as string | null) ?? null,
-  };
-}
-
 export function toInstance(r: Row): Instance & { handle: string | null } {
   return {
     id: r.id as string,

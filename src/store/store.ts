@@ -13,13 +13,14 @@ import { SessionsTable } from './sessions.ts';
 import { RouterSettingsStore } from './router-settings.ts';
 import { Backups } from './backups.ts';
 import { AuditLog, TokensTable, UsersTable } from './access-tables.ts';
-import { DeployJobs, type StoredJob } from './deploy-jobs.ts';
+import { DeployJobsTable } from './deploy-jobs.ts';
+import { DeploysTable } from './deploys.ts';
 import { DeployLogsTable } from './deploy-logs.ts';
-import { toAddon, toDeploy, toInstance, toLink, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
+import { toAddon, toInstance, toLink, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
 
 export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
 export type { Volume } from './volumes.ts';
-export type { StoredJob } from './deploy-jobs.ts';
+export type { StoredJob } from './deploys.ts';
 
 const now = () => new Date().toISOString();
 
@@ -35,7 +36,8 @@ export class Store {
   readonly routerSettings: RouterSettingsStore;
   readonly cronRuns: CronRuns;
   readonly backups: Backups;
-  readonly deployJobs: DeployJobs;
+  readonly deploys: DeploysTable;
+  readonly deployJobs: DeployJobsTable;
   readonly deployLogs: DeployLogsTable;
 
   constructor(file: string) {
@@ -50,7 +52,8 @@ export class Store {
     this.routerSettings = new RouterSettingsStore(this.db);
     this.cronRuns = new CronRuns(this.db);
     this.backups = new Backups(this.db);
-    this.deployJobs = new DeployJobs(this.db);
+    this.deploys = new DeploysTable(this.db);
+    this.deployJobs = new DeployJobsTable(this.db);
     this.deployLogs = new DeployLogsTable(this.db);
   }
 
@@ -64,55 +67,6 @@ export class Store {
   /** False once closed: late events (a process exiting during shutdown) must then leave it alone. */
   get isOpen(): boolean {
     return this.db.open;
-  }
-
-  // --- deploys and their logs
-  createDeploy(d: Pick<Deploy, 'app' | 'kind'> & Partial<Pick<Deploy, 'ref' | 'commit' | 'commitAuthor' | 'commitMessage'>>, job: StoredJob = {}): Deploy {
-    const id = randomUUID();
-    this.db.prepare('INSERT INTO deploys (id, app, kind, status, ref, commit_sha, commit_author, commit_message, created_at, job) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, d.app, d.kind, 'queued', d.ref ?? null, d.commit ?? null, d.commitAuthor ?? null, d.commitMessage ?? null, now(), JSON.stringify(job));
-    return this.getDeploy(id)!;
-  }
-
-  updateDeploy(id: string, patch: Partial<Pick<Deploy, 'status' | 'release' | 'error'>>): Deploy {
-    const d = this.getDeploy(id);
-    if (!d) throw new Error(`deploy ${id} vanished`);
-    const next = { ...d, ...patch };
-    const done = next.status === 'succeeded' || next.status === 'failed';
-    this.db.prepare('UPDATE deploys SET status = ?, release = ?, error = ?, finished_at = ? WHERE id = ?')
-      .run(next.status, next.release, next.error, done ? (d.finishedAt ?? now()) : null, id);
-    return this.getDeploy(id)!;
-  }
-
-  getDeploy(id: string): Deploy | null {
-    const r = this.db.prepare('SELECT * FROM deploys WHERE id = ?').get(id) as Row | undefined;
-    return r ? toDeploy(r) : null;
-  }
-
-  listDeploys(app: string, limit = 50): Deploy[] {
-    return (this.db.prepare('SELECT * FROM deploys WHERE app = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(app, limit) as Row[]).map(toDeploy);
-  }
-
-  latestDeploy(app: string, kind?: Deploy['kind']): Deploy | null {
-    const r = kind
-      ? this.db.prepare('SELECT * FROM deploys WHERE app = ? AND kind = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(app, kind)
-      : this.db.prepare('SELECT * FROM deploys WHERE app = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(app);
-    return r ? toDeploy(r as Row) : null;
-  }
-
-  appendLog(deployId: string, text: string): LogLine {
-    const time = now();
-    const seq = this.db.transaction(() => {
-      const max = this.db.prepare('SELECT MAX(seq) AS s FROM deploy_logs WHERE deploy_id = ?').get(deployId) as Row;
-      const s = ((max.s as number | null) ?? 0) + 1;
-      this.db.prepare('INSERT INTO deploy_logs (deploy_id, seq, time, text) VALUES (?, ?, ?, ?)').run(deployId, s, time, text);
-      return s;
-    })();
-    return { seq, time, text };
-  }
-
-  logLines(deployId: string, afterSeq = 0): LogLine[] {
-    return this.db.prepare('SELECT seq, time, text FROM deploy_logs WHERE deploy_id = ? AND seq > ? ORDER BY seq').all(deployId, afterSeq) as LogLine[];
   }
 
   // --- instances

@@ -68,14 +68,14 @@ async function subscribed(deployId: string): Promise<void> {
 
 describe('DeployLog', () => {
   it('append stores each line of a multi-line text, dropping one trailing newline', () => {
-    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    const d = store.deploys.create({ app: 'app', kind: 'build' });
     log.append(d.id, 'one\ntwo\r\nthree\n');
     log.append(d.id, '');
-    expect(store.logLines(d.id).map((l) => [l.seq, l.text])).toEqual([[1, 'one'], [2, 'two'], [3, 'three'], [4, '']]);
+    expect(store.deployLogs.lines(d.id).map((l) => [l.seq, l.text])).toEqual([[1, 'one'], [2, 'two'], [3, 'three'], [4, '']]);
   });
 
   it('follow yields the backlog, then lines appended later, then the end event once the deploy succeeds', async () => {
-    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    const d = store.deploys.create({ app: 'app', kind: 'build' });
     log.append(d.id, 'backlog 1');
     log.append(d.id, 'backlog 2');
     const f = collect(log.follow(d.id, 0, endEvent));
@@ -88,7 +88,7 @@ describe('DeployLog', () => {
     log.append(d.id, 'live 4\nlive 5');
     await until(() => f.events.length === 5, 5000, 'two more live lines');
 
-    const done = store.updateDeploy(d.id, { status: 'succeeded', release: 7 });
+    const done = store.deploys.update(d.id, { status: 'succeeded', release: 7 });
     log.end(done, 'http://app.localhost');
     await f.done;
     expect(f.events.map((e) => (e.type === 'line' ? e.seq : e.type))).toEqual([1, 2, 3, 4, 5, 'end']);
@@ -97,23 +97,23 @@ describe('DeployLog', () => {
   });
 
   it('a follower started with afterSeq skips the earlier lines', async () => {
-    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    const d = store.deploys.create({ app: 'app', kind: 'build' });
     for (const t of ['a', 'b', 'c', 'd']) log.append(d.id, t);
     const f = collect(log.follow(d.id, 2, endEvent));
     await until(() => f.events.length === 2, 5000, 'backlog after seq 2');
     await subscribed(d.id);
     log.append(d.id, 'e');
     await until(() => f.events.length === 3, 5000, 'a live line');
-    log.end(store.updateDeploy(d.id, { status: 'failed', error: 'boom' }), null);
+    log.end(store.deploys.update(d.id, { status: 'failed', error: 'boom' }), null);
     await f.done;
     expect(f.events.map((e) => (e.type === 'line' ? `${e.seq}:${e.text}` : e.type))).toEqual(['3:c', '4:d', '5:e', 'end']);
     expect(f.events.at(-1)).toMatchObject({ type: 'end', status: 'failed', error: 'boom' });
   });
 
   it('a follower of a finished deploy gets the whole log and the end at once', async () => {
-    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    const d = store.deploys.create({ app: 'app', kind: 'build' });
     log.append(d.id, 'x\ny');
-    store.updateDeploy(d.id, { status: 'succeeded' });
+    store.deploys.update(d.id, { status: 'succeeded' });
     const events: LogEvent[] = [];
     for await (const e of log.follow(d.id, 0, endEvent)) events.push(e);
     expect(events.map((e) => e.type)).toEqual(['line', 'line', 'end']);
@@ -126,14 +126,14 @@ describe('DeployLog', () => {
   });
 
   it('still ends when the publish is lost: the store poll sees lines and the finished deploy', async () => {
-    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    const d = store.deploys.create({ app: 'app', kind: 'build' });
     log.append(d.id, 'before');
     const f = collect(log.follow(d.id, 0, endEvent));
     await until(() => f.events.length === 1, 5000, 'backlog');
     await subscribed(d.id);
     // Written straight to the store: nothing is published, as when Redis was away.
-    store.appendLog(d.id, 'unpublished line');
-    store.updateDeploy(d.id, { status: 'succeeded', release: 2 });
+    store.deployLogs.append(d.id, 'unpublished line');
+    store.deploys.update(d.id, { status: 'succeeded', release: 2 });
     await until(() => f.events.some((e) => e.type === 'end'), 10_000, 'the end event from the poll');
     await f.done;
     expect(texts(f.events)).toEqual(['before', 'unpublished line']);
@@ -141,7 +141,7 @@ describe('DeployLog', () => {
   });
 
   it('stops following on abort, without an end event, and unsubscribes', async () => {
-    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    const d = store.deploys.create({ app: 'app', kind: 'build' });
     log.append(d.id, 'only');
     const ac = new AbortController();
     const f = collect(log.follow(d.id, 0, endEvent, ac.signal));
@@ -160,14 +160,14 @@ describe('DeployLog', () => {
   });
 
   it('two followers of the same deploy both get every line and the end', async () => {
-    const d = store.createDeploy({ app: 'app', kind: 'build' });
+    const d = store.deploys.create({ app: 'app', kind: 'build' });
     const a = collect(log.follow(d.id, 0, endEvent));
     const b = collect(log.follow(d.id, 0, endEvent));
     await subscribed(d.id);
     await new Promise((r) => setTimeout(r, 50));
     log.append(d.id, 'l1\nl2');
     await until(() => a.events.length === 2 && b.events.length === 2, 5000, 'both followers');
-    log.end(store.updateDeploy(d.id, { status: 'succeeded' }), null);
+    log.end(store.deploys.update(d.id, { status: 'succeeded' }), null);
     await Promise.all([a.done, b.done]);
     for (const f of [a, b]) expect(f.events.map((e) => (e.type === 'line' ? e.text : e.type))).toEqual(['l1', 'l2', 'end']);
   });
@@ -180,9 +180,9 @@ describe('DeployLog while Redis is away', () => {
     const own = await startRedis();
     const away = new DeployLog(store, own.url);
     try {
-      const d = store.createDeploy({ app: 'app', kind: 'build' });
+      const d = store.deploys.create({ app: 'app', kind: 'build' });
       away.append(d.id, 'stored while up');
-      store.updateDeploy(d.id, { status: 'succeeded', release: 3 });
+      store.deploys.update(d.id, { status: 'succeeded', release: 3 });
       await own.stop();
       const f = collect(away.follow(d.id, 0, endEvent));
       // follow() polls every 2 s; two polls are plenty for a deploy that has already finished.
@@ -197,10 +197,10 @@ describe('DeployLog while Redis is away', () => {
   it('caps a deploy\'s log in lines, then says so once and keeps only minicloud\'s own lines', async () => {
     const small = new DeployLog(store, redis.url, { lines: 100, bytes: 1024 * 1024, keep: 50 });
     try {
-      const d = store.createDeploy({ app: 'app', kind: 'build' });
+      const d = store.deploys.create({ app: 'app', kind: 'build' });
       for (let i = 0; i < 1000; i++) small.append(d.id, `       npm noise ${i}`);
       small.append(d.id, '-----> Releasing v1\n       more noise\n !     the release failed');
-      const lines = store.logLines(d.id).map((l) => l.text);
+      const lines = store.deployLogs.lines(d.id).map((l) => l.text);
       expect(lines.length).toBe(102);
       expect(lines[98]).toBe('       npm noise 98');
       expect(lines[99]).toMatch(/^… truncated: this deploy's log reached its limit \(100 lines/);
@@ -209,7 +209,7 @@ describe('DeployLog while Redis is away', () => {
       const again = new DeployLog(store, redis.url, { lines: 100, bytes: 1024 * 1024, keep: 50 });
       again.append(d.id, '       still noise');
       await again.close();
-      expect(store.logLines(d.id).length).toBe(102);
+      expect(store.deployLogs.lines(d.id).length).toBe(102);
     } finally {
       await small.close();
     }
@@ -218,10 +218,10 @@ describe('DeployLog while Redis is away', () => {
   it('caps a deploy\'s log in bytes, and cuts a single long line at MAX_LINE', async () => {
     const small = new DeployLog(store, redis.url, { lines: 1000, bytes: 100_000, keep: 50 });
     try {
-      const d = store.createDeploy({ app: 'app', kind: 'build' });
+      const d = store.deploys.create({ app: 'app', kind: 'build' });
       small.append(d.id, 'z'.repeat(16 * 1024 * 1024));
       for (let i = 0; i < 100; i++) small.append(d.id, 'k'.repeat(1000));
-      const lines = store.logLines(d.id).map((l) => l.text);
+      const lines = store.deployLogs.lines(d.id).map((l) => l.text);
       expect(lines[0]).toBe('z'.repeat(MAX_LINE) + CUT_MARK);
       expect(store.deployLogs.size(d.id).bytes).toBeLessThan(100_000 + 1000);
       expect(lines.at(-1)).toMatch(/^… truncated/);
@@ -236,13 +236,13 @@ describe('DeployLog while Redis is away', () => {
     try {
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) {
-        const d = store.createDeploy({ app: 'pruned', kind: 'build' });
+        const d = store.deploys.create({ app: 'pruned', kind: 'build' });
         ids.push(d.id);
         small.append(d.id, `deploy ${i}`);
-        small.end(store.updateDeploy(d.id, { status: 'succeeded' }), null);
+        small.end(store.deploys.update(d.id, { status: 'succeeded' }), null);
       }
-      expect(ids.map((id) => store.logLines(id).length)).toEqual([0, 0, 0, 1, 1, 1]);
-      expect(store.listDeploys('pruned').length).toBe(6);
+      expect(ids.map((id) => store.deployLogs.lines(id).length)).toEqual([0, 0, 0, 1, 1, 1]);
+      expect(store.deploys.list('pruned').length).toBe(6);
     } finally {
       await small.close();
     }

@@ -40,33 +40,33 @@ async function setup(hasSource: (id: string) => boolean = () => true) {
 describe('QueueReconciler', () => {
   it('queues again a deploy Redis does not hold, with its job from the database, and leaves alone what runs here or waits in Redis', async () => {
     const { store, ran, lines, running, reconciler } = await setup();
-    const lost = store.createDeploy({ app: 'shop', kind: 'release' }, { description: 'Set FOO', configChanges: { FOO: 'secret' } });
-    const here = store.createDeploy({ app: 'shop', kind: 'restart' });
+    const lost = store.deploys.create({ app: 'shop', kind: 'release' }, { description: 'Set FOO', configChanges: { FOO: 'secret' } });
+    const here = store.deploys.create({ app: 'shop', kind: 'restart' });
     running.add(here.id);
     expect(await reconciler.pass()).toBe(1);
     await waitFor(() => ran.length === 1, 10_000, 'the lost deploy to run');
     // The job is rebuilt from the database; the config values stay there, out of Redis.
     expect(ran[0]).toEqual({ deployId: lost.id, description: 'Set FOO' });
     expect(lines).toContain(`${lost.id} -----> minicloud's job queue (Redis) lost this deploy; it is queued again`);
-    expect(store.getDeploy(lost.id)?.status).toBe('queued'); // the stub processor does not run the pipeline
+    expect(store.deploys.get(lost.id)?.status).toBe('queued'); // the stub processor does not run the pipeline
   });
 
   it('fails what cannot be made again, saying why: a push whose source is gone, an image deploy whose registry login was in memory', async () => {
     const { store, ended, reconciler } = await setup(() => false);
-    const push = store.createDeploy({ app: 'shop', kind: 'build', commit: 'a'.repeat(40) });
-    const image = store.createDeploy({ app: 'shop', kind: 'image', ref: 'ghcr.io/me/app:1' }, { registryAuth: true });
+    const push = store.deploys.create({ app: 'shop', kind: 'build', commit: 'a'.repeat(40) });
+    const image = store.deploys.create({ app: 'shop', kind: 'image', ref: 'ghcr.io/me/app:1' }, { registryAuth: true });
     expect(await reconciler.pass()).toBe(2);
-    expect(store.getDeploy(push.id)).toMatchObject({ status: 'failed', error: 'the queue was lost, push again' });
-    expect(store.getDeploy(image.id)).toMatchObject({ status: 'failed', error: 'the queue was lost, deploy the image again' });
+    expect(store.deploys.get(push.id)).toMatchObject({ status: 'failed', error: 'the queue was lost, push again' });
+    expect(store.deploys.get(image.id)).toMatchObject({ status: 'failed', error: 'the queue was lost, deploy the image again' });
     expect(ended.sort()).toEqual([push.id, image.id].sort());
   });
 
   it('fails an older push when a later one of the same app replaces it', async () => {
     const { store, ran, reconciler } = await setup();
-    const older = store.createDeploy({ app: 'shop', kind: 'build', commit: 'b'.repeat(40) });
-    const newer = store.createDeploy({ app: 'shop', kind: 'build', commit: 'c'.repeat(40) });
+    const older = store.deploys.create({ app: 'shop', kind: 'build', commit: 'b'.repeat(40) });
+    const newer = store.deploys.create({ app: 'shop', kind: 'build', commit: 'c'.repeat(40) });
     expect(await reconciler.pass()).toBe(2);
-    expect(store.getDeploy(older.id)).toMatchObject({ status: 'failed', error: 'the queue was lost and a later push replaces this one' });
+    expect(store.deploys.get(older.id)).toMatchObject({ status: 'failed', error: 'the queue was lost and a later push replaces this one' });
     await waitFor(() => ran.length === 1, 10_000, 'the newer push to run');
     expect(ran[0]?.deployId).toBe(newer.id);
   });

@@ -22,7 +22,7 @@ it('keeps the builds of the newest succeeded releases and of running deploys, re
     store.releases.setStatus('app', r.version, i === 3 ? 'failed' : 'succeeded');
   }
   store.apps.setCurrentRelease('app', 4);
-  const running = store.createDeploy({ app: 'app', kind: 'build' });
+  const running = store.deploys.create({ app: 'app', kind: 'build' });
   mkdirSync(join(builds, 'app', running.id));
   mkdirSync(join(builds, 'app', 'stray'));
 

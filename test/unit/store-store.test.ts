@@ -79,26 +79,26 @@ describe('apps', () => {
       store.apps.create(app);
       store.configVars.update(app, { K: 'v' });
       release(app);
-      const d = store.createDeploy({ app, kind: 'build' });
-      store.appendLog(d.id, 'line');
+      const d = store.deploys.create({ app, kind: 'build' });
+      store.deployLogs.append(d.id, 'line');
       store.saveInstance(instance(app, `${app}-i1`));
     }
-    const doomedDeploy = store.listDeploys('doomed')[0]!;
+    const doomedDeploy = store.deploys.list('doomed')[0]!;
     store.apps.delete('doomed');
 
     expect(store.apps.get('doomed')).toBeNull();
     expect(store.configVars.get('doomed')).toEqual({});
     expect(store.releases.list('doomed')).toEqual([]);
-    expect(store.listDeploys('doomed')).toEqual([]);
-    expect(store.getDeploy(doomedDeploy.id)).toBeNull();
-    expect(store.logLines(doomedDeploy.id)).toEqual([]);
+    expect(store.deploys.list('doomed')).toEqual([]);
+    expect(store.deploys.get(doomedDeploy.id)).toBeNull();
+    expect(store.deployLogs.lines(doomedDeploy.id)).toEqual([]);
     expect(store.listInstances('doomed')).toEqual([]);
     const count = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS c FROM ${table}`).get() as { c: number }).c;
     expect(['apps', 'config_vars', 'releases', 'deploys', 'deploy_logs', 'instances'].map(count)).toEqual([1, 1, 1, 1, 1, 1]);
 
     expect(store.configVars.get('kept')).toEqual({ K: 'v' });
     expect(store.releases.list('kept')).toHaveLength(1);
-    expect(store.logLines(store.listDeploys('kept')[0]!.id)).toHaveLength(1);
+    expect(store.deployLogs.lines(store.deploys.list('kept')[0]!.id)).toHaveLength(1);
     expect(store.listInstances('kept')).toHaveLength(1);
     // the name is free again
     expect(store.apps.create('doomed').currentRelease).toBeNull();
@@ -158,56 +158,56 @@ describe('releases', () => {
 describe('deploys', () => {
   it('starts queued without finishedAt; only succeeded or failed set finishedAt, and it then stays put', async () => {
     store.apps.create('a');
-    const d = store.createDeploy({ app: 'a', kind: 'build', ref: 'refs/heads/main', commit: 'deadbeef' });
+    const d = store.deploys.create({ app: 'a', kind: 'build', ref: 'refs/heads/main', commit: 'deadbeef' });
     expect(d).toMatchObject({ app: 'a', kind: 'build', status: 'queued', ref: 'refs/heads/main', commit: 'deadbeef', release: null, error: null, finishedAt: null });
-    expect(store.updateDeploy(d.id, { status: 'building' }).finishedAt).toBeNull();
-    expect(store.updateDeploy(d.id, { status: 'releasing', release: 4 })).toMatchObject({ status: 'releasing', release: 4, finishedAt: null });
-    const done = store.updateDeploy(d.id, { status: 'succeeded' });
+    expect(store.deploys.update(d.id, { status: 'building' }).finishedAt).toBeNull();
+    expect(store.deploys.update(d.id, { status: 'releasing', release: 4 })).toMatchObject({ status: 'releasing', release: 4, finishedAt: null });
+    const done = store.deploys.update(d.id, { status: 'succeeded' });
     expect(done.status).toBe('succeeded');
     expect(done.release).toBe(4); // untouched by a patch that does not name it
     expect(done.finishedAt).not.toBeNull();
     expect(Date.parse(done.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(d.createdAt));
     await new Promise((r) => setTimeout(r, 5));
-    expect(store.updateDeploy(d.id, { error: 'late note' }).finishedAt).toBe(done.finishedAt);
+    expect(store.deploys.update(d.id, { error: 'late note' }).finishedAt).toBe(done.finishedAt);
   });
 
   it('a failed deploy keeps its error and gets finishedAt', () => {
     store.apps.create('a');
-    const d = store.createDeploy({ app: 'a', kind: 'release' });
-    const f = store.updateDeploy(d.id, { status: 'failed', error: 'boom' });
+    const d = store.deploys.create({ app: 'a', kind: 'release' });
+    const f = store.deploys.update(d.id, { status: 'failed', error: 'boom' });
     expect(f).toMatchObject({ status: 'failed', error: 'boom', ref: null, commit: null });
     expect(f.finishedAt).not.toBeNull();
   });
 
   it('throws when updating a deploy that does not exist', () => {
-    expect(() => store.updateDeploy('nope', { status: 'failed' })).toThrow(/nope/);
+    expect(() => store.deploys.update('nope', { status: 'failed' })).toThrow(/nope/);
   });
 
   it('lists deploys newest first and finds the latest, by kind too', () => {
     store.apps.create('a');
-    const d1 = store.createDeploy({ app: 'a', kind: 'build' });
-    const d2 = store.createDeploy({ app: 'a', kind: 'release' });
-    const d3 = store.createDeploy({ app: 'a', kind: 'build' });
-    expect(store.listDeploys('a').map((d) => d.id)).toEqual([d3.id, d2.id, d1.id]);
-    expect(store.listDeploys('a', 2).map((d) => d.id)).toEqual([d3.id, d2.id]);
-    expect(store.latestDeploy('a')?.id).toBe(d3.id);
-    expect(store.latestDeploy('a', 'release')?.id).toBe(d2.id);
-    expect(store.latestDeploy('a', 'restart')).toBeNull();
+    const d1 = store.deploys.create({ app: 'a', kind: 'build' });
+    const d2 = store.deploys.create({ app: 'a', kind: 'release' });
+    const d3 = store.deploys.create({ app: 'a', kind: 'build' });
+    expect(store.deploys.list('a').map((d) => d.id)).toEqual([d3.id, d2.id, d1.id]);
+    expect(store.deploys.list('a', 2).map((d) => d.id)).toEqual([d3.id, d2.id]);
+    expect(store.deploys.latest('a')?.id).toBe(d3.id);
+    expect(store.deploys.latest('a', 'release')?.id).toBe(d2.id);
+    expect(store.deploys.latest('a', 'restart')).toBeNull();
   });
 
   it('appendLog numbers lines 1, 2, 3 per deploy; logLines reads after a seq', () => {
     store.apps.create('a');
-    const d1 = store.createDeploy({ app: 'a', kind: 'build' });
-    const d2 = store.createDeploy({ app: 'a', kind: 'build' });
-    expect(store.appendLog(d1.id, 'one').seq).toBe(1);
-    expect(store.appendLog(d1.id, 'two').seq).toBe(2);
-    expect(store.appendLog(d2.id, 'other').seq).toBe(1);
-    const three = store.appendLog(d1.id, 'three');
+    const d1 = store.deploys.create({ app: 'a', kind: 'build' });
+    const d2 = store.deploys.create({ app: 'a', kind: 'build' });
+    expect(store.deployLogs.append(d1.id, 'one').seq).toBe(1);
+    expect(store.deployLogs.append(d1.id, 'two').seq).toBe(2);
+    expect(store.deployLogs.append(d2.id, 'other').seq).toBe(1);
+    const three = store.deployLogs.append(d1.id, 'three');
     expect(three).toMatchObject({ seq: 3, text: 'three' });
     expect(Number.isNaN(Date.parse(three.time))).toBe(false);
-    expect(store.logLines(d1.id).map((l) => [l.seq, l.text])).toEqual([[1, 'one'], [2, 'two'], [3, 'three']]);
-    expect(store.logLines(d1.id, 1).map((l) => l.text)).toEqual(['two', 'three']);
-    expect(store.logLines(d1.id, 3)).toEqual([]);
+    expect(store.deployLogs.lines(d1.id).map((l) => [l.seq, l.text])).toEqual([[1, 'one'], [2, 'two'], [3, 'three']]);
+    expect(store.deployLogs.lines(d1.id, 1).map((l) => l.text)).toEqual(['two', 'three']);
+    expect(store.deployLogs.lines(d1.id, 3)).toEqual([]);
   });
 });
 
@@ -254,9 +254,9 @@ describe('the state file', () => {
     store.configVars.update('persist', { SECRET: 's' });
     const r = release('persist');
     store.apps.setCurrentRelease('persist', r.version);
-    const d = store.createDeploy({ app: 'persist', kind: 'build' });
-    store.appendLog(d.id, 'hello');
-    store.updateDeploy(d.id, { status: 'succeeded', release: 1 });
+    const d = store.deploys.create({ app: 'persist', kind: 'build' });
+    store.deployLogs.append(d.id, 'hello');
+    store.deploys.update(d.id, { status: 'succeeded', release: 1 });
     store.saveInstance(instance('persist', 'i1', { state: 'up' }));
     store.tokens.add({ name: 'me', hash: 'hash', role: 'read', apps: null });
     store.close();
@@ -265,13 +265,13 @@ describe('the state file', () => {
     expect(store.apps.get('persist')).toMatchObject({ deployBranch: 'prod', currentRelease: 1 });
     expect(store.configVars.get('persist')).toEqual({ SECRET: 's' });
     expect(store.releases.get('persist', 1)?.artifact).toEqual(artifact());
-    expect(store.getDeploy(d.id)).toMatchObject({ status: 'succeeded', release: 1 });
-    expect(store.logLines(d.id).map((l) => l.text)).toEqual(['hello']);
+    expect(store.deploys.get(d.id)).toMatchObject({ status: 'succeeded', release: 1 });
+    expect(store.deployLogs.lines(d.id).map((l) => l.text)).toEqual(['hello']);
     expect(store.listInstances('persist')[0]).toMatchObject({ id: 'i1', state: 'up' });
     expect(store.tokens.byHash('hash')?.name).toBe('me');
     // numbering carries on after reopening
     expect(release('persist').version).toBe(2);
-    expect(store.appendLog(d.id, 'more').seq).toBe(2);
+    expect(store.deployLogs.append(d.id, 'more').seq).toBe(2);
   });
 
   it('creates missing parent directories', () => {
