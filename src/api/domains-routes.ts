@@ -1,6 +1,6 @@
 // REST routes for custom domains: list, add, remove. Every change refreshes the router's table at once.
 import { Router, type Request } from 'express';
-import { checkDomainAvailable, validateDomain } from '../core/index.ts';
+import { checkDomainAvailable, validateDomain, type DomainAdded, type DomainEntry } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 
 export interface DomainDeps {
@@ -27,7 +27,8 @@ export function domainRoutes(d: DomainDeps): Router {
   const r = Router();
   r.get('/apps/:app/domains', (req, res) => {
     const app = d.store.apps.require(param(req, 'app'));
-    res.json([{ domain: `${app.name}.${d.baseDomain}`, default: true }, ...d.store.domains.list(app.name)]);
+    const entries: DomainEntry[] = [{ domain: `${app.name}.${d.baseDomain}`, default: true }, ...d.store.domains.list(app.name)];
+    res.json(entries);
   });
   r.post('/apps/:app/domains', async (req, res) => {
     const app = d.store.apps.require(param(req, 'app'));
@@ -35,7 +36,8 @@ export function domainRoutes(d: DomainDeps): Router {
     checkDomainAvailable(domain, app.name, d.baseDomain, (name) => d.store.apps.get(name) !== null);
     const { added, createdAt } = d.store.domains.add(app.name, domain);
     if (added) await d.onChange(app.name);
-    res.status(added ? 201 : 200).json({ domain, createdAt, added, cnameTarget: `${app.name}.${d.baseDomain}` });
+    const answer: DomainAdded = { domain, createdAt, added, cnameTarget: `${app.name}.${d.baseDomain}` };
+    res.status(added ? 201 : 200).json(answer);
   });
   r.delete('/apps/:app/domains/:domain', async (req, res) => {
     const app = d.store.apps.require(param(req, 'app'));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
-import { UserError, createLogger } from '../core/index.ts';
+import { UserError, createLogger, type ServerRestoreEvent } from '../core/index.ts';
 import { DEFAULT_LIMITS, applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, stageServerArchive, sweepStaging, type ServerBackupDeps, type ServerRestoreDeps } from '../backups/index.ts';
 
 export interface ServerMovesDeps { backup: ServerBackupDeps; restore: ServerRestoreDeps }
@@ -49,7 +49,7 @@ export function serverRoutes(d: ServerMovesDeps): Router {
         const plan = await prepareRestore(d.restore, upload, force); // a refusal answers 4xx: nothing changed
         rmSync(upload, { force: true });
         res.status(200).set({ 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-        const send = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
+        const send = (o: ServerRestoreEvent) => res.write(`${JSON.stringify(o)}\n`);
         try {
           send({ type: 'line', text: `-----> Archive of minicloud ${plan.manifest.minicloudVersion} from ${plan.manifest.createdAt}: ${plan.apps.length} app(s), checked whole` });
           const result = await applyRestore(d.restore, plan, (text) => send({ type: 'line', text }));

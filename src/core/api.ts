@@ -108,3 +108,75 @@ export interface CertsReport {
   acme: { enabled: boolean; directory: string | null; reason: string | null };
   domains: CertInfo[];
 }
+
+/** One person of `GET /api/users`. */
+export interface UserInfo { email: string; role: string; apps: string[] | null; createdAt: string }
+
+/** One signed-in browser session of `GET /api/sessions`. */
+export interface SessionInfo { key: string; who: string; address: string; since: string; expires: string }
+
+/** One API token of `GET /api/tokens` (never its secret). */
+export interface TokenInfo { name: string; role: string; apps: string[] | null; user: string | null; createdAt: string; lastUsedAt: string | null }
+
+/** One entry of `GET /api/audit`. */
+export interface AuditInfo { at: string; actor: string; action: string; app: string | null; detail: Record<string, unknown>; address: string; status: number | null }
+
+/** One file of a backup as `GET /api/apps/:app/backups` lists it: a database dump or a volume archive, and what its check found. */
+export interface BackupPartInfo {
+  name: string; kind: string; file: string; size: number; sha256: string;
+  tables: number | null; rows: Record<string, number> | null; restoredRows: Record<string, number> | null; verified: boolean; reason: string;
+}
+
+/** One backup of `GET /api/apps/:app/backups`. */
+export interface BackupInfo { id: string; app: string; createdAt: string; status: string; size: number; parts: BackupPartInfo[]; notes: string[]; error: string | null; trigger: string }
+
+/** `GET|PUT /api/apps/:app/backups/schedule`. */
+export interface BackupScheduleInfo { frequency: string; keep: number; lastRunAt: string | null }
+
+/** One entry of `GET /api/apps/:app/domains`: the default `<app>.<domain>` first, then the custom ones. */
+export type DomainEntry = { domain: string; default: true } | { domain: string; createdAt: string };
+
+/** `POST /api/apps/:app/domains`. */
+export interface DomainAdded {
+  domain: string;
+  createdAt: string;
+  added: boolean;
+  /** The app's default host, which a CNAME record can point at. */
+  cnameTarget?: string;
+}
+
+/** One volume of `GET /api/apps/:app/storage`. */
+export interface VolumeInfo { path: string; hostDir?: string; createdAt: string }
+
+/** Events of `POST /api/server/restore`'s progress stream (NDJSON). */
+export type ServerRestoreEvent =
+  | { type: 'line'; text: string }
+  | { type: 'end'; status: 'succeeded' | 'failed'; apps: Array<{ name: string; status: string; release: number | null; error: string | null }> };
+
+/** `GET /api/status`: what the server runs apps on and how it builds. */
+export interface ServerStatus {
+  runtime: 'docker' | 'process';
+  docker: string | null;
+  builds: { concurrency: number; memoryMb: number | null };
+  defaultMemoryMb: number;
+  isolation?: { mode: string; summary: string };
+  apps: number;
+}
+
+/** `GET|PUT /api/apps/:app/resources`: an app's limits, whether each is the default and whether it is enforced. */
+export interface ResourcesInfo {
+  memoryMb: number; default: boolean; enforced: boolean;
+  cpu?: number; cpuDefault?: boolean; cpuEnforced?: boolean;
+  pids?: number; pidsDefault?: boolean; pidsEnforced?: boolean;
+  deploy?: Deploy | null;
+}
+
+/** `POST /api/apps/:app/github`: what to enter in the repository's webhook settings. */
+export interface GithubConnected { repo: string; branch: string; secret: string; payloadUrl: string; contentType: string; hasToken: boolean }
+
+/** One cron entry of `GET /api/apps/:app/cron`, with its last run. */
+export interface CronStatus {
+  schedule: string;
+  command: string;
+  lastRun: { startedAt: string; finishedAt: string | null; exitCode: number | null } | null;
+}

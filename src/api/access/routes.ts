@@ -1,6 +1,7 @@
 // REST routes about access itself: who am I, and the API tokens (list, create, revoke).
 import { readFileSync } from 'node:fs';
 import { Router } from 'express';
+import type { SessionInfo, TokenInfo, UserInfo } from '../../core/index.ts';
 import type { Store, StoredToken, StoredUser } from '../../store/index.ts';
 import { principalOf } from './gate.ts';
 import type { Access } from './principals.ts';
@@ -10,7 +11,7 @@ import type { People } from './people.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const shown = (t: StoredToken) => ({ name: t.name, role: t.role, apps: t.apps, user: t.user, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt });
+const shown = (t: StoredToken): TokenInfo => ({ name: t.name, role: t.role, apps: t.apps, user: t.user, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt });
 
 export function accessRoutes(access: Access, audit: Audit, people: People, store: Store): Router {
   const r = Router();
@@ -41,7 +42,7 @@ export function accessRoutes(access: Access, audit: Audit, people: People, store
     res.status(204).end();
   });
   r.get('/sessions', (_req, res) => {
-    res.json(store.sessions.list(Date.now()).map((s) => ({
+    res.json(store.sessions.list(Date.now()).map((s): SessionInfo => ({
       key: s.key, who: access.describeRef(s.principal), address: s.address, since: new Date(s.createdAt).toISOString(), expires: new Date(s.expiresAt).toISOString(),
     })));
   });
@@ -52,4 +53,4 @@ export function accessRoutes(access: Access, audit: Audit, people: People, store
   return r;
 }
 
-const person = (u: StoredUser) => ({ email: u.email, role: u.role, apps: u.apps, createdAt: u.createdAt });
+const person = (u: StoredUser): UserInfo => ({ email: u.email, role: u.role, apps: u.apps, createdAt: u.createdAt });

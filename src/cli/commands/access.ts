@@ -1,5 +1,5 @@
 // Access commands: list API tokens, create one (its secret printed once), revoke one; read the audit log.
-import { UserError } from '../../core/index.ts';
+import { UserError, type AuditInfo, type TokenInfo } from '../../core/index.ts';
 import type { Args, Command } from '../command.ts';
 import { Client } from '../client.ts';
 import { resolveServer } from '../config.ts';
@@ -7,8 +7,6 @@ import type { Ctx } from '../context.ts';
 import { createPrompter } from '../prompt.ts';
 import { secretInput } from '../secret.ts';
 import { json, table, time } from '../format.ts';
-
-interface TokenInfo { name: string; role: string; apps: string[] | null; user: string | null; createdAt: string; lastUsedAt: string | null }
 
 const ROLES = 'admin|deploy|read|metrics';
 
@@ -80,8 +78,6 @@ const revoke: Command = {
   },
 };
 
-interface AuditEntry { at: string; actor: string; action: string; app: string | null; detail: Record<string, unknown>; address: string; status: number | null }
-
 /** `key=value` pairs of an entry's detail; lists joined with commas. */
 const detailText = (d: Record<string, unknown>) =>
   Object.entries(d).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
@@ -96,7 +92,7 @@ const auditLog: Command = {
     const q = new URLSearchParams();
     if (typeof args.flags.app === 'string') q.set('app', args.flags.app);
     if (typeof args.flags.n === 'string') q.set('n', args.flags.n);
-    const entries = await ctx.client().request<AuditEntry[]>('GET', `/api/audit${q.size ? `?${q}` : ''}`);
+    const entries = await ctx.client().request<AuditInfo[]>('GET', `/api/audit${q.size ? `?${q}` : ''}`);
     if (args.flags.json) return ctx.out(json(entries));
     if (entries.length === 0) return ctx.out('Nothing recorded yet.');
     const outcome = (s: number | null) => (s === null || s < 400 ? '' : `failed (${s})`);

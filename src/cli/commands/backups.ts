@@ -1,14 +1,7 @@
-// Backup commands: verified backups of an app's databases and storage, restores and a schedule.
-import { UserError } from '../../core/index.ts';
+// BackupInfo commands: verified backups of an app's databases and storage, restores and a schedule.
+import { UserError, type BackupInfo, type BackupScheduleInfo } from '../../core/index.ts';
 import { appPath, flag, type Command } from '../command.ts';
 import { json, table, time } from '../format.ts';
-
-interface Part {
-  name: string; kind: string; file: string; size: number; sha256: string;
-  tables: number | null; rows: Record<string, number> | null; restoredRows: Record<string, number> | null; verified: boolean; reason: string;
-}
-interface Backup { id: string; app: string; createdAt: string; status: string; size: number; parts: Part[]; notes: string[]; error: string | null; trigger: string }
-interface Schedule { frequency: string; keep: number; lastRunAt: string | null }
 
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -20,7 +13,7 @@ export function bytes(n: number): string {
 const rowsOf = (r: Record<string, number> | null) => Object.values(r ?? {}).reduce((a, b) => a + b, 0);
 
 /** `postgres 1 tables/3 rows ok, volume /data 2 entries ok`. */
-export function summary(b: Pick<Backup, 'parts' | 'error'>): string {
+export function summary(b: Pick<BackupInfo, 'parts' | 'error'>): string {
   if (b.parts.length === 0) return b.error ?? '-';
   return b.parts.map((p) => {
     const what = p.kind === 'volume' ? `${p.tables ?? 0} entries` : `${p.tables ?? 0} tables/${rowsOf(p.rows)} rows`;
@@ -28,7 +21,7 @@ export function summary(b: Pick<Backup, 'parts' | 'error'>): string {
   }).join(', ');
 }
 
-function details(out: (s: string) => void, b: Backup): void {
+function details(out: (s: string) => void, b: BackupInfo): void {
   for (const p of b.parts) {
     out(`       ${p.name} (${p.file}, ${bytes(p.size)}, sha256 ${p.sha256.slice(0, 12)}): ${p.verified ? 'verified' : 'not verified'} - ${p.reason}`);
     if (p.rows) for (const [t, n] of Object.entries(p.rows)) out(`         ${t}: ${n} rows${p.restoredRows ? `, ${p.restoredRows[t] ?? 'missing'} restored` : ''}`);
@@ -45,7 +38,7 @@ const list: Command = {
   app: true,
   json: true,
   async run(ctx, args) {
-    const all = await ctx.client().request<Backup[]>('GET', appPath(args.app, '/backups'));
+    const all = await ctx.client().request<BackupInfo[]>('GET', appPath(args.app, '/backups'));
     if (args.flags.json) return ctx.out(json(all));
     if (all.length === 0) return ctx.out(`${args.app} has no backups; make one with \`minicloud backups:create ${args.app}\``);
     for (const line of table(all.map((b) => [b.id, time(b.createdAt), bytes(b.size), b.status, summary(b)]), ['ID', 'TIME', 'SIZE', 'STATUS', 'VERIFICATION'])) ctx.out(line);
@@ -59,7 +52,7 @@ const create: Command = {
   app: true,
   async run(ctx, args) {
     ctx.out(`Backing up ${args.app}... `, '');
-    const b = await ctx.client().request<Backup>('POST', appPath(args.app, '/backups'));
+    const b = await ctx.client().request<BackupInfo>('POST', appPath(args.app, '/backups'));
     ctx.out(b.status === 'failed' ? 'failed' : `done: ${b.id} is ${b.status}`);
     details((s) => ctx.out(s), b);
     if (b.status === 'failed') throw new UserError(`backup ${b.id} failed: ${b.error ?? 'no reason given'}`, 'earlier backups are kept');
@@ -95,8 +88,8 @@ const schedule: Command = {
     if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`);
     const keep = flag(args, 'keep');
     const s = frequency === undefined
-      ? await ctx.client().request<Schedule>('GET', appPath(args.app, '/backups/schedule'))
-      : await ctx.client().request<Schedule>('PUT', appPath(args.app, '/backups/schedule'), { frequency, ...(keep !== undefined ? { keep } : {}) });
+      ? await ctx.client().request<BackupScheduleInfo>('GET', appPath(args.app, '/backups/schedule'))
+      : await ctx.client().request<BackupScheduleInfo>('PUT', appPath(args.app, '/backups/schedule'), { frequency, ...(keep !== undefined ? { keep } : {}) });
     if (s.frequency === 'off') return ctx.out(`${args.app} has no backup schedule`);
     ctx.out(`${args.app} is backed up ${s.frequency}, keeping ${s.keep} good backup(s); last run: ${time(s.lastRunAt)}`);
   },

@@ -1,19 +1,8 @@
 // Custom domain commands: list an app's domains, add one, remove one.
-import { validateDomain } from '../../core/index.ts';
+import { validateDomain, type DomainAdded, type DomainEntry } from '../../core/index.ts';
 import { appPath, oneArgument, type Args, type Command } from '../command.ts';
 import type { Ctx } from '../context.ts';
 import { json, table, time } from '../format.ts';
-
-/** One entry of `GET /apps/:app/domains`: the default `<app>.<domain>` first, then the custom ones. */
-export type DomainEntry = { domain: string; default: true } | { domain: string; createdAt: string };
-
-interface Added {
-  domain: string;
-  createdAt: string;
-  added: boolean;
-  /** The app's default host, which a CNAME record can point at. */
-  cnameTarget?: string;
-}
 
 /** Indent of the detail lines under a "Doing x... done" line, as the other commands print them. */
 const INDENT = '       ';
@@ -57,7 +46,7 @@ const add: Command = {
     const domain = domainArg(ctx, args, add);
     if (domain === 'help') return 0;
     ctx.out(`Adding ${domain} to ${args.app}... `, '');
-    const res = await ctx.client().request<Added>('POST', appPath(args.app, '/domains'), { domain });
+    const res = await ctx.client().request<DomainAdded>('POST', appPath(args.app, '/domains'), { domain });
     ctx.out(res.added === false ? `done (${args.app} already had it)` : 'done');
     const target = res.cnameTarget ? ` or a CNAME record pointing at ${res.cnameTarget}` : '';
     const record = domain.startsWith('*.') ? `a wildcard DNS record for ${domain}` : `the DNS record of ${domain}`;

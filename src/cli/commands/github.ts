@@ -1,9 +1,7 @@
 // Following a GitHub repository: apps:connect prints what to paste into the repository's webhook settings.
-import { UserError } from '../../core/index.ts';
+import { UserError, type GithubConnected } from '../../core/index.ts';
 import { appPath, flag, type Command } from '../command.ts';
 import { secretInput } from '../secret.ts';
-
-interface Connected { repo: string; branch: string; secret: string; payloadUrl: string; contentType: string; hasToken: boolean }
 
 const connect: Command = {
   name: 'apps:connect',
@@ -17,7 +15,7 @@ const connect: Command = {
     if (!repo) throw new UserError('which repository?', `e.g. \`minicloud apps:connect ${args.app} --github octocat/hello-world --branch main\``);
     if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo)) throw new UserError(`${JSON.stringify(repo)} is not owner/repo`, 'e.g. --github octocat/hello-world');
     const body = { repo, branch: flag(args, 'branch') ?? 'main', token: await secretInput(ctx, args, { flag: 'token', env: 'GITHUB_TOKEN', what: 'GitHub token' }) };
-    const c = await ctx.client().request<Connected>('POST', appPath(args.app, '/github'), body);
+    const c = await ctx.client().request<GithubConnected>('POST', appPath(args.app, '/github'), body);
     ctx.out(`-----> ${args.app} follows ${c.repo} (branch ${c.branch})${c.hasToken ? ', fetching with your token' : ''}`);
     ctx.out('');
     ctx.out(`In GitHub, open ${c.repo} → Settings → Webhooks → Add webhook, and enter:`);

@@ -1,24 +1,8 @@
 // Commands about the server and its limits: `status` (runtime, builds, isolation) and an app's memory, CPU and process limits.
-import { UserError, type Deploy } from '../../core/index.ts';
+import { UserError, type ResourcesInfo, type ServerStatus } from '../../core/index.ts';
 import { appPath, type Command } from '../command.ts';
 import { json } from '../format.ts';
 import { reportDeploy } from './config.ts';
-
-interface Status {
-  runtime: 'docker' | 'process';
-  docker: string | null;
-  builds: { concurrency: number; memoryMb: number | null };
-  defaultMemoryMb: number;
-  isolation?: { mode: string; summary: string };
-  apps: number;
-}
-
-interface Resources {
-  memoryMb: number; default: boolean; enforced: boolean;
-  cpu?: number; cpuDefault?: boolean; cpuEnforced?: boolean;
-  pids?: number; pidsDefault?: boolean; pidsEnforced?: boolean;
-  deploy?: Deploy | null;
-}
 
 const SETTINGS = ['memory', 'cpu', 'pids'];
 
@@ -28,7 +12,7 @@ const status: Command = {
   summary: 'what minicloud runs apps on (Docker or host processes) and how it builds',
   json: true,
   async run(ctx, args) {
-    const s = await ctx.client().request<Status>('GET', '/api/status');
+    const s = await ctx.client().request<ServerStatus>('GET', '/api/status');
     if (args.flags.json) return ctx.out(json(s));
     ctx.out(`Runtime:  ${s.runtime === 'docker' ? `Docker ${s.docker} (every release an image, every instance a container)` : 'host processes (no Docker engine)'}`);
     ctx.out(`Builds:   ${s.builds.concurrency} at a time${s.builds.memoryMb ? `, each capped at ${s.builds.memoryMb} MiB` : ''}`);
@@ -44,7 +28,7 @@ const show: Command = {
   app: true,
   json: true,
   async run(ctx, args) {
-    const r = await ctx.client().request<Resources>('GET', appPath(args.app, '/resources'));
+    const r = await ctx.client().request<ResourcesInfo>('GET', appPath(args.app, '/resources'));
     if (args.flags.json) return ctx.out(json(r));
     ctx.out(`memory: ${r.memoryMb} MiB${r.default ? ' (the default)' : ''}${r.enforced ? '' : ' (not enforced: host processes run uncapped)'}`);
     if (r.cpu !== undefined) ctx.out(`cpu:    ${r.cpu}${r.cpuDefault ? ' (the default)' : ''}${r.cpuEnforced ? '' : ' (not enforced: host processes run uncapped)'}`);
@@ -69,7 +53,7 @@ const set: Command = {
     }
     const what = Object.entries(body).map(([k, v]) => `${k} ${v}`).join(', ');
     ctx.out(`Setting ${args.app}'s ${Object.keys(body).length > 1 ? 'limits' : `${Object.keys(body)[0] === 'memory' ? 'memory limit' : Object.keys(body)[0] + ' limit'}`} to ${Object.keys(body).length > 1 ? what : Object.values(body)[0]}... `, '');
-    const r = await ctx.client().request<Resources>('PUT', appPath(args.app, '/resources'), body);
+    const r = await ctx.client().request<ResourcesInfo>('PUT', appPath(args.app, '/resources'), body);
     const now = `${r.memoryMb} MiB${r.cpu !== undefined ? `, ${r.cpu} CPU` : ''}${r.pids !== undefined ? `, ${r.pids} processes` : ''}`;
     if (r.deploy) return reportDeploy(ctx, r.deploy, `; ${now}`);
     ctx.out(`done, ${now} (it applies from the next start)`);

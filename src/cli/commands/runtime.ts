@@ -6,6 +6,7 @@ import {
   type Formation,
   type Instance,
   type ReleaseSummary,
+  type CronStatus,
 } from '../../core/index.ts';
 import { appPath, type Command } from '../command.ts';
 import { ago, json, release, table, time } from '../format.ts';
@@ -85,12 +86,6 @@ const ps: Command = {
     if (entries.length > 0) for (const line of table(entries.map((e) => ['cron', e.schedule, e.command, cronRunLabel(e.lastRun)]))) ctx.out(line);
   },
 };
-
-interface CronStatus {
-  schedule: string;
-  command: string;
-  lastRun: { startedAt: string; finishedAt: string | null; exitCode: number | null } | null;
-}
 
 const isCronStatus = (v: unknown): v is CronStatus =>
   typeof v === 'object' && v !== null && typeof (v as CronStatus).schedule === 'string' && typeof (v as CronStatus).command === 'string';

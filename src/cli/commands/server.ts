@@ -3,7 +3,7 @@
 import { closeSync, createReadStream, createWriteStream, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { UserError } from '../../core/index.ts';
+import { UserError, type ServerRestoreEvent } from '../../core/index.ts';
 import { flag, type Command } from '../command.ts';
 import { bytes } from './backups.ts';
 
@@ -44,9 +44,6 @@ const backup: Command = {
   },
 };
 
-interface Line { type: 'line'; text: string }
-interface End { type: 'end'; status: 'succeeded' | 'failed'; apps: Array<{ name: string; status: string; release: number | null; error: string | null }> }
-
 const restore: Command = {
   name: 'restore',
   usage: '<file> [--force]',
@@ -64,7 +61,7 @@ const restore: Command = {
     const force = args.flags.force === true || flag(args, 'force') === 'true';
     const res = await ctx.client().raw('POST', `/api/server/restore${force ? '?force=1' : ''}`,
       { stream: createReadStream(file), type: 'application/gzip', length: statSync(file).size });
-    let end: End | null = null;
+    let end: Extract<ServerRestoreEvent, { type: 'end' }> | null = null;
     let buffer = '';
     for await (const chunk of res.setEncoding('utf8')) {
       buffer += chunk as string;
@@ -73,7 +70,7 @@ const restore: Command = {
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
         if (!line) continue;
-        const e = JSON.parse(line) as Line | End;
+        const e = JSON.parse(line) as ServerRestoreEvent;
         if (e.type === 'line') ctx.out(e.text);
         else end = e;
       }

@@ -1,10 +1,8 @@
 // Storage commands: persistent directories that survive deploys, restarts and rollbacks.
-import { UserError, validateMountPath, type Deploy } from '../../core/index.ts';
+import { UserError, validateMountPath, type Deploy, type VolumeInfo } from '../../core/index.ts';
 import { appPath, type Command } from '../command.ts';
 import { json, table, time } from '../format.ts';
 import { reportDeploy } from './config.ts';
-
-interface VolumeInfo { path: string; hostDir?: string; createdAt: string }
 
 const one = (rest: string[], usage: string): string => {
   const [path, extra] = rest;

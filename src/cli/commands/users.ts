@@ -1,12 +1,9 @@
 // People commands: list users, add one (admin or member of apps; a password piped, from the environment, or made and
 // shown once), remove one; who is logged in to the dashboard, and ending a session.
-import { UserError } from '../../core/index.ts';
+import { UserError, type SessionInfo, type UserInfo } from '../../core/index.ts';
 import type { Command } from '../command.ts';
 import { json, table, time } from '../format.ts';
 import { secretInput } from '../secret.ts';
-
-interface UserInfo { email: string; role: string; apps: string[] | null; createdAt: string }
-interface SessionInfo { key: string; who: string; address: string; since: string; expires: string }
 
 const list: Command = {
   name: 'users',
