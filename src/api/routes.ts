@@ -42,6 +42,8 @@ export interface RouteDeps extends ServiceDeps {
   certs?: CertsView;
   /** The router daemon: its status and a restart of its workers (no request fails); absent before it runs. */
   edge?: { status(): Promise<RouterDaemonReport>; restart(): Promise<RouterDaemonReport> };
+  /** MINICLOUD_DOMAIN: an app's default host is `<app>.<baseDomain>`. */
+  baseDomain: string;
   /** https://admin.<domain> when there is one: GitHub's webhook URL must be public, whoever asked. */
   publicUrl?: string | null;
   /** Backups of apps' add-ons and volumes; without it the backup routes answer 503. */
@@ -61,11 +63,6 @@ function lines(req: Request, fallback: number): number {
   return n;
 }
 
-/** MINICLOUD_DOMAIN, read back from the app URLs (`http://<app>.<domain>[:port]`). */
-function baseDomain(appUrl: (app: string) => string): string {
-  return new URL(appUrl('x')).hostname.slice('x.'.length);
-}
-
 export function apiRoutes(d: RouteDeps): Router {
   const r = Router();
   const webhookUrl = (req: Request) => `${d.publicUrl ?? `${req.protocol}://${req.get('host')}`}/webhooks/github`;
@@ -77,7 +74,7 @@ export function apiRoutes(d: RouteDeps): Router {
 
   r.use(processRoutes(d.processes, info, (app) => d.store.listInstances(app)));
   r.use(addonRoutes(d.addons));
-  r.use(domainRoutes({ store: d.store, baseDomain: baseDomain(d.appUrl), onChange: (app) => d.formation.changed(app) }));
+  r.use(domainRoutes({ store: d.store, baseDomain: d.baseDomain, onChange: (app) => d.formation.changed(app) }));
   r.use(routerSettingsRoutes({ store: d.store, onChange: (app) => d.formation.changed(app) }));
   r.get('/router', async (_req, res) => { res.json(await edgeOf(d).status()); });
   r.post('/router/restart', async (_req, res) => { res.json(await edgeOf(d).restart()); });

@@ -20,7 +20,7 @@ export function expressRoutes(): Walk {
   const store = new Store(join(dir, 'minicloud.db'));
   try {
     // Only what createApi reads while declaring routes; options it does not find are left out, as a caller may.
-    const deps = { store, appUrl: (a: string) => `http://${a}.localhost`, hookToken: 'x'.repeat(40), metrics: {}, moves: {}, cliTarball: async () => Buffer.alloc(0) } as unknown as ApiOptions;
+    const deps = { store, appUrl: (a: string) => `http://${a}.localhost`, baseDomain: 'localhost', hookToken: 'x'.repeat(40), metrics: {}, moves: {}, cliTarball: async () => Buffer.alloc(0) } as unknown as ApiOptions;
     const server: Server = createApi(deps);
     const app = server.listeners('request')[0] as unknown as { router: { stack: Layer[] } };
     const out: Walk = { routes: [], mounts: [] };
