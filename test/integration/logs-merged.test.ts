@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MergedLogEvent } from '../../src/core/index.ts';
-import { fixtureRepo, push } from '../helpers/git.ts';
+import { deployedFixture } from '../helpers/deployed.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
 import { startRedis } from '../helpers/redis.ts';
@@ -17,9 +17,7 @@ let mc: Minicloud;
 beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url);
-  expect((await mc.api('POST', '/api/apps', { name: 'merged' })).status).toBe(201);
-  const r = await push(fixtureRepo('node-hello'), mc.gitUrl('merged'));
-  expect(r.code, r.output).toBe(0);
+  await deployedFixture(mc, 'merged');
   expect((await get(mc.httpPort, 'merged.localhost', '/merged-1')).status).toBe(200);
 });
 

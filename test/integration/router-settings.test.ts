@@ -1,7 +1,7 @@
 // Per-app router settings end to end: router:set / router:report, the API, validation, and the router obeying at once.
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRepo, push } from '../helpers/git.ts';
+import { deployedFixture } from '../helpers/deployed.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
 import { startRedis } from '../helpers/redis.ts';
@@ -14,9 +14,7 @@ interface Report { timeoutSeconds: number | null; httpsOnly: boolean; maxBodyByt
 beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url, { MINICLOUD_ROUTER_WORKERS: '2' });
-  expect((await mc.api('POST', '/api/apps', { name: 'hello' })).status).toBe(201);
-  const r = await push(fixtureRepo('node-hello'), mc.gitUrl('hello'));
-  expect(r.code, r.output).toBe(0);
+  await deployedFixture(mc, 'hello');
 });
 
 afterAll(async () => {
