@@ -25,7 +25,7 @@ export class AddonsService {
   constructor(private readonly d: AddonsDeps) {}
 
   list(app: string): AddonInfo[] {
-    return this.d.store.listAddons(this.d.store.apps.require(app).name).map(info);
+    return this.d.store.addons.list(this.d.store.apps.require(app).name).map(info);
   }
 
   info(app: string, kind: string): AddonInfo {
@@ -33,7 +33,7 @@ export class AddonsService {
   }
 
   private find(app: string, kind: string): StoredAddon {
-    const a = this.d.store.listAddons(this.d.store.apps.require(app).name).find((x) => x.kind === kind);
+    const a = this.d.store.addons.list(this.d.store.apps.require(app).name).find((x) => x.kind === kind);
     if (!a) throw new NotFoundError(`${app} has no ${kind} add-on`, `see \`minicloud addons ${app}\``);
     return a;
   }
@@ -46,7 +46,7 @@ export class AddonsService {
   /** Provisions without restarting: the caller makes the release that carries the new config vars. */
   async attach(app: string, kindRaw: unknown, pickName: (provider: ReturnType<typeof providerFor>) => Promise<string> = async () => addonName(app)): Promise<StoredAddon> {
     const kind = this.kind(kindRaw);
-    if (this.d.store.listAddons(app).some((a) => a.kind === kind)) {
+    if (this.d.store.addons.list(app).some((a) => a.kind === kind)) {
       throw new UserError(`${app} already has a ${kind} add-on`, `see \`minicloud addons:info ${app} ${kind}\``, 409);
     }
     const provider = providerFor(kind, this.d.env);
@@ -54,7 +54,7 @@ export class AddonsService {
       const name = await pickName(provider);
       const p = await provider.create(name);
       const addon: StoredAddon = { app, kind, name, credentials: p.credentials, envKeys: Object.keys(p.env), createdAt: new Date().toISOString() };
-      this.d.store.saveAddon(addon);
+      this.d.store.addons.save(addon);
       this.d.store.configVars.update(app, p.env);
       return addon;
     } finally {
@@ -93,7 +93,7 @@ export class AddonsService {
     } finally {
       await provider.close();
     }
-    this.d.store.deleteAddon(app.name, addon.kind);
+    this.d.store.addons.delete(app.name, addon.kind);
     this.d.store.configVars.update(app.name, Object.fromEntries(addon.envKeys.map((k) => [k, null])));
     if (!restart || !app.currentRelease) return null;
     return this.d.service.runAndWait(app.name, 'release', `Remove ${addon.kind}`);
@@ -105,7 +105,7 @@ export class AddonsService {
    */
   async restoreAll(log: Logger): Promise<void> {
     for (const app of this.d.store.apps.list()) {
-      for (const a of this.d.store.listAddons(app.name)) {
+      for (const a of this.d.store.addons.list(app.name)) {
         const provider = providerFor(a.kind as AddonKind, this.d.env);
         try {
           if (await provider.restore?.(a.name, a.credentials)) log.info(`${app.name}: the ${a.kind} add-on's user was gone from the shared server (restarted?); restored it`);
@@ -120,7 +120,7 @@ export class AddonsService {
 
   /** Before an app is destroyed: its databases, vhosts and users go with it. */
   async destroyAll(app: string): Promise<void> {
-    for (const a of this.d.store.listAddons(app)) await this.destroy(app, a.kind, app, false);
+    for (const a of this.d.store.addons.list(app)) await this.destroy(app, a.kind, app, false);
   }
 
   /** A manifest's `needs`, provisioned once; runs inside the app's deploy, so it must not queue a release. */
@@ -135,7 +135,7 @@ export class AddonsService {
         continue;
       }
       const kind: AddonKind = need === 'database' ? this.kind(database) : need === 'messagebus' ? 'rabbitmq' : 'redis';
-      if (this.d.store.listAddons(app).some((a) => a.kind === kind)) continue;
+      if (this.d.store.addons.list(app).some((a) => a.kind === kind)) continue;
       const addon = await this.attach(app, kind);
       say(`-----> Provisioned ${kind} for ${need}: ${addon.envKeys.join(', ')}`);
     }

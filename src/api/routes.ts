@@ -72,7 +72,7 @@ export function apiRoutes(d: RouteDeps): Router {
     return { ...app, url: d.appUrl(app.name), gitUrl: `${req.protocol}://${req.get('host')}/git/${app.name}.git` };
   };
 
-  r.use(processRoutes(d.processes, info, (app) => d.store.listInstances(app)));
+  r.use(processRoutes(d.processes, info, (app) => d.store.instances.list(app)));
   r.use(addonRoutes(d.addons));
   r.use(domainRoutes({ store: d.store, baseDomain: d.baseDomain, onChange: (app) => d.formation.changed(app) }));
   r.use(routerSettingsRoutes({ store: d.store, onChange: (app) => d.formation.changed(app) }));
@@ -89,7 +89,7 @@ export function apiRoutes(d: RouteDeps): Router {
     const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);
     res.status(201).json(info(req, app.name));
   });
-  r.get('/apps/:app', (req, res) => { res.json({ ...info(req, param(req, 'app')), instances: d.store.listInstances(param(req, 'app')) }); });
+  r.get('/apps/:app', (req, res) => { res.json({ ...info(req, param(req, 'app')), instances: d.store.instances.list(param(req, 'app')) }); });
   r.delete('/apps/:app', async (req, res) => {
     await d.service.destroy(param(req, 'app'), req.query.confirm);
     res.status(204).end();
@@ -122,13 +122,13 @@ export function apiRoutes(d: RouteDeps): Router {
     });
   });
   r.get('/apps/:app/github', (req, res) => {
-    const link = d.store.getGithubLink(d.store.apps.require(param(req, 'app')).name);
+    const link = d.store.githubLinks.get(d.store.apps.require(param(req, 'app')).name);
     if (!link) throw new NotFoundError(`${param(req, 'app')} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${param(req, 'app')} --github owner/repo\``);
     res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: webhookUrl(req) });
   });
   r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.apps.require(param(req, 'app')).name)); });
   r.get('/apps/:app/metrics', (req, res) => { res.json({ minutes: d.metrics?.minutes(d.store.apps.require(param(req, 'app')).name) ?? [] }); });
-  r.get('/apps/:app/ps', (req, res) => { res.json(d.store.listInstances(d.store.apps.require(param(req, 'app')).name)); });
+  r.get('/apps/:app/ps', (req, res) => { res.json(d.store.instances.list(d.store.apps.require(param(req, 'app')).name)); });
   r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(param(req, 'app')) }); });
   r.get('/apps/:app/logs', async (req, res) => {
     const app = d.store.apps.require(param(req, 'app'));

@@ -32,7 +32,7 @@ export interface ServerBackupDeps {
 
 /** Database add-ons and storage are what an app backup holds; an app with neither needs none. */
 const hasData = (store: Store, app: string) =>
-  store.listAddons(app).some((a) => a.kind === 'postgres' || a.kind === 'mariadb') || store.volumes.list(app).length > 0;
+  store.addons.list(app).some((a) => a.kind === 'postgres' || a.kind === 'mariadb') || store.volumes.list(app).length > 0;
 
 const DAY_MS = 24 * 3600_000;
 

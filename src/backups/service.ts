@@ -78,7 +78,7 @@ export class BackupsService {
   }
 
   private async checkUsers(kind: DbKind, admin: Conn): Promise<void> {
-    const users = this.d.store.apps.list().flatMap((a) => this.d.store.listAddons(a.name))
+    const users = this.d.store.apps.list().flatMap((a) => this.d.store.addons.list(a.name))
       .filter((a) => a.kind === kind && a.credentials.url)
       .map((a) => parseUrl(a.credentials.url!, DB_KINDS[kind].port).user);
     if (kind === 'postgres') await pgCheckRoles(admin, users);
@@ -107,7 +107,7 @@ export class BackupsService {
       const notes: string[] = [];
       const errors: string[] = [];
       let unverifiable = false;
-      for (const addon of this.d.store.listAddons(app)) {
+      for (const addon of this.d.store.addons.list(app)) {
         if (!isDb(addon.kind)) {
           notes.push(`${addon.kind} add-on skipped: it holds no durable data minicloud backs up`);
           continue;
@@ -176,7 +176,7 @@ export class BackupsService {
       if (b.status === 'failed') throw new UserError(`backup ${id} failed (${b.error ?? 'no reason recorded'}) and cannot be restored`, `pick a good one from \`minicloud backups ${app}\``, 409);
       await checkParts(b.dir, b);
       // Where each part goes, all settled before anything is touched.
-      const addons = this.d.store.listAddons(app);
+      const addons = this.d.store.addons.list(app);
       const volumes = this.d.volumes(app);
       const plan = b.parts.map((p) => {
         if (p.kind === 'volume') {

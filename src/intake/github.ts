@@ -50,7 +50,7 @@ export class GithubIntake {
       throw new UserError('the token must be a GitHub token (printable characters, no spaces)');
     }
     const secret = randomBytes(32).toString('hex');
-    return this.store.setGithubLink({ app: app.name, repo: body.repo, branch, secret, token: (body.token as string | undefined) ?? null });
+    return this.store.githubLinks.set({ app: app.name, repo: body.repo, branch, secret, token: (body.token as string | undefined) ?? null });
   }
 
   /**
@@ -67,7 +67,7 @@ export class GithubIntake {
     };
     if (!signature) return refuse('no X-Hub-Signature-256');
     if (!/^sha256=[0-9a-f]{64}$/.test(signature)) return refuse('X-Hub-Signature-256 is not sha256=<hex>'); // before any HMAC is computed
-    const signers = this.store.githubLinks().filter((l) => signedBy(l.secret, raw, signature));
+    const signers = this.store.githubLinks.list().filter((l) => signedBy(l.secret, raw, signature));
     if (signers.length === 0) return refuse('signature does not match');
     let payload: PushPayload;
     try {
@@ -80,7 +80,7 @@ export class GithubIntake {
     const verified = signers.filter((l) => l.repo.toLowerCase() === named);
     if (verified.length === 0) return refuse(`signed for ${signers.map((l) => l.app).join(', ')}, but not about ${signers.map((l) => l.repo).join(', ')}`);
 
-    if (delivery && !this.store.recordDelivery(delivery)) return { status: 200, body: { message: 'delivery already processed' } };
+    if (delivery && !this.store.githubLinks.recordDelivery(delivery)) return { status: 200, body: { message: 'delivery already processed' } };
     if (event === 'ping') return { status: 200, body: { message: 'pong' } };
     if (event !== 'push') return { status: 202, body: { message: `ignored: ${event} events do not deploy` } };
     if (typeof payload.ref !== 'string' || !payload.ref.startsWith('refs/heads/')) return { status: 202, body: { message: `ignored: ${String(payload.ref ?? 'no ref').slice(0, 200)} is not a branch` } };

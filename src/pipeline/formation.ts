@@ -38,10 +38,10 @@ export class Formation extends EventEmitter {
 
   /** Start `release` beside what runs now; switch to it once healthy; then retire the old instances. */
   async rollout(release: Release, log: (line: string) => void): Promise<void> {
-    const old = this.store.listInstances(release.app);
+    const old = this.store.instances.list(release.app);
     const wanted = Object.entries(this.wanted(release)).flatMap(([type, n]) => Array<string>(n).fill(type));
     const started = await this.startGated(release, wanted, log);
-    for (const inst of started) this.store.saveInstance({ ...inst, state: 'up' });
+    for (const inst of started) this.store.instances.save({ ...inst, state: 'up' });
     this.store.apps.setCurrentRelease(release.app, release.version);
     // The old instances drain from when the router serves the new ones, not before.
     await this.changed(release.app);
@@ -63,11 +63,11 @@ export class Formation extends EventEmitter {
       if (web.length) log(`       Waiting for ${web.length} web instance(s) to answer${healthPath(release) ? ` ${healthPath(release)}` : ''} (up to ${Math.round(timeoutMs / 1000)} s)`);
       const results = await Promise.all(web.map((inst) => waitHealthy({
         host: inst.host, port: inst.port, path: healthPath(release), timeoutMs,
-        gone: () => this.store.getInstance(inst.id)?.state !== 'starting',
+        gone: () => this.store.instances.get(inst.id)?.state !== 'starting',
       })));
       const bad = results.find((r) => !r.ok);
       if (bad && !bad.ok) throw new UserError(`v${release.version} did not start: ${bad.reason}`, `see its output with \`minicloud logs ${release.app}\``);
-      const died = started.find((i) => this.store.getInstance(i.id)?.state !== 'starting');
+      const died = started.find((i) => this.store.instances.get(i.id)?.state !== 'starting');
       if (died) throw new UserError(`v${release.version} did not start: its ${died.type} process exited`, `see its output with \`minicloud logs ${release.app}\``);
       return started;
     } catch (e) {
@@ -109,13 +109,13 @@ export class Formation extends EventEmitter {
     }
     if (extra.length) {
       const started = await this.startGated(release, extra, () => {});
-      for (const inst of started) this.store.saveInstance({ ...inst, state: 'up' });
+      for (const inst of started) this.store.instances.save({ ...inst, state: 'up' });
       await this.changed(release.app);
     }
   }
 
   async stopApp(app: string): Promise<void> {
-    const instances = this.store.listInstances(app);
+    const instances = this.store.instances.list(app);
     await Promise.all(instances.map((i) => this.instances.stop(i)));
     await this.changed(app);
   }
@@ -135,17 +135,17 @@ export class Formation extends EventEmitter {
 
   private async restoreApp(app: App): Promise<void> {
     const current = app.currentRelease;
-    for (const i of this.store.listInstances(app.name)) {
+    for (const i of this.store.instances.list(app.name)) {
       const alive = i.handle ? await this.instances.runtime.adopt(i.handle) : false;
       // One that was draining when minicloud stopped has had its time.
       const wanted = app.state === 'running' && i.release === current && i.state !== 'draining';
       if (alive && wanted) {
-        if (i.state === 'starting') this.store.saveInstance({ ...i, state: 'up' });
+        if (i.state === 'starting') this.store.instances.save({ ...i, state: 'up' });
         continue;
       }
       if (alive) await this.instances.stop(i);
       else if (wanted) await this.supervisor.restart(i.id);
-      else this.store.deleteInstance(i.id);
+      else this.store.instances.delete(i.id);
     }
     const release = current ? this.store.releases.get(app.name, current) : null;
     if (release && app.state === 'running') await this.reconcile(release).catch((e) => this.emit('error', e));

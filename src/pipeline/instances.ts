@@ -39,19 +39,19 @@ export class Instances {
       id, app: release.app, release: release.version, type, host: running.host, port: running.port, pid: running.pid,
       handle: running.handle, state: 'starting', startedAt: new Date().toISOString(), restarts, nextRestartAt: null,
     };
-    this.store.saveInstance(inst);
+    this.store.instances.save(inst);
     return inst;
   }
 
   async stop(stale: StoredInstance): Promise<void> {
     this.cancelRestart(stale.id);
-    const i = this.store.getInstance(stale.id) ?? stale; // its handle may have changed since (a restart)
+    const i = this.store.instances.get(stale.id) ?? stale; // its handle may have changed since (a restart)
     for (const handle of new Set([stale.handle, i.handle])) {
       if (!handle) continue;
       this.stopping.add(handle);
       await this.runtime.stop(handle, this.stopGraceMs);
     }
-    this.store.deleteInstance(i.id);
+    this.store.instances.delete(i.id);
   }
 
   /** Takes instances out of service now (the caller refreshes routes), and stops them after `drainMs`. */
@@ -59,8 +59,8 @@ export class Instances {
     for (const i of instances) {
       this.retiring.add(i.id);
       this.cancelRestart(i.id);
-      const now = this.store.getInstance(i.id);
-      if (now) this.store.saveInstance({ ...now, state: 'draining', nextRestartAt: null });
+      const now = this.store.instances.get(i.id);
+      if (now) this.store.instances.save({ ...now, state: 'draining', nextRestartAt: null });
     }
     return new Promise((resolve) => {
       const t = setTimeout(() => {
@@ -75,7 +75,7 @@ export class Instances {
 
   /** Serving instances of an app: up, current release, not retiring. */
   serving(app: string, release: number | null): StoredInstance[] {
-    return this.store.listInstances(app).filter((i) => i.release === release && !this.retiring.has(i.id));
+    return this.store.instances.list(app).filter((i) => i.release === release && !this.retiring.has(i.id));
   }
 
   cancelRestart(id: string): void {

@@ -29,13 +29,13 @@ export class Supervisor {
 
   private exited(handle: string, code: number | null): void {
     if (this.i.stopping.delete(handle) || !this.i.store.isOpen) return;
-    const inst = this.i.store.listInstances().find((x) => x.handle === handle);
+    const inst = this.i.store.instances.list().find((x) => x.handle === handle);
     if (!inst || this.i.retiring.has(inst.id)) return;
     const upFor = Date.now() - Date.parse(inst.startedAt);
     const { delayMs, restarts } = nextDelay(inst.restarts, upFor);
     const gated = this.i.gated.has(inst.id); // the operation watching it reports the failure
     const nextRestartAt = gated ? null : new Date(Date.now() + delayMs).toISOString();
-    this.i.store.saveInstance({ ...inst, state: 'crashed', pid: null, handle: null, restarts, nextRestartAt });
+    this.i.store.instances.save({ ...inst, state: 'crashed', pid: null, handle: null, restarts, nextRestartAt });
     this.events.emit('changed', inst.app);
     this.events.emit('crash', inst, code, delayMs);
     if (!gated) this.schedule(inst.id, delayMs);
@@ -49,7 +49,7 @@ export class Supervisor {
   /** Starts a crashed instance again, in place (same id), once its backoff has passed. */
   async restart(id: string): Promise<void> {
     this.i.timers.delete(id);
-    const inst = this.i.store.getInstance(id);
+    const inst = this.i.store.instances.get(id);
     const app = inst && this.i.store.apps.get(inst.app);
     const release = inst && this.i.store.releases.get(inst.app, inst.release);
     if (!inst || !app || !release || app.state !== 'running' || this.i.retiring.has(id) || app.currentRelease !== inst.release) return;
@@ -58,7 +58,7 @@ export class Supervisor {
       if (inst.type === 'web') {
         const health = await waitHealthy({
           host: next.host, port: next.port, path: healthPath(release), timeoutMs: startTimeout(release, this.opts.startTimeoutMs),
-          gone: () => this.i.store.getInstance(id)?.state !== 'starting',
+          gone: () => this.i.store.instances.get(id)?.state !== 'starting',
         });
         // Not healthy in time: stop it; its exit counts as a crash and backs off again.
         if (!health.ok) return void (await this.i.runtime.stop(next.handle!, 5000));
@@ -66,11 +66,11 @@ export class Supervisor {
     } catch (e) {
       this.events.emit('error', e);
       const { delayMs, restarts } = nextDelay(inst.restarts, 0);
-      this.i.store.saveInstance({ ...inst, state: 'crashed', pid: null, handle: null, restarts, nextRestartAt: new Date(Date.now() + delayMs).toISOString() });
+      this.i.store.instances.save({ ...inst, state: 'crashed', pid: null, handle: null, restarts, nextRestartAt: new Date(Date.now() + delayMs).toISOString() });
       return this.schedule(id, delayMs);
     }
-    const now = this.i.store.getInstance(id);
-    if (now?.state === 'starting') this.i.store.saveInstance({ ...now, state: 'up', nextRestartAt: null });
+    const now = this.i.store.instances.get(id);
+    if (now?.state === 'starting') this.i.store.instances.save({ ...now, state: 'up', nextRestartAt: null });
     this.events.emit('changed', inst.app);
   }
 
@@ -79,7 +79,7 @@ export class Supervisor {
     if (this.checking) return;
     this.checking = true;
     try {
-      const up = this.i.store.listInstances().filter((x) => x.type === 'web' && x.state === 'up' && x.handle && !this.i.retiring.has(x.id) && !this.i.gated.has(x.id));
+      const up = this.i.store.instances.list().filter((x) => x.type === 'web' && x.state === 'up' && x.handle && !this.i.retiring.has(x.id) && !this.i.gated.has(x.id));
       await Promise.all(up.map(async (inst) => {
         const release = this.i.store.releases.get(inst.app, inst.release);
         const r = await probe({ host: inst.host, port: inst.port, path: release ? healthPath(release) : undefined, timeoutMs: 5000 });
@@ -91,7 +91,7 @@ export class Supervisor {
         // Its exit is then handled as a crash: restarted with backoff.
         await this.i.runtime.stop(inst.handle!, 5000);
       }));
-      for (const id of this.fails.keys()) if (!this.i.store.getInstance(id)) this.fails.delete(id);
+      for (const id of this.fails.keys()) if (!this.i.store.instances.get(id)) this.fails.delete(id);
     } finally {
       this.checking = false;
     }

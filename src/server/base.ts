@@ -53,7 +53,7 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
     : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard, log: log.child('runtime') });
   life.add('runtime', () => runtime.close());
   // Firewall rules a killed predecessor left for ports nobody listens on now (instances that still run keep theirs).
-  if (runtime instanceof ProcessRuntime) await isolation.guard?.sweep(runtime.livePorts(store.listInstances().map((i) => i.handle)));
+  if (runtime instanceof ProcessRuntime) await isolation.guard?.sweep(runtime.livePorts(store.instances.list().map((i) => i.handle)));
   const inner: Builder = engine
     ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build` })
     : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users });

@@ -50,7 +50,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const service = new AppsService(serviceDeps);
   const addons = new AddonsService({ store, service, env: process.env });
   const fetchSource = (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) =>
-    fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: store.getGithubLink(deploy.app)?.token ?? null, tarFile, say });
+    fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: store.githubLinks.get(deploy.app)?.token ?? null, tarFile, say });
   const pipeline = new Pipeline({
     store, log: deployLog, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource, locksDir: join(cfg.dataDir, 'locks'),
     ...(engine && { images: new ImageImporter(engine.docker) }),
@@ -71,7 +71,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     store, dir: p.backups, env: process.env, volumes: (app) => formation.instances.volumes(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'),
   });
-  const metrics = new Metrics({ instances: () => store.listInstances(), log: log.child('metrics') });
+  const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics') });
   teardown.push(
     (app) => cron.forget(app), (app) => addons.destroyAll(app), async (app) => metrics.forget(app),
     (app) => builder.prune(app, []).catch(() => {}), async (app) => { await isolation.users?.remove(app); }, async (app) => { await runtime.forget?.(app); },

@@ -8,7 +8,7 @@ export function routesFromState(store: Store, domain: string): Route[] {
   for (const d of store.domains.all()) custom.set(d.app, [...(custom.get(d.app) ?? []), d.domain]);
   const settings = store.routerSettings.all();
   return store.apps.list().map((app) => {
-    const upstreams = store.listInstances(app.name)
+    const upstreams = store.instances.list(app.name)
       .filter((i) => i.type === 'web' && i.state === 'up' && i.release === app.currentRelease)
       .map((i) => ({ host: i.host, port: i.port }));
     const state: Route['state'] = app.state === 'stopped' ? 'stopped' : app.state === 'sleeping' ? 'sleeping' : upstreams.length ? 'running' : 'starting';

@@ -16,9 +16,13 @@ import { AuditLog, TokensTable, UsersTable } from './access-tables.ts';
 import { DeployJobsTable } from './deploy-jobs.ts';
 import { DeploysTable } from './deploys.ts';
 import { DeployLogsTable } from './deploy-logs.ts';
-import { toAddon, toInstance, toLink, type GithubLink, type Row, type StoredAddon, type StoredInstance } from './rows.ts';
+import { InstancesTable } from './instances.ts';
+import { GithubLinksTable } from './github-links.ts';
+import { AddonsTable } from './addons.ts';
 
-export type { GithubLink, StoredAddon, StoredInstance } from './rows.ts';
+export type { StoredInstance } from './instances.ts';
+export type { GithubLink } from './github-links.ts';
+export type { StoredAddon } from './addons.ts';
 export type { Volume } from './volumes.ts';
 export type { StoredJob } from './deploys.ts';
 
@@ -30,6 +34,9 @@ export class Store {
   readonly releases: ReleasesTable;
   readonly configVars: ConfigVarsTable;
   readonly formation: FormationTable;
+  readonly instances: InstancesTable;
+  readonly githubLinks: GithubLinksTable;
+  readonly addons: AddonsTable;
   readonly domains: Domains;
   readonly volumes: Volumes;
   readonly sessions: SessionsTable;
@@ -46,6 +53,9 @@ export class Store {
     this.releases = new ReleasesTable(this.db);
     this.configVars = new ConfigVarsTable(this.db);
     this.formation = new FormationTable(this.db);
+    this.instances = new InstancesTable(this.db);
+    this.githubLinks = new GithubLinksTable(this.db);
+    this.addons = new AddonsTable(this.db);
     this.domains = new Domains(this.db);
     this.volumes = new Volumes(this.db);
     this.sessions = new SessionsTable(this.db);
@@ -67,68 +77,5 @@ export class Store {
   /** False once closed: late events (a process exiting during shutdown) must then leave it alone. */
   get isOpen(): boolean {
     return this.db.open;
-  }
-
-  // --- instances
-  saveInstance(i: StoredInstance): void {
-    this.db.prepare(`INSERT INTO instances (id, app, release, type, host, port, pid, handle, state, started_at, restarts, next_restart_at)
-      VALUES (@id, @app, @release, @type, @host, @port, @pid, @handle, @state, @startedAt, @restarts, @nextRestartAt)
-      ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, handle = excluded.handle, state = excluded.state,
-        started_at = excluded.started_at, restarts = excluded.restarts, host = excluded.host, port = excluded.port,
-        next_restart_at = excluded.next_restart_at`).run(i);
-  }
-
-  getInstance(id: string): StoredInstance | null {
-    const r = this.db.prepare('SELECT * FROM instances WHERE id = ?').get(id) as Row | undefined;
-    return r ? toInstance(r) : null;
-  }
-
-  deleteInstance(id: string): void {
-    this.db.prepare('DELETE FROM instances WHERE id = ?').run(id);
-  }
-
-  listInstances(app?: string): StoredInstance[] {
-    const rows = app
-      ? this.db.prepare('SELECT * FROM instances WHERE app = ? ORDER BY type, id').all(app)
-      : this.db.prepare('SELECT * FROM instances ORDER BY app, type, id').all();
-    return (rows as Row[]).map(toInstance);
-  }
-
-  // --- GitHub repositories followed by apps, and webhook deliveries seen
-  setGithubLink(l: Omit<GithubLink, 'createdAt'>): GithubLink {
-    this.db.prepare(`INSERT INTO github_links (app, repo, branch, secret, token, created_at) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (app) DO UPDATE SET repo = excluded.repo, branch = excluded.branch, secret = excluded.secret, token = excluded.token`)
-      .run(l.app, l.repo, l.branch, l.secret, l.token, now());
-    return this.getGithubLink(l.app)!;
-  }
-
-  getGithubLink(app: string): GithubLink | null {
-    const r = this.db.prepare('SELECT * FROM github_links WHERE app = ?').get(app) as Row | undefined;
-    return r ? toLink(r) : null;
-  }
-
-  /** Every app's link: a webhook is verified against each secret before its body is read. */
-  githubLinks(): GithubLink[] {
-    return (this.db.prepare('SELECT * FROM github_links ORDER BY app').all() as Row[]).map(toLink);
-  }
-
-  /** True the first time a delivery id is seen; false for a redelivery. */
-  recordDelivery(id: string): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO webhook_deliveries (id, received_at) VALUES (?, ?)').run(id, now()).changes === 1;
-  }
-
-  // --- add-ons: credentials stay here (the file is 0600), never in an API answer
-  saveAddon(a: StoredAddon): void {
-    this.db.prepare(`INSERT INTO addons (app, kind, name, credentials, env_keys, created_at) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (app, kind) DO UPDATE SET name = excluded.name, credentials = excluded.credentials, env_keys = excluded.env_keys`)
-      .run(a.app, a.kind, a.name, JSON.stringify(a.credentials), JSON.stringify(a.envKeys), a.createdAt || now());
-  }
-
-  listAddons(app: string): StoredAddon[] {
-    return (this.db.prepare('SELECT * FROM addons WHERE app = ? ORDER BY kind').all(app) as Row[]).map(toAddon);
-  }
-
-  deleteAddon(app: string, kind: string): void {
-    this.db.prepare('DELETE FROM addons WHERE app = ? AND kind = ?').run(app, kind);
   }
 }

@@ -43,7 +43,7 @@ afterAll(async () => {
   for (const m of made) {
     m.formation.close();
     for (const app of m.store.apps.list()) {
-      for (const i of m.store.listInstances(app.name)) if (i.handle) await m.runtime.stop(i.handle, 200);
+      for (const i of m.store.instances.list(app.name)) if (i.handle) await m.runtime.stop(i.handle, 200);
     }
     await m.runtime.close();
   }
@@ -67,7 +67,7 @@ async function deployed(app: string, processes?: Record<string, string>) {
   store.apps.create(app);
   const r = release(store, app, '1', processes);
   await formation.rollout(r, () => {});
-  const web = store.listInstances(app).find((i) => i.type === 'web')!;
+  const web = store.instances.list(app).find((i) => i.type === 'web')!;
   return { release: r, web };
 }
 
@@ -81,7 +81,7 @@ describe('Formation', () => {
     await formation.rollout(r, (l) => lines.push(l));
 
     expect(store.apps.get('first')?.currentRelease).toBe(1);
-    const instances = store.listInstances('first');
+    const instances = store.instances.list('first');
     // the `release` process type is not a long-running one
     expect(instances.map((i) => [i.type, i.state, i.release, i.restarts])).toEqual([['web', 'up', 1, 0], ['worker', 'up', 1, 0]]);
     const web = instances[0]!;
@@ -100,7 +100,7 @@ describe('Formation', () => {
     expect((err as UserError).hint).toContain('minicloud logs keeps');
 
     expect(store.apps.get('keeps')?.currentRelease).toBe(1);
-    const after = store.listInstances('keeps');
+    const after = store.instances.list('keeps');
     expect(after.map((i) => [i.id, i.release, i.state, i.pid])).toEqual([[web.id, 1, 'up', web.pid]]);
     expect(isAlive(web.pid!)).toBe(true);
     expect(await get(web.port)).toBe('v1');
@@ -112,13 +112,13 @@ describe('Formation', () => {
     s.apps.create('silent');
     const r = release(s, 'silent', '1', { web: IDLE });
     const settled = quick.rollout(r, () => {}).then(() => null, (e: unknown) => e);
-    await waitFor(() => s.listInstances('silent').length === 1, 5000, 'the instance to start');
-    const pid = s.listInstances('silent')[0]!.pid!;
+    await waitFor(() => s.instances.list('silent').length === 1, 5000, 'the instance to start');
+    const pid = s.instances.list('silent')[0]!.pid!;
     const err = await settled;
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/^v1 did not start: no HTTP answer on \$PORT within 1 s/);
     expect(s.apps.get('silent')?.currentRelease).toBeNull();
-    expect(s.listInstances('silent')).toEqual([]);
+    expect(s.instances.list('silent')).toEqual([]);
     expect(isAlive(pid)).toBe(false);
   });
 
@@ -129,11 +129,11 @@ describe('Formation', () => {
     process.kill(-web.pid!, 'SIGKILL');
 
     await waitFor(() => {
-      const i = store.listInstances('crashes')[0];
+      const i = store.instances.list('crashes')[0];
       return i?.state === 'up' && i.restarts === 1;
     }, 15_000, 'the instance to be up again');
     expect(crashes.filter((c) => c.id === web.id)).toEqual([{ id: web.id, delayMs: 1000 }]);
-    const again = store.listInstances('crashes');
+    const again = store.instances.list('crashes');
     expect(again).toHaveLength(1);
     expect(again[0]).toMatchObject({ id: web.id, release: 1, state: 'up', restarts: 1 });
     expect(again[0]!.pid).not.toBe(web.pid);
@@ -146,22 +146,22 @@ describe('Formation', () => {
     const r2 = release(store, 'replaced', '2');
     await formation.rollout(r2, () => {});
     expect(store.apps.get('replaced')?.currentRelease).toBe(2);
-    await waitFor(() => store.listInstances('replaced').length === 1, 10_000, 'the old instance to be retired');
-    const [now] = store.listInstances('replaced');
+    await waitFor(() => store.instances.list('replaced').length === 1, 10_000, 'the old instance to be retired');
+    const [now] = store.instances.list('replaced');
     expect(now).toMatchObject({ release: 2, state: 'up', restarts: 0 });
     expect(await get(now!.port)).toBe('v2');
     await waitFor(() => !isAlive(old.pid!), 5000, 'the old process to be stopped');
     // a retired instance is not restarted
     await new Promise((r) => setTimeout(r, 1200));
-    expect(store.listInstances('replaced').map((i) => i.id)).toEqual([now!.id]);
+    expect(store.instances.list('replaced').map((i) => i.id)).toEqual([now!.id]);
   });
 
   it('stopApp stops every instance of the app', async () => {
     await deployed('stops', { web: WEB, worker: IDLE });
-    const pids = store.listInstances('stops').map((i) => i.pid!);
+    const pids = store.instances.list('stops').map((i) => i.pid!);
     expect(pids).toHaveLength(2);
     await formation.stopApp('stops');
-    expect(store.listInstances('stops')).toEqual([]);
+    expect(store.instances.list('stops')).toEqual([]);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
   });
 
@@ -172,30 +172,30 @@ describe('Formation', () => {
     for (const app of ['live', 'dead', 'stray', 'empty']) { s.apps.create(app); s.apps.setCurrentRelease(app, release(s, app, '1').version); }
     const instance = async (app: string, version: number) => {
       const r = await before.start({ id: `${app}-web`, app, release: version, type: 'web', command: WEB, env: { VERSION: '1' }, artifact: s.releases.get(app, 1)!.artifact });
-      s.saveInstance({ id: `${app}-web`, app, release: version, type: 'web', host: r.host, port: r.port, pid: r.pid, handle: r.handle, state: 'starting', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null });
+      s.instances.save({ id: `${app}-web`, app, release: version, type: 'web', host: r.host, port: r.port, pid: r.pid, handle: r.handle, state: 'starting', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null });
       return r;
     };
     const live = await instance('live', 1);
     const stray = await instance('stray', 0); // not the current release
-    s.saveInstance({ id: 'dead-web', app: 'dead', release: 1, type: 'web', host: '127.0.0.1', port: 1, pid: 999_999, handle: JSON.stringify({ pid: 999_999, start: '1' }), state: 'up', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null });
+    s.instances.save({ id: 'dead-web', app: 'dead', release: 1, type: 'web', host: '127.0.0.1', port: 1, pid: 999_999, handle: JSON.stringify({ pid: 999_999, start: '1' }), state: 'up', startedAt: new Date().toISOString(), restarts: 0, nextRestartAt: null });
 
     const { formation: after } = makeFormation(s);
     await after.restore();
 
-    expect(s.listInstances('live').map((i) => [i.id, i.state, i.pid])).toEqual([['live-web', 'up', live.pid]]);
+    expect(s.instances.list('live').map((i) => [i.id, i.state, i.pid])).toEqual([['live-web', 'up', live.pid]]);
     expect(isAlive(live.pid!)).toBe(true);
 
     // the stray (an old release) is stopped, and the app, left with nothing, gets its current release
     expect(isAlive(stray.pid!)).toBe(false);
-    const strayNow = s.listInstances('stray');
+    const strayNow = s.instances.list('stray');
     expect(strayNow.map((i) => [i.release, i.state])).toEqual([[1, 'up']]);
     expect(strayNow[0]!.id).not.toBe('stray-web');
 
-    const dead = s.listInstances('dead');
+    const dead = s.instances.list('dead');
     expect(dead.map((i) => [i.id, i.state])).toEqual([['dead-web', 'up']]);
     expect(await get(dead[0]!.port)).toBe('v1');
 
-    const empty = s.listInstances('empty');
+    const empty = s.instances.list('empty');
     expect(empty.map((i) => [i.type, i.state, i.release])).toEqual([['web', 'up', 1]]);
     expect(await get(empty[0]!.port)).toBe('v1');
   });
@@ -208,7 +208,7 @@ describe('Formation', () => {
     const slowWeb = 'node -e "setTimeout(() => require(\'http\').createServer((q, s) => s.end(\'ok\')).listen(Number(process.env.PORT), \'127.0.0.1\'), 1500)"';
     const r = release(store, 'bad-worker', '1', { web: slowWeb, worker: 'node -e "process.exit(1)"' });
     const outcome = await formation.rollout(r, () => {}).then(() => 'resolved', (e: unknown) => e);
-    const deadButUp = store.listInstances('bad-worker').filter((i) => i.state === 'up' && !(i.pid && isAlive(i.pid)));
+    const deadButUp = store.instances.list('bad-worker').filter((i) => i.state === 'up' && !(i.pid && isAlive(i.pid)));
     expect(deadButUp.map((i) => `${i.type} pid ${i.pid}`), 'instances recorded up whose process is gone').toEqual([]);
     expect(outcome).toBeInstanceOf(UserError);
   });
@@ -221,20 +221,20 @@ describe('Formation', () => {
     const { formation: f } = makeFormation(s, { ...OPTS, drainMs: 2000 }); // minicloud's default drain
     s.apps.create('leaky');
     await f.rollout(release(s, 'leaky', '1'), () => {});
-    const v1 = s.listInstances('leaky')[0]!;
+    const v1 = s.instances.list('leaky')[0]!;
     process.kill(-v1.pid!, 'SIGKILL');
-    await waitFor(() => s.listInstances('leaky')[0]?.state === 'crashed', 5000, 'the crash to be recorded');
+    await waitFor(() => s.instances.list('leaky')[0]?.state === 'crashed', 5000, 'the crash to be recorded');
     await f.rollout(release(s, 'leaky', '2'), () => {});
     // The crashed v1 instance is restarted (1 s backoff) while v2's drain period (2 s) runs.
     let relaunched: number | null = null;
     try {
       await waitFor(() => {
-        const i = s.listInstances('leaky').find((x) => x.id === v1.id && x.pid && x.pid !== v1.pid);
+        const i = s.instances.list('leaky').find((x) => x.id === v1.id && x.pid && x.pid !== v1.pid);
         if (i) relaunched = i.pid;
-        return relaunched !== null || !s.listInstances('leaky').some((x) => x.id === v1.id);
+        return relaunched !== null || !s.instances.list('leaky').some((x) => x.id === v1.id);
       }, 10_000, 'the drain to end or v1 to be relaunched');
-      await waitFor(() => s.listInstances('leaky').length === 1, 10_000, 'the drain to retire v1');
-      expect(s.listInstances('leaky')[0]).toMatchObject({ release: 2, state: 'up' });
+      await waitFor(() => s.instances.list('leaky').length === 1, 10_000, 'the drain to retire v1');
+      expect(s.instances.list('leaky')[0]).toMatchObject({ release: 2, state: 'up' });
       if (relaunched !== null) {
         await new Promise((r) => setTimeout(r, 500));
         expect(isAlive(relaunched), `v1 relaunched as pid ${relaunched} after its retirement is still running`).toBe(false);

@@ -81,7 +81,7 @@ describe('apps', () => {
       release(app);
       const d = store.deploys.create({ app, kind: 'build' });
       store.deployLogs.append(d.id, 'line');
-      store.saveInstance(instance(app, `${app}-i1`));
+      store.instances.save(instance(app, `${app}-i1`));
     }
     const doomedDeploy = store.deploys.list('doomed')[0]!;
     store.apps.delete('doomed');
@@ -92,14 +92,14 @@ describe('apps', () => {
     expect(store.deploys.list('doomed')).toEqual([]);
     expect(store.deploys.get(doomedDeploy.id)).toBeNull();
     expect(store.deployLogs.lines(doomedDeploy.id)).toEqual([]);
-    expect(store.listInstances('doomed')).toEqual([]);
+    expect(store.instances.list('doomed')).toEqual([]);
     const count = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS c FROM ${table}`).get() as { c: number }).c;
     expect(['apps', 'config_vars', 'releases', 'deploys', 'deploy_logs', 'instances'].map(count)).toEqual([1, 1, 1, 1, 1, 1]);
 
     expect(store.configVars.get('kept')).toEqual({ K: 'v' });
     expect(store.releases.list('kept')).toHaveLength(1);
     expect(store.deployLogs.lines(store.deploys.list('kept')[0]!.id)).toHaveLength(1);
-    expect(store.listInstances('kept')).toHaveLength(1);
+    expect(store.instances.list('kept')).toHaveLength(1);
     // the name is free again
     expect(store.apps.create('doomed').currentRelease).toBeNull();
   });
@@ -215,17 +215,17 @@ describe('instances', () => {
   it('saves, updates in place, lists by app and type, and deletes', () => {
     store.apps.create('a');
     store.apps.create('b');
-    store.saveInstance(instance('a', 'i-web'));
-    store.saveInstance(instance('a', 'i-worker', { type: 'worker' }));
-    store.saveInstance(instance('b', 'i-b'));
-    store.saveInstance(instance('a', 'i-web', { state: 'crashed', pid: null, handle: null, restarts: 2, port: 5001 }));
-    expect(store.listInstances('a').map((i) => [i.id, i.state, i.restarts, i.port, i.pid, i.handle])).toEqual([
+    store.instances.save(instance('a', 'i-web'));
+    store.instances.save(instance('a', 'i-worker', { type: 'worker' }));
+    store.instances.save(instance('b', 'i-b'));
+    store.instances.save(instance('a', 'i-web', { state: 'crashed', pid: null, handle: null, restarts: 2, port: 5001 }));
+    expect(store.instances.list('a').map((i) => [i.id, i.state, i.restarts, i.port, i.pid, i.handle])).toEqual([
       ['i-web', 'crashed', 2, 5001, null, null],
       ['i-worker', 'starting', 0, 5000, 123, '{"pid":123,"start":"1"}'],
     ]);
-    expect(store.listInstances().map((i) => i.id)).toEqual(['i-web', 'i-worker', 'i-b']);
-    store.deleteInstance('i-web');
-    expect(store.listInstances('a').map((i) => i.id)).toEqual(['i-worker']);
+    expect(store.instances.list().map((i) => i.id)).toEqual(['i-web', 'i-worker', 'i-b']);
+    store.instances.delete('i-web');
+    expect(store.instances.list('a').map((i) => i.id)).toEqual(['i-worker']);
   });
 });
 
@@ -257,7 +257,7 @@ describe('the state file', () => {
     const d = store.deploys.create({ app: 'persist', kind: 'build' });
     store.deployLogs.append(d.id, 'hello');
     store.deploys.update(d.id, { status: 'succeeded', release: 1 });
-    store.saveInstance(instance('persist', 'i1', { state: 'up' }));
+    store.instances.save(instance('persist', 'i1', { state: 'up' }));
     store.tokens.add({ name: 'me', hash: 'hash', role: 'read', apps: null });
     store.close();
 
@@ -267,7 +267,7 @@ describe('the state file', () => {
     expect(store.releases.get('persist', 1)?.artifact).toEqual(artifact());
     expect(store.deploys.get(d.id)).toMatchObject({ status: 'succeeded', release: 1 });
     expect(store.deployLogs.lines(d.id).map((l) => l.text)).toEqual(['hello']);
-    expect(store.listInstances('persist')[0]).toMatchObject({ id: 'i1', state: 'up' });
+    expect(store.instances.list('persist')[0]).toMatchObject({ id: 'i1', state: 'up' });
     expect(store.tokens.byHash('hash')?.name).toBe('me');
     // numbering carries on after reopening
     expect(release('persist').version).toBe(2);
