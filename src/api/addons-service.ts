@@ -1,7 +1,7 @@
 // What the API does with add-ons: attach a shared service to an app (config vars injected), detach it, list them.
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, UserError, type AddonInfo, type Deploy, type Logger, type Manifest } from '../core/index.ts';
-import { ADDON_KINDS, isAddonKind, providerFor, validateAddonName, type AddonKind } from '../addons/index.ts';
+import { parseAddonKind, providerFor, validateAddonName, type AddonKind } from '../addons/index.ts';
 import type { Store, StoredAddon } from '../store/index.ts';
 import type { AppsService } from './apps-service.ts';
 
@@ -18,6 +18,9 @@ export function addonName(app: string): string {
   if (base.length <= 63) return validateAddonName(base);
   return validateAddonName(`${base.slice(0, 54)}_${createHash('sha256').update(app).digest('hex').slice(0, 8)}`);
 }
+
+/** What a dropped add-on took with it on the shared server. */
+const WHAT: Record<AddonKind, string> = { postgres: 'database and user', mariadb: 'database and user', redis: 'user and keys', rabbitmq: 'vhost and user' };
 
 const info = (a: StoredAddon): AddonInfo => ({ app: a.app, kind: a.kind as AddonKind, name: a.name, envKeys: a.envKeys, createdAt: a.createdAt });
 
@@ -38,14 +41,15 @@ export class AddonsService {
     return a;
   }
 
-  private kind(kind: unknown): AddonKind {
-    if (!isAddonKind(kind)) throw new UserError(`unknown add-on kind ${JSON.stringify(kind)}`, `use one of: ${ADDON_KINDS.join(', ')}`);
-    return kind;
+  /** Provisions and keeps the add-on, its config vars set at once: for an app with no release yet, a restore, a deploy's `needs`. */
+  async attach(app: string, kind: AddonKind, pickName?: (provider: ReturnType<typeof providerFor>) => Promise<string>): Promise<StoredAddon> {
+    const { addon, env } = await this.provision(app, kind, pickName);
+    this.d.store.configVars.update(app, env);
+    return addon;
   }
 
-  /** Provisions without restarting: the caller makes the release that carries the new config vars. */
-  async attach(app: string, kindRaw: unknown, pickName: (provider: ReturnType<typeof providerFor>) => Promise<string> = async () => addonName(app)): Promise<StoredAddon> {
-    const kind = this.kind(kindRaw);
+  /** Makes the add-on's database/vhost/user on the shared server and records it; its config vars are the caller's to keep. */
+  private async provision(app: string, kind: AddonKind, pickName = async (_: ReturnType<typeof providerFor>) => addonName(app)): Promise<{ addon: StoredAddon; env: Record<string, string> }> {
     if (this.d.store.addons.list(app).some((a) => a.kind === kind)) {
       throw new UserError(`${app} already has a ${kind} add-on`, `see \`minicloud addons:info ${app} ${kind}\``, 409);
     }
@@ -55,8 +59,7 @@ export class AddonsService {
       const p = await provider.create(name);
       const addon: StoredAddon = { app, kind, name, credentials: p.credentials, envKeys: Object.keys(p.env), createdAt: new Date().toISOString() };
       this.d.store.addons.save(addon);
-      this.d.store.configVars.update(app, p.env);
-      return addon;
+      return { addon, env: p.env };
     } finally {
       await provider.close();
     }
@@ -67,33 +70,63 @@ export class AddonsService {
    * name, else `mc_<app>_<random>`, so a server shared with the old installation (or another one) keeps its own.
    */
   attachRestored(app: string, kind: string): Promise<StoredAddon> {
-    return this.attach(app, kind, async (provider) => {
+    return this.attach(app, parseAddonKind(kind), async (provider) => {
       const name = addonName(app);
       if (provider.exists && !(await provider.exists(name))) return name;
       return validateAddonName(`${name.slice(0, 50)}_r${randomBytes(5).toString('hex')}`);
     });
   }
 
-  async create(appName: string, kind: unknown): Promise<{ addon: AddonInfo; deploy: Deploy | null }> {
+  /**
+   * Attaches the add-on with a release carrying its config vars, kept only once that release is up. A release that
+   * fails takes the add-on with it (the pipeline calls detachFailed): never half-attached, config as it was.
+   */
+  async create(appName: string, kind: AddonKind): Promise<{ addon: AddonInfo; deploy: Deploy | null }> {
     const app = this.d.store.apps.require(appName);
-    const addon = await this.attach(app.name, kind);
-    const deploy = app.currentRelease ? await this.d.service.runAndWait(app.name, 'release', `Add ${addon.kind} (${addon.envKeys.join(', ')})`) : null;
+    if (!app.currentRelease) return { addon: info(await this.attach(app.name, kind)), deploy: null };
+    const { addon, env } = await this.provision(app.name, kind);
+    let deploy: Deploy;
+    try {
+      deploy = await this.d.service.releaseWith(app.name, `Add ${addon.kind} (${addon.envKeys.join(', ')})`, env, kind);
+    } catch (e) {
+      // Refused before it was queued (Redis away): nothing will run it. Queued and waiting: its own outcome decides.
+      if (!this.d.store.deployJobs.unfinished().some((d) => d.app === app.name && this.d.store.deployJobs.get(d.id).attachAddon === kind)) await this.drop(addon);
+      throw e;
+    }
+    if (deploy.status === 'failed') {
+      const kept = this.d.store.addons.list(app.name).some((a) => a.kind === kind); // the shared server refused the drop
+      throw new UserError(`${app.name}'s release with the ${kind} add-on failed: ${deploy.error ?? 'no reason given'}`,
+        (kept ? `the ${kind} add-on could not be dropped; remove it with \`minicloud addons:destroy ${app.name} ${kind} --confirm ${app.name}\`, ` : `the ${kind} add-on was not attached: its ${WHAT[kind]} were dropped and `) +
+        `the config vars left as they were; see \`minicloud logs ${app.name} --source release\``, 422);
+    }
     return { addon: info(addon), deploy };
   }
 
-  async destroy(appName: string, kind: string, confirm: unknown, restart = true): Promise<Deploy | null> {
-    const app = this.d.store.apps.require(appName);
-    const addon = this.find(app.name, this.kind(kind));
-    if (confirm !== app.name) {
-      throw new UserError(`destroying ${app.name}'s ${kind} deletes all its data`, `confirm with \`minicloud addons:destroy ${app.name} ${kind} --confirm ${app.name}\``);
-    }
+  /** The release that was to attach the add-on failed: it goes again, data and all (its config vars were never kept). */
+  async detachFailed(app: string, kind: string, say: (l: string) => void): Promise<void> {
+    const addon = this.d.store.addons.list(app).find((a) => a.kind === kind);
+    if (!addon) return;
+    await this.drop(addon);
+    say(` !     the ${kind} add-on was not attached: its ${WHAT[addon.kind as AddonKind]} were dropped`);
+  }
+
+  private async drop(addon: StoredAddon): Promise<void> {
     const provider = providerFor(addon.kind as AddonKind, this.d.env);
     try {
       await provider.destroy(addon.name, addon.credentials);
     } finally {
       await provider.close();
     }
-    this.d.store.addons.delete(app.name, addon.kind);
+    this.d.store.addons.delete(addon.app, addon.kind);
+  }
+
+  async destroy(appName: string, kind: string, confirm: unknown, restart = true): Promise<Deploy | null> {
+    const app = this.d.store.apps.require(appName);
+    const addon = this.find(app.name, parseAddonKind(kind));
+    if (confirm !== app.name) {
+      throw new UserError(`destroying ${app.name}'s ${kind} deletes all its data`, `confirm with \`minicloud addons:destroy ${app.name} ${kind} --confirm ${app.name}\``);
+    }
+    await this.drop(addon);
     this.d.store.configVars.update(app.name, Object.fromEntries(addon.envKeys.map((k) => [k, null])));
     if (!restart || !app.currentRelease) return null;
     return this.d.service.runAndWait(app.name, 'release', `Remove ${addon.kind}`);
@@ -134,7 +167,7 @@ export class AddonsService {
         say('-----> Provisioned storage for storage: ./data in the app\'s directory, kept across deploys and rollbacks');
         continue;
       }
-      const kind: AddonKind = need === 'database' ? this.kind(database) : need === 'messagebus' ? 'rabbitmq' : 'redis';
+      const kind: AddonKind = need === 'database' ? parseAddonKind(database) : need === 'messagebus' ? 'rabbitmq' : 'redis';
       if (this.d.store.addons.list(app).some((a) => a.kind === kind)) continue;
       const addon = await this.attach(app, kind);
       say(`-----> Provisioned ${kind} for ${need}: ${addon.envKeys.join(', ')}`);

@@ -89,6 +89,11 @@ export class AppsService {
     return this.submitAndWait(app, kind, { description, targetRelease });
   }
 
+  /** A release carrying config changes, kept as the app's config once it is up; `attachAddon` goes again if it fails. */
+  releaseWith(app: string, description: string, configChanges: Record<string, string | null>, attachAddon?: string): Promise<Deploy> {
+    return this.submitAndWait(app, 'release', { description, configChanges, ...(attachAddon && { attachAddon }) });
+  }
+
   /** A deploy still queued waits for Redis: while Redis is away its caller gets a 503 saying so, not an endless wait. */
   private async submitAndWait(app: string, kind: Deploy['kind'], spec: JobSpec): Promise<Deploy> {
     const { store, queue } = this.d;

@@ -24,6 +24,8 @@ export interface PipelineDeps {
   appUrl: (app: string) => string;
   /** Provisions what the manifest `needs` (add-ons) before the first release that needs them. */
   provision?: (app: string, needs: NonNullable<Manifest['needs']>, say: (l: string) => void) => Promise<void>;
+  /** Drops an add-on whose attach rode in a release that failed (its config vars were never kept). */
+  detachAddon?: (app: string, kind: string, say: (l: string) => void) => Promise<void>;
   /** Makes the app's cron schedules those of the release that just became current. */
   syncCron?: (app: string, entries: NonNullable<Manifest['cron']>) => Promise<void>;
   /** Image deploys (Docker runtime only): pulls and tags a published image as release `version`. */
@@ -124,6 +126,7 @@ export class Pipeline {
       say(` !     ${message}`);
       if (isUserError(e) && e.hint) say(` !     ${e.hint}`);
       if (deploy.kind === 'rollback' || store.deployJobs.get(deployId).configChanges) say(' !     the config vars were left as they were');
+      await this.undoAttach(deploy, say);
       const current = store.apps.get(deploy.app)?.currentRelease;
       say(current ? ` !     v${current} is still serving` : ' !     nothing was deployed');
       result = store.deploys.update(deployId, { status: 'failed', error: message });
@@ -132,6 +135,15 @@ export class Pipeline {
     pruneBuilds(store, this.d.buildsDir, deploy.app);
     await this.d.builder.prune?.(deploy.app, keptRefs(store, deploy.app)).catch((e: unknown) => this.logger.warn(`pruning ${deploy.app}'s images:`, e));
     this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
+  }
+
+  /** An add-on attached by this failed release is not left half-attached: it goes again (its vars were never kept). */
+  private async undoAttach(deploy: Deploy, say: (l: string) => void): Promise<void> {
+    const kind = this.d.store.deployJobs.get(deploy.id).attachAddon;
+    if (!kind || !this.d.detachAddon) return;
+    await this.d.detachAddon(deploy.app, kind, say).catch((e: unknown) => {
+      say(` !     the ${kind} add-on could not be dropped: ${(e as Error).message}; remove it with \`minicloud addons:destroy ${deploy.app} ${kind} --confirm ${deploy.app}\``);
+    });
   }
 
   /** What the manifest asks for beyond the build: backing services and cron. */

@@ -55,6 +55,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     store, log: deployLog, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource, locksDir: join(cfg.dataDir, 'locks'),
     ...(engine && { images: new ImageImporter(engine.docker) }),
     provision: (app, needs, say) => addons.provisionNeeds(app, needs, say),
+    detachAddon: (app, kind, say) => addons.detachFailed(app, kind, say),
     syncCron: (app, entries) => cron.sync(app, entries),
     logger: log.child('deploys'),
   });

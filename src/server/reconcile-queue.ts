@@ -74,7 +74,7 @@ export class QueueReconciler {
       return;
     }
     log.append(deploy.id, "-----> minicloud's job queue (Redis) lost this deploy; it is queued again");
-    const { configChanges: _secretsStayHere, registryAuth: _none, ...rest } = job;
+    const { configChanges: _secretsStayHere, attachAddon: _inTheDatabase, registryAuth: _none, ...rest } = job;
     await this.d.queue.enqueue(deploy.app, { deployId: deploy.id, ...rest });
     this.d.logger.info(`${deploy.app}: deploy ${deploy.id} was lost from the queue; queued again`);
   }

@@ -29,6 +29,8 @@ export interface StoredJob {
   fetchFrom?: string;
   /** A config change: applied to the release, and kept as the app's config only once that release is up. */
   configChanges?: Record<string, string | null>;
+  /** An add-on attach (its config vars are the config change): the add-on is dropped again when this release fails. */
+  attachAddon?: string;
   /** Image deploys with registry credentials: those live in the queue only, so the job cannot be rebuilt from here. */
   registryAuth?: boolean;
 }
