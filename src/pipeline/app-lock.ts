@@ -57,6 +57,12 @@ export class AppLocks {
     }
   }
 
+  /** Proof that the deploy's run died with its process (kill -9): the app's lock names that deploy and a process that is gone. */
+  leftByDeadProcess(app: string, deployId: string): boolean {
+    const holder = readHolder(join(this.dir, `${app}.lock`));
+    return holder !== null && holder !== 'gone' && holder.deployId === deployId && !isRunning(holder);
+  }
+
   release(app: string): void {
     const file = this.held.get(app);
     if (!file) return;

@@ -71,6 +71,11 @@ export class Pipeline {
     return this.inProgress;
   }
 
+  /** Was the deploy cut short by the death of the process running it (its lock says so)? Then it can run again at once. */
+  orphaned(app: string, deployId: string): boolean {
+    return this.locks.leftByDeadProcess(app, deployId);
+  }
+
   /**
    * minicloud is stopping: a deploy cut short now is not a failed deploy. Its job stays active in
    * Redis, its lock runs out, and the next minicloud process runs it again from the start.

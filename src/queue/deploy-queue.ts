@@ -1,6 +1,6 @@
 // The deploy queue: one BullMQ queue per app, worked one job at a time, so an app's deploys run in push order.
 import type { ConnectionOptions } from 'bullmq';
-import { parseRedisUrl } from '../core/index.ts';
+import { parseRedisUrl, type Logger } from '../core/index.ts';
 import { AppQueues } from './app-queues.ts';
 import { RedisWatch } from './redis-watch.ts';
 
@@ -22,6 +22,7 @@ export interface DeployJob {
 }
 
 export type Processor = (job: DeployJob) => Promise<void>;
+export type Orphaned = (app: string, deployId: string) => boolean;
 
 export function connectionFromUrl(url: string): ConnectionOptions {
   // Retry every second (BullMQ's default backs off to 20 s): once Redis is back, deploys and calls go on at once.
@@ -38,6 +39,9 @@ export class DeployQueue {
 
   /** Who runs the jobs (the pipeline): given by work(), after the parts the pipeline needs are made. */
   private processor: Processor | null = null;
+  /** Whether a job left active was cut short by the death of the process that ran it (the pipeline's app lock knows). */
+  private orphaned: Orphaned = () => false;
+  private log: Logger | null = null;
 
   /** Queues jobs at once; runs them once work() has named their processor. */
   constructor(connection: ConnectionOptions, prefix = 'minicloud') {
@@ -68,8 +72,12 @@ export class DeployQueue {
    * Names the processor. The queue is made before it: the pipeline provisions add-ons, whose releases are queued
    * here, so the pipeline comes after the queue and is handed to it.
    */
-  work(processor: Processor): this {
+  work(processor: Processor, reclaim?: { orphaned: Orphaned; log: Logger }): this {
     this.processor = processor;
+    if (reclaim) {
+      this.orphaned = reclaim.orphaned;
+      this.log = reclaim.log;
+    }
     return this;
   }
 
@@ -79,9 +87,28 @@ export class DeployQueue {
   }
 
   /** Starts a worker for the app's queue, which also picks up jobs left by an earlier process. */
-  watch(app: string): Promise<void> {
+  async watch(app: string): Promise<void> {
     this.processing();
-    return this.apps.watch(app);
+    await this.reclaim(app);
+    await this.apps.watch(app);
+  }
+
+  /**
+   * A job left active by a process that died (kill -9) goes back to waiting at once, before the app's worker starts:
+   * BullMQ alone takes it up only once its lock runs out (lockDuration) and two stalled checks saw it. Were the
+   * proof wrong, nothing doubles: the pipeline runs a deploy under its app's lock and never runs a finished one again.
+   */
+  private async reclaim(app: string): Promise<void> {
+    if (this.redis.away) return;
+    try {
+      for (const job of await this.redis.within(this.apps.queue(app).getActive())) {
+        if (!this.orphaned(app, job.data.deployId)) continue;
+        await this.redis.within(job.moveToWait());
+        this.log?.info(`${app}: deploy ${job.data.deployId} was cut short when its minicloud process died; it runs again now`);
+      }
+    } catch {
+      // Redis trouble: BullMQ's own stalled check takes the job up later.
+    }
   }
 
   /** Queues the job, or throws the 503 at once (Redis known away) or within 1.5 s (no answer). */

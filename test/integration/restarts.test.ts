@@ -19,7 +19,7 @@ const marks = join(tmp, 'marks.jsonl');
 const gate = join(tmp, 'gate');
 const APP = 'rs';
 
-interface Mark { event: 'start' | 'helper' | 'end'; pid: number; overlapping?: number[] }
+interface Mark { event: 'start' | 'helper' | 'end'; pid: number; at: number; overlapping?: number[] }
 const readMarks = (): Mark[] => (existsSync(marks) ? readFileSync(marks, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Mark) : []);
 const serve = async () => JSON.parse((await get(mc.httpPort, `${APP}.localhost`)).body) as { version: string; foo: string | null };
 const setVersion = (v: string) => {
@@ -90,7 +90,10 @@ describe('kill -9 of minicloud mid-build', () => {
     await waitFor(() => buildProcesses(building.id).length === 0 && !isAlive(helper), 10_000, 'the build processes to end with minicloud');
 
     await mc.start();
+    const restarted = Date.now();
     await waitFor(() => readMarks().filter((m) => m.event === 'start').length === 2, 90_000, 'the deploy to be built again');
+    // Taken up at once, its old lock proving its process dead, not once BullMQ's lock on the job ran out.
+    expect(mc.output()).toContain(`deploy ${building.id} was cut short when its minicloud process died; it runs again now`);
     writeFileSync(gate, '');
     const deploy = await until('the deploy to succeed', async () => {
       const list = (await mc.api<Deploy[]>('GET', `/api/apps/${APP}/deploys`)).body;
