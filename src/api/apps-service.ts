@@ -1,7 +1,7 @@
 // What the API does for apps, apart from HTTP: create, destroy, change config, restart.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, checkConfigChanges, validateNewAppName, validateConfigKey, type App, type Deploy, type LogEvent } from '../core/index.ts';
+import { UserError, checkConfigChanges, validateNewAppName, validateConfigKey, type App, type Deploy } from '../core/index.ts';
 import type { GitServer } from '../intake/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Formation } from '../pipeline/index.ts';
@@ -22,18 +22,8 @@ export interface ServiceDeps {
   beforeDestroy?: (app: string) => Promise<void>;
 }
 
-type EndEvent = Extract<LogEvent, { type: 'end' }>;
-
 export class AppsService {
   constructor(private readonly d: ServiceDeps) {}
-
-  endEvent = (deploy: Deploy): EndEvent => ({
-    type: 'end',
-    status: deploy.status === 'succeeded' ? 'succeeded' : 'failed',
-    release: deploy.release,
-    url: deploy.status === 'succeeded' ? this.d.appUrl(deploy.app) : null,
-    error: deploy.error,
-  });
 
   async create(name: unknown): Promise<App> {
     const app = validateNewAppName(name);
@@ -103,7 +93,7 @@ export class AppsService {
       if (queue.redis.away && store.deploys.get(deploy.id)?.status === 'queued') abort.abort();
     }, 250);
     try {
-      for await (const e of this.d.log.follow(deploy.id, 0, this.endEvent, abort.signal)) if (e.type === 'end') break;
+      for await (const e of this.d.log.follow(deploy.id, 0, abort.signal)) if (e.type === 'end') break;
     } finally {
       clearInterval(check);
     }

@@ -23,7 +23,7 @@ export function imageRoutes(d: ServiceDeps & { service: AppsService }): Router {
     const image = validateImageRef(body.image);
     const auth = registryAuth(body.registry);
     const deploy = await submitDeploy(d.store, d.queue, { app: app.name, kind: 'image', ref: image }, { ...(auth && { registryAuth: auth }) });
-    await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, d.service.endEvent, signal), { 'x-deploy-id': deploy.id });
+    await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, signal), { 'x-deploy-id': deploy.id });
   });
   return r;
 }

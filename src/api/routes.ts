@@ -112,7 +112,7 @@ export function apiRoutes(d: RouteDeps): Router {
     const deploy = d.store.deploys.get(param(req, 'id'));
     if (!deploy || deploy.app !== app.name) throw new NotFoundError(`${app.name} has no deploy ${param(req, 'id')}`, `see \`minicloud releases ${app.name}\``);
     const follow = req.query.follow === '1' || req.query.follow === 'true';
-    return streamEvents(req, res, (signal) => (follow ? d.log.follow(deploy.id, 0, d.service.endEvent, signal) : asStored(d.store.deployLogs.lines(deploy.id))));
+    return streamEvents(req, res, (signal) => (follow ? d.log.follow(deploy.id, 0, signal) : asStored(d.store.deployLogs.lines(deploy.id))));
   });
   r.post('/apps/:app/github', (req, res) => {
     const link = d.github.connect(param(req, 'app'), (req.body ?? {}) as Record<string, unknown>);
@@ -139,7 +139,7 @@ export function apiRoutes(d: RouteDeps): Router {
       if (!deploy) throw new NotFoundError(`${app.name} has no builds yet`, 'push with `git push minicloud main`');
       const after = follow ? 0 : Math.max(0, (d.store.deployLogs.lines(deploy.id).at(-1)?.seq ?? 0) - n);
       return streamEvents(req, res, (signal) => (follow
-        ? d.log.follow(deploy.id, 0, d.service.endEvent, signal)
+        ? d.log.follow(deploy.id, 0, signal)
         : asStored(d.store.deployLogs.lines(deploy.id, after))));
     }
     if (req.query.router === '1' || req.query.router === 'true') {
@@ -168,7 +168,7 @@ export function hookRoutes(d: RouteDeps): Router {
     const deploy = await d.push.start(String(b.app), {
       ref: String(b.ref), oldrev: String(b.oldrev), newrev: String(b.newrev), source: String(b.source), author: text(b.author), message: text(b.message),
     });
-    await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, d.service.endEvent, signal), { 'x-deploy-id': deploy.id });
+    await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, signal), { 'x-deploy-id': deploy.id });
   });
   // The hook printed the deploy's end: its pusher knows, so the next push need not say.
   r.post('/deploys/:id/told', (req, res) => {
@@ -179,7 +179,7 @@ export function hookRoutes(d: RouteDeps): Router {
     const deploy = d.store.deploys.get(param(req, 'id'));
     if (!deploy) throw new NotFoundError('no such deploy');
     const after = Number(req.query.after ?? 0) || 0;
-    await streamEvents(req, res, (signal) => d.log.follow(deploy.id, after, d.service.endEvent, signal));
+    await streamEvents(req, res, (signal) => d.log.follow(deploy.id, after, signal));
   });
   return r;
 }

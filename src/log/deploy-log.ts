@@ -31,7 +31,13 @@ export class DeployLog {
   /** What each deploy being written has used so far (read from the store once, after a restart too). */
   private readonly budgets = new Map<string, Budget>();
 
-  constructor(private readonly store: Store, redisUrl: string, private readonly limits: DeployLogLimits = DEPLOY_LOG_LIMITS) {
+  /** `appUrl` names where a succeeded deploy's app serves, for the end event. */
+  constructor(
+    private readonly store: Store,
+    redisUrl: string,
+    private readonly appUrl: (app: string) => string,
+    private readonly limits: DeployLogLimits = DEPLOY_LOG_LIMITS,
+  ) {
     this.pub = new Redis({ ...parseRedisUrl(redisUrl), maxRetriesPerRequest: null });
     this.sub = new Redis({ ...parseRedisUrl(redisUrl), maxRetriesPerRequest: null });
     this.pub.on('error', () => {}); // reconnects on its own; store keeps every line meanwhile
@@ -78,17 +84,16 @@ export class DeployLog {
     return null;
   }
 
-  end(deploy: Deploy, url: string | null): void {
+  end(deploy: Deploy): void {
     this.budgets.delete(deploy.id);
     this.store.deployLogs.prune(deploy.app, this.limits.keep);
-    const event: EndEvent = {
-      type: 'end',
-      status: deploy.status === 'succeeded' ? 'succeeded' : 'failed',
-      release: deploy.release,
-      url,
-      error: deploy.error,
-    };
-    this.publish(deploy.id, event);
+    this.publish(deploy.id, this.endEvent(deploy));
+  }
+
+  /** How a finished deploy ends its log: the app's URL when it succeeded. */
+  private endEvent(deploy: Deploy): EndEvent {
+    const succeeded = deploy.status === 'succeeded';
+    return { type: 'end', status: succeeded ? 'succeeded' : 'failed', release: deploy.release, url: succeeded ? this.appUrl(deploy.app) : null, error: deploy.error };
   }
 
   private publish(deployId: string, e: LogEvent): void {
@@ -99,7 +104,7 @@ export class DeployLog {
    * Yields stored lines after `afterSeq`, then live ones, until the deploy ends (or `signal` aborts).
    * Subscribes before reading the backlog so no line falls between the two; seq removes doubles.
    */
-  async *follow(deployId: string, afterSeq: number, endEvent: (d: Deploy) => EndEvent, signal?: AbortSignal): AsyncGenerator<LogEvent> {
+  async *follow(deployId: string, afterSeq: number, signal?: AbortSignal): AsyncGenerator<LogEvent> {
     // Live events only wake the follower; the store is the one source of lines.
     let pending = false;
     let wake: (() => void) | null = null;
@@ -124,7 +129,7 @@ export class DeployLog {
             yield { type: 'line', ...line };
           }
           if (!deploy || deploy.status === 'succeeded' || deploy.status === 'failed') {
-            if (deploy) yield endEvent(deploy);
+            if (deploy) yield this.endEvent(deploy);
             return;
           }
           if (!pending) await new Promise<void>((resolve) => { wake = resolve; });

@@ -139,7 +139,7 @@ export class Pipeline {
     rmSync(sourceTar(this.d.sourcesDir, deployId), { force: true });
     pruneBuilds(store, this.d.buildsDir, deploy.app);
     await this.d.builder.prune?.(deploy.app, keptRefs(store, deploy.app)).catch((e: unknown) => this.logger.warn(`pruning ${deploy.app}'s images:`, e));
-    this.d.log.end(result, result.status === 'succeeded' ? this.d.appUrl(deploy.app) : null);
+    this.d.log.end(result);
   }
 
   /** An add-on attached by this failed release is not left half-attached: it goes again (its vars were never kept). */

@@ -24,6 +24,8 @@ export interface Base {
   isolation: Isolation;
   runtime: Runtime;
   builder: BuildSlots;
+  /** Where an app serves: `http://<app>.<domain>[:port]`. */
+  appUrl: (app: string) => string;
 }
 
 export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Promise<Base> {
@@ -42,7 +44,9 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
   const admin = adminToken(cfg.token, p.adminToken);
   // The admin token is whatever MINICLOUD_TOKEN (else admin.token) is now: a changed one replaces the old.
   store.tokens.setBoot(BOOT_TOKEN, hashToken(admin.token));
-  const deployLog = new DeployLog(store, redisUrl);
+  const portSuffix = cfg.httpPort === 80 ? '' : `:${cfg.httpPort}`;
+  const appUrl = (app: string) => `http://${app}.${cfg.domain}${portSuffix}`;
+  const deployLog = new DeployLog(store, redisUrl, appUrl);
   life.add('deploy log', () => deployLog.close());
 
   // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
@@ -58,7 +62,7 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
     ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build` })
     : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users });
   const builder = new BuildSlots(inner, { concurrency: cfg.buildConcurrency, minFreeMb: cfg.buildMinFreeMb });
-  return { p, redisUrl, store, admin, deployLog, engine, isolation, runtime, builder };
+  return { p, redisUrl, store, admin, deployLog, engine, isolation, runtime, builder, appUrl };
 }
 
 /**

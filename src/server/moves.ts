@@ -44,7 +44,7 @@ export function serverMoves(m: MovesParts): ServerMovesDeps {
           : await submitDeploy(m.store, m.queue, { app, kind: 'build', ref: what.ref, commit: what.commit, commitAuthor: what.author, commitMessage: what.message },
             what.fetchFrom ? { fetchFrom: what.fetchFrom } : {},
             (d) => { if (what.sourceTar) renameSync(what.sourceTar, sourceTar(m.paths.sources, d.id)); });
-        for await (const e of m.log.follow(deploy.id, 0, m.service.endEvent)) {
+        for await (const e of m.log.follow(deploy.id, 0)) {
           if (e.type === 'line') say(e.text);
           else break;
         }

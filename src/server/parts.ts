@@ -21,9 +21,7 @@ export type Parts = Awaited<ReturnType<typeof startParts>>;
 
 /** Apps, deploys, add-ons, backups, certificates: everything between the base and the listeners. */
 export async function startParts(cfg: Config, base: Base, log: Logger, life: Lifecycle) {
-  const { p, redisUrl, store, deployLog, runtime, builder, engine, isolation } = base;
-  const portSuffix = cfg.httpPort === 80 ? '' : `:${cfg.httpPort}`;
-  const appUrl = (app: string) => `http://${app}.${cfg.domain}${portSuffix}`;
+  const { p, redisUrl, store, deployLog, runtime, builder, engine, isolation, appUrl } = base;
   // Made before the pipeline that works its jobs: add-ons (which the pipeline provisions) queue releases on it.
   const queue = new DeployQueue(connectionFromUrl(redisUrl), cfg.redisPrefix);
   life.add('deploy queue', () => queue.close());

@@ -69,7 +69,7 @@ export class QueueReconciler {
     const why = state === 'failed' ? 'the deploy job failed inside minicloud; see its server log, and push again' : this.cannotRequeue(deploy, job);
     if (why) {
       log.append(deploy.id, ` !     ${state === 'failed' ? why : `minicloud's job queue (Redis) lost this deploy: ${why}`}`);
-      log.end(store.deploys.update(deploy.id, { status: 'failed', error: why }), null);
+      log.end(store.deploys.update(deploy.id, { status: 'failed', error: why }));
       this.d.logger.warn(`${deploy.app}: deploy ${deploy.id} failed: ${why}`);
       return;
     }
