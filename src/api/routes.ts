@@ -166,7 +166,7 @@ export function hookRoutes(d: RouteDeps): Router {
     const b = req.body as Record<string, unknown>;
     const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const deploy = await d.push.start(String(b.app), {
-      ref: String(b.ref), oldrev: String(b.oldrev), newrev: String(b.newrev), source: String(b.source), author: text(b.author), message: text(b.message),
+      ref: String(b.ref), oldrev: String(b.oldrev), newrev: String(b.newrev), upload: String(b.upload), author: text(b.author), message: text(b.message),
     });
     await streamEvents(req, res, (signal) => d.log.follow(deploy.id, 0, signal), { 'x-deploy-id': deploy.id });
   });

@@ -71,11 +71,11 @@ async function main() {
   const plan = await (await post('/internal/hooks/plan', { app, updates })).json();
   for (const m of plan.messages) say(m);
   if (!plan.deploy) return 0;
-  const { ref, newrev, oldrev, source } = plan.deploy;
-  execFileSync('git', ['archive', '--format=tar', '-o', source, newrev], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const { ref, newrev, oldrev, upload, archive } = plan.deploy;
+  execFileSync('git', ['archive', '--format=tar', '-o', archive, newrev], { stdio: ['ignore', 'ignore', 'inherit'] });
   const [author, message] = execFileSync('git', ['log', '-1', '--format=%an <%ae>%x00%s', newrev], { encoding: 'utf8' }).trim().split('\0');
   const state = { seq: 0 };
-  let res = await post('/internal/hooks/deploy', { app, ref, oldrev, newrev, source, author, message });
+  let res = await post('/internal/hooks/deploy', { app, ref, oldrev, newrev, upload, author, message });
   const deployId = res.headers.get('x-deploy-id');
   say('       (should this connection drop, the deploy goes on: \`minicloud logs ' + app + ' --build\` shows how it ends)');
   let end = await relay(res, state).catch(() => null);

@@ -1,7 +1,7 @@
 // Turning a git push into a deploy: which refs deploy, where the pushed tree goes, and the queued job.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import { submitDeploy } from './submit.ts';
@@ -10,8 +10,11 @@ import type { Store } from '../store/index.ts';
 export interface RefUpdate { oldrev: string; newrev: string; ref: string }
 export interface PushPlan {
   messages: string[];
-  deploy: { ref: string; oldrev: string; newrev: string; source: string } | null;
+  /** `upload` names the pushed tree to the deploy request; `archive` is where the hook writes it (`git archive`). */
+  deploy: { ref: string; oldrev: string; newrev: string; upload: string; archive: string } | null;
 }
+
+export interface PushStart { ref: string; oldrev: string; newrev: string; upload: string; author?: string; message?: string }
 
 const ZERO = /^0+$/;
 
@@ -25,6 +28,7 @@ export function deploysFrom(deployBranch: string, branch: string | null): boolea
 }
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class PushIntake {
   constructor(
@@ -48,7 +52,8 @@ export class PushIntake {
       }
       // One push updating both main and master deploys the first; the other is stored.
       if (!deletes && !deploy && deploysFrom(app.deployBranch, branch)) {
-        deploy = { ref: u.ref, oldrev: u.oldrev, newrev: u.newrev, source: resolve(this.dirs.incoming, `${randomUUID()}.tar`) };
+        const upload = randomUUID();
+        deploy = { ref: u.ref, oldrev: u.oldrev, newrev: u.newrev, upload, archive: this.archive(upload) };
       } else if (branch && deletes) {
         messages.push(`-----> Branch ${branch} deleted`);
       } else if (branch) {
@@ -83,13 +88,16 @@ export class PushIntake {
     return lines;
   }
 
-  /** Takes the archive the hook wrote and queues its build. */
-  async start(appName: string, p: { ref: string; oldrev: string; newrev: string; source: string; author?: string; message?: string }): Promise<Deploy> {
+  /** Where the pushed tree of an upload id goes: only ids plan() makes name a file. */
+  private archive(upload: string): string {
+    return resolve(this.dirs.incoming, `${upload}.tar`);
+  }
+
+  /** Takes the archive the hook wrote for its upload id and queues its build. */
+  async start(appName: string, p: PushStart): Promise<Deploy> {
     const app = this.store.apps.require(validateAppName(appName));
-    const source = resolve(p.source);
-    if (dirname(source) !== resolve(this.dirs.incoming) || !/^[0-9a-f-]{36}\.tar$/.test(basename(source)) || !existsSync(source)) {
-      throw new UserError('the pushed source archive is missing', 'push again');
-    }
+    const source = UPLOAD_ID.test(p.upload) ? this.archive(p.upload) : null;
+    if (!source || !existsSync(source)) throw new UserError('the pushed source archive is missing', 'push again');
     if (!SHA.test(p.newrev)) throw new UserError(`malformed commit id ${p.newrev}`);
     let moved: string | null = null;
     let deploy: Deploy;
