@@ -1,6 +1,6 @@
 // The audit log: who changed what, when and from where. Names and choices only: no config value ever gets here.
 import type { Db } from './db.ts';
-import type { Row } from './rows.ts';
+import { fromJson } from './json.ts';
 
 export interface AuditEntry {
   id: number;
@@ -19,12 +19,12 @@ export interface AuditEntry {
 /** Entries kept; older ones go, in batches. */
 const KEEP = 100_000;
 
-const toEntry = (r: Row): AuditEntry => ({
-  id: r.id as number, at: r.at as string, actor: r.actor as string, action: r.action as string, app: (r.app as string | null) ?? null,
-  detail: JSON.parse(r.detail as string) as Record<string, unknown>, address: r.address as string, status: (r.status as number | null) ?? null,
-});
+/** A row of `audit`. */
+export interface AuditRow { id: number; at: string; actor: string; action: string; app: string | null; detail: string; address: string; status: number | null }
 
-export class AuditLog {
+const toEntry = (r: AuditRow): AuditEntry => ({ ...r, detail: fromJson<Record<string, unknown>>(r.detail) });
+
+export class AuditTable {
   constructor(private readonly db: Db) {}
 
   add(e: Omit<AuditEntry, 'id' | 'at'> & { at?: string }): void {
@@ -35,12 +35,12 @@ export class AuditLog {
 
   /** The latest `limit` entries, oldest first; for one app, or only those whose app passes `visible`. */
   list(o: { app?: string; limit: number; visible?: (app: string | null) => boolean }): AuditEntry[] {
-    const rows = (o.app !== undefined
-      ? this.db.prepare('SELECT * FROM audit WHERE app = ? ORDER BY id DESC').iterate(o.app)
-      : this.db.prepare('SELECT * FROM audit ORDER BY id DESC').iterate()) as IterableIterator<Row>;
+    const rows = o.app !== undefined
+      ? this.db.prepare<[string], AuditRow>('SELECT * FROM audit WHERE app = ? ORDER BY id DESC').iterate(o.app)
+      : this.db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY id DESC').iterate();
     const out: AuditEntry[] = [];
     for (const r of rows) {
-      if (o.visible && !o.visible((r.app as string | null) ?? null)) continue;
+      if (o.visible && !o.visible(r.app)) continue;
       out.push(toEntry(r));
       if (out.length >= o.limit) break;
     }

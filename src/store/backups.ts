@@ -1,6 +1,6 @@
 // Backups of an app's databases and storage, and each app's backup schedule.
 import type { Db } from './db.ts';
-import type { Row } from './rows.ts';
+import { fromJson } from './json.ts';
 
 export type BackupStatus = 'running' | 'good' | 'failed' | 'unverified';
 export type BackupFrequency = 'hourly' | 'daily' | 'weekly';
@@ -45,19 +45,29 @@ export interface Backup {
 
 export interface BackupSchedule { app: string; frequency: BackupFrequency; keep: number; lastRunAt: string | null; updatedAt: string }
 
-const toBackup = (r: Row): Backup => ({
-  id: r.id as string, app: r.app as string, createdAt: r.created_at as string,
-  finishedAt: (r.finished_at as string | null) ?? null, status: r.status as BackupStatus, size: r.size as number,
-  dir: r.dir as string, parts: JSON.parse(r.parts as string) as BackupPart[], notes: JSON.parse(r.notes as string) as string[],
-  error: (r.error as string | null) ?? null, trigger: r.trigger as Backup['trigger'],
+/** A row of `backups`. */
+export interface BackupRow {
+  id: string; app: string; created_at: string; finished_at: string | null; status: BackupStatus; size: number; dir: string;
+  /** JSON of BackupPart[]. */
+  parts: string;
+  /** JSON of string[]. */
+  notes: string;
+  error: string | null; trigger: Backup['trigger'];
+}
+
+/** A row of `backup_schedules`. */
+export interface BackupScheduleRow { app: string; frequency: BackupFrequency; keep: number; last_run_at: string | null; updated_at: string }
+
+const toBackup = (r: BackupRow): Backup => ({
+  id: r.id, app: r.app, createdAt: r.created_at, finishedAt: r.finished_at, status: r.status, size: r.size, dir: r.dir,
+  parts: fromJson<BackupPart[]>(r.parts), notes: fromJson<string[]>(r.notes), error: r.error, trigger: r.trigger,
 });
 
-const toSchedule = (r: Row): BackupSchedule => ({
-  app: r.app as string, frequency: r.frequency as BackupFrequency, keep: r.keep as number,
-  lastRunAt: (r.last_run_at as string | null) ?? null, updatedAt: r.updated_at as string,
+const toSchedule = (r: BackupScheduleRow): BackupSchedule => ({
+  app: r.app, frequency: r.frequency, keep: r.keep, lastRunAt: r.last_run_at, updatedAt: r.updated_at,
 });
 
-export class Backups {
+export class BackupsTable {
   constructor(private readonly db: Db) {}
 
   insert(b: Backup): Backup {
@@ -77,13 +87,13 @@ export class Backups {
   }
 
   get(id: string): Backup | null {
-    const r = this.db.prepare('SELECT * FROM backups WHERE id = ?').get(id) as Row | undefined;
+    const r = this.db.prepare<[string], BackupRow>('SELECT * FROM backups WHERE id = ?').get(id);
     return r ? toBackup(r) : null;
   }
 
   /** An app's backups, newest first. */
   list(app: string): Backup[] {
-    return (this.db.prepare('SELECT * FROM backups WHERE app = ? ORDER BY created_at DESC, rowid DESC').all(app) as Row[]).map(toBackup);
+    return this.db.prepare<[string], BackupRow>('SELECT * FROM backups WHERE app = ? ORDER BY created_at DESC, rowid DESC').all(app).map(toBackup);
   }
 
   delete(id: string): void {
@@ -103,12 +113,12 @@ export class Backups {
   }
 
   getSchedule(app: string): BackupSchedule | null {
-    const r = this.db.prepare('SELECT * FROM backup_schedules WHERE app = ?').get(app) as Row | undefined;
+    const r = this.db.prepare<[string], BackupScheduleRow>('SELECT * FROM backup_schedules WHERE app = ?').get(app);
     return r ? toSchedule(r) : null;
   }
 
   schedules(): BackupSchedule[] {
-    return (this.db.prepare('SELECT * FROM backup_schedules ORDER BY app').all() as Row[]).map(toSchedule);
+    return this.db.prepare<[], BackupScheduleRow>('SELECT * FROM backup_schedules ORDER BY app').all().map(toSchedule);
   }
 
   markRun(app: string, at: string): void {

@@ -1,18 +1,20 @@
 // Copying rows of one table from another minicloud database (a restored archive's) into this one, column by column.
 import type { Db } from './db.ts';
-import type { Row } from './rows.ts';
+
+/** A row of any of those tables, column by column: a restore copies what both schemas have. */
+export type Row = Record<string, unknown>;
 
 const TABLES = new Set(['apps', 'config_vars', 'releases', 'deploys', 'deploy_logs', 'formation', 'github_links', 'domains', 'volumes',
   'backup_schedules', 'backups', 'tokens', 'users', 'audit', 'webhook_deliveries', 'addons']);
 
-const columns = (db: Db, table: string) => (db.prepare(`PRAGMA table_info(${table})`).all() as Row[]).map((c) => c.name as string);
+const columns = (db: Db, table: string) => db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name);
 
 /** The rows of `table` in `from` matching `where`; refused unless it is a real table there (not a view an archive made up). */
 export function readRows(from: Db, table: string, where = '1', params: unknown[] = []): Row[] {
   if (!TABLES.has(table)) throw new Error(`${table} is not a table a restore reads`);
-  const kind = from.prepare("SELECT type FROM sqlite_master WHERE name = ?").get(table) as Row | undefined;
+  const kind = from.prepare<[string], { type: string }>("SELECT type FROM sqlite_master WHERE name = ?").get(table);
   if (kind?.type !== 'table') throw new Error(`the archived database has no table ${table}`);
-  return from.prepare(`SELECT * FROM ${table} WHERE ${where}`).all(...params) as Row[];
+  return from.prepare<unknown[], Row>(`SELECT * FROM ${table} WHERE ${where}`).all(...params);
 }
 
 /** Inserts `rows` into `table` of `to`, the columns both sides have; `OR IGNORE` skips rows whose key is taken. */

@@ -13,23 +13,20 @@ export interface CronRun {
   exitCode: number | null;
 }
 
-type Row = Record<string, unknown>;
+/** A row of `cron_runs`. */
+export interface CronRunRow {
+  id: string; app: string; schedule: string; command: string; release: number | null; started_at: string; finished_at: string | null; exit_code: number | null;
+}
 
-const toRun = (r: Row): CronRun => ({
-  id: r.id as string,
-  app: r.app as string,
-  schedule: r.schedule as string,
-  command: r.command as string,
-  release: (r.release as number | null) ?? null,
-  startedAt: r.started_at as string,
-  finishedAt: (r.finished_at as string | null) ?? null,
-  exitCode: (r.exit_code as number | null) ?? null,
+const toRun = (r: CronRunRow): CronRun => ({
+  id: r.id, app: r.app, schedule: r.schedule, command: r.command, release: r.release,
+  startedAt: r.started_at, finishedAt: r.finished_at, exitCode: r.exit_code,
 });
 
 /** Runs kept per (app, schedule, command); older ones are deleted as new ones finish. */
 const KEEP = 50;
 
-export class CronRuns {
+export class CronRunsTable {
   constructor(private readonly db: Db) {}
 
   start(run: { id: string; app: string; schedule: string; command: string; release: number | null }, startedAt = new Date().toISOString()): CronRun {
@@ -51,19 +48,19 @@ export class CronRuns {
   }
 
   get(id: string): CronRun | null {
-    const r = this.db.prepare('SELECT * FROM cron_runs WHERE id = ?').get(id) as Row | undefined;
+    const r = this.db.prepare<[string], CronRunRow>('SELECT * FROM cron_runs WHERE id = ?').get(id);
     return r ? toRun(r) : null;
   }
 
   /** The latest run of one entry, or null when it never ran. */
   last(app: string, schedule: string, command: string): CronRun | null {
-    const r = this.db.prepare('SELECT * FROM cron_runs WHERE app = ? AND schedule = ? AND command = ? ORDER BY started_at DESC, rowid DESC LIMIT 1')
-      .get(app, schedule, command) as Row | undefined;
+    const r = this.db.prepare<[string, string, string], CronRunRow>('SELECT * FROM cron_runs WHERE app = ? AND schedule = ? AND command = ? ORDER BY started_at DESC, rowid DESC LIMIT 1')
+      .get(app, schedule, command);
     return r ? toRun(r) : null;
   }
 
   /** An app's runs, newest first. */
   list(app: string, limit = 100): CronRun[] {
-    return (this.db.prepare('SELECT * FROM cron_runs WHERE app = ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(app, limit) as Row[]).map(toRun);
+    return this.db.prepare<[string, number], CronRunRow>('SELECT * FROM cron_runs WHERE app = ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(app, limit).map(toRun);
   }
 }

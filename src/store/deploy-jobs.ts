@@ -6,13 +6,16 @@ import { toDeploy, type DeployRow, type StoredJob } from './deploys.ts';
 
 export type { StoredJob } from './deploys.ts';
 
+/** The columns of `deploys` this file keeps. */
+export interface DeployJobRow { job: string | null; pusher_told: number | null }
+
 const UNFINISHED = "status IN ('queued', 'building', 'releasing')";
 
 export class DeployJobsTable {
   constructor(private readonly db: Db) {}
 
   get(deployId: string): StoredJob {
-    const r = this.db.prepare<[string], { job: string | null }>('SELECT job FROM deploys WHERE id = ?').get(deployId);
+    const r = this.db.prepare<[string], Pick<DeployJobRow, 'job'>>('SELECT job FROM deploys WHERE id = ?').get(deployId);
     return r?.job ? fromJson<StoredJob>(r.job) : {};
   }
 

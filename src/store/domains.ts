@@ -1,7 +1,6 @@
 // Custom domains: which app serves a host name (one app per domain).
 import { NotFoundError, UserError } from '../core/index.ts';
 import type { Db } from './db.ts';
-import type { Row } from './rows.ts';
 
 export interface StoredDomain {
   domain: string;
@@ -9,9 +8,12 @@ export interface StoredDomain {
   createdAt: string;
 }
 
-const toDomain = (r: Row): StoredDomain => ({ domain: r.domain as string, app: r.app as string, createdAt: r.created_at as string });
+/** A row of `domains`. */
+export interface DomainRow { domain: string; app: string; created_at: string }
 
-export class Domains {
+const toDomain = (r: DomainRow): StoredDomain => ({ domain: r.domain, app: r.app, createdAt: r.created_at });
+
+export class DomainsTable {
   constructor(private readonly db: Db) {}
 
   /**
@@ -41,18 +43,18 @@ export class Domains {
   }
 
   get(domain: string): StoredDomain | null {
-    const r = this.db.prepare('SELECT * FROM domains WHERE domain = ?').get(domain) as Row | undefined;
+    const r = this.db.prepare<[string], DomainRow>('SELECT * FROM domains WHERE domain = ?').get(domain);
     return r ? toDomain(r) : null;
   }
 
   /** The app's custom domains, by name. */
   list(app: string): { domain: string; createdAt: string }[] {
-    return (this.db.prepare('SELECT domain, created_at FROM domains WHERE app = ? ORDER BY domain').all(app) as Row[])
-      .map((r) => ({ domain: r.domain as string, createdAt: r.created_at as string }));
+    return this.db.prepare<[string], DomainRow>('SELECT * FROM domains WHERE app = ? ORDER BY domain').all(app)
+      .map((r) => ({ domain: r.domain, createdAt: r.created_at }));
   }
 
   /** Every custom domain and the app it serves, for the route table. */
   all(): { domain: string; app: string }[] {
-    return this.db.prepare('SELECT domain, app FROM domains ORDER BY app, domain').all() as { domain: string; app: string }[];
+    return this.db.prepare<[], DomainRow>('SELECT * FROM domains ORDER BY app, domain').all().map((r) => ({ domain: r.domain, app: r.app }));
   }
 }

@@ -2,7 +2,7 @@
 export { Store, type Volume, type StoredAddon, type StoredInstance, type GithubLink, type StoredJob } from './store.ts';
 export { SessionsTable, type StoredSession, type ListedSession } from './sessions.ts';
 export { TokensTable, type StoredToken } from './tokens.ts';
-export { AuditLog, type AuditEntry } from './audit.ts';
+export { AuditTable, type AuditEntry } from './audit.ts';
 export { UsersTable, type StoredUser } from './users.ts';
 export { SCHEMA_VERSION } from './db.ts';
 export { insertRows, readRows, updateRow } from './copy-rows.ts';

@@ -2,24 +2,27 @@
 import type { RouterSettings } from '../core/index.ts';
 import type { Db } from './db.ts';
 
-const toSettings = (r: { router_timeout: number | null; https_only: number; router_max_body: number | null }): RouterSettings => ({
+/** The columns of `apps` that hold them. */
+export interface RouterSettingsRow { name: string; router_timeout: number | null; https_only: number; router_max_body: number | null }
+
+const toSettings = (r: RouterSettingsRow): RouterSettings => ({
   timeoutSeconds: r.router_timeout ?? null,
   httpsOnly: r.https_only === 1,
   maxBodyBytes: r.router_max_body ?? null,
 });
 
-export class RouterSettingsStore {
+export class RouterSettingsTable {
   constructor(private readonly db: Db) {}
 
   /** The app's settings (defaults for an unknown app: callers check the app exists). */
   get(app: string): RouterSettings {
-    const row = this.db.prepare('SELECT router_timeout, https_only, router_max_body FROM apps WHERE name = ?').get(app) as Parameters<typeof toSettings>[0] | undefined;
+    const row = this.db.prepare<[string], RouterSettingsRow>('SELECT name, router_timeout, https_only, router_max_body FROM apps WHERE name = ?').get(app);
     return row ? toSettings(row) : { timeoutSeconds: null, httpsOnly: false, maxBodyBytes: null };
   }
 
   /** Every app's, by name: one query for the whole route table. */
   all(): Map<string, RouterSettings> {
-    const rows = this.db.prepare('SELECT name, router_timeout, https_only, router_max_body FROM apps').all() as Array<Parameters<typeof toSettings>[0] & { name: string }>;
+    const rows = this.db.prepare<[], RouterSettingsRow>('SELECT name, router_timeout, https_only, router_max_body FROM apps').all();
     return new Map(rows.map((r) => [r.name, toSettings(r)]));
   }
 

@@ -17,6 +17,9 @@ export interface StoredSession {
 /** A session as listed (who is logged in): its hash stands for it, the id itself is never stored. */
 export interface ListedSession { key: string; principal: string; createdAt: number; expiresAt: number; address: string }
 
+/** A row of `sessions`. */
+export interface SessionRow { id_hash: string; csrf: string; expires_at: number; principal: string; created_at: number; address: string }
+
 const hash = (id: string) => createHash('sha256').update(id).digest('hex');
 
 export class SessionsTable {
@@ -29,8 +32,7 @@ export class SessionsTable {
 
   /** The session with this id, expired or not (the caller decides), or null. */
   find(id: string): StoredSession | null {
-    const r = this.db.prepare('SELECT * FROM sessions WHERE id_hash = ?').get(hash(id)) as
-      { csrf: string; expires_at: number; principal: string; created_at: number; address: string } | undefined;
+    const r = this.db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ?').get(hash(id));
     return r ? { id, csrf: r.csrf, expiresAt: r.expires_at, principal: r.principal, createdAt: r.created_at, address: r.address } : null;
   }
 
@@ -56,12 +58,11 @@ export class SessionsTable {
   }
 
   list(now: number): ListedSession[] {
-    const rows = this.db.prepare('SELECT * FROM sessions WHERE expires_at > ? ORDER BY created_at').all(now) as
-      { id_hash: string; principal: string; created_at: number; expires_at: number; address: string }[];
+    const rows = this.db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE expires_at > ? ORDER BY created_at').all(now);
     return rows.map((r) => ({ key: r.id_hash, principal: r.principal, createdAt: r.created_at, expiresAt: r.expires_at, address: r.address }));
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n;
+    return this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM sessions').get()?.n ?? 0;
   }
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../core/index.ts';
 import type { Db } from './db.ts';
-import type { Row } from './rows.ts';
+import { fromJson } from './json.ts';
 
 export interface StoredToken {
   /** Changes whenever the secret does: sessions made with a token name this id, so a new secret ends them. */
@@ -17,10 +17,14 @@ export interface StoredToken {
   lastUsedAt: string | null;
 }
 
-const toToken = (r: Row): StoredToken => ({
-  id: r.id as string, name: r.name as string, role: r.role as string,
-  apps: r.apps === null ? null : (JSON.parse(r.apps as string) as string[]),
-  user: (r.user_email as string | null) ?? null, createdAt: r.created_at as string, lastUsedAt: (r.last_used_at as string | null) ?? null,
+/** A row of `tokens`. */
+export interface TokenRow {
+  id: string; name: string; hash: string; role: string; apps: string | null; user_email: string | null; created_at: string; last_used_at: string | null;
+}
+
+const toToken = (r: TokenRow): StoredToken => ({
+  id: r.id, name: r.name, role: r.role, apps: r.apps === null ? null : fromJson<string[]>(r.apps),
+  user: r.user_email, createdAt: r.created_at, lastUsedAt: r.last_used_at,
 });
 
 export class TokensTable {
@@ -38,7 +42,7 @@ export class TokensTable {
    * row, so the previous secret, and every session made with it, stop working.
    */
   setBoot(name: string, hash: string): void {
-    const row = this.db.prepare('SELECT hash FROM tokens WHERE name = ?').get(name) as Row | undefined;
+    const row = this.db.prepare<[string], Pick<TokenRow, 'hash'>>('SELECT hash FROM tokens WHERE name = ?').get(name);
     if (row?.hash === hash) return;
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM tokens WHERE name = ? OR hash = ?').run(name, hash);
@@ -47,25 +51,25 @@ export class TokensTable {
   }
 
   byHash(hash: string): StoredToken | null {
-    const r = this.db.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+    const r = this.db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE hash = ?').get(hash);
     return r ? toToken(r) : null;
   }
 
   byId(id: string): StoredToken | null {
-    const r = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as Row | undefined;
+    const r = this.db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE id = ?').get(id);
     return r ? toToken(r) : null;
   }
 
   byName(name: string): StoredToken | null {
-    const r = this.db.prepare('SELECT * FROM tokens WHERE name = ?').get(name) as Row | undefined;
+    const r = this.db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE name = ?').get(name);
     return r ? toToken(r) : null;
   }
 
   list(user?: string): StoredToken[] {
     const rows = user === undefined
-      ? this.db.prepare('SELECT * FROM tokens ORDER BY name').all()
-      : this.db.prepare('SELECT * FROM tokens WHERE user_email = ? ORDER BY name').all(user);
-    return (rows as Row[]).map(toToken);
+      ? this.db.prepare<[], TokenRow>('SELECT * FROM tokens ORDER BY name').all()
+      : this.db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE user_email = ? ORDER BY name').all(user);
+    return rows.map(toToken);
   }
 
   delete(name: string): boolean {

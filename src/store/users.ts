@@ -1,7 +1,7 @@
 // People (users:add): an email, a role (admin or member), the apps a member works on, and a scrypt hash of the password.
 import { UserError } from '../core/index.ts';
 import type { Db } from './db.ts';
-import type { Row } from './rows.ts';
+import { fromJson } from './json.ts';
 
 export interface StoredUser {
   email: string;
@@ -12,9 +12,11 @@ export interface StoredUser {
   createdAt: string;
 }
 
-const toUser = (r: Row): StoredUser => ({
-  email: r.email as string, role: r.role as StoredUser['role'], apps: r.apps === null ? null : (JSON.parse(r.apps as string) as string[]),
-  passwordHash: r.password_hash as string, createdAt: r.created_at as string,
+/** A row of `users`. */
+export interface UserRow { email: string; role: StoredUser['role']; apps: string | null; password_hash: string; created_at: string }
+
+const toUser = (r: UserRow): StoredUser => ({
+  email: r.email, role: r.role, apps: r.apps === null ? null : fromJson<string[]>(r.apps), passwordHash: r.password_hash, createdAt: r.created_at,
 });
 
 export class UsersTable {
@@ -28,12 +30,12 @@ export class UsersTable {
   }
 
   get(email: string): StoredUser | null {
-    const r = this.db.prepare('SELECT * FROM users WHERE email = ?').get(email) as Row | undefined;
+    const r = this.db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?').get(email);
     return r ? toUser(r) : null;
   }
 
   list(): StoredUser[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY email').all() as Row[]).map(toUser);
+    return this.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY email').all().map(toUser);
   }
 
   /** A destroyed app leaves every member's list. */

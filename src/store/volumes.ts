@@ -3,7 +3,10 @@ import type { Db } from './db.ts';
 
 export interface Volume { app: string; path: string; createdAt: string }
 
-export class Volumes {
+/** A row of `volumes`. */
+export interface VolumeRow { app: string; path: string; created_at: string }
+
+export class VolumesTable {
   constructor(private readonly db: Db) {}
 
   add(app: string, path: string): Volume {
@@ -16,7 +19,7 @@ export class Volumes {
   }
 
   list(app: string): Volume[] {
-    const rows = this.db.prepare('SELECT app, path, created_at FROM volumes WHERE app = ? ORDER BY path').all(app) as Array<Record<string, string>>;
-    return rows.map((r) => ({ app: r.app!, path: r.path!, createdAt: r.created_at! }));
+    const rows = this.db.prepare<[string], VolumeRow>('SELECT * FROM volumes WHERE app = ? ORDER BY path').all(app);
+    return rows.map((r) => ({ app: r.app, path: r.path, createdAt: r.created_at }));
   }
 }
