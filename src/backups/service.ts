@@ -100,7 +100,7 @@ export class BackupsService {
       const dir = join(this.d.dir, app, id);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       chmodSync(dir, 0o700);
-      let b = this.d.store.backups.insert({
+      let b = this.d.store.backups.add({
         id, app, createdAt: now.toISOString(), finishedAt: null, status: 'running', size: 0, dir, parts: [], notes: [], error: null, trigger,
       });
       const parts: BackupPart[] = [];

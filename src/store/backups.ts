@@ -70,7 +70,7 @@ const toSchedule = (r: BackupScheduleRow): BackupSchedule => ({
 export class BackupsTable {
   constructor(private readonly db: Db) {}
 
-  insert(b: Backup): Backup {
+  add(b: Backup): Backup {
     this.db.prepare(`INSERT INTO backups (id, app, created_at, finished_at, status, size, dir, parts, notes, error, trigger)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(b.id, b.app, b.createdAt, b.finishedAt, b.status, b.size, b.dir, JSON.stringify(b.parts), JSON.stringify(b.notes), b.error, b.trigger);

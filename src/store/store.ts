@@ -1,4 +1,7 @@
 // The durable state: one SQLite file, one repository per table (each file holds its row type and its queries).
+// One vocabulary across them: get (or null) / require (or 404) / list / all (every app's) read; create makes a row the
+// table names or numbers (an app, a release, a deploy); add inserts one the caller names; save and set insert or replace
+// (whole, in part); delete and remove take rows away; SQL and the snake_case row types stay inside each file.
 import { openDb, type Db } from './db.ts';
 import { AppsTable } from './apps.ts';
 import { ConfigVarsTable } from './config-vars.ts';

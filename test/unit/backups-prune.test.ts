@@ -73,7 +73,7 @@ describe('the scheduler with a real store', () => {
       const bdir = join(dir, 'backups', app, id);
       mkdirSync(bdir, { recursive: true });
       made.push(app);
-      return store.backups.insert({ id, app, createdAt: at(i), finishedAt: at(i), status: 'good', size: 0, dir: bdir, parts: [], notes: [], error: null, trigger: 'scheduled' });
+      return store.backups.add({ id, app, createdAt: at(i), finishedAt: at(i), status: 'good', size: 0, dir: bdir, parts: [], notes: [], error: null, trigger: 'scheduled' });
     };
     let now = Date.parse('2026-01-01T00:00:00Z');
     const s = new BackupScheduler(store, svc, { now: () => now });
