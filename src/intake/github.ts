@@ -67,7 +67,7 @@ export class GithubIntake {
     };
     if (!signature) return refuse('no X-Hub-Signature-256');
     if (!/^sha256=[0-9a-f]{64}$/.test(signature)) return refuse('X-Hub-Signature-256 is not sha256=<hex>'); // before any HMAC is computed
-    const signers = this.store.githubLinks.list().filter((l) => signedBy(l.secret, raw, signature));
+    const signers = this.store.githubLinks.all().filter((l) => signedBy(l.secret, raw, signature));
     if (signers.length === 0) return refuse('signature does not match');
     let payload: PushPayload;
     try {

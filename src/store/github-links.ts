@@ -24,7 +24,7 @@ export class GithubLinksTable {
   }
 
   /** Every app's link: a webhook is verified against each secret before its body is read. */
-  list(): GithubLink[] {
+  all(): GithubLink[] {
     return this.db.prepare<[], GithubLinkRow>('SELECT * FROM github_links ORDER BY app').all().map(toLink);
   }
 
