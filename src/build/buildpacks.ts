@@ -132,19 +132,7 @@ export function planFor(src: string, pack: Buildpack, env: Record<string, string
     processes,
     cacheDirs: pack.cacheDirs,
     env: { ...pack.env, ...pack.cacheEnv },
+    ...(pack.hostStart && typeof pack.start === 'string' && processes.web === pack.start && { hostWeb: pack.hostStart }),
+    ...(pack.hostPath?.length && { hostPath: pack.hostPath }),
   };
-}
-
-/**
- * What the host builder does differently from the image for the plan's buildpack (read from the
- * buildpack.json beside the plan's Dockerfile): its `web` command, the directories first on PATH.
- */
-export function hostOverrides(plan: BuildPlan): { hostStart?: string; start?: Buildpack['start']; hostPath: string[] } {
-  if (!plan.dockerfile) return { hostPath: [] };
-  try {
-    const pack = JSON.parse(readFileSync(join(plan.dockerfile, '..', 'buildpack.json'), 'utf8')) as Partial<Buildpack>;
-    return { hostStart: pack.hostStart, start: pack.start, hostPath: pack.hostPath ?? [] };
-  } catch {
-    return { hostPath: [] };
-  }
 }

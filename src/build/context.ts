@@ -1,9 +1,10 @@
 // The Docker build context, streamed: the pushed commit's tar re-packed entry by entry, minus .dockerignore, plus .minicloud/ files.
-import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import * as tar from 'tar-stream';
+import type { BuildPlan } from '../core/index.ts';
 import { carriesNoFile, entryName, entryProblem } from './archive.ts';
 import { globMatch } from './glob.ts';
 import { DETECT_LIMIT, readTreeFile } from './tree-file.ts';
@@ -55,12 +56,17 @@ export function buildContext(o: ContextOptions): Readable {
   return pack as unknown as Readable;
 }
 
-/** The files beside a buildpack's Dockerfile (its support files), by name, for `.minicloud/`. */
-export function supportFiles(dockerfile: string): Record<string, Buffer> {
-  const dir = join(dockerfile, '..');
+/**
+ * The files beside the plan's buildpack Dockerfile (its support files, the Dockerfile and buildpack.json aside), by
+ * name, for `<app>/.minicloud/`: none for the repository's own Dockerfile or a plan with no buildpack behind it.
+ */
+export function supportFiles(plan: BuildPlan): Record<string, Buffer> {
+  if (!plan.dockerfile) return {};
+  const dir = dirname(plan.dockerfile);
   const files: Record<string, Buffer> = {};
+  if (!existsSync(dir)) return files;
   for (const name of readdirSync(dir)) {
-    if (name === 'buildpack.json' || !statSync(join(dir, name)).isFile()) continue;
+    if (name === 'buildpack.json' || name === basename(plan.dockerfile) || !statSync(join(dir, name)).isFile()) continue;
     files[name] = readFileSync(join(dir, name));
   }
   return files;

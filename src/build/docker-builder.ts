@@ -42,7 +42,7 @@ export class DockerBuilder implements Builder {
     const own = req.plan.dockerfile === null;
     if (own) checkDockerfile(readTreeFile(req.sourceDir, 'Dockerfile', { limit: FILE_LIMIT }) ?? '');
     req.log(own ? '-----> Building the repository\'s Dockerfile' : `-----> Building with the ${req.plan.buildpack} buildpack`);
-    const extra: Record<string, Buffer | string> = own ? {} : supportFiles(req.plan.dockerfile!);
+    const extra: Record<string, Buffer | string> = own ? {} : { ...supportFiles(req.plan), Dockerfile: readFileSync(req.plan.dockerfile!) };
     // Always present, so a buildpack Dockerfile can COPY it unconditionally; empty means none.
     extra['extra-ca.crt'] = this.opts.caBundle ? readFileSync(this.opts.caBundle) : '';
     const context = buildContext({ sourceTar: req.sourceTar, dockerignore: readDockerignore(req.sourceDir), extra });

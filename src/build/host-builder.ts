@@ -1,9 +1,9 @@
 // The host builder: runs the plan's install and build steps in the release directory itself.
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError, baseEnv, ownTree, ownedDir, type AppUser, type AppUsers, type Artifact, type BuildPlan } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
-import { hostOverrides } from './buildpacks.ts';
+import { supportFiles } from './context.ts';
 import { readManifest } from './manifest.ts';
 import { runStep } from './run-step.ts';
 
@@ -41,7 +41,7 @@ export class HostBuilder implements Builder {
       CI: 'true',
       ...(user && this.opts.users?.env(user)),
     });
-    addSupportFiles(req.plan.dockerfile, req.sourceDir);
+    addSupportFiles(req.plan, req.sourceDir);
     if (user) await handOver(req.sourceDir, cache, user);
     for (const command of [...req.plan.install, ...req.plan.build]) {
       req.log(`-----> Running ${command}`);
@@ -79,14 +79,13 @@ async function handOver(src: string, cache: string, user: AppUser): Promise<void
 }
 
 /** The buildpack's support files in `<app>/.minicloud/`, where the Docker build finds them too, so steps name one path. */
-function addSupportFiles(dockerfile: string, src: string): void {
-  if (!dockerfile) return; // a plan made by hand, with no buildpack behind it
-  const dir = dirname(dockerfile);
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f !== 'buildpack.json' && f !== 'Dockerfile' && statSync(join(dir, f)).isFile()) : [];
+function addSupportFiles(plan: BuildPlan, src: string): void {
+  if (!plan.dockerfile) return; // a plan made by hand, with no buildpack behind it
+  const files = Object.keys(supportFiles(plan));
   rmSync(join(src, '.minicloud'), { recursive: true, force: true }); // the buildpack's files win over the repository's
   if (!files.length) return;
   mkdirSync(join(src, '.minicloud'));
-  for (const f of files) copyFileSync(join(dir, f), join(src, '.minicloud', f));
+  for (const f of files) copyFileSync(join(dirname(plan.dockerfile), f), join(src, '.minicloud', f)); // with its mode
 }
 
 /**
@@ -94,10 +93,8 @@ function addSupportFiles(dockerfile: string, src: string): void {
  * here (busybox httpd), and its tool directories (a virtualenv's bin) first on PATH when the build made them.
  */
 function hostProcesses(plan: BuildPlan, src: string): Record<string, string> {
-  const o = hostOverrides(plan);
-  const processes = { ...plan.processes };
-  if (o.hostStart && typeof o.start === 'string' && processes.web === o.start) processes.web = o.hostStart;
-  const path = o.hostPath.map((d) => join(src, d)).filter((d) => existsSync(d));
+  const processes = { ...plan.processes, ...(plan.hostWeb && { web: plan.hostWeb }) };
+  const path = (plan.hostPath ?? []).map((d) => join(src, d)).filter((d) => existsSync(d));
   if (!path.length) return processes;
   // The runtime runs `exec <command>` in a shell: `env` sets PATH and then execs the command itself.
   const prefix = `env PATH="${path.join(':')}:$PATH" `;

@@ -100,6 +100,10 @@ export interface BuildPlan {
   /** Directories (relative to the app) whose content is cached between builds. */
   cacheDirs: string[];
   env: Record<string, string>;
+  /** The host builder's `web` command where the image's would not work on the host (static: Node, not busybox). */
+  hostWeb?: string;
+  /** Directories (relative to the app) the host builder puts first on every process's PATH, when the build made them. */
+  hostPath?: string[];
 }
 
 /** `draining`: out of the route table, finishing its requests before it stops. */
