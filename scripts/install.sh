@@ -356,6 +356,8 @@ write_env() {
     # The router is its own container (minicloud-router), which reaches the API on the internal network.
     echo "MINICLOUD_ROUTER=external"
     echo "MINICLOUD_BIND=minicloud-api"
+    # Each app's containers on a network of their own, joined by these only: apps cannot reach one another.
+    echo "MINICLOUD_DOCKER_PEERS=$(peers | tr ' ' ',')"
     [ -z "$EMAIL" ] || echo "MINICLOUD_ACME_EMAIL=$EMAIL"
     echo "REDIS_URL=redis://:$(password_of redis.conf)@minicloud-redis:6379"
     [ "$WITH_REDIS" = 0 ] || echo "MINICLOUD_REDIS_ADDON_URL=redis://:$(password_of redis-addons.conf)@minicloud-redis-addons:6379"
@@ -364,6 +366,25 @@ write_env() {
     [ "$WITH_RABBITMQ" = 0 ] || echo "MINICLOUD_RABBITMQ_URL=amqp://minicloud:$(password_of rabbitmq.env)@minicloud-rabbitmq:5672"
   } | (umask 077 && cat > "$f.new")
   if [ -e "$f" ] && cmp -s "$f" "$f.new"; then rm -f "$f.new"; else mv "$f.new" "$f"; detail "wrote $f"; fi
+}
+
+# The containers every app's own network is joined by: minicloud (health checks), the router, the add-on servers.
+peers() {
+  printf 'minicloud minicloud-router'
+  [ "$WITH_MARIADB" = 0 ] || printf ' minicloud-mariadb'
+  [ "$WITH_POSTGRES" = 0 ] || printf ' minicloud-postgres'
+  [ "$WITH_RABBITMQ" = 0 ] || printf ' minicloud-rabbitmq'
+  [ "$WITH_REDIS" = 0 ] || printf ' minicloud-redis-addons'
+}
+
+# A re-created peer (an upgrade, changed settings) joins the apps' networks again; minicloud joins new ones itself.
+join_app_networks() {
+  for net in $(docker_ network ls -q --filter label=minicloud.app); do
+    for peer in $(peers); do
+      docker_ network connect "$net" "$peer" >/dev/null 2>&1 && detail "joined $peer to $(docker_ network inspect -f '{{.Name}}' "$net")"
+    done
+  done
+  return 0
 }
 
 # The checkout this script is in, if it is one (not when piped into sh).
@@ -546,6 +567,7 @@ main() {
   write_env
   start_minicloud
   start_router
+  join_app_networks
   upgrade_or_back
   say "minicloud is up"
   detail "Dashboard and API: https://admin.$DOMAIN (point $DOMAIN and *.$DOMAIN at this server)"

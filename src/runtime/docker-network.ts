@@ -40,18 +40,29 @@ export const appAliases = (app: string, type: string) => [type, `${app}-${type}`
  * networks itself; where minicloud runs as root beside the engine it also refuses whatever would be forwarded
  * into the bridge from another (another app's container routing through the host).
  */
-export async function ensureOwnNetwork(docker: Dockerode, name: string, app: string): Promise<void> {
+export async function ensureOwnNetwork(docker: Dockerode, name: string, app: string, only?: { peers: string[] }): Promise<void> {
   let info: Dockerode.NetworkInspectInfo;
   try {
     info = await docker.getNetwork(name).inspect() as Dockerode.NetworkInspectInfo;
   } catch (e) {
     if (!gone(e)) throw e;
-    await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, Labels: { 'minicloud.network': '1', 'minicloud.app': app } })
+    // The app's only network (`only`) needs a way out; other apps' networks stay apart (the engine isolates bridges).
+    await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: !only, Labels: { 'minicloud.network': '1', 'minicloud.app': app } })
       .catch((err: unknown) => { if ((err as { statusCode?: number }).statusCode !== 409) throw err; });
     info = await docker.getNetwork(name).inspect() as Dockerode.NetworkInspectInfo;
   }
+  for (const peer of only?.peers ?? []) await joinPeer(docker, name, peer, info);
   const bridge = info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
   if (canFence(bridge)) await ensureRule('FORWARD', ['!', '-i', bridge, '-o', bridge], ['-j', 'REJECT'], `minicloud-appnet-${name}`);
+}
+
+/** A peer container (the router, an add-on server) joined to an app's network, once; one that does not exist is skipped. */
+async function joinPeer(docker: Dockerode, network: string, peer: string, info: Dockerode.NetworkInspectInfo): Promise<void> {
+  if (Object.values(info.Containers ?? {}).some((c) => c.Name === peer)) return;
+  await docker.getNetwork(network).connect({ Container: peer }).catch((e: unknown) => {
+    const code = (e as { statusCode?: number }).statusCode;
+    if (code !== 404 && code !== 403 && code !== 409) throw e; // missing, or joined meanwhile
+  });
 }
 
 /** Removes an app's own network and its firewall rule (the app is gone); containers still on it are cut off first. */

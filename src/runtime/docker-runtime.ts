@@ -16,6 +16,12 @@ export interface DockerRuntimeOptions extends ContainerOptions {
   publish?: boolean;
   /** app.log's size limit (bytes; APP_LOG_MAX_BYTES by default). */
   logMaxBytes?: number;
+  /**
+   * App containers on their own network only (with a way out), never on the shared one: where the shared bridge
+   * cannot be fenced (minicloud in a container: the installer's layout). `peers` are joined to every app's network:
+   * the router's container, minicloud's own, the add-on servers'.
+   */
+  ownNetworkOnly?: { peers: string[] };
 }
 
 const gone = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
@@ -126,12 +132,20 @@ export class DockerRuntime implements Runtime {
    */
   private async create(spec: InstanceSpec, suffix: string, aliases: string[] = []): Promise<Dockerode.Container> {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
-    await this.ensureNetwork();
+    if (!this.opts.ownNetworkOnly) await this.ensureNetwork();
     await this.ensureOwnNetwork(spec.app);
     const { workdir, user } = await this.image(spec.artifact.ref);
     for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
     const mounts = (spec.volumes ?? []).map((v) => ({ hostDir: v.hostDir, target: posix.join(workdir, v.path) }));
     const name = `mc-${spec.app}-${suffix}`;
+    const own = appNetworkName(this.opts.network, spec.app);
+    if (this.opts.ownNetworkOnly) {
+      // Made on its own network, with its names there: nothing to join afterwards.
+      return this.docker.createContainer({
+        ...containerSpec(spec, name, mounts, { ...this.opts, network: own }),
+        NetworkingConfig: { EndpointsConfig: { [own]: { Aliases: aliases } } },
+      });
+    }
     const container = await this.docker.createContainer(containerSpec(spec, name, mounts, this.opts));
     try {
       await this.docker.getNetwork(appNetworkName(this.opts.network, spec.app)).connect({ Container: container.id, EndpointConfig: { Aliases: aliases } });
@@ -148,8 +162,9 @@ export class DockerRuntime implements Runtime {
       if (!bound) throw new Error(`container ${info.Name} has no published port`);
       return { host: '127.0.0.1', port: Number(bound.HostPort) };
     }
-    const ip = info.NetworkSettings.Networks?.[this.opts.network]?.IPAddress;
-    if (!ip) throw new Error(`container ${info.Name} has no address on network ${this.opts.network}`);
+    const network = this.opts.ownNetworkOnly ? appNetworkName(this.opts.network, info.Config.Labels['minicloud.app'] ?? '') : this.opts.network;
+    const ip = info.NetworkSettings.Networks?.[network]?.IPAddress;
+    if (!ip) throw new Error(`container ${info.Name} has no address on network ${network}`);
     return { host: ip, port };
   }
 
@@ -208,7 +223,7 @@ export class DockerRuntime implements Runtime {
   private ensureOwnNetwork(app: string): Promise<void> {
     let made = this.ownNetworks.get(app);
     if (!made) {
-      made = ensureOwnNetwork(this.docker, appNetworkName(this.opts.network, app), app).catch((e: unknown) => { this.ownNetworks.delete(app); throw e; });
+      made = ensureOwnNetwork(this.docker, appNetworkName(this.opts.network, app), app, this.opts.ownNetworkOnly).catch((e: unknown) => { this.ownNetworks.delete(app); throw e; });
       this.ownNetworks.set(app, made);
     }
     return made;

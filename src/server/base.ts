@@ -53,7 +53,7 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
   const engine = await connectDocker(runtimeChoice(cfg.runtime));
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
   const runtime: Runtime = engine
-    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids })
+    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, ...(cfg.dockerPeers && { ownNetworkOnly: { peers: cfg.dockerPeers } }) })
     : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard, log: log.child('runtime') });
   life.add('runtime', () => runtime.close());
   // Firewall rules a killed predecessor left for ports nobody listens on now (instances that still run keep theirs).

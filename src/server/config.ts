@@ -51,6 +51,11 @@ export interface Config {
    * `external` waits for one started by someone else (the installer's minicloud-router container).
    */
   routerMode: 'spawn' | 'external';
+  /**
+   * MINICLOUD_DOCKER_PEERS: set (a comma-separated list of container names, possibly empty), app containers live on
+   * their own network only, which these containers join (the installer: the router, minicloud, the add-on servers).
+   */
+  dockerPeers: string[] | null;
   /** MINICLOUD_TRUSTED_PROXIES as given (validated here): peers whose X-Forwarded-* the router believes. */
   trustedProxies: string | undefined;
   /** MINICLOUD_GITHUB_URL_BASE: where webhook deploys fetch `<owner>/<repo>.git` from; https://github.com/ unless a test says otherwise. */
@@ -142,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     routerWorkers: count(env, 'MINICLOUD_ROUTER_WORKERS', 1),
     routerDrainMs: seconds(env, 'MINICLOUD_ROUTER_DRAIN_TIMEOUT', 60),
     routerMode: routerMode(env.MINICLOUD_ROUTER),
+    dockerPeers: env.MINICLOUD_DOCKER_PEERS === undefined ? null : env.MINICLOUD_DOCKER_PEERS.split(',').map((s) => s.trim()).filter(Boolean),
     trustedProxies: trustedProxies(env.MINICLOUD_TRUSTED_PROXIES),
     githubUrlBase: env.MINICLOUD_GITHUB_URL_BASE || 'https://github.com/',
     appUserPrefix: userPrefix(env.MINICLOUD_APP_USER_PREFIX),

@@ -44,6 +44,7 @@ afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
 
 interface Subject {
   runtime: 'process' | 'docker';
+  name?: string;
   env?: Record<string, string>;
   teardown?(): void;
   /** Where the app finds its own volume. */
@@ -55,11 +56,18 @@ interface Subject {
 }
 
 const NETWORK = `mc-iso-${ids()}`;
+const OWN_ONLY = `mc-isown-${ids()}`;
 const subjects: Subject[] = [
-  { runtime: 'process', ownVolume: 'data', direct: async (_mc, _app, i) => `http://127.0.0.1:${i.port}/` },
-  {
-    runtime: 'docker', ownVolume: 'data', direct: async (_mc, _app, i) => `http://${i.host}:${i.port}/`,
-    env: { DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: NETWORK },
+  { runtime: 'process', name: 'process', ownVolume: 'data', direct: async (_mc, _app, i) => `http://127.0.0.1:${i.port}/` },
+  dockerSubject(NETWORK, {}, 'docker'),
+  // The installer's layout (minicloud in a container cannot fence the shared bridge): each app on its own network only.
+  dockerSubject(OWN_ONLY, { MINICLOUD_DOCKER_PEERS: '' }, 'docker (own network only)'),
+];
+
+function dockerSubject(NETWORK: string, env: Record<string, string>, name: string): Subject {
+  return {
+    runtime: 'docker', name, ownVolume: 'data', direct: async (_mc, _app, i) => `http://${i.host}:${i.port}/`,
+    env: { DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: NETWORK, ...env },
     // The victim's web container on the victim's own network: by its address there, and by its name.
     more: (app) => {
       const net = JSON.parse(docker('network', 'inspect', `${NETWORK}-app-${app}`)) as Array<{ Containers: Record<string, { Name: string; IPv4Address: string }> }>;
@@ -76,10 +84,10 @@ const subjects: Subject[] = [
         for (const r of rules) execFileSync('iptables', ['-w', '-D', ...r.split(' ').slice(1)]);
       }
     },
-  },
-];
+  };
+}
 
-describe.each(subjects)('an app on the $runtime runtime', (subject) => {
+describe.each(subjects)('an app on the $name runtime', (subject) => {
   let mc: Minicloud;
   const canary = `canary-${ids()}`;
   const victim = `victim-${ids()}`;

@@ -192,6 +192,10 @@ describe('the server installer', () => {
     // The app's container has log rotation.
     const appContainer = ns.docker('ps', '-q', '--filter', `label=minicloud.app=${APP}`).split('\n')[0]!;
     expect(ns.docker('container', 'inspect', '-f', '{{json .HostConfig.LogConfig}}', appContainer)).toContain('max-size');
+    // On a network of its own only, which the router, minicloud and the add-on servers join: no other app is on it.
+    expect(ns.docker('container', 'inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', appContainer).trim()).toBe(`minicloud-app-${APP}`);
+    const onIt = ns.docker('network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', `minicloud-app-${APP}`).trim().split(' ').filter((n) => !n.startsWith('mc-')).sort();
+    expect(onIt).toEqual(['minicloud', 'minicloud-mariadb', 'minicloud-postgres', 'minicloud-rabbitmq', 'minicloud-redis-addons', 'minicloud-router']);
   }, 15 * 60_000);
 
   // After the deploy: every service answered by then.
