@@ -1,8 +1,9 @@
 // POST /apps/:app/deploys: deploy a published image by reference, streaming the deploy's log (NDJSON).
 import { Router, type Request } from 'express';
 import { UserError, validateImageRef } from '../core/index.ts';
-import type { ServiceDeps, AppsService } from './apps-service.ts';
+import { appParam } from './inputs.ts';
 import { streamEvents } from './ndjson.ts';
+import type { RouteDeps } from './route-deps.ts';
 import { submitDeploy } from '../intake/index.ts';
 
 function registryAuth(v: unknown): { username: string; password: string; serveraddress?: string } | undefined {
@@ -14,10 +15,10 @@ function registryAuth(v: unknown): { username: string; password: string; servera
   return { username: o.username, password: o.password, ...(o.server ? { serveraddress: o.server as string } : {}) };
 }
 
-export function imageRoutes(d: ServiceDeps & { service: AppsService }): Router {
+export function imageRoutes(d: RouteDeps): Router {
   const r = Router();
   r.post('/apps/:app/deploys', async (req: Request, res) => {
-    const app = d.store.apps.require(String(req.params.app));
+    const app = d.store.apps.require(appParam(req));
     const body = (req.body ?? {}) as { image?: unknown; registry?: unknown };
     if (body.image === undefined) throw new UserError('no image given', `e.g. \`minicloud deploy ${app.name} --image ghcr.io/me/app:1.2\`; to deploy code, git push`);
     const image = validateImageRef(body.image);

@@ -1,8 +1,6 @@
 // api: the HTTP edge for people and tools: REST API, git, and the hook's endpoints.
 export { createApi, closeApi, type ApiOptions } from './server.ts';
-export { AppsService, appDirs, type ServiceDeps } from './apps-service.ts';
 export { hashToken, tokenChecker } from './auth.ts';
 export { adminToken, hookToken, writeHookConfig } from './tokens.ts';
 export { ProcessService } from './process-service.ts';
-export { AddonsService } from './addons-service.ts';
 export { BOOT_TOKEN, MIN_TOKEN_LENGTH, newTokenSecret } from './access/index.ts';

@@ -1,17 +1,10 @@
 // GET /api/apps/:app/logs?source=app,router,build,release: the app's logs merged in time order, as NDJSON.
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { LOG_SOURCES, UserError, type Deploy, type LogLine, type LogSource } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
+import { appParam } from './inputs.ts';
 import { keepOpen } from './limits.ts';
-import { mergedLogs } from './merged-logs.ts';
-
-export interface LogRouteDeps {
-  store: Store;
-  /** The app's output file. */
-  appLog: (app: string) => string;
-  /** The router's access log file of the app. */
-  routerLog: (app: string) => Promise<string>;
-}
+import type { RouteDeps } from './route-deps.ts';
+import { mergedLogs } from '../log/index.ts';
 
 /** Deploys looked at for lines: enough for a backlog, and any new one while following. */
 const RECENT_DEPLOYS = 10;
@@ -34,13 +27,13 @@ function lineCount(raw: unknown): number {
 
 const yes = (v: unknown) => v === '1' || v === 'true';
 
-export function logRoutes(d: LogRouteDeps): Router {
+export function logRoutes(d: RouteDeps): Router {
   const r = Router();
   // Without `source` the older single-source form (`build=1`, `router=1`, or the app's output alone) answers.
   r.get('/apps/:app/logs', async (req: Request, res: Response, next: NextFunction) => {
     const raw = req.query.source ?? req.query.sources;
     if (raw === undefined) return next();
-    const app = d.store.apps.require(String(req.params.app));
+    const app = d.store.apps.require(appParam(req));
     const sources = parseSources(raw);
     const lines = lineCount(req.query.lines);
     const routerLog = await d.routerLog(app.name);

@@ -1,22 +1,21 @@
 // REST routes for an app's processes: formation, stop/start, sleep, rollback, one-off runs.
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { RunEvent } from '../core/index.ts';
+import { appParam, parseRollback, parseRunCommand, parseScale, parseSleep } from './inputs.ts';
 import { keepOpen } from './limits.ts';
-import type { ProcessService } from './process-service.ts';
+import { appInfo, type RouteDeps } from './route-deps.ts';
 
-const param = (req: Request) => String(req.params.app);
-
-export function processRoutes(p: ProcessService, info: (req: Request, app: string) => unknown, instances: (app: string) => unknown): Router {
+export function processRoutes(d: RouteDeps): Router {
   const r = Router();
-  r.get('/apps/:app/formation', (req, res) => { res.json(p.formation(param(req))); });
+  r.get('/apps/:app/formation', (req, res) => { res.json(d.processes.formation(appParam(req))); });
   r.patch('/apps/:app/formation', async (req, res) => {
-    const formation = await p.scale(param(req), req.body);
-    res.json({ formation, instances: instances(param(req)) });
+    const formation = await d.processes.scale(appParam(req), parseScale(req.body, appParam(req)));
+    res.json({ formation, instances: d.store.instances.list(appParam(req)) });
   });
-  r.post('/apps/:app/stop', async (req, res) => { await p.stop(param(req)); res.json(info(req, param(req))); });
-  r.post('/apps/:app/start', async (req, res) => { res.json({ deploy: await p.start(param(req)) }); });
-  r.put('/apps/:app/sleep', async (req, res) => { await p.setSleep(param(req), req.body); res.json(info(req, param(req))); });
-  r.post('/apps/:app/rollback', async (req, res) => { res.json({ deploy: await p.rollback(param(req), req.body) }); });
+  r.post('/apps/:app/stop', async (req, res) => { await d.processes.stop(appParam(req)); res.json(appInfo(d, req, appParam(req))); });
+  r.post('/apps/:app/start', async (req, res) => { res.json({ deploy: await d.processes.start(appParam(req)) }); });
+  r.put('/apps/:app/sleep', async (req, res) => { await d.processes.setSleep(appParam(req), parseSleep(req.body, appParam(req))); res.json(appInfo(d, req, appParam(req))); });
+  r.post('/apps/:app/rollback', async (req, res) => { res.json({ deploy: await d.processes.rollback(appParam(req), parseRollback(req.body, appParam(req))) }); });
   r.post('/apps/:app/run', async (req, res) => {
     keepOpen(res); // a one-off's output, for as long as it runs
     const abort = new AbortController();
@@ -31,7 +30,7 @@ export function processRoutes(p: ProcessService, info: (req: Request, app: strin
       res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
       res.flushHeaders();
     };
-    const code = await p.run(param(req), req.body, (text) => { start(); send({ type: 'line', seq: ++seq, time: new Date().toISOString(), text }); }, abort.signal);
+    const code = await d.processes.run(appParam(req), parseRunCommand(req.body, appParam(req)), (text) => { start(); send({ type: 'line', seq: ++seq, time: new Date().toISOString(), text }); }, abort.signal);
     start();
     send({ type: 'exit', code });
     res.end();

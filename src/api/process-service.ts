@@ -4,14 +4,21 @@ import { UserError, type App, type Deploy, type Formation as FormationCounts } f
 import type { Formation, Sleeper } from '../pipeline/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
-import type { AppsService } from './apps-service.ts';
 
 export interface ProcessDeps {
   store: Store;
   formation: Formation;
   sleeper: Sleeper;
   runtime: Runtime;
-  service: AppsService;
+  /** The deploys a start or rollback makes (the apps service): queued behind any build of the app, waited for. */
+  service: { runAndWait(app: string, kind: 'restart' | 'rollback', description?: string, targetRelease?: number): Promise<Deploy> };
+}
+
+export interface SleepInput {
+  /** Seconds without requests before the app sleeps; null: never; undefined: unchanged (with `now`). */
+  afterSeconds?: number | null;
+  /** Put it to sleep at once (its next request wakes it). */
+  now: boolean;
 }
 
 const MIN_SLEEP = 60;
@@ -25,11 +32,8 @@ export class ProcessService {
     return release ? this.d.formation.wanted(release) : this.d.store.formation.get(app);
   }
 
-  async scale(app: string, body: unknown): Promise<FormationCounts> {
-    if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
-      throw new UserError('send the counts per process type, e.g. {"web": 2}', `try \`minicloud ps:scale ${app} web=2\``);
-    }
-    return this.d.formation.scale(app, body as Record<string, number>);
+  async scale(app: string, counts: Record<string, number>): Promise<FormationCounts> {
+    return this.d.formation.scale(app, counts);
   }
 
   async stop(name: string): Promise<App> {
@@ -46,11 +50,10 @@ export class ProcessService {
     return this.d.service.runAndWait(app.name, 'restart');
   }
 
-  /** Sets when the app sleeps; `now: true` also puts it to sleep at once (its next request wakes it). */
-  async setSleep(name: string, body: unknown): Promise<App> {
+  /** Sets when the app sleeps; `now` also puts it to sleep at once (its next request wakes it). */
+  async setSleep(name: string, { afterSeconds: after, now }: SleepInput): Promise<App> {
     const app = this.d.store.apps.require(name);
-    const { afterSeconds: after, now } = (body ?? {}) as { afterSeconds?: unknown; now?: unknown };
-    if (now === true) {
+    if (now) {
       if (app.state !== 'running' || !app.currentRelease) throw new UserError(`${app.name} is ${app.currentRelease ? app.state : 'not deployed'}; only a running app can go to sleep`);
       if (after !== undefined) this.checkSleep(app.name, after);
       await this.d.sleeper.sleep(app.name);
@@ -60,28 +63,23 @@ export class ProcessService {
     return this.d.store.apps.require(app.name);
   }
 
-  private checkSleep(app: string, after: unknown): void {
-    if (after !== null && (typeof after !== 'number' || !Number.isInteger(after) || after < MIN_SLEEP || after > MAX_SLEEP)) {
+  private checkSleep(app: string, after: number | null | undefined): void {
+    if (after !== null && (after === undefined || !Number.isInteger(after) || after < MIN_SLEEP || after > MAX_SLEEP)) {
       throw new UserError(`afterSeconds must be null (never sleep) or whole seconds from ${MIN_SLEEP} to ${MAX_SLEEP}`, `e.g. \`minicloud apps:sleep ${app} 15m\``);
     }
     this.d.store.apps.setSleepAfter(app, after);
   }
 
-  async rollback(name: string, body: unknown): Promise<Deploy> {
+  /** Back to `version`, or to the release before the current one. */
+  async rollback(name: string, version: number | undefined): Promise<Deploy> {
     const app = this.d.store.apps.require(name);
-    const version = (body as { version?: unknown } | null)?.version;
-    if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
-      throw new UserError('version must be a release number such as 3', `see \`minicloud releases ${app.name}\``);
-    }
     if (!app.currentRelease) throw new UserError(`${app.name} has no release yet`, 'deploy it first with `git push minicloud main`');
     return this.d.service.runAndWait(app.name, 'rollback', undefined, version);
   }
 
   /** Runs a command in a new instance of the current release; resolves with its exit code. */
-  async run(name: string, body: unknown, onLine: (line: string) => void, signal: AbortSignal): Promise<number> {
+  async run(name: string, command: string, onLine: (line: string) => void, signal: AbortSignal): Promise<number> {
     const app = this.d.store.apps.require(name);
-    const command = (body as { command?: unknown } | null)?.command;
-    if (typeof command !== 'string' || !command.trim()) throw new UserError('send the command to run', `e.g. \`minicloud run ${app.name} -- node -v\``);
     const release = this.d.store.releases.current(app.name);
     if (!release) throw new UserError(`${app.name} has no release yet`, 'deploy it first with `git push minicloud main`');
     return this.d.runtime.run(

@@ -1,27 +1,9 @@
 // REST routes for what minicloud runs on (GET /status) and an app's resource limits (memory, CPU, processes).
 import { Router, type Request } from 'express';
 import { UserError } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
-import type { AppsService } from './apps-service.ts';
+import { appParam } from './inputs.ts';
+import type { RouteDeps, ServerStatus } from './route-deps.ts';
 
-export interface ServerStatus {
-  runtime: 'docker' | 'process';
-  /** The engine's version, when the runtime is Docker. */
-  docker: string | null;
-  builds: { concurrency: number; memoryMb: number | null };
-  defaultMemoryMb: number;
-  defaultCpu: number;
-  defaultPids: number;
-  /** How apps are kept apart: 'containers', 'per-app users' (host processes as root) or 'none'. */
-  isolation: { mode: 'containers' | 'per-app users' | 'none'; summary: string };
-  apps: number;
-}
-
-export interface ResourcesDeps {
-  store: Store;
-  service: AppsService;
-  status: () => Omit<ServerStatus, 'apps'>;
-}
 
 const MIN_MB = 16;
 const MAX_MB = 1024 * 1024;
@@ -55,7 +37,7 @@ export function parsePids(v: unknown): number | null {
 
 const SETTINGS = ['memory', 'cpu', 'pids'] as const;
 
-export function resourcesRoutes(d: ResourcesDeps): Router {
+export function resourcesRoutes(d: RouteDeps): Router {
   const r = Router();
   const view = (name: string) => {
     const app = d.store.apps.require(name);
@@ -68,9 +50,9 @@ export function resourcesRoutes(d: ResourcesDeps): Router {
     };
   };
   r.get('/status', (_req, res) => { res.json({ ...d.status(), apps: d.store.apps.list().length } satisfies ServerStatus); });
-  r.get('/apps/:app/resources', (req: Request, res) => { res.json(view(String(req.params.app))); });
+  r.get('/apps/:app/resources', (req: Request, res) => { res.json(view(appParam(req))); });
   r.put('/apps/:app/resources', async (req: Request, res) => {
-    const app = d.store.apps.require(String(req.params.app));
+    const app = d.store.apps.require(appParam(req));
     const body = (req.body ?? {}) as Record<string, unknown>;
     const given = SETTINGS.filter((k) => k in body);
     const unknown = Object.keys(body).filter((k) => !(SETTINGS as readonly string[]).includes(k));

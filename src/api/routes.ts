@@ -1,9 +1,7 @@
 // The REST API under /api and the pre-receive hook's endpoints under /internal/hooks.
 import { Router, type Request } from 'express';
-import { NotFoundError, UserError, tailFile, type AppInfo, type ReleaseSummary, type RouterDaemonReport } from '../core/index.ts';
-import type { GithubIntake, PushIntake } from '../intake/index.ts';
-import type { Runtime } from '../runtime/index.ts';
-import type { AppsService, ServiceDeps } from './apps-service.ts';
+import { NotFoundError, UserError, tailFile, type ReleaseSummary } from '../core/index.ts';
+import { appParam, confirmParam, param, parseConfigChanges, parseNewAppName } from './inputs.ts';
 import { asLineEvents, streamEvents } from './ndjson.ts';
 import { processRoutes } from './process-routes.ts';
 import { addonRoutes } from './addons-routes.ts';
@@ -11,46 +9,14 @@ import { cronStatus } from '../pipeline/cron-runner.ts';
 import { domainRoutes } from './domains-routes.ts';
 import { routerSettingsRoutes } from './router-routes.ts';
 import { storageRoutes } from './storage-routes.ts';
-import { resourcesRoutes, type ServerStatus } from './resources-routes.ts';
+import { resourcesRoutes } from './resources-routes.ts';
 import { imageRoutes } from './image-routes.ts';
 import { backupsRoutes } from './backups-routes.ts';
 import { logRoutes } from './logs-routes.ts';
-import type { AddonsService } from './addons-service.ts';
-import type { ProcessService } from './process-service.ts';
-import type { Metrics } from '../metrics/index.ts';
-import type { BackupsService } from '../backups/index.ts';
-import { certRoutes, type CertsView } from './certs-routes.ts';
+import { certRoutes } from './certs-routes.ts';
+import { appInfo, type RouteDeps } from './route-deps.ts';
 import { principalOf, sees } from './access/index.ts';
 
-export interface RouteDeps extends ServiceDeps {
-  service: AppsService;
-  /** The router's access log file of an app. */
-  /** The app's access log file, once the router has written out what it gathered. */
-  routerLog: (app: string) => Promise<string>;
-  /** The app's output file (`<data>/logs/<app>/app.log`), for the merged logs. */
-  appLog: (app: string) => string;
-  addons: AddonsService;
-  github: GithubIntake;
-  processes: ProcessService;
-  push: PushIntake;
-  runtime: Runtime;
-  /** What minicloud runs on, for GET /status. */
-  status: () => Omit<ServerStatus, 'apps'>;
-  /** Router and instance metrics; without it an app's metrics are empty and /metrics is not served. */
-  metrics?: Metrics;
-  /** Certificates of the router's HTTPS listener (certs/); without it the certs routes answer 400. */
-  certs?: CertsView;
-  /** The router daemon: its status and a restart of its workers (no request fails); absent before it runs. */
-  edge?: { status(): Promise<RouterDaemonReport>; restart(): Promise<RouterDaemonReport> };
-  /** MINICLOUD_DOMAIN: an app's default host is `<app>.<baseDomain>`. */
-  baseDomain: string;
-  /** https://admin.<domain> when there is one: GitHub's webhook URL must be public, whoever asked. */
-  publicUrl?: string | null;
-  /** Backups of apps' add-ons and volumes; without it the backup routes answer 503. */
-  backups?: BackupsService;
-}
-
-const param = (req: Request, name: string) => String(req.params[name]);
 
 function edgeOf(d: RouteDeps): NonNullable<RouteDeps['edge']> {
   if (!d.edge) throw new UserError('the router is not running yet', 'try again in a few seconds');
@@ -63,75 +29,73 @@ function lines(req: Request, fallback: number): number {
   return n;
 }
 
+export type { RouteDeps } from './route-deps.ts';
+
 export function apiRoutes(d: RouteDeps): Router {
   const r = Router();
   const webhookUrl = (req: Request) => `${d.publicUrl ?? `${req.protocol}://${req.get('host')}`}/webhooks/github`;
-  // The git remote as the caller reached us: https://admin.<domain> through the router, or localhost on the server.
-  const info = (req: Request, name: string): AppInfo => {
-    const app = d.store.apps.require(name);
-    return { ...app, url: d.appUrl(app.name), gitUrl: `${req.protocol}://${req.get('host')}/git/${app.name}.git` };
-  };
+  const info = (req: Request, name: string) => appInfo(d, req, name);
 
-  r.use(processRoutes(d.processes, info, (app) => d.store.instances.list(app)));
-  r.use(addonRoutes(d.addons));
-  r.use(domainRoutes({ store: d.store, baseDomain: d.baseDomain, onChange: (app) => d.formation.changed(app) }));
-  r.use(routerSettingsRoutes({ store: d.store, onChange: (app) => d.formation.changed(app) }));
+  r.use(processRoutes(d));
+  r.use(addonRoutes(d));
+  r.use(domainRoutes(d));
+  r.use(routerSettingsRoutes(d));
   r.get('/router', async (_req, res) => { res.json(await edgeOf(d).status()); });
   r.post('/router/restart', async (_req, res) => { res.json(await edgeOf(d).restart()); });
-  r.use(storageRoutes(d.store, d.formation, d.service));
+  r.use(storageRoutes(d));
   r.use(resourcesRoutes(d));
   r.use(imageRoutes(d));
   r.use(backupsRoutes(d));
-  r.use(certRoutes(d.store, d.certs));
+  r.use(certRoutes(d));
   r.use(logRoutes(d)); // before the single-source GET /apps/:app/logs below, which answers when no source is asked
   r.get('/apps', (req, res) => { res.json(d.store.apps.list().filter((a) => sees(principalOf(res), a.name)).map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {
-    const app = await d.service.create((req.body as { name?: unknown } | undefined)?.name);
+    const app = await d.service.create(parseNewAppName(req.body));
     res.status(201).json(info(req, app.name));
   });
-  r.get('/apps/:app', (req, res) => { res.json({ ...info(req, param(req, 'app')), instances: d.store.instances.list(param(req, 'app')) }); });
+  r.get('/apps/:app', (req, res) => { res.json({ ...info(req, appParam(req)), instances: d.store.instances.list(appParam(req)) }); });
   r.delete('/apps/:app', async (req, res) => {
-    await d.service.destroy(param(req, 'app'), req.query.confirm);
+    await d.service.destroy(appParam(req), confirmParam(req));
     res.status(204).end();
   });
   r.get('/apps/:app/config', (req, res) => {
-    d.store.apps.require(param(req, 'app'));
-    res.json(d.store.configVars.get(param(req, 'app')));
+    d.store.apps.require(appParam(req));
+    res.json(d.store.configVars.get(appParam(req)));
   });
-  r.patch('/apps/:app/config', async (req, res) => { res.json(await d.service.updateConfig(param(req, 'app'), req.body)); });
+  r.patch('/apps/:app/config', async (req, res) => { res.json(await d.service.updateConfig(appParam(req), parseConfigChanges(req.body, appParam(req)))); });
   r.get('/apps/:app/releases', (req, res) => {
-    const app = d.store.apps.require(param(req, 'app'));
+    const app = d.store.apps.require(appParam(req));
     const list: ReleaseSummary[] = d.store.releases.list(app.name).map(({ config: _c, artifact, ...rel }) => ({
       ...rel, buildpack: artifact.buildpack, current: rel.version === app.currentRelease,
     }));
     res.json(list);
   });
-  r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.deploys.list(d.store.apps.require(param(req, 'app')).name)); });
+  r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.deploys.list(d.store.apps.require(appParam(req)).name)); });
   r.get('/apps/:app/deploys/:id/log', async (req, res) => {
-    const app = d.store.apps.require(param(req, 'app'));
+    const app = d.store.apps.require(appParam(req));
     const deploy = d.store.deploys.get(param(req, 'id'));
     if (!deploy || deploy.app !== app.name) throw new NotFoundError(`${app.name} has no deploy ${param(req, 'id')}`, `see \`minicloud releases ${app.name}\``);
     const follow = req.query.follow === '1' || req.query.follow === 'true';
     return streamEvents(req, res, (signal) => (follow ? d.log.follow(deploy.id, 0, signal) : asStored(d.store.deployLogs.lines(deploy.id))));
   });
   r.post('/apps/:app/github', (req, res) => {
-    const link = d.github.connect(param(req, 'app'), (req.body ?? {}) as Record<string, unknown>);
+    const link = d.github.connect(appParam(req), (req.body ?? {}) as Record<string, unknown>);
     res.status(201).json({
       app: link.app, repo: link.repo, branch: link.branch, secret: link.secret, hasToken: link.token !== null,
       payloadUrl: webhookUrl(req), contentType: 'application/json', events: ['push'],
     });
   });
   r.get('/apps/:app/github', (req, res) => {
-    const link = d.store.githubLinks.get(d.store.apps.require(param(req, 'app')).name);
-    if (!link) throw new NotFoundError(`${param(req, 'app')} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${param(req, 'app')} --github owner/repo\``);
+    const link = d.store.githubLinks.get(d.store.apps.require(appParam(req)).name);
+    if (!link) throw new NotFoundError(`${appParam(req)} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${appParam(req)} --github owner/repo\``);
     res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: webhookUrl(req) });
   });
-  r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.apps.require(param(req, 'app')).name)); });
-  r.get('/apps/:app/metrics', (req, res) => { res.json({ minutes: d.metrics?.minutes(d.store.apps.require(param(req, 'app')).name) ?? [] }); });
-  r.get('/apps/:app/ps', (req, res) => { res.json(d.store.instances.list(d.store.apps.require(param(req, 'app')).name)); });
-  r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(param(req, 'app')) }); });
+  r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.apps.require(appParam(req)).name)); });
+  r.get('/apps/:app/metrics', (req, res) => { res.json({ minutes: d.metrics?.minutes(d.store.apps.require(appParam(req)).name) ?? [] }); });
+  r.get('/apps/:app/ps', (req, res) => { res.json(d.store.instances.list(d.store.apps.require(appParam(req)).name)); });
+  r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(appParam(req)) }); });
   r.get('/apps/:app/logs', async (req, res) => {
-    const app = d.store.apps.require(param(req, 'app'));
+    const app = d.store.apps.require(appParam(req));
     const follow = req.query.follow === '1' || req.query.follow === 'true';
     const n = lines(req, 100);
     if (req.query.build === '1' || req.query.build === 'true') {

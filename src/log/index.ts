@@ -1,2 +1,3 @@
-// log: the deploy log, stored and streamed live; the router's access log, one file per app.
+// log: the deploy log, stored and streamed live; an app's logs (output, access log, deploys) merged in time order.
 export { DeployLog } from './deploy-log.ts';
+export { mergedLogs, ownTime, type MergeOptions, type MergeSources } from './merged.ts';

@@ -38,7 +38,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   // minicloud backup / restore
   const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups: parts.backups, git: parts.git, service: parts.service, addons: parts.addons, queue: parts.queue, log: base.deployLog, env: process.env, logger: log.child('moves'), certs });
   const api = createApi({
-    moves, logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs,
+    moves, logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, refreshRoutes: (app: string) => formation.changed(app), timeouts: cfg.apiTimeouts, certs,
     service: parts.service, processes: parts.processes, addons: parts.addons, backups: parts.backups, push: parts.push, github: parts.github, runtime,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }),

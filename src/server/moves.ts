@@ -2,8 +2,8 @@
 // the deploy queue and its log. listeners.ts hands the result to the API.
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAddonKind, providerFor } from '../addons/index.ts';
-import type { AddonsService, AppsService } from '../api/index.ts';
+import { isAddonKind, providerFor, type AddonsService } from '../addons/index.ts';
+import type { AppsService } from '../apps/index.ts';
 import type { ServerMovesDeps } from '../api/server-routes.ts';
 import type { BackupsService } from '../backups/index.ts';
 import type { Paths } from './config.ts';

@@ -2,7 +2,9 @@
 // order; each long-lived one registers its stop where it is made.
 import { join } from 'node:path';
 import type { Deploy, Logger } from '../core/index.ts';
-import { AddonsService, AppsService, ProcessService, appDirs, hashToken, type ServiceDeps } from '../api/index.ts';
+import { AddonsService } from '../addons/index.ts';
+import { ProcessService, hashToken } from '../api/index.ts';
+import { AppsService, appDirs, type AppsDeps } from '../apps/index.ts';
 import { BackupsService } from '../backups/index.ts';
 import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
@@ -41,7 +43,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const git = new GitServer({ reposDir: p.repos, hookConfigFile: p.hookConfig, checkToken: (t) => store.tokens.byHash(hashToken(t)) !== null, maxPushBytes: cfg.maxSourceMb * 1024 * 1024, appExists: (a) => store.apps.get(a) !== null });
   // What goes with a destroyed app: each part's share, added below once the part is made.
   const teardown: ((app: string) => Promise<void>)[] = [];
-  const serviceDeps: ServiceDeps = {
+  const serviceDeps: AppsDeps = {
     store, git, queue, log: deployLog, formation, appUrl, appDirs: appDirs(p),
     beforeDestroy: async (app) => { for (const step of teardown) await step(app); },
   };

@@ -18,17 +18,20 @@ const ALLOWED: Record<string, string[]> = {
   pipeline: ['core', 'store', 'log', 'build', 'runtime', 'health'],
   queue: ['core'],
   intake: ['core', 'store', 'queue'],
-  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'addons', 'dashboard', 'backups', 'metrics'],
+  // What minicloud does for an app apart from HTTP (create, destroy, config, deploys waited for).
+  apps: ['core', 'store', 'log', 'pipeline', 'queue', 'intake'],
+  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'apps', 'addons', 'dashboard', 'backups', 'metrics'],
   cli: ['core'],
   proxy: ['core', 'routes'],
   // The router daemon's minicloud side: starts it, speaks its control protocol (proxy/daemon/protocol.ts).
   'router-daemon': ['core', 'routes', 'proxy'],
-  addons: ['core'],
+  // The shared servers' providers, and the service that attaches them to apps (its releases asked of the apps service by the composition root).
+  addons: ['core', 'store'],
   dashboard: ['core'],
   backups: ['core', 'store'],
   metrics: ['core'],
   certs: ['core', 'store'],
-  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'pipeline', 'queue', 'intake', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs'],
+  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mergedLogs, ownTime, type MergeSources } from '../../src/api/merged-logs.ts';
+import { mergedLogs, ownTime, type MergeSources } from '../../src/log/merged.ts';
 import { parseSources } from '../../src/api/logs-routes.ts';
 import { CUT_MARK, MAX_LINE, type Deploy, type LogLine, type MergedLogEvent } from '../../src/core/index.ts';
 

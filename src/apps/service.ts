@@ -1,7 +1,7 @@
-// What the API does for apps, apart from HTTP: create, destroy, change config, restart.
+// What minicloud does for apps, apart from HTTP: create, destroy, change config, restart, and deploys waited for.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, checkConfigChanges, validateNewAppName, validateConfigKey, type App, type Deploy } from '../core/index.ts';
+import { UserError, checkConfigChanges, validateNewAppName, type App, type Deploy } from '../core/index.ts';
 import type { GitServer } from '../intake/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Formation } from '../pipeline/index.ts';
@@ -9,7 +9,7 @@ import type { DeployQueue } from '../queue/index.ts';
 import { submitDeploy, type JobSpec } from '../intake/index.ts';
 import type { Store } from '../store/index.ts';
 
-export interface ServiceDeps {
+export interface AppsDeps {
   store: Store;
   git: GitServer;
   queue: DeployQueue;
@@ -22,10 +22,13 @@ export interface ServiceDeps {
   beforeDestroy?: (app: string) => Promise<void>;
 }
 
-export class AppsService {
-  constructor(private readonly d: ServiceDeps) {}
+/** Config vars to set (a string) or unset (null), as parseConfigChanges checked them. */
+export type ConfigChanges = Record<string, string | null>;
 
-  async create(name: unknown): Promise<App> {
+export class AppsService {
+  constructor(private readonly d: AppsDeps) {}
+
+  async create(name: string): Promise<App> {
     const app = validateNewAppName(name);
     const created = this.d.store.apps.create(app);
     this.d.git.createRepo(app);
@@ -33,7 +36,7 @@ export class AppsService {
     return created;
   }
 
-  async destroy(name: string, confirm: unknown): Promise<void> {
+  async destroy(name: string, confirm: string | undefined): Promise<void> {
     const app = this.d.store.apps.require(name);
     if (confirm !== app.name) {
       throw new UserError(`destroying ${app.name} deletes its code, releases and config`, `confirm with \`minicloud apps:destroy ${app.name} --confirm ${app.name}\``);
@@ -46,18 +49,9 @@ export class AppsService {
     for (const dir of [this.d.git.repoDir(app.name), ...this.d.appDirs(app.name)]) rmSync(dir, { recursive: true, force: true });
   }
 
-  /** Sets and unsets config vars; a running app restarts with them as a new release. */
-  async updateConfig(name: string, body: unknown): Promise<{ config: Record<string, string>; deploy: Deploy | null }> {
+  /** Sets (string) and unsets (null) config vars; a running app restarts with them as a new release. */
+  async updateConfig(name: string, changes: ConfigChanges): Promise<{ config: Record<string, string>; deploy: Deploy | null }> {
     const app = this.d.store.apps.require(name);
-    if (!body || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length === 0) {
-      throw new UserError('send an object of config vars, e.g. {"FOO": "bar"} (null unsets)', 'try `minicloud config:set ' + app.name + ' FOO=bar`');
-    }
-    const changes: Record<string, string | null> = {};
-    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      validateConfigKey(k);
-      if (v !== null && typeof v !== 'string') throw new UserError(`config var ${k} must be a string or null`);
-      changes[k] = v;
-    }
     checkConfigChanges(this.d.store.configVars.get(app.name), changes);
     if (!app.currentRelease) return { config: this.d.store.configVars.update(app.name, changes), deploy: null };
     const set = Object.keys(changes).filter((k) => changes[k] !== null);

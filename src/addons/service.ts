@@ -1,13 +1,20 @@
-// What the API does with add-ons: attach a shared service to an app (config vars injected), detach it, list them.
+// What minicloud does with add-ons: attach a shared service to an app (config vars in a release), detach it, list them.
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, UserError, type AddonInfo, type Deploy, type Logger, type Manifest } from '../core/index.ts';
-import { parseAddonKind, providerFor, validateAddonName, type AddonKind } from '../addons/index.ts';
+import { validateAddonName } from './common.ts';
+import { parseAddonKind, providerFor } from './providers.ts';
+import type { AddonKind } from './types.ts';
 import type { Store, StoredAddon } from '../store/index.ts';
-import type { AppsService } from './apps-service.ts';
+
+/** The deploys an add-on change makes (the apps service): queued behind any build of the app, waited for. */
+export interface AddonReleases {
+  runAndWait(app: string, kind: 'release', description: string): Promise<Deploy>;
+  releaseWith(app: string, description: string, configChanges: Record<string, string | null>, attachAddon?: string): Promise<Deploy>;
+}
 
 export interface AddonsDeps {
   store: Store;
-  service: AppsService;
+  service: AddonReleases;
   /** Where the shared servers' admin URLs come from (MINICLOUD_POSTGRES_URL, ...). */
   env: NodeJS.ProcessEnv;
 }
@@ -120,9 +127,9 @@ export class AddonsService {
     this.d.store.addons.delete(addon.app, addon.kind);
   }
 
-  async destroy(appName: string, kind: string, confirm: unknown, restart = true): Promise<Deploy | null> {
+  async destroy(appName: string, kind: AddonKind, confirm: string | undefined, restart = true): Promise<Deploy | null> {
     const app = this.d.store.apps.require(appName);
-    const addon = this.find(app.name, parseAddonKind(kind));
+    const addon = this.find(app.name, kind);
     if (confirm !== app.name) {
       throw new UserError(`destroying ${app.name}'s ${kind} deletes all its data`, `confirm with \`minicloud addons:destroy ${app.name} ${kind} --confirm ${app.name}\``);
     }
@@ -153,7 +160,7 @@ export class AddonsService {
 
   /** Before an app is destroyed: its databases, vhosts and users go with it. */
   async destroyAll(app: string): Promise<void> {
-    for (const a of this.d.store.addons.list(app)) await this.destroy(app, a.kind, app, false);
+    for (const a of this.d.store.addons.list(app)) await this.destroy(app, parseAddonKind(a.kind), app, false);
   }
 
   /** A manifest's `needs`, provisioned once; runs inside the app's deploy, so it must not queue a release. */

@@ -1,0 +1,64 @@
+// What every REST route module is given (one RouteDeps, filled in by the composition root), and the app as the API shows it.
+import type { Request } from 'express';
+import type { AppInfo, CertsReport, RouterDaemonReport } from '../core/index.ts';
+import type { AddonsService } from '../addons/index.ts';
+import type { AppsDeps, AppsService } from '../apps/index.ts';
+import type { BackupsService } from '../backups/index.ts';
+import type { GithubIntake, PushIntake } from '../intake/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import type { Runtime } from '../runtime/index.ts';
+import type { ProcessService } from './process-service.ts';
+
+export interface ServerStatus {
+  runtime: 'docker' | 'process';
+  /** The engine's version, when the runtime is Docker. */
+  docker: string | null;
+  builds: { concurrency: number; memoryMb: number | null };
+  defaultMemoryMb: number;
+  defaultCpu: number;
+  defaultPids: number;
+  /** How apps are kept apart: 'containers', 'per-app users' (host processes as root) or 'none'. */
+  isolation: { mode: 'containers' | 'per-app users' | 'none'; summary: string };
+  apps: number;
+}
+
+/** What the routes need of certs/ (main.ts passes its Certificates). */
+export interface CertsView {
+  report(app: string): CertsReport;
+  renew(app: string, domain?: string): Promise<CertsReport>;
+}
+
+export interface RouteDeps extends AppsDeps {
+  service: AppsService;
+  /** The app's access log file, once the router has written out what it gathered. */
+  routerLog: (app: string) => Promise<string>;
+  /** The app's output file (`<data>/logs/<app>/app.log`), for the merged logs. */
+  appLog: (app: string) => string;
+  addons: AddonsService;
+  github: GithubIntake;
+  processes: ProcessService;
+  push: PushIntake;
+  runtime: Runtime;
+  /** What minicloud runs on, for GET /status. */
+  status: () => Omit<ServerStatus, 'apps'>;
+  /** Router and instance metrics; without it an app's metrics are empty and /metrics is not served. */
+  metrics?: Metrics;
+  /** Certificates of the router's HTTPS listener (certs/); without it the certs routes answer 400. */
+  certs?: CertsView;
+  /** The router daemon: its status and a restart of its workers (no request fails); absent before it runs. */
+  edge?: { status(): Promise<RouterDaemonReport>; restart(): Promise<RouterDaemonReport> };
+  /** MINICLOUD_DOMAIN: an app's default host is `<app>.<baseDomain>`. */
+  baseDomain: string;
+  /** https://admin.<domain> when there is one: GitHub's webhook URL must be public, whoever asked. */
+  publicUrl?: string | null;
+  /** Backups of apps' add-ons and volumes; without it the backup routes answer 503. */
+  backups?: BackupsService;
+  /** Rebuilds the routes after an app's domains or router settings changed; resolves once the router serves them. */
+  refreshRoutes: (app: string) => Promise<void>;
+}
+
+/** The app with its URL and its git remote as the caller reached us (https://admin.<domain> through the router, or localhost). */
+export function appInfo(d: RouteDeps, req: Request, name: string): AppInfo {
+  const app = d.store.apps.require(name);
+  return { ...app, url: d.appUrl(app.name), gitUrl: `${req.protocol}://${req.get('host')}/git/${app.name}.git` };
+}

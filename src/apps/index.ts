@@ -1,0 +1,2 @@
+// apps: what minicloud does for an app apart from HTTP: create, destroy, change config, restart, deploys waited for.
+export { AppsService, appDirs, type AppsDeps, type ConfigChanges } from './service.ts';
