@@ -171,10 +171,7 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
   // Earlier releases carried the old server's add-on URLs: a rollback here must use this server's, never the old ones.
   const now = d.store.configVars.get(app);
   const fresh = Object.fromEntries([...addonKeys].filter((k) => k in now).map((k) => [k, now[k]!]));
-  if (Object.keys(fresh).length) {
-    const set = to.prepare('UPDATE releases SET config = ? WHERE app = ? AND version = ?');
-    for (const rel of d.store.releases.list(app)) set.run(JSON.stringify({ ...rel.config, ...fresh }), app, rel.version);
-  }
+  if (Object.keys(fresh).length) d.store.releases.setInEveryConfig(app, fresh);
   const id = plan.manifest.apps.find((a) => a.name === app)?.backup;
   if (id) {
     const target = join(d.paths.backups, app, id);

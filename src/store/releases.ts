@@ -62,6 +62,12 @@ export class ReleasesTable {
     return this.db.prepare<[string], ReleaseRow>('SELECT * FROM releases WHERE app = ? ORDER BY version DESC').all(app).map(toRelease);
   }
 
+  /** Sets `vars` in the config of each of the app's releases (a restore points old releases at this server's add-ons). */
+  setInEveryConfig(app: string, vars: Record<string, string>): void {
+    const set = this.db.prepare('UPDATE releases SET config = ? WHERE app = ? AND version = ?');
+    for (const rel of this.list(app)) set.run(JSON.stringify({ ...rel.config, ...vars }), app, rel.version);
+  }
+
   /** The release the app serves, or null before its first. */
   current(app: string): Release | null {
     const r = this.db.prepare<[string], ReleaseRow>(
