@@ -77,5 +77,5 @@ describe('addons:create whose release fails', () => {
     expect(Object.keys(await config()).sort()).toEqual(['DATABASE_URL', 'FOO', 'POSTGRES_URL']);
     expect(await onServer()).toEqual({ databases: 1, roles: 1 });
     expect(await serve()).toMatchObject({ database: true });
-  }, 240_000);
+  });
 });
