@@ -153,6 +153,28 @@ describe('releases', () => {
   it('refuses a release for an app that does not exist', () => {
     expect(() => release('ghost')).toThrow();
   });
+
+  it('finds the current release (none before the first, nor for an unknown app) and the next version', () => {
+    store.apps.create('a');
+    expect(store.releases.current('a')).toBeNull();
+    expect(store.releases.current('ghost')).toBeNull();
+    release('a');
+    release('a', { X: '2' });
+    expect(store.releases.nextVersion('a')).toBe(3);
+    store.apps.setCurrentRelease('a', 2);
+    expect(store.releases.current('a')).toMatchObject({ version: 2, config: { X: '2' } });
+  });
+
+  it('sets vars in every release config of one app, keeping the others', () => {
+    store.apps.create('a');
+    store.apps.create('b');
+    release('a', { DATABASE_URL: 'old', K: '1' });
+    release('a', { K: '2' });
+    release('b', { DATABASE_URL: 'old' });
+    store.releases.setInEveryConfig('a', { DATABASE_URL: 'new' });
+    expect(store.releases.list('a').map((r) => r.config)).toEqual([{ K: '2', DATABASE_URL: 'new' }, { DATABASE_URL: 'new', K: '1' }]);
+    expect(store.releases.get('b', 1)?.config).toEqual({ DATABASE_URL: 'old' });
+  });
 });
 
 describe('deploys', () => {
