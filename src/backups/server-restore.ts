@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UserError, validateAppName, validateConfigKey, validateDomain, validateMountPath, type Artifact, type Deploy } from '../core/index.ts';
+import { UserError, validateAppName, validateConfigKey, validateDomain, validateMountPath, readArtifact, type Artifact, type Deploy } from '../core/index.ts';
 import { SCHEMA_VERSION, Store, insertRows, readRows, updateRow, type StoredAddon } from '../store/index.ts';
 import type { BackupsService } from './service.ts';
 import { DEFAULT_LIMITS, readServerArchive, type ReadLimits } from './server-archive.ts';
@@ -150,8 +150,8 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
   for (const t of ['formation', 'github_links', 'domains', 'volumes', 'backup_schedules']) insertRows(to, t, readRows(old.db, t, 'app = ?', [app]));
   // Releases keep their history; a build that lived on the old server only is pointed nowhere (a rollback to it fails, saying so).
   insertRows(to, 'releases', readRows(old.db, 'releases', 'app = ?', [app]).map((rel) => {
-    const a = JSON.parse(String(rel.artifact)) as Artifact;
-    return a.kind === 'dir' ? { ...rel, artifact: JSON.stringify({ ...a, ref: join(d.paths.builds, app, `not-restored-v${String(rel.version)}`) }) } : rel;
+    const a = readArtifact(JSON.parse(String(rel.artifact)));
+    return a.kind === 'dir' ? { ...rel, artifact: JSON.stringify({ ...a, dir: join(d.paths.builds, app, `not-restored-v${String(rel.version)}`) }) } : rel;
   }));
   const done = "status IN ('succeeded', 'failed')";
   insertRows(to, 'deploys', readRows(old.db, 'deploys', `app = ? AND ${done}`, [app]).map((x) => ({ ...x, pusher_told: 1 })));
@@ -212,7 +212,7 @@ function redeployOf(d: ServerRestoreDeps, old: Store, app: string, version: numb
   }
   const image = readRows(old.db, 'deploys', "app = ? AND kind = 'image' AND status = 'succeeded' AND release <= ? ORDER BY created_at DESC LIMIT 1", [app, version])[0];
   if (image?.ref) return { kind: 'image', image: String(image.ref) };
-  return rel.artifact.kind === 'image' ? { kind: 'image', image: rel.artifact.ref } : null;
+  return rel.artifact.kind === 'image' ? { kind: 'image', image: rel.artifact.image } : null;
 }
 
 const kindOf = (certDir: string) => {

@@ -29,7 +29,6 @@ export class HostBuilder implements Builder {
         'run minicloud where a Docker engine answers (DOCKER_HOST or /var/run/docker.sock; MINICLOUD_RUNTIME=docker), or remove the Dockerfile to build with a buildpack');
     }
     const manifest = req.manifest ?? readManifest(req.sourceDir);
-    const { healthcheck } = manifest;
     const cache = join(this.opts.cacheDir, req.app);
     mkdirSync(cache, { recursive: true });
     const user = (await this.opts.users?.ensure(req.app)) ?? null;
@@ -57,7 +56,7 @@ export class HostBuilder implements Builder {
       }
     }
     const processes = hostProcesses(req.plan, req.sourceDir);
-    return { kind: 'dir', ref: req.sourceDir, buildpack: req.plan.buildpack, processes, ...(healthcheck && { healthcheck }), manifest };
+    return { kind: 'dir', dir: req.sourceDir, buildpack: req.plan.buildpack, processes, manifest };
   }
 }
 

@@ -8,13 +8,9 @@ export function imageCommand(info: Dockerode.ImageInspectInfo): string | null {
   return words.length ? words.map(shellQuote).join(' ') : null;
 }
 
-/** A runnable image: the manifest's health check and exposed port travel with it. */
-export function imageArtifact(ref: string, buildpack: string, processes: Record<string, string>, manifest: Manifest): Artifact {
-  return {
-    kind: 'image', ref, buildpack, processes, manifest,
-    ...(manifest.healthcheck && { healthcheck: manifest.healthcheck }),
-    ...(manifest.expose && { port: manifest.expose.port }),
-  };
+/** A runnable image: its manifest (health check, exposed port) travels with it. */
+export function imageArtifact(image: string, buildpack: string, processes: Record<string, string>, manifest: Manifest): Artifact {
+  return { kind: 'image', image, buildpack, processes, manifest };
 }
 
 function shellQuote(w: string): string {

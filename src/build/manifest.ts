@@ -1,10 +1,10 @@
 // The app manifest, cloud_manifest.yml (or app.json's health checks): read and validated, errors naming the field.
 import { parse } from 'yaml';
-import { UserError, excerpt, printable, validateAppName, type Artifact, type Manifest } from '../core/index.ts';
+import { UserError, excerpt, printable, validateAppName, type Manifest } from '../core/index.ts';
 import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
 import { yamlShapeProblem } from './yaml-shape.ts';
 
-type Healthcheck = NonNullable<Artifact['healthcheck']>;
+type Healthcheck = NonNullable<Manifest['healthcheck']>;
 
 const FILE = 'cloud_manifest.yml';
 // A manifest is a few fields, and the YAML parser is not fast: 289 KB of keys took it 43 s (unique-key checks are

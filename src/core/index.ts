@@ -4,6 +4,7 @@ export * from './names.ts';
 export * from './config-vars.ts';
 export * from './types.ts';
 export * from './api.ts';
+export * from './artifact.ts';
 export * from './env.ts';
 export * from './redis-url.ts';
 export * from './run-command.ts';

@@ -57,20 +57,14 @@ export interface Release {
   createdAt: string;
 }
 
-export interface Artifact {
-  kind: 'dir' | 'image';
-  /** Directory path or image reference. */
-  ref: string;
+/** What a build or an image deploy made, runnable: an image (Docker runtime) or a release directory (host processes). */
+export type Artifact = ({ kind: 'image'; image: string } | { kind: 'dir'; dir: string }) & {
   buildpack: string;
   /** Process types from the Procfile or the buildpack's default (`web` at least). */
   processes: Record<string, string>;
-  /** The port the web process listens on inside its container (manifest `expose.port`); default 5000. */
-  port?: number;
-  /** HTTP path the web process must answer below 500 (cloud_manifest.yml / app.json); absent: any answer. */
-  healthcheck?: { path: string; startTimeoutSeconds?: number };
-  /** The validated manifest, when the app has one. */
+  /** The validated manifest (cloud_manifest.yml, app.json's health check): the one place of the port and health check. */
   manifest?: Manifest;
-}
+};
 
 /** What cloud_manifest.yml says about an app (validated). */
 export interface Manifest {

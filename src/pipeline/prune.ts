@@ -1,6 +1,7 @@
 // Keeping the builds dir bounded: release directories the last few releases do not run are removed.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { artifactRef } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 
 /** How many of an app's newest succeeded releases keep their build, for restarts and rollbacks. */
@@ -14,7 +15,7 @@ export function keptRefs(store: Store, app: string, keep = KEEP_BUILDS): string[
   const current = store.apps.get(app)?.currentRelease;
   const releases = store.releases.list(app);
   const wanted = [...releases.filter((r) => r.version === current), ...releases.filter((r) => r.status === 'succeeded')];
-  return [...new Set(wanted.map((r) => r.artifact.ref))].slice(0, keep);
+  return [...new Set(wanted.map((r) => artifactRef(r.artifact)))].slice(0, keep);
 }
 
 export function pruneBuilds(store: Store, buildsDir: string, app: string, keep = KEEP_BUILDS): void {

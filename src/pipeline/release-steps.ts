@@ -30,7 +30,7 @@ export function rollbackRelease(store: Store, current: Release, target: number |
     throw new UserError(target === undefined ? `${app} has no earlier release to roll back to` : `${app} has no release v${target}`, `see them with \`minicloud releases ${app}\``);
   }
   if (to.status !== 'succeeded') throw new UserError(`v${to.version} never ran successfully (${to.status}); pick another`, `see \`minicloud releases ${app}\``);
-  if (to.artifact.kind === 'dir' && !existsSync(to.artifact.ref)) {
+  if (to.artifact.kind === 'dir' && !existsSync(to.artifact.dir)) {
     throw new UserError(`the build of v${to.version} has been pruned`, 'deploy its commit again with git push');
   }
   say(`-----> Rolling back to v${to.version} (no build)`);

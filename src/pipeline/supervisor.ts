@@ -1,6 +1,6 @@
 // Keeping instances alive: restart on crash with backoff, and restart after repeated failed health checks.
 import type { EventEmitter } from 'node:events';
-import type { Release } from '../core/index.ts';
+import { artifactHealthcheck, type Release } from '../core/index.ts';
 import { nextDelay, probe, waitHealthy } from '../health/index.ts';
 import type { Instances } from './instances.ts';
 
@@ -12,9 +12,11 @@ export interface SupervisorOptions {
   healthFailures: number;
 }
 
-export const healthPath = (r: Release) => r.artifact.healthcheck?.path;
-export const startTimeout = (r: Release, fallbackMs: number) =>
-  r.artifact.healthcheck?.startTimeoutSeconds ? r.artifact.healthcheck.startTimeoutSeconds * 1000 : fallbackMs;
+export const healthPath = (r: Release) => artifactHealthcheck(r.artifact)?.path;
+export const startTimeout = (r: Release, fallbackMs: number) => {
+  const seconds = artifactHealthcheck(r.artifact)?.startTimeoutSeconds;
+  return seconds ? seconds * 1000 : fallbackMs;
+};
 
 export class Supervisor {
   private readonly fails = new Map<string, number>();

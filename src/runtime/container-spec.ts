@@ -1,5 +1,6 @@
 // Pure builders of Docker container specs: what an instance's container looks like, testable without an engine.
 import type { ContainerCreateOptions } from 'dockerode';
+import { CONTAINER_PORT, artifactPort } from '../core/index.ts';
 import type { InstanceSpec } from './runtime.ts';
 
 export interface ContainerOptions {
@@ -13,11 +14,16 @@ export interface ContainerOptions {
   publish?: boolean;
 }
 
-/** Where apps listen inside their container; the router and health checks use it. */
-export const CONTAINER_PORT = 5000;
+/** Where apps listen inside their container by default; the router and health checks use it. */
+export { CONTAINER_PORT };
 
 /** The web port inside the container: the manifest's `expose.port`, else 5000 (and PORT says so). */
-export const containerPort = (spec: Pick<InstanceSpec, 'artifact'>) => spec.artifact.port ?? CONTAINER_PORT;
+export const containerPort = (spec: Pick<InstanceSpec, 'artifact'>) => artifactPort(spec.artifact);
+
+function image(spec: InstanceSpec): string {
+  if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
+  return spec.artifact.image;
+}
 
 export function containerSpec(
   spec: InstanceSpec,
@@ -30,7 +36,7 @@ export function containerSpec(
   const env = { ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` };
   return {
     name,
-    Image: spec.artifact.ref,
+    Image: image(spec),
     // Through a shell, as Procfile commands are written; `exec` so the app gets the signals. The
     // image's ENTRYPOINT is replaced too: the command is whole (a Dockerfile's own is resolved at build).
     Entrypoint: ['/bin/sh', '-c'],

@@ -134,7 +134,7 @@ export class DockerRuntime implements Runtime {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
     if (!this.opts.ownNetworkOnly) await this.ensureNetwork();
     await this.ensureOwnNetwork(spec.app);
-    const { workdir, user } = await this.image(spec.artifact.ref);
+    const { workdir, user } = await this.image(spec.artifact.image);
     for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
     const mounts = (spec.volumes ?? []).map((v) => ({ hostDir: v.hostDir, target: posix.join(workdir, v.path) }));
     const name = `mc-${spec.app}-${suffix}`;

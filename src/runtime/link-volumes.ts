@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { UserError, ownTree, ownedDir, type AppUser } from '../core/index.ts';
-import type { InstanceSpec } from './runtime.ts';
+import { releaseDir, type InstanceSpec } from './runtime.ts';
 
 /**
  * `/data` becomes `<release>/data`, a link to the volume. Whatever the release had there is replaced,
@@ -13,17 +13,17 @@ import type { InstanceSpec } from './runtime.ts';
 export async function linkVolumes(spec: InstanceSpec, user: AppUser | null): Promise<void> {
   for (const v of spec.volumes ?? []) {
     await volumeDir(v.hostDir, v.path, user);
-    const target = join(spec.artifact.ref, v.path.slice(1));
+    const target = join(releaseDir(spec), v.path.slice(1));
     const existing = lstatSync(target, { throwIfNoEntry: false });
     if (existing?.isSymbolicLink() && readlinkSync(target) === v.hostDir) continue;
     if (user) {
       execFileSync('/bin/sh', ['-c', 'rm -rf -- "$1" && mkdir -p -- "$(dirname -- "$1")" && ln -s -- "$2" "$1"', 'sh', target, v.hostDir],
-        { uid: user.uid, gid: user.gid, cwd: spec.artifact.ref, stdio: 'ignore' });
+        { uid: user.uid, gid: user.gid, cwd: releaseDir(spec), stdio: 'ignore' });
       continue;
     }
     if (existing) rmSync(target, { recursive: true, force: true });
     mkdirSync(dirname(target), { recursive: true });
-    const inside = realpathSync(spec.artifact.ref) + sep;
+    const inside = realpathSync(releaseDir(spec)) + sep;
     if (!(realpathSync(dirname(target)) + sep).startsWith(inside)) {
       throw new UserError(`${v.path} of the volume leads out of the release through a link`, `remove the link on the way to ${v.path} from the repository`);
     }

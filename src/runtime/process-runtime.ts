@@ -6,7 +6,7 @@ import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes } from './link-volumes.ts';
 import type { PortGuard } from './port-guard.ts';
-import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+import { releaseDir, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
 
 interface Handle { pid: number; start: string; port?: number }
 
@@ -57,7 +57,7 @@ export class ProcessRuntime implements Runtime {
     // Detached with its output on a file, not a pipe: the app outlives a restart of minicloud.
     const sh = shellAs(`exec ${spec.command}`, user ?? undefined);
     const child = spawn(sh.file, sh.args, {
-      cwd: spec.artifact.ref, env: this.env(spec, port, user), stdio: ['ignore', fd, fd], detached: true, ...sh.ids,
+      cwd: releaseDir(spec), env: this.env(spec, port, user), stdio: ['ignore', fd, fd], detached: true, ...sh.ids,
     });
     closeSync(fd);
     await new Promise<void>((resolve, reject) => {
@@ -73,10 +73,10 @@ export class ProcessRuntime implements Runtime {
 
   /** The release and its volumes ready for the app's user (a release built before per-app users is handed over). */
   private async prepare(spec: InstanceSpec): Promise<AppUser | null> {
-    if (!existsSync(spec.artifact.ref)) throw new Error(`release directory ${spec.artifact.ref} is gone`);
+    if (!existsSync(releaseDir(spec))) throw new Error(`release directory ${releaseDir(spec)} is gone`);
     const made = (await this.o.users?.ensure(spec.app)) ?? null;
     const user = made && { ...made, nproc: spec.pids ?? made.nproc }; // resources:set pids=
-    if (user && lstatSync(spec.artifact.ref).uid !== user.uid) await ownTree(spec.artifact.ref, user);
+    if (user && lstatSync(releaseDir(spec)).uid !== user.uid) await ownTree(releaseDir(spec), user);
     await linkVolumes(spec, user);
     return user;
   }
@@ -138,7 +138,7 @@ export class ProcessRuntime implements Runtime {
     const user = await this.prepare(spec);
     const port = await freePort();
     const env = this.env(spec, port, user);
-    return runCommand(spec.command, { cwd: spec.artifact.ref, env, onLine, signal, ...(user && { user }) });
+    return runCommand(spec.command, { cwd: releaseDir(spec), env, onLine, signal, ...(user && { user }) });
   }
 
   logs(app: string, opts: LogOptions): AsyncIterable<string> {

@@ -19,6 +19,12 @@ export interface InstanceSpec {
   pids?: number;
 }
 
+/** The release directory a host process runs in: host processes run directory artifacts only. */
+export function releaseDir(spec: Pick<InstanceSpec, 'artifact' | 'app' | 'release'>): string {
+  if (spec.artifact.kind !== 'dir') throw new Error(`release v${spec.release} of ${spec.app} is an image; host processes run release directories only`);
+  return spec.artifact.dir;
+}
+
 export interface RunningInstance {
   /** Opaque, durable: enough to find the instance again after minicloud restarts. */
   handle: string;

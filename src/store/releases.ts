@@ -1,5 +1,5 @@
 // Releases: each numbered build-and-config of an app that can serve, and whether it did.
-import type { Artifact, Release } from '../core/index.ts';
+import { readArtifact, type Release } from '../core/index.ts';
 import type { Db } from './db.ts';
 import { fromJson } from './json.ts';
 
@@ -22,7 +22,7 @@ export interface ReleaseRow {
 export type NewRelease = Omit<Release, 'version' | 'createdAt' | 'status' | 'commitAuthor' | 'commitMessage'> & Partial<Pick<Release, 'commitAuthor' | 'commitMessage'>>;
 
 const toRelease = (r: ReleaseRow): Release => ({
-  app: r.app, version: r.version, status: r.status, artifact: fromJson<Artifact>(r.artifact), commit: r.commit_sha,
+  app: r.app, version: r.version, status: r.status, artifact: readArtifact(fromJson<unknown>(r.artifact)), commit: r.commit_sha,
   commitAuthor: r.commit_author, commitMessage: r.commit_message, description: r.description,
   config: fromJson<Record<string, string>>(r.config), createdAt: r.created_at,
 });

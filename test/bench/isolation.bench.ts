@@ -38,7 +38,7 @@ async function instanceRows(runtime: Runtime, app: string, release: string, labe
     let port = 0;
     let handle = '';
     starts.push(await time(async () => {
-      const r = await runtime.start({ id: randomUUID(), app, release: 1, type: 'web', command: 'node server.js', env: {}, artifact: { kind: 'dir', ref: release, buildpack: 'node', processes: { web: 'node server.js' } } });
+      const r = await runtime.start({ id: randomUUID(), app, release: 1, type: 'web', command: 'node server.js', env: {}, artifact: { kind: 'dir', dir: release, buildpack: 'node', processes: { web: 'node server.js' } } });
       ({ port, handle } = r);
       for (;;) {
         if (await get(port, 'bench').then((x) => x.status === 200, () => false)) break;

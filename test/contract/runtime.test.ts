@@ -32,7 +32,7 @@ const subjects: Subject[] = [
     async setup() {
       const dir = join(tmp, 'release');
       cpSync(FIXTURE, dir, { recursive: true });
-      return { make: (o) => new ProcessRuntime(join(tmp, 'logs-process'), o), artifact: { kind: 'dir', ref: dir, buildpack: 'node', processes: { web: 'node server.js' } } };
+      return { make: (o) => new ProcessRuntime(join(tmp, 'logs-process'), o), artifact: { kind: 'dir', dir: dir, buildpack: 'node', processes: { web: 'node server.js' } } };
     },
   },
   {
@@ -42,7 +42,7 @@ const subjects: Subject[] = [
       const engine = new Dockerode();
       return {
         make: (o) => new DockerRuntime(engine, { logDir: join(tmp, 'logs-docker'), network: NETWORK, defaultMemoryMb: 256, ...o }),
-        artifact: { kind: 'image', ref: IMAGE, buildpack: 'node', processes: { web: 'node server.js' } },
+        artifact: { kind: 'image', image: IMAGE, buildpack: 'node', processes: { web: 'node server.js' } },
       };
     },
     async teardown() {

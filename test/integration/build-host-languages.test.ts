@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { UserError, baseEnv, type Artifact } from '../../src/core/index.ts';
+import { UserError, artifactRef, baseEnv, type Artifact } from '../../src/core/index.ts';
 import { HostBuilder, detect, loadBuildpacks, planFor } from '../../src/build/index.ts';
 import { BUILDPACKS_DIR } from '../../src/build/buildpacks.ts';
 import { freePort, get, until } from '../helpers/net.ts';
@@ -36,7 +36,7 @@ async function serve(artifact: Artifact): Promise<string> {
 async function serveOn(artifact: Artifact): Promise<{ port: number; body: string }> {
   const port = await freePort();
   const child = spawn('/bin/sh', ['-c', `exec ${artifact.processes.web}`], {
-    cwd: artifact.ref, env: baseEnv({ PORT: String(port) }), detached: true, stdio: 'ignore',
+    cwd: artifactRef(artifact), env: baseEnv({ PORT: String(port) }), detached: true, stdio: 'ignore',
   });
   running.push(child);
   const reply = await until(`the ${artifact.buildpack} app on port ${port}`, async () => {
@@ -66,7 +66,7 @@ describe('HostBuilder, one fixture app per language', () => {
   it('go (a static binary in bin/web)', async () => {
     const { artifact } = await build(fixture('go'));
     expect(artifact.processes.web).toBe('bin/web');
-    expect(existsSync(join(artifact.ref, 'bin', 'web'))).toBe(true);
+    expect(existsSync(join(artifactRef(artifact), 'bin', 'web'))).toBe(true);
     expect(await serve(artifact)).toBe('hello from go\n');
   });
 

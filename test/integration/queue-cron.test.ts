@@ -121,7 +121,7 @@ describe('CronScheduler', () => {
 
 describe('CronRunner', () => {
   let n = 0;
-  const artifact = (cron: Array<{ schedule: string; command: string }>): Artifact => ({ kind: 'dir', ref: tmp, buildpack: 'node', processes: { web: 'node server.js' }, manifest: { cron } });
+  const artifact = (cron: Array<{ schedule: string; command: string }>): Artifact => ({ kind: 'dir', dir: tmp, buildpack: 'node', processes: { web: 'node server.js' }, manifest: { cron } });
 
   function setUp(run: (spec: InstanceSpec, onLine: (l: string) => void, signal?: AbortSignal) => Promise<number>) {
     const store = new Store(join(tmp, `db-${++n}`, 'state.db'));

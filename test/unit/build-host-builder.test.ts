@@ -56,7 +56,7 @@ describe('HostBuilder.build', () => {
     const builder = new HostBuilder({ cacheDir, stepTimeoutMs: 60_000 });
     const artifact = await builder.build({ app: 'hello', sourceDir: src, plan, config: { GREETING: 'hi there' }, log: (l) => lines.push(l) });
 
-    expect(artifact).toEqual({ kind: 'dir', ref: src, buildpack: 'node', processes: { web: 'node server.js' }, manifest: {} });
+    expect(artifact).toEqual({ kind: 'dir', dir: src, buildpack: 'node', processes: { web: 'node server.js' }, manifest: {} });
     expect(lines).toContain('-----> Running npm install');
     expect(lines).toContain('-----> Running npm run build');
     expect(lines.indexOf('-----> Running npm install')).toBeLessThan(lines.indexOf('-----> Running npm run build'));

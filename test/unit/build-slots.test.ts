@@ -15,7 +15,7 @@ function gatedBuilder() {
       most = Math.max(most, running);
       await new Promise<void>((r) => gates.push(r));
       running--;
-      return { kind: 'dir', ref: 'x', buildpack: 'x', processes: {} } satisfies Artifact;
+      return { kind: 'dir', dir: 'x', buildpack: 'x', processes: {} } satisfies Artifact;
     },
   };
   return { inner, gates, most: () => most };

@@ -46,7 +46,7 @@ describe('linkVolumes without a per-app user', () => {
     mkdirSync(release, { recursive: true });
     mkdirSync(outside, { recursive: true });
     symlinkSync(outside, join(release, 'var'));
-    const spec = { id: 'x', app: 'a', release: 1, type: 'web', command: 'true', artifact: { kind: 'dir' as const, ref: release, buildpack: 'node', processes: {} }, env: {}, volumes: [{ path: '/var/data', hostDir: join(tmp, 'vol', 'var', 'data') }] };
+    const spec = { id: 'x', app: 'a', release: 1, type: 'web', command: 'true', artifact: { kind: 'dir' as const, dir: release, buildpack: 'node', processes: {} }, env: {}, volumes: [{ path: '/var/data', hostDir: join(tmp, 'vol', 'var', 'data') }] };
     await expect(linkVolumes(spec, null)).rejects.toThrow(/leads out of the release through a link/);
     expect(readdirSync(outside)).toEqual([]);
   });

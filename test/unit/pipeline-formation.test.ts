@@ -57,7 +57,7 @@ const IDLE = 'node -e "setInterval(() => {}, 1000)"';
 function release(s: Store, app: string, version: string, processes: Record<string, string> = { web: WEB }): Release {
   return s.releases.create({
     app, commit: null, description: `v${version}`, config: { VERSION: version },
-    artifact: { kind: 'dir', ref: appDir, buildpack: 'node', processes },
+    artifact: { kind: 'dir', dir: appDir, buildpack: 'node', processes },
   });
 }
 

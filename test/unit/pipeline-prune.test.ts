@@ -18,7 +18,7 @@ it('keeps the builds of the newest succeeded releases and of running deploys, re
     const ref = join(builds, 'app', `build-${i}`);
     mkdirSync(ref, { recursive: true });
     refs.push(ref);
-    const r = store.releases.create({ app: 'app', artifact: { kind: 'dir', ref, buildpack: 'node', processes: { web: 'x' } }, commit: null, description: '', config: {} });
+    const r = store.releases.create({ app: 'app', artifact: { kind: 'dir', dir: ref, buildpack: 'node', processes: { web: 'x' } }, commit: null, description: '', config: {} });
     store.releases.setStatus('app', r.version, i === 3 ? 'failed' : 'succeeded');
   }
   store.apps.setCurrentRelease('app', 4);

@@ -5,7 +5,7 @@ import type { InstanceSpec } from '../../src/runtime/index.ts';
 
 const spec = (over: Partial<InstanceSpec> = {}): InstanceSpec => ({
   id: '0123456789abcdef', app: 'shop', release: 3, type: 'web', command: 'node server.js',
-  artifact: { kind: 'image', ref: 'minicloud/shop:v3', buildpack: 'node', processes: { web: 'node server.js' } },
+  artifact: { kind: 'image', image: 'minicloud/shop:v3', buildpack: 'node', processes: { web: 'node server.js' } },
   env: { DATABASE_URL: 'mysql://u:p@h/db' }, ...over,
 });
 
@@ -20,7 +20,7 @@ it('runs the command through a shell with init, env, PORT, labels, memory and th
 });
 
 it('takes the app\'s own memory limit and the manifest\'s port, and publishes on loopback when asked', () => {
-  const s = spec({ memoryMb: 128, artifact: { kind: 'image', ref: 'x', buildpack: 'image', processes: {}, port: 8000 } });
+  const s = spec({ memoryMb: 128, artifact: { kind: 'image', image: 'x', buildpack: 'image', processes: {}, manifest: { expose: { proto: 'http', port: 8000 } } } });
   const c = containerSpec(s, 'n', [], { network: 'n', defaultMemoryMb: 512, publish: true });
   expect(c.HostConfig?.Memory).toBe(128 * 1024 * 1024);
   expect(c.Env).toContain('PORT=8000');
@@ -33,6 +33,6 @@ it('runs with least privilege: no capabilities, no setuid gains, a process and C
   const own = containerSpec(spec({ cpu: 0.5, pids: 64 }), 'n', [], { network: 'n', defaultMemoryMb: 512, defaultCpu: 1, defaultPids: 512 });
   expect(own.HostConfig).toMatchObject({ PidsLimit: 64, NanoCpus: 5e8 });
   // A manifest asking for port 80 may bind it, and nothing more.
-  const low = containerSpec(spec({ artifact: { kind: 'image', ref: 'x', buildpack: 'image', processes: {}, port: 80 } }), 'n', [], { network: 'n', defaultMemoryMb: 512 });
+  const low = containerSpec(spec({ artifact: { kind: 'image', image: 'x', buildpack: 'image', processes: {}, manifest: { expose: { proto: 'http', port: 80 } } } }), 'n', [], { network: 'n', defaultMemoryMb: 512 });
   expect(low.HostConfig?.CapAdd).toEqual(['NET_BIND_SERVICE']);
 });

@@ -42,7 +42,7 @@ function runtime(): ProcessRuntime {
 function spec(app: string, command: string, env: Record<string, string> = {}): InstanceSpec {
   return {
     id: randomUUID(), app, release: 1, type: 'web', command, env,
-    artifact: { kind: 'dir', ref: tmp, buildpack: 'node', processes: { web: command } },
+    artifact: { kind: 'dir', dir: tmp, buildpack: 'node', processes: { web: command } },
   };
 }
 
@@ -192,7 +192,7 @@ describe('ProcessRuntime', () => {
       const rt = new ProcessRuntime(${JSON.stringify(join(tmp, 'logs-missing'))});
       try {
         await rt.start({ id: 'x', app: 'gone', release: 1, type: 'web', command: 'true', env: {},
-          artifact: { kind: 'dir', ref: ${JSON.stringify(join(tmp, 'no-such-release-dir'))}, buildpack: 'node', processes: {} } });
+          artifact: { kind: 'dir', dir: ${JSON.stringify(join(tmp, 'no-such-release-dir'))}, buildpack: 'node', processes: {} } });
         console.log('started');
       } catch (e) {
         console.log('rejected: ' + (e as Error).message);

@@ -20,7 +20,7 @@ afterEach(() => {
   try { store.close(); } catch { /* already closed by the test */ }
 });
 
-const artifact = (ref = '/builds/x'): Artifact => ({ kind: 'dir', ref, buildpack: 'node', processes: { web: 'npm start' } });
+const artifact = (dir = '/builds/x'): Artifact => ({ kind: 'dir', dir, buildpack: 'node', processes: { web: 'npm start' } });
 const release = (app: string, config: Record<string, string> = {}) =>
   store.releases.create({ app, artifact: artifact(), commit: 'abc1234', description: 'Deploy abc1234', config });
 
