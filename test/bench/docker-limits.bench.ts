@@ -18,7 +18,7 @@ const SERVER = "require('http').createServer((q, s) => s.end('ok')).listen(proce
 function spec(limited: boolean): Dockerode.ContainerCreateOptions {
   const made = containerSpec({
     id: randomUUID(), app: 'bench', release: 1, type: 'web', command: `node -e "${SERVER}"`, env: {},
-    artifact: { kind: 'image', ref: IMAGE, buildpack: 'node', processes: { web: 'node' } },
+    artifact: { kind: 'image', image: IMAGE, buildpack: 'node', processes: { web: 'node' } },
   }, `mc-bench-limits-${randomUUID().slice(0, 8)}`, [], { network: NETWORK, defaultMemoryMb: 512, defaultCpu: 1, defaultPids: 512 });
   if (limited) return made;
   const { CapDrop, CapAdd, SecurityOpt, PidsLimit, NanoCpus, Memory, MemorySwap, ...rest } = made.HostConfig ?? {};
