@@ -20,8 +20,11 @@ export interface BuildRequest {
 
 export interface Builder {
   readonly name: string;
-  /** False: the builder reads only the top-level files of sourceDir (the rest comes from sourceTar). */
-  readonly needsTree: boolean;
+  /**
+   * Unpacks the pushed archive into `dir`, emptied first: as much as this builder reads there (detection and the
+   * manifest read the top level; the host builds in the whole tree, the Docker builder streams it from the archive).
+   */
+  unpack(sourceTar: string, dir: string): Promise<void>;
   build(req: BuildRequest): Promise<Artifact>;
   /** Frees the artifacts releases no longer need; `wanted` lists artifact refs, most wanted first. */
   prune?(app: string, wanted: string[]): Promise<void>;

@@ -5,6 +5,7 @@ import { UserError, type Artifact } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
 import { buildContext, readDockerignore, supportFiles } from './context.ts';
 import { checkDockerfile } from './dockerfile-check.ts';
+import { extractTar } from './extract.ts';
 import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
 import { ensureBuildNetwork } from './build-network.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
@@ -28,12 +29,14 @@ export const imageName = (app: string) => `minicloud/${app}`;
 
 export class DockerBuilder implements Builder {
   readonly name = 'docker';
-  /** Only the top-level files are read here (detection, manifest); the tree streams from the archive. */
-  readonly needsTree = false;
-
   private network: Promise<unknown> | null = null;
 
   constructor(private readonly docker: Dockerode, private readonly opts: DockerBuilderOptions) {}
+
+  /** Only the top-level files are read here (detection, manifest); the tree streams from the archive. */
+  unpack(sourceTar: string, dir: string): Promise<void> {
+    return extractTar(sourceTar, dir, true);
+  }
 
   async build(req: BuildRequest): Promise<Artifact> {
     if (!req.sourceTar || !req.version) throw new Error('the Docker builder needs the source archive and the release version');

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { UserError, baseEnv, ownTree, ownedDir, type AppUser, type AppUsers, type Artifact, type BuildPlan } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
 import { supportFiles } from './context.ts';
+import { extractTar } from './extract.ts';
 import { readManifest } from './manifest.ts';
 import { runStep } from './run-step.ts';
 
@@ -19,9 +20,13 @@ export interface HostBuilderOptions {
 
 export class HostBuilder implements Builder {
   readonly name = 'host';
-  readonly needsTree = true;
 
   constructor(private readonly opts: HostBuilderOptions) {}
+
+  /** The whole tree: the steps run in it. */
+  unpack(sourceTar: string, dir: string): Promise<void> {
+    return extractTar(sourceTar, dir);
+  }
 
   async build(req: BuildRequest): Promise<Artifact> {
     if (req.plan.dockerfile === null) {

@@ -23,13 +23,16 @@ export function memAvailableMb(): number {
 /** The same builder, run at most `concurrency` at a time, each after a free-memory check. */
 export class BuildSlots implements Builder {
   readonly name: string;
-  readonly needsTree: boolean;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly inner: Builder, private readonly opts: SlotOptions) {
     this.name = inner.name;
-    this.needsTree = inner.needsTree;
+  }
+
+  /** Unpacking takes no slot: only the build does. */
+  unpack(sourceTar: string, dir: string): Promise<void> {
+    return this.inner.unpack(sourceTar, dir);
   }
 
   async build(req: BuildRequest): Promise<Artifact> {

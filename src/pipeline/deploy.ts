@@ -5,7 +5,6 @@ import { UserError, createLogger, isUserError, type Artifact, type Deploy, type 
 import { checkSourceArchive, detect, planFor, readManifest, type Builder, type Buildpack, type RegistryAuth } from '../build/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
-import { extractTar } from './extract.ts';
 import { keptRefs, pruneBuilds } from './prune.ts';
 import { rollbackRelease, runReleasePhase } from './release-steps.ts';
 import type { Formation } from './formation.ts';
@@ -235,7 +234,7 @@ export class Pipeline {
     if (!existsSync(tar)) throw new Error(`source archive ${tar} is missing`);
     await checkSourceArchive(tar, this.d.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES);
     const dir = join(this.d.buildsDir, deploy.app, deploy.id);
-    await extractTar(tar, dir, !this.d.builder.needsTree);
+    await this.d.builder.unpack(tar, dir);
     try {
       const pack = detect(dir, this.d.buildpacks);
       say(`-----> ${pack.name} app detected`);

@@ -9,7 +9,7 @@ function gatedBuilder() {
   let running = 0;
   let most = 0;
   const inner: Builder = {
-    name: 'fake', needsTree: true,
+    name: 'fake', unpack: async () => {},
     async build() {
       running++;
       most = Math.max(most, running);

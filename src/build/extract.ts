@@ -1,4 +1,4 @@
-// Unpacking a pushed commit's tar archive into its own release directory.
+// Unpacking a pushed commit's tar archive into its own release directory (each builder says how much: Builder.unpack).
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
