@@ -1,6 +1,6 @@
 // Running a due cron entry: a one-off instance of the app's current release, its output in the app's log.
 import { randomUUID } from 'node:crypto';
-import type { Release } from '../core/index.ts';
+import type { CronStatus, Release } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
 
@@ -18,10 +18,6 @@ export interface CronRunnerDeps {
   volumes?: (app: string) => Array<{ path: string; hostDir: string }>;
   /** A run still going after this long is killed; default one day. */
   timeoutMs?: number;
-}
-
-export interface CronStatus extends CronEntry {
-  lastRun: { startedAt: string; finishedAt: string | null; exitCode: number | null } | null;
 }
 
 /** The cron entries of a release's manifest. */

@@ -1,5 +1,6 @@
 // Cron end to end: a pushed app's manifest entries run every minute in its current release, output in its log, failures visible.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CronStatus } from '../../src/core/index.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { until } from '../helpers/net.ts';
@@ -9,8 +10,6 @@ let redis: Awaited<ReturnType<typeof startRedis>>;
 let mc: Minicloud;
 let pushOutput = '';
 const APP = 'crony';
-
-interface CronStatus { schedule: string; command: string; lastRun: { startedAt: string; finishedAt: string | null; exitCode: number | null } | null }
 
 const cron = async () => (await mc.api<CronStatus[]>('GET', `/api/apps/${APP}/cron`)).body;
 
