@@ -76,7 +76,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/apps/:app/domains', permission: 'app:read', summary: "An app's domains" },
   { method: 'POST', path: '/api/apps/:app/domains', permission: 'app:manage', summary: 'Add a custom domain', action: 'domains:add', detail: pick('domain') },
   { method: 'DELETE', path: '/api/apps/:app/domains/:domain', permission: 'app:manage', summary: 'Remove a custom domain', action: 'domains:remove' },
-  { method: 'GET', path: '/api/router', permission: 'admin', summary: 'The router daemon: pid, workers, since when' },
+  { method: 'GET', path: '/api/router', permission: 'list', summary: 'The router daemon: pid, workers, ports, since when' },
   { method: 'POST', path: '/api/router/restart', permission: 'admin', summary: "Restart the router's workers (new ones listen before the old drain)", action: 'router:restart' },
   { method: 'GET', path: '/api/apps/:app/router', permission: 'app:read', summary: "An app's router settings" },
   { method: 'PUT', path: '/api/apps/:app/router', permission: 'app:manage', summary: 'Change router settings', action: 'router:set', detail: (r) => body(r) },
