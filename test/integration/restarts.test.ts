@@ -90,7 +90,6 @@ describe('kill -9 of minicloud mid-build', () => {
     await waitFor(() => buildProcesses(building.id).length === 0 && !isAlive(helper), 10_000, 'the build processes to end with minicloud');
 
     await mc.start();
-    const restarted = Date.now();
     await waitFor(() => readMarks().filter((m) => m.event === 'start').length === 2, 90_000, 'the deploy to be built again');
     // Taken up at once, its old lock proving its process dead, not once BullMQ's lock on the job ran out.
     expect(mc.output()).toContain(`deploy ${building.id} was cut short when its minicloud process died; it runs again now`);

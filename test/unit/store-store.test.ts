@@ -1,5 +1,5 @@
 // store: the SQLite state file, through a real database in a temp dir.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -266,41 +266,5 @@ describe('tokens', () => {
     expect(store.tokens.byName('admin')!.id).not.toBe(first.id);
     expect(store.tokens.delete('ci')).toBe(true);
     expect(store.tokens.byId(ci.id)).toBeNull();
-  });
-});
-
-describe('the state file', () => {
-  it('is readable only by its owner and keeps everything across close and reopen', () => {
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    store.apps.create('persist', 'prod');
-    store.configVars.update('persist', { SECRET: 's' });
-    const r = release('persist');
-    store.apps.setCurrentRelease('persist', r.version);
-    const d = store.deploys.create({ app: 'persist', kind: 'build' });
-    store.deployLogs.append(d.id, 'hello');
-    store.deploys.update(d.id, { status: 'succeeded', release: 1 });
-    store.instances.save(instance('persist', 'i1', { state: 'up' }));
-    store.tokens.add({ name: 'me', hash: 'hash', role: 'read', apps: null });
-    store.close();
-
-    store = new Store(file);
-    expect(store.apps.get('persist')).toMatchObject({ deployBranch: 'prod', currentRelease: 1 });
-    expect(store.configVars.get('persist')).toEqual({ SECRET: 's' });
-    expect(store.releases.get('persist', 1)?.artifact).toEqual(artifact());
-    expect(store.deploys.get(d.id)).toMatchObject({ status: 'succeeded', release: 1 });
-    expect(store.deployLogs.lines(d.id).map((l) => l.text)).toEqual(['hello']);
-    expect(store.instances.list('persist')[0]).toMatchObject({ id: 'i1', state: 'up' });
-    expect(store.tokens.byHash('hash')?.name).toBe('me');
-    // numbering carries on after reopening
-    expect(release('persist').version).toBe(2);
-    expect(store.deployLogs.append(d.id, 'more').seq).toBe(2);
-  });
-
-  it('creates missing parent directories', () => {
-    const deep = join(tmp, `deep-${n}`, 'a', 'b', 'state.db');
-    const s = new Store(deep);
-    s.apps.create('x');
-    s.close();
-    expect(statSync(deep).isFile()).toBe(true);
   });
 });
