@@ -1,7 +1,7 @@
 // What the API does with an app's processes: scale, stop, start, sleep, roll back, run one-off commands.
 import { randomUUID } from 'node:crypto';
 import { UserError, type App, type Deploy, type Formation as FormationCounts } from '../core/index.ts';
-import type { Formation, Sleeper } from '../pipeline/index.ts';
+import type { Formation, Sleeper } from '../processes/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
 
@@ -85,7 +85,7 @@ export class ProcessService {
     return this.d.runtime.run(
       {
         id: randomUUID(), app: app.name, release: release.version, type: 'run', command, artifact: release.artifact, env: release.config,
-        volumes: this.d.formation.instances.volumes(app.name),
+        volumes: this.d.formation.volumes(app.name),
       },
       onLine, signal,
     );

@@ -5,7 +5,7 @@ import { appParam, confirmParam, param, parseConfigChanges, parseNewAppName } fr
 import { asLineEvents, streamEvents } from './ndjson.ts';
 import { processRoutes } from './process-routes.ts';
 import { addonRoutes } from './addons-routes.ts';
-import { cronStatus } from '../pipeline/cron-runner.ts';
+import { cronStatus } from '../processes/index.ts';
 import { domainRoutes } from './domains-routes.ts';
 import { routerSettingsRoutes } from './router-routes.ts';
 import { storageRoutes } from './storage-routes.ts';

@@ -8,7 +8,7 @@ export function storageRoutes(d: RouteDeps): Router {
   const r = Router();
   const { store } = d;
   const list = (name: string) => {
-    const dirs = new Map(d.formation.instances.volumes(name).map((v) => [v.path, v.hostDir]));
+    const dirs = new Map(d.formation.volumes(name).map((v) => [v.path, v.hostDir]));
     return store.volumes.list(name).map((v) => ({ path: v.path, hostDir: dirs.get(v.path), createdAt: v.createdAt }));
   };
   const restart = (name: string, why: string) =>

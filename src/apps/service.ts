@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError, checkConfigChanges, validateNewAppName, type App, type Deploy } from '../core/index.ts';
 import type { GitServer } from '../intake/index.ts';
 import type { DeployLog } from '../log/index.ts';
-import type { Formation } from '../pipeline/index.ts';
+import type { Formation } from '../processes/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import { submitDeploy, type JobSpec } from '../intake/index.ts';
 import type { Store } from '../store/index.ts';

@@ -6,8 +6,8 @@ import { checkSourceArchive, detect, planFor, readManifest, type Builder, type B
 import type { DeployLog } from '../log/index.ts';
 import type { Store } from '../store/index.ts';
 import { keptRefs, pruneBuilds } from './prune.ts';
-import { rollbackRelease, runReleasePhase } from './release-steps.ts';
-import type { Formation } from './formation.ts';
+import type { Formation } from '../processes/index.ts';
+import { rollbackRelease } from './rollback.ts';
 import { AppLocks } from './app-lock.ts';
 
 export interface PipelineDeps {
@@ -115,7 +115,7 @@ export class Pipeline {
       const release = await this.release(deploy, job, say);
       store.deploys.update(deployId, { status: 'releasing', release: release.version });
       say(`-----> Releasing v${release.version}`);
-      if (deploy.kind === 'build' || deploy.kind === 'release' || deploy.kind === 'image') await runReleasePhase(this.d.formation.instances.runtime, release, this.d.formation.instances.volumes(release.app), say);
+      if (deploy.kind === 'build' || deploy.kind === 'release' || deploy.kind === 'image') await this.d.formation.releasePhase(release, say);
       await this.start(release, say);
       store.releases.setStatus(release.app, release.version, 'succeeded');
       keepConfig(store, deploy, release);

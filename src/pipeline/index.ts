@@ -1,4 +1,2 @@
-// pipeline: the deploy orchestrator and the formation of running instances.
+// pipeline: the deploy script: build or reuse a release, run its release phase, roll it out, report.
 export { Pipeline, sourceTar, type PipelineDeps, type RunOptions } from './deploy.ts';
-export { Formation, type FormationOptions } from './formation.ts';
-export { Sleeper } from './sleeper.ts';

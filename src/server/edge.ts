@@ -2,7 +2,7 @@
 // and bound to the link the other parts reach it through. Stopping minicloud leaves it serving.
 import { join } from 'node:path';
 import type { Metrics } from '../metrics/index.ts';
-import type { Sleeper } from '../pipeline/index.ts';
+import type { Sleeper } from '../processes/index.ts';
 import type { RouteTable } from '../routes/index.ts';
 import { connectRouterDaemon, type RouterDaemon, type RouterLink } from '../router-daemon/index.ts';
 import type { Certificates } from '../certs/index.ts';

@@ -37,8 +37,12 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
   // minicloud backup / restore
   const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups: parts.backups, git: parts.git, service: parts.service, addons: parts.addons, queue: parts.queue, log: base.deployLog, env: process.env, logger: log.child('moves'), certs });
+  // The table first: certificates are planned from it. Declared here, filled in once the admin route is known (below).
+  let routesChanged = () => {};
+  // The API's request after a change to an app's domains or router settings: it answers once the router serves them.
+  const refreshApp = async () => { routesChanged(); await router.settled(); };
   const api = createApi({
-    moves, logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, refreshRoutes: (app: string) => formation.changed(app), timeouts: cfg.apiTimeouts, certs,
+    moves, logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs, refreshRoutes: refreshApp,
     service: parts.service, processes: parts.processes, addons: parts.addons, backups: parts.backups, push: parts.push, github: parts.github, runtime,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }),
@@ -53,8 +57,8 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   // admin.<domain>: the dashboard, through the router to the API's port.
   const dashboard = adminRoute(cfg.domain, { host: apiAddress(cfg.bind), port: apiPort }, publicUrl !== null, routerProof);
   const refreshRoutes = () => table.replace([dashboard, ...routesFromState(store, cfg.domain)]);
-  // The table first: certificates are planned from it.
-  formation.on('changed', () => { refreshRoutes(); certs.sync(); });
+  routesChanged = () => { refreshRoutes(); certs.sync(); };
+  formation.on('changed', routesChanged);
 
   // The routes as the database has them (instances alive while minicloud was away are still 'up'): a router
   // daemon that kept serving gets the same table, and serves on unchanged while restore() catches up.

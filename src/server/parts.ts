@@ -9,8 +9,8 @@ import { BackupsService } from '../backups/index.ts';
 import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
 import { Metrics } from '../metrics/index.ts';
-import { CronRunner } from '../pipeline/cron-runner.ts';
-import { Formation, Pipeline, Sleeper, sourceTar } from '../pipeline/index.ts';
+import { Pipeline, sourceTar } from '../pipeline/index.ts';
+import { CronRunner, Formation, Sleeper } from '../processes/index.ts';
 import { CronScheduler, DeployQueue, connectionFromUrl } from '../queue/index.ts';
 import { RouteTable } from '../routes/index.ts';
 import { RouterLink } from '../router-daemon/index.ts';
@@ -35,7 +35,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   });
   life.add('formation', () => formation.close());
   reportFormation(formation, base, cfg, log.child('formation'));
-  const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.instances.volumes(app) });
+  const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.volumes(app) });
   const cron = new CronScheduler(connectionFromUrl(redisUrl), (job) => cronRunner.run(job), cfg.redisPrefix);
   // The runs first: closing the scheduler's worker would wait for a run in progress.
   life.add('cron', async () => { await cronRunner.close(); await cron.close(); });
@@ -65,11 +65,11 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
 
   const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: log.child('github').warn });
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
-  const sleeper = new Sleeper(store, formation, formation);
+  const sleeper = new Sleeper(store, formation);
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
   const backups = new BackupsService({
-    store, dir: p.backups, env: process.env, volumes: (app) => formation.instances.volumes(app), log: log.child('backups'),
+    store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'),
   });
   const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics') });
@@ -89,11 +89,11 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
 
 /** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */
 function reportFormation(formation: Formation, { store }: Base, cfg: Config, log: Logger): void {
-  formation.on('crash', (inst: { app: string; type: string }, code: number | null, delayMs: number) =>
+  formation.on('crash', (inst, code, delayMs) =>
     log.warn(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
-  formation.on('error', (e: unknown) => log.error('', e));
-  formation.on('unhealthy', (inst: { app: string; type: string }, reason: string) => log.warn(`${inst.app}: ${inst.type} failed ${cfg.healthFailures} health checks in a row (${reason}); restarting it`));
-  formation.on('slept', (app: string) => log.info(`${app}: asleep after ${store.apps.get(app)?.sleepAfterSeconds} s without requests`));
-  formation.on('woke', (app: string) => log.info(`${app}: woken by a request`));
+  formation.on('error', (e) => log.error('', e));
+  formation.on('unhealthy', (inst, reason) => log.warn(`${inst.app}: ${inst.type} failed ${cfg.healthFailures} health checks in a row (${reason}); restarting it`));
+  formation.on('slept', (app) => log.info(`${app}: asleep after ${store.apps.get(app)?.sleepAfterSeconds} s without requests`));
+  formation.on('woke', (app) => log.info(`${app}: woken by a request`));
 }
 

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Artifact } from '../../src/core/index.ts';
 import { CronScheduler, connectionFromUrl, cronSchedulerId, type CronJob, type CronProcessor } from '../../src/queue/index.ts';
-import { CronRunner, cronStatus } from '../../src/pipeline/cron-runner.ts';
+import { CronRunner, cronStatus } from '../../src/processes/index.ts';
 import type { InstanceSpec } from '../../src/runtime/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';

@@ -15,12 +15,15 @@ const ALLOWED: Record<string, string[]> = {
   runtime: ['core'],
   routes: ['core'],
   health: ['core'],
-  pipeline: ['core', 'store', 'log', 'build', 'runtime', 'health'],
+  // The process manager: the formation of running instances, their supervisor, the sleeper, cron runs.
+  processes: ['core', 'store', 'runtime', 'health'],
+  // The deploy script: it asks the formation (processes) for the release phase and the rollout.
+  pipeline: ['core', 'store', 'log', 'build', 'processes'],
   queue: ['core'],
   intake: ['core', 'store', 'queue'],
   // What minicloud does for an app apart from HTTP (create, destroy, config, deploys waited for).
-  apps: ['core', 'store', 'log', 'pipeline', 'queue', 'intake'],
-  api: ['core', 'store', 'log', 'pipeline', 'queue', 'intake', 'runtime', 'apps', 'addons', 'dashboard', 'backups', 'metrics'],
+  apps: ['core', 'store', 'log', 'processes', 'queue', 'intake'],
+  api: ['core', 'store', 'log', 'processes', 'queue', 'intake', 'runtime', 'apps', 'addons', 'dashboard', 'backups', 'metrics'],
   cli: ['core'],
   proxy: ['core', 'routes'],
   // The router daemon's minicloud side: starts it, speaks its control protocol (proxy/daemon/protocol.ts).
@@ -31,7 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   backups: ['core', 'store'],
   metrics: ['core'],
   certs: ['core', 'store'],
-  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs'],
+  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'processes', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).

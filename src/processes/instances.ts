@@ -7,13 +7,13 @@ import type { Store, StoredInstance } from '../store/index.ts';
 
 export class Instances {
   /** Handles we are stopping on purpose: their exit is not a crash. */
-  readonly stopping = new Set<string>();
+  private readonly stopping = new Set<string>();
   /** Instances a rollout or scale-up is still gating: their crash fails that operation instead of restarting them. */
-  readonly gated = new Set<string>();
+  private readonly gated = new Set<string>();
   /** Instances taken out of service, waiting out their drain: never restarted. */
-  readonly retiring = new Set<string>();
+  private readonly retiring = new Set<string>();
   /** Pending restarts of crashed instances. */
-  readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(readonly store: Store, readonly runtime: Runtime, private readonly stopGraceMs: number, private readonly volumesDir: string) {}
 
@@ -76,6 +76,37 @@ export class Instances {
   /** Serving instances of an app: up, current release, not retiring. */
   serving(app: string, release: number | null): StoredInstance[] {
     return this.store.instances.list(app).filter((i) => i.release === release && !this.retiring.has(i.id));
+  }
+
+  /** Was this handle's exit asked for (a stop)? Answers once per stop. */
+  stoppedOnPurpose(handle: string): boolean {
+    return this.stopping.delete(handle);
+  }
+
+  /** While gated, an instance's crash fails the operation watching it instead of restarting it. */
+  gate(id: string): void {
+    this.gated.add(id);
+  }
+
+  ungate(id: string): void {
+    this.gated.delete(id);
+  }
+
+  isGated(id: string): boolean {
+    return this.gated.has(id);
+  }
+
+  isRetiring(id: string): boolean {
+    return this.retiring.has(id);
+  }
+
+  /** Runs `restart` after `delayMs`, in place of any restart of this instance still pending. */
+  scheduleRestart(id: string, delayMs: number, restart: () => void): void {
+    this.cancelRestart(id);
+    this.timers.set(id, setTimeout(() => {
+      this.timers.delete(id);
+      restart();
+    }, delayMs));
   }
 
   cancelRestart(id: string): void {

@@ -1,10 +1,10 @@
-// pipeline/formation: rollout, rejection, restart on crash and restore, with a real Store and real host processes.
+// processes/formation: rollout, rejection, restart on crash and restore, with a real Store and real host processes.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError, type Release } from '../../src/core/index.ts';
-import { Formation, type FormationOptions } from '../../src/pipeline/index.ts';
+import { Formation, type FormationOptions } from '../../src/processes/index.ts';
 import { ProcessRuntime } from '../../src/runtime/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';

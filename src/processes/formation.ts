@@ -1,9 +1,11 @@
-// The formation: which instances of which release run for each app: rollout, scale, stop, start, restore.
+// The formation: which instances of which release run for each app: release phase, rollout, scale, stop, start, restore.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { UserError, isProcessType, type App, type Release } from '../core/index.ts';
 import { waitHealthy } from '../health/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store, StoredInstance } from '../store/index.ts';
+import type { FormationEvents } from './events.ts';
 import { Instances } from './instances.ts';
 import { Supervisor, healthPath, startTimeout, type SupervisorOptions } from './supervisor.ts';
 
@@ -20,8 +22,8 @@ export interface FormationOptions extends SupervisorOptions {
 export const MAX_SCALE = 100;
 const processTypes = (r: Release) => Object.keys(r.artifact.processes).filter((t) => t !== 'release');
 
-export class Formation extends EventEmitter {
-  readonly instances: Instances;
+export class Formation extends EventEmitter<FormationEvents> {
+  private readonly instances: Instances;
   private readonly supervisor: Supervisor;
 
   constructor(private readonly store: Store, runtime: Runtime, private readonly opts: FormationOptions) {
@@ -34,6 +36,25 @@ export class Formation extends EventEmitter {
   wanted(release: Release): Record<string, number> {
     const f = this.store.formation.get(release.app);
     return Object.fromEntries(processTypes(release).map((t) => [t, f[t] ?? 1]));
+  }
+
+  /** The app's storage volumes as the runtime mounts them: `<volumes>/<app>/<path>` on the host. */
+  volumes(app: string): Array<{ path: string; hostDir: string }> {
+    return this.instances.volumes(app);
+  }
+
+  /** Runs the Procfile's `release:` command once, in the new release, before any traffic reaches it. */
+  async releasePhase(release: Release, say: (l: string) => void): Promise<void> {
+    const command = release.artifact.processes.release;
+    if (!command) return;
+    say(`-----> Running release command: ${command}`);
+    const code = await this.instances.runtime.run(
+      { id: randomUUID(), app: release.app, release: release.version, type: 'release', command, artifact: release.artifact, env: release.config, volumes: this.volumes(release.app) },
+      (line) => say(`       ${line}`),
+    );
+    if (code !== 0) {
+      throw new UserError(`the release command failed with exit code ${code}; v${release.version} was not deployed`, 'fix it (see its output above) and push again');
+    }
   }
 
   /** Start `release` beside what runs now; switch to it once healthy; then retire the old instances. */
@@ -51,11 +72,10 @@ export class Formation extends EventEmitter {
   /** Launches instances and waits until every web one answers; on any failure stops them all and throws. */
   private async startGated(release: Release, types: string[], log: (line: string) => void): Promise<StoredInstance[]> {
     const started: StoredInstance[] = [];
-    const gated = this.instances.gated;
     try {
       for (const type of types) {
         const inst = await this.instances.launch(release, type);
-        gated.add(inst.id);
+        this.instances.gate(inst.id);
         started.push(inst);
       }
       const timeoutMs = startTimeout(release, this.opts.startTimeoutMs);
@@ -74,7 +94,7 @@ export class Formation extends EventEmitter {
       await Promise.all(started.map((i) => this.instances.stop(i)));
       throw e;
     } finally {
-      for (const i of started) gated.delete(i.id);
+      for (const i of started) this.instances.ungate(i.id);
     }
   }
 
@@ -120,8 +140,8 @@ export class Formation extends EventEmitter {
     await this.changed(app);
   }
 
-  /** Tells the routes an app's instances or settings changed; resolves once the router serves with the change. */
-  async changed(app: string): Promise<void> {
+  /** Tells the routes an app's instances changed; resolves once the router serves with the change. */
+  private async changed(app: string): Promise<void> {
     this.emit('changed', app);
     await this.opts.published?.();
   }

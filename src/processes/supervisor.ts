@@ -1,7 +1,7 @@
 // Keeping instances alive: restart on crash with backoff, and restart after repeated failed health checks.
-import type { EventEmitter } from 'node:events';
 import { artifactHealthcheck, type Release } from '../core/index.ts';
 import { nextDelay, probe, waitHealthy } from '../health/index.ts';
+import type { FormationEmitter } from './events.ts';
 import type { Instances } from './instances.ts';
 
 export interface SupervisorOptions {
@@ -23,19 +23,19 @@ export class Supervisor {
   private readonly timer: NodeJS.Timeout | null;
   private checking = false;
 
-  constructor(private readonly i: Instances, private readonly events: EventEmitter, private readonly opts: SupervisorOptions) {
+  constructor(private readonly i: Instances, private readonly events: FormationEmitter, private readonly opts: SupervisorOptions) {
     i.runtime.onExit((handle, code) => this.exited(handle, code));
     this.timer = opts.healthIntervalMs > 0 ? setInterval(() => void this.check(), opts.healthIntervalMs) : null;
     this.timer?.unref();
   }
 
   private exited(handle: string, code: number | null): void {
-    if (this.i.stopping.delete(handle) || !this.i.store.isOpen) return;
+    if (this.i.stoppedOnPurpose(handle) || !this.i.store.isOpen) return;
     const inst = this.i.store.instances.list().find((x) => x.handle === handle);
-    if (!inst || this.i.retiring.has(inst.id)) return;
+    if (!inst || this.i.isRetiring(inst.id)) return;
     const upFor = Date.now() - Date.parse(inst.startedAt);
     const { delayMs, restarts } = nextDelay(inst.restarts, upFor);
-    const gated = this.i.gated.has(inst.id); // the operation watching it reports the failure
+    const gated = this.i.isGated(inst.id); // the operation watching it reports the failure
     const nextRestartAt = gated ? null : new Date(Date.now() + delayMs).toISOString();
     this.i.store.instances.save({ ...inst, state: 'crashed', pid: null, handle: null, restarts, nextRestartAt });
     this.events.emit('changed', inst.app);
@@ -44,17 +44,15 @@ export class Supervisor {
   }
 
   private schedule(id: string, delayMs: number): void {
-    this.i.cancelRestart(id);
-    this.i.timers.set(id, setTimeout(() => { void this.restart(id); }, delayMs));
+    this.i.scheduleRestart(id, delayMs, () => void this.restart(id));
   }
 
   /** Starts a crashed instance again, in place (same id), once its backoff has passed. */
   async restart(id: string): Promise<void> {
-    this.i.timers.delete(id);
     const inst = this.i.store.instances.get(id);
     const app = inst && this.i.store.apps.get(inst.app);
     const release = inst && this.i.store.releases.get(inst.app, inst.release);
-    if (!inst || !app || !release || app.state !== 'running' || this.i.retiring.has(id) || app.currentRelease !== inst.release) return;
+    if (!inst || !app || !release || app.state !== 'running' || this.i.isRetiring(id) || app.currentRelease !== inst.release) return;
     try {
       const next = await this.i.launch(release, inst.type, inst.id, inst.restarts);
       if (inst.type === 'web') {
@@ -81,7 +79,7 @@ export class Supervisor {
     if (this.checking) return;
     this.checking = true;
     try {
-      const up = this.i.store.instances.list().filter((x) => x.type === 'web' && x.state === 'up' && x.handle && !this.i.retiring.has(x.id) && !this.i.gated.has(x.id));
+      const up = this.i.store.instances.list().filter((x) => x.type === 'web' && x.state === 'up' && x.handle && !this.i.isRetiring(x.id) && !this.i.isGated(x.id));
       await Promise.all(up.map(async (inst) => {
         const release = this.i.store.releases.get(inst.app, inst.release);
         const r = await probe({ host: inst.host, port: inst.port, path: release ? healthPath(release) : undefined, timeoutMs: 5000 });

@@ -1,23 +1,7 @@
-// Steps between a build and its rollout: the release phase, and making a rollback release.
-import { randomUUID } from 'node:crypto';
+// Making a rollback release: an earlier release's build and config, as a new release.
 import { existsSync } from 'node:fs';
 import { UserError, type Release } from '../core/index.ts';
-import type { Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
-
-/** Runs the Procfile's `release:` command once, in the new release, before any traffic reaches it. */
-export async function runReleasePhase(runtime: Runtime, release: Release, volumes: Array<{ path: string; hostDir: string }>, say: (l: string) => void): Promise<void> {
-  const command = release.artifact.processes.release;
-  if (!command) return;
-  say(`-----> Running release command: ${command}`);
-  const code = await runtime.run(
-    { id: randomUUID(), app: release.app, release: release.version, type: 'release', command, artifact: release.artifact, env: release.config, volumes },
-    (line) => say(`       ${line}`),
-  );
-  if (code !== 0) {
-    throw new UserError(`the release command failed with exit code ${code}; v${release.version} was not deployed`, 'fix it (see its output above) and push again');
-  }
-}
 
 /** A new release with an earlier one's build and config (the config vars go back too, as on Heroku). */
 export function rollbackRelease(store: Store, current: Release, target: number | undefined, say: (l: string) => void): Release {

@@ -1,5 +1,4 @@
 // Idle apps go to sleep (their instances stop); the router's next request for one wakes it.
-import type { EventEmitter } from 'node:events';
 import type { Store } from '../store/index.ts';
 import type { Formation } from './formation.ts';
 
@@ -9,7 +8,7 @@ export class Sleeper {
   private readonly bootedAt = Date.now();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly store: Store, private readonly formation: Formation, private readonly events: EventEmitter, checkMs = 15_000) {
+  constructor(private readonly store: Store, private readonly formation: Formation, checkMs = 15_000) {
     this.timer = setInterval(() => void this.tick(), checkMs);
     this.timer.unref();
   }
@@ -30,7 +29,7 @@ export class Sleeper {
   async sleep(app: string): Promise<void> {
     this.store.apps.setState(app, 'sleeping');
     await this.formation.stopApp(app);
-    this.events.emit('slept', app);
+    this.formation.emit('slept', app);
   }
 
   /** Idempotent: concurrent wakes of one app share one start. */
@@ -45,11 +44,11 @@ export class Sleeper {
       this.touch(app);
       try {
         await this.formation.rollout(release, () => {});
-        this.events.emit('woke', app);
+        this.formation.emit('woke', app);
       } catch (e) {
         this.store.apps.setState(app, 'sleeping');
-        this.events.emit('changed', app);
-        this.events.emit('error', e);
+        this.formation.emit('changed', app);
+        this.formation.emit('error', e);
       }
     })().finally(() => this.waking.delete(app));
     this.waking.set(app, p);

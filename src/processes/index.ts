@@ -1,0 +1,5 @@
+// processes: the process manager: which instances of which release run, kept alive, put to sleep, and cron runs.
+export { Formation, type FormationOptions } from './formation.ts';
+export type { FormationEvents } from './events.ts';
+export { Sleeper } from './sleeper.ts';
+export { CronRunner, cronStatus, type CronEntry, type CronRunnerDeps, type CronStatus } from './cron-runner.ts';
