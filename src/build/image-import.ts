@@ -1,13 +1,11 @@
 // Image deploys: a published image pulled (or found in the engine), its manifest read from inside it, tagged as a release.
 import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
-import { UserError, validateImageRef, type Artifact, type Manifest } from '../core/index.ts';
+import { UserError, validateImageRef, type Artifact, type Manifest, type RegistryAuth } from '../core/index.ts';
 import { imageName } from './docker-builder.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { parseManifest } from './manifest.ts';
 import { FILE_LIMIT } from './tree-file.ts';
-
-export interface RegistryAuth { username: string; password: string; serveraddress?: string }
 
 export interface ImportRequest {
   app: string;

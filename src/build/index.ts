@@ -8,5 +8,5 @@ export { readManifest, parseManifest } from './manifest.ts';
 export { checkSourceArchive } from './archive.ts';
 export { DockerBuilder, imageName, type DockerBuilderOptions } from './docker-builder.ts';
 export { BuildSlots, memAvailableMb, type SlotOptions } from './slots.ts';
-export { ImageImporter, type RegistryAuth } from './image-import.ts';
+export { ImageImporter } from './image-import.ts';
 export { bundleCli, cliTarball } from './cli-package.ts';

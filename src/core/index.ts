@@ -19,3 +19,4 @@ export { ROUTER_PROOF } from './router-proof.ts';
 export * from './firewall.ts';
 export * from './process-start.ts';
 export * from './logger.ts';
+export * from './deploy-job.ts';

@@ -1,2 +1,5 @@
-// pipeline: the deploy script: build or reuse a release, run its release phase, roll it out, report.
-export { Pipeline, sourceTar, type PipelineDeps, type RunOptions } from './deploy.ts';
+// pipeline: the deploy script: make the release, run its release phase, roll it out, report.
+export { Pipeline } from './deploy.ts';
+export type { PipelineDeps } from './deps.ts';
+export { DEPLOY_KINDS, type DeployKind } from './kinds.ts';
+export { sourceTar } from './releases.ts';

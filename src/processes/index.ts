@@ -2,4 +2,4 @@
 export { Formation, type FormationOptions } from './formation.ts';
 export type { FormationEvents } from './events.ts';
 export { Sleeper } from './sleeper.ts';
-export { CronRunner, cronStatus, type CronEntry, type CronRunnerDeps, type CronStatus } from './cron-runner.ts';
+export { CronRunner, cronStatus, type CronEntry, type CronRunnerDeps } from './cron-runner.ts';

@@ -1,25 +1,8 @@
 // The deploy queue: one BullMQ queue per app, worked one job at a time, so an app's deploys run in push order.
 import type { ConnectionOptions } from 'bullmq';
-import { parseRedisUrl, type Logger } from '../core/index.ts';
+import { parseRedisUrl, type DeployJob, type Logger } from '../core/index.ts';
 import { AppQueues } from './app-queues.ts';
 import { RedisWatch } from './redis-watch.ts';
-
-export interface DeployJob {
-  deployId: string;
-  /** Shown in the release list for config changes and restarts. */
-  description?: string;
-  /** Rollback: the release to go back to. */
-  targetRelease?: number;
-  /** Webhook deploys: the linked GitHub repository (owner/repo) the commit is fetched from. */
-  fetchFrom?: string;
-  /**
-   * Image deploys: registry credentials. Never stored with the job (Redis keeps job data, in its append-only
-   * file too): this process holds them in memory by deploy id, and hands them to the processor.
-   */
-  registryAuth?: { username: string; password: string; serveraddress?: string };
-  /** Stored instead: the deploy was given credentials. Set with no `registryAuth`, they were lost in a restart. */
-  registryAuthHeld?: boolean;
-}
 
 export type Processor = (job: DeployJob) => Promise<void>;
 export type Orphaned = (app: string, deployId: string) => boolean;

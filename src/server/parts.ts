@@ -59,7 +59,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     syncCron: (app, entries) => cron.sync(app, entries),
     logger: log.child('deploys'),
   });
-  queue.work((job) => pipeline.run(job.deployId, job), { orphaned: (app, deployId) => pipeline.orphaned(app, deployId), log: log.child('queue') });
+  queue.work((job) => pipeline.run(job), { orphaned: (app, deployId) => pipeline.orphaned(app, deployId), log: log.child('queue') });
   // First of all: build steps killed, then the deploys they belonged to handed to the next process (with the apps' locks).
   life.add('deploys', () => { killRunningSteps(); pipeline.abandon(); }, { group: 'first' });
 

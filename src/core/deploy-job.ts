@@ -1,0 +1,21 @@
+// A queued deploy: what its job carries besides the deploy's record. The queue keeps it in Redis; the pipeline runs it.
+
+/** Credentials for a private registry (image deploys). */
+export interface RegistryAuth { username: string; password: string; serveraddress?: string }
+
+export interface DeployJob {
+  deployId: string;
+  /** Shown in the release list for config changes and restarts. */
+  description?: string;
+  /** Rollback: the release to go back to; unset: the one before the current. */
+  targetRelease?: number;
+  /** A webhook deploy: the linked GitHub repository (owner/repo) its commit is fetched from (a git push brings its own archive). */
+  fetchFrom?: string;
+  /**
+   * Image deploys: registry credentials. Never stored with the job (Redis keeps job data, in its append-only
+   * file too): the process that queued it holds them in memory by deploy id, and hands them to the pipeline.
+   */
+  registryAuth?: RegistryAuth;
+  /** Stored instead: the deploy was given credentials. Set with no `registryAuth`, they were lost in a restart. */
+  registryAuthHeld?: boolean;
+}

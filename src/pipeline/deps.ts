@@ -1,0 +1,36 @@
+// What the deploy script is given: the store, the deploy log, the builder and the formation it asks to run releases.
+import type { Artifact, Deploy, Logger, Manifest, RegistryAuth } from '../core/index.ts';
+import type { Builder, Buildpack } from '../build/index.ts';
+import type { DeployLog } from '../log/index.ts';
+import type { Formation } from '../processes/index.ts';
+import type { Store } from '../store/index.ts';
+
+export type Say = (line: string) => void;
+
+export interface PipelineDeps {
+  store: Store;
+  log: Pick<DeployLog, 'append' | 'end'>;
+  builder: Builder;
+  buildpacks: Buildpack[];
+  /** Runs the release phase and rolls a release out. */
+  formation: Pick<Formation, 'releasePhase' | 'rollout'>;
+  sourcesDir: string;
+  buildsDir: string;
+  /** The most a pushed tree may hold, unpacked (MINICLOUD_MAX_SOURCE_MB). */
+  maxSourceBytes?: number;
+  appUrl: (app: string) => string;
+  /** Provisions what the manifest `needs` (add-ons) before the first release that needs them. */
+  provision?: (app: string, needs: NonNullable<Manifest['needs']>, say: Say) => Promise<void>;
+  /** Makes the app's cron schedules those of the release that just became current. */
+  syncCron?: (app: string, entries: NonNullable<Manifest['cron']>) => Promise<void>;
+  /** Image deploys (Docker runtime only): pulls and tags a published image as release `version`. */
+  images?: { import(req: { app: string; image: string; version: number; auth?: RegistryAuth; log: Say }): Promise<Artifact> };
+  /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
+  fetchSource?: (deploy: Deploy, repo: string, tarFile: string, say: Say) => Promise<void>;
+  /** Drops an add-on whose attach rode in a release that failed (its config vars were never kept). */
+  detachAddon?: (app: string, kind: string, say: Say) => Promise<void>;
+  /** Where the per-app deploy locks live (shared by every minicloud process on this data dir). */
+  locksDir: string;
+  /** The operator's log (not the deploy's own, which is `log`): internal errors, failed image prunes. */
+  logger?: Logger;
+}
