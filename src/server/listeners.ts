@@ -37,7 +37,8 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const routerProof = randomBytes(32).toString('base64url'); // the router's requests to the API carry it (client addresses)
   // minicloud backup / restore
   const moves = serverMoves({ dataDir: cfg.dataDir, paths: p, store, backups: parts.backups, git: parts.git, service: parts.service, addons: parts.addons, queue: parts.queue, log: base.deployLog, env: process.env, logger: log.child('moves'), certs });
-  // The table first: certificates are planned from it. Declared here, filled in once the admin route is known (below).
+  // Rebuilds the route table, then the certificates planned from it. The table holds the API's own route, so this is
+  // set once the API listens (below); the API is made first and asks through refreshApp.
   let routesChanged = () => {};
   // The API's request after a change to an app's domains or router settings: it answers once the router serves them.
   const refreshApp = async () => { routesChanged(); await router.settled(); };
