@@ -1,6 +1,6 @@
 // Deploys: each trip of an app through the pipeline (a push, a config change, a restart), and how it ended.
 import { randomUUID } from 'node:crypto';
-import type { Deploy } from '../core/index.ts';
+import type { Deploy, DeployJob } from '../core/index.ts';
 import type { Db } from './db.ts';
 
 /** A row of `deploys` (`job` and `pusher_told`: deploy-jobs.ts). */
@@ -20,13 +20,7 @@ export interface DeployRow {
 }
 
 /** A deploy's job as the database keeps it: everything but secrets (registry credentials stay in the queue only). */
-export interface StoredJob {
-  /** Shown in the release list for config changes and restarts. */
-  description?: string;
-  /** Rollback: the release to go back to. */
-  targetRelease?: number;
-  /** Webhook deploys: the clone URL the commit is fetched from. */
-  fetchFrom?: string;
+export interface StoredJob extends Pick<DeployJob, 'description' | 'targetRelease' | 'fetchFrom'> {
   /** A config change: applied to the release, and kept as the app's config only once that release is up. */
   configChanges?: Record<string, string | null>;
   /** An add-on attach (its config vars are the config change): the add-on is dropped again when this release fails. */
