@@ -2,5 +2,4 @@
 export { createApi, closeApi, type ApiOptions } from './server.ts';
 export { hashToken, tokenChecker } from './auth.ts';
 export { adminToken, hookToken, writeHookConfig } from './tokens.ts';
-export { ProcessService } from './process-service.ts';
 export { BOOT_TOKEN, MIN_TOKEN_LENGTH, newTokenSecret } from './access/index.ts';

@@ -2,7 +2,7 @@
 // Each parser throws a UserError naming what is wrong; no service takes `unknown`.
 import type { Request } from 'express';
 import { UserError, validateConfigKey, validateNewAppName } from '../core/index.ts';
-import type { SleepInput } from './process-service.ts';
+import type { SleepInput } from '../processes/index.ts';
 
 /** The `:app` of the route (the services look it up, and answer 404 for an unknown app). */
 export const appParam = (req: Request): string => String(req.params.app);

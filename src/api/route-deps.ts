@@ -7,7 +7,7 @@ import type { BackupsService } from '../backups/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import type { ProcessService } from './process-service.ts';
+import type { ProcessService } from '../processes/index.ts';
 
 export interface ServerStatus {
   runtime: 'docker' | 'process';

@@ -3,3 +3,4 @@ export { Formation, type FormationOptions } from './formation.ts';
 export type { FormationEvents } from './events.ts';
 export { Sleeper } from './sleeper.ts';
 export { CronRunner, cronStatus, type CronEntry, type CronRunnerDeps } from './cron-runner.ts';
+export { ProcessService, type ProcessDeps, type SleepInput } from './service.ts';

@@ -3,14 +3,14 @@
 import { join } from 'node:path';
 import type { Deploy, Logger } from '../core/index.ts';
 import { AddonsService } from '../addons/index.ts';
-import { ProcessService, hashToken } from '../api/index.ts';
+import { hashToken } from '../api/index.ts';
 import { AppsService, appDirs, type AppsDeps } from '../apps/index.ts';
 import { BackupsService } from '../backups/index.ts';
 import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
 import { Metrics } from '../metrics/index.ts';
 import { Pipeline, sourceTar } from '../pipeline/index.ts';
-import { CronRunner, Formation, Sleeper } from '../processes/index.ts';
+import { CronRunner, Formation, ProcessService, Sleeper } from '../processes/index.ts';
 import { CronScheduler, DeployQueue, connectionFromUrl } from '../queue/index.ts';
 import { RouteTable } from '../routes/index.ts';
 import { RouterLink } from '../router-daemon/index.ts';

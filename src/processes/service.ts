@@ -1,7 +1,8 @@
-// What the API does with an app's processes: scale, stop, start, sleep, roll back, run one-off commands.
+// What minicloud does with an app's processes, apart from HTTP: scale, stop, start, sleep, roll back, run one-off commands.
 import { randomUUID } from 'node:crypto';
 import { UserError, type App, type Deploy, type Formation as FormationCounts } from '../core/index.ts';
-import type { Formation, Sleeper } from '../processes/index.ts';
+import type { Formation } from './formation.ts';
+import type { Sleeper } from './sleeper.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
 
