@@ -1,4 +1,4 @@
-// processes: the process manager: which instances of which release run, kept alive, put to sleep, and cron runs.
+// processes: the process manager: which instances of which release run, kept alive, put to sleep, and cron runs; ProcessService, what the API asks of it.
 export { Formation, type FormationOptions } from './formation.ts';
 export type { FormationEvents } from './events.ts';
 export { Sleeper } from './sleeper.ts';
