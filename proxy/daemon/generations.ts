@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import type { CertSet, DaemonSettings, Route } from './protocol.ts';
 import type { ToPrimary, ToWorker } from './worker.ts';
 
-// The primary binds each port and hands the socket to every worker, which accept on it themselves: the
-// primary never accepts, so a connection waits in the kernel's queue whatever generation takes it.
-cluster.schedulingPolicy = cluster.SCHED_NONE;
+// Round-robin (node:cluster's default on Linux, said here because it matters): the primary accepts each connection
+// and hands it to a worker in turn, so the workers share the load evenly (with SCHED_NONE the kernel gave one worker
+// most of a burst of new connections: 2 workers did no better than 1), and a connection that arrives while a
+// generation is being replaced waits in the primary for a worker instead of being refused.
+cluster.schedulingPolicy = cluster.SCHED_RR;
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));

@@ -1,6 +1,6 @@
 // The router daemon: the edge as its own long-lived process, configured by minicloud as kamal-proxy is by Kamal.
 // It outlives minicloud: apps stay reachable (HTTPS, ACME answers, the access log too) while minicloud is stopped,
-// killed or upgraded. It holds the ports (node:cluster with SCHED_NONE: the primary binds them and never accepts;
+// killed or upgraded. It holds the ports (node:cluster, round-robin: the primary accepts and hands each connection on;
 // its workers do), so its workers can be replaced one generation at a time without a refused connection.
 // Usage: node --import tsx proxy/daemon/main.ts <state dir>   (the dir holds settings.json, written by minicloud)
 import cluster from 'node:cluster';
