@@ -3,7 +3,7 @@ import { UserError, type RouterDaemonReport } from '../core/index.ts';
 import type { RouteTable } from '../routes/index.ts';
 import { statePaths, type CertSet, type DaemonEvent } from '../../proxy/daemon/protocol.ts';
 import { ControlClient, latestWins } from './control-client.ts';
-import { ensureRouterDaemon } from './start-daemon.ts';
+import { ensureRouterDaemon, exited } from './start-daemon.ts';
 import { watchDaemon } from './watchdog.ts';
 
 export { ControlClient } from './control-client.ts';
@@ -63,14 +63,6 @@ export async function stopRouterDaemon(dir: string, waitMs = 90_000): Promise<nu
   const status = await client.status();
   if (!status) return null;
   await client.stop();
-  const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(status.pid, 0);
-    } catch {
-      return status.pid;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  if (await exited(status.pid, waitMs)) return status.pid;
   throw new UserError(`the router daemon (pid ${status.pid}) did not exit within ${waitMs / 1000} s`, `kill ${status.pid}`);
 }

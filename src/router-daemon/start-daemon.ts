@@ -93,10 +93,11 @@ function same(a: DaemonSettings, b: DaemonSettings): boolean {
   return norm(a) === norm(b);
 }
 
-/** Waits for a process to end (its ports freed with it). */
-async function exited(pid: number, ms: number): Promise<void> {
+/** Waits for a process to end (its ports freed with it), `ms` at most; whether it did. */
+export async function exited(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 100));
+  return !alive(pid);
 }
 
 function alive(pid: number): boolean {

@@ -5,21 +5,8 @@ import type { Db } from './db.ts';
 /** An instance and the runtime's handle on it (a pid and start time, or a container id). */
 export interface StoredInstance extends Instance { handle: string | null }
 
-/** A row of `instances`. */
-export interface InstanceRow {
-  id: string;
-  app: string;
-  release: number;
-  type: string;
-  host: string;
-  port: number;
-  pid: number | null;
-  handle: string | null;
-  state: Instance['state'];
-  started_at: string;
-  restarts: number;
-  next_restart_at: string | null;
-}
+/** A row of `instances`: the stored instance, its two times in the table's column names. */
+export type InstanceRow = Omit<StoredInstance, 'startedAt' | 'nextRestartAt'> & { started_at: string; next_restart_at: string | null };
 
 const toInstance = (r: InstanceRow): StoredInstance => ({
   id: r.id, app: r.app, release: r.release, type: r.type, host: r.host, port: r.port, pid: r.pid, handle: r.handle,

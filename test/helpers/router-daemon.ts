@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureRouterDaemon } from '../../src/router-daemon/start-daemon.ts';
-import type { ControlClient } from '../../src/router-daemon/index.ts';
+import { stopRouterDaemon, type ControlClient } from '../../src/router-daemon/index.ts';
 import type { CertSet, DaemonSettings, DaemonStatus, Route } from '../../proxy/daemon/protocol.ts';
 import { freePort } from './net.ts';
 
@@ -25,15 +25,7 @@ export async function startRouterDaemon(o: { routes: Route[]; workers?: number; 
   return {
     port, dir, client, status,
     stop: async () => {
-      await client.stop().catch(() => {});
-      for (let i = 0; i < 200; i++) {
-        try {
-          process.kill(status.pid, 0);
-        } catch {
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await stopRouterDaemon(join(dir, 'router'));
       rmSync(dir, { recursive: true, force: true });
     },
   };

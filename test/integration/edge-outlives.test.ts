@@ -1,7 +1,6 @@
 // The edge outlives the control plane: the router daemon keeps two apps answering through minicloud's kill -9,
 // its SIGTERM with slow requests in flight, a restart of the router itself, and serves HTTPS, the access log and
 // a clear page for a sleeping app while minicloud is down.
-import https from 'node:https';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import type { RouterDaemonReport } from '../../src/core/index.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { load } from '../helpers/load.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { get, until } from '../helpers/net.ts';
+import { get, httpsGet, until } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { ControlClient } from '../../src/router-daemon/index.ts';
 
@@ -141,17 +140,3 @@ describe('the router daemon', () => {
     expect(woken.body).toContain('ok');
   });
 });
-
-function httpsGet(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path, servername: host, headers: { host }, rejectUnauthorized: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
