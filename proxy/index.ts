@@ -77,11 +77,48 @@ export interface Router {
 }
 
 export async function startRouter(opts: RouterOptions): Promise<Router> {
-  const { table } = opts;
-  const domain = opts.domain.toLowerCase().replace(/^\.+|\.+$/g, '');
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_ROUTER_TIMEOUT_SECONDS * 1000;
+  const sockets = new Set<Duplex>();
+  const track = (s: Duplex) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  };
+  let draining = false;
+  const { server, pools, fast, ws } = createEngines(opts, track, () => draining);
+
+  let secure: Awaited<ReturnType<typeof listenTls>> | null = null; // the HTTPS listener (certs)
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      secure?.close();
+      for (const s of sockets) s.destroy();
+      void pools.close();
+      fast?.close();
+      ws.close();
+    }));
+  const drain = async (maxMs: number): Promise<void> => {
+    draining = true;
+    fast?.drain();
+    // net.Server's close, not http.Server's: that one also closes idle kept-alive connections at once,
+    // racing a client that is just sending its next request on one. Idle ones end by the keep-alive
+    // timeout instead, which clients expect (Keep-Alive: timeout=5).
+    net.Server.prototype.close.call(server);
+    if (secure) net.Server.prototype.close.call(secure);
+    const deadline = Date.now() + maxMs;
+    while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await close();
+  };
+
+  await listen(server, opts).catch(async (e: unknown) => { await close(); throw e; });
+  // HTTPS (certs): last, so the TLS listener gets every handler registered above.
+  if (opts.https) secure = await listenTls(opts.https, opts.host, server, track).catch(async (e: unknown) => { await close(); throw e; });
+  return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, close, drain };
+}
+
+/** The policy every engine shares, made once from the options: the waker, whom to trust, the access log. */
+function edgeParts(opts: RouterOptions) {
   const waker = createWaker({
-    table,
+    table: opts.table,
     wake: opts.wake,
     onRequest: opts.onRequest,
     wakeTimeoutMs: opts.wakeTimeoutMs ?? 60_000,
@@ -89,15 +126,6 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     controlPlane: opts.controlPlane,
   });
   const trust: TrustCheck = opts.trustedProxies ? parseTrustedProxies(opts.trustedProxies) : trustNobody;
-  const httpsSuffix = !opts.httpsPort || opts.httpsPort === 443 ? '' : `:${opts.httpsPort}`;
-  // Plain requests go through undici's keep-alive pools (several times http-proxy's throughput);
-  // http-proxy keeps what it is good at: WebSockets, on their own connections.
-  const pools = new UpstreamPools(table, { connections: opts.upstreamConnections });
-  const sockets = new Set<Duplex>();
-  const track = (s: Duplex) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  };
   const log = (method: string, path: string, ex: Exchange) => {
     const ms = Math.round(performance.now() - ex.start);
     try {
@@ -106,9 +134,20 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       // a broken logger must not take the router down
     }
   };
+  return { waker, trust, log, timeoutMs: opts.timeoutMs ?? DEFAULT_ROUTER_TIMEOUT_SECONDS * 1000 };
+}
 
+/** The plain listener with its engines: the fast path, Node's parser with the edge policy and the pooled engine, websockets. */
+function createEngines(opts: RouterOptions, track: (s: Duplex) => void, draining: () => boolean) {
+  const { table } = opts;
+  const { waker, trust, log, timeoutMs } = edgeParts(opts);
+  const domain = opts.domain.toLowerCase().replace(/^\.+|\.+$/g, '');
+  const httpsSuffix = !opts.httpsPort || opts.httpsPort === 443 ? '' : `:${opts.httpsPort}`;
+  // Plain requests go through undici's keep-alive pools (several times http-proxy's throughput);
+  // http-proxy keeps what it is good at: WebSockets, on their own connections.
+  const pools = new UpstreamPools(table, { connections: opts.upstreamConnections });
   const requests = createRequestHandler({
-    table, domain, pools, timeoutMs, trust, waker, httpsSuffix, challenge: opts.challenge, controlPlane: opts.controlPlane, draining: () => draining, log: opts.log ? log : null,
+    table, domain, pools, timeoutMs, trust, waker, httpsSuffix, challenge: opts.challenge, controlPlane: opts.controlPlane, draining, log: opts.log ? log : null,
   });
 
   // Explicitly strict, whatever --insecure-http-parser says: a lenient parser is a smuggling hole.
@@ -124,52 +163,21 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!opts.challenge, connections: opts.upstreamConnections });
   server.on('connection', track);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => requests.clientError(err, socket));
-  // Accept errors (e.g. EMFILE) are emitted on the server; unhandled they would crash it.
-  const swallow = () => {};
   const ws = createWsEngine({ table, track, log, timeoutMs, waker, trust, openTouchMs: opts.openTouchMs ?? 10_000 });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => ws.upgrade(req, socket, head));
   // CONNECT: the router is no forward proxy (without a listener Node would drop the connection unanswered).
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket, false));
+  return { server, pools, fast, ws };
+}
 
-  let secure: Awaited<ReturnType<typeof listenTls>> | null = null; // the HTTPS listener (certs)
-  let closing: Promise<void> | null = null;
-  let draining = false;
-  const drain = async (maxMs: number): Promise<void> => {
-    draining = true;
-    fast?.drain();
-    // net.Server's close, not http.Server's: that one also closes idle kept-alive connections at once,
-    // racing a client that is just sending its next request on one. Idle ones end by the keep-alive
-    // timeout instead, which clients expect (Keep-Alive: timeout=5).
-    net.Server.prototype.close.call(server);
-    if (secure) net.Server.prototype.close.call(secure);
-    const deadline = Date.now() + maxMs;
-    while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await close();
-  };
-  const close = () =>
-    (closing ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      secure?.close();
-      for (const s of sockets) s.destroy();
-      void pools.close();
-      fast?.close();
-      ws.close();
-    }));
-
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, opts.host, () => {
-        server.off('error', reject);
-        server.on('error', swallow);
-        resolve();
-      });
+/** Listens on the plain port; once listening, accept errors (e.g. EMFILE, emitted on the server) are swallowed, unhandled they would crash it. */
+function listen(server: http.Server, opts: RouterOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      server.on('error', () => {});
+      resolve();
     });
-  } catch (e) {
-    await close();
-    throw e;
-  }
-  // HTTPS (certs): last, so the TLS listener gets every handler registered above.
-  if (opts.https) secure = await listenTls(opts.https, opts.host, server, track).catch(async (e: unknown) => { await close(); throw e; });
-  return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, close, drain };
+  });
 }

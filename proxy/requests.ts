@@ -44,35 +44,32 @@ export interface RequestHandler {
 }
 
 export function createRequestHandler(o: RequestOptions): RequestHandler {
-  const { table, domain, trust, waker } = o;
-  /** A request over a size limit (edge/limits.ts): its page, then the connection closes, pipelined requests unanswered. */
-  const refuse = (req: IncomingMessage, res: ServerResponse, ex: Exchange, r: Refusal) => {
-    refused.add(req.socket);
-    ex.bytes = sendRefusal(res, ex.id, r);
-  };
-  const forward = createWebForwarder({ pools: o.pools, table, timeoutMs: o.timeoutMs, trust, refuse });
+  return new EdgeRequests(o);
+}
+
+/** The edge policy for the requests Node parsed, with what it keeps per connection. */
+class EdgeRequests implements RequestHandler {
+  private readonly forward: ReturnType<typeof createWebForwarder>;
   // The responses under way on each connection (pipelining allows several), for 'clientError'.
-  const answering = new WeakMap<Duplex, Set<ServerResponse>>();
+  private readonly answering = new WeakMap<Duplex, Set<ServerResponse>>();
   // Connections whose request was refused: they close after the 400, and requests pipelined
   // behind it (a smuggled one, typically) are never answered, let alone passed on.
-  const refused = new WeakSet<Duplex>();
+  private readonly refused = new WeakSet<Duplex>();
   // Each connection's latest request's response: tells 'clientError' whose bytes were bad.
-  const latest = new WeakMap<Duplex, ServerResponse>();
+  private readonly latest = new WeakMap<Duplex, ServerResponse>();
 
-  /** One of the router's own answers, with the request id every answer carries. */
-  const page = (res: ServerResponse, ex: Exchange, p: Page) => {
-    res.setHeader('x-request-id', ex.id);
-    ex.bytes = sendPage(res, p);
-  };
+  constructor(private readonly o: RequestOptions) {
+    this.forward = createWebForwarder({ pools: o.pools, table: o.table, timeoutMs: o.timeoutMs, trust: o.trust, refuse: (req, res, ex, r) => this.refuse(req, res, ex, r) });
+  }
 
-  const request = (req: IncomingMessage, res: ServerResponse, expectsContinue = false) => {
+  request(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
     const socket = req.socket;
-    if (refused.has(socket)) return;
-    if (o.draining()) res.setHeader('connection', 'close');
-    let open = answering.get(socket);
-    if (!open) answering.set(socket, (open = new Set()));
+    if (this.refused.has(socket)) return;
+    if (this.o.draining()) res.setHeader('connection', 'close');
+    let open = this.answering.get(socket);
+    if (!open) this.answering.set(socket, (open = new Set()));
     open.add(res);
-    latest.set(socket, res);
+    this.latest.set(socket, res);
     const ex = startExchange(req);
     // The one 'close' listener per request: bookkeeping, access log, and telling the forwarder.
     res.once('close', () => {
@@ -80,40 +77,52 @@ export function createRequestHandler(o: RequestOptions): RequestHandler {
       if (!res.writableFinished) ex.onClientGone?.();
       // 499 (nginx's "client closed request") when the client left before any answer.
       ex.status = res.headersSent ? res.statusCode : 499;
-      o.log?.(req.method ?? '-', req.url ?? '-', ex);
+      this.o.log?.(req.method ?? '-', req.url ?? '-', ex);
     });
     const big = headTooLarge(req);
-    if (big) return refuse(req, res, ex, big);
+    if (big) return this.refuse(req, res, ex, big);
     const bad = badRequest(req);
     if (bad) {
-      refused.add(socket);
+      this.refused.add(socket);
       return page(res, ex, badRequestPage(bad));
     }
     // `OPTIONS *` asks about the server, not a resource: the router answers it (undici cannot send a `*` target).
     if (req.url === '*') return void res.writeHead(204, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', 'x-request-id': ex.id }).end();
     // ACME (certs): HTTP-01 challenges are answered here for any host, before routing.
-    const challenged = o.challenge ? answerChallenge(req, res, o.challenge) : null;
+    const challenged = this.o.challenge ? answerChallenge(req, res, this.o.challenge) : null;
     if (challenged !== null) return void (ex.bytes = challenged);
 
-    const match = table.lookup(req.headers.host);
+    const match = this.o.table.lookup(req.headers.host);
     if (match) ex.app = match.route.app;
-    if (match) waker.seen(match.route.app);
+    if (match) this.o.waker.seen(match.route.app);
     // A declared body over the app's limit is refused before anyone reads it (no 100 Continue either).
     const over = match ? declaredTooLarge(req, match.route) : null;
-    if (over) return refuse(req, res, ex, over);
+    if (over) return this.refuse(req, res, ex, over);
     if (expectsContinue && match) res.writeContinue();
-    answer(req, res, ex, match, null);
-  };
+    this.answer(req, res, ex, match, null);
+  }
+
+  clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code !== 'ECONNRESET') this.refused.add(socket);
+    clientError(err, socket, [...(this.answering.get(socket) ?? [])], this.latest.get(socket));
+  }
+
+  /** A request over a size limit (edge/limits.ts): its page, then the connection closes, pipelined requests unanswered. */
+  private refuse(req: IncomingMessage, res: ServerResponse, ex: Exchange, r: Refusal): void {
+    this.refused.add(req.socket);
+    ex.bytes = sendRefusal(res, ex.id, r);
+  }
 
   /** Proxies, pages, or (once, for an app with no instance yet) holds the request and comes back with `heldMs`. */
-  const answer = (req: IncomingMessage, res: ServerResponse, ex: Exchange, match: Match | null, heldMs: number | null): void => {
-    if (!match) return page(res, ex, noAppPage(ex.host ?? '-', domain, suggestName(ex.host, domain)));
+  private answer(req: IncomingMessage, res: ServerResponse, ex: Exchange, match: Match | null, heldMs: number | null): void {
+    const { o } = this;
+    if (!match) return page(res, ex, noAppPage(ex.host ?? '-', o.domain, suggestName(ex.host, o.domain)));
     const { route, upstream } = match;
-    if (route.httpsOnly && heldMs === null && ex.host && !isAcmeChallenge(req.url) && clientProto(req, trust) !== 'https') {
+    if (route.httpsOnly && heldMs === null && ex.host && !isAcmeChallenge(req.url) && clientProto(req, o.trust) !== 'https') {
       return redirect(req, res, ex, `https://${ex.host}${o.httpsSuffix}${originForm(req.url)}`);
     }
     if (route.state === 'stopped') return page(res, ex, stoppedPage(route.app));
-    if (upstream) return forward(req, res, ex, route, upstream);
+    if (upstream) return this.forward(req, res, ex, route, upstream);
     if (heldMs !== null) {
       const asleep = route.state === 'sleeping' && o.controlPlane?.() === false;
       page(res, ex, asleep ? controlPlaneDownPage(route.app) : wakingPage(route.app, route.state, heldMs));
@@ -123,24 +132,22 @@ export function createRequestHandler(o: RequestOptions): RequestHandler {
     // The body stays unread (paused) while held, so it reaches the app intact.
     const left = new AbortController();
     res.once('close', () => left.abort());
-    const ms = waker.holdMs(route);
-    waker
+    const ms = o.waker.holdMs(route);
+    o.waker
       .hold(route, left.signal)
       .then((up) => {
         if (left.signal.aborted) return; // the client is gone: nothing to answer
         // No upstream: timed out, or stopped or removed meanwhile; answer for what the table says now.
-        answer(req, res, ex, up ? { route, upstream: up } : table.lookup(req.headers.host), ms);
+        this.answer(req, res, ex, up ? { route, upstream: up } : o.table.lookup(req.headers.host), ms);
       })
       .catch(() => res.destroy()); // never expected; an unhandled rejection would take the router down
-  };
+  }
+}
 
-  return {
-    request,
-    clientError(err, socket) {
-      if (err.code !== 'ECONNRESET') refused.add(socket);
-      clientError(err, socket, [...(answering.get(socket) ?? [])], latest.get(socket));
-    },
-  };
+/** One of the router's own answers, with the request id every answer carries. */
+function page(res: ServerResponse, ex: Exchange, p: Page): void {
+  res.setHeader('x-request-id', ex.id);
+  ex.bytes = sendPage(res, p);
 }
 
 /** The 308 of an https-only app (method and body kept by the client); the unread body is drained. */
