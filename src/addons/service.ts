@@ -168,10 +168,10 @@ export class AddonsService {
     const database = (this.d.env.MINICLOUD_DEFAULT_DATABASE ?? 'mariadb') as AddonKind;
     for (const need of needs) {
       if (need === 'storage') {
-        // A persistent ./data unless the app has storage already (storage:add chose its own path).
+        // A persistent /data unless the app has storage already (storage:add chose its own path): $STORAGE_DIR either way.
         if (this.d.store.volumes.list(app).length > 0) continue;
         this.d.store.volumes.add(app, '/data');
-        say('-----> Provisioned storage for storage: ./data in the app\'s directory, kept across deploys and rollbacks');
+        say('-----> Provisioned storage for storage: /data in containers (./data in the app\'s directory for host processes; $STORAGE_DIR names it), kept across deploys and rollbacks');
         continue;
       }
       const kind: AddonKind = need === 'database' ? parseAddonKind(database) : need === 'messagebus' ? 'rabbitmq' : 'redis';

@@ -4,7 +4,7 @@ import * as tar from 'tar-stream';
 import { UserError, validateImageRef, type Artifact, type Manifest, type RegistryAuth } from '../core/index.ts';
 import { imageName } from './docker-builder.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
-import { parseManifest } from './manifest.ts';
+import { MANIFEST_FILES, parseManifest } from './manifest.ts';
 import { FILE_LIMIT } from './tree-file.ts';
 
 export interface ImportRequest {
@@ -52,15 +52,15 @@ export class ImageImporter {
     }
   }
 
-  /** `cloud_manifest.yml` (or `.json`) at the image's root or in its working directory; none: an empty manifest. */
+  /** `cloud_manifest.yml` (`.yaml`, `.json`) at the image's root or in its working directory; none: an empty manifest. */
   private async manifest(ref: string, workdir: string): Promise<Manifest> {
     const dirs = [...new Set(['/', workdir || '/'])];
     const container = await this.docker.createContainer({ Image: ref, Entrypoint: ['/bin/true'], Cmd: [], Labels: { 'minicloud.scratch': '1' } });
     try {
       for (const dir of dirs) {
-        for (const name of ['cloud_manifest.yml', 'cloud_manifest.json']) {
+        for (const name of MANIFEST_FILES) {
           const text = await readFile(container, `${dir.replace(/\/$/, '')}/${name}`);
-          if (text !== null) return parseManifest(text); // YAML reads JSON too; errors name the field
+          if (text !== null) return parseManifest(text, name); // errors name the file and field
         }
       }
       return {};

@@ -4,7 +4,7 @@ export { HostBuilder, type HostBuilderOptions } from './host-builder.ts';
 export { loadBuildpacks, detect, planFor, type Buildpack } from './buildpacks.ts';
 export { parseProcfile } from './procfile.ts';
 export { killRunningSteps } from './run-step.ts';
-export { readManifest, parseManifest } from './manifest.ts';
+export { MANIFEST_FILES, readManifest, parseManifest, type ManifestFile } from './manifest.ts';
 export { checkSourceArchive } from './archive.ts';
 export { DockerBuilder, imageName, type DockerBuilderOptions } from './docker-builder.ts';
 export { BuildSlots, memAvailableMb, type SlotOptions } from './slots.ts';

@@ -1,4 +1,4 @@
-// The app manifest, cloud_manifest.yml (or app.json's health checks): read and validated, errors naming the field.
+// The app manifest, cloud_manifest.yml (.yaml or .json; or app.json's health checks): read and validated, errors naming the field.
 import { parse } from 'yaml';
 import { UserError, excerpt, printable, validateAppName, type Manifest } from '../core/index.ts';
 import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
@@ -6,7 +6,9 @@ import { yamlShapeProblem } from './yaml-shape.ts';
 
 type Healthcheck = NonNullable<Manifest['healthcheck']>;
 
-const FILE = 'cloud_manifest.yml';
+/** The names a manifest may have, in a tree's root or an image; a tree with two of them is refused. */
+export const MANIFEST_FILES = ['cloud_manifest.yml', 'cloud_manifest.yaml', 'cloud_manifest.json'] as const;
+export type ManifestFile = (typeof MANIFEST_FILES)[number];
 // A manifest is a few fields, and the YAML parser is not fast: 289 KB of keys took it 43 s (unique-key checks are
 // quadratic), 1 MB of blank lines 2.7 s. At 8 KiB a hostile one costs it tens of milliseconds.
 const MANIFEST_LIMIT = 8 * 1024;
@@ -14,9 +16,17 @@ const KNOWN = ['name', 'expose', 'needs', 'healthcheck', 'cron'];
 const NEEDS = ['database', 'messagebus', 'storage', 'redis'] as const;
 // One cron field: *, a number, a range, a list, each with an optional /step.
 const CRON_FIELD = /^(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)*$/;
+const EXPOSE_HINT = 'e.g. `expose: { proto: http, port: 8080 }`, or the list `expose: [{ proto: http, port: 80 }]`; minicloud routes one HTTP port per app';
+
+/** A field's problem, made a UserError naming the manifest's file by parseManifest. */
+class FieldProblem extends Error {
+  constructor(readonly field: string, readonly what: string, readonly got: unknown, readonly hint?: string) {
+    super(`${field} ${what}`);
+  }
+}
 
 const fail = (field: string, what: string, got: unknown, hint?: string): never => {
-  throw new UserError(`${FILE}: ${field} ${what} (got ${excerpt(got)})`, hint ?? 'see the manifest section of the README');
+  throw new FieldProblem(field, what, got, hint);
 };
 
 function checkPath(file: string, field: string, v: unknown): string {
@@ -35,18 +45,42 @@ function checkTimeout(file: string, field: string, v: unknown): number | undefin
 }
 
 function healthcheck(hc: unknown): Healthcheck {
-  if (typeof hc === 'string') return { path: checkPath(FILE, 'healthcheck', hc) };
+  const path = (field: string, v: unknown) => (typeof v === 'string' && /^\/\S{0,199}$/.test(v) ? v : fail(field, 'must be a URL path starting with /', v, 'e.g. `healthcheck: /health`'));
+  if (typeof hc === 'string') return { path: path('healthcheck', hc) };
   if (!hc || typeof hc !== 'object') return fail('healthcheck', 'must be a path or { path, timeout }', hc);
   const o = hc as { path?: unknown; timeout?: unknown };
-  return { path: checkPath(FILE, 'healthcheck.path', o.path), startTimeoutSeconds: checkTimeout(FILE, 'healthcheck.timeout', o.timeout) };
+  const t = o.timeout;
+  if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 600)) fail('healthcheck.timeout', 'must be a whole number of seconds from 1 to 600', t);
+  return { path: path('healthcheck.path', o.path), startTimeoutSeconds: t as number | undefined };
 }
 
-function expose(v: unknown): Manifest['expose'] {
-  if (!v || typeof v !== 'object') return fail('expose', 'must be { proto: http, port: N }', v);
-  const o = v as { proto?: unknown; port?: unknown };
-  if (o.proto !== undefined && o.proto !== 'http') fail('expose.proto', 'must be http', o.proto);
-  if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65535) fail('expose.port', 'must be a port number from 1 to 65535', o.port);
+/** One `{ proto, port }` entry; `field` is `expose` or `expose[i]`. Only HTTP is routed: say so instead of ignoring it. */
+function exposeEntry(v: unknown, field: string): { proto: 'http'; port: number } {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return fail(field, 'must be { proto: http, port: N }', v, EXPOSE_HINT);
+  const o = v as Record<string, unknown>;
+  const extra = Object.keys(o).find((k) => k !== 'proto' && k !== 'port');
+  if (extra) fail(`${field}.${extra}`, 'is not a known field (known: proto, port)', o[extra], EXPOSE_HINT);
+  if (o.proto !== undefined && o.proto !== 'http') {
+    fail(`${field}.proto`, 'must be http: minicloud\'s router forwards HTTP (and HTTPS, ending TLS itself) only; other protocols are not routed', o.proto, EXPOSE_HINT);
+  }
+  if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65535) fail(`${field}.port`, 'must be a port number from 1 to 65535', o.port, EXPOSE_HINT);
   return { proto: 'http', port: o.port as number };
+}
+
+/**
+ * A mapping, or a list whose first entry is the web port. A second entry is refused rather than ignored: the
+ * app would expect it served, and minicloud routes one HTTP port per app (other processes reach each other
+ * on the app's own network, unrouted).
+ */
+function expose(v: unknown): Manifest['expose'] {
+  if (!Array.isArray(v)) return exposeEntry(v, 'expose');
+  if (v.length === 0) return fail('expose', 'must name the web port', v, EXPOSE_HINT);
+  const first = exposeEntry(v[0], 'expose[0]');
+  if (v.length > 1) {
+    exposeEntry(v[1], 'expose[1]');
+    fail('expose[1]', `is a second port: minicloud routes one HTTP port per app (expose[0], port ${first.port}); remove the other entries`, v[1], EXPOSE_HINT);
+  }
+  return first;
 }
 
 function needs(v: unknown): Manifest['needs'] {
@@ -65,21 +99,30 @@ function cron(v: unknown): Manifest['cron'] {
   });
 }
 
-/** Parses and validates manifest text; every error names the field. */
-export function parseManifest(text: string): Manifest {
-  if (text.length > MANIFEST_LIMIT) throw new UserError(`${FILE} is ${text.length} characters; minicloud reads at most ${MANIFEST_LIMIT}`, 'a manifest lists a few fields; keep it short');
+/** The document of a manifest's text: JSON for `.json`, YAML otherwise; the same size and nesting bounds for both. */
+function parseText(text: string, file: ManifestFile): unknown {
+  if (text.length > MANIFEST_LIMIT) throw new UserError(`${file} is ${text.length} characters; minicloud reads at most ${MANIFEST_LIMIT}`, 'a manifest lists a few fields; keep it short');
+  // Brackets nest JSON as they do YAML's flow style: refused past the same depth before either parser runs.
   const shape = yamlShapeProblem(text);
-  if (shape) throw new UserError(`${FILE} is refused: ${shape}`, 'a manifest needs plain fields, lists and maps; see the manifest section of the README');
-  let doc: unknown;
+  if (shape) throw new UserError(`${file} is refused: ${shape}`, 'a manifest needs plain fields, lists and maps; see the manifest section of the README');
+  if (file.endsWith('.json')) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      // V8's message quotes the text itself: say only where it broke.
+      const at = /position (\d+)/.exec((e as Error).message);
+      throw new UserError(`${file} is not valid JSON${at ? ` (at character ${at[1]})` : ''}`, 'e.g. {"expose": {"proto": "http", "port": 80}, "needs": ["database"]}');
+    }
+  }
   try {
     // Warnings would print the text itself to minicloud's own log.
-    doc = parse(text, { logLevel: 'error' });
+    return parse(text, { logLevel: 'error' });
   } catch (e) {
-    throw new UserError(`${FILE} is not valid YAML: ${printable((e as Error).message.split('\n')[0]!, 120)}`);
+    throw new UserError(`${file} is not valid YAML: ${printable((e as Error).message.split('\n')[0]!, 120)}`);
   }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) return fail('(top level)', 'must be a mapping of fields', doc);
-  const o = doc as Record<string, unknown>;
+}
+
+function fields(o: Record<string, unknown>): Manifest {
   const unknown = Object.keys(o).find((k) => !KNOWN.includes(k));
   if (unknown) fail(unknown, `is not a known field (known: ${KNOWN.join(', ')})`, o[unknown]);
   const m: Manifest = {};
@@ -95,6 +138,19 @@ export function parseManifest(text: string): Manifest {
   if (o.healthcheck !== undefined && o.healthcheck !== null) m.healthcheck = healthcheck(o.healthcheck);
   if (o.cron !== undefined) m.cron = cron(o.cron);
   return m;
+}
+
+/** Parses and validates manifest text (YAML, or JSON when `file` says so); every error names the file and field. */
+export function parseManifest(text: string, file: ManifestFile = 'cloud_manifest.yml'): Manifest {
+  const doc = parseText(text, file);
+  if (doc === null || doc === undefined) return {};
+  try {
+    if (typeof doc !== 'object' || Array.isArray(doc)) return fail('(top level)', 'must be a mapping of fields', doc);
+    return fields(doc as Record<string, unknown>);
+  } catch (e) {
+    if (!(e instanceof FieldProblem)) throw e;
+    throw new UserError(`${file}: ${e.field} ${e.what} (got ${excerpt(e.got)})`, e.hint ?? 'see the manifest section of the README');
+  }
 }
 
 // Dokku's app.json shape: { "healthchecks": { "web": [ { "type": "startup", "path": "/health", "timeout": 60 } ] } }
@@ -115,10 +171,16 @@ function fromAppJson(src: string): Healthcheck | undefined {
   return { path: checkPath(file, 'healthchecks.web[].path', web.path), startTimeoutSeconds: checkTimeout(file, 'healthchecks.web[].timeout', web.timeout) };
 }
 
-/** The manifest of a source tree: cloud_manifest.yml, with app.json's health check when it has none. */
+/** The manifest of a source tree: cloud_manifest.yml (.yaml, .json), with app.json's health check when it has none. */
 export function readManifest(src: string): Manifest {
-  const text = readTreeFile(src, FILE, { limit: MANIFEST_LIMIT });
-  const m = text === null ? {} : parseManifest(text);
+  const found = MANIFEST_FILES.flatMap((file) => {
+    const text = readTreeFile(src, file, { limit: MANIFEST_LIMIT });
+    return text === null ? [] : [{ file, text }];
+  });
+  if (found.length > 1) {
+    throw new UserError(`the repository has ${found.map((f) => f.file).join(' and ')}; minicloud reads one manifest`, `keep one of them (git rm ${found[1]!.file})`);
+  }
+  const m = found[0] ? parseManifest(found[0].text, found[0].file) : {};
   if (!m.healthcheck) {
     const hc = fromAppJson(src);
     if (hc) m.healthcheck = hc;

@@ -1,7 +1,8 @@
 // Pure builders of Docker container specs: what an instance's container looks like, testable without an engine.
 import type { ContainerCreateOptions } from 'dockerode';
+import { posix } from 'node:path';
 import { CONTAINER_PORT, artifactPort } from '../core/index.ts';
-import type { InstanceSpec } from './runtime.ts';
+import { storageVolume, type InstanceSpec } from './runtime.ts';
 
 export interface ContainerOptions {
   /** The user-defined bridge network every app container joins. */
@@ -19,6 +20,30 @@ export { CONTAINER_PORT };
 
 /** The web port inside the container: the manifest's `expose.port`, else 5000 (and PORT says so). */
 export const containerPort = (spec: Pick<InstanceSpec, 'artifact'>) => artifactPort(spec.artifact);
+
+// The image's own system: a volume never covers these (an app's `/usr/data` is seen at `./usr/data` only).
+const SYSTEM_DIRS = new Set(['bin', 'boot', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'opt', 'proc', 'root', 'run', 'sbin', 'sys', 'tmp', 'usr', 'var']);
+
+/**
+ * Where a container sees its volumes: each at `./<path>` of the image's working directory (where host processes see
+ * it too) and at `<path>` itself (`/data`, as Compose files and the seed's apps expect), unless that is one of the
+ * image's system directories or would cover the working directory; and `STORAGE_DIR`, the storage volume's path.
+ */
+export function volumeMounts(spec: Pick<InstanceSpec, 'volumes'>, workdir: string): { mounts: Array<{ hostDir: string; target: string }>; storageDir?: string } {
+  const mounts: Array<{ hostDir: string; target: string }> = [];
+  let storageDir: string | undefined;
+  const storage = storageVolume(spec);
+  for (const v of spec.volumes ?? []) {
+    const relative = posix.join(workdir || '/', v.path);
+    mounts.push({ hostDir: v.hostDir, target: relative });
+    const top = v.path.split('/')[1] ?? '';
+    const coversCode = `${workdir}/`.startsWith(`${v.path}/`);
+    const absolute = top !== '' && !SYSTEM_DIRS.has(top) && !coversCode && v.path !== relative;
+    if (absolute) mounts.push({ hostDir: v.hostDir, target: v.path });
+    if (v === storage) storageDir = absolute ? v.path : relative;
+  }
+  return { mounts, ...(storageDir && { storageDir }) };
+}
 
 function image(spec: InstanceSpec): string {
   if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);

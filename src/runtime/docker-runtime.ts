@@ -1,12 +1,11 @@
 // The Docker runtime: each instance is a container of the release's image on minicloud's network.
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { ownTree } from '../core/index.ts';
-import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { LineSplitter } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
-import { containerPort, containerSpec, type ContainerOptions } from './container-spec.ts';
+import { containerPort, containerSpec, volumeMounts, type ContainerOptions } from './container-spec.ts';
 import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
 import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 
@@ -136,7 +135,8 @@ export class DockerRuntime implements Runtime {
     await this.ensureOwnNetwork(spec.app);
     const { workdir, user } = await this.image(spec.artifact.image);
     for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
-    const mounts = (spec.volumes ?? []).map((v) => ({ hostDir: v.hostDir, target: posix.join(workdir, v.path) }));
+    const { mounts, storageDir } = volumeMounts(spec, workdir);
+    if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
     const name = `mc-${spec.app}-${suffix}`;
     const own = appNetworkName(this.opts.network, spec.app);
     if (this.opts.ownNetworkOnly) {

@@ -2,6 +2,6 @@
 export type { Runtime, InstanceSpec, RunningInstance, LogOptions } from './runtime.ts';
 export { ProcessRuntime } from './process-runtime.ts';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime.ts';
-export { containerSpec, CONTAINER_PORT } from './container-spec.ts';
+export { containerSpec, volumeMounts, CONTAINER_PORT } from './container-spec.ts';
 export { AppLogs } from './app-logs.ts';
 export { connectDocker, runtimeChoice, type RuntimeChoice } from './connect-docker.ts';

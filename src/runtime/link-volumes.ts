@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { UserError, ownTree, ownedDir, type AppUser } from '../core/index.ts';
-import { releaseDir, type InstanceSpec } from './runtime.ts';
+import { releaseDir, storageVolume, type InstanceSpec } from './runtime.ts';
 
 /**
  * `/data` becomes `<release>/data`, a link to the volume. Whatever the release had there is replaced,
@@ -29,6 +29,12 @@ export async function linkVolumes(spec: InstanceSpec, user: AppUser | null): Pro
     }
     symlinkSync(v.hostDir, target, 'dir');
   }
+}
+
+/** `STORAGE_DIR` for a host process: its storage volume where it sees it, `<release>/data` (the link to the volume). */
+export function storageEnv(spec: InstanceSpec): { STORAGE_DIR?: string } {
+  const v = storageVolume(spec);
+  return v ? { STORAGE_DIR: join(releaseDir(spec), v.path.slice(1)) } : {};
 }
 
 /**

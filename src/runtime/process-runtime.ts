@@ -4,7 +4,7 @@ import { closeSync, existsSync, lstatSync, openSync } from 'node:fs';
 import { baseEnv, createLogger, ownTree, processStart, runCommand, shellAs, type AppUser, type AppUsers, type Logger } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
-import { linkVolumes } from './link-volumes.ts';
+import { linkVolumes, storageEnv } from './link-volumes.ts';
 import type { PortGuard } from './port-guard.ts';
 import { releaseDir, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
 
@@ -85,6 +85,8 @@ export class ProcessRuntime implements Runtime {
   private env(spec: InstanceSpec, port: number, user: AppUser | null): Record<string, string> {
     return baseEnv({
       HOST: '127.0.0.1', ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}`,
+      // Host processes cannot share the host's /data: their storage is `./data`, a link in the release directory.
+      ...storageEnv(spec),
       ...(user && this.o.users?.env(user)),
     });
   }

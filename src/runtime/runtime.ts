@@ -19,6 +19,14 @@ export interface InstanceSpec {
   pids?: number;
 }
 
+/**
+ * The volume `$STORAGE_DIR` names: `/data` (what a manifest's `needs: storage` makes, where the seed's apps keep
+ * their files), else the app's first; none without volumes.
+ */
+export function storageVolume(spec: Pick<InstanceSpec, 'volumes'>): { path: string; hostDir: string } | undefined {
+  return spec.volumes?.find((v) => v.path === '/data') ?? spec.volumes?.[0];
+}
+
 /** The release directory a host process runs in: host processes run directory artifacts only. */
 export function releaseDir(spec: Pick<InstanceSpec, 'artifact' | 'app' | 'release'>): string {
   if (spec.artifact.kind !== 'dir') throw new Error(`release v${spec.release} of ${spec.app} is an image; host processes run release directories only`);

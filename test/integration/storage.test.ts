@@ -60,16 +60,19 @@ it('refuses bad storage paths with a clear error', async () => {
   expect(cli.stderr).toContain('invalid storage path');
 });
 
-it('provisions ./data for a manifest that needs storage, kept across a redeploy', async () => {
+it('provisions ./data ($STORAGE_DIR) for a manifest that needs storage, kept across a redeploy', async () => {
   const r2 = fixtureRepo('node-storage');
   writeFileSync(join(r2, 'cloud_manifest.yml'), 'needs: [storage]\n');
   commitAll(r2, 'needs storage');
   await mc.api('POST', '/api/apps', { name: 'needy' });
   const first = await push(r2, mc.gitUrl('needy'));
   expect(first.code, first.output).toBe(0);
-  expect(first.output).toContain('Provisioned storage for storage: ./data');
+  expect(first.output).toContain("Provisioned storage for storage: /data in containers (./data in the app's directory for host processes");
   const vols = await mc.api<Array<{ path: string }>>('GET', '/api/apps/needy/storage');
   expect(vols.body.map((v) => v.path)).toEqual(['/data']);
+  const seen = JSON.parse((await get(mc.httpPort, 'needy.localhost', '/storage-dir')).body) as { STORAGE_DIR: string; same: boolean };
+  expect(seen.STORAGE_DIR).toMatch(/\/data$/);
+  expect(seen.same).toBe(true);
   await get(mc.httpPort, 'needy.localhost', '/write?note=needed');
   writeFileSync(join(r2, 'server.js'), readFileSync(join(r2, 'server.js'), 'utf8').replace("const VERSION = 'v1'", "const VERSION = 'v2'"));
   commitAll(r2, 'v2');

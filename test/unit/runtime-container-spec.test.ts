@@ -1,6 +1,6 @@
 // runtime: the container spec an instance becomes, as plain data.
 import { expect, it } from 'vitest';
-import { containerSpec } from '../../src/runtime/index.ts';
+import { containerSpec, volumeMounts } from '../../src/runtime/index.ts';
 import type { InstanceSpec } from '../../src/runtime/index.ts';
 
 const spec = (over: Partial<InstanceSpec> = {}): InstanceSpec => ({
@@ -35,4 +35,21 @@ it('runs with least privilege: no capabilities, no setuid gains, a process and C
   // A manifest asking for port 80 may bind it, and nothing more.
   const low = containerSpec(spec({ artifact: { kind: 'image', image: 'x', buildpack: 'image', processes: {}, manifest: { expose: { proto: 'http', port: 80 } } } }), 'n', [], { network: 'n', defaultMemoryMb: 512 });
   expect(low.HostConfig?.CapAdd).toEqual(['NET_BIND_SERVICE']);
+});
+
+it('mounts a volume at ./<path> of the working directory and at <path> itself, never over the system or the code', () => {
+  const vol = (path: string) => ({ path, hostDir: `/v/shop${path}` });
+  expect(volumeMounts({ volumes: [vol('/data')] }, '/app')).toEqual({
+    mounts: [{ hostDir: '/v/shop/data', target: '/app/data' }, { hostDir: '/v/shop/data', target: '/data' }], storageDir: '/data',
+  });
+  // A working directory of / has one place for it.
+  expect(volumeMounts({ volumes: [vol('/data')] }, '/')).toEqual({ mounts: [{ hostDir: '/v/shop/data', target: '/data' }], storageDir: '/data' });
+  // /usr/... and /etc/... stay the image's; /app would hide the code.
+  for (const p of ['/usr/share/x', '/etc/app', '/app']) {
+    expect(volumeMounts({ volumes: [vol(p)] }, '/app').mounts, p).toEqual([{ hostDir: `/v/shop${p}`, target: `/app${p}` }]);
+  }
+  // STORAGE_DIR: /data when the app has it, else its first volume; none without volumes.
+  expect(volumeMounts({ volumes: [vol('/uploads'), vol('/data')] }, '/app').storageDir).toBe('/data');
+  expect(volumeMounts({ volumes: [vol('/usr/files')] }, '/app').storageDir).toBe('/app/usr/files');
+  expect(volumeMounts({}, '/app')).toEqual({ mounts: [] });
 });
