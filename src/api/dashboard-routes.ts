@@ -1,39 +1,14 @@
 // The dashboard: its static files under /dashboard, and logging in and out with an API token (a session cookie).
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type Response } from 'express';
 import { DASHBOARD_DIR, DASHBOARD_SCRIPTS } from '../dashboard/index.ts';
-import { sessionCookieName, csrfMatches, readCookie, sessionCookie, type FailureLimiter, type Session, type SessionStore } from './sessions.ts';
-
-export interface DashboardDeps {
-  sessions: SessionStore;
-  limiter: Pick<FailureLimiter, 'blocked' | 'fail'>;
-  /** Who a login's credentials are (a session reference: `token:<id>`, `user:<email>`), or null. */
-  login: (body: Record<string, unknown>) => Promise<{ ref: string; actor: string } | null>;
-  /** The audit log: logins, failed logins, logouts. */
-  record: (action: string, actor: string, address: string, status: number, detail?: Record<string, unknown>) => void;
-  actorOfSession: (ref: string) => string;
-  /** The client's address as the router computed it. */
-  clientAddress: (req: Request) => string;
-}
+import { checkSession, readCookie, sessionCookie, sessionCookieName, sessionOf } from './access/index.ts';
+import { parseLogin } from './inputs.ts';
+import type { RouteDeps } from './route-deps.ts';
 
 // The page loads only its own files and talks only to this server; no site may frame it (clickjacking).
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** The request's live dashboard session, from its cookie, or null. */
-export function sessionOf(sessions: SessionStore, req: Request): Session | null {
-  return sessions.get(readCookie(req.headers.cookie, sessionCookieName(req.secure)));
-}
-
-/** Lets a request with a session through; a state-changing one must carry the session's CSRF token. */
-export function checkSession(session: Session, req: Request, res: Response, next: NextFunction): void {
-  if (STATE_CHANGING.has(req.method) && !csrfMatches(session, req.get('x-csrf-token'))) {
-    res.status(403).json({ error: 'missing or wrong CSRF token' });
-    return;
-  }
-  next();
-}
-
-export function dashboardRoutes(d: DashboardDeps): Router {
+export function dashboardRoutes({ access: d }: RouteDeps): Router {
   const r = Router();
   const noCache = (res: Response) => res.setHeader('cache-control', 'no-cache');
 
@@ -45,11 +20,12 @@ export function dashboardRoutes(d: DashboardDeps): Router {
       res.setHeader('retry-after', String(wait));
       return void res.status(429).json({ error: `too many failed logins; try again in ${wait} s` });
     }
-    const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-    const who = await d.login(body);
+    const input = parseLogin(req.body);
+    const who = input ? await d.login(input) : null;
     if (!who) {
       d.limiter.fail(ip);
-      d.record('login:failed', '-', ip, 401, typeof body.email === 'string' ? { email: body.email.slice(0, 200) } : {});
+      const email = (req.body as { email?: unknown } | undefined)?.email;
+      d.record('login:failed', '-', ip, 401, typeof email === 'string' ? { email: email.slice(0, 200) } : {});
       return void res.status(401).json({ error: 'invalid token', hint: 'use an API token (e.g. the admin token in <data>/admin.token), or your email and password' });
     }
     d.sessions.delete(readCookie(req.headers.cookie, sessionCookieName(req.secure)));

@@ -1,8 +1,13 @@
 // What a request says, checked once at the edge: route parameters and bodies into the typed inputs the services take.
 // Each parser throws a UserError naming what is wrong; no service takes `unknown`.
 import type { Request } from 'express';
-import { UserError, validateConfigKey, validateNewAppName } from '../core/index.ts';
+import {
+  TOKEN_ROLES, UserError, validateAppName, validateBranch, validateConfigKey, validateNewAppName,
+  type AuditQuery, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type TokenRole,
+} from '../core/index.ts';
+import { REPO } from '../intake/index.ts';
 import type { SleepInput } from '../processes/index.ts';
+import { AUDIT_DEFAULT, AUDIT_MAX, BOOT_TOKEN, MIN_PASSWORD } from './access/index.ts';
 
 /** The `:app` of the route (the services look it up, and answer 404 for an unknown app). */
 export const appParam = (req: Request): string => String(req.params.app);
@@ -67,4 +72,75 @@ export function parseRunCommand(body: unknown, app: string): string {
   const command = isObject(body) ? body.command : undefined;
   if (typeof command !== 'string' || !command.trim()) throw new UserError('send the command to run', `e.g. \`minicloud run ${app} -- node -v\``);
   return command;
+}
+
+/** `{"repo": "owner/repo", "branch": "main", "token": "…"}` of POST /apps/:app/github (branch `main` when left out). */
+export function parseGithubConnect(body: unknown, app: string): GithubConnectRequest {
+  const b = isObject(body) ? body : {};
+  if (typeof b.repo !== 'string' || !REPO.test(b.repo)) throw new UserError('the repository must be given as owner/repo', `e.g. \`minicloud apps:connect ${app} --github octocat/hello-world\``);
+  const branch = validateBranch(typeof b.branch === 'string' && b.branch ? b.branch : 'main');
+  const token = b.token ?? null;
+  if (token !== null && (typeof token !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(token))) {
+    throw new UserError('the token must be a GitHub token (printable characters, no spaces)');
+  }
+  return { repo: b.repo, branch, token };
+}
+
+/** `apps`: a list of app names (each checked), duplicates dropped; absent or null is none. */
+function appNames(raw: unknown): string[] {
+  const list = raw === undefined || raw === null ? [] : raw;
+  if (!Array.isArray(list) || !list.every((a) => typeof a === 'string')) throw new UserError('apps must be a list of app names');
+  return [...new Set(list.map((a) => validateAppName(a)))];
+}
+
+const EMAIL = /^[^\s@/:]{1,64}@[a-z0-9.-]{1,190}\.[a-z]{2,}$/i;
+
+/** `{"email", "role": "admin"|"member", "apps": [...], "password"?}` of POST /users (the service checks the apps exist). */
+export function parseNewUser(body: unknown): NewUserRequest {
+  const b = isObject(body) ? body : {};
+  const email = typeof b.email === 'string' ? b.email.trim().toLowerCase() : '';
+  if (!EMAIL.test(email)) throw new UserError(`invalid email ${JSON.stringify(b.email ?? '')}`, 'e.g. minicloud users:add alice@example.com --role member --app shop');
+  const role = b.role;
+  if (role !== 'admin' && role !== 'member') throw new UserError(`invalid role ${JSON.stringify(role ?? '')}`, 'use --role admin or --role member');
+  const apps = appNames(b.apps);
+  if (role === 'admin' && apps.length) throw new UserError('an admin works on every app', 'leave out --app');
+  if (role === 'member' && apps.length === 0) throw new UserError('a member works on named apps', 'add --app <app> (once per app)');
+  const password = b.password;
+  if (password !== undefined && (typeof password !== 'string' || password.length < MIN_PASSWORD)) {
+    throw new UserError(`a password needs at least ${MIN_PASSWORD} characters`, 'or leave it out: minicloud makes one and shows it once');
+  }
+  return { email, role, apps, ...(password !== undefined && { password }) };
+}
+
+const TOKEN_NAME = /^[a-z0-9][a-z0-9._@-]{0,62}$/i;
+
+/** `{"name", "role"?, "apps"?}` of POST /tokens: with a role an admin's token, without one the caller's own (the service decides). */
+export function parseNewToken(body: unknown): NewTokenRequest {
+  const b = isObject(body) ? body : {};
+  const name = typeof b.name === 'string' ? b.name.trim() : '';
+  if (!TOKEN_NAME.test(name)) throw new UserError(`invalid token name ${JSON.stringify(b.name ?? '')}`, 'use letters, digits, . _ @ -, up to 63 characters, e.g. ci-deploy');
+  if (name === BOOT_TOKEN) throw new UserError(`${BOOT_TOKEN} is the name of MINICLOUD_TOKEN's token`, 'pick another name');
+  const role = b.role;
+  if (role !== undefined && (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role))) {
+    throw new UserError(`invalid role ${JSON.stringify(role ?? '')}`, `use --role ${TOKEN_ROLES.join('|')}`);
+  }
+  return role === undefined ? { name, apps: [] } : { name, role: role as TokenRole, apps: appNames(b.apps) };
+}
+
+/** `?n=100&app=shop` of GET /audit. */
+export function parseAuditQuery(query: Record<string, unknown>): AuditQuery {
+  const n = query.n === undefined ? AUDIT_DEFAULT : Number(query.n);
+  if (!Number.isInteger(n) || n < 1 || n > AUDIT_MAX) throw new UserError(`-n must be a whole number from 1 to ${AUDIT_MAX}`, 'e.g. minicloud audit -n 100');
+  return { n, ...(typeof query.app === 'string' && query.app && { app: query.app }) };
+}
+
+/**
+ * A dashboard login's body: `{"token"}`, or `{"email", "password"}`; null when it is neither (answered as a wrong
+ * credential, 401, like a wrong token).
+ */
+export function parseLogin(body: unknown): LoginRequest | null {
+  const b = isObject(body) ? body : {};
+  if (b.email !== undefined) return typeof b.email === 'string' && typeof b.password === 'string' ? { email: b.email, password: b.password } : null;
+  const token = typeof b.token === 'string' ? b.token.trim() : '';
+  return token ? { token } : null;
 }

@@ -1,13 +1,15 @@
-// What every REST route module is given (one RouteDeps, filled in by the composition root), and the app as the API shows it.
+// What every route module is given (one RouteDeps: the composition root's parts, and the access layer createApi makes
+// from them), and the app as the API shows it.
 import type { Request } from 'express';
 import type { AppInfo, CertsReport, RouterDaemonReport } from '../core/index.ts';
 import type { AddonsService } from '../addons/index.ts';
 import type { AppsDeps, AppsService } from '../apps/index.ts';
-import type { BackupsService } from '../backups/index.ts';
+import type { BackupsService, ServerBackupDeps, ServerRestoreDeps } from '../backups/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { ProcessService } from '../processes/index.ts';
+import type { AccessLayer } from './access/index.ts';
 
 export interface ServerStatus {
   runtime: 'docker' | 'process';
@@ -28,7 +30,12 @@ export interface CertsView {
   renew(app: string, domain?: string): Promise<CertsReport>;
 }
 
+/** `minicloud backup` / `restore`: what the server archive's routes (server-routes.ts) need. */
+export interface ServerMovesDeps { backup: ServerBackupDeps; restore: ServerRestoreDeps }
+
 export interface RouteDeps extends AppsDeps {
+  /** Who may call what, the dashboard's sessions, tokens, people and the audit log (made by createApi). */
+  access: AccessLayer;
   service: AppsService;
   /** The app's access log file, once the router has written out what it gathered. */
   routerLog: (app: string) => Promise<string>;
@@ -55,6 +62,8 @@ export interface RouteDeps extends AppsDeps {
   backups?: BackupsService;
   /** Rebuilds the routes after an app's domains or router settings changed; resolves once the router serves them. */
   refreshRoutes: (app: string) => Promise<void>;
+  /** The server archive's routes; absent, they answer 404. */
+  moves?: ServerMovesDeps;
 }
 
 /** The app with its URL and its git remote as the caller reached us (https://admin.<domain> through the router, or localhost). */

@@ -1,7 +1,7 @@
 // The REST API under /api and the pre-receive hook's endpoints under /internal/hooks.
 import { Router, type Request } from 'express';
 import { NotFoundError, UserError, tailFile, type ReleaseSummary } from '../core/index.ts';
-import { appParam, confirmParam, param, parseConfigChanges, parseNewAppName } from './inputs.ts';
+import { appParam, confirmParam, param, parseConfigChanges, parseGithubConnect, parseNewAppName } from './inputs.ts';
 import { asLineEvents, streamEvents } from './ndjson.ts';
 import { processRoutes } from './process-routes.ts';
 import { addonRoutes } from './addons-routes.ts';
@@ -79,7 +79,7 @@ export function apiRoutes(d: RouteDeps): Router {
     return streamEvents(req, res, (signal) => (follow ? d.log.follow(deploy.id, 0, signal) : asStored(d.store.deployLogs.lines(deploy.id))));
   });
   r.post('/apps/:app/github', (req, res) => {
-    const link = d.github.connect(appParam(req), (req.body ?? {}) as Record<string, unknown>);
+    const link = d.github.connect(appParam(req), parseGithubConnect(req.body, appParam(req)));
     res.status(201).json({
       app: link.app, repo: link.repo, branch: link.branch, secret: link.secret, hasToken: link.token !== null,
       payloadUrl: webhookUrl(req), contentType: 'application/json', events: ['push'],

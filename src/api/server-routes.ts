@@ -8,12 +8,12 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { UserError, createLogger, type ServerRestoreEvent } from '../core/index.ts';
-import { DEFAULT_LIMITS, applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, stageServerArchive, sweepStaging, type ServerBackupDeps, type ServerRestoreDeps } from '../backups/index.ts';
+import { DEFAULT_LIMITS, applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, stageServerArchive, sweepStaging } from '../backups/index.ts';
+import type { RouteDeps } from './route-deps.ts';
 
-export interface ServerMovesDeps { backup: ServerBackupDeps; restore: ServerRestoreDeps }
-
-export function serverRoutes(d: ServerMovesDeps): Router {
+export function serverRoutes({ moves: d }: RouteDeps): Router {
   const r = Router();
+  if (!d) return r; // no server archives here: both routes answer 404
   r.get('/server/backup', async (_req, res) => {
     const staged = await stageServerArchive(d.backup);
     try {

@@ -4,17 +4,18 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createLogger, isUserError, type Logger } from '../core/index.ts';
-import { bearer, hashToken, tokenChecker } from './auth.ts';
-import { apiRoutes, hookRoutes, type RouteDeps } from './routes.ts';
+import { accessLayer, bearer, hashToken, tokenChecker } from './access/index.ts';
+import { accessRoutes } from './access-routes.ts';
+import { apiRoutes, hookRoutes } from './routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
-import { SessionStore } from './sessions.ts';
-import { serverRoutes, type ServerMovesDeps } from './server-routes.ts';
-import { accessLayer } from './access/index.ts';
+import type { RouteDeps } from './route-deps.ts';
+import { serverRoutes } from './server-routes.ts';
 import { DEFAULT_TIMEOUTS, deadlines, jsonBody, refusalLog, serverTimeouts, type ApiTimeouts } from './limits.ts';
 
 const HSTS = 'max-age=31536000'; // a year; no includeSubDomains: apps under the domain may be plain HTTP
 
-export interface ApiOptions extends RouteDeps {
+/** What the composition root gives the API: every route module's RouteDeps but the access layer, which createApi makes. */
+export interface ApiOptions extends Omit<RouteDeps, 'access'> {
   hookToken: string;
   gitHandler: (req: Request, res: Response) => void;
   /** The secret the router adds to the requests it passes on (routes-from-state.ts adminRoute): only then are X-Forwarded-* believed. */
@@ -25,8 +26,6 @@ export interface ApiOptions extends RouteDeps {
   hsts?: () => boolean;
   /** Time limits on clients (limits.ts); git pushes and log streams are exempt from the body and answer ones. */
   timeouts?: ApiTimeouts;
-  /** `minicloud backup` / `restore`: the server archive's routes (server-routes.ts); absent, they answer 404. */
-  moves?: ServerMovesDeps;
   /** The CLI as an npm package tarball, served at GET /cli.tgz (cli-package.ts). */
   cliTarball?: () => Promise<Buffer>;
   /** The operator's log: refused requests (at a bounded rate) and internal errors. */
@@ -43,10 +42,10 @@ export function createApi(o: ApiOptions): Server {
   const log = o.logger ?? createLogger({ label: 'api' });
   const logRefusal = refusalLog(log);
   const app = express();
-  const sessions = new SessionStore(undefined, undefined, o.store.sessions);
   app.disable('x-powered-by');
   // X-Forwarded-Proto/-For count only on requests the router proves it passed on (HTTPS → Secure cookies; the client's address for limits and the audit log).
-  const access = accessLayer({ store: o.store, sessions, hookToken: o.hookToken, routerProof: o.routerProof, trustedProxy: o.trustedProxy });
+  const access = accessLayer({ store: o.store, hookToken: o.hookToken, routerProof: o.routerProof, trustedProxy: o.trustedProxy });
+  const d: RouteDeps = { ...o, access };
   app.set('trust proxy', access.trustProxy);
   app.use(access.forwarded);
   const hsts = o.hsts;
@@ -56,20 +55,20 @@ export function createApi(o: ApiOptions): Server {
   app.use('/git', (req, res) => o.gitHandler(req, res));
   const timeouts = o.timeouts ?? DEFAULT_TIMEOUTS;
   // Before the deadlines: an archive takes as long as it takes to stage, send and restore.
-  if (o.moves) app.use('/api', serverRoutes(o.moves));
+  app.use('/api', serverRoutes(d));
   app.use(deadlines(timeouts, logRefusal));
   // GitHub signs the exact bytes: the body stays raw until a secret has verified it. Over 1 MB, express answers 413.
   app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const reply = await o.github.handle(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-    access.webhookDeploys(reply.body, access.clientAddress(req)); // the audit log: deploys GitHub's signed push started
+    access.webhookDeploys(reply.body.deploys ?? [], access.clientAddress(req)); // the audit log: deploys GitHub's signed push started
     res.status(reply.status).json(reply.body);
   });
   const cli = o.cliTarball;
   // Public, like any download page: `npm install -g https://admin.<domain>/cli.tgz` sends no token.
   if (cli) app.get('/cli.tgz', async (_req, res) => { res.type('application/gzip').set('cache-control', 'no-cache').send(await cli()); });
   app.get('/', (_req, res) => res.redirect(302, '/dashboard/')); // admin.<domain>/ through the router
-  app.use('/dashboard', dashboardRoutes({ sessions, ...access }));
-  app.use('/api', jsonBody('1mb'), access.routes, apiRoutes(o));
+  app.use('/dashboard', dashboardRoutes(d));
+  app.use('/api', jsonBody('1mb'), accessRoutes(d), apiRoutes(d));
   const metrics = o.metrics;
   if (metrics) {
     // Prometheus scrapes with a metrics (or admin) token as a bearer token (no dashboard session here).
@@ -77,7 +76,7 @@ export function createApi(o: ApiOptions): Server {
       res.type(metrics.contentType).send(await metrics.text());
     });
   }
-  app.use('/internal/hooks', requireToken(tokenChecker(() => [hashToken(o.hookToken)]), 'only the git hook calls this'), jsonBody(), hookRoutes(o));
+  app.use('/internal/hooks', requireToken(tokenChecker(() => [hashToken(o.hookToken)]), 'only the git hook calls this'), jsonBody(), hookRoutes(d));
   app.use((_req, res) => { res.status(404).json({ error: 'not found', hint: 'the API lives under /api' }); });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (isUserError(err)) return void res.status(err.status).json({ error: err.message, hint: err.hint });

@@ -115,6 +115,22 @@ export interface UserInfo { email: string; role: string; apps: string[] | null; 
 /** One signed-in browser session of `GET /api/sessions`. */
 export interface SessionInfo { key: string; who: string; address: string; since: string; expires: string }
 
+/** The roles a token can have (a person's own token acts as them instead). */
+export const TOKEN_ROLES = ['admin', 'deploy', 'read', 'metrics'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+/** `POST /api/users`: a person, admin or member of named apps; without a password one is made and shown once. */
+export interface NewUserRequest { email: string; role: 'admin' | 'member'; apps: string[]; password?: string }
+
+/** `POST /api/tokens`: a token with a role (an admin's to make), or without one, a person's own token acting as them. */
+export interface NewTokenRequest { name: string; role?: TokenRole; apps: string[] }
+
+/** `GET /api/audit`'s query: the latest `n` entries, of one app or all the caller sees. */
+export interface AuditQuery { n: number; app?: string }
+
+/** `POST /dashboard/session`: an API token, or a person's email and password. */
+export type LoginRequest = { token: string } | { email: string; password: string };
+
 /** One API token of `GET /api/tokens` (never its secret). */
 export interface TokenInfo { name: string; role: string; apps: string[] | null; user: string | null; createdAt: string; lastUsedAt: string | null }
 
@@ -170,6 +186,9 @@ export interface ResourcesInfo {
   pids?: number; pidsDefault?: boolean; pidsEnforced?: boolean;
   deploy?: Deploy | null;
 }
+
+/** `POST /api/apps/:app/github`'s body: the repository (owner/repo), the branch that deploys, a token for a private one. */
+export interface GithubConnectRequest { repo: string; branch: string; token: string | null }
 
 /** `POST /api/apps/:app/github`: what to enter in the repository's webhook settings. */
 export interface GithubConnected { repo: string; branch: string; secret: string; payloadUrl: string; contentType: string; hasToken: boolean }

@@ -1,12 +1,16 @@
 // GitHub push webhooks: the raw body verified against each connected app's secret, then parsed and turned into build jobs.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { BoundedLog, UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
+import { BoundedLog, validateAppName, type Deploy, type GithubConnectRequest } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
-import { REPO, isDeployedAlready } from './github-fetch.ts';
+import { isDeployedAlready } from './github-fetch.ts';
 import { submitDeploy } from './submit.ts';
 import type { GithubLink, Store } from '../store/index.ts';
 
-export interface WebhookReply { status: number; body: Record<string, unknown> }
+/** GitHub's answer to a delivery: what happened, and the deploys it started (the audit log records them). */
+export interface WebhookReply {
+  status: number;
+  body: { error?: string; message?: string; deploys?: { app: string; deploy: string }[]; deployed?: { app: string; release: number }[] };
+}
 
 /** GitHub's X-Hub-Signature-256: `sha256=` and the hex HMAC of the exact bytes sent. */
 function signedBy(secret: string, raw: Buffer, signature: string): boolean {
@@ -42,15 +46,11 @@ export class GithubIntake {
     this.refusals = new BoundedLog((line) => o.warn(line));
   }
 
-  connect(appName: string, body: { repo?: unknown; branch?: unknown; token?: unknown }): GithubLink {
+  /** Makes the app follow a repository's branch (the input checked at the route: api/inputs.ts parseGithubConnect), with a new webhook secret. */
+  connect(appName: string, input: GithubConnectRequest): GithubLink {
     const app = this.store.apps.require(validateAppName(appName));
-    if (typeof body.repo !== 'string' || !REPO.test(body.repo)) throw new UserError('the repository must be given as owner/repo', `e.g. \`minicloud apps:connect ${app.name} --github octocat/hello-world\``);
-    const branch = validateBranch(typeof body.branch === 'string' && body.branch ? body.branch : 'main');
-    if (body.token !== undefined && body.token !== null && (typeof body.token !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(body.token))) {
-      throw new UserError('the token must be a GitHub token (printable characters, no spaces)');
-    }
     const secret = randomBytes(32).toString('hex');
-    return this.store.githubLinks.set({ app: app.name, repo: body.repo, branch, secret, token: (body.token as string | undefined) ?? null });
+    return this.store.githubLinks.set({ app: app.name, repo: input.repo, branch: input.branch, secret, token: input.token });
   }
 
   /**

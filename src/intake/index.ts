@@ -2,5 +2,5 @@
 export { GitServer, type GitServerOptions } from './git-server.ts';
 export { PushIntake, type PushPlan, type PushStart, type RefUpdate } from './push.ts';
 export { GithubIntake, type WebhookReply } from './github.ts';
-export { fetchCommit } from './github-fetch.ts';
+export { REPO, fetchCommit } from './github-fetch.ts';
 export { submitDeploy, type JobSpec, type NewDeploy } from './submit.ts';

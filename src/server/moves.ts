@@ -4,7 +4,7 @@ import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAddonKind, providerFor, type AddonsService } from '../addons/index.ts';
 import type { AppsService } from '../apps/index.ts';
-import type { ServerMovesDeps } from '../api/server-routes.ts';
+import type { ServerMovesDeps } from '../api/index.ts';
 import type { BackupsService } from '../backups/index.ts';
 import type { Paths } from './config.ts';
 import { UserError, type Logger } from '../core/index.ts';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { People, hashPassword, passwordMatches } from '../../src/api/access/people.ts';
+import { parseNewUser } from '../../src/api/inputs.ts';
 import { Store } from '../../src/store/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mc-people-'));
@@ -27,15 +28,17 @@ it('stores a salted scrypt hash that verifies the password and nothing else', as
 it('adds people with checked input and logs them in by email, any case', async () => {
   store.apps.create('shop');
   const people = new People(store);
-  await expect(people.add({ email: 'nope', role: 'member', apps: ['shop'] })).rejects.toThrow(/invalid email/);
-  await expect(people.add({ email: 'a@example.com', role: 'member' })).rejects.toThrow(/a member works on named apps/);
-  await expect(people.add({ email: 'a@example.com', role: 'member', apps: ['shop'], password: 'short' })).rejects.toThrow(/at least 12/);
-  const made = await people.add({ email: 'A@Example.com', role: 'member', apps: ['shop'] });
+  const add = async (body: unknown) => people.add(parseNewUser(body)); // as POST /api/users does
+  await expect(add({ email: 'nope', role: 'member', apps: ['shop'] })).rejects.toThrow(/invalid email/);
+  await expect(add({ email: 'a@example.com', role: 'member' })).rejects.toThrow(/a member works on named apps/);
+  await expect(add({ email: 'a@example.com', role: 'member', apps: ['shop'], password: 'short' })).rejects.toThrow(/at least 12/);
+  await expect(add({ email: 'a@example.com', role: 'member', apps: ['nowhere'] })).rejects.toThrow(/nowhere/);
+  const made = await add({ email: 'A@Example.com', role: 'member', apps: ['shop'] });
   expect(made.user).toMatchObject({ email: 'a@example.com', apps: ['shop'] });
   expect(made.password!.length).toBeGreaterThanOrEqual(20);
-  expect(await people.login('a@EXAMPLE.com', made.password)).toMatchObject({ email: 'a@example.com' });
+  expect(await people.login('a@EXAMPLE.com', made.password!)).toMatchObject({ email: 'a@example.com' });
   expect(await people.login('a@example.com', 'wrong')).toBeNull();
-  expect(await people.login('nobody@example.com', made.password)).toBeNull();
+  expect(await people.login('nobody@example.com', made.password!)).toBeNull();
 });
 
 it('runs at most two checks at once, queues a few, and answers the rest 503', async () => {

@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ALLOWED: Record<string, string> = {
   'src/build/buildpacks.ts new RegExp(m.pattern, \'im\')': 'the patterns come from buildpacks/*/buildpack.json, each checked by this test below',
   'src/server/config.ts /^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$/': 'MINICLOUD_ACME_EMAIL, the operator\'s own setting',
-  'src/api/access/people.ts /^[^\\s@/:]{1,64}@[a-z0-9.-]{1,190}\\.[a-z]{2,}$/i': 'users:add, an admin\'s own input; anchored, and the {1,190} bound caps backtracking at 190 steps per character',
+  'src/api/inputs.ts /^[^\\s@/:]{1,64}@[a-z0-9.-]{1,190}\\.[a-z]{2,}$/i': 'users:add, an admin\'s own input; anchored, and the {1,190} bound caps backtracking at 190 steps per character',
   'proxy/index.ts /^\\.+|\\.+$/g': 'MINICLOUD_DOMAIN, the operator\'s own setting',
   'src/cli/config.ts /\\/+$/': 'the CLI user\'s own server URL, in their own CLI process',
   'src/cli/commands/logs.ts /\\.\\d+Z$/': 'in the CLI, on times the server wrote; the digit runs after each "." are disjoint, so one linear pass',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.ts';
 import { limitKey } from '../../src/api/access/client-address.ts';
-import { FailureLimiter, SESSION_TTL_MS, SessionStore, csrfMatches, readCookie, sessionCookie } from '../../src/api/sessions.ts';
+import { FailureLimiter, SESSION_TTL_MS, SessionStore, csrfMatches, readCookie, sessionCookie } from '../../src/api/access/sessions.ts';
 
 describe('SessionStore', () => {
   it('keeps sessions in the state file across restarts, by a hash of their id only', () => {

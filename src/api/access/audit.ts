@@ -1,5 +1,5 @@
 // Writing the audit log from the access gate and the dashboard's logins, and reading it back for one caller.
-import { UserError } from '../../core/index.ts';
+import type { AuditQuery } from '../../core/index.ts';
 import type { AuditEntry, Store } from '../../store/index.ts';
 import type { Done } from './gate.ts';
 import { actorOf, sees, type Principal } from './roles.ts';
@@ -31,11 +31,8 @@ export class Audit {
   }
 
   /** The latest entries the caller may see: an admin everything, others the entries of apps they see. */
-  read(p: Principal, query: { app?: unknown; n?: unknown }): AuditEntry[] {
-    const n = query.n === undefined ? AUDIT_DEFAULT : Number(query.n);
-    if (!Number.isInteger(n) || n < 1 || n > AUDIT_MAX) throw new UserError(`-n must be a whole number from 1 to ${AUDIT_MAX}`, 'e.g. minicloud audit -n 100');
-    const app = typeof query.app === 'string' && query.app ? query.app : undefined;
+  read(p: Principal, query: AuditQuery): AuditEntry[] {
     const visible = p.role === 'admin' ? undefined : (a: string | null) => a !== null && sees(p, a);
-    return this.store.audit.list({ app, limit: n, visible });
+    return this.store.audit.list({ app: query.app, limit: query.n, visible });
   }
 }

@@ -2,15 +2,14 @@
 // (bearer token, git's basic auth, or a dashboard session), rate-limits failures per client, and authorizes.
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { bearer, hashToken } from '../auth.ts';
-import { checkSession, sessionOf } from '../dashboard-routes.ts';
-import type { FailureLimiter, Session, SessionStore } from '../sessions.ts';
-
-type Limiter = Pick<FailureLimiter, 'blocked' | 'fail'>;
+import { bearer, hashToken } from './auth.ts';
+import { checkSession, sessionOf, type FailureLimiter, type Session, type SessionStore } from './sessions.ts';
 import type { Access } from './principals.ts';
 import { personPrincipal, type People } from './people.ts';
 import { actorOf, allows, requirement, type Permission, type Principal } from './roles.ts';
 import { appOf, matchRoute, type Match, type RuleRequest } from './route-table.ts';
+
+type Limiter = Pick<FailureLimiter, 'blocked' | 'fail'>;
 
 export interface GateDeps {
   access: Access;

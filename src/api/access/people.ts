@@ -1,10 +1,9 @@
 // People: adding and removing users (admin or member of named apps), their passwords (scrypt), and checking a login.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { UserError, validateAppName } from '../../core/index.ts';
+import { UserError, type NewUserRequest } from '../../core/index.ts';
 import type { Store, StoredUser } from '../../store/index.ts';
 import type { Principal } from './roles.ts';
 
-const EMAIL = /^[^\s@/:]{1,64}@[a-z0-9.-]{1,190}\.[a-z]{2,}$/i;
 export const MIN_PASSWORD = 12;
 const KEY_LEN = 32;
 
@@ -61,25 +60,12 @@ export function personPrincipal(u: StoredUser, token: string | null): Principal 
 export class People {
   constructor(private readonly store: Store) {}
 
-  /** Adds a person; without a password one is made, to be handed over once. */
-  async add(input: Record<string, unknown>): Promise<{ user: StoredUser; password: string | null }> {
-    const email = typeof input.email === 'string' ? input.email.trim().toLowerCase() : '';
-    if (!EMAIL.test(email)) throw new UserError(`invalid email ${JSON.stringify(input.email ?? '')}`, 'e.g. minicloud users:add alice@example.com --role member --app shop');
-    const role = input.role;
-    if (role !== 'admin' && role !== 'member') throw new UserError(`invalid role ${JSON.stringify(role ?? '')}`, 'use --role admin or --role member');
-    const raw = input.apps ?? [];
-    if (!Array.isArray(raw) || !raw.every((a) => typeof a === 'string')) throw new UserError('apps must be a list of app names');
-    const apps = [...new Set((raw as string[]).map((a) => validateAppName(a)))];
-    for (const a of apps) this.store.apps.require(a);
-    if (role === 'admin' && apps.length) throw new UserError('an admin works on every app', 'leave out --app');
-    if (role === 'member' && apps.length === 0) throw new UserError('a member works on named apps', 'add --app <app> (once per app)');
-    const given = input.password;
-    if (given !== undefined && (typeof given !== 'string' || given.length < MIN_PASSWORD)) {
-      throw new UserError(`a password needs at least ${MIN_PASSWORD} characters`, 'or leave it out: minicloud makes one and shows it once');
-    }
-    const password = typeof given === 'string' ? given : randomBytes(18).toString('base64url');
-    const user = this.store.users.add({ email, role, apps: role === 'admin' ? null : apps, passwordHash: await hashPassword(password) });
-    return { user, password: typeof given === 'string' ? null : password };
+  /** Adds a person (the input checked at the route: api/inputs.ts parseNewUser); without a password one is made, to be handed over once. */
+  async add(input: NewUserRequest): Promise<{ user: StoredUser; password: string | null }> {
+    for (const a of input.apps) this.store.apps.require(a);
+    const password = input.password ?? randomBytes(18).toString('base64url');
+    const user = this.store.users.add({ email: input.email, role: input.role, apps: input.role === 'admin' ? null : input.apps, passwordHash: await hashPassword(password) });
+    return { user, password: input.password === undefined ? password : null };
   }
 
   remove(email: string): void {
@@ -87,8 +73,8 @@ export class People {
   }
 
   /** The person whose email and password these are, or null (unknown email and wrong password take as long). */
-  async login(email: unknown, password: unknown): Promise<StoredUser | null> {
-    if (typeof email !== 'string' || typeof password !== 'string' || password.length > 1024) return null;
+  async login(email: string, password: string): Promise<StoredUser | null> {
+    if (password.length > 1024) return null;
     const u = this.store.users.get(email.trim().toLowerCase());
     const ok = await passwordMatches(password, u?.passwordHash ?? DUMMY);
     return u && ok ? u : null;

@@ -2,7 +2,6 @@
 
 /** Token roles (admin, deploy, read, metrics) and the person's role (member; a person can also be admin). */
 export type Role = 'admin' | 'deploy' | 'read' | 'metrics' | 'member';
-export const TOKEN_ROLES = ['admin', 'deploy', 'read', 'metrics'] as const;
 
 /**
  * What a route requires. `public`: nothing (it checks its own proof, e.g. a webhook signature);

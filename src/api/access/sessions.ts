@@ -1,6 +1,7 @@
-// Dashboard sessions (in memory, and in the state file when given one, so a restart logs no one out) and the per-client limit on failed logins.
+// Dashboard sessions (in memory, and in the state file when given one, so a restart logs no one out), the check of a request's session (its cookie, and the CSRF token of a change), and the per-client limit on failed logins.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { StoredSession } from '../store/index.ts';
+import type { NextFunction, Request, Response } from 'express';
+import type { StoredSession } from '../../store/index.ts';
 
 export const SESSION_COOKIE = 'mc_session';
 /**
@@ -101,6 +102,22 @@ export function sessionCookie(session: Session | null, secure: boolean): string 
   if (!session) return [`${name}=`, 'Max-Age=0', ...attrs].join('; ');
   const maxAge = Math.max(0, Math.floor((session.expiresAt - Date.now()) / 1000));
   return [`${name}=${session.id}`, `Max-Age=${maxAge}`, ...attrs].join('; ');
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The request's live dashboard session, from its cookie, or null. */
+export function sessionOf(sessions: SessionStore, req: Request): Session | null {
+  return sessions.get(readCookie(req.headers.cookie, sessionCookieName(req.secure)));
+}
+
+/** Lets a request with a session through; a state-changing one must carry the session's CSRF token. */
+export function checkSession(session: Session, req: Request, res: Response, next: NextFunction): void {
+  if (STATE_CHANGING.has(req.method) && !csrfMatches(session, req.get('x-csrf-token'))) {
+    res.status(403).json({ error: 'missing or wrong CSRF token' });
+    return;
+  }
+  next();
 }
 
 /**

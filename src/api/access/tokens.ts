@@ -1,8 +1,8 @@
 // The admin token and the git hook's token: made on first start, kept in files only their owner reads.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { UserError } from '../core/index.ts';
-import { MIN_TOKEN_LENGTH, newTokenSecret } from './access/index.ts';
+import { UserError } from '../../core/index.ts';
+import { MIN_TOKEN_LENGTH, newTokenSecret } from './principals.ts';
 
 const newToken = () => randomBytes(24).toString('base64url');
 
