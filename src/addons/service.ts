@@ -143,19 +143,24 @@ export class AddonsService {
    * Puts back what shared servers lost since (a restarted Redis forgets its ACL users), so apps' URLs
    * keep working without anyone re-creating add-ons. Unreachable servers are skipped until next time.
    */
-  async restoreAll(log: Logger): Promise<void> {
+  async restoreAll(log: Logger): Promise<Map<string, string | null>> {
+    // Per shared server (kind): null when every check of it answered, else the first failure's words.
+    const reach = new Map<string, string | null>();
     for (const app of this.d.store.apps.list()) {
       for (const a of this.d.store.addons.list(app.name)) {
         const provider = providerFor(a.kind as AddonKind, this.d.env);
         try {
           if (await provider.restore?.(a.name, a.credentials)) log.info(`${app.name}: the ${a.kind} add-on's user was gone from the shared server (restarted?); restored it`);
+          if (!reach.has(a.kind)) reach.set(a.kind, null);
         } catch (e) {
           log.warn(`${app.name}: could not check the ${a.kind} add-on: ${(e as Error).message}`);
+          if (!reach.get(a.kind)) reach.set(a.kind, (e as Error).message);
         } finally {
           await provider.close();
         }
       }
     }
+    return reach;
   }
 
   /** Before an app is destroyed: its databases, vhosts and users go with it. */

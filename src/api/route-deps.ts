@@ -3,6 +3,7 @@
 import type { Request } from 'express';
 import type { AppInfo, CertsReport, RouterDaemonReport } from '../core/index.ts';
 import type { AddonsService } from '../addons/index.ts';
+import type { AlertService } from '../alerts/index.ts';
 import type { AppsDeps, AppsService } from '../apps/index.ts';
 import type { BackupsService, ServerBackupDeps, ServerRestoreDeps } from '../backups/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
@@ -60,6 +61,8 @@ export interface RouteDeps extends AppsDeps {
   publicUrl?: string | null;
   /** Backups of apps' add-ons and volumes; without it the backup routes answer 503. */
   backups?: BackupsService;
+  /** Alert channels and history; without it the alert routes answer 503. */
+  alerts?: AlertService;
   /** Rebuilds the routes after an app's domains or router settings changed; resolves once the router serves them. */
   refreshRoutes: (app: string) => Promise<void>;
   /** The server archive's routes; absent, they answer 404. */

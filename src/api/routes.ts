@@ -14,6 +14,7 @@ import { imageRoutes } from './image-routes.ts';
 import { backupsRoutes } from './backups-routes.ts';
 import { logRoutes } from './logs-routes.ts';
 import { certRoutes } from './certs-routes.ts';
+import { alertsRoutes } from './alerts-routes.ts';
 import { appInfo, type RouteDeps } from './route-deps.ts';
 import { principalOf, sees } from './access/index.ts';
 
@@ -47,6 +48,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(imageRoutes(d));
   r.use(backupsRoutes(d));
   r.use(certRoutes(d));
+  r.use(alertsRoutes(d));
   r.use(logRoutes(d)); // before the single-source GET /apps/:app/logs below, which answers when no source is asked
   r.get('/apps', (req, res) => { res.json(d.store.apps.list().filter((a) => sees(principalOf(res), a.name)).map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {

@@ -11,7 +11,11 @@ export class BackupScheduler {
   constructor(
     private readonly store: Store,
     private readonly backups: BackupsService,
-    private readonly o: { intervalMs?: number; now?: () => number; log?: Logger } = {},
+    private readonly o: {
+      intervalMs?: number; now?: () => number; log?: Logger;
+      /** Told of a due backup that did not run at all (another one of the app still running, say). */
+      skipped?: (app: string, why: string) => void;
+    } = {},
   ) {}
 
   start(): void {
@@ -37,10 +41,17 @@ export class BackupScheduler {
         this.store.backups.markRun(s.app, new Date(now).toISOString());
         try {
           await this.backups.create(s.app, 'scheduled');
+        } catch (e) {
+          // create() records a failed backup itself: what throws is a backup that never started.
+          this.o.log?.warn(`${s.app}: scheduled backup did not run: ${(e as Error).message}`);
+          this.o.skipped?.(s.app, (e as Error).message);
+          continue;
+        }
+        try {
           const gone = this.backups.prune(s.app, s.keep);
           if (gone.length) this.o.log?.info(`${s.app}: pruned ${gone.length} old backup(s)`);
         } catch (e) {
-          this.o.log?.warn(`${s.app}: scheduled backup failed: ${(e as Error).message}`);
+          this.o.log?.warn(`${s.app}: pruning old backups failed: ${(e as Error).message}`);
         }
       }
     })().finally(() => { this.running = null; });

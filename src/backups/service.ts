@@ -24,6 +24,8 @@ export interface BackupsDeps {
   restart: (app: string) => Promise<{ status: string; error: string | null } | null>;
   /** The operator's log: each backup's outcome, each restore. */
   log?: Logger;
+  /** Told each backup's outcome (the alerts: a failed one, then a good one again). */
+  finished?: (b: Backup) => void;
 }
 
 type DbKind = 'postgres' | 'mariadb';
@@ -157,6 +159,7 @@ export class BackupsService {
       const status = errors.length ? 'failed' : unverifiable ? 'unverified' : 'good';
       b = this.d.store.backups.update(id, { finishedAt: new Date().toISOString(), status, size, parts, notes, error: errors.length ? errors.join('; ') : null });
       this.d.log?.[status === 'failed' ? 'warn' : 'info'](`${app}: backup ${id} ${status}${b.error ? `: ${b.error}` : ''}`);
+      this.d.finished?.(b);
       return b;
     });
   }

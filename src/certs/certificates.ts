@@ -2,7 +2,7 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { NotFoundError, UserError, type CertInfo, type CertsReport, type Logger } from '../core/index.ts';
 import { CertStore, emptyMeta } from './cert-store.ts';
-import { DAY, Renewer, notOrderable } from './renewer.ts';
+import { DAY, Renewer, notOrderable, type OrderOutcome } from './renewer.ts';
 import type { CertIssuer, CertMeta, IssuedCert, ServedName } from './types.ts';
 
 export interface CertificatesOptions {
@@ -22,6 +22,8 @@ export interface CertificatesOptions {
   renewBeforeMs?: number;
   /** Called after a certificate is stored or made: the router daemon gets pems() again. */
   onChange?: () => void;
+  /** Told every order's outcome. */
+  onOrder?: (o: OrderOutcome) => void;
 }
 
 interface Entry {
@@ -45,7 +47,7 @@ export class Certificates {
     this.renewer = o.acme && o.directory ? new Renewer({
       issuer: o.acme, directory: o.directory, served: () => [...this.refresh().values()], log: o.log,
       meta: (d) => this.entries.get(d)?.meta ?? emptyMeta(d),
-      save: (meta, cert) => this.save(meta, cert),
+      save: (meta, cert) => this.save(meta, cert), ordered: o.onOrder,
       retryMinMs: o.retryMinMs ?? 60_000, retryMaxMs: o.retryMaxMs ?? DAY, renewBeforeMs: this.renewBeforeMs,
     }) : null;
   }

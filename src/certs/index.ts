@@ -3,5 +3,5 @@ export { Certificates, type CertificatesOptions } from './certificates.ts';
 export { AcmeIssuer, type AcmeOptions } from './acme.ts';
 export { SelfSignedIssuer, SELF_SIGNED_ORG } from './self-signed.ts';
 export { CertStore } from './cert-store.ts';
-export { Renewer, backoffMs, dueAt, notOrderable } from './renewer.ts';
+export { Renewer, backoffMs, dueAt, notOrderable, type OrderOutcome } from './renewer.ts';
 export { RateLimitedError, type CertIssuer, type CertMeta, type IssuedCert, type ServedName } from './types.ts';

@@ -20,7 +20,12 @@ export interface RenewerOptions {
   retryMaxMs: number;
   /** Renew when less than this is left. */
   renewBeforeMs: number;
+  /** Told every order's outcome (the alerts: a renewal failing, then succeeding again). */
+  ordered?: (o: OrderOutcome) => void;
 }
+
+/** How one order ended: `served` is the certificate served before it (a CA's or not), `meta` what is stored now. */
+export interface OrderOutcome { name: ServedName; ok: boolean; served: CertMeta; meta: CertMeta }
 
 /** Why a served name gets no CA certificate (a self-signed one serves it); null when it should get one. */
 export function notOrderable(n: ServedName): string | null {
@@ -148,6 +153,7 @@ export class Renewer {
         failures: 0, lastError: null, lastAttempt: new Date().toISOString(), nextAttempt: null, rateLimited: false,
       }, cert);
       this.o.log.info(`${domain}: certificate from ${saved.issuer} (serial ${saved.serial}) in ${Date.now() - started} ms, valid until ${saved.notAfter}`);
+      this.o.ordered?.({ name, ok: true, served: before, meta: saved });
     } catch (e) {
       const failures = before.failures + 1;
       const limitedUntil = e instanceof RateLimitedError ? e.retryAt.getTime() : 0;
@@ -155,7 +161,8 @@ export class Renewer {
       const ended = Date.now();
       const next = Math.max(ended + backoffMs(failures, this.o.retryMinMs, this.o.retryMaxMs), limitedUntil);
       const error = oneLine(e);
-      this.o.save({ ...before, failures, lastError: error, lastAttempt: new Date(ended).toISOString(), nextAttempt: new Date(next).toISOString(), rateLimited: limitedUntil > 0 });
+      const saved = this.o.save({ ...before, failures, lastError: error, lastAttempt: new Date(ended).toISOString(), nextAttempt: new Date(next).toISOString(), rateLimited: limitedUntil > 0 });
+      this.o.ordered?.({ name, ok: false, served: before, meta: saved });
       this.o.log.warn(`${domain}: order failed (${failures} in a row): ${error}; next try at ${new Date(next).toISOString()}`);
     } finally {
       this.busy = null;

@@ -23,6 +23,7 @@ import { deployCommands } from './commands/deploy.ts';
 import { logsCommands } from './commands/logs.ts';
 import { accessCommands } from './commands/access.ts';
 import { userCommands } from './commands/users.ts';
+import { alertCommands } from './commands/alerts.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
 import { table } from './format.ts';
 
@@ -47,10 +48,11 @@ export const commands: Command[] = [
   ...runCommands,
   ...accessCommands,
   ...userCommands,
+  ...alertCommands,
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['login', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore']);
+const TAKES_MORE = new Set(['login', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

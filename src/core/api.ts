@@ -199,3 +199,34 @@ export interface CronStatus {
   command: string;
   lastRun: { startedAt: string; finishedAt: string | null; exitCode: number | null } | null;
 }
+
+/** One alert channel as `GET /api/alerts` shows it: a webhook's URL masked (its path may be a secret token). */
+export interface AlertChannelInfo {
+  id: string;
+  /** null: server-wide (every alert). */
+  app: string | null;
+  kind: 'webhook' | 'email';
+  /** The masked URL (`https://hooks.slack.com/…`) or the e-mail address. */
+  target: string;
+  format: 'json' | 'slack' | 'discord' | 'email';
+  createdAt: string;
+}
+
+/** `POST /api/alerts` and `POST /api/apps/:app/alerts`: a channel to add (`format` detected from the URL when absent). */
+export interface AlertChannelInput { kind: 'webhook' | 'email'; target: string; format?: 'json' | 'slack' | 'discord' }
+
+/** One entry of `GET /api/alerts/history`: a message minicloud meant to send, and how its delivery went. */
+export interface AlertHistoryInfo {
+  id: number;
+  at: string;
+  app: string | null;
+  kind: string;
+  state: 'firing' | 'resolved' | 'test';
+  title: string;
+  channel: string | null;
+  delivery: 'sent' | 'failed' | 'rate-limited' | 'no-channel';
+  error: string | null;
+}
+
+/** `POST …/alerts/test`: each channel's outcome. */
+export interface AlertTestResult { channel: string; target: string; ok: boolean; error: string | null }

@@ -30,6 +30,7 @@ export class DeployLog {
   private readonly listeners = new Map<string, Set<Listener>>();
   /** What each deploy being written has used so far (read from the store once, after a restart too). */
   private readonly budgets = new Map<string, Budget>();
+  private readonly enders: ((deploy: Deploy) => void)[] = [];
 
   /** `appUrl` names where a succeeded deploy's app serves, for the end event. */
   constructor(
@@ -88,6 +89,12 @@ export class DeployLog {
     this.budgets.delete(deploy.id);
     this.store.deployLogs.prune(deploy.app, this.limits.keep);
     this.publish(deploy.id, this.endEvent(deploy));
+    for (const l of this.enders) l(deploy);
+  }
+
+  /** Calls `listener` with every deploy this process ends, succeeded or failed (the alerts follow outcomes). */
+  onEnd(listener: (deploy: Deploy) => void): void {
+    this.enders.push(listener);
   }
 
   /** How a finished deploy ends its log: the app's URL when it succeeded. */

@@ -2,6 +2,7 @@
 import { resolve, join } from 'node:path';
 import { UserError, parseLogLevel, type LogLevel } from '../core/index.ts';
 import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
+import { alertSettings, type AlertSettings } from '../alerts/index.ts';
 
 export interface Config {
   dataDir: string;
@@ -70,6 +71,8 @@ export interface Config {
   appCpu: number;
   /** MINICLOUD_LOG_LEVEL: debug, info (the default), warn or error; what the operator's log keeps. */
   logLevel: LogLevel;
+  /** Alerts: the SMTP server, delivery timeout and rate, the disk and memory thresholds (alerts/settings.ts). */
+  alerts: AlertSettings;
 }
 
 export interface HttpsConfig {
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     appCpu: cpus(env.MINICLOUD_APP_CPU),
     logLevel: parseLogLevel(env.MINICLOUD_LOG_LEVEL),
+    alerts: alertSettings(env, domain),
   };
 }
 

@@ -5,7 +5,7 @@ import { UserError, type Logger } from '../core/index.ts';
 import type { Config } from './config.ts';
 import type { RouteTable } from '../routes/index.ts';
 import type { Store } from '../store/index.ts';
-import { AcmeIssuer, Certificates, SelfSignedIssuer, type ServedName } from '../certs/index.ts';
+import { AcmeIssuer, Certificates, SelfSignedIssuer, type OrderOutcome, type ServedName } from '../certs/index.ts';
 
 const ACME_OFF = "ACME is off: set MINICLOUD_ACME_EMAIL to get certificates from Let's Encrypt; until then every name is served with a self-signed certificate";
 
@@ -15,6 +15,8 @@ export interface CertHooks {
   onChange: () => void;
   /** The ACME tokens in play changed: the router daemon must answer them before the CA asks. */
   onTokens: (tokens: Record<string, string>) => Promise<void>;
+  /** An order ended (the alerts). */
+  onOrder?: (o: OrderOutcome) => void;
 }
 
 export async function startCertificates(cfg: Config, dir: string, table: RouteTable, store: Store, log: Logger, hooks?: CertHooks): Promise<Certificates> {
@@ -33,7 +35,7 @@ export async function startCertificates(cfg: Config, dir: string, table: RouteTa
     }));
   });
   const certs = new Certificates({
-    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, log, retryMinMs: h.acmeRetryMinMs, onChange: hooks?.onChange,
+    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, log, retryMinMs: h.acmeRetryMinMs, onChange: hooks?.onChange, onOrder: hooks?.onOrder,
   });
   await certs.start();
   return certs;

@@ -17,6 +17,7 @@ import { RouterLink } from '../router-daemon/index.ts';
 import type { Base } from './base.ts';
 import type { Config } from './config.ts';
 import { startCertificates } from './https.ts';
+import { certOrdered, makeAlerts, watchFormation } from './alerts.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
 export type Parts = Awaited<ReturnType<typeof startParts>>;
@@ -24,6 +25,8 @@ export type Parts = Awaited<ReturnType<typeof startParts>>;
 /** Apps, deploys, add-ons, backups, certificates: everything between the base and the listeners. */
 export async function startParts(cfg: Config, base: Base, log: Logger, life: Lifecycle) {
   const { p, redisUrl, store, deployLog, runtime, builder, engine, isolation, appUrl } = base;
+  // First: every part after it may have something to announce.
+  const alerts = makeAlerts(cfg, base, log.child('alerts'), life);
   // Made before the pipeline that works its jobs: add-ons (which the pipeline provisions) queue releases on it.
   const queue = new DeployQueue(connectionFromUrl(redisUrl), cfg.redisPrefix);
   life.add('deploy queue', () => queue.close());
@@ -35,6 +38,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   });
   life.add('formation', () => formation.close());
   reportFormation(formation, base, cfg, log.child('formation'));
+  watchFormation(alerts, formation, cfg);
   const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.volumes(app) });
   const cron = new CronScheduler(connectionFromUrl(redisUrl), (job) => cronRunner.run(job), cfg.redisPrefix);
   // The runs first: closing the scheduler's worker would wait for a run in progress.
@@ -70,7 +74,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
   const backups = new BackupsService({
     store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), log: log.child('backups'),
-    restart: (app) => service.runAndWait(app, 'restart'),
+    restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b),
   });
   const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics') });
   teardown.push(
@@ -81,10 +85,10 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const table = new RouteTable();
   // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
   const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'), {
-    onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens),
+    onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), onOrder: certOrdered(alerts),
   });
   life.add('certificates', () => certs.stop());
-  return { serviceDeps, appUrl, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
+  return { alerts, serviceDeps, appUrl, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
 }
 
 /** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */

@@ -22,7 +22,7 @@ export async function start(cfg: Config, log: Logger, life: Lifecycle): Promise<
 
 /** What an earlier process left: running apps, queued deploys, cron schedules; then the periodic checks. */
 async function pickUp(cfg: Config, { p, store, deployLog }: Base, parts: Parts, listeners: Listeners, log: Logger, life: Lifecycle): Promise<void> {
-  const { formation, queue, cron, git, pipeline, addons, backups, metrics, certs } = parts;
+  const { formation, queue, cron, git, pipeline, addons, backups, metrics, certs, alerts } = parts;
   await formation.restore();
   listeners.refreshRoutes();
   certs.sync();
@@ -40,17 +40,19 @@ async function pickUp(cfg: Config, { p, store, deployLog }: Base, parts: Parts, 
   life.add('queue check', () => reconciler.stop());
   void reconciler.pass();
 
-  const backupScheduler = new BackupScheduler(store, backups, { log: log.child('backups') });
+  const backupScheduler = new BackupScheduler(store, backups, { log: log.child('backups'), skipped: (app, why) => alerts.sources.backupSkipped(app, why) });
   backupScheduler.start();
   // A backup in progress is let finish: one cut short is worth nothing.
   life.add('backup schedule', () => backupScheduler.stop(), { timeoutMs: Infinity });
   // Shared servers that restarted may have forgotten per-app users (Redis ACLs): put them back, now and every minute.
   const addonLog = log.child('add-ons');
-  const restoreAddons = () => void addons.restoreAll(addonLog).catch((e: unknown) => addonLog.error('checking failed:', e));
+  const restoreAddons = () => void addons.restoreAll(addonLog).then((reach) => alerts.sources.addonsChecked(reach), (e: unknown) => addonLog.error('checking failed:', e));
   restoreAddons();
   const addonTimer = setInterval(restoreAddons, cfg.addonCheckMs);
   addonTimer.unref();
   life.add('add-on check', () => clearInterval(addonTimer));
   metrics.start();
   life.add('metrics', () => metrics.close());
+  // Disk, memory, and apps healthy again: now and every MINICLOUD_ALERT_CHECK_INTERVAL (stopped with the alerts).
+  alerts.start();
 }

@@ -200,6 +200,35 @@ export const MIGRATIONS: readonly Migration[] = [
      password_hash TEXT NOT NULL,
      created_at TEXT NOT NULL
    );` },
+  // Alerts (alerts/): where they go (a server's channels have no app), the incidents open now (one message each, then
+  // one when resolved, across restarts), and what was sent where and how it went.
+  { name: '0016-alerts', sql: `CREATE TABLE alert_channels (
+     id TEXT PRIMARY KEY,
+     app TEXT REFERENCES apps(name) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     target TEXT NOT NULL,
+     format TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE alert_incidents (
+     key TEXT PRIMARY KEY,
+     app TEXT REFERENCES apps(name) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     title TEXT NOT NULL,
+     opened_at TEXT NOT NULL
+   );
+   CREATE TABLE alert_history (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     app TEXT REFERENCES apps(name) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     state TEXT NOT NULL,
+     title TEXT NOT NULL,
+     channel TEXT,
+     delivery TEXT NOT NULL,
+     error TEXT
+   );
+   CREATE INDEX alert_history_app ON alert_history(app, id);` },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

@@ -25,6 +25,11 @@ export class DeployLogsTable {
     return this.db.prepare<[string, number], LogLine>('SELECT seq, time, text FROM deploy_logs WHERE deploy_id = ? AND seq > ? ORDER BY seq').all(deployId, afterSeq);
   }
 
+  /** The deploy's last `n` lines, in order (a failed deploy's alert quotes them). */
+  tail(deployId: string, n: number): LogLine[] {
+    return this.db.prepare<[string, number], LogLine>('SELECT seq, time, text FROM deploy_logs WHERE deploy_id = ? ORDER BY seq DESC LIMIT ?').all(deployId, n).reverse();
+  }
+
   /** How much of a deploy's log is stored: lines and bytes. */
   size(deployId: string): { lines: number; bytes: number } {
     const r = this.db.prepare<[string], { n: number; b: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(text AS BLOB))), 0) AS b FROM deploy_logs WHERE deploy_id = ?').get(deployId);

@@ -22,6 +22,9 @@ import { TokensTable } from './tokens.ts';
 import { UsersTable } from './users.ts';
 import { SessionsTable } from './sessions.ts';
 import { AuditTable } from './audit.ts';
+import { AlertChannelsTable } from './alert-channels.ts';
+import { AlertIncidentsTable } from './alert-incidents.ts';
+import { AlertHistoryTable } from './alert-history.ts';
 
 export type { StoredInstance } from './instances.ts';
 export type { GithubLink } from './github-links.ts';
@@ -50,6 +53,9 @@ export class Store {
   readonly users: UsersTable;
   readonly sessions: SessionsTable;
   readonly audit: AuditTable;
+  readonly alertChannels: AlertChannelsTable;
+  readonly alertIncidents: AlertIncidentsTable;
+  readonly alertHistory: AlertHistoryTable;
 
   constructor(file: string) {
     const db = (this.db = openDb(file));
@@ -72,6 +78,9 @@ export class Store {
     this.users = new UsersTable(db);
     this.sessions = new SessionsTable(db);
     this.audit = new AuditTable(db);
+    this.alertChannels = new AlertChannelsTable(db);
+    this.alertIncidents = new AlertIncidentsTable(db);
+    this.alertHistory = new AlertHistoryTable(db);
   }
 
   close(): void {

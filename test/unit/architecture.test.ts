@@ -23,7 +23,7 @@ const ALLOWED: Record<string, string[]> = {
   intake: ['core', 'store', 'queue'],
   // What minicloud does for an app apart from HTTP (create, destroy, config, deploys waited for).
   apps: ['core', 'store', 'log', 'processes', 'queue', 'intake'],
-  api: ['core', 'store', 'log', 'processes', 'queue', 'intake', 'runtime', 'apps', 'addons', 'dashboard', 'backups', 'metrics'],
+  api: ['core', 'store', 'log', 'processes', 'queue', 'intake', 'runtime', 'apps', 'addons', 'dashboard', 'backups', 'metrics', 'alerts'],
   cli: ['core'],
   proxy: ['core', 'routes'],
   // The router daemon's minicloud side: starts it, speaks its control protocol (proxy/daemon/protocol.ts).
@@ -34,7 +34,9 @@ const ALLOWED: Record<string, string[]> = {
   backups: ['core', 'store'],
   metrics: ['core'],
   certs: ['core', 'store'],
-  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'processes', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs'],
+  // Notification channels and what is announced on them; the composition root tells it the facts.
+  alerts: ['core', 'store'],
+  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'processes', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs', 'alerts'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).
@@ -49,6 +51,7 @@ const SDK_OWNER: Record<string, string[]> = {
   // tar-stream in backups: the server archive (`minicloud backup`), read back as untrusted input.
   // esbuild: bundles the CLI that the server offers at /cli.tgz.
   esbuild: ['build'],
+  nodemailer: ['alerts'],
 };
 
 function files(dir: string): string[] {

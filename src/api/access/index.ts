@@ -13,7 +13,7 @@ import { actorOf } from './roles.ts';
 export { Access, BOOT_TOKEN, MIN_TOKEN_LENGTH, newTokenSecret } from './principals.ts';
 export { ROUTES, matchRoute, type RouteRule } from './route-table.ts';
 export { principalOf } from './gate.ts';
-export { sees, type Principal } from './roles.ts';
+export { allows, sees, type Principal } from './roles.ts';
 export { AUDIT_DEFAULT, AUDIT_MAX, type Audit } from './audit.ts';
 export { MIN_PASSWORD, type People } from './people.ts';
 export { openApiDocument } from './openapi.ts';

@@ -1,0 +1,149 @@
+// Alerts as a channel receives them: real stand-ins (an HTTP webhook receiver, an SMTP server), one message per
+// incident and one when it is resolved, the rate limit, hostile receivers that cannot stall anything, masked secrets.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AlertService, HostWatch, alertSettings, type AlertSettings } from '../../src/alerts/index.ts';
+import { loggerTo } from '../../src/core/index.ts';
+import { Store } from '../../src/store/index.ts';
+import { startSmtpReceiver, startWebhookReceiver, type SmtpReceiver, type WebhookReceiver } from '../helpers/alert-receivers.ts';
+import { until } from '../helpers/net.ts';
+
+let dir: string;
+let store: Store;
+let hooks: WebhookReceiver;
+let smtp: SmtpReceiver;
+const logLines: string[] = [];
+let settings: AlertSettings;
+let alerts: AlertService;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mc-alerts-'));
+  store = new Store(join(dir, 'minicloud.db'));
+  store.apps.create('shop');
+  [hooks, smtp] = await Promise.all([startWebhookReceiver(), startSmtpReceiver()]);
+  settings = alertSettings({ MINICLOUD_SMTP_URL: smtp.url, MINICLOUD_SMTP_FROM: 'minicloud <ops@example.org>', MINICLOUD_ALERT_TIMEOUT: '1' }, 'example.org');
+  alerts = new AlertService({ store, settings, log: loggerTo((l) => logLines.push(l)) });
+});
+
+afterAll(async () => {
+  await alerts.idle();
+  await Promise.all([hooks.close(), smtp.close()]);
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const fresh = () => {
+  for (const c of store.alertChannels.all()) store.alertChannels.remove(c.id);
+  hooks.received.length = 0;
+  smtp.received.length = 0;
+};
+
+it('checks channels: Slack and Discord formats from the URL, --format over it, bad input refused, webhook URLs masked', () => {
+  fresh();
+  const slack = alerts.add(null, { kind: 'webhook', target: 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN' });
+  expect(slack).toMatchObject({ kind: 'webhook', format: 'slack', app: null, target: 'https://hooks.slack.com/…' });
+  expect(alerts.add('shop', { kind: 'webhook', target: 'https://discord.com/api/webhooks/1/SECRET2' })).toMatchObject({ format: 'discord', app: 'shop' });
+  expect(alerts.add(null, { kind: 'webhook', target: 'https://chat.example.org/hooks/abc', format: 'slack' }).format).toBe('slack');
+  expect(JSON.stringify(alerts.channels())).not.toContain('SECRET');
+  expect(() => alerts.add(null, { kind: 'webhook', target: 'ftp://example.org/x' })).toThrow(/starts with https:\/\//);
+  expect(() => alerts.add(null, { kind: 'webhook', target: 'https://example.org/x', format: 'teams' })).toThrow(/unknown format/);
+  expect(() => alerts.add(null, { kind: 'email', target: 'ops@example.org\r\nBcc: x@evil.test' })).toThrow(/not an e-mail address/);
+  expect(() => alerts.add('nope', { kind: 'email', target: 'ops@example.org' })).toThrow(/nope/);
+  expect(() => alerts.add(null, { kind: 'webhook', target: 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN' })).toThrow(/already/);
+  const noSmtp = new AlertService({ store, settings: { ...settings, smtpUrl: null }, log: loggerTo(() => {}) });
+  expect(() => noSmtp.add(null, { kind: 'email', target: 'ops@example.org' })).toThrow(/MINICLOUD_SMTP_URL/);
+});
+
+it('announces an incident once on every channel (the server\'s and the app\'s), then once when resolved', async () => {
+  fresh();
+  alerts.add(null, { kind: 'webhook', target: `${hooks.url}/server` });
+  alerts.add('shop', { kind: 'webhook', target: `${hooks.url}/shop` });
+  alerts.add('shop', { kind: 'email', target: 'dev@example.org' });
+  const alert = { kind: 'deploy-failed' as const, key: 'deploy-failed:shop', app: 'shop', title: 'shop: deploy failed', lines: ['npm ERR! missing script: build'], url: 'http://admin.example.org/x' };
+  alerts.fire(alert);
+  alerts.fire(alert); // the same incident: no second message
+  await alerts.idle();
+  expect(hooks.received.map((h) => [h.path, h.body.state, h.body.title])).toEqual(expect.arrayContaining([
+    ['/server', 'firing', 'shop: deploy failed'], ['/shop', 'firing', 'shop: deploy failed'],
+  ]));
+  expect(hooks.received).toHaveLength(2);
+  expect(smtp.received).toHaveLength(1);
+  expect(smtp.received[0]).toMatchObject({ to: ['dev@example.org'], from: 'ops@example.org', subject: '[minicloud] shop: deploy failed' });
+  expect(smtp.received[0]!.text).toContain('npm ERR! missing script: build');
+  alerts.resolve('deploy-failed:shop', ['Deploy x succeeded.']);
+  alerts.resolve('deploy-failed:shop'); // closed already: nothing
+  await alerts.idle();
+  expect(hooks.received.filter((h) => h.body.state === 'resolved')).toHaveLength(2);
+  expect(smtp.received.map((m) => m.subject)).toEqual(['[minicloud] shop: deploy failed', '[minicloud] Resolved: shop: deploy failed']);
+  expect(alerts.history('shop').filter((e) => e.kind === 'deploy-failed').map((e) => `${e.state} ${e.delivery}`)).toEqual(Array(6).fill(0).map((_, i) => (i < 3 ? 'resolved sent' : 'firing sent')));
+});
+
+it('holds a channel to MINICLOUD_ALERT_RATE messages an hour; what is held back is in the history', async () => {
+  fresh();
+  const limited = new AlertService({ store, settings: { ...settings, perHour: 2 }, log: loggerTo(() => {}) });
+  const c = limited.add(null, { kind: 'webhook', target: `${hooks.url}/limited` });
+  for (const n of [1, 2, 3]) limited.fire({ kind: 'disk-low', key: `rate-${n}`, app: null, title: `incident ${n}`, lines: [] });
+  await limited.idle();
+  expect(hooks.received.map((h) => h.body.title)).toEqual(['incident 1', 'incident 2']);
+  const held = limited.history(null).find((e) => e.title === 'incident 3');
+  expect(held).toMatchObject({ channel: c.id, delivery: 'rate-limited' });
+});
+
+it('cannot be stalled by a hostile receiver (slow, huge answer, redirect loop); failures recorded, secrets masked', async () => {
+  fresh();
+  hooks.behave('/slow/SECRETPATH', () => { /* never answers */ });
+  hooks.behave('/huge/SECRETPATH', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const chunk = Buffer.alloc(1024 * 1024, 120);
+    const more = () => { while (res.write(chunk)); };
+    res.on('drain', more);
+    more();
+  });
+  hooks.behave('/loop/SECRETPATH', (_req, res) => res.writeHead(302, { location: '/loop/SECRETPATH' }).end());
+  const bad = ['slow', 'huge', 'loop'].map((p) => alerts.add(null, { kind: 'webhook', target: `${hooks.url}/${p}/SECRETPATH` }));
+  alerts.add(null, { kind: 'webhook', target: `${hooks.url}/good` });
+  const started = Date.now();
+  alerts.fire({ kind: 'memory-low', key: 'hostile', app: null, title: 'memory low', lines: [] });
+  expect(Date.now() - started).toBeLessThan(1000); // fire() never waits on a delivery
+  await alerts.idle(); // each delivery ends by MINICLOUD_ALERT_TIMEOUT (1 s here)
+  expect(hooks.received.map((h) => h.path)).toEqual(['/good']);
+  const outcome = (id: string) => alerts.history(null).find((e) => e.channel === id && e.title === 'memory low');
+  expect(outcome(bad[0]!.id)).toMatchObject({ delivery: 'failed', error: 'no answer within 1 s' });
+  expect(outcome(bad[1]!.id)).toMatchObject({ delivery: 'sent' }); // a 200 whose body is never read
+  expect(outcome(bad[2]!.id)).toMatchObject({ delivery: 'failed', error: expect.stringContaining('redirect') });
+  expect(JSON.stringify(alerts.history())).not.toContain('SECRETPATH');
+  expect(logLines.join('\n')).not.toContain('SECRETPATH');
+  expect(logLines.join('\n')).toContain(`${bad[0]!.id} (http://127.0.0.1:${hooks.port}/…) failed`);
+});
+
+it('says how a test message went, per channel: an SMTP server that is gone, a receiver answering 500', async () => {
+  fresh();
+  hooks.behave('/broken', (_req, res) => res.writeHead(500).end('no'));
+  alerts.add(null, { kind: 'webhook', target: `${hooks.url}/broken` });
+  alerts.add(null, { kind: 'webhook', target: `${hooks.url}/fine` });
+  const gone = new AlertService({ store, settings: { ...settings, smtpUrl: 'smtp://127.0.0.1:1' }, log: loggerTo(() => {}) });
+  const mail = gone.add(null, { kind: 'email', target: 'ops@example.org' });
+  const results = await gone.test(null);
+  expect(results.map((r) => [r.ok, r.error])).toEqual([[false, 'the receiver answered HTTP 500'], [true, null], [false, expect.stringMatching(/ECONNREFUSED/)]]);
+  expect(hooks.received.map((h) => [h.path, h.body.state])).toEqual([['/fine', 'test']]);
+  expect(gone.history(null).find((e) => e.channel === mail.id)).toMatchObject({ state: 'test', delivery: 'failed' });
+  await expect(alerts.test('shop')).rejects.toThrow(/no alert channels/);
+});
+
+it('watches the data directory\'s free space against its threshold: low once, then back above it', async () => {
+  fresh();
+  alerts.add(null, { kind: 'webhook', target: `${hooks.url}/disk` });
+  const s: AlertSettings = { ...settings, diskFree: { percent: 100 }, memoryFree: { mb: 0 } };
+  const watch = new HostWatch(alerts, s, dir);
+  watch.check();
+  watch.check();
+  await alerts.idle();
+  expect(hooks.received.map((h) => [h.body.kind, h.body.state])).toEqual([['disk-low', 'firing']]);
+  s.diskFree = { mb: 1 };
+  watch.check();
+  await until('the resolved message', async () => (hooks.received.length === 2 ? true : undefined));
+  expect(hooks.received[1]!.body).toMatchObject({ kind: 'disk-low', state: 'resolved' });
+  expect(String(hooks.received[1]!.body.text)).toMatch(/above the threshold of 1 MiB/);
+});
