@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = `
 import { fileURLToPath } from 'node:url';
 import { main } from './src/cli/main.ts';
-import { useLauncher } from './src/cli/git.ts';
+import { useLauncher } from './src/cli/kit/git.ts';
 
 useLauncher(fileURLToPath(import.meta.url));
 process.stdout.on('error', (err) => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UserError, validateAppName } from '../core/index.ts';
-import type { Args, Command, Options } from './command.ts';
+import type { Args, Command, Options } from './kit/command.ts';
 import { addonCommands } from './commands/addons.ts';
 import { appCommands } from './commands/apps.ts';
 import { authCommands } from './commands/auth.ts';
@@ -24,8 +24,8 @@ import { logsCommands } from './commands/logs.ts';
 import { accessCommands } from './commands/access.ts';
 import { userCommands } from './commands/users.ts';
 import { alertCommands } from './commands/alerts.ts';
-import { createCtx, defaultIo, renderError, type Ctx, type Io } from './context.ts';
-import { table } from './format.ts';
+import { createCtx, defaultIo, renderError, type Ctx, type Io } from './kit/context.ts';
+import { table } from './kit/format.ts';
 
 export const commands: Command[] = [
   ...authCommands,

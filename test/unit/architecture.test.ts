@@ -149,13 +149,7 @@ function folderCycles(graph: Map<string, Set<string>>): string[] {
   return cycles;
 }
 
-/**
- * Folder cycles that predate this check, each a file at a folder's root that its own subfolder imports back (the
- * CLI's entry and its commands; the API's server and its access gate). Short on purpose: none may be added.
- */
-const KNOWN_FOLDER_CYCLES = ['src/cli → src/cli/commands → src/cli'];
-
 // madge finds cycles among files; folders can form one with no file cycle (proxy/index.ts → fast/, fast/ → proxy/forward.ts was one).
 it('has no cycle among folders', () => {
-  expect(folderCycles(folderGraph()).filter((c) => !KNOWN_FOLDER_CYCLES.includes(c))).toEqual([]);
+  expect(folderCycles(folderGraph())).toEqual([]);
 });

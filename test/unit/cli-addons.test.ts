@@ -1,6 +1,6 @@
 // Contract tests of the CLI's add-on commands: addons, addons:create, addons:info, addons:destroy.
 import { describe, expect, it } from 'vitest';
-import { time } from '../../src/cli/format.ts';
+import { time } from '../../src/cli/kit/format.ts';
 import type { AddonInfo } from '../../src/core/index.ts';
 import { deploy, sendJson, useCliServer } from './cli-harness.ts';
 

@@ -1,6 +1,6 @@
 // Contract tests of the CLI's domain commands: domains, domains:add, domains:remove.
 import { describe, expect, it } from 'vitest';
-import { time } from '../../src/cli/format.ts';
+import { time } from '../../src/cli/kit/format.ts';
 import { sendJson, useCliServer } from './cli-harness.ts';
 
 const srv = useCliServer();

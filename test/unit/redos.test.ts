@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string> = {
   'src/server/config.ts /^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$/': 'MINICLOUD_ACME_EMAIL, the operator\'s own setting',
   'src/api/inputs.ts /^[^\\s@/:]{1,64}@[a-z0-9.-]{1,190}\\.[a-z]{2,}$/i': 'users:add, an admin\'s own input; anchored, and the {1,190} bound caps backtracking at 190 steps per character',
   'proxy/index.ts /^\\.+|\\.+$/g': 'MINICLOUD_DOMAIN, the operator\'s own setting',
-  'src/cli/config.ts /\\/+$/': 'the CLI user\'s own server URL, in their own CLI process',
+  'src/cli/kit/config.ts /\\/+$/': 'the CLI user\'s own server URL, in their own CLI process',
   'src/cli/commands/logs.ts /\\.\\d+Z$/': 'in the CLI, on times the server wrote; the digit runs after each "." are disjoint, so one linear pass',
   'src/cli/commands/runtime.ts /\\s*<[^>]*>$/': 'in the CLI, on a commit author the server cut to 200 characters',
   'src/core/image-ref.ts /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/':

@@ -1,12 +1,12 @@
 // Access commands: list API tokens, create one (its secret printed once), revoke one; read the audit log.
 import { UserError, type AuditInfo, type TokenInfo } from '../../core/index.ts';
-import type { Args, Command } from '../command.ts';
-import { Client } from '../client.ts';
-import { resolveServer } from '../config.ts';
-import type { Ctx } from '../context.ts';
-import { createPrompter } from '../prompt.ts';
-import { secretInput } from '../secret.ts';
-import { json, table, time } from '../format.ts';
+import type { Args, Command } from '../kit/command.ts';
+import { Client } from '../kit/client.ts';
+import { resolveServer } from '../kit/config.ts';
+import type { Ctx } from '../kit/context.ts';
+import { createPrompter } from '../kit/prompt.ts';
+import { secretInput } from '../kit/secret.ts';
+import { json, table, time } from '../kit/format.ts';
 
 const ROLES = 'admin|deploy|read|metrics';
 

@@ -1,8 +1,8 @@
 // Add-on commands: list, create, show and destroy an app's backing services (databases, queues, Redis).
 import { UserError, type AddonInfo, type Deploy } from '../../core/index.ts';
-import { appPath, oneArgument, type Args, type Command, type Options } from '../command.ts';
-import type { Ctx } from '../context.ts';
-import { json, keyValues, release, table, time } from '../format.ts';
+import { appPath, oneArgument, type Args, type Command, type Options } from '../kit/command.ts';
+import type { Ctx } from '../kit/context.ts';
+import { json, keyValues, release, table, time } from '../kit/format.ts';
 
 type AddonKind = AddonInfo['kind'];
 

@@ -1,9 +1,9 @@
 // Alert commands: list the channels, add a webhook or an e-mail channel (the server's, or an app's with --app), remove
 // one, send a test message, and the history of what was sent and how each delivery went.
 import { UserError, validateAppName, type AlertChannelInfo, type AlertHistoryInfo, type AlertTestResult } from '../../core/index.ts';
-import { appPath, flag, type Args, type Command } from '../command.ts';
-import type { Ctx } from '../context.ts';
-import { json, table, time } from '../format.ts';
+import { appPath, flag, type Args, type Command } from '../kit/command.ts';
+import type { Ctx } from '../kit/context.ts';
+import { json, table, time } from '../kit/format.ts';
 
 const APP_OPTION = { app: { type: 'string', short: 'a' } } as const;
 

@@ -1,9 +1,9 @@
 // App lifecycle commands: list, create, info, destroy, and linking a local repo with git:remote.
 import { CRASH_LOOP_RESTARTS, UserError, type AppInfo, type Instance } from '../../core/index.ts';
-import { appPath, flag, type Command } from '../command.ts';
-import type { Ctx } from '../context.ts';
-import { ago, duration, json, keyValues, release, table, time } from '../format.ts';
-import { currentBranch, insideMinicloudCheckout, insideWorkTree, linkRepo } from '../git.ts';
+import { appPath, flag, type Command } from '../kit/command.ts';
+import type { Ctx } from '../kit/context.ts';
+import { ago, duration, json, keyValues, release, table, time } from '../kit/format.ts';
+import { currentBranch, insideMinicloudCheckout, insideWorkTree, linkRepo } from '../kit/git.ts';
 
 type AppDetail = AppInfo & { instances?: Instance[] };
 

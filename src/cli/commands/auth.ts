@@ -1,10 +1,10 @@
 // Commands about who we are to the server: login, and the git credential helper that reuses its token.
 import { UserError } from '../../core/index.ts';
-import { Client } from '../client.ts';
-import type { Command } from '../command.ts';
-import { flag } from '../command.ts';
-import { DEFAULT_URL, normalizeUrl, resolveServer, saveLogin } from '../config.ts';
-import { createPrompter, readKeyValues, type Prompter } from '../prompt.ts';
+import { Client } from '../kit/client.ts';
+import type { Command } from '../kit/command.ts';
+import { flag } from '../kit/command.ts';
+import { DEFAULT_URL, normalizeUrl, resolveServer, saveLogin } from '../kit/config.ts';
+import { createPrompter, readKeyValues, type Prompter } from '../kit/prompt.ts';
 
 const login: Command = {
   name: 'login',

@@ -1,7 +1,7 @@
 // BackupInfo commands: verified backups of an app's databases and storage, restores and a schedule.
 import { UserError, type BackupInfo, type BackupScheduleInfo } from '../../core/index.ts';
-import { appPath, flag, type Command } from '../command.ts';
-import { json, table, time } from '../format.ts';
+import { appPath, flag, type Command } from '../kit/command.ts';
+import { json, table, time } from '../kit/format.ts';
 
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;

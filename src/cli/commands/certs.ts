@@ -1,8 +1,8 @@
 // Certificate commands: each served name's certificate (status, issuer, expiry, last error), and a forced renewal.
 import type { CertsReport } from '../../core/index.ts';
-import { appPath, flag, type Command } from '../command.ts';
-import type { Ctx } from '../context.ts';
-import { json, table, time } from '../format.ts';
+import { appPath, flag, type Command } from '../kit/command.ts';
+import type { Ctx } from '../kit/context.ts';
+import { json, table, time } from '../kit/format.ts';
 
 const INDENT = '       ';
 

@@ -1,8 +1,8 @@
 // Config var commands: show, set and unset an app's environment (set/unset restart it).
 import { UserError, validateConfigKey, type Deploy } from '../../core/index.ts';
-import { appPath, type Args, type Command } from '../command.ts';
-import type { Ctx } from '../context.ts';
-import { json, keyValues, release } from '../format.ts';
+import { appPath, type Args, type Command } from '../kit/command.ts';
+import type { Ctx } from '../kit/context.ts';
+import { json, keyValues, release } from '../kit/format.ts';
 
 const get: Command = {
   name: 'config',

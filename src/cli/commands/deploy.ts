@@ -1,7 +1,7 @@
 // `minicloud deploy <app> --image <ref>`: release a published image, its deploy log streamed as it runs.
 import { UserError, validateImageRef, type LogEvent } from '../../core/index.ts';
-import { appPath, flag, type Command } from '../command.ts';
-import { secretInput } from '../secret.ts';
+import { appPath, flag, type Command } from '../kit/command.ts';
+import { secretInput } from '../kit/secret.ts';
 
 const deploy: Command = {
   name: 'deploy',

@@ -1,8 +1,8 @@
 // Custom domain commands: list an app's domains, add one, remove one.
 import { validateDomain, type DomainAdded, type DomainEntry } from '../../core/index.ts';
-import { appPath, oneArgument, type Args, type Command } from '../command.ts';
-import type { Ctx } from '../context.ts';
-import { json, table, time } from '../format.ts';
+import { appPath, oneArgument, type Args, type Command } from '../kit/command.ts';
+import type { Ctx } from '../kit/context.ts';
+import { json, table, time } from '../kit/format.ts';
 
 /** Indent of the detail lines under a "Doing x... done" line, as the other commands print them. */
 const INDENT = '       ';

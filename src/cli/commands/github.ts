@@ -1,7 +1,7 @@
 // Following a GitHub repository: apps:connect prints what to paste into the repository's webhook settings.
 import { UserError, type GithubConnected } from '../../core/index.ts';
-import { appPath, flag, type Command } from '../command.ts';
-import { secretInput } from '../secret.ts';
+import { appPath, flag, type Command } from '../kit/command.ts';
+import { secretInput } from '../kit/secret.ts';
 
 const connect: Command = {
   name: 'apps:connect',

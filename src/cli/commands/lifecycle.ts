@@ -1,7 +1,7 @@
 // Whether an app runs: apps:stop, apps:start and apps:sleep (idle apps sleep until a request wakes them).
 import { UserError, type AppInfo, type Deploy } from '../../core/index.ts';
-import { appPath, type Command } from '../command.ts';
-import { duration } from '../format.ts';
+import { appPath, type Command } from '../kit/command.ts';
+import { duration } from '../kit/format.ts';
 import { reportDeploy } from './config.ts';
 
 const stop: Command = {

@@ -1,6 +1,6 @@
 // `logs <app>`: the app's output, the router's access log and its deploys' logs, merged with times and sources.
 import { LOG_SOURCES, UserError, type LogEvent, type MergedLogEvent } from '../../core/index.ts';
-import { appPath, flag, type Command } from '../command.ts';
+import { appPath, flag, type Command } from '../kit/command.ts';
 
 const NOTE = [
   'Without --build or --router, the app\'s output (app), the router\'s access log (router), build logs (build)',

@@ -1,7 +1,7 @@
 // `metrics <app>`: the app's last hour, one row per minute with traffic.
 import type { MinutePoint } from '../../core/index.ts';
-import { appPath, type Command } from '../command.ts';
-import { json, table } from '../format.ts';
+import { appPath, type Command } from '../kit/command.ts';
+import { json, table } from '../kit/format.ts';
 
 const p = (n: number) => String(n).padStart(2, '0');
 const clock = (iso: string) => {

@@ -1,7 +1,7 @@
 // Commands about the server and its limits: `status` (runtime, builds, isolation) and an app's memory, CPU and process limits.
 import { UserError, type ResourcesInfo, type ServerStatus } from '../../core/index.ts';
-import { appPath, type Command } from '../command.ts';
-import { json } from '../format.ts';
+import { appPath, type Command } from '../kit/command.ts';
+import { json } from '../kit/format.ts';
 import { reportDeploy } from './config.ts';
 
 const SETTINGS = ['memory', 'cpu', 'pids'];

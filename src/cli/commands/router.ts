@@ -1,7 +1,7 @@
 // Per-app router settings: `router:report <app>` shows them, `router:set <app> timeout 60 | https-only true | max-body 50m` changes one.
 import { UserError, formatSize, parseRouterSetting, type RouterDaemonReport, type RouterReport } from '../../core/index.ts';
-import { appPath, type Command } from '../command.ts';
-import { json } from '../format.ts';
+import { appPath, type Command } from '../kit/command.ts';
+import { json } from '../kit/format.ts';
 
 const USAGE = (app: string) => `usage: minicloud router:set ${app} timeout <seconds>|default, minicloud router:set ${app} https-only true|false, or minicloud router:set ${app} max-body <size>|0|default`;
 

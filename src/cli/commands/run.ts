@@ -1,8 +1,8 @@
 // `run`: a one-off command in an app's environment on its current release, its output streamed back.
 import { UserError, type RunEvent } from '../../core/index.ts';
-import { StreamBroken } from '../client.ts';
-import { appPath, type Command } from '../command.ts';
-import { shellQuote } from '../format.ts';
+import { StreamBroken } from '../kit/client.ts';
+import { appPath, type Command } from '../kit/command.ts';
+import { shellQuote } from '../kit/format.ts';
 
 /**
  * The command line the server hands to `sh -c`. Several words are quoted so sh sees the same words;

@@ -8,8 +8,8 @@ import {
   type ReleaseSummary,
   type CronStatus,
 } from '../../core/index.ts';
-import { appPath, type Command } from '../command.ts';
-import { ago, json, release, table, time } from '../format.ts';
+import { appPath, type Command } from '../kit/command.ts';
+import { ago, json, release, table, time } from '../kit/format.ts';
 import { printInstances } from './apps.ts';
 import { reportDeploy } from './config.ts';
 

@@ -4,7 +4,7 @@ import { closeSync, createReadStream, createWriteStream, existsSync, openSync, r
 import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { UserError, type ServerRestoreEvent } from '../../core/index.ts';
-import { flag, type Command } from '../command.ts';
+import { flag, type Command } from '../kit/command.ts';
 import { bytes } from './backups.ts';
 
 const secs = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;

@@ -1,7 +1,7 @@
 // Storage commands: persistent directories that survive deploys, restarts and rollbacks.
 import { UserError, validateMountPath, type Deploy, type VolumeInfo } from '../../core/index.ts';
-import { appPath, type Command } from '../command.ts';
-import { json, table, time } from '../format.ts';
+import { appPath, type Command } from '../kit/command.ts';
+import { json, table, time } from '../kit/format.ts';
 import { reportDeploy } from './config.ts';
 
 const one = (rest: string[], usage: string): string => {

@@ -1,9 +1,9 @@
 // People commands: list users, add one (admin or member of apps; a password piped, from the environment, or made and
 // shown once), remove one; who is logged in to the dashboard, and ending a session.
 import { UserError, type SessionInfo, type UserInfo } from '../../core/index.ts';
-import type { Command } from '../command.ts';
-import { json, table, time } from '../format.ts';
-import { secretInput } from '../secret.ts';
+import type { Command } from '../kit/command.ts';
+import { json, table, time } from '../kit/format.ts';
+import { secretInput } from '../kit/secret.ts';
 
 const list: Command = {
   name: 'users',

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../core/index.ts';
+import { UserError } from '../../core/index.ts';
 
 export const DEFAULT_URL = 'http://localhost:7080';
 
@@ -69,7 +69,7 @@ function localAdminToken(env: Env, url: string): string | undefined {
   if (!['localhost', '127.0.0.1', '[::1]'].includes(host)) return undefined;
   const file = env.MINICLOUD_DATA
     ? join(env.MINICLOUD_DATA, 'admin.token')
-    : fileURLToPath(new URL('../../data/admin.token', import.meta.url));
+    : fileURLToPath(new URL('../../../data/admin.token', import.meta.url));
   try {
     return readFileSync(file, 'utf8').trim() || undefined;
   } catch {

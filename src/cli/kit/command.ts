@@ -1,6 +1,6 @@
 // The shape every CLI command has, so main.ts can parse, document and dispatch them uniformly.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError } from '../core/index.ts';
+import { UserError } from '../../core/index.ts';
 import type { Ctx } from './context.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;

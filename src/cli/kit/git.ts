@@ -7,7 +7,7 @@ import type { Ctx } from './context.ts';
 import { shellQuote } from './format.ts';
 
 /** The file git runs as our credential helper: the checkout's launcher, or the installed CLI's own file (useLauncher). */
-let launcher = fileURLToPath(new URL('../../scripts/minicloud.mjs', import.meta.url));
+let launcher = fileURLToPath(new URL('../../../scripts/minicloud.mjs', import.meta.url));
 
 /** The CLI installed from a server's /cli.tgz is one bundled file: git must call that file back. */
 export function useLauncher(file: string): void {

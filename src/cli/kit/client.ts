@@ -1,5 +1,5 @@
 // HTTP client of the minicloud REST API: JSON requests, NDJSON streams, API errors as UserError.
-import { UserError, type ApiError, type LogEvent } from '../core/index.ts';
+import { UserError, type ApiError, type LogEvent } from '../../core/index.ts';
 import { rawRequest } from './transfer.ts';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);

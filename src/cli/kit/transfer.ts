@@ -3,7 +3,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { UserError } from '../core/index.ts';
+import { UserError } from '../../core/index.ts';
 
 export function rawRequest(base: string, authorization: string, method: string, path: string, body?: { stream: Readable; type: string; length: number }): Promise<IncomingMessage> {
   const url = new URL(base + path);

@@ -1,6 +1,6 @@
 // Secrets a command needs (tokens, registry passwords): from standard input or the environment, which stay out of
 // shell history and the process list; a secret given as a flag still works, with a warning saying so.
-import { UserError } from '../core/index.ts';
+import { UserError } from '../../core/index.ts';
 import type { Args } from './command.ts';
 import type { Ctx } from './context.ts';
 

@@ -1,5 +1,5 @@
 // What a CLI command runs against: injectable streams, env and cwd, and the lazily built API client.
-import { UserError } from '../core/index.ts';
+import { UserError } from '../../core/index.ts';
 import { Client } from './client.ts';
 import { resolveServer } from './config.ts';
 

@@ -1,7 +1,7 @@
 // Interactive questions on stdin (used by login); secret answers are not echoed on a terminal.
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { UserError } from '../core/index.ts';
+import { UserError } from '../../core/index.ts';
 import type { Io } from './context.ts';
 
 export interface Prompter {
