@@ -14,6 +14,7 @@ import { NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
 import { parseTrustedProxies, trustNobody, type TrustCheck } from './edge/trust.ts';
 import { createWaker } from './edge/wake.ts';
 import { installFastPath } from './fast/index.ts';
+import { serveH2, type H2Engine } from './h2/index.ts';
 import { UpstreamPools } from './pooled/pools.ts';
 import { createRequestHandler } from './requests.ts';
 import { listenTls, tlsPort, type HttpsOptions } from './tls.ts';
@@ -67,6 +68,8 @@ export interface Router {
   port: number;
   /** The HTTPS listener's bound port; null without `https`. */
   httpsPort: number | null;
+  /** New TLS session ticket keys (48 bytes) for the HTTPS listener; tickets made with the old ones no longer resume. */
+  setTicketKeys(keys: Buffer): void;
   close(): Promise<void>;
   /**
    * Stops accepting (another process already listens on the same ports), answers every request under
@@ -83,14 +86,16 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     s.once('close', () => sockets.delete(s));
   };
   let draining = false;
-  const { server, pools, fast, ws } = createEngines(opts, track, () => draining);
+  const { server, pools, fast, ws, requests } = createEngines(opts, track, () => draining);
 
   let secure: Awaited<ReturnType<typeof listenTls>> | null = null; // the HTTPS listener (certs)
+  let h2: H2Engine | null = null; // its HTTP/2 sessions
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
       secure?.close();
+      h2?.close();
       for (const s of sockets) s.destroy();
       void pools.close();
       fast?.close();
@@ -99,6 +104,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const drain = async (maxMs: number): Promise<void> => {
     draining = true;
     fast?.drain();
+    h2?.drain();
     // net.Server's close, not http.Server's: that one also closes idle kept-alive connections at once,
     // racing a client that is just sending its next request on one. Idle ones end by the keep-alive
     // timeout instead, which clients expect (Keep-Alive: timeout=5).
@@ -112,7 +118,9 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   await listen(server, opts).catch(async (e: unknown) => { await close(); throw e; });
   // HTTPS (certs): last, so the TLS listener gets every handler registered above.
   if (opts.https) secure = await listenTls(opts.https, opts.host, server, track).catch(async (e: unknown) => { await close(); throw e; });
-  return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, close, drain };
+  if (secure) h2 = serveH2(secure, requests);
+  const setTicketKeys = (keys: Buffer) => secure?.setTicketKeys(keys);
+  return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, setTicketKeys, close, drain };
 }
 
 /** The policy every engine shares, made once from the options: the waker, whom to trust, the access log. */
@@ -167,7 +175,7 @@ function createEngines(opts: RouterOptions, track: (s: Duplex) => void, draining
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => ws.upgrade(req, socket, head));
   // CONNECT: the router is no forward proxy (without a listener Node would drop the connection unanswered).
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket, false));
-  return { server, pools, fast, ws };
+  return { server, pools, fast, ws, requests };
 }
 
 /** Listens on the plain port; once listening, accept errors (e.g. EMFILE, emitted on the server) are swallowed, unhandled they would crash it. */

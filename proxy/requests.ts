@@ -65,7 +65,7 @@ class EdgeRequests implements RequestHandler {
   request(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
     const socket = req.socket;
     if (this.refused.has(socket)) return;
-    if (this.o.draining()) res.setHeader('connection', 'close');
+    if (this.o.draining() && req.httpVersionMajor !== 2) res.setHeader('connection', 'close'); // h2: the GOAWAY says it
     let open = this.answering.get(socket);
     if (!open) this.answering.set(socket, (open = new Set()));
     open.add(res);

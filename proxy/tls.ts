@@ -1,4 +1,5 @@
-// The router's HTTPS listener: TLS with each SNI name's certificate, then the very handlers of the plain listener.
+// The router's HTTPS listener: TLS with each SNI name's certificate, then the very handlers of the plain listener
+// (HTTP/1.1) or, for a client that picks h2 by ALPN, the HTTP/2 engine (h2/). Its TLS defaults are every context's.
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +17,25 @@ export interface HttpsOptions {
    * connections at once while open ones keep theirs; it must not wait on a CA.
    */
   context: (servername: string) => SecureContext | Promise<SecureContext>;
+  /**
+   * The session ticket keys (48 bytes), the same in every router process, so a client resumes its TLS session on
+   * whichever worker its next connection reaches; changed with setTicketKeys (the daemon's primary rotates them).
+   */
+  ticketKeys?: Buffer;
 }
+
+// Modern defaults (Mozilla's "intermediate"): TLS 1.2 and 1.3, forward-secret AEAD suites only (no CBC, no RSA key
+// exchange), which is also what HTTP/2 requires (RFC 9113 §9.2.2). The SNI contexts are made with the same.
+export const TLS_DEFAULTS = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+} as const;
+// How long a ticket resumes a session (its lifetime hint; the keys' rotation ends them sooner).
+const SESSION_TIMEOUT_S = 6 * 3600;
 
 // The plain server's handlers the TLS one shares: one routing path, whatever the transport.
 const SHARED = ['request', 'upgrade', 'connect', 'clientError', 'checkContinue', 'checkExpectation'] as const;
@@ -29,6 +48,11 @@ export async function listenTls(o: HttpsOptions, host: string | undefined, plain
   const server = https.createServer({
     key: o.fallback.keyPem,
     cert: o.fallback.certPem,
+    ...TLS_DEFAULTS,
+    // h2 first: the server's preference picks it whenever the client offers it.
+    ALPNProtocols: ['h2', 'http/1.1'],
+    ...(o.ticketKeys && { ticketKeys: o.ticketKeys }),
+    sessionTimeout: SESSION_TIMEOUT_S,
     SNICallback: (servername, done) => {
       Promise.resolve()
         .then(() => o.context(servername))
@@ -48,17 +72,24 @@ export async function listenTls(o: HttpsOptions, host: string | undefined, plain
   server.on('connection', track);
   // Failed handshakes are routine (scanners, clients refusing a self-signed certificate): never fatal.
   server.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
+  await listen(server, o.port, host);
+  // node:cluster hands a worker's listener the keys of the first worker that listened on the port (_setServerData):
+  // after a rotation a new generation would get the old keys back. The keys given win.
+  if (o.ticketKeys) server.setTicketKeys(o.ticketKeys);
+  return server;
+}
+
+function listen(server: https.Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
-      ? new UserError(`the HTTPS port ${o.port} is in use`, 'set MINICLOUD_HTTPS_PORT to a free port, or MINICLOUD_HTTPS_PORT=off for no HTTPS')
+      ? new UserError(`the HTTPS port ${port} is in use`, 'set MINICLOUD_HTTPS_PORT to a free port, or MINICLOUD_HTTPS_PORT=off for no HTTPS')
       : e));
-    server.listen(o.port, host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       server.on('error', () => {}); // accept errors (EMFILE) must not crash the router
       resolve();
     });
   });
-  return server;
 }
 
 export function tlsPort(server: https.Server): number {

@@ -22,7 +22,7 @@ export const ROUTER_NODE_FLAGS = process.env.MINICLOUD_ROUTER_NODE_FLAGS?.split(
 export interface GenerationsOptions {
   settings: DaemonSettings;
   /** What a new worker starts with: the latest of each. */
-  state: () => { routes: Route[]; certs: CertSet | null; challenges: Record<string, string>; controlPlane: boolean };
+  state: () => { routes: Route[]; certs: CertSet | null; challenges: Record<string, string>; controlPlane: boolean; ticketKeys: string };
   say: (line: string) => void;
   wake: (app: string) => void;
   seen: (apps: string[]) => void;

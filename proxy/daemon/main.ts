@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { AccessLog } from './access-log.ts';
 import { answers, serveControl } from './control.ts';
 import { Generations } from './generations.ts';
+import { TicketKeys } from './tickets.ts';
 import { codeHash, readState, statePaths, writeState, PROTOCOL, type CertSet, type DaemonEvent, type DaemonSettings, type Route } from './protocol.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,9 +40,11 @@ let listener: { send(e: DaemonEvent): void; end(): void } | null = null;
 const wakesAsked = new Map<string, number>();
 const emit = (e: DaemonEvent) => listener?.send(e);
 
+// Made before the workers, which all start with the current keys; a rotation reaches them all at once.
+const tickets = new TicketKeys((keys) => gens.broadcast({ t: 'tickets', keys: keys.toString('base64') }));
 const gens = new Generations({
   settings,
-  state: () => ({ routes, certs, challenges, controlPlane: listener !== null }),
+  state: () => ({ routes, certs, challenges, controlPlane: listener !== null, ticketKeys: tickets.current.toString('base64') }),
   say,
   wake: (app) => {
     wakesAsked.set(app, Date.now());

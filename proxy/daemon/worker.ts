@@ -1,11 +1,14 @@
-// One router worker of the daemon: serves the shared ports (plain and HTTPS) with the table, certificates and ACME tokens the primary sends.
+// One router worker of the daemon: serves the shared ports (plain, and HTTPS with HTTP/2) with the table, certificates,
+// TLS ticket keys and ACME tokens the primary sends.
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { RouteTable } from '../../src/routes/index.ts';
 import { startRouter, type Router } from '../index.ts';
+import { TLS_DEFAULTS } from '../tls.ts';
 import type { CertSet, DaemonSettings, Pem, Route } from './protocol.ts';
 
 export type ToWorker =
-  | { t: 'start'; settings: DaemonSettings; routes: Route[]; certs: CertSet | null; challenges: Record<string, string>; controlPlane: boolean }
+  | { t: 'start'; settings: DaemonSettings; routes: Route[]; certs: CertSet | null; challenges: Record<string, string>; controlPlane: boolean; ticketKeys: string }
+  | { t: 'tickets'; keys: string }
   | { t: 'routes'; routes: Route[]; seq: number }
   | { t: 'certs'; certs: CertSet }
   | { t: 'challenges'; challenges: Record<string, string> }
@@ -29,6 +32,8 @@ let challenges: Record<string, string> = {};
 let contexts = new Map<string, SecureContext>();
 let fallback: SecureContext | null = null;
 let controlPlane = true;
+// The latest TLS ticket keys the primary sent (a rotation may come while this worker is still starting).
+let ticketKeys: Buffer | null = null;
 // Handshakes for a served name whose certificate minicloud is still making (a domain just added).
 const certWaiters = new Set<() => void>();
 const CERT_WAIT_MS = 5000;
@@ -48,7 +53,7 @@ const flush = () => {
 };
 const later = () => void (timer ??= setTimeout(flush, FLUSH_MS));
 
-const contextOf = (p: Pem) => createSecureContext({ key: p.keyPem, cert: p.certPem });
+const contextOf = (p: Pem) => createSecureContext({ key: p.keyPem, cert: p.certPem, ...TLS_DEFAULTS });
 function loadCerts(certs: CertSet): void {
   const next = new Map<string, SecureContext>();
   for (const [name, pem] of Object.entries(certs.names)) {
@@ -91,18 +96,20 @@ async function start(m: Extract<ToWorker, { t: 'start' }>): Promise<void> {
   challenges = m.challenges;
   controlPlane = m.controlPlane;
   drainMs = s.drainMs;
+  ticketKeys ??= Buffer.from(m.ticketKeys, 'base64');
   if (m.certs) loadCerts(m.certs);
   const tls = s.httpsPort !== null && m.certs;
   router = await startRouter({
     port: s.port, host: s.host, domain: s.domain, timeoutMs: s.timeoutMs, wakeTimeoutMs: s.wakeTimeoutMs, startingHoldMs: s.startingHoldMs,
     trustedProxies: s.trustedProxies, upstreamConnections: s.upstreamConnections, table,
-    ...(tls && { https: { port: s.httpsPort!, fallback: m.certs!.fallback, context: contextFor }, httpsPort: s.httpsPort! }),
+    ...(tls && { https: { port: s.httpsPort!, fallback: m.certs!.fallback, context: contextFor, ticketKeys }, httpsPort: s.httpsPort! }),
     challenge: (token) => challenges[token] ?? null,
     controlPlane: () => controlPlane,
     wake: (app) => send({ t: 'wake', app }),
     onRequest: (app) => void (seen.add(app), later()),
     log: (line, app) => void (lines.push([app, line]), lines.length >= 500 ? flush() : later()),
   });
+  router.setTicketKeys(ticketKeys);
   send({ t: 'ready', port: router.port, httpsPort: router.httpsPort });
 }
 
@@ -120,6 +127,7 @@ process.on('message', (m: ToWorker) => {
     send({ t: 'applied', seq: m.seq });
   }
   else if (m.t === 'certs') loadCerts(m.certs);
+  else if (m.t === 'tickets') router?.setTicketKeys((ticketKeys = Buffer.from(m.keys, 'base64')));
   else if (m.t === 'challenges') challenges = m.challenges;
   else if (m.t === 'control') controlPlane = m.up;
   else if (m.t === 'start') start(m).catch((e: unknown) => send({ t: 'failed', error: String((e as Error)?.message ?? e) }));

@@ -64,10 +64,12 @@ export interface RouterStats {
   /** Requests and upgrades Node's server passed to the pooled engine and to the websocket one. */
   pooled: number;
   ws: number;
+  /** Requests that came over HTTP/2 (../h2/; then served by the pooled engine or the router's own answers). */
+  h2: number;
 }
 
 export const routerStats: RouterStats = {
-  fast: 0, handedOver: 0, pooled: 0, ws: 0,
+  fast: 0, handedOver: 0, pooled: 0, ws: 0, h2: 0,
   why: { unusual: 0, partial: 0, 'no-app': 0, stopped: 0, 'no-instance': 0, 'https-only': 0, 'route-headers': 0, acme: 0, 'trusted-proxy': 0, 'body-limit': 0, busy: 0, unreached: 0 },
 };
 

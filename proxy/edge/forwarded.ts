@@ -81,6 +81,7 @@ function headerValue(h: IncomingMessage['headers'], name: string): string | unde
  * drops every name with an underscore for the same reason.
  */
 export function routerOwned(name: string): boolean {
+  if (name[0] === ':') return true; // HTTP/2's pseudo-headers: the request line and Host say it to the app
   if (!name.includes('_')) return ownName(name);
   const dashed = name.replaceAll('_', '-');
   return ownName(dashed) || HOP.has(dashed) || KEPT.has(dashed);

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { normalizeHost } from '../../src/routes/index.ts';
+import { badH2Request } from './guard-h2.ts';
 import { overflowStatus } from './limits.ts';
 import { targetAuthority } from './target.ts';
 
@@ -12,6 +13,9 @@ import { targetAuthority } from './target.ts';
  * codings that do not end in chunked; this refuses what it lets through.
  */
 export function badRequest(req: IncomingMessage): string | null {
+  // HTTP/2 (../h2/): what its downgrade to the app's HTTP/1.1 could smuggle first, then the checks every request gets.
+  const h2 = req.httpVersionMajor === 2 ? badH2Request(req) : null;
+  if (h2) return h2;
   // One pass over the raw headers instead of req.headersDistinct, which builds a second copy of them all.
   const raw = req.rawHeaders;
   let hostCount = 0;

@@ -79,5 +79,7 @@ export type Framing = 'none' | 'length' | 'chunked';
 
 export function requestFraming(req: IncomingMessage): Framing {
   if (req.headers['transfer-encoding'] !== undefined) return 'chunked';
-  return Number(req.headers['content-length'] ?? 0) > 0 ? 'length' : 'none';
+  if (Number(req.headers['content-length'] ?? 0) > 0) return 'length';
+  // HTTP/2 frames a body itself (DATA frames up to END_STREAM): one of no declared length goes to the app chunked.
+  return req.httpVersionMajor === 2 && !(req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders ? 'chunked' : 'none';
 }

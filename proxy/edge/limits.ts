@@ -63,7 +63,8 @@ export function sendRefusal(res: ServerResponse, id: string, r: Refusal): number
   res.setHeader('x-request-id', id);
   // Node ends a `Connection: close` response's socket with destroySoon(): lingering takes its place.
   const socket = res.socket as (Duplex & { destroySoon?: () => void }) | null;
-  if (r.status === 413 && socket) socket.destroySoon = () => linger(socket);
+  // (Not over HTTP/2: res.socket stands for the whole session there, and the stream's end is the answer's.)
+  if (r.status === 413 && socket && res.req?.httpVersionMajor !== 2) socket.destroySoon = () => linger(socket);
   return sendPage(res, tooLargePage(r.status, r.reason));
 }
 

@@ -37,10 +37,17 @@ export function sendPage(res: ServerResponse, p: Page): number {
     'content-type': 'text/html; charset=utf-8',
     'content-length': body.length,
     'cache-control': 'no-store',
-    ...p.headers,
+    ...(res.req?.httpVersionMajor === 2 ? withoutConnection(p.headers) : p.headers),
   });
   res.end(res.req?.method === 'HEAD' ? undefined : body);
   return res.req?.method === 'HEAD' ? 0 : body.length;
+}
+
+/** HTTP/2 has no Connection header (the stream ends with the answer; Node would warn and drop it). */
+function withoutConnection(headers: Page['headers']): Page['headers'] {
+  if (!headers?.connection) return headers;
+  const { connection: _, ...rest } = headers;
+  return rest;
 }
 
 /** A request the router will not pass on (see guard.ts); the connection is closed after it. */

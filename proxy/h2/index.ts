@@ -1,0 +1,78 @@
+// HTTP/2 to clients over TLS: the HTTPS listener offers `h2` by ALPN (HTTP/1.1 the fallback); an h2 connection becomes
+// a node:http2 session whose requests take the very path HTTP/1.1 ones do (requests.ts: limits, guard with its h2
+// checks in edge/guard-h2.ts, routing, forwarded headers, access log) and reach apps over HTTP/1.1 keep-alive through
+// the pooled engine. WebSockets stay on HTTP/1.1 connections (no RFC 8441 extended CONNECT: see README).
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { routerStats } from '../edge/dispatch.ts';
+import { hostFromAuthority } from '../edge/guard-h2.ts';
+import { MAX_FIELDS, MAX_REQUEST_LINE } from '../edge/limits.ts';
+import { ResetBudget } from './resets.ts';
+
+/** What the HTTP/2 side needs of the router: the shared request handler (requests.ts). */
+export interface H2Options {
+  request(req: IncomingMessage, res: ServerResponse, expectsContinue?: boolean): void;
+}
+
+export interface H2Engine {
+  /** Sends every session a GOAWAY: requests under way finish, new ones go to a new connection (another worker). */
+  drain(): void;
+  close(): void;
+}
+
+// nginx's and h2o's order of magnitude: enough for a page's assets at once, few enough that one client cannot make
+// the router hold thousands of upstream requests (Node's own default is unlimited).
+export const MAX_CONCURRENT_STREAMS = 128;
+// A session with no stream open this long is closed (GOAWAY), as HTTP/1.1 kept-alive connections are after 5 s;
+// browsers keep h2 connections longer, and one connection serves all of a page.
+const IDLE_MS = 60_000;
+// The decoded header list a stream may send (RFC 9113 SETTINGS_MAX_HEADER_LIST_SIZE counts 32 bytes per field
+// besides name and value): room for the largest head limits.ts admits, which then answers it 414 or 431 itself;
+// past this the stream is reset before its headers are even gathered.
+const MAX_HEADER_LIST = MAX_REQUEST_LINE + MAX_FIELDS * 2;
+
+/** Takes the h2 connections of `tls` (an https.Server whose ALPNProtocols offer h2) into HTTP/2 sessions. */
+export function serveH2(tls: https.Server, o: H2Options): H2Engine {
+  const sessions = new Set<ServerHttp2Session>();
+  const server = http2.createServer({
+    settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: MAX_HEADER_LIST, enablePush: false },
+    // Node's default of 128 fields would refuse heads HTTP/1.1 admits; the size limit bounds them instead.
+    maxHeaderListPairs: 4096,
+  });
+  const request = (req: Http2ServerRequest, res: Http2ServerResponse, expectsContinue = false) => {
+    routerStats.h2++;
+    hostFromAuthority(req as unknown as IncomingMessage);
+    o.request(req as unknown as IncomingMessage, res as unknown as ServerResponse, expectsContinue);
+  };
+  server.on('request', (req, res) => request(req, res));
+  server.on('checkContinue', (req, res) => request(req, res, true));
+  // CONNECT reaches the guard, which refuses it with a 400 that the access log records.
+  server.on('connect', (req, res) => request(req, res));
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    const budget = new ResetBudget(session);
+    let open = 0;
+    session.on('stream', (stream) => {
+      open++;
+      stream.once('aborted', () => budget.spend());
+      stream.once('close', () => open--);
+    });
+    // Idle: no stream for IDLE_MS (the timer restarts on any frame); a long poll keeps its session.
+    session.setTimeout(IDLE_MS, () => { if (open === 0) session.close(); });
+  });
+
+  // The ALPN switch: https.Server's own HTTP/1.1 listener keeps every connection that did not pick h2.
+  const h1 = tls.listeners('secureConnection') as Array<(s: TLSSocket) => void>;
+  tls.removeAllListeners('secureConnection');
+  tls.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') server.emit('connection', socket);
+    else for (const l of h1) l.call(tls, socket);
+  });
+  return {
+    drain: () => { for (const s of sessions) s.close(); },
+    close: () => { for (const s of sessions) s.destroy(); },
+  };
+}
