@@ -7,6 +7,7 @@ import { imageDeployPanel } from './image-deploy.js';
 import { configPanel, releasesPanel } from './releases-config.js';
 import { addonsPanel, domainsPanel, storagePanel } from './resources.js';
 import { backupsPanel, githubPanel } from './backups-github.js';
+import { alertsPanel } from './alerts.js';
 
 export function appPage(name) {
   let stopped = false;
@@ -31,7 +32,7 @@ export function appPage(name) {
 
   const ctx = { name, base, refreshAll: () => refreshAll(), isStopped: () => stopped };
   const panels = [
-    chartsPanel(ctx), releasesPanel(ctx), configPanel(ctx), domainsPanel(ctx), addonsPanel(ctx), storagePanel(ctx), backupsPanel(ctx), githubPanel(ctx),
+    chartsPanel(ctx), releasesPanel(ctx), configPanel(ctx), domainsPanel(ctx), addonsPanel(ctx), storagePanel(ctx), backupsPanel(ctx), githubPanel(ctx), alertsPanel(ctx),
   ];
   const [charts, releases, config, ...resources] = panels;
   const logs = logsPanel(ctx);

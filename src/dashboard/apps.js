@@ -1,6 +1,7 @@
 // The apps list: every app with its state, release, URL and last deploy, and the form that creates one.
 import { $, api, emptyRow, enc, h, status, table, when } from './lib.js';
 import { activityPanel, sessionsPanel } from './activity.js';
+import { alertsPanel } from './alerts.js';
 
 /** A page heading that takes the focus, so keyboard and screen reader users land on the new view. */
 export function heading(text) {
@@ -36,6 +37,7 @@ export async function appsPage() {
       button.disabled = false;
     }
   });
+  const alerts = alertsPanel({ server: true });
   $('#view').replaceChildren(
     heading('Apps'),
     table(['Name', 'State', 'Release', 'URL', 'Last deploy'], tbody, { id: 'apps' }),
@@ -43,7 +45,9 @@ export async function appsPage() {
     form,
     ...activityPanel(),
     sessionsPanel(),
+    ...alerts.section,
   );
+  alerts.refresh().catch(() => {});
   await fillApps(tbody).catch((e) => tbody.replaceChildren(emptyRow(5, `Could not load the apps: ${e.message}`, 'error')));
 }
 
