@@ -2,8 +2,8 @@
 // Each parser throws a UserError naming what is wrong; no service takes `unknown`.
 import type { Request } from 'express';
 import {
-  TOKEN_ROLES, UserError, validateAppName, validateBranch, validateConfigKey, validateNewAppName,
-  type AuditQuery, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type TokenRole,
+  TOKEN_ROLES, UserError, validateAppName, validateBranch, validateConfigKey, validateImageRef, validateNewAppName,
+  type AuditQuery, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
 } from '../core/index.ts';
 import { REPO } from '../intake/index.ts';
 import type { SleepInput } from '../processes/index.ts';
@@ -14,6 +14,14 @@ export const appParam = (req: Request): string => String(req.params.app);
 
 /** Another named route parameter: `:id`, `:kind`, `:name`. */
 export const param = (req: Request, name: string): string => String(req.params[name]);
+
+/** A release number in the route (`:version`, `:from`): `7` or `v7`. */
+export function versionParam(req: Request, name: string): number {
+  const raw = String(req.params[name]);
+  const m = /^v?(\d{1,9})$/i.exec(raw);
+  if (!m || Number(m[1]) < 1) throw new UserError(`${JSON.stringify(raw.slice(0, 40))} is not a release number`, `give one such as v3 (see \`minicloud releases ${appParam(req)}\`)`);
+  return Number(m[1]);
+}
 
 /** `?confirm=<app>` of a destructive call, as sent (the service compares it with the app's name). */
 export const confirmParam = (req: Request): string | undefined => (typeof req.query.confirm === 'string' ? req.query.confirm : undefined);
@@ -143,4 +151,50 @@ export function parseLogin(body: unknown): LoginRequest | null {
   if (b.email !== undefined) return typeof b.email === 'string' && typeof b.password === 'string' ? { email: b.email, password: b.password } : null;
   const token = typeof b.token === 'string' ? b.token.trim() : '';
   return token ? { token } : null;
+}
+
+/** `POST /apps/:app/deploys`: the image, registry credentials, and what the release says of its origin. */
+export interface ImageDeployInput {
+  image: string;
+  registry?: RegistryAuth;
+  /** The commit the image was built from (`--commit`), its author and message: shown in `releases` like a push's. */
+  commit?: string;
+  author?: string;
+  message?: string;
+}
+
+function registryAuth(v: unknown): RegistryAuth | undefined {
+  if (v === undefined || v === null) return undefined;
+  const o = isObject(v) ? v : {};
+  if (typeof o.username !== 'string' || typeof o.password !== 'string' || (o.server !== undefined && typeof o.server !== 'string')) {
+    throw new UserError('registry must be {"username": "...", "password": "...", "server": "optional host"}');
+  }
+  return { username: o.username, password: o.password, ...(o.server ? { serveraddress: o.server as string } : {}) };
+}
+
+/** A line of text a client gives for the release list: no control characters, at most `max` characters. */
+function oneLine(v: unknown, what: string, max: number): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new UserError(`${what} must be text`);
+  const first = v.split(/\r?\n/)[0]!.trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(first)) throw new UserError(`${what} has control characters`, 'send plain text');
+  if (first.length > max) throw new UserError(`${what} is longer than ${max} characters`);
+  return first || undefined;
+}
+
+export function parseImageDeploy(body: unknown, app: string): ImageDeployInput {
+  const b = isObject(body) ? body : {};
+  if (b.image === undefined) throw new UserError('no image given', `e.g. \`minicloud deploy ${app} --image ghcr.io/me/app:1.2\`; to deploy code, git push`);
+  const commit = b.commit;
+  if (commit !== undefined && (typeof commit !== 'string' || !/^[0-9a-f]{7,64}$/i.test(commit))) {
+    throw new UserError('commit must be a commit id: 7 to 64 hexadecimal digits', 'e.g. --commit "$GITHUB_SHA"');
+  }
+  const registry = registryAuth(b.registry);
+  const author = oneLine(b.author, 'author', 200);
+  const message = oneLine(b.message, 'message', 500);
+  return {
+    image: validateImageRef(b.image), ...(registry && { registry }), ...(typeof commit === 'string' && { commit: commit.toLowerCase() }),
+    ...(author && { author }), ...(message && { message }),
+  };
 }

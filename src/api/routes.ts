@@ -1,6 +1,6 @@
 // The REST API under /api and the pre-receive hook's endpoints under /internal/hooks.
 import { Router, type Request } from 'express';
-import { NotFoundError, UserError, tailFile, type ReleaseSummary } from '../core/index.ts';
+import { NotFoundError, UserError, tailFile } from '../core/index.ts';
 import { appParam, confirmParam, param, parseConfigChanges, parseGithubConnect, parseNewAppName } from './inputs.ts';
 import { asLineEvents, streamEvents } from './ndjson.ts';
 import { processRoutes } from './process-routes.ts';
@@ -11,6 +11,7 @@ import { routerSettingsRoutes } from './router-routes.ts';
 import { storageRoutes } from './storage-routes.ts';
 import { resourcesRoutes } from './resources-routes.ts';
 import { imageRoutes } from './image-routes.ts';
+import { releasesRoutes } from './releases-routes.ts';
 import { backupsRoutes } from './backups-routes.ts';
 import { logRoutes } from './logs-routes.ts';
 import { certRoutes } from './certs-routes.ts';
@@ -46,6 +47,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(storageRoutes(d));
   r.use(resourcesRoutes(d));
   r.use(imageRoutes(d));
+  r.use(releasesRoutes(d));
   r.use(backupsRoutes(d));
   r.use(certRoutes(d));
   r.use(alertsRoutes(d));
@@ -65,13 +67,6 @@ export function apiRoutes(d: RouteDeps): Router {
     res.json(d.store.configVars.get(appParam(req)));
   });
   r.patch('/apps/:app/config', async (req, res) => { res.json(await d.service.updateConfig(appParam(req), parseConfigChanges(req.body, appParam(req)))); });
-  r.get('/apps/:app/releases', (req, res) => {
-    const app = d.store.apps.require(appParam(req));
-    const list: ReleaseSummary[] = d.store.releases.list(app.name).map(({ config: _c, artifact, ...rel }) => ({
-      ...rel, buildpack: artifact.buildpack, current: rel.version === app.currentRelease,
-    }));
-    res.json(list);
-  });
   r.get('/apps/:app/deploys', (req, res) => { res.json(d.store.deploys.list(d.store.apps.require(appParam(req)).name)); });
   r.get('/apps/:app/deploys/:id/log', async (req, res) => {
     const app = d.store.apps.require(appParam(req));

@@ -1,7 +1,7 @@
 // Image deploys: a published image pulled (or found in the engine), its manifest read from inside it, tagged as a release.
 import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
-import { UserError, validateImageRef, type Artifact, type Manifest, type RegistryAuth } from '../core/index.ts';
+import { UserError, validateImageRef, type Artifact, type ImageOrigin, type Manifest, type RegistryAuth } from '../core/index.ts';
 import { imageName } from './docker-builder.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { MANIFEST_FILES, parseManifest } from './manifest.ts';
@@ -32,7 +32,7 @@ export class ImageImporter {
     await this.docker.getImage(ref).tag({ repo, tag: version });
     const web = imageCommand(info);
     if (!web) throw new UserError(`${ref} has no CMD or ENTRYPOINT, so there is nothing to run`, 'deploy an image whose Dockerfile ends with CMD [...]');
-    return imageArtifact(tag, 'image', { web }, manifest);
+    return { ...imageArtifact(tag, 'image', { web }, manifest), origin: originOf(ref, info.Id, info.Config.Labels) };
   }
 
   /** Pulls the reference; when no registry answers, the engine's own copy (a locally built image) serves. */
@@ -68,6 +68,28 @@ export class ImageImporter {
       await container.remove({ force: true }).catch(() => {});
     }
   }
+}
+
+const OCI = 'org.opencontainers.image.';
+
+/**
+ * The image's OCI labels that say where it came from. They are its publisher's words: control characters go, each
+ * is cut short, and a revision that is no commit id is dropped (it would be shown as one).
+ */
+export function originOf(ref: string, id: string, labels?: Record<string, string> | null): ImageOrigin {
+  const label = (name: string, max: number) => {
+    const v = labels?.[OCI + name];
+    if (typeof v !== 'string') return undefined;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+    const clean = v.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim().slice(0, max);
+    return clean || undefined;
+  };
+  const revision = label('revision', 64);
+  const picked = {
+    source: label('source', 300), revision: revision && /^[0-9a-f]{7,64}$/i.test(revision) ? revision.toLowerCase() : undefined,
+    authors: label('authors', 200), title: label('title', 200), description: label('description', 500),
+  };
+  return { ref, id, ...Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) };
 }
 
 /** `host:5000/name:tag@sha256:…` → `host:5000/name`, by code (the reference comes from the user). */

@@ -16,6 +16,7 @@ import { storageCommands } from './commands/storage.ts';
 import { backupCommands } from './commands/backups.ts';
 import { serverCommands } from './commands/server.ts';
 import { runtimeCommands } from './commands/runtime.ts';
+import { releaseCommands } from './commands/releases.ts';
 import { metricsCommands } from './commands/metrics.ts';
 import { resourcesCommands } from './commands/resources.ts';
 import { routerCommands } from './commands/router.ts';
@@ -39,6 +40,7 @@ export const commands: Command[] = [
   ...storageCommands,
   ...backupCommands,
   ...serverCommands,
+  ...releaseCommands,
   ...runtimeCommands,
   ...logsCommands,
   ...metricsCommands,
@@ -52,7 +54,7 @@ export const commands: Command[] = [
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['login', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
+const TAKES_MORE = new Set(['login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

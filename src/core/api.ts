@@ -1,5 +1,5 @@
 // Shapes of the REST API's bodies, shared by the API and its clients (CLI, dashboard).
-import type { App, Deploy, Instance, LogLine, Release } from './types.ts';
+import type { App, Deploy, ImageOrigin, Instance, LogLine, Manifest, Release } from './types.ts';
 
 export interface ApiError {
   error: string;
@@ -14,6 +14,35 @@ export interface AppInfo extends App {
 export interface ReleaseSummary extends Omit<Release, 'config' | 'artifact'> {
   buildpack: string;
   current: boolean;
+}
+
+/** `GET /api/apps/:app/releases/:version`: one release, its config as names only. */
+export interface ReleaseInfo extends ReleaseSummary {
+  configKeys: string[];
+  /** Process types and their commands (the Procfile's, or the buildpack's default). */
+  processes: Record<string, string>;
+  manifest: Manifest;
+  /** An image deploy's published image; null for builds. */
+  image: ImageOrigin | null;
+}
+
+/** A name whose value differs between two releases; null where one of them has none. */
+export interface ValueChange { name: string; from: string | null; to: string | null }
+
+/** `GET /api/apps/:app/releases/:from/diff/:to`: what changed between two releases, config values never shown. */
+export interface ReleaseDiff {
+  app: string;
+  from: ReleaseInfo;
+  to: ReleaseInfo;
+  /** Both run the same build (a config change or a rollback reuses it). */
+  sameBuild: boolean;
+  /** Config var names: set in `to` only, in `from` only, set in both with different values. */
+  config: { added: string[]; removed: string[]; changed: string[] };
+  processes: ValueChange[];
+  /** Manifest fields by path (`expose.port`, `healthcheck.path`, `cron` as JSON). */
+  manifest: ValueChange[];
+  /** Instances per process type each started with; empty when either release predates the record. */
+  formation: ValueChange[];
 }
 
 export type { App, Deploy, Instance, LogLine };

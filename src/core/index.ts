@@ -5,6 +5,7 @@ export * from './config-vars.ts';
 export * from './types.ts';
 export * from './api.ts';
 export * from './artifact.ts';
+export * from './release-diff.ts';
 export * from './env.ts';
 export * from './redis-url.ts';
 export * from './run-command.ts';

@@ -54,6 +54,11 @@ export interface Release {
   commitMessage: string | null;
   description: string;
   config: Record<string, string>;
+  /**
+   * Instances per process type the release started with (the app's formation then, one each by default);
+   * null for releases made before minicloud recorded it.
+   */
+  formation: Record<string, number> | null;
   createdAt: string;
 }
 
@@ -64,7 +69,26 @@ export type Artifact = ({ kind: 'image'; image: string } | { kind: 'dir'; dir: s
   processes: Record<string, string>;
   /** The validated manifest (cloud_manifest.yml, app.json's health check): the one place of the port and health check. */
   manifest?: Manifest;
+  /** An image deploy's: the image it was made from. */
+  origin?: ImageOrigin;
 };
+
+/** The published image an image deploy released, and what its OCI labels said (`org.opencontainers.image.*`). */
+export interface ImageOrigin {
+  /** The reference deployed, e.g. `ghcr.io/me/app:1.2`. */
+  ref: string;
+  /** The engine's image id (`sha256:…`): two tags of one image have the same. */
+  id: string;
+  /** `org.opencontainers.image.source`: the repository it was built from. */
+  source?: string;
+  /** `org.opencontainers.image.revision`: the commit, when it is one. */
+  revision?: string;
+  /** `org.opencontainers.image.authors`. */
+  authors?: string;
+  /** `org.opencontainers.image.title`, `org.opencontainers.image.description`. */
+  title?: string;
+  description?: string;
+}
 
 /** What cloud_manifest.yml says about an app (validated). */
 export interface Manifest {

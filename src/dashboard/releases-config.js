@@ -1,10 +1,15 @@
-// App page panels: releases with rollback buttons, and config vars (values hidden until revealed).
+// App page panels: releases with rollback and compare buttons, and config vars (values hidden until revealed).
 import { act, api, emptyRow, h, status, table, when } from './lib.js';
+import { releaseDiffPanel } from './release-diff.js';
 
-export function releasesPanel({ base, refreshAll }) {
+export function releasesPanel(ctx) {
+  const { base, refreshAll } = ctx;
   const tbody = h('tbody');
+  const diff = releaseDiffPanel(ctx);
   const refresh = async () => {
     const list = await api('GET', `${base}/releases`);
+    const current = list.find((r) => r.current);
+    diff.fill(list);
     tbody.replaceChildren(...(list.length ? list.map((r) => {
       let action = r.current ? h('span', { class: 'badge' }, 'current') : '';
       if (!r.current && r.status === 'succeeded') {
@@ -20,10 +25,10 @@ export function releasesPanel({ base, refreshAll }) {
         h('td', {}, r.description),
         h('td', {}, r.commit ? h('code', {}, r.commit.slice(0, 7)) : '-', r.commitMessage ? ` ${r.commitMessage}` : ''),
         h('td', {}, when(r.createdAt)),
-        h('td', {}, action));
+        h('td', {}, h('div', { class: 'actions' }, action, diff.compareButton(r, current))));
     }) : [emptyRow(5, 'No releases yet.')]));
   };
-  return { section: [h('h2', {}, 'Releases'), table(['Version', 'Description', 'Commit', 'Created', ''], tbody)], refresh };
+  return { section: [h('h2', {}, 'Releases'), table(['Version', 'Description', 'Commit', 'Created', ''], tbody), ...diff.section], refresh };
 }
 
 export function configPanel({ base, refreshAll }) {

@@ -56,8 +56,14 @@ export class Releases {
     }
     const artifact = await this.d.images.import({ app: deploy.app, image: deploy.ref!, version: store.releases.nextVersion(deploy.app), auth: job.registryAuth, log: say });
     await this.satisfyNeeds(deploy.app, artifact.manifest ?? {}, say);
+    // What the deploy said (--commit, --author, --message) wins over what the image's labels say.
+    const o = artifact.origin;
+    const commit = deploy.commit ?? o?.revision ?? null;
+    if (commit) say(`-----> Commit ${commit.slice(0, 7)}${deploy.commit ? '' : ' (the image\'s org.opencontainers.image.revision label)'}`);
     return store.releases.create({
-      app: deploy.app, artifact, commit: null, description: `Deploy image ${deploy.ref}`, config: store.configVars.get(deploy.app),
+      app: deploy.app, artifact, commit, commitAuthor: deploy.commitAuthor ?? o?.authors ?? null,
+      commitMessage: deploy.commitMessage ?? o?.description ?? o?.title ?? null,
+      description: `Deploy image ${deploy.ref}`, config: store.configVars.get(deploy.app),
     });
   }
 

@@ -1,7 +1,7 @@
 // The formation: which instances of which release run for each app: release phase, rollout, scale, stop, start, restore.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { UserError, isProcessType, type App, type Release } from '../core/index.ts';
+import { UserError, isProcessType, wantedFormation, type App, type Release } from '../core/index.ts';
 import { waitHealthy } from '../health/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store, StoredInstance } from '../store/index.ts';
@@ -34,8 +34,7 @@ export class Formation extends EventEmitter<FormationEvents> {
 
   /** Instances wanted per process type of a release: the app's formation, one each by default. */
   wanted(release: Release): Record<string, number> {
-    const f = this.store.formation.get(release.app);
-    return Object.fromEntries(processTypes(release).map((t) => [t, f[t] ?? 1]));
+    return wantedFormation(release.artifact.processes, this.store.formation.get(release.app));
   }
 
   /** The app's storage volumes as the runtime mounts them: `<volumes>/<app>/<path>` on the host. */

@@ -229,6 +229,8 @@ export const MIGRATIONS: readonly Migration[] = [
      error TEXT
    );
    CREATE INDEX alert_history_app ON alert_history(app, id);` },
+  // releases:diff: the formation each release started with (JSON); older releases have none.
+  { name: '0017-release-formation', sql: 'ALTER TABLE releases ADD COLUMN formation TEXT;' },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

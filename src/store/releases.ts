@@ -1,5 +1,5 @@
 // Releases: each numbered build-and-config of an app that can serve, and whether it did.
-import { readArtifact, type Release } from '../core/index.ts';
+import { readArtifact, wantedFormation, type Release } from '../core/index.ts';
 import type { Db } from './db.ts';
 import { fromJson } from './json.ts';
 
@@ -16,27 +16,36 @@ export interface ReleaseRow {
   description: string;
   /** JSON of the config vars. */
   config: string;
+  /** JSON of the instances per process type it started with; null before migration 0017. */
+  formation: string | null;
   created_at: string;
 }
 
-export type NewRelease = Omit<Release, 'version' | 'createdAt' | 'status' | 'commitAuthor' | 'commitMessage'> & Partial<Pick<Release, 'commitAuthor' | 'commitMessage'>>;
+export type NewRelease = Omit<Release, 'version' | 'createdAt' | 'status' | 'commitAuthor' | 'commitMessage' | 'formation'> & Partial<Pick<Release, 'commitAuthor' | 'commitMessage'>>;
 
 const toRelease = (r: ReleaseRow): Release => ({
   app: r.app, version: r.version, status: r.status, artifact: readArtifact(fromJson<unknown>(r.artifact)), commit: r.commit_sha,
   commitAuthor: r.commit_author, commitMessage: r.commit_message, description: r.description,
-  config: fromJson<Record<string, string>>(r.config), createdAt: r.created_at,
+  config: fromJson<Record<string, string>>(r.config), formation: r.formation === null ? null : fromJson<Record<string, number>>(r.formation),
+  createdAt: r.created_at,
 });
 
 export class ReleasesTable {
   constructor(private readonly db: Db) {}
 
-  /** Numbers the release inside the insert's transaction so two writers never share a version. */
+  /**
+   * Numbers the release inside the insert's transaction so two writers never share a version; records the
+   * formation it starts with (the app's, for its process types), so two releases can be compared later.
+   */
   create(r: NewRelease): Release {
     const version = this.db.transaction(() => {
       const v = this.nextVersion(r.app);
-      this.db.prepare(`INSERT INTO releases (app, version, status, artifact, commit_sha, commit_author, commit_message, description, config, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(r.app, v, 'pending', JSON.stringify(r.artifact), r.commit, r.commitAuthor ?? null, r.commitMessage ?? null, r.description, JSON.stringify(r.config), new Date().toISOString());
+      const scaled = this.db.prepare<[string], { type: string; quantity: number }>('SELECT type, quantity FROM formation WHERE app = ?').all(r.app);
+      const formation = wantedFormation(r.artifact.processes, Object.fromEntries(scaled.map((f) => [f.type, f.quantity])));
+      this.db.prepare(`INSERT INTO releases (app, version, status, artifact, commit_sha, commit_author, commit_message, description, config, formation, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(r.app, v, 'pending', JSON.stringify(r.artifact), r.commit, r.commitAuthor ?? null, r.commitMessage ?? null, r.description, JSON.stringify(r.config),
+          JSON.stringify(formation), new Date().toISOString());
       return v;
     })();
     return this.get(r.app, version)!;

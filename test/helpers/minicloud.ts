@@ -24,6 +24,8 @@ export interface Minicloud {
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Runs the real CLI against this server. */
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The same with another token in MINICLOUD_TOKEN (a scoped one, as CI would have). */
+  cliAs(token: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Restarts it, with `env` changed first (e.g. a new MINICLOUD_TOKEN: api() then uses it). */
   restart(env?: Record<string, string>): Promise<void>;
   /** `kill -9` of minicloud (no chance to clean up), returning once it is gone; `start()` brings it back. */
@@ -88,22 +90,25 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
     return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
   };
 
+  const runCli = (t: string, args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const c = spawn(process.execPath, [join(ROOT, 'scripts/minicloud.mjs'), ...args], {
+      cwd: dataDir, env: { ...process.env, MINICLOUD_URL: apiUrl, MINICLOUD_TOKEN: t, XDG_CONFIG_HOME: dataDir },
+    });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d));
+    c.stderr.on('data', (d: Buffer) => (stderr += d));
+    c.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+
   await boot();
   return {
     apiUrl, apiPort, httpPort: Number(env.MINICLOUD_HTTP_PORT), httpsPort: Number(env.MINICLOUD_HTTPS_PORT), token, dataDir, api,
     gitUrl: (app, t = token) => `http://minicloud:${t}@127.0.0.1:${apiPort}/git/${app}.git`,
     output: () => out,
     pid: () => (child as ChildProcess | null)?.pid,
-    cli: (...args) => new Promise((resolve) => {
-      const c = spawn(process.execPath, [join(ROOT, 'scripts/minicloud.mjs'), ...args], {
-        cwd: dataDir, env: { ...process.env, MINICLOUD_URL: apiUrl, MINICLOUD_TOKEN: env.MINICLOUD_TOKEN, XDG_CONFIG_HOME: dataDir },
-      });
-      let stdout = '';
-      let stderr = '';
-      c.stdout.on('data', (d: Buffer) => (stdout += d));
-      c.stderr.on('data', (d: Buffer) => (stderr += d));
-      c.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    }),
+    cli: (...args) => runCli(env.MINICLOUD_TOKEN, args),
+    cliAs: (t, ...args) => runCli(t, args),
     restart: async (changed = {}) => { await halt(); Object.assign(env, changed); await boot(); },
     crash: () => new Promise<void>((resolve) => {
       const c = child as ChildProcess | null;

@@ -19,7 +19,7 @@ const ALLOWED: Record<string, string> = {
   'proxy/index.ts /^\\.+|\\.+$/g': 'MINICLOUD_DOMAIN, the operator\'s own setting',
   'src/cli/kit/config.ts /\\/+$/': 'the CLI user\'s own server URL, in their own CLI process',
   'src/cli/commands/logs.ts /\\.\\d+Z$/': 'in the CLI, on times the server wrote; the digit runs after each "." are disjoint, so one linear pass',
-  'src/cli/commands/runtime.ts /\\s*<[^>]*>$/': 'in the CLI, on a commit author the server cut to 200 characters',
+  'src/cli/commands/releases.ts /\\s*<[^>]*>$/': 'in the CLI, on a commit author the server cut to 200 characters',
   'src/core/image-ref.ts /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/':
     'only after the reference is checked to be at most 255 characters; anchored, every repeat starts with a separator; the detector times out on its size (adversarial 255-character inputs take < 0.2 ms)',
   'proxy/edge/forwarded.ts /^(?:\\[[^\\]]*\\]|[^:]*):(\\d{1,5})$/':

@@ -5,11 +5,14 @@ import { secretInput } from '../kit/secret.ts';
 
 const deploy: Command = {
   name: 'deploy',
-  usage: '<app> --image <ref> [--registry-user U --registry-password-stdin [--registry-server HOST]]',
+  usage: '<app> --image <ref> [--commit SHA] [--author A] [--message M] [--registry-user U --registry-password-stdin [--registry-server HOST]]',
   summary: 'deploy a published image (Docker runtime); updating the app is a deploy of a new tag',
   app: true,
   options: {
     image: { type: 'string' },
+    commit: { type: 'string' },
+    author: { type: 'string' },
+    message: { type: 'string' },
     'registry-user': { type: 'string' },
     'registry-password': { type: 'string' },
     'registry-password-stdin': { type: 'boolean' },
@@ -21,6 +24,9 @@ const deploy: Command = {
     '`minicloud rollback`. The web process runs the image\'s own command; it listens on $PORT, or on the',
     'manifest\'s expose.port. Code is deployed with `git push` instead.',
     'The registry password: piped with --registry-password-stdin, or in MINICLOUD_REGISTRY_PASSWORD.',
+    'An image built elsewhere (CI) is an ordinary release: --commit, --author and --message are shown in',
+    '`minicloud releases` like a push\'s; without them, the image\'s OCI labels say (org.opencontainers.image.revision,',
+    '.authors, .description or .title). A deploy token (`tokens:create --role deploy --app <app>`) may run this.',
   ].join('\n'),
   async run(ctx, args) {
     const image = flag(args, 'image');
@@ -33,7 +39,8 @@ const deploy: Command = {
     }
     const server = flag(args, 'registry-server');
     const registry = user ? { username: user, password, ...(server && { server }) } : undefined;
-    const stream = ctx.client().stream<LogEvent>(appPath(args.app, '/deploys'), 'POST', { image, ...(registry && { registry }) });
+    const origin = Object.fromEntries((['commit', 'author', 'message'] as const).flatMap((k) => (flag(args, k) === undefined ? [] : [[k, flag(args, k)]])));
+    const stream = ctx.client().stream<LogEvent>(appPath(args.app, '/deploys'), 'POST', { image, ...origin, ...(registry && { registry }) });
     for await (const event of stream) {
       if (event.type === 'line') ctx.out(event.text);
       else if (event.type === 'end') return event.status === 'succeeded' ? 0 : 1;

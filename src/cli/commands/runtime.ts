@@ -1,52 +1,17 @@
-// Commands about what runs: releases and rollback, instances (ps, ps:scale) and restart (logs: logs.ts).
+// Commands about what runs: rollback, instances (ps, ps:scale) and restart (logs: logs.ts).
 import {
   UserError,
   isProcessType,
   type Deploy,
   type Formation,
   type Instance,
-  type ReleaseSummary,
   type CronStatus,
 } from '../../core/index.ts';
 import { appPath, type Command } from '../kit/command.ts';
-import { ago, json, release, table, time } from '../kit/format.ts';
+import { ago, json, release, table } from '../kit/format.ts';
+import { parseVersion } from './releases.ts';
 import { printInstances } from './apps.ts';
 import { reportDeploy } from './config.ts';
-
-const releases: Command = {
-  name: 'releases',
-  usage: '<app> [--json]',
-  summary: "list an app's releases, newest first",
-  app: true,
-  json: true,
-  async run(ctx, args) {
-    const list = await ctx.client().request<ReleaseSummary[]>('GET', appPath(args.app, '/releases'));
-    if (args.flags.json) return ctx.out(json(list));
-    if (list.length === 0) return ctx.out(`${args.app} has no releases yet; push to deploy it`);
-    const rows = list.map((r) => [
-      release(r.version) + (r.current ? ' (current)' : ''),
-      r.status,
-      r.description,
-      r.commit ? r.commit.slice(0, 7) : '-',
-      r.commitAuthor ? r.commitAuthor.replace(/\s*<[^>]*>$/, '') : '-',
-      r.commitMessage ? truncate(r.commitMessage, 40) : '-',
-      time(r.createdAt),
-    ]);
-    for (const line of table(rows, ['VERSION', 'STATUS', 'DESCRIPTION', 'COMMIT', 'AUTHOR', 'MESSAGE', 'CREATED'])) ctx.out(line);
-  },
-};
-
-const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-
-/** `v3` or `3`, a release number given on the command line. */
-export function parseVersion(raw: string): number {
-  const m = /^v?(\d{1,9})$/i.exec(raw.trim());
-  const n = m ? Number(m[1]) : 0;
-  if (n < 1) {
-    throw new UserError(`invalid release ${JSON.stringify(raw)}`, 'give a release number such as v3 or 3 (see `minicloud releases <app>`)');
-  }
-  return n;
-}
 
 const rollback: Command = {
   name: 'rollback',
@@ -152,4 +117,4 @@ const restart: Command = {
   },
 };
 
-export const runtimeCommands: Command[] = [releases, rollback, ps, scale, restart];
+export const runtimeCommands: Command[] = [rollback, ps, scale, restart];
