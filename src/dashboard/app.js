@@ -2,6 +2,7 @@
 import { $, api, hooks, request, session, status, view } from './lib.js';
 import { appsPage } from './apps.js';
 import { appPage } from './app-page.js';
+import { deployLogPage } from './deploy-log.js';
 
 function showLogin(message = '') {
   view.stop();
@@ -69,7 +70,10 @@ function route() {
   view.stop = () => {};
   status('');
   const m = /^#\/apps\/([a-z0-9-]+)$/.exec(location.hash);
+  // A deploy's whole log: where a failed deploy's alert links to.
+  const d = /^#\/apps\/([a-z0-9-]+)\/deploys\/([A-Za-z0-9_-]+)$/.exec(location.hash);
   if (m) appPage(m[1]);
+  else if (d) deployLogPage(d[1], d[2]);
   else appsPage();
 }
 

@@ -9,10 +9,10 @@ import type { Base } from './base.ts';
 import type { Config } from './config.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
-/** Where people read a deploy's full log: the API through the admin edge (a dashboard session or a token opens it). */
+/** Where people read a deploy's full log: its page in the dashboard, through the admin edge. */
 function logUrl(cfg: Config): (app: string, deployId: string) => string {
   const base = adminUrl(cfg, cfg.https.port) ?? `http://admin.${cfg.domain}${cfg.httpPort === 80 ? '' : `:${cfg.httpPort}`}`;
-  return (app, id) => `${base}/api/apps/${encodeURIComponent(app)}/deploys/${encodeURIComponent(id)}/log`;
+  return (app, id) => `${base}/dashboard#/apps/${encodeURIComponent(app)}/deploys/${encodeURIComponent(id)}`;
 }
 
 export function makeAlerts(cfg: Config, { store, deployLog }: Base, log: Logger, life: Lifecycle): Alerts {

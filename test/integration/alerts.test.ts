@@ -9,7 +9,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSmtpReceiver, startWebhookReceiver, type SmtpReceiver, type WebhookReceiver } from '../helpers/alert-receivers.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { freePort, get, requestFrom, until } from '../helpers/net.ts';
+import { freePort, get, until } from '../helpers/net.ts';
+import { openBrowser } from '../helpers/browser.ts';
 import { startPebble, type Pebble } from '../helpers/pebble.ts';
 import { startRedis } from '../helpers/redis.ts';
 
@@ -102,11 +103,19 @@ it('announces a failed deploy with its last log lines and the link to the whole 
   await waitFor('deploy-failed', ['firing']);
   const firing = hooks.received.find((h) => h.path === '/ops' && h.body.kind === 'deploy-failed')!.body;
   expect(firing).toMatchObject({ app: APP, title: `${APP}: deploy failed`, lines: expect.arrayContaining([expect.stringContaining('build broke on purpose')]) });
-  // The link opens the whole log through the admin edge, for whoever may read it.
-  const url = new URL(String(firing.url));
-  expect(url.host).toBe(`admin.localhost:${mc.httpPort}`);
-  const log = await requestFrom('127.0.0.1', `http://127.0.0.1:${mc.httpPort}${url.pathname}`, { headers: { host: url.host, authorization: `Bearer ${mc.token}` } });
-  expect(log.body).toContain('build broke on purpose');
+  // The link opens the deploy's whole log in the dashboard, through the admin edge.
+  const url = String(firing.url);
+  expect(url).toMatch(new RegExp(`^http://admin\\.localhost:${mc.httpPort}/dashboard#/apps/shop/deploys/[0-9a-f-]{36}$`));
+  const { browser, page } = await openBrowser();
+  try {
+    await page.goto(url);
+    await page.getByLabel('API token').fill(mc.token);
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('#deploy-log')?.textContent?.includes('build broke on purpose') ?? false);
+    await page.waitForFunction(() => document.querySelector('#deploy-state')?.textContent?.startsWith('Failed') ?? false);
+  } finally {
+    await browser.close();
+  }
   writeFileSync(join(repo, 'package.json'), JSON.stringify(pkg));
   commitAll(repo, 'fixed build');
   expect((await push(repo, mc.gitUrl(APP))).code).toBe(0);
