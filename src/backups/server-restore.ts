@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError, validateAppName, validateConfigKey, validateDomain, validateMountPath, readArtifact, type Artifact, type Deploy } from '../core/index.ts';
-import { SCHEMA_VERSION, Store, insertRows, readRows, updateRow, type StoredAddon } from '../store/index.ts';
+import { SCHEMA_VERSION, Store, hasTable, insertRows, readRows, updateRow, type StoredAddon } from '../store/index.ts';
 import type { BackupsService } from './service.ts';
 import { DEFAULT_LIMITS, readServerArchive, type ReadLimits } from './server-archive.ts';
 import type { ServerMovesPaths } from './server-backup.ts';
@@ -108,6 +108,8 @@ export async function applyRestore(d: ServerRestoreDeps, plan: RestorePlan, say:
   const users = insertRows(to, 'users', readRows(old.db, 'users'), 'ignore');
   insertRows(to, 'audit', readRows(old.db, 'audit', '1 ORDER BY id').map(({ id: _id, ...r }) => r));
   insertRows(to, 'webhook_deliveries', readRows(old.db, 'webhook_deliveries'), 'ignore');
+  const channels = insertRows(to, 'alert_channels', alertChannels(old.db, 'app IS NULL'), 'ignore');
+  if (channels) notes.push(`${channels} server-wide alert channel(s) restored`);
   notes.push(`${tokens} token(s) and ${users} person(s) restored (those already here kept as they are; this server's admin token stays its own)`);
   const certs = moveCerts(join(dir, 'certs'), d.paths.certs);
   if (certs) notes.push(`${certs} certificate(s) restored`);
@@ -148,6 +150,7 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
   insertRows(to, 'config_vars', config.filter((c) => validKey(c.key)));
   if (badKeys.length) tell(`config var(s) ${badKeys.join(', ')} left out: not valid names here`);
   for (const t of ['formation', 'github_links', 'domains', 'volumes', 'backup_schedules']) insertRows(to, t, readRows(old.db, t, 'app = ?', [app]));
+  insertRows(to, 'alert_channels', alertChannels(old.db, 'app = ?', [app]), 'ignore');
   // Releases keep their history; a build that lived on the old server only is pointed nowhere (a rollback to it fails, saying so).
   insertRows(to, 'releases', readRows(old.db, 'releases', 'app = ?', [app]).map((rel) => {
     const a = readArtifact(JSON.parse(String(rel.artifact)));
@@ -243,4 +246,12 @@ function moveCerts(from: string, to: string): number {
     n++;
   }
   return n;
+}
+
+/** Alert channels of an archive (one made before alerts has none), rows of a kind or format this server lacks left out. */
+function alertChannels(old: Store['db'], where: string, params: unknown[] = []): ReturnType<typeof readRows> {
+  if (!hasTable(old, 'alert_channels')) return [];
+  const formats: Record<string, string[]> = { webhook: ['json', 'slack', 'discord'], email: ['email'] };
+  return readRows(old, 'alert_channels', where, params)
+    .filter((r) => typeof r.target === 'string' && r.target.length <= 2048 && (formats[String(r.kind)] ?? []).includes(String(r.format)));
 }

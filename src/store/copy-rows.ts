@@ -5,9 +5,14 @@ import type { Db } from './db.ts';
 export type Row = Record<string, unknown>;
 
 const TABLES = new Set(['apps', 'config_vars', 'releases', 'deploys', 'deploy_logs', 'formation', 'github_links', 'domains', 'volumes',
-  'backup_schedules', 'backups', 'tokens', 'users', 'audit', 'webhook_deliveries', 'addons']);
+  'backup_schedules', 'backups', 'tokens', 'users', 'audit', 'webhook_deliveries', 'addons', 'alert_channels']);
 
 const columns = (db: Db, table: string) => db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name);
+
+/** Whether `from` has `table` (an archive of an older schema may lack one). */
+export function hasTable(from: Db, table: string): boolean {
+  return from.prepare<[string], { type: string }>("SELECT type FROM sqlite_master WHERE name = ?").get(table)?.type === 'table';
+}
 
 /** The rows of `table` in `from` matching `where`; refused unless it is a real table there (not a view an archive made up). */
 export function readRows(from: Db, table: string, where = '1', params: unknown[] = []): Row[] {

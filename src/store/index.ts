@@ -5,7 +5,7 @@ export { TokensTable, type StoredToken } from './tokens.ts';
 export { AuditTable, type AuditEntry } from './audit.ts';
 export { UsersTable, type StoredUser } from './users.ts';
 export { SCHEMA_VERSION } from './db.ts';
-export { insertRows, readRows, updateRow } from './copy-rows.ts';
+export { hasTable, insertRows, readRows, updateRow } from './copy-rows.ts';
 export type { AlertChannel, AlertChannelKind, AlertFormat } from './alert-channels.ts';
 export type { AlertIncident, AlertKind } from './alert-incidents.ts';
 export type { AlertHistoryEntry, AlertState, AlertDelivery } from './alert-history.ts';

@@ -78,6 +78,9 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   await sql(aMy, "INSERT INTO kept VALUES (1, 'from A')");
 
   const ci = (await A.api<{ token: string }>('POST', '/api/tokens', { name: `ci-${APP}`, role: 'read', apps: [APP] })).body.token;
+  // Alert channels go along: the server's and the app's (webhook URLs stay masked in every listing).
+  expect((await A.cli('alerts:add', 'webhook', 'https://hooks.slack.com/services/T0/B0/MOVEDSECRET')).code).toBe(0);
+  expect((await A.cli('alerts:add', 'webhook', 'https://ops.example.test/hook', '--app', APP)).code).toBe(0);
   const t0 = Date.now();
   const backedUp = await A.cli('backup', archive);
   const backupMs = Date.now() - t0;
@@ -104,6 +107,8 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   const releases = (await B.api<Array<{ version: number; current: boolean }>>('GET', `/api/apps/${APP}/releases`)).body;
   expect(releases.find((r) => r.current)!.version).toBeGreaterThan(Math.max(...releases.filter((r) => !r.current).map((r) => r.version)));
 
+  const channels = (await B.api<Array<{ app: string | null; format: string; target: string }>>('GET', '/api/alerts')).body;
+  expect(channels.map((c) => [c.app, c.format, c.target])).toEqual([[null, 'slack', 'https://hooks.slack.com/…'], [APP, 'json', 'https://ops.example.test/…']]);
   // A's tokens work on B (B's admin token stays B's own).
   expect((await fetch(`${B.apiUrl}/api/apps/${APP}`, { headers: { authorization: `Bearer ${ci}` } })).status).toBe(200);
   expect((await fetch(`${B.apiUrl}/api/apps/${APP}`, { headers: { authorization: `Bearer ${A.token}` } })).status).toBe(401);
