@@ -16,7 +16,12 @@ export const STAND_INS = {
   postgres: 'postgres:15-bookworm',
   rabbitmq: 'rabbitmq:3-management',
   'addon-clients': 'minicloud/addon-clients',
+  // The catalog's entries (catalog/*.json), under their pinned image names.
+  radicale: 'tomsquest/docker-radicale:3.1.8.3',
 };
+
+/** What the installer's test loads: the official images its compose file names, and its app's base. */
+const INSTALLER = ['node', 'redis', 'mariadb', 'postgres', 'rabbitmq', 'addon-clients'];
 
 const docker = (host, args, opts = {}) =>
   spawnSync('docker', args, { env: { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0' }, encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
@@ -103,7 +108,7 @@ export async function ensureInstallerImages(host, src) {
     }
   };
   // minicloud's image starts FROM the node stand-in, and is built while the others are.
-  const images = await ensureStandIns(host, undefined, minicloudImage);
+  const images = await ensureStandIns(host, INSTALLER, minicloudImage);
   return [...images.filter((i) => i !== STAND_INS.node), tag];
 }
 

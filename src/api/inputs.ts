@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import {
   TOKEN_ROLES, UserError, validateAppName, validateBranch, validateConfigKey, validateImageRef, validateNewAppName,
-  type AuditQuery, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
+  type AuditQuery, type CatalogInstall, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
 } from '../core/index.ts';
 import { REPO } from '../intake/index.ts';
 import type { SleepInput } from '../processes/index.ts';
@@ -197,4 +197,16 @@ export function parseImageDeploy(body: unknown, app: string): ImageDeployInput {
     image: validateImageRef(b.image), ...(registry && { registry }), ...(typeof commit === 'string' && { commit: commit.toLowerCase() }),
     ...(author && { author }), ...(message && { message }),
   };
+}
+
+/** `{"name": "contacts", "set": {"KEY": "value"}}` of POST /catalog/:id/apps: the name is checked when the app is made. */
+export function parseCatalogInstall(body: unknown): CatalogInstall {
+  const example = 'send {"name": "contacts", "set": {"KEY": "value"}}';
+  const o = isObject(body) ? body : {};
+  const unknown = Object.keys(o).find((k) => k !== 'name' && k !== 'set');
+  if (unknown) throw new UserError(`${unknown}: not a field of an install`, example);
+  if (typeof o.name !== 'string') throw new UserError("name must be the new app's name", example);
+  const set = o.set ?? {};
+  if (!isObject(set) || Object.values(set).some((v) => typeof v !== 'string')) throw new UserError('set must map input names to strings', 'e.g. {"set": {"RADICALE_USER": "alice"}}');
+  return { name: o.name, set: set as Record<string, string> };
 }

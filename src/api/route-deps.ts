@@ -6,6 +6,7 @@ import type { AddonsService } from '../addons/index.ts';
 import type { AlertService } from '../alerts/index.ts';
 import type { AppsDeps, AppsService } from '../apps/index.ts';
 import type { BackupsService, ServerBackupDeps, ServerRestoreDeps } from '../backups/index.ts';
+import type { CatalogInstaller } from '../catalog/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Runtime } from '../runtime/index.ts';
@@ -63,6 +64,8 @@ export interface RouteDeps extends AppsDeps {
   backups?: BackupsService;
   /** Alert channels and history; without it the alert routes answer 503. */
   alerts?: AlertService;
+  /** Installs catalog entries as apps; without it installs answer 503 (the catalog is still listed). */
+  catalog?: CatalogInstaller;
   /** Rebuilds the routes after an app's domains or router settings changed; resolves once the router serves them. */
   refreshRoutes: (app: string) => Promise<void>;
   /** The server archive's routes; absent, they answer 404. */

@@ -16,6 +16,7 @@ import { backupsRoutes } from './backups-routes.ts';
 import { logRoutes } from './logs-routes.ts';
 import { certRoutes } from './certs-routes.ts';
 import { alertsRoutes } from './alerts-routes.ts';
+import { catalogRoutes } from './catalog-routes.ts';
 import { appInfo, type RouteDeps } from './route-deps.ts';
 import { principalOf, sees } from './access/index.ts';
 
@@ -51,6 +52,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(backupsRoutes(d));
   r.use(certRoutes(d));
   r.use(alertsRoutes(d));
+  r.use(catalogRoutes(d));
   r.use(logRoutes(d)); // before the single-source GET /apps/:app/logs below, which answers when no source is asked
   r.get('/apps', (req, res) => { res.json(d.store.apps.list().filter((a) => sees(principalOf(res), a.name)).map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {

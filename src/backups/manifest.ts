@@ -18,17 +18,19 @@ export interface Manifest {
   app: string;
   id: string;
   createdAt: string;
+  /** How it ended (since minicloud wrote it here; older manifests lack it). */
+  status?: Backup['status'];
   parts: Array<Pick<BackupPart, 'name' | 'kind' | 'file' | 'path' | 'size' | 'sha256' | 'tables' | 'rows'>>;
 }
 
-export function manifestOf(b: Pick<Backup, 'app' | 'id' | 'createdAt' | 'parts'>): Manifest {
+export function manifestOf(b: Pick<Backup, 'app' | 'id' | 'createdAt' | 'parts'> & { status?: Backup['status'] }): Manifest {
   return {
-    app: b.app, id: b.id, createdAt: b.createdAt,
+    app: b.app, id: b.id, createdAt: b.createdAt, ...(b.status && { status: b.status }),
     parts: b.parts.map((p) => ({ name: p.name, kind: p.kind, file: p.file, path: p.path, size: p.size, sha256: p.sha256, tables: p.tables, rows: p.rows })),
   };
 }
 
-export function writeManifest(dir: string, b: Pick<Backup, 'app' | 'id' | 'createdAt' | 'parts'>): void {
+export function writeManifest(dir: string, b: Pick<Backup, 'app' | 'id' | 'createdAt' | 'parts'> & { status?: Backup['status'] }): void {
   writeFileSync(join(dir, MANIFEST), `${JSON.stringify(manifestOf(b), null, 2)}\n`, { mode: 0o600 });
 }
 

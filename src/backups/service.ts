@@ -6,6 +6,7 @@ import { NotFoundError, UserError, type Logger } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Backup, BackupPart } from '../store/backups.ts';
 import { type Conn, parseUrl } from './conn.ts';
+import { adoptLeftBehind } from './left-behind.ts';
 import { checkParts, sha256File, writeManifest } from './manifest.ts';
 import { myCheckUsers, myDump, myRestore, myVerify } from './mariadb.ts';
 import { pgCheckRoles, pgDump, pgRestore, pgVerify } from './postgres.ts';
@@ -55,10 +56,13 @@ export class BackupsService {
   constructor(private readonly d: BackupsDeps) {}
 
   list(app: string): Backup[] {
-    return this.d.store.backups.list(this.d.store.apps.require(app).name);
+    const name = this.d.store.apps.require(app).name;
+    adoptLeftBehind(this.d.store, this.d.dir, name);
+    return this.d.store.backups.list(name);
   }
 
   get(app: string, id: string): Backup {
+    adoptLeftBehind(this.d.store, this.d.dir, this.d.store.apps.require(app).name);
     const b = this.d.store.backups.get(id);
     if (!b || b.app !== this.d.store.apps.require(app).name) throw new NotFoundError(`${app} has no backup ${id}`, `see \`minicloud backups ${app}\``);
     return b;
@@ -154,9 +158,9 @@ export class BackupsService {
         }
       }
       if (parts.length === 0 && errors.length === 0) errors.push(`${app} has no database add-on and no storage to back up`);
-      writeManifest(dir, { app, id, createdAt: b.createdAt, parts });
       const size = parts.reduce((s, p) => s + p.size, 0);
       const status = errors.length ? 'failed' : unverifiable ? 'unverified' : 'good';
+      writeManifest(dir, { app, id, createdAt: b.createdAt, parts, status });
       b = this.d.store.backups.update(id, { finishedAt: new Date().toISOString(), status, size, parts, notes, error: errors.length ? errors.join('; ') : null });
       this.d.log?.[status === 'failed' ? 'warn' : 'info'](`${app}: backup ${id} ${status}${b.error ? `: ${b.error}` : ''}`);
       this.d.finished?.(b);

@@ -13,6 +13,8 @@ export interface ImportRequest {
   image: string;
   version: number;
   auth?: RegistryAuth;
+  /** The processes and manifest to run it with (a catalog entry's) instead of the image's own command and manifest. */
+  runAs?: { processes: Record<string, string>; manifest: Manifest };
   log: (line: string) => void;
 }
 
@@ -26,13 +28,15 @@ export class ImageImporter {
     const info = await this.docker.getImage(ref).inspect();
     refuseOthers(ref, req.app, info.Config.Labels);
     req.log(`-----> Using ${ref} (${info.Id.slice(7, 19)}, ${Math.round(info.Size / 1e6)} MB)`);
-    const manifest = await this.manifest(ref, info.Config.WorkingDir);
+    const manifest = req.runAs?.manifest ?? await this.manifest(ref, info.Config.WorkingDir);
     const tag = `${imageName(req.app)}:v${req.version}`;
     const [repo, version] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
     await this.docker.getImage(ref).tag({ repo, tag: version });
+    const origin = originOf(ref, info.Id, info.Config.Labels);
+    if (req.runAs) return { ...imageArtifact(tag, 'image', req.runAs.processes, manifest), origin };
     const web = imageCommand(info);
     if (!web) throw new UserError(`${ref} has no CMD or ENTRYPOINT, so there is nothing to run`, 'deploy an image whose Dockerfile ends with CMD [...]');
-    return { ...imageArtifact(tag, 'image', { web }, manifest), origin: originOf(ref, info.Id, info.Config.Labels) };
+    return { ...imageArtifact(tag, 'image', { web }, manifest), origin };
   }
 
   /** Pulls the reference; when no registry answers, the engine's own copy (a locally built image) serves. */

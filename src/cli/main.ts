@@ -13,6 +13,7 @@ import { lifecycleCommands } from './commands/lifecycle.ts';
 import { githubCommands } from './commands/github.ts';
 import { runCommands } from './commands/run.ts';
 import { storageCommands } from './commands/storage.ts';
+import { catalogCommands } from './commands/catalog.ts';
 import { backupCommands } from './commands/backups.ts';
 import { serverCommands } from './commands/server.ts';
 import { runtimeCommands } from './commands/runtime.ts';
@@ -38,6 +39,7 @@ export const commands: Command[] = [
   ...domainCommands,
   ...certCommands,
   ...storageCommands,
+  ...catalogCommands,
   ...backupCommands,
   ...serverCommands,
   ...releaseCommands,
@@ -54,7 +56,7 @@ export const commands: Command[] = [
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
+const TAKES_MORE = new Set(['catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

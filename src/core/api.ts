@@ -259,3 +259,26 @@ export interface AlertHistoryInfo {
 
 /** `POST …/alerts/test`: each channel's outcome. */
 export interface AlertTestResult { channel: string; target: string; ok: boolean; error: string | null }
+
+/** A catalog entry (`catalog/<id>.json`, checked against catalog/schema.json), as `GET /api/catalog/:id` shows it. */
+export interface CatalogEntry {
+  id: string;
+  name: string;
+  description: string;
+  links: { homepage: string; docs?: string; source?: string };
+  /** Pinned: every process image's tag starts with it. */
+  version: string;
+  memoryMb: number;
+  inputs?: Array<{ key: string; description: string; pattern: string; example?: string; default?: string; secret?: boolean }>;
+  secrets?: Array<{ key: string; description: string; bytes?: number }>;
+  addons?: Array<{ kind: 'postgres' | 'mariadb' | 'redis' | 'rabbitmq'; env?: Record<string, string> }>;
+  volumes?: Array<{ name: string; path: string }>;
+  health: { path: string; timeout?: number };
+  processes: Record<string, { image: string; command: string; env?: Record<string, string>; port?: number }>;
+}
+
+/** `GET /api/catalog`: the entries that passed their checks, and the files that did not (with why). */
+export interface CatalogList { entries: CatalogEntry[]; broken: Array<{ file: string; error: string }> }
+
+/** `POST /api/catalog/:id/apps`: the new app's name and the entry's inputs (`--set KEY=value`); answered with the install's log (NDJSON). */
+export interface CatalogInstall { name: string; set?: Record<string, string> }

@@ -54,7 +54,9 @@ export class Releases {
     if (job.registryAuthHeld && !job.registryAuth) {
       throw new UserError('registry credentials were lost in a restart; deploy again', `they are kept in memory only, never stored: run \`minicloud deploy ${deploy.app} --image ${deploy.ref} --registry-user …\` again`);
     }
-    const artifact = await this.d.images.import({ app: deploy.app, image: deploy.ref!, version: store.releases.nextVersion(deploy.app), auth: job.registryAuth, log: say });
+    const artifact = await this.d.images.import({
+      app: deploy.app, image: deploy.ref!, version: store.releases.nextVersion(deploy.app), auth: job.registryAuth, log: say, ...(job.runAs && { runAs: job.runAs }),
+    });
     await this.satisfyNeeds(deploy.app, artifact.manifest ?? {}, say);
     // What the deploy said (--commit, --author, --message) wins over what the image's labels say.
     const o = artifact.origin;
@@ -63,7 +65,7 @@ export class Releases {
     return store.releases.create({
       app: deploy.app, artifact, commit, commitAuthor: deploy.commitAuthor ?? o?.authors ?? null,
       commitMessage: deploy.commitMessage ?? o?.description ?? o?.title ?? null,
-      description: `Deploy image ${deploy.ref}`, config: store.configVars.get(deploy.app),
+      description: job.description ?? `Deploy image ${deploy.ref}`, config: store.configVars.get(deploy.app),
     });
   }
 

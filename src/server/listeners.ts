@@ -44,7 +44,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const refreshApp = async () => { routesChanged(); await router.settled(); };
   const api = createApi({
     moves, logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs, refreshRoutes: refreshApp,
-    service: parts.service, processes: parts.processes, addons: parts.addons, backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
+    service: parts.service, processes: parts.processes, addons: parts.addons, catalog: parts.catalog, backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }),
     gitHandler: parts.git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),

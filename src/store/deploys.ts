@@ -20,7 +20,7 @@ export interface DeployRow {
 }
 
 /** A deploy's job as the database keeps it: everything but secrets (registry credentials stay in the queue only). */
-export interface StoredJob extends Pick<DeployJob, 'description' | 'targetRelease' | 'fetchFrom'> {
+export interface StoredJob extends Pick<DeployJob, 'description' | 'targetRelease' | 'fetchFrom' | 'runAs'> {
   /** A config change: applied to the release, and kept as the app's config only once that release is up. */
   configChanges?: Record<string, string | null>;
   /** An add-on attach (its config vars are the config change): the add-on is dropped again when this release fails. */

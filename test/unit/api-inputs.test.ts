@@ -1,6 +1,6 @@
 // The API's request parsers: a body becomes the typed input a service takes, or a UserError saying what is wrong.
 import { describe, expect, it } from 'vitest';
-import { parseConfigChanges, parseNewAppName, parseRollback, parseRunCommand, parseScale, parseSleep } from '../../src/api/inputs.ts';
+import { parseCatalogInstall, parseConfigChanges, parseNewAppName, parseRollback, parseRunCommand, parseScale, parseSleep } from '../../src/api/inputs.ts';
 
 describe('request bodies into typed inputs', () => {
   it('config changes: sets and unsets, nothing else', () => {
@@ -29,5 +29,14 @@ describe('request bodies into typed inputs', () => {
     expect(() => parseRunCommand({ command: '  ' }, 'shop')).toThrow('send the command to run');
     expect(parseNewAppName({ name: 'shop' })).toBe('shop');
     expect(() => parseNewAppName({ name: 'Bad Name' })).toThrow();
+  });
+
+  it('a catalog install: a name and a map of strings, nothing else', () => {
+    expect(parseCatalogInstall({ name: 'contacts', set: { RADICALE_USER: 'alice' } })).toEqual({ name: 'contacts', set: { RADICALE_USER: 'alice' } });
+    expect(parseCatalogInstall({ name: 'contacts' })).toEqual({ name: 'contacts', set: {} });
+    expect(() => parseCatalogInstall({ name: 'contacts', from: 'x' })).toThrow('from: not a field of an install');
+    expect(() => parseCatalogInstall({ set: {} })).toThrow("name must be the new app's name");
+    expect(() => parseCatalogInstall({ name: 'c', set: { A: 1 } })).toThrow('set must map input names to strings');
+    expect(() => parseCatalogInstall({ name: 'c', set: ['A=1'] })).toThrow('set must map input names to strings');
   });
 });

@@ -23,7 +23,9 @@ const ALLOWED: Record<string, string[]> = {
   intake: ['core', 'store', 'queue'],
   // What minicloud does for an app apart from HTTP (create, destroy, config, deploys waited for).
   apps: ['core', 'store', 'log', 'processes', 'queue', 'intake'],
-  api: ['core', 'store', 'log', 'processes', 'queue', 'intake', 'runtime', 'apps', 'addons', 'dashboard', 'backups', 'metrics', 'alerts'],
+  // The app catalog: entries checked against catalog/schema.json, installed as apps (add-ons attached, an image deploy queued).
+  catalog: ['core', 'store', 'queue', 'intake', 'apps', 'addons'],
+  api: ['core', 'store', 'log', 'processes', 'queue', 'intake', 'runtime', 'apps', 'addons', 'dashboard', 'backups', 'metrics', 'alerts', 'catalog'],
   cli: ['core'],
   proxy: ['core', 'routes'],
   // The router daemon's minicloud side: starts it, speaks its control protocol (proxy/daemon/protocol.ts).
@@ -36,7 +38,7 @@ const ALLOWED: Record<string, string[]> = {
   certs: ['core', 'store'],
   // Notification channels and what is announced on them; the composition root tells it the facts.
   alerts: ['core', 'store'],
-  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'processes', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs', 'alerts'],
+  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'processes', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs', 'alerts', 'catalog'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).
@@ -52,6 +54,8 @@ const SDK_OWNER: Record<string, string[]> = {
   // esbuild: bundles the CLI that the server offers at /cli.tgz.
   esbuild: ['build'],
   nodemailer: ['alerts'],
+  // ajv: catalog entries checked against catalog/schema.json.
+  'ajv/dist/2020.js': ['catalog'],
 };
 
 function files(dir: string): string[] {

@@ -32,6 +32,11 @@ const configNames = (r: RuleRequest) => {
   const b = body(r);
   return { set: Object.keys(b).filter((k) => b[k] !== null), unset: Object.keys(b).filter((k) => b[k] === null) };
 };
+/** An install: the app, the entry and which inputs were given, never their values (a password is one). */
+const installDetail = (r: RuleRequest) => {
+  const set = body(r).set;
+  return { name: body(r).name, from: r.params.id, set: set && typeof set === 'object' ? Object.keys(set) : [] };
+};
 /** Only the program `run` started: its arguments may carry secrets. */
 const program = (r: RuleRequest) => {
   const c = body(r).command;
@@ -47,6 +52,9 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/status', permission: 'list', summary: 'What minicloud runs on' },
   { method: 'GET', path: '/api/apps', permission: 'list', summary: 'The apps the caller may see' },
   { method: 'POST', path: '/api/apps', permission: 'admin', summary: 'Create an app', action: 'apps:create', detail: pick('name'), bodyApp: 'name' },
+  { method: 'GET', path: '/api/catalog', permission: 'list', summary: 'The app catalog: every entry, and the broken ones with why' },
+  { method: 'GET', path: '/api/catalog/:id', permission: 'list', summary: 'One catalog entry: what it needs and what it runs' },
+  { method: 'POST', path: '/api/catalog/:id/apps', permission: 'admin', summary: 'Install a catalog entry as a new app (its first deploy\'s log, NDJSON)', action: 'apps:create', detail: installDetail, bodyApp: 'name' },
   { method: 'GET', path: '/api/apps/:app', permission: 'app:read', summary: 'An app and its instances' },
   { method: 'DELETE', path: '/api/apps/:app', permission: 'admin', summary: 'Destroy an app', action: 'apps:destroy' },
   { method: 'GET', path: '/api/apps/:app/config', permission: 'app:manage', summary: "An app's config vars (secrets)" },

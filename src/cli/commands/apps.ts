@@ -4,6 +4,7 @@ import { appPath, flag, type Command } from '../kit/command.ts';
 import type { Ctx } from '../kit/context.ts';
 import { ago, duration, json, keyValues, release, table, time } from '../kit/format.ts';
 import { currentBranch, insideMinicloudCheckout, insideWorkTree, linkRepo } from '../kit/git.ts';
+import { installFromCatalog } from './catalog.ts';
 
 type AppDetail = AppInfo & { instances?: Instance[] };
 
@@ -24,10 +25,21 @@ const list: Command = {
 
 const create: Command = {
   name: 'apps:create',
-  usage: '<name>',
-  summary: 'create an app; inside a git repo, also add the `minicloud` remote',
+  usage: '<name> [--from <catalog id> [--set KEY=value]...]',
+  summary: 'create an app; inside a git repo, also add the `minicloud` remote; --from installs a catalog entry',
   app: true,
-  async run(ctx, { app }) {
+  options: { from: { type: 'string' }, set: { type: 'string', multiple: true } },
+  help: [
+    'With --from, the app is installed from the catalog (see `minicloud catalog`): its inputs given with',
+    '--set KEY=value, its secrets generated, its add-ons, storage and memory limit set up, and its pinned image',
+    'released and health-checked. It is an ordinary app afterwards.',
+  ].join('\n'),
+  async run(ctx, args) {
+    const { app } = args;
+    const from = flag(args, 'from');
+    const sets = Array.isArray(args.flags.set) ? args.flags.set : [];
+    if (from) return installFromCatalog(ctx, app, from, sets);
+    if (sets.length) throw new UserError('--set is for --from: the inputs of a catalog entry', `use \`minicloud config:set ${app} KEY=value\` for an app's config`);
     const info = await ctx.client().request<AppInfo>('POST', '/api/apps', { name: app });
     ctx.out(`-----> Created ${info.name}`);
     for (const line of keyValues([['URL', info.url], ['Git remote', info.gitUrl]])) ctx.out(`       ${line}`);

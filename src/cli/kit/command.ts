@@ -10,7 +10,7 @@ export interface Args {
   app: string;
   /** Positionals after the app name. */
   rest: string[];
-  flags: Record<string, string | boolean | undefined>;
+  flags: Record<string, string | boolean | string[] | undefined>;
 }
 
 export interface Command {

@@ -1,0 +1,86 @@
+// The app catalog: `catalog` (what there is and what each needs), `catalog:info <id>`, and installing an entry
+// (`apps:create <name> --from <id> --set KEY=value...`), its first deploy's log streamed as it runs.
+import { UserError, type CatalogEntry, type CatalogList, type LogEvent } from '../../core/index.ts';
+import type { Command } from '../kit/command.ts';
+import type { Ctx } from '../kit/context.ts';
+import { json, keyValues, table } from '../kit/format.ts';
+
+const needs = (e: CatalogEntry) => [
+  `${e.memoryMb} MiB`,
+  ...(e.addons ?? []).map((a) => a.kind),
+  ...(e.volumes ?? []).map((v) => `storage ${v.path}`),
+].join(', ');
+
+const list: Command = {
+  name: 'catalog',
+  usage: '[--json]',
+  summary: 'list the apps minicloud installs in one command, with what each needs',
+  json: true,
+  async run(ctx, args) {
+    const c = await ctx.client().request<CatalogList>('GET', '/api/catalog');
+    if (args.flags.json) return ctx.out(json(c));
+    const rows = c.entries.map((e) => [e.id, e.version, e.name, needs(e)]);
+    for (const line of table(rows, ['ID', 'VERSION', 'NAME', 'NEEDS'])) ctx.out(line);
+    for (const b of c.broken) ctx.warn(`${b.file} is broken and cannot be installed: ${b.error}`);
+    ctx.out();
+    ctx.out('Install one with `minicloud apps:create <name> --from <id> --set KEY=value`; see `minicloud catalog:info <id>`.');
+  },
+};
+
+const info: Command = {
+  name: 'catalog:info',
+  usage: '<id> [--json]',
+  summary: 'what a catalog entry runs, needs and asks for',
+  json: true,
+  async run(ctx, args) {
+    const id = args.rest[0];
+    if (!id) throw new UserError('which entry?', 'usage: minicloud catalog:info <id> (see `minicloud catalog`)');
+    const e = await ctx.client().request<CatalogEntry>('GET', `/api/catalog/${encodeURIComponent(id)}`);
+    if (args.flags.json) return ctx.out(json(e));
+    ctx.out(`=== ${e.name} ${e.version} (${e.id})`);
+    ctx.out(e.description);
+    const pairs: [string, string][] = [
+      ['Links', Object.values(e.links).join(' ')], ['Memory', `${e.memoryMb} MiB`],
+      ['Add-ons', (e.addons ?? []).map((a) => a.kind).join(', ') || 'none'],
+      ['Storage', (e.volumes ?? []).map((v) => `${v.name} at ${v.path}`).join(', ') || 'none'],
+      ['Health', e.health.path],
+      ...Object.entries(e.processes).map(([type, p]): [string, string] => [`Process ${type}`, `${p.image}${p.port ? ` on port ${p.port}` : ''}`]),
+      ['Generated', (e.secrets ?? []).map((s) => s.key).join(', ') || 'none'],
+    ];
+    for (const line of keyValues(pairs)) ctx.out(line);
+    if (e.inputs?.length) {
+      ctx.out();
+      ctx.out('Inputs (--set KEY=value):');
+      for (const i of e.inputs) ctx.out(`  ${i.key}  ${i.description}${i.secret ? ' (secret)' : ''}${i.default !== undefined ? ` [default ${i.default}]` : ''}`);
+    }
+  },
+};
+
+/** `--set KEY=value` (repeatable) as a map; the value may hold `=`. */
+export function parseSets(sets: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq < 1) throw new UserError(`--set ${s.includes('=') ? '' : s} needs KEY=value`, 'e.g. --set RADICALE_USER=alice');
+    out[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  return out;
+}
+
+/** apps:create --from: installs the entry, printing the install and its first deploy as they happen. */
+export async function installFromCatalog(ctx: Ctx, name: string, id: string, sets: string[]): Promise<number> {
+  const body = { name, set: parseSets(sets) };
+  const stream = ctx.client().stream<LogEvent>(`/api/catalog/${encodeURIComponent(id)}/apps`, 'POST', body);
+  for await (const event of stream) {
+    if (event.type === 'line') ctx.out(event.text);
+    else if (event.type === 'end') {
+      if (event.status !== 'succeeded') return 1;
+      ctx.out(`${name} is installed from the catalog: an ordinary app now (config, domains, backups, logs, rollback).`);
+      return 0;
+    }
+  }
+  ctx.warn('the install log ended before its deploy did; see `minicloud releases` for how it went');
+  return 1;
+}
+
+export const catalogCommands: Command[] = [list, info];
