@@ -6,7 +6,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError, type Logger } from '../core/index.ts';
 import { closeApi, createApi, hookToken, writeHookConfig } from '../api/index.ts';
-import { cliTarball } from '../build/index.ts';
+import { cliTarball, memAvailableMb } from '../build/index.ts';
+import { CatalogInstaller } from '../catalog/index.ts';
 import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
 import { adminUrl, caCertified, urlHost } from './admin-edge.ts';
 import type { Base } from './base.ts';
@@ -44,7 +45,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const refreshApp = async () => { routesChanged(); await router.settled(); };
   const api = createApi({
     moves, logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs, refreshRoutes: refreshApp,
-    service: parts.service, processes: parts.processes, addons: parts.addons, catalog: parts.catalog, backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
+    service: parts.service, processes: parts.processes, addons: parts.addons, catalog: catalogInstaller(base, parts), backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }),
     gitHandler: parts.git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),
@@ -83,4 +84,9 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let made: Promise<T> | null = null;
   return () => (made ??= make().catch((e: unknown) => { made = null; throw e; }));
+}
+
+/** The catalog's entries become ordinary apps, released from their pinned images (Docker runtime). */
+function catalogInstaller({ store, runtime }: Base, parts: Parts): CatalogInstaller {
+  return new CatalogInstaller({ store, apps: parts.service, addons: parts.addons, queue: parts.queue, runtime: () => runtime.name, memAvailableMb });
 }

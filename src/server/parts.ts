@@ -6,8 +6,7 @@ import { AddonsService } from '../addons/index.ts';
 import { hashToken } from '../api/index.ts';
 import { AppsService, appDirs, type AppsDeps } from '../apps/index.ts';
 import { BackupsService } from '../backups/index.ts';
-import { ImageImporter, killRunningSteps, loadBuildpacks, memAvailableMb } from '../build/index.ts';
-import { CatalogInstaller } from '../catalog/index.ts';
+import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
 import { Metrics } from '../metrics/index.ts';
 import { Pipeline, sourceTar } from '../pipeline/index.ts';
@@ -77,8 +76,6 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b),
   });
-  // The catalog's entries become ordinary apps, released from their pinned images (Docker runtime).
-  const catalog = new CatalogInstaller({ store, apps: service, addons, queue, runtime: () => runtime.name, memAvailableMb });
   const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics') });
   teardown.push(
     (app) => cron.forget(app), (app) => addons.destroyAll(app), async (app) => metrics.forget(app),
@@ -91,7 +88,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), onOrder: certOrdered(alerts),
   });
   life.add('certificates', () => certs.stop());
-  return { alerts, serviceDeps, appUrl, queue, formation, cron, git, service, addons, catalog, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
+  return { alerts, serviceDeps, appUrl, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
 }
 
 /** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */
