@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { validateAppName } from '../src/core/index.ts';
 import type { Match, RouteTable } from '../src/routes/index.ts';
 import { answerChallenge, isAcmeChallenge } from './edge/challenge.ts'; // ACME (certs)
-import { startExchange, type Exchange } from './edge/exchange.ts';
+import { answeredWhole, startExchange, type Exchange } from './edge/exchange.ts';
 import { clientProto } from './edge/forwarded.ts';
 import { badRequest, clientError } from './edge/guard.ts';
 import { declaredTooLarge, headTooLarge, sendRefusal, type Refusal } from './edge/limits.ts';
@@ -74,7 +74,7 @@ class EdgeRequests implements RequestHandler {
     // The one 'close' listener per request: bookkeeping, access log, and telling the forwarder.
     res.once('close', () => {
       open.delete(res);
-      if (!res.writableFinished) ex.onClientGone?.();
+      if (!answeredWhole(res)) ex.onClientGone?.();
       // 499 (nginx's "client closed request") when the client left before any answer.
       ex.status = res.headersSent ? res.statusCode : 499;
       this.o.log?.(req.method ?? '-', req.url ?? '-', ex);

@@ -1,5 +1,5 @@
 // One request's bookkeeping, whichever engine serves it: its id, host and app, and what the access log says of it.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { normalizeHost } from '../../src/routes/index.ts';
 import { requestId } from './request-id.ts';
 
@@ -16,6 +16,14 @@ export interface Exchange {
   timeoutMs?: number;
   /** Called once if the client goes away before its response was finished. */
   onClientGone?: () => void;
+}
+
+/**
+ * Whether the client got the whole answer. Over HTTP/2 Node counts a response finished once its stream closes, even
+ * by a reset (the client cancelled, or its request was malformed): the stream's rstCode tells.
+ */
+export function answeredWhole(res: ServerResponse): boolean {
+  return res.writableFinished && !(res as { stream?: { rstCode?: number } }).stream?.rstCode;
 }
 
 export function startExchange(req: IncomingMessage): Exchange {

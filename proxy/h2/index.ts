@@ -2,7 +2,7 @@
 // a node:http2 session whose requests take the very path HTTP/1.1 ones do (requests.ts: limits, guard with its h2
 // checks in edge/guard-h2.ts, routing, forwarded headers, access log) and reach apps over HTTP/1.1 keep-alive through
 // the pooled engine. WebSockets stay on HTTP/1.1 connections (no RFC 8441 extended CONNECT: see README).
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import http2, { constants, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type https from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -44,6 +44,7 @@ export function serveH2(tls: https.Server, o: H2Options): H2Engine {
   const request = (req: Http2ServerRequest, res: Http2ServerResponse, expectsContinue = false) => {
     routerStats.h2++;
     hostFromAuthority(req as unknown as IncomingMessage);
+    if (!req.stream.endAfterHeaders) keepCutBodiesCut(req);
     o.request(req as unknown as IncomingMessage, res as unknown as ServerResponse, expectsContinue);
   };
   server.on('request', (req, res) => request(req, res));
@@ -75,4 +76,20 @@ export function serveH2(tls: https.Server, o: H2Options): H2Engine {
     drain: () => { for (const s of sessions) s.close(); },
     close: () => { for (const s of sessions) s.destroy(); },
   };
+}
+
+/**
+ * Node's compat request ends (as if whole) whenever its stream closes, reset or not; piped to the app, a body cut
+ * short by a reset (the client's, or nghttp2's for DATA that disagrees with Content-Length) would arrive complete,
+ * and undici even sends an already-ended empty body as `Content-Length: 0` whatever was declared. A body that had
+ * not ended when its stream was reset is destroyed with an error instead (which alone stops the queued 'end'), and
+ * the request's close tells the pooled engine the client is gone (edge/exchange.ts answeredWhole): the app's
+ * request is aborted, never passed on whole.
+ */
+function keepCutBodiesCut(req: Http2ServerRequest): void {
+  req.stream.once('close', () => {
+    if (req.readableEnded || req.stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
+    req.on('error', () => {}); // nothing else listens: the pipe to the app leaves its source's errors alone
+    req.destroy(new Error('the HTTP/2 stream was reset before its body ended'));
+  });
 }

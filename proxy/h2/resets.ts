@@ -21,6 +21,7 @@ export class ResetBudget {
     this.left = Math.min(RESET_BURST, this.left + ((now - this.at) / 1000) * RESET_REFILL_PER_S);
     this.at = now;
     if (--this.left >= 0 || this.session.destroyed) return;
-    this.session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    // An Error, not undefined: destroy()'s default error is the number NO_ERROR, which would replace the code.
+    this.session.destroy(new Error('too many streams reset (rapid reset)'), constants.NGHTTP2_ENHANCE_YOUR_CALM);
   }
 }

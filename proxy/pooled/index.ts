@@ -221,7 +221,8 @@ function checkIdle(a: Attempt): void {
 function writeHead(res: ServerResponse, status: number, statusText: string, raw: Buffer[], id: string): void {
   const headers = responseHeaderList(raw, id);
   try {
-    res.writeHead(status, statusText || undefined, headers);
+    // HTTP/2 has no reason phrase (Node warns once if given one).
+    res.writeHead(status, res.req?.httpVersionMajor === 2 ? undefined : statusText || undefined, headers);
   } catch {
     // A header Node refuses to send (or an odd status text) costs that header, not the response.
     res.statusCode = status;
