@@ -1,38 +1,14 @@
 // Redis add-on: one ACL user per app on a shared server, limited to its own key and channel prefix.
 import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../core/index.ts';
-import { adminUrl, newPassword, unreachable, validateAddonName, withUser } from './common.ts';
+import { adminUrl, newPassword, unreachable, validateAddonName, withUser, type AdminUrl } from './common.ts';
 import type { AddonProvider, Credentials } from './types.ts';
 
 const WHAT = 'the shared Redis server';
 
 export function redisProvider(env: NodeJS.ProcessEnv): AddonProvider {
   const admin = adminUrl(env, 'MINICLOUD_REDIS_ADDON_URL', WHAT, 'redis://default:<password>@127.0.0.1:6379', ['redis:', 'rediss:']);
-
-  // A connection per operation, failing fast instead of ioredis's default of retrying forever.
-  async function withAdmin<T>(fn: (r: Redis) => Promise<T>): Promise<T> {
-    const r = new Redis({
-      ...parseRedisUrl(admin.url.href), lazyConnect: true, connectTimeout: 5000,
-      maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
-    });
-    // connect() only says "Connection is closed."; the reason (ECONNREFUSED, WRONGPASS) comes as an event.
-    let cause: unknown = null;
-    r.on('error', (e) => { cause ??= e; });
-    try {
-      await r.connect();
-    } catch (e) {
-      r.disconnect();
-      throw unreachable(admin, WHAT, 6379, cause ?? e);
-    }
-    try {
-      return await fn(r);
-    } finally {
-      r.disconnect();
-    }
-  }
-
-  const setUser = (r: Redis, name: string, password: string, prefix: string) =>
-    r.call('ACL', 'SETUSER', name, 'reset', 'on', `>${password}`, `~${prefix}*`, `&${prefix}*`, '+@all', '-@admin', '-@dangerous', '+info');
+  const withAdmin = <T>(fn: (r: Redis) => Promise<T>) => adminConnection(admin, fn);
 
   return {
     kind: 'redis',
@@ -73,21 +49,7 @@ export function redisProvider(env: NodeJS.ProcessEnv): AddonProvider {
       await withAdmin(async (r) => {
         // Redis 7 also disconnects the clients authenticated as the deleted user.
         await r.call('ACL', 'DELUSER', user);
-        // The app may have SELECTed other logical databases: clear its prefix in each of them.
-        const dbs = await r.call('CONFIG', 'GET', 'databases')
-          .then((v) => Number((v as string[])[1]) || 1, () => 1); // CONFIG may be renamed away: only the URL's db
-        const first = parseRedisUrl(admin.url.href).db ?? 0;
-        for (let i = 0; i < dbs; i++) {
-          const db = dbs === 1 ? first : i;
-          await r.select(db);
-          // SCAN, not KEYS: it does not block the shared server for the length of the whole keyspace.
-          let cursor = '0';
-          do {
-            const [next, keys] = await r.scan(cursor, 'MATCH', `${name}:*`, 'COUNT', 1000);
-            if (keys.length) await r.unlink(...keys);
-            cursor = next;
-          } while (cursor !== '0');
-        }
+        await clearPrefix(r, admin, `${name}:`);
       });
     },
     async check() {
@@ -95,4 +57,47 @@ export function redisProvider(env: NodeJS.ProcessEnv): AddonProvider {
     },
     async close() {},
   };
+}
+
+/** A connection per operation, failing fast instead of ioredis's default of retrying forever. */
+async function adminConnection<T>(admin: AdminUrl, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({
+    ...parseRedisUrl(admin.url.href), lazyConnect: true, connectTimeout: 5000,
+    maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
+  });
+  // connect() only says "Connection is closed."; the reason (ECONNREFUSED, WRONGPASS) comes as an event.
+  let cause: unknown = null;
+  r.on('error', (e) => { cause ??= e; });
+  try {
+    await r.connect();
+  } catch (e) {
+    r.disconnect();
+    throw unreachable(admin, WHAT, 6379, cause ?? e);
+  }
+  try {
+    return await fn(r);
+  } finally {
+    r.disconnect();
+  }
+}
+
+const setUser = (r: Redis, name: string, password: string, prefix: string) =>
+  r.call('ACL', 'SETUSER', name, 'reset', 'on', `>${password}`, `~${prefix}*`, `&${prefix}*`, '+@all', '-@admin', '-@dangerous', '+info');
+
+/** Deletes an app's keys: the app may have SELECTed other logical databases, so its prefix in each of them. */
+async function clearPrefix(r: Redis, admin: AdminUrl, prefix: string): Promise<void> {
+  const dbs = await r.call('CONFIG', 'GET', 'databases')
+    .then((v) => Number((v as string[])[1]) || 1, () => 1); // CONFIG may be renamed away: only the URL's db
+  const first = parseRedisUrl(admin.url.href).db ?? 0;
+  for (let i = 0; i < dbs; i++) {
+    const db = dbs === 1 ? first : i;
+    await r.select(db);
+    // SCAN, not KEYS: it does not block the shared server for the length of the whole keyspace.
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await r.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
 }

@@ -5,7 +5,7 @@ import {
   TOKEN_ROLES, UserError, validateAppName, validateBranch, validateConfigKey, validateImageRef, validateNewAppName,
   type AuditQuery, type CatalogInstall, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
 } from '../core/index.ts';
-import { REPO } from '../intake/index.ts';
+import { REPO, type PushStart, type RefUpdate } from '../intake/index.ts';
 import type { SleepInput } from '../processes/index.ts';
 import { AUDIT_DEFAULT, AUDIT_MAX, BOOT_TOKEN, MIN_PASSWORD } from './access/index.ts';
 
@@ -209,4 +209,27 @@ export function parseCatalogInstall(body: unknown): CatalogInstall {
   const set = o.set ?? {};
   if (!isObject(set) || Object.values(set).some((v) => typeof v !== 'string')) throw new UserError('set must map input names to strings', 'e.g. {"set": {"RADICALE_USER": "alice"}}');
   return { name: o.name, set: set as Record<string, string> };
+}
+
+const MALFORMED_HOOK = 'malformed hook request';
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/** The pre-receive hook's `{"app", "updates": [{oldrev, newrev, ref}]}` (the push intake checks the revisions and refs). */
+export function parseHookPlan(body: unknown): { app: string; updates: RefUpdate[] } {
+  const b = isObject(body) ? body : {};
+  if (!isString(b.app) || !Array.isArray(b.updates)) throw new UserError(MALFORMED_HOOK);
+  const updates = b.updates.map((u: unknown): RefUpdate => {
+    if (!isObject(u) || !isString(u.oldrev) || !isString(u.newrev) || !isString(u.ref)) throw new UserError(MALFORMED_HOOK);
+    return { oldrev: u.oldrev, newrev: u.newrev, ref: u.ref };
+  });
+  return { app: b.app, updates };
+}
+
+/** The hook's deploy request: the app, the ref update and the upload id its plan gave, the commit's author and message. */
+export function parseHookDeploy(body: unknown): { app: string; start: PushStart } {
+  const b = isObject(body) ? body : {};
+  const { app, ref, oldrev, newrev, upload } = b;
+  if (!isString(app) || !isString(ref) || !isString(oldrev) || !isString(newrev) || !isString(upload)) throw new UserError(MALFORMED_HOOK);
+  const text = (v: unknown) => (isString(v) ? v : undefined);
+  return { app, start: { ref, oldrev, newrev, upload, author: text(b.author), message: text(b.message) } };
 }

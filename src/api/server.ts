@@ -6,7 +6,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { createLogger, isUserError, type Logger } from '../core/index.ts';
 import { accessLayer, bearer, hashToken, tokenChecker } from './access/index.ts';
 import { accessRoutes } from './access-routes.ts';
-import { apiRoutes, hookRoutes } from './routes.ts';
+import { apiRoutes } from './routes.ts';
+import { hookRoutes } from './hook-routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { serverRoutes } from './server-routes.ts';

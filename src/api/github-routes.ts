@@ -1,0 +1,24 @@
+// An app following a GitHub repository: connecting it (the webhook's secret, shown once) and what it follows.
+import { Router, type Request } from 'express';
+import { NotFoundError } from '../core/index.ts';
+import { appParam, parseGithubConnect } from './inputs.ts';
+import type { RouteDeps } from './route-deps.ts';
+
+export function githubRoutes(d: RouteDeps): Router {
+  const r = Router();
+  // GitHub's webhook URL must be public, whoever asked: https://admin.<domain> when there is one.
+  const webhookUrl = (req: Request) => `${d.publicUrl ?? `${req.protocol}://${req.get('host')}`}/webhooks/github`;
+  r.post('/apps/:app/github', (req, res) => {
+    const link = d.github.connect(appParam(req), parseGithubConnect(req.body, appParam(req)));
+    res.status(201).json({
+      app: link.app, repo: link.repo, branch: link.branch, secret: link.secret, hasToken: link.token !== null,
+      payloadUrl: webhookUrl(req), contentType: 'application/json', events: ['push'],
+    });
+  });
+  r.get('/apps/:app/github', (req, res) => {
+    const link = d.store.githubLinks.get(d.store.apps.require(appParam(req)).name);
+    if (!link) throw new NotFoundError(`${appParam(req)} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${appParam(req)} --github owner/repo\``);
+    res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: webhookUrl(req) });
+  });
+  return r;
+}
