@@ -1,7 +1,6 @@
 // Delivering one message to one channel, bounded: a webhook POST or an SMTP e-mail, each given up after the timeout.
 // A hostile receiver cannot stall minicloud: redirects are not followed, the answer's body is never read, a slow
 // server is cut off, and the caller never waits on a delivery it did not ask to wait for.
-import nodemailer from 'nodemailer';
 import type { AlertChannel } from '../store/index.ts';
 import { plainText, scrub, subject, webhookBody } from './format.ts';
 import type { AlertMessage } from './types.ts';
@@ -36,6 +35,8 @@ export async function postWebhook(url: string, body: unknown, timeoutMs: number)
 
 export async function sendMail(o: SendOptions, to: string, m: AlertMessage): Promise<Sent> {
   if (!o.smtpUrl) return { ok: false, error: 'MINICLOUD_SMTP_URL is not set, so minicloud cannot send e-mail' };
+  // Loaded on the first e-mail: a server without e-mail channels never pays for it (about 4 MB).
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     url: o.smtpUrl, connectionTimeout: o.timeoutMs, greetingTimeout: o.timeoutMs, socketTimeout: o.timeoutMs, dnsTimeout: o.timeoutMs,
   });
