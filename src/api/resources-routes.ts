@@ -42,11 +42,11 @@ export function resourcesRoutes(d: RouteDeps): Router {
   const view = (name: string) => {
     const app = d.store.apps.require(name);
     const s = d.status();
-    const docker = s.runtime === 'docker';
+    const enforced = s.runtime === 'docker' || s.limits?.enforced === true; // containers, or cgroups on the host
     return {
-      memoryMb: app.memoryMb ?? s.defaultMemoryMb, default: app.memoryMb === null, enforced: docker,
-      cpu: app.cpu ?? s.defaultCpu, cpuDefault: app.cpu === null, cpuEnforced: docker,
-      pids: app.pids ?? s.defaultPids, pidsDefault: app.pids === null, pidsEnforced: docker || s.isolation.mode === 'per-app users',
+      memoryMb: app.memoryMb ?? s.defaultMemoryMb, default: app.memoryMb === null, enforced,
+      cpu: app.cpu ?? s.defaultCpu, cpuDefault: app.cpu === null, cpuEnforced: enforced,
+      pids: app.pids ?? s.defaultPids, pidsDefault: app.pids === null, pidsEnforced: enforced || s.isolation.mode === 'per-app users',
     };
   };
   r.get('/status', (_req, res) => { res.json({ ...d.status(), apps: d.store.apps.list().length } satisfies ServerStatus); });

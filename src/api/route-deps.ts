@@ -23,6 +23,8 @@ export interface ServerStatus {
   defaultPids: number;
   /** How apps are kept apart: 'containers', 'per-app users' (host processes as root) or 'none'. */
   isolation: { mode: 'containers' | 'per-app users' | 'none'; summary: string };
+  /** How apps' limits hold (containers, a cgroup version, or process groups) and whether memory and CPU ones do. */
+  limits: { mechanism: string; enforced: boolean; summary: string };
   apps: number;
 }
 

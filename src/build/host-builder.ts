@@ -1,7 +1,8 @@
 // The host builder: runs the plan's install and build steps in the release directory itself.
 import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UserError, baseEnv, ownTree, ownedDir, type AppUser, type AppUsers, type Artifact, type BuildPlan } from '../core/index.ts';
+import { randomUUID } from 'node:crypto';
+import { UserError, baseEnv, killGroup, ownTree, ownedDir, type AppUser, type AppUsers, type Artifact, type BuildPlan, type Confinement, type Group, type Limits } from '../core/index.ts';
 import type { BuildRequest, Builder } from './builder.ts';
 import { supportFiles } from './context.ts';
 import { extractTar } from './extract.ts';
@@ -16,6 +17,9 @@ export interface HostBuilderOptions {
   caBundle?: string;
   /** Per-app Unix users (minicloud as root): the steps run as the app's user, in a tree it owns. */
   users?: AppUsers;
+  /** Each build's steps run in one cgroup of their own with `limits(app)`, where the host has cgroups. */
+  confine?: Confinement;
+  limits?: (app: string) => Limits;
 }
 
 export class HostBuilder implements Builder {
@@ -47,21 +51,32 @@ export class HostBuilder implements Builder {
     });
     addSupportFiles(req.plan, req.sourceDir);
     if (user) await handOver(req.sourceDir, cache, user);
-    for (const command of [...req.plan.install, ...req.plan.build]) {
-      req.log(`-----> Running ${command}`);
-      const code = await runStep(command, {
-        cwd: req.sourceDir,
-        env,
-        timeoutMs: this.opts.stepTimeoutMs,
-        ...(user && { user }),
-        onLine: (l) => req.log(`       ${l}`),
-      });
-      if (code !== 0) {
-        throw new UserError(`\`${command}\` failed with exit code ${code}`, 'fix the error above, commit, and push again');
+    const limits = this.opts.limits?.(req.app) ?? {};
+    const group = this.opts.confine?.enforcesLimits ? this.opts.confine.create(`${req.app}.build.${randomUUID()}`, limits) : undefined;
+    try {
+      for (const command of [...req.plan.install, ...req.plan.build]) await this.step(command, req, env, user, group, limits);
+    } finally {
+      if (group) {
+        await killGroup(group);
+        await group.remove().catch(() => { /* the next start sweeps it */ });
       }
     }
     const processes = hostProcesses(req.plan, req.sourceDir);
     return { kind: 'dir', dir: req.sourceDir, buildpack: req.plan.buildpack, processes, manifest };
+  }
+
+  private async step(command: string, req: BuildRequest, env: Record<string, string>, user: AppUser | null, group: Group | undefined, limits: Limits): Promise<void> {
+    req.log(`-----> Running ${command}`);
+    const oomBefore = group?.oomKills() ?? 0;
+    const code = await runStep(command, {
+      cwd: req.sourceDir, env, timeoutMs: this.opts.stepTimeoutMs, ...(user && { user }), ...(group && { group }),
+      onLine: (l) => req.log(`       ${l}`),
+    });
+    if (code === 0) return;
+    if (group && group.oomKills() > oomBefore) {
+      throw new UserError(`\`${command}\` ran out of memory (a build's cap is ${limits.memoryMb} MiB) and was killed`, 'raise it with MINICLOUD_BUILD_MEMORY on the server, or make the build use less');
+    }
+    throw new UserError(`\`${command}\` failed with exit code ${code}`, 'fix the error above, commit, and push again');
   }
 }
 

@@ -44,14 +44,30 @@ function checkTimeout(file: string, field: string, v: unknown): number | undefin
   return v;
 }
 
+/** A whole number from `min` to `max`, or undefined when not given. */
+function checkCount(field: string, v: unknown, min: number, max: number, unit: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(field, `must be a whole number of ${unit} from ${min} to ${max}`, v);
+  return v as number;
+}
+
+const HC_FIELDS = ['path', 'timeout', 'interval', 'probe_timeout', 'failures'];
+
 function healthcheck(hc: unknown): Healthcheck {
   const path = (field: string, v: unknown) => (typeof v === 'string' && /^\/\S{0,199}$/.test(v) ? v : fail(field, 'must be a URL path starting with /', v, 'e.g. `healthcheck: /health`'));
   if (typeof hc === 'string') return { path: path('healthcheck', hc) };
-  if (!hc || typeof hc !== 'object') return fail('healthcheck', 'must be a path or { path, timeout }', hc);
-  const o = hc as { path?: unknown; timeout?: unknown };
-  const t = o.timeout;
-  if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 600)) fail('healthcheck.timeout', 'must be a whole number of seconds from 1 to 600', t);
-  return { path: path('healthcheck.path', o.path), startTimeoutSeconds: t as number | undefined };
+  if (!hc || typeof hc !== 'object' || Array.isArray(hc)) return fail('healthcheck', 'must be a path or { path, timeout, interval, probe_timeout, failures }', hc);
+  const o = hc as Record<string, unknown>;
+  const unknown = Object.keys(o).find((k) => !HC_FIELDS.includes(k));
+  if (unknown) fail(`healthcheck.${unknown}`, `is not a known field (known: ${HC_FIELDS.join(', ')})`, o[unknown]);
+  const out: Healthcheck = {
+    ...(o.path !== undefined && { path: path('healthcheck.path', o.path) }),
+    startTimeoutSeconds: checkCount('healthcheck.timeout', o.timeout, 1, 600, 'seconds'),
+    intervalSeconds: checkCount('healthcheck.interval', o.interval, 1, 60, 'seconds'),
+    probeTimeoutSeconds: checkCount('healthcheck.probe_timeout', o.probe_timeout, 1, 60, 'seconds'),
+    failures: checkCount('healthcheck.failures', o.failures, 1, 20, 'probes'),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Healthcheck;
 }
 
 /** One `{ proto, port }` entry; `field` is `expose` or `expose[i]`. Only HTTP is routed: say so instead of ignoring it. */

@@ -205,6 +205,8 @@ export interface ServerStatus {
   builds: { concurrency: number; memoryMb: number | null };
   defaultMemoryMb: number;
   isolation?: { mode: string; summary: string };
+  /** How apps' limits hold: `containers`, `cgroup v2`, `cgroup v1`, or `process groups` (memory and CPU not enforced, and why). */
+  limits?: { mechanism: string; enforced: boolean; summary: string };
   apps: number;
 }
 

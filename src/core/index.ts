@@ -21,3 +21,7 @@ export * from './firewall.ts';
 export * from './process-start.ts';
 export * from './logger.ts';
 export * from './deploy-job.ts';
+export * from './cgroup-files.ts';
+export * from './confine.ts';
+export { CgroupV1, CgroupV2 } from './cgroups.ts';
+export { chooseConfinement, type ConfineOptions } from './confine-choice.ts';

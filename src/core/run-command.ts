@@ -1,7 +1,9 @@
 // Running a shell command in its own process group, its output split into lines as they come (each cut at MAX_LINE); optionally ending with us.
-import { spawn } from 'node:child_process';
-import { LineSplitter } from './line-splitter.ts';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { killGroup, ProcessGroup, type Group } from './confine.ts';
+import { LineSplitter } from './line-splitter.ts';
 
 // By its path: an app's PATH config var must not decide what runs before its user is in place.
 const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((f) => existsSync(f)) ?? 'prlimit';
@@ -19,6 +21,33 @@ export interface RunOptions {
   user?: RunAs;
   /** The whole group is killed when this process dies, even by SIGKILL (Node has no PR_SET_PDEATHSIG). */
   endWithParent?: boolean;
+  /** The cgroup it runs in (the caller made it and removes it); its process group otherwise. Either way, what is left of it when the command ends is killed. */
+  group?: Group;
+}
+
+// The gate: the first process waits on fd 3 until minicloud has put it in its cgroup, so nothing it forks starts
+// outside. If minicloud dies before, the pipe closes unanswered and the command never runs.
+const GATE = 'IFS= read -r _ <&3 || exit 97; exec 3<&-; exec "$@"';
+
+/** spawn(), in `group` from its first instruction on when given (the gate above); a failure to place it kills it and throws. */
+export function spawnIn(group: Group | undefined, file: string, args: string[], options: SpawnOptions & { stdio: Array<'pipe' | 'ignore' | number> }): ChildProcess {
+  if (!group) return spawn(file, args, options);
+  const child = spawn('/bin/sh', ['-c', GATE, 'minicloud-gate', file, ...args], { ...options, stdio: [...options.stdio, 'pipe'] });
+  const gate = child.stdio[3] as Writable;
+  gate.on('error', () => { /* it died first: its exit tells */ });
+  if (child.pid === undefined) {
+    gate.destroy();
+    return child; // spawn failed: its 'error' event says why
+  }
+  try {
+    group.place(child.pid);
+  } catch (e) {
+    child.kill('SIGKILL');
+    gate.destroy();
+    throw new Error(`could not put the process in its cgroup: ${(e as Error).message}`);
+  }
+  gate.end('\n');
+  return child;
 }
 
 // A watchdog shell around the command ("$@"): it holds our pipe on fd 3 and kills its own process group once the pipe
@@ -38,9 +67,13 @@ export function runCommand(command: string, o: RunOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const sh = shellAs(command, o.user);
     const [file, args] = o.endWithParent ? ['/bin/sh', ['-c', WATCHDOG, 'minicloud-step', sh.file, ...sh.args]] : [sh.file, sh.args];
-    const child = spawn(file, args, { cwd: o.cwd, env: o.env, detached: true, stdio: [o.endWithParent ? 'pipe' : 'ignore', 'pipe', 'pipe'], ...sh.ids });
+    const child = spawnIn(o.group, file, args, { cwd: o.cwd, env: o.env, detached: true, stdio: [o.endWithParent ? 'pipe' : 'ignore', 'pipe', 'pipe'], ...sh.ids });
     child.stdin?.on('error', () => {}); // never written to: only its closing matters
-    const kill = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
+    const group = o.group ?? new ProcessGroup();
+    if (!o.group && child.pid) group.place(child.pid);
+    const kill = () => { group.signal('SIGKILL'); try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
+    // Whatever it left running (a daemon it forked, a child that outlived it) ends with it, and lets our pipes close.
+    child.on('exit', () => void killGroup(group));
     if (child.pid) o.track?.(child.pid, true);
     const timer = o.timeoutMs
       ? setTimeout(() => { o.onLine(`timed out after ${Math.round(o.timeoutMs! / 1000)} s`); kill(); }, o.timeoutMs)

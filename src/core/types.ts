@@ -95,7 +95,8 @@ export interface Manifest {
   name?: string;
   expose?: { proto: 'http'; port: number };
   needs?: Array<'database' | 'messagebus' | 'storage' | 'redis'>;
-  healthcheck?: { path: string; startTimeoutSeconds?: number };
+  /** `path` probed (any answer below 500; without a path, any HTTP answer on /); the rest as the README's health checks say. */
+  healthcheck?: { path?: string; startTimeoutSeconds?: number; intervalSeconds?: number; probeTimeoutSeconds?: number; failures?: number };
   cron?: Array<{ schedule: string; command: string }>;
 }
 
@@ -140,6 +141,24 @@ export interface Instance {
   restarts: number;
   /** When a crashed instance is due to start again (backoff); null otherwise. */
   nextRestartAt: string | null;
+  /** How it last ended on its own (kept across its restarts); absent or null if it never did. */
+  lastExit?: InstanceExit | null;
+}
+
+/** Why an instance ended: it exited (with `code`), the kernel killed it at its memory limit, or it failed its health checks. */
+export type ExitCause = 'exited' | 'oom' | 'unhealthy';
+
+export interface InstanceExit {
+  cause: ExitCause;
+  code: number | null;
+  at: string;
+}
+
+/** An exit in a few words, as `ps` shows it: `out of memory`, `exited with code 1`, `unhealthy`. */
+export function describeExit(e: InstanceExit): string {
+  if (e.cause === 'oom') return 'out of memory';
+  if (e.cause === 'unhealthy') return 'unhealthy (no answer to its health checks)';
+  return e.code === null ? 'killed by a signal' : `exited with code ${e.code}`;
 }
 
 export interface LogLine {

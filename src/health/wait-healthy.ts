@@ -8,7 +8,8 @@ export interface HealthOptions {
   gone?: () => boolean;
 }
 
-export type HealthResult = { ok: true; status: number } | { ok: false; reason: string };
+/** `timedOut`: no answer within the probe's time (not a refusal, nor an error status). */
+export type HealthResult = { ok: true; status: number } | { ok: false; reason: string; timedOut?: boolean };
 
 /** One health probe: with a path, an answer below 500; without, any HTTP answer at all. */
 export async function probe(o: { host: string; port: number; path?: string; timeoutMs: number }): Promise<HealthResult> {
@@ -21,6 +22,7 @@ export async function probe(o: { host: string; port: number; path?: string; time
     return { ok: false, reason: `GET ${o.path} answered ${res.status}` };
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause;
+    if ((e as Error).name === 'TimeoutError') return { ok: false, reason: `no answer within ${o.timeoutMs / 1000} s`, timedOut: true };
     return { ok: false, reason: cause?.code ?? (e as Error).message };
   }
 }

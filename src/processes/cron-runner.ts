@@ -16,6 +16,8 @@ export interface CronRunnerDeps {
   appendLog: (app: string, line: string) => void;
   /** The app's storage volumes, mounted in the run like in its other instances. */
   volumes?: (app: string) => Array<{ path: string; hostDir: string }>;
+  /** The app's limits (resources:set), as its other instances get them. */
+  limits?: (app: string) => { memoryMb?: number; cpu?: number; pids?: number };
   /** A run still going after this long is killed; default one day. */
   timeoutMs?: number;
 }
@@ -79,7 +81,7 @@ export class CronRunner {
     try {
       code = await this.d.runtime.run({
         id, app: job.app, release: release.version, type: 'cron', command: job.command, artifact: release.artifact,
-        env: release.config, volumes: this.d.volumes?.(job.app),
+        env: release.config, volumes: this.d.volumes?.(job.app), ...this.d.limits?.(job.app),
       }, say, inner.signal);
     } catch (e) {
       say(`could not start: ${(e as Error).message}`);

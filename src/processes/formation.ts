@@ -42,13 +42,18 @@ export class Formation extends EventEmitter<FormationEvents> {
     return this.instances.volumes(app);
   }
 
+  /** The app's limits as resources:set left them (one-offs and cron runs get them too); unset ones are the runtime's defaults. */
+  limits(app: string): { memoryMb?: number; cpu?: number; pids?: number } {
+    return this.instances.limits(app);
+  }
+
   /** Runs the Procfile's `release:` command once, in the new release, before any traffic reaches it. */
   async releasePhase(release: Release, say: (l: string) => void): Promise<void> {
     const command = release.artifact.processes.release;
     if (!command) return;
     say(`-----> Running release command: ${command}`);
     const code = await this.instances.runtime.run(
-      { id: randomUUID(), app: release.app, release: release.version, type: 'release', command, artifact: release.artifact, env: release.config, volumes: this.volumes(release.app) },
+      { id: randomUUID(), app: release.app, release: release.version, type: 'release', command, artifact: release.artifact, env: release.config, volumes: this.volumes(release.app), ...this.limits(release.app) },
       (line) => say(`       ${line}`),
     );
     if (code !== 0) {

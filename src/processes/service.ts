@@ -86,7 +86,7 @@ export class ProcessService {
     return this.d.runtime.run(
       {
         id: randomUUID(), app: app.name, release: release.version, type: 'run', command, artifact: release.artifact, env: release.config,
-        volumes: this.d.formation.volumes(app.name),
+        volumes: this.d.formation.volumes(app.name), ...this.d.formation.limits(app.name),
       },
       onLine, signal,
     );

@@ -7,7 +7,7 @@ import { LineSplitter } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, volumeMounts, type ContainerOptions } from './container-spec.ts';
 import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
-import type { InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+import type { ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 
 export interface DockerRuntimeOptions extends ContainerOptions {
   logDir: string;
@@ -27,7 +27,7 @@ const gone = (e: unknown) => (e as { statusCode?: number }).statusCode === 404;
 
 export class DockerRuntime implements Runtime {
   readonly name = 'docker' as const;
-  private readonly listeners: Array<(handle: string, code: number | null) => void> = [];
+  private readonly listeners: Array<(handle: string, code: number | null, reason: ExitReason) => void> = [];
   private readonly watching = new Map<string, AbortController>();
   private readonly files: AppLogs;
   private readonly images = new Map<string, { workdir: string; user: { uid: number; gid: number } | null }>();
@@ -81,7 +81,7 @@ export class DockerRuntime implements Runtime {
     await this.remove(handle);
   }
 
-  onExit(listener: (handle: string, code: number | null) => void): void {
+  onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void {
     this.listeners.push(listener);
   }
 
@@ -192,7 +192,10 @@ export class DockerRuntime implements Runtime {
   private exited(id: string, code: number | null): void {
     if (this.closed) return; // minicloud is stopping: the next process adopts or restarts it
     if (!this.watching.delete(id)) return; // reported once only
-    for (const l of this.listeners) l(id, code);
+    // The engine knows whether the kernel killed it at its memory limit (a container removed meanwhile: it does not say).
+    void this.docker.getContainer(id).inspect()
+      .then((info: { State?: { OOMKilled?: boolean } }) => (info.State?.OOMKilled ? 'oom' as const : 'exited' as const), () => 'exited' as const)
+      .then((reason) => { for (const l of this.listeners) l(id, code, reason); });
   }
 
   private async remove(id: string): Promise<void> {

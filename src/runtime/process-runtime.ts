@@ -1,14 +1,17 @@
-// The host-process runtime (Piku-style): each instance is a detached process group, logs to a file.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, openSync } from 'node:fs';
-import { baseEnv, createLogger, ownTree, processStart, runCommand, shellAs, type AppUser, type AppUsers, type Logger } from '../core/index.ts';
+// The host-process runtime (Piku-style): each instance a detached process group in its own cgroup where the host allows, logs to a file.
+import { closeSync, existsSync, lstatSync, openSync, readFileSync } from 'node:fs';
+import {
+  ProcessGroup, ProcessGroups, baseEnv, createLogger, killGroup, ownTree, processStart, runCommand, shellAs, spawnIn,
+  type AppUser, type AppUsers, type Confinement, type Group, type Limits, type Logger,
+} from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes, storageEnv } from './link-volumes.ts';
 import type { PortGuard } from './port-guard.ts';
-import { releaseDir, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
+import { releaseDir, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
 
-interface Handle { pid: number; start: string; port?: number }
+/** The leader's pid and start time; the fenced port; the cgroup's name, the app and its memory limit (for the OOM line). */
+interface Handle { pid: number; start: string; port?: number; cg?: string; app?: string; mb?: number }
 
 export interface ProcessRuntimeOptions {
   /** Per-app Unix users (minicloud as root): each app's processes run as its own. */
@@ -19,14 +22,35 @@ export interface ProcessRuntimeOptions {
   logMaxBytes?: number;
   /** The operator's log: firewall rules that could not be removed. */
   log?: Logger;
+  /** What instances and one-offs run in: cgroups with the app's limits, or (by default) process groups. */
+  confine?: Confinement;
+  /** The limits of an app that set none (resources:set): the server's defaults. */
+  defaults?: Limits;
 }
 
 const parse = (handle: string): Handle => JSON.parse(handle) as Handle;
+/** `<app>.<type>.<id>`: unique, and an app's groups are found by their prefix (app names have no dot). */
+const groupName = (spec: Pick<InstanceSpec, 'app' | 'type' | 'id'>) => `${spec.app}.${spec.type}.${spec.id}`;
+/** utime + stime (ticks) from /proc/<pid>/stat, and rchar + wchar from /proc/<pid>/io (sockets included). */
+function activityOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const bytes = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
+    return Number(f[11]) + Number(f[12]) + bytes('rchar') + bytes('wchar');
+  } catch {
+    return 0; // gone meanwhile
+  }
+}
 const alive = (h: Handle) => processStart(h.pid) === h.start;
 
 export class ProcessRuntime implements Runtime {
   readonly name = 'process' as const;
-  private readonly listeners: Array<(handle: string, code: number | null) => void> = [];
+  private readonly listeners: Array<(handle: string, code: number | null, reason: ExitReason) => void> = [];
+  /** Handles being stopped: their leader's exit leaves the rest of the group its grace time. */
+  private readonly stopping = new Set<string>();
+  readonly confine: Confinement;
   private readonly watched = new Map<string, NodeJS.Timeout>();
   private closed = false;
   private readonly log: Logger;
@@ -35,6 +59,7 @@ export class ProcessRuntime implements Runtime {
 
   constructor(logDir: string, private readonly o: ProcessRuntimeOptions = {}) {
     this.log = o.log ?? createLogger({ label: 'runtime' });
+    this.confine = o.confine ?? new ProcessGroups('not set up');
     this.files = new AppLogs(logDir, o.logMaxBytes);
     this.files.watch();
   }
@@ -52,23 +77,42 @@ export class ProcessRuntime implements Runtime {
     const user = await this.prepare(spec);
     const port = await freePort();
     if (user) await this.o.guard?.open(port, user.uid);
-    const file = this.files.prepare(spec.app);
-    const fd = openSync(file, 'a', 0o600);
+    const limits = this.limits(spec);
+    const group = this.confine.create(groupName(spec), limits);
+    const fd = openSync(this.files.prepare(spec.app), 'a', 0o600);
     // Detached with its output on a file, not a pipe: the app outlives a restart of minicloud.
     const sh = shellAs(`exec ${spec.command}`, user ?? undefined);
-    const child = spawn(sh.file, sh.args, {
-      cwd: releaseDir(spec), env: this.env(spec, port, user), stdio: ['ignore', fd, fd], detached: true, ...sh.ids,
-    });
-    closeSync(fd);
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', (e) => reject(new Error(`could not start ${spec.command}: ${e.message}`)));
-    }).catch(async (e: unknown) => { await this.o.guard?.close(port); throw e; });
+    const child = await new Promise<ReturnType<typeof spawnIn>>((resolve, reject) => {
+      const c = spawnIn(group.name ? group : undefined, sh.file, sh.args, {
+        cwd: releaseDir(spec), env: this.env(spec, port, user), stdio: ['ignore', fd, fd], detached: true, ...sh.ids,
+      });
+      c.once('spawn', () => resolve(c));
+      c.once('error', (e) => reject(new Error(`could not start ${spec.command}: ${e.message}`)));
+    }).catch(async (e: unknown) => {
+      await group.remove().catch(() => { /* the next start sweeps it */ });
+      await this.o.guard?.close(port);
+      throw e;
+    }).finally(() => closeSync(fd));
     const pid = child.pid!;
-    const handle = JSON.stringify({ pid, start: processStart(pid) ?? '', ...(user && this.o.guard && { port }) } satisfies Handle);
+    if (!group.name) group.place(pid);
+    const handle = JSON.stringify({
+      pid, start: processStart(pid) ?? '', ...(user && this.o.guard && { port }),
+      ...(group.name && { cg: group.name, app: spec.app, ...(limits.memoryMb && { mb: limits.memoryMb }) }),
+    } satisfies Handle);
     child.on('exit', (code) => this.exited(handle, code));
     child.unref();
     return { handle, pid, host: '127.0.0.1', port };
+  }
+
+  /** The spec's limits, the server's defaults where the app set none. */
+  private limits(spec: InstanceSpec): Limits {
+    const d = this.o.defaults ?? {};
+    return { memoryMb: spec.memoryMb ?? d.memoryMb, cpu: spec.cpu ?? d.cpu, pids: spec.pids ?? d.pids };
+  }
+
+  /** The instance's cgroup, or its process group (started without cgroups, or before minicloud had them). */
+  private group(h: Handle): Group {
+    return h.cg && this.confine.kind !== 'process groups' ? this.confine.open(h.cg) : new ProcessGroup(h.pid, h.start);
   }
 
   /** The release and its volumes ready for the app's user (a release built before per-app users is handed over). */
@@ -102,7 +146,10 @@ export class ProcessRuntime implements Runtime {
 
   async adopt(handle: string): Promise<boolean> {
     const h = parse(handle);
-    if (!alive(h)) return false;
+    if (!alive(h)) {
+      await this.end(h); // its leader died while minicloud was away: what it left goes now
+      return false;
+    }
     // Not our child any more: poll, since no exit event will come.
     const timer = setInterval(() => { if (!alive(h)) this.exited(handle, null); }, 1000);
     timer.unref();
@@ -110,37 +157,100 @@ export class ProcessRuntime implements Runtime {
     return true;
   }
 
+  /**
+   * SIGTERM to every process of the instance (SIGCONT too: a stopped one acts on it only once continued), then
+   * SIGKILL to whatever is left after `graceMs`. The group decides, not its leader: `npm start` exits at once on
+   * SIGTERM, and the server it started must not outlive it.
+   */
   async stop(handle: string, graceMs: number): Promise<void> {
     const h = parse(handle);
-    if (!alive(h)) return;
-    const signal = (sig: NodeJS.Signals) => { try { process.kill(-h.pid, sig); } catch { /* gone */ } };
-    signal('SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (alive(h) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (alive(h)) signal('SIGKILL');
-    while (alive(h)) await new Promise((r) => setTimeout(r, 20));
-    if (h.port) await this.o.guard?.close(h.port).catch((e: Error) => this.log.warn(`firewall rules of port ${h.port}: ${e.message}`));
+    const g = this.group(h);
+    this.stopping.add(handle);
+    try {
+      if (g.signal('SIGTERM') > 0) {
+        g.signal('SIGCONT');
+        const deadline = Date.now() + graceMs;
+        while (g.pids().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      }
+      await this.end(h);
+      while (alive(h)) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      this.stopping.delete(handle);
+    }
   }
 
-  onExit(listener: (handle: string, code: number | null) => void): void {
+  onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void {
     this.listeners.push(listener);
   }
 
+  /** Kills what is left of an instance, removes its cgroup and firewall rules; whether the kernel killed it for memory. */
+  private async end(h: Handle): Promise<boolean> {
+    const g = this.group(h);
+    const oom = g.oomKills() > 0;
+    if (!(await killGroup(g))) this.log.warn(`processes of cgroup ${g.name || `group ${h.pid}`} outlived every SIGKILL`);
+    await g.remove().catch((e: Error) => this.log.warn(`cgroup ${g.name}: ${e.message}`));
+    if (h.port) await this.o.guard?.close(h.port).catch((e: Error) => this.log.warn(`firewall rules of port ${h.port}: ${e.message}`));
+    if (oom && h.app) this.files.append(h.app, `minicloud: instance killed: out of memory${h.mb ? ` (its limit is ${h.mb} MiB; raise it with \`minicloud resources:set ${h.app} memory=…\`)` : ''}`);
+    return oom;
+  }
+
+  /** An instance's leader exited: the rest of it ends with it, as a container's processes end with its init. */
   private exited(handle: string, code: number | null): void {
     if (this.closed) return; // minicloud is stopping: the next process adopts or restarts it
     const timer = this.watched.get(handle);
     if (timer) clearInterval(timer);
     this.watched.delete(handle);
-    const port = parse(handle).port;
-    if (port) this.o.guard?.close(port).catch((e: Error) => this.log.warn(`firewall rules of port ${port}: ${e.message}`));
-    for (const l of this.listeners) l(handle, code);
+    const report = (reason: ExitReason) => { for (const l of this.listeners) l(handle, code, reason); };
+    if (this.stopping.has(handle)) return report('exited'); // stop() ends the rest after its grace time
+    this.end(parse(handle)).then((oom) => report(oom ? 'oom' : 'exited'), (e: Error) => {
+      this.log.warn(`ending an instance's processes: ${e.message}`);
+      report('exited');
+    });
   }
 
   async run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
     const user = await this.prepare(spec);
     const port = await freePort();
     const env = this.env(spec, port, user);
-    return runCommand(spec.command, { cwd: releaseDir(spec), env, onLine, signal, ...(user && { user }) });
+    const limits = this.limits(spec);
+    const group = this.confine.create(groupName(spec), limits);
+    try {
+      const code = await runCommand(spec.command, { cwd: releaseDir(spec), env, onLine, signal, ...(user && { user }), ...(group.name && { group }) });
+      if (group.oomKills() > 0) onLine(`killed: out of memory (the limit is ${limits.memoryMb} MiB; raise it with \`minicloud resources:set ${spec.app} memory=…\`)`);
+      return code;
+    } finally {
+      await killGroup(group);
+      await group.remove().catch((e: Error) => this.log.warn(`cgroup ${group.name}: ${e.message}`));
+    }
+  }
+
+  /** CPU ticks plus bytes read and written, of every process of the instance (see Runtime.activity). */
+  activity(handle: string): number | null {
+    const pids = this.group(parse(handle)).pids();
+    if (!pids.length) return null;
+    return pids.reduce((sum, pid) => sum + activityOf(pid), 0);
+  }
+
+  /** Ends every group of the app (its instances and one-offs): it is destroyed. */
+  async forget(app: string): Promise<void> {
+    await Promise.all(this.confine.names().filter((n) => n.startsWith(`${app}.`)).map((n) => this.endGroup(n)));
+  }
+
+  /**
+   * At start: ends this minicloud's groups that no instance of `handles` owns (one-offs and builds of a killed
+   * predecessor, the remains of instances it lost), and removes empty ones.
+   */
+  async sweep(handles: Array<string | null>): Promise<number> {
+    const keep = new Set(handles.flatMap((handle) => (handle ? [parse(handle).cg ?? ''] : [])));
+    const stale = this.confine.names().filter((n) => !keep.has(n));
+    await Promise.all(stale.map((n) => this.endGroup(n)));
+    return stale.length;
+  }
+
+  private async endGroup(name: string): Promise<void> {
+    const g = this.confine.open(name);
+    await killGroup(g);
+    await g.remove().catch((e: Error) => this.log.warn(`cgroup ${name}: ${e.message}`));
   }
 
   logs(app: string, opts: LogOptions): AsyncIterable<string> {
@@ -150,6 +260,7 @@ export class ProcessRuntime implements Runtime {
   async close(): Promise<void> {
     this.closed = true;
     this.files.close();
+    this.confine.tidy();
     for (const t of this.watched.values()) clearInterval(t);
     this.watched.clear();
   }

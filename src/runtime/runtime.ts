@@ -11,9 +11,9 @@ export interface InstanceSpec {
   env: Record<string, string>;
   /** Persistent directories: `path` inside the app, kept on the host in `hostDir`. */
   volumes?: Array<{ path: string; hostDir: string }>;
-  /** Memory limit in MiB (the Docker runtime enforces it; host processes are not capped). */
+  /** Memory limit in MiB (a container's, or the instance's cgroup on host processes where minicloud has cgroups). */
   memoryMb?: number;
-  /** CPU quota in CPUs (Docker enforces it; host processes are not capped). */
+  /** CPU quota in CPUs (a container's, or the instance's cgroup). */
   cpu?: number;
   /** Process limit: per container on Docker, the app user's process cap on the host. */
   pids?: number;
@@ -32,6 +32,9 @@ export function releaseDir(spec: Pick<InstanceSpec, 'artifact' | 'app' | 'releas
   if (spec.artifact.kind !== 'dir') throw new Error(`release v${spec.release} of ${spec.app} is an image; host processes run release directories only`);
   return spec.artifact.dir;
 }
+
+/** Why an instance ended: on its own (or stopped), or killed at its memory limit. */
+export type ExitReason = 'exited' | 'oom';
 
 export interface RunningInstance {
   /** Opaque, durable: enough to find the instance again after minicloud restarts. */
@@ -54,8 +57,14 @@ export interface Runtime {
   stop(handle: string, graceMs: number): Promise<void>;
   /** Re-attach to an instance started by an earlier minicloud process; false when it is gone. */
   adopt(handle: string): Promise<boolean>;
-  /** Called once when an instance this runtime started or adopted exits on its own or is stopped. */
-  onExit(listener: (handle: string, code: number | null) => void): void;
+  /** Called once when an instance this runtime started or adopted exits on its own or is stopped; `reason` `oom`: the kernel killed it for its memory limit. */
+  onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void;
+  /**
+   * A number that moves whenever the instance does anything (CPU time, bytes read and written), null when it is
+   * gone: a probe left unanswered by an instance whose number stood still is a hang, not slowness. Runtimes that
+   * cannot tell leave it out.
+   */
+  activity?(handle: string): number | null;
   /** The app's output, all instances together: the last `lines`, then new lines while `follow`. */
   logs(app: string, opts: LogOptions): AsyncIterable<string>;
   /** Adds a line of minicloud's own to the app's log (cron runs), between its instances' output. */

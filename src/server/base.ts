@@ -54,13 +54,26 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
   const runtime: Runtime = engine
     ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, ...(cfg.dockerPeers && { ownNetworkOnly: { peers: cfg.dockerPeers } }) })
-    : new ProcessRuntime(p.logs, { users: isolation.users, guard: isolation.guard, log: log.child('runtime') });
+    : new ProcessRuntime(p.logs, {
+      users: isolation.users, guard: isolation.guard, log: log.child('runtime'), confine: isolation.confine,
+      defaults: { memoryMb: cfg.appMemoryMb, cpu: cfg.appCpu, pids: cfg.appPids },
+    });
   life.add('runtime', () => runtime.close());
-  // Firewall rules a killed predecessor left for ports nobody listens on now (instances that still run keep theirs).
-  if (runtime instanceof ProcessRuntime) await isolation.guard?.sweep(runtime.livePorts(store.instances.list().map((i) => i.handle)));
+  if (runtime instanceof ProcessRuntime) {
+    const handles = store.instances.list().map((i) => i.handle);
+    // Firewall rules a killed predecessor left for ports nobody listens on now (instances that still run keep theirs).
+    await isolation.guard?.sweep(runtime.livePorts(handles));
+    // Its one-offs and builds, and what its lost instances left: no stored instance owns their cgroups.
+    const swept = await runtime.sweep(handles);
+    if (swept) log.info(`ended ${swept} cgroup(s) no instance owns (left by an earlier minicloud process)`);
+  }
   const inner: Builder = engine
     ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build` })
-    : new HostBuilder({ cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users });
+    : new HostBuilder({
+      cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users, confine: isolation.confine,
+      // A build gets the build cap, as on Docker (installs need more than the app will); CPU and processes are the app's.
+      limits: (app) => ({ memoryMb: cfg.buildMemoryMb, cpu: store.apps.get(app)?.cpu ?? cfg.appCpu, pids: store.apps.get(app)?.pids ?? cfg.appPids }),
+    });
   const builder = new BuildSlots(inner, { concurrency: cfg.buildConcurrency, minFreeMb: cfg.buildMinFreeMb });
   return { p, redisUrl, store, admin, deployLog, engine, isolation, runtime, builder, appUrl };
 }

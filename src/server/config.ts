@@ -21,6 +21,10 @@ export interface Config {
   drainMs: number;
   healthIntervalMs: number;
   healthFailures: number;
+  /** MINICLOUD_HEALTH_TIMEOUT (s): how long one health probe may take. */
+  healthTimeoutMs: number;
+  /** MINICLOUD_CGROUPS: `auto` (cgroups where the host allows) or `off` (process groups only). */
+  cgroups: 'auto' | 'off';
   wakeTimeoutMs: number;
   buildStepTimeoutMs: number;
   /** Redis key prefix, so several minicloud instances (or test runs) can share one Redis. */
@@ -107,6 +111,12 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return n * 1000;
 }
 
+function cgroupsMode(raw: string | undefined): 'auto' | 'off' {
+  if (raw === undefined || raw === '' || raw === 'auto') return 'auto';
+  if (raw === 'off') return 'off';
+  throw new UserError(`MINICLOUD_CGROUPS=${raw} is not auto or off`, 'leave it unset (cgroups where the host allows), or set MINICLOUD_CGROUPS=off');
+}
+
 function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -132,8 +142,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buildCaBundle: env.MINICLOUD_BUILD_CA_BUNDLE || undefined,
     startTimeoutMs: seconds(env, 'MINICLOUD_START_TIMEOUT', 60),
     drainMs: seconds(env, 'MINICLOUD_DRAIN_TIMEOUT', 30),
-    healthIntervalMs: seconds(env, 'MINICLOUD_HEALTH_INTERVAL', 10),
+    healthIntervalMs: seconds(env, 'MINICLOUD_HEALTH_INTERVAL', 2),
     healthFailures: count(env, 'MINICLOUD_HEALTH_FAILURES', 3),
+    healthTimeoutMs: seconds(env, 'MINICLOUD_HEALTH_TIMEOUT', 2),
+    cgroups: cgroupsMode(env.MINICLOUD_CGROUPS),
     wakeTimeoutMs: seconds(env, 'MINICLOUD_WAKE_TIMEOUT', 60),
     buildStepTimeoutMs: seconds(env, 'MINICLOUD_BUILD_TIMEOUT', 900),
     redisPrefix: env.MINICLOUD_REDIS_PREFIX || 'minicloud',

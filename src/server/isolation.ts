@@ -1,7 +1,8 @@
 // How apps are kept apart on this server: per-app users and firewall fences for host processes (as root), or containers.
+import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AppUsers, UserError, type Logger } from '../core/index.ts';
+import { AppUsers, UserError, chooseConfinement, type Confinement, type Logger } from '../core/index.ts';
 import { PortGuard } from '../runtime/port-guard.ts';
 import type { Config, Paths } from './config.ts';
 
@@ -13,6 +14,8 @@ export interface Isolation {
   summary: string;
   users?: AppUsers;
   guard?: PortGuard;
+  /** Host processes: what each instance, build and one-off runs in (cgroups, or process groups and why). */
+  confine?: Confinement;
 }
 
 /** Directories an app's user passes through (mode 0711: enter, not list) to reach its own part. */
@@ -24,15 +27,18 @@ export function setUpIsolation(cfg: Config, p: Paths, runtime: 'docker' | 'proce
     return { mode: 'containers', summary: 'each app in its own containers: no capabilities, no-new-privileges, process and CPU limits, buildpack images as a non-root user; containers reach each other only through the router' };
   }
   const users = new AppUsers({ homesDir: p.homes, prefix: cfg.appUserPrefix, nproc: cfg.appPids, enabled: root, log });
+  // Named after the data dir, as the firewall rules are: servers side by side each keep to their own cgroups.
+  const namespace = `minicloud-${createHash('sha256').update(cfg.dataDir).digest('hex').slice(0, 10)}`;
+  const confine = chooseConfinement({ namespace, mode: cfg.cgroups });
   if (!users.enabled) {
     return {
-      mode: 'none',
+      mode: 'none', confine,
       summary: `none: minicloud is not root, so every app runs as ${process.env.USER ?? 'its user'}: apps can read each other's files and minicloud's data dir (tokens, database) and signal each other; run minicloud as root for one Unix user per app`,
     };
   }
   closeDataDir(cfg.dataDir, p);
   return {
-    mode: 'per-app users', users, guard: new PortGuard(cfg.dataDir),
+    mode: 'per-app users', users, guard: new PortGuard(cfg.dataDir), confine,
     summary: `one Unix user per app (${cfg.appUserPrefix}<app>, at most ${cfg.appPids} processes each); app ports answer the router and the app only`,
   };
 }

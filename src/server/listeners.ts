@@ -47,7 +47,12 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
     moves, logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs, refreshRoutes: refreshApp,
     service: parts.service, processes: parts.processes, addons: parts.addons, catalog: catalogInstaller(base, parts), backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
-    status: () => ({ runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine ? cfg.buildMemoryMb : null }, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary } }),
+    status: () => ({
+      runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine || isolation.confine?.enforcesLimits ? cfg.buildMemoryMb : null },
+      defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, isolation: { mode: isolation.mode, summary: isolation.summary },
+      limits: engine ? { mechanism: 'containers', enforced: true, summary: 'each instance a container with its memory, CPU and process limits' }
+        : { mechanism: isolation.confine?.kind ?? 'process groups', enforced: isolation.confine?.enforcesLimits ?? false, summary: isolation.confine?.summary ?? 'process groups' },
+    }),
     gitHandler: parts.git.handle, routerProof, trustedProxy: parseTrustedProxies(cfg.trustedProxies),
     publicUrl, cliTarball: once(cliTarball), hsts: caCertified(() => certs.report('admin').domains.some((d) => d.status === 'valid')),
   });

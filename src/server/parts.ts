@@ -34,12 +34,12 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const router = new RouterLink();
   const formation = new Formation(store, runtime, {
     startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000, volumesDir: p.volumes,
-    healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures, published: () => router.settled(),
+    healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures, healthTimeoutMs: cfg.healthTimeoutMs, published: () => router.settled(),
   });
   life.add('formation', () => formation.close());
-  reportFormation(formation, base, cfg, log.child('formation'));
+  reportFormation(formation, base, log.child('formation'));
   watchFormation(alerts, formation, cfg);
-  const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.volumes(app) });
+  const cronRunner = new CronRunner({ store, runtime, appendLog: (app, line) => runtime.appendLog(app, line), volumes: (app) => formation.volumes(app), limits: (app) => formation.limits(app) });
   const cron = new CronScheduler(connectionFromUrl(redisUrl), (job) => cronRunner.run(job), cfg.redisPrefix);
   // The runs first: closing the scheduler's worker would wait for a run in progress.
   life.add('cron', async () => { await cronRunner.close(); await cron.close(); });
@@ -92,11 +92,11 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
 }
 
 /** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */
-function reportFormation(formation: Formation, { store }: Base, cfg: Config, log: Logger): void {
-  formation.on('crash', (inst, code, delayMs) =>
-    log.warn(`${inst.app}: ${inst.type} exited (code ${code ?? 'signal'}); restarting in ${Math.round(delayMs / 1000)} s`));
+function reportFormation(formation: Formation, { store }: Base, log: Logger): void {
+  formation.on('crash', (inst, code, delayMs, cause) =>
+    log.warn(`${inst.app}: ${inst.type} ${cause === 'oom' ? 'was killed: out of memory' : cause === 'unhealthy' ? 'stopped after failed health checks' : `exited (code ${code ?? 'signal'})`}; restarting in ${Math.round(delayMs / 1000)} s`));
   formation.on('error', (e) => log.error('', e));
-  formation.on('unhealthy', (inst, reason) => log.warn(`${inst.app}: ${inst.type} failed ${cfg.healthFailures} health checks in a row (${reason}); restarting it`));
+  formation.on('unhealthy', (inst, reason) => log.warn(`${inst.app}: ${inst.type} is not answering its health checks (${reason}); restarting it`));
   formation.on('slept', (app) => log.info(`${app}: asleep after ${store.apps.get(app)?.sleepAfterSeconds} s without requests`));
   formation.on('woke', (app) => log.info(`${app}: woken by a request`));
 }

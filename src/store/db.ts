@@ -231,6 +231,8 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX alert_history_app ON alert_history(app, id);` },
   // releases:diff: the formation each release started with (JSON); older releases have none.
   { name: '0017-release-formation', sql: 'ALTER TABLE releases ADD COLUMN formation TEXT;' },
+  // How an instance last ended on its own (JSON: cause out of memory, unhealthy or exited, code, time), for `ps`.
+  { name: '0018-instance-last-exit', sql: `ALTER TABLE instances ADD COLUMN last_exit TEXT;` },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

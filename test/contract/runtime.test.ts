@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime, ProcessRuntime, type InstanceSpec, type RunningInstance, type Runtime } from '../../src/runtime/index.ts';
-import { CUT_MARK, MAX_LINE, type Artifact } from '../../src/core/index.ts';
+import { CUT_MARK, MAX_LINE, chooseConfinement, type Artifact } from '../../src/core/index.ts';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { until } from '../helpers/net.ts';
 
@@ -35,6 +35,25 @@ const subjects: Subject[] = [
       return { make: (o) => new ProcessRuntime(join(tmp, 'logs-process'), o), artifact: { kind: 'dir', dir: dir, buildpack: 'node', processes: { web: 'node server.js' } } };
     },
   },
+  // The same runtime with each instance in a cgroup of its own, where this machine lets minicloud make them (root).
+  ...(() => {
+    const confine = chooseConfinement({ namespace: `minicloud-contract-${randomUUID().slice(0, 8)}` });
+    if (confine.kind === 'process groups') return [];
+    return [{
+      name: `process (${confine.kind})`,
+      async setup() {
+        const dir = join(tmp, 'release-cgroup');
+        cpSync(FIXTURE, dir, { recursive: true });
+        return {
+          make: (o?: { logMaxBytes?: number }) => new ProcessRuntime(join(tmp, 'logs-cgroup'), { ...o, confine, defaults: { memoryMb: 256, pids: 256 } }),
+          artifact: { kind: 'dir' as const, dir, buildpack: 'node', processes: { web: 'node server.js' } },
+        };
+      },
+      async teardown() {
+        confine.tidy();
+      },
+    }];
+  })(),
   {
     name: 'docker',
     async setup() {

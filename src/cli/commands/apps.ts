@@ -1,5 +1,5 @@
 // App lifecycle commands: list, create, info, destroy, and linking a local repo with git:remote.
-import { CRASH_LOOP_RESTARTS, UserError, type AppInfo, type Instance } from '../../core/index.ts';
+import { CRASH_LOOP_RESTARTS, UserError, describeExit, type AppInfo, type Instance } from '../../core/index.ts';
 import { appPath, flag, type Command } from '../kit/command.ts';
 import type { Ctx } from '../kit/context.ts';
 import { ago, duration, json, keyValues, release, table, time } from '../kit/format.ts';
@@ -99,7 +99,7 @@ export function instanceNames(instances: Instance[]): string[] {
 /** `up`, `starting`, or for a crashed one when it comes back and whether it keeps crashing. */
 export function stateLabel(i: Instance, now = Date.now()): string {
   if (i.state !== 'crashed') return i.state;
-  let label = 'crashed';
+  let label = i.lastExit?.cause === 'oom' ? 'crashed: out of memory' : i.lastExit?.cause === 'unhealthy' ? 'restarted: not answering' : 'crashed';
   if (i.nextRestartAt) {
     const s = Math.ceil((new Date(i.nextRestartAt).getTime() - now) / 1000);
     if (s > 0) label += `, restarting in ${s} s`;
@@ -117,7 +117,7 @@ export function instanceLines(instances: Instance[], now = Date.now()): string[]
     release(i.release),
     `port ${i.port}`,
     `since ${time(i.startedAt)} (${ago(i.startedAt)})`,
-    `restarts ${i.restarts}`,
+    `restarts ${i.restarts}${i.lastExit ? ` (last: ${describeExit(i.lastExit)} ${ago(i.lastExit.at)})` : ''}`,
   ]);
   return table(rows);
 }

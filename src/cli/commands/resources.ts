@@ -18,6 +18,7 @@ const status: Command = {
     ctx.out(`Builds:   ${s.builds.concurrency} at a time${s.builds.memoryMb ? `, each capped at ${s.builds.memoryMb} MiB` : ''}`);
     ctx.out(`Apps:     ${s.apps}, ${s.defaultMemoryMb} MiB of memory each unless set (resources:set)`);
     if (s.isolation) ctx.out(`Isolation: ${s.isolation.summary}`);
+    if (s.limits) ctx.out(`Limits:   ${s.limits.summary}`);
   },
 };
 
@@ -30,8 +31,8 @@ const show: Command = {
   async run(ctx, args) {
     const r = await ctx.client().request<ResourcesInfo>('GET', appPath(args.app, '/resources'));
     if (args.flags.json) return ctx.out(json(r));
-    ctx.out(`memory: ${r.memoryMb} MiB${r.default ? ' (the default)' : ''}${r.enforced ? '' : ' (not enforced: host processes run uncapped)'}`);
-    if (r.cpu !== undefined) ctx.out(`cpu:    ${r.cpu}${r.cpuDefault ? ' (the default)' : ''}${r.cpuEnforced ? '' : ' (not enforced: host processes run uncapped)'}`);
+    ctx.out(`memory: ${r.memoryMb} MiB${r.default ? ' (the default)' : ''}${r.enforced ? '' : ' (not enforced: minicloud has no cgroups here, see `minicloud status`)'}`);
+    if (r.cpu !== undefined) ctx.out(`cpu:    ${r.cpu}${r.cpuDefault ? ' (the default)' : ''}${r.cpuEnforced ? '' : ' (not enforced: minicloud has no cgroups here, see `minicloud status`)'}`);
     if (r.pids !== undefined) ctx.out(`pids:   ${r.pids}${r.pidsDefault ? ' (the default)' : ''}${r.pidsEnforced ? '' : ' (not enforced: minicloud is not root)'}`);
   },
 };
