@@ -72,8 +72,10 @@ export function runCommand(command: string, o: RunOptions): Promise<number> {
     const group = o.group ?? new ProcessGroup();
     if (!o.group && child.pid) group.place(child.pid);
     const kill = () => { group.signal('SIGKILL'); try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
-    // Whatever it left running (a daemon it forked, a child that outlived it) ends with it, and lets our pipes close.
-    child.on('exit', () => void killGroup(group));
+    // Whatever it left running (a daemon it forked, a child that outlived it) ends with it, and lets our pipes close;
+    // the command counts as ended once that is done (the next build step may run in the same cgroup).
+    let cleared: Promise<unknown> = Promise.resolve();
+    child.on('exit', () => { cleared = killGroup(group); });
     if (child.pid) o.track?.(child.pid, true);
     const timer = o.timeoutMs
       ? setTimeout(() => { o.onLine(`timed out after ${Math.round(o.timeoutMs! / 1000)} s`); kill(); }, o.timeoutMs)
@@ -91,6 +93,6 @@ export function runCommand(command: string, o: RunOptions): Promise<number> {
       if (child.pid) o.track?.(child.pid, false);
     };
     child.on('error', (e) => { done(); reject(e); });
-    child.on('close', (code, signal) => { done(); resolve(code ?? (signal ? 128 : 1)); });
+    child.on('close', (code, signal) => { done(); void cleared.then(() => resolve(code ?? (signal ? 128 : 1))); });
   });
 }

@@ -53,7 +53,11 @@ export class Supervisor {
     const inst = this.i.store.instances.list().find((x) => x.handle === handle);
     if (!inst || this.i.isRetiring(inst.id)) return;
     const upFor = Date.now() - Date.parse(inst.startedAt);
-    const { delayMs, restarts } = nextDelay(inst.restarts, upFor);
+    const backoff = nextDelay(inst.restarts, upFor);
+    // A hung instance was already given its failed probes' time: its replacement starts at once. Should that one
+    // hang from its start, it never becomes healthy, and its failed start backs off as any crash does.
+    const { restarts } = backoff;
+    const delayMs = cause === 'unhealthy' ? 0 : backoff.delayMs;
     const gated = this.i.isGated(inst.id); // the operation watching it reports the failure
     const nextRestartAt = gated ? null : new Date(Date.now() + delayMs).toISOString();
     const lastExit = { cause, code, at: new Date().toISOString() };
