@@ -96,7 +96,7 @@ function reportFormation(formation: Formation, { store }: Base, log: Logger): vo
   formation.on('crash', (inst, code, delayMs, cause) =>
     log.warn(`${inst.app}: ${inst.type} ${cause === 'oom' ? 'was killed: out of memory' : cause === 'unhealthy' ? 'stopped after failed health checks' : `exited (code ${code ?? 'signal'})`}; restarting in ${Math.round(delayMs / 1000)} s`));
   formation.on('error', (e) => log.error('', e));
-  formation.on('unhealthy', (inst, reason) => log.warn(`${inst.app}: ${inst.type} is not answering its health checks (${reason}); restarting it`));
+  formation.on('unhealthy', (inst, reason) => log.warn(`${inst.app}: ${inst.type} failed its health checks (${reason}); restarting it`));
   formation.on('slept', (app) => log.info(`${app}: asleep after ${store.apps.get(app)?.sleepAfterSeconds} s without requests`));
   formation.on('woke', (app) => log.info(`${app}: woken by a request`));
 }

@@ -112,6 +112,7 @@ describe('ps states', () => {
     [{ state: 'crashed', nextRestartAt: at(-300) }, 'crashed, restarting now'],
     [{ state: 'crashed', restarts: 2, nextRestartAt: at(500) }, 'crashed, restarting in 1 s'],
     [{ state: 'crashed', restarts: 3 }, 'crashed (crash-looping, 3 restarts)'],
+    [{ state: 'crashed', nextRestartAt: at(2000), lastExit: { cause: 'oom', code: 137, at: at(-100) } }, 'crashed: out of memory, restarting in 2 s'],
     [{ state: 'crashed', restarts: 5, nextRestartAt: at(30_000) }, 'crashed, restarting in 30 s (crash-looping, 5 restarts)'],
   ] as const)('%j is %j', (over, label) => {
     expect(stateLabel(instance(over), now)).toBe(label);
@@ -128,6 +129,15 @@ describe('ps states', () => {
     const lines = (await run(['ps', 'my-app'])).stdout.split('\n');
     expect(lines[1]).toMatch(/^web\.1  crashed, restarting in 5 s           v3  port 40123  since .* restarts 1$/);
     expect(lines[2]).toMatch(/^web\.2  crashed \(crash-looping, 4 restarts\)  v3  port 40124  since .* restarts 4$/);
+  });
+
+  it('ps says how an instance last ended: out of memory, after its restart too', async () => {
+    srv.handler = (q, res) => {
+      const lastExit = { cause: 'oom', code: 137, at: new Date(Date.now() - 3000).toISOString() };
+      sendJson(res, 200, q.url.endsWith('/formation') ? { web: 1 } : [instance({ state: 'up', restarts: 1, lastExit })]);
+    };
+    const lines = (await run(['ps', 'my-app'])).stdout.split('\n');
+    expect(lines[1]).toMatch(/^web\.1  up  v3  port 40123  since .* restarts 1 \(last: out of memory \d+s ago\)$/);
   });
 });
 
