@@ -133,7 +133,7 @@ describe('ps states', () => {
 
   it('ps says how an instance last ended: out of memory, after its restart too', async () => {
     srv.handler = (q, res) => {
-      const lastExit = { cause: 'oom', code: 137, at: new Date(Date.now() - 3000).toISOString() };
+      const lastExit = { cause: 'oom' as const, code: 137, at: new Date(Date.now() - 3000).toISOString() };
       sendJson(res, 200, q.url.endsWith('/formation') ? { web: 1 } : [instance({ state: 'up', restarts: 1, lastExit })]);
     };
     const lines = (await run(['ps', 'my-app'])).stdout.split('\n');
