@@ -9,7 +9,7 @@ import { answeredWhole, startExchange, type Exchange } from './edge/exchange.ts'
 import { clientProto } from './edge/forwarded.ts';
 import { badRequest, clientError } from './edge/guard.ts';
 import { declaredTooLarge, headTooLarge, sendRefusal, type Refusal } from './edge/limits.ts';
-import { badRequestPage, controlPlaneDownPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './edge/pages.ts';
+import { badRequestPage, controlPlaneDownPage, crashingPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './edge/pages.ts';
 import { originForm } from './edge/target.ts';
 import type { TrustCheck } from './edge/trust.ts';
 import type { Waker } from './edge/wake.ts';
@@ -125,7 +125,7 @@ class EdgeRequests implements RequestHandler {
     if (upstream) return this.forward(req, res, ex, route, upstream);
     if (heldMs !== null) {
       const asleep = route.state === 'sleeping' && o.controlPlane?.() === false;
-      page(res, ex, asleep ? controlPlaneDownPage(route.app) : wakingPage(route.app, route.state, heldMs));
+      page(res, ex, asleep ? controlPlaneDownPage(route.app) : route.state === 'crashing' ? crashingPage(route.app) : wakingPage(route.app, route.state, heldMs));
       if (!req.complete) req.resume(); // the held body was never read: drain it so the client sees the page
       return;
     }

@@ -106,6 +106,17 @@ export function wakingPage(app: string, state: string, waitedMs: number): Page {
   };
 }
 
+/** A request for an app whose every web instance keeps crashing (a crash loop with no older release serving). */
+export function crashingPage(app: string): Page {
+  return {
+    status: 503,
+    title: 'App is crashing',
+    message: `The app ${code(app)} keeps crashing as it starts; minicloud starts it again, waiting longer each time.`,
+    hint: `See why with ${code(`minicloud logs ${app}`)}; push a fix, or go back with ${code(`minicloud rollback ${app}`)}.`,
+    headers: { 'retry-after': '10' },
+  };
+}
+
 /** A sleeping app's request when minicloud, which starts it, is not running (the router serves on without it). */
 export function controlPlaneDownPage(app: string): Page {
   return {

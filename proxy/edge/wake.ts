@@ -11,6 +11,12 @@ export interface WakeOptions {
   controlPlane?: () => boolean;
 }
 
+/**
+ * How long a request for a crash-looping app waits: long enough for a restart that lands just then, short enough
+ * that its visitors are told at once (its next restart may be minutes away).
+ */
+export const CRASHING_HOLD_MS = 1500;
+
 /** How long a request for a sleeping app waits while minicloud (which would wake it) is not running. */
 export const CONTROL_DOWN_HOLD_MS = 5000;
 
@@ -39,6 +45,7 @@ export function createWaker(o: WakeOptions): Waker {
     }
   };
   const holdMs = (route: Route) => {
+    if (route.state === 'crashing') return Math.min(o.startingHoldMs, CRASHING_HOLD_MS);
     if (route.state !== 'sleeping') return o.startingHoldMs;
     return o.controlPlane?.() === false ? Math.min(o.wakeTimeoutMs, CONTROL_DOWN_HOLD_MS) : o.wakeTimeoutMs;
   };

@@ -14,8 +14,12 @@ export interface Route {
   hosts: string[];
   /** Healthy web instances; empty = the app has no running instance. */
   upstreams: Upstream[];
-  /** `sleeping`: no instance on purpose; the next request must wake the app. */
-  state: 'running' | 'stopped' | 'starting' | 'sleeping';
+  /**
+   * `sleeping`: no instance on purpose; the next request must wake the app. `crashing`: every web instance of the
+   * current release is crashed and has crashed again and again (a crash loop, restarted with a growing delay): a
+   * request is held briefly, not for the whole start-up wait, and then told so.
+   */
+  state: 'running' | 'stopped' | 'starting' | 'sleeping' | 'crashing';
   /** The app's own upstream idle timeout (ms), overriding the router's default; ignored unless > 0. */
   timeoutMs?: number;
   /** Plain HTTP requests get a 308 to the same URL over HTTPS (ACME challenges excepted). */

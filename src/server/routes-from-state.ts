@@ -1,17 +1,16 @@
 // Deriving the router's table from the state store: each running app's healthy web instances and its host names.
 import type { Route } from '../routes/index.ts';
-import { ROUTER_PROOF } from '../core/index.ts';
-import type { Store } from '../store/index.ts';
+import { CRASH_LOOP_RESTARTS, ROUTER_PROOF } from '../core/index.ts';
+import type { Store, StoredInstance } from '../store/index.ts';
 
 export function routesFromState(store: Store, domain: string): Route[] {
   const custom = new Map<string, string[]>();
   for (const d of store.domains.all()) custom.set(d.app, [...(custom.get(d.app) ?? []), d.domain]);
   const settings = store.routerSettings.all();
   return store.apps.list().map((app) => {
-    const upstreams = store.instances.list(app.name)
-      .filter((i) => i.type === 'web' && i.state === 'up' && i.release === app.currentRelease)
-      .map((i) => ({ host: i.host, port: i.port }));
-    const state: Route['state'] = app.state === 'stopped' ? 'stopped' : app.state === 'sleeping' ? 'sleeping' : upstreams.length ? 'running' : 'starting';
+    const web = store.instances.list(app.name).filter((i) => i.type === 'web' && i.release === app.currentRelease);
+    const upstreams = web.filter((i) => i.state === 'up').map((i) => ({ host: i.host, port: i.port }));
+    const state: Route['state'] = app.state === 'stopped' ? 'stopped' : app.state === 'sleeping' ? 'sleeping' : upstreams.length ? 'running' : crashLooping(web) ? 'crashing' : 'starting';
     // The default host first; custom domains (wildcards included) after it.
     const { timeoutSeconds, httpsOnly, maxBodyBytes } = settings.get(app.name) ?? { timeoutSeconds: null, httpsOnly: false, maxBodyBytes: null };
     return {
@@ -20,6 +19,11 @@ export function routesFromState(store: Store, domain: string): Route[] {
       ...(maxBodyBytes !== null ? { maxBodyBytes } : {}),
     };
   });
+}
+
+/** Every web instance crashed, each at least CRASH_LOOP_RESTARTS times in a row: nothing will answer soon. */
+function crashLooping(web: StoredInstance[]): boolean {
+  return web.length > 0 && web.every((i) => i.state === 'crashed' && i.restarts >= CRASH_LOOP_RESTARTS);
 }
 
 /** Idle timeout of the dashboard's route: long enough for a followed log or a push through it. */

@@ -165,6 +165,23 @@ describe('limits', () => {
   });
 });
 
+describe('a crash-looping app with no older release to serve', () => {
+  it('is answered after a short hold with a page saying it keeps crashing, not after the 10 s wait for a starting app', async () => {
+    const app = 'lim-crash';
+    await deployedFixture(mc, app, 'node-limits');
+    // This release answers its health check, goes live, then each of its instances exits 3 s after it starts.
+    expect((await mc.cli('config:set', app, 'CRASH_AFTER_MS=3000')).code).toBe(0);
+    const reply = await until('the crash-looping page', async () => {
+      const t = Date.now();
+      const r = await ask(app, '/', 30_000).catch(() => undefined);
+      return r?.status === 503 && r.body.includes('App is crashing') ? { ...r, ms: Date.now() - t } : undefined;
+    });
+    expect(reply.body).toContain(`minicloud logs ${app}`);
+    expect(reply.ms, 'held about 1.5 s').toBeLessThan(5000);
+    expect((await mc.cli('ps', app)).stdout).toMatch(/crash-looping/);
+  });
+});
+
 describe('apps:destroy', () => {
   it('leaves no process of the app behind, the daemon it started included', async () => {
     const leader = (await web(APP)).pid!;
