@@ -18,6 +18,7 @@ export const STAND_INS = {
   'addon-clients': 'minicloud/addon-clients',
   // The catalog's entries (catalog/*.json), under their pinned image names.
   radicale: 'tomsquest/docker-radicale:3.1.8.3',
+  registry: 'registry:2.8.2',
 };
 
 /** What the installer's test loads: the official images its compose file names, and its app's base. */

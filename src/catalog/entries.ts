@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { NotFoundError, UserError, validateImageRef, type CatalogEntry, type CatalogList } from '../core/index.ts';
+import { NotFoundError, UserError, parseRouterSetting, validateImageRef, type CatalogEntry, type CatalogList, type RouterSettings } from '../core/index.ts';
 
 export type { CatalogEntry } from '../core/index.ts';
 
@@ -51,6 +51,11 @@ export function processEnv(entry: CatalogEntry): Record<string, string> {
   return env;
 }
 
+/** The entry's router settings as the store keeps them; a value `router:set` would refuse throws its UserError. */
+export function routerSettings(entry: CatalogEntry): Partial<RouterSettings> {
+  return Object.assign({}, ...Object.entries(entry.router ?? {}).map(([name, value]) => parseRouterSetting(name, value)));
+}
+
 /** What a schema cannot say: the id is the file's name, images pinned at the entry's version, one image for all. */
 function semantics(entry: CatalogEntry, file: string): [string, string] | null {
   if (`${entry.id}.json` !== file) return ['id', `must be the file's name without .json (${file.replace(/\.json$/, '')})`];
@@ -64,6 +69,11 @@ function semantics(entry: CatalogEntry, file: string): [string, string] | null {
     if (p.image !== first) return [`processes.${type}.image`, `must be ${first}: minicloud releases one image per app, and every process runs it`];
     if (p.port !== undefined && type !== 'web') return [`processes.${type}.port`, 'is for web only: minicloud routes one HTTP port per app'];
   }
+  try {
+    routerSettings(entry);
+  } catch (e) {
+    return ['router', (e as Error).message];
+  }
   let env: Record<string, string>;
   try {
     env = processEnv(entry);
@@ -74,11 +84,27 @@ function semantics(entry: CatalogEntry, file: string): [string, string] | null {
   const mapped = (entry.addons ?? []).flatMap((a) => Object.keys(a.env ?? {}));
   const twice = [...keys, ...Object.keys(env), ...mapped].find((k, i, all) => all.indexOf(k) !== i);
   if (twice) return ['(config vars)', `${twice} is set twice (inputs, secrets, process env and add-on env each set their own)`];
+  return inputProblem(entry);
+}
+
+/** Input patterns that compile, and htpasswd secrets made of inputs that cannot break the line. */
+function inputProblem(entry: CatalogEntry): [string, string] | null {
   for (const [i, input] of (entry.inputs ?? []).entries()) {
     try {
       new RegExp(`^(?:${input.pattern})$`, 'u');
     } catch {
       return [`inputs[${i}].pattern`, 'is not a regular expression'];
+    }
+  }
+  for (const [i, sec] of (entry.secrets ?? []).entries()) {
+    const inputs = entry.inputs ?? [];
+    for (const side of ['user', 'password'] as const) {
+      const key = sec.htpasswd?.[side];
+      if (key !== undefined && !inputs.some((x) => x.key === key)) return [`secrets[${i}].htpasswd.${side}`, `must name an input (${key} is none)`];
+    }
+    const user = inputs.find((x) => x.key === sec.htpasswd?.user);
+    if (user && (new RegExp(`^(?:${user.pattern})$`, 'u').test('a:b') || new RegExp(`^(?:${user.pattern})$`, 'u').test('a\nb'))) {
+      return [`secrets[${i}].htpasswd.user`, `names ${user.key}, whose pattern lets : or a line break in (an htpasswd line would break)`];
     }
   }
   return null;

@@ -1,13 +1,14 @@
 // Installing a catalog entry: an ordinary app made in one go (its inputs and generated secrets as config vars, its
 // volumes, add-ons and memory limit), released from the entry's pinned image through the image-deploy path.
 import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcryptjs';
 import type { AddonsService } from '../addons/index.ts';
 import type { AppsService } from '../apps/index.ts';
 import { UserError, excerpt, type Deploy, type Manifest } from '../core/index.ts';
 import { submitDeploy } from '../intake/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
-import { CATALOG_DIR, catalogEntry, processEnv, type CatalogEntry } from './entries.ts';
+import { CATALOG_DIR, catalogEntry, processEnv, routerSettings, type CatalogEntry } from './entries.ts';
 
 export interface InstallerDeps {
   store: Store;
@@ -48,7 +49,9 @@ export function planInstall(entry: CatalogEntry, set: Record<string, string>): I
     if (input.secret) secret.push(input.key);
   }
   for (const s of entry.secrets ?? []) {
-    config[s.key] = randomBytes(s.bytes ?? 24).toString('base64url');
+    // Inputs matched their patterns above; an htpasswd user may not hold `:` or a line break (the entry's pattern says so).
+    const h = s.htpasswd;
+    config[s.key] = h ? `${config[h.user]}:${bcrypt.hashSync(config[h.password]!, 10)}` : randomBytes(s.bytes ?? 24).toString('base64url');
     secret.push(s.key);
   }
   return { config, secret };
@@ -103,6 +106,10 @@ export class CatalogInstaller {
     const { store } = this.d;
     say(`-----> Installing ${entry.name} ${entry.version} from the catalog as ${app}`);
     store.apps.setMemory(app, entry.memoryMb);
+    if (entry.router) {
+      store.routerSettings.set(app, routerSettings(entry));
+      say(`       Router: ${Object.entries(entry.router).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
     store.configVars.update(app, plan.config);
     const given = Object.keys(plan.config).filter((k) => !plan.secret.includes(k));
     say(`       Config: ${[...given, ...plan.secret.map((k) => `${k} (secret)`)].join(', ') || 'none'}`);

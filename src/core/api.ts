@@ -272,9 +272,12 @@ export interface CatalogEntry {
   version: string;
   memoryMb: number;
   inputs?: Array<{ key: string; description: string; pattern: string; example?: string; default?: string; secret?: boolean }>;
-  secrets?: Array<{ key: string; description: string; bytes?: number }>;
+  /** Generated: random bytes, or an htpasswd line (`user:` bcrypt hash) of two inputs. */
+  secrets?: Array<{ key: string; description: string; bytes?: number; htpasswd?: { user: string; password: string } }>;
   addons?: Array<{ kind: 'postgres' | 'mariadb' | 'redis' | 'rabbitmq'; env?: Record<string, string> }>;
   volumes?: Array<{ name: string; path: string }>;
+  /** Router settings it starts with, as `router:set` takes them: `timeout`, `https-only`, `max-body`. */
+  router?: Partial<Record<'timeout' | 'https-only' | 'max-body', string>>;
   health: { path: string; timeout?: number };
   processes: Record<string, { image: string; command: string; env?: Record<string, string>; port?: number }>;
 }

@@ -21,8 +21,11 @@ export { CONTAINER_PORT };
 /** The web port inside the container: the manifest's `expose.port`, else 5000 (and PORT says so). */
 export const containerPort = (spec: Pick<InstanceSpec, 'artifact'>) => artifactPort(spec.artifact);
 
-// The image's own system: a volume never covers these (an app's `/usr/data` is seen at `./usr/data` only).
-const SYSTEM_DIRS = new Set(['bin', 'boot', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'opt', 'proc', 'root', 'run', 'sbin', 'sys', 'tmp', 'usr', 'var']);
+// The image's own system: a volume never covers these or anything in them (an app's `/usr/data` is seen at
+// `./usr/data` only) ...
+const SYSTEM_DIRS = new Set(['bin', 'boot', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'proc', 'run', 'sbin', 'sys', 'usr']);
+// ... nor these themselves, though what is inside may be an app's data (`/var/lib/registry`, `/opt/app/data`).
+const SYSTEM_TOPS = new Set(['opt', 'root', 'tmp', 'var', 'home', 'srv', 'mnt', 'media']);
 
 /**
  * Where a container sees its volumes: each at `./<path>` of the image's working directory (where host processes see
@@ -36,9 +39,10 @@ export function volumeMounts(spec: Pick<InstanceSpec, 'volumes'>, workdir: strin
   for (const v of spec.volumes ?? []) {
     const relative = posix.join(workdir || '/', v.path);
     mounts.push({ hostDir: v.hostDir, target: relative });
-    const top = v.path.split('/')[1] ?? '';
+    const parts = v.path.split('/').slice(1);
+    const system = SYSTEM_DIRS.has(parts[0] ?? '') || (parts.length === 1 && SYSTEM_TOPS.has(parts[0]!));
     const coversCode = `${workdir}/`.startsWith(`${v.path}/`);
-    const absolute = top !== '' && !SYSTEM_DIRS.has(top) && !coversCode && v.path !== relative;
+    const absolute = parts[0] !== '' && !system && !coversCode && v.path !== relative;
     if (absolute) mounts.push({ hostDir: v.hostDir, target: v.path });
     if (v === storage) storageDir = absolute ? v.path : relative;
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CATALOG_DIR, CatalogInstaller, catalogEntry, loadCatalog, planInstall, readEntry, runAs, type CatalogEntry, type InstallerDeps } from '../../src/catalog/index.ts';
+import bcrypt from 'bcryptjs';
 import { UserError } from '../../src/core/index.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mc-catalog-'));
@@ -52,6 +53,9 @@ describe('the catalog files', () => {
     ['memory beyond reason', (e) => { e.memoryMb = 0; }, 'catalog/radicale.json: memoryMb must be >= 16'],
     ['no web process', (e) => { e.processes = { worker: e.processes.web! }; }, 'catalog/radicale.json: processes.web is missing'],
     ['an id not its file name', (e) => { e.id = 'contacts'; }, "catalog/radicale.json: id must be the file's name"],
+    ['an htpasswd of no input', (e) => { e.secrets = [{ key: 'HT', description: 'x', htpasswd: { user: 'NOPE', password: 'RADICALE_PASSWORD' } }]; }, 'catalog/radicale.json: secrets[0].htpasswd.user must name an input (NOPE is none)'],
+    ['an htpasswd user that may hold a colon', (e) => { e.inputs![0]!.pattern = '.{1,64}'; e.secrets = [{ key: 'HT', description: 'x', htpasswd: { user: 'RADICALE_USER', password: 'RADICALE_PASSWORD' } }]; }, 'secrets[0].htpasswd.user names RADICALE_USER, whose pattern lets : or a line break in'],
+    ['a router setting out of range', (e) => { e.router = { 'max-body': '20g' }; }, 'catalog/radicale.json: router max-body must be a size from 1k to 10g'],
     ['a plain-http link', (e) => { e.links.homepage = 'http://radicale.org'; }, 'catalog/radicale.json: links.homepage must match'],
   ])('refuses %s, naming the field', (_what, edit, message) => {
     expect(brokenBy(edit)).toContain(message);
@@ -99,6 +103,16 @@ describe('an install', () => {
       expect((e as Error).message).toContain('RADICALE_PASSWORD must match');
       expect((e as Error).message).not.toContain('short pass');
     }
+  });
+
+  it("makes an htpasswd line of two inputs (bcrypt) and random secrets for the registry", () => {
+    const plan = planInstall(catalogEntry('registry'), { REGISTRY_USER: 'ci', REGISTRY_PASSWORD: 'registry-pass-123' });
+    const [user, hash] = plan.config.REGISTRY_HTPASSWD!.split(':');
+    expect(user).toBe('ci');
+    expect(bcrypt.compareSync('registry-pass-123', hash!)).toBe(true);
+    expect(plan.config.REGISTRY_HTTP_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(plan.config.REGISTRY_AUTH).toBe('htpasswd');
+    expect(plan.secret).toEqual(['REGISTRY_PASSWORD', 'REGISTRY_HTPASSWD', 'REGISTRY_HTTP_SECRET']);
   });
 
   it('is refused up front when the server cannot fit it, or runs no containers', async () => {

@@ -44,8 +44,9 @@ it('mounts a volume at ./<path> of the working directory and at <path> itself, n
   });
   // A working directory of / has one place for it.
   expect(volumeMounts({ volumes: [vol('/data')] }, '/')).toEqual({ mounts: [{ hostDir: '/v/shop/data', target: '/data' }], storageDir: '/data' });
-  // /usr/... and /etc/... stay the image's; /app would hide the code.
-  for (const p of ['/usr/share/x', '/etc/app', '/app']) {
+  // /usr/... and /etc/... stay the image's, and /var itself; /app would hide the code.
+  expect(volumeMounts({ volumes: [vol('/var/lib/registry')] }, '/app').mounts.map((m) => m.target)).toEqual(['/app/var/lib/registry', '/var/lib/registry']);
+  for (const p of ['/usr/share/x', '/etc/app', '/var', '/tmp', '/app']) {
     expect(volumeMounts({ volumes: [vol(p)] }, '/app').mounts, p).toEqual([{ hostDir: `/v/shop${p}`, target: `/app${p}` }]);
   }
   // STORAGE_DIR: /data when the app has it, else its first volume; none without volumes.
