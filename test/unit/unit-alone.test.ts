@@ -1,4 +1,4 @@
-// `npm run test:unit` needs no apt, Docker or shared servers: no unit test imports a helper that starts a server
+// `npm run test:unit` needs no apt, Docker, shared servers or real app processes: no unit test imports a helper that starts a server
 // (Redis, minicloud, a router, Docker, PostgreSQL and the like). Such tests live in test/integration.
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
@@ -13,5 +13,13 @@ it('starts no servers', () => {
       if (SERVERS.includes(m[1]!)) wrong.push(`${file} imports helpers/${m[1]}.ts`);
     }
   }
+  expect(wrong).toEqual([]);
+});
+
+// A real runtime runs real app processes (or containers), with restarts and drains measured in seconds: that is an
+// integration test (test/integration/processes-formation.test.ts, runtime-process-runtime.test.ts).
+it('runs no app through a real runtime', () => {
+  const wrong = readdirSync(UNIT).filter((f) => f.endsWith('.ts'))
+    .filter((f) => /\bnew (ProcessRuntime|DockerRuntime)\(/.test(readFileSync(UNIT + f, 'utf8')));
   expect(wrong).toEqual([]);
 });
