@@ -3,13 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { UserError, excerpt, type AlertChannelInfo, type AlertChannelInput } from '../core/index.ts';
 import type { AlertChannel, AlertFormat } from '../store/index.ts';
 import { detectFormat, maskUrl } from './format.ts';
+import { privateLiteral } from './public-address.ts';
 
 const FORMATS = ['json', 'slack', 'discord'] as const;
 /** One address, no display name, no list: what a header could be forged with is refused. */
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
-/** The channel's fields from a request body (unknown input), checked; `smtp`: whether e-mail can be sent at all. */
-export function parseChannelInput(body: unknown, smtp: boolean): AlertChannelInput {
+/**
+ * The channel's fields from a request body (unknown input), checked; `smtp`: whether e-mail can be sent at all;
+ * `privateOk`: an admin adds it (it may point at this host or a private network).
+ */
+export function parseChannelInput(body: unknown, smtp: boolean, privateOk: boolean): AlertChannelInput {
   const b = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   const { kind, target, format } = b;
   if (kind !== 'webhook' && kind !== 'email') throw new UserError(`unknown channel kind ${excerpt(kind)}`, 'use `webhook <url>` or `email <address>`');
@@ -23,10 +27,10 @@ export function parseChannelInput(body: unknown, smtp: boolean): AlertChannelInp
     if (target.length > 254 || !EMAIL.test(target)) throw new UserError(`${excerpt(target, 80)} is not an e-mail address`, 'give one address, e.g. ops@example.com');
     return { kind, target };
   }
-  return { kind, target: checkUrl(target), ...(format ? { format: format as AlertChannelInput['format'] } : {}) };
+  return { kind, target: checkUrl(target, privateOk), ...(format ? { format: format as AlertChannelInput['format'] } : {}) };
 }
 
-function checkUrl(raw: string): string {
+function checkUrl(raw: string, privateOk: boolean): string {
   // The URL is never echoed back whole: it may hold the hook's secret.
   if (raw.length > 2048) throw new UserError('the webhook URL is longer than 2048 characters');
   let u: URL;
@@ -36,13 +40,15 @@ function checkUrl(raw: string): string {
     throw new UserError('the webhook URL is not a URL', 'give the whole URL, e.g. https://hooks.slack.com/services/…');
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UserError(`a webhook URL starts with https:// (or http://), not ${excerpt(u.protocol)}`);
+  const literal = privateOk ? null : privateLiteral(u.hostname);
+  if (literal) throw new UserError(`${literal}: an app's webhook must point at a public address`, 'an admin may add it as a server-wide channel (`minicloud alerts:add webhook <url>` without --app)', 403);
   return u.toString();
 }
 
 /** A new channel of `app` (null: server-wide). */
-export function newChannel(input: AlertChannelInput, app: string | null, now = new Date()): AlertChannel {
+export function newChannel(input: AlertChannelInput, app: string | null, privateOk: boolean, now = new Date()): AlertChannel {
   const format: AlertFormat = input.kind === 'email' ? 'email' : (input.format ?? detectFormat(new URL(input.target)));
-  return { id: randomBytes(4).toString('hex'), app, kind: input.kind, target: input.target, format, createdAt: now.toISOString() };
+  return { id: randomBytes(4).toString('hex'), app, kind: input.kind, target: input.target, format, createdAt: now.toISOString(), privateOk };
 }
 
 /** The channel as listings show it: a webhook's URL masked. */

@@ -1,8 +1,11 @@
 // Delivering one message to one channel, bounded: a webhook POST or an SMTP e-mail, each given up after the timeout.
 // A hostile receiver cannot stall minicloud: redirects are not followed, the answer's body is never read, a slow
 // server is cut off, and the caller never waits on a delivery it did not ask to wait for.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AlertChannel } from '../store/index.ts';
 import { plainText, scrub, subject, webhookBody } from './format.ts';
+import { privateLiteral, publicLookup } from './public-address.ts';
 import type { AlertMessage } from './types.ts';
 
 export type Sent = { ok: true } | { ok: false; error: string };
@@ -13,24 +16,40 @@ export interface SendOptions {
   smtpFrom: string;
 }
 
-export async function postWebhook(url: string, body: unknown, timeoutMs: number): Promise<Sent> {
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    const res = await fetch(url, {
-      method: 'POST', redirect: 'manual', signal,
-      headers: { 'content-type': 'application/json', 'user-agent': 'minicloud-alerts' },
-      body: JSON.stringify(body),
+/**
+ * POSTs `body` as JSON and resolves with how it went, never later than `timeoutMs` from now. `publicOnly`: the URL
+ * must resolve to public addresses only (an app member's channel).
+ */
+export function postWebhook(url: string, body: unknown, timeoutMs: number, publicOnly: boolean): Promise<Sent> {
+  const u = new URL(url);
+  const literal = publicOnly ? privateLiteral(u.hostname) : null;
+  if (literal) return Promise.resolve({ ok: false, error: `${literal}: an app's webhook must point at a public address` });
+  const payload = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve) => {
+    let done = false;
+    const end = (r: Sent) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(r);
+    };
+    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(u, {
+      method: 'POST', ...(publicOnly && { lookup: publicLookup }),
+      headers: { 'content-type': 'application/json', 'content-length': payload.length, 'user-agent': 'minicloud-alerts' },
+    }, (res) => {
+      // Only the status matters: the body (however big, however slow) is never read, the connection is closed.
+      const status = res.statusCode ?? 0;
+      res.destroy();
+      if (status >= 200 && status < 300) return end({ ok: true });
+      if (status >= 300 && status < 400) return end({ ok: false, error: `the receiver answered a redirect (HTTP ${status}), which minicloud does not follow: give the final URL` });
+      end({ ok: false, error: `the receiver answered HTTP ${status}` });
     });
-    // Only the status matters: the body (however big, however slow) is dropped unread.
-    await res.body?.cancel().catch(() => {});
-    if (res.status >= 200 && res.status < 300) return { ok: true };
-    if (res.status >= 300 && res.status < 400) return { ok: false, error: `the receiver answered a redirect (HTTP ${res.status}), which minicloud does not follow: give the final URL` };
-    return { ok: false, error: `the receiver answered HTTP ${res.status}` };
-  } catch (e) {
-    if (signal.aborted) return { ok: false, error: `no answer within ${timeoutMs / 1000} s` };
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, error: cause?.code ?? cause?.message ?? (e as Error).message };
-  }
+    const timer = setTimeout(() => end({ ok: false, error: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
+    req.on('error', (e: NodeJS.ErrnoException) => end({ ok: false, error: e.code === 'EPRIVATE' ? e.message : (e.code ?? e.message) }));
+    req.end(payload);
+  });
 }
 
 export async function sendMail(o: SendOptions, to: string, m: AlertMessage): Promise<Sent> {
@@ -58,7 +77,7 @@ export async function sendMail(o: SendOptions, to: string, m: AlertMessage): Pro
 /** One message to one channel; never throws, and the error says nothing of the channel's secret. */
 export async function deliver(o: SendOptions, c: AlertChannel, m: AlertMessage): Promise<Sent> {
   try {
-    const sent = c.kind === 'email' ? await sendMail(o, c.target, m) : await postWebhook(c.target, webhookBody(m, c.format), o.timeoutMs);
+    const sent = c.kind === 'email' ? await sendMail(o, c.target, m) : await postWebhook(c.target, webhookBody(m, c.format), o.timeoutMs, !c.privateOk);
     return sent.ok ? sent : { ok: false, error: scrub(sent.error, c.target) };
   } catch (e) {
     return { ok: false, error: scrub((e as Error).message, c.target) };

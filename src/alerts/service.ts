@@ -34,15 +34,20 @@ export class AlertService {
     return (app === undefined ? this.d.store.alertChannels.all() : this.d.store.alertChannels.list(app)).map(channelInfo);
   }
 
-  add(app: string | null, body: unknown): AlertChannelInfo {
+  /**
+   * `admin`: an admin adds it, so it may point at this host or its private network; so may every server-wide channel
+   * (only admins add those). An app member's may point at public addresses only.
+   */
+  add(app: string | null, body: unknown, admin = false): AlertChannelInfo {
     const owner = app === null ? null : this.d.store.apps.require(app).name;
-    const input = parseChannelInput(body, this.d.settings.smtpUrl !== null);
+    const privateOk = owner === null || admin;
+    const input = parseChannelInput(body, this.d.settings.smtpUrl !== null, privateOk);
     const existing = this.d.store.alertChannels.list(owner);
     if (existing.some((c) => c.kind === input.kind && c.target === input.target)) {
       throw new UserError(`${owner ?? 'the server'} has that ${input.kind} channel already`, 'see `minicloud alerts`', 409);
     }
     if (existing.length >= MAX_CHANNELS) throw new UserError(`${owner ?? 'the server'} has ${MAX_CHANNELS} channels, the most it may have`, 'remove one first', 409);
-    const c = this.d.store.alertChannels.add(newChannel(input, owner));
+    const c = this.d.store.alertChannels.add(newChannel(input, owner, privateOk));
     this.d.log.info(`alert channel ${c.id} added${owner ? ` for ${owner}` : ''}: ${c.kind} ${channelInfo(c).target}`);
     return channelInfo(c);
   }

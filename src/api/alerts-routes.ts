@@ -29,7 +29,7 @@ export function alertsRoutes(d: RouteDeps): Router {
     const list: AlertChannelInfo[] = svc().channels(only === undefined ? undefined : only === 'server' ? null : only);
     res.json(list.filter((c) => may(res, c.app)));
   });
-  r.post('/alerts', (req, res) => { res.status(201).json(svc().add(null, req.body)); });
+  r.post('/alerts', (req, res) => { res.status(201).json(svc().add(null, req.body, true)); });
   r.delete('/alerts/:id', (req, res) => {
     svc().remove(param(req, 'id'));
     res.status(204).end();
@@ -43,7 +43,8 @@ export function alertsRoutes(d: RouteDeps): Router {
   });
 
   r.get('/apps/:app/alerts', (req, res) => { res.json(svc().channels(app(req))); });
-  r.post('/apps/:app/alerts', (req, res) => { res.status(201).json(svc().add(app(req), req.body)); });
+  // An admin's channel may point at this host or its network; an app member's at public addresses only.
+  r.post('/apps/:app/alerts', (req, res) => { res.status(201).json(svc().add(app(req), req.body, principalOf(res).role === 'admin')); });
   r.delete('/apps/:app/alerts/:id', (req, res) => {
     svc().remove(param(req, 'id'), app(req));
     res.status(204).end();

@@ -14,19 +14,23 @@ export interface AlertChannel {
   target: string;
   format: AlertFormat;
   createdAt: string;
+  /** An admin added it: it may point at this host or a private network (an app member's may not). */
+  privateOk: boolean;
 }
 
 /** A row of `alert_channels`. */
-export interface AlertChannelRow { id: string; app: string | null; kind: AlertChannelKind; target: string; format: AlertFormat; created_at: string }
+export interface AlertChannelRow { id: string; app: string | null; kind: AlertChannelKind; target: string; format: AlertFormat; created_at: string; private_ok: number }
 
-const toChannel = (r: AlertChannelRow): AlertChannel => ({ id: r.id, app: r.app, kind: r.kind, target: r.target, format: r.format, createdAt: r.created_at });
+const toChannel = (r: AlertChannelRow): AlertChannel => ({
+  id: r.id, app: r.app, kind: r.kind, target: r.target, format: r.format, createdAt: r.created_at, privateOk: r.private_ok === 1,
+});
 
 export class AlertChannelsTable {
   constructor(private readonly db: Db) {}
 
   add(c: AlertChannel): AlertChannel {
-    this.db.prepare('INSERT INTO alert_channels (id, app, kind, target, format, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(c.id, c.app, c.kind, c.target, c.format, c.createdAt);
+    this.db.prepare('INSERT INTO alert_channels (id, app, kind, target, format, created_at, private_ok) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(c.id, c.app, c.kind, c.target, c.format, c.createdAt, c.privateOk ? 1 : 0);
     return this.get(c.id)!;
   }
 

@@ -233,6 +233,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0017-release-formation', sql: 'ALTER TABLE releases ADD COLUMN formation TEXT;' },
   // How an instance last ended on its own (JSON: cause out of memory, unhealthy or exited, code, time), for `ps`.
   { name: '0018-instance-last-exit', sql: `ALTER TABLE instances ADD COLUMN last_exit TEXT;` },
+  // An alert channel an admin added may point at this host or its private network; an app member's only at public addresses.
+  { name: '0019-alert-private-targets', sql: 'ALTER TABLE alert_channels ADD COLUMN private_ok INTEGER NOT NULL DEFAULT 0;' },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

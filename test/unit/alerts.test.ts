@@ -59,8 +59,8 @@ it('checks channels: Slack and Discord formats from the URL, --format over it, b
 it('announces an incident once on every channel (the server\'s and the app\'s), then once when resolved', async () => {
   fresh();
   alerts.add(null, { kind: 'webhook', target: `${hooks.url}/server` });
-  alerts.add('shop', { kind: 'webhook', target: `${hooks.url}/shop` });
-  alerts.add('shop', { kind: 'email', target: 'dev@example.org' });
+  alerts.add('shop', { kind: 'webhook', target: `${hooks.url}/shop` }, true); // an admin's: this host is fine
+  alerts.add('shop', { kind: 'email', target: 'dev@example.org' }, true);
   const alert = { kind: 'deploy-failed' as const, key: 'deploy-failed:shop', app: 'shop', title: 'shop: deploy failed', lines: ['npm ERR! missing script: build'], url: 'http://admin.example.org/x' };
   alerts.fire(alert);
   alerts.fire(alert); // the same incident: no second message
@@ -146,4 +146,21 @@ it('watches the data directory\'s free space against its threshold: low once, th
   await until('the resolved message', async () => (hooks.received.length === 2 ? true : undefined));
   expect(hooks.received[1]!.body).toMatchObject({ kind: 'disk-low', state: 'resolved' });
   expect(String(hooks.received[1]!.body.text)).toMatch(/above the threshold of 1 MiB/);
+});
+
+it("keeps an app member's webhook off this host and its network: a private address refused, a name resolving to one not dialled", async () => {
+  fresh();
+  expect(() => alerts.add('shop', { kind: 'webhook', target: `${hooks.url}/member` })).toThrow(/127\.0\.0\.1 is a private address/);
+  for (const target of ['http://10.1.2.3/x', 'http://[::1]:7080/x', 'http://169.254.169.254/latest', 'http://[::ffff:127.0.0.1]/x', 'http://0.0.0.0:6379/']) {
+    expect(() => alerts.add('shop', { kind: 'webhook', target }), target).toThrow(/private address/);
+  }
+  // A name is resolved when the message is sent, every address checked: `localhost` is this host.
+  const c = alerts.add('shop', { kind: 'webhook', target: `http://localhost:${hooks.port}/member` });
+  const [r] = await alerts.test('shop', c.id, 'shop');
+  expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/localhost resolves to (127\.0\.0\.1|::1), a private address/) });
+  expect(hooks.received).toEqual([]);
+  // An admin's channel of the app (and any server-wide one) may point here.
+  const admins = alerts.add('shop', { kind: 'webhook', target: `http://localhost:${hooks.port}/admin` }, true);
+  expect((await alerts.test('shop', admins.id, 'shop'))[0]).toMatchObject({ ok: true });
+  expect(hooks.received.map((h) => h.path)).toEqual(['/admin']);
 });
