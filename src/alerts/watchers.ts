@@ -2,6 +2,7 @@
 // healthy again), the data directory's free space and the host's available memory, checked every so often.
 import { readFileSync, statfsSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
+import type { ExitCause } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { AlertService } from './service.ts';
 import type { AlertSettings, Threshold } from './types.ts';
@@ -27,7 +28,8 @@ export class ProcessWatch {
 
   constructor(private readonly store: Store, private readonly alerts: AlertService, private readonly s: AlertSettings, private readonly now = Date.now) {}
 
-  crashed(app: string, type: string, code: number | null, delayMs: number): void {
+  /** `cause`: `oom` (killed at its memory limit), `unhealthy` (stopped after failed checks) or `exited`. */
+  crashed(app: string, type: string, code: number | null, delayMs: number, cause: ExitCause = 'exited'): void {
     const t = this.now();
     this.lastTrouble.set(app, t);
     const recent = [...(this.crashes.get(app) ?? []).filter((x) => t - x < LOOP_WINDOW_MS), t];
@@ -36,7 +38,8 @@ export class ProcessWatch {
     this.alerts.fire({
       kind: 'crash-loop', key: incidentKey.crashLoop(app), app, title: `${app}: crash-looping`,
       lines: [
-        `Its ${type} process exited ${recent.length} times within ${LOOP_WINDOW_MS / 60_000} minutes (last: ${code === null ? 'killed by a signal' : `exit code ${code}`}); minicloud restarts it in ${Math.round(delayMs / 1000)} s, waiting longer each time.`,
+        `Its ${type} process ended ${recent.length} times within ${LOOP_WINDOW_MS / 60_000} minutes (last: ${lastEnd(cause, code)}); minicloud restarts it in ${Math.round(delayMs / 1000)} s, waiting longer each time.`,
+        ...(cause === 'oom' ? [`It ran out of memory: raise its limit with \`minicloud resources:set ${app} memory=…\`, or make it use less.`] : []),
         `See why with \`minicloud logs ${app}\`; fix it and push, or roll back with \`minicloud rollback ${app}\`.`,
       ],
     });
@@ -76,6 +79,12 @@ export class ProcessWatch {
     if (!stable || t - since < this.s.stableMs) return null;
     return `All ${instances.length} of its instances have been up for ${Math.round(this.s.stableMs / 1000)} s or more.`;
   }
+}
+
+function lastEnd(cause: ExitCause, code: number | null): string {
+  if (cause === 'oom') return 'killed out of memory at its memory limit';
+  if (cause === 'unhealthy') return 'stopped after failing its health checks';
+  return code === null ? 'killed by a signal' : `exit code ${code}`;
 }
 
 /** Free space of the data directory's file system and the host's available memory, against their thresholds. */

@@ -24,7 +24,7 @@ export function makeAlerts(cfg: Config, { store, deployLog }: Base, log: Logger,
 }
 
 export function watchFormation(alerts: Alerts, formation: Formation, cfg: Config): void {
-  formation.on('crash', (inst, code, delayMs) => alerts.processes.crashed(inst.app, inst.type, code, delayMs));
+  formation.on('crash', (inst, code, delayMs, cause) => alerts.processes.crashed(inst.app, inst.type, code, delayMs, cause));
   formation.on('unhealthy', (inst, reason) => alerts.processes.unhealthy(inst.app, inst.type, reason, cfg.healthFailures));
 }
 

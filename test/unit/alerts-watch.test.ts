@@ -42,9 +42,10 @@ it('calls it a crash loop at the third crash within 10 minutes, once; healthy ag
   watch.crashed('shop', 'web', 1, 1000);
   watch.crashed('shop', 'web', 1, 2000);
   expect(said('crash-loop')).toEqual([]);
-  watch.crashed('shop', 'web', 137, 4000);
-  watch.crashed('shop', 'web', 137, 8000);
+  watch.crashed('shop', 'web', 137, 4000, 'oom');
+  watch.crashed('shop', 'web', 137, 8000, 'oom');
   expect(said('crash-loop')).toEqual(['firing shop: crash-looping']);
+  expect(store.alertIncidents.get('crash-loop:shop')).toMatchObject({ kind: 'crash-loop' });
   store.instances.save(instance('shop', 'up', clock));
   watch.check();
   clock += 30_000; // up, but not for MINICLOUD_ALERT_STABLE yet
