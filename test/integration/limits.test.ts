@@ -1,11 +1,13 @@
 // Limits without Docker, as a user meets them on host processes: an app past its memory limit is killed and `ps`
 // says out of memory, a fork bomb meets its process limit while another app answers, an instance whose leader dies
 // leaves nothing behind, nor does apps:destroy, a hung (SIGSTOPped) web process is replaced, a slow one is not.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance, ServerStatus } from '../../src/core/index.ts';
 import { deployedFixture } from '../helpers/deployed.ts';
+import { commitAll, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
 import { isAlive } from '../helpers/proc.ts';
@@ -58,7 +60,7 @@ const cgroups = () => status.limits?.mechanism.startsWith('cgroup') === true;
 
 beforeAll(async () => {
   redis = await startRedis();
-  mc = await startMinicloud(redis.url);
+  mc = await startMinicloud(redis.url, { MINICLOUD_BUILD_MEMORY: '256' });
   await deployedFixture(mc, APP, 'node-limits');
   await deployedFixture(mc, OTHER, 'node-hello');
   status = JSON.parse((await mc.cli('status', '--json')).stdout) as ServerStatus;
@@ -129,7 +131,7 @@ describe('a hung web process', () => {
     await Promise.all(clients);
     expect(slowest, 'requests under load waited longer than a probe may').toBeGreaterThan(2000);
     const after = await web(APP);
-    expect([after.id, after.restarts, after.pid]).toEqual([before.id, before.restarts, before.pid]);
+    expect([after.id, after.restarts, after.pid], JSON.stringify({ before, after })).toEqual([before.id, before.restarts, before.pid]);
     expect((await serving()).pid).toBe(pid);
   });
 });
@@ -162,6 +164,20 @@ describe('limits', () => {
     const cg = /^\d+:pids:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))![1]!;
     expect(Number(readFileSync(`/sys/fs/cgroup/pids${cg}/pids.max`, 'utf8'))).toBe(64);
     expect((await get(mc.httpPort, `${OTHER}.localhost`)).status).toBe(200);
+  });
+});
+
+describe('a build on host processes', () => {
+  it('past its memory cap (MINICLOUD_BUILD_MEMORY) is killed and says so, and v1 keeps serving', async (ctx) => {
+    if (!cgroups()) return ctx.skip();
+    const { repo } = await deployedFixture(mc, 'lim-hog', 'node-hog');
+    writeFileSync(join(repo, 'HOG'), 'eat memory\n');
+    commitAll(repo, 'a hungry build');
+    const r = await push(repo, mc.gitUrl('lim-hog'));
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain("ran out of memory (a build's cap is 256 MiB) and was killed");
+    expect(r.output).toContain('v1 is still serving');
+    expect((await get(mc.httpPort, 'lim-hog.localhost')).body).toBe('hog v1');
   });
 });
 
