@@ -4,9 +4,17 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { NotFoundError, UserError, parseRouterSetting, validateImageRef, type CatalogEntry, type CatalogList, type RouterSettings } from '../core/index.ts';
+import { NotFoundError, UserError, checkConfigChanges, parseRouterSetting, validateImageRef, type CatalogEntry, type CatalogList, type RouterSettings } from '../core/index.ts';
 
 export type { CatalogEntry } from '../core/index.ts';
+
+/**
+ * An input's pattern, matched whole. Entries are the maintainers' data, and test/unit/redos.test.ts checks every
+ * entry's patterns for catastrophic backtracking, as the values (an admin's `--set`) are matched in the server.
+ */
+export function inputPattern(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, 'u');
+}
 
 /** The catalog shipped with minicloud, beside buildpacks/. */
 export const CATALOG_DIR = fileURLToPath(new URL('../../catalog/', import.meta.url));
@@ -84,6 +92,12 @@ function semantics(entry: CatalogEntry, file: string): [string, string] | null {
   const mapped = (entry.addons ?? []).flatMap((a) => Object.keys(a.env ?? {}));
   const twice = [...keys, ...Object.keys(env), ...mapped].find((k, i, all) => all.indexOf(k) !== i);
   if (twice) return ['(config vars)', `${twice} is set twice (inputs, secrets, process env and add-on env each set their own)`];
+  try {
+    checkConfigChanges({}, Object.fromEntries([...keys, ...mapped].map((k) => [k, 'x'])));
+    checkConfigChanges({}, env);
+  } catch (e) {
+    return ['(config vars)', (e as Error).message];
+  }
   return inputProblem(entry);
 }
 
@@ -91,7 +105,7 @@ function semantics(entry: CatalogEntry, file: string): [string, string] | null {
 function inputProblem(entry: CatalogEntry): [string, string] | null {
   for (const [i, input] of (entry.inputs ?? []).entries()) {
     try {
-      new RegExp(`^(?:${input.pattern})$`, 'u');
+      inputPattern(input.pattern);
     } catch {
       return [`inputs[${i}].pattern`, 'is not a regular expression'];
     }
@@ -103,7 +117,7 @@ function inputProblem(entry: CatalogEntry): [string, string] | null {
       if (key !== undefined && !inputs.some((x) => x.key === key)) return [`secrets[${i}].htpasswd.${side}`, `must name an input (${key} is none)`];
     }
     const user = inputs.find((x) => x.key === sec.htpasswd?.user);
-    if (user && (new RegExp(`^(?:${user.pattern})$`, 'u').test('a:b') || new RegExp(`^(?:${user.pattern})$`, 'u').test('a\nb'))) {
+    if (user && (inputPattern(user.pattern).test('a:b') || inputPattern(user.pattern).test('a\nb'))) {
       return [`secrets[${i}].htpasswd.user`, `names ${user.key}, whose pattern lets : or a line break in (an htpasswd line would break)`];
     }
   }

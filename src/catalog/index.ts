@@ -1,3 +1,3 @@
 // catalog: the app catalog (catalog/*.json at the repository root, schema-checked) and installing an entry as an app.
-export { CATALOG_DIR, catalogEntry, loadCatalog, processEnv, readEntry, type CatalogEntry } from './entries.ts';
+export { CATALOG_DIR, catalogEntry, inputPattern, loadCatalog, processEnv, readEntry, type CatalogEntry } from './entries.ts';
 export { CatalogInstaller, planInstall, runAs, type InstallPlan, type InstallerDeps } from './install.ts';

@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import type { AddonsService } from '../addons/index.ts';
 import type { AppsService } from '../apps/index.ts';
-import { UserError, excerpt, type Deploy, type Manifest } from '../core/index.ts';
+import { UserError, checkConfigChanges, excerpt, type Deploy, type Manifest } from '../core/index.ts';
 import { submitDeploy } from '../intake/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
-import { CATALOG_DIR, catalogEntry, processEnv, routerSettings, type CatalogEntry } from './entries.ts';
+import { CATALOG_DIR, catalogEntry, inputPattern, processEnv, routerSettings, type CatalogEntry } from './entries.ts';
 
 export interface InstallerDeps {
   store: Store;
@@ -41,7 +41,7 @@ export function planInstall(entry: CatalogEntry, set: Record<string, string>): I
     const value = set[input.key] ?? input.default;
     const example = input.example ? ` --set ${input.key}=${input.example}` : ` --set ${input.key}=...`;
     if (value === undefined) throw new UserError(`${entry.id} needs ${input.key}: ${input.description}`, `give it with${example}`);
-    if (!new RegExp(`^(?:${input.pattern})$`, 'u').test(value)) {
+    if (!inputPattern(input.pattern).test(value)) {
       const got = input.secret ? '' : ` (got ${excerpt(value)})`;
       throw new UserError(`${input.key} must match ${input.pattern}: ${input.description}${got}`, `e.g.${example}`);
     }
@@ -54,6 +54,8 @@ export function planInstall(entry: CatalogEntry, set: Record<string, string>): I
     config[s.key] = h ? `${config[h.user]}:${bcrypt.hashSync(config[h.password]!, 10)}` : randomBytes(s.bytes ?? 24).toString('base64url');
     secret.push(s.key);
   }
+  // The rules of config:set (names minicloud sets itself, NUL bytes, the size of it all), before anything is made.
+  checkConfigChanges({}, config);
   return { config, secret };
 }
 

@@ -56,6 +56,7 @@ describe('the catalog files', () => {
     ['an htpasswd of no input', (e) => { e.secrets = [{ key: 'HT', description: 'x', htpasswd: { user: 'NOPE', password: 'RADICALE_PASSWORD' } }]; }, 'catalog/radicale.json: secrets[0].htpasswd.user must name an input (NOPE is none)'],
     ['an htpasswd user that may hold a colon', (e) => { e.inputs![0]!.pattern = '.{1,64}'; e.secrets = [{ key: 'HT', description: 'x', htpasswd: { user: 'RADICALE_USER', password: 'RADICALE_PASSWORD' } }]; }, 'secrets[0].htpasswd.user names RADICALE_USER, whose pattern lets : or a line break in'],
     ['a router setting out of range', (e) => { e.router = { 'max-body': '20g' }; }, 'catalog/radicale.json: router max-body must be a size from 1k to 10g'],
+    ['a config var minicloud sets itself', (e) => { e.processes.web!.env = { PORT: '80' }; }, 'catalog/radicale.json: (config vars) PORT cannot be set'],
     ['a plain-http link', (e) => { e.links.homepage = 'http://radicale.org'; }, 'catalog/radicale.json: links.homepage must match'],
   ])('refuses %s, naming the field', (_what, edit, message) => {
     expect(brokenBy(edit)).toContain(message);

@@ -14,6 +14,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 const ALLOWED: Record<string, string> = {
   'src/build/buildpacks.ts new RegExp(m.pattern, \'im\')': 'the patterns come from buildpacks/*/buildpack.json, each checked by this test below',
+  'src/catalog/entries.ts new RegExp(`^(?:${pattern})$`, \'u\')': 'the patterns come from catalog/*.json inputs, each checked by this test below',
   'src/server/config.ts /^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$/': 'MINICLOUD_ACME_EMAIL, the operator\'s own setting',
   'src/api/inputs.ts /^[^\\s@/:]{1,64}@[a-z0-9.-]{1,190}\\.[a-z]{2,}$/i': 'users:add, an admin\'s own input; anchored, and the {1,190} bound caps backtracking at 190 steps per character',
   'proxy/index.ts /^\\.+|\\.+$/g': 'MINICLOUD_DOMAIN, the operator\'s own setting',
@@ -62,6 +63,15 @@ function buildpackPatterns(): FoundRegex[] {
   });
 }
 
+/** The catalog's input patterns, matched whole against an admin's `--set` values in the server. */
+function catalogPatterns(): FoundRegex[] {
+  const dir = join(ROOT, 'catalog');
+  return readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'schema.json').flatMap((file) => {
+    const entry = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { inputs?: Array<{ pattern: string }> };
+    return (entry.inputs ?? []).map((i) => ({ at: `catalog/${file}`, source: `^(?:${i.pattern})$`, flags: 'u', text: i.pattern }));
+  });
+}
+
 const found = findRegexes(ROOT, ['src', 'proxy']);
 
 describe('linear-time regular expressions', () => {
@@ -82,6 +92,15 @@ describe('linear-time regular expressions', () => {
 
   it('every buildpack detection pattern (flags im, run over pushed files) is safe', () => {
     const unsafe = buildpackPatterns().flatMap((r) => {
+      const why = problem(r.source!, r.flags);
+      return why ? [`${r.at} ${r.text}: ${why}`] : [];
+    });
+    expect(unsafe, unsafe.join('\n')).toEqual([]);
+  });
+
+  it('every catalog input pattern (matched whole against --set values) is safe', () => {
+    expect(catalogPatterns().length).toBeGreaterThanOrEqual(4);
+    const unsafe = catalogPatterns().flatMap((r) => {
       const why = problem(r.source!, r.flags);
       return why ? [`${r.at} ${r.text}: ${why}`] : [];
     });
