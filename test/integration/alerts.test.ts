@@ -1,8 +1,8 @@
 // Alerts end to end: a scripted day of failures on one server (a failed deploy, a crash loop, a failed backup, a data
-// directory running out of room, a certificate the CA will not issue) reaches a webhook receiver and an SMTP server
+// directory running out of room, a certificate the CA will not issue, an add-on server that stops) reaches a webhook receiver and an SMTP server
 // once each, in the channels' formats, and each "resolved" follow-up does too once the cause is gone.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -24,6 +24,25 @@ let smtp: SmtpReceiver;
 let data: string;
 let marks: string;
 let repo: string;
+// The shared Redis for add-ons: this test's own, so it can be stopped and started again on its port.
+const ADDON_REDIS = { port: 0, password: 'alerts-test-addon-redis', child: null as ChildProcess | null };
+
+async function startAddonRedis(): Promise<void> {
+  const c = spawn('redis-server', ['--port', String(ADDON_REDIS.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', ADDON_REDIS.password], { stdio: ['ignore', 'pipe', 'pipe'] });
+  ADDON_REDIS.child = c;
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const on = (d: Buffer) => { out += d; if (out.includes('Ready to accept connections')) resolve(); };
+    c.stdout!.on('data', on);
+    c.on('exit', (code) => reject(new Error(`the add-on Redis exited (${code}): ${out}`)));
+  });
+}
+
+async function stopAddonRedis(): Promise<void> {
+  const c = ADDON_REDIS.child;
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  await new Promise((r) => { c.once('exit', r); c.kill('SIGTERM'); });
+}
 
 // The app crashes at start while this file exists (and on GET /crash): a crash loop the test can start and end.
 const SERVER = `const http = require('node:http');
@@ -43,6 +62,8 @@ beforeAll(async () => {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m,mode=0700', 'tmpfs', data]);
   marks = mkdtempSync(join(tmpdir(), 'mc-alerts-marks-'));
   chmodSync(marks, 0o755); // the app runs as its own user
+  ADDON_REDIS.port = await freePort();
+  await startAddonRedis();
   const httpPort = await freePort();
   pebble = await startPebble(httpPort);
   await pebble.pointAt(DOMAIN, '127.0.0.2'); // nothing listens there: Pebble's HTTP-01 check fails
@@ -53,6 +74,7 @@ beforeAll(async () => {
     MINICLOUD_ALERT_DISK_FREE: '100', MINICLOUD_ALERT_MEMORY_FREE: '0', // 100 MiB; memory never "low" here
     MINICLOUD_ACME_DIRECTORY: pebble.directory, MINICLOUD_ACME_EMAIL: 'ops@alerts-example.org', MINICLOUD_ACME_CA_BUNDLE: pebble.listenerCa,
     MINICLOUD_ACME_SELF_CHECK: 'off', MINICLOUD_ACME_POLL_INTERVAL: '0.1', MINICLOUD_ACME_RETRY_MIN: '1',
+    MINICLOUD_REDIS_ADDON_URL: `redis://default:${ADDON_REDIS.password}@127.0.0.1:${ADDON_REDIS.port}`, MINICLOUD_ADDON_CHECK_INTERVAL: '0.5',
   });
   repo = fixtureRepo('node-hello');
   writeFileSync(join(repo, 'server.js'), SERVER.replace('MARKS', marks));
@@ -61,7 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mc?.stop();
-  await Promise.all([pebble?.stop(), redis?.stop(), hooks?.close(), smtp?.close()]);
+  await Promise.all([pebble?.stop(), redis?.stop(), hooks?.close(), smtp?.close(), stopAddonRedis()]);
   // Lazily: processes that outlive minicloud by design (the router daemon) may still be on their way out.
   try { execFileSync('umount', ['-l', data]); } catch { /* not mounted */ }
   for (const d of [data, marks, repo]) if (d) rmSync(d, { recursive: true, force: true });
@@ -164,12 +186,22 @@ it('announces a certificate the CA will not issue, and the renewal that works on
   expect(await waitFor('cert-renewal', ['firing', 'resolved'])).toEqual(['firing', 'resolved']);
 });
 
+it('announces an add-on server that stops answering, and when it answers again', async () => {
+  expect((await mc.api('POST', `/api/apps/${APP}/addons`, { kind: 'redis' })).status).toBe(201);
+  await stopAddonRedis();
+  await waitFor('addon-unreachable', ['firing']);
+  const down = hooks.received.find((h) => h.body.kind === 'addon-unreachable')!.body;
+  expect(down).toMatchObject({ app: null, title: 'redis add-on server unreachable' });
+  await startAddonRedis(); // empty: the next check puts the app's user back, and finds it answering
+  expect(await waitFor('addon-unreachable', ['firing', 'resolved'])).toEqual(['firing', 'resolved']);
+});
+
 it('sent each alert once and each resolution once, to every channel, and keeps the history', async () => {
-  const kinds = ['deploy-failed', 'crash-loop', 'backup-failed', 'disk-low', 'cert-renewal'];
+  const kinds = ['deploy-failed', 'crash-loop', 'backup-failed', 'disk-low', 'cert-renewal', 'addon-unreachable'];
   for (const k of kinds) expect(states(k), k).toEqual(['firing', 'resolved']);
   const subjects = () => smtp.received.map((m) => m.subject);
   await until('every e-mail', async () => (subjects().length === 1 + kinds.length * 2 ? true : undefined));
-  for (const title of ['shop: deploy failed', 'shop: crash-looping', 'shop: backup failed', 'disk space low']) {
+  for (const title of ['shop: deploy failed', 'shop: crash-looping', 'shop: backup failed', 'disk space low', 'redis add-on server unreachable']) {
     expect(subjects().filter((s) => s === `[minicloud] ${title}`), title).toHaveLength(1);
     expect(subjects().filter((s) => s === `[minicloud] Resolved: ${title}`), title).toHaveLength(1);
   }
