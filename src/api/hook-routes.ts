@@ -8,9 +8,11 @@ import type { RouteDeps } from './route-deps.ts';
 
 export function hookRoutes(d: RouteDeps): Router {
   const r = Router();
-  r.post('/plan', (req, res) => {
+  r.post('/plan', async (req, res) => {
     const { app, updates } = parseHookPlan(req.body);
-    res.json(d.push.plan(app, updates));
+    const plan = await d.push.plan(app, updates);
+    for (const gone of plan.destroyed ?? []) await d.refreshRoutes(gone); // a deleted branch's preview: answered once the router serves without it
+    res.json(plan);
   });
   r.post('/deploy', async (req, res) => {
     const { app, start } = parseHookDeploy(req.body);

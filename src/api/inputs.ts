@@ -233,3 +233,15 @@ export function parseHookDeploy(body: unknown): { app: string; start: PushStart 
   const text = (v: unknown) => (isString(v) ? v : undefined);
   return { app, start: { ref, oldrev, newrev, upload, author: text(b.author), message: text(b.message) } };
 }
+
+/** `{"branches": "feature/*", "expireSeconds": 604800}` of PUT /apps/:app/previews (expiry null or absent: never). */
+export function parsePreviewSettings(body: unknown, app: string): { branches: string; expireSeconds: number | null } {
+  const b = isObject(body) ? body : {};
+  const branches = b.branches ?? '*';
+  if (typeof branches !== 'string') throw new UserError('branches must be a pattern such as feature/*', `e.g. \`minicloud previews:enable ${app} --branches 'feature/*'\``);
+  const expire = b.expireSeconds ?? null;
+  if (expire !== null && (typeof expire !== 'number' || !Number.isInteger(expire) || expire < 60 || expire > 365 * 86400)) {
+    throw new UserError('expireSeconds must be whole seconds from 60 to a year, or null for never', `e.g. \`minicloud previews:enable ${app} --expire 7d\``);
+  }
+  return { branches, expireSeconds: expire };
+}

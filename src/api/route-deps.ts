@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { AppInfo, CertsReport, RouterDaemonReport } from '../core/index.ts';
 import type { AddonsService } from '../addons/index.ts';
 import type { AlertService } from '../alerts/index.ts';
-import type { AppsDeps, AppsService } from '../apps/index.ts';
+import type { AppsDeps, AppsService, PreviewsService } from '../apps/index.ts';
 import type { BackupsService, ServerBackupDeps, ServerRestoreDeps } from '../backups/index.ts';
 import type { CatalogInstaller } from '../catalog/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
@@ -41,6 +41,7 @@ export interface RouteDeps extends AppsDeps {
   /** Who may call what, the dashboard's sessions, tokens, people and the audit log (made by createApi). */
   access: AccessLayer;
   service: AppsService;
+  previews: PreviewsService;
   /** The app's access log file, once the router has written out what it gathered. */
   routerLog: (app: string) => Promise<string>;
   /** The app's output file (`<data>/logs/<app>/app.log`), for the merged logs. */

@@ -12,6 +12,7 @@ import { storageRoutes } from './storage-routes.ts';
 import { resourcesRoutes } from './resources-routes.ts';
 import { imageRoutes } from './image-routes.ts';
 import { releasesRoutes } from './releases-routes.ts';
+import { previewsRoutes } from './previews-routes.ts';
 import { backupsRoutes } from './backups-routes.ts';
 import { asStored, logRoutes } from './logs-routes.ts';
 import { certRoutes } from './certs-routes.ts';
@@ -38,6 +39,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(resourcesRoutes(d));
   r.use(imageRoutes(d));
   r.use(releasesRoutes(d));
+  r.use(previewsRoutes(d));
   r.use(backupsRoutes(d));
   r.use(certRoutes(d));
   r.use(alertsRoutes(d));
@@ -61,6 +63,7 @@ function appRoutes(d: RouteDeps): Router {
   r.get('/apps/:app', (req, res) => { res.json({ ...info(req, appParam(req)), instances: d.store.instances.list(appParam(req)) }); });
   r.delete('/apps/:app', async (req, res) => {
     await d.service.destroy(appParam(req), confirmParam(req));
+    await d.refreshRoutes(appParam(req)); // answered once the router no longer serves it
     res.status(204).end();
   });
   r.get('/apps/:app/config', (req, res) => {

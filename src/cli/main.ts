@@ -18,6 +18,7 @@ import { backupCommands } from './commands/backups.ts';
 import { serverCommands } from './commands/server.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { releaseCommands } from './commands/releases.ts';
+import { previewCommands } from './commands/previews.ts';
 import { metricsCommands } from './commands/metrics.ts';
 import { resourcesCommands } from './commands/resources.ts';
 import { routerCommands } from './commands/router.ts';
@@ -43,6 +44,7 @@ export const commands: Command[] = [
   ...backupCommands,
   ...serverCommands,
   ...releaseCommands,
+  ...previewCommands,
   ...runtimeCommands,
   ...logsCommands,
   ...metricsCommands,

@@ -287,3 +287,12 @@ export interface CatalogList { entries: CatalogEntry[]; broken: Array<{ file: st
 
 /** `POST /api/catalog/:id/apps`: the new app's name and the entry's inputs (`--set KEY=value`); answered with the install's log (NDJSON). */
 export interface CatalogInstall { name: string; set?: Record<string, string> }
+/** `GET|PUT|DELETE /api/apps/:app/previews`: whether pushes of matching branches make preview apps, and those there are. */
+export interface PreviewsInfo {
+  enabled: boolean;
+  /** The branch pattern (`*` any run without `/`, `**` any run). */
+  branches: string | null;
+  /** A preview without a push for this long is destroyed; null: never. */
+  expireSeconds: number | null;
+  previews: Array<{ app: string; branch: string; url: string; createdAt: string; pushedAt: string }>;
+}

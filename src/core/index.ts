@@ -6,6 +6,7 @@ export * from './types.ts';
 export * from './api.ts';
 export * from './artifact.ts';
 export * from './release-diff.ts';
+export * from './previews.ts';
 export * from './env.ts';
 export * from './redis-url.ts';
 export * from './run-command.ts';

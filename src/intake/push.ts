@@ -12,9 +12,23 @@ export interface PushPlan {
   messages: string[];
   /** `upload` names the pushed tree to the deploy request; `archive` is where the hook writes it (`git archive`). */
   deploy: { ref: string; oldrev: string; newrev: string; upload: string; archive: string } | null;
+  /** Preview apps this push destroyed (their branch was deleted): the router must stop serving them. */
+  destroyed?: string[];
 }
 
 export interface PushStart { ref: string; oldrev: string; newrev: string; upload: string; author?: string; message?: string }
+
+/** What a push asks of previews (apps/previews.ts): intake knows the branch, previews know the rest. */
+export interface PreviewHooks {
+  /** A push of `branch` deploys to a preview of `app`, not to `app`. */
+  wants(app: string, branch: string): boolean;
+  /** Refuses a new preview beyond the cap, before anything is uploaded. */
+  check(app: string, branch: string): void;
+  /** The preview app of the branch, made now if there is none. */
+  ensure(app: string, branch: string): Promise<string>;
+  /** Destroys the branch's preview and what it made; its name, or null if it had none. */
+  destroy(app: string, branch: string): Promise<string | null>;
+}
 
 const ZERO = /^0+$/;
 
@@ -35,14 +49,16 @@ export class PushIntake {
     private readonly store: Store,
     private readonly queue: DeployQueue,
     private readonly dirs: { incoming: string; sources: string; sourceTar: (id: string) => string },
+    private readonly previews?: PreviewHooks,
   ) {
     mkdirSync(dirs.incoming, { recursive: true });
   }
 
-  plan(appName: string, updates: RefUpdate[]): PushPlan {
+  async plan(appName: string, updates: RefUpdate[]): Promise<PushPlan> {
     const app = this.store.apps.require(validateAppName(appName));
     const messages: string[] = this.earlierPushes(app.name);
     let deploy: PushPlan['deploy'] = null;
+    const destroyed: string[] = [];
     for (const u of updates) {
       if (!SHA.test(u.oldrev) || !SHA.test(u.newrev)) throw new UserError(`malformed ref update for ${u.ref}`);
       const branch = u.ref.startsWith('refs/heads/') ? validateBranch(u.ref.slice('refs/heads/'.length)) : null;
@@ -50,12 +66,16 @@ export class PushIntake {
       if (deletes && branch === app.deployBranch) {
         throw new UserError(`deleting the deploy branch ${branch} is not allowed`, `to remove the app, run \`minicloud apps:destroy ${app.name}\``);
       }
+      const preview = branch !== null && (this.previews?.wants(app.name, branch) ?? false);
       // One push updating both main and master deploys the first; the other is stored.
-      if (!deletes && !deploy && deploysFrom(app.deployBranch, branch)) {
+      if (!deletes && !deploy && (deploysFrom(app.deployBranch, branch) || preview)) {
+        if (preview) this.previews!.check(app.name, branch!);
         const upload = randomUUID();
         deploy = { ref: u.ref, oldrev: u.oldrev, newrev: u.newrev, upload, archive: this.archive(upload) };
       } else if (branch && deletes) {
-        messages.push(`-----> Branch ${branch} deleted`);
+        const gone = await this.previews?.destroy(app.name, branch);
+        if (gone) destroyed.push(gone);
+        messages.push(gone ? `-----> Branch ${branch} deleted, and its preview ${gone} with it (app, add-ons, volumes, routes, images)` : `-----> Branch ${branch} deleted`);
       } else if (branch) {
         messages.push(`-----> Branch ${branch} stored, not deployed: ${app.name} deploys ${app.deployBranch}`);
         messages.push(`       To deploy it, run \`git push minicloud ${branch}:${app.deployBranch}\``);
@@ -63,7 +83,7 @@ export class PushIntake {
         messages.push(`-----> ${u.ref} stored, not deployed`);
       }
     }
-    return { messages, deploy };
+    return { messages, deploy, ...(destroyed.length && { destroyed }) };
   }
 
   /**
@@ -95,10 +115,14 @@ export class PushIntake {
 
   /** Takes the archive the hook wrote for its upload id and queues its build. */
   async start(appName: string, p: PushStart): Promise<Deploy> {
-    const app = this.store.apps.require(validateAppName(appName));
+    const pushed = this.store.apps.require(validateAppName(appName));
     const source = UPLOAD_ID.test(p.upload) ? this.archive(p.upload) : null;
     if (!source || !existsSync(source)) throw new UserError('the pushed source archive is missing', 'push again');
     if (!SHA.test(p.newrev)) throw new UserError(`malformed commit id ${p.newrev}`);
+    const branch = p.ref.startsWith('refs/heads/') ? validateBranch(p.ref.slice('refs/heads/'.length)) : null;
+    const preview = branch !== null && !deploysFrom(pushed.deployBranch, branch) && (this.previews?.wants(pushed.name, branch) ?? false);
+    if (branch !== null && !preview && !deploysFrom(pushed.deployBranch, branch)) throw new UserError(`${pushed.name} does not deploy ${branch}`);
+    const app = preview ? this.store.apps.require(await this.previews!.ensure(pushed.name, branch!)) : pushed;
     let moved: string | null = null;
     let deploy: Deploy;
     try {

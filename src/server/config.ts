@@ -38,6 +38,8 @@ export interface Config {
   buildMinFreeMb: number;
   /** The most one pushed tree may hold, unpacked (MiB). */
   maxSourceMb: number;
+  /** Preview apps that may exist at once on the server (MINICLOUD_MAX_PREVIEWS). */
+  maxPreviews: number;
   /** Images kept per app for rollbacks. */
   keepImages: number;
   /** Memory limit of an app's containers unless `resources:set` says otherwise (MiB). */
@@ -154,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buildConcurrency: count(env, 'MINICLOUD_BUILD_CONCURRENCY', 1),
     buildMinFreeMb: count(env, 'MINICLOUD_BUILD_MIN_FREE', 256),
     maxSourceMb: count(env, 'MINICLOUD_MAX_SOURCE_MB', 1024),
+    maxPreviews: count(env, 'MINICLOUD_MAX_PREVIEWS', 5),
     keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),
     appMemoryMb: count(env, 'MINICLOUD_APP_MEMORY', 512),
     dockerNetwork: env.MINICLOUD_DOCKER_NETWORK || 'minicloud',

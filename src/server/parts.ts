@@ -2,9 +2,9 @@
 // order; each long-lived one registers its stop where it is made.
 import { join } from 'node:path';
 import type { Deploy, Logger } from '../core/index.ts';
-import { AddonsService } from '../addons/index.ts';
+import { AddonsService, isAddonKind } from '../addons/index.ts';
 import { hashToken } from '../api/index.ts';
-import { AppsService, appDirs, type AppsDeps } from '../apps/index.ts';
+import { AppsService, PreviewsService, appDirs, type AppsDeps } from '../apps/index.ts';
 import { BackupsService } from '../backups/index.ts';
 import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
@@ -68,7 +68,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   life.add('deploys', () => { killRunningSteps(); pipeline.abandon(); }, { group: 'first' });
 
   const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: log.child('github').warn });
-  const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) });
+  const { previews, push } = pushIntake(cfg, base, queue, service, addons, teardown);
   const sleeper = new Sleeper(store, formation);
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
@@ -88,7 +88,18 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), onOrder: certOrdered(alerts),
   });
   life.add('certificates', () => certs.stop());
-  return { alerts, serviceDeps, appUrl, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
+  return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
+}
+
+/** git pushes, and the previews a push of a matching branch makes: add-ons of their own, of the kinds the parent has; asleep after 15 idle minutes. */
+function pushIntake(cfg: Config, { p, store }: Base, queue: DeployQueue, service: AppsService, addons: AddonsService, teardown: ((app: string) => Promise<void>)[]) {
+  const previews = new PreviewsService({
+    store, service, max: cfg.maxPreviews, sleepAfterSeconds: 900,
+    attachAddon: async (app, kind) => { if (isAddonKind(kind)) await addons.create(app, kind); },
+  });
+  const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) }, previews);
+  teardown.push((app) => previews.destroyAllOf(app)); // a destroyed app's previews go with it
+  return { previews, push };
 }
 
 /** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */

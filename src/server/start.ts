@@ -22,7 +22,7 @@ export async function start(cfg: Config, log: Logger, life: Lifecycle): Promise<
 
 /** What an earlier process left: running apps, queued deploys, cron schedules; then the periodic checks. */
 async function pickUp(cfg: Config, { p, store, deployLog }: Base, parts: Parts, listeners: Listeners, log: Logger, life: Lifecycle): Promise<void> {
-  const { formation, queue, cron, git, pipeline, addons, backups, metrics, certs, alerts } = parts;
+  const { formation, queue, cron, git, pipeline, addons, backups, metrics, certs, alerts, previews } = parts;
   await formation.restore();
   listeners.refreshRoutes();
   certs.sync();
@@ -51,6 +51,11 @@ async function pickUp(cfg: Config, { p, store, deployLog }: Base, parts: Parts, 
   const addonTimer = setInterval(restoreAddons, cfg.addonCheckMs);
   addonTimer.unref();
   life.add('add-on check', () => clearInterval(addonTimer));
+  // Previews idle past their parent's --expire go, with everything they made; checked every minute.
+  const expirePreviews = () => void previews.expire().then((gone) => { for (const a of gone) log.info(`preview ${a} expired: destroyed`); }, (e: unknown) => log.error('expiring previews:', e));
+  const previewTimer = setInterval(expirePreviews, 60_000);
+  previewTimer.unref();
+  life.add('preview expiry', () => clearInterval(previewTimer));
   metrics.start();
   life.add('metrics', () => metrics.close());
   // Disk, memory, and apps healthy again: now and every MINICLOUD_ALERT_CHECK_INTERVAL (stopped with the alerts).

@@ -235,6 +235,21 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0018-instance-last-exit', sql: `ALTER TABLE instances ADD COLUMN last_exit TEXT;` },
   // An alert channel an admin added may point at this host or its private network; an app member's only at public addresses.
   { name: '0019-alert-private-targets', sql: 'ALTER TABLE alert_channels ADD COLUMN private_ok INTEGER NOT NULL DEFAULT 0;' },
+  // Previews (previews:enable): which branches get a preview app, and the previews made (each row goes with its app).
+  { name: '0020-previews', sql: `CREATE TABLE preview_settings (
+     app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+     branches TEXT NOT NULL,
+     expire_seconds INTEGER,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE previews (
+     app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+     parent TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     pushed_at TEXT NOT NULL,
+     UNIQUE (parent, branch)
+   );` },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

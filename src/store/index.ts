@@ -9,3 +9,4 @@ export { hasTable, insertRows, readRows, updateRow } from './copy-rows.ts';
 export type { AlertChannel, AlertChannelKind, AlertFormat } from './alert-channels.ts';
 export type { AlertIncident, AlertKind } from './alert-incidents.ts';
 export type { AlertHistoryEntry, AlertState, AlertDelivery } from './alert-history.ts';
+export type { Preview, PreviewSettings } from './previews.ts';

@@ -25,6 +25,7 @@ import { AuditTable } from './audit.ts';
 import { AlertChannelsTable } from './alert-channels.ts';
 import { AlertIncidentsTable } from './alert-incidents.ts';
 import { AlertHistoryTable } from './alert-history.ts';
+import { PreviewsTable } from './previews.ts';
 
 export type { StoredInstance } from './instances.ts';
 export type { GithubLink } from './github-links.ts';
@@ -56,6 +57,7 @@ export class Store {
   readonly alertChannels: AlertChannelsTable;
   readonly alertIncidents: AlertIncidentsTable;
   readonly alertHistory: AlertHistoryTable;
+  readonly previews: PreviewsTable;
 
   constructor(file: string) {
     const db = (this.db = openDb(file));
@@ -81,6 +83,7 @@ export class Store {
     this.alertChannels = new AlertChannelsTable(db);
     this.alertIncidents = new AlertIncidentsTable(db);
     this.alertHistory = new AlertHistoryTable(db);
+    this.previews = new PreviewsTable(db);
   }
 
   close(): void {

@@ -37,20 +37,20 @@ describe('deploy branch', () => {
     expect(deploysFrom('production', 'main')).toBe(false);
   });
 
-  it('a push of master deploys it', () => {
-    const plan = intake.plan('hello', [{ oldrev: ZERO, newrev: A, ref: 'refs/heads/master' }]);
+  it('a push of master deploys it', async () => {
+    const plan = await intake.plan('hello', [{ oldrev: ZERO, newrev: A, ref: 'refs/heads/master' }]);
     expect(plan.deploy).toMatchObject({ ref: 'refs/heads/master', newrev: A });
     expect(plan.messages).toEqual([]);
   });
 
-  it('a push of both deploys the first and stores the other', () => {
-    const plan = intake.plan('hello', [{ oldrev: ZERO, newrev: A, ref: 'refs/heads/main' }, { oldrev: ZERO, newrev: B, ref: 'refs/heads/master' }]);
+  it('a push of both deploys the first and stores the other', async () => {
+    const plan = await intake.plan('hello', [{ oldrev: ZERO, newrev: A, ref: 'refs/heads/main' }, { oldrev: ZERO, newrev: B, ref: 'refs/heads/master' }]);
     expect(plan.deploy).toMatchObject({ ref: 'refs/heads/main', newrev: A });
     expect(plan.messages[0]).toContain('Branch master stored, not deployed');
   });
 
-  it('deleting master is allowed, deleting the deploy branch is not', () => {
-    expect(intake.plan('hello', [{ oldrev: A, newrev: ZERO, ref: 'refs/heads/master' }])).toEqual({ messages: ['-----> Branch master deleted'], deploy: null });
-    expect(() => intake.plan('hello', [{ oldrev: A, newrev: ZERO, ref: 'refs/heads/main' }])).toThrow(/deleting the deploy branch main/);
+  it('deleting master is allowed, deleting the deploy branch is not', async () => {
+    expect(await intake.plan('hello', [{ oldrev: A, newrev: ZERO, ref: 'refs/heads/master' }])).toEqual({ messages: ['-----> Branch master deleted'], deploy: null });
+    await expect(intake.plan('hello', [{ oldrev: A, newrev: ZERO, ref: 'refs/heads/main' }])).rejects.toThrow(/deleting the deploy branch main/);
   });
 });
