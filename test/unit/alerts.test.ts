@@ -1,6 +1,7 @@
 // Alerts as a channel receives them: real stand-ins (an HTTP webhook receiver, an SMTP server), one message per
 // incident and one when it is resolved, the rate limit, hostile receivers that cannot stall anything, masked secrets.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -130,6 +131,23 @@ it('says how a test message went, per channel: an SMTP server that is gone, a re
   expect(hooks.received.map((h) => [h.path, h.body.state])).toEqual([['/fine', 'test']]);
   expect(gone.history(null).find((e) => e.channel === mail.id)).toMatchObject({ state: 'test', delivery: 'failed' });
   await expect(alerts.test('shop')).rejects.toThrow(/no alert channels/);
+});
+
+it('gives up on an SMTP server that accepts the connection and never speaks, within the timeout', async () => {
+  fresh();
+  const silent = createServer(() => { /* never greets */ });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as AddressInfo).port;
+  try {
+    const mute = new AlertService({ store, settings: { ...settings, smtpUrl: `smtp://127.0.0.1:${port}` }, log: loggerTo(() => {}) });
+    const c = mute.add(null, { kind: 'email', target: 'ops@example.org' });
+    const started = Date.now();
+    const [r] = await mute.test(null, c.id);
+    expect(Date.now() - started).toBeLessThan(5000); // MINICLOUD_ALERT_TIMEOUT is 1 s here
+    expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/within 1 s|Greeting never received|timeout/i) });
+  } finally {
+    silent.close();
+  }
 });
 
 it('watches the data directory\'s free space against its threshold: low once, then back above it', async () => {
