@@ -9,11 +9,8 @@ const FORMATS = ['json', 'slack', 'discord'] as const;
 /** One address, no display name, no list: what a header could be forged with is refused. */
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
-/**
- * The channel's fields from a request body (unknown input), checked; `smtp`: whether e-mail can be sent at all;
- * `privateOk`: an admin adds it (it may point at this host or a private network).
- */
-export function parseChannelInput(body: unknown, smtp: boolean, privateOk: boolean): AlertChannelInput {
+/** The channel's fields from a request body (unknown input, parsed at the route): its kind, target and format. */
+export function parseChannelInput(body: unknown): AlertChannelInput {
   const b = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
   const { kind, target, format } = b;
   if (kind !== 'webhook' && kind !== 'email') throw new UserError(`unknown channel kind ${excerpt(kind)}`, 'use `webhook <url>` or `email <address>`');
@@ -21,13 +18,22 @@ export function parseChannelInput(body: unknown, smtp: boolean, privateOk: boole
   if (format !== undefined && format !== null && !FORMATS.includes(format as (typeof FORMATS)[number])) {
     throw new UserError(`unknown format ${excerpt(format)}`, 'use --format slack, discord or json (detected from the URL when left out)');
   }
-  if (kind === 'email') {
-    if (format) throw new UserError('--format is for webhooks', 'an e-mail is plain text');
+  if (kind === 'email' && format) throw new UserError('--format is for webhooks', 'an e-mail is plain text');
+  return { kind, target, ...(format ? { format: format as AlertChannelInput['format'] } : {}) };
+}
+
+/**
+ * The channel checked against what this server can send (`smtp`: whether e-mail can be sent at all) and where it may
+ * point (`privateOk`: an admin adds it, so it may point at this host or a private network).
+ */
+export function checkChannel(input: AlertChannelInput, smtp: boolean, privateOk: boolean): AlertChannelInput {
+  const { target } = input;
+  if (input.kind === 'email') {
     if (!smtp) throw new UserError('e-mail alerts need an SMTP server, and MINICLOUD_SMTP_URL is not set', 'set MINICLOUD_SMTP_URL (e.g. smtps://user:password@smtp.example.com:465) and MINICLOUD_SMTP_FROM, and restart minicloud', 409);
     if (target.length > 254 || !EMAIL.test(target)) throw new UserError(`${excerpt(target, 80)} is not an e-mail address`, 'give one address, e.g. ops@example.com');
-    return { kind, target };
+    return { kind: 'email', target };
   }
-  return { kind, target: checkUrl(target, privateOk), ...(format ? { format: format as AlertChannelInput['format'] } : {}) };
+  return { kind: 'webhook', target: checkUrl(target, privateOk), ...(input.format ? { format: input.format } : {}) };
 }
 
 function checkUrl(raw: string, privateOk: boolean): string {

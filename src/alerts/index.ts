@@ -8,6 +8,7 @@ import type { AlertSettings } from './types.ts';
 import { HostWatch, ProcessWatch } from './watchers.ts';
 
 export { AlertService } from './service.ts';
+export { parseChannelInput } from './channels.ts';
 export { alertSettings, parseThreshold } from './settings.ts';
 export { detectFormat, maskUrl, webhookBody } from './format.ts';
 export { HostWatch, ProcessWatch, incidentKey } from './watchers.ts';

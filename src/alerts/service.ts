@@ -1,8 +1,8 @@
 // The alert service: channels (add, remove, list, test), incidents (each failure announced once, then once more when
 // resolved) and delivery in the background, rate-limited per channel, every outcome recorded in the history.
-import { NotFoundError, UserError, type AlertChannelInfo, type AlertTestResult, type Logger } from '../core/index.ts';
+import { NotFoundError, UserError, type AlertChannelInfo, type AlertChannelInput, type AlertTestResult, type Logger } from '../core/index.ts';
 import type { AlertChannel, AlertHistoryEntry, Store } from '../store/index.ts';
-import { channelInfo, newChannel, parseChannelInput } from './channels.ts';
+import { channelInfo, checkChannel, newChannel } from './channels.ts';
 import { maskUrl } from './format.ts';
 import { deliver, type Sent } from './send.ts';
 import type { Alert, AlertMessage, AlertSettings } from './types.ts';
@@ -38,10 +38,10 @@ export class AlertService {
    * `admin`: an admin adds it, so it may point at this host or its private network; so may every server-wide channel
    * (only admins add those). An app member's may point at public addresses only.
    */
-  add(app: string | null, body: unknown, admin = false): AlertChannelInfo {
+  add(app: string | null, given: AlertChannelInput, admin = false): AlertChannelInfo {
     const owner = app === null ? null : this.d.store.apps.require(app).name;
     const privateOk = owner === null || admin;
-    const input = parseChannelInput(body, this.d.settings.smtpUrl !== null, privateOk);
+    const input = checkChannel(given, this.d.settings.smtpUrl !== null, privateOk);
     const existing = this.d.store.alertChannels.list(owner);
     if (existing.some((c) => c.kind === input.kind && c.target === input.target)) {
       throw new UserError(`${owner ?? 'the server'} has that ${input.kind} channel already`, 'see `minicloud alerts`', 409);

@@ -2,7 +2,7 @@
 // masked), tests, the history.
 import { Router, type Request, type Response } from 'express';
 import { UserError, type AlertChannelInfo, type AlertHistoryInfo } from '../core/index.ts';
-import type { AlertService } from '../alerts/index.ts';
+import { parseChannelInput, type AlertService } from '../alerts/index.ts';
 import { allows, principalOf } from './access/index.ts';
 import { appParam, param } from './inputs.ts';
 import type { RouteDeps } from './route-deps.ts';
@@ -29,7 +29,7 @@ export function alertsRoutes(d: RouteDeps): Router {
     const list: AlertChannelInfo[] = svc().channels(only === undefined ? undefined : only === 'server' ? null : only);
     res.json(list.filter((c) => may(res, c.app)));
   });
-  r.post('/alerts', (req, res) => { res.status(201).json(svc().add(null, req.body, true)); });
+  r.post('/alerts', (req, res) => { res.status(201).json(svc().add(null, parseChannelInput(req.body), true)); });
   r.delete('/alerts/:id', (req, res) => {
     svc().remove(param(req, 'id'));
     res.status(204).end();
@@ -44,7 +44,7 @@ export function alertsRoutes(d: RouteDeps): Router {
 
   r.get('/apps/:app/alerts', (req, res) => { res.json(svc().channels(app(req))); });
   // An admin's channel may point at this host or its network; an app member's at public addresses only.
-  r.post('/apps/:app/alerts', (req, res) => { res.status(201).json(svc().add(app(req), req.body, principalOf(res).role === 'admin')); });
+  r.post('/apps/:app/alerts', (req, res) => { res.status(201).json(svc().add(app(req), parseChannelInput(req.body), principalOf(res).role === 'admin')); });
   r.delete('/apps/:app/alerts/:id', (req, res) => {
     svc().remove(param(req, 'id'), app(req));
     res.status(204).end();

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AlertService, HostWatch, alertSettings, type AlertSettings } from '../../src/alerts/index.ts';
+import { AlertService, HostWatch, alertSettings, parseChannelInput, type AlertSettings } from '../../src/alerts/index.ts';
 import { loggerTo } from '../../src/core/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { startSmtpReceiver, startWebhookReceiver, type SmtpReceiver, type WebhookReceiver } from '../helpers/alert-receivers.ts';
@@ -49,7 +49,7 @@ it('checks channels: Slack and Discord formats from the URL, --format over it, b
   expect(alerts.add(null, { kind: 'webhook', target: 'https://chat.example.org/hooks/abc', format: 'slack' }).format).toBe('slack');
   expect(JSON.stringify(alerts.channels())).not.toContain('SECRET');
   expect(() => alerts.add(null, { kind: 'webhook', target: 'ftp://example.org/x' })).toThrow(/starts with https:\/\//);
-  expect(() => alerts.add(null, { kind: 'webhook', target: 'https://example.org/x', format: 'teams' })).toThrow(/unknown format/);
+  expect(() => parseChannelInput({ kind: 'webhook', target: 'https://example.org/x', format: 'teams' })).toThrow(/unknown format/); // at the route
   expect(() => alerts.add(null, { kind: 'email', target: 'ops@example.org\r\nBcc: x@evil.test' })).toThrow(/not an e-mail address/);
   expect(() => alerts.add('nope', { kind: 'email', target: 'ops@example.org' })).toThrow(/nope/);
   expect(() => alerts.add(null, { kind: 'webhook', target: 'https://hooks.slack.com/services/T0/B0/SECRETTOKEN' })).toThrow(/already/);
