@@ -166,11 +166,13 @@ it('announces a failed backup, and the good one after it', async () => {
   expect(await waitFor('backup-failed', ['firing', 'resolved'])).toEqual(['firing', 'resolved']);
 });
 
-it('announces a data directory below its free-space threshold, and when it is above it again', async () => {
+it('announces a data directory below its free-space threshold, and when it is above it again, across a restart', async () => {
   const filler = join(data, 'filler');
   mkdirSync(data, { recursive: true });
   execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M', 'count=200', 'status=none']);
   await waitFor('disk-low', ['firing']);
+  // A restart meanwhile neither announces it again (its first check runs while the disk is still full) nor forgets it.
+  await mc.restart();
   rmSync(filler);
   expect(await waitFor('disk-low', ['firing', 'resolved'])).toEqual(['firing', 'resolved']);
   const low = hooks.received.find((h) => h.body.kind === 'disk-low')!.body;
