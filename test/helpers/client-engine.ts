@@ -1,6 +1,8 @@
 // Test helper: a Docker engine of its own as a registry's client (docker login, push, pull), which resolves some names
 // to 127.0.0.1 through a private /etc/hosts (a mount namespace of its own; the machine's file is untouched). It runs
-// no containers (no bridge, no iptables), so it shares the host's network with the other engines harmlessly. Root only.
+// no containers (no iptables), so it shares the host's network with the other engines harmlessly. Root only.
+// Not `--bridge=none`: a dockerd started so deletes the host's docker0 bridge, which the machine's other engine owns
+// (every container started there meanwhile fails); it gets an empty bridge of its own instead, removed by stop().
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostsFile } from './hosts.ts';
@@ -21,9 +23,13 @@ export async function startClientEngine(names: string[]): Promise<ClientEngine> 
   const hosts = hostsFile(names);
   writeFileSync(`${dir}/daemon.json`, JSON.stringify({ 'log-level': 'warn' }));
   const dockerHost = `unix://${dir}/d.sock`;
+  const bridge = `mcce${dir.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+  execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  // An address of its own outside Docker's default pools (left to itself, dockerd takes one of the 172.x the other engine uses).
+  execFileSync('ip', ['addr', 'add', `10.254.${Math.floor(Math.random() * 250) + 1}.1/24`, 'dev', bridge]);
   const child = spawn('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts,
     'dockerd', '--config-file', `${dir}/daemon.json`, '-H', dockerHost, '--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`,
-    '--pidfile', `${dir}/d.pid`, '--iptables=false', '--ip-masq=false', '--bridge=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--pidfile', `${dir}/d.pid`, '--iptables=false', '--ip-masq=false', `--bridge=${bridge}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
   const env = { ...process.env, DOCKER_HOST: dockerHost, DOCKER_CONFIG: `${dir}/cli` };
@@ -51,6 +57,7 @@ export async function startClientEngine(names: string[]): Promise<ClientEngine> 
         try { process.kill(pid!, 'SIGTERM'); } catch { resolve(); }
       });
       rmSync(dir, { recursive: true, force: true });
+      try { execFileSync('ip', ['link', 'del', bridge]); } catch { /* gone already */ }
     },
   };
 }
