@@ -20,6 +20,9 @@ const NEEDED = {
   pebble: 'pebble', openssl: 'openssl',
   // The server installer (scripts/install.sh) must pass shellcheck.
   shellcheck: 'shellcheck',
+  // The Swarm tests form a real swarm of dockerds in network namespaces (test/helpers/swarm.ts), with Debian's
+  // registry (the Distribution registry) on the manager.
+  ip: 'iproute2', unshare: 'util-linux', 'docker-registry': 'docker-registry',
 };
 
 function ensureTools() {

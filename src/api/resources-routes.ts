@@ -42,7 +42,7 @@ export function resourcesRoutes(d: RouteDeps): Router {
   const view = (name: string) => {
     const app = d.store.apps.require(name);
     const s = d.status();
-    const enforced = s.runtime === 'docker' || s.limits?.enforced === true; // containers, or cgroups on the host
+    const enforced = s.runtime !== 'process' || s.limits?.enforced === true; // containers (one engine or the swarm's nodes), or cgroups on the host
     return {
       memoryMb: app.memoryMb ?? s.defaultMemoryMb, default: app.memoryMb === null, enforced,
       cpu: app.cpu ?? s.defaultCpu, cpuDefault: app.cpu === null, cpuEnforced: enforced,

@@ -14,7 +14,7 @@ import type { ProcessService } from '../processes/index.ts';
 import type { AccessLayer } from './access/index.ts';
 
 export interface ServerStatus {
-  runtime: 'docker' | 'process';
+  runtime: 'docker' | 'process' | 'swarm';
   /** The engine's version, when the runtime is Docker. */
   docker: string | null;
   builds: { concurrency: number; memoryMb: number | null };

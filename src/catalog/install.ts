@@ -16,7 +16,7 @@ export interface InstallerDeps {
   addons: AddonsService;
   queue: DeployQueue;
   /** 'docker' runs images; catalog apps are images. */
-  runtime: () => 'docker' | 'process';
+  runtime: () => 'docker' | 'process' | 'swarm';
   /** Memory available now (MiB), MemAvailable on Linux. */
   memAvailableMb: () => number;
   dir?: string;
@@ -86,7 +86,7 @@ export class CatalogInstaller {
   /** Checks everything that can be checked first, makes the app, and queues its first release; an error undoes the app. */
   async install(name: string, id: string, set: Record<string, string>, say: (line: string) => void): Promise<Deploy> {
     const entry = this.entry(id);
-    if (this.d.runtime() !== 'docker') {
+    if (this.d.runtime() === 'process') {
       throw new UserError(`${entry.name} is an image, and this minicloud runs apps as host processes`, 'catalog apps need the Docker runtime: start minicloud where a Docker engine answers (or set DOCKER_HOST)');
     }
     const free = this.d.memAvailableMb();

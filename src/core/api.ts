@@ -200,7 +200,7 @@ export type ServerRestoreEvent =
 
 /** `GET /api/status`: what the server runs apps on and how it builds. */
 export interface ServerStatus {
-  runtime: 'docker' | 'process';
+  runtime: 'docker' | 'process' | 'swarm';
   docker: string | null;
   builds: { concurrency: number; memoryMb: number | null };
   defaultMemoryMb: number;

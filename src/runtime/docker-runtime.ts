@@ -30,7 +30,7 @@ export class DockerRuntime implements Runtime {
   private readonly listeners: Array<(handle: string, code: number | null, reason: ExitReason) => void> = [];
   private readonly watching = new Map<string, AbortController>();
   private readonly files: AppLogs;
-  private readonly images = new Map<string, { workdir: string; user: { uid: number; gid: number } | null }>();
+  private readonly images = new Map<string, ImageFacts>();
   private network: Promise<void> | null = null;
   private readonly ownNetworks = new Map<string, Promise<void>>();
   private closed = false;
@@ -210,14 +210,10 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  /** The image's working dir, and its user when it is numeric (the buildpacks' 10001), to own its volumes. */
-  private async image(image: string): Promise<{ workdir: string; user: { uid: number; gid: number } | null }> {
+  private async image(image: string): Promise<ImageFacts> {
     let found = this.images.get(image);
     if (!found) {
-      const info = await this.docker.getImage(image).inspect();
-      const m = /^(\d+)(?::(\d+))?$/.exec(info.Config.User ?? '');
-      const user = m && Number(m[1]) !== 0 ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : null;
-      found = { workdir: info.Config.WorkingDir || '/', user };
+      found = await imageFacts(this.docker, image);
       this.images.set(image, found);
     }
     return found;
@@ -237,8 +233,18 @@ export class DockerRuntime implements Runtime {
   }
 }
 
+export interface ImageFacts { workdir: string; user: { uid: number; gid: number } | null }
+
+/** The image's working dir, and its user when it is numeric (the buildpacks' 10001), to own its volumes. */
+export async function imageFacts(docker: Dockerode, image: string): Promise<ImageFacts> {
+  const info = await docker.getImage(image).inspect();
+  const m = /^(\d+)(?::(\d+))?$/.exec(info.Config.User ?? '');
+  const user = m && Number(m[1]) !== 0 ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : null;
+  return { workdir: info.Config.WorkingDir || '/', user };
+}
+
 /** A volume's host directory, owned by the image's unprivileged user so the app can write it (a restore's files too). */
-async function volumeFor(hostDir: string, user: { uid: number; gid: number } | null): Promise<void> {
+export async function volumeFor(hostDir: string, user: { uid: number; gid: number } | null): Promise<void> {
   mkdirSync(hostDir, { recursive: true, mode: 0o700 });
   if (!user || lstatSync(hostDir).uid === user.uid) return;
   // Not root, minicloud cannot give it away: open the directory itself (its parents stay minicloud's, 0700).

@@ -2,6 +2,7 @@
 export type { Runtime, InstanceSpec, RunningInstance, LogOptions, ExitReason } from './runtime.ts';
 export { ProcessRuntime } from './process-runtime.ts';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime.ts';
+export { SwarmRuntime, type SwarmRuntimeOptions } from './swarm-runtime.ts';
 export { containerSpec, volumeMounts, CONTAINER_PORT } from './container-spec.ts';
 export { AppLogs } from './app-logs.ts';
 export { connectDocker, runtimeChoice, type RuntimeChoice } from './connect-docker.ts';

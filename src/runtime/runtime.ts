@@ -51,7 +51,7 @@ export interface LogOptions {
 }
 
 export interface Runtime {
-  readonly name: 'process' | 'docker';
+  readonly name: 'process' | 'docker' | 'swarm';
   start(spec: InstanceSpec): Promise<RunningInstance>;
   /** SIGTERM, then SIGKILL after graceMs. Safe on an instance that is already gone. */
   stop(handle: string, graceMs: number): Promise<void>;

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime, ProcessRuntime, type InstanceSpec, type RunningInstance, type Runtime } from '../../src/runtime/index.ts';
+import { DockerRuntime, ProcessRuntime, SwarmRuntime, type InstanceSpec, type RunningInstance, type Runtime } from '../../src/runtime/index.ts';
 import { CUT_MARK, MAX_LINE, chooseConfinement, type Artifact } from '../../src/core/index.ts';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { until } from '../helpers/net.ts';
+import { startSwarm, type Swarm } from '../helpers/swarm.ts';
 
 dockerHost();
 
@@ -68,7 +69,33 @@ const subjects: Subject[] = [
       docker('rmi', '-f', IMAGE);
     },
   },
+  swarmSubject(),
 ];
+
+/** A real two-node swarm made for this file (its own dockerds and registry): the image built on the manager, pushed. */
+function swarmSubject(): Subject {
+  let swarm: Swarm | null = null;
+  return {
+    name: 'swarm',
+    async setup() {
+      swarm = await startSwarm({ nodes: 2 });
+      console.log(`swarm of 2 nodes formed, registry answering, in ${swarm.formedInS.toFixed(1)} s`);
+      const base = process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node';
+      swarm.loadImage(dockerHost(), base);
+      const image = `${swarm.registry}/contract:${IMAGE.split(':')[1]}`;
+      swarm.manager.docker('build', '-q', '--build-arg', `BASE_IMAGE=${base}`, '-t', image, FIXTURE);
+      swarm.manager.docker('push', '-q', image);
+      const engine = new Dockerode({ socketPath: swarm.manager.dockerHost.replace('unix://', '') });
+      return {
+        make: (o) => new SwarmRuntime(engine, { logDir: join(tmp, 'logs-swarm'), network: NETWORK, defaultMemoryMb: 256, stopGraceMs: 5000, ...o }),
+        artifact: { kind: 'image', image, buildpack: 'node', processes: { web: 'node server.js' } },
+      };
+    },
+    async teardown() {
+      await swarm?.down();
+    },
+  };
+}
 
 async function http(i: RunningInstance, path: string): Promise<string> {
   const res = await fetch(`http://${i.host}:${i.port}${path}`, { signal: AbortSignal.timeout(2000) });

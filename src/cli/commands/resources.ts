@@ -6,6 +6,12 @@ import { reportDeploy } from './config.ts';
 
 const SETTINGS = ['memory', 'cpu', 'pids'];
 
+const RUNTIMES: Record<ServerStatus['runtime'], (version: string | null) => string> = {
+  docker: (v) => `Docker ${v} (every release an image, every instance a container)`,
+  swarm: (v) => `Docker Swarm ${v} (every release an image in the swarm's registry, every instance a service on any node)`,
+  process: () => 'host processes (no Docker engine)',
+};
+
 const status: Command = {
   name: 'status',
   usage: '[--json]',
@@ -14,7 +20,7 @@ const status: Command = {
   async run(ctx, args) {
     const s = await ctx.client().request<ServerStatus>('GET', '/api/status');
     if (args.flags.json) return ctx.out(json(s));
-    ctx.out(`Runtime:  ${s.runtime === 'docker' ? `Docker ${s.docker} (every release an image, every instance a container)` : 'host processes (no Docker engine)'}`);
+    ctx.out(`Runtime:  ${RUNTIMES[s.runtime](s.docker)}`);
     ctx.out(`Builds:   ${s.builds.concurrency} at a time${s.builds.memoryMb ? `, each capped at ${s.builds.memoryMb} MiB` : ''}`);
     ctx.out(`Apps:     ${s.apps}, ${s.defaultMemoryMb} MiB of memory each unless set (resources:set)`);
     if (s.isolation) ctx.out(`Isolation: ${s.isolation.summary}`);

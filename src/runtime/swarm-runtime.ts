@@ -1,0 +1,277 @@
+// The Swarm runtime: each instance is a Swarm service of one task, on any node of the swarm, made through the
+// manager's engine. The router reaches each task on the port its node publishes (host mode, dnsrr: no routing mesh).
+//
+// Why one service per instance, not one per process type with replicas: the Runtime contract (and the formation
+// above it) deals in instances, each started, health-checked, stopped and reported on by itself. Rollout starts new
+// instances, waits until minicloud's own health check passes, then stops old ones (start-first, as the Docker
+// runtime does); the supervisor restarts a crashed one with backoff. A replicated service would have Swarm replace
+// tasks on its own, a second restarter racing minicloud's, and a handle could not name one task. Scaling is the
+// formation's count of such services; `ps:scale` as a service's replicas needs the formation to hand a process
+// type to the runtime whole, a change of the seam itself.
+import { mkdirSync } from 'node:fs';
+import type Dockerode from 'dockerode';
+import { AppLogs } from './app-logs.ts';
+import { volumeMounts } from './container-spec.ts';
+import { appNetworkName } from './docker-network.ts';
+import { imageFacts, volumeFor, type ImageFacts } from './docker-runtime.ts';
+import type { ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+import { ensureOverlay, removeOverlay } from './swarm-overlay.ts';
+import { followService, runOutput, wholeLog } from './swarm-service-logs.ts';
+import { LABEL, serviceSpec, type ServiceOptions } from './swarm-service-spec.ts';
+import { deadNodes, hasEnded, nodeAddress, tasksOf, waitForTask } from './swarm-tasks.ts';
+
+export interface SwarmRuntimeOptions extends Omit<ServiceOptions, 'volumeNode'> {
+  logDir: string;
+  /** Each app's overlay network is `<network>-app-<app>`. */
+  network: string;
+  logMaxBytes?: number;
+  /** Credentials the nodes pull release images with (the private registry's), sent with each new service. */
+  registryAuth?: Dockerode.AuthConfig;
+  /** How long a task may take to run (its node pulling the image included); 3 minutes by default. */
+  startCeilingMs?: number;
+}
+
+/** An instance being watched: its output followed into its app's log from `since` (seconds), `written` bytes so far. */
+interface Watched { app: string; ac: AbortController; since: number; written: number }
+
+const status = (e: unknown) => (e as { statusCode?: number }).statusCode;
+const POLL_MS = 1000;
+/** How long an ended instance's last output may take to be read from its node. */
+const DRAIN_MS = 15_000;
+
+export class SwarmRuntime implements Runtime {
+  readonly name = 'swarm' as const;
+  private readonly listeners: Array<(handle: string, code: number | null, reason: ExitReason) => void> = [];
+  private readonly watching = new Map<string, Watched>();
+  private readonly files: AppLogs;
+  private readonly images = new Map<string, ImageFacts>();
+  private readonly overlays = new Map<string, Promise<void>>();
+  private manager: Promise<string> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private closed = false;
+
+  constructor(private readonly docker: Dockerode, private readonly opts: SwarmRuntimeOptions) {
+    this.files = new AppLogs(opts.logDir, opts.logMaxBytes);
+  }
+
+  logFile(app: string): string {
+    return this.files.file(app);
+  }
+
+  appendLog(app: string, line: string): void {
+    this.files.append(app, line);
+  }
+
+  logs(app: string, opts: LogOptions): AsyncIterable<string> {
+    return this.files.tail(app, opts);
+  }
+
+  onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async start(spec: InstanceSpec): Promise<RunningInstance> {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const service = await this.create(spec, 'instance');
+    try {
+      const task = await waitForTask(this.docker, service, 'its task to run with a published port', this.opts.startCeilingMs ?? 180_000, (t) => {
+        if (t && hasEnded(t)) throw new Error(`${spec.type} instance of ${spec.app} v${spec.release} did not start on the swarm: its task ${t.state}${t.err ? ` (${t.err})` : ''}`);
+        return t?.state === 'running' && t.port ? t : undefined;
+      });
+      const host = await nodeAddress(this.docker, task.nodeId);
+      this.watch(service, spec.app, since);
+      return { handle: service, pid: null, host, port: task.port as number };
+    } catch (e) {
+      await this.remove(service);
+      throw e;
+    }
+  }
+
+  async adopt(handle: string): Promise<boolean> {
+    let labels: Record<string, string> | undefined;
+    try {
+      labels = ((await this.docker.getService(handle).inspect()) as { Spec?: { Labels?: Record<string, string> } }).Spec?.Labels;
+    } catch (e) {
+      if (status(e) === 404) return false;
+      throw e;
+    }
+    const t = (await tasksOf(this.docker, [handle])).get(handle);
+    if (!t || hasEnded(t) || (await deadNodes(this.docker)).has(t.nodeId)) {
+      await this.remove(handle);
+      return false;
+    }
+    this.watch(handle, labels?.[LABEL] ?? 'unknown', Math.floor(Date.now() / 1000));
+    return true;
+  }
+
+  /**
+   * Scales the service to none and waits for its task to end (Swarm sends SIGTERM, then SIGKILL after the grace
+   * period the service was made with), then removes it. A task on a node that died never reports its end: after
+   * `graceMs` and a margin the service is removed all the same, and its node drops the task when it returns.
+   */
+  async stop(handle: string, graceMs: number): Promise<void> {
+    const watched = this.watching.get(handle);
+    this.watching.delete(handle); // a stop is no exit to report; its output is still followed until the task ends
+    const service = this.docker.getService(handle);
+    let svc: { Version?: { Index?: number }; Spec?: Dockerode.ServiceSpec };
+    try {
+      svc = await service.inspect();
+    } catch (e) {
+      if (status(e) === 404) return;
+      throw e;
+    }
+    if (svc.Spec?.Mode?.Replicated?.Replicas) {
+      const body = { ...svc.Spec, Mode: { Replicated: { Replicas: 0 } } };
+      await service.update({ _query: { version: svc.Version?.Index }, _body: body } as never).catch((e: unknown) => { if (status(e) !== 404) throw e; });
+    }
+    const ceiling = Math.max(graceMs, this.opts.stopGraceMs) + 15_000;
+    await waitForTask(this.docker, handle, 'its task to stop', ceiling, (t) => (!t || hasEnded(t) ? true : undefined)).catch(() => {});
+    if (watched) await this.drain(handle, watched);
+    await this.remove(handle);
+  }
+
+  async run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
+    const service = await this.create(spec, 'run');
+    const kill = () => void this.remove(service).catch(() => {});
+    signal?.addEventListener('abort', kill, { once: true });
+    try {
+      const ended = waitForTask(this.docker, service, 'the one-off command to end', Number.POSITIVE_INFINITY, (t) => (t && hasEnded(t) ? t : undefined), signal);
+      await runOutput(this.docker, service, onLine, ended.catch(() => {}));
+      const t = await ended.catch((e: unknown) => { if (signal?.aborted) return null; throw e; });
+      if (!t) return 137; // killed, as a Docker container's run would say
+      if (t.exitCode === null) throw new Error(`the one-off command in ${spec.app} v${spec.release} did not run: its task ${t.state}${t.err ? ` (${t.err})` : ''}`);
+      return t.exitCode;
+    } finally {
+      signal?.removeEventListener('abort', kill);
+      await this.remove(service);
+    }
+  }
+
+  /** The app is gone: its overlay network goes too. */
+  async forget(app: string): Promise<void> {
+    this.overlays.delete(app);
+    await removeOverlay(this.docker, appNetworkName(this.opts.network, app));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.watching.values()) w.ac.abort();
+    this.watching.clear();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The instance's service (its id), on the app's overlay; with volumes, pinned to the node that holds them. */
+  private async create(spec: InstanceSpec, kind: 'run' | 'instance'): Promise<string> {
+    if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Swarm runtime runs images only`);
+    const image = spec.artifact.image;
+    const network = appNetworkName(this.opts.network, spec.app);
+    await this.ensureOverlay(spec.app, network);
+    const { workdir, user } = await this.image(image);
+    for (const v of spec.volumes ?? []) {
+      mkdirSync(v.hostDir, { recursive: true, mode: 0o700 });
+      await volumeFor(v.hostDir, user);
+    }
+    const { mounts, storageDir } = volumeMounts(spec, workdir);
+    if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
+    const volumeNode = mounts.length ? await this.managerNode() : undefined;
+    const body = serviceSpec(spec, kind, image, network, mounts, { ...this.opts, ...(volumeNode && { volumeNode }) });
+    const created = await this.docker.createService({ ...body, ...(this.opts.registryAuth && { authconfig: this.opts.registryAuth }) });
+    return created.id as string;
+  }
+
+  /** Follows the service's output into the app's log and checks on its task, until it ends or minicloud stops. */
+  private watch(service: string, app: string, since: number): void {
+    const w: Watched = { app, ac: new AbortController(), since, written: 0 };
+    this.watching.set(service, w);
+    followService(this.docker, service, since, (chunk) => {
+      if (w.ac.signal.aborted) return; // drained: the rest came from the whole log
+      w.written += chunk.length;
+      this.files.write(app, chunk);
+    }, w.ac.signal);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.poll(), POLL_MS);
+      this.timer.unref();
+    }
+  }
+
+  private unwatch(service: string): void {
+    this.watching.get(service)?.ac.abort();
+    this.watching.delete(service);
+  }
+
+  /** One round for every watched instance: ended tasks, removed services and tasks on dead nodes are exits. */
+  private async poll(): Promise<void> {
+    const ids = [...this.watching.keys()];
+    if (this.polling || ids.length === 0) return;
+    this.polling = true;
+    try {
+      const [tasks, dead] = await Promise.all([tasksOf(this.docker, ids), deadNodes(this.docker)]);
+      for (const id of ids) {
+        const t = tasks.get(id);
+        if (!t) this.exited(id, null);
+        else if (hasEnded(t)) this.exited(id, t.exitCode);
+        else if (dead.has(t.nodeId)) this.exited(id, null);
+      }
+    } catch {
+      // the manager did not answer this round; the next one asks again
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private exited(service: string, code: number | null): void {
+    if (this.closed) return; // minicloud is stopping: the next process adopts or restarts it
+    const w = this.watching.get(service);
+    if (!w) return; // reported once only
+    this.watching.delete(service);
+    // Always `exited`: a task's status has its exit code but not whether the kernel killed it for memory (that is in
+    // the container's state on its node, which the manager does not relay).
+    for (const l of this.listeners) l(service, code, 'exited');
+    void this.drain(service, w).then(() => this.remove(service)).catch(() => {});
+  }
+
+  /** The task has ended: the output the live stream had not delivered yet goes to the app's log, then it stops. */
+  private async drain(service: string, w: Watched): Promise<void> {
+    try {
+      const whole = await wholeLog(this.docker, service, w.since, AbortSignal.timeout(DRAIN_MS));
+      w.ac.abort();
+      if (whole.length > w.written) this.files.write(w.app, whole.subarray(w.written));
+      w.written = whole.length;
+    } catch {
+      w.ac.abort(); // its node is gone, or the service: what was followed is what there is
+    }
+  }
+
+  private async remove(service: string): Promise<void> {
+    this.unwatch(service);
+    await this.docker.getService(service).remove().catch((e: unknown) => { if (status(e) !== 404) throw e; });
+  }
+
+  /** The id of the node this engine is (the manager minicloud runs beside, where volumes' host directories are). */
+  private managerNode(): Promise<string> {
+    return (this.manager ??= this.docker.info().then((i: { Swarm?: { NodeID?: string } }) => {
+      if (!i.Swarm?.NodeID) throw new Error('the Docker engine is not part of a swarm (MINICLOUD_RUNTIME=swarm needs a swarm manager)');
+      return i.Swarm.NodeID;
+    }).catch((e: unknown) => { this.manager = null; throw e; }));
+  }
+
+  private async image(image: string): Promise<ImageFacts> {
+    let found = this.images.get(image);
+    if (!found) {
+      found = await imageFacts(this.docker, image);
+      this.images.set(image, found);
+    }
+    return found;
+  }
+
+  private ensureOverlay(app: string, network: string): Promise<void> {
+    let made = this.overlays.get(app);
+    if (!made) {
+      made = ensureOverlay(this.docker, network, app).catch((e: unknown) => { this.overlays.delete(app); throw e; });
+      this.overlays.set(app, made);
+    }
+    return made;
+  }
+}

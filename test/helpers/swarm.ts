@@ -1,0 +1,208 @@
+// Test helper: a real Docker Swarm of one to three nodes on this machine. Each node is a network namespace with its own
+// dockerd (own data root under /var/tmp, own UTS namespace), joined by a bridge in a "switch" namespace; the host has
+// an address on that bridge (the router's and the tests' way to the tasks); Debian's docker-registry runs in the
+// manager's namespace. Addresses exist only inside namespaces this helper made. down() removes exactly what it made,
+// by pid and by name. Needs root, iproute2, util-linux (unshare), dockerd, docker-registry (scripts/test.mjs installs them).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+export interface SwarmNode {
+  name: string;
+  /** The node's address on the swarm's private network. */
+  ip: string;
+  /** unix:// socket of its dockerd. */
+  dockerHost: string;
+  /** The docker CLI against its engine; output trimmed. */
+  docker(...args: string[]): string;
+}
+
+export interface Swarm {
+  nodes: SwarmNode[];
+  manager: SwarmNode;
+  /** host:port of the registry every node pulls from (plain HTTP, trusted by each node's daemon.json). */
+  registry: string;
+  /** The host's own address on the swarm's network. */
+  hostIp: string;
+  /** Seconds from nothing to a formed swarm with its registry answering. */
+  formedInS: number;
+  /** Copies an image from another engine (the tests' private one) into the manager's engine. */
+  loadImage(fromDockerHost: string, image: string): void;
+  /** A hard crash of one node: every process in its namespace (dockerd, containerd, shims, their containers) killed. */
+  killNode(name: string): void;
+  down(): Promise<void>;
+}
+
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: 'pipe', maxBuffer: 64 << 20 }).trim();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LETTERS = ['a', 'b', 'c'];
+
+/** `mount` commands re-creating the host's cgroup mounts: `ip netns exec` remounts /sys without them. */
+function cgroupMounts(): string {
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' '))
+    .filter((f) => f[1]?.startsWith('/sys/fs/cgroup'))
+    .map(([src, dst, type, opts]) => `mkdir -p ${dst} && mount -t ${type} -o ${opts} ${src} ${dst} && `).join('');
+}
+
+/** A /24 in 10.216.0.0/16 that no interface of this host uses yet. */
+function freeSubnet(): string {
+  const used = sh('ip', ['-o', '-4', 'addr']);
+  for (;;) {
+    const net = `10.216.${1 + randomBytes(1)[0]! % 250}`;
+    if (!used.includes(` ${net}.`)) return net;
+  }
+}
+
+async function until(what: string, ms: number, check: () => boolean | Promise<boolean>, detail = () => ''): Promise<void> {
+  for (const end = Date.now() + ms; ;) {
+    try {
+      if (await check()) return;
+    } catch { /* not yet */ }
+    if (Date.now() > end) throw new Error(`swarm harness: ${what} did not happen within ${ms / 1000} s ${detail()}`);
+    await sleep(200);
+  }
+}
+
+export async function startSwarm(opts: { nodes?: number } = {}): Promise<Swarm> {
+  const started = performance.now();
+  const p = `mcs${randomBytes(2).toString('hex')}`; // interface names stay under 15 characters
+  const net = freeSubnet();
+  const names = LETTERS.slice(0, opts.nodes ?? 2);
+  const registry = `${net}.1:5000`;
+  const run = `/var/tmp/${p}`; // short: socket paths must fit a sockaddr_un
+  const nodes: SwarmNode[] = names.map((n, i) => {
+    const dockerHost = `unix://${run}/${n}/d.sock`;
+    return {
+      name: `${p}-${n}`, ip: `${net}.${i + 1}`, dockerHost,
+      docker: (...args: string[]) => execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost }, encoding: 'utf8', stdio: 'pipe', maxBuffer: 64 << 20 }).trim(),
+    };
+  });
+  const swarm: Swarm = {
+    nodes, manager: nodes[0]!, registry, hostIp: `${net}.254`, formedInS: 0,
+    loadImage: (from, image) => {
+      const r = spawnSync('sh', ['-c', `docker -H "$FROM" save "$IMAGE" | docker -H "$TO" load -q`], { env: { ...process.env, FROM: from, TO: nodes[0]!.dockerHost, IMAGE: image }, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`loading ${image} into the swarm's manager failed: ${r.stderr}`);
+    },
+    killNode: (name) => killNamespace(name),
+    down: () => down(p, run, nodes),
+  };
+  try {
+    mkdirSync(run, { recursive: true });
+    network(p, net, nodes);
+    for (const [i, n] of nodes.entries()) startDockerd(n, `${run}/${names[i]}`, registry);
+    for (const [i, n] of nodes.entries()) {
+      await until(`${n.name}'s dockerd to answer`, 60_000, () => spawnSync('docker', ['-H', n.dockerHost, 'version'], { stdio: 'ignore' }).status === 0,
+        () => readFileSync(`${run}/${names[i]}/dockerd.log`, 'utf8').slice(-1500));
+    }
+    form(swarm);
+    await until('every node to be Ready', 60_000, () => {
+      const states = swarm.manager.docker('node', 'ls', '--format', '{{.Status}}').split('\n');
+      return states.length === nodes.length && states.every((s) => s === 'Ready');
+    });
+    startRegistry(p, run, registry);
+    await until('the registry to answer', 30_000, async () => (await fetch(`http://${registry}/v2/`, { signal: AbortSignal.timeout(2000) })).ok,
+      () => readFileSync(`${run}/registry.log`, 'utf8').slice(-1500));
+    swarm.formedInS = (performance.now() - started) / 1000;
+    return swarm;
+  } catch (e) {
+    await swarm.down();
+    throw e;
+  }
+}
+
+/** The switch namespace's bridge; a veth into it from each node's namespace and from the host. */
+function network(p: string, net: string, nodes: SwarmNode[]): void {
+  sh('ip', ['netns', 'add', `${p}-sw`]);
+  sh('ip', ['-n', `${p}-sw`, 'link', 'add', 'br0', 'type', 'bridge']);
+  sh('ip', ['-n', `${p}-sw`, 'link', 'set', 'br0', 'up']);
+  sh('ip', ['link', 'add', `${p}h`, 'type', 'veth', 'peer', 'name', `${p}hp`]);
+  sh('ip', ['link', 'set', `${p}hp`, 'netns', `${p}-sw`]);
+  sh('ip', ['-n', `${p}-sw`, 'link', 'set', `${p}hp`, 'master', 'br0', 'up']);
+  sh('ip', ['addr', 'add', `${net}.254/24`, 'dev', `${p}h`]);
+  sh('ip', ['link', 'set', `${p}h`, 'up']);
+  for (const n of nodes) {
+    const tag = `${p}${n.name.slice(-1)}`;
+    sh('ip', ['netns', 'add', n.name]);
+    sh('ip', ['-n', n.name, 'link', 'set', 'lo', 'up']);
+    sh('ip', ['link', 'add', `${tag}e`, 'type', 'veth', 'peer', 'name', `${tag}p`]);
+    sh('ip', ['link', 'set', `${tag}e`, 'netns', n.name]);
+    sh('ip', ['-n', n.name, 'link', 'set', `${tag}e`, 'name', 'eth0']);
+    sh('ip', ['link', 'set', `${tag}p`, 'netns', `${p}-sw`]);
+    sh('ip', ['-n', `${p}-sw`, 'link', 'set', `${tag}p`, 'master', 'br0', 'up']);
+    sh('ip', ['-n', n.name, 'addr', 'add', `${n.ip}/24`, 'dev', 'eth0']);
+    sh('ip', ['-n', n.name, 'link', 'set', 'eth0', 'up']);
+    sh('ip', ['-n', n.name, 'route', 'add', 'default', 'via', `${net}.254`]);
+  }
+}
+
+function startDockerd(n: SwarmNode, dir: string, registry: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/daemon.json`, JSON.stringify({
+    'insecure-registries': [registry], 'deprecated-key-path': `${dir}/key.json`, 'storage-driver': 'overlay2',
+    'cgroup-parent': `/${n.name}`, 'log-level': 'warn',
+  }));
+  const log = openSync(`${dir}/dockerd.log`, 'a');
+  // detached, its own session; `ip netns exec` and `unshare` exec, so the launcher becomes dockerd. Its own UTS
+  // namespace: each node gets its own hostname (else every node is called the same).
+  const launcher = spawn('ip', ['netns', 'exec', n.name, 'unshare', '-u', 'sh', '-c',
+    `hostname ${n.name} && ${cgroupMounts()}exec dockerd --config-file ${dir}/daemon.json -H ${n.dockerHost} `
+    + `--data-root ${dir}/data --exec-root ${dir}/exec --pidfile ${dir}/d.pid`], { stdio: ['ignore', log, log], detached: true });
+  closeSync(log);
+  launcher.unref();
+}
+
+/** swarm init on the manager (1 s heartbeats: a dead node is noticed in seconds, not ~14 s), join the others. */
+function form(swarm: Swarm): void {
+  const m = swarm.manager;
+  m.docker('swarm', 'init', '--advertise-addr', m.ip, '--listen-addr', `${m.ip}:2377`, '--dispatcher-heartbeat', '1s');
+  const token = m.docker('swarm', 'join-token', '-q', 'worker');
+  for (const n of swarm.nodes.slice(1)) n.docker('swarm', 'join', '--token', token, '--advertise-addr', n.ip, '--listen-addr', `${n.ip}:2377`, `${m.ip}:2377`);
+}
+
+function startRegistry(p: string, run: string, registry: string): void {
+  mkdirSync(`${run}/registry`, { recursive: true });
+  writeFileSync(`${run}/registry.yml`, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${run}/registry\n  delete:\n    enabled: true\nhttp:\n  addr: ${registry}\n`);
+  const log = openSync(`${run}/registry.log`, 'a');
+  spawn('ip', ['netns', 'exec', `${p}-a`, 'docker-registry', 'serve', `${run}/registry.yml`], { stdio: ['ignore', log, log], detached: true }).unref();
+  closeSync(log);
+}
+
+const nsPids = (ns: string) => (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+const children = (pid: number) => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+
+/**
+ * Kills every process of a node's namespace and the containers under its shims (each in namespaces of its own). A
+ * SIGKILLed shim leaves its socket in the host-wide /run/containerd/s/ (sha256 of address/namespace/id): removed too.
+ */
+function killNamespace(ns: string): void {
+  const pids = nsPids(ns);
+  const socks = pids.flatMap((pid) => {
+    const argv = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') : [];
+    if (!argv[0]?.includes('containerd-shim')) return [];
+    const arg = (k: string) => argv[argv.indexOf(k) + 1];
+    return [`${arg('-address')}/${arg('-namespace')}/${arg('-id')}`];
+  });
+  for (const pid of [...pids, ...pids.flatMap(children)]) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  for (const s of socks) {
+    rmSync(`/run/containerd/s/${createHash('sha256').update(s).digest('hex')}`, { force: true });
+  }
+}
+
+/** A throw-away cluster: no graceful leave (a SIGTERMed dockerd with swarm tasks takes ~14 s); everything by pid. */
+async function down(p: string, run: string, nodes: SwarmNode[]): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const left = nodes.some((n) => nsPids(n.name).length > 0);
+    if (!left) break;
+    for (const n of nodes) killNamespace(n.name); // the registry lives in the manager's namespace
+    await sleep(200);
+  }
+  for (const n of nodes) spawnSync('ip', ['netns', 'del', n.name]);
+  spawnSync('ip', ['netns', 'del', `${p}-sw`]);
+  spawnSync('ip', ['link', 'del', `${p}h`]);
+  // Container mounts lived in each dockerd's private mount namespace and went with it.
+  if (existsSync(run)) rmSync(run, { recursive: true, force: true });
+  // Container cgroups (cgroup-parent /<node>), empty once their processes died.
+  spawnSync('sh', ['-c', `find /sys/fs/cgroup/ -mindepth 1 -maxdepth 3 -type d -name '${p}-*' | while read -r c; do find "$c" -depth -type d -exec rmdir {} + 2>/dev/null; done; true`]);
+}
