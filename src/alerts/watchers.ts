@@ -101,7 +101,8 @@ export class HostWatch {
     const floor = 'percent' in t ? (total * t.percent) / 100 : t.mb * MiB;
     const said = 'percent' in t ? `${t.percent}%` : `${t.mb} MiB`;
     const key = what === 'disk' ? incidentKey.disk : incidentKey.memory;
-    const amount = `${Math.round(free / MiB)} MiB free of ${Math.round(total / MiB)} MiB (${((free / total) * 100).toFixed(1)}%)`;
+    const word = what === 'disk' ? 'free' : 'available';
+    const amount = `${Math.round(free / MiB)} MiB of ${Math.round(total / MiB)} MiB (${((free / total) * 100).toFixed(1)}%) ${word}`;
     if (free >= floor) return this.alerts.resolve(key, [`${what === 'disk' ? 'The data directory has' : 'The host has'} ${amount}, above the threshold of ${said}.`]);
     const setting = what === 'disk' ? 'MINICLOUD_ALERT_DISK_FREE' : 'MINICLOUD_ALERT_MEMORY_FREE';
     this.alerts.fire(what === 'disk' ? {
@@ -109,7 +110,7 @@ export class HostWatch {
       lines: [`The data directory ${this.dataDir} has ${amount}, below ${said} (${setting}).`, 'Builds, backups and logs need room: remove old backups or apps, or grow the disk.'],
     } : {
       kind: 'memory-low', key, app: null, title: 'memory low',
-      lines: [`The host has ${amount} available, below ${said} (${setting}).`, 'Lower apps\' memory limits or instance counts (`minicloud resources:set`, `ps:scale`), or add memory.'],
+      lines: [`The host has ${amount}, below ${said} (${setting}).`, 'Lower apps\' memory limits or instance counts (`minicloud resources:set`, `ps:scale`), or add memory.'],
     });
   }
 }

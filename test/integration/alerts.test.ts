@@ -176,7 +176,7 @@ it('announces a data directory below its free-space threshold, and when it is ab
   rmSync(filler);
   expect(await waitFor('disk-low', ['firing', 'resolved'])).toEqual(['firing', 'resolved']);
   const low = hooks.received.find((h) => h.body.kind === 'disk-low')!.body;
-  expect(String(low.text)).toMatch(/MiB free of 256 MiB .* below 100 MiB \(MINICLOUD_ALERT_DISK_FREE\)/);
+  expect(String(low.text)).toMatch(/has \d+ MiB of 256 MiB \([\d.]+%\) free, below 100 MiB \(MINICLOUD_ALERT_DISK_FREE\)/);
 });
 
 it('announces a certificate the CA will not issue, and the renewal that works once DNS points here', async () => {

@@ -150,7 +150,7 @@ it('gives up on an SMTP server that accepts the connection and never speaks, wit
   }
 });
 
-it('watches the data directory\'s free space against its threshold: low once, then back above it', async () => {
+it('watches the data directory\'s free space and the host\'s memory against their thresholds: low once, then back above', async () => {
   fresh();
   alerts.add(null, { kind: 'webhook', target: `${hooks.url}/disk` });
   const s: AlertSettings = { ...settings, diskFree: { percent: 100 }, memoryFree: { mb: 0 } };
@@ -164,6 +164,16 @@ it('watches the data directory\'s free space against its threshold: low once, th
   await until('the resolved message', async () => (hooks.received.length === 2 ? true : undefined));
   expect(hooks.received[1]!.body).toMatchObject({ kind: 'disk-low', state: 'resolved' });
   expect(String(hooks.received[1]!.body.text)).toMatch(/above the threshold of 1 MiB/);
+  // The host's available memory, the same way.
+  s.memoryFree = { percent: 100 };
+  watch.check();
+  await until('the memory alert', async () => (hooks.received.length === 3 ? true : undefined));
+  expect(hooks.received[2]!.body).toMatchObject({ kind: 'memory-low', state: 'firing', title: 'memory low' });
+  expect(String(hooks.received[2]!.body.text)).toMatch(/The host has \d+ MiB of \d+ MiB \([\d.]+%\) available, below 100% \(MINICLOUD_ALERT_MEMORY_FREE\)/);
+  s.memoryFree = { mb: 0 };
+  watch.check();
+  await until('the memory resolution', async () => (hooks.received.length === 4 ? true : undefined));
+  expect(hooks.received[3]!.body).toMatchObject({ kind: 'memory-low', state: 'resolved' });
 });
 
 it("keeps an app member's webhook off this host and its network: a private address refused, a name resolving to one not dialled", async () => {
