@@ -8,8 +8,8 @@ export interface ProbeSettings {
   failures: number;
 }
 
-/** The defaults (MINICLOUD_HEALTH_*): a hung instance is seen in about 3 × 2 s and serves again within 15 s. */
-export const PROBE_DEFAULTS: ProbeSettings = { intervalMs: 2000, timeoutMs: 2000, failures: 3 };
+/** The defaults (MINICLOUD_HEALTH_*): a hung instance is seen in about 2 × 2 s and serves again within 15 s. */
+export const PROBE_DEFAULTS: ProbeSettings = { intervalMs: 2000, timeoutMs: 2000, failures: 2 };
 
 /**
  * How long probes may go unanswered while the instance is visibly at work (its CPU time or I/O moves) before it
@@ -33,7 +33,8 @@ export type ProbeOutcome =
  * its reads and writes stand still. A slow one's move. So an unanswered probe counts at once only when nothing
  * moved since the last one; one of a busy instance counts only once probes have gone unanswered for
  * BUSY_WINDOW_MS (a spinning loop is busy and hung). An app that answers slowly under load is never restarted
- * for it, unless it answers no probe for two minutes.
+ * for it, unless it answers no probe for two minutes. Two unanswered probes with nothing moving are enough (the
+ * default): a process that uses no CPU and reads and writes nothing for 4 s while a request waits on it is stuck.
  */
 export class HangJudge {
   private counted = 0;

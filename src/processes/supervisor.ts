@@ -125,7 +125,7 @@ export class Supervisor {
     const before = this.i.runtime.activity?.(handle);
     const r = await probe({ host: inst.host, port: inst.port, path: release ? healthPath(release) : undefined, timeoutMs: w.settings.timeoutMs });
     const after = this.i.runtime.activity?.(handle);
-    const progressed = before == null || after == null ? null : after !== before;
+    const progressed = before == null || after == null ? null : after.work !== before.work || after.runnable;
     const restart = w.judge.record(r.ok ? { ok: true } : r.timedOut ? { ok: false, timedOut: true, progressed } : { ok: false, timedOut: false });
     if (!restart || r.ok || this.i.store.instances.get(inst.id)?.handle !== handle) return;
     this.watches.delete(inst.id);

@@ -8,7 +8,7 @@ import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes, storageEnv } from './link-volumes.ts';
 import type { PortGuard } from './port-guard.ts';
-import { releaseDir, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
+import { releaseDir, type Activity, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
 
 /** The leader's pid and start time; the fenced port; the cgroup's name, the app and its memory limit (for the OOM line). */
 interface Handle { pid: number; start: string; port?: number; cg?: string; app?: string; mb?: number }
@@ -31,16 +31,16 @@ export interface ProcessRuntimeOptions {
 const parse = (handle: string): Handle => JSON.parse(handle) as Handle;
 /** `<app>.<type>.<id>`: unique, and an app's groups are found by their prefix (app names have no dot). */
 const groupName = (spec: Pick<InstanceSpec, 'app' | 'type' | 'id'>) => `${spec.app}.${spec.type}.${spec.id}`;
-/** utime + stime (ticks) from /proc/<pid>/stat, and rchar + wchar from /proc/<pid>/io (sockets included). */
-function activityOf(pid: number): number {
+/** utime + stime (ticks) from /proc/<pid>/stat, rchar + wchar from /proc/<pid>/io (sockets included), and whether it is runnable (R). */
+function activityOf(pid: number): Activity {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const io = readFileSync(`/proc/${pid}/io`, 'utf8');
     const bytes = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
-    return Number(f[11]) + Number(f[12]) + bytes('rchar') + bytes('wchar');
+    return { work: Number(f[11]) + Number(f[12]) + bytes('rchar') + bytes('wchar'), runnable: f[0] === 'R' };
   } catch {
-    return 0; // gone meanwhile
+    return { work: 0, runnable: false }; // gone meanwhile
   }
 }
 const alive = (h: Handle) => processStart(h.pid) === h.start;
@@ -225,10 +225,11 @@ export class ProcessRuntime implements Runtime {
   }
 
   /** CPU ticks plus bytes read and written, of every process of the instance (see Runtime.activity). */
-  activity(handle: string): number | null {
+  activity(handle: string): Activity | null {
     const pids = this.group(parse(handle)).pids();
     if (!pids.length) return null;
-    return pids.reduce((sum, pid) => sum + activityOf(pid), 0);
+    const each = pids.map(activityOf);
+    return { work: each.reduce((sum, a) => sum + a.work, 0), runnable: each.some((a) => a.runnable) };
   }
 
   /** Ends every group of the app (its instances and one-offs): it is destroyed. */

@@ -33,6 +33,8 @@ export function releaseDir(spec: Pick<InstanceSpec, 'artifact' | 'app' | 'releas
   return spec.artifact.dir;
 }
 
+export interface Activity { work: number; runnable: boolean }
+
 /** Why an instance ended: on its own (or stopped), or killed at its memory limit. */
 export type ExitReason = 'exited' | 'oom';
 
@@ -60,11 +62,12 @@ export interface Runtime {
   /** Called once when an instance this runtime started or adopted exits on its own or is stopped; `reason` `oom`: the kernel killed it for its memory limit. */
   onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void;
   /**
-   * A number that moves whenever the instance does anything (CPU time, bytes read and written), null when it is
-   * gone: a probe left unanswered by an instance whose number stood still is a hang, not slowness. Runtimes that
-   * cannot tell leave it out.
+   * What the instance is doing: `work`, a number that moves whenever it does anything (CPU time, bytes read and
+   * written), and `runnable`, whether a process of it waits for a CPU (a starved one on a loaded host does not
+   * move, yet is not stuck); null when it is gone. A probe left unanswered by an instance that neither moved nor
+   * waits for a CPU is a hang, not slowness. Runtimes that cannot tell leave it out.
    */
-  activity?(handle: string): number | null;
+  activity?(handle: string): Activity | null;
   /** The app's output, all instances together: the last `lines`, then new lines while `follow`. */
   logs(app: string, opts: LogOptions): AsyncIterable<string>;
   /** Adds a line of minicloud's own to the app's log (cron runs), between its instances' output. */

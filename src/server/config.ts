@@ -145,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     startTimeoutMs: seconds(env, 'MINICLOUD_START_TIMEOUT', 60),
     drainMs: seconds(env, 'MINICLOUD_DRAIN_TIMEOUT', 30),
     healthIntervalMs: seconds(env, 'MINICLOUD_HEALTH_INTERVAL', 2),
-    healthFailures: count(env, 'MINICLOUD_HEALTH_FAILURES', 3),
+    healthFailures: count(env, 'MINICLOUD_HEALTH_FAILURES', 2),
     healthTimeoutMs: seconds(env, 'MINICLOUD_HEALTH_TIMEOUT', 2),
     cgroups: cgroupsMode(env.MINICLOUD_CGROUPS),
     wakeTimeoutMs: seconds(env, 'MINICLOUD_WAKE_TIMEOUT', 60),

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CgroupV2, ProcessGroup, killGroup, processStart } from '../../src/core/index.ts';
+import { CgroupV2, ProcessGroup, chooseConfinement, killGroup, processStart } from '../../src/core/index.ts';
 import { BUSY_WINDOW_MS, HangJudge } from '../../src/health/index.ts';
 import { until } from '../helpers/net.ts';
 
@@ -53,6 +53,19 @@ describe('cgroup v2 (a temp dir standing in for /sys/fs/cgroup/<minicloud.servic
     writeFileSync(join(bare, 'cgroup.controllers'), 'cpu io\n');
     expect(() => new CgroupV2(bare, join(bare, 'minicloud-x'))).toThrow(/no memory and pids controllers/);
     expect(existsSync(join(bare, 'minicloud-x'))).toBe(false);
+  });
+});
+
+describe('choosing the mechanism', () => {
+  it('falls back to process groups and says why: turned off, or no hierarchy with memory and pids mounted', () => {
+    const off = chooseConfinement({ namespace: 'minicloud-t', mode: 'off' });
+    expect([off.kind, off.enforcesLimits]).toEqual(['process groups', false]);
+    expect(off.summary).toMatch(/MINICLOUD_CGROUPS=off.*memory and CPU limits are not enforced/);
+    const proc = join(tmp, 'proc-none');
+    mkdirSync(join(proc, 'self'), { recursive: true });
+    writeFileSync(join(proc, 'self', 'mountinfo'), '22 1 0:21 / / rw - ext4 /dev/sda1 rw\n');
+    writeFileSync(join(proc, 'self', 'cgroup'), '0::/\n');
+    expect(chooseConfinement({ namespace: 'minicloud-t', procDir: proc }).summary).toMatch(/no cgroup hierarchy with the memory and pids controllers is mounted/);
   });
 });
 
