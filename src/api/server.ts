@@ -62,6 +62,7 @@ export function createApi(o: ApiOptions): Server {
   app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const reply = await o.github.handle(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     access.webhookDeploys(reply.body.deploys ?? [], access.clientAddress(req)); // the audit log: deploys GitHub's signed push started
+    for (const gone of reply.body.destroyed ?? []) await d.refreshRoutes(gone); // a closed pull request's preview: answered once the router serves without it
     res.status(reply.status).json(reply.body);
   });
   const cli = o.cliTarball;

@@ -3,14 +3,12 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BoundedLog, validateAppName, type Deploy, type GithubConnectRequest } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import { isDeployedAlready } from './github-fetch.ts';
+import type { PreviewHooks } from './push.ts';
+import { pullRequest, type PullRequestPayload, type WebhookReply } from './github-pulls.ts';
 import { submitDeploy } from './submit.ts';
 import type { GithubLink, Store } from '../store/index.ts';
 
-/** GitHub's answer to a delivery: what happened, and the deploys it started (the audit log records them). */
-export interface WebhookReply {
-  status: number;
-  body: { error?: string; message?: string; deploys?: { app: string; deploy: string }[]; deployed?: { app: string; release: number }[] };
-}
+export type { WebhookReply } from './github-pulls.ts';
 
 /** GitHub's X-Hub-Signature-256: `sha256=` and the hex HMAC of the exact bytes sent. */
 function signedBy(secret: string, raw: Buffer, signature: string): boolean {
@@ -37,6 +35,8 @@ export interface GithubOptions {
   cacheDir: string;
   /** Refusals, at a bounded rate. */
   warn: (line: string) => void;
+  /** Pull requests make previews (apps/previews.ts), when the app has them on. */
+  previews?: PreviewHooks;
 }
 
 export class GithubIntake {
@@ -82,6 +82,7 @@ export class GithubIntake {
 
     if (delivery && !this.store.githubLinks.recordDelivery(delivery)) return { status: 200, body: { message: 'delivery already processed' } };
     if (event === 'ping') return { status: 200, body: { message: 'pong' } };
+    if (event === 'pull_request') return pullRequest(this.store, this.queue, this.o.previews, verified, payload as PullRequestPayload);
     if (event !== 'push') return { status: 202, body: { message: `ignored: ${event} events do not deploy` } };
     if (typeof payload.ref !== 'string' || !payload.ref.startsWith('refs/heads/')) return { status: 202, body: { message: `ignored: ${String(payload.ref ?? 'no ref').slice(0, 200)} is not a branch` } };
     if (payload.deleted || !payload.after || /^0+$/.test(payload.after)) return { status: 202, body: { message: 'ignored: branch deleted' } };

@@ -54,7 +54,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const service = new AppsService(serviceDeps);
   const addons = new AddonsService({ store, service, env: process.env });
   const fetchSource = (deploy: Deploy, repo: string, tarFile: string, say: (l: string) => void) =>
-    fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: store.githubLinks.get(deploy.app)?.token ?? null, tarFile, say });
+    fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: githubToken(store, deploy.app), tarFile, say });
   const pipeline = new Pipeline({
     store, log: deployLog, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource, locksDir: join(cfg.dataDir, 'locks'),
     ...(engine && { images: new ImageImporter(engine.docker) }),
@@ -67,8 +67,8 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   // First of all: build steps killed, then the deploys they belonged to handed to the next process (with the apps' locks).
   life.add('deploys', () => { killRunningSteps(); pipeline.abandon(); }, { group: 'first' });
 
-  const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: log.child('github').warn });
   const { previews, push } = pushIntake(cfg, base, queue, service, addons, teardown);
+  const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: log.child('github').warn, previews });
   const sleeper = new Sleeper(store, formation);
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
@@ -90,6 +90,9 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   life.add('certificates', () => certs.stop());
   return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
 }
+
+/** The GitHub token an app's fetches use: its link's, or for a pull request's preview its parent's. */
+const githubToken = (store: Base['store'], app: string) => store.githubLinks.get(store.previews.get(app)?.parent ?? app)?.token ?? null;
 
 /** git pushes, and the previews a push of a matching branch makes: add-ons of their own, of the kinds the parent has; asleep after 15 idle minutes. */
 function pushIntake(cfg: Config, { p, store }: Base, queue: DeployQueue, service: AppsService, addons: AddonsService, teardown: ((app: string) => Promise<void>)[]) {
