@@ -133,17 +133,21 @@ export class AlertService {
     }
   }
 
-  /** One delivery, unless the channel's hourly budget is spent; its outcome goes to the history either way. */
+  /**
+   * One delivery, unless the channel's hourly budget is spent; its outcome goes to the history either way. The end of
+   * an incident this channel was told of is always said (and not counted): else it would think it still broken.
+   */
   private async send(c: AlertChannel, m: AlertMessage): Promise<Sent> {
     const now = this.now();
     const recent = (this.sent.get(c.id) ?? []).filter((t) => now - t < HOUR);
-    if (recent.length >= this.d.settings.perHour) {
+    const owed = m.state === 'resolved' && this.d.store.alertHistory.lastFiring(c.id, m.kind, m.title)?.delivery === 'sent';
+    if (!owed && recent.length >= this.d.settings.perHour) {
       this.sent.set(c.id, recent);
       const error = `more than ${this.d.settings.perHour} messages within an hour to this channel (MINICLOUD_ALERT_RATE)`;
       this.record(m, c.id, { delivery: 'rate-limited', error });
       return { ok: false, error };
     }
-    this.sent.set(c.id, [...recent, now]);
+    this.sent.set(c.id, owed ? recent : [...recent, now]);
     const r = await deliver(this.d.settings, c, m);
     if (!r.ok) this.d.log.warn(`alert to channel ${c.id} (${c.kind === 'webhook' ? maskUrl(c.target) : c.target}) failed: ${r.error}`);
     this.record(m, c.id, r.ok ? { delivery: 'sent', error: null } : { delivery: 'failed', error: r.error });

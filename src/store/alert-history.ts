@@ -42,6 +42,13 @@ export class AlertHistoryTable {
     return { id, ...e };
   }
 
+  /** The newest announcement of an incident (by kind and title) to one channel, or null. */
+  lastFiring(channel: string, kind: AlertKind, title: string): AlertHistoryEntry | null {
+    const r = this.db.prepare<[string, string, string], AlertHistoryRow>("SELECT * FROM alert_history WHERE channel = ? AND kind = ? AND title = ? AND state = 'firing' ORDER BY id DESC LIMIT 1")
+      .get(channel, kind, title);
+    return r ? toEntry(r) : null;
+  }
+
   /** The newest `limit` entries, newest first: of one app (`app`), of the server alone (null), or all (undefined). */
   list(app?: string | null, limit = 100): AlertHistoryEntry[] {
     const rows = app === undefined

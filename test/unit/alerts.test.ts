@@ -81,7 +81,7 @@ it('announces an incident once on every channel (the server\'s and the app\'s), 
   expect(alerts.history('shop').filter((e) => e.kind === 'deploy-failed').map((e) => `${e.state} ${e.delivery}`)).toEqual(Array(6).fill(0).map((_, i) => (i < 3 ? 'resolved sent' : 'firing sent')));
 });
 
-it('holds a channel to MINICLOUD_ALERT_RATE messages an hour; what is held back is in the history', async () => {
+it('holds a channel to MINICLOUD_ALERT_RATE messages an hour (ends of incidents it was told of aside); what is held back is in the history', async () => {
   fresh();
   const limited = new AlertService({ store, settings: { ...settings, perHour: 2 }, log: loggerTo(() => {}) });
   const c = limited.add(null, { kind: 'webhook', target: `${hooks.url}/limited` });
@@ -90,6 +90,12 @@ it('holds a channel to MINICLOUD_ALERT_RATE messages an hour; what is held back 
   expect(hooks.received.map((h) => h.body.title)).toEqual(['incident 1', 'incident 2']);
   const held = limited.history(null).find((e) => e.title === 'incident 3');
   expect(held).toMatchObject({ channel: c.id, delivery: 'rate-limited' });
+  // The end of an incident the channel was told of is always said; of one it never heard of, not beyond the limit.
+  limited.resolve('rate-1');
+  limited.resolve('rate-3');
+  await limited.idle();
+  expect(hooks.received.map((h) => `${h.body.state} ${h.body.title}`)).toEqual(['firing incident 1', 'firing incident 2', 'resolved incident 1']);
+  expect(limited.history(null).find((e) => e.title === 'incident 3' && e.state === 'resolved')).toMatchObject({ delivery: 'rate-limited' });
 });
 
 it('cannot be stalled by a hostile receiver (slow, huge answer, redirect loop); failures recorded, secrets masked', async () => {
