@@ -70,6 +70,11 @@ export class Formation extends EventEmitter<FormationEvents> {
     this.store.apps.setCurrentRelease(release.app, release.version);
     // The old instances drain from when the router serves the new ones, not before.
     await this.changed(release.app);
+    if (old.some((i) => i.release === release.version)) {
+      // A restart: the old instances are of the same release, so the routes keep them until they are draining.
+      this.instances.drain(old);
+      await this.changed(release.app);
+    }
     void this.instances.retire(old, this.opts.drainMs);
   }
 

@@ -54,14 +54,19 @@ export class Instances {
     this.store.instances.delete(i.id);
   }
 
-  /** Takes instances out of service now (the caller refreshes routes), and stops them after `drainMs`. */
-  retire(instances: StoredInstance[], drainMs: number): Promise<void> {
+  /** Marks instances draining: out of the routes made from now on, no longer restarted; still running. */
+  drain(instances: StoredInstance[]): void {
     for (const i of instances) {
       this.retiring.add(i.id);
       this.cancelRestart(i.id);
       const now = this.store.instances.get(i.id);
       if (now) this.store.instances.save({ ...now, state: 'draining', nextRestartAt: null });
     }
+  }
+
+  /** Takes instances out of service now (the caller refreshes routes), and stops them after `drainMs`. */
+  retire(instances: StoredInstance[], drainMs: number): Promise<void> {
+    this.drain(instances);
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         void Promise.all(instances.map(async (i) => {

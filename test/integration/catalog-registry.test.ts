@@ -37,6 +37,14 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** The docker command, or its failure with what the router and the registry saw meanwhile. */
+async function step(what: string, args: string[], input?: string): Promise<string> {
+  const r = client.tryDocker(args, input);
+  if (r.code === 0) return r.output.trim();
+  const logs = await mc.cli('logs', 'registry', '-n', '60');
+  throw new Error(`${what}: docker ${args.join(' ')} failed:\n${r.output}\nminicloud logs registry:\n${logs.stdout}`);
+}
+
 it('installs the registry; docker login, push and pull go through it with its credentials, and a backup brings the images back', async () => {
   const install = () => mc.cli('apps:create', 'registry', '--from', 'registry', '--set', `REGISTRY_USER=${USER}`, '--set', `REGISTRY_PASSWORD=${PASSWORD}`);
   const first = await install();
@@ -64,11 +72,11 @@ it('installs the registry; docker login, push and pull go through it with its cr
   expect(anonymous.output).toMatch(/no basic auth credentials|unauthorized/);
   const wrong = client.tryDocker(['login', registry, '-u', USER, '--password-stdin'], 'wrong-password-1234');
   expect(wrong.code).not.toBe(0);
-  client.docker(['login', registry, '-u', USER, '--password-stdin'], PASSWORD);
-  client.docker(['push', image]);
+  await step('login', ['login', registry, '-u', USER, '--password-stdin'], PASSWORD);
+  await step('first push', ['push', image]);
   const id = client.docker(['image', 'inspect', '--format', '{{.Id}}', image]);
   client.docker(['rmi', image]);
-  client.docker(['pull', image]);
+  await step('first pull', ['pull', image]);
   expect(client.docker(['image', 'inspect', '--format', '{{.Id}}', image])).toBe(id);
 
   const backup = await mc.api<BackupInfo>('POST', '/api/apps/registry/backups');
@@ -81,7 +89,7 @@ it('installs the registry; docker login, push and pull go through it with its cr
   expect(client.tryDocker(['pull', image]).output).toMatch(/manifest unknown|not found/);
   const restored = await mc.cli('backups:restore', 'registry', backup.body.id);
   expect(restored.code, restored.stdout + restored.stderr).toBe(0);
-  client.docker(['pull', image]);
+  await step('pull after the restore', ['pull', image]);
   expect(client.docker(['image', 'inspect', '--format', '{{.Id}}', image])).toBe(id);
   // The blobs live in the volume, seen at the registry's own /var/lib/registry in its container.
   const container = docker('ps', '--filter', 'label=minicloud.app=registry', '--format', '{{.Names}}').split('\n')[0]!;

@@ -156,6 +156,26 @@ describe('Formation', () => {
     expect(store.instances.list('replaced').map((i) => i.id)).toEqual([now!.id]);
   });
 
+  it('a restart (the same release rolled out again) leaves the routes with the new instances only', async () => {
+    const { web: old } = await deployed('again');
+    const r1 = store.releases.current('again')!;
+    // What the routes are made from at each change (routesFromState: web instances of the current release, up).
+    const seen: string[][] = [];
+    const onChanged = (app: string) => {
+      if (app === 'again') seen.push(store.instances.list(app).filter((i) => i.type === 'web' && i.release === r1.version && i.state === 'up').map((i) => i.id));
+    };
+    formation.on('changed', onChanged);
+    try {
+      await formation.rollout(r1, () => {});
+    } finally {
+      formation.off('changed', onChanged);
+    }
+    // The old instance is still running (it drains), and the last routes told no longer hold it.
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.at(-1)).toHaveLength(1);
+    expect(seen.at(-1)).not.toContain(old.id);
+  });
+
   it('stopApp stops every instance of the app', async () => {
     await deployed('stops', { web: WEB, worker: IDLE });
     const pids = store.instances.list('stops').map((i) => i.pid!);
