@@ -13,6 +13,8 @@ export interface PreviewsDeps {
   max: number;
   /** Idle previews sleep after this many seconds without a request (they start again on the next one). */
   sleepAfterSeconds: number;
+  /** Each preview's memory limit (MiB, MINICLOUD_PREVIEW_MEMORY): with the cap on their number, what previews may take. */
+  memoryMb: number;
 }
 
 export interface PreviewsStatus { settings: PreviewSettings | null; previews: Preview[] }
@@ -83,6 +85,7 @@ export class PreviewsService {
     if (Object.keys(config).length) store.configVars.update(preview, config);
     for (const a of addons) await this.d.attachAddon(preview, a.kind);
     store.apps.setSleepAfter(preview, this.d.sleepAfterSeconds);
+    store.apps.setMemory(preview, this.d.memoryMb);
   }
 
   /** Destroys the preview of `branch` and all it made; its name, or null when the branch had none. */

@@ -63,7 +63,8 @@ export function validateConfigKey(key: string): string {
 // A git branch name, per git-check-ref-format, narrowed to what a deploy branch needs.
 const BRANCH_CHARS = /^[A-Za-z0-9._/-]{1,200}$/;
 
-function isBranch(b: string): boolean {
+/** A plain git branch name (git-check-ref-format, narrowed): what a deploy branch or a preview's may be. */
+export function isBranch(b: string): boolean {
   return BRANCH_CHARS.test(b) && !b.startsWith('/') && !b.startsWith('-') && !b.endsWith('/') && !b.endsWith('.')
     && !b.endsWith('.lock') && !b.includes('//') && !b.includes('..') && !b.includes('@{');
 }

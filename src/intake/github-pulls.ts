@@ -1,5 +1,6 @@
-// GitHub `pull_request` deliveries (already verified by their signature): a preview app per pull request of an app
-// that has previews on, made or updated when it is opened or gets commits, destroyed when it is closed or merged.
+// GitHub deliveries that make previews (already verified by their signature): a preview app per pull request of an
+// app that has previews on, made or updated when it is opened or gets commits, destroyed when it is closed or merged;
+// and per pushed branch that matches, destroyed when the branch is deleted.
 import { isUserError, type Deploy } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import type { GithubLink, Store } from '../store/index.ts';
@@ -74,4 +75,40 @@ function start(store: Store, queue: DeployQueue, app: string, link: GithubLink, 
   return submitDeploy(store, queue, {
     app, kind: 'build', ref: `refs/pull/${n}/head`, commit: sha, commitAuthor: text(pr.user?.login, 200), commitMessage: text(pr.title, 500),
   }, { fetchFrom: link.repo });
+}
+
+/** The fields of a `push` delivery a branch's preview reads. */
+export interface BranchPushPayload {
+  ref?: string;
+  after?: string;
+  deleted?: boolean;
+  head_commit?: { message?: string; author?: { name?: string } } | null;
+}
+
+/** A push of a branch the apps preview (not the one they follow): its preview made or updated, or destroyed with the branch. */
+export async function branchPreview(store: Store, queue: DeployQueue, previews: PreviewHooks, apps: GithubLink[], p: BranchPushPayload): Promise<WebhookReply> {
+  const branch = String(p.ref).slice('refs/heads/'.length);
+  if (p.deleted || !p.after || /^0+$/.test(p.after)) {
+    const destroyed: string[] = [];
+    for (const l of apps) {
+      const gone = await previews.destroy(l.app, branch);
+      if (gone) destroyed.push(gone);
+    }
+    return { status: 200, body: { message: destroyed.length ? `branch deleted: destroyed ${destroyed.join(', ')}` : 'ignored: branch deleted', destroyed } };
+  }
+  if (!/^[0-9a-f]{40}$/.test(p.after)) return { status: 400, body: { error: 'malformed "after" commit id' } };
+  const deploys: { app: string; deploy: string }[] = [];
+  for (const l of apps) {
+    try {
+      const app = await previews.ensure(l.app, branch);
+      const d = await submitDeploy(store, queue, {
+        app, kind: 'build', ref: p.ref, commit: p.after, commitAuthor: text(p.head_commit?.author?.name, 200), commitMessage: text(p.head_commit?.message, 500),
+      }, { fetchFrom: l.repo });
+      deploys.push({ app, deploy: d.id });
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      return { status: e.status ?? 422, body: { error: e.message, ...(deploys.length && { deploys }) } };
+    }
+  }
+  return { status: 202, body: { message: 'building', deploys } };
 }

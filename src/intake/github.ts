@@ -1,10 +1,10 @@
 // GitHub push webhooks: the raw body verified against each connected app's secret, then parsed and turned into build jobs.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { BoundedLog, validateAppName, type Deploy, type GithubConnectRequest } from '../core/index.ts';
+import { BoundedLog, isBranch, validateAppName, type Deploy, type GithubConnectRequest } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import { isDeployedAlready } from './github-fetch.ts';
 import type { PreviewHooks } from './push.ts';
-import { pullRequest, type PullRequestPayload, type WebhookReply } from './github-pulls.ts';
+import { branchPreview, pullRequest, type PullRequestPayload, type WebhookReply } from './github-pulls.ts';
 import { submitDeploy } from './submit.ts';
 import type { GithubLink, Store } from '../store/index.ts';
 
@@ -23,6 +23,12 @@ interface PushPayload {
   deleted?: boolean;
   repository?: { full_name?: string; clone_url?: string };
   head_commit?: { id?: string; message?: string; author?: { name?: string; email?: string } } | null;
+}
+
+/** The connected apps that preview `branch` (not the branch they follow; a name git would refuse previews nothing). */
+function previewsOf(previews: GithubOptions['previews'], links: GithubLink[], branch: string): GithubLink[] {
+  if (!previews || !isBranch(branch)) return [];
+  return links.filter((l) => l.branch !== branch && previews.wants(l.app, branch));
 }
 
 const header = (h: Record<string, string | string[] | undefined>, name: string) => {
@@ -85,6 +91,8 @@ export class GithubIntake {
     if (event === 'pull_request') return pullRequest(this.store, this.queue, this.o.previews, verified, payload as PullRequestPayload);
     if (event !== 'push') return { status: 202, body: { message: `ignored: ${event} events do not deploy` } };
     if (typeof payload.ref !== 'string' || !payload.ref.startsWith('refs/heads/')) return { status: 202, body: { message: `ignored: ${String(payload.ref ?? 'no ref').slice(0, 200)} is not a branch` } };
+    const previewing = previewsOf(this.o.previews, verified, payload.ref.slice('refs/heads/'.length));
+    if (previewing.length) return branchPreview(this.store, this.queue, this.o.previews!, previewing, payload);
     if (payload.deleted || !payload.after || /^0+$/.test(payload.after)) return { status: 202, body: { message: 'ignored: branch deleted' } };
     if (typeof payload.after !== 'string' || !/^[0-9a-f]{40}$/.test(payload.after)) return { status: 400, body: { error: 'malformed "after" commit id' } };
     const branch = payload.ref.slice('refs/heads/'.length);

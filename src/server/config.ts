@@ -38,8 +38,9 @@ export interface Config {
   buildMinFreeMb: number;
   /** The most one pushed tree may hold, unpacked (MiB). */
   maxSourceMb: number;
-  /** Preview apps that may exist at once on the server (MINICLOUD_MAX_PREVIEWS). */
+  /** Preview apps that may exist at once on the server (MINICLOUD_MAX_PREVIEWS), and each one's memory limit (MiB). */
   maxPreviews: number;
+  previewMemoryMb: number;
   /** Images kept per app for rollbacks. */
   keepImages: number;
   /** Memory limit of an app's containers unless `resources:set` says otherwise (MiB). */
@@ -157,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buildMinFreeMb: count(env, 'MINICLOUD_BUILD_MIN_FREE', 256),
     maxSourceMb: count(env, 'MINICLOUD_MAX_SOURCE_MB', 1024),
     maxPreviews: count(env, 'MINICLOUD_MAX_PREVIEWS', 5),
+    previewMemoryMb: count(env, 'MINICLOUD_PREVIEW_MEMORY', 256),
     keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),
     appMemoryMb: count(env, 'MINICLOUD_APP_MEMORY', 512),
     dockerNetwork: env.MINICLOUD_DOCKER_NETWORK || 'minicloud',

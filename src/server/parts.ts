@@ -97,7 +97,7 @@ const githubToken = (store: Base['store'], app: string) => store.githubLinks.get
 /** git pushes, and the previews a push of a matching branch makes: add-ons of their own, of the kinds the parent has; asleep after 15 idle minutes. */
 function pushIntake(cfg: Config, { p, store }: Base, queue: DeployQueue, service: AppsService, addons: AddonsService, teardown: ((app: string) => Promise<void>)[]) {
   const previews = new PreviewsService({
-    store, service, max: cfg.maxPreviews, sleepAfterSeconds: 900,
+    store, service, max: cfg.maxPreviews, sleepAfterSeconds: 900, memoryMb: cfg.previewMemoryMb,
     attachAddon: async (app, kind) => { if (isAddonKind(kind)) await addons.create(app, kind); },
   });
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) }, previews);

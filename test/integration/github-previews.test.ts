@@ -117,3 +117,24 @@ it('destroys the preview when the pull request is closed', async () => {
   const again = await deliver('pull_request', pullRequest('closed', git(work, 'rev-parse', 'HEAD')));
   expect(again).toMatchObject({ status: 200, body: { message: 'no preview to destroy' } });
 });
+
+it('makes a preview of a pushed branch that matches, and destroys it when the push deletes the branch', async () => {
+  git(work, 'checkout', '-q', '-b', 'feature/hook');
+  setVersion('hook-1');
+  const sha = commitAll(work, 'a branch pushed to GitHub');
+  git(work, 'push', '-q', origin, 'feature/hook');
+  const push = (after: string, deleted: boolean) => ({
+    ref: 'refs/heads/feature/hook', before: '0'.repeat(40), after, deleted, created: !deleted,
+    head_commit: deleted ? null : { id: after, message: 'a branch pushed to GitHub', author: { name: 'Octo Cat', email: 'octo@example.com' } },
+    repository: { id: 1, name: 'hello', full_name: 'octo/hello', private: true },
+  });
+  const made = await deliver('push', push(sha, false));
+  expect(made.status, JSON.stringify(made.body)).toBe(202);
+  expect(made.body.deploys).toMatchObject([{ app: 'prs-feature-hook' }]);
+  expect((await finished('prs-feature-hook', made.body.deploys![0]!.deploy)).status).toBe('succeeded');
+  expect(await version('prs-feature-hook')).toBe('hook-1');
+  expect((await mc.api<unknown[]>('GET', '/api/apps/prs/releases')).body).toEqual([]); // the app following main is not touched
+  const gone = await deliver('push', push('0'.repeat(40), true));
+  expect(gone).toMatchObject({ status: 200, body: { destroyed: ['prs-feature-hook'] } });
+  expect((await mc.api('GET', '/api/apps/prs-feature-hook')).status).toBe(404);
+});

@@ -51,7 +51,7 @@ describe('PreviewsService', () => {
     create: async (name: string) => store.apps.create(name),
     destroy: async (name: string) => { destroyed.push(name); store.apps.delete(name); },
   } as unknown as AppsService;
-  const previews = new PreviewsService({ store, service, attachAddon: async () => {}, max: 2, sleepAfterSeconds: 900 });
+  const previews = new PreviewsService({ store, service, attachAddon: async () => {}, max: 2, sleepAfterSeconds: 900, memoryMb: 256 });
   store.apps.create('shop');
 
   it('makes previews of matching branches only, up to the cap, then refuses saying how to free one', async () => {
@@ -62,7 +62,7 @@ describe('PreviewsService', () => {
     store.configVars.update('shop', { GREETING: 'hi' });
     expect(await previews.ensure('shop', 'feature/a')).toBe('shop-feature-a');
     expect(store.configVars.get('shop-feature-a')).toEqual({ GREETING: 'hi' });
-    expect(store.apps.get('shop-feature-a')?.sleepAfterSeconds).toBe(900);
+    expect(store.apps.get('shop-feature-a')).toMatchObject({ sleepAfterSeconds: 900, memoryMb: 256 });
     expect(await previews.ensure('shop', 'feature/a')).toBe('shop-feature-a'); // the same one again
     await previews.ensure('shop', 'feature/b');
     await expect(previews.ensure('shop', 'feature/c')).rejects.toThrow('no preview for feature/c: this server has 2 previews, its limit (MINICLOUD_MAX_PREVIEWS=2)');
