@@ -9,7 +9,8 @@ export function githubRoutes(d: RouteDeps): Router {
   // GitHub's webhook URL must be public, whoever asked: https://admin.<domain> when there is one.
   const webhookUrl = (req: Request) => `${d.publicUrl ?? `${req.protocol}://${req.get('host')}`}/webhooks/github`;
   r.post('/apps/:app/github', (req, res) => {
-    const link = d.github.connect(appParam(req), parseGithubConnect(req.body, appParam(req)));
+    const app = d.store.apps.require(appParam(req));
+    const link = d.github.connect(app.name, parseGithubConnect(req.body, app.name, app.deployBranch));
     res.status(201).json({
       app: link.app, repo: link.repo, branch: link.branch, secret: link.secret, hasToken: link.token !== null,
       payloadUrl: webhookUrl(req), contentType: 'application/json', events: ['push'],

@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import {
   TOKEN_ROLES, UserError, validateAppName, validateBranch, validateConfigKey, validateImageRef, validateNewAppName,
-  type AuditQuery, type CatalogInstall, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
+  type AppSettingsRequest, type AuditQuery, type CatalogInstall, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
 } from '../core/index.ts';
 import { REPO, type PushStart, type RefUpdate } from '../intake/index.ts';
 import type { SleepInput } from '../processes/index.ts';
@@ -83,15 +83,26 @@ export function parseRunCommand(body: unknown, app: string): string {
 }
 
 /** `{"repo": "owner/repo", "branch": "main", "token": "…"}` of POST /apps/:app/github (branch `main` when left out). */
-export function parseGithubConnect(body: unknown, app: string): GithubConnectRequest {
+/** The branch defaults to the app's deploy branch (`deployBranch`), main and master alike. */
+export function parseGithubConnect(body: unknown, app: string, deployBranch = 'main'): GithubConnectRequest {
   const b = isObject(body) ? body : {};
   if (typeof b.repo !== 'string' || !REPO.test(b.repo)) throw new UserError('the repository must be given as owner/repo', `e.g. \`minicloud apps:connect ${app} --github octocat/hello-world\``);
-  const branch = validateBranch(typeof b.branch === 'string' && b.branch ? b.branch : 'main');
+  const branch = validateBranch(typeof b.branch === 'string' && b.branch ? b.branch : deployBranch);
   const token = b.token ?? null;
   if (token !== null && (typeof token !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(token))) {
     throw new UserError('the token must be a GitHub token (printable characters, no spaces)');
   }
   return { repo: b.repo, branch, token };
+}
+
+/** `{"branch"}` of PATCH /apps/:app (`apps:set <app> branch=…`): nothing unknown, at least one setting. */
+export function parseAppSettings(body: unknown, app: string): AppSettingsRequest {
+  const b = isObject(body) ? body : {};
+  const unknown = Object.keys(b).filter((k) => k !== 'branch');
+  if (unknown.length) throw new UserError(`unknown app setting ${JSON.stringify(unknown[0]!.slice(0, 40))}`, `the settings are: branch (e.g. \`minicloud apps:set ${app} branch=main\`)`);
+  if (b.branch === undefined) throw new UserError('no setting given', `e.g. \`minicloud apps:set ${app} branch=main\``);
+  if (typeof b.branch !== 'string') throw new UserError('branch must be a branch name', 'e.g. branch=main');
+  return { branch: validateBranch(b.branch) };
 }
 
 /** `apps`: a list of app names (each checked), duplicates dropped; absent or null is none. */

@@ -1,7 +1,7 @@
 // The REST API under /api: every route module mounted in its order, and the apps' own routes.
 import { Router, type Request } from 'express';
 import { NotFoundError, UserError } from '../core/index.ts';
-import { appParam, confirmParam, param, parseConfigChanges, parseNewAppName } from './inputs.ts';
+import { appParam, confirmParam, param, parseAppSettings, parseConfigChanges, parseNewAppName } from './inputs.ts';
 import { streamEvents } from './ndjson.ts';
 import { processRoutes } from './process-routes.ts';
 import { addonRoutes } from './addons-routes.ts';
@@ -61,6 +61,7 @@ function appRoutes(d: RouteDeps): Router {
     res.status(201).json(info(req, app.name));
   });
   r.get('/apps/:app', (req, res) => { res.json({ ...info(req, appParam(req)), instances: d.store.instances.list(appParam(req)) }); });
+  r.patch('/apps/:app', (req, res) => { res.json(info(req, d.service.update(appParam(req), parseAppSettings(req.body, appParam(req))).name)); });
   r.delete('/apps/:app', async (req, res) => {
     await d.service.destroy(appParam(req), confirmParam(req));
     await d.refreshRoutes(appParam(req)); // answered once the router no longer serves it

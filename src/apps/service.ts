@@ -1,7 +1,7 @@
 // What minicloud does for apps, apart from HTTP: create, destroy, change config, restart, and deploys waited for.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, checkConfigChanges, validateNewAppName, type App, type Deploy } from '../core/index.ts';
+import { UserError, checkConfigChanges, validateNewAppName, type App, type AppSettingsRequest, type Deploy } from '../core/index.ts';
 import type { GitServer } from '../intake/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Formation } from '../processes/index.ts';
@@ -47,6 +47,13 @@ export class AppsService {
     await this.d.beforeDestroy?.(app.name);
     this.d.store.apps.delete(app.name);
     for (const dir of [this.d.git.repoDir(app.name), ...this.d.appDirs(app.name)]) rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** `apps:set`: the deploy branch (git pushes and the GitHub webhook's default follow it). */
+  update(name: string, settings: AppSettingsRequest): App {
+    const app = this.d.store.apps.require(name);
+    if (settings.branch !== undefined) this.d.store.apps.setDeployBranch(app.name, settings.branch);
+    return this.d.store.apps.require(app.name);
   }
 
   /** Sets (string) and unsets (null) config vars; a running app restarts with them as a new release. */

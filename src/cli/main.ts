@@ -5,6 +5,7 @@ import { UserError, validateAppName } from '../core/index.ts';
 import type { Args, Command, Options } from './kit/command.ts';
 import { addonCommands } from './commands/addons.ts';
 import { appCommands } from './commands/apps.ts';
+import { appSettingsCommands } from './commands/app-settings.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
 import { domainCommands } from './commands/domains.ts';
@@ -33,6 +34,7 @@ import { table } from './kit/format.ts';
 export const commands: Command[] = [
   ...authCommands,
   ...appCommands,
+  ...appSettingsCommands,
   ...lifecycleCommands,
   ...githubCommands,
   ...configCommands,
@@ -58,7 +60,7 @@ export const commands: Command[] = [
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
+const TAKES_MORE = new Set(['apps:set', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

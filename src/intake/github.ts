@@ -3,7 +3,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BoundedLog, isBranch, validateAppName, type Deploy, type GithubConnectRequest } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import { isDeployedAlready } from './github-fetch.ts';
-import type { PreviewHooks } from './push.ts';
+import { deploysFrom, type PreviewHooks } from './push.ts';
 import { branchPreview, pullRequest, type PullRequestPayload, type WebhookReply } from './github-pulls.ts';
 import { submitDeploy } from './submit.ts';
 import type { GithubLink, Store } from '../store/index.ts';
@@ -28,7 +28,7 @@ interface PushPayload {
 /** The connected apps that preview `branch` (not the branch they follow; a name git would refuse previews nothing). */
 function previewsOf(previews: GithubOptions['previews'], links: GithubLink[], branch: string): GithubLink[] {
   if (!previews || !isBranch(branch)) return [];
-  return links.filter((l) => l.branch !== branch && previews.wants(l.app, branch));
+  return links.filter((l) => !deploysFrom(l.branch, branch) && previews.wants(l.app, branch));
 }
 
 const header = (h: Record<string, string | string[] | undefined>, name: string) => {
@@ -96,7 +96,7 @@ export class GithubIntake {
     if (payload.deleted || !payload.after || /^0+$/.test(payload.after)) return { status: 202, body: { message: 'ignored: branch deleted' } };
     if (typeof payload.after !== 'string' || !/^[0-9a-f]{40}$/.test(payload.after)) return { status: 400, body: { error: 'malformed "after" commit id' } };
     const branch = payload.ref.slice('refs/heads/'.length);
-    const followers = verified.filter((l) => l.branch === branch);
+    const followers = verified.filter((l) => deploysFrom(l.branch, branch));
     if (followers.length === 0) return { status: 202, body: { message: `ignored: no app follows ${branch}` } };
     const deploys = [];
     const deployed = [];

@@ -41,6 +41,13 @@ export function deploysFrom(deployBranch: string, branch: string | null): boolea
   return branch === deployBranch || (deployBranch === 'main' && branch === 'master');
 }
 
+/** A push of a branch that does not deploy: refused (nothing stored), saying which branch deploys and how to change it. */
+export function notDeployBranch(app: string, deployBranch: string, branch: string): UserError {
+  const deploys = deployBranch === 'main' ? 'main (or master)' : deployBranch;
+  return new UserError(`${app} deploys pushes of ${deploys}, not ${branch}: nothing was pushed`,
+    `to deploy ${branch} this once, run \`git push minicloud ${branch}:${deployBranch}\`; to deploy ${branch} from now on, run \`minicloud apps:set ${app} branch=${branch}\``);
+}
+
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -67,7 +74,6 @@ export class PushIntake {
         throw new UserError(`deleting the deploy branch ${branch} is not allowed`, `to remove the app, run \`minicloud apps:destroy ${app.name}\``);
       }
       const preview = branch !== null && (this.previews?.wants(app.name, branch) ?? false);
-      // One push updating both main and master deploys the first; the other is stored.
       if (!deletes && !deploy && (deploysFrom(app.deployBranch, branch) || preview)) {
         if (preview) this.previews!.check(app.name, branch!);
         const upload = randomUUID();
@@ -76,9 +82,11 @@ export class PushIntake {
         const gone = await this.previews?.destroy(app.name, branch);
         if (gone) destroyed.push(gone);
         messages.push(gone ? `-----> Branch ${branch} deleted, and its preview ${gone} with it (app, add-ons, volumes, routes, images)` : `-----> Branch ${branch} deleted`);
+      } else if (branch && (deploysFrom(app.deployBranch, branch) || preview)) {
+        // One push of two deploying branches (main and master, or a preview's): the first deploys.
+        messages.push(`-----> Branch ${branch} stored, not deployed: this push deploys ${deploy?.ref.slice('refs/heads/'.length)}`);
       } else if (branch) {
-        messages.push(`-----> Branch ${branch} stored, not deployed: ${app.name} deploys ${app.deployBranch}`);
-        messages.push(`       To deploy it, run \`git push minicloud ${branch}:${app.deployBranch}\``);
+        throw notDeployBranch(app.name, app.deployBranch, branch);
       } else {
         messages.push(`-----> ${u.ref} stored, not deployed`);
       }
@@ -121,7 +129,7 @@ export class PushIntake {
     if (!SHA.test(p.newrev)) throw new UserError(`malformed commit id ${p.newrev}`);
     const branch = p.ref.startsWith('refs/heads/') ? validateBranch(p.ref.slice('refs/heads/'.length)) : null;
     const preview = branch !== null && !deploysFrom(pushed.deployBranch, branch) && (this.previews?.wants(pushed.name, branch) ?? false);
-    if (branch !== null && !preview && !deploysFrom(pushed.deployBranch, branch)) throw new UserError(`${pushed.name} does not deploy ${branch}`);
+    if (branch !== null && !preview && !deploysFrom(pushed.deployBranch, branch)) throw notDeployBranch(pushed.name, pushed.deployBranch, branch);
     const app = preview ? this.store.apps.require(await this.previews!.ensure(pushed.name, branch!)) : pushed;
     let moved: string | null = null;
     let deploy: Deploy;

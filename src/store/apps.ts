@@ -70,6 +70,10 @@ export class AppsTable {
     this.db.prepare('UPDATE apps SET pids = ? WHERE name = ?').run(pids, app);
   }
 
+  setDeployBranch(app: string, branch: string): void {
+    this.db.prepare('UPDATE apps SET deploy_branch = ? WHERE name = ?').run(branch, app);
+  }
+
   setSleepAfter(app: string, seconds: number | null): void {
     this.db.prepare('UPDATE apps SET sleep_after = ? WHERE name = ?').run(seconds, app);
   }

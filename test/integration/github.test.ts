@@ -193,6 +193,11 @@ describe('GitHub webhooks', () => {
     expect((await deploys()).length).toBe(count);
   });
 
+  it('takes a push of master for an app that follows main, as git pushes do (the commit deployed already: nothing to do)', async () => {
+    const res = await deliver('push', pushEvent('refs/heads/master', git(work, 'rev-parse', 'HEAD')));
+    expect(res).toMatchObject({ status: 200, body: { message: expect.stringMatching(/^already deployed/) } });
+  });
+
   it('answers 413 to a payload over 1 MB', async () => {
     const res = await deliver('push', pushEvent('refs/heads/main', git(work, 'rev-parse', 'HEAD'), { padding: 'x'.repeat(1024 * 1024) }));
     expect(res.status).toBe(413);
@@ -212,6 +217,12 @@ describe('the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Payload URL:   http://127.0.0.1:${mc.apiPort}/webhooks/github`);
     expect(r.stdout).toMatch(/Secret: +[0-9a-f]{64}/);
+    // Without --branch: the app's deploy branch.
+    expect((await mc.cli('apps:set', 'hooked', 'branch=production')).code).toBe(0);
+    const followed = await mc.cli('apps:connect', 'hooked', '--github', 'octo/hello');
+    expect(followed.stdout).toContain('follows octo/hello (branch production)');
+    expect((await mc.cli('apps:set', 'hooked', 'branch=main')).code).toBe(0);
+    expect((await mc.cli('apps:connect', 'hooked', '--github', 'octo/hello', '--branch', 'main')).code).toBe(0);
     const bad = await mc.cli('apps:connect', 'hooked', '--github', 'not a repo');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('is not owner/repo');

@@ -82,16 +82,41 @@ describe('git push to deploy', () => {
     expect(r.output).toContain('v1 is still serving');
   });
 
-  it('stores a push to another branch without deploying it', async () => {
+  it('refuses a push of another branch, saying which deploys and how to change it; apps:set branch= makes it deploy', async () => {
     const { repo } = await deployedFixture(mc, 'branches');
     git(repo, 'checkout', '-q', '-b', 'feature');
     commitVersion(repo, 'v2');
     const r = await push(repo, mc.gitUrl('branches'), 'feature');
-    expect(r.code, r.output).toBe(0);
-    expect(r.output).toContain('Branch feature stored, not deployed');
-    const releases = await mc.api<{ version: number }[]>('GET', '/api/apps/branches/releases');
-    expect(releases.body.map((x) => x.version)).toEqual([1]);
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain('branches deploys pushes of main (or master), not feature: nothing was pushed');
+    expect(r.output).toContain('git push minicloud feature:main');
+    expect(r.output).toContain('minicloud apps:set branches branch=feature');
+    expect(git(repo, 'ls-remote', mc.gitUrl('branches'), 'refs/heads/feature')).toBe('');
     expect(await version('branches')).toMatchObject({ version: 'v1' });
+
+    const set = await mc.cli('apps:set', 'branches', 'branch=feature');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('branches deploys pushes of feature');
+    expect((await mc.cli('apps:info', 'branches')).stdout).toMatch(/Deploy branch:?\s+feature/);
+    const again = await push(repo, mc.gitUrl('branches'), 'feature');
+    expect(again.code, again.output).toBe(0);
+    expect(await version('branches')).toMatchObject({ version: 'v2' });
+    // main no longer deploys; a bad branch name or setting is refused before anything changes.
+    const main = await push(repo, mc.gitUrl('branches'), 'feature:main');
+    expect(main.output).toContain('branches deploys pushes of feature, not main');
+    const bad = await mc.cli('apps:set', 'branches', 'branch=../x');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('invalid branch name');
+    expect((await mc.cli('apps:set', 'branches', 'colour=red')).stderr).toContain('unknown app setting "colour"');
+  });
+
+  it('deploys a push of master from a fresh `git init` that names its branch master', async () => {
+    expect((await mc.cli('apps:create', 'legacy')).code).toBe(0);
+    const repo = fixtureRepo('node-hello');
+    git(repo, 'branch', '-m', 'main', 'master');
+    const r = await push(repo, mc.gitUrl('legacy'), 'master');
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/v1 is live/);
   });
 
   it('restarts the app with a config var set by the CLI', async () => {

@@ -49,6 +49,16 @@ describe('deploy branch', () => {
     expect(plan.messages[0]).toContain('Branch master stored, not deployed');
   });
 
+  it('a push of another branch is refused, naming the branch that deploys and both ways out', async () => {
+    await expect(intake.plan('hello', [{ oldrev: ZERO, newrev: A, ref: 'refs/heads/feature' }]))
+      .rejects.toThrow('hello deploys pushes of main (or master), not feature: nothing was pushed');
+    store.apps.setDeployBranch('hello', 'production');
+    const refused = await intake.plan('hello', [{ oldrev: ZERO, newrev: A, ref: 'refs/heads/master' }]).catch((e: { hint: string }) => e);
+    expect(refused).toMatchObject({ message: 'hello deploys pushes of production, not master: nothing was pushed' });
+    expect((refused as { hint: string }).hint).toContain('minicloud apps:set hello branch=master');
+    expect((await intake.plan('hello', [{ oldrev: ZERO, newrev: A, ref: 'refs/heads/production' }])).deploy).toMatchObject({ newrev: A });
+  });
+
   it('deleting master is allowed, deleting the deploy branch is not', async () => {
     expect(await intake.plan('hello', [{ oldrev: A, newrev: ZERO, ref: 'refs/heads/master' }])).toEqual({ messages: ['-----> Branch master deleted'], deploy: null });
     await expect(intake.plan('hello', [{ oldrev: A, newrev: ZERO, ref: 'refs/heads/main' }])).rejects.toThrow(/deleting the deploy branch main/);

@@ -56,6 +56,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/catalog/:id', permission: 'list', summary: 'One catalog entry: what it needs and what it runs' },
   { method: 'POST', path: '/api/catalog/:id/apps', permission: 'admin', summary: 'Install a catalog entry as a new app (its first deploy\'s log, NDJSON)', action: 'apps:create', detail: installDetail, bodyApp: 'name' },
   { method: 'GET', path: '/api/apps/:app', permission: 'app:read', summary: 'An app and its instances' },
+  { method: 'PATCH', path: '/api/apps/:app', permission: 'app:manage', summary: "Change an app's settings: its deploy branch", action: 'apps:set', detail: pick('branch') },
   { method: 'DELETE', path: '/api/apps/:app', permission: 'admin', summary: 'Destroy an app', action: 'apps:destroy' },
   { method: 'GET', path: '/api/apps/:app/config', permission: 'app:manage', summary: "An app's config vars (secrets)" },
   { method: 'PATCH', path: '/api/apps/:app/config', permission: 'app:manage', summary: 'Set (value) or unset (null) config vars', action: 'config:update', detail: configNames },

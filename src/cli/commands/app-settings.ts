@@ -1,0 +1,32 @@
+// An app's own settings and name: apps:set (its deploy branch) and apps:rename.
+import { UserError, type AppInfo } from '../../core/index.ts';
+import { appPath, type Command } from '../kit/command.ts';
+
+const SETTINGS = ['branch'];
+
+const set: Command = {
+  name: 'apps:set',
+  usage: '<app> branch=<name>',
+  summary: 'change an app\'s settings: the branch whose pushes deploy it',
+  app: true,
+  help: [
+    'branch: the git branch a push deploys (default main, and master with it, as on Heroku); the GitHub',
+    'webhook of `apps:connect` follows it too when connected without --branch.',
+  ].join('\n'),
+  async run(ctx, args) {
+    if (args.rest.length === 0) throw new UserError('no setting given', `e.g. \`minicloud apps:set ${args.app} branch=main\``);
+    const body: Record<string, string> = {};
+    for (const pair of args.rest) {
+      const eq = pair.indexOf('=');
+      const key = eq > 0 ? pair.slice(0, eq) : pair;
+      if (!SETTINGS.includes(key)) throw new UserError(`unknown app setting ${JSON.stringify(key)}`, `the settings are: ${SETTINGS.join(', ')} (e.g. \`minicloud apps:set ${args.app} branch=main\`)`);
+      if (eq < 0) throw new UserError(`${key} needs a value`, `e.g. \`minicloud apps:set ${args.app} ${key}=main\``);
+      body[key] = pair.slice(eq + 1);
+    }
+    const info = await ctx.client().request<AppInfo>('PATCH', appPath(args.app), body);
+    ctx.out(`-----> ${info.name} deploys pushes of ${info.deployBranch}${info.deployBranch === 'main' ? ' (or master)' : ''}`);
+    ctx.out(`       git push minicloud ${info.deployBranch}`);
+  },
+};
+
+export const appSettingsCommands: Command[] = [set];
