@@ -1,4 +1,7 @@
 // Names and config vars that would collide with minicloud's own: refused with the reason, in the CLI user's words.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -53,5 +56,33 @@ describe('config vars minicloud sets itself', () => {
     const big = await mc.api<{ error: string }>('PATCH', '/api/apps/shop/config', { BIG: 'x'.repeat(40_000) });
     expect(big.status).toBe(400);
     expect(big.body.error).toMatch(/config vars would take \d+ bytes; the limit is 32768/);
+  });
+});
+
+describe('config:set --file .env', () => {
+  it('sets every var of a dotenv file, arguments overriding it, and prints no value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-dotenv-'));
+    const file = join(dir, '.env');
+    writeFileSync(file, '# shop\nexport DATABASE_URL="postgres://u:hunter2@db/shop"\nGREETING=\'hi # there\'\nMODE=dev\nMULTI="a\\nb"\n');
+    const r = await mc.cli('config:set', 'shop', '--file', file, 'MODE=prod');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Setting DATABASE_URL, GREETING, MODE and MULTI');
+    expect(r.stdout + r.stderr).not.toMatch(/hunter2|hi # there|prod/);
+    expect((await mc.api<Record<string, string>>('GET', '/api/apps/shop/config')).body).toMatchObject({
+      DATABASE_URL: 'postgres://u:hunter2@db/shop', GREETING: 'hi # there', MODE: 'prod', MULTI: 'a\nb',
+    });
+  });
+
+  it('refuses a file with a bad line, naming its number and not its value, and sets nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-dotenv-'));
+    const file = join(dir, 'bad.env');
+    writeFileSync(file, 'FIRST_OK=1\nTOKEN "sup3rsecret"\n');
+    const r = await mc.cli('config:set', 'shop', '--file', file);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`${file} line 2: expected KEY=value`);
+    expect(r.stderr).not.toContain('sup3rsecret');
+    expect((await mc.api<Record<string, string>>('GET', '/api/apps/shop/config')).body.FIRST_OK).toBeUndefined();
+    const missing = await mc.cli('config:set', 'shop', '--file', join(dir, 'nope.env'));
+    expect(missing.stderr).toContain('no file');
   });
 });

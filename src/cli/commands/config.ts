@@ -1,7 +1,10 @@
 // Config var commands: show, set and unset an app's environment (set/unset restart it).
 import { UserError, validateConfigKey, type Deploy } from '../../core/index.ts';
-import { appPath, type Args, type Command } from '../kit/command.ts';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { appPath, flag, type Args, type Command } from '../kit/command.ts';
 import type { Ctx } from '../kit/context.ts';
+import { parseDotenv } from '../kit/dotenv.ts';
 import { json, keyValues, release } from '../kit/format.ts';
 
 const get: Command = {
@@ -61,12 +64,19 @@ function usage(cmd: string, what: string): UserError {
 
 const set: Command = {
   name: 'config:set',
-  usage: '<app> KEY=value [KEY2=value2 ...]',
-  summary: 'set config vars and restart the app',
+  usage: '<app> [KEY=value ...] [--file .env]',
+  summary: 'set config vars (given, or read from a .env file) and restart the app',
   app: true,
+  options: { file: { type: 'string', short: 'f' } },
+  help: [
+    '--file reads a .env file (dotenv syntax: # comments, `export KEY=value`, single quotes literal, double',
+    'quotes with \\n escapes, quoted values over several lines); KEY=value arguments override it. The values',
+    'are never printed; a bad line is named by its number. `--file -` reads standard input.',
+  ].join('\n'),
   async run(ctx, args) {
-    if (args.rest.length === 0) throw usage('config:set', 'KEY=value [KEY2=value2 ...]');
-    const body: Record<string, string> = {};
+    const file = flag(args, 'file');
+    if (args.rest.length === 0 && file === undefined) throw usage('config:set', 'KEY=value [KEY2=value2 ...] (or --file .env)');
+    const body: Record<string, string> = file === undefined ? {} : await readEnvFile(ctx, file);
     for (const arg of args.rest) {
       const eq = arg.indexOf('=');
       if (eq < 0) {
@@ -76,9 +86,30 @@ const set: Command = {
       }
       body[validateConfigKey(arg.slice(0, eq))] = arg.slice(eq + 1);
     }
+    if (Object.keys(body).length === 0) throw new UserError(`${file} sets no config vars`, 'each line of a .env file is KEY=value');
     return change(ctx, args, 'Setting', body);
   },
 };
+
+const MAX_ENV_FILE = 1024 * 1024;
+
+/** The vars a .env file (or `-`, standard input) sets. */
+async function readEnvFile(ctx: Ctx, file: string): Promise<Record<string, string>> {
+  let text: string;
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of ctx.io.stdin) chunks.push(Buffer.from(c));
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    const path = resolve(ctx.io.cwd, file);
+    const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => null);
+    if (size === null) throw new UserError(`no file ${file}`, 'give the path of a .env file, e.g. --file .env');
+    if (size < 0) throw new UserError(`${file} is not a file`, 'give the path of a .env file, e.g. --file .env');
+    if (size > MAX_ENV_FILE) throw new UserError(`${file} is larger than 1 MiB`, 'a .env file holds KEY=value lines; config vars take at most 32 KiB in all');
+    text = await readFile(path, 'utf8');
+  }
+  return parseDotenv(text, file === '-' ? 'standard input' : file);
+}
 
 const unset: Command = {
   name: 'config:unset',
