@@ -1,7 +1,7 @@
-// An app's previews: turned on for some branches (PUT), off (DELETE), and the previews there are (GET).
+// An app's previews: turned on for some branches (PUT), off (DELETE), their own config (PATCH …/config), and the previews there are (GET).
 import { Router } from 'express';
 import type { PreviewsInfo } from '../core/index.ts';
-import { appParam, parsePreviewSettings } from './inputs.ts';
+import { appParam, parseConfigChanges, parsePreviewSettings } from './inputs.ts';
 import type { RouteDeps } from './route-deps.ts';
 
 export function previewsRoutes(d: RouteDeps): Router {
@@ -10,6 +10,7 @@ export function previewsRoutes(d: RouteDeps): Router {
     const { settings, previews } = d.previews.status(app);
     return {
       enabled: settings !== null, branches: settings?.branches ?? null, expireSeconds: settings?.expireSeconds ?? null,
+      configKeys: Object.keys(settings?.config ?? {}).sort(),
       previews: previews.map((p) => ({ ...p, url: d.appUrl(p.app) })),
     };
   };
@@ -17,6 +18,10 @@ export function previewsRoutes(d: RouteDeps): Router {
   r.put('/apps/:app/previews', (req, res) => {
     const { branches, expireSeconds } = parsePreviewSettings(req.body, appParam(req));
     d.previews.enable(appParam(req), branches, expireSeconds);
+    res.json(info(appParam(req)));
+  });
+  r.patch('/apps/:app/previews/config', (req, res) => {
+    d.previews.updateConfig(appParam(req), parseConfigChanges(req.body, appParam(req)));
     res.json(info(appParam(req)));
   });
   r.delete('/apps/:app/previews', (req, res) => {

@@ -1,6 +1,6 @@
 // Preview apps per branch: made on the first push of a matching branch (the parent's config without its add-ons'
 // vars, add-ons of their own, never the parent's domains), destroyed with the branch, on expiry, or capped.
-import { UserError, branchMatches, previewNames, validateBranchPattern } from '../core/index.ts';
+import { UserError, branchMatches, checkConfigChanges, previewNames, validateBranchPattern } from '../core/index.ts';
 import type { Preview, PreviewSettings, Store } from '../store/index.ts';
 import type { AppsService } from './service.ts';
 
@@ -26,6 +26,20 @@ export class PreviewsService {
     const a = this.d.store.apps.require(app);
     if (this.d.store.previews.get(a.name)) throw new UserError(`${a.name} is a preview itself`, 'enable previews on the app it previews');
     return this.d.store.previews.enable(a.name, validateBranchPattern(branches), expireSeconds);
+  }
+
+  /** Sets (string) and unsets (null) config vars previews get over the parent's; previews made from now on get them. */
+  updateConfig(app: string, changes: Record<string, string | null>): PreviewSettings {
+    const settings = this.d.store.previews.settings(this.d.store.apps.require(app).name);
+    if (!settings) throw new UserError(`${app} has no previews`, `turn them on first: \`minicloud previews:enable ${app}\``);
+    checkConfigChanges(settings.config, changes);
+    const config = { ...settings.config };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete config[k];
+      else config[k] = v;
+    }
+    this.d.store.previews.setConfig(settings.app, config);
+    return this.d.store.previews.settings(settings.app)!;
   }
 
   /** Stops making new previews; the ones there are stay until their branch goes (or `destroyAll`). */
@@ -68,7 +82,7 @@ export class PreviewsService {
     await this.d.service.create(name);
     store.previews.add(name, app, branch);
     try {
-      await this.copyFrom(app, name);
+      await this.copyFrom(app, name, branch);
     } catch (e) {
       await this.d.service.destroy(name, name).catch(() => {});
       throw e;
@@ -76,14 +90,20 @@ export class PreviewsService {
     return name;
   }
 
-  /** The parent's config, less what its add-ons set (the preview gets add-ons of its own); no domains, no volumes' data. */
-  private async copyFrom(parent: string, preview: string): Promise<void> {
+  /**
+   * The parent's config, less what its add-ons set (the preview gets add-ons of its own), then the preview-only
+   * config (config:set --preview) over both; no domains, no volumes' data. MINICLOUD_PREVIEW_OF and _BRANCH say what
+   * it previews, so a release command can seed its empty database.
+   */
+  private async copyFrom(parent: string, preview: string, branch: string): Promise<void> {
     const { store } = this.d;
     const addons = store.addons.list(parent);
     const theirs = new Set(addons.flatMap((a) => a.envKeys));
     const config = Object.fromEntries(Object.entries(store.configVars.get(parent)).filter(([k]) => !theirs.has(k)));
-    if (Object.keys(config).length) store.configVars.update(preview, config);
+    store.configVars.update(preview, { ...config, MINICLOUD_PREVIEW_OF: parent, MINICLOUD_PREVIEW_BRANCH: branch });
     for (const a of addons) await this.d.attachAddon(preview, a.kind);
+    const own = store.previews.settings(parent)?.config ?? {};
+    if (Object.keys(own).length) store.configVars.update(preview, own);
     store.apps.setSleepAfter(preview, this.d.sleepAfterSeconds);
     store.apps.setMemory(preview, this.d.memoryMb);
   }

@@ -289,10 +289,11 @@ export interface CatalogList { entries: CatalogEntry[]; broken: Array<{ file: st
 export interface CatalogInstall { name: string; set?: Record<string, string> }
 /** `GET|PUT|DELETE /api/apps/:app/previews`: whether pushes of matching branches make preview apps, and those there are. */
 export interface PreviewsInfo {
-  enabled: boolean;
-  /** The branch pattern (`*` any run without `/`, `**` any run). */
-  branches: string | null;
+  /** On, and for which branches (`*` any run without `/`, `**` any run). */
+  enabled: boolean; branches: string | null;
   /** A preview without a push for this long is destroyed; null: never. */
   expireSeconds: number | null;
+  /** Names of the config vars only previews get (config:set --preview); never their values. */
+  configKeys: string[];
   previews: Array<{ app: string; branch: string; url: string; createdAt: string; pushedAt: string }>;
 }

@@ -250,6 +250,8 @@ export const MIGRATIONS: readonly Migration[] = [
      pushed_at TEXT NOT NULL,
      UNIQUE (parent, branch)
    );` },
+  // config:set --preview: config vars only previews get (JSON), over the parent's.
+  { name: '0021-preview-config', sql: "ALTER TABLE preview_settings ADD COLUMN config TEXT NOT NULL DEFAULT '{}';" },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

@@ -1,12 +1,17 @@
 // Preview apps: which of an app's branches get one (and for how long without a push), and the previews that exist.
 import type { Db } from './db.ts';
+import { fromJson } from './json.ts';
 
 /** A row of `preview_settings`: previews are on for `app` when it has one. */
-export interface PreviewSettingsRow { app: string; branches: string; expire_seconds: number | null; created_at: string }
+export interface PreviewSettingsRow { app: string; branches: string; expire_seconds: number | null; created_at: string; config: string }
 /** A row of `previews`: the preview app `app`, made for `branch` of `parent`. */
 export interface PreviewRow { app: string; parent: string; branch: string; created_at: string; pushed_at: string }
 
-export interface PreviewSettings { app: string; branches: string; expireSeconds: number | null; createdAt: string }
+export interface PreviewSettings {
+  app: string; branches: string; expireSeconds: number | null; createdAt: string;
+  /** Config vars previews get over the parent's (config:set --preview): values are secrets, like the app's own. */
+  config: Record<string, string>;
+}
 export interface Preview { app: string; parent: string; branch: string; createdAt: string; pushedAt: string }
 
 const toPreview = (r: PreviewRow): Preview => ({ app: r.app, parent: r.parent, branch: r.branch, createdAt: r.created_at, pushedAt: r.pushed_at });
@@ -16,7 +21,7 @@ export class PreviewsTable {
 
   settings(app: string): PreviewSettings | null {
     const r = this.db.prepare<[string], PreviewSettingsRow>('SELECT * FROM preview_settings WHERE app = ?').get(app);
-    return r ? { app: r.app, branches: r.branches, expireSeconds: r.expire_seconds, createdAt: r.created_at } : null;
+    return r ? { app: r.app, branches: r.branches, expireSeconds: r.expire_seconds, createdAt: r.created_at, config: fromJson<Record<string, string>>(r.config) } : null;
   }
 
   enable(app: string, branches: string, expireSeconds: number | null): PreviewSettings {
@@ -24,6 +29,10 @@ export class PreviewsTable {
       ON CONFLICT (app) DO UPDATE SET branches = excluded.branches, expire_seconds = excluded.expire_seconds`)
       .run(app, branches, expireSeconds, new Date().toISOString());
     return this.settings(app)!;
+  }
+
+  setConfig(app: string, config: Record<string, string>): void {
+    this.db.prepare('UPDATE preview_settings SET config = ? WHERE app = ?').run(JSON.stringify(config), app);
   }
 
   disable(app: string): void {

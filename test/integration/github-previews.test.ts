@@ -88,7 +88,7 @@ it('makes <app>-pr-N from an opened pull request, and updates it on synchronize'
   expect(opened.body.deploys).toMatchObject([{ app: PREVIEW }]);
   expect(await finished(PREVIEW, opened.body.deploys![0]!.deploy)).toMatchObject({ status: 'succeeded', commit: first, commitMessage: 'Try the new page' });
   expect(await version(PREVIEW)).toBe('pr-1');
-  expect((await mc.api<Record<string, string>>('GET', `/api/apps/${PREVIEW}/config`)).body).toEqual({ GREETING: 'hi' });
+  expect((await mc.api<Record<string, string>>('GET', `/api/apps/${PREVIEW}/config`)).body).toEqual({ GREETING: 'hi', MINICLOUD_PREVIEW_OF: 'prs', MINICLOUD_PREVIEW_BRANCH: 'pr/7' });
 
   setVersion('pr-2');
   const second = commitAll(work, 'the new page, again');

@@ -64,6 +64,10 @@ it('makes a preview app for a pushed feature branch: its code, its own database,
   const on = await mc.cli('previews:enable', APP, '--branches', 'feature/*', '--expire', '7d');
   expect(on.code, on.stderr).toBe(0);
   expect(on.stdout).toContain(`Previews of ${APP}: branches feature/*, destroyed after 168h without a push`);
+  const own = await mc.cli('config:set', APP, '--preview', 'GREETING=preview-hello', 'PAYMENTS_KEY=sk_test_preview_Q7z');
+  expect(own.code, own.stderr).toBe(0);
+  expect(own.stdout).toContain('Preview-only config vars: GREETING, PAYMENTS_KEY');
+  expect(own.stdout + (await mc.cli('previews', APP, '--json')).stdout).not.toContain('sk_test_preview_Q7z');
   git(repo, 'checkout', '-q', '-b', 'feature/x');
   setGreeting('feature-x-1');
   commitAll(repo, 'feature x');
@@ -77,7 +81,9 @@ it('makes a preview app for a pushed feature branch: its code, its own database,
   expect(JSON.parse(db.body)).toMatchObject({ ok: true });
 
   const [parent, preview] = [await config(APP), await config(PREVIEW)];
-  expect(preview.GREETING).toBe('hello');
+  expect(parent.GREETING).toBe('hello');
+  expect(preview).toMatchObject({ GREETING: 'preview-hello', PAYMENTS_KEY: 'sk_test_preview_Q7z', MINICLOUD_PREVIEW_OF: APP, MINICLOUD_PREVIEW_BRANCH: 'feature/x' });
+  expect(parent.PAYMENTS_KEY).toBeUndefined();
   expect(preview.DATABASE_URL).toBeTruthy();
   expect(new URL(preview.DATABASE_URL!).pathname).not.toBe(new URL(parent.DATABASE_URL!).pathname);
   const domains = (await mc.api<{ domain: string }[]>('GET', `/api/apps/${PREVIEW}/domains`)).body.map((d) => d.domain);

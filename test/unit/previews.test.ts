@@ -60,8 +60,12 @@ describe('PreviewsService', () => {
     expect(previews.wants('shop', 'main')).toBe(false);
     expect(previews.wants('shop', 'fix/a')).toBe(false);
     store.configVars.update('shop', { GREETING: 'hi' });
+    previews.updateConfig('shop', { GREETING: 'preview', GONE: 'x' });
+    previews.updateConfig('shop', { GONE: null });
+    expect(() => previews.updateConfig('shop', { PORT: '1' })).toThrow('PORT cannot be set');
     expect(await previews.ensure('shop', 'feature/a')).toBe('shop-feature-a');
-    expect(store.configVars.get('shop-feature-a')).toEqual({ GREETING: 'hi' });
+    expect(store.configVars.get('shop-feature-a')).toEqual({ GREETING: 'preview', MINICLOUD_PREVIEW_OF: 'shop', MINICLOUD_PREVIEW_BRANCH: 'feature/a' });
+    expect(store.configVars.get('shop')).toEqual({ GREETING: 'hi' });
     expect(store.apps.get('shop-feature-a')).toMatchObject({ sleepAfterSeconds: 900, memoryMb: 256 });
     expect(await previews.ensure('shop', 'feature/a')).toBe('shop-feature-a'); // the same one again
     await previews.ensure('shop', 'feature/b');

@@ -65,6 +65,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/apps/:app/releases/:from/diff/:to', permission: 'app:read', summary: 'What changed between two releases: build, config var names added/removed/changed (never values), processes, manifest, formation' },
   { method: 'GET', path: '/api/apps/:app/previews', permission: 'app:read', summary: "An app's preview settings and its preview apps" },
   { method: 'PUT', path: '/api/apps/:app/previews', permission: 'app:manage', summary: 'Make a preview app for each push of a matching branch', action: 'previews:enable', detail: pick('branches', 'expireSeconds') },
+  { method: 'PATCH', path: '/api/apps/:app/previews/config', permission: 'app:manage', summary: 'Set (value) or unset (null) config vars only previews get', action: 'previews:config', detail: configNames },
   { method: 'DELETE', path: '/api/apps/:app/previews', permission: 'app:manage', summary: 'Make no more previews (those there are stay until their branch goes)', action: 'previews:disable' },
   { method: 'GET', path: '/api/apps/:app/deploys', permission: 'app:deploy-log', summary: "An app's deploys" },
   { method: 'POST', path: '/api/apps/:app/deploys', permission: 'app:deploy', summary: 'Deploy a container image (with the commit, author and message it was built from)', action: 'deploy:image', detail: pick('image', 'commit') },

@@ -1,5 +1,5 @@
 // Config var commands: show, set and unset an app's environment (set/unset restart it).
-import { UserError, validateConfigKey, type Deploy } from '../../core/index.ts';
+import { UserError, validateConfigKey, type Deploy, type PreviewsInfo } from '../../core/index.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { appPath, flag, type Args, type Command } from '../kit/command.ts';
@@ -46,6 +46,14 @@ async function change(ctx: Ctx, args: Args, verb: string, body: Record<string, s
   return code;
 }
 
+/** A change of the config only previews get: no restart (previews made from now on get it); never prints values. */
+async function previewChange(ctx: Ctx, args: Args, verb: string, body: Record<string, string | null>): Promise<number> {
+  const res = await ctx.client().request<PreviewsInfo>('PATCH', appPath(args.app, '/previews/config'), body);
+  ctx.out(`${verb} ${englishList(Object.keys(body))} for ${args.app}'s previews; new previews get them`);
+  ctx.out(`Preview-only config vars: ${res.configKeys.join(', ') || 'none'}`);
+  return 0;
+}
+
 /** Finishes a "... " line with the outcome of a restart (plus `note`); a failed one is a failed command. */
 export function reportDeploy(ctx: Ctx, deploy: Deploy | null | undefined, note = ''): number {
   if (deploy?.status === 'failed') {
@@ -64,10 +72,10 @@ function usage(cmd: string, what: string): UserError {
 
 const set: Command = {
   name: 'config:set',
-  usage: '<app> [KEY=value ...] [--file .env]',
-  summary: 'set config vars (given, or read from a .env file) and restart the app',
+  usage: '<app> [--preview] [KEY=value ...] [--file .env]',
+  summary: 'set config vars (given, or read from a .env file) and restart the app (--preview: vars only its preview apps get)',
   app: true,
-  options: { file: { type: 'string', short: 'f' } },
+  options: { file: { type: 'string', short: 'f' }, preview: { type: 'boolean' } },
   help: [
     '--file reads a .env file (dotenv syntax: # comments, `export KEY=value`, single quotes literal, double',
     'quotes with \\n escapes, quoted values over several lines); KEY=value arguments override it. The values',
@@ -87,7 +95,7 @@ const set: Command = {
       body[validateConfigKey(arg.slice(0, eq))] = arg.slice(eq + 1);
     }
     if (Object.keys(body).length === 0) throw new UserError(`${file} sets no config vars`, 'each line of a .env file is KEY=value');
-    return change(ctx, args, 'Setting', body);
+    return args.flags.preview ? previewChange(ctx, args, 'Set', body) : change(ctx, args, 'Setting', body);
   },
 };
 
@@ -113,14 +121,15 @@ async function readEnvFile(ctx: Ctx, file: string): Promise<Record<string, strin
 
 const unset: Command = {
   name: 'config:unset',
-  usage: '<app> KEY [KEY2 ...]',
-  summary: 'remove config vars and restart the app',
+  usage: '<app> [--preview] KEY [KEY2 ...]',
+  summary: 'remove config vars and restart the app (--preview: from those only its preview apps get)',
   app: true,
+  options: { preview: { type: 'boolean' } },
   async run(ctx, args) {
     if (args.rest.length === 0) throw usage('config:unset', 'KEY [KEY2 ...]');
     const body: Record<string, null> = {};
     for (const key of args.rest) body[validateConfigKey(key)] = null;
-    return change(ctx, args, 'Unsetting', body);
+    return args.flags.preview ? previewChange(ctx, args, 'Unset', body) : change(ctx, args, 'Unsetting', body);
   },
 };
 
