@@ -7,3 +7,6 @@ export type { Backup, BackupFrequency, BackupPart, BackupSchedule, BackupStatus 
 export { stageServerArchive, sweepStaging, type ServerBackupDeps, type ServerMovesPaths } from './server-backup.ts';
 export { applyRestore, discardPlan, exclusiveRestore, prepareRestore, refuseUnlessEmpty, type Redeploy, type ServerRestoreDeps } from './server-restore.ts';
 export { DEFAULT_LIMITS, readServerArchive, type ReadLimits } from './server-archive.ts';
+export { OffBox } from './offbox.ts';
+export { RemoteBackups, type RemoteBackup } from './remote.ts';
+export { TargetFile, parseTargetInput, parseTargetUrl, viewOf, type BackupTarget } from './target.ts';

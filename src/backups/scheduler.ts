@@ -50,6 +50,8 @@ export class BackupScheduler {
         try {
           const gone = this.backups.prune(s.app, s.keep);
           if (gone.length) this.o.log?.info(`${s.app}: pruned ${gone.length} old backup(s)`);
+          const remote = await this.backups.pruneRemote(s.app, s.keep);
+          if (remote.length) this.o.log?.info(`${s.app}: pruned ${remote.length} old backup(s) off the box`);
         } catch (e) {
           this.o.log?.warn(`${s.app}: pruning old backups failed: ${(e as Error).message}`);
         }

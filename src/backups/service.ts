@@ -7,9 +7,10 @@ import type { Store } from '../store/index.ts';
 import type { Backup, BackupPart } from '../store/backups.ts';
 import { type Conn, parseUrl } from './conn.ts';
 import { adoptLeftBehind } from './left-behind.ts';
-import { checkParts, sha256File, writeManifest } from './manifest.ts';
+import { checkParts, manifestOf, sha256File, writeManifest } from './manifest.ts';
 import { myCheckUsers, myDump, myRestore, myVerify } from './mariadb.ts';
 import { pgCheckRoles, pgDump, pgRestore, pgVerify } from './postgres.ts';
+import type { OffBox } from './offbox.ts';
 import { toPrune } from './policy.ts';
 import { archive, extract } from './volumes.ts';
 
@@ -27,6 +28,8 @@ export interface BackupsDeps {
   log?: Logger;
   /** Told each backup's outcome (the alerts: a failed one, then a good one again). */
   finished?: (b: Backup) => void;
+  /** The off-box target (S3), when the server has one set: each backup is copied there and read back. */
+  offBox?: OffBox;
 }
 
 type DbKind = 'postgres' | 'mariadb';
@@ -66,6 +69,16 @@ export class BackupsService {
     const b = this.d.store.backups.get(id);
     if (!b || b.app !== this.d.store.apps.require(app).name) throw new NotFoundError(`${app} has no backup ${id}`, `see \`minicloud backups ${app}\``);
     return b;
+  }
+
+  /** The backup on this disk, else fetched from the off-box target (a fresh server restoring from the bucket). */
+  async here(appName: string, id: string): Promise<Backup> {
+    const app = this.d.store.apps.require(appName).name;
+    if (this.d.offBox?.target() && !this.d.store.backups.get(id)) {
+      if (!/^\d{8}T\d{9}Z-[0-9a-f]{4}$/.test(id)) throw new UserError(`${JSON.stringify(id)} is not a backup id`, `see \`minicloud backups:remote ${app}\``);
+      await this.exclusive(app, () => this.d.offBox!.fetchInto(this.d.store, this.d.dir, app, id));
+    }
+    return this.get(app, id);
   }
 
   private admin(kind: DbKind): Conn | null {
@@ -161,9 +174,13 @@ export class BackupsService {
       const size = parts.reduce((s, p) => s + p.size, 0);
       const status = errors.length ? 'failed' : unverifiable ? 'unverified' : 'good';
       writeManifest(dir, { app, id, createdAt: b.createdAt, parts, status });
+      const copied = status === 'failed' ? null : await this.d.offBox?.copy(dir, manifestOf({ app, id, createdAt: b.createdAt, parts, status }));
+      if (copied && 'note' in copied) notes.push(copied.note);
+      if (copied && 'error' in copied) errors.push(copied.error);
       b = this.d.store.backups.update(id, { finishedAt: new Date().toISOString(), status, size, parts, notes, error: errors.length ? errors.join('; ') : null });
-      this.d.log?.[status === 'failed' ? 'warn' : 'info'](`${app}: backup ${id} ${status}${b.error ? `: ${b.error}` : ''}`);
-      this.d.finished?.(b);
+      this.d.log?.[b.error ? 'warn' : 'info'](`${app}: backup ${id} ${status}${b.error ? `: ${b.error}` : ''}`);
+      // A backup kept here only is a failure the operator hears of: the disk that dies takes it along.
+      this.d.finished?.(copied && 'error' in copied ? { ...b, status: 'failed' } : b);
       return b;
     });
   }
@@ -176,7 +193,7 @@ export class BackupsService {
 
   /** Checks every part's checksum (refusing, untouched, on any mismatch), restores them all, restarts the app. */
   async restore(appName: string, id: string): Promise<{ backup: Backup; restored: string[]; deploy: { status: string; error: string | null } | null }> {
-    const b = this.get(appName, id);
+    const b = await this.here(appName, id);
     const app = b.app;
     return this.exclusive(app, async () => {
       if (b.status === 'running') throw new UserError(`backup ${id} is not finished`, 'wait for it', 409);
@@ -214,6 +231,14 @@ export class BackupsService {
       this.d.log?.info(`${app}: restored backup ${id} (${restored.join(', ')})`);
       return { backup: b, restored, deploy };
     });
+  }
+
+  /** The off-box target's handle (null when this server was made without one, as in unit tests). */
+  offBox(): OffBox | null { return this.d.offBox ?? null; }
+
+  /** The retention rules applied to the off-box copies too; returns the ids deleted there. */
+  pruneRemote(app: string, keep: number): Promise<string[]> {
+    return this.d.offBox ? this.d.offBox.prune(app, keep) : Promise.resolve([]);
   }
 
   /** Deletes the backups beyond `keep` (see toPrune), files and records; returns their ids. */

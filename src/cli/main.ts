@@ -16,6 +16,7 @@ import { runCommands } from './commands/run.ts';
 import { storageCommands } from './commands/storage.ts';
 import { catalogCommands } from './commands/catalog.ts';
 import { backupCommands } from './commands/backups.ts';
+import { offBoxCommands } from './commands/backups-offbox.ts';
 import { serverCommands } from './commands/server.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { releaseCommands } from './commands/releases.ts';
@@ -44,6 +45,7 @@ export const commands: Command[] = [
   ...storageCommands,
   ...catalogCommands,
   ...backupCommands,
+  ...offBoxCommands,
   ...serverCommands,
   ...releaseCommands,
   ...previewCommands,
@@ -60,7 +62,7 @@ export const commands: Command[] = [
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['apps:set', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
+const TAKES_MORE = new Set(['apps:set', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'backups:target', 'backups:download', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

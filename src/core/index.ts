@@ -5,6 +5,7 @@ export * from './config-vars.ts';
 export * from './types.ts';
 export * from './api.ts';
 export * from './api-apps.ts';
+export * from './api-backups.ts';
 export * from './artifact.ts';
 export * from './release-diff.ts';
 export * from './previews.ts';

@@ -251,6 +251,8 @@ export function paths(dataDir: string) {
     github: join(dataDir, 'github'),
     volumes: join(dataDir, 'volumes'),
     backups: join(dataDir, 'backups'),
+    /** The off-box backup target and its keys (0600). */
+    backupTarget: join(dataDir, 'backup-target.json'),
     logs: join(dataDir, 'logs'),
     certs: join(dataDir, 'certs'),
     homes: join(dataDir, 'home'),

@@ -5,7 +5,7 @@ import type { Deploy, Logger } from '../core/index.ts';
 import { AddonsService, isAddonKind } from '../addons/index.ts';
 import { hashToken } from '../api/index.ts';
 import { AppsService, PreviewsService, appDirs, type AppsDeps } from '../apps/index.ts';
-import { BackupsService } from '../backups/index.ts';
+import { BackupsService, OffBox, TargetFile } from '../backups/index.ts';
 import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
 import { Metrics } from '../metrics/index.ts';
@@ -74,7 +74,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
   const backups = new BackupsService({
     store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), log: log.child('backups'),
-    restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b),
+    restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b), offBox: new OffBox(new TargetFile(p.backupTarget)),
   });
   const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics') });
   teardown.push(

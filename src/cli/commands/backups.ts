@@ -56,6 +56,7 @@ const create: Command = {
     ctx.out(b.status === 'failed' ? 'failed' : `done: ${b.id} is ${b.status}`);
     details((s) => ctx.out(s), b);
     if (b.status === 'failed') throw new UserError(`backup ${b.id} failed: ${b.error ?? 'no reason given'}`, 'earlier backups are kept');
+    if (b.error) throw new UserError(`backup ${b.id} is ${b.status} here, but ${b.error}`, 'check the target with `minicloud backups:target`; the backup on this server can be restored');
   },
 };
 
@@ -63,6 +64,7 @@ const restore: Command = {
   name: 'backups:restore',
   usage: '<app> <id>',
   summary: "restore an app's databases and storage from a backup (checksums checked first), then restart it",
+  help: 'A backup not on this server is fetched from the off-box target (`minicloud backups:remote <app>` lists them):\non a fresh server, create the app, its add-ons and storage, set the same target, then restore.',
   app: true,
   async run(ctx, args) {
     const [id, extra] = args.rest;
