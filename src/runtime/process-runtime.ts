@@ -1,4 +1,5 @@
 // The host-process runtime (Piku-style): each instance a detached process group in its own cgroup where the host allows, logs to a file.
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, openSync, readFileSync } from 'node:fs';
 import {
   ProcessGroup, ProcessGroups, baseEnv, createLogger, killGroup, ownTree, processStart, runCommand, shellAs, spawnIn,
@@ -29,8 +30,12 @@ export interface ProcessRuntimeOptions {
 }
 
 const parse = (handle: string): Handle => JSON.parse(handle) as Handle;
-/** `<app>.<type>.<id>`: unique, and an app's groups are found by their prefix (app names have no dot). */
-const groupName = (spec: Pick<InstanceSpec, 'app' | 'type' | 'id'>) => `${spec.app}.${spec.type}.${spec.id}`;
+/**
+ * `<app>.<type>.<id>.<nonce>`: an app's groups are found by their prefix (app names have no dot). The nonce: a
+ * restart in place keeps the instance's id, and its new processes must not land in the group the stop of the old
+ * ones is still emptying.
+ */
+const groupName = (spec: Pick<InstanceSpec, 'app' | 'type' | 'id'>) => `${spec.app}.${spec.type}.${spec.id}.${randomBytes(3).toString('hex')}`;
 /** utime + stime (ticks) from /proc/<pid>/stat, rchar + wchar from /proc/<pid>/io (sockets included), and whether it is runnable (R). */
 function activityOf(pid: number): Activity {
   try {

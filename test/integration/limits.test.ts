@@ -48,7 +48,7 @@ const servingCurrent = async () => {
   const inst = (await ps(APP)).filter((i) => i.type === 'web' && i.state === 'up').sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0]!;
   return until(`${APP}'s new instance to answer`, async () => {
     const r = await json<{ pid: number }>(APP, '/').catch(() => undefined);
-    return r && cgroupOf(r.pid).endsWith(inst.id) ? r : undefined;
+    return r && cgroupOf(r.pid).includes(`.${inst.id}.`) ? r : undefined;
   });
 };
 /** The memory cgroup a process is in (its line of /proc/<pid>/cgroup). */
