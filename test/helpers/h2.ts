@@ -33,7 +33,7 @@ export function h2Request(session: ClientHttp2Session, authority: string, path: 
 export interface Seen { method: string; url: string; httpVersion: string; headers: IncomingHttpHeaders; body: string; remotePort: number }
 
 /** An app: `/` is a page naming two assets, `/app.css` and `/app.js` are they, anything else echoes what it got. */
-export async function recordingApp(): Promise<{ port: number; seen: Seen[]; close(): Promise<void> }> {
+export async function recordingApp(): Promise<{ port: number; seen: Seen[]; server: http.Server; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -51,6 +51,7 @@ export async function recordingApp(): Promise<{ port: number; seen: Seen[]; clos
   return {
     port: (server.address() as AddressInfo).port,
     seen,
+    server,
     close: () => (server.closeAllConnections(), new Promise<void>((r) => server.close(() => r()))),
   };
 }
