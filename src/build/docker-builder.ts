@@ -21,6 +21,11 @@ export interface DockerBuilderOptions {
   keepImages: number;
   /** The network build steps run on (see build-network.ts); the engine's default bridge when unset. */
   network?: string;
+  /**
+   * A registry every node of a swarm pulls from (`host:port`, MINICLOUD_SWARM_REGISTRY): images are named under it
+   * and pushed there after the build, with `auth` when it asks for credentials.
+   */
+  registry?: { host: string; auth?: Dockerode.AuthConfig };
 }
 
 interface Progress { stream?: string; error?: string; errorDetail?: { message?: string; code?: number }; aux?: { ID?: string } }
@@ -41,7 +46,7 @@ export class DockerBuilder implements Builder {
   async build(req: BuildRequest): Promise<Artifact> {
     if (!req.sourceTar || !req.version) throw new Error('the Docker builder needs the source archive and the release version');
     const manifest = req.manifest ?? readManifest(req.sourceDir);
-    const tag = `${imageName(req.app)}:v${req.version}`;
+    const tag = `${this.repository(req.app)}:v${req.version}`;
     const own = req.plan.dockerfile === null;
     if (own) checkDockerfile(readTreeFile(req.sourceDir, 'Dockerfile', { limit: FILE_LIMIT }) ?? '');
     req.log(own ? '-----> Building the repository\'s Dockerfile' : `-----> Building with the ${req.plan.buildpack} buildpack`);
@@ -65,6 +70,7 @@ export class DockerBuilder implements Builder {
       forcerm: true,
     });
     await this.follow(stream, req.log);
+    if (this.opts.registry) await this.push(tag, req.log);
     const processes = { ...req.plan.processes };
     if (own) Object.assign(processes, await this.defaultWeb(tag, processes));
     return imageArtifact(tag, req.plan.buildpack, processes, manifest);
@@ -74,12 +80,33 @@ export class DockerBuilder implements Builder {
   async prune(app: string, wanted: string[]): Promise<void> {
     const keep = new Set(wanted.slice(0, Math.max(1, this.opts.keepImages)));
     // By name, not label: imported images (image deploys) carry their publisher's labels only.
-    const images = await this.docker.listImages({ filters: { reference: [imageName(app)] } });
-    const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${imageName(app)}:v`));
+    const repository = this.repository(app);
+    const images = await this.docker.listImages({ filters: { reference: [repository] } });
+    const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:v`));
     for (const t of tags) {
       if (keep.has(t)) continue;
       await this.docker.getImage(t).remove().catch(() => {}); // in use by a container, or gone: next time
     }
+  }
+
+  /** Where the app's images are named: under the swarm's registry when there is one. */
+  private repository(app: string): string {
+    return this.opts.registry ? `${this.opts.registry.host}/${imageName(app)}` : imageName(app);
+  }
+
+  /** The built image to the swarm's registry, where every node pulls it from. */
+  private async push(tag: string, log: (l: string) => void): Promise<void> {
+    log(`-----> Pushing the image to the swarm's registry (${this.opts.registry!.host})`);
+    // The engine wants X-Registry-Auth on every push, empty credentials included (an open registry).
+    const stream = await this.docker.getImage(tag).push({ authconfig: this.opts.registry!.auth ?? {} });
+    await new Promise<void>((resolve, reject) => {
+      let failure: string | null = null;
+      this.docker.modem.followProgress(stream, (err: Error | null) => {
+        const why = failure ?? err?.message;
+        if (why) reject(new UserError(`the image was built but could not be pushed to the swarm's registry ${this.opts.registry!.host}: ${why}`, 'check that the registry runs and that MINICLOUD_SWARM_REGISTRY names it; the running release was not touched'));
+        else resolve();
+      }, (p: Progress) => { if (p.error) failure ??= p.errorDetail?.message ?? p.error; });
+    });
   }
 
   /** A repository Dockerfile without a Procfile: `web` runs the image's own command. */

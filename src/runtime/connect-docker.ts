@@ -2,12 +2,12 @@
 import Dockerode from 'dockerode';
 import { UserError } from '../core/index.ts';
 
-export type RuntimeChoice = 'docker' | 'process' | 'auto';
+export type RuntimeChoice = 'docker' | 'process' | 'swarm' | 'auto';
 
 export function runtimeChoice(raw: string | undefined): RuntimeChoice {
   if (!raw) return 'auto';
-  if (raw === 'docker' || raw === 'process') return raw;
-  throw new UserError(`MINICLOUD_RUNTIME=${raw} is not a runtime`, 'set MINICLOUD_RUNTIME=docker or MINICLOUD_RUNTIME=process, or leave it unset to use Docker when it answers');
+  if (raw === 'docker' || raw === 'process' || raw === 'swarm') return raw;
+  throw new UserError(`MINICLOUD_RUNTIME=${raw} is not a runtime`, 'set MINICLOUD_RUNTIME=docker, process or swarm, or leave it unset to use Docker when it answers');
 }
 
 /** The engine client when one answers; null when none does and `auto` allows falling back. */
@@ -20,12 +20,25 @@ export async function connectDocker(choice: RuntimeChoice, dockerHost = process.
       docker.version(),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 3 s')), 3000).unref()),
     ]);
+    if (choice === 'swarm') await swarmManager(docker);
     return { docker, version: v.Version };
   } catch (e) {
+    if (e instanceof UserError) throw e;
     if (choice === 'auto') return null;
     throw new UserError(
-      `MINICLOUD_RUNTIME=docker, but the Docker engine at ${dockerHost ?? 'unix:///var/run/docker.sock'} does not answer (${(e as Error).message})`,
+      `MINICLOUD_RUNTIME=${choice}, but the Docker engine at ${dockerHost ?? 'unix:///var/run/docker.sock'} does not answer (${(e as Error).message})`,
       'start the engine (e.g. `systemctl start docker`), point DOCKER_HOST at it, or use MINICLOUD_RUNTIME=process',
+    );
+  }
+}
+
+/** MINICLOUD_RUNTIME=swarm runs beside a manager of an active swarm: services are made through it. */
+async function swarmManager(docker: Dockerode): Promise<void> {
+  const info = (await docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+  if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) {
+    throw new UserError(
+      `MINICLOUD_RUNTIME=swarm, but this Docker engine is ${info.Swarm?.LocalNodeState === 'active' ? 'a swarm worker, not a manager' : 'not part of a swarm'}`,
+      'run minicloud on a swarm manager (`docker swarm init --advertise-addr <private address>` makes this server one), or use MINICLOUD_RUNTIME=docker',
     );
   }
 }

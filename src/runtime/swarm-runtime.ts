@@ -18,9 +18,9 @@ import type { ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } f
 import { ensureOverlay, removeOverlay } from './swarm-overlay.ts';
 import { followService, runOutput, wholeLog } from './swarm-service-logs.ts';
 import { LABEL, serviceSpec, type ServiceOptions } from './swarm-service-spec.ts';
-import { deadNodes, hasEnded, nodeAddress, tasksOf, waitForTask } from './swarm-tasks.ts';
+import { deadNodes, hasEnded, nodeAddress, spreadNode, tasksOf, waitForTask } from './swarm-tasks.ts';
 
-export interface SwarmRuntimeOptions extends Omit<ServiceOptions, 'volumeNode'> {
+export interface SwarmRuntimeOptions extends Omit<ServiceOptions, 'node'> {
   logDir: string;
   /** Each app's overlay network is `<network>-app-<app>`. */
   network: string;
@@ -175,8 +175,10 @@ export class SwarmRuntime implements Runtime {
     }
     const { mounts, storageDir } = volumeMounts(spec, workdir);
     if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
-    const volumeNode = mounts.length ? await this.managerNode() : undefined;
-    const body = serviceSpec(spec, kind, image, network, mounts, { ...this.opts, ...(volumeNode && { volumeNode }) });
+    // Volumes live in host directories on the manager; other instances spread over the nodes (a node that dies takes
+    // its instances with it, and minicloud starts them again as new services, placed afresh).
+    const node = mounts.length ? await this.managerNode() : kind === 'instance' ? await spreadNode(this.docker, spec.app, spec.type) : undefined;
+    const body = serviceSpec(spec, kind, image, network, mounts, { ...this.opts, ...(node && { node }) });
     const created = await this.docker.createService({ ...body, ...(this.opts.registryAuth && { authconfig: this.opts.registryAuth }) });
     return created.id as string;
   }

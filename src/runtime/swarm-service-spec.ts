@@ -11,8 +11,8 @@ export interface ServiceOptions {
   defaultPids?: number;
   /** What a stop waits for before SIGKILL: Swarm fixes it when the service is made (Runtime.stop's own is a ceiling). */
   stopGraceMs: number;
-  /** The node id an instance with volumes is pinned to: its host directories live there (the manager's). */
-  volumeNode?: string;
+  /** The node the instance is placed on: the one holding its volumes (the manager), else the least busy. */
+  node?: string;
 }
 
 export const LABEL = 'minicloud.app';
@@ -32,7 +32,7 @@ export function serviceSpec(spec: InstanceSpec, kind: 'run' | 'instance', image:
       // minicloud's supervisor restarts crashed instances (with backoff and health checks); Swarm restarting them
       // too would make two restarters racing for one app. A run ends once.
       RestartPolicy: { Condition: 'none' },
-      Placement: { Constraints: mounts.length && opts.volumeNode ? [`node.id==${opts.volumeNode}`] : [] },
+      Placement: { Constraints: opts.node ? [`node.id==${opts.node}`] : [] },
       Networks: [{ Target: network, Aliases: kind === 'run' ? [] : [spec.type, `${spec.app}-${spec.type}`] }],
       LogDriver: { Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '2' } },
     },

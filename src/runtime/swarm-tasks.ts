@@ -79,3 +79,26 @@ export async function waitForTask<T>(docker: Dockerode, service: string, what: s
     await sleep(250);
   }
 }
+
+/**
+ * The ready, active node with the fewest running tasks of this app's process type (then the fewest tasks of all):
+ * Swarm's own spread counts one service's tasks, and each instance is a service of its own, so it would stack an
+ * app's instances on one node. Undefined when no node qualifies (Swarm then says why the task is pending).
+ */
+export async function spreadNode(docker: Dockerode, app: string, type: string): Promise<string | undefined> {
+  const [nodes, services, tasks] = await Promise.all([
+    docker.listNodes() as Promise<Array<{ ID: string; Spec?: { Availability?: string }; Status?: { State?: string } }>>,
+    docker.listServices({ filters: { label: [`minicloud.app=${app}`, `minicloud.type=${type}`] } }) as Promise<Array<{ ID: string }>>,
+    docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<RawTask[]>,
+  ]);
+  const mine = new Set(services.map((s) => s.ID));
+  const load = new Map<string, { same: number; all: number }>();
+  for (const n of nodes) if (n.Status?.State === 'ready' && n.Spec?.Availability === 'active') load.set(n.ID, { same: 0, all: 0 });
+  for (const t of tasks) {
+    const l = load.get(t.NodeID ?? '');
+    if (!l) continue;
+    l.all++;
+    if (mine.has(t.ServiceID ?? '')) l.same++;
+  }
+  return [...load.entries()].sort(([, a], [, b]) => a.same - b.same || a.all - b.all)[0]?.[0];
+}

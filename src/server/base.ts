@@ -6,10 +6,11 @@ import { BOOT_TOKEN, adminToken, hashToken } from '../api/index.ts';
 import { BuildSlots, DockerBuilder, HostBuilder, type Builder } from '../build/index.ts';
 import { DeployLog } from '../log/index.ts';
 import { startLocalRedis } from '../queue/index.ts';
-import { DockerRuntime, ProcessRuntime, connectDocker, runtimeChoice, type Runtime } from '../runtime/index.ts';
+import { DockerRuntime, ProcessRuntime, SwarmRuntime, connectDocker, runtimeChoice, type Runtime } from '../runtime/index.ts';
+import { UserError } from '../core/index.ts';
 import { Store } from '../store/index.ts';
 import { adminUrl, bindWarning } from './admin-edge.ts';
-import { paths, type Config, type Paths } from './config.ts';
+import { STOP_GRACE_MS, paths, type Config, type Paths } from './config.ts';
 import { setUpIsolation, type Isolation } from './isolation.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
@@ -50,9 +51,13 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
   life.add('deploy log', () => deployLog.close());
 
   // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
-  const engine = await connectDocker(runtimeChoice(cfg.runtime));
+  const choice = runtimeChoice(cfg.runtime);
+  const registry = choice === 'swarm' ? { host: swarmRegistry(cfg) } : undefined;
+  const engine = await connectDocker(choice);
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
-  const runtime: Runtime = engine
+  const runtime: Runtime = engine && registry
+    ? new SwarmRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, stopGraceMs: STOP_GRACE_MS })
+    : engine
     ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, ...(cfg.dockerPeers && { ownNetworkOnly: { peers: cfg.dockerPeers } }) })
     : new ProcessRuntime(p.logs, {
       users: isolation.users, guard: isolation.guard, log: log.child('runtime'), confine: isolation.confine,
@@ -68,7 +73,7 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
     if (swept) log.info(`ended ${swept} cgroup(s) no instance owns (left by an earlier minicloud process)`);
   }
   const inner: Builder = engine
-    ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build` })
+    ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build`, ...(registry && { registry }) })
     : new HostBuilder({
       cacheDir: p.cache, stepTimeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, users: isolation.users, confine: isolation.confine,
       // A build gets the build cap, as on Docker (installs need more than the app will); CPU and processes are the app's.
@@ -86,4 +91,14 @@ async function localRedis(p: Paths, log: Logger, life: Lifecycle): Promise<strin
   const redis = await startLocalRedis(p.redis, log.child('redis'));
   life.add('redis', () => redis.stop(), { timeoutMs: 30_000 }); // it writes its append-only file out first
   return redis.url;
+}
+
+/** The registry every swarm node pulls release images from: required, a local image reaches no other node. */
+function swarmRegistry(cfg: Config): string {
+  const r = cfg.swarmRegistry;
+  if (r && /^[a-z0-9.-]+(:\d{1,5})?$/i.test(r)) return r;
+  throw new UserError(
+    r ? `MINICLOUD_SWARM_REGISTRY=${r} is not a registry address` : 'MINICLOUD_RUNTIME=swarm needs MINICLOUD_SWARM_REGISTRY',
+    'set MINICLOUD_SWARM_REGISTRY=<host>:<port> of a registry every node can pull from (e.g. Debian\'s docker-registry on the manager\'s private address)',
+  );
 }

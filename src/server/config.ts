@@ -4,6 +4,9 @@ import { UserError, parseLogLevel, type LogLevel } from '../core/index.ts';
 import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
 import { alertSettings, type AlertSettings } from '../alerts/index.ts';
 
+/** How long a stopped instance has between SIGTERM and SIGKILL (the Swarm runtime fixes it per service at start). */
+export const STOP_GRACE_MS = 10_000;
+
 export interface Config {
   dataDir: string;
   apiPort: number;
@@ -29,8 +32,10 @@ export interface Config {
   buildStepTimeoutMs: number;
   /** Redis key prefix, so several minicloud instances (or test runs) can share one Redis. */
   redisPrefix: string;
-  /** MINICLOUD_RUNTIME: docker, process, or unset (Docker when it answers). */
+  /** MINICLOUD_RUNTIME: docker, process, swarm, or unset (Docker when it answers). */
   runtime: string | undefined;
+  /** MINICLOUD_SWARM_REGISTRY (`host:port`): where builds push and every swarm node pulls (MINICLOUD_RUNTIME=swarm). */
+  swarmRegistry: string | undefined;
   /** Memory cap of one build (MiB), and how many builds run at once. */
   buildMemoryMb: number;
   buildConcurrency: number;
@@ -153,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buildStepTimeoutMs: seconds(env, 'MINICLOUD_BUILD_TIMEOUT', 900),
     redisPrefix: env.MINICLOUD_REDIS_PREFIX || 'minicloud',
     runtime: env.MINICLOUD_RUNTIME || undefined,
+    swarmRegistry: env.MINICLOUD_SWARM_REGISTRY || undefined,
     buildMemoryMb: count(env, 'MINICLOUD_BUILD_MEMORY', 2048),
     buildConcurrency: count(env, 'MINICLOUD_BUILD_CONCURRENCY', 1),
     buildMinFreeMb: count(env, 'MINICLOUD_BUILD_MIN_FREE', 256),

@@ -15,7 +15,7 @@ import { CronScheduler, DeployQueue, connectionFromUrl } from '../queue/index.ts
 import { RouteTable } from '../routes/index.ts';
 import { RouterLink } from '../router-daemon/index.ts';
 import type { Base } from './base.ts';
-import type { Config } from './config.ts';
+import { STOP_GRACE_MS, type Config } from './config.ts';
 import { startCertificates } from './https.ts';
 import { certOrdered, makeAlerts, watchFormation } from './alerts.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -33,7 +33,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   // The router daemon as the parts see it before minicloud has reached it (the edge binds it, listeners.ts).
   const router = new RouterLink();
   const formation = new Formation(store, runtime, {
-    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: 10_000, volumesDir: p.volumes,
+    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: STOP_GRACE_MS, volumesDir: p.volumes,
     healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures, healthTimeoutMs: cfg.healthTimeoutMs, published: () => router.settled(),
   });
   life.add('formation', () => formation.close());

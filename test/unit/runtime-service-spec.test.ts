@@ -32,8 +32,8 @@ describe('a Swarm service for one instance', () => {
     expect(t.Resources.Limits).toEqual({ MemoryBytes: 512 * 1024 * 1024, Pids: 512, NanoCPUs: 5e8 });
   });
 
-  it('is pinned to the node that holds its volumes', () => {
-    const t = serviceSpec(spec(), 'instance', 'img', 'n', [{ hostDir: '/srv/v', target: '/data' }], { ...opts, volumeNode: 'abc' }).TaskTemplate as Record<string, any>;
+  it('is placed on the node it was given (the one holding its volumes)', () => {
+    const t = serviceSpec(spec(), 'instance', 'img', 'n', [{ hostDir: '/srv/v', target: '/data' }], { ...opts, node: 'abc' }).TaskTemplate as Record<string, any>;
     expect(t.Placement.Constraints).toEqual(['node.id==abc']);
     expect(t.ContainerSpec.Mounts).toEqual([{ Type: 'bind', Source: '/srv/v', Target: '/data' }]);
   });

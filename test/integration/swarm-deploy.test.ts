@@ -1,0 +1,113 @@
+// Swarm end to end (issue 22, slice 2): on a real two-node swarm (test/helpers/swarm.ts), `git push` builds on the
+// manager and pushes to the swarm's registry, each instance runs as a service on any node, and the router on this
+// host reaches each task directly on its node's published port; a redeploy under continuous requests fails none.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Instance } from '../../src/core/index.ts';
+import { dockerHost } from '../helpers/docker.ts';
+import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
+import { load } from '../helpers/load.ts';
+import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { get, until } from '../helpers/net.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { startSwarm, type Swarm } from '../helpers/swarm.ts';
+
+let swarm: Swarm;
+let redis: TestRedis;
+let mc: Minicloud;
+let repo: string;
+const APP = 'sw-procs';
+const HOST = `${APP}.localhost`;
+
+const serve = async () => JSON.parse((await get(mc.httpPort, HOST)).body) as { version: string; instance: string; migrated: string | null };
+const web = async () => (await mc.api<Instance[]>('GET', `/api/apps/${APP}/ps`)).body.filter((i) => i.type === 'web' && i.state === 'up');
+const services = () => swarm.manager.docker('service', 'ls', '--format', '{{.Name}}').split('\n').filter((n) => n.startsWith(`mc-${APP}-`));
+
+beforeAll(async () => {
+  swarm = await startSwarm({ nodes: 2 });
+  console.log(`swarm of 2 nodes formed, registry answering, in ${swarm.formedInS.toFixed(1)} s`);
+  const engine = dockerHost(); // also points the buildpacks at the local base images
+  swarm.loadImage(engine, process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node'); // the manager builds; nothing is pulled from outside
+  redis = await startRedis();
+  mc = await startMinicloud(redis.url, {
+    MINICLOUD_RUNTIME: 'swarm', DOCKER_HOST: swarm.manager.dockerHost, MINICLOUD_SWARM_REGISTRY: swarm.registry,
+    MINICLOUD_DOCKER_NETWORK: 'mc-swarm-test', MINICLOUD_HEALTH_INTERVAL: '1',
+  });
+  repo = fixtureRepo('node-procs');
+  expect((await mc.cli('apps:create', APP)).code).toBe(0);
+});
+
+afterAll(async () => {
+  await mc?.stop();
+  await redis?.stop();
+  await swarm?.down();
+});
+
+describe('the swarm runtime, end to end', () => {
+  it('refuses to start without a registry, or on an engine that is no swarm manager, saying what to do', () => {
+    const start = (env: Record<string, string>) => {
+      const data = mkdtempSync(join(tmpdir(), 'mc-swarm-refused-'));
+      try {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+          env: { ...process.env, MINICLOUD_DATA: data, REDIS_URL: redis.url, MINICLOUD_RUNTIME: 'swarm', ...env }, encoding: 'utf8', timeout: 120_000,
+        });
+        return { code: r.status, out: r.stdout + r.stderr };
+      } finally {
+        rmSync(data, { recursive: true, force: true });
+      }
+    };
+    const none = start({ DOCKER_HOST: swarm.manager.dockerHost, MINICLOUD_SWARM_REGISTRY: '' });
+    expect(none.code).not.toBe(0);
+    expect(none.out).toContain('MINICLOUD_RUNTIME=swarm needs MINICLOUD_SWARM_REGISTRY');
+    const plain = start({ DOCKER_HOST: dockerHost(), MINICLOUD_SWARM_REGISTRY: swarm.registry });
+    expect(plain.code).not.toBe(0);
+    expect(plain.out).toContain('MINICLOUD_RUNTIME=swarm, but this Docker engine is not part of a swarm');
+    expect(plain.out).toContain('docker swarm init --advertise-addr');
+  });
+
+  it('says it runs on Docker Swarm', async () => {
+    expect((await mc.cli('status')).stdout).toMatch(/Runtime: +Docker Swarm \d/);
+  });
+
+  it('deploys a git push: built on the manager, pushed to the registry, the release phase and every process type as services', async () => {
+    const r = await push(repo, mc.gitUrl(APP));
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain(`Pushing the image to the swarm's registry (${swarm.registry})`);
+    expect(r.output).toContain('migrations done');
+    expect(r.output).toContain('v1 is live');
+    expect((await serve()).version).toBe('v1');
+    const tags = await (await fetch(`http://${swarm.registry}/v2/minicloud/${APP}/tags/list`)).json() as { tags: string[] };
+    expect(tags.tags).toContain('v1');
+    expect(services().map((n) => n.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual([`mc-${APP}-web`, `mc-${APP}-worker`]);
+  });
+
+  it('runs instances on both nodes, and the router reaches each task on its own node', async () => {
+    expect((await mc.cli('ps:scale', APP, 'web=2')).code).toBe(0);
+    await until('two web instances up', async () => ((await web()).length === 2 ? true : undefined));
+    const hosts = new Set((await web()).map((i) => i.host));
+    expect([...hosts].sort()).toEqual(swarm.nodes.map((n) => n.ip).sort());
+    const seen = new Set<string>();
+    await until('answers from both instances through the router', async () => {
+      seen.add((await serve()).instance);
+      return seen.size === 2 ? true : undefined;
+    });
+  });
+
+  it('redeploys under continuous requests with zero failed', async () => {
+    const traffic = load(mc.httpPort, HOST);
+    const path = join(repo, 'server.js');
+    writeFileSync(path, readFileSync(path, 'utf8').replace("const VERSION = 'v1'", "const VERSION = 'v2'"));
+    commitAll(repo, 'v2');
+    const r = await push(repo, mc.gitUrl(APP));
+    await until('v2 to serve', async () => ((await serve()).version === 'v2' ? true : undefined));
+    const result = await traffic.stop();
+    console.log(`redeploy on the swarm: ${result.total} requests, ${result.failures.length} failed`);
+    expect(r.code, r.output).toBe(0);
+    expect(result.failures).toEqual([]);
+    expect(result.total).toBeGreaterThan(50);
+    await until('the old release\'s services to be gone', async () => (services().length === 3 ? true : undefined));
+  });
+});
