@@ -5,7 +5,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppUsers, ownTree } from '../../src/core/index.ts';
+import { AppUsers, chooseConfinement, ownTree } from '../../src/core/index.ts';
 import { PortGuard } from '../../src/runtime/port-guard.ts';
 import { ProcessRuntime, type Runtime } from '../../src/runtime/index.ts';
 import { freePort, get } from '../helpers/net.ts';
@@ -98,10 +98,14 @@ export async function isolationBench(): Promise<void> {
     cpSync(FIXTURE, small, { recursive: true });
     const isolated = new ProcessRuntime(join(tmp, 'logs'), { users, guard });
     const plain = new ProcessRuntime(join(tmp, 'logs-plain'));
+    // The same with a cgroup per instance (memory, CPU and process limits), where this host lets minicloud make them.
+    const confine = chooseConfinement({ namespace: `minicloud-bench-${randomBytes(3).toString('hex')}` });
+    const confined = new ProcessRuntime(join(tmp, 'logs-cgroup'), { users, guard, confine, defaults: { memoryMb: 256, cpu: 1, pids: 256 } });
     await ownTree(small, user); // handed over once, as a release built by the app's user is
     rows.push(...await instanceRows(isolated, 'u0', small, 'app user + fence'));
+    if (confine.kind !== 'process groups') rows.push(...await instanceRows(confined, 'u0', small, `app user + fence + ${confine.kind}`));
     rows.push(...await instanceRows(plain, 'u0', small, 'no isolation (root)'));
-    await Promise.all([isolated.close(), plain.close()]);
+    await Promise.all([isolated.close(), plain.close(), confined.close()]);
   } finally {
     for (const app of made) await users.remove(app);
     rmSync(tmp, { recursive: true, force: true });
