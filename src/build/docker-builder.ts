@@ -1,4 +1,5 @@
 // The Docker builder: the buildpack's Dockerfile (or the repository's own) over the streamed context, into minicloud/<app>:v<N>.
+import { pullFailure } from './pull-failure.ts';
 import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { UserError, type Artifact } from '../core/index.ts';
@@ -146,6 +147,8 @@ export class DockerBuilder implements Builder {
         'raise the cap with MINICLOUD_BUILD_MEMORY (MiB), add swap to the server, or make the build use less memory; the running release was not touched',
       );
     }
+    const pull = pullFailure(message);
+    if (pull) return new UserError(pull.message, pull.hint);
     return new UserError(`the image build failed: ${message.trim()}`, 'fix the error above, commit, and push again');
   }
 }

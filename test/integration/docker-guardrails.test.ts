@@ -41,3 +41,20 @@ it('fails a build that hits its memory cap with the out-of-memory message, and v
   const after = await mc.api<Array<{ id: string }>>('GET', '/api/apps/hog/ps');
   expect(after.body.map((i) => i.id)).toEqual(before.body.map((i) => i.id)); // not restarted
 });
+
+it('fails a build whose base image cannot be pulled saying what can fix it (no commit can), and the same push goes again', async () => {
+  expect((await mc.cli('apps:create', 'unpulled')).code).toBe(0);
+  const repo = fixtureRepo('node-hello');
+  // Nothing listens on port 9: the registry does not answer, as when the server's network is down.
+  writeFileSync(join(repo, 'Dockerfile'), 'FROM 127.0.0.1:9/minicloud-test/nothing:1\nCMD ["node", "server.js"]\n');
+  commitAll(repo, 'from an unreachable registry');
+  const r = await push(repo, mc.gitUrl('unpulled'));
+  expect(r.code).not.toBe(0);
+  expect(r.output).toContain('a base image could not be pulled: the registry did not answer');
+  expect(r.output).toContain('no commit can fix this');
+  expect(r.output).toContain('run the same `git push` again');
+  expect(r.output).not.toContain('commit, and push again');
+  // As said: the branch stayed where it was, so the same push is tried again (and fails the same way here).
+  const again = await push(repo, mc.gitUrl('unpulled'));
+  expect(again.output).toContain('a base image could not be pulled');
+});
