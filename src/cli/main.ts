@@ -30,7 +30,10 @@ import { accessCommands } from './commands/access.ts';
 import { userCommands } from './commands/users.ts';
 import { alertCommands } from './commands/alerts.ts';
 import { createCtx, defaultIo, renderError, type Ctx, type Io } from './kit/context.ts';
-import { table } from './kit/format.ts';
+import { columns, wrap } from './kit/format.ts';
+
+/** Help fits a terminal of 100 columns. */
+const HELP_WIDTH = 100;
 
 export const commands: Command[] = [
   ...authCommands,
@@ -164,14 +167,14 @@ function parse(cmd: Command, argv: string[]): Args | 'help' {
 }
 
 function printUsage(ctx: Ctx, cmd: Command): void {
-  ctx.out(`Usage: ${usageLine(cmd)}`);
+  for (const [i, line] of wrap(`Usage: ${usageLine(cmd)}`, HELP_WIDTH).entries()) ctx.out(i ? `         ${line}` : line);
   ctx.out();
-  ctx.out(`  ${cmd.summary}`);
+  for (const line of wrap(cmd.summary, HELP_WIDTH - 2)) ctx.out(`  ${line}`);
   if (cmd.aliases?.length) ctx.out(`  alias: ${cmd.aliases.join(', ')}`);
   if (cmd.app) ctx.out('  The app can also be given with -a/--app <app>.');
   if (cmd.help) {
     ctx.out();
-    for (const line of cmd.help.split('\n')) ctx.out(`  ${line}`);
+    for (const para of cmd.help.split('\n')) for (const line of wrap(para, HELP_WIDTH - 2)) ctx.out(`  ${line}`);
   }
 }
 
@@ -179,10 +182,10 @@ function printHelp(ctx: Ctx): void {
   ctx.out('Usage: minicloud <command> [arguments]');
   ctx.out();
   ctx.out('Commands:');
-  const rows = commands.map((c) => [`  ${c.name}${c.usage ? ` ${c.usage}` : ''}`, c.summary]);
+  const rows: [string, string][] = commands.map((c) => [`  ${c.name}${c.usage ? ` ${c.usage}` : ''}`, c.summary]);
   rows.push(['  help [command]', 'show this help, or the usage of one command']);
   rows.push(['  --version', 'print the CLI version']);
-  for (const line of table(rows)) ctx.out(line);
+  for (const line of columns(rows, HELP_WIDTH)) ctx.out(line);
   ctx.out();
   ctx.out('Aliases: apps:list = apps, config:get = config. Commands taking <app> also accept -a/--app <app>.');
   ctx.out('Server and token come from MINICLOUD_URL and MINICLOUD_TOKEN, or from what `minicloud login` saved');

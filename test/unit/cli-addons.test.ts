@@ -201,7 +201,7 @@ describe('addons:destroy', () => {
 
 it('help lists the add-on commands', async () => {
   const r = await run(['help']);
-  for (const c of ['addons', 'addons:create', 'addons:info', 'addons:destroy']) expect(r.stdout).toMatch(new RegExp(`^  ${c} .*  [a-z]`, 'm'));
+  for (const c of ['addons', 'addons:create', 'addons:info', 'addons:destroy']) expect(r.stdout).toMatch(new RegExp(`^  ${c}( .*  [a-z]|.*\\n {30,}[a-z])`, 'm'));
   const u = await run(['help', 'addons:destroy']);
   expect(u.stdout).toMatch(/^Usage: minicloud addons:destroy <app> <kind> --confirm <app>\n/);
 });

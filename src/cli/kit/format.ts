@@ -8,6 +8,40 @@ export function table(rows: string[][], headers?: string[]): string[] {
   return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
 }
 
+/** Words of `text` in lines of at most `width` columns (a longer word gets a line of its own). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/ +/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/**
+ * Two columns in at most `width` columns: the name, then its description wrapped beside it; a name too long for
+ * the first column gets its description on the lines below it, at the same indent.
+ */
+export function columns(rows: [string, string][], width = 100, maxFirst = 40): string[] {
+  const first = Math.min(maxFirst, Math.max(0, ...rows.map(([n]) => (n.length <= maxFirst ? n.length : 0))));
+  const text = Math.max(20, width - first - 2);
+  const out: string[] = [];
+  for (const [name, description] of rows) {
+    const body = wrap(description, text);
+    const indent = /^ */.exec(name)?.[0] ?? '';
+    if (name.length > first) out.push(...wrap(name.slice(indent.length), width - indent.length - 4).map((l, i) => `${indent}${i ? '    ' : ''}${l}`));
+    else out.push(`${name.padEnd(first)}  ${body.shift() ?? ''}`.trimEnd());
+    for (const l of body) out.push(`${' '.repeat(first)}  ${l}`);
+  }
+  return out;
+}
+
 /** `Key:   value` lines with the values aligned. */
 export function keyValues(pairs: [string, string][]): string[] {
   const width = Math.max(0, ...pairs.map(([k]) => k.length + 1));
