@@ -9,7 +9,7 @@ import { answeredWhole, startExchange, type Exchange } from './edge/exchange.ts'
 import { clientProto } from './edge/forwarded.ts';
 import { badRequest, clientError } from './edge/guard.ts';
 import { declaredTooLarge, headTooLarge, sendRefusal, type Refusal } from './edge/limits.ts';
-import { badRequestPage, controlPlaneDownPage, crashingPage, noAppPage, sendPage, stoppedPage, wakingPage, type Page } from './edge/pages.ts';
+import { badRequestPage, controlPlaneDownPage, crashingPage, noAppPage, routePage, sendPage, wakingPage, type Page } from './edge/pages.ts';
 import { originForm } from './edge/target.ts';
 import type { TrustCheck } from './edge/trust.ts';
 import type { Waker } from './edge/wake.ts';
@@ -121,7 +121,8 @@ class EdgeRequests implements RequestHandler {
     if (route.httpsOnly && heldMs === null && ex.host && !isAcmeChallenge(req.url) && clientProto(req, o.trust) !== 'https') {
       return redirect(req, res, ex, `https://${ex.host}${o.httpsSuffix}${originForm(req.url)}`);
     }
-    if (route.state === 'stopped') return page(res, ex, stoppedPage(route.app));
+    const fixed = routePage(route);
+    if (fixed) return page(res, ex, fixed);
     if (upstream) return this.forward(req, res, ex, route, upstream);
     if (heldMs !== null) {
       const asleep = route.state === 'sleeping' && o.controlPlane?.() === false;

@@ -1,6 +1,6 @@
 // Which engine serves a plain request, and why: the fast path (raw sockets), or Node's server, whose edge policy then
 // pages, redirects, holds or passes it to the pooled engine. Pure; each verdict is counted in routerStats.
-import type { Match } from '../../src/routes/index.ts';
+import { pageOnly, type Match } from '../../src/routes/index.ts';
 import { bodyLimit } from './limits.ts';
 import { isAcmeChallenge } from './challenge.ts';
 import type { TrustCheck } from './trust.ts';
@@ -43,7 +43,7 @@ export function dispatch(head: HeadFacts | 'incomplete' | null, match: Match | n
   if (head === 'incomplete') return 'partial';
   if (!match) return 'no-app';
   const { route } = match;
-  if (route.state === 'stopped') return 'stopped';
+  if (pageOnly(route)) return 'stopped';
   if (!match.upstream) return 'no-instance';
   if (route.httpsOnly) return 'https-only';
   if (route.upstreamHeaders) return 'route-headers';

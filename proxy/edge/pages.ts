@@ -95,6 +95,35 @@ export function stoppedPage(app: string): Page {
   };
 }
 
+/** The router's own answer for a route no request goes through (stopped, in maintenance, never deployed), else null. */
+export function routePage(route: { app: string; state: string }): Page | null {
+  if (route.state === 'stopped') return stoppedPage(route.app);
+  if (route.state === 'maintenance') return maintenancePage(route.app);
+  if (route.state === 'undeployed') return notDeployedPage(route.app);
+  return null;
+}
+
+/** maintenance:on: for the app's visitors (its one-offs still run); Retry-After so crawlers come back, not forget. */
+export function maintenancePage(app: string): Page {
+  return {
+    status: 503,
+    title: 'Down for maintenance',
+    message: `${code(app)} is down for maintenance and will be back shortly.`,
+    hint: 'Please try again in a few minutes.',
+    headers: { 'retry-after': '300' },
+  };
+}
+
+/** An app that exists but was never deployed: its owner has to push, not create it. */
+export function notDeployedPage(app: string): Page {
+  return {
+    status: 404,
+    title: 'Nothing deployed yet',
+    message: `The app ${code(app)} exists, but nothing has been deployed to it yet.`,
+    hint: `Deploy it with ${code('git push minicloud main')} from its repository (${code(`minicloud git:remote ${app}`)} adds the remote).`,
+  };
+}
+
 /** A request held for an app that is waking up (or starting) gave up: the app got no instance in time. */
 export function wakingPage(app: string, state: string, waitedMs: number): Page {
   return {

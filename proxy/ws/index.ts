@@ -2,7 +2,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
-import type { RouteTable, Upstream } from '../../src/routes/index.ts';
+import { pageOnly, type RouteTable, type Upstream } from '../../src/routes/index.ts';
 import { routerStats } from '../edge/dispatch.ts';
 import { startExchange, type Exchange } from '../edge/exchange.ts';
 import { setForwardedHeaders } from '../edge/forwarded.ts';
@@ -105,7 +105,7 @@ function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex
   // http-proxy would silently drop anything but a GET websocket upgrade; say so instead.
   if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') return refuse(socket, ex, 400);
   const { route, upstream } = match;
-  if (route.state === 'stopped') return refuse(socket, ex, 503);
+  if (pageOnly(route)) return refuse(socket, ex, route.state === 'undeployed' ? 404 : 503);
   ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs;
   if (upstream) return forward(ctx, req, socket, head, ex, upstream, route.upstreamHeaders);
 

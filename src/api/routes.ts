@@ -1,5 +1,5 @@
 // The REST API under /api: every route module mounted in its order, and the apps' own routes.
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { NotFoundError, UserError } from '../core/index.ts';
 import { appParam, confirmParam, param, parseAppSettings, parseConfigChanges, parseNewAppName } from './inputs.ts';
 import { streamEvents } from './ndjson.ts';
@@ -58,6 +58,7 @@ function appRoutes(d: RouteDeps): Router {
   r.get('/apps', (req, res) => { res.json(d.store.apps.list().filter((a) => sees(principalOf(res), a.name)).map((a) => info(req, a.name))); });
   r.post('/apps', async (req, res) => {
     const app = await d.service.create(parseNewAppName(req.body));
+    await d.refreshRoutes(app.name); // its URL says "nothing deployed yet" from now on, not "no app here"
     res.status(201).json(info(req, app.name));
   });
   r.get('/apps/:app', (req, res) => { res.json({ ...info(req, appParam(req)), instances: d.store.instances.list(appParam(req)) }); });
@@ -67,6 +68,14 @@ function appRoutes(d: RouteDeps): Router {
     await d.refreshRoutes(appParam(req)); // answered once the router no longer serves it
     res.status(204).end();
   });
+  // Answered once the router serves the change (its page, or the app again).
+  const maintenance = (on: boolean) => async (req: Request, res: Response) => {
+    const app = d.service.setMaintenance(appParam(req), on);
+    await d.refreshRoutes(app.name);
+    res.json(info(req, app.name));
+  };
+  r.put('/apps/:app/maintenance', maintenance(true));
+  r.delete('/apps/:app/maintenance', maintenance(false));
   r.get('/apps/:app/config', (req, res) => {
     d.store.apps.require(appParam(req));
     res.json(d.store.configVars.get(appParam(req)));

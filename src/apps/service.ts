@@ -56,6 +56,13 @@ export class AppsService {
     return this.d.store.apps.require(app.name);
   }
 
+  /** maintenance:on|off: the router answers visitors with its maintenance page; the app's instances run on. */
+  setMaintenance(name: string, on: boolean): App {
+    const app = this.d.store.apps.require(name);
+    this.d.store.apps.setMaintenance(app.name, on);
+    return this.d.store.apps.require(app.name);
+  }
+
   /** Sets (string) and unsets (null) config vars; a running app restarts with them as a new release. */
   async updateConfig(name: string, changes: ConfigChanges): Promise<{ config: Record<string, string>; deploy: Deploy | null }> {
     const app = this.d.store.apps.require(name);

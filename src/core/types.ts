@@ -11,6 +11,8 @@ export interface App {
    * until its next request wakes it.
    */
   state: 'running' | 'stopped' | 'sleeping';
+  /** maintenance:on: visitors get the router's maintenance page (503, Retry-After); instances and one-offs run on. */
+  maintenance: boolean;
   /** Put to sleep after this many seconds without a request; null: never. */
   sleepAfterSeconds: number | null;
   /** Memory limit of its containers (MiB); null: MINICLOUD_APP_MEMORY. Host processes are not capped. */

@@ -19,7 +19,8 @@ export interface Route {
    * current release is crashed and has crashed again and again (a crash loop, restarted with a growing delay): a
    * request is held briefly, not for the whole start-up wait, and then told so.
    */
-  state: 'running' | 'stopped' | 'starting' | 'sleeping' | 'crashing';
+  /** `maintenance` (maintenance:on) and `undeployed` (no release yet) are answered by the router's page, like `stopped`. */
+  state: 'running' | 'stopped' | 'starting' | 'sleeping' | 'crashing' | 'maintenance' | 'undeployed';
   /** The app's own upstream idle timeout (ms), overriding the router's default; ignored unless > 0. */
   timeoutMs?: number;
   /** Plain HTTP requests get a 308 to the same URL over HTTPS (ACME challenges excepted). */
@@ -104,7 +105,7 @@ export class RouteTable {
     for (const listener of this.listeners) listener(next.routes);
     for (const [app, set] of this.waiters) {
       const route = next.apps.get(app);
-      if (route && route.state !== 'stopped' && !routable(route)) continue; // still on its way up
+      if (route && !pageOnly(route) && !routable(route)) continue; // still on its way up
       for (const settle of [...set]) settle(route ? this.next(route) : null);
     }
   }
@@ -144,7 +145,7 @@ export class RouteTable {
    */
   waitForUpstream(app: string, timeoutMs: number, signal?: AbortSignal): Promise<Upstream | null> {
     const route = this.snap.apps.get(app);
-    if (!route || route.state === 'stopped' || signal?.aborted) return Promise.resolve(null);
+    if (!route || pageOnly(route) || signal?.aborted) return Promise.resolve(null);
     const now = this.next(route);
     if (now) return Promise.resolve(now);
     return new Promise((resolve) => {
@@ -231,5 +232,10 @@ export function liveUpstreams(routes: Route[]): Set<string> {
 
 /** Whether requests can go to the route's upstreams right now. */
 function routable(route: Route): boolean {
-  return route.state !== 'stopped' && route.state !== 'sleeping' && route.upstreams.length > 0;
+  return !pageOnly(route) && route.state !== 'sleeping' && route.upstreams.length > 0;
+}
+
+/** A route no request goes through: stopped, in maintenance or never deployed; the router answers with its page. */
+export function pageOnly(route: Route): boolean {
+  return route.state === 'stopped' || route.state === 'maintenance' || route.state === 'undeployed';
 }

@@ -10,7 +10,8 @@ export function routesFromState(store: Store, domain: string): Route[] {
   return store.apps.list().map((app) => {
     const web = store.instances.list(app.name).filter((i) => i.type === 'web' && i.release === app.currentRelease);
     const upstreams = web.filter((i) => i.state === 'up').map((i) => ({ host: i.host, port: i.port }));
-    const state: Route['state'] = app.state === 'stopped' ? 'stopped' : app.state === 'sleeping' ? 'sleeping' : upstreams.length ? 'running' : crashLooping(web) ? 'crashing' : 'starting';
+    // Maintenance wins over the rest: the operator asked for that page whatever the app is doing.
+    const state: Route['state'] = app.currentRelease === null ? 'undeployed' : app.maintenance ? 'maintenance' : app.state === 'stopped' ? 'stopped' : app.state === 'sleeping' ? 'sleeping' : upstreams.length ? 'running' : crashLooping(web) ? 'crashing' : 'starting';
     // The default host first; custom domains (wildcards included) after it.
     const { timeoutSeconds, httpsOnly, maxBodyBytes } = settings.get(app.name) ?? { timeoutSeconds: null, httpsOnly: false, maxBodyBytes: null };
     return {

@@ -13,11 +13,12 @@ export interface AppRow {
   memory_mb: number | null;
   cpu: number | null;
   pids: number | null;
+  maintenance: number;
 }
 
 const toApp = (r: AppRow): App => ({
   name: r.name, deployBranch: r.deploy_branch, createdAt: r.created_at, currentRelease: r.current_release, state: r.state,
-  sleepAfterSeconds: r.sleep_after, memoryMb: r.memory_mb, cpu: r.cpu, pids: r.pids,
+  sleepAfterSeconds: r.sleep_after, memoryMb: r.memory_mb, cpu: r.cpu, pids: r.pids, maintenance: r.maintenance === 1,
 });
 
 export class AppsTable {
@@ -72,6 +73,10 @@ export class AppsTable {
 
   setDeployBranch(app: string, branch: string): void {
     this.db.prepare('UPDATE apps SET deploy_branch = ? WHERE name = ?').run(branch, app);
+  }
+
+  setMaintenance(app: string, on: boolean): void {
+    this.db.prepare('UPDATE apps SET maintenance = ? WHERE name = ?').run(on ? 1 : 0, app);
   }
 
   setSleepAfter(app: string, seconds: number | null): void {

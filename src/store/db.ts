@@ -252,6 +252,8 @@ export const MIGRATIONS: readonly Migration[] = [
    );` },
   // config:set --preview: config vars only previews get (JSON), over the parent's.
   { name: '0021-preview-config', sql: "ALTER TABLE preview_settings ADD COLUMN config TEXT NOT NULL DEFAULT '{}';" },
+  // maintenance:on: the router answers the app's visitors with a 503 page while its instances and one-offs run on.
+  { name: '0022-maintenance', sql: 'ALTER TABLE apps ADD COLUMN maintenance INTEGER NOT NULL DEFAULT 0;' },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

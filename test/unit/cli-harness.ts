@@ -110,6 +110,7 @@ export const app: AppInfo = {
   createdAt: '2024-05-01T12:00:00Z',
   currentRelease: null,
   state: 'running',
+  maintenance: false,
   memoryMb: null,
   cpu: null,
   pids: null,

@@ -90,7 +90,7 @@ describe('ps:scale and the formation', () => {
     const r = await run(['ps', 'my-app']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').slice(0, 3)).toEqual(['=== web (3), worker (1)', expect.stringMatching(/^web\.1 +up /), expect.stringMatching(/^worker\.1 +up /)]);
-    expect(calls().sort()).toEqual(['GET /api/apps/my-app/cron', 'GET /api/apps/my-app/formation', 'GET /api/apps/my-app/ps']);
+    expect(calls().sort()).toEqual(['GET /api/apps/my-app', 'GET /api/apps/my-app/cron', 'GET /api/apps/my-app/formation', 'GET /api/apps/my-app/ps']);
     srv.seen = [];
     const j = await run(['ps', 'my-app', '--json']);
     expect(JSON.parse(j.stdout)).toEqual(list);
@@ -208,9 +208,9 @@ describe('apps:stop, apps:start and apps:sleep', () => {
   });
 
   it('apps and apps:info show a sleeping app and its sleep setting', async () => {
-    const sleeping = { ...app, state: 'sleeping', sleepAfterSeconds: 900, instances: [] };
+    const sleeping = { ...app, currentRelease: 3, state: 'sleeping', sleepAfterSeconds: 900, instances: [] };
     srv.handler = (q, res) => sendJson(res, 200, q.url === '/api/apps' ? [sleeping] : sleeping);
-    expect((await run(['apps'])).stdout.split('\n')[1]).toMatch(/^my-app +- +sleeping +http:/);
+    expect((await run(['apps'])).stdout.split('\n')[1]).toMatch(/^my-app +v3 +sleeping +http:/);
     const info = (await run(['apps:info', 'my-app'])).stdout;
     expect(info).toMatch(/^State: +sleeping$/m);
     expect(info).toMatch(/^Sleeps after: +15m$/m);

@@ -14,7 +14,8 @@ describe('apps:connect', () => {
     const r = await run(['apps:connect', 'my-app', '--github', 'o/r', '--token-stdin'], { stdin: 'ghp_from_stdin\n' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
-    expect(srv.seen[0]!.body).toEqual({ repo: 'o/r', branch: 'main', token: 'ghp_from_stdin' });
+    // No --branch: none sent, and the server follows the app's deploy branch.
+    expect(srv.seen[0]!.body).toEqual({ repo: 'o/r', token: 'ghp_from_stdin' });
   });
 
   it('reads it from GITHUB_TOKEN', async () => {

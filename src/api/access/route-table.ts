@@ -57,6 +57,8 @@ export const ROUTES: RouteRule[] = [
   { method: 'POST', path: '/api/catalog/:id/apps', permission: 'admin', summary: 'Install a catalog entry as a new app (its first deploy\'s log, NDJSON)', action: 'apps:create', detail: installDetail, bodyApp: 'name' },
   { method: 'GET', path: '/api/apps/:app', permission: 'app:read', summary: 'An app and its instances' },
   { method: 'PATCH', path: '/api/apps/:app', permission: 'app:manage', summary: "Change an app's settings: its deploy branch", action: 'apps:set', detail: pick('branch') },
+  { method: 'PUT', path: '/api/apps/:app/maintenance', permission: 'app:manage', summary: "Maintenance on: the router answers the app's visitors with a 503 page (Retry-After); the app keeps running", action: 'maintenance:on' },
+  { method: 'DELETE', path: '/api/apps/:app/maintenance', permission: 'app:manage', summary: 'Maintenance off: the router serves the app again', action: 'maintenance:off' },
   { method: 'DELETE', path: '/api/apps/:app', permission: 'admin', summary: 'Destroy an app', action: 'apps:destroy' },
   { method: 'GET', path: '/api/apps/:app/config', permission: 'app:manage', summary: "An app's config vars (secrets)" },
   { method: 'PATCH', path: '/api/apps/:app/config', permission: 'app:manage', summary: 'Set (value) or unset (null) config vars', action: 'config:update', detail: configNames },

@@ -29,4 +29,30 @@ const set: Command = {
   },
 };
 
-export const appSettingsCommands: Command[] = [set];
+const maintenance: Command = {
+  name: 'maintenance',
+  usage: '<app>',
+  summary: 'say whether an app is in maintenance mode',
+  app: true,
+  async run(ctx, args) {
+    const info = await ctx.client().request<AppInfo>('GET', appPath(args.app));
+    ctx.out(info.maintenance ? 'on' : 'off');
+  },
+};
+
+function maintenanceSwitch(on: boolean): Command {
+  return {
+    name: on ? 'maintenance:on' : 'maintenance:off',
+    usage: '<app>',
+    summary: on ? "answer an app's visitors with a maintenance page (503, Retry-After); the app keeps running" : 'serve an app to its visitors again',
+    app: true,
+    help: on ? 'Its instances, cron entries and one-offs (`minicloud run`) run on; requests, websockets included, get the page.' : undefined,
+    async run(ctx, args) {
+      ctx.out(`${on ? 'Enabling' : 'Disabling'} maintenance mode for ${args.app}... `, '');
+      await ctx.client().request<AppInfo>(on ? 'PUT' : 'DELETE', appPath(args.app, '/maintenance'));
+      ctx.out('done');
+    },
+  };
+}
+
+export const appSettingsCommands: Command[] = [set, maintenance, maintenanceSwitch(true), maintenanceSwitch(false)];

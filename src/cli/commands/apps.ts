@@ -18,10 +18,16 @@ const list: Command = {
     const apps = await ctx.client().request<AppInfo[]>('GET', '/api/apps');
     if (args.flags.json) return ctx.out(json(apps));
     if (apps.length === 0) return ctx.out('You have no apps yet. Create one with `minicloud apps:create <name>`.');
-    const rows = apps.map((a) => [a.name, release(a.currentRelease), a.state, a.url]);
+    const rows = apps.map((a) => [a.name, release(a.currentRelease), stateOf(a), a.url]);
     for (const line of table(rows, ['NAME', 'RELEASE', 'STATE', 'URL'])) ctx.out(line);
   },
 };
+
+/** What an app is doing in a word or two: never deployed apps run nothing, whatever their desired state says. */
+export function stateOf(a: AppInfo): string {
+  const state = a.currentRelease === null ? 'not deployed' : a.state;
+  return a.maintenance ? `${state}, maintenance` : state;
+}
 
 const create: Command = {
   name: 'apps:create',
@@ -137,7 +143,8 @@ const info: Command = {
       ['Git URL', app.gitUrl],
       ['Deploy branch', app.deployBranch],
       ['Release', release(app.currentRelease)],
-      ['State', app.state],
+      ['State', stateOf(app)],
+      ['Maintenance', app.maintenance ? 'on: visitors get a 503 page (`minicloud maintenance:off`)' : 'off'],
       ['Sleeps after', app.sleepAfterSeconds == null ? 'never' : duration(app.sleepAfterSeconds)],
       ['Created', time(app.createdAt)],
     ];

@@ -6,6 +6,7 @@ import {
   type Formation,
   type Instance,
   type CronStatus,
+  type AppInfo,
 } from '../../core/index.ts';
 import { appPath, type Command } from '../kit/command.ts';
 import { ago, json, release, table } from '../kit/format.ts';
@@ -38,12 +39,14 @@ const ps: Command = {
   async run(ctx, args) {
     const client = ctx.client();
     if (args.flags.json) return ctx.out(json(await client.request<Instance[]>('GET', appPath(args.app, '/ps'))));
-    const [formation, list, cron] = await Promise.all([
+    const [formation, list, cron, app] = await Promise.all([
       client.request<Formation>('GET', appPath(args.app, '/formation')),
       client.request<Instance[]>('GET', appPath(args.app, '/ps')),
       // An older server has no cron: ps still shows the instances.
       client.request<unknown>('GET', appPath(args.app, '/cron')).catch(() => null),
+      client.request<AppInfo>('GET', appPath(args.app)).catch(() => null),
     ]);
+    if (app?.maintenance) ctx.out(`Maintenance mode is on: visitors get a 503 page; turn it off with \`minicloud maintenance:off ${args.app}\``);
     const types = Object.entries(formation ?? {});
     if (types.length > 0) ctx.out(`=== ${types.map(([type, n]) => `${type} (${n})`).join(', ')}`);
     printInstances(ctx, list);
