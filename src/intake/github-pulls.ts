@@ -61,6 +61,7 @@ export async function pullRequest(store: Store, queue: DeployQueue, previews: Pr
   for (const l of apps) {
     try {
       const d = await start(store, queue, await previews!.ensure(l.app, pullKey(n)), l, n, sha, pr);
+      previews!.started?.(d, l);
       deploys.push({ app: d.app, deploy: d.id });
     } catch (e) {
       if (!isUserError(e)) throw e;
@@ -104,6 +105,7 @@ export async function branchPreview(store: Store, queue: DeployQueue, previews: 
       const d = await submitDeploy(store, queue, {
         app, kind: 'build', ref: p.ref, commit: p.after, commitAuthor: text(p.head_commit?.author?.name, 200), commitMessage: text(p.head_commit?.message, 500),
       }, { fetchFrom: l.repo });
+      previews.started?.(d, l);
       deploys.push({ app, deploy: d.id });
     } catch (e) {
       if (!isUserError(e)) throw e;

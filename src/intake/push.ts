@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { UserError, validateAppName, validateBranch, type Deploy } from '../core/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import { submitDeploy } from './submit.ts';
-import type { Store } from '../store/index.ts';
+import type { GithubLink, Store } from '../store/index.ts';
 
 export interface RefUpdate { oldrev: string; newrev: string; ref: string }
 export interface PushPlan {
@@ -28,6 +28,8 @@ export interface PreviewHooks {
   ensure(app: string, branch: string): Promise<string>;
   /** Destroys the branch's preview and what it made; its name, or null if it had none. */
   destroy(app: string, branch: string): Promise<string | null>;
+  /** A GitHub-started preview deploy is queued: its commit's status follows it (the link's token permitting). */
+  started?(deploy: Deploy, link: GithubLink): void;
 }
 
 const ZERO = /^0+$/;

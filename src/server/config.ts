@@ -73,6 +73,8 @@ export interface Config {
   trustedProxies: string | undefined;
   /** MINICLOUD_GITHUB_URL_BASE: where webhook deploys fetch `<owner>/<repo>.git` from; https://github.com/ unless a test says otherwise. */
   githubUrlBase: string;
+  /** GitHub's REST API, for previews' commit statuses (MINICLOUD_GITHUB_API_URL; tests point it at a stand-in). */
+  githubApiUrl: string;
   /** MINICLOUD_APP_USER_PREFIX: host processes of app `a` run as user `<prefix>a` (minicloud as root). */
   appUserPrefix: string;
   /** MINICLOUD_APP_PIDS: processes (and threads) one app may have: per container on Docker, per app user on the host. */
@@ -176,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dockerPeers: env.MINICLOUD_DOCKER_PEERS === undefined ? null : env.MINICLOUD_DOCKER_PEERS.split(',').map((s) => s.trim()).filter(Boolean),
     trustedProxies: trustedProxies(env.MINICLOUD_TRUSTED_PROXIES),
     githubUrlBase: env.MINICLOUD_GITHUB_URL_BASE || 'https://github.com/',
+    githubApiUrl: env.MINICLOUD_GITHUB_API_URL || 'https://api.github.com/',
     appUserPrefix: userPrefix(env.MINICLOUD_APP_USER_PREFIX),
     appPids: count(env, 'MINICLOUD_APP_PIDS', 512),
     apiTimeouts: {

@@ -5,6 +5,7 @@ import type { Deploy, Logger } from '../core/index.ts';
 import { AddonsService, isAddonKind } from '../addons/index.ts';
 import { hashToken } from '../api/index.ts';
 import { AppsService, PreviewsService, appDirs, type AppsDeps } from '../apps/index.ts';
+import { githubPreviewHooks } from './preview-status.ts';
 import { BackupsService, OffBox, TargetFile } from '../backups/index.ts';
 import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.ts';
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
@@ -67,8 +68,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   // First of all: build steps killed, then the deploys they belonged to handed to the next process (with the apps' locks).
   life.add('deploys', () => { killRunningSteps(); pipeline.abandon(); }, { group: 'first' });
 
-  const { previews, push } = pushIntake(cfg, base, queue, service, addons, teardown);
-  const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: log.child('github').warn, previews });
+  const { previews, push, github } = intakes(cfg, base, { queue, service, addons, teardown, log, life });
   const sleeper = new Sleeper(store, formation);
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
@@ -94,15 +94,20 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
 /** The GitHub token an app's fetches use: its link's, or for a pull request's preview its parent's. */
 const githubToken = (store: Base['store'], app: string) => store.githubLinks.get(store.previews.get(app)?.parent ?? app)?.token ?? null;
 
-/** git pushes, and the previews a push of a matching branch makes: add-ons of their own, of the kinds the parent has; asleep after 15 idle minutes. */
-function pushIntake(cfg: Config, { p, store }: Base, queue: DeployQueue, service: AppsService, addons: AddonsService, teardown: ((app: string) => Promise<void>)[]) {
+/** git pushes and GitHub deliveries, and the previews a push of a matching branch or a pull request makes: add-ons of their own, of the kinds the parent has; asleep after 15 idle minutes. */
+function intakes(cfg: Config, { p, store, deployLog, appUrl }: Base, o: {
+  queue: DeployQueue; service: AppsService; addons: AddonsService; teardown: ((app: string) => Promise<void>)[]; log: Logger; life: Lifecycle;
+}) {
+  const { queue, service, addons, teardown } = o;
   const previews = new PreviewsService({
     store, service, max: cfg.maxPreviews, sleepAfterSeconds: 900, memoryMb: cfg.previewMemoryMb,
     attachAddon: async (app, kind) => { if (isAddonKind(kind)) await addons.create(app, kind); },
   });
   const push = new PushIntake(store, queue, { incoming: p.incoming, sources: p.sources, sourceTar: (id) => sourceTar(p.sources, id) }, previews);
   teardown.push((app) => previews.destroyAllOf(app)); // a destroyed app's previews go with it
-  return { previews, push };
+  const hooks = githubPreviewHooks(previews, { apiUrl: cfg.githubApiUrl, log: deployLog, appUrl, logger: o.log.child('github'), life: o.life });
+  const github = new GithubIntake(store, queue, { cacheDir: p.github, warn: o.log.child('github').warn, previews: hooks });
+  return { previews, push, github };
 }
 
 /** The operator's lines about apps' processes: crashes, failed health checks, sleeping and waking. */

@@ -2,6 +2,7 @@
 // opened makes <app>-pr-N from the pull request's head commit, synchronize updates it, closed destroys it; a fork's
 // pull request and an unsigned delivery make nothing.
 import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,9 @@ let origin: string;
 let secret: string;
 const TOKEN = `ghp_${randomUUID().replaceAll('-', '')}`;
 const PREVIEW = 'prs-pr-7';
+/** The stand-in for api.github.com: the commit statuses minicloud posts. */
+let api: Server;
+const statuses: { path: string; authorization: string | undefined; body: { state: string; target_url: string; description: string; context: string } }[] = [];
 
 type Reply = { status: number; body: { message?: string; error?: string; deploys?: { app: string; deploy: string }[]; destroyed?: string[] } };
 
@@ -58,7 +62,17 @@ beforeAll(async () => {
   const root = mkdtempSync(join(tmpdir(), 'mc-github-pr-'));
   github = await startGitHttp(root);
   github.requireToken(TOKEN); // a private repository: the preview fetches with its parent's token
-  mc = await startMinicloud(redis.url, { MINICLOUD_GITHUB_URL_BASE: github.base });
+  api = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      statuses.push({ path: req.url ?? '', authorization: req.headers.authorization, body: JSON.parse(body || '{}') });
+      res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+  const apiUrl = `http://127.0.0.1:${(api.address() as { port: number }).port}/`;
+  mc = await startMinicloud(redis.url, { MINICLOUD_GITHUB_URL_BASE: github.base, MINICLOUD_GITHUB_API_URL: apiUrl });
   work = fixtureRepo('node-hello');
   origin = join(root, 'octo', 'hello.git');
   git(work, 'init', '-q', '--bare', origin);
@@ -76,6 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mc?.stop();
   await github?.close();
+  api?.close();
   await redis?.stop();
 });
 
@@ -88,6 +103,14 @@ it('makes <app>-pr-N from an opened pull request, and updates it on synchronize'
   expect(opened.body.deploys).toMatchObject([{ app: PREVIEW }]);
   expect(await finished(PREVIEW, opened.body.deploys![0]!.deploy)).toMatchObject({ status: 'succeeded', commit: first, commitMessage: 'Try the new page' });
   expect(await version(PREVIEW)).toBe('pr-1');
+  // The commit's status on GitHub: pending, then the preview's URL, with the link's token.
+  const posted = await until('the success status of the pull request\'s commit', async () => {
+    const mine = statuses.filter((st) => st.path === `/repos/octo/hello/statuses/${first}`);
+    return mine.some((st) => st.body.state === 'success') ? mine : undefined;
+  }, 60_000);
+  expect(posted.map((st) => st.body.state)).toEqual(['pending', 'success']);
+  expect(posted[1]).toMatchObject({ authorization: `Bearer ${TOKEN}`, body: { context: 'minicloud/preview', target_url: expect.stringContaining(`http://${PREVIEW}.localhost`) } });
+  expect(posted[1]!.body.description).toContain('v1 is live at');
   expect((await mc.api<Record<string, string>>('GET', `/api/apps/${PREVIEW}/config`)).body).toEqual({ GREETING: 'hi', MINICLOUD_PREVIEW_OF: 'prs', MINICLOUD_PREVIEW_BRANCH: 'pr/7' });
 
   setVersion('pr-2');
