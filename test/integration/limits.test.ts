@@ -77,6 +77,7 @@ describe('minicloud status', () => {
     expect(out).toMatch(/^Limits: +(cgroup v[12] \(.*\): each instance, build and one-off in its own cgroup|process groups \()/m);
     // This machine runs the tests as root with cgroup v1 mounted: the cgroups must be in force, not the fallback.
     if (process.getuid?.() === 0) expect(status.limits?.mechanism, out).toMatch(/^cgroup v[12]$/);
+    if (cgroups()) expect((await mc.cli('resources', APP)).stdout).not.toMatch(/not enforced/);
   });
 });
 
