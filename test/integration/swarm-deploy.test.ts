@@ -110,4 +110,24 @@ describe('the swarm runtime, end to end', () => {
     expect(result.total).toBeGreaterThan(50);
     await until('the old release\'s services to be gone', async () => (services().length === 3 ? true : undefined));
   });
+
+  it('a node that dies outright: its instances start again on the other node, and the router stops sending to it', async () => {
+    const [a, b] = swarm.nodes as [typeof swarm.nodes[0], typeof swarm.nodes[0]];
+    await until('a web instance on each node', async () => (new Set((await web()).map((i) => i.host)).size === 2 ? true : undefined));
+    const traffic = load(mc.httpPort, HOST);
+    const killed = performance.now();
+    swarm.killNode(b.name);
+    await until('both web instances up on the surviving node', async () => {
+      const up = await web();
+      return up.length === 2 && up.every((i) => i.host === a.ip) ? true : undefined;
+    });
+    const movedS = (performance.now() - killed) / 1000;
+    const before = await traffic.stop();
+    const steady = load(mc.httpPort, HOST); // from now on, nothing may fail
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await steady.stop();
+    console.log(`node killed: its web instance serving again on the other node after ${movedS.toFixed(1)} s; during that, ${before.failures.length} of ${before.total} requests failed`);
+    expect(after.failures).toEqual([]);
+    expect(after.total).toBeGreaterThan(10);
+  });
 });
