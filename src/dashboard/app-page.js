@@ -8,6 +8,7 @@ import { configPanel, releasesPanel } from './releases-config.js';
 import { addonsPanel, domainsPanel, storagePanel } from './resources.js';
 import { backupsPanel, githubPanel } from './backups-github.js';
 import { alertsPanel } from './alerts.js';
+import { previewsPanel } from './previews.js';
 
 export function appPage(name) {
   let stopped = false;
@@ -32,7 +33,7 @@ export function appPage(name) {
 
   const ctx = { name, base, refreshAll: () => refreshAll(), isStopped: () => stopped };
   const panels = [
-    chartsPanel(ctx), releasesPanel(ctx), configPanel(ctx), domainsPanel(ctx), addonsPanel(ctx), storagePanel(ctx), backupsPanel(ctx), githubPanel(ctx), alertsPanel(ctx),
+    chartsPanel(ctx), releasesPanel(ctx), configPanel(ctx), domainsPanel(ctx), addonsPanel(ctx), storagePanel(ctx), backupsPanel(ctx), githubPanel(ctx), previewsPanel(ctx), alertsPanel(ctx),
   ];
   const [charts, releases, config, ...resources] = panels;
   const logs = logsPanel(ctx);
