@@ -28,6 +28,8 @@ export interface BackupsDeps {
   log?: Logger;
   /** Told each backup's outcome (the alerts: a failed one, then a good one again). */
   finished?: (b: Backup) => void;
+  /** Refuses to start a backup below the free-space floor (MINICLOUD_MIN_FREE), saying how much is free. */
+  checkFreeSpace?: (what: string) => void;
   /** The off-box target (S3), when the server has one set: each backup is copied there and read back. */
   offBox?: OffBox;
 }
@@ -113,6 +115,7 @@ export class BackupsService {
   /** Makes a backup; a failing one is recorded as failed (with why) and leaves every other backup alone. */
   async create(appName: string, trigger: Backup['trigger'] = 'manual'): Promise<Backup> {
     const app = this.d.store.apps.require(appName).name;
+    this.d.checkFreeSpace?.(`a backup of ${app}`);
     return this.exclusive(app, async () => {
       const now = new Date();
       const id = `${stamp(now)}-${randomBytes(2).toString('hex')}`;

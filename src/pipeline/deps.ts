@@ -31,6 +31,8 @@ export interface PipelineDeps {
   detachAddon?: (app: string, kind: string, say: Say) => Promise<void>;
   /** Where the per-app deploy locks live (shared by every minicloud process on this data dir). */
   locksDir: string;
+  /** Refuses to start a build below the free-space floor (MINICLOUD_MIN_FREE), saying how much is free. */
+  checkFreeSpace?: (what: string) => void;
   /** The operator's log (not the deploy's own, which is `log`): internal errors, failed image prunes. */
   logger?: Logger;
 }

@@ -15,6 +15,7 @@ export class Releases {
   /** New code: the pushed (or fetched) tree, built. */
   async build(deploy: Deploy, job: DeployJob, say: Say): Promise<Release> {
     const { store } = this.d;
+    this.d.checkFreeSpace?.(`a build of ${deploy.app}`);
     store.deploys.update(deploy.id, { status: 'building' });
     const short = deploy.commit?.slice(0, 7) ?? 'unknown';
     say(`-----> Building ${deploy.app} from ${deploy.ref ?? 'push'} (${short})`);

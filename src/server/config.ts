@@ -1,6 +1,6 @@
 // Settings from the environment, each with its default, and the paths under the data directory.
 import { resolve, join } from 'node:path';
-import { UserError, parseLogLevel, type LogLevel } from '../core/index.ts';
+import { UserError, parseLogLevel, parseMinFree, type LogLevel, type MinFree } from '../core/index.ts';
 import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
 import { alertSettings, type AlertSettings } from '../alerts/index.ts';
 
@@ -43,6 +43,8 @@ export interface Config {
   buildMinFreeMb: number;
   /** The most one pushed tree may hold, unpacked (MiB). */
   maxSourceMb: number;
+  /** MINICLOUD_MIN_FREE: builds and backups refuse to start below it (null: 1 GiB or 5% of the disk, the smaller). */
+  minFree: MinFree | null;
   /** Preview apps that may exist at once on the server (MINICLOUD_MAX_PREVIEWS), and each one's memory limit (MiB). */
   maxPreviews: number;
   previewMemoryMb: number;
@@ -165,6 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buildConcurrency: count(env, 'MINICLOUD_BUILD_CONCURRENCY', 1),
     buildMinFreeMb: count(env, 'MINICLOUD_BUILD_MIN_FREE', 256),
     maxSourceMb: count(env, 'MINICLOUD_MAX_SOURCE_MB', 1024),
+    /** Builds and backups refuse to start below it (null: 1 GiB or 5% of the disk, whichever is smaller). */
+    minFree: parseMinFree(env.MINICLOUD_MIN_FREE),
     maxPreviews: count(env, 'MINICLOUD_MAX_PREVIEWS', 5),
     previewMemoryMb: count(env, 'MINICLOUD_PREVIEW_MEMORY', 256),
     keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),

@@ -1,7 +1,7 @@
 // The parts between the base and the listeners: apps, deploys, add-ons, backups, certificates, made in dependency
 // order; each long-lived one registers its stop where it is made.
 import { join } from 'node:path';
-import type { Deploy, Logger } from '../core/index.ts';
+import { requireFreeSpace, type Deploy, type Logger } from '../core/index.ts';
 import { AddonsService, isAddonKind } from '../addons/index.ts';
 import { hashToken } from '../api/index.ts';
 import { AppsService, PreviewsService, appDirs, type AppsDeps } from '../apps/index.ts';
@@ -22,6 +22,9 @@ import { certOrdered, makeAlerts, watchFormation } from './alerts.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
 export type Parts = Awaited<ReturnType<typeof startParts>>;
+
+/** The free-space floor builds and backups check before they start. */
+const floor = (cfg: Config) => (what: string) => requireFreeSpace(cfg.dataDir, cfg.minFree, what);
 
 /** Apps, deploys, add-ons, backups, certificates: everything between the base and the listeners. */
 export async function startParts(cfg: Config, base: Base, log: Logger, life: Lifecycle) {
@@ -62,7 +65,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     provision: (app, needs, say) => addons.provisionNeeds(app, needs, say),
     detachAddon: (app, kind, say) => addons.detachFailed(app, kind, say),
     syncCron: (app, entries) => cron.sync(app, entries),
-    logger: log.child('deploys'),
+    logger: log.child('deploys'), checkFreeSpace: floor(cfg),
   });
   queue.work((job) => pipeline.run(job), { orphaned: (app, deployId) => pipeline.orphaned(app, deployId), log: log.child('queue') });
   // First of all: build steps killed, then the deploys they belonged to handed to the next process (with the apps' locks).
@@ -74,7 +77,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
   const backups = new BackupsService({
     store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), log: log.child('backups'),
-    restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b), offBox: new OffBox(new TargetFile(p.backupTarget)),
+    restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b), offBox: new OffBox(new TargetFile(p.backupTarget)), checkFreeSpace: floor(cfg),
   });
   const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics') });
   teardown.push(
