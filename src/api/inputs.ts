@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import {
   TOKEN_ROLES, UserError, validateAppName, validateBranch, validateConfigKey, validateImageRef, validateNewAppName,
-  type AppSettingsRequest, type AuditQuery, type CatalogInstall, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
+  type AppSettingsRequest, type AuditQuery, type PruneRequest, type CatalogInstall, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
 } from '../core/index.ts';
 import { REPO, type PushStart, type RefUpdate } from '../intake/index.ts';
 import type { SleepInput } from '../processes/index.ts';
@@ -255,4 +255,14 @@ export function parsePreviewSettings(body: unknown, app: string): { branches: st
     throw new UserError('expireSeconds must be whole seconds from 60 to a year, or null for never', `e.g. \`minicloud previews:enable ${app} --expire 7d\``);
   }
   return { branches, expireSeconds: expire };
+}
+
+/** POST /api/prune: `{ dryRun?, volumes?, caches? }`, each checked. */
+export function parsePruneRequest(body: unknown): PruneRequest {
+  const b = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  for (const k of ['dryRun', 'volumes'] as const) {
+    if (b[k] !== undefined && typeof b[k] !== 'boolean') throw new UserError(`${k} must be true or false`);
+  }
+  if (b.caches !== undefined && b.caches !== 'all' && b.caches !== 'stale') throw new UserError('caches must be "all" or "stale"');
+  return { dryRun: b.dryRun === true, volumes: b.volumes === true, caches: (b.caches as PruneRequest['caches']) ?? 'all' };
 }

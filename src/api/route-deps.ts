@@ -1,7 +1,7 @@
 // What every route module is given (one RouteDeps: the composition root's parts, and the access layer createApi makes
 // from them), and the app as the API shows it.
 import type { Request } from 'express';
-import type { AppInfo, CertsReport, RouterDaemonReport } from '../core/index.ts';
+import type { AppInfo, CertsReport, DiskUsageInfo, PruneReportInfo, PruneRequest, RouterDaemonReport } from '../core/index.ts';
 import type { AddonsService } from '../addons/index.ts';
 import type { AlertService } from '../alerts/index.ts';
 import type { AppsDeps, AppsService, PreviewsService } from '../apps/index.ts';
@@ -71,6 +71,8 @@ export interface RouteDeps extends AppsDeps {
   catalog?: CatalogInstaller;
   /** Rebuilds the routes after an app's domains or router settings changed; resolves once the router serves them. */
   refreshRoutes: (app: string) => Promise<void>;
+  /** `minicloud df` and `minicloud prune`; without it their routes answer 503. */
+  disk?: { usage(): Promise<DiskUsageInfo>; prune(o: PruneRequest): Promise<PruneReportInfo> };
   /** The server archive's routes; absent, they answer 404. */
   moves?: ServerMovesDeps;
 }

@@ -14,6 +14,7 @@ import { imageRoutes } from './image-routes.ts';
 import { releasesRoutes } from './releases-routes.ts';
 import { previewsRoutes } from './previews-routes.ts';
 import { backupsRoutes } from './backups-routes.ts';
+import { diskRoutes } from './disk-routes.ts';
 import { asStored, logRoutes } from './logs-routes.ts';
 import { certRoutes } from './certs-routes.ts';
 import { alertsRoutes } from './alerts-routes.ts';
@@ -41,6 +42,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(releasesRoutes(d));
   r.use(previewsRoutes(d));
   r.use(backupsRoutes(d));
+  r.use(diskRoutes(d));
   r.use(certRoutes(d));
   r.use(alertsRoutes(d));
   r.use(catalogRoutes(d));

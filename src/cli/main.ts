@@ -17,6 +17,7 @@ import { storageCommands } from './commands/storage.ts';
 import { catalogCommands } from './commands/catalog.ts';
 import { backupCommands } from './commands/backups.ts';
 import { offBoxCommands } from './commands/backups-offbox.ts';
+import { diskCommands } from './commands/disk.ts';
 import { serverCommands } from './commands/server.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { releaseCommands } from './commands/releases.ts';
@@ -49,6 +50,7 @@ export const commands: Command[] = [
   ...catalogCommands,
   ...backupCommands,
   ...offBoxCommands,
+  ...diskCommands,
   ...serverCommands,
   ...releaseCommands,
   ...previewCommands,

@@ -11,3 +11,21 @@ export interface RemoteBackupInfo {
   id: string; app: string; createdAt: string; status: string; size: number;
   parts: Array<{ name: string; kind: string; file: string; size: number; sha256: string }>;
 }
+
+/** One app's line of `GET /api/disk`: bytes in use per part; `exists` false for a destroyed app's leftovers. */
+export interface AppDiskInfo { app: string; exists: boolean; repo: number; builds: number; cache: number; volumes: number; backups: number; logs: number; total: number }
+
+/** `GET /api/disk`: the data directory's file system, the floor builds and backups need, and what uses the space. */
+export interface DiskUsageInfo {
+  dataDir: string; total: number; free: number; needed: number; used: number;
+  apps: AppDiskInfo[]; sources: number; other: number;
+}
+
+/** One thing `POST /api/prune` removed (or would, with dryRun). */
+export interface PruneItemInfo { what: 'build' | 'cache' | 'source' | 'log' | 'volume' | 'git' | 'images'; app: string | null; path: string; bytes: number; why: string }
+
+/** `POST /api/prune`'s answer; `dangling`: storage of destroyed apps or removed volumes, kept unless `volumes` was asked. */
+export interface PruneReportInfo { dryRun: boolean; items: PruneItemInfo[]; freed: number; dangling: PruneItemInfo[]; free: number }
+
+/** `POST /api/prune`'s body. */
+export interface PruneRequest { dryRun?: boolean; volumes?: boolean; caches?: 'all' | 'stale' }

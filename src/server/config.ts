@@ -45,6 +45,8 @@ export interface Config {
   maxSourceMb: number;
   /** MINICLOUD_MIN_FREE: builds and backups refuse to start below it (null: 1 GiB or 5% of the disk, the smaller). */
   minFree: MinFree | null;
+  /** MINICLOUD_PRUNE_INTERVAL (seconds; 0: off): how often stale build caches, old builds and git garbage are pruned. */
+  pruneIntervalMs: number;
   /** Preview apps that may exist at once on the server (MINICLOUD_MAX_PREVIEWS), and each one's memory limit (MiB). */
   maxPreviews: number;
   previewMemoryMb: number;
@@ -169,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSourceMb: count(env, 'MINICLOUD_MAX_SOURCE_MB', 1024),
     /** Builds and backups refuse to start below it (null: 1 GiB or 5% of the disk, whichever is smaller). */
     minFree: parseMinFree(env.MINICLOUD_MIN_FREE),
+    pruneIntervalMs: seconds(env, 'MINICLOUD_PRUNE_INTERVAL', 24 * 60 * 60),
     maxPreviews: count(env, 'MINICLOUD_MAX_PREVIEWS', 5),
     previewMemoryMb: count(env, 'MINICLOUD_PREVIEW_MEMORY', 256),
     keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),

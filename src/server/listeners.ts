@@ -17,6 +17,7 @@ import type { Lifecycle } from './lifecycle.ts';
 import { adminRoute, apiAddress, routesFromState } from './routes-from-state.ts';
 import type { Parts } from './parts.ts';
 import { serverMoves } from './moves.ts';
+import { startDisk } from './disk.ts';
 
 /** How long the API lets pushes in progress finish after its port is freed (it relays them to their end). */
 const PUSH_HANDOVER_MS = 15 * 60_000;
@@ -44,7 +45,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   // The API's request after a change to an app's domains or router settings: it answers once the router serves them.
   const refreshApp = async () => { routesChanged(); await router.settled(); };
   const api = createApi({
-    moves, logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs, refreshRoutes: refreshApp,
+    moves, disk: startDisk(cfg, base, log.child('disk'), life), logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs, refreshRoutes: refreshApp,
     service: parts.service, previews: parts.previews, processes: parts.processes, addons: parts.addons, catalog: catalogInstaller(base, parts), backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({

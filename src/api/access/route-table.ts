@@ -106,6 +106,8 @@ export const ROUTES: RouteRule[] = [
   { method: 'POST', path: '/api/apps/:app/backups', permission: 'app:manage', summary: 'Back up an app now', action: 'backups:capture' },
   { method: 'GET', path: '/api/apps/:app/backups/schedule', permission: 'app:read', summary: "An app's backup schedule" },
   { method: 'PUT', path: '/api/apps/:app/backups/schedule', permission: 'app:manage', summary: 'Change the backup schedule', action: 'backups:schedule', detail: pick('frequency', 'keep') },
+  { method: 'GET', path: '/api/disk', permission: 'admin', summary: "What uses the data directory's disk, per app, and the free-space floor" },
+  { method: 'POST', path: '/api/prune', permission: 'admin', summary: 'Remove builds, caches, leftover archives and git garbage no release needs (storage only when asked)', action: 'prune', detail: pick('dryRun', 'volumes', 'caches') },
   { method: 'GET', path: '/api/backups/target', permission: 'admin', summary: 'The off-box backup target (S3; the secret key never shown)' },
   { method: 'PUT', path: '/api/backups/target', permission: 'admin', summary: 'Set the off-box backup target (checked against the bucket first)', action: 'backups:target', detail: pick('url', 'endpoint', 'region') },
   { method: 'DELETE', path: '/api/backups/target', permission: 'admin', summary: 'Stop copying backups off the box (the copies stay)', action: 'backups:target' },
