@@ -16,6 +16,8 @@ export interface BuildRequest {
   /** The version the release will get (images are tagged with it). */
   version?: number;
   commit?: string | null;
+  /** A preview app's build: the guardrails hold it first (it waits behind other builds, and needs twice the free memory). */
+  preview?: boolean;
 }
 
 export interface Builder {

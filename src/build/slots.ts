@@ -24,7 +24,7 @@ export function memAvailableMb(): number {
 export class BuildSlots implements Builder {
   readonly name: string;
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<{ go: () => void; preview: boolean }> = [];
 
   constructor(private readonly inner: Builder, private readonly opts: SlotOptions) {
     this.name = inner.name;
@@ -38,22 +38,26 @@ export class BuildSlots implements Builder {
   async build(req: BuildRequest): Promise<Artifact> {
     if (this.running >= this.opts.concurrency) {
       req.log(`-----> Waiting for ${this.running === 1 ? 'another build' : `${this.running} builds`} to finish (MINICLOUD_BUILD_CONCURRENCY=${this.opts.concurrency})`);
-      await new Promise<void>((resolve) => this.waiting.push(resolve)); // handed the slot of a build that ended
+      await new Promise<void>((go) => this.waiting.push({ go, preview: req.preview === true })); // handed the slot of a build that ended
     } else {
       this.running++;
     }
     try {
       const free = (this.opts.freeMb ?? memAvailableMb)();
-      if (free < this.opts.minFreeMb) {
+      // A preview gives way first: it needs twice the memory production's builds need to start.
+      const needs = this.opts.minFreeMb * (req.preview ? 2 : 1);
+      if (free < needs) {
         throw new UserError(
-          `only ${free} MiB of memory is free and a build needs ${this.opts.minFreeMb} MiB; the build did not start, so nothing running was disturbed`,
+          `only ${free} MiB of memory is free and a ${req.preview ? "preview's " : ''}build needs ${needs} MiB${req.preview ? ' (twice MINICLOUD_BUILD_MIN_FREE)' : ''}; the build did not start, so nothing running was disturbed`,
           'free memory (stop or scale down apps), add swap, or lower MINICLOUD_BUILD_MIN_FREE, then push again',
         );
       }
       return await this.inner.build(req);
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
+      // The slot goes to the longest-waiting build that is not a preview's; previews get it when no other waits.
+      const i = this.waiting.findIndex((w) => !w.preview);
+      const next = this.waiting.splice(i < 0 ? 0 : i, 1)[0];
+      if (next) next.go();
       else this.running--;
     }
   }

@@ -33,7 +33,7 @@ export class Releases {
       const plan = planFor(dir, pack);
       const config = store.configVars.get(deploy.app);
       const artifact = await this.d.builder.build({
-        app: deploy.app, sourceDir: dir, plan, config, log: say, manifest, sourceTar: tar, commit: deploy.commit,
+        app: deploy.app, sourceDir: dir, plan, config, log: say, manifest, sourceTar: tar, commit: deploy.commit, preview: store.previews.get(deploy.app) !== null,
         version: store.releases.nextVersion(deploy.app), // exact: one deploy of an app runs at a time
       });
       say(`-----> Build succeeded; processes: ${Object.keys(artifact.processes).join(', ')}`);

@@ -47,3 +47,32 @@ it('refuses to start a build when too little memory is free, saying what to do',
   const slots = new BuildSlots(inner, { concurrency: 1, minFreeMb: 256, freeMb: () => 100 });
   await expect(slots.build(req([]))).rejects.toThrow(/only 100 MiB of memory is free and a build needs 256 MiB/);
 });
+
+it("gives a waiting production build the slot before a preview's, and a preview's build needs twice the free memory", async () => {
+  const started: string[] = [];
+  const gates: Array<() => void> = [];
+  const inner: Builder = {
+    name: 'fake', unpack: async () => {},
+    async build(r) {
+      started.push(r.app);
+      await new Promise<void>((go) => gates.push(go));
+      return { kind: 'dir', dir: 'x', buildpack: 'x', processes: {} } satisfies Artifact;
+    },
+  };
+  let free = 700;
+  const slots = new BuildSlots(inner, { concurrency: 1, minFreeMb: 300, freeMb: () => free });
+  const as = (app: string, preview = false): BuildRequest => ({ ...req([]), app, preview });
+  const builds = [slots.build(as('prod-a')), slots.build(as('shop-feature-x', true)), slots.build(as('prod-b'))];
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    gates.shift()!();
+  }
+  await Promise.all(builds);
+  expect(started).toEqual(['prod-a', 'prod-b', 'shop-feature-x']);
+  free = 500;
+  await expect(slots.build(as('shop-feature-y', true))).rejects.toThrow("only 500 MiB of memory is free and a preview's build needs 600 MiB (twice MINICLOUD_BUILD_MIN_FREE)");
+  const fine = slots.build(as('prod-c'));
+  await new Promise((r) => setTimeout(r, 20));
+  gates.shift()!();
+  await fine;
+});
