@@ -56,12 +56,12 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
   const engine = await connectDocker(choice);
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
   const runtime: Runtime = engine && registry
-    ? new SwarmRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, stopGraceMs: STOP_GRACE_MS })
+    ? new SwarmRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, stopGraceMs: STOP_GRACE_MS, logMaxBytes: cfg.appLogMaxBytes })
     : engine
-    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, ...(cfg.dockerPeers && { ownNetworkOnly: { peers: cfg.dockerPeers } }) })
+    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, logMaxBytes: cfg.appLogMaxBytes, ...(cfg.dockerPeers && { ownNetworkOnly: { peers: cfg.dockerPeers } }) })
     : new ProcessRuntime(p.logs, {
       users: isolation.users, guard: isolation.guard, log: log.child('runtime'), confine: isolation.confine,
-      defaults: { memoryMb: cfg.appMemoryMb, cpu: cfg.appCpu, pids: cfg.appPids },
+      defaults: { memoryMb: cfg.appMemoryMb, cpu: cfg.appCpu, pids: cfg.appPids }, logMaxBytes: cfg.appLogMaxBytes,
     });
   life.add('runtime', () => runtime.close());
   if (runtime instanceof ProcessRuntime) {

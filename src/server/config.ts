@@ -47,6 +47,8 @@ export interface Config {
   minFree: MinFree | null;
   /** MINICLOUD_PRUNE_INTERVAL (seconds; 0: off): how often stale build caches, old builds and git garbage are pruned. */
   pruneIntervalMs: number;
+  /** MINICLOUD_APP_LOG_MAX_MB: each app's app.log is rotated past it (app.log.1 keeps the newest part), on every runtime. */
+  appLogMaxBytes: number;
   /** Preview apps that may exist at once on the server (MINICLOUD_MAX_PREVIEWS), and each one's memory limit (MiB). */
   maxPreviews: number;
   previewMemoryMb: number;
@@ -172,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     /** Builds and backups refuse to start below it (null: 1 GiB or 5% of the disk, whichever is smaller). */
     minFree: parseMinFree(env.MINICLOUD_MIN_FREE),
     pruneIntervalMs: seconds(env, 'MINICLOUD_PRUNE_INTERVAL', 24 * 60 * 60),
+    appLogMaxBytes: Math.max(1, count(env, 'MINICLOUD_APP_LOG_MAX_MB', 10)) * 1024 * 1024,
     maxPreviews: count(env, 'MINICLOUD_MAX_PREVIEWS', 5),
     previewMemoryMb: count(env, 'MINICLOUD_PREVIEW_MEMORY', 256),
     keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),
