@@ -4,8 +4,9 @@ import { wakeBench } from './wake.bench.ts';
 import { deployBench } from './deploy.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
 import { dockerLimitsBench } from './docker-limits.bench.ts';
+import { previewsBench } from './previews.bench.ts';
 
-const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench]];
+const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench]];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;
