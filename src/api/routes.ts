@@ -65,6 +65,11 @@ function appRoutes(d: RouteDeps): Router {
   });
   r.get('/apps/:app', (req, res) => { res.json({ ...info(req, appParam(req)), instances: d.store.instances.list(appParam(req)) }); });
   r.patch('/apps/:app', (req, res) => { res.json(info(req, d.service.update(appParam(req), parseAppSettings(req.body, appParam(req))).name)); });
+  r.post('/apps/:app/rename', async (req, res) => {
+    const app = await d.service.rename(appParam(req), parseNewAppName(req.body));
+    await d.refreshRoutes(app.name); // answered once the router serves the new name and no longer the old
+    res.json(info(req, app.name));
+  });
   r.delete('/apps/:app', async (req, res) => {
     await d.service.destroy(appParam(req), confirmParam(req));
     await d.refreshRoutes(appParam(req)); // answered once the router no longer serves it

@@ -8,8 +8,9 @@ import type { Formation } from '../processes/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import { submitDeploy, type JobSpec } from '../intake/index.ts';
 import type { Store } from '../store/index.ts';
+import { renameApp, type RenameDeps } from './rename.ts';
 
-export interface AppsDeps {
+export interface AppsDeps extends RenameDeps {
   store: Store;
   git: GitServer;
   queue: DeployQueue;
@@ -74,6 +75,11 @@ export class AppsService {
     // The change rides in the release (stopped and sleeping apps get it too); it is kept only once that release is up.
     const deploy = await this.submitAndWait(app.name, 'release', { description, configChanges: changes });
     return { config: this.d.store.configVars.get(app.name), deploy };
+  }
+
+  /** apps:rename (apps/rename.ts). */
+  rename(from: string, to: string): Promise<App> {
+    return renameApp(this.d, from, to, (app) => this.restart(app));
   }
 
   async restart(name: string): Promise<Deploy> {

@@ -30,4 +30,6 @@ export interface Builder {
   build(req: BuildRequest): Promise<Artifact>;
   /** Frees the artifacts releases no longer need; `wanted` lists artifact refs, most wanted first. */
   prune?(app: string, wanted: string[]): Promise<void>;
+  /** apps:rename: the app's built artifacts under the new name (images retagged; directories move with the app's). */
+  rename?(from: string, to: string): Promise<void>;
 }

@@ -110,6 +110,15 @@ export class DockerBuilder implements Builder {
     });
   }
 
+  /** apps:rename: each minicloud/<from>:vN tagged minicloud/<to>:vN, the old tag removed (the image stays). */
+  async rename(from: string, to: string): Promise<void> {
+    const images = await this.docker.listImages({ filters: { reference: [imageName(from)] } });
+    for (const t of images.flatMap((i) => i.RepoTags ?? []).filter((x) => x.startsWith(`${imageName(from)}:`))) {
+      await this.docker.getImage(t).tag({ repo: imageName(to), tag: t.slice(imageName(from).length + 1) });
+      await this.docker.getImage(t).remove({ noprune: true });
+    }
+  }
+
   /** A repository Dockerfile without a Procfile: `web` runs the image's own command. */
   private async defaultWeb(tag: string, processes: Record<string, string>): Promise<Record<string, string>> {
     if (processes.web) return {};

@@ -65,4 +65,8 @@ export class BuildSlots implements Builder {
   prune(app: string, wanted: string[]): Promise<void> {
     return this.inner.prune?.(app, wanted) ?? Promise.resolve();
   }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.inner.rename?.(from, to) ?? Promise.resolve();
+  }
 }

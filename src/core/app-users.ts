@@ -75,6 +75,18 @@ export class AppUsers {
     rmSync(join(this.o.homesDir, app), { recursive: true, force: true });
   }
 
+  /** apps:rename: the app's user, group and home take the new name; its uid stays, so its files stay its own. */
+  async rename(from: string, to: string): Promise<void> {
+    if (!this.enabled) return;
+    this.pending.delete(from);
+    const [old, name] = [this.userName(from), this.userName(to)];
+    const found = lookup(old);
+    if (!found) return;
+    for (let i = 0; i < 20 && killAll(found.uid) > 0; i++) await sleep(50);
+    await exec('usermod', ['-l', name, '-d', join(this.o.homesDir, to), '-m', old]);
+    await exec('groupmod', ['-n', name, old]).catch(() => {}); // a user without its own group keeps the one it has
+  }
+
   /** HOME, TMPDIR and the names programs read to know who they are. */
   env(user: AppUser): Record<string, string> {
     return { HOME: user.home, TMPDIR: user.tmp, USER: user.name, LOGNAME: user.name };

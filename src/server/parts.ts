@@ -84,7 +84,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     (app) => cron.forget(app), (app) => addons.destroyAll(app), async (app) => metrics.forget(app),
     (app) => builder.prune(app, []).catch(() => {}), async (app) => { await isolation.users?.remove(app); }, async (app) => { await runtime.forget?.(app); },
   );
-
+  renames(serviceDeps, base, cron, metrics);
   const table = new RouteTable();
   // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
   const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'), {
@@ -92,6 +92,19 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   });
   life.add('certificates', () => certs.stop());
   return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
+}
+
+/** apps:rename: each part's share, and how stored artifacts name an app's builds (release directories, images). */
+function renames(deps: AppsDeps, { p, builder, isolation, runtime }: Base, cron: CronScheduler, metrics: Metrics): void {
+  deps.beforeRename = async (from, to) => {
+    await cron.forget(from);
+    await builder.rename?.(from, to);
+    await isolation.users?.rename(from, to);
+    await runtime.forget?.(from);
+    metrics.forget(from);
+  };
+  const dir = (app: string) => `${JSON.stringify(join(p.builds, app)).slice(0, -1)}/`;
+  deps.artifactPaths = (from, to) => [{ from: dir(from), to: dir(to) }, { from: `"minicloud/${from}:`, to: `"minicloud/${to}:` }];
 }
 
 /** The GitHub token an app's fetches use: its link's, or for a pull request's preview its parent's. */

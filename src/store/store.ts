@@ -3,6 +3,7 @@
 // table names or numbers (an app, a release, a deploy); add inserts one the caller names; save and set insert or replace
 // (whole, in part); delete and remove take rows away; SQL and the snake_case row types stay inside each file.
 import { openDb, type Db } from './db.ts';
+import { renameAppRows } from './rename.ts';
 import { AppsTable } from './apps.ts';
 import { ConfigVarsTable } from './config-vars.ts';
 import { ReleasesTable } from './releases.ts';
@@ -84,6 +85,11 @@ export class Store {
     this.alertIncidents = new AlertIncidentsTable(db);
     this.alertHistory = new AlertHistoryTable(db);
     this.previews = new PreviewsTable(db);
+  }
+
+  /** apps:rename: every row of the app under its new name, one transaction (store/rename.ts). */
+  renameApp(from: string, to: string, artifactPaths: { from: string; to: string }[]): void {
+    renameAppRows(this.db, from, to, artifactPaths);
   }
 
   close(): void {

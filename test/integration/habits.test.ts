@@ -1,9 +1,10 @@
 // Heroku habits and small things from the CLI user's side: maintenance mode, and what a never-deployed app looks like
 // (in `apps`, and to a visitor of its URL).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployedFixture } from '../helpers/deployed.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { get } from '../helpers/net.ts';
+import { get, until } from '../helpers/net.ts';
+import { commitVersion, deployedFixture } from '../helpers/deployed.ts';
+import { push } from '../helpers/git.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 let redis: TestRedis;
@@ -83,5 +84,53 @@ describe('small things', () => {
       const one = await mc.cli('help', c);
       expect(one.stdout.split('\n').filter((l) => l.length > 100), c).toEqual([]);
     }
+  });
+});
+
+describe('apps:rename', () => {
+  it('moves the default URL and keeps domains, config, volumes, logs and releases; the new git URL deploys', async () => {
+    const { repo } = await deployedFixture(mc, 'before');
+    expect((await mc.cli('config:set', 'before', 'FOO=kept')).code).toBe(0);
+    expect((await mc.cli('domains:add', 'before', 'www.renamed.test')).code).toBe(0);
+    expect((await mc.cli('storage:add', 'before', '/data')).code).toBe(0);
+    const r = await mc.cli('apps:rename', 'before', 'after');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Renaming before to after... done');
+    expect(r.stdout).toContain(`git remote set-url minicloud ${mc.apiUrl}/git/after.git`);
+    const served = JSON.parse((await get(mc.httpPort, 'after.localhost')).body) as { foo: string };
+    expect(served.foo).toBe('kept');
+    expect((await get(mc.httpPort, 'www.renamed.test')).status).toBe(200);
+    const old = await get(mc.httpPort, 'before.localhost');
+    expect(old.status).toBe(404);
+    expect(old.body).toContain('No app here');
+    expect((await mc.cli('apps:info', 'before')).code).not.toBe(0);
+    expect((await mc.cli('storage', 'after')).stdout).toContain('/data');
+    expect((await mc.cli('releases', 'after')).stdout).toMatch(/^v1\b/m);
+    expect((await mc.cli('logs', 'after', '--build')).stdout).toContain('Building before');
+
+    commitVersion(repo, 'v-after');
+    const pushed = await push(repo, mc.gitUrl('after'));
+    expect(pushed.code, pushed.output).toBe(0);
+    expect(JSON.parse((await get(mc.httpPort, 'after.localhost')).body)).toMatchObject({ version: 'v-after', foo: 'kept' });
+    expect((await mc.cli('apps:create', 'taken')).code).toBe(0);
+    const taken = await mc.cli('apps:rename', 'after', 'taken');
+    expect(taken.code).not.toBe(0);
+    expect(taken.stderr).toContain('app taken already exists');
+    expect((await mc.cli('apps:rename', 'after', 'Bad Name')).stderr).toContain('app name');
+  });
+
+  it('is refused while the app deploys, saying why', async () => {
+    const { repo } = await deployedFixture(mc, 'busy');
+    commitVersion(repo, 'v2');
+    const pushing = push(repo, mc.gitUrl('busy'));
+    await until('the deploy to build', async () => {
+      const d = (await mc.api<{ status: string }[]>('GET', '/api/apps/busy/deploys')).body;
+      return d.some((x) => x.status === 'building' || x.status === 'queued') ? true : undefined;
+    }, 60_000);
+    const r = await mc.cli('apps:rename', 'busy', 'idle');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/busy cannot be renamed while it deploys: deploy \w+ is (queued|building|releasing)/);
+    expect((await pushing).code).toBe(0);
+    expect((await get(mc.httpPort, 'busy.localhost')).status).toBe(200);
   });
 });

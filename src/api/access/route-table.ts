@@ -59,6 +59,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'PATCH', path: '/api/apps/:app', permission: 'app:manage', summary: "Change an app's settings: its deploy branch", action: 'apps:set', detail: pick('branch') },
   { method: 'PUT', path: '/api/apps/:app/maintenance', permission: 'app:manage', summary: "Maintenance on: the router answers the app's visitors with a 503 page (Retry-After); the app keeps running", action: 'maintenance:on' },
   { method: 'DELETE', path: '/api/apps/:app/maintenance', permission: 'app:manage', summary: 'Maintenance off: the router serves the app again', action: 'maintenance:off' },
+  { method: 'POST', path: '/api/apps/:app/rename', permission: 'admin', summary: 'Rename an app: its default URL moves; domains, add-ons, config, volumes, logs and releases are kept', action: 'apps:rename', detail: pick('name') },
   { method: 'DELETE', path: '/api/apps/:app', permission: 'admin', summary: 'Destroy an app', action: 'apps:destroy' },
   { method: 'GET', path: '/api/apps/:app/config', permission: 'app:manage', summary: "An app's config vars (secrets)" },
   { method: 'PATCH', path: '/api/apps/:app/config', permission: 'app:manage', summary: 'Set (value) or unset (null) config vars', action: 'config:update', detail: configNames },

@@ -1,5 +1,6 @@
 // An app's own settings and name: apps:set (its deploy branch) and apps:rename.
-import { UserError, type AppInfo } from '../../core/index.ts';
+import { UserError, validateAppName, type AppInfo } from '../../core/index.ts';
+import { keyValues } from '../kit/format.ts';
 import { appPath, type Command } from '../kit/command.ts';
 
 const SETTINGS = ['branch'];
@@ -55,4 +56,25 @@ function maintenanceSwitch(on: boolean): Command {
   };
 }
 
-export const appSettingsCommands: Command[] = [set, maintenance, maintenanceSwitch(true), maintenanceSwitch(false)];
+const rename: Command = {
+  name: 'apps:rename',
+  usage: '<app> <new name>',
+  summary: 'rename an app: its default URL and git remote move; domains, add-ons, config, volumes, logs, releases stay',
+  app: true,
+  help: [
+    'The app restarts under its new name (a short break). Refused while it deploys. The git remote of your',
+    'checkouts must be changed: `git remote set-url minicloud <new git URL>`, or `minicloud git:remote <new name>`.',
+  ].join('\n'),
+  async run(ctx, args) {
+    const [to, extra] = args.rest;
+    if (to === undefined) throw new UserError('no new name given', `usage: minicloud apps:rename ${args.app} <new name>`);
+    if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, `usage: minicloud apps:rename ${args.app} <new name>`);
+    ctx.out(`Renaming ${args.app} to ${to}... `, '');
+    const info = await ctx.client().request<AppInfo>('POST', appPath(args.app, '/rename'), { name: validateAppName(to) });
+    ctx.out('done');
+    for (const line of keyValues([['URL', info.url], ['Git URL', info.gitUrl]])) ctx.out(`       ${line}`);
+    ctx.out(`Point your checkout at it: git remote set-url minicloud ${info.gitUrl}`);
+  },
+};
+
+export const appSettingsCommands: Command[] = [set, rename, maintenance, maintenanceSwitch(true), maintenanceSwitch(false)];
