@@ -1,8 +1,9 @@
-// Guardrails on Docker: a build past its memory cap fails with what to do, and the running release keeps serving.
+// Guardrails on Docker: a build past its memory cap or unable to pull its base image fails with what to do, and the
+// running release keeps serving; a renamed app's images follow it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dockerHost } from '../helpers/docker.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
@@ -57,4 +58,18 @@ it('fails a build whose base image cannot be pulled saying what can fix it (no c
   // As said: the branch stayed where it was, so the same push is tried again (and fails the same way here).
   const again = await push(repo, mc.gitUrl('unpulled'));
   expect(again.output).toContain('a base image could not be pulled');
+});
+
+it('apps:rename on Docker: the images retagged to the new name (none left under the old), the app serving at its new URL', async () => {
+  expect((await mc.cli('apps:create', 'dockold')).code).toBe(0);
+  const first = await push(fixtureRepo('node-hello'), mc.gitUrl('dockold'));
+  expect(first.code, first.output).toBe(0);
+  const r = await mc.cli('apps:rename', 'dockold', 'docknew');
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse((await get(mc.httpPort, 'docknew.localhost')).body)).toMatchObject({ version: 'v1' });
+  expect(docker('images', '--format', '{{.Repository}}:{{.Tag}}', 'minicloud/docknew')).toContain('minicloud/docknew:v1');
+  expect(docker('images', '--format', '{{.Repository}}:{{.Tag}}', 'minicloud/dockold')).toBe('');
+  // Gone with it: nothing of the app left under either name.
+  expect((await mc.cli('apps:destroy', 'docknew', '--confirm', 'docknew')).code).toBe(0);
+  expect(docker('images', '--format', '{{.Repository}}:{{.Tag}}', 'minicloud/docknew')).toBe('');
 });
