@@ -150,6 +150,8 @@ async function restoreApp(d: ServerRestoreDeps, plan: RestorePlan, app: string, 
   insertRows(to, 'config_vars', config.filter((c) => validKey(c.key)));
   if (badKeys.length) tell(`config var(s) ${badKeys.join(', ')} left out: not valid names here`);
   for (const t of ['formation', 'github_links', 'domains', 'volumes', 'backup_schedules']) insertRows(to, t, readRows(old.db, t, 'app = ?', [app]));
+  // Previews (tables an older archive lacks): the app's settings, and its record as a preview of its parent.
+  for (const t of ['preview_settings', 'previews']) if (hasTable(old.db, t)) insertRows(to, t, readRows(old.db, t, 'app = ?', [app]));
   insertRows(to, 'alert_channels', alertChannels(old.db, 'app = ?', [app]), 'ignore');
   // Releases keep their history; a build that lived on the old server only is pointed nowhere (a rollback to it fails, saying so).
   insertRows(to, 'releases', readRows(old.db, 'releases', 'app = ?', [app]).map((rel) => {

@@ -5,7 +5,7 @@ import type { Db } from './db.ts';
 export type Row = Record<string, unknown>;
 
 const TABLES = new Set(['apps', 'config_vars', 'releases', 'deploys', 'deploy_logs', 'formation', 'github_links', 'domains', 'volumes',
-  'backup_schedules', 'backups', 'tokens', 'users', 'audit', 'webhook_deliveries', 'addons', 'alert_channels']);
+  'backup_schedules', 'backups', 'tokens', 'users', 'audit', 'webhook_deliveries', 'addons', 'alert_channels', 'preview_settings', 'previews']);
 
 const columns = (db: Db, table: string) => db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name);
 

@@ -81,6 +81,9 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   // Alert channels go along: the server's and the app's (webhook URLs stay masked in every listing).
   expect((await A.cli('alerts:add', 'webhook', 'https://hooks.slack.com/services/T0/B0/MOVEDSECRET')).code).toBe(0);
   expect((await A.cli('alerts:add', 'webhook', 'https://ops.example.test/hook', '--app', APP)).code).toBe(0);
+  // Previews go along: on for the same branches, with the config only previews get.
+  expect((await A.cli('previews:enable', APP, '--branches', 'feature/*', '--expire', '7d')).code).toBe(0);
+  expect((await A.cli('config:set', APP, '--preview', 'PREVIEW_ONLY=yes')).code).toBe(0);
   const t0 = Date.now();
   const backedUp = await A.cli('backup', archive);
   const backupMs = Date.now() - t0;
@@ -107,6 +110,7 @@ it('moves an app with a config var, a domain, a PostgreSQL add-on and a volume t
   const releases = (await B.api<Array<{ version: number; current: boolean }>>('GET', `/api/apps/${APP}/releases`)).body;
   expect(releases.find((r) => r.current)!.version).toBeGreaterThan(Math.max(...releases.filter((r) => !r.current).map((r) => r.version)));
 
+  expect((await B.api('GET', `/api/apps/${APP}/previews`)).body).toMatchObject({ enabled: true, branches: 'feature/*', expireSeconds: 7 * 86400, configKeys: ['PREVIEW_ONLY'] });
   const channels = (await B.api<Array<{ app: string | null; format: string; target: string }>>('GET', '/api/alerts')).body;
   expect(channels.map((c) => [c.app, c.format, c.target])).toEqual([[null, 'slack', 'https://hooks.slack.com/…'], [APP, 'json', 'https://ops.example.test/…']]);
   // A's tokens work on B (B's admin token stays B's own).
