@@ -88,6 +88,9 @@ export class DockerBuilder implements Builder {
       if (keep.has(t)) continue;
       await this.docker.getImage(t).remove().catch(() => {}); // in use by a container, or gone: next time
     }
+    // The app's untagged images (a build's earlier stages, a tag moved on): nothing runs or rolls back to them.
+    // Called between the app's builds only (one deploy of an app at a time; `prune` skips an app that is deploying).
+    await this.docker.pruneImages({ filters: { dangling: ['true'], label: [`minicloud.app=${app}`] } });
   }
 
   /** Where the app's images are named: under the swarm's registry when there is one. */
