@@ -53,7 +53,7 @@ export function backupsRoutes(d: RouteDeps): Router {
   r.delete('/backups/target', (_req, res) => { res.json({ removed: off().clear() }); });
   r.get('/apps/:app/backups/remote', async (req, res) => {
     const app = d.store.apps.require(appParam(req)).name;
-    res.json(await off().list(app));
+    res.json(await off().list(app, req.query.verify === '1' || req.query.verify === 'true'));
   });
   r.get('/apps/:app/backups/:id', (req, res) => { res.json(svc().get(appParam(req), param(req, 'id'))); });
   r.get('/apps/:app/backups/:id/download', async (req, res) => {

@@ -40,7 +40,14 @@ export class OffBox {
     }
   }
 
-  list(app: string): Promise<RemoteBackup[]> { return this.with((r) => r.list(app)); }
+  /** The app's backups in the bucket; with `verify`, each object read back and checked against its manifest. */
+  list(app: string, verify = false): Promise<RemoteBackup[]> {
+    return this.with(async (r) => {
+      const all = await r.list(app);
+      if (verify) for (const b of all) b.problem = await r.verify(b);
+      return all;
+    });
+  }
 
   /**
    * Brings a remote backup onto this disk (`<backups>/<app>/<id>/`, checksums checked) and records it, as on a fresh

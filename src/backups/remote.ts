@@ -14,7 +14,11 @@ import { MANIFEST, checkParts, sha256File, type Manifest } from './manifest.ts';
 import type { BackupTarget } from './target.ts';
 
 /** A backup found in the bucket: what its manifest says. */
-export interface RemoteBackup { id: string; app: string; createdAt: string; status: string; size: number; parts: Manifest['parts'] }
+export interface RemoteBackup {
+  id: string; app: string; createdAt: string; status: string; size: number; parts: Manifest['parts'];
+  /** With `verify`: every object read back; null when all match, else which differ. */
+  problem?: string | null;
+}
 
 const ID = /^\d{8}T\d{9}Z-[0-9a-f]{4}$/;
 const MANIFEST_LIMIT = 1024 * 1024;
@@ -125,6 +129,17 @@ export class RemoteBackups {
       found.push({ id, app, createdAt: m.createdAt, status: m.status ?? 'unverified', size: m.parts.reduce((s, p) => s + p.size, 0), parts: m.parts });
     }
     return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** Reads every object of a listed backup back: null when each matches its manifest, else what differs. */
+  async verify(b: RemoteBackup): Promise<string | null> {
+    const bad: string[] = [];
+    for (const p of b.parts) {
+      const key = this.key(b.app, b.id, p.file);
+      const got = await this.sha256Of(key).catch((e: unknown) => `unreadable (${why(e)})`);
+      if (got !== p.sha256) bad.push(`${p.file} is corrupted or missing: its SHA-256 is ${got}, the manifest says ${p.sha256}`);
+    }
+    return bad.length ? bad.join('; ') : null;
   }
 
   /** Downloads one backup into `dir` (made here) and checks every part against the manifest; removes `dir` on failure. */

@@ -10,6 +10,8 @@ export interface BackupTargetRequest { url: string; endpoint: string; region?: s
 export interface RemoteBackupInfo {
   id: string; app: string; createdAt: string; status: string; size: number;
   parts: Array<{ name: string; kind: string; file: string; size: number; sha256: string }>;
+  /** With `?verify=1`: null when every object read back matches its manifest, else which do not. */
+  problem?: string | null;
 }
 
 /** One app's line of `GET /api/disk`: bytes in use per part; `exists` false for a destroyed app's leftovers. */

@@ -102,6 +102,12 @@ it('a fresh server refuses a corrupted copy, saying which part, and restores a g
   const corrupted = readFileSync(part);
   corrupted[corrupted.length - 5] = (corrupted[corrupted.length - 5] ?? 0) ^ 0xff;
   writeFileSync(part, corrupted);
+  const checked = await two.cli('backups:remote', APP, '--verify');
+  expect(checked.code).not.toBe(0);
+  expect(checked.stdout).toMatch(new RegExp(`${newer} .*CORRUPTED`));
+  expect(checked.stdout).toMatch(new RegExp(`${older} .*checksums match`));
+  expect(checked.stdout).toMatch(new RegExp(`${newer}: volume-data\\.tar\\.gz is corrupted or missing: its SHA-256 is [0-9a-f]{64}, the manifest says`));
+  expect(checked.stderr).toMatch(/1 backup\(s\) of ob-\w+ in the off-box target are corrupted/);
   const refused = await two.cli('backups:restore', APP, newer);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toMatch(/part volume \/data \(volume-data\.tar\.gz\) is corrupted: its SHA-256 checksum is [0-9a-f]{64}, the manifest says/);

@@ -63,15 +63,23 @@ const target: Command = {
 
 const remote: Command = {
   name: 'backups:remote',
-  usage: '<app> [--json]',
+  usage: '<app> [--verify] [--json]',
   summary: "list an app's backups in the off-box target (restore one with `backups:restore`, even on a fresh server)",
+  help: '--verify reads every object back and compares its SHA-256 with the manifest: a corrupted copy is named, and the\ncommand exits non-zero.',
   app: true,
   json: true,
+  options: { verify: { type: 'boolean' } },
   async run(ctx, args) {
-    const all = await ctx.client().request<RemoteBackupInfo[]>('GET', appPath(args.app, '/backups/remote'));
+    const verify = Boolean(args.flags.verify);
+    const all = await ctx.client().request<RemoteBackupInfo[]>('GET', appPath(args.app, `/backups/remote${verify ? '?verify=1' : ''}`));
     if (args.flags.json) return ctx.out(json(all));
     if (all.length === 0) return ctx.out(`${args.app} has no backups in the off-box target`);
-    for (const line of table(all.map((b) => [b.id, time(b.createdAt), bytes(b.size), b.status, b.parts.map((p) => p.name).join(', ')]), ['ID', 'TIME', 'SIZE', 'STATUS', 'PARTS'])) ctx.out(line);
+    const check = (b: RemoteBackupInfo) => (b.problem ? 'CORRUPTED' : 'checksums match');
+    const rows = all.map((b) => [b.id, time(b.createdAt), bytes(b.size), b.status, b.parts.map((p) => p.name).join(', '), ...(verify ? [check(b)] : [])]);
+    for (const line of table(rows, ['ID', 'TIME', 'SIZE', 'STATUS', 'PARTS', ...(verify ? ['READ BACK'] : [])])) ctx.out(line);
+    const bad = all.filter((b) => b.problem);
+    for (const b of bad) ctx.out(`       ${b.id}: ${b.problem}`);
+    if (bad.length) throw new UserError(`${bad.length} backup(s) of ${args.app} in the off-box target are corrupted`, 'restore from another one; make a fresh backup with `minicloud backups:create`');
   },
 };
 
