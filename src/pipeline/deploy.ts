@@ -95,11 +95,13 @@ export class Pipeline {
     const app = store.apps.require(release.app);
     if (app.state === 'stopped') {
       store.apps.setCurrentRelease(app.name, release.version);
+      this.d.routesChanged?.(app.name);
       say(`-----> ${app.name} is stopped: v${release.version} starts with \`minicloud apps:start ${app.name}\``);
       return;
     }
     if (app.state === 'sleeping') {
       store.apps.setCurrentRelease(app.name, release.version);
+      this.d.routesChanged?.(app.name);
       say(`-----> ${app.name} is asleep: its next request starts v${release.version}`);
       return;
     }

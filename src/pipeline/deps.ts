@@ -21,6 +21,8 @@ export interface PipelineDeps {
   appUrl: (app: string) => string;
   /** Provisions what the manifest `needs` (add-ons) before the first release that needs them. */
   provision?: (app: string, needs: NonNullable<Manifest['needs']>, say: Say) => Promise<void>;
+  /** The app's route made again (a release kept without a rollout: a stopped or sleeping app's first one is no longer `undeployed`). */
+  routesChanged?: (app: string) => void;
   /** Makes the app's cron schedules those of the release that just became current. */
   syncCron?: (app: string, entries: NonNullable<Manifest['cron']>) => Promise<void>;
   /** Image deploys (Docker runtime only): pulls and tags a published image as release `version`. */

@@ -64,7 +64,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     ...(engine && { images: new ImageImporter(engine.docker) }),
     provision: (app, needs, say) => addons.provisionNeeds(app, needs, say),
     detachAddon: (app, kind, say) => addons.detachFailed(app, kind, say),
-    syncCron: (app, entries) => cron.sync(app, entries),
+    syncCron: (app, entries) => cron.sync(app, entries), routesChanged: (app) => formation.emit('changed', app),
     logger: log.child('deploys'), checkFreeSpace: floor(cfg),
   });
   queue.work((job) => pipeline.run(job), { orphaned: (app, deployId) => pipeline.orphaned(app, deployId), log: log.child('queue') });

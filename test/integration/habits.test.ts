@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
 import { commitVersion, deployedFixture } from '../helpers/deployed.ts';
-import { push } from '../helpers/git.ts';
+import { fixtureRepo, push } from '../helpers/git.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 let redis: TestRedis;
@@ -31,6 +31,19 @@ describe('an app never deployed', () => {
     expect(page.body).toContain('Nothing deployed yet');
     expect(page.body).toContain('git push minicloud main');
     expect(page.body).not.toContain('apps:create');
+  });
+
+  it('once pushed while stopped, its URL says it is stopped, no longer that nothing is deployed', async () => {
+    expect((await mc.cli('apps:create', 'parked')).code).toBe(0);
+    expect((await mc.cli('apps:stop', 'parked')).code).toBe(0);
+    const r = await push(fixtureRepo('node-hello'), mc.gitUrl('parked'));
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('parked is stopped: v1 starts with');
+    const page = await until('the stopped page', async () => {
+      const p = await get(mc.httpPort, 'parked.localhost');
+      return p.body.includes('App stopped') ? p : undefined;
+    }, 30_000);
+    expect(page.status).toBe(503);
   });
 });
 
