@@ -1,7 +1,8 @@
 // proxy: the HTTP edge server; sends each request (and WebSocket) by Host header to an app instance.
 // Its engines: fast/ (raw sockets: the common plain request), pooled/ (undici: the other plain requests, after the edge
-// policy in requests.ts), ws/ (http-proxy: WebSockets), h2/ (HTTP/2 sessions on the HTTPS port, into requests.ts); edge/ holds the policy they share (guard, limits, trust,
-// forwarded headers, pages, ACME, wake) and dispatch, which says which engine serves a request and why.
+// policy in requests.ts), ws/ (http-proxy: WebSockets), h2/ (HTTP/2 sessions on the HTTPS port, into requests.ts);
+// edge/ holds the policy they share (guard, limits, trust, forwarded headers, pages, ACME, wake) and dispatch, which
+// says which engine serves a request and why.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';

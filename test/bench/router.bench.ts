@@ -12,7 +12,7 @@ const run = promisify(execFile);
 const DURATION = process.env.BENCH_SECONDS ?? '5';
 const CONNECTIONS = '32';
 
-function need(cmd: string, pkg: string): void {
+export function need(cmd: string, pkg: string): void {
   if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0) return;
   if (process.getuid?.() !== 0) throw new Error(`${cmd} is needed: apt-get install ${pkg}`);
   console.log(`-----> Installing ${pkg} (apt-get)`);
@@ -30,7 +30,7 @@ const s = http.createServer((req, res) => {
 s.keepAliveTimeout = 60000;
 s.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));`;
 
-async function app(port: number): Promise<ChildProcess> {
+export async function app(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-e', APP, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   return child;
