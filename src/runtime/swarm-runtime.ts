@@ -179,7 +179,10 @@ export class SwarmRuntime implements Runtime {
     // its instances with it, and minicloud starts them again as new services, placed afresh).
     const node = mounts.length ? await this.managerNode() : kind === 'instance' ? await spreadNode(this.docker, spec.app, spec.type) : undefined;
     const body = serviceSpec(spec, kind, image, network, mounts, { ...this.opts, ...(node && { node }) });
-    const created = await this.docker.createService({ ...body, ...(this.opts.registryAuth && { authconfig: this.opts.registryAuth }) });
+    // The credentials as their own argument: dockerode's one-argument form sends the whole spec as X-Registry-Auth,
+    // and every node but the one that built the image then fails its pull as "No such image".
+    const auth = this.opts.registryAuth;
+    const created = await (auth ? this.docker.createService(auth, body) : this.docker.createService(body));
     return created.id as string;
   }
 

@@ -52,11 +52,11 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
 
   // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
   const choice = runtimeChoice(cfg.runtime);
-  const registry = choice === 'swarm' ? { host: swarmRegistry(cfg) } : undefined;
+  const registry = choice === 'swarm' ? swarmRegistry(cfg) : undefined;
   const engine = await connectDocker(choice);
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
   const runtime: Runtime = engine && registry
-    ? new SwarmRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, stopGraceMs: STOP_GRACE_MS, logMaxBytes: cfg.appLogMaxBytes })
+    ? new SwarmRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, stopGraceMs: STOP_GRACE_MS, logMaxBytes: cfg.appLogMaxBytes, ...(registry.auth && { registryAuth: registry.auth }) })
     : engine
     ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, logMaxBytes: cfg.appLogMaxBytes, ...(cfg.dockerPeers && { ownNetworkOnly: { peers: cfg.dockerPeers } }) })
     : new ProcessRuntime(p.logs, {
@@ -94,9 +94,9 @@ async function localRedis(p: Paths, log: Logger, life: Lifecycle): Promise<strin
 }
 
 /** The registry every swarm node pulls release images from: required, a local image reaches no other node. */
-function swarmRegistry(cfg: Config): string {
+function swarmRegistry(cfg: Config): { host: string; auth?: { username: string; password: string; serveraddress: string } } {
   const r = cfg.swarmRegistry;
-  if (r && /^[a-z0-9.-]+(:\d{1,5})?$/i.test(r)) return r;
+  if (r && /^[a-z0-9.-]+(:\d{1,5})?$/i.test(r)) return { host: r, ...(cfg.swarmRegistryAuth && { auth: { ...cfg.swarmRegistryAuth, serveraddress: r } }) };
   throw new UserError(
     r ? `MINICLOUD_SWARM_REGISTRY=${r} is not a registry address` : 'MINICLOUD_RUNTIME=swarm needs MINICLOUD_SWARM_REGISTRY',
     'set MINICLOUD_SWARM_REGISTRY=<host>:<port> of a registry every node can pull from (e.g. Debian\'s docker-registry on the manager\'s private address)',

@@ -36,6 +36,8 @@ export interface Config {
   runtime: string | undefined;
   /** MINICLOUD_SWARM_REGISTRY (`host:port`): where builds push and every swarm node pulls (MINICLOUD_RUNTIME=swarm). */
   swarmRegistry: string | undefined;
+  /** MINICLOUD_SWARM_REGISTRY_USER and _PASSWORD: the registry's credentials, for pushes and every node's pulls. */
+  swarmRegistryAuth: { username: string; password: string } | undefined;
   /** Memory cap of one build (MiB), and how many builds run at once. */
   buildMemoryMb: number;
   buildConcurrency: number;
@@ -167,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.MINICLOUD_REDIS_PREFIX || 'minicloud',
     runtime: env.MINICLOUD_RUNTIME || undefined,
     swarmRegistry: env.MINICLOUD_SWARM_REGISTRY || undefined,
+    swarmRegistryAuth: env.MINICLOUD_SWARM_REGISTRY_USER ? { username: env.MINICLOUD_SWARM_REGISTRY_USER, password: env.MINICLOUD_SWARM_REGISTRY_PASSWORD ?? '' } : undefined,
     buildMemoryMb: count(env, 'MINICLOUD_BUILD_MEMORY', 2048),
     buildConcurrency: count(env, 'MINICLOUD_BUILD_CONCURRENCY', 1),
     buildMinFreeMb: count(env, 'MINICLOUD_BUILD_MIN_FREE', 256),

@@ -5,6 +5,7 @@
 // by pid and by name. Needs root, iproute2, util-linux (unshare), dockerd, docker-registry (scripts/test.mjs installs them).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import bcrypt from 'bcryptjs';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface SwarmNode {
@@ -63,7 +64,8 @@ async function until(what: string, ms: number, check: () => boolean | Promise<bo
   }
 }
 
-export async function startSwarm(opts: { nodes?: number } = {}): Promise<Swarm> {
+/** `registryAuth`: the registry asks for these credentials (htpasswd, bcrypt), for pushes and pulls alike. */
+export async function startSwarm(opts: { nodes?: number; registryAuth?: { username: string; password: string } } = {}): Promise<Swarm> {
   const started = performance.now();
   const p = `mcs${randomBytes(2).toString('hex')}`; // interface names stay under 15 characters
   const net = freeSubnet();
@@ -99,8 +101,8 @@ export async function startSwarm(opts: { nodes?: number } = {}): Promise<Swarm> 
       const states = swarm.manager.docker('node', 'ls', '--format', '{{.Status}}').split('\n');
       return states.length === nodes.length && states.every((s) => s === 'Ready');
     });
-    startRegistry(p, run, registry);
-    await until('the registry to answer', 30_000, async () => (await fetch(`http://${registry}/v2/`, { signal: AbortSignal.timeout(2000) })).ok,
+    startRegistry(p, run, registry, opts.registryAuth);
+    await until('the registry to answer', 30_000, async () => [200, 401].includes((await fetch(`http://${registry}/v2/`, { signal: AbortSignal.timeout(2000) })).status),
       () => readFileSync(`${run}/registry.log`, 'utf8').slice(-1500));
     swarm.formedInS = (performance.now() - started) / 1000;
     return swarm;
@@ -159,9 +161,11 @@ function form(swarm: Swarm): void {
   for (const n of swarm.nodes.slice(1)) n.docker('swarm', 'join', '--token', token, '--advertise-addr', n.ip, '--listen-addr', `${n.ip}:2377`, `${m.ip}:2377`);
 }
 
-function startRegistry(p: string, run: string, registry: string): void {
+function startRegistry(p: string, run: string, registry: string, auth?: { username: string; password: string }): void {
   mkdirSync(`${run}/registry`, { recursive: true });
-  writeFileSync(`${run}/registry.yml`, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${run}/registry\n  delete:\n    enabled: true\nhttp:\n  addr: ${registry}\n`);
+  if (auth) writeFileSync(`${run}/htpasswd`, `${auth.username}:${bcrypt.hashSync(auth.password, 8)}\n`, { mode: 0o600 });
+  const htpasswd = auth ? `auth:\n  htpasswd:\n    realm: minicloud\n    path: ${run}/htpasswd\n` : '';
+  writeFileSync(`${run}/registry.yml`, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${run}/registry\n  delete:\n    enabled: true\nhttp:\n  addr: ${registry}\n${htpasswd}`);
   const log = openSync(`${run}/registry.log`, 'a');
   spawn('ip', ['netns', 'exec', `${p}-a`, 'docker-registry', 'serve', `${run}/registry.yml`], { stdio: ['ignore', log, log], detached: true }).unref();
   closeSync(log);

@@ -21,20 +21,22 @@ let mc: Minicloud;
 let repo: string;
 const APP = 'sw-procs';
 const HOST = `${APP}.localhost`;
+// The registry asks for credentials, for pushes and pulls: every node pulls with the ones each service is made with.
+const REGISTRY = { username: 'minicloud', password: `pw-${Math.random().toString(36).slice(2)}-registry` };
 
 const serve = async () => JSON.parse((await get(mc.httpPort, HOST)).body) as { version: string; instance: string; migrated: string | null };
 const web = async () => (await mc.api<Instance[]>('GET', `/api/apps/${APP}/ps`)).body.filter((i) => i.type === 'web' && i.state === 'up');
 const services = () => swarm.manager.docker('service', 'ls', '--format', '{{.Name}}').split('\n').filter((n) => n.startsWith(`mc-${APP}-`));
 
 beforeAll(async () => {
-  swarm = await startSwarm({ nodes: 2 });
+  swarm = await startSwarm({ nodes: 2, registryAuth: REGISTRY });
   console.log(`swarm of 2 nodes formed, registry answering, in ${swarm.formedInS.toFixed(1)} s`);
   const engine = dockerHost(); // also points the buildpacks at the local base images
   swarm.loadImage(engine, process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node'); // the manager builds; nothing is pulled from outside
   redis = await startRedis();
   mc = await startMinicloud(redis.url, {
     MINICLOUD_RUNTIME: 'swarm', DOCKER_HOST: swarm.manager.dockerHost, MINICLOUD_SWARM_REGISTRY: swarm.registry,
-    MINICLOUD_DOCKER_NETWORK: 'mc-swarm-test', MINICLOUD_HEALTH_INTERVAL: '1',
+    MINICLOUD_SWARM_REGISTRY_USER: REGISTRY.username, MINICLOUD_SWARM_REGISTRY_PASSWORD: REGISTRY.password, MINICLOUD_DOCKER_NETWORK: 'mc-swarm-test', MINICLOUD_HEALTH_INTERVAL: '1',
   });
   repo = fixtureRepo('node-procs');
   expect((await mc.cli('apps:create', APP)).code).toBe(0);
@@ -79,8 +81,13 @@ describe('the swarm runtime, end to end', () => {
     expect(r.output).toContain('migrations done');
     expect(r.output).toContain('v1 is live');
     expect((await serve()).version).toBe('v1');
-    const tags = await (await fetch(`http://${swarm.registry}/v2/minicloud/${APP}/tags/list`)).json() as { tags: string[] };
+    const list = `http://${swarm.registry}/v2/minicloud/${APP}/tags/list`;
+    expect((await fetch(list)).status).toBe(401); // no anonymous pulls
+    const basic = `Basic ${Buffer.from(`${REGISTRY.username}:${REGISTRY.password}`).toString('base64')}`;
+    const tags = await (await fetch(list, { headers: { authorization: basic } })).json() as { tags: string[] };
     expect(tags.tags).toContain('v1');
+    expect(r.output).not.toContain(REGISTRY.password);
+    expect(mc.output()).not.toContain(REGISTRY.password);
     expect(services().map((n) => n.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual([`mc-${APP}-web`, `mc-${APP}-worker`]);
   });
 
