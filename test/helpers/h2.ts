@@ -32,7 +32,7 @@ export function h2Request(session: ClientHttp2Session, authority: string, path: 
 
 export interface Seen { method: string; url: string; httpVersion: string; headers: IncomingHttpHeaders; body: string; remotePort: number }
 
-/** An app: `/` is a page naming two assets, `/app.css` and `/app.js` are they, anything else echoes what it got. */
+/** An app: `/` is a page naming two assets, `/app.css` and `/app.js` are they, `/slow` answers after a second, anything else echoes what it got. */
 export async function recordingApp(): Promise<{ port: number; seen: Seen[]; server: http.Server; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
@@ -41,6 +41,7 @@ export async function recordingApp(): Promise<{ port: number; seen: Seen[]; serv
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString();
       seen.push({ method: req.method!, url: req.url!, httpVersion: req.httpVersion, headers: req.headers, body, remotePort: req.socket.remotePort! });
+      if (req.url === '/slow') return void setTimeout(() => res.writeHead(200).end('slow done'), 1000);
       if (req.url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
       if (req.url === '/app.css') return void res.writeHead(200, { 'content-type': 'text/css' }).end('body { color: green }\n');
       if (req.url === '/app.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end("document.title = 'loaded';\n");

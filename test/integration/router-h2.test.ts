@@ -96,3 +96,19 @@ it('still speaks HTTP/1.1 to a client that does not offer h2', async () => {
   expect(r.status).toBe(200);
   expect(r.body).toContain('green');
 });
+
+it('finishes h2 requests under way through a router restart, and tells the client to reconnect (GOAWAY)', async () => {
+  const session = await h2Connect(tlsPort, HOST);
+  let goaway = false;
+  session.on('goaway', () => void (goaway = true));
+  session.on('error', () => {}); // the old worker's session ends after its last stream
+  const slow = h2Request(session, HOST, '/slow');
+  await new Promise((r) => setTimeout(r, 200)); // the request reached the app
+  const restarted = daemon.client.restart();
+  expect((await slow).body).toBe('slow done');
+  await restarted;
+  expect(goaway).toBe(true);
+  const next = await h2Connect(tlsPort, HOST);
+  expect((await h2Request(next, HOST, '/app.css')).status).toBe(200);
+  next.close();
+});
