@@ -1,6 +1,7 @@
 // An app's own settings and name: apps:set (its deploy branch) and apps:rename.
 import { UserError, validateAppName, type AppInfo } from '../../core/index.ts';
 import { keyValues } from '../kit/format.ts';
+import { moveRemotes } from '../kit/git.ts';
 import { appPath, type Command } from '../kit/command.ts';
 
 const SETTINGS = ['branch'];
@@ -62,18 +63,22 @@ const rename: Command = {
   summary: 'rename an app: its default URL and git remote move; domains, add-ons, config, volumes, logs, releases stay',
   app: true,
   help: [
-    'The app restarts under its new name (a short break). Refused while it deploys. The git remote of your',
-    'checkouts must be changed: `git remote set-url minicloud <new git URL>`, or `minicloud git:remote <new name>`.',
+    'The app restarts under its new name (a short break). Refused while it deploys. Run in a checkout, its',
+    'remotes pointing at the app move to the new git URL; elsewhere: `git remote set-url minicloud <new git URL>`.',
   ].join('\n'),
   async run(ctx, args) {
     const [to, extra] = args.rest;
     if (to === undefined) throw new UserError('no new name given', `usage: minicloud apps:rename ${args.app} <new name>`);
     if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, `usage: minicloud apps:rename ${args.app} <new name>`);
-    ctx.out(`Renaming ${args.app} to ${to}... `, '');
-    const info = await ctx.client().request<AppInfo>('POST', appPath(args.app, '/rename'), { name: validateAppName(to) });
+    const name = validateAppName(to);
+    ctx.out(`Renaming ${args.app} to ${name}... `, '');
+    const info = await ctx.client().request<AppInfo>('POST', appPath(args.app, '/rename'), { name });
     ctx.out('done');
     for (const line of keyValues([['URL', info.url], ['Git URL', info.gitUrl]])) ctx.out(`       ${line}`);
-    ctx.out(`Point your checkout at it: git remote set-url minicloud ${info.gitUrl}`);
+    const oldUrl = info.gitUrl.replace(/\/git\/[^/]+\.git$/, `/git/${args.app}.git`);
+    const moved = await moveRemotes(ctx.io.cwd, oldUrl, info.gitUrl);
+    for (const name of moved) ctx.out(`Git remote ${name} updated`);
+    if (moved.length === 0) ctx.out(`Point your checkouts at it: git remote set-url minicloud ${info.gitUrl}`);
   },
 };
 

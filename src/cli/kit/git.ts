@@ -51,6 +51,21 @@ export async function remoteUrl(cwd: string, name: string): Promise<string | nul
   return r.ok ? r.out : null;
 }
 
+/**
+ * apps:rename run in a checkout: each remote pointing at the old app's git URL (same server, `/git/<old>.git`) is
+ * pointed at the new one, as Heroku does; the names of the remotes changed.
+ */
+export async function moveRemotes(cwd: string, oldUrl: string, newUrl: string): Promise<string[]> {
+  if (!(await insideWorkTree(cwd))) return [];
+  const names = (await git(cwd, ['remote'])).out.split('\n').filter(Boolean);
+  const moved: string[] = [];
+  for (const name of names) {
+    if ((await remoteUrl(cwd, name)) !== oldUrl) continue;
+    if ((await git(cwd, ['remote', 'set-url', name, newUrl])).ok) moved.push(name);
+  }
+  return moved;
+}
+
 /** Paths quoted for the shell that git runs `!` helpers with. */
 export function credentialHelper(): string {
   return `!${shellQuote(process.execPath)} ${shellQuote(launcher)} git:credential`;
