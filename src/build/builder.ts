@@ -32,4 +32,6 @@ export interface Builder {
   prune?(app: string, wanted: string[]): Promise<void>;
   /** apps:rename: the app's built artifacts under the new name (images retagged; directories move with the app's). */
   rename?(from: string, to: string): Promise<void>;
+  /** Bytes the app's artifacts hold outside the data directory (Docker: its images' own layers), per app. */
+  usage?(): Promise<Map<string, number>>;
 }

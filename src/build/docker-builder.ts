@@ -122,6 +122,22 @@ export class DockerBuilder implements Builder {
     }
   }
 
+  /**
+   * Per app, its images' unique size (the engine's own accounting, `docker system df -v`): layers no other image
+   * shares. Base layers are counted nowhere, and neither is a layer two of the app's own releases share (a lower bound).
+   */
+  async usage(): Promise<Map<string, number>> {
+    const df = (await this.docker.df()) as { Images?: Array<{ Size: number; SharedSize: number; RepoTags?: string[] | null; Labels?: Record<string, string> | null }> };
+    const out = new Map<string, number>();
+    for (const i of df.Images ?? []) {
+      const tag = (i.RepoTags ?? []).find((t) => t.startsWith('minicloud/') && t.includes(':v'));
+      const app = tag ? tag.slice('minicloud/'.length, tag.lastIndexOf(':')) : i.Labels?.['minicloud.app'];
+      if (!app) continue;
+      out.set(app, (out.get(app) ?? 0) + Math.max(0, i.Size - Math.max(0, i.SharedSize)));
+    }
+    return out;
+  }
+
   /** A repository Dockerfile without a Procfile: `web` runs the image's own command. */
   private async defaultWeb(tag: string, processes: Record<string, string>): Promise<Record<string, string>> {
     if (processes.web) return {};

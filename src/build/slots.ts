@@ -66,6 +66,10 @@ export class BuildSlots implements Builder {
     return this.inner.prune?.(app, wanted) ?? Promise.resolve();
   }
 
+  usage(): Promise<Map<string, number>> {
+    return this.inner.usage?.() ?? Promise.resolve(new Map());
+  }
+
   rename(from: string, to: string): Promise<void> {
     return this.inner.rename?.(from, to) ?? Promise.resolve();
   }

@@ -14,12 +14,17 @@ export interface RemoteBackupInfo {
   problem?: string | null;
 }
 
-/** One app's line of `GET /api/disk`: bytes in use per part; `exists` false for a destroyed app's leftovers. */
-export interface AppDiskInfo { app: string; exists: boolean; repo: number; builds: number; cache: number; volumes: number; backups: number; logs: number; total: number }
+/**
+ * One app's line of `GET /api/disk`: bytes in use per part; `images`: its Docker images' unique size (layers no other
+ * image shares, on the engine's disk, which may be another); `exists` false for a destroyed app's leftovers.
+ */
+export interface AppDiskInfo { app: string; exists: boolean; repo: number; builds: number; cache: number; volumes: number; backups: number; logs: number; images: number; total: number }
 
 /** `GET /api/disk`: the data directory's file system, the floor builds and backups need, and what uses the space. */
 export interface DiskUsageInfo {
   dataDir: string; total: number; free: number; needed: number; used: number;
+  /** Whether the apps' `images` were counted (the Docker builder keeps images; host builds none). */
+  imagesCounted: boolean;
   apps: AppDiskInfo[]; sources: number; other: number;
 }
 

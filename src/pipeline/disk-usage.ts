@@ -1,5 +1,5 @@
-// What uses the data directory's disk, per app (git repository, builds, build cache, storage, backups, logs) and in
-// all: `minicloud df`. Sizes are `du`'s (blocks in use, each file once), read when asked.
+// What uses the data directory's disk, per app (git repository, builds, build cache, storage, backups, logs, and
+// the Docker images the builder keeps elsewhere) and in all: `minicloud df`. Sizes are `du`'s (blocks in use, each file once), read when asked.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,20 +65,24 @@ export function namesOnDisk(p: DiskPaths): string[] {
   ])];
 }
 
-export async function diskUsage(store: Store, p: DiskPaths, minFree: MinFree | null): Promise<DiskUsageInfo> {
+/** `images`: the builder's bytes per app outside the data directory (Docker images), when it keeps any. */
+export async function diskUsage(store: Store, p: DiskPaths, minFree: MinFree | null, images?: () => Promise<Map<string, number>>): Promise<DiskUsageInfo> {
   const known = new Set(store.apps.list().map((a) => a.name));
-  const names = [...new Set([...known, ...namesOnDisk(p)])].sort();
+  const counted = (await images?.().catch(() => null)) ?? null;
+  const imageBytes = counted ?? new Map<string, number>();
+  const names = [...new Set([...known, ...namesOnDisk(p), ...imageBytes.keys()])].sort();
   const paths = names.flatMap((n) => Object.values(appPaths(p, n)));
   const sizes = await duBytes([...paths, p.dataDir, p.sources]);
   const apps = names.map((app) => {
     const where = appPaths(p, app);
     const parts = Object.fromEntries(APP_PARTS.map((k) => [k, sizes.get(where[k]) ?? 0])) as Record<AppPart, number>;
-    return { app, exists: known.has(app), ...parts, total: APP_PARTS.reduce((s, k) => s + parts[k], 0) };
+    const img = imageBytes.get(app) ?? 0;
+    return { app, exists: known.has(app), ...parts, images: img, total: APP_PARTS.reduce((s, k) => s + parts[k], 0) + img };
   }).sort((a, b) => b.total - a.total);
   const { free, total } = diskSpace(p.dataDir);
   const dataDir = sizes.get(p.dataDir) ?? 0;
   return {
-    dataDir: p.dataDir, total, free, needed: neededBytes(minFree, total), used: dataDir,
-    apps, sources: sizes.get(p.sources) ?? 0, other: Math.max(0, dataDir - apps.reduce((s, a) => s + a.total, 0) - (sizes.get(p.sources) ?? 0)),
+    dataDir: p.dataDir, total, free, needed: neededBytes(minFree, total), used: dataDir, imagesCounted: counted !== null,
+    apps, sources: sizes.get(p.sources) ?? 0, other: Math.max(0, dataDir - apps.reduce((s, a) => s + a.total - a.images, 0) - (sizes.get(p.sources) ?? 0)),
   };
 }

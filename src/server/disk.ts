@@ -11,10 +11,11 @@ export interface DiskPart {
   prune(o: PruneRequest): Promise<PruneReportInfo>;
 }
 
-export function startDisk(cfg: Config, { p, store, builder }: Base, log: Logger, life: Lifecycle): DiskPart {
+export function startDisk(cfg: Config, base: Base, log: Logger, life: Lifecycle): DiskPart {
+  const { p, store, builder } = base;
   const paths = { dataDir: cfg.dataDir, repos: p.repos, builds: p.builds, cache: p.cache, sources: p.sources, logs: p.logs, volumes: p.volumes, backups: p.backups };
   const pruner = new DiskPrune({ store, paths, builder, log });
   pruner.start(cfg.pruneIntervalMs);
   life.add('disk prune', () => pruner.stop());
-  return { usage: () => diskUsage(store, paths, cfg.minFree), prune: (o) => pruner.prune(o) };
+  return { usage: () => diskUsage(store, paths, cfg.minFree, base.engine ? () => builder.usage() : undefined), prune: (o) => pruner.prune(o) };
 }

@@ -45,6 +45,10 @@ it('removes the app\'s dangling images and keeps its releases\' images; rollback
   });
   expect(imagesOf(`label=leftover=${APP}`)).toHaveLength(1);
 
+  const df = await mc.cli('df');
+  expect(df.code, df.stderr).toBe(0);
+  expect(df.stdout).toMatch(/APP\s+GIT\s+BUILDS\s+IMAGES\s+CACHE/);
+  expect(df.stdout).toMatch(new RegExp(`\\n${APP}\\s+\\d`));
   const out = await mc.cli('prune');
   expect(out.code, out.stderr).toBe(0);
   expect(imagesOf(`label=leftover=${APP}`)).toEqual([]);

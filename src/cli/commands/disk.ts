@@ -14,8 +14,9 @@ const df: Command = {
     if (args.flags.json) return ctx.out(json(u));
     const pct = (n: number) => `${((n / Math.max(1, u.total)) * 100).toFixed(1)}%`;
     ctx.out(`${u.dataDir}: ${bytes(u.free)} free of ${bytes(u.total)} (${pct(u.free)}); builds and backups need ${bytes(u.needed)} free (MINICLOUD_MIN_FREE)`);
-    const rows = u.apps.map((a) => [a.exists ? a.app : `${a.app} (destroyed)`, bytes(a.repo), bytes(a.builds), bytes(a.cache), bytes(a.volumes), bytes(a.backups), bytes(a.logs), bytes(a.total)]);
-    if (rows.length) for (const line of table(rows, ['APP', 'GIT', 'BUILDS', 'CACHE', 'STORAGE', 'BACKUPS', 'LOGS', 'TOTAL'])) ctx.out(line);
+    const images = u.imagesCounted; // Docker: the images' unique size, on the engine's disk
+    const rows = u.apps.map((a) => [a.exists ? a.app : `${a.app} (destroyed)`, bytes(a.repo), bytes(a.builds), ...(images ? [bytes(a.images)] : []), bytes(a.cache), bytes(a.volumes), bytes(a.backups), bytes(a.logs), bytes(a.total)]);
+    if (rows.length) for (const line of table(rows, ['APP', 'GIT', 'BUILDS', ...(images ? ['IMAGES'] : []), 'CACHE', 'STORAGE', 'BACKUPS', 'LOGS', 'TOTAL'])) ctx.out(line);
     ctx.out(`Pushed archives waiting for a build: ${bytes(u.sources)}; minicloud's own files (database, Redis, certificates): ${bytes(u.other)}`);
     if (u.free < u.needed) ctx.out('Below the floor: builds and backups refuse to start. Free space with `minicloud prune`.');
   },
