@@ -42,7 +42,7 @@ function activityOf(pid: number): Activity {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-    const bytes = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(io)?.[1] ?? 0);
+    const bytes = (k: string) => Number(io.split('\n').find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2) ?? 0);
     return { work: Number(f[11]) + Number(f[12]) + bytes('rchar') + bytes('wchar'), runnable: f[0] === 'R' };
   } catch {
     return { work: 0, runnable: false }; // gone meanwhile

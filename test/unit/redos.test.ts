@@ -18,6 +18,7 @@ const ALLOWED: Record<string, string> = {
   'src/server/config.ts /^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$/': 'MINICLOUD_ACME_EMAIL, the operator\'s own setting',
   'src/api/inputs.ts /^[^\\s@/:]{1,64}@[a-z0-9.-]{1,190}\\.[a-z]{2,}$/i': 'users:add, an admin\'s own input; anchored, and the {1,190} bound caps backtracking at 190 steps per character',
   'proxy/index.ts /^\\.+|\\.+$/g': 'MINICLOUD_DOMAIN, the operator\'s own setting',
+  'src/backups/target.ts /^\\/+|\\/+$/g': 'backups:target\'s URL, an admin\'s own setting, after it matched /^s3:\\/\\/…/',
   'src/cli/kit/config.ts /\\/+$/': 'the CLI user\'s own server URL, in their own CLI process',
   'src/cli/commands/logs.ts /\\.\\d+Z$/': 'in the CLI, on times the server wrote; the digit runs after each "." are disjoint, so one linear pass',
   'src/cli/commands/releases.ts /\\s*<[^>]*>$/': 'in the CLI, on a commit author the server cut to 200 characters',

@@ -75,7 +75,7 @@ const rename: Command = {
     const info = await ctx.client().request<AppInfo>('POST', appPath(args.app, '/rename'), { name });
     ctx.out('done');
     for (const line of keyValues([['URL', info.url], ['Git URL', info.gitUrl]])) ctx.out(`       ${line}`);
-    const oldUrl = info.gitUrl.replace(/\/git\/[^/]+\.git$/, `/git/${args.app}.git`);
+    const oldUrl = `${info.gitUrl.slice(0, info.gitUrl.lastIndexOf('/git/'))}/git/${args.app}.git`;
     const moved = await moveRemotes(ctx.io.cwd, oldUrl, info.gitUrl);
     for (const name of moved) ctx.out(`Git remote ${name} updated`);
     if (moved.length === 0) ctx.out(`Point your checkouts at it: git remote set-url minicloud ${info.gitUrl}`);

@@ -3,7 +3,6 @@
 import { UserError, validateConfigKey } from '../../core/index.ts';
 
 const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', '"': '"', $: '$' };
-const KEY_AT = /^\s*(?:export\s+)?([^\s=#]*)\s*=/;
 
 /** The config vars a .env text sets, in order (a name set twice: the last wins, as in a shell). */
 export function parseDotenv(text: string, file: string): Record<string, string> {
@@ -20,15 +19,15 @@ export function parseDotenv(text: string, file: string): Record<string, string> 
       continue;
     }
     const fail = (what: string) => new UserError(`${file} line ${line}: ${what}`, 'dotenv syntax: KEY=value, KEY="value with \\n escapes", KEY=\'literal\', `export KEY=value`, # comments');
-    const m = KEY_AT.exec(raw);
+    const m = keyAt(raw);
     if (!m) throw fail('expected KEY=value');
-    const key = m[1]!;
+    const key = m.key;
     try {
       validateConfigKey(key);
     } catch (e) {
       throw fail((e as Error).message);
     }
-    const read = readValue(src, at + m[0].length, fail);
+    const read = readValue(src, at + m.end, fail);
     vars[key] = read.value;
     line += src.slice(at, read.next).split('\n').length - 1;
     at = read.next;
@@ -38,6 +37,29 @@ export function parseDotenv(text: string, file: string): Record<string, string> 
 
 type Fail = (what: string) => UserError;
 
+const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\v' || c === '\f';
+
+/** `  export KEY =` at a line's start: the key and where its `=` ends; by hand, one pass (the file is the user's, but long). */
+function keyAt(raw: string): { key: string; end: number } | null {
+  let i = 0;
+  while (isSpace(raw[i])) i++;
+  if (raw.startsWith('export', i) && isSpace(raw[i + 6])) {
+    i += 6;
+    while (isSpace(raw[i])) i++;
+  }
+  const start = i;
+  while (i < raw.length && !isSpace(raw[i]) && raw[i] !== '=' && raw[i] !== '#') i++;
+  const key = raw.slice(start, i);
+  while (isSpace(raw[i])) i++;
+  return raw[i] === '=' ? { key, end: i + 1 } : null;
+}
+
+/** An unquoted value up to its comment: a `#` at the start or after a space; one inside a word stays. */
+function withoutComment(value: string): string {
+  for (let i = 0; i < value.length; i++) if (value[i] === '#' && (i === 0 || isSpace(value[i - 1]))) return value.slice(0, i);
+  return value;
+}
+
 /** The value from `from` (just past the `=`) and where the next line starts. */
 function readValue(src: string, from: number, fail: Fail): { value: string; next: number } {
   let i = from;
@@ -46,7 +68,7 @@ function readValue(src: string, from: number, fail: Fail): { value: string; next
   if (quote !== '"' && quote !== "'" && quote !== '`') {
     const end = src.indexOf('\n', i) < 0 ? src.length : src.indexOf('\n', i);
     // An unquoted value ends at a ` #` comment; a `#` inside a word is kept (a URL's fragment).
-    const value = src.slice(i, end).replace(/(^|\s+)#.*$/, '').trim();
+    const value = withoutComment(src.slice(i, end)).trim();
     return { value, next: end + 1 };
   }
   let value = '';
