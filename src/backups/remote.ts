@@ -2,13 +2,14 @@
 // `<prefix>/<app>/<id>/`, every object read back and its SHA-256 compared with the manifest's; the remote backups of
 // an app listed from their manifests, fetched back whole (checksums checked), and deleted by the retention rules.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { UserError } from '../core/index.ts';
 import { MANIFEST, checkParts, sha256File, type Manifest } from './manifest.ts';
 import type { BackupTarget } from './target.ts';
@@ -22,6 +23,8 @@ export interface RemoteBackup {
 
 const ID = /^\d{8}T\d{9}Z-[0-9a-f]{4}$/;
 const MANIFEST_LIMIT = 1024 * 1024;
+/** Multipart uploads' part size: S3's minimum is 5 MiB, its maximum 10,000 parts (here: 160 GiB per file). */
+const PART_BYTES = 16 * 1024 * 1024;
 
 /** What went wrong talking to the bucket, in a sentence: the SDK's own name and message, never a key. */
 function why(e: unknown): string {
@@ -80,10 +83,11 @@ export class RemoteBackups {
     const files = [...m.parts.map((p) => ({ file: p.file, sha256: p.sha256 })), { file: MANIFEST, sha256: await sha256File(join(dir, MANIFEST)) }];
     for (const f of files) {
       const key = this.key(m.app, m.id, f.file);
-      await this.call(`uploading ${f.file}`, () => this.s3.send(new PutObjectCommand({
-        Bucket: this.t.bucket, Key: key, Body: createReadStream(join(dir, f.file)), ContentLength: statSync(join(dir, f.file)).size,
-        Metadata: { sha256: f.sha256 },
-      })));
+      // One PUT up to a part's size, a multipart upload past it (S3 takes at most 5 GB in one PUT).
+      await this.call(`uploading ${f.file}`, () => new Upload({
+        client: this.s3, partSize: PART_BYTES, queueSize: 2, leavePartsOnError: false,
+        params: { Bucket: this.t.bucket, Key: key, Body: createReadStream(join(dir, f.file)), Metadata: { sha256: f.sha256 } },
+      }).done());
     }
     for (const f of files) {
       const key = this.key(m.app, m.id, f.file);

@@ -23,11 +23,16 @@ let redis: TestRedis;
 let one: Minicloud; // the server whose disk dies
 let two: Minicloud; // the fresh one
 const ids: string[] = [];
+const multipart: string[] = [];
 
 beforeAll(async () => {
   s3Dir = mkdtempSync(join(tmpdir(), 's3rver-'));
   const port = await freePort();
   s3 = new S3rver({ port, address: '127.0.0.1', directory: s3Dir, silent: true, configureBuckets: [{ name: BUCKET, configs: [] }] });
+  // Which objects arrived as a completed multipart upload (s3rver's S3 event for it is `ObjectCreated:Post`).
+  (s3 as unknown as import('node:events').EventEmitter).on('event', (e: { Records: Array<{ eventName: string; s3: { object: { key: string } } }> }) => {
+    for (const r of e.Records) if (r.eventName === 'ObjectCreated:Post') multipart.push(r.s3.object.key);
+  });
   await s3.run();
   endpoint = `http://127.0.0.1:${port}`;
   // The CLI reads its keys from the environment, never from the command line.
@@ -76,6 +81,8 @@ it('copies each backup to the bucket and reads it back; the keys stay in a 0600 
   expect(set.code, set.stderr).toBe(0);
   expect(set.stdout).toMatch(/copied to s3:\/\/mc-backups\/prod at http:\/\/127\.0\.0\.1:\d+ \(region us-east-1, key S3RV…\)/);
   expect(statSync(join(one.dataDir, 'backup-target.json')).mode & 0o777).toBe(0o600);
+  // 20 MiB that gzip cannot shrink: the archive goes up as a multipart upload (16 MiB parts).
+  writeFileSync(join(await volumeDir(one), 'noise.bin'), randomBytes(20 * 1024 * 1024));
   for (const text of ['first', 'second']) {
     writeFileSync(join(await volumeDir(one), 'kept.txt'), `${text}\n`);
     const made = await one.cli('backups:create', APP);
@@ -84,6 +91,7 @@ it('copies each backup to the bucket and reads it back; the keys stay in a 0600 
     ids.push(/done: (\S+) is good/.exec(made.stdout)![1]!);
   }
   for (const id of ids) expect(existsSync(objectFile(`prod/${APP}/${id}/manifest.json`))).toBe(true);
+  expect(multipart.sort()).toEqual(ids.map((id) => `prod/${APP}/${id}/volume-data.tar.gz`).sort());
   expect(one.output()).not.toContain(SECRET);
   const audit = JSON.stringify((await one.api('GET', '/api/audit')).body);
   expect(audit).toContain('backups:target');

@@ -55,7 +55,7 @@ const SDK_OWNER: Record<string, string[]> = {
   esbuild: ['build'],
   nodemailer: ['alerts'],
   // The off-box backup target (S3-compatible).
-  '@aws-sdk/client-s3': ['backups'],
+  '@aws-sdk/client-s3': ['backups'], '@aws-sdk/lib-storage': ['backups'],
   // ajv: catalog entries checked against catalog/schema.json.
   'ajv/dist/2020.js': ['catalog'],
   // bcryptjs: htpasswd lines a catalog entry asks minicloud to make (a Docker registry's users).
