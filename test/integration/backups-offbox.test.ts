@@ -156,7 +156,7 @@ it('applies the retention rules to the bucket: the newest good backups stay', as
 
 it('a backup whose copy fails says so and exits non-zero; the local backup stays good', async () => {
   await s3.close();
-  const made = await one.cli('backups:create', APP);
+  const made = await one.cli('backups:capture', APP); // the alert's advice: Heroku's word for backups:create
   expect(made.code).not.toBe(0);
   expect(made.stdout + made.stderr).toMatch(/the off-box copy failed: uploading volume-data\.tar\.gz at s3:\/\/mc-backups\/prod/);
   const newest = (await one.api<Backup[]>('GET', `/api/apps/${APP}/backups`)).body[0]!;

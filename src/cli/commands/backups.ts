@@ -47,6 +47,8 @@ const list: Command = {
 
 const create: Command = {
   name: 'backups:create',
+  // Heroku's word (pg:backups:capture), and the one the "backup failed" alert tells people to run.
+  aliases: ['backups:capture'],
   usage: '<app>',
   summary: "back up an app's databases and storage now, and verify the dumps by restoring them into a scratch database",
   app: true,
