@@ -1,11 +1,12 @@
 // What the alerts hear of a backup whose off-box copy fails (a backup kept here only is a failed one to the operator),
-// and a backup refused below the free-space floor: never started, nothing recorded.
+// a backup refused below the free-space floor (never started, nothing recorded), and the schedule's retention applied
+// to the bucket as here.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { BackupsService, OffBox, TargetFile, parseTargetInput, type Backup } from '../../src/backups/index.ts';
+import { BackupScheduler, BackupsService, OffBox, TargetFile, parseTargetInput, type Backup } from '../../src/backups/index.ts';
 import { UserError } from '../../src/core/index.ts';
 import { Store } from '../../src/store/index.ts';
 
@@ -59,4 +60,21 @@ it('refuses to start below the floor: nothing recorded, nothing announced as a b
   await expect(svc.create('shop')).rejects.toThrow(/not enough free disk space to start a backup of shop/);
   expect(store.backups.list('shop')).toEqual([]);
   expect(told).toEqual([]);
+});
+
+it('a scheduled run prunes the bucket with the schedule\'s keep, after pruning here', async () => {
+  const asked: Array<[string, number]> = [];
+  // The bucket side stood in for at its seam: copies succeed, and pruning says what it was asked.
+  const offBox = {
+    target: () => null, copy: async () => ({ note: 'copied' }),
+    prune: async (app: string, keep: number) => { asked.push([app, keep]); return ['20260101T000000000Z-abcd']; },
+  } as unknown as OffBox;
+  const svc = new BackupsService({
+    store, dir: join(dir, 'backups'), env: {}, volumes: () => [{ path: '/data', hostDir: join(dir, 'vol') }], restart: async () => null, offBox,
+  });
+  store.backups.setSchedule('shop', 'daily', 3);
+  await new BackupScheduler(store, svc).tick();
+  expect(store.backups.list('shop')).toHaveLength(1);
+  expect(store.backups.list('shop')[0]!.notes).toContain('copied');
+  expect(asked).toEqual([['shop', 3]]);
 });
