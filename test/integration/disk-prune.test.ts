@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { get } from '../helpers/net.ts';
+import { get, until } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 const APP = `prune-${randomBytes(3).toString('hex')}`;
@@ -102,6 +102,20 @@ it('removes unmounted storage only with --volumes, never a mounted one', async (
   expect(existsSync(d('volumes', GHOST))).toBe(false);
   expect(existsSync(d('volumes', APP, 'old'))).toBe(false);
   expect(existsSync(d('volumes', APP, 'data', 'kept.txt'))).toBe(true);
+});
+
+it('prunes on its own (MINICLOUD_PRUNE_INTERVAL): a cache unused 7 days goes, a fresh one and storage stay', async () => {
+  const other = `${APP}-b`;
+  expect((await mc.api('POST', '/api/apps', { name: other })).status).toBe(201);
+  put(d('cache', APP, 'npm', 'blob'));
+  put(d('cache', other, 'npm', 'blob'));
+  const eightDaysAgo = (Date.now() - 8 * 24 * 3600_000) / 1000;
+  utimesSync(d('cache', APP), eightDaysAgo, eightDaysAgo);
+  put(d('volumes', GHOST, 'data', 'precious.db'));
+  await mc.restart({ MINICLOUD_PRUNE_INTERVAL: '1' });
+  await until('the scheduled prune to remove the stale cache', async () => (existsSync(d('cache', APP)) ? undefined : true), 60_000);
+  expect(existsSync(d('cache', other, 'npm', 'blob'))).toBe(true);
+  expect(existsSync(d('volumes', GHOST, 'data', 'precious.db'))).toBe(true);
 });
 
 it('is for admins only', async () => {
