@@ -11,6 +11,7 @@ import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
 import { ensureBuildNetwork } from './build-network.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { readManifest } from './manifest.ts';
+import { pushImage, repositoryFor, type SwarmRegistry } from './registry-push.ts';
 
 export interface DockerBuilderOptions {
   /** Memory cap of each build (MiB): a build past it is killed, not the server. */
@@ -26,12 +27,12 @@ export interface DockerBuilderOptions {
    * A registry every node of a swarm pulls from (`host:port`, MINICLOUD_SWARM_REGISTRY): images are named under it
    * and pushed there after the build, with `auth` when it asks for credentials.
    */
-  registry?: { host: string; auth?: Dockerode.AuthConfig };
+  registry?: SwarmRegistry;
 }
 
 interface Progress { stream?: string; error?: string; errorDetail?: { message?: string; code?: number }; aux?: { ID?: string } }
 
-export const imageName = (app: string) => `minicloud/${app}`;
+export const imageName = (app: string) => repositoryFor(app);
 
 export class DockerBuilder implements Builder {
   readonly name = 'docker';
@@ -71,7 +72,7 @@ export class DockerBuilder implements Builder {
       forcerm: true,
     });
     await this.follow(stream, req.log);
-    if (this.opts.registry) await this.push(tag, req.log);
+    if (this.opts.registry) await pushImage(this.docker, tag, this.opts.registry, req.log);
     const processes = { ...req.plan.processes };
     if (own) Object.assign(processes, await this.defaultWeb(tag, processes));
     return imageArtifact(tag, req.plan.buildpack, processes, manifest);
@@ -95,31 +96,7 @@ export class DockerBuilder implements Builder {
 
   /** Where the app's images are named: under the swarm's registry when there is one. */
   private repository(app: string): string {
-    return this.opts.registry ? `${this.opts.registry.host}/${imageName(app)}` : imageName(app);
-  }
-
-  /** The built image to the swarm's registry, where every node pulls it from. */
-  private async push(tag: string, log: (l: string) => void): Promise<void> {
-    log(`-----> Pushing the image to the swarm's registry (${this.opts.registry!.host})`);
-    // The engine wants X-Registry-Auth on every push, empty credentials included (an open registry).
-    const stream = await this.docker.getImage(tag).push({ authconfig: this.opts.registry!.auth ?? {} });
-    await new Promise<void>((resolve, reject) => {
-      let failure: string | null = null;
-      this.docker.modem.followProgress(stream, (err: Error | null) => {
-        const why = failure ?? err?.message;
-        if (why) reject(new UserError(`the image was built but could not be pushed to the swarm's registry ${this.opts.registry!.host}: ${why}`, 'check that the registry runs and that MINICLOUD_SWARM_REGISTRY names it; the running release was not touched'));
-        else resolve();
-      }, (p: Progress) => { if (p.error) failure ??= p.errorDetail?.message ?? p.error; });
-    });
-  }
-
-  /** apps:rename: each minicloud/<from>:vN tagged minicloud/<to>:vN, the old tag removed (the image stays). */
-  async rename(from: string, to: string): Promise<void> {
-    const images = await this.docker.listImages({ filters: { reference: [imageName(from)] } });
-    for (const t of images.flatMap((i) => i.RepoTags ?? []).filter((x) => x.startsWith(`${imageName(from)}:`))) {
-      await this.docker.getImage(t).tag({ repo: imageName(to), tag: t.slice(imageName(from).length + 1) });
-      await this.docker.getImage(t).remove({ noprune: true });
-    }
+    return repositoryFor(app, this.opts.registry);
   }
 
   /**

@@ -2,7 +2,7 @@
 import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
 import { UserError, validateImageRef, type Artifact, type ImageOrigin, type Manifest, type RegistryAuth } from '../core/index.ts';
-import { imageName } from './docker-builder.ts';
+import { pushImage, repositoryFor, type SwarmRegistry } from './registry-push.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { MANIFEST_FILES, parseManifest } from './manifest.ts';
 import { FILE_LIMIT } from './tree-file.ts';
@@ -19,7 +19,8 @@ export interface ImportRequest {
 }
 
 export class ImageImporter {
-  constructor(private readonly docker: Dockerode) {}
+  /** `registry`: on a swarm, release images are named under it and pushed there, where every node pulls. */
+  constructor(private readonly docker: Dockerode, private readonly registry?: SwarmRegistry) {}
 
   async import(req: ImportRequest): Promise<Artifact> {
     const ref = validateImageRef(req.image);
@@ -29,9 +30,10 @@ export class ImageImporter {
     refuseOthers(ref, req.app, info.Config.Labels);
     req.log(`-----> Using ${ref} (${info.Id.slice(7, 19)}, ${Math.round(info.Size / 1e6)} MB)`);
     const manifest = req.runAs?.manifest ?? await this.manifest(ref, info.Config.WorkingDir);
-    const tag = `${imageName(req.app)}:v${req.version}`;
+    const tag = `${repositoryFor(req.app, this.registry)}:v${req.version}`;
     const [repo, version] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
     await this.docker.getImage(ref).tag({ repo, tag: version });
+    if (this.registry) await pushImage(this.docker, tag, this.registry, req.log);
     const origin = originOf(ref, info.Id, info.Config.Labels);
     if (req.runAs) return { ...imageArtifact(tag, 'image', req.runAs.processes, manifest), origin };
     const web = imageCommand(info);

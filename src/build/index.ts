@@ -9,4 +9,5 @@ export { checkSourceArchive } from './archive.ts';
 export { DockerBuilder, imageName, type DockerBuilderOptions } from './docker-builder.ts';
 export { BuildSlots, memAvailableMb, type SlotOptions } from './slots.ts';
 export { ImageImporter } from './image-import.ts';
+export type { SwarmRegistry } from './registry-push.ts';
 export { bundleCli, cliTarball } from './cli-package.ts';

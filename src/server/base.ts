@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { Logger } from '../core/index.ts';
 import { BOOT_TOKEN, adminToken, hashToken } from '../api/index.ts';
-import { BuildSlots, DockerBuilder, HostBuilder, type Builder } from '../build/index.ts';
+import { BuildSlots, DockerBuilder, HostBuilder, type Builder, type SwarmRegistry } from '../build/index.ts';
 import { DeployLog } from '../log/index.ts';
 import { startLocalRedis } from '../queue/index.ts';
 import { DockerRuntime, ProcessRuntime, SwarmRuntime, connectDocker, runtimeChoice, type Runtime } from '../runtime/index.ts';
@@ -25,6 +25,8 @@ export interface Base {
   isolation: Isolation;
   runtime: Runtime;
   builder: BuildSlots;
+  /** The registry release images go to on a swarm (builds and image deploys push there). */
+  registry?: SwarmRegistry;
   /** Where an app serves: `http://<app>.<domain>[:port]`. */
   appUrl: (app: string) => string;
 }
@@ -80,7 +82,7 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
       limits: (app) => ({ memoryMb: cfg.buildMemoryMb, cpu: store.apps.get(app)?.cpu ?? cfg.appCpu, pids: store.apps.get(app)?.pids ?? cfg.appPids }),
     });
   const builder = new BuildSlots(inner, { concurrency: cfg.buildConcurrency, minFreeMb: cfg.buildMinFreeMb });
-  return { p, redisUrl, store, admin, deployLog, engine, isolation, runtime, builder, appUrl };
+  return { p, redisUrl, store, admin, deployLog, engine, isolation, runtime, builder, appUrl, ...(registry && { registry }) };
 }
 
 /**

@@ -61,7 +61,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     fetchCommit({ cacheDir: p.github, app: deploy.app, repo, base: cfg.githubUrlBase, sha: deploy.commit!, token: githubToken(store, deploy.app), tarFile, say });
   const pipeline = new Pipeline({
     store, log: deployLog, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource, locksDir: join(cfg.dataDir, 'locks'),
-    ...(engine && { images: new ImageImporter(engine.docker) }),
+    ...(engine && { images: new ImageImporter(engine.docker, base.registry) }),
     provision: (app, needs, say) => addons.provisionNeeds(app, needs, say),
     detachAddon: (app, kind, say) => addons.detachFailed(app, kind, say),
     syncCron: (app, entries) => cron.sync(app, entries), routesChanged: (app) => formation.emit('changed', app),

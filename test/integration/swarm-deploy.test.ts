@@ -118,6 +118,19 @@ describe('the swarm runtime, end to end', () => {
     await until('the old release\'s services to be gone', async () => (services().length === 3 ? true : undefined));
   });
 
+  it('deploys a published image too: tagged as a release, pushed to the registry, pulled by the other node', async () => {
+    const fixture = new URL('../fixtures/runtime-contract/', import.meta.url).pathname;
+    swarm.manager.docker('build', '-q', '--build-arg', `BASE_IMAGE=${process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node'}`, '-t', 'sw-shop:1.0', fixture);
+    expect((await mc.cli('apps:create', 'sw-img')).code).toBe(0);
+    const r = await mc.cli('deploy', 'sw-img', '--image', 'sw-shop:1.0');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toContain(`Pushing the image to the swarm's registry (${swarm.registry})`);
+    expect((await mc.cli('ps:scale', 'sw-img', 'web=2')).code).toBe(0);
+    const up = async () => (await mc.api<Instance[]>('GET', '/api/apps/sw-img/ps')).body.filter((i) => i.type === 'web' && i.state === 'up');
+    await until('a web instance of the image on each node', async () => (new Set((await up()).map((i) => i.host)).size === 2 ? true : undefined));
+    expect((await get(mc.httpPort, 'sw-img.localhost')).body).toBe('ok');
+  });
+
   it('a node that dies outright: its instances start again on the other node, and the router stops sending to it', async () => {
     const [a, b] = swarm.nodes as [typeof swarm.nodes[0], typeof swarm.nodes[0]];
     await until('a web instance on each node', async () => (new Set((await web()).map((i) => i.host)).size === 2 ? true : undefined));
