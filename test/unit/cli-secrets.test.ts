@@ -65,3 +65,37 @@ describe('users:add', () => {
     expect(env.stdout).not.toContain('from the environment');
   });
 });
+
+describe('backups:target', () => {
+  const view = { url: 's3://b/p', endpoint: 'https://s3.example.com', region: 'us-east-1', accessKeyId: 'AKIA…' };
+  const argv = ['backups:target', 's3://b/p', '--endpoint', 'https://s3.example.com'];
+
+  it('reads the access key id and secret as two lines of standard input', async () => {
+    srv.handler = (_q, res) => sendJson(res, 200, view);
+    const r = await run([...argv, '--keys-stdin'], { stdin: 'AKIAFROMSTDIN\nsecret/from+stdin\n', env: { AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'envsecret' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(srv.seen[0]!.body).toEqual({ url: 's3://b/p', endpoint: 'https://s3.example.com', accessKeyId: 'AKIAFROMSTDIN', secretAccessKey: 'secret/from+stdin' });
+    expect(r.stdout).toContain('Backups are copied to s3://b/p at https://s3.example.com (region us-east-1, key AKIA…)');
+  });
+
+  it('reads them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY', async () => {
+    srv.handler = (_q, res) => sendJson(res, 200, view);
+    const r = await run(argv, { env: { AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'envsecret' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(srv.seen[0]!.body).toMatchObject({ accessKeyId: 'AKIAENV', secretAccessKey: 'envsecret' });
+  });
+
+  it('takes no key as a flag, and says where keys come from when none is given', async () => {
+    const flagged = await run([...argv, '--secret-access-key', 'x']);
+    expect(flagged.code).not.toBe(0);
+    expect(srv.seen).toEqual([]);
+    const none = await run(argv, { env: { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined } });
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain('no keys given for the bucket');
+    expect(none.stderr).toContain('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pipe them (two lines) with --keys-stdin');
+    const half = await run([...argv, '--keys-stdin'], { stdin: 'only-an-id\n' });
+    expect(half.code).not.toBe(0);
+    expect(half.stderr).toContain('--keys-stdin read no access key id and secret (two lines) from standard input');
+    expect(srv.seen).toEqual([]);
+  });
+});
