@@ -93,6 +93,9 @@ export class DiskPrune {
       }
     }
     for (const name of namesIn(p.logs)) if (!apps.has(name)) remove.push({ what: 'log', app: name, path: join(p.logs, name), why: 'the app is gone' });
+    for (const name of namesIn(p.github, '.git')) {
+      if (!apps.has(name)) remove.push({ what: 'git', app: name, path: join(p.github, `${name}.git`), why: 'the app is gone (a clone of its GitHub repository)' });
+    }
     for (const name of namesIn(p.volumes)) {
       if (!apps.has(name)) { dangling.push({ what: 'volume', app: name, path: join(p.volumes, name), why: 'the app is gone' }); continue; }
       const tops = new Set(store.volumes.list(name).map((v) => v.path.split('/')[1]));
@@ -120,12 +123,13 @@ export class DiskPrune {
   private async packAndImages(): Promise<PruneItemInfo[]> {
     const out: PruneItemInfo[] = [];
     for (const a of this.d.store.apps.list()) {
-      const repo = appPaths(this.d.paths, a.name).repo;
-      const before = (await duBytes([repo])).get(repo) ?? 0;
-      if (before === 0) continue;
-      await gc(repo);
-      const saved = before - ((await duBytes([repo])).get(repo) ?? 0);
-      if (saved > 0) out.push({ what: 'git', app: a.name, path: repo, bytes: saved, why: 'git gc packed loose objects' });
+      for (const repo of [appPaths(this.d.paths, a.name).repo, join(this.d.paths.github, `${a.name}.git`)]) {
+        const before = (await duBytes([repo])).get(repo) ?? 0;
+        if (before === 0) continue;
+        await gc(repo);
+        const saved = before - ((await duBytes([repo])).get(repo) ?? 0);
+        if (saved > 0) out.push({ what: 'git', app: a.name, path: repo, bytes: saved, why: 'git gc packed loose objects' });
+      }
       if (this.d.builder.prune && !this.busy(a.name)) {
         await this.d.builder.prune(a.name, keptRefs(this.d.store, a.name)).catch((e: unknown) => this.d.log?.warn(`pruning ${a.name}'s images:`, e));
       }

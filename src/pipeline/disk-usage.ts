@@ -10,6 +10,8 @@ import type { Store } from '../store/index.ts';
 export interface DiskPaths {
   dataDir: string;
   repos: string;
+  /** Clones of GitHub-connected apps' repositories (`<app>.git`), fetched for webhook deploys. */
+  github: string;
   builds: string;
   cache: string;
   sources: string;
@@ -61,7 +63,7 @@ export function namesIn(dir: string, suffix = ''): string[] {
 /** Every app name with something on disk, apps without records (destroyed ones' leftovers) included. */
 export function namesOnDisk(p: DiskPaths): string[] {
   return [...new Set([
-    ...namesIn(p.repos, '.git'), ...namesIn(p.builds), ...namesIn(p.cache), ...namesIn(p.volumes), ...namesIn(p.backups), ...namesIn(p.logs),
+    ...namesIn(p.repos, '.git'), ...namesIn(p.github, '.git'), ...namesIn(p.builds), ...namesIn(p.cache), ...namesIn(p.volumes), ...namesIn(p.backups), ...namesIn(p.logs),
   ])];
 }
 
@@ -71,18 +73,22 @@ export async function diskUsage(store: Store, p: DiskPaths, minFree: MinFree | n
   const counted = (await images?.().catch(() => null)) ?? null;
   const imageBytes = counted ?? new Map<string, number>();
   const names = [...new Set([...known, ...namesOnDisk(p), ...imageBytes.keys()])].sort();
-  const paths = names.flatMap((n) => Object.values(appPaths(p, n)));
-  const sizes = await duBytes([...paths, p.dataDir, p.sources]);
+  const paths = names.flatMap((n) => [...Object.values(appPaths(p, n)), join(p.github, `${n}.git`)]);
+  // One du: it counts each file once across its arguments, so the data dir, last, holds only what no app part or
+  // pushed archive did (the database, Redis, certificates, …).
+  const sizes = await duBytes([...paths, p.sources, p.dataDir]);
   const apps = names.map((app) => {
     const where = appPaths(p, app);
     const parts = Object.fromEntries(APP_PARTS.map((k) => [k, sizes.get(where[k]) ?? 0])) as Record<AppPart, number>;
+    parts.repo += sizes.get(join(p.github, `${app}.git`)) ?? 0; // a GitHub-connected app's clone counts as its git
     const img = imageBytes.get(app) ?? 0;
     return { app, exists: known.has(app), ...parts, images: img, total: APP_PARTS.reduce((s, k) => s + parts[k], 0) + img };
   }).sort((a, b) => b.total - a.total);
   const { free, total } = diskSpace(p.dataDir);
-  const dataDir = sizes.get(p.dataDir) ?? 0;
+  const other = sizes.get(p.dataDir) ?? 0;
+  const sources = sizes.get(p.sources) ?? 0;
   return {
-    dataDir: p.dataDir, total, free, needed: neededBytes(minFree, total), used: dataDir, imagesCounted: counted !== null,
-    apps, sources: sizes.get(p.sources) ?? 0, other: Math.max(0, dataDir - apps.reduce((s, a) => s + a.total - a.images, 0) - (sizes.get(p.sources) ?? 0)),
+    dataDir: p.dataDir, total, free, needed: neededBytes(minFree, total), imagesCounted: counted !== null,
+    used: other + sources + apps.reduce((s, a) => s + a.total - a.images, 0), apps, sources, other,
   };
 }

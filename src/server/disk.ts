@@ -13,7 +13,7 @@ export interface DiskPart {
 
 export function startDisk(cfg: Config, base: Base, log: Logger, life: Lifecycle): DiskPart {
   const { p, store, builder } = base;
-  const paths = { dataDir: cfg.dataDir, repos: p.repos, builds: p.builds, cache: p.cache, sources: p.sources, logs: p.logs, volumes: p.volumes, backups: p.backups };
+  const paths = { dataDir: cfg.dataDir, repos: p.repos, github: p.github, builds: p.builds, cache: p.cache, sources: p.sources, logs: p.logs, volumes: p.volumes, backups: p.backups };
   const pruner = new DiskPrune({ store, paths, builder, log });
   pruner.start(cfg.pruneIntervalMs);
   life.add('disk prune', () => pruner.stop());

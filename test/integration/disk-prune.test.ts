@@ -58,6 +58,7 @@ it('shows what uses the disk per app, a destroyed app\'s leftovers included', as
   put(d('builds', GHOST, 'v1', 'index.js'), 1 << 20);
   put(d('cache', GHOST, 'npm', 'blob'));
   put(d('logs', GHOST, 'app.log'));
+  put(d('github', `${GHOST}.git`, 'HEAD'));
   put(d('volumes', GHOST, 'data', 'precious.db'));
   put(d('volumes', APP, 'old', 'precious.db'));
   put(d('sources', 'lost-upload.tar'));
@@ -67,8 +68,9 @@ it('shows what uses the disk per app, a destroyed app\'s leftovers included', as
   const out = await cli('df');
   expect(out).toMatch(/free of .*builds and backups need .* free \(MINICLOUD_MIN_FREE\)/);
   expect(out).toMatch(/APP\s+GIT\s+BUILDS\s+CACHE\s+STORAGE\s+BACKUPS\s+LOGS\s+TOTAL/);
-  expect(out).toMatch(new RegExp(`${GHOST} \\(destroyed\\)\\s+0 B\\s+1\\.0 MB`));
+  expect(out).toMatch(new RegExp(`${GHOST} \\(destroyed\\)\\s+8\\.0 KB\\s+1\\.0 MB`)); // its GitHub clone, its builds
   expect(out).toMatch(new RegExp(`\\n${APP}\\s+\\d`));
+  expect(out).toMatch(/minicloud's own files \(database, Redis, certificates\): [1-9][0-9.]* (KB|MB)/); // counted once, not 0
 });
 
 it('a dry run lists and removes nothing; prune removes exactly what no kept release needs', async () => {
@@ -78,7 +80,7 @@ it('a dry run lists and removes nothing; prune removes exactly what no kept rele
   expect(looseObjects()).toBeGreaterThan(0);
 
   const out = await cli('prune');
-  for (const gone of [d('builds', APP, 'crashed-build'), d('builds', GHOST), d('cache', GHOST), d('logs', GHOST), d('sources', 'lost-upload.tar')]) {
+  for (const gone of [d('builds', APP, 'crashed-build'), d('builds', GHOST), d('cache', GHOST), d('logs', GHOST), d('github', `${GHOST}.git`), d('sources', 'lost-upload.tar')]) {
     expect(existsSync(gone), gone).toBe(false);
   }
   expect(out).toMatch(/Removed build .*crashed-build/);
