@@ -31,7 +31,7 @@ beforeAll(async () => {
   repo = fixtureRepo('node-hello');
   writeFileSync(join(repo, 'server.js'), SERVER);
   commitAll(repo, 'chatty');
-}, 300_000);
+});
 
 afterAll(async () => {
   await mc?.stop();

@@ -42,7 +42,7 @@ beforeAll(async () => {
   redis = await startRedis();
   one = await startMinicloud(redis.url);
   two = await startMinicloud(redis.url);
-}, 300_000);
+});
 
 afterAll(async () => {
   await one?.stop();

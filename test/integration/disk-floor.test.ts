@@ -25,7 +25,7 @@ beforeAll(async () => {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=192m,mode=0700', 'tmpfs', data]);
   mc = await startMinicloud(redis.url, { MINICLOUD_DATA: data, MINICLOUD_MIN_FREE: '64M' });
   repo = fixtureRepo('node-hello');
-}, 300_000);
+});
 
 afterAll(async () => {
   await mc?.stop();

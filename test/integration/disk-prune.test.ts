@@ -24,7 +24,7 @@ beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url);
   repo = fixtureRepo('node-hello');
-}, 300_000);
+});
 
 afterAll(async () => {
   await mc?.stop();

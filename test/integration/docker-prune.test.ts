@@ -18,7 +18,7 @@ let mc: Minicloud;
 beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test' });
-}, 300_000);
+});
 
 afterAll(async () => {
   await mc?.stop(); // destroys the app, and with it its images
