@@ -20,6 +20,9 @@ export interface PreviewsDeps {
 export interface PreviewsStatus { settings: PreviewSettings | null; previews: Preview[] }
 
 export class PreviewsService {
+  /** The previews being made, one at a time: the cap is checked and the preview recorded across awaits. */
+  private making: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly d: PreviewsDeps) {}
 
   enable(app: string, branches: string, expireSeconds: number | null): PreviewSettings {
@@ -68,8 +71,17 @@ export class PreviewsService {
     }
   }
 
-  /** The preview app of `branch`, made now if it has none. */
-  async ensure(app: string, branch: string): Promise<string> {
+  /**
+   * The preview app of `branch`, made now if it has none. One at a time: two pushes of new branches at once would
+   * otherwise both pass the cap before either preview is recorded.
+   */
+  ensure(app: string, branch: string): Promise<string> {
+    const run = this.making.then(() => this.ensureNow(app, branch));
+    this.making = run.catch(() => {});
+    return run;
+  }
+
+  private async ensureNow(app: string, branch: string): Promise<string> {
     const { store } = this.d;
     const known = store.previews.byBranch(app, branch);
     if (known) {

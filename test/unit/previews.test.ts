@@ -80,4 +80,12 @@ describe('PreviewsService', () => {
     expect((await previews.expire(inTwoHours)).sort()).toEqual(['shop-feature-a', 'shop-feature-b']);
     expect(store.previews.list('shop')).toEqual([]);
   });
+
+  it('holds the cap when pushes of new branches race', async () => {
+    await previews.ensure('shop', 'feature/a');
+    const both = await Promise.allSettled([previews.ensure('shop', 'feature/c'), previews.ensure('shop', 'feature/d')]);
+    expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(store.previews.list('shop')).toHaveLength(2);
+    await previews.expire(Date.now() + 2 * 3600 * 1000);
+  });
 });
