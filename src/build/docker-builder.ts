@@ -100,6 +100,21 @@ export class DockerBuilder implements Builder {
   }
 
   /**
+   * apps:rename: each <repository of from>:vN tagged <repository of to>:vN, the old tag removed (the image stays);
+   * on a swarm the new tags are pushed to its registry too, so every node can pull them.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const [old, repo] = [this.repository(from), this.repository(to)];
+    const images = await this.docker.listImages({ filters: { reference: [old] } });
+    for (const t of images.flatMap((i) => i.RepoTags ?? []).filter((x) => x.startsWith(`${old}:`))) {
+      const tag = t.slice(old.length + 1);
+      await this.docker.getImage(t).tag({ repo, tag });
+      if (this.opts.registry) await pushImage(this.docker, `${repo}:${tag}`, this.opts.registry, () => {});
+      await this.docker.getImage(t).remove({ noprune: true });
+    }
+  }
+
+  /**
    * Per app, its images' unique size (the engine's own accounting, `docker system df -v`): layers no other image
    * shares. Base layers are counted nowhere, and neither is a layer two of the app's own releases share (a lower bound).
    */

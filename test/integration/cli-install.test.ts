@@ -65,7 +65,8 @@ describe('the CLI installed from the server', () => {
     expect(readdirSync(pkg).sort()).toEqual(['minicloud.mjs', 'package.json']);
     // Plain JavaScript that imports only Node's own modules: no tsx, no TypeScript, nothing to fetch.
     const code = readFileSync(join(pkg, 'minicloud.mjs'), 'utf8');
-    const specs = [...code.matchAll(/\bfrom\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)|\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+    // `from "…"` only in an import or export statement: the code itself may say `flag(args, "from")`.
+    const specs = [...code.matchAll(/^\s*(?:import|export)\s[^;]*?\bfrom\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)|\brequire\(\s*["']([^"']+)["']\s*\)/gm)].map((m) => m[1] ?? m[2] ?? m[3]);
     expect(specs.length).toBeGreaterThan(0);
     expect(specs.filter((x) => !x!.startsWith('node:'))).toEqual([]);
     const version = await runWithHosts(hosts, join(prefix, 'bin', 'minicloud'), ['--version'], { env: laptopEnv() });

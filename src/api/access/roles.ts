@@ -13,6 +13,7 @@ export type Permission =
   | 'person' // an admin, or a person (their own tokens)
   | 'metrics' // GET /metrics
   | 'list' // lists every app the caller may see (filtered by the route)
+  | 'server:read' // server-wide facts that name every app (disk use, the backup target): readers and members of every app
   | 'app:read' // see an app: releases, logs, metrics; change nothing
   | 'app:deploy-log' // an app's deploys and their logs
   | 'app:deploy' // push to an app (git, webhook connect, image deploy)
@@ -50,6 +51,7 @@ export function allows(p: Principal, perm: Permission, app?: string): boolean {
     case 'person': return p.user !== null;
     case 'metrics': return p.role === 'metrics' || (p.role === 'read' && p.apps === null);
     case 'list': return p.role === 'read' || p.role === 'member';
+    case 'server:read': return (p.role === 'read' || p.role === 'member') && p.apps === null;
     case 'app:read': return (p.role === 'read' || p.role === 'member') && onApp(p, app);
     case 'app:deploy-log': return (p.role === 'read' || p.role === 'member' || p.role === 'deploy') && onApp(p, app);
     case 'app:deploy': return (p.role === 'deploy' || p.role === 'member') && onApp(p, app);
@@ -66,6 +68,7 @@ export function sees(p: Principal, app: string): boolean {
 const ROLE_SAYS: Record<Permission, string> = {
   public: '', hook: 'only the git hook calls this', any: '', person: 'only admins and people (users:add) have their own tokens',
   metrics: 'needs a metrics, read or admin token', list: 'needs a read token, a member or an admin', admin: 'needs an admin',
+  'server:read': 'needs an admin, or a read token or member covering every app',
   'app:read': 'needs read access to the app', 'app:deploy-log': 'needs deploy or read access to the app',
   'app:deploy': 'needs deploy access to the app', 'app:manage': 'needs an admin, or a member of the app',
 };
