@@ -108,7 +108,8 @@ export function parseRequest(buf: Buffer, from = 0): RequestHead | 'incomplete' 
         kept.push(name, fields[i]!);
         break;
       case 'content-length':
-        if (length >= 0 || !DIGITS.test(value)) return null;
+        // `1\t` (trailing OWS): Node's parser, the slow path's and most apps', refuses it; the slow path answers.
+        if (length >= 0 || !DIGITS.test(value) || !fields[i]!.endsWith(value)) return null;
         length = Number(value);
         kept.push(name, fields[i]!);
         break;
