@@ -9,45 +9,22 @@ import { promisify } from 'node:util';
 import { SelfSignedIssuer, type IssuedCert } from '../../src/certs/index.ts';
 import { freePort } from '../helpers/net.ts';
 import { startRouterDaemon } from '../helpers/router-daemon.ts';
-import { app, need } from './router.bench.ts';
+import { app, need, startNginx } from './router.bench.ts';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? '5');
 const HOST = 'bench.localhost';
 
-async function nginxTls(port: number, upstream: number, workers: number, cert: IssuedCert): Promise<ChildProcess> {
+function nginxTls(port: number, upstream: number, workers: number, cert: IssuedCert): Promise<ChildProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-nginx-tls-'));
   writeFileSync(join(dir, 'cert.pem'), cert.certPem);
   writeFileSync(join(dir, 'key.pem'), cert.keyPem, { mode: 0o600 });
-  writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes ${workers};
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream app { server 127.0.0.1:${upstream}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port} ssl http2;
+  const extra = `
     ssl_certificate ${dir}/cert.pem;
     ssl_certificate_key ${dir}/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_session_cache shared:SSL:10m;
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto https;
-    }
-  }
-}`);
-  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  return child;
+    ssl_session_cache shared:SSL:10m;`;
+  return startNginx(dir, { port, upstream, workers, listen: ' ssl http2', extra, proto: 'https' });
 }
 
 interface Figure { rps: number; latency: string }

@@ -36,10 +36,13 @@ export async function app(port: number): Promise<ChildProcess> {
   return child;
 }
 
-async function nginx(port: number, upstream: number, workers: number): Promise<ChildProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'mc-nginx-'));
+/**
+ * nginx in front of the app on 127.0.0.1:`upstream`, with `workers` worker processes and keep-alive upstream
+ * connections, its config and temp files in `dir`; `listen` and `extra` say how it serves (plain, or TLS and h2).
+ */
+export async function startNginx(dir: string, o: { port: number; upstream: number; workers: number; listen?: string; extra?: string; proto?: string }): Promise<ChildProcess> {
   writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes ${workers};
+worker_processes ${o.workers};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -47,21 +50,26 @@ events { worker_connections 4096; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream app { server 127.0.0.1:${upstream}; keepalive 64; }
+  upstream app { server 127.0.0.1:${o.upstream}; keepalive 64; }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${o.port}${o.listen ?? ''};${o.extra ?? ''}
     location / {
       proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-For $remote_addr;${o.proto ? `
+      proxy_set_header X-Forwarded-Proto ${o.proto};` : ''}
     }
   }
 }`);
   const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
   return child;
+}
+
+function nginx(port: number, upstream: number, workers: number): Promise<ChildProcess> {
+  return startNginx(mkdtempSync(join(tmpdir(), 'mc-nginx-')), { port, upstream, workers });
 }
 
 interface Result { rps: number; p50: string; p99: string; p99ms: number }
