@@ -16,7 +16,10 @@ export interface BuildRequest {
   /** The version the release will get (images are tagged with it). */
   version?: number;
   commit?: string | null;
-  /** A preview app's build: the guardrails hold it first (it waits behind other builds, and needs twice the free memory). */
+  /**
+   * A preview app's build: the guardrails hold it first (it waits behind other builds, needs twice the free memory,
+   * and runs at PREVIEW_BUILD_WEIGHT of the CPU when production wants it).
+   */
   preview?: boolean;
 }
 
@@ -35,3 +38,6 @@ export interface Builder {
   /** Bytes the app's artifacts hold outside the data directory (Docker: its images' own layers), per app. */
   usage?(): Promise<Map<string, number>>;
 }
+
+/** A preview build's CPU weight, where 100 is everyone's: a tenth, so production's requests come first on a busy CPU. */
+export const PREVIEW_BUILD_WEIGHT = 10;

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, r
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { UserError, baseEnv, killGroup, ownTree, ownedDir, type AppUser, type AppUsers, type Artifact, type BuildPlan, type Confinement, type Group, type Limits } from '../core/index.ts';
-import type { BuildRequest, Builder } from './builder.ts';
+import { PREVIEW_BUILD_WEIGHT, type BuildRequest, type Builder } from './builder.ts';
 import { supportFiles } from './context.ts';
 import { extractTar } from './extract.ts';
 import { readManifest } from './manifest.ts';
@@ -51,7 +51,7 @@ export class HostBuilder implements Builder {
     });
     addSupportFiles(req.plan, req.sourceDir);
     if (user) await handOver(req.sourceDir, cache, user);
-    const limits = this.opts.limits?.(req.app) ?? {};
+    const limits = { ...this.opts.limits?.(req.app), ...(req.preview && { weight: PREVIEW_BUILD_WEIGHT }) };
     const group = this.opts.confine?.enforcesLimits ? this.opts.confine.create(`${req.app}.build.${randomUUID()}`, limits) : undefined;
     try {
       for (const command of [...req.plan.install, ...req.plan.build]) await this.step(command, req, env, user, group, limits);

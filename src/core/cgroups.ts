@@ -83,6 +83,8 @@ export class CgroupV1 implements Confinement {
       write(join(this.bases.cpu, name, 'cpu.cfs_period_us'), String(PERIOD_US));
       write(join(this.bases.cpu, name, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpu * PERIOD_US))));
     }
+    // v1's cpu.shares: 1024 is the default where v2's weight is 100.
+    if (limits.weight && this.bases.cpu) write(join(this.bases.cpu, name, 'cpu.shares'), String(Math.max(2, Math.round((limits.weight * 1024) / 100))));
     return this.open(name);
   }
 
@@ -143,6 +145,7 @@ export class CgroupV2 implements Confinement {
     }
     if (limits.pids) write(join(g, 'pids.max'), String(limits.pids));
     if (limits.cpu && this.cpu) write(join(g, 'cpu.max'), `${Math.max(1000, Math.round(limits.cpu * PERIOD_US))} ${PERIOD_US}`);
+    if (limits.weight && this.cpu) write(join(g, 'cpu.weight'), String(Math.min(10_000, Math.max(1, Math.round(limits.weight)))));
     return this.open(name);
   }
 

@@ -9,6 +9,11 @@ export interface Limits {
   cpu?: number;
   /** Processes and threads together. */
   pids?: number;
+  /**
+   * CPU weight against the server's other groups when the CPU is contended (cgroup v2's cpu.weight scale: 100 is
+   * everyone's default); idle CPU stays usable. A preview's build runs low so production keeps its latency.
+   */
+  weight?: number;
 }
 
 export type ConfineKind = 'cgroup v2' | 'cgroup v1' | 'process groups';

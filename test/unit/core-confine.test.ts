@@ -47,6 +47,14 @@ describe('cgroup v2 (a temp dir standing in for /sys/fs/cgroup/<minicloud.servic
     expect(() => v2.create('../escape', {})).toThrow(/invalid cgroup name/);
   });
 
+  it("writes a low CPU weight (a preview's build) as cpu.weight, bounded to the kernel's 1-10000", () => {
+    const v2 = new CgroupV2(own, join(own, 'minicloud-abc'));
+    v2.create('shop-pr-1.build.1', { weight: 10 });
+    expect(text(join(own, 'minicloud-abc', 'shop-pr-1.build.1', 'cpu.weight'))).toBe('10');
+    v2.create('shop-pr-1.build.2', { weight: 0.2 });
+    expect(text(join(own, 'minicloud-abc', 'shop-pr-1.build.2', 'cpu.weight'))).toBe('1');
+  });
+
   it('refuses a cgroup whose parent gives no memory or pids controller', () => {
     const bare = join(tmp, 'v2', 'bare');
     mkdirSync(bare, { recursive: true });
