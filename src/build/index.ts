@@ -11,3 +11,4 @@ export { BuildSlots, memAvailableMb, type SlotOptions } from './slots.ts';
 export { ImageImporter } from './image-import.ts';
 export type { SwarmRegistry } from './registry-push.ts';
 export { bundleCli, cliTarball } from './cli-package.ts';
+export { COMPOSE_FILES, composeEnvFiles, parseCompose } from './compose.ts';

@@ -100,6 +100,8 @@ export interface Manifest {
   /** `path` probed (any answer below 500; without a path, any HTTP answer on /); the rest as the README's health checks say. */
   healthcheck?: { path?: string; startTimeoutSeconds?: number; intervalSeconds?: number; probeTimeoutSeconds?: number; failures?: number };
   cron?: Array<{ schedule: string; command: string }>;
+  /** Process types started only once web answers its health check (a Compose file's `depends_on: service_healthy`); not read from cloud_manifest.yml. */
+  afterWeb?: string[];
 }
 
 /** Plain data a builder turns into an image or a release directory. */

@@ -1,0 +1,149 @@
+// The Compose subset: what a file becomes (one image, processes, config vars, volumes, add-ons, the routed port and
+// health check), and every refusal naming its key, before anything runs. The file is untrusted: hostile shapes too.
+import { describe, expect, it } from 'vitest';
+import { composeEnvFiles, parseCompose } from '../../src/build/index.ts';
+import { UserError } from '../../src/core/index.ts';
+
+const none = () => null;
+const error = (text: string, files: Record<string, string> = {}, builtImage?: string) => {
+  try {
+    parseCompose(text, (p) => files[p] ?? null, { builtImage });
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return (e as UserError).message;
+  }
+  throw new Error('no error');
+};
+
+const SHOP = `
+services:
+  web:
+    image: shop:1.0
+    command: ["node", "server.js"]
+    ports: ["8080:3000"]
+    environment:
+      GREETING: hello
+      PRICE: "$$5"
+    env_file: .env.web
+    volumes: ["uploads:/srv/uploads"]
+    depends_on:
+      db: { condition: service_healthy }
+    healthcheck:
+      test: ["CMD-SHELL", "curl -fsS http://localhost:3000/health || exit 1"]
+      interval: 5s
+      timeout: 2s
+      retries: 3
+      start_period: 1m30s
+    restart: unless-stopped
+  worker:
+    image: shop:1.0
+    command: node worker.js
+    environment: [GREETING=hello]
+    volumes: [{ type: volume, source: uploads, target: /srv/uploads }]
+    depends_on:
+      web: { condition: service_healthy }
+      db: { condition: service_started }
+  db:
+    image: postgres:16
+    environment: { POSTGRES_PASSWORD: example }
+    volumes: ["pgdata:/var/lib/postgresql/data"]
+    healthcheck: { test: ["CMD", "pg_isready"] }
+    x-minicloud: { addon: postgres }
+volumes:
+  uploads:
+  pgdata: {}
+`;
+
+describe('a Compose file', () => {
+  it('becomes one image, its processes, config vars, volumes, an add-on, and the routed port and health check', () => {
+    const plan = parseCompose(SHOP, (p) => (p === '.env.web' ? '# shop\nexport LEVEL=debug\nQUOTED="a b"\n' : null));
+    expect(plan).toEqual({
+      image: 'shop:1.0', webService: 'web',
+      processes: { web: 'node server.js', worker: 'node worker.js' },
+      env: { LEVEL: 'debug', QUOTED: 'a b', GREETING: 'hello', PRICE: '$5' },
+      volumes: [{ name: 'uploads', path: '/srv/uploads' }],
+      addons: [{ service: 'db', kind: 'postgres' }],
+      manifest: {
+        expose: { proto: 'http', port: 3000 },
+        healthcheck: { path: '/health', intervalSeconds: 5, probeTimeoutSeconds: 2, failures: 3, startTimeoutSeconds: 90 },
+        afterWeb: ['worker'],
+      },
+    });
+    expect(composeEnvFiles(SHOP)).toEqual(['.env.web']);
+  });
+
+  it('routes the service marked x-minicloud.web as the web process, and a build stands for the pushed image', () => {
+    const plan = parseCompose(`
+services:
+  app: { build: ., expose: ["8000"], x-minicloud: { web: true } }
+  jobs: { build: { context: . }, command: ./jobs }
+`, none, { builtImage: 'minicloud/shop:v3' });
+    expect(plan.image).toBe('minicloud/shop:v3');
+    expect(plan.processes).toEqual({ web: '', jobs: './jobs' });
+    expect(plan.webService).toBe('app');
+    expect(plan.manifest.expose?.port).toBe(8000);
+  });
+
+  it.each([
+    ['privileged: true', 'services.web.privileged: not supported: a privileged container is root on the host'],
+    ['network_mode: host', 'services.web.network_mode: not supported'],
+    ['devices: ["/dev/sda:/dev/sda"]', 'services.web.devices: not supported'],
+    ['cap_add: [NET_ADMIN]', 'services.web.cap_add: not supported'],
+    ['pid: host', 'services.web.pid: not supported'],
+    ['volumes: ["/etc:/host-etc"]', 'services.web.volumes[0]: mounts the host path "/etc": host paths are refused'],
+    ['volumes: ["./data:/data"]', 'services.web.volumes[0]: mounts the host path "./data"'],
+    ['volumes: ["~/x:/data"]', 'services.web.volumes[0]: mounts the host path "~/x"'],
+    ['volumes: ["/var/run/docker.sock:/var/run/docker.sock"]', 'services.web.volumes[0]: mounts the Docker socket'],
+    ['volumes: [{ type: bind, source: /, target: /host }]', 'services.web.volumes[0].type: "bind" is not supported'],
+    ['volumes: ["/data"]', 'services.web.volumes[0]: is an anonymous volume'],
+    ['env_file: ../secrets.env', 'services.web.env_file: "../secrets.env" is outside the repository'],
+    ['env_file: /etc/passwd', 'services.web.env_file: "/etc/passwd" is outside the repository'],
+    ['env_file: a/../../b', 'services.web.env_file: "a/../../b" is outside the repository'],
+    ['environment: { A: "${HOME}" }', 'services.web.environment.A: uses ${VAR} interpolation'],
+    ['environment: [SECRET]', 'services.web.environment.SECRET: has no value'],
+    ['ulimits: { nofile: 5 }', 'services.web.ulimits: not supported by minicloud\'s Compose subset'],
+  ])('refuses %s, naming the key', (line, message) => {
+    expect(error(`services:\n  web:\n    image: app:1\n    ports: ["80"]\n    ${line}\n`)).toContain(message);
+  });
+
+  it('refuses what minicloud cannot run as one app, saying what to do', () => {
+    expect(error('services:\n  web: { image: app:1, ports: ["80"] }\n  db: { image: postgres:16 }\n'))
+      .toContain("services.db.image: differs from services.web's: minicloud runs one image per app, which every service shares; to use minicloud's shared postgres instead, add `x-minicloud: { addon: postgres }` to services.db");
+    expect(error('services:\n  web: { image: app:1, ports: ["80"] }\n  db: { image: app:1, x-minicloud: { addon: postgres } }\n')).toContain('services.db.x-minicloud.addon: postgres does not stand for app:1');
+    expect(error('services:\n  web: { build: ., ports: ["80"] }\n')).toContain('services.web.build: needs the repository: builds come from `git push`');
+    expect(error('services:\n  web: { image: app:1 }\n')).toContain('has no service with a port');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], depends_on: [nope] }\n')).toContain('services.web.depends_on.nope: there is no service "nope"');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"] }\n  w: { image: app:1, depends_on: { web: { condition: service_healthy } } }\n')).toContain('services.web has no healthcheck');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"] }\n  w: { image: app:1, depends_on: { web: { condition: service_completed_successfully } } }\n')).toContain('release command');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], volumes: ["data:/d"] }\n')).toContain('does not declare');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], environment: { DATABASE_URL: x } }\n  db: { image: postgres:16, x-minicloud: { addon: postgres } }\n'))
+      .toContain("services.web.environment.DATABASE_URL: is set by minicloud's postgres add-on, which stands for services.db");
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], environment: { A: "1" } }\n  w: { image: app:1, environment: { A: "2" } }\n')).toContain('services.w.environment.A: differs from services.web.environment.A');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"] }\nnetworks: { front: {} }\n')).toContain('networks: not supported');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], volumes: ["d:/d"] }\nvolumes: { d: { driver: local } }\n')).toContain('volumes.d.driver: not supported');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], env_file: .env }\n')).toContain('services.web.env_file: .env is not in the repository');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], healthcheck: { test: ["CMD", "pg_isready"] } }\n')).toContain('services.web.healthcheck.test: must probe http://localhost');
+  });
+
+  it('refuses hostile shapes before or while parsing, quickly', () => {
+    const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+      ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`), 'services: { web: { image: x:1, ports: ["80"], environment: { A: *i } } }'].join('\n');
+    const huge = `services:\n  web: { image: app:1, ports: ["80"] }\nx-pad: "${'x'.repeat(70 * 1024)}"\n`;
+    const deep = `services: ${'['.repeat(5000)}`;
+    const keys = `services:\n${Array.from({ length: 2500 }, (_, i) => `  s${i}: { image: app:1 }`).join('\n')}\n`;
+    const start = performance.now();
+    expect(error(laughs)).toContain('Excessive alias count');
+    expect(error(huge)).toContain('minicloud reads at most 65536');
+    expect(error(deep)).toContain('nests [ ] or { } deeper than 16');
+    expect(keys.length).toBeLessThan(64 * 1024);
+    expect(error(keys)).toContain('services: has 2500 services; minicloud runs at most 12 per app');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], env_file: big }\n', { big: `A=${'x'.repeat(40 * 1024)}` })).toContain('minicloud reads at most 32768');
+    // Measured ~0.6 s here (most of it the parser's key checks on the 64 KiB of keys); a 5 s bound proves no blow-up, not speed.
+    expect(performance.now() - start).toBeLessThan(5000);
+  });
+
+  it('bounds a billion laughs that stays under the anchor limit with the parser\'s alias cap', () => {
+    const text = `x-a: &a [${Array(60).fill('"lol"').join(',')}]\nx-b: &b [${Array(60).fill('*a').join(',')}]\nservices: { web: { image: app:1, ports: ["80"] } }\n`;
+    expect(error(text)).toContain('Excessive alias count');
+  });
+});
