@@ -22,6 +22,7 @@ import { catalogRoutes } from './catalog-routes.ts';
 import { githubRoutes } from './github-routes.ts';
 import { appInfo, type RouteDeps } from './route-deps.ts';
 import { principalOf, sees } from './access/index.ts';
+import { RANGES, type Range } from '../metrics/index.ts';
 
 function edgeOf(d: RouteDeps): NonNullable<RouteDeps['edge']> {
   if (!d.edge) throw new UserError('the router is not running yet', 'try again in a few seconds');
@@ -103,8 +104,25 @@ function appRoutes(d: RouteDeps): Router {
 function appStateRoutes(d: RouteDeps): Router {
   const r = Router();
   r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.apps.require(appParam(req)).name)); });
-  r.get('/apps/:app/metrics', (req, res) => { res.json({ minutes: d.metrics?.minutes(d.store.apps.require(appParam(req)).name) ?? [] }); });
+  r.get('/apps/:app/metrics', (req, res) => {
+    const app = d.store.apps.require(appParam(req)).name;
+    const { range, stepMinutes } = metricsRange(req.query.range, req.query.step);
+    res.json({ range, stepMinutes, minutes: d.metrics?.minutes(app, range, stepMinutes) ?? [] });
+  });
   r.get('/apps/:app/ps', (req, res) => { res.json(d.store.instances.list(d.store.apps.require(appParam(req)).name)); });
   r.post('/apps/:app/restart', async (req, res) => { res.json({ deploy: await d.service.restart(appParam(req)) }); });
   return r;
+}
+
+/** Steps a metrics range may be combined by, in minutes; the default is the first (a day's minutes, a week's 10 minutes). */
+const STEPS: Record<Range, number[]> = { '1h': [1, 5, 10], '24h': [1, 10, 60], '7d': [10, 60] };
+
+/** `?range=1h|24h|7d&step=<minutes>`: the period of an app's metrics and the minutes each point covers. */
+export function metricsRange(rawRange: unknown, rawStep: unknown): { range: Range; stepMinutes: number } {
+  const range = (rawRange ?? '1h') as Range;
+  if (typeof range !== 'string' || !Object.hasOwn(RANGES, range)) throw new UserError(`unknown metrics range ${JSON.stringify(rawRange)}`, `use one of ${Object.keys(RANGES).join(', ')}`);
+  const steps = STEPS[range];
+  const stepMinutes = rawStep === undefined ? steps[0]! : Number(rawStep);
+  if (!steps.includes(stepMinutes)) throw new UserError(`step ${JSON.stringify(rawStep)} does not fit the range ${range}`, `use one of ${steps.join(', ')} (minutes)`);
+  return { range, stepMinutes };
 }

@@ -2,6 +2,7 @@
 import { $, api, emptyRow, enc, h, status, table, when } from './lib.js';
 import { activityPanel, sessionsPanel } from './activity.js';
 import { alertsPanel } from './alerts.js';
+import { sparkline } from './charts.js';
 
 /** A page heading that takes the focus, so keyboard and screen reader users land on the new view. */
 export function heading(text) {
@@ -11,7 +12,7 @@ export function heading(text) {
 }
 
 export async function appsPage() {
-  const tbody = h('tbody', {}, emptyRow(5, 'Loading…'));
+  const tbody = h('tbody', {}, emptyRow(6, 'Loading…'));
   const created = h('div', { 'aria-live': 'polite' });
   const error = h('p', { class: 'error', role: 'alert' });
   const nameInput = h('input', { id: 'new-app-name', name: 'name', required: true, pattern: '[a-z][a-z0-9]*(-[a-z0-9]+)*', maxlength: '63', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'new-app-help' });
@@ -40,7 +41,7 @@ export async function appsPage() {
   const alerts = alertsPanel({ server: true });
   $('#view').replaceChildren(
     heading('Apps'),
-    table(['Name', 'State', 'Release', 'URL', 'Last deploy'], tbody, { id: 'apps' }),
+    table(['Name', 'State', 'Release', 'URL', 'Last deploy', 'Requests, 24 h'], tbody, { id: 'apps' }),
     h('h2', {}, 'Create an app'),
     form,
     ...activityPanel(),
@@ -48,7 +49,7 @@ export async function appsPage() {
     ...alerts.section,
   );
   alerts.refresh().catch(() => {});
-  await fillApps(tbody).catch((e) => tbody.replaceChildren(emptyRow(5, `Could not load the apps: ${e.message}`, 'error')));
+  await fillApps(tbody).catch((e) => tbody.replaceChildren(emptyRow(6, `Could not load the apps: ${e.message}`, 'error')));
 }
 
 function createdInfo(app) {
@@ -76,17 +77,19 @@ function createdInfo(app) {
 async function fillApps(tbody) {
   const apps = await api('GET', '/apps');
   if (apps.length === 0) {
-    tbody.replaceChildren(emptyRow(5, 'No apps yet. Create one below.'));
+    tbody.replaceChildren(emptyRow(6, 'No apps yet. Create one below.'));
     return;
   }
   const last = await Promise.all(apps.map((a) => api('GET', `/apps/${enc(a.name)}/deploys`).then((d) => d[0] ?? null, () => null)));
   const instances = await Promise.all(apps.map((a) => api('GET', `/apps/${enc(a.name)}/ps`).catch(() => [])));
+  const traffic = await Promise.all(apps.map((a) => api('GET', `/apps/${enc(a.name)}/metrics?range=24h&step=60`).then((m) => m.minutes, () => null)));
   tbody.replaceChildren(...apps.map((a, i) => h('tr', {},
     h('td', {}, h('a', { href: `#/apps/${a.name}` }, a.name)),
     h('td', {}, stateOf(a, last[i], instances[i])),
     h('td', {}, a.currentRelease ? `v${a.currentRelease}` : '-'),
     h('td', {}, h('a', { href: a.url, target: '_blank', rel: 'noopener noreferrer' }, a.url)),
     h('td', {}, last[i] ? h('time', { datetime: last[i].createdAt }, when(last[i].createdAt)) : '-'),
+    h('td', {}, traffic[i] ? sparkline(traffic[i]) : '-'),
   )));
 }
 

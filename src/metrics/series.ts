@@ -60,12 +60,12 @@ export class MinuteSeries {
     b.memoryBytes = memoryBytes;
   }
 
-  /** The app's minutes with any request or sample in the last hour, oldest first. */
-  minutes(app: string): MinutePoint[] {
+  /** The app's minutes with any request or sample in the last hour (from `fromMs` on), oldest first. */
+  minutes(app: string, fromMs = 0): MinutePoint[] {
     const buckets = this.apps.get(app);
     if (!buckets) return [];
     this.prune(buckets);
-    return [...buckets.entries()].sort(([a], [b]) => a - b).map(([start, b]) => {
+    return [...buckets.entries()].filter(([start]) => start >= fromMs).sort(([a], [b]) => a - b).map(([start, b]) => {
       const sorted = [...b.latencies].sort((x, y) => x - y);
       return {
         t: new Date(start).toISOString(),
@@ -79,6 +79,11 @@ export class MinuteSeries {
         memoryMb: b.memoryBytes === null ? null : round(b.memoryBytes / (1024 * 1024), 1),
       };
     });
+  }
+
+  /** The apps with minutes kept. */
+  names(): string[] {
+    return [...this.apps.keys()];
   }
 
   forget(app: string): void {

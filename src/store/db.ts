@@ -254,6 +254,18 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0021-preview-config', sql: "ALTER TABLE preview_settings ADD COLUMN config TEXT NOT NULL DEFAULT '{}';" },
   // maintenance:on: the router answers the app's visitors with a 503 page while its instances and one-offs run on.
   { name: '0022-maintenance', sql: 'ALTER TABLE apps ADD COLUMN maintenance INTEGER NOT NULL DEFAULT 0;' },
+  // Metrics history (metrics/history.ts): per app, a row per minute for a day, then per 10 minutes (span) to a week.
+  { name: '0023-metric-points', sql: `CREATE TABLE metric_points (
+     app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     span INTEGER NOT NULL,
+     t INTEGER NOT NULL,
+     requests INTEGER NOT NULL,
+     errors INTEGER NOT NULL,
+     s1xx INTEGER NOT NULL, s2xx INTEGER NOT NULL, s3xx INTEGER NOT NULL, s4xx INTEGER NOT NULL, s5xx INTEGER NOT NULL,
+     p50 REAL, p95 REAL, p99 REAL, cpu REAL, memory_mb REAL,
+     PRIMARY KEY (app, t, span)
+   ) WITHOUT ROWID;
+   CREATE INDEX metric_points_span ON metric_points(span, t);` },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

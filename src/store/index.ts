@@ -10,3 +10,4 @@ export type { AlertChannel, AlertChannelKind, AlertFormat } from './alert-channe
 export type { AlertIncident, AlertKind } from './alert-incidents.ts';
 export type { AlertHistoryEntry, AlertState, AlertDelivery } from './alert-history.ts';
 export type { Preview, PreviewSettings } from './previews.ts';
+export type { StoredPoint } from './metric-points.ts';

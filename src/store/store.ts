@@ -27,6 +27,7 @@ import { AlertChannelsTable } from './alert-channels.ts';
 import { AlertIncidentsTable } from './alert-incidents.ts';
 import { AlertHistoryTable } from './alert-history.ts';
 import { PreviewsTable } from './previews.ts';
+import { MetricPointsTable } from './metric-points.ts';
 
 export type { StoredInstance } from './instances.ts';
 export type { GithubLink } from './github-links.ts';
@@ -59,6 +60,7 @@ export class Store {
   readonly alertIncidents: AlertIncidentsTable;
   readonly alertHistory: AlertHistoryTable;
   readonly previews: PreviewsTable;
+  readonly metricPoints: MetricPointsTable;
 
   constructor(file: string) {
     const db = (this.db = openDb(file));
@@ -85,6 +87,7 @@ export class Store {
     this.alertIncidents = new AlertIncidentsTable(db);
     this.alertHistory = new AlertHistoryTable(db);
     this.previews = new PreviewsTable(db);
+    this.metricPoints = new MetricPointsTable(db);
   }
 
   /** apps:rename: every row of the app under its new name, one transaction (store/rename.ts). */

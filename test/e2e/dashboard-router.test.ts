@@ -111,6 +111,11 @@ describe('dashboard at admin.<domain>', () => {
     expect(Number(await page.locator('#chart-latency').getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
     await page.locator('#chart-latency path.line-p50').waitFor({ state: 'attached' }); // one minute of data: a dot, no line yet
     await page.locator('#charts').screenshot({ path: `${ARTIFACTS}dashboard-charts.png` });
+    // The week: the same requests, per hour, from the state file's history.
+    await page.locator('#charts-range').selectOption('7d');
+    await page.waitForFunction(() => /^Last 7 days: \d+ requests/.test(document.querySelector('#chart-requests desc')?.textContent ?? ''));
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(1);
+    await page.locator('#charts-range').selectOption('1h');
   });
 
   it('streams router, app and build lines into the logs panel', async () => {
@@ -155,6 +160,10 @@ describe('dashboard at admin.<domain>', () => {
     await page.screenshot({ path: `${ARTIFACTS}dashboard-admin-app.png`, fullPage: true });
     await page.getByRole('link', { name: '\u2190 All apps' }).click();
     await page.waitForFunction(() => document.querySelector('#apps tbody')?.textContent?.includes('running') ?? false);
+    // Each app's sparkline: its requests of the last 24 hours, in its title for screen readers too.
+    const spark = page.locator('#apps tbody svg.sparkline').first();
+    expect(Number(await spark.getAttribute('data-requests'))).toBeGreaterThanOrEqual(12);
+    expect(await spark.locator('title').textContent()).toMatch(/^last 24 hours: \d+ requests, \d+ errors \(5xx\)$/);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-admin-apps.png`, fullPage: true });
   });
 

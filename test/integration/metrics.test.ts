@@ -80,3 +80,24 @@ it("keeps the app's minutes, and the CLI prints them", async () => {
   const json = await mc.cli('metrics', APP, '--json');
   expect((JSON.parse(json.stdout) as { minutes: unknown[] }).minutes.length).toBeGreaterThan(0);
 });
+
+it('keeps the minutes across a restart, over the ranges the API takes', async () => {
+  const before = await mc.api<{ minutes: MinutePoint[] }>('GET', `/api/apps/${APP}/metrics?range=24h`);
+  const counted = before.body.minutes.reduce((n, m) => n + m.requests, 0);
+  expect(counted).toBeGreaterThanOrEqual(10);
+  await mc.restart();
+  for (const [range, step] of [['1h', ''], ['24h', '&step=10'], ['7d', '']]) {
+    const res = await mc.api<{ range: string; stepMinutes: number; minutes: MinutePoint[] }>('GET', `/api/apps/${APP}/metrics?range=${range}${step}`);
+    expect(res.status).toBe(200);
+    expect(res.body.range).toBe(range);
+    // At least what was counted before (requests since, like the ones of the test above, add to it).
+    expect(res.body.minutes.reduce((n, m) => n + m.requests, 0)).toBeGreaterThanOrEqual(counted);
+  }
+  const bad = await mc.api<{ error: string; hint: string }>('GET', `/api/apps/${APP}/metrics?range=1y`);
+  expect(bad.status).toBe(400);
+  expect(bad.body).toEqual({ error: 'unknown metrics range "1y"', hint: 'use one of 1h, 24h, 7d' });
+  expect((await mc.api('GET', `/api/apps/${APP}/metrics?range=7d&step=1`)).status).toBe(400);
+  const cli = await mc.cli('metrics', APP, '--range', '7d');
+  expect(cli.code, cli.stderr).toBe(0);
+  expect(cli.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d\s+\d+/m);
+});
