@@ -1,13 +1,12 @@
 // `npm run bench`: every benchmark, one after the other, printed figures only (no pass/fail).
 import { routerBench } from './router.bench.ts';
-import { routerTlsBench } from './router-tls.bench.ts';
 import { wakeBench } from './wake.bench.ts';
 import { deployBench } from './deploy.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
 import { dockerLimitsBench } from './docker-limits.bench.ts';
 import { previewsBench } from './previews.bench.ts';
 
-const benches: Array<[string, () => Promise<void>]> = [['router', async () => { await routerBench(); await routerTlsBench(); }], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench]];
+const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench]];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;

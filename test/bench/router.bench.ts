@@ -1,131 +1,149 @@
-// Benchmark: the app directly, minicloud's router and nginx in front of the same app, with wrk on loopback.
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startRouterDaemon } from '../helpers/router-daemon.ts';
-import { RouteTable } from '../../src/routes/index.ts';
+// Benchmark: minicloud's router beside nginx, HAProxy and Caddy, each in front of the same app, in interleaved rounds:
+// plain HTTP and HTTPS keep-alive (wrk), HTTP/2 (h2load), new TLS handshakes a second (openssl s_time), 12 B and
+// 1 MiB responses, and 1,000 connections against 32. The router runs as `npm start` runs it: the router daemon with
+// minicloud's default worker count (MINICLOUD_ROUTER_WORKERS when set) and its default node flags, its access log
+// lines streamed to a listener as they are to minicloud; every peer gets the same number of workers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { SelfSignedIssuer } from '../../src/certs/index.ts';
+import { loadConfig } from '../../src/server/config.ts';
 import { freePort } from '../helpers/net.ts';
+import { startRouterDaemon } from '../helpers/router-daemon.ts';
+import { h2load, handshakes, HOST, wrk, type Figure } from './load.ts';
+import { need, needPeers, startCaddy, startHaproxy, startNginx, type PeerOptions, type Server } from './peers.ts';
+import { stats } from './stats.ts';
 
-const run = promisify(execFile);
-const DURATION = process.env.BENCH_SECONDS ?? '5';
-const CONNECTIONS = '32';
-
-export function need(cmd: string, pkg: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`${cmd} is needed: apt-get install ${pkg}`);
-  console.log(`-----> Installing ${pkg} (apt-get)`);
-  execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit' });
-}
+const SECONDS = Number(process.env.BENCH_SECONDS ?? '4');
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? '3'));
+const MANY = 1000;
 
 // The app runs in its own process, as in production, so it does not share a core with the router.
 const APP = `const http = require('node:http');
-const small = Buffer.from('hello from the app\\n'), large = Buffer.alloc(1024 * 1024, 'x');
+const small = Buffer.from('hello world\\n'), large = Buffer.alloc(1024 * 1024, 'x');
 const s = http.createServer((req, res) => {
   const body = req.url === '/large' ? large : small;
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
   res.end(body);
 });
 s.keepAliveTimeout = 60000;
-s.listen(Number(process.argv[1]), '127.0.0.1', () => console.log('ready'));`;
+s.listen(Number(process.argv[1]), '127.0.0.1', 2048, () => console.log('ready'));`;
 
-export async function app(port: number): Promise<ChildProcess> {
+async function app(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-e', APP, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   return child;
 }
 
-/**
- * nginx in front of the app on 127.0.0.1:`upstream`, with `workers` worker processes and keep-alive upstream
- * connections, its config and temp files in `dir`; `listen` and `extra` say how it serves (plain, or TLS and h2).
- */
-export async function startNginx(dir: string, o: { port: number; upstream: number; workers: number; listen?: string; extra?: string; proto?: string }): Promise<ChildProcess> {
-  writeFileSync(join(dir, 'nginx.conf'), `
-worker_processes ${o.workers};
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream app { server 127.0.0.1:${o.upstream}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${o.port}${o.listen ?? ''};${o.extra ?? ''}
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;${o.proto ? `
-      proxy_set_header X-Forwarded-Proto ${o.proto};` : ''}
-    }
-  }
-}`);
-  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  return child;
+async function startMinicloud(o: PeerOptions): Promise<Server> {
+  const routes = [{ app: 'bench', hosts: [HOST], upstreams: [{ host: '127.0.0.1', port: o.upstream }], state: 'running' as const }];
+  const d = await startRouterDaemon({ workers: o.workers, routes, certs: { fallback: o.cert, names: { [HOST]: o.cert } }, settings: { httpsPort: await freePort() } });
+  // minicloud reads the daemon's events (access log lines for the metrics) while it serves: so does the bench.
+  let lines = 0;
+  const events = d.client.listen((e) => { if (e.t === 'log') lines += e.lines.length; }, async () => {});
+  return { name: 'minicloud', version: '', port: d.port, tlsPort: d.status.settings.httpsPort!, stop: async () => { events.close(); void lines; await d.stop(); } };
 }
 
-function nginx(port: number, upstream: number, workers: number): Promise<ChildProcess> {
-  return startNginx(mkdtempSync(join(tmpdir(), 'mc-nginx-')), { port, upstream, workers });
-}
+interface Cell { name: string; run: (s: Server, seconds: number) => Promise<Figure> }
 
-interface Result { rps: number; p50: string; p99: string; p99ms: number }
+const CELLS: Cell[] = [
+  { name: 'HTTP, 12 B', run: (s, t) => wrk(`http://127.0.0.1:${s.port}/`, 32, t) },
+  { name: 'HTTP, 1 MiB', run: (s, t) => wrk(`http://127.0.0.1:${s.port}/large`, 32, t) },
+  { name: 'HTTPS keep-alive, 12 B', run: (s, t) => wrk(`https://127.0.0.1:${s.tlsPort}/`, 32, t) },
+  { name: 'HTTPS keep-alive, 1 MiB', run: (s, t) => wrk(`https://127.0.0.1:${s.tlsPort}/large`, 32, t) },
+  { name: 'HTTP/2, 12 B', run: (s, t) => h2load(`https://127.0.0.1:${s.tlsPort}/`, 32, t) },
+  { name: 'HTTP/2, 1 MiB', run: (s, t) => h2load(`https://127.0.0.1:${s.tlsPort}/large`, 32, t) },
+  { name: 'New TLS handshakes', run: (s, t) => handshakes(s.tlsPort, t) },
+  { name: `HTTP, 12 B, ${MANY} connections`, run: (s, t) => wrk(`http://127.0.0.1:${s.port}/`, MANY, t) },
+];
 
-const toMs = (v: string) => {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
-  return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
-};
-
-async function wrk(port: number, path: string): Promise<Result> {
-  const { stdout: out } = await run('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '-H', 'Host: bench.localhost', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8' });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? '?';
-  const p99 = /^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '?';
-  return { rps, p50, p99, p99ms: toMs(p99) };
-}
-
-/**
- * The app alone, then minicloud's router and nginx in front of it with the same number of worker
- * processes: 1, and one per core. The router runs as minicloud runs it: the router daemon with
- * MINICLOUD_ROUTER_WORKERS=N worker processes, so it never shares a process with wrk's driver.
- */
 export async function routerBench(): Promise<void> {
   need('wrk', 'wrk');
-  need('nginx', 'nginx-light');
+  need('h2load', 'nghttp2-client');
+  needPeers();
+  const workers = loadConfig({ MINICLOUD_ROUTER_WORKERS: process.env.MINICLOUD_ROUTER_WORKERS }).routerWorkers;
+  const cert = await new SelfSignedIssuer().issue(HOST);
   const appPort = await freePort();
   const upstream = await app(appPort);
-  const table = new RouteTable([{ app: 'bench', hosts: ['bench.localhost'], upstreams: [{ host: '127.0.0.1', port: appPort }], state: 'running' }]);
-  const counts = [...new Set([1, availableParallelism()])];
-  const rows: Array<[string, string, Result, Result | null]> = [];
+  const servers: Server[] = [];
+  const results = new Map<string, Figure[]>();
+  const loads: number[][] = [loadavg()];
+  const started = Date.now();
   try {
-    for (const [size, path] of [['small', '/'], ['1 MB', '/large']] as const) rows.push([size, 'app directly', await wrk(appPort, path), null]);
-    for (const n of counts) {
-      const router = await startRouterDaemon({ workers: n, routes: table.routes() });
-      const nginxPort = await freePort();
-      const ng = await nginx(nginxPort, appPort, n);
-      try {
-        for (const [size, path] of [['small', '/'], ['1 MB', '/large']] as const) {
-          const ours = await wrk(router.port, path);
-          const theirs = await wrk(nginxPort, path);
-          rows.push([size, `minicloud router (${n} worker${n > 1 ? 's' : ''})`, ours, theirs]);
-          rows.push([size, `nginx (${n} worker${n > 1 ? 's' : ''}, keep-alive upstream)`, theirs, null]);
+    for (const start of [startMinicloud, startNginx, startHaproxy, startCaddy]) servers.push(await start({ upstream: appPort, workers, cert }));
+    // Warm-up, not counted: Node's JIT (and every server's caches and connection pools) see each path first.
+    for (const s of servers) for (const c of [0, 2, 4]) await CELLS[c]!.run(s, 1);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [c, cell] of CELLS.entries()) {
+        // Each round and each case starts with another server, so none is always first after a pause or last.
+        const k = (round + c) % servers.length;
+        for (const s of [...servers.slice(k), ...servers.slice(0, k)]) {
+          const key = `${cell.name}|${s.name}`;
+          results.set(key, [...(results.get(key) ?? []), await cell.run(s, SECONDS)]);
         }
-      } finally {
-        ng.kill('SIGQUIT');
-        await router.stop();
       }
+      loads.push(loadavg());
+      console.log(`  round ${round + 1} of ${ROUNDS} done (${((Date.now() - started) / 1000).toFixed(0)} s, load average ${loadavg()[0]!.toFixed(1)})`);
     }
   } finally {
+    for (const s of servers) await s.stop();
     upstream.kill();
   }
-  console.log(`\nRouter throughput: wrk -t2 -c${CONNECTIONS} -d${DURATION}s on loopback, keep-alive, ${availableParallelism()} cores`);
-  console.log(`  ${'response'.padEnd(8)}  ${'target'.padEnd(40)}  ${'req/s'.padStart(8)}  ${'p50'.padStart(9)}  ${'p99'.padStart(9)}  vs nginx (req/s, p99)`);
-  const order = (r: [string, string, Result, Result | null]) => (r[0] === 'small' ? 0 : 1);
-  for (const [size, name, r, nginxSame] of [...rows].sort((a, b) => order(a) - order(b))) {
-    const vs = nginxSame ? `${((r.rps / nginxSame.rps) * 100).toFixed(0)}%, ${(r.p99ms / nginxSame.p99ms).toFixed(1)}x` : '';
-    console.log(`  ${size.padEnd(8)}  ${name.padEnd(40)}  ${r.rps.toFixed(0).padStart(8)}  ${r.p50.padStart(9)}  ${r.p99.padStart(9)}  ${vs}`);
+  print(servers, workers, results, loads);
+}
+
+const fmtRps = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
+const fmtMs = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+function print(servers: Server[], workers: number, results: Map<string, Figure[]>, loads: number[][]): void {
+  const get = (cell: string, s: Server) => results.get(`${cell}|${s.name}`) ?? [];
+  const peers = servers.filter((s) => s.name !== 'minicloud');
+  const ours = servers.find((s) => s.name === 'minicloud')!;
+  const label = (s: Server) => (s.version ? `${s.name} ${s.version}` : s.name);
+  console.log(`\nRouter against ${peers.map(label).join(', ')}: ${workers} worker${workers > 1 ? 's' : ''} each (minicloud's default; MINICLOUD_ROUTER_WORKERS sets it), ` +
+    `${ROUNDS} interleaved rounds of ${SECONDS} s a run, ${availableParallelism()} cores; medians, (min–max) over the rounds.`);
+  console.log(`Load average (1 min) before and after each round: ${loads.map((l) => l[0]!.toFixed(1)).join(' → ')}`);
+  console.log('wrk -t2 -c32 (HTTP/1.1 keep-alive); h2load -c32 -m10 -t2; openssl s_time -new (one client).\n');
+  console.log(`| Case | ${servers.map(label).join(' | ')} | minicloud / best peer |`);
+  console.log(`|---|${servers.map(() => '---').join('|')}|---|`);
+  for (const cell of CELLS) {
+    const cells = servers.map((s) => {
+      const f = get(cell.name, s);
+      const r = stats(f.map((x) => x.rps));
+      const p = f.every((x) => Number.isNaN(x.p99)) ? null : stats(f.map((x) => x.p99));
+      const bad = f.reduce((n, x) => n + x.errors + x.late, 0);
+      return `${fmtRps(r.median)} (${fmtRps(r.min)}–${fmtRps(r.max)})${p ? `, p99 ${fmtMs(p.median)} ms` : ''}${bad ? `, ${bad} failed or over 2 s` : ''}`;
+    });
+    console.log(`| ${cell.name} | ${cells.join(' | ')} | ${ratios(cell.name, ours, peers, get)} |`);
+  }
+  many(servers, get, label);
+}
+
+/** minicloud's median req/s against the peer with the most, its p99 against the peer with the lowest. */
+function ratios(cell: string, ours: Server, peers: Server[], get: (cell: string, s: Server) => Figure[]): string {
+  const med = (s: Server, k: 'rps' | 'p99') => stats(get(cell, s).map((x) => x[k])).median;
+  const fastest = [...peers].sort((a, b) => med(b, 'rps') - med(a, 'rps'))[0]!;
+  let out = `${((med(ours, 'rps') / med(fastest, 'rps')) * 100).toFixed(0)}% of ${fastest.name}'s req/s`;
+  const withP99 = peers.filter((p) => !Number.isNaN(med(p, 'p99')));
+  if (withP99.length && !Number.isNaN(med(ours, 'p99'))) {
+    const tightest = withP99.sort((a, b) => med(a, 'p99') - med(b, 'p99'))[0]!;
+    out += `; p99 ${(med(ours, 'p99') / med(tightest, 'p99')).toFixed(1)}× ${tightest.name}'s`;
+  }
+  return out;
+}
+
+/** 1,000 connections against 32: throughput kept, and requests that waited over 2 s (or failed). */
+function many(servers: Server[], get: (cell: string, s: Server) => Figure[], label: (s: Server) => string): void {
+  const [few, lots] = [CELLS[0]!.name, CELLS.at(-1)!.name];
+  console.log(`\n${MANY} connections against 32 (HTTP, 12 B, wrk --timeout 2s): the goal is ≥ 85% of the 32-connection req/s and no request over 2 s.\n`);
+  console.log(`| Server | 32 connections | ${MANY} connections | ${MANY} / 32 | p99 at ${MANY} | slowest | over 2 s or failed (all rounds) |`);
+  console.log('|---|---|---|---|---|---|---|');
+  for (const s of servers) {
+    const a = stats(get(few, s).map((x) => x.rps)).median;
+    const f = get(lots, s);
+    const b = stats(f.map((x) => x.rps)).median;
+    const p99 = stats(f.map((x) => x.p99)).median;
+    const slowest = Math.max(...f.map((x) => x.max));
+    const bad = f.reduce((n, x) => n + x.errors + x.late, 0);
+    console.log(`| ${label(s)} | ${fmtRps(a)} | ${fmtRps(b)} | ${((b / a) * 100).toFixed(0)}% | ${fmtMs(p99)} ms | ${fmtMs(slowest)} ms | ${bad} |`);
   }
 }
