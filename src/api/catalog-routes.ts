@@ -1,9 +1,10 @@
 // The app catalog: GET /catalog (every entry, and the broken ones with why), GET /catalog/:id, and
-// POST /catalog/:id/apps, which installs an entry as a new app and streams its first deploy's log (NDJSON).
+// POST /catalog/:id/apps, which installs an entry as a new app and streams its first deploy's log (NDJSON); GET and
+// POST /apps/:app/upgrade, a catalog app's versions and its move to a newer one (the upgrade's log, NDJSON).
 import { Router, type Request } from 'express';
 import { UserError, type LogEvent } from '../core/index.ts';
-import { catalogEntry, loadCatalog, type CatalogInstaller } from '../catalog/index.ts';
-import { param, parseCatalogInstall } from './inputs.ts';
+import { catalogEntry, loadCatalog, type CatalogInstaller, type CatalogUpgrader } from '../catalog/index.ts';
+import { appParam, param, parseCatalogInstall, parseUpgrade } from './inputs.ts';
 import { streamEvents } from './ndjson.ts';
 import type { RouteDeps } from './route-deps.ts';
 
@@ -18,6 +19,16 @@ export function catalogRoutes(d: RouteDeps): Router {
     if (!d.catalog) throw new UserError('this minicloud has no catalog installer', undefined, 503);
     return d.catalog;
   };
+  const upgrades = (): CatalogUpgrader => {
+    if (!d.upgrades) throw new UserError('this minicloud has no catalog upgrader', undefined, 503);
+    return d.upgrades;
+  };
+  r.get('/apps/:app/upgrade', (req: Request, res) => { res.json(upgrades().info(appParam(req))); });
+  r.post('/apps/:app/upgrade', async (req: Request, res) => {
+    const app = appParam(req);
+    const run = upgrades().start(app, parseUpgrade(req.body, app).to);
+    await streamEvents(req, res, run);
+  });
   r.get('/catalog', (_req, res) => { res.json(loadCatalog(d.catalog?.dir)); });
   r.get('/catalog/:id', (req: Request, res) => { res.json(catalogEntry(param(req, 'id'), d.catalog?.dir)); });
   r.post('/catalog/:id/apps', async (req: Request, res) => {

@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import {
   TOKEN_ROLES, UserError, validateAppName, validateBranch, validateConfigKey, validateImageRef, validateNewAppName,
-  type AppSettingsRequest, type AuditQuery, type PruneRequest, type CatalogInstall, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole,
+  type AppSettingsRequest, type AuditQuery, type PruneRequest, type CatalogInstall, type GithubConnectRequest, type LoginRequest, type NewTokenRequest, type NewUserRequest, type RegistryAuth, type TokenRole, type UpgradeRequest,
 } from '../core/index.ts';
 import { REPO, type PushStart, type RefUpdate } from '../intake/index.ts';
 import type { SleepInput } from '../processes/index.ts';
@@ -220,6 +220,16 @@ export function parseCatalogInstall(body: unknown): CatalogInstall {
   const set = o.set ?? {};
   if (!isObject(set) || Object.values(set).some((v) => typeof v !== 'string')) throw new UserError('set must map input names to strings', 'e.g. {"set": {"RADICALE_USER": "alice"}}');
   return { name: o.name, set: set as Record<string, string> };
+}
+
+/** `{"to": "3.1.9"}` of POST /apps/:app/upgrade, or nothing: the entry's pinned version. */
+export function parseUpgrade(body: unknown, app: string): UpgradeRequest {
+  const o = isObject(body) ? body : {};
+  const unknown = Object.keys(o).find((k) => k !== 'to');
+  if (unknown) throw new UserError(`${unknown}: not a field of an upgrade`, 'send {} or {"to": "<version>"}');
+  if (o.to === undefined) return {};
+  if (typeof o.to !== 'string' || !/^[0-9][0-9A-Za-z.+-]{0,40}$/.test(o.to)) throw new UserError('to must be a version such as 1.25.5', `see \`minicloud apps:upgrade ${app}\` for the versions there are`);
+  return { to: o.to };
 }
 
 const MALFORMED_HOOK = 'malformed hook request';

@@ -6,7 +6,7 @@ import type { AddonsService } from '../addons/index.ts';
 import type { AlertService } from '../alerts/index.ts';
 import type { AppsDeps, AppsService, PreviewsService } from '../apps/index.ts';
 import type { BackupsService, ServerBackupDeps, ServerRestoreDeps } from '../backups/index.ts';
-import type { CatalogInstaller } from '../catalog/index.ts';
+import type { CatalogInstaller, CatalogUpgrader } from '../catalog/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Runtime } from '../runtime/index.ts';
@@ -69,6 +69,8 @@ export interface RouteDeps extends AppsDeps {
   alerts?: AlertService;
   /** Installs catalog entries as apps; without it installs answer 503 (the catalog is still listed). */
   catalog?: CatalogInstaller;
+  /** apps:upgrade of catalog apps; without it upgrades answer 503. */
+  upgrades?: CatalogUpgrader;
   /** Rebuilds the routes after an app's domains or router settings changed; resolves once the router serves them. */
   refreshRoutes: (app: string) => Promise<void>;
   /** `minicloud df` and `minicloud prune`; without it their routes answer 503. */

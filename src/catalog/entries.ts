@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { compareVersions } from './versions.ts';
 import { NotFoundError, UserError, checkConfigChanges, parseRouterSetting, validateImageRef, type CatalogEntry, type CatalogList, type RouterSettings } from '../core/index.ts';
 
 export type { CatalogEntry } from '../core/index.ts';
@@ -76,6 +77,14 @@ function semantics(entry: CatalogEntry, file: string): [string, string] | null {
     if (!tag.startsWith(entry.version)) return [`processes.${type}.image`, `must be pinned at version ${entry.version} (its tag ${tag} does not start with it)`];
     if (p.image !== first) return [`processes.${type}.image`, `must be ${first}: minicloud releases one image per app, and every process runs it`];
     if (p.port !== undefined && type !== 'web') return [`processes.${type}.port`, 'is for web only: minicloud routes one HTTP port per app'];
+  }
+  const versions = entry.versions ?? [];
+  for (const [i, v] of versions.entries()) {
+    validateImageRef(v.image);
+    const tag = v.image.slice(v.image.lastIndexOf(':') + 1);
+    if (!tag.startsWith(v.version)) return [`versions[${i}].image`, `must be pinned at version ${v.version} (its tag ${tag} does not start with it)`];
+    if ([entry.version, ...versions.slice(0, i).map((x) => x.version)].includes(v.version)) return [`versions[${i}].version`, `${v.version} is listed twice`];
+    if (compareVersions(v.version, entry.version) > 0) return [`versions[${i}].version`, `${v.version} is newer than version ${entry.version}: the pinned version is the newest`];
   }
   try {
     routerSettings(entry);

@@ -130,6 +130,7 @@ export class CatalogInstaller {
       say(`       Add-on ${a.kind}: ${[...addon.envKeys, ...Object.keys(mapped)].join(', ')}`);
     }
     const image = entry.processes.web!.image;
+    store.apps.setCatalog(app, { id: entry.id, images: { [image]: entry.version } });
     return submitDeploy(store, this.d.queue, { app, kind: 'image', ref: image }, {
       description: `Install ${entry.name} ${entry.version} (${image}) from the catalog`, runAs: runAs(entry),
     });

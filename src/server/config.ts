@@ -59,6 +59,8 @@ export interface Config {
   /** Memory limit of an app's containers unless `resources:set` says otherwise (MiB). */
   appMemoryMb: number;
   dockerNetwork: string;
+  /** MINICLOUD_CATALOG_DIR: a catalog directory of one's own (entries and their schema.json) instead of the shipped catalog/. */
+  catalogDir: string | null;
   /** How often add-on users on shared servers are checked and restored (Redis forgets ACLs on restart). */
   addonCheckMs: number;
   /** HTTPS and certificates (certs/): see httpsConfig(). */
@@ -183,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepImages: count(env, 'MINICLOUD_KEEP_IMAGES', 5),
     appMemoryMb: count(env, 'MINICLOUD_APP_MEMORY', 512),
     dockerNetwork: env.MINICLOUD_DOCKER_NETWORK || 'minicloud',
+    catalogDir: env.MINICLOUD_CATALOG_DIR ? resolve(env.MINICLOUD_CATALOG_DIR) : null,
     addonCheckMs: seconds(env, 'MINICLOUD_ADDON_CHECK_INTERVAL', 60),
     https: httpsConfig(env),
     routerWorkers: count(env, 'MINICLOUD_ROUTER_WORKERS', 1),

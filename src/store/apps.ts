@@ -21,6 +21,9 @@ const toApp = (r: AppRow): App => ({
   sleepAfterSeconds: r.sleep_after, memoryMb: r.memory_mb, cpu: r.cpu, pids: r.pids, maintenance: r.maintenance === 1,
 });
 
+/** An app installed from the catalog: the entry's id, and each image released for it → the entry's version it is. */
+export interface AppCatalog { id: string; images: Record<string, string> }
+
 export class AppsTable {
   constructor(private readonly db: Db) {}
 
@@ -73,6 +76,16 @@ export class AppsTable {
 
   setDeployBranch(app: string, branch: string): void {
     this.db.prepare('UPDATE apps SET deploy_branch = ? WHERE name = ?').run(branch, app);
+  }
+
+  /** The catalog entry the app was installed from, and the version of each image it was released from; null: not from the catalog. */
+  catalog(app: string): AppCatalog | null {
+    const r = this.db.prepare<[string], { catalog: string | null }>('SELECT catalog FROM apps WHERE name = ?').get(app);
+    return r?.catalog ? (JSON.parse(r.catalog) as AppCatalog) : null;
+  }
+
+  setCatalog(app: string, c: AppCatalog): void {
+    this.db.prepare('UPDATE apps SET catalog = ? WHERE name = ?').run(JSON.stringify(c), app);
   }
 
   setMaintenance(app: string, on: boolean): void {

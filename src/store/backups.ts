@@ -40,7 +40,7 @@ export interface Backup {
   /** Things left out, e.g. add-ons that hold no durable data. */
   notes: string[];
   error: string | null;
-  trigger: 'manual' | 'scheduled';
+  trigger: 'manual' | 'scheduled' | 'upgrade';
 }
 
 export interface BackupSchedule { app: string; frequency: BackupFrequency; keep: number; lastRunAt: string | null; updatedAt: string }

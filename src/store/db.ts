@@ -266,6 +266,8 @@ export const MIGRATIONS: readonly Migration[] = [
      PRIMARY KEY (app, t, span)
    ) WITHOUT ROWID;
    CREATE INDEX metric_points_span ON metric_points(span, t);` },
+  // An app installed from the catalog: its entry, and each image it was released from with that image's version (JSON).
+  { name: '0024-catalog', sql: 'ALTER TABLE apps ADD COLUMN catalog TEXT;' },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

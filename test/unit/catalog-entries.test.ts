@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CATALOG_DIR, CatalogInstaller, catalogEntry, loadCatalog, planInstall, readEntry, runAs, type CatalogEntry, type InstallerDeps } from '../../src/catalog/index.ts';
+import { CATALOG_DIR, CatalogInstaller, catalogEntry, compareVersions, entryVersions, loadCatalog, planInstall, readEntry, runAs, type CatalogEntry, type InstallerDeps } from '../../src/catalog/index.ts';
 import bcrypt from 'bcryptjs';
 import { UserError } from '../../src/core/index.ts';
 
@@ -57,6 +57,10 @@ describe('the catalog files', () => {
     ['an htpasswd user that may hold a colon', (e) => { e.inputs![0]!.pattern = '.{1,64}'; e.secrets = [{ key: 'HT', description: 'x', htpasswd: { user: 'RADICALE_USER', password: 'RADICALE_PASSWORD' } }]; }, 'secrets[0].htpasswd.user names RADICALE_USER, whose pattern lets : or a line break in'],
     ['a router setting out of range', (e) => { e.router = { 'max-body': '20g' }; }, 'catalog/radicale.json: router max-body must be a size from 1k to 10g'],
     ['a config var minicloud sets itself', (e) => { e.processes.web!.env = { PORT: '80' }; }, 'catalog/radicale.json: (config vars) PORT cannot be set'],
+    ['another version at the wrong tag', (e) => { e.versions = [{ version: '3.1.7', image: 'tomsquest/docker-radicale:3.1.8.3' }]; }, 'catalog/radicale.json: versions[0].image must be pinned at version 3.1.7'],
+    ['another version at latest', (e) => { e.versions = [{ version: '3.1.7', image: 'tomsquest/docker-radicale:latest' }]; }, 'catalog/radicale.json: versions[0].image must match'],
+    ['the pinned version listed again', (e) => { e.versions = [{ version: '3.1.8', image: 'tomsquest/docker-radicale:3.1.8.2' }]; }, 'catalog/radicale.json: versions[0].version 3.1.8 is listed twice'],
+    ['another version newer than the pinned one', (e) => { e.versions = [{ version: '3.10.0', image: 'tomsquest/docker-radicale:3.10.0' }]; }, 'catalog/radicale.json: versions[0].version 3.10.0 is newer than version 3.1.8'],
     ['a plain-http link', (e) => { e.links.homepage = 'http://radicale.org'; }, 'catalog/radicale.json: links.homepage must match'],
   ])('refuses %s, naming the field', (_what, edit, message) => {
     expect(brokenBy(edit)).toContain(message);
@@ -69,6 +73,22 @@ describe('the catalog files', () => {
     expect(loadCatalog(dir)).toMatchObject({ entries: [], broken: [{ file: 'radicale.json' }] });
     expect(() => catalogEntry('radicale', dir)).toThrow('catalog/radicale.json: version must match');
     expect(() => catalogEntry('../etc/passwd', dir)).toThrow('is not a catalog id');
+  });
+});
+
+describe('versions', () => {
+  it('compare part by part, numbers as numbers, a pre-release before its release', () => {
+    expect(compareVersions('3.1.9', '3.1.8')).toBeGreaterThan(0);
+    expect(compareVersions('3.10.0', '3.9.9')).toBeGreaterThan(0);
+    expect(compareVersions('1.25.5', '1.25.5')).toBe(0);
+    expect(compareVersions('2.0.0-beta.4', '2.0.0')).toBeLessThan(0);
+    expect(compareVersions('2.0.0-beta.4', '2.0.0-beta.3')).toBeGreaterThan(0);
+    expect(compareVersions('1.2', '1.2.1')).toBeLessThan(0);
+  });
+
+  it('of an entry, newest first: its pinned version and those it lists', () => {
+    const e = { ...radicale(), versions: [{ version: '3.0.1', image: 'tomsquest/docker-radicale:3.0.1.0' }, { version: '3.1.7', image: 'tomsquest/docker-radicale:3.1.7.1' }] };
+    expect(entryVersions(e).map((v) => v.version)).toEqual(['3.1.8', '3.1.7', '3.0.1']);
   });
 });
 

@@ -54,6 +54,8 @@ export const ROUTES: RouteRule[] = [
   { method: 'POST', path: '/api/apps', permission: 'admin', summary: 'Create an app', action: 'apps:create', detail: pick('name'), bodyApp: 'name' },
   { method: 'GET', path: '/api/catalog', permission: 'list', summary: 'The app catalog: every entry, and the broken ones with why' },
   { method: 'GET', path: '/api/catalog/:id', permission: 'list', summary: 'One catalog entry: what it needs and what it runs' },
+  { method: 'GET', path: '/api/apps/:app/upgrade', permission: 'app:read', summary: 'A catalog app: its entry, the version it runs and the versions it can move to' },
+  { method: 'POST', path: '/api/apps/:app/upgrade', permission: 'app:manage', summary: "Upgrade a catalog app to a newer version: a backup, then the new image, rolled back if it does not come up healthy (the upgrade's log, NDJSON)", action: 'apps:upgrade', detail: pick('to') },
   { method: 'POST', path: '/api/catalog/:id/apps', permission: 'admin', summary: 'Install a catalog entry as a new app (its first deploy\'s log, NDJSON)', action: 'apps:create', detail: installDetail, bodyApp: 'name' },
   { method: 'GET', path: '/api/apps/:app', permission: 'app:read', summary: 'An app and its instances' },
   { method: 'PATCH', path: '/api/apps/:app', permission: 'app:manage', summary: "Change an app's settings: its deploy branch", action: 'apps:set', detail: pick('branch') },

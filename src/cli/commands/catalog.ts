@@ -1,7 +1,7 @@
 // The app catalog: `catalog` (what there is and what each needs), `catalog:info <id>`, and installing an entry
-// (`apps:create <name> --from <id> --set KEY=value...`), its first deploy's log streamed as it runs.
-import { UserError, type CatalogEntry, type CatalogList, type LogEvent } from '../../core/index.ts';
-import type { Command } from '../kit/command.ts';
+// (`apps:create <name> --from <id> --set KEY=value...`), its first deploy's log streamed as it runs; `apps:upgrade`.
+import { UserError, type CatalogEntry, type CatalogList, type LogEvent, type UpgradeInfo } from '../../core/index.ts';
+import { appPath, flag, type Command } from '../kit/command.ts';
 import type { Ctx } from '../kit/context.ts';
 import { json, keyValues, table } from '../kit/format.ts';
 
@@ -44,6 +44,7 @@ const info: Command = {
       ['Add-ons', (e.addons ?? []).map((a) => a.kind).join(', ') || 'none'],
       ['Storage', (e.volumes ?? []).map((v) => `${v.name} at ${v.path}`).join(', ') || 'none'],
       ['Health', e.health.path],
+      ['Versions', [e.version, ...(e.versions ?? []).map((v) => v.version)].join(', ')],
       ...Object.entries(e.processes).map(([type, p]): [string, string] => [`Process ${type}`, `${p.image}${p.port ? ` on port ${p.port}` : ''}`]),
       ['Generated', (e.secrets ?? []).map((s) => s.key).join(', ') || 'none'],
     ];
@@ -83,4 +84,32 @@ export async function installFromCatalog(ctx: Ctx, name: string, id: string, set
   return 1;
 }
 
-export const catalogCommands: Command[] = [list, info];
+const upgrade: Command = {
+  name: 'apps:upgrade',
+  usage: '<app> [--to <version>]',
+  summary: "move an app installed from the catalog to the entry's newer pinned version (a backup first, rolled back if unhealthy)",
+  app: true,
+  options: { to: { type: 'string' } },
+  help: [
+    'Takes a backup of the app, then releases the newer version with the entry\'s commands and health check. If it does',
+    'not come up healthy, the version before keeps serving and the command exits non-zero. --to picks another version',
+    'the entry lists (see `minicloud catalog:info <id>`); an upgrade only moves forward (`minicloud rollback` goes back).',
+  ].join('\n'),
+  async run(ctx, args) {
+    const { app } = args;
+    const to = flag(args, 'to');
+    const u = await ctx.client().request<UpgradeInfo>('GET', `${appPath(app)}/upgrade`);
+    if (u.installed !== null && u.installed === (to ?? u.newest)) {
+      ctx.out(`${app} already runs ${u.name} ${u.installed}${u.installed === u.newest ? ', the newest the catalog has' : ''}.`);
+      return 0;
+    }
+    for await (const event of ctx.client().stream<LogEvent>(`${appPath(app)}/upgrade`, 'POST', to ? { to } : {})) {
+      if (event.type === 'line') ctx.out(event.text);
+      else if (event.type === 'end') return event.status === 'succeeded' ? 0 : 1;
+    }
+    ctx.warn(`the upgrade's log ended before its deploy did; see \`minicloud releases ${app}\` for how it went`);
+    return 1;
+  },
+};
+
+export const catalogCommands: Command[] = [list, info, upgrade];
