@@ -6,6 +6,7 @@ export * from './types.ts';
 export * from './api.ts';
 export * from './api-apps.ts';
 export * from './api-backups.ts';
+export * from './api-catalog.ts';
 export * from './disk-floor.ts';
 export * from './artifact.ts';
 export * from './release-diff.ts';
