@@ -276,3 +276,10 @@ export function parsePruneRequest(body: unknown): PruneRequest {
   if (b.caches !== undefined && b.caches !== 'all' && b.caches !== 'stale') throw new UserError('caches must be "all" or "stale"');
   return { dryRun: b.dryRun === true, volumes: b.volumes === true, caches: (b.caches as PruneRequest['caches']) ?? 'all' };
 }
+
+/** A node named in the route: its hostname, id (or the start of it) or address. */
+export function nodeParam(req: Request): string {
+  const raw = String(req.params.node);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(raw)) throw new UserError(`${JSON.stringify(raw.slice(0, 40))} is not a node name`, 'name a node by its hostname, id or address, as `minicloud nodes` lists them');
+  return raw;
+}

@@ -10,7 +10,7 @@ import type { CatalogInstaller, CatalogUpgrader } from '../catalog/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import type { ProcessService } from '../processes/index.ts';
+import type { NodeService, ProcessService } from '../processes/index.ts';
 import type { AccessLayer } from './access/index.ts';
 
 export interface ServerStatus {
@@ -49,6 +49,8 @@ export interface RouteDeps extends AppsDeps {
   addons: AddonsService;
   github: GithubIntake;
   processes: ProcessService;
+  /** A swarm's nodes (`minicloud nodes`); on one server its routes say there are none. */
+  nodes: NodeService;
   push: PushIntake;
   runtime: Runtime;
   /** What minicloud runs on, for GET /status. */

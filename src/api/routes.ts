@@ -15,6 +15,7 @@ import { releasesRoutes } from './releases-routes.ts';
 import { previewsRoutes } from './previews-routes.ts';
 import { backupsRoutes } from './backups-routes.ts';
 import { diskRoutes } from './disk-routes.ts';
+import { nodesRoutes } from './nodes-routes.ts';
 import { asStored, logRoutes } from './logs-routes.ts';
 import { certRoutes } from './certs-routes.ts';
 import { alertsRoutes } from './alerts-routes.ts';
@@ -44,6 +45,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(previewsRoutes(d));
   r.use(backupsRoutes(d));
   r.use(diskRoutes(d));
+  r.use(nodesRoutes(d));
   r.use(certRoutes(d));
   r.use(alertsRoutes(d));
   r.use(catalogRoutes(d));

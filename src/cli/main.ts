@@ -18,6 +18,7 @@ import { catalogCommands } from './commands/catalog.ts';
 import { backupCommands } from './commands/backups.ts';
 import { offBoxCommands } from './commands/backups-offbox.ts';
 import { diskCommands } from './commands/disk.ts';
+import { nodeCommands } from './commands/nodes.ts';
 import { serverCommands } from './commands/server.ts';
 import { runtimeCommands } from './commands/runtime.ts';
 import { releaseCommands } from './commands/releases.ts';
@@ -51,6 +52,7 @@ export const commands: Command[] = [
   ...backupCommands,
   ...offBoxCommands,
   ...diskCommands,
+  ...nodeCommands,
   ...serverCommands,
   ...releaseCommands,
   ...previewCommands,
@@ -67,7 +69,7 @@ export const commands: Command[] = [
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['apps:set', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'backups:target', 'backups:download', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test']);
+const TAKES_MORE = new Set(['apps:set', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'backups:target', 'backups:download', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test', 'nodes:drain', 'nodes:activate', 'nodes:remove']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

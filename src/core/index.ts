@@ -7,6 +7,7 @@ export * from './api.ts';
 export * from './api-apps.ts';
 export * from './api-backups.ts';
 export * from './api-catalog.ts';
+export * from './api-nodes.ts';
 export * from './disk-floor.ts';
 export * from './artifact.ts';
 export * from './release-diff.ts';

@@ -78,6 +78,35 @@ export class Formation extends EventEmitter<FormationEvents> {
     void this.instances.retire(old, this.opts.drainMs);
   }
 
+  /**
+   * Moves one instance elsewhere (its node is being drained), as a rollout replaces one: a new instance of the same
+   * release and type starts where the runtime places it (never on a node that takes no new instances), answers its
+   * health check and joins the routes; only then is the old one taken out of the routes, let finish its requests
+   * and stopped. Resolves once the replacement serves, with the old one's retirement (it ends after the drain
+   * time); null when there was nothing to move: the instance no longer serves (a deploy, scale or stop replaced it
+   * meanwhile), and then a replacement already started is stopped again.
+   */
+  async move(old: StoredInstance, log: (line: string) => void): Promise<{ replacement: StoredInstance; retired: Promise<void> } | null> {
+    const serving = () => {
+      const now = this.store.instances.get(old.id);
+      const app = this.store.apps.get(old.app);
+      return now?.state === 'up' && !this.instances.isRetiring(old.id) && app?.state === 'running' && app.currentRelease === old.release;
+    };
+    const release = this.store.releases.get(old.app, old.release);
+    if (!release || !serving()) return null;
+    const [inst] = await this.startGated(release, [old.type], log);
+    if (!inst) return null;
+    if (!serving()) {
+      await this.instances.stop(inst);
+      return null;
+    }
+    this.store.instances.save({ ...inst, state: 'up' });
+    await this.changed(old.app);
+    const retired = this.instances.retire([old], this.opts.drainMs);
+    await this.changed(old.app);
+    return { replacement: this.store.instances.get(inst.id) ?? inst, retired };
+  }
+
   /** Launches instances and waits until every web one answers; on any failure stops them all and throws. */
   private async startGated(release: Release, types: string[], log: (line: string) => void): Promise<StoredInstance[]> {
     const started: StoredInstance[] = [];

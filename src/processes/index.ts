@@ -4,3 +4,4 @@ export type { FormationEvents } from './events.ts';
 export { Sleeper } from './sleeper.ts';
 export { CronRunner, cronStatus, type CronEntry, type CronRunnerDeps } from './cron-runner.ts';
 export { ProcessService, type ProcessDeps, type SleepInput } from './service.ts';
+export { NodeService } from './nodes.ts';

@@ -1,5 +1,5 @@
 // The Runtime seam: start, stop and watch instances of a release, whatever runs them.
-import type { Artifact } from '../core/index.ts';
+import type { Artifact, NodeInfo, NodeJoin } from '../core/index.ts';
 
 export interface InstanceSpec {
   id: string;
@@ -74,7 +74,18 @@ export interface Runtime {
   appendLog(app: string, line: string): void;
   /** A one-off command in a new instance of a release (release phase, `minicloud run`): output by line, exit code. */
   run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number>;
+  /** The servers instances run on, where there are several (a swarm); absent on a single server. */
+  readonly nodes?: NodeControl;
   /** The app is destroyed: drop what the runtime keeps for it besides instances (the Docker runtime: its network). */
   forget?(app: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The nodes of a runtime spread over several servers: listed, joined, made to take no (new) instances, removed. */
+export interface NodeControl {
+  list(): Promise<NodeInfo[]>;
+  find(ref: string): Promise<NodeInfo>;
+  join(): Promise<NodeJoin>;
+  setAvailability(id: string, availability: NodeInfo['availability']): Promise<void>;
+  remove(id: string, force: boolean): Promise<void>;
 }

@@ -18,6 +18,7 @@ import type { ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } f
 import { ensureOverlay, removeOverlay } from './swarm-overlay.ts';
 import { followService, runOutput, wholeLog } from './swarm-service-logs.ts';
 import { LABEL, serviceSpec, type ServiceOptions } from './swarm-service-spec.ts';
+import { SwarmNodes } from './swarm-nodes.ts';
 import { deadNodes, hasEnded, nodeAddress, spreadNode, tasksOf, waitForTask } from './swarm-tasks.ts';
 
 export interface SwarmRuntimeOptions extends Omit<ServiceOptions, 'node'> {
@@ -41,6 +42,7 @@ const DRAIN_MS = 15_000;
 
 export class SwarmRuntime implements Runtime {
   readonly name = 'swarm' as const;
+  readonly nodes: SwarmNodes;
   private readonly listeners: Array<(handle: string, code: number | null, reason: ExitReason) => void> = [];
   private readonly watching = new Map<string, Watched>();
   private readonly files: AppLogs;
@@ -53,6 +55,7 @@ export class SwarmRuntime implements Runtime {
 
   constructor(private readonly docker: Dockerode, private readonly opts: SwarmRuntimeOptions) {
     this.files = new AppLogs(opts.logDir, opts.logMaxBytes);
+    this.nodes = new SwarmNodes(docker);
   }
 
   logFile(app: string): string {

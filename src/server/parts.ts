@@ -11,7 +11,7 @@ import { ImageImporter, killRunningSteps, loadBuildpacks } from '../build/index.
 import { GitServer, GithubIntake, PushIntake, fetchCommit } from '../intake/index.ts';
 import { Metrics } from '../metrics/index.ts';
 import { Pipeline, sourceTar } from '../pipeline/index.ts';
-import { CronRunner, Formation, ProcessService, Sleeper } from '../processes/index.ts';
+import { CronRunner, Formation, NodeService, ProcessService, Sleeper } from '../processes/index.ts';
 import { CronScheduler, DeployQueue, connectionFromUrl } from '../queue/index.ts';
 import { RouteTable } from '../routes/index.ts';
 import { RouterLink } from '../router-daemon/index.ts';
@@ -75,6 +75,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const sleeper = new Sleeper(store, formation);
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
+  const nodes = new NodeService(store, formation, runtime);
   const backups = new BackupsService({
     store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b), offBox: new OffBox(new TargetFile(p.backupTarget)), checkFreeSpace: floor(cfg),
@@ -91,7 +92,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), onOrder: certOrdered(alerts),
   });
   life.add('certificates', () => certs.stop());
-  return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, backups, metrics, table, router, certs };
+  return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, nodes, backups, metrics, table, router, certs };
 }
 
 /** apps:rename: each part's share, and how stored artifacts name an app's builds (release directories, images). */

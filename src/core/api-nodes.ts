@@ -1,0 +1,30 @@
+// Shapes of the nodes API's bodies (a swarm's servers), shared by the API and the CLI.
+/** `GET /api/nodes`: one node of the swarm, as the manager sees it, and what of minicloud's runs on it. */
+export interface NodeInfo {
+  id: string;
+  /** Its hostname. */
+  name: string;
+  /** The private address the router and the other nodes reach it on. */
+  address: string;
+  role: 'manager' | 'worker';
+  /** The manager minicloud talks to (where builds run and volumes live). */
+  self: boolean;
+  /** ready, down, disconnected, unknown. */
+  state: string;
+  /** active (takes instances), pause (keeps what runs, takes nothing new), drain (runs nothing). */
+  availability: 'active' | 'pause' | 'drain';
+  memoryBytes: number;
+  /** The memory limits of the instances on it, added up. */
+  memoryLimitsBytes: number;
+  /** minicloud's instances running on it: app, process type, the instance's service. */
+  instances: Array<{ app: string; type: string; service: string }>;
+}
+
+/** `GET /api/nodes/join`: what a new server runs to join the swarm as a worker (the token is a secret). */
+export interface NodeJoin { command: string; token: string; manager: string }
+
+/** `POST /api/nodes/:node/drain`: progress lines, then the node as it is after, or what went wrong. */
+export type NodeDrainEvent =
+  | { type: 'line'; text: string }
+  | { type: 'done'; node: NodeInfo }
+  | { type: 'error'; error: string; hint?: string };
