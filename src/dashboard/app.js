@@ -3,6 +3,7 @@ import { $, api, hooks, request, session, status, view } from './lib.js';
 import { appsPage } from './apps.js';
 import { appPage } from './app-page.js';
 import { deployLogPage } from './deploy-log.js';
+import { catalogPage } from './catalog.js';
 
 function showLogin(message = '') {
   view.stop();
@@ -74,6 +75,7 @@ function route() {
   const d = /^#\/apps\/([a-z0-9-]+)\/deploys\/([A-Za-z0-9_-]+)$/.exec(location.hash);
   if (m) appPage(m[1]);
   else if (d) deployLogPage(d[1], d[2]);
+  else if (location.hash === '#/catalog') catalogPage();
   else appsPage();
 }
 
