@@ -232,6 +232,21 @@ export function parseUpgrade(body: unknown, app: string): UpgradeRequest {
   return { to: o.to };
 }
 
+/** `{"name", "compose": text, "file": "compose.yaml", "envFiles": {path: text}}` of POST /compose/apps. */
+export function parseComposeRequest(body: unknown): { name: string; compose: string; file: string; envFiles: Record<string, string> } {
+  const example = 'send {"name": "shop", "compose": "<the file>", "file": "compose.yaml", "envFiles": {".env": "<its text>"}}';
+  const o = isObject(body) ? body : {};
+  const unknown = Object.keys(o).find((k) => !['name', 'compose', 'file', 'envFiles'].includes(k));
+  if (unknown) throw new UserError(`${unknown}: not a field of a Compose app`, example);
+  if (typeof o.name !== 'string') throw new UserError("name must be the new app's name", example);
+  if (typeof o.compose !== 'string') throw new UserError('compose must be the Compose file\'s text', example);
+  const file = o.file ?? 'compose.yaml';
+  if (typeof file !== 'string' || !/^[\w.-]{1,100}$/.test(file)) throw new UserError('file must be the Compose file\'s name (e.g. docker-compose.yml)', example);
+  const envFiles = o.envFiles ?? {};
+  if (!isObject(envFiles) || Object.values(envFiles).some((v) => typeof v !== 'string')) throw new UserError('envFiles must map env_file paths to their texts', example);
+  return { name: o.name, compose: o.compose, file, envFiles: envFiles as Record<string, string> };
+}
+
 const MALFORMED_HOOK = 'malformed hook request';
 const isString = (v: unknown): v is string => typeof v === 'string';
 

@@ -6,7 +6,7 @@ import type { AddonsService } from '../addons/index.ts';
 import type { AlertService } from '../alerts/index.ts';
 import type { AppsDeps, AppsService, PreviewsService } from '../apps/index.ts';
 import type { BackupsService, ServerBackupDeps, ServerRestoreDeps } from '../backups/index.ts';
-import type { CatalogInstaller, CatalogUpgrader } from '../catalog/index.ts';
+import type { CatalogInstaller, CatalogUpgrader, ComposeInstaller } from '../catalog/index.ts';
 import type { GithubIntake, PushIntake } from '../intake/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Runtime } from '../runtime/index.ts';
@@ -73,6 +73,8 @@ export interface RouteDeps extends AppsDeps {
   catalog?: CatalogInstaller;
   /** apps:upgrade of catalog apps; without it upgrades answer 503. */
   upgrades?: CatalogUpgrader;
+  /** Makes apps of Compose files; without it those routes answer 503. */
+  compose?: ComposeInstaller;
   /** Rebuilds the routes after an app's domains or router settings changed; resolves once the router serves them. */
   refreshRoutes: (app: string) => Promise<void>;
   /** `minicloud df` and `minicloud prune`; without it their routes answer 503. */

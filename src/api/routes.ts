@@ -20,6 +20,7 @@ import { asStored, logRoutes } from './logs-routes.ts';
 import { certRoutes } from './certs-routes.ts';
 import { alertsRoutes } from './alerts-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
+import { composeRoutes } from './compose-routes.ts';
 import { githubRoutes } from './github-routes.ts';
 import { appInfo, type RouteDeps } from './route-deps.ts';
 import { principalOf, sees } from './access/index.ts';
@@ -49,6 +50,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(certRoutes(d));
   r.use(alertsRoutes(d));
   r.use(catalogRoutes(d));
+  r.use(composeRoutes(d));
   r.use(logRoutes(d)); // GET /apps/:app/logs, merged or from one source
   r.use(appRoutes(d));
   r.use(githubRoutes(d));

@@ -35,8 +35,15 @@ export class ImageImporter {
     await this.docker.getImage(ref).tag({ repo, tag: version });
     if (this.registry) await pushImage(this.docker, tag, this.registry, req.log);
     const origin = originOf(ref, info.Id, info.Config.Labels);
-    if (req.runAs) return { ...imageArtifact(tag, 'image', req.runAs.processes, manifest), origin };
     const web = imageCommand(info);
+    if (req.runAs) {
+      // A Compose service without a command runs the image's own.
+      const processes = Object.fromEntries(Object.entries(req.runAs.processes).map(([type, cmd]) => {
+        if (cmd || web) return [type, (cmd || web)!];
+        throw new UserError(`${ref} has no CMD or ENTRYPOINT, and its ${type} process gives no command`, 'give the service a command');
+      }));
+      return { ...imageArtifact(tag, 'image', processes, manifest), origin };
+    }
     if (!web) throw new UserError(`${ref} has no CMD or ENTRYPOINT, so there is nothing to run`, 'deploy an image whose Dockerfile ends with CMD [...]');
     return { ...imageArtifact(tag, 'image', { web }, manifest), origin };
   }

@@ -3,3 +3,4 @@ export { CATALOG_DIR, catalogEntry, inputPattern, loadCatalog, processEnv, readE
 export { CatalogInstaller, planInstall, runAs, type InstallPlan, type InstallerDeps } from './install.ts';
 export { CatalogUpgrader, type UpgraderDeps } from './upgrade.ts';
 export { compareVersions, entryVersions } from './versions.ts';
+export { ComposeInstaller, type ComposeDeps, type ComposeRequest } from './compose-install.ts';

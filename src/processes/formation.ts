@@ -107,15 +107,22 @@ export class Formation extends EventEmitter<FormationEvents> {
     return { replacement: this.store.instances.get(inst.id) ?? inst, retired };
   }
 
-  /** Launches instances and waits until every web one answers; on any failure stops them all and throws. */
+  /**
+   * Launches instances and waits until every web one answers, then launches the types that wait for it (a Compose
+   * file's `depends_on: service_healthy`); on any failure stops them all and throws.
+   */
   private async startGated(release: Release, types: string[], log: (line: string) => void): Promise<StoredInstance[]> {
     const started: StoredInstance[] = [];
-    try {
-      for (const type of types) {
+    const later = new Set(release.artifact.manifest?.afterWeb ?? []);
+    const launch = async (list: string[]) => {
+      for (const type of list) {
         const inst = await this.instances.launch(release, type);
         this.instances.gate(inst.id);
         started.push(inst);
       }
+    };
+    try {
+      await launch(types.filter((t) => !later.has(t)));
       const timeoutMs = startTimeout(release, this.opts.startTimeoutMs);
       const web = started.filter((i) => i.type === 'web');
       if (web.length) log(`       Waiting for ${web.length} web instance(s) to answer${healthPath(release) ? ` ${healthPath(release)}` : ''} (up to ${Math.round(timeoutMs / 1000)} s)`);
@@ -125,6 +132,9 @@ export class Formation extends EventEmitter<FormationEvents> {
       })));
       const bad = results.find((r) => !r.ok);
       if (bad && !bad.ok) throw new UserError(`v${release.version} did not start: ${bad.reason}`, `see its output with \`minicloud logs ${release.app}\``);
+      const waiting = types.filter((t) => later.has(t));
+      if (waiting.length) log(`       Starting ${[...new Set(waiting)].join(', ')} now that web answers`);
+      await launch(waiting);
       const died = started.find((i) => this.store.instances.get(i.id)?.state !== 'starting');
       if (died) throw new UserError(`v${release.version} did not start: its ${died.type} process exited`, `see its output with \`minicloud logs ${release.app}\``);
       return started;

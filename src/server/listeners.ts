@@ -6,8 +6,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UserError, type Logger } from '../core/index.ts';
 import { closeApi, createApi, hookToken, writeHookConfig } from '../api/index.ts';
-import { cliTarball, memAvailableMb } from '../build/index.ts';
-import { CatalogInstaller, CatalogUpgrader } from '../catalog/index.ts';
+import { cliTarball, composeEnvFiles, memAvailableMb, parseCompose } from '../build/index.ts';
+import { CatalogInstaller, CatalogUpgrader, ComposeInstaller } from '../catalog/index.ts';
 import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
 import { adminUrl, caCertified, urlHost } from './admin-edge.ts';
 import type { Base } from './base.ts';
@@ -46,7 +46,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const refreshApp = async () => { routesChanged(); await router.settled(); };
   const api = createApi({
     moves, disk: startDisk(cfg, base, log.child('disk'), life), logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs, refreshRoutes: refreshApp,
-    service: parts.service, previews: parts.previews, processes: parts.processes, nodes: parts.nodes, addons: parts.addons, catalog: catalogInstaller(cfg, base, parts), upgrades: catalogUpgrader(cfg, base, parts), backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
+    service: parts.service, previews: parts.previews, processes: parts.processes, nodes: parts.nodes, addons: parts.addons, catalog: catalogInstaller(cfg, base, parts), upgrades: catalogUpgrader(cfg, base, parts), compose: composeInstaller(base, parts), backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({
       runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine || isolation.confine?.enforcesLimits ? cfg.buildMemoryMb : null },
@@ -102,5 +102,13 @@ function catalogUpgrader(cfg: Config, { store, deployLog }: Base, parts: Parts):
   return new CatalogUpgrader({
     store, queue: parts.queue, backup: (app) => parts.backups.create(app, 'upgrade'), follow: (id, signal) => deployLog.follow(id, 0, signal),
     ...(cfg.catalogDir && { dir: cfg.catalogDir }),
+  });
+}
+
+/** Compose files become ordinary apps: one image, their services as process types (src/build/compose.ts). */
+function composeInstaller({ store, runtime }: Base, parts: Parts): ComposeInstaller {
+  return new ComposeInstaller({
+    store, apps: parts.service, addons: parts.addons, queue: parts.queue, runtime: () => runtime.name,
+    parse: (text, readFile, o) => parseCompose(text, readFile, o), envFiles: (text, file) => composeEnvFiles(text, file),
   });
 }

@@ -37,6 +37,11 @@ const installDetail = (r: RuleRequest) => {
   const set = body(r).set;
   return { name: body(r).name, from: r.params.id, set: set && typeof set === 'object' ? Object.keys(set) : [] };
 };
+/** The file's name and the env_files sent, never their texts (they hold secrets). */
+const composeDetail = (r: RuleRequest) => {
+  const files = body(r).envFiles;
+  return { name: body(r).name, compose: body(r).file ?? 'compose.yaml', envFiles: files && typeof files === 'object' ? Object.keys(files) : [] };
+};
 /** Only the program `run` started: its arguments may carry secrets. */
 const program = (r: RuleRequest) => {
   const c = body(r).command;
@@ -56,6 +61,8 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/catalog/:id', permission: 'list', summary: 'One catalog entry: what it needs and what it runs' },
   { method: 'GET', path: '/api/apps/:app/upgrade', permission: 'app:read', summary: 'A catalog app: its entry, the version it runs and the versions it can move to' },
   { method: 'POST', path: '/api/apps/:app/upgrade', permission: 'app:manage', summary: "Upgrade a catalog app to a newer version: a backup, then the new image, rolled back if it does not come up healthy (the upgrade's log, NDJSON)", action: 'apps:upgrade', detail: pick('to') },
+  { method: 'POST', path: '/api/compose/env-files', permission: 'admin', summary: 'The env_files a Compose file names (the CLI sends their texts with it)' },
+  { method: 'POST', path: '/api/compose/apps', permission: 'admin', summary: "Make a new app of a Compose file (its first deploy's log, NDJSON)", action: 'apps:create', detail: composeDetail, bodyApp: 'name' },
   { method: 'POST', path: '/api/catalog/:id/apps', permission: 'admin', summary: 'Install a catalog entry as a new app (its first deploy\'s log, NDJSON)', action: 'apps:create', detail: installDetail, bodyApp: 'name' },
   { method: 'GET', path: '/api/apps/:app', permission: 'app:read', summary: 'An app and its instances' },
   { method: 'PATCH', path: '/api/apps/:app', permission: 'app:manage', summary: "Change an app's settings: its deploy branch", action: 'apps:set', detail: pick('branch') },

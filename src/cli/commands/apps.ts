@@ -5,6 +5,7 @@ import type { Ctx } from '../kit/context.ts';
 import { ago, duration, json, keyValues, release, table, time } from '../kit/format.ts';
 import { currentBranch, insideMinicloudCheckout, insideWorkTree, linkRepo } from '../kit/git.ts';
 import { installFromCatalog } from './catalog.ts';
+import { createFromCompose } from './compose.ts';
 
 type AppDetail = AppInfo & { instances?: Instance[] };
 
@@ -31,19 +32,25 @@ export function stateOf(a: AppInfo): string {
 
 const create: Command = {
   name: 'apps:create',
-  usage: '<name> [--from <catalog id> [--set KEY=value]...]',
-  summary: 'create an app; inside a git repo, also add the `minicloud` remote; --from installs a catalog entry',
+  usage: '<name> [--from <catalog id> [--set KEY=value]...] [--compose <file>]',
+  summary: 'create an app; inside a git repo, also add the `minicloud` remote; --from installs a catalog entry, --compose runs a Compose file',
   app: true,
-  options: { from: { type: 'string' }, set: { type: 'string', multiple: true } },
+  options: { from: { type: 'string' }, set: { type: 'string', multiple: true }, compose: { type: 'string' } },
   help: [
     'With --from, the app is installed from the catalog (see `minicloud catalog`): its inputs given with',
     '--set KEY=value, its secrets generated, its add-ons, storage and memory limit set up, and its pinned image',
     'released and health-checked. It is an ordinary app afterwards.',
+    'With --compose, the Compose file (docker-compose.yml) is checked whole, then its services run on one image as',
+    'process types, named volumes become the app\'s volumes, and services marked `x-minicloud: { addon: postgres }`',
+    'use minicloud\'s shared servers (see the Compose section of the README).',
   ].join('\n'),
   async run(ctx, args) {
     const { app } = args;
     const from = flag(args, 'from');
     const sets = Array.isArray(args.flags.set) ? args.flags.set : [];
+    const compose = flag(args, 'compose');
+    if (from && compose) throw new UserError('give --from or --compose, not both');
+    if (compose) return createFromCompose(ctx, app, compose);
     if (from) return installFromCatalog(ctx, app, from, sets);
     if (sets.length) throw new UserError('--set is for --from: the inputs of a catalog entry', `use \`minicloud config:set ${app} KEY=value\` for an app's config`);
     const info = await ctx.client().request<AppInfo>('POST', '/api/apps', { name: app });
