@@ -3,13 +3,28 @@
 import { Router, type Request } from 'express';
 import { UserError, type LogEvent } from '../core/index.ts';
 import type { ComposeInstaller } from '../catalog/index.ts';
-import { parseComposeRequest } from './inputs.ts';
+import { isObject } from './inputs.ts';
 import { streamEvents } from './ndjson.ts';
 import type { RouteDeps } from './route-deps.ts';
 
 async function* created(lines: string[], events: AsyncIterable<LogEvent>): AsyncGenerator<LogEvent> {
   for (const text of lines) yield { type: 'line', seq: 0, time: new Date().toISOString(), text };
   yield* events;
+}
+
+/** `{"name", "compose": text, "file": "compose.yaml", "envFiles": {path: text}}` of POST /compose/apps. */
+function parseComposeRequest(body: unknown): { name: string; compose: string; file: string; envFiles: Record<string, string> } {
+  const example = 'send {"name": "shop", "compose": "<the file>", "file": "compose.yaml", "envFiles": {".env": "<its text>"}}';
+  const o = isObject(body) ? body : {};
+  const unknown = Object.keys(o).find((k) => !['name', 'compose', 'file', 'envFiles'].includes(k));
+  if (unknown) throw new UserError(`${unknown}: not a field of a Compose app`, example);
+  if (typeof o.name !== 'string') throw new UserError("name must be the new app's name", example);
+  if (typeof o.compose !== 'string') throw new UserError('compose must be the Compose file\'s text', example);
+  const file = o.file ?? 'compose.yaml';
+  if (typeof file !== 'string' || !/^[\w.-]{1,100}$/.test(file)) throw new UserError('file must be the Compose file\'s name (e.g. docker-compose.yml)', example);
+  const envFiles = o.envFiles ?? {};
+  if (!isObject(envFiles) || Object.values(envFiles).some((v) => typeof v !== 'string')) throw new UserError('envFiles must map env_file paths to their texts', example);
+  return { name: o.name, compose: o.compose, file, envFiles: envFiles as Record<string, string> };
 }
 
 export function composeRoutes(d: RouteDeps): Router {

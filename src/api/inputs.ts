@@ -26,7 +26,7 @@ export function versionParam(req: Request, name: string): number {
 /** `?confirm=<app>` of a destructive call, as sent (the service compares it with the app's name). */
 export const confirmParam = (req: Request): string | undefined => (typeof req.query.confirm === 'string' ? req.query.confirm : undefined);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `{"name": "my-app"}` of POST /apps. */
 export function parseNewAppName(body: unknown): string {
@@ -230,21 +230,6 @@ export function parseUpgrade(body: unknown, app: string): UpgradeRequest {
   if (o.to === undefined) return {};
   if (typeof o.to !== 'string' || !/^[0-9][0-9A-Za-z.+-]{0,40}$/.test(o.to)) throw new UserError('to must be a version such as 1.25.5', `see \`minicloud apps:upgrade ${app}\` for the versions there are`);
   return { to: o.to };
-}
-
-/** `{"name", "compose": text, "file": "compose.yaml", "envFiles": {path: text}}` of POST /compose/apps. */
-export function parseComposeRequest(body: unknown): { name: string; compose: string; file: string; envFiles: Record<string, string> } {
-  const example = 'send {"name": "shop", "compose": "<the file>", "file": "compose.yaml", "envFiles": {".env": "<its text>"}}';
-  const o = isObject(body) ? body : {};
-  const unknown = Object.keys(o).find((k) => !['name', 'compose', 'file', 'envFiles'].includes(k));
-  if (unknown) throw new UserError(`${unknown}: not a field of a Compose app`, example);
-  if (typeof o.name !== 'string') throw new UserError("name must be the new app's name", example);
-  if (typeof o.compose !== 'string') throw new UserError('compose must be the Compose file\'s text', example);
-  const file = o.file ?? 'compose.yaml';
-  if (typeof file !== 'string' || !/^[\w.-]{1,100}$/.test(file)) throw new UserError('file must be the Compose file\'s name (e.g. docker-compose.yml)', example);
-  const envFiles = o.envFiles ?? {};
-  if (!isObject(envFiles) || Object.values(envFiles).some((v) => typeof v !== 'string')) throw new UserError('envFiles must map env_file paths to their texts', example);
-  return { name: o.name, compose: o.compose, file, envFiles: envFiles as Record<string, string> };
 }
 
 const MALFORMED_HOOK = 'malformed hook request';
