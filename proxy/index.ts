@@ -9,7 +9,7 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_ROUTER_TIMEOUT_SECONDS } from '../src/core/index.ts';
 import type { RouteTable } from '../src/routes/index.ts';
-import type { Exchange } from './edge/exchange.ts';
+import { accessLine, type Exchange } from './edge/exchange.ts';
 import { answerClientError } from './edge/guard.ts';
 import { NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
 import { parseTrustedProxies, trustNobody, type TrustCheck } from './edge/trust.ts';
@@ -27,7 +27,7 @@ export interface RouterOptions {
   table: RouteTable;
   /** Apps live at `<app>.<domain>`; only used for hints on the 404 page. */
   domain: string;
-  /** Receives one access-log line per request: `method host path status bytes durationMs requestId`, and its app. */
+  /** Receives one access-log line per request: `method host path status bytes durationMs requestId client "user agent"`, and its app. */
   log?: (line: string, app: string | null) => void;
   /** Upstream idle timeout (ms) before a 504; default 30 s. A route's own `timeoutMs` overrides it. */
   timeoutMs?: number;
@@ -138,7 +138,7 @@ function edgeParts(opts: RouterOptions) {
   const log = (method: string, path: string, ex: Exchange) => {
     const ms = Math.round(performance.now() - ex.start);
     try {
-      opts.log?.(`${method} ${ex.host ?? '-'} ${path} ${ex.status} ${ex.bytes} ${ms} ${ex.id}`, ex.app ?? null);
+      opts.log?.(accessLine(method, path, ex, ms), ex.app ?? null);
     } catch {
       // a broken logger must not take the router down
     }

@@ -70,7 +70,7 @@ class EdgeRequests implements RequestHandler {
     if (!open) this.answering.set(socket, (open = new Set()));
     open.add(res);
     this.latest.set(socket, res);
-    const ex = startExchange(req);
+    const ex = startExchange(req, this.o.trust);
     // The one 'close' listener per request: bookkeeping, access log, and telling the forwarder.
     res.once('close', () => {
       open.delete(res);

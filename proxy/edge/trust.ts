@@ -35,6 +35,25 @@ export function parseTrustedProxies(spec: string | undefined, name = 'MINICLOUD_
   };
 }
 
+/**
+ * The client as the trusted chain gives it: the peer itself unless it is a trusted proxy; then, walking its
+ * X-Forwarded-For from the right (each proxy appends the address it saw), the first address that is not a trusted
+ * proxy's. What lies to the left of that is whatever the client wrote, and is never taken. An entry that is no IP
+ * address (a trusted proxy passed garbage on) ends the walk at the last address known good.
+ */
+export function clientAddress(peer: string | undefined, chain: string | undefined, trust: TrustCheck): string {
+  let client = plainAddress(peer) ?? '-';
+  if (!trust(peer) || !chain) return client;
+  const hops = chain.split(',');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = plainAddress(hops[i]!.trim());
+    if (!hop || isIP(hop) === 0) break;
+    client = hop;
+    if (!trust(hop)) break;
+  }
+  return client;
+}
+
 /** The peer address, with IPv4-mapped IPv6 (`::ffff:1.2.3.4`) shown as the plain IPv4 apps expect. */
 export function plainAddress(addr: string | undefined): string | undefined {
   return addr?.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;

@@ -5,6 +5,7 @@ import { countHandOver, dispatch, routerStats, type HandOver } from '../edge/dis
 import type { Exchange } from '../edge/exchange.ts';
 import { forwardedHeaders } from '../edge/forwarded.ts';
 import { newRequestId } from '../edge/request-id.ts';
+import { plainAddress } from '../edge/trust.ts';
 import { fallbacks } from '../edge/retry.ts';
 import type { FastPath } from './types.ts';
 import { FastExchange, type Client } from './exchange.ts';
@@ -139,7 +140,7 @@ export class Conn implements Client {
     const h = parsed as RequestHead;
     const route = match!.route;
     const up = match!.upstream!;
-    const ex: Exchange = { id: h.id ?? newRequestId(), host: normalizeHost(h.host), app: route.app, start: performance.now(), bytes: 0, status: 0 };
+    const ex: Exchange = { id: h.id ?? newRequestId(), host: normalizeHost(h.host), app: route.app, start: performance.now(), client: plainAddress(this.peer) ?? '-', ua: h.ua, bytes: 0, status: 0 };
     // A draining router (its successor already listens) tells the client to come back on a new connection.
     this.closeAfter = h.close || fp.draining;
     const x = new FastExchange(this, ex, h.method, h.target, route, route.timeoutMs ?? fp.timeoutMs, h.length);

@@ -82,7 +82,7 @@ function watchUpgrades(ctx: UpgradeContext): void {
 function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   // Node detaches its own error handling from upgraded sockets; an unhandled one would crash us.
   socket.on('error', () => socket.destroy());
-  const ex = startExchange(req);
+  const ex = startExchange(req, ctx.trust);
   ctx.exchanges.set(req, ex);
   const written = bytesWritten(socket);
   socket.once('close', () => {

@@ -2,13 +2,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createSecureContext } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
 import { isUserError } from '../../src/core/index.ts';
 import { RouteTable, type Route } from '../../src/routes/index.ts';
 import { SelfSignedIssuer } from '../../src/certs/self-signed.ts';
+import { parseAccessLine } from '../../src/metrics/index.ts';
 
 const table = new RouteTable();
 const routers: Router[] = [];
@@ -125,5 +126,41 @@ describe('https-only apps', () => {
     });
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.text)).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-for': '127.0.0.1' });
+  });
+});
+
+describe('the access log', () => {
+  const logged = async (o: Partial<Parameters<typeof startRouter>[0]>, send: (port: number) => Promise<unknown>) => {
+    const lines: string[] = [];
+    const r = await router({ ...o, log: (line) => lines.push(line) });
+    await send(r.port);
+    await until(() => lines.length > 0);
+    return lines[0]!;
+  };
+  const until = async (ok: () => boolean) => { for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 20)); };
+
+  it('names the client the trusted chain gives, never a spoofed X-Forwarded-For from an untrusted peer', async () => {
+    // Untrusted peer (fast path and Node's parser alike): its X-Forwarded-For is ignored.
+    const spoofed = await logged({ trustedProxies: '10.0.0.0/8' }, (port) => request(port, 'echo.localhost', { headers: { 'x-forwarded-for': '6.6.6.6', 'user-agent': 'probe/1' } }));
+    expect(spoofed).toMatch(/^GET echo\.localhost \/ 200 \d+ \d+ \S+ 127\.0\.0\.1 "probe\/1"$/);
+    const plain = await logged({ trustedProxies: '10.0.0.0/8' }, (port) => request(port, 'echo.localhost', { headers: { 'user-agent': 'probe/2' } }));
+    expect(plain).toMatch(/ 127\.0\.0\.1 "probe\/2"$/);
+    // A trusted peer: the first address from the right that is not a trusted proxy; the client's own "6.6.6.6" is not it.
+    const chained = await logged({ trustedProxies: '127.0.0.0/8, 10.0.0.0/8' }, (port) => request(port, 'echo.localhost', { headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.9, 10.0.0.3' } }));
+    expect(chained).toMatch(/ 203\.0\.113\.9 "-"$/);
+    expect(parseAccessLine(chained)).toMatchObject({ status: 200 });
+  });
+
+  it('quotes a hostile user agent so it cannot forge a field or a line', async () => {
+    // Sent raw: quotes, a backslash and NEL (obs-text 0x85, a line break to some viewers) in the User-Agent.
+    const ua = Buffer.concat([Buffer.from('x" 500 0 0 forged 6.6.6.6 "\\'), Buffer.from([0x85]), Buffer.from(' GET admin / 200')]);
+    const line = await logged({}, (port) => new Promise<void>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(Buffer.concat([Buffer.from('GET /ua HTTP/1.1\r\nhost: echo.localhost\r\nuser-agent: '), ua, Buffer.from('\r\nconnection: close\r\n\r\n')])));
+      s.on('data', () => {});
+      s.on('close', () => resolve());
+      s.on('error', reject);
+    }));
+    expect(line).toMatch(/^GET echo\.localhost \/ua 200 \d+ \d+ \S+ 127\.0\.0\.1 "x\\" 500 0 0 forged 6\.6\.6\.6 \\"\\\\\\u0085 GET admin \/ 200"$/);
+    expect(parseAccessLine(line)).toMatchObject({ status: 200 });
   });
 });

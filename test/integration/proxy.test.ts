@@ -79,7 +79,7 @@ describe('routing', () => {
       expect(r.json()).toMatchObject({ name: 'hello', url: '/x?y=1', headers: { host } });
     }
     expect((await request('other.localhost')).json().name).toBe('other');
-    expect(logs.at(-1)).toMatch(/^GET other\.localhost \/ 200 \d+ \d+ [\w.-]+$/);
+    expect(logs.at(-1)).toMatch(/^GET other\.localhost \/ 200 \d+ \d+ [\w.-]+ 127\.0\.0\.1 "[^"]*"$/);
   });
 
   it('round-robins over two upstreams', async () => {

@@ -56,7 +56,7 @@ describe('git push to deploy', () => {
     expect(r.output).toContain('v2 is live');
     expect(await version('second')).toMatchObject({ version: 'v2' });
     const access = await mc.cli('logs', 'second', '--router');
-    expect(access.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z GET second\.localhost \/ 200 \d+ \d+ [\w-]+$/m);
+    expect(access.stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z GET second\.localhost \/ 200 \d+ \d+ [\w-]+ 127\.0\.0\.1 "[^"]*"$/m);
   });
 
   it('rejects a push whose build fails, keeps v1 serving and the deploy branch where it was', async () => {
