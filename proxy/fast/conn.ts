@@ -9,7 +9,7 @@ import { plainAddress } from '../edge/trust.ts';
 import { fallbacks } from '../edge/retry.ts';
 import type { FastPath } from './types.ts';
 import { FastExchange, type Client } from './exchange.ts';
-import { parseRequest, type RequestHead } from './head.ts';
+import { parseRequest, userAgent, type RequestHead } from './head.ts';
 
 const KEEP_ALIVE = 'Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n';
 const CLOSE = 'Connection: close\r\n';
@@ -140,7 +140,7 @@ export class Conn implements Client {
     const h = parsed as RequestHead;
     const route = match!.route;
     const up = match!.upstream!;
-    const ex: Exchange = { id: h.id ?? newRequestId(), host: normalizeHost(h.host), app: route.app, start: performance.now(), client: plainAddress(this.peer) ?? '-', ua: h.ua, bytes: 0, status: 0 };
+    const ex: Exchange = { id: h.id ?? newRequestId(), host: normalizeHost(h.host), app: route.app, start: performance.now(), client: plainAddress(this.peer) ?? '-', ua: userAgent(h.lines), bytes: 0, status: 0 };
     // A draining router (its successor already listens) tells the client to come back on a new connection.
     this.closeAfter = h.close || fp.draining;
     const x = new FastExchange(this, ex, h.method, h.target, route, route.timeoutMs ?? fp.timeoutMs, h.length);

@@ -18,8 +18,6 @@ export interface RequestHead {
   close: boolean;
   /** The client's own X-Request-Id when it is one safe token, else null. */
   id: string | null;
-  /** The User-Agent (the first one), or null. */
-  ua: string | null;
   /** The client sent forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP), which a trusted peer's would keep. */
   forwarded: boolean;
   /** The end-to-end header lines for the app, each ending in CRLF. */
@@ -76,6 +74,14 @@ function field(line: string, value: RegExp): [string, string] | null {
   return value.test(v) ? [line.slice(0, colon), v] : null;
 }
 
+const USER_AGENT = /(?:^|\n)user-agent:[ \t]*([^\r]*)/i;
+
+/** The first User-Agent among a head's kept header lines (for the access log, as Node keeps the first), or null. */
+export function userAgent(lines: string): string | null {
+  const m = USER_AGENT.exec(lines);
+  return m ? m[1]!.trimEnd() : null;
+}
+
 /**
  * The head at `from` in `buf`: a RequestHead, 'incomplete' while its end has not arrived, or null
  * when anything about it is unusual (the slow path, with Node's parser, then answers it).
@@ -96,7 +102,6 @@ export function parseRequest(buf: Buffer, from = 0): RequestHead | 'incomplete' 
   let id: string | null = null;
   let ids = 0;
   let forwarded = false;
-  let ua: string | null = null;
   let named: string[] | null = null;
   const kept: string[] = []; // lowercase name, line, ...
   for (let i = 1; i < fields.length; i++) {
@@ -127,10 +132,6 @@ export function parseRequest(buf: Buffer, from = 0): RequestHead | 'incomplete' 
           else if (!KEPT.has(t)) (named ??= []).push(t);
         }
         break;
-      case 'user-agent':
-        ua ??= value; // Node keeps the first of several too
-        kept.push(name, fields[i]!);
-        break;
       case 'x-request-id':
         ids++;
         id = value;
@@ -149,7 +150,7 @@ export function parseRequest(buf: Buffer, from = 0): RequestHead | 'incomplete' 
   for (let i = 0; i < kept.length; i += 2) if (!named?.includes(kept[i]!)) lines += `${kept[i + 1]}\r\n`;
   return {
     method: line[1]!, target: line[2]!, size: end + 4 - from, host, length: Math.max(length, 0), close,
-    id: ids === 1 && isRequestId(id!) ? id : null, forwarded, ua, lines,
+    id: ids === 1 && isRequestId(id!) ? id : null, forwarded, lines,
   };
 }
 
