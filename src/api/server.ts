@@ -11,6 +11,7 @@ import { hookRoutes } from './hook-routes.ts';
 import { dashboardRoutes } from './dashboard-routes.ts';
 import type { RouteDeps } from './route-deps.ts';
 import { serverRoutes } from './server-routes.ts';
+import { acceptUpgrades, CONSOLE_IDLE_DEFAULT_MS, consoleRoutes } from './console-routes.ts';
 import { DEFAULT_TIMEOUTS, deadlines, jsonBody, refusalLog, serverTimeouts, type ApiTimeouts } from './limits.ts';
 
 const HSTS = 'max-age=31536000'; // a year; no includeSubDomains: apps under the domain may be plain HTTP
@@ -31,6 +32,8 @@ export interface ApiOptions extends Omit<RouteDeps, 'access'> {
   cliTarball?: () => Promise<Buffer>;
   /** The operator's log: refused requests (at a bounded rate) and internal errors. */
   logger?: Logger;
+  /** A console with nothing typed and nothing printed for this long is closed (MINICLOUD_CONSOLE_IDLE_TIMEOUT). */
+  consoleIdleMs?: number;
 }
 
 const requireToken = (check: (t: string) => boolean, what: string) => (req: Request, res: Response, next: NextFunction) => {
@@ -57,6 +60,8 @@ export function createApi(o: ApiOptions): Server {
   const timeouts = o.timeouts ?? DEFAULT_TIMEOUTS;
   // Before the deadlines: an archive takes as long as it takes to stage, send and restore.
   app.use('/api', serverRoutes(d));
+  // A console lasts as long as someone types in it (and is closed when idle: console-session.ts).
+  app.use('/api', consoleRoutes(d, { idleMs: o.consoleIdleMs ?? CONSOLE_IDLE_DEFAULT_MS, log }));
   app.use(deadlines(timeouts, logRefusal));
   // GitHub signs the exact bytes: the body stays raw until a secret has verified it. Over 1 MB, express answers 413.
   app.post('/webhooks/github', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
@@ -92,6 +97,7 @@ export function createApi(o: ApiOptions): Server {
   });
   const server = createServer({ connectionsCheckingInterval: Math.min(1000, timeouts.headersMs || 1000) }, app);
   serverTimeouts(server, timeouts);
+  acceptUpgrades(server, app);
   const conns = { all: new Set<Socket>(), pushes: new Set<Socket>() };
   server.on('connection', (s: Socket) => { conns.all.add(s); s.once('close', () => { conns.all.delete(s); conns.pushes.delete(s); }); });
   server.on('request', (req) => { if (req.method === 'POST' && /\/git-receive-pack$/.test(req.url ?? '')) conns.pushes.add(req.socket); });

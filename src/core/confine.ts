@@ -65,12 +65,12 @@ export async function killGroup(g: Group, rounds = 400): Promise<boolean> {
   return false;
 }
 
-/** The pgrp and state of a process from /proc/<pid>/stat. */
-function statOf(pid: string): { pgrp: number; state: string } | null {
+/** The pgrp, session and state of a process from /proc/<pid>/stat. */
+function statOf(pid: string): { pgrp: number; session: number; state: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, pgrp: Number(f[2]) };
+    return { state: f[0]!, pgrp: Number(f[2]), session: Number(f[3]) };
   } catch {
     return null;
   }
@@ -83,7 +83,8 @@ function statOf(pid: string): { pgrp: number; state: string } | null {
  */
 export class ProcessGroup implements Group {
   readonly name = '';
-  constructor(private pgid = 0, private start: string | null = null) {}
+  /** `session`: every process of the leader's session, not only of its process group (a console's shell puts each job in a group of its own). */
+  constructor(private pgid = 0, private start: string | null = null, private readonly session = false) {}
 
   place(pid: number): void {
     this.pgid = pid;
@@ -98,7 +99,7 @@ export class ProcessGroup implements Group {
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       const s = statOf(d);
-      if (s && s.pgrp === this.pgid && s.state !== 'Z') out.push(Number(d));
+      if (s && (this.session ? s.session : s.pgrp) === this.pgid && s.state !== 'Z') out.push(Number(d));
     }
     return out;
   }

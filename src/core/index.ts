@@ -4,6 +4,7 @@ export * from './names.ts';
 export * from './config-vars.ts';
 export * from './types.ts';
 export * from './api.ts';
+export * from './console.ts';
 export * from './api-apps.ts';
 export * from './api-backups.ts';
 export * from './api-catalog.ts';

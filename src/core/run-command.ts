@@ -7,6 +7,7 @@ import { LineSplitter } from './line-splitter.ts';
 
 // By its path: an app's PATH config var must not decide what runs before its user is in place.
 const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((f) => existsSync(f)) ?? 'prlimit';
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((f) => existsSync(f)) ?? 'setpriv';
 
 export interface RunOptions {
   cwd: string;
@@ -60,6 +61,15 @@ export interface RunAs { uid: number; gid: number; nproc: number }
 export function shellAs(command: string, user?: RunAs): { file: string; args: string[]; ids: { uid?: number; gid?: number } } {
   if (!user) return { file: '/bin/sh', args: ['-c', command], ids: {} };
   return { file: PRLIMIT, args: [`--nproc=${user.nproc}`, '--', '/bin/sh', '-c', command], ids: { uid: user.uid, gid: user.gid } };
+}
+
+/**
+ * argv of `sh -c command` that becomes `user` itself (for a spawner started as root that cannot switch users
+ * properly, node-pty: its setuid keeps root's supplementary groups). setpriv drops them, then prlimit sets the cap.
+ */
+export function shellArgvAs(command: string, user?: RunAs): string[] {
+  if (!user) return ['/bin/sh', '-c', command];
+  return [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', PRLIMIT, `--nproc=${user.nproc}`, '--', '/bin/sh', '-c', command];
 }
 
 /** Resolves with the exit code (128 when killed by a signal). */

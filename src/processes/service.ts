@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { UserError, type App, type Deploy, type Formation as FormationCounts } from '../core/index.ts';
 import type { Formation } from './formation.ts';
 import type { Sleeper } from './sleeper.ts';
-import type { Runtime } from '../runtime/index.ts';
+import type { ConsoleOptions, InstanceSpec, Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
 
 export interface ProcessDeps {
@@ -80,15 +80,26 @@ export class ProcessService {
 
   /** Runs a command in a new instance of the current release; resolves with its exit code. */
   async run(name: string, command: string, onLine: (line: string) => void, signal: AbortSignal): Promise<number> {
+    return this.d.runtime.run(this.oneOff(name, command), onLine, signal);
+  }
+
+  /** The same, under a pseudo-terminal (`minicloud run` from a terminal): see Runtime.console. */
+  async console(name: string, command: string, o: ConsoleOptions): Promise<number> {
+    const spec = this.oneOff(name, command);
+    const runtime = this.d.runtime;
+    if (!runtime.console) {
+      throw new UserError(`the ${runtime.name} runtime has no interactive console`, `run the command without a terminal: \`minicloud run --no-tty ${name} -- ${command}\``, 409);
+    }
+    return runtime.console(spec, o);
+  }
+
+  private oneOff(name: string, command: string): InstanceSpec {
     const app = this.d.store.apps.require(name);
     const release = this.d.store.releases.current(app.name);
     if (!release) throw new UserError(`${app.name} has no release yet`, 'deploy it first with `git push minicloud main`');
-    return this.d.runtime.run(
-      {
-        id: randomUUID(), app: app.name, release: release.version, type: 'run', command, artifact: release.artifact, env: release.config,
-        volumes: this.d.formation.volumes(app.name), ...this.d.formation.limits(app.name),
-      },
-      onLine, signal,
-    );
+    return {
+      id: randomUUID(), app: app.name, release: release.version, type: 'run', command, artifact: release.artifact, env: release.config,
+      volumes: this.d.formation.volumes(app.name), ...this.d.formation.limits(app.name),
+    };
   }
 }

@@ -9,7 +9,10 @@ import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes, storageEnv } from './link-volumes.ts';
 import type { PortGuard } from './port-guard.ts';
-import { releaseDir, type Activity, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
+import { ptyConsole } from './pty-console.ts';
+import {
+  releaseDir, type Activity, type ConsoleOptions, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime,
+} from './runtime.ts';
 
 /** The leader's pid and start time; the fenced port; the cgroup's name, the app and its memory limit (for the OOM line). */
 interface Handle { pid: number; start: string; port?: number; cg?: string; app?: string; mb?: number }
@@ -222,6 +225,23 @@ export class ProcessRuntime implements Runtime {
     try {
       const code = await runCommand(spec.command, { cwd: releaseDir(spec), env, onLine, signal, ...(user && { user }), ...(group.name && { group }) });
       if (group.oomKills() > 0) onLine(`killed: out of memory (the limit is ${limits.memoryMb} MiB; raise it with \`minicloud resources:set ${spec.app} memory=…\`)`);
+      return code;
+    } finally {
+      await killGroup(group);
+      await group.remove().catch((e: Error) => this.log.warn(`cgroup ${group.name}: ${e.message}`));
+    }
+  }
+
+  /** `run`'s console: the same user, environment, limits and group, under a pseudo-terminal. */
+  async console(spec: InstanceSpec, o: ConsoleOptions): Promise<number> {
+    const user = await this.prepare(spec);
+    const env = this.env(spec, await freePort(), user);
+    const limits = this.limits(spec);
+    // Without cgroups, the console's whole session: an interactive shell puts each job in a process group of its own.
+    const group = this.confine.kind === 'process groups' ? new ProcessGroup(0, null, true) : this.confine.create(groupName(spec), limits);
+    try {
+      const code = await ptyConsole({ command: spec.command, cwd: releaseDir(spec), env, group, ...(user && { user }) }, o);
+      if (group.oomKills() > 0) o.output(Buffer.from(`\r\nkilled: out of memory (the limit is ${limits.memoryMb} MiB; raise it with \`minicloud resources:set ${spec.app} memory=…\`)\r\n`));
       return code;
     } finally {
       await killGroup(group);

@@ -52,6 +52,28 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/** A console's terminal: what is typed goes in, its size changes. */
+export interface Terminal {
+  write(data: Buffer): void;
+  resize(cols: number, rows: number): void;
+  /** Stop reading the command's output while the client is behind, and start again. */
+  pause(): void;
+  resume(): void;
+}
+
+export interface ConsoleOptions {
+  cols: number;
+  rows: number;
+  /** TERM inside. */
+  term: string;
+  /** The command's output, as it comes. */
+  output: (data: Buffer) => void;
+  /** Once the command runs: its terminal. */
+  ready: (t: Terminal) => void;
+  /** Aborted: the command is hung up on, and whatever it started ends. */
+  signal: AbortSignal;
+}
+
 export interface Runtime {
   readonly name: 'process' | 'docker' | 'swarm';
   start(spec: InstanceSpec): Promise<RunningInstance>;
@@ -76,6 +98,12 @@ export interface Runtime {
   run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number>;
   /** The servers instances run on, where there are several (a swarm); absent on a single server. */
   readonly nodes?: NodeControl;
+  /**
+   * A one-off command under a pseudo-terminal (`minicloud run` from a terminal): in the app's environment, user and
+   * limits like `run`; resolves with its exit code (128 + the signal's number when a signal ended it) once it and
+   * everything it started have ended. Runtimes without one leave it out.
+   */
+  console?(spec: InstanceSpec, o: ConsoleOptions): Promise<number>;
   /** The app is destroyed: drop what the runtime keeps for it besides instances (the Docker runtime: its network). */
   forget?(app: string): Promise<void>;
   close(): Promise<void>;

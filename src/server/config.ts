@@ -67,6 +67,8 @@ export interface Config {
   https: HttpsConfig;
   /** MINICLOUD_ROUTER_WORKERS: how many worker processes the router daemon serves with (default 1). */
   routerWorkers: number;
+  /** MINICLOUD_CONSOLE_IDLE_TIMEOUT (s): a console (`minicloud run` from a terminal) with nothing typed or printed for this long is closed (default 3600; 0: never). */
+  consoleIdleMs: number;
   /** MINICLOUD_ROUTER_DRAIN_TIMEOUT (s): the most a retiring router worker waits for requests under way (default 60). */
   routerDrainMs: number;
   /**
@@ -190,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     https: httpsConfig(env),
     routerWorkers: count(env, 'MINICLOUD_ROUTER_WORKERS', 1),
     routerDrainMs: seconds(env, 'MINICLOUD_ROUTER_DRAIN_TIMEOUT', 60),
+    consoleIdleMs: seconds(env, 'MINICLOUD_CONSOLE_IDLE_TIMEOUT', 3600),
     routerMode: routerMode(env.MINICLOUD_ROUTER),
     dockerPeers: env.MINICLOUD_DOCKER_PEERS === undefined ? null : env.MINICLOUD_DOCKER_PEERS.split(',').map((s) => s.trim()).filter(Boolean),
     trustedProxies: trustedProxies(env.MINICLOUD_TRUSTED_PROXIES),

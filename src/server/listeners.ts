@@ -45,7 +45,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   // The API's request after a change to an app's domains or router settings: it answers once the router serves them.
   const refreshApp = async () => { routesChanged(); await router.settled(); };
   const api = createApi({
-    moves, disk: startDisk(cfg, base, log.child('disk'), life), logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, certs, refreshRoutes: refreshApp,
+    moves, disk: startDisk(cfg, base, log.child('disk'), life), logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, consoleIdleMs: cfg.consoleIdleMs, certs, refreshRoutes: refreshApp,
     service: parts.service, previews: parts.previews, processes: parts.processes, nodes: parts.nodes, addons: parts.addons, catalog: catalogInstaller(cfg, base, parts), upgrades: catalogUpgrader(cfg, base, parts), compose: composeInstaller(base, parts), backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({

@@ -96,6 +96,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'PUT', path: '/api/apps/:app/sleep', permission: 'app:manage', summary: 'Sleep an app when idle', action: 'apps:sleep', detail: pick('afterSeconds', 'now') },
   { method: 'POST', path: '/api/apps/:app/rollback', permission: 'app:manage', summary: 'Roll back to an earlier release', action: 'rollback', detail: pick('version') },
   { method: 'POST', path: '/api/apps/:app/run', permission: 'app:manage', summary: 'Run a one-off command (NDJSON output)', action: 'run', detail: program },
+  { method: 'GET', path: '/api/apps/:app/console', permission: 'app:manage', summary: 'Run a one-off command in a console (a websocket to a pseudo-terminal)', action: 'run', detail: (r) => ({ ...program(r), console: true }) },
   { method: 'GET', path: '/api/apps/:app/addons', permission: 'app:read', summary: "An app's add-ons (config var names only)" },
   { method: 'POST', path: '/api/apps/:app/addons', permission: 'app:manage', summary: 'Attach an add-on', action: 'addons:create', detail: pick('kind') },
   { method: 'GET', path: '/api/apps/:app/addons/:kind', permission: 'app:read', summary: 'One add-on' },

@@ -117,7 +117,24 @@ export function checkSession(session: Session, req: Request, res: Response, next
     res.status(403).json({ error: 'missing or wrong CSRF token' });
     return;
   }
+  // A page opens a websocket with the cookie and no header of its own (any site can try): it must be one of ours,
+  // and show the session's CSRF token in the query.
+  if (req.headers.upgrade !== undefined && (!sameOrigin(req) || !csrfMatches(session, req.query.csrf))) {
+    res.status(403).json({ error: 'a websocket on a dashboard session needs the page\'s own origin and its CSRF token (?csrf=)' });
+    return;
+  }
   next();
+}
+
+/** The Origin header names the host the request was sent to. */
+function sameOrigin(req: Request): boolean {
+  const origin = req.get('origin');
+  if (!origin) return false;
+  try {
+    return new URL(origin).host === req.get('host');
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 import { UserError, type RunEvent } from '../../core/index.ts';
 import { StreamBroken } from '../kit/client.ts';
 import { appPath, type Command } from '../kit/command.ts';
+import { runConsole, wantsConsole } from '../kit/console.ts';
 import { shellQuote } from '../kit/format.ts';
 
 /**
@@ -19,6 +20,18 @@ const run: Command = {
   summary: "run a one-off command on the app's current release and config; exits with its code",
   app: true,
   passthrough: true,
+  options: {
+    tty: { type: 'boolean', short: 't' },
+    'no-tty': { type: 'boolean' },
+  },
+  help: [
+    'From a terminal, the command gets one of its own on the server (an interactive console: `minicloud run my-app bash`):',
+    'what you type goes to it, Ctrl-C included, its window follows yours, and `exit` or Ctrl-D ends it.',
+    'Otherwise (output to a pipe or file) its output comes back line by line and it reads no input.',
+    '  -t, --tty     a console even when not at a terminal (input from a pipe, say)',
+    '  --no-tty      never a console: output line by line, no input',
+    'A console with nothing typed or printed for an hour is closed (the server\'s MINICLOUD_CONSOLE_IDLE_TIMEOUT).',
+  ].join('\n'),
   async run(ctx, args) {
     const command = commandLine(args.rest);
     if (command.trim() === '') {
@@ -27,6 +40,7 @@ const run: Command = {
         'usage: minicloud run <app> -- <command...>, e.g. `minicloud run my-app -- npm run migrate`',
       );
     }
+    if (wantsConsole(ctx, args.flags)) return runConsole(ctx, ctx.client(), args.app, command);
     try {
       for await (const event of ctx.client().stream<RunEvent>(appPath(args.app, '/run'), 'POST', { command })) {
         if (event.type === 'line') ctx.out(event.text, event.text.endsWith('\n') ? '' : '\n');

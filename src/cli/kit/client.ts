@@ -12,6 +12,11 @@ export class Client {
     private readonly authorization?: string,
   ) {}
 
+  /** The Authorization header every request carries (the console's websocket sends it too). */
+  authorizationHeader(): string {
+    return this.authorization ?? `Bearer ${this.token}`;
+  }
+
   /** A streamed request (server archives) over node:http(s), without fetch's time limits. */
   raw(method: string, path: string, body?: Parameters<typeof rawRequest>[4]): ReturnType<typeof rawRequest> {
     return rawRequest(this.url, this.authorization ?? `Bearer ${this.token}`, method, path, body);
