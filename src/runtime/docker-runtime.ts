@@ -7,7 +7,8 @@ import { LineSplitter } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, volumeMounts, type ContainerOptions } from './container-spec.ts';
 import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
-import type { ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+import { dockerConsole } from './docker-console.ts';
+import type { ConsoleOptions, ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 
 export interface DockerRuntimeOptions extends ContainerOptions {
   logDir: string;
@@ -109,6 +110,16 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** `run`'s console: the same container as a one-off's, with a TTY and stdin attached. */
+  async console(spec: InstanceSpec, o: ConsoleOptions): Promise<number> {
+    const container = await this.create({ ...spec, env: { ...spec.env, TERM: o.term } }, `run-${spec.id.slice(0, 8)}`, [], true);
+    try {
+      return await dockerConsole(container, o);
+    } finally {
+      await this.remove(container.id);
+    }
+  }
+
   logs(app: string, opts: LogOptions): AsyncIterable<string> {
     return this.files.tail(app, opts);
   }
@@ -129,7 +140,7 @@ export class DockerRuntime implements Runtime {
    * A container on the shared network (the router's way in), joined to the app's own network before it starts,
    * where its app's other containers find it by `aliases` (a one-off run has none: it only reaches them).
    */
-  private async create(spec: InstanceSpec, suffix: string, aliases: string[] = []): Promise<Dockerode.Container> {
+  private async create(spec: InstanceSpec, suffix: string, aliases: string[] = [], tty = false): Promise<Dockerode.Container> {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
     if (!this.opts.ownNetworkOnly) await this.ensureNetwork();
     await this.ensureOwnNetwork(spec.app);
@@ -139,14 +150,16 @@ export class DockerRuntime implements Runtime {
     if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
     const name = `mc-${spec.app}-${suffix}`;
     const own = appNetworkName(this.opts.network, spec.app);
+    // A console's: a terminal, and its input held open for attaching.
+    const terminal = tty ? { Tty: true, OpenStdin: true, StdinOnce: false, AttachStdin: true, AttachStdout: true, AttachStderr: true } : {};
     if (this.opts.ownNetworkOnly) {
       // Made on its own network, with its names there: nothing to join afterwards.
       return this.docker.createContainer({
-        ...containerSpec(spec, name, mounts, { ...this.opts, network: own }),
+        ...containerSpec(spec, name, mounts, { ...this.opts, network: own }), ...terminal,
         NetworkingConfig: { EndpointsConfig: { [own]: { Aliases: aliases } } },
       });
     }
-    const container = await this.docker.createContainer(containerSpec(spec, name, mounts, this.opts));
+    const container = await this.docker.createContainer({ ...containerSpec(spec, name, mounts, this.opts), ...terminal });
     try {
       await this.docker.getNetwork(appNetworkName(this.opts.network, spec.app)).connect({ Container: container.id, EndpointConfig: { Aliases: aliases } });
     } catch (e) {

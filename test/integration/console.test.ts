@@ -1,11 +1,14 @@
 // `minicloud run <app> bash` from a terminal: the real CLI under a pseudo-terminal (node-pty), against a real server on
 // host processes. Typed commands run in the app's environment, the window size follows, Ctrl-C reaches the remote,
 // the exit code comes back, a cut connection leaves nothing running, and the websocket is refused without access.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn as spawnPty, type IPty } from 'node-pty';
+import { spawn as spawnPty } from 'node-pty';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliInPty } from '../helpers/console.ts';
 import { deployedFixture } from '../helpers/deployed.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';
@@ -31,25 +34,9 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** The real CLI in a terminal of its own: everything it printed so far, and a wait for a pattern in it. */
-function cliInPty(args: string[], token = mc.token): { pty: IPty; output: () => string; until: (re: RegExp, ms?: number) => Promise<RegExpMatchArray>; exited: Promise<number> } {
-  const pty = spawnPty(process.execPath, [join(ROOT, 'scripts/minicloud.mjs'), ...args], {
-    cols: 100, rows: 30, cwd: mc.dataDir, name: 'xterm',
-    env: { ...process.env, MINICLOUD_URL: mc.apiUrl, MINICLOUD_TOKEN: token, XDG_CONFIG_HOME: mc.dataDir } as Record<string, string>,
-  });
-  let out = '';
-  pty.onData((d) => { out += d; });
-  const exited = new Promise<number>((r) => pty.onExit(({ exitCode }) => r(exitCode)));
-  const until = async (re: RegExp, ms = 60_000) => {
-    await waitFor(() => re.test(out), ms, `${re} in the console's output:\n${out}`);
-    return out.match(re)!;
-  };
-  return { pty, output: () => out, until, exited };
-}
-
 describe('minicloud run <app> bash, from a terminal', () => {
   it('runs what is typed in the app environment and exits with its code', async () => {
-    const c = cliInPty(['run', APP, 'bash']);
+    const c = cliInPty(mc, ['run', APP, 'bash']);
     c.pty.write('echo "[$GREETING-$PORT-$(id -un)]"; exit 3\r');
     const [, greeting] = await c.until(/\[(hello-console-\d+-[^\]\r\n]+)\]/);
     expect(greeting).toMatch(/^hello-console-\d+-/);
@@ -58,7 +45,7 @@ describe('minicloud run <app> bash, from a terminal', () => {
   });
 
   it('passes the window size on, and its changes', async () => {
-    const c = cliInPty(['run', APP, 'bash']);
+    const c = cliInPty(mc, ['run', APP, 'bash']);
     c.pty.write('stty size\r');
     await c.until(/^30 100\r?$/m);
     c.pty.resize(120, 40); // the CLI's SIGWINCH becomes a resize message
@@ -70,7 +57,7 @@ describe('minicloud run <app> bash, from a terminal', () => {
   });
 
   it('sends Ctrl-C to the remote command, not to the CLI', async () => {
-    const c = cliInPty(['run', APP, 'bash']);
+    const c = cliInPty(mc, ['run', APP, 'bash']);
     c.pty.write('echo "ready"-for-sleep; sleep 300\r');
     await c.until(/ready-for-sleep/);
     await new Promise((r) => setTimeout(r, 500));
@@ -82,12 +69,47 @@ describe('minicloud run <app> bash, from a terminal', () => {
   });
 
   it('ends the remote command and everything it started when the connection is cut', async () => {
-    const c = cliInPty(['run', APP, 'bash']);
+    const c = cliInPty(mc, ['run', APP, 'bash']);
     c.pty.write('sleep 600 & echo "pids:$$:$!:"\r');
     const [, shell, sleeper] = (await c.until(/pids:(\d+):(\d+):/)).map(Number);
     expect(isAlive(shell!) && isAlive(sleeper!)).toBe(true);
     c.pty.kill('SIGKILL'); // the CLI dies: its connection closes with it
     await waitFor(() => !isAlive(shell!) && !isAlive(sleeper!), 30_000, 'the console and its background job to end');
+  });
+
+  it('gives the local terminal back as it was, after an exit and after a SIGTERM', async () => {
+    const sh = spawnPty('/bin/sh', [], {
+      cols: 100, rows: 30, name: 'xterm', cwd: mc.dataDir,
+      env: { ...process.env, MINICLOUD_URL: mc.apiUrl, MINICLOUD_TOKEN: mc.token, XDG_CONFIG_HOME: mc.dataDir, PS1: '$ ' } as Record<string, string>,
+    });
+    let out = '';
+    sh.onData((d) => { out += d; });
+    const until = (re: RegExp) => waitFor(() => re.test(out), 60_000, `${re} in:\n${out}`);
+    const cli = `${process.execPath} ${join(ROOT, 'scripts/minicloud.mjs')} run ${APP} bash; echo "code:$?"; stty -a | grep -o -- '-\\?icanon' | sed 's/^/mode:/'`;
+    try {
+      sh.write(`${cli}\r`);
+      sh.write('echo "in-$((40+2))"; exit 4\r'); // typed ahead: read by the console's bash
+      await until(/code:4\s+mode:(-?icanon)/);
+      expect(/code:4\s+mode:(-?icanon)/.exec(out)![1]).toBe('icanon');
+      expect(out).toContain('in-42');
+
+      out = '';
+      sh.write(`${cli}\r`);
+      sh.write('echo "up-$((1+1))"\r');
+      await until(/up-2/);
+      const local = execFileSync('stty', ['-a', '-F', (sh as unknown as { ptsName: string }).ptsName], { encoding: 'utf8' });
+      expect(local).toMatch(/(^|\s)-icanon(\s|$)/); // raw while the console runs
+      const child = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).find((d) => {
+        try { return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(sh.pid); } catch { return false; }
+      });
+      process.kill(Number(child), 'SIGTERM');
+      await until(/code:143\s+mode:(-?icanon)/);
+      expect(/code:143\s+mode:(-?icanon)/.exec(out)![1]).toBe('icanon');
+    } finally {
+      sh.kill('SIGKILL');
+    }
+    const audit = (await mc.api<Array<{ action: string; detail: Record<string, unknown>; status: number }>>('GET', `/api/audit?app=${APP}&n=100`)).body;
+    expect(audit.find((e) => e.action === 'run')).toMatchObject({ detail: { program: 'bash', console: true }, status: 101 });
   });
 
   it('is refused without the right to manage the app, with the reason', async () => {
@@ -99,7 +121,7 @@ describe('minicloud run <app> bash, from a terminal', () => {
     });
     expect(made.status).toBe(201);
     const otherApp = ((await made.json()) as { token: string }).token;
-    const c = cliInPty(['run', APP, 'bash'], otherApp);
+    const c = cliInPty(mc, ['run', APP, 'bash'], otherApp);
     expect(await c.exited).toBe(1);
     expect(c.output()).toMatch(/carol@example\.com \(token carol-laptop\) \(member on other\) may not: run a one-off command in a console \(a websocket to a pseudo-terminal\) \(app konsole\)/i);
 
