@@ -1,7 +1,7 @@
 // Image deploys: a published image pulled (or found in the engine), its manifest read from inside it, tagged as a release.
 import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
-import { UserError, validateImageRef, type Artifact, type ImageOrigin, type Manifest, type RegistryAuth } from '../core/index.ts';
+import { UserError, validateImageRef, type Artifact, type ImageOrigin, type Manifest, type RegistryAuth, type RunUser } from '../core/index.ts';
 import { pushImage, repositoryFor, type SwarmRegistry } from './registry-push.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { MANIFEST_FILES, parseManifest } from './manifest.ts';
@@ -14,7 +14,7 @@ export interface ImportRequest {
   version: number;
   auth?: RegistryAuth;
   /** The processes and manifest to run it with (a catalog entry's) instead of the image's own command and manifest. */
-  runAs?: { processes: Record<string, string>; manifest: Manifest };
+  runAs?: { processes: Record<string, string>; manifest: Manifest; user?: RunUser };
   log: (line: string) => void;
 }
 
@@ -42,7 +42,7 @@ export class ImageImporter {
         if (cmd || web) return [type, (cmd || web)!];
         throw new UserError(`${ref} has no CMD or ENTRYPOINT, and its ${type} process gives no command`, 'give the service a command');
       }));
-      return { ...imageArtifact(tag, 'image', processes, manifest), origin };
+      return { ...imageArtifact(tag, 'image', processes, manifest), origin, ...(req.runAs.user && { user: req.runAs.user }) };
     }
     if (!web) throw new UserError(`${ref} has no CMD or ENTRYPOINT, so there is nothing to run`, 'deploy an image whose Dockerfile ends with CMD [...]');
     return { ...imageArtifact(tag, 'image', { web }, manifest), origin };

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import type { AddonsService } from '../addons/index.ts';
 import type { AppsService } from '../apps/index.ts';
-import { UserError, checkConfigChanges, excerpt, type Deploy, type Manifest } from '../core/index.ts';
+import { UserError, checkConfigChanges, excerpt, type Deploy, type Manifest, type RunUser } from '../core/index.ts';
 import { submitDeploy } from '../intake/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
@@ -60,9 +60,11 @@ export function planInstall(entry: CatalogEntry, set: Record<string, string>): I
 }
 
 /** What the release runs: the entry's commands and its port and health check, instead of the image's own. */
-export function runAs(entry: CatalogEntry): { processes: Record<string, string>; manifest: Manifest } {
+export function runAs(entry: CatalogEntry): { processes: Record<string, string>; manifest: Manifest; user?: RunUser } {
   const web = entry.processes.web!;
+  const [uid, gid] = (entry.user ?? '').split(':').map(Number);
   return {
+    ...(entry.user && { user: { uid: uid!, gid: gid! } }),
     processes: Object.fromEntries(Object.entries(entry.processes).map(([type, p]) => [type, p.command])),
     manifest: {
       ...(web.port && { expose: { proto: 'http', port: web.port } }),

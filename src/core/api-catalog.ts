@@ -19,6 +19,8 @@ export interface CatalogEntry {
   /** Router settings it starts with, as `router:set` takes them: `timeout`, `https-only`, `max-body`. */
   router?: Partial<Record<'timeout' | 'https-only' | 'max-body', string>>;
   health: { path: string; timeout?: number };
+  /** `uid:gid` its processes run as instead of the image's (never root); it owns the app's storage. */
+  user?: string;
   processes: Record<string, { image: string; command: string; env?: Record<string, string>; port?: number }>;
 }
 

@@ -73,7 +73,12 @@ export type Artifact = ({ kind: 'image'; image: string } | { kind: 'dir'; dir: s
   manifest?: Manifest;
   /** An image deploy's: the image it was made from. */
   origin?: ImageOrigin;
+  /** The numeric user its processes run as instead of the image's (a catalog entry's `user`); it owns the app's storage. */
+  user?: RunUser;
 };
+
+/** A numeric user and group (never root) a container runs as. */
+export interface RunUser { uid: number; gid: number }
 
 /** The published image an image deploy released, and what its OCI labels said (`org.opencontainers.image.*`). */
 export interface ImageOrigin {

@@ -70,6 +70,7 @@ export function containerSpec(
     // image's ENTRYPOINT is replaced too: the command is whole (a Dockerfile's own is resolved at build).
     Entrypoint: ['/bin/sh', '-c'],
     Cmd: [`exec ${spec.command}`],
+    ...(spec.artifact.user && { User: `${spec.artifact.user.uid}:${spec.artifact.user.gid}` }),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: {
       'minicloud.app': spec.app,

@@ -144,7 +144,10 @@ export class DockerRuntime implements Runtime {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
     if (!this.opts.ownNetworkOnly) await this.ensureNetwork();
     await this.ensureOwnNetwork(spec.app);
-    const { workdir, user } = await this.image(spec.artifact.image);
+    const facts = await this.image(spec.artifact.image);
+    const { workdir } = facts;
+    // The release's own user (a catalog entry's) runs it and owns its storage, else the image's numeric one.
+    const user = spec.artifact.user ?? facts.user;
     for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
     const { mounts, storageDir } = volumeMounts(spec, workdir);
     if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };

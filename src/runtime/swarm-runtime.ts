@@ -171,7 +171,9 @@ export class SwarmRuntime implements Runtime {
     const image = spec.artifact.image;
     const network = appNetworkName(this.opts.network, spec.app);
     await this.ensureOverlay(spec.app, network);
-    const { workdir, user } = await this.image(image);
+    const facts = await this.image(image);
+    const { workdir } = facts;
+    const user = spec.artifact.user ?? facts.user;
     for (const v of spec.volumes ?? []) {
       mkdirSync(v.hostDir, { recursive: true, mode: 0o700 });
       await volumeFor(v.hostDir, user);

@@ -53,6 +53,7 @@ function containerOf(spec: InstanceSpec, image: string, port: number, labels: Re
     // Through a shell, as Procfile commands are written; `exec` so the app gets the signals.
     Command: ['/bin/sh', '-c'],
     Args: [`exec ${spec.command}`],
+    ...(spec.artifact.user && { User: `${spec.artifact.user.uid}:${spec.artifact.user.gid}` }),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: labels,
     // An init as PID 1 forwards SIGTERM: without it a stop waits out the whole grace period.

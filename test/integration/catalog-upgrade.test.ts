@@ -2,7 +2,7 @@
 // test's own, MINICLOUD_CATALOG_DIR) keeps a contact; the entry gains versions (3.1.9, a second tag of the stand-in
 // image, and a broken 3.2.0 whose radicale exits at start, as a failed storage migration would). `apps:upgrade --to
 // 3.1.9` takes a backup and moves it; `apps:upgrade` to 3.2.0 fails its health check and the app still serves 3.1.9
-// with the contact. Going backwards, apps that are no catalog app, and tokens without manage access are refused.
+// with the contact. The entry's `user` runs every version and owns the storage. Going backwards, apps that are no catalog app, and tokens without manage access are refused.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -37,6 +37,8 @@ let mc: Minicloud;
 function writeEntry(edit: (e: CatalogEntry) => void): void {
   const e = JSON.parse(readFileSync(join(CATALOG_DIR, 'radicale.json'), 'utf8')) as CatalogEntry;
   e.health.timeout = 30;
+  // Not the image's own user (2999): the entry's runs it and owns its storage.
+  e.user = '2998:2998';
   edit(e);
   writeFileSync(join(catalog, 'radicale.json'), JSON.stringify(e, null, 2));
 }
@@ -94,6 +96,9 @@ describe('apps:upgrade', () => {
     expect(made.code, made.stdout + made.stderr).toBe(0);
     expect((await dav('MKCOL', `/${USER}/contacts/`, ADDRESSBOOK, 'application/xml')).status).toBe(201);
     expect((await dav('PUT', `/${USER}/contacts/ann-1.vcf`, CARD, 'text/vcard')).status).toBe(201);
+    const container = docker('ps', '--filter', `label=minicloud.app=${APP}`, '--format', '{{.Names}}');
+    expect(docker('inspect', '--format', '{{.Config.User}}', container)).toBe('2998:2998');
+    expect(docker('exec', container, 'stat', '-c', '%u:%g', '/data/collections')).toBe('2998:2998');
     expect(await upgradeInfo()).toEqual({ id: 'radicale', name: 'Radicale', installed: '3.1.8', newest: '3.1.8', versions: ['3.1.8'] });
     const same = await mc.cli('apps:upgrade', APP);
     expect(same.code, same.stderr).toBe(0);
@@ -115,6 +120,8 @@ describe('apps:upgrade', () => {
     expect(up.stdout).toContain(`${APP} runs Radicale 3.1.9 now`);
     expect((await upgradeInfo()).installed).toBe('3.1.9');
     expect(await running()).toEqual([`minicloud/${APP}:v2`]);
+    const container = docker('ps', '--filter', `label=minicloud.app=${APP}`, '--format', '{{.Names}}');
+    expect(docker('inspect', '--format', '{{.Config.User}}', container)).toBe('2998:2998');
     const read = await card();
     expect(read.status).toBe(200);
     expect(read.body).toContain('FN:Ann Example');

@@ -32,7 +32,7 @@ describe('the catalog files', () => {
   it('all pass the schema and the checks beyond it', () => {
     const c = loadCatalog();
     expect(c.broken).toEqual([]);
-    expect(c.entries.map((e) => e.id)).toEqual(['gitea', 'radicale', 'registry', 'uptime-kuma']);
+    expect(c.entries.map((e) => e.id)).toEqual(['gitea', 'jenkins', 'nextcloud', 'radicale', 'registry', 'uptime-kuma', 'wordpress']);
     for (const e of c.entries) expect(e.version).not.toBe('latest');
   });
 
@@ -61,6 +61,8 @@ describe('the catalog files', () => {
     ['another version at latest', (e) => { e.versions = [{ version: '3.1.7', image: 'tomsquest/docker-radicale:latest' }]; }, 'catalog/radicale.json: versions[0].image must match'],
     ['the pinned version listed again', (e) => { e.versions = [{ version: '3.1.8', image: 'tomsquest/docker-radicale:3.1.8.2' }]; }, 'catalog/radicale.json: versions[0].version 3.1.8 is listed twice'],
     ['another version newer than the pinned one', (e) => { e.versions = [{ version: '3.10.0', image: 'tomsquest/docker-radicale:3.10.0' }]; }, 'catalog/radicale.json: versions[0].version 3.10.0 is newer than version 3.1.8'],
+    ['root as the user', (e) => { e.user = '0:0'; }, 'catalog/radicale.json: user must match'],
+    ['a user by name', (e) => { e.user = 'www-data'; }, 'catalog/radicale.json: user must match'],
     ['a plain-http link', (e) => { e.links.homepage = 'http://radicale.org'; }, 'catalog/radicale.json: links.homepage must match'],
   ])('refuses %s, naming the field', (_what, edit, message) => {
     expect(brokenBy(edit)).toContain(message);
@@ -73,6 +75,13 @@ describe('the catalog files', () => {
     expect(loadCatalog(dir)).toMatchObject({ entries: [], broken: [{ file: 'radicale.json' }] });
     expect(() => catalogEntry('radicale', dir)).toThrow('catalog/radicale.json: version must match');
     expect(() => catalogEntry('../etc/passwd', dir)).toThrow('is not a catalog id');
+  });
+});
+
+describe('an entry\'s user', () => {
+  it('runs its processes instead of the image\'s', () => {
+    expect(runAs({ ...radicale(), user: '33:33' }).user).toEqual({ uid: 33, gid: 33 });
+    expect(runAs(radicale()).user).toBeUndefined();
   });
 });
 

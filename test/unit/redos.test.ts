@@ -15,6 +15,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ALLOWED: Record<string, string> = {
   'src/build/buildpacks.ts new RegExp(m.pattern, \'im\')': 'the patterns come from buildpacks/*/buildpack.json, each checked by this test below',
   'src/catalog/entries.ts new RegExp(`^(?:${pattern})$`, \'u\')': 'the patterns come from catalog/*.json inputs, each checked by this test below',
+  'src/dashboard/catalog.js new RegExp(`^(?:${pattern})$`, \'u\')': 'in the admin\'s browser, the same catalog/*.json input patterns, each checked by this test below',
   'src/server/config.ts /^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$/': 'MINICLOUD_ACME_EMAIL, the operator\'s own setting',
   'src/api/inputs.ts /^[^\\s@/:]{1,64}@[a-z0-9.-]{1,190}\\.[a-z]{2,}$/i': 'users:add, an admin\'s own input; anchored, and the {1,190} bound caps backtracking at 190 steps per character',
   'proxy/index.ts /^\\.+|\\.+$/g': 'MINICLOUD_DOMAIN, the operator\'s own setting',

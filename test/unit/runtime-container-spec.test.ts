@@ -54,3 +54,9 @@ it('mounts a volume at ./<path> of the working directory and at <path> itself, n
   expect(volumeMounts({ volumes: [vol('/usr/files')] }, '/app').storageDir).toBe('/app/usr/files');
   expect(volumeMounts({}, '/app')).toEqual({ mounts: [] });
 });
+
+it('runs as the release\'s own user when it has one (a catalog entry\'s), else as the image says', () => {
+  const own = containerSpec(spec({ artifact: { kind: 'image', image: 'x', buildpack: 'image', processes: {}, user: { uid: 33, gid: 33 } } }), 'n', [], { network: 'n', defaultMemoryMb: 512 });
+  expect(own.User).toBe('33:33');
+  expect(containerSpec(spec(), 'n', [], { network: 'n', defaultMemoryMb: 512 }).User).toBeUndefined();
+});
