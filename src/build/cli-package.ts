@@ -27,7 +27,10 @@ export async function bundleCli(): Promise<string> {
   const out = await build({
     stdin: { contents: ENTRY, resolveDir: ROOT, sourcefile: 'minicloud-cli.ts', loader: 'ts' },
     bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent',
-    banner: { js: '#!/usr/bin/env node' }, legalComments: 'none',
+    // A `require` for the CommonJS packages inside (ws): esbuild's ESM output has none, and throws "Dynamic require of
+    // \"events\" is not supported" at their first require of a built-in module.
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __minicloudRequire } from 'node:module';\nconst require = __minicloudRequire(import.meta.url);" },
+    legalComments: 'none',
   });
   return out.outputFiles[0]!.text;
 }

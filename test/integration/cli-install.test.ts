@@ -95,4 +95,11 @@ describe('the CLI installed from the server', () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ version: 'v1' });
   });
+
+  it('opens a console on the app through the router over HTTPS (the bundle carries its websocket client)', async () => {
+    // -t: a console without a terminal here; the piped lines are typed into it, as at a keyboard.
+    const r = await runWithHosts(hosts, join(prefix, 'bin', 'minicloud'), ['run', '-t', 'laptop', 'bash'], { env: laptopEnv(), input: 'echo "via-$((6*7))-$PORT"; exit 5\n' });
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stdout).toMatch(/via-42-\d+/);
+  });
 });
