@@ -1,6 +1,5 @@
 // An app following a GitHub repository: connecting it (the webhook's secret, shown once) and what it follows.
 import { Router, type Request } from 'express';
-import { NotFoundError } from '../core/index.ts';
 import { appParam, parseGithubConnect } from './inputs.ts';
 import type { RouteDeps } from './route-deps.ts';
 
@@ -17,9 +16,11 @@ export function githubRoutes(d: RouteDeps): Router {
     });
   });
   r.get('/apps/:app/github', (req, res) => {
-    const link = d.store.githubLinks.get(d.store.apps.require(appParam(req)).name);
-    if (!link) throw new NotFoundError(`${appParam(req)} follows no GitHub repository`, `connect one with \`minicloud apps:connect ${appParam(req)} --github owner/repo\``);
-    res.json({ app: link.app, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: webhookUrl(req) });
+    const app = d.store.apps.require(appParam(req)).name;
+    const link = d.store.githubLinks.get(app);
+    // Following no repository is a normal state of an app, not a missing resource.
+    if (!link) return void res.json({ app, connected: false });
+    res.json({ app: link.app, connected: true, repo: link.repo, branch: link.branch, hasToken: link.token !== null, payloadUrl: webhookUrl(req) });
   });
   return r;
 }

@@ -53,6 +53,8 @@ export interface RouteDeps extends AppsDeps {
   nodes: NodeService;
   push: PushIntake;
   runtime: Runtime;
+  /** Runs an app's cron entry now (POST /apps/:app/cron/run); without it that route answers 503. */
+  cron?: { runNow(job: { app: string; schedule: string; command: string }): { startedAt: string } };
   /** What minicloud runs on, for GET /status. */
   status: () => Omit<ServerStatus, 'apps'>;
   /** Router and instance metrics; without it an app's metrics are empty and /metrics is not served. */

@@ -1,6 +1,6 @@
 // Running a due cron entry: a one-off instance of the app's current release, its output in the app's log.
 import { randomUUID } from 'node:crypto';
-import type { CronStatus, Release } from '../core/index.ts';
+import { NotFoundError, UserError, type CronStatus, type Release } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
 
@@ -66,6 +66,24 @@ export class CronRunner {
     } finally {
       this.inFlight.delete(done);
     }
+  }
+
+  /**
+   * "Run now" (dashboard, `POST /api/apps/:app/cron/run`): one entry of the current release, started at once; answers
+   * when its run is recorded (not when it ends). Refuses what the schedule would skip, saying why.
+   */
+  runNow(job: CronEntry & { app: string }): { startedAt: string } {
+    const { store } = this.d;
+    const app = store.apps.require(job.app);
+    if (app.state === 'stopped') throw new UserError(`${app.name} is stopped; its cron entries do not run`, `start it first: \`minicloud apps:start ${app.name}\``, 409);
+    if (!cronEntries(store.releases.current(app.name)).some((e) => e.schedule === job.schedule && e.command === job.command)) {
+      throw new NotFoundError(`${app.name}'s current release has no cron entry "${job.schedule} ${job.command}"`, `see its entries: GET /api/apps/${app.name}/cron`);
+    }
+    if (this.running.has(`${app.name}\n${job.schedule}\n${job.command}`)) throw new UserError(`"${job.command}" is still running from its previous start`, 'wait for it to end', 409);
+    if (this.closed) throw new UserError('minicloud is stopping', 'try again once it is back', 503);
+    void this.run({ app: app.name, schedule: job.schedule, command: job.command });
+    // run() records the start before its first await.
+    return { startedAt: store.cronRuns.last(app.name, job.schedule, job.command)?.startedAt ?? new Date().toISOString() };
   }
 
   private async execute(release: Release, job: CronEntry & { app: string }, say: (l: string) => void, signal: AbortSignal): Promise<void> {

@@ -92,7 +92,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), onOrder: certOrdered(alerts),
   });
   life.add('certificates', () => certs.stop());
-  return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, git, service, addons, pipeline, github, push, sleeper, processes, nodes, backups, metrics, table, router, certs };
+  return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, cronRunner, git, service, addons, pipeline, github, push, sleeper, processes, nodes, backups, metrics, table, router, certs };
 }
 
 /** apps:rename: each part's share, and how stored artifacts name an app's builds (release directories, images). */
