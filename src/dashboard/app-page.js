@@ -1,4 +1,6 @@
-// One app's page: its facts, the live build log, processes (restart, stop, start, scale), and the panels below.
+// One app's page, in tabs (`#/apps/<app>/<tab>`): its facts and controls (restart, stop, start, wake), the live build
+// log, processes and scaling, and the panels of the other tabs. Every panel is built once; a tab change only shows
+// another part, so streams and half-filled forms survive it.
 import { $, ApiError, act, api, appendLog, emptyRow, enc, field, h, outcome, status, streamNdjson, table, view, when } from './lib.js';
 import { heading, stateOf } from './apps.js';
 import { chartsPanel } from './charts.js';
@@ -9,8 +11,18 @@ import { addonsPanel, domainsPanel, storagePanel } from './resources.js';
 import { backupsPanel, githubPanel } from './backups-github.js';
 import { alertsPanel } from './alerts.js';
 import { previewsPanel } from './previews.js';
+import { cronPanel } from './cron.js';
+import { settingsPanel } from './settings.js';
 
-export function appPage(name) {
+/** The tabs, in the menu's order: [address, label]. */
+export const TABS = [
+  ['overview', 'Overview'], ['releases', 'Deploys & releases'], ['processes', 'Processes'], ['config', 'Config'],
+  ['domains', 'Domains & certs'], ['addons', 'Add-ons & storage'], ['backups', 'Backups'], ['cron', 'Cron'],
+  ['logs', 'Logs'], ['metrics', 'Metrics'], ['settings', 'Settings'],
+];
+
+/** Builds the app's page showing `tab` (default the overview); answers { name, show(tab) } for the router. */
+export function appPage(name, tab) {
   let stopped = false;
   let stream = null;
   let streamed = null; // the build whose log is shown
@@ -22,6 +34,8 @@ export function appPage(name) {
     restart: h('button', { type: 'button' }, 'Restart'),
     stop: h('button', { type: 'button', class: 'danger' }, 'Stop'),
     start: h('button', { type: 'button' }, 'Start'),
+    // A sleeping app wakes as it starts (its next request would wake it too).
+    wake: h('button', { type: 'button', hidden: true }, 'Wake'),
   };
   const logState = h('p', { id: 'build-state', class: 'help', 'aria-live': 'polite' }, 'Waiting for a build…');
   const log = h('pre', { class: 'log', id: 'build-log', role: 'log', tabindex: '0', 'aria-labelledby': 'build-title' });
@@ -33,27 +47,48 @@ export function appPage(name) {
 
   const ctx = { name, base, refreshAll: () => refreshAll(), isStopped: () => stopped };
   const panels = [
-    chartsPanel(ctx), releasesPanel(ctx), configPanel(ctx), domainsPanel(ctx), addonsPanel(ctx), storagePanel(ctx), backupsPanel(ctx), githubPanel(ctx), previewsPanel(ctx), alertsPanel(ctx),
+    chartsPanel(ctx), releasesPanel(ctx), configPanel(ctx), domainsPanel(ctx), addonsPanel(ctx), storagePanel(ctx), backupsPanel(ctx), cronPanel(ctx),
+    settingsPanel(ctx), githubPanel(ctx), previewsPanel(ctx), alertsPanel(ctx),
   ];
-  const [charts, releases, config, ...resources] = panels;
+  const [charts, releases, config, domains, addons, storage, backups, cron, settings, ...more] = panels;
   const logs = logsPanel(ctx);
+  // Deploying an image is offered only where the runtime can (Docker or Swarm, not host processes).
   const image = imageDeployPanel(ctx);
+  const imageBox = h('div', { id: 'image-panel' });
+  api('GET', '/status').then((s) => { if (s.runtime !== 'process' && !stopped) imageBox.replaceChildren(...image.section); }, () => {});
+
+  const parts = {
+    overview: [facts, h('div', { class: 'actions' }, buttons.restart, buttons.stop, buttons.start, buttons.wake),
+      h('h2', { id: 'build-title' }, 'Latest build'), logState, log],
+    releases: [...releases.section, imageBox],
+    processes: [h('h2', {}, 'Processes'), table(['Type', 'State', 'Release', 'Port', 'Restarts', 'Started'], procs, { id: 'instances' }), scaleForm],
+    config: config.section,
+    domains: domains.section,
+    addons: [...addons.section, ...storage.section],
+    backups: backups.section,
+    cron: cron.section,
+    logs: logs.section,
+    metrics: charts.section,
+    settings: [...settings.section, ...more.flatMap((p) => p.section)],
+  };
+  const boxes = Object.fromEntries(TABS.map(([id, label]) => [id, h('section', { class: 'tab', id: `tab-${id}`, 'aria-label': label }, ...parts[id])]));
+  const links = Object.fromEntries(TABS.map(([id, label]) => [id, h('a', { href: `#/apps/${name}/${id}` }, label)]));
+  const show = (wanted) => {
+    const current = boxes[wanted] ? wanted : 'overview';
+    for (const [id] of TABS) {
+      boxes[id].hidden = id !== current;
+      if (id === current) links[id].setAttribute('aria-current', 'page');
+      else links[id].removeAttribute('aria-current');
+    }
+  };
 
   $('#view').replaceChildren(
     h('p', {}, h('a', { href: '#/' }, '\u2190 All apps')),
     heading(name),
-    facts,
-    ...charts.section,
-    h('h2', { id: 'build-title' }, 'Latest build'), logState, log,
-    ...image.section,
-    h('h2', {}, 'Processes'), h('div', { class: 'actions' }, buttons.restart, buttons.stop, buttons.start),
-    table(['Type', 'State', 'Release', 'Port', 'Restarts', 'Started'], procs, { id: 'instances' }),
-    scaleForm,
-    ...logs.section,
-    ...releases.section,
-    ...config.section,
-    ...resources.flatMap((p) => p.section),
+    h('nav', { class: 'tabs', 'aria-label': `${name} sections` }, ...TABS.map(([id]) => links[id])),
+    ...TABS.map(([id]) => boxes[id]),
   );
+  show(tab);
 
   const refreshInfo = async () => {
     const [a, formation, deploys] = await Promise.all([api('GET', base), api('GET', `${base}/formation`).catch(() => ({})), api('GET', `${base}/deploys`)]);
@@ -63,10 +98,13 @@ export function appPage(name) {
       h('dt', {}, 'Current release'), h('dd', { id: 'app-release' }, a.currentRelease ? `v${a.currentRelease}` : '-'),
       h('dt', {}, 'URL'), h('dd', {}, link),
       h('dt', {}, 'Git remote'), h('dd', {}, h('code', {}, a.gitUrl)),
+      ...(a.maintenance ? [h('dt', {}, 'Maintenance'), h('dd', { id: 'app-maintenance' }, 'on: visitors get a 503 page (Settings turns it off)')] : []),
     );
     buttons.restart.disabled = !a.currentRelease || a.state === 'stopped';
     buttons.stop.disabled = !a.currentRelease || a.state === 'stopped';
     buttons.start.disabled = !a.currentRelease || a.state !== 'stopped';
+    buttons.start.hidden = a.state === 'sleeping';
+    buttons.wake.hidden = a.state !== 'sleeping';
     procs.replaceChildren(...(a.instances.length ? a.instances.map((p) => h('tr', {},
       h('td', {}, p.type), h('td', {}, p.state), h('td', {}, `v${p.release}`), h('td', {}, p.port), h('td', {}, p.restarts), h('td', {}, when(p.startedAt)),
     )) : [emptyRow(6, 'Nothing running.')]));
@@ -108,11 +146,13 @@ export function appPage(name) {
     await refreshAll();
     return 'Stopped.';
   }));
-  buttons.start.addEventListener('click', () => act(buttons.start, 'Starting…', async () => {
-    const { deploy } = await api('POST', `${base}/start`);
-    await refreshAll();
-    return outcome('Started', deploy);
-  }));
+  for (const [b, doing, done] of [[buttons.start, 'Starting…', 'Started'], [buttons.wake, 'Waking…', 'Woken']]) {
+    b.addEventListener('click', () => act(b, doing, async () => {
+      const { deploy } = await api('POST', `${base}/start`);
+      await refreshAll();
+      return outcome(done, deploy);
+    }));
+  }
 
   // The latest build's log, streamed as NDJSON while it runs (the API replays it from the start).
   const follow = async (deployId) => {
@@ -164,4 +204,5 @@ export function appPage(name) {
   view.stop = () => { stopped = true; clearTimeout(timer); stream?.abort(); logs.stop(); image.stop(); charts.stop?.(); };
   void poll();
   logs.start();
+  return { name, show };
 }

@@ -4,13 +4,16 @@ import { appsPage } from './apps.js';
 import { appPage } from './app-page.js';
 import { deployLogPage } from './deploy-log.js';
 import { catalogPage } from './catalog.js';
+import { alertsPage, peoplePage, routerPage } from './server-pages.js';
 
 function showLogin(message = '') {
   view.stop();
+  shownApp = null;
   $('#whoami').hidden = true;
   session.csrf = null;
   $('#view').replaceChildren();
   $('#logout').hidden = true;
+  $('#menu').hidden = true;
   $('#login-view').hidden = false;
   $('#login-error').textContent = message;
   $('#login-token').focus();
@@ -57,6 +60,7 @@ $('#logout').addEventListener('click', async () => {
 function loggedIn() {
   $('#login-view').hidden = true;
   $('#logout').hidden = false;
+  $('#menu').hidden = false;
   // Who is logged in, in the header.
   api('GET', '/me').then((me) => {
     $('#whoami').textContent = `Logged in as ${me.user ?? me.name} (${me.role})`;
@@ -65,18 +69,39 @@ function loggedIn() {
   route();
 }
 
+/** The server-wide pages of the top menu, by their address. */
+const PAGES = { '#/catalog': catalogPage, '#/alerts': alertsPage, '#/people': peoplePage, '#/router': routerPage };
+
+/** The app page on screen, kept while only its tab changes (its streams and forms stay). */
+let shownApp = null;
+
 function route() {
   if (!session.csrf) return;
+  const hash = location.hash;
+  // `#/apps/<app>` or `#/apps/<app>/<tab>`: the app's page at one tab.
+  const m = /^#\/apps\/([a-z0-9-]+)(?:\/([a-z]+))?$/.exec(hash);
+  // A deploy's whole log: where a failed deploy's alert links to.
+  const d = /^#\/apps\/([a-z0-9-]+)\/deploys\/([A-Za-z0-9_-]+)$/.exec(hash);
+  markMenu(hash);
+  if (m && shownApp?.name === m[1]) return shownApp.show(m[2]);
   view.stop();
   view.stop = () => {};
+  shownApp = null;
   status('');
-  const m = /^#\/apps\/([a-z0-9-]+)$/.exec(location.hash);
-  // A deploy's whole log: where a failed deploy's alert links to.
-  const d = /^#\/apps\/([a-z0-9-]+)\/deploys\/([A-Za-z0-9_-]+)$/.exec(location.hash);
-  if (m) appPage(m[1]);
+  if (m) shownApp = appPage(m[1], m[2]);
   else if (d) deployLogPage(d[1], d[2]);
-  else if (location.hash === '#/catalog') catalogPage();
+  else if (PAGES[hash]) PAGES[hash]();
   else appsPage();
+}
+
+/** The top menu's entry of the current page says so (aria-current). */
+function markMenu(hash) {
+  const links = [...document.querySelectorAll('#menu a')];
+  const here = links.find((a) => a.getAttribute('href') === hash) ?? (hash.startsWith('#/apps/') || hash === '' || hash === '#/' ? links[0] : null);
+  for (const a of links) {
+    if (a === here) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
 }
 
 window.addEventListener('hashchange', route);

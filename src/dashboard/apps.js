@@ -1,7 +1,5 @@
 // The apps list: every app with its state, release, URL and last deploy, and the form that creates one.
 import { $, api, emptyRow, enc, h, status, table, when } from './lib.js';
-import { activityPanel, sessionsPanel } from './activity.js';
-import { alertsPanel } from './alerts.js';
 import { sparkline } from './charts.js';
 
 /** A page heading that takes the focus, so keyboard and screen reader users land on the new view. */
@@ -38,17 +36,13 @@ export async function appsPage() {
       button.disabled = false;
     }
   });
-  const alerts = alertsPanel({ server: true });
   $('#view').replaceChildren(
     heading('Apps'),
     table(['Name', 'State', 'Release', 'URL', 'Last deploy', 'Requests, 24 h'], tbody, { id: 'apps' }),
     h('h2', {}, 'Create an app'),
     form,
-    ...activityPanel(),
-    sessionsPanel(),
-    ...alerts.section,
+    h('p', { class: 'help' }, 'Server-wide alerts, who is logged in and the router are in the menu at the top.'),
   );
-  alerts.refresh().catch(() => {});
   await fillApps(tbody).catch((e) => tbody.replaceChildren(emptyRow(6, `Could not load the apps: ${e.message}`, 'error')));
 }
 

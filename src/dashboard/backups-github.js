@@ -1,5 +1,5 @@
-// App page panels: backups (list, make one) and connecting a GitHub repository (payload URL and secret).
-import { act, api, ApiError, emptyRow, field, h, table, when } from './lib.js';
+// App page panels: backups (list, make one, restore one, the schedule) and connecting a GitHub repository (payload URL and secret).
+import { act, api, ApiError, emptyRow, enc, field, h, outcome, table, when } from './lib.js';
 
 const bytes = (n) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 ** 2).toFixed(1)} MB`);
 
@@ -10,21 +10,56 @@ function contents(b) {
   return b.parts.map((p) => `${p.name} ${p.kind === 'volume' ? `${p.tables ?? 0} entries` : `${p.tables ?? 0} tables/${rows(p.rows)} rows`} ${p.verified ? 'ok' : 'NOT verified'}`).join(', ');
 }
 
-export function backupsPanel({ base }) {
+export function backupsPanel({ name, base, refreshAll }) {
   const tbody = h('tbody');
-  const note = h('p', { class: 'help' }, 'Each backup dumps the app\u2019s databases and storage and is verified by restoring it into a scratch copy. Restore with `minicloud backups:restore`.');
+  const note = h('p', { class: 'help' }, 'Each backup dumps the app\u2019s databases and storage and is verified by restoring it into a scratch copy. '
+    + 'Restoring one puts its data back over the current data and restarts the app.');
   const create = h('button', { type: 'button' }, 'Create backup');
+  const restoreButton = (b) => h('button', { type: 'button', class: 'danger', 'aria-label': `Restore backup ${b.id}`, onclick: (ev) => {
+    if (!confirm(`Restore ${name} from the backup of ${when(b.createdAt)}? Its current databases and storage are replaced.`)) return;
+    void act(ev.currentTarget, `Restoring ${b.id}…`, async () => {
+      const r = await api('POST', `${base}/backups/${enc(b.id)}/restore`);
+      await refreshAll();
+      return outcome(`Restored ${r.restored.join(', ') || 'nothing'} from ${b.id}`, r.deploy);
+    });
+  } }, 'Restore');
+
+  // The schedule: how often, and how many good backups are kept.
+  const freq = field('backup-frequency', 'Back up', { tag: 'select', autocomplete: undefined, spellcheck: undefined });
+  freq.input.append(...[['off', 'Off'], ['hourly', 'Hourly'], ['daily', 'Daily'], ['weekly', 'Weekly']].map(([v, t]) => h('option', { value: v }, t)));
+  const keep = field('backup-keep', 'Keep (newest good ones)', { type: 'number', min: '1', max: '1000', step: '1', value: '7' });
+  const saveSchedule = h('button', { type: 'submit' }, 'Save schedule');
+  const scheduleState = h('p', { id: 'backup-schedule-state', class: 'help' });
+  const scheduleForm = h('form', { class: 'card', 'aria-label': 'Backup schedule' }, h('div', { class: 'row' }, freq.el, keep.el, saveSchedule), scheduleState);
+  const showSchedule = (s, force) => {
+    scheduleState.textContent = s.frequency === 'off' ? 'No schedule: backups are made only on request.'
+      : `Backed up ${s.frequency}, keeping the newest ${s.keep} good backups${s.lastRunAt ? `; last ${when(s.lastRunAt)}` : ''}.`;
+    if (force || !scheduleForm.contains(document.activeElement)) {
+      freq.input.value = s.frequency;
+      keep.input.value = String(s.keep);
+    }
+  };
+  scheduleForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    act(saveSchedule, 'Saving the schedule…', async () => {
+      const s = await api('PUT', `${base}/backups/schedule`, { frequency: freq.input.value, keep: Number(keep.input.value) });
+      showSchedule(s, true);
+      return s.frequency === 'off' ? 'Backup schedule off.' : `Backups ${s.frequency}, keeping ${s.keep}.`;
+    });
+  });
+
   const refresh = async () => {
     let list;
     try {
-      list = await api('GET', `${base}/backups`);
+      [list] = await Promise.all([api('GET', `${base}/backups`), api('GET', `${base}/backups/schedule`).then((s) => showSchedule(s, false))]);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 503) return void tbody.replaceChildren(emptyRow(5, e.message));
+      if (e instanceof ApiError && e.status === 503) return void tbody.replaceChildren(emptyRow(6, e.message));
       throw e;
     }
     tbody.replaceChildren(...(list.length ? list.map((b) => h('tr', {},
       h('td', {}, when(b.createdAt)), h('td', {}, b.status), h('td', {}, bytes(b.size)), h('td', {}, contents(b)), h('td', {}, b.trigger),
-    )) : [emptyRow(5, 'No backups yet.')]));
+      h('td', {}, b.status === 'good' || b.status === 'unverified' ? restoreButton(b) : ''),
+    )) : [emptyRow(6, 'No backups yet.')]));
   };
   create.addEventListener('click', () => act(create, 'Making a backup…', async () => {
     const b = await api('POST', `${base}/backups`);
@@ -33,7 +68,8 @@ export function backupsPanel({ base }) {
     return b.status === 'good' ? `Backup ${b.id} made and verified (${bytes(b.size)}).` : `Backup ${b.id} made (${bytes(b.size)}) but not verified: ${contents(b)}`;
   }));
   return {
-    section: [h('h2', {}, 'Backups'), note, h('div', { class: 'actions' }, create), table(['Created', 'Status', 'Size', 'Contents', 'Trigger'], tbody, { id: 'backups' })],
+    section: [h('h2', {}, 'Backups'), note, h('div', { class: 'actions' }, create), table(['Created', 'Status', 'Size', 'Contents', 'Trigger', ''], tbody, { id: 'backups' }),
+      h('h3', {}, 'Schedule'), scheduleForm],
     refresh,
   };
 }
@@ -75,12 +111,9 @@ export function githubPanel({ base }) {
   const secretShown = () => current.querySelector('#github-secret') !== null;
   const refresh = async () => {
     if (secretShown()) return;
-    const link = await api('GET', `${base}/github`).catch((e) => {
-      if (e instanceof ApiError && e.status === 404) return null;
-      throw e;
-    });
+    const link = await api('GET', `${base}/github`);
     if (secretShown()) return;
-    if (link) show(link);
+    if (link.connected) show(link);
     else current.replaceChildren(h('p', {}, 'No repository connected.'));
   };
   form.addEventListener('submit', (ev) => {

@@ -1,4 +1,4 @@
-// App page panels: releases with rollback and compare buttons, and config vars (values hidden until revealed).
+// App page panels: releases with rollback and compare buttons, and config vars (values hidden until revealed; set, unset).
 import { act, api, emptyRow, h, status, table, when } from './lib.js';
 import { releaseDiffPanel } from './release-diff.js';
 
@@ -71,7 +71,17 @@ export function configPanel({ base, refreshAll }) {
           status(`Could not read ${k}: ${e.message}`);
         }
       });
-      return h('tr', {}, h('th', { scope: 'row' }, h('code', {}, k)), cell, h('td', {}, reveal));
+      const unset = h('button', { type: 'button', class: 'danger', 'aria-label': `Unset ${k}` }, 'Unset');
+      unset.addEventListener('click', () => {
+        if (!confirm(`Unset ${k}? The app restarts without it.`)) return;
+        void act(unset, `Unsetting ${k}…`, async () => {
+          const { deploy } = await api('PATCH', `${base}/config`, { [k]: null });
+          await refreshAll();
+          if (!deploy) return `Unset ${k}.`;
+          return deploy.status === 'succeeded' ? `Unset ${k}; v${deploy.release} is live.` : `Unset ${k}, but the restart failed: ${deploy.error ?? deploy.status}`;
+        });
+      });
+      return h('tr', {}, h('th', { scope: 'row' }, h('code', {}, k)), cell, h('td', {}, h('div', { class: 'actions' }, reveal, unset)));
     }) : [emptyRow(3, 'No config vars.')]));
   };
 

@@ -35,11 +35,18 @@ export function domainsPanel({ name, base }) {
     tbody.replaceChildren(...list.map((d) => h('tr', {},
       h('td', {}, d.domain, d.default ? ' ' : '', d.default ? h('span', { class: 'badge' }, 'default') : ''),
       certs ? h('td', { class: 'cert' }, certText(byDomain.get(d.domain))) : null,
-      h('td', {}, d.default ? '' : button('Remove', `Remove ${d.domain}`, (ev) => act(ev.currentTarget, `Removing ${d.domain}…`, async () => {
-        await api('DELETE', `${base}/domains/${enc(d.domain)}`);
-        await refresh();
-        return `Removed ${d.domain}.`;
-      }))),
+      h('td', {}, h('div', { class: 'actions' },
+        // Renewal is offered only for a name the CA can be asked for (ACME on, not localhost, not a wildcard…).
+        certs?.acme?.enabled && byDomain.get(d.domain) && !byDomain.get(d.domain).reason ? button('Renew certificate', `Renew the certificate of ${d.domain}`, (ev) => act(ev.currentTarget, `Renewing the certificate of ${d.domain}…`, async () => {
+          const r = await api('POST', `${base}/certs/renew`, { domain: d.domain });
+          await refresh();
+          return `Certificate of ${d.domain}: ${certText(r.domains.find((c) => c.domain === d.domain))}.`;
+        })) : null,
+        d.default ? null : button('Remove', `Remove ${d.domain}`, (ev) => act(ev.currentTarget, `Removing ${d.domain}…`, async () => {
+          await api('DELETE', `${base}/domains/${enc(d.domain)}`);
+          await refresh();
+          return `Removed ${d.domain}.`;
+        })))),
     )));
   };
   const add = form('Add a domain', [domain], 'Add domain', null, async () => {
@@ -49,7 +56,7 @@ export function domainsPanel({ name, base }) {
     return r.added ? `Added ${r.domain}: point its DNS (CNAME ${r.cnameTarget}, or an A record) at this server.` : `${r.domain} was there already.`;
   });
   add.append(h('p', { class: 'help', id: 'domain-help' }, `A domain serves ${name} once its DNS points here; *.example.com covers one level of subdomains.`));
-  return { section: [h('h2', {}, 'Domains'), h('table', { id: 'domains' }, head, tbody), add], refresh };
+  return { section: [h('h2', {}, 'Domains & certificates'), h('table', { id: 'domains' }, head, tbody), add], refresh };
 }
 
 const ADDON_KINDS = ['postgres', 'mariadb', 'redis', 'rabbitmq'];

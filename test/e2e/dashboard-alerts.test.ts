@@ -36,6 +36,7 @@ const waitText = (p: Page, selector: string, text: string) =>
   p.waitForFunction(([s, t]) => document.querySelector(s!)?.textContent?.includes(t!) ?? false, [selector, text]);
 
 it('adds a server-wide webhook (its URL masked), tests it, and shows the delivery in the history', async () => {
+  await page.locator('#menu').getByRole('link', { name: 'Alerts' }).click();
   await page.getByRole('heading', { name: 'Server alerts' }).waitFor();
   await page.getByLabel('Webhook URL or e-mail address').first().fill(`${hooks.url}/hook/S3CRET-TOKEN`);
   await page.locator('#server-alerts-format').selectOption('slack');
@@ -52,7 +53,7 @@ it('adds a server-wide webhook (its URL masked), tests it, and shows the deliver
 });
 
 it("adds, tests and removes an app's channel; refuses e-mail without an SMTP server, saying what to set", async () => {
-  await page.goto(`${mc.apiUrl}/dashboard#/apps/shop`);
+  await page.goto(`${mc.apiUrl}/dashboard#/apps/shop/settings`);
   await page.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
   await page.locator('#alerts-kind').selectOption('email');
   await page.locator('#alerts-target').fill('oncall@example.com');
@@ -80,6 +81,8 @@ it("keeps the server's channels from a member", async () => {
   await member.getByRole('button', { name: 'Log in with email' }).click();
   await waitText(member, '#apps tbody', 'shop');
   await waitText(member, '#whoami', 'carol@example.com');
+  await member.locator('#menu').getByRole('link', { name: 'Alerts' }).click();
+  await waitText(member, '#server-alerts-note', 'Only an admin');
   expect(await member.locator('#server-alerts-channels').isVisible()).toBe(false);
   expect((await member.content())).not.toContain('127.0.0.1:');
 });

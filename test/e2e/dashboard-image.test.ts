@@ -42,6 +42,7 @@ it('deploys an image by reference from the app page, its log streamed live, then
   await page.getByLabel('API token').fill(mc.token);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'imgdash', exact: true }).waitFor();
+  await page.locator('nav.tabs').getByRole('link', { name: 'Deploys & releases' }).click();
 
   await page.getByLabel('Image reference').fill(REF);
   await page.getByLabel('Image reference').press('Enter'); // the keyboard way: Enter in the field submits
@@ -50,8 +51,29 @@ it('deploys an image by reference from the app page, its log streamed live, then
   expect(await page.locator('#image-log').textContent()).toContain('v1 is live at http://imgdash.localhost');
 
   await waitText('#app-release', 'v1');
-  await page.getByRole('cell', { name: `Deploy image ${REF}` }).waitFor();
+  await waitText('#tab-releases', `Deploy image ${REF}`);
   await waitText('#app-state', 'running');
   expect((await get(mc.httpPort, 'imgdash.localhost')).body).toBe('shop 1.0 greeting=-');
+  await waitText('#tab-releases', 'v1');
   await page.locator('form[aria-labelledby="image-title"]').screenshot({ path: `${ARTIFACTS}dashboard-image-deploy.png` });
+});
+
+it('refuses a bad reference, and sends registry credentials only in pairs, clearing the password after', async () => {
+  await page.getByLabel('Image reference').fill('Not An Image;rm -rf /');
+  await page.getByRole('button', { name: 'Deploy image' }).click();
+  await waitText('#image-state', 'is not an image reference');
+
+  await page.getByLabel('Image reference').fill('registry.invalid/example/shop:1.0');
+  await page.getByText('Private registry').click();
+  await page.getByLabel('Registry user').fill('robot');
+  await page.getByRole('button', { name: 'Deploy image' }).click();
+  await waitText('#image-state', 'Registry credentials need both a user and a password.');
+  await page.getByLabel('Registry password').fill('s3cret');
+  const sent = page.waitForRequest((r) => r.url().endsWith('/api/apps/imgdash/deploys'));
+  await page.getByRole('button', { name: 'Deploy image' }).click();
+  expect((await sent).postDataJSON()).toEqual({ image: 'registry.invalid/example/shop:1.0', registry: { username: 'robot', password: 's3cret' } });
+  await waitText('#image-state', 'Deploy failed');
+  expect(await page.getByLabel('Registry password').inputValue()).toBe('');
+  await waitText('#app-release', 'v1'); // still serving the image that worked
+  expect((await get(mc.httpPort, 'imgdash.localhost')).body).toBe('shop 1.0 greeting=-');
 });

@@ -40,6 +40,8 @@ it('logs a member in with email and password, says who is logged in, and shows o
   await waitText(member, '#whoami', 'Logged in as carol@example.com (member)');
   await waitText(member, '#apps tbody', 'shop');
   expect(await member.locator('#apps tbody').textContent()).not.toContain('blog');
+  await member.locator('#menu').getByRole('link', { name: 'People' }).click();
+  await member.getByRole('heading', { name: 'People' }).waitFor();
   expect(await member.locator('#sessions').count()).toBe(1);
   expect(await member.locator('#sessions').isVisible()).toBe(false); // the panel is an admin's
 });
@@ -49,6 +51,7 @@ it("shows an admin who is logged in, and ends the member's session with a click"
   await admin.goto(`${mc.apiUrl}/dashboard`);
   await admin.getByLabel('API token').fill(mc.token);
   await admin.getByRole('button', { name: 'Log in', exact: true }).click();
+  await admin.locator('#menu').getByRole('link', { name: 'People' }).click();
   await waitText(admin, '#sessions tbody', 'carol@example.com');
   await admin.locator('#sessions tr', { hasText: 'carol@example.com' }).getByRole('button', { name: 'End' }).click();
   await waitText(admin, '#status', 'Ended the session of carol@example.com');

@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 it('turns previews on from the app page and lists the preview a branch push made', async () => {
-  await page.goto(`${mc.apiUrl}/dashboard/#/apps/web`);
+  await page.goto(`${mc.apiUrl}/dashboard/#/apps/web/settings`);
   await page.getByLabel('API token').fill(mc.token);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'web', exact: true }).waitFor();

@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 it('compares a release with the current one: names only, values masked, nowhere in the page', async () => {
-  await page.goto(`${mc.apiUrl}/dashboard/#/apps/diffy`);
+  await page.goto(`${mc.apiUrl}/dashboard/#/apps/diffy/releases`);
   await page.getByLabel('API token').fill(mc.token);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.getByRole('heading', { name: 'diffy', exact: true }).waitFor();

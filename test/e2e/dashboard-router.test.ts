@@ -24,6 +24,7 @@ const admin = () => `http://admin.localhost:${mc.httpPort}`;
 const waitText = (selector: string, text: string) =>
   page.waitForFunction(([s, t]) => document.querySelector(s!)?.textContent?.includes(t!) ?? false, [selector, text]);
 const sessionCookie = async () => (await context.cookies(admin())).find((c) => c.name === 'mc_session');
+const tab = (label: string) => page.locator('nav.tabs').getByRole('link', { name: label, exact: true }).click();
 
 /** A request to `port` with any Host and headers (fetch may not set Host). */
 function send(port: number, host: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
@@ -81,6 +82,7 @@ describe('dashboard at admin.<domain>', () => {
   });
 
   it('adds and removes a domain from the page; the router serves it meanwhile', async () => {
+    await tab('Domains & certs');
     await page.getByLabel('Domain', { exact: true }).fill('WWW.Shop.Test');
     await page.getByRole('button', { name: 'Add domain' }).click();
     await waitText('#status', 'Added www.shop.test: point its DNS (CNAME shop.localhost');
@@ -94,6 +96,7 @@ describe('dashboard at admin.<domain>', () => {
   });
 
   it('scales web to two instances from the page, with the keyboard', async () => {
+    await tab('Processes');
     await page.getByLabel('web instances').fill('2');
     await page.getByLabel('web instances').press('Enter'); // the keyboard way: Enter in the field scales
     await waitText('#status', 'Scaled web to 2.');
@@ -102,6 +105,7 @@ describe('dashboard at admin.<domain>', () => {
   });
 
   it('draws the requests and latency charts as SVG after requests through the router', async () => {
+    await tab('Metrics');
     for (let i = 0; i < 12; i++) expect((await get(mc.httpPort, 'shop.localhost', `/chart-${i}`)).status).toBe(200);
     await page.getByRole('button', { name: 'Refresh charts' }).click();
     await page.locator('#chart-requests rect.col-2xx').first().waitFor();
@@ -119,6 +123,7 @@ describe('dashboard at admin.<domain>', () => {
   });
 
   it('streams router, app and build lines into the logs panel', async () => {
+    await tab('Logs');
     await waitText('#app-logs', 'build: -----> Building shop');
     await waitText('#app-logs', 'app: listening on');
     expect((await get(mc.httpPort, 'shop.localhost', '/seen-in-the-logs')).status).toBe(200);
@@ -134,11 +139,13 @@ describe('dashboard at admin.<domain>', () => {
   });
 
   it('adds storage and makes a verified backup of it from the page', async () => {
+    await tab('Add-ons & storage');
     await page.getByLabel('Mount path').fill('/data');
     await page.getByRole('button', { name: 'Add storage' }).click();
     await page.waitForFunction(() => /^(Added|Failed)/.test(document.querySelector('#status')?.textContent ?? ''));
     expect(await page.locator('#status').textContent()).toBe('Added storage at /data.');
     await waitText('#storage', '/data');
+    await tab('Backups');
     await page.getByRole('button', { name: 'Create backup' }).click();
     await page.waitForFunction(() => /Backup .* made|The backup failed/.test(document.querySelector('#status')?.textContent ?? ''));
     expect(await page.locator('#status').textContent()).toContain('made and verified');
@@ -147,6 +154,7 @@ describe('dashboard at admin.<domain>', () => {
   });
 
   it('connects a GitHub repository: payload URL at admin.<domain>, the secret in the page only after a click', async () => {
+    await tab('Settings');
     await page.getByRole('textbox', { name: 'Repository' }).fill('octocat/hello-world');
     await page.getByRole('button', { name: 'Connect repository' }).click();
     await waitText('#github-payload-url', `${admin()}/webhooks/github`);

@@ -10,6 +10,7 @@ import { CronScheduler, connectionFromUrl, cronSchedulerId, type CronJob, type C
 import { CronRunner, cronStatus } from '../../src/processes/index.ts';
 import type { InstanceSpec } from '../../src/runtime/index.ts';
 import { Store } from '../../src/store/index.ts';
+import { until } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 let redis: TestRedis;
@@ -174,6 +175,22 @@ describe('CronRunner', () => {
     await first;
     expect(specs).toHaveLength(1);
     expect(store.cronRuns.list('shop')).toHaveLength(1);
+  });
+
+  it('runs an entry now (the dashboard\'s button): recorded at once, refused when stopped, unknown or still running', async () => {
+    let release!: () => void;
+    const { store, runner, specs } = setUp(() => new Promise<number>((r) => { release = () => r(0); }));
+    const started = runner.runNow({ app: 'shop', ...TICK });
+    // Answered before the run ends, its start already in the history.
+    expect(store.cronRuns.list('shop')).toEqual([expect.objectContaining({ command: TICK.command, startedAt: started.startedAt, finishedAt: null, exitCode: null })]);
+    expect(() => runner.runNow({ app: 'shop', ...TICK })).toThrow(/still running from its previous start/);
+    expect(() => runner.runNow({ app: 'shop', ...NIGHTLY })).toThrow(/has no cron entry "0 3 \* \* \* node cleanup.js"/);
+    expect(() => runner.runNow({ app: 'gone', ...TICK })).toThrow(/gone/);
+    release();
+    await until('the run recorded as ended', async () => (store.cronRuns.list('shop')[0]?.exitCode === 0 ? true : undefined), 10_000);
+    store.apps.setState('shop', 'stopped');
+    expect(() => runner.runNow({ app: 'shop', ...TICK })).toThrow(/stopped/);
+    expect(specs).toHaveLength(1);
   });
 
   it('a run that cannot start is a failed run', async () => {
