@@ -21,6 +21,7 @@ import { diskCommands } from './commands/disk.ts';
 import { nodeCommands } from './commands/nodes.ts';
 import { serverCommands } from './commands/server.ts';
 import { runtimeCommands } from './commands/runtime.ts';
+import { cronCommands } from './commands/cron.ts';
 import { releaseCommands } from './commands/releases.ts';
 import { previewCommands } from './commands/previews.ts';
 import { metricsCommands } from './commands/metrics.ts';
@@ -57,6 +58,7 @@ export const commands: Command[] = [
   ...releaseCommands,
   ...previewCommands,
   ...runtimeCommands,
+  ...cronCommands,
   ...logsCommands,
   ...metricsCommands,
   ...resourcesCommands,
@@ -69,7 +71,7 @@ export const commands: Command[] = [
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['apps:set', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'backups:target', 'backups:download', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test', 'nodes:drain', 'nodes:activate', 'nodes:remove']);
+const TAKES_MORE = new Set(['apps:set', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'cron:run', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'backups:target', 'backups:download', 'tokens:create', 'tokens:revoke', 'users:add', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test', 'nodes:drain', 'nodes:activate', 'nodes:remove']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

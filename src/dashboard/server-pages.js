@@ -11,7 +11,11 @@ export function alertsPage() {
   $('#view').replaceChildren(heading('Alerts'), note, ...alerts.section,
     h('p', { class: 'help' }, 'Each app\u2019s own channels are on its page, under Settings.'));
   // The server's channels are an admin's: anyone else is told so rather than shown an empty panel.
-  alerts.refresh().then(() => note.replaceChildren(), () => { note.textContent = 'Only an admin sees and changes the server-wide alert channels.'; });
+  api('GET', '/me').then(async (me) => {
+    if (me.role !== 'admin') return void (note.textContent = 'Only an admin sees and changes the server-wide alert channels.');
+    await alerts.refresh();
+    note.replaceChildren();
+  }).catch((e) => { note.textContent = `Could not load the alerts: ${e.message}`; });
 }
 
 export function peoplePage() {

@@ -127,13 +127,17 @@ export function settingsPanel({ name, base, refreshAll }) {
     fillResources(res, false);
   };
 
+  // Renaming is an admin's (as apps:rename): not offered to anyone else.
+  const renameBox = h('div', { hidden: true }, h('h2', {}, 'Rename'), renameForm);
+  api('GET', '/me').then((me) => { renameBox.hidden = me.role !== 'admin'; }, () => {});
+
   return {
     section: [
       h('h2', {}, 'Sleep'), sleepState, sleepForm,
       h('h2', {}, 'Maintenance'), maintState, h('div', { class: 'actions' }, maint),
       h('h2', {}, 'Router'), routerState, routerForm,
       h('h2', {}, 'Resources'), resState, resForm,
-      h('h2', {}, 'Rename'), renameForm,
+      renameBox,
       h('h2', {}, 'Destroy'), destroyForm,
     ],
     refresh,
