@@ -42,6 +42,12 @@ export function status(text) {
 export const when = (iso) => (iso ? new Date(iso).toLocaleString() : '-');
 
 export function table(headers, tbody, attrs = {}) {
+  // Each cell carries its column's name: a phone shows rows stacked, each value under its name (style.css).
+  const label = () => {
+    for (const tr of tbody.rows) if (tr.cells.length === headers.length) [...tr.cells].forEach((c, i) => { if (headers[i]) c.dataset.label = headers[i]; });
+  };
+  new MutationObserver(label).observe(tbody, { childList: true });
+  label();
   return h('table', attrs, h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), tbody);
 }
 
