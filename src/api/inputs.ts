@@ -283,19 +283,3 @@ export function nodeParam(req: Request): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(raw)) throw new UserError(`${JSON.stringify(raw.slice(0, 40))} is not a node name`, 'name a node by its hostname, id or address, as `minicloud nodes` lists them');
   return raw;
 }
-
-/** `?n=` of a list: a whole number from 1 to `max`, `fallback` when absent. */
-export function parseCount(raw: unknown, fallback: number, max: number): number {
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UserError(`n must be a whole number from 1 to ${max}`, `e.g. ?n=${fallback}`);
-  return n;
-}
-
-/** `{"schedule": "0 3 * * *", "command": "npm run report"}`: which cron entry to run now (as GET /cron lists them). */
-export function parseCronEntry(body: unknown): { schedule: string; command: string } {
-  const b = isObject(body) ? body : {};
-  if (typeof b.schedule !== 'string' || typeof b.command !== 'string' || !b.schedule || !b.command || b.schedule.length > 200 || b.command.length > 4096) {
-    throw new UserError('send the entry to run as {"schedule": "...", "command": "..."}', 'as GET /api/apps/<app>/cron lists them');
-  }
-  return { schedule: b.schedule, command: b.command };
-}

@@ -1,7 +1,7 @@
 // The REST API under /api: every route module mounted in its order, and the apps' own routes.
 import { Router, type Request, type Response } from 'express';
 import { NotFoundError, UserError } from '../core/index.ts';
-import { appParam, confirmParam, param, parseAppSettings, parseConfigChanges, parseCount, parseCronEntry, parseNewAppName } from './inputs.ts';
+import { appParam, confirmParam, param, parseAppSettings, parseConfigChanges, parseNewAppName } from './inputs.ts';
 import { streamEvents } from './ndjson.ts';
 import { processRoutes } from './process-routes.ts';
 import { addonRoutes } from './addons-routes.ts';
@@ -22,6 +22,7 @@ import { alertsRoutes } from './alerts-routes.ts';
 import { catalogRoutes } from './catalog-routes.ts';
 import { composeRoutes } from './compose-routes.ts';
 import { githubRoutes } from './github-routes.ts';
+import { cronRoutes } from './cron-routes.ts';
 import { appInfo, type RouteDeps } from './route-deps.ts';
 import { principalOf, sees } from './access/index.ts';
 import { RANGES, type Range } from '../metrics/index.ts';
@@ -54,6 +55,7 @@ export function apiRoutes(d: RouteDeps): Router {
   r.use(logRoutes(d)); // GET /apps/:app/logs, merged or from one source
   r.use(appRoutes(d));
   r.use(githubRoutes(d));
+  r.use(cronRoutes(d));
   r.use(appStateRoutes(d));
   return r;
 }
@@ -108,12 +110,6 @@ function appRoutes(d: RouteDeps): Router {
 function appStateRoutes(d: RouteDeps): Router {
   const r = Router();
   r.get('/apps/:app/cron', (req, res) => { res.json(cronStatus(d.store, d.store.apps.require(appParam(req)).name)); });
-  // The newest runs of the app's cron entries (kept: 50 per entry), newest first.
-  r.get('/apps/:app/cron/runs', (req, res) => { res.json(d.store.cronRuns.list(d.store.apps.require(appParam(req)).name, parseCount(req.query.n, 20, 200))); });
-  r.post('/apps/:app/cron/run', (req, res) => {
-    if (!d.cron) throw new UserError('this server runs no cron entries', undefined, 503);
-    res.status(202).json(d.cron.runNow({ app: appParam(req), ...parseCronEntry(req.body) }));
-  });
   r.get('/apps/:app/metrics', (req, res) => {
     const app = d.store.apps.require(appParam(req)).name;
     const { range, stepMinutes } = metricsRange(req.query.range, req.query.step);
