@@ -242,7 +242,7 @@ describe('dashboard actions', () => {
     p.setDefaultTimeout(60_000);
     await logIn(p);
     await p.getByRole('heading', { name: 'Apps' }).waitFor();
-    const screens = ['#/', '#/alerts', '#/people', '#/router', ...['overview', 'releases', 'processes', 'config', 'domains', 'addons', 'backups', 'cron', 'logs', 'metrics', 'settings'].map((t) => `#/apps/${APP}/${t}`)];
+    const screens = ['#/', '#/catalog', '#/alerts', '#/people', '#/router', ...['overview', 'releases', 'processes', 'config', 'domains', 'addons', 'backups', 'cron', 'logs', 'metrics', 'settings'].map((t) => `#/apps/${APP}/${t}`)];
     const problems: string[] = [];
     for (const hash of screens) {
       await p.evaluate((h) => { location.hash = h; }, hash);
