@@ -31,7 +31,10 @@ function world(o: { failAddon?: string } = {}) {
   const calls: string[] = [];
   const config: Record<string, string> = {};
   const store = {
-    apps: { setMemory: (app: string, mb: number) => calls.push(`memory ${app} ${mb}`) },
+    apps: {
+      setMemory: (app: string, mb: number) => calls.push(`memory ${app} ${mb}`),
+      setCatalog: (app: string, c: object) => calls.push(`catalog ${app} ${JSON.stringify(c)}`),
+    },
     routerSettings: { set: (app: string, s: object) => calls.push(`router ${app} ${JSON.stringify(s)}`) },
     configVars: { update: (_app: string, c: Record<string, string>) => Object.assign(config, c), get: () => ({ ...config }) },
     volumes: { add: (app: string, path: string) => calls.push(`volume ${app} ${path}`) },
@@ -69,6 +72,8 @@ it('makes the app, its config, router settings, storage and add-ons, then queues
   await w.installer.install('docs', 'wiki', { WIKI_ADMIN: 'ann' }, (l) => lines.push(l));
   expect(w.calls).toEqual([
     'create docs', 'memory docs 256', 'router docs {"maxBodyBytes":52428800}', 'volume docs /var/lib/wiki', 'addon postgres', 'addon redis',
+    // What apps:upgrade reads: the entry, and the version the image is.
+    'catalog docs {"id":"wiki","images":{"example/wiki:1.4.2":"1.4"}}',
     'deploy image example/wiki:1.4.2',
     `enqueue docs ${JSON.stringify({ processes: { web: 'wiki serve', worker: 'wiki jobs' }, manifest: { expose: { proto: 'http', port: 8080 }, healthcheck: { path: '/health' } } })}`,
   ]);
