@@ -17,7 +17,8 @@ import { imageFacts, volumeFor, type ImageFacts } from './docker-runtime.ts';
 import type { ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 import { ensureOverlay, removeOverlay } from './swarm-overlay.ts';
 import { followService, runOutput, wholeLog } from './swarm-service-logs.ts';
-import { LABEL, serviceSpec, type ServiceOptions } from './swarm-service-spec.ts';
+import { createEnvSecret, PLAIN_ENV, removeSecrets, removeService, sweepSecrets } from './swarm-secrets.ts';
+import { LABEL, serviceName, serviceSpec, type ServiceOptions } from './swarm-service-spec.ts';
 import { SwarmNodes } from './swarm-nodes.ts';
 import { deadNodes, hasEnded, nodeAddress, spreadNode, tasksOf, waitForTask } from './swarm-tasks.ts';
 
@@ -155,6 +156,7 @@ export class SwarmRuntime implements Runtime {
   async forget(app: string): Promise<void> {
     this.overlays.delete(app);
     await removeOverlay(this.docker, appNetworkName(this.opts.network, app));
+    await sweepSecrets(this.docker, app);
   }
 
   async close(): Promise<void> {
@@ -183,12 +185,20 @@ export class SwarmRuntime implements Runtime {
     // Volumes live in host directories on the manager; other instances spread over the nodes (a node that dies takes
     // its instances with it, and minicloud starts them again as new services, placed afresh).
     const node = mounts.length ? await this.managerNode() : kind === 'instance' ? await spreadNode(this.docker, spec.app, spec.type) : undefined;
-    const body = serviceSpec(spec, kind, image, network, mounts, { ...this.opts, ...(node && { node }) });
-    // The credentials as their own argument: dockerode's one-argument form sends the whole spec as X-Registry-Auth,
-    // and every node but the one that built the image then fails its pull as "No such image".
-    const auth = this.opts.registryAuth;
-    const created = await (auth ? this.docker.createService(auth, body) : this.docker.createService(body));
-    return created.id as string;
+    // The config in a secret of this service's own, removed with it: no value in the spec.
+    const config = Object.fromEntries(Object.entries(spec.env).filter(([k]) => !PLAIN_ENV.has(k)));
+    const secret = await createEnvSecret(this.docker, serviceName(spec, kind), spec.app, spec.release, config);
+    try {
+      const body = serviceSpec(spec, kind, image, network, mounts, { ...this.opts, ...(node && { node }) }, { ...secret, user });
+      // The credentials as their own argument: dockerode's one-argument form sends the whole spec as X-Registry-Auth,
+      // and every node but the one that built the image then fails its pull as "No such image".
+      const auth = this.opts.registryAuth;
+      const created = await (auth ? this.docker.createService(auth, body) : this.docker.createService(body));
+      return created.id as string;
+    } catch (e) {
+      await removeSecrets(this.docker, [secret.id]).catch(() => {});
+      throw e;
+    }
   }
 
   /** Follows the service's output into the app's log and checks on its task, until it ends or minicloud stops. */
@@ -256,7 +266,7 @@ export class SwarmRuntime implements Runtime {
 
   private async remove(service: string): Promise<void> {
     this.unwatch(service);
-    await this.docker.getService(service).remove().catch((e: unknown) => { if (status(e) !== 404) throw e; });
+    await removeService(this.docker, service);
   }
 
   /** The id of the node this engine is (the manager minicloud runs beside, where volumes' host directories are). */

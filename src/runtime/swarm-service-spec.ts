@@ -3,6 +3,10 @@
 import type Dockerode from 'dockerode';
 import { containerPort } from './container-spec.ts';
 import type { InstanceSpec } from './runtime.ts';
+import { ENV_FILE, PLAIN_ENV, secretRef } from './swarm-secrets.ts';
+
+/** The service's own secret (swarm-secrets.ts) holding its config, and the image's user who reads it. */
+export interface EnvSecret { id: string; name: string; user: { uid: number; gid: number } | null }
 
 export interface ServiceOptions {
   /** Memory limit when the spec gives none (MiB). */
@@ -20,14 +24,14 @@ export const LABEL = 'minicloud.app';
 /** The service's name: unique per instance, readable in `docker service ls`. */
 export const serviceName = (spec: InstanceSpec, kind: 'run' | 'instance') => `mc-${spec.app}-${kind === 'run' ? 'run' : spec.type}-${spec.id.slice(0, 8)}`;
 
-export function serviceSpec(spec: InstanceSpec, kind: 'run' | 'instance', image: string, network: string, mounts: Array<{ hostDir: string; target: string }>, opts: ServiceOptions): Dockerode.ServiceSpec {
+export function serviceSpec(spec: InstanceSpec, kind: 'run' | 'instance', image: string, network: string, mounts: Array<{ hostDir: string; target: string }>, opts: ServiceOptions, secret: EnvSecret): Dockerode.ServiceSpec {
   const port = containerPort(spec);
   const labels = { [LABEL]: spec.app, 'minicloud.release': String(spec.release), 'minicloud.type': spec.type, 'minicloud.instance': spec.id, 'minicloud.kind': kind };
   return {
     Name: serviceName(spec, kind),
     Labels: labels,
     TaskTemplate: {
-      ContainerSpec: containerOf(spec, image, port, labels, mounts, opts),
+      ContainerSpec: containerOf(spec, image, port, labels, mounts, opts, secret),
       Resources: { Limits: limits(spec, opts) },
       // minicloud's supervisor restarts crashed instances (with backoff and health checks); Swarm restarting them
       // too would make two restarters racing for one app. A run ends once.
@@ -46,15 +50,17 @@ export function serviceSpec(spec: InstanceSpec, kind: 'run' | 'instance', image:
   };
 }
 
-function containerOf(spec: InstanceSpec, image: string, port: number, labels: Record<string, string>, mounts: Array<{ hostDir: string; target: string }>, opts: ServiceOptions): Dockerode.ContainerSpec {
-  const env = { ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` };
+function containerOf(spec: InstanceSpec, image: string, port: number, labels: Record<string, string>, mounts: Array<{ hostDir: string; target: string }>, opts: ServiceOptions, secret: EnvSecret): Dockerode.ContainerSpec {
+  // Config vars are in the secret, sourced before the command; only what minicloud sets itself is in the spec.
+  const plain = { ...Object.fromEntries(Object.entries(spec.env).filter(([k]) => PLAIN_ENV.has(k))), PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` };
   return {
     Image: image,
     // Through a shell, as Procfile commands are written; `exec` so the app gets the signals.
     Command: ['/bin/sh', '-c'],
-    Args: [`exec ${spec.command}`],
+    Args: [`. ${ENV_FILE} && exec ${spec.command}`],
     ...(spec.artifact.user && { User: `${spec.artifact.user.uid}:${spec.artifact.user.gid}` }),
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Env: Object.entries(plain).map(([k, v]) => `${k}=${v}`),
+    Secrets: [secretRef(secret, secret.user)],
     Labels: labels,
     // An init as PID 1 forwards SIGTERM: without it a stop waits out the whole grace period.
     Init: true,

@@ -1,7 +1,7 @@
 // A swarm's nodes (issue 22): `minicloud nodes` lists the real two-node swarm (test/helpers/swarm.ts) with the apps on
 // each, `nodes:add` prints the worker join command, `nodes:drain` moves a node's instances off it under continuous
 // requests with none failing, an app with storage keeps the manager from being drained, `nodes:remove` takes a
-// drained worker out; readers see the nodes, only admins change them.
+// drained worker out; readers see the nodes, only admins change them. Config vars reach the tasks from Swarm secrets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance, NodeInfo } from '../../src/core/index.ts';
 import { dockerHost } from '../helpers/docker.ts';
@@ -54,6 +54,24 @@ afterAll(async () => {
   await mc?.stop();
   await redis?.stop();
   await swarm?.down();
+});
+
+describe('config vars on a swarm', () => {
+  const VALUE = `it's $(id) "q" \`x\` \${HOME} pw-${Math.random().toString(36).slice(2)}`;
+  const ids = (...args: string[]) => swarm.manager.docker(...args, '--filter', `label=minicloud.app=${APP}`, '-q').split('\n').filter(Boolean);
+
+  it('reach the app from a Swarm secret of each service\'s own: `docker service inspect` shows no value, the secrets go with their services', async () => {
+    const r = await mc.cli('config:set', APP, `GREETING=${VALUE}`);
+    expect(r.code, out(r)).toBe(0);
+    await until('the app to see the value', async () => (JSON.parse((await get(mc.httpPort, HOST, '/env')).body).greeting === VALUE ? true : undefined));
+    await until('the old release\'s services gone', async () => (ids('service', 'ls').length === 4 ? true : undefined));
+    const inspect = swarm.manager.docker('service', 'inspect', ...ids('service', 'ls'));
+    expect(inspect).not.toContain(VALUE.slice(-12));
+    expect(inspect).not.toContain('GREETING');
+    expect(inspect).toContain('/run/secrets/minicloud-env');
+    expect(swarm.manager.docker('secret', 'inspect', ...ids('secret', 'ls'))).not.toContain(VALUE.slice(-12));
+    await until('one secret per service, the old ones removed', async () => (ids('secret', 'ls').length === 4 ? true : undefined));
+  });
 });
 
 describe('minicloud nodes', () => {
