@@ -168,6 +168,16 @@ export class AddonsService {
     for (const a of this.d.store.addons.list(app)) await this.destroy(app, parseAddonKind(a.kind), app, false);
   }
 
+  /** Add-ons by kind (a pushed Compose file's `x-minicloud: { addon }` services), each attached once; inside a deploy, like needs. */
+  async provisionKinds(app: string, kinds: string[], say: (l: string) => void): Promise<void> {
+    for (const k of kinds) {
+      const kind = parseAddonKind(k);
+      if (this.d.store.addons.list(app).some((a) => a.kind === kind)) continue;
+      const addon = await this.attach(app, kind);
+      say(`-----> Provisioned ${kind}: ${addon.envKeys.join(', ')}`);
+    }
+  }
+
   /** A manifest's `needs`, provisioned once; runs inside the app's deploy, so it must not queue a release. */
   async provisionNeeds(app: string, needs: NonNullable<Manifest['needs']>, say: (l: string) => void): Promise<void> {
     const database = (this.d.env.MINICLOUD_DEFAULT_DATABASE ?? 'mariadb') as AddonKind;

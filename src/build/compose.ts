@@ -9,7 +9,7 @@ import { yamlShapeProblem } from './yaml-shape.ts';
 export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'] as const;
 // A Compose file of a dozen services is a few KiB; the YAML parser's unique-key checks are quadratic (see manifest.ts).
 export const COMPOSE_LIMIT = 64 * 1024;
-const ENV_FILE_LIMIT = 32 * 1024;
+export const ENV_FILE_LIMIT = 32 * 1024;
 const MAX_SERVICES = 12;
 const TOP_KEYS = ['services', 'volumes', 'name', 'version', 'x-minicloud'];
 const TOP_REFUSED: Record<string, string> = {

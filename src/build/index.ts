@@ -12,3 +12,4 @@ export { ImageImporter } from './image-import.ts';
 export type { SwarmRegistry } from './registry-push.ts';
 export { bundleCli, cliTarball } from './cli-package.ts';
 export { COMPOSE_FILES, composeEnvFiles, parseCompose } from './compose.ts';
+export { treeCompose } from './compose-tree.ts';

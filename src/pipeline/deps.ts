@@ -26,9 +26,11 @@ export interface PipelineDeps {
   /** Makes the app's cron schedules those of the release that just became current. */
   syncCron?: (app: string, entries: NonNullable<Manifest['cron']>) => Promise<void>;
   /** Image deploys (Docker runtime only): pulls and tags a published image as release `version`. */
-  images?: { import(req: { app: string; image: string; version: number; auth?: RegistryAuth; log: Say }): Promise<Artifact> };
+  images?: { import(req: { app: string; image: string; version: number; auth?: RegistryAuth; log: Say; runAs?: { processes: Record<string, string>; manifest: Manifest } }): Promise<Artifact> };
   /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
   fetchSource?: (deploy: Deploy, repo: string, tarFile: string, say: Say) => Promise<void>;
+  /** Attaches add-ons by kind, once each (a pushed Compose file's services mapped to add-ons). */
+  provisionKinds?: (app: string, kinds: string[], say: Say) => Promise<void>;
   /** Drops an add-on whose attach rode in a release that failed (its config vars were never kept). */
   detachAddon?: (app: string, kind: string, say: Say) => Promise<void>;
   /** Where the per-app deploy locks live (shared by every minicloud process on this data dir). */

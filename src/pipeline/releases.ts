@@ -2,7 +2,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, type Deploy, type DeployJob, type Manifest, type Release } from '../core/index.ts';
-import { checkSourceArchive, detect, planFor, readManifest } from '../build/index.ts';
+import { checkSourceArchive, detect, planFor, readManifest, treeCompose } from '../build/index.ts';
+import { BUILT, applyCompose, composeArtifact, importCompose } from './compose-release.ts';
 import type { PipelineDeps, Say } from './deps.ts';
 
 const DEFAULT_MAX_SOURCE_BYTES = 1024 * 1024 * 1024;
@@ -26,19 +27,30 @@ export class Releases {
     const dir = join(this.d.buildsDir, deploy.app, deploy.id);
     await this.d.builder.unpack(tar, dir);
     try {
+      const compose = treeCompose(dir, BUILT); // a refused file fails before anything is applied or built
+      if (compose) await applyCompose(this.d, deploy.app, compose.file, compose.plan, say);
+      if (compose && compose.plan.image !== BUILT) {
+        const artifact = await importCompose(this.d, deploy, compose.plan, store.releases.nextVersion(deploy.app), say);
+        rmSync(dir, { recursive: true, force: true });
+        return store.releases.create({
+          app: deploy.app, artifact, commit: deploy.commit, commitAuthor: deploy.commitAuthor, commitMessage: deploy.commitMessage,
+          description: `Deploy ${short} (${compose.file})`, config: store.configVars.get(deploy.app),
+        });
+      }
       const pack = detect(dir, this.d.buildpacks);
       say(`-----> ${pack.name} app detected`);
       const manifest = readManifest(dir); // a bad manifest fails before the slow part
       await this.satisfyNeeds(deploy.app, manifest, say);
       const plan = planFor(dir, pack);
       const config = store.configVars.get(deploy.app);
-      const artifact = await this.d.builder.build({
+      const built = await this.d.builder.build({
         app: deploy.app, sourceDir: dir, plan, config, log: say, manifest, sourceTar: tar, commit: deploy.commit, preview: store.previews.get(deploy.app) !== null,
         version: store.releases.nextVersion(deploy.app), // exact: one deploy of an app runs at a time
       });
-      say(`-----> Build succeeded; processes: ${Object.keys(artifact.processes).join(', ')}`);
+      const release = compose ? composeArtifact(built, compose.plan) : built;
+      say(`-----> Build succeeded; processes: ${Object.keys(release.processes).join(', ')}`);
       return store.releases.create({
-        app: deploy.app, artifact, commit: deploy.commit, commitAuthor: deploy.commitAuthor, commitMessage: deploy.commitMessage,
+        app: deploy.app, artifact: release, commit: deploy.commit, commitAuthor: deploy.commitAuthor, commitMessage: deploy.commitMessage,
         description: `Deploy ${short}`, config,
       });
     } catch (e) {

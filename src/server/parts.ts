@@ -62,7 +62,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const pipeline = new Pipeline({
     store, log: deployLog, builder, buildpacks: loadBuildpacks(), formation, sourcesDir: p.sources, buildsDir: p.builds, maxSourceBytes: cfg.maxSourceMb * 1024 * 1024, appUrl, fetchSource, locksDir: join(cfg.dataDir, 'locks'),
     ...(engine && { images: new ImageImporter(engine.docker, base.registry) }),
-    provision: (app, needs, say) => addons.provisionNeeds(app, needs, say),
+    provision: (app, needs, say) => addons.provisionNeeds(app, needs, say), provisionKinds: (app, kinds, say) => addons.provisionKinds(app, kinds, say),
     detachAddon: (app, kind, say) => addons.detachFailed(app, kind, say),
     syncCron: (app, entries) => cron.sync(app, entries), routesChanged: (app) => formation.emit('changed', app),
     logger: log.child('deploys'), checkFreeSpace: floor(cfg),

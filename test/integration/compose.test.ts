@@ -3,7 +3,7 @@
 // shared add-on and a named volume deploys, and its volume is in the app's backups; each refused key gives its
 // error, and nothing of the app is left after a refusal (no app, container, network). The app image is built
 // locally from minicloud/addon-clients (test/fixtures/images/compose-shop): no registry is reachable here.
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { ensureStandIns } from '../../scripts/stand-in-images.mjs';
 import type { AppInfo, BackupInfo } from '../../src/core/index.ts';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { get } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { bridgeGateway, startRelay, type Relay } from '../helpers/relay.ts';
@@ -143,4 +144,66 @@ it('deploys web, a worker after web is healthy, PostgreSQL as the shared add-on 
   expect(backup.status, JSON.stringify(backup.body)).toBe(201);
   expect(backup.body.status).toBe('good');
   expect(backup.body.parts.map((p) => p.name).sort()).toEqual(['postgres', 'volume /srv/uploads']);
+});
+
+/** A repository holding only these files (committed), as a user's Compose project without a Dockerfile. */
+function repoOf(files: Record<string, string>, from = 'static'): string {
+  const repo = fixtureRepo(from);
+  if (from === 'static') for (const f of ['index.html']) rmSync(join(repo, f), { force: true });
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(repo, name, '..'), { recursive: true });
+    writeFileSync(join(repo, name), text);
+  }
+  commitAll(repo, 'compose');
+  return repo;
+}
+
+it('deploys a pushed repository whose root has compose.yaml and no Dockerfile, its image services and add-on', async () => {
+  expect((await mc!.cli('apps:create', 'pushed')).code).toBe(0);
+  // A pushed tree's env_files are read at its root.
+  const repo = repoOf({ 'compose.yaml': SHOP().replace('config/web.env', 'web.env'), 'web.env': 'LEVEL=pushed\n' });
+  const r = await push(repo, mc!.gitUrl('pushed'));
+  expect(r.code, r.output).toBe(0);
+  expect(r.output).toContain(`compose.yaml found (no Dockerfile): web, worker on ${IMAGE}`);
+  expect(r.output).toContain('Provisioned postgres: DATABASE_URL');
+  expect(r.output).toContain('Starting worker now that web answers');
+  expect(r.output).toContain('v1 is live');
+  let page = { status: 0, body: '' };
+  for (let i = 0; i < 60 && !page.body.includes('rows=1'); i++) {
+    page = await get(mc!.httpPort, 'pushed.localhost', '/');
+    if (!page.body.includes('rows=1')) await new Promise((res) => setTimeout(res, 500));
+  }
+  expect(page.body).toBe('greeting=hello level=pushed note=worker-started-after-web rows=1');
+});
+
+it('builds a pushed compose.yaml whose services say build: . with the buildpack, each service a process', async () => {
+  expect((await mc!.cli('apps:create', 'built')).code).toBe(0);
+  const compose = 'services:\n  web:\n    build: .\n    ports: ["5000"]\n    environment: { GREETING: hi }\n  clock:\n    build: .\n    command: python3 -c "import time; time.sleep(100000)"\n';
+  const repo = repoOf({ 'compose.yaml': compose }, 'python');
+  const r = await push(repo, mc!.gitUrl('built'));
+  expect(r.code, r.output).toBe(0);
+  expect(r.output).toContain('compose.yaml found (no Dockerfile): web, clock on the pushed build');
+  expect(r.output).toContain('Build succeeded; processes: web, clock');
+  expect(r.output).toContain('v1 is live');
+  expect((await get(mc!.httpPort, 'built.localhost', '/')).body).toBe('hello from python\n');
+  const types = docker('ps', '--filter', 'label=minicloud.app=built', '--format', '{{.Label "minicloud.type"}}').split('\n').sort();
+  expect(types).toEqual(['clock', 'web']);
+  expect((await mc!.cli('config', 'built')).stdout).toContain('GREETING');
+});
+
+it('refuses a pushed Compose file with a refused key or an env_file through a link, running nothing', async () => {
+  expect((await mc!.cli('apps:create', 'hostile')).code).toBe(0);
+  const privileged = repoOf({ 'docker-compose.yml': `services:\n  web:\n    image: ${IMAGE}\n    ports: ["3000"]\n    privileged: true\n` });
+  const r1 = await push(privileged, mc!.gitUrl('hostile'));
+  expect(r1.code).not.toBe(0);
+  expect(r1.output).toContain('docker-compose.yml: services.web.privileged: not supported');
+  const linked = repoOf({ 'compose.yaml': `services:\n  web:\n    image: ${IMAGE}\n    ports: ["3000"]\n    env_file: web.env\n` });
+  symlinkSync('/etc/passwd', join(linked, 'web.env'));
+  commitAll(linked, 'a link');
+  expect((await mc!.cli('apps:create', 'hostile2')).code).toBe(0);
+  const r2 = await push(linked, mc!.gitUrl('hostile2'));
+  expect(r2.code).not.toBe(0);
+  expect(r2.output).toContain('web.env is a link');
+  expect(r2.output).not.toContain('root:x:0');
+  for (const app of ['hostile', 'hostile2']) expect(docker('ps', '-a', '--filter', `label=minicloud.app=${app}`, '--format', '{{.Names}}')).toBe('');
 });
