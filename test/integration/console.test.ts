@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn as spawnPty } from 'node-pty';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerStatus } from '../../src/core/index.ts';
 import { cliInPty } from '../helpers/console.ts';
 import { deployedFixture } from '../helpers/deployed.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
@@ -42,6 +43,25 @@ describe('minicloud run <app> bash, from a terminal', () => {
     expect(greeting).toMatch(/^hello-console-\d+-/);
     expect(greeting).not.toMatch(/-root$/); // the app's own user, as its instances
     expect(await c.exited).toBe(3);
+  });
+
+  it('runs in a cgroup of the app\'s with its memory limit, where minicloud has cgroups', async (ctx) => {
+    const status = JSON.parse((await mc.cli('status', '--json')).stdout) as ServerStatus;
+    if (!status.limits?.mechanism.startsWith('cgroup')) return ctx.skip();
+    expect((await mc.cli('resources:set', APP, 'memory=160M')).code).toBe(0);
+    const c = cliInPty(mc, ['run', APP, 'bash']);
+    c.pty.write('grep -E "memory|^0::" /proc/$$/cgroup | sed "s/^/cg=/"\r');
+    const [, v1, path] = await c.until(/cg=\d+:(memory)?:(\S*konsole\.run\.\S+?)\r?$/m);
+    // The group's directory, wherever this machine mounts the hierarchy: its memory limit is the app's.
+    const name = path!.split('/').pop()!;
+    const root = v1 ? '/sys/fs/cgroup/memory' : '/sys/fs/cgroup';
+    const dir = execFileSync('find', [root, '-maxdepth', '6', '-type', 'd', '-name', name], { encoding: 'utf8' }).trim().split('\n')[0]!;
+    expect(dir, `${name} under ${root}`).not.toBe('');
+    const limit = readFileSync(join(dir, v1 ? 'memory.limit_in_bytes' : 'memory.max'), 'utf8').trim();
+    expect(Number(limit)).toBe(160 * 1024 * 1024);
+    c.pty.write('exit\r');
+    expect(await c.exited).toBe(0);
+    expect((await mc.cli('resources:set', APP, 'memory=default')).code).toBe(0);
   });
 
   it('passes the window size on, and its changes', async () => {
