@@ -103,7 +103,9 @@ function installForm(e, signal) {
         state.replaceChildren(`${e.name} is installed and running as ${app}. `, h('a', { href: `#/apps/${app}` }, `Open ${app}`));
       } else {
         state.className = 'error';
-        state.textContent = `The install failed${end?.error ? `: ${end.error}` : ''}; the log above says why.`;
+        // The app was made before its first release failed: it stays, for its logs to be read.
+        state.replaceChildren(`The install failed${end?.error ? `: ${end.error}` : ''}. ${app} was made with its config, storage and add-ons: `,
+          h('a', { href: `#/apps/${app}` }, `open ${app}`), ' to read its logs, and destroy it there to install again.');
       }
     } catch (err) {
       if (signal.aborted) return;

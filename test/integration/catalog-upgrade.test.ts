@@ -2,7 +2,8 @@
 // test's own, MINICLOUD_CATALOG_DIR) keeps a contact; the entry gains versions (3.1.9, a second tag of the stand-in
 // image, and a broken 3.2.0 whose radicale exits at start, as a failed storage migration would). `apps:upgrade --to
 // 3.1.9` takes a backup and moves it; `apps:upgrade` to 3.2.0 fails its health check and the app still serves 3.1.9
-// with the contact. The entry's `user` runs every version and owns the storage. Going backwards, apps that are no catalog app, and tokens without manage access are refused.
+// with the contact. The entry's `user` runs every version and owns the storage. A fresh install of the broken version
+// says what it leaves. Going backwards, apps that are no catalog app, and tokens without manage access are refused.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -171,5 +172,14 @@ describe('apps:upgrade', () => {
     expect((await upgradeInfo()).installed).toBe('3.1.9');
     const audit = await mc.cli('audit', '--json');
     expect(audit.stdout).toContain('apps:upgrade');
+  });
+
+  it('says what stays when a fresh install\'s first release does not come up (the entry now pins the broken 3.2.0)', async () => {
+    const made = await mc.cli('apps:create', 'upgrade-broken', '--from', 'radicale', '--set', `RADICALE_USER=${USER}`, '--set', `RADICALE_PASSWORD=${PASSWORD}`);
+    expect(made.code, made.stdout + made.stderr).toBe(1);
+    expect(made.stdout).toContain('nothing was deployed');
+    expect(made.stderr).toContain('upgrade-broken was made, but its first release did not come up');
+    expect(made.stderr).toContain('minicloud apps:destroy upgrade-broken --confirm upgrade-broken');
+    expect((await mc.api('GET', '/api/apps/upgrade-broken')).status).toBe(200);
   });
 });

@@ -75,7 +75,10 @@ export async function installFromCatalog(ctx: Ctx, name: string, id: string, set
   for await (const event of stream) {
     if (event.type === 'line') ctx.out(event.text);
     else if (event.type === 'end') {
-      if (event.status !== 'succeeded') return 1;
+      if (event.status !== 'succeeded') {
+        ctx.warn(`${name} was made, but its first release did not come up: its config, storage and add-ons stay, for \`minicloud logs ${name}\` to say why; install again after \`minicloud apps:destroy ${name} --confirm ${name}\``);
+        return 1;
+      }
       ctx.out(`${name} is installed from the catalog: an ordinary app now (config, domains, backups, logs, rollback).`);
       return 0;
     }
