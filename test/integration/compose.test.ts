@@ -3,7 +3,7 @@
 // shared add-on and a named volume deploys, and its volume is in the app's backups; each refused key gives its
 // error, and nothing of the app is left after a refusal (no app, container, network). The app image is built
 // locally from minicloud/addon-clients (test/fixtures/images/compose-shop): no registry is reachable here.
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,12 +82,13 @@ function write(name: string, text: string): string {
   return path;
 }
 
-/** Nothing of `app` on the server or the engine: no app, no container, no network of its own. */
+/** Nothing of `app` on the server or the engine: no app, no container, no network of its own, no volume. */
 async function nothingLeft(app: string): Promise<void> {
   const apps = await mc!.api<AppInfo[]>('GET', '/api/apps');
   expect(apps.body.map((a) => a.name)).not.toContain(app);
   expect(docker('ps', '-a', '--filter', `label=minicloud.app=${app}`, '--format', '{{.Names}}')).toBe('');
   expect(docker('network', 'ls', '--filter', `name=${NETWORK}-app-${app}`, '--format', '{{.Name}}')).toBe('');
+  expect(existsSync(join(mc!.dataDir, 'volumes', app))).toBe(false);
 }
 
 it('refuses each unsupported key with its name, before anything runs, leaving nothing behind', async () => {
@@ -100,7 +101,7 @@ it('refuses each unsupported key with its name, before anything runs, leaving no
     ['volumes: ["/var/run/docker.sock:/var/run/docker.sock"]', 'services.web.volumes[0]: mounts the Docker socket'],
   ];
   for (const [line, message] of cases) {
-    const file = write('refused.yml', `services:\n  web:\n    image: ${IMAGE}\n    ports: ["3000"]\n    ${line}\n`);
+    const file = write('refused.yml', `services:\n  web:\n    image: ${IMAGE}\n    ports: ["3000"]\n    ${line}\n  worker:\n    image: ${IMAGE}\n    volumes: ["data:/srv/data"]\nvolumes: { data: {} }\n`);
     const r = await mc!.cli('apps:create', 'refused', '--compose', file);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toContain(`refused.yml: ${message}`);
@@ -137,6 +138,8 @@ it('deploys web, a worker after web is healthy, PostgreSQL as the shared add-on 
     if (!page.body.includes('rows=1')) await new Promise((res) => setTimeout(res, 500));
   }
   expect(page.body).toBe('greeting=hello level=debug note=worker-started-after-web rows=1');
+  // Where a refused file would have left its volume (nothingLeft looks there).
+  expect(existsSync(join(mc!.dataDir, 'volumes', 'shop'))).toBe(true);
   const types = docker('ps', '--filter', 'label=minicloud.app=shop', '--format', '{{.Label "minicloud.type"}}').split('\n').sort();
   expect(types).toEqual(['web', 'worker']);
 
