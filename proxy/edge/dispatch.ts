@@ -66,10 +66,12 @@ export interface RouterStats {
   ws: number;
   /** Requests that came over HTTP/2 (../h2/; then served by the pooled engine or the router's own answers). */
   h2: number;
+  /** HTTP/2 requests refused for a field nghttp2 would have dropped (a CR, LF or NUL in a value, a bad name: ../h2/inspect.ts). */
+  h2Malformed: number;
 }
 
 export const routerStats: RouterStats = {
-  fast: 0, handedOver: 0, pooled: 0, ws: 0, h2: 0,
+  fast: 0, handedOver: 0, pooled: 0, ws: 0, h2: 0, h2Malformed: 0,
   why: { unusual: 0, partial: 0, 'no-app': 0, stopped: 0, 'no-instance': 0, 'https-only': 0, 'route-headers': 0, acme: 0, 'trusted-proxy': 0, 'body-limit': 0, busy: 0, unreached: 0 },
 };
 

@@ -12,12 +12,22 @@ const BAD_VALUE = /[\0\r\n]|^[\t ]|[\t ]$/;
 const NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 const LENGTH = /^\d{1,15}$/;
 
+// Requests whose header block held a field nghttp2 dropped before Node saw it (../h2/inspect.ts found it), and why.
+const malformed = new WeakMap<IncomingMessage, string>();
+
+/** Says that `req` came with a field nghttp2 dropped: the guard refuses it for `why`. */
+export function markMalformed(req: IncomingMessage, why: string): void {
+  malformed.set(req, why);
+}
+
 /**
  * Why an HTTP/2 request must be refused (a 400 on its stream), or null when it may go on. nghttp2 (under Node's
  * http2) already refuses most of these as malformed, and checks DATA against Content-Length; this is the router's
  * own word on what reaches an app, whatever the library lets through.
  */
 export function badH2Request(req: IncomingMessage): string | null {
+  const dropped = malformed.get(req);
+  if (dropped) return dropped;
   const raw = req.rawHeaders;
   const seen = new Set<string>();
   let lengths = 0;

@@ -7,9 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { routerStats } from '../edge/dispatch.ts';
-import { hostFromAuthority } from '../edge/guard-h2.ts';
+import { hostFromAuthority, markMalformed } from '../edge/guard-h2.ts';
 import { MAX_FIELDS, MAX_REQUEST_LINE } from '../edge/limits.ts';
-import { ResetBudget } from './resets.ts';
+import { ClientWatch } from './watch.ts';
 
 /** What the HTTP/2 side needs of the router: the shared request handler (requests.ts). */
 export interface H2Options {
@@ -41,8 +41,13 @@ export function serveH2(tls: https.Server, o: H2Options): H2Engine {
     // Node's default of 128 fields would refuse heads HTTP/1.1 admits; the size limit bounds them instead.
     maxHeaderListPairs: 4096,
   });
+  // What the client sends, read before nghttp2 reads it: fields nghttp2 would drop unseen (a CR, LF or NUL in a value,
+  // a bad name) get their requests refused; resets spend the session's rapid-reset budget.
+  const watch = new ClientWatch(MAX_HEADER_LIST * 2, MAX_CONCURRENT_STREAMS * 2);
   const request = (req: Http2ServerRequest, res: Http2ServerResponse, expectsContinue = false) => {
     routerStats.h2++;
+    const why = watch.take(req.stream);
+    if (why !== undefined) markMalformed(req as unknown as IncomingMessage, why);
     hostFromAuthority(req as unknown as IncomingMessage);
     if (!req.stream.endAfterHeaders) keepCutBodiesCut(req);
     o.request(req as unknown as IncomingMessage, res as unknown as ServerResponse, expectsContinue);
@@ -52,13 +57,12 @@ export function serveH2(tls: https.Server, o: H2Options): H2Engine {
   // CONNECT reaches the guard, which refuses it with a 400 that the access log records.
   server.on('connect', (req, res) => request(req, res));
   server.on('session', (session) => {
+    watch.session(session);
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
-    const budget = new ResetBudget(session);
     let open = 0;
     session.on('stream', (stream) => {
       open++;
-      stream.once('aborted', () => budget.spend());
       stream.once('close', () => open--);
     });
     // Idle: no stream for IDLE_MS (the timer restarts on any frame); a long poll keeps its session.
@@ -69,7 +73,8 @@ export function serveH2(tls: https.Server, o: H2Options): H2Engine {
   const h1 = tls.listeners('secureConnection') as Array<(s: TLSSocket) => void>;
   tls.removeAllListeners('secureConnection');
   tls.on('secureConnection', (socket: TLSSocket) => {
-    if (socket.alpnProtocol === 'h2') server.emit('connection', socket);
+    // An h2 connection reaches its session through the inspector, which reads each header block before nghttp2.
+    if (socket.alpnProtocol === 'h2') watch.connect(socket, (through) => server.emit('connection', through));
     else for (const l of h1) l.call(tls, socket);
   });
   return {

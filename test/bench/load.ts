@@ -46,24 +46,34 @@ export async function wrk(url: string, connections: number, seconds: number): Pr
   };
 }
 
-/** h2load: `connections` HTTP/2 connections with 10 streams each, after a second of warm-up. */
+// Requests a second each URL did last time, to size the next run (see h2load).
+const lastRate = new Map<string, number>();
+
+/**
+ * h2load: `connections` HTTP/2 connections with 10 streams each, for about `seconds`. By request count, not by time
+ * (-D): at the end of a timed run h2load stops reading and waits for the server to close, which Node's http2 (the
+ * router's, and a bare node:http2 server's) does not do while 1 MiB answers are under way, so the run never ends.
+ * The count is what the URL did a second of the last run, times `seconds`.
+ */
 export async function h2load(url: string, connections: number, seconds: number): Promise<Figure> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-bench-h2load-'));
   try {
     const log = join(dir, 'log.tsv');
-    const args = ['-D', String(seconds), '--warm-up-time=1', `-c${connections}`, '-m10', '-t2', '--log-file', log, '-H', `:authority: ${HOST}`, url];
-    const { stdout } = await run('h2load', args, { encoding: 'utf8', maxBuffer: 1 << 24, timeout: (seconds + 30) * 1000 });
-    // Streams still under way when the time is up are logged with status -1: not failures, left out.
+    const count = Math.max(connections * 10, Math.round((lastRate.get(url) ?? 200) * seconds));
+    const args = ['-n', String(count), `-c${connections}`, '-m10', '-t2', '--log-file', log, '-H', `:authority: ${HOST}`, url];
+    const { stdout } = await run('h2load', args, { encoding: 'utf8', maxBuffer: 1 << 24, timeout: (seconds * 5 + 30) * 1000 });
     const times: number[] = [];
     for (const line of readFileSync(log, 'utf8').split('\n')) {
       const [, status, us] = line.split('\t');
       if (us && status !== '-1') times.push(Number(us) / 1000);
     }
+    const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? 0);
+    if (rps) lastRate.set(url, rps);
     const codes = /status codes: \d+ 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
     const errored = Number(/ (\d+) errored/.exec(stdout)?.[1] ?? 0);
     times.sort((a, b) => a - b);
     return {
-      rps: Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? 0),
+      rps,
       p99: times.length ? times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]! : NaN,
       max: times.at(-1) ?? NaN,
       late: times.filter((t) => t > 2000).length,

@@ -2,6 +2,14 @@
 // headers, CR/LF in values, bad pseudo-headers, DATA that disagrees with Content-Length, rapid resets). Header blocks
 // use HPACK literals without indexing or Huffman; answers are read as far as the tests need (:status, RST_STREAM, GOAWAY).
 import { connect, type TLSSocket } from 'node:tls';
+import { HUFFMAN_LENGTHS } from '../../proxy/h2/huffman.ts';
+
+/**
+ * A header field, as `[name, value]` (an HPACK literal without indexing, new name, no Huffman) or with how to code it:
+ * `huffman` (the value Huffman-coded), `indexed` (a literal with incremental indexing: it enters the dynamic table),
+ * `indexed-name` (the name by its static table index).
+ */
+export type Field = [string, string] | [string, string, 'huffman' | 'indexed' | 'indexed-name'];
 
 export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, GOAWAY: 7 } as const;
 const END_STREAM = 0x1;
@@ -36,9 +44,13 @@ export class RawH2 {
     });
   }
 
-  /** A HEADERS frame (END_HEADERS; END_STREAM unless a body follows) with these fields, in this order. */
-  headers(stream: number, fields: Array<[string, string]>, endStream = true): void {
-    this.socket.write(frame(FRAME.HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), stream, Buffer.concat(fields.map(([n, v]) => literal(n, v)))));
+  /**
+   * A HEADERS frame (END_HEADERS; END_STREAM unless a body follows) with these fields, in this order, then fields
+   * named only by their HPACK table index (`indexed`).
+   */
+  headers(stream: number, fields: Field[], endStream = true, indexed: number[] = []): void {
+    const block = Buffer.concat([...fields.map(field), ...indexed.map((i) => Buffer.from([0x80 | i]))]);
+    this.socket.write(frame(FRAME.HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), stream, block));
   }
 
   data(stream: number, body: string, endStream = true): void {
@@ -115,18 +127,46 @@ function frame(type: number, flags: number, stream: number, payload: Buffer): Bu
   return Buffer.concat([h, payload]);
 }
 
-/** HPACK: a literal field without indexing, new name, no Huffman (RFC 7541 §6.2.2). */
-function literal(name: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0]), int(Buffer.byteLength(name, 'latin1')), Buffer.from(name, 'latin1'), int(Buffer.byteLength(value, 'latin1')), Buffer.from(value, 'latin1')]);
+// The static table entries the tests name by index (RFC 7541 Appendix A).
+const STATIC_NAMES: Record<string, number> = { host: 38, 'user-agent': 58 };
+
+/** HPACK: a literal field (RFC 7541 §6.2): without indexing, new name, no Huffman unless the field says otherwise. */
+function field([name, value, how]: Field): Buffer {
+  const str = (s: string, huffman = false) => {
+    const bytes = huffman ? huffmanEncode(Buffer.from(s, 'latin1')) : Buffer.from(s, 'latin1');
+    const len = int(bytes.length);
+    if (huffman) len[0]! |= 0x80;
+    return Buffer.concat([len, bytes]);
+  };
+  if (how === 'indexed-name') return Buffer.concat([int(STATIC_NAMES[name]!, 4), str(value)]);
+  return Buffer.concat([Buffer.from([how === 'indexed' ? 0x40 : 0]), str(name), str(value, how === 'huffman')]);
 }
 
-/** HPACK integer with a 7-bit prefix (the string length's). */
-function int(n: number): Buffer {
-  if (n < 127) return Buffer.from([n]);
-  const out = [127];
-  for (n -= 127; n >= 128; n >>= 7) out.push((n & 127) | 128);
+/** HPACK integer with an n-bit prefix (7: a string length's), the prefix's other bits zero. */
+function int(n: number, prefix = 7): Buffer {
+  const max = (1 << prefix) - 1;
+  if (n < max) return Buffer.from([n]);
+  const out = [max];
+  for (n -= max; n >= 128; n >>= 7) out.push((n & 127) | 128);
   out.push(n);
   return Buffer.from(out);
+}
+
+/** HPACK Huffman coding (the canonical code rebuilt from its lengths), padded with ones. */
+function huffmanEncode(bytes: Buffer): Buffer {
+  const order = [...HUFFMAN_LENGTHS.keys()].sort((a, b) => HUFFMAN_LENGTHS[a]! - HUFFMAN_LENGTHS[b]! || a - b);
+  const codes = new Array<number>(order.length);
+  let code = 0;
+  let prev = HUFFMAN_LENGTHS[order[0]!]!;
+  for (const sym of order) {
+    code *= 2 ** (HUFFMAN_LENGTHS[sym]! - prev);
+    prev = HUFFMAN_LENGTHS[sym]!;
+    codes[sym] = code++;
+  }
+  let bits = '';
+  for (const b of bytes) bits += codes[b]!.toString(2).padStart(HUFFMAN_LENGTHS[b]!, '0');
+  bits += '1'.repeat((8 - (bits.length % 8)) % 8);
+  return Buffer.from(Array.from({ length: bits.length / 8 }, (_, i) => parseInt(bits.slice(i * 8, i * 8 + 8), 2)));
 }
 
 // The static table's :status entries (RFC 7541 Appendix A).
