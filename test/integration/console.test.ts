@@ -200,6 +200,39 @@ describe('the console protocol', () => {
     await waitFor(() => !isAlive(pid), 30_000, 'the idle console\'s command to end');
   });
 
+  it('takes nothing from the client but the command, the size and a plain TERM; no secret on a command line', async () => {
+    const ws = open();
+    let out = '';
+    ws.on('message', (d, binary) => { if (binary) out += String(d); });
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ type: 'start', command: 'sh', cols: 80, rows: 24, term: 'xterm\nLD_PRELOAD=/tmp/x.so', env: { GREETING: 'forged' }, user: 'root' }));
+    ws.send(Buffer.from('echo "term=$TERM greeting=$GREETING ld=${LD_PRELOAD:-none} uid=$(id -u)"\r'));
+    await waitFor(() => /term=\S+ greeting=\S+ ld=\S+ uid=\d+/.test(out), 60_000, `the echo in:\n${out}`);
+    const [, term, greeting, ld, uid] = /term=(\S+) greeting=(\S+) ld=(\S+) uid=(\d+)/.exec(out)!;
+    expect({ term, greeting, ld }).toEqual({ term: 'xterm-256color', greeting: 'hello-console', ld: 'none' });
+    expect(Number(uid)).not.toBe(0);
+    // Config vars reach it through its environment only: no process's command line shows one.
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain('hello-console');
+    ws.send(Buffer.from('exit 0\r'));
+    await new Promise((r) => ws.once('close', r));
+  });
+
+  it('closes a connection that sends more than 64 KiB in one message, and refuses an absurd size', async () => {
+    const big = open();
+    await new Promise((r) => big.once('open', r));
+    big.send(JSON.stringify({ type: 'start', command: 'cat', cols: 80, rows: 24 }));
+    big.send(Buffer.alloc(65 * 1024, 0x61));
+    expect(await new Promise<number>((r) => big.once('close', r))).toBe(1009);
+    const huge = open();
+    const messages: Array<Record<string, unknown>> = [];
+    huge.on('message', (d, binary) => { if (!binary) messages.push(JSON.parse(String(d)) as Record<string, unknown>); });
+    await new Promise((r) => huge.once('open', r));
+    huge.send(JSON.stringify({ type: 'start', command: 'cat', cols: 80, rows: 24 }));
+    huge.send(JSON.stringify({ type: 'resize', cols: 100_000, rows: 100_000 }));
+    expect(await new Promise<number>((r) => huge.once('close', r))).toBe(1008);
+    expect(messages.at(-1)).toMatchObject({ type: 'error', error: expect.stringMatching(/^console protocol: /) });
+  });
+
   it('refuses keystrokes before the start message and a bad start', async () => {
     for (const first of [Buffer.from('id\r'), JSON.stringify({ type: 'start', command: 'id', cols: 0, rows: 24 }), '{not json']) {
       const ws = open();
