@@ -1,7 +1,10 @@
 // The Compose subset: what a file becomes (one image, processes, config vars, volumes, add-ons, the routed port and
 // health check), and every refusal naming its key, before anything runs. The file is untrusted: hostile shapes too.
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { composeEnvFiles, parseCompose } from '../../src/build/index.ts';
+import { composeEnvFiles, parseCompose, treeCompose } from '../../src/build/index.ts';
 import { UserError } from '../../src/core/index.ts';
 
 const none = () => null;
@@ -145,5 +148,37 @@ services:
   it('bounds a billion laughs that stays under the anchor limit with the parser\'s alias cap', () => {
     const text = `x-a: &a [${Array(60).fill('"lol"').join(',')}]\nx-b: &b [${Array(60).fill('*a').join(',')}]\nservices: { web: { image: app:1, ports: ["80"] } }\n`;
     expect(error(text)).toContain('Excessive alias count');
+  });
+});
+
+describe("a pushed tree's Compose file", () => {
+  const tree = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-compose-tree-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+  const WEB = 'services:\n  web: { build: ., ports: ["80"], env_file: web.env }\n';
+
+  it('is read at the root when there is no Dockerfile, its env_files beside it', () => {
+    const dir = tree({ 'docker-compose.yml': WEB, 'web.env': 'A=1\n' });
+    expect(treeCompose(dir, 'built')).toMatchObject({ file: 'docker-compose.yml', plan: { image: 'built', env: { A: '1' } } });
+    rmSync(dir, { recursive: true });
+  });
+
+  it('is left alone beside a Dockerfile, and two of them are refused', () => {
+    const withDockerfile = tree({ 'compose.yaml': WEB, Dockerfile: 'FROM x\n' });
+    expect(treeCompose(withDockerfile, 'built')).toBeNull();
+    const two = tree({ 'compose.yaml': WEB, 'docker-compose.yml': WEB, 'web.env': '' });
+    expect(() => treeCompose(two, 'built')).toThrow('the repository has compose.yaml and docker-compose.yml; minicloud reads one Compose file');
+    for (const d of [withDockerfile, two]) rmSync(d, { recursive: true });
+  });
+
+  it('refuses an env_file that is a link (never read through it) or in a directory', () => {
+    const linked = tree({ 'compose.yaml': WEB });
+    symlinkSync('/etc/passwd', join(linked, 'web.env'));
+    expect(() => treeCompose(linked, 'built')).toThrow('web.env is a link');
+    const nested = tree({ 'compose.yaml': WEB.replace('web.env', 'config/web.env') });
+    expect(() => treeCompose(nested, 'built')).toThrow('env_file config/web.env: in a pushed repository minicloud reads env files at its root only');
+    for (const d of [linked, nested]) rmSync(d, { recursive: true });
   });
 });
