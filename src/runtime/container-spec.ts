@@ -31,12 +31,19 @@ const SYSTEM_TOPS = new Set(['opt', 'root', 'tmp', 'var', 'home', 'srv', 'mnt', 
  * Where a container sees its volumes: each at `./<path>` of the image's working directory (where host processes see
  * it too) and at `<path>` itself (`/data`, as Compose files and the seed's apps expect), unless that is one of the
  * image's system directories or would cover the working directory; and `STORAGE_DIR`, the storage volume's path.
+ * A path the image itself declares a VOLUME is its data by the image's own word (`/var/www/html` of WordPress and
+ * Nextcloud, which is their working directory; Gitea's `/etc/gitea`): it is mounted there, and there only.
  */
-export function volumeMounts(spec: Pick<InstanceSpec, 'volumes'>, workdir: string): { mounts: Array<{ hostDir: string; target: string }>; storageDir?: string } {
+export function volumeMounts(spec: Pick<InstanceSpec, 'volumes'>, workdir: string, declared: readonly string[] = []): { mounts: Array<{ hostDir: string; target: string }>; storageDir?: string } {
   const mounts: Array<{ hostDir: string; target: string }> = [];
   let storageDir: string | undefined;
   const storage = storageVolume(spec);
   for (const v of spec.volumes ?? []) {
+    if (declared.includes(v.path)) {
+      mounts.push({ hostDir: v.hostDir, target: v.path });
+      if (v === storage) storageDir = v.path;
+      continue;
+    }
     const relative = posix.join(workdir || '/', v.path);
     mounts.push({ hostDir: v.hostDir, target: relative });
     const parts = v.path.split('/').slice(1);

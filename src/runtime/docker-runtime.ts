@@ -145,11 +145,11 @@ export class DockerRuntime implements Runtime {
     if (!this.opts.ownNetworkOnly) await this.ensureNetwork();
     await this.ensureOwnNetwork(spec.app);
     const facts = await this.image(spec.artifact.image);
-    const { workdir } = facts;
+    const { workdir, volumes } = facts;
     // The release's own user (a catalog entry's) runs it and owns its storage, else the image's numeric one.
     const user = spec.artifact.user ?? facts.user;
     for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
-    const { mounts, storageDir } = volumeMounts(spec, workdir);
+    const { mounts, storageDir } = volumeMounts(spec, workdir, volumes);
     if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
     const name = `mc-${spec.app}-${suffix}`;
     const own = appNetworkName(this.opts.network, spec.app);
@@ -249,14 +249,19 @@ export class DockerRuntime implements Runtime {
   }
 }
 
-export interface ImageFacts { workdir: string; user: { uid: number; gid: number } | null }
+export interface ImageFacts {
+  workdir: string;
+  user: { uid: number; gid: number } | null;
+  /** The paths its Dockerfile declares a VOLUME (its data, by its own word). */
+  volumes: string[];
+}
 
 /** The image's working dir, and its user when it is numeric (the buildpacks' 10001), to own its volumes. */
 export async function imageFacts(docker: Dockerode, image: string): Promise<ImageFacts> {
   const info = await docker.getImage(image).inspect();
   const m = /^(\d+)(?::(\d+))?$/.exec(info.Config.User ?? '');
   const user = m && Number(m[1]) !== 0 ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : null;
-  return { workdir: info.Config.WorkingDir || '/', user };
+  return { workdir: info.Config.WorkingDir || '/', user, volumes: Object.keys(info.Config.Volumes ?? {}) };
 }
 
 /** A volume's host directory, owned by the image's unprivileged user so the app can write it (a restore's files too). */

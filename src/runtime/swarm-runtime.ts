@@ -174,13 +174,13 @@ export class SwarmRuntime implements Runtime {
     const network = appNetworkName(this.opts.network, spec.app);
     await this.ensureOverlay(spec.app, network);
     const facts = await this.image(image);
-    const { workdir } = facts;
+    const { workdir, volumes } = facts;
     const user = spec.artifact.user ?? facts.user;
     for (const v of spec.volumes ?? []) {
       mkdirSync(v.hostDir, { recursive: true, mode: 0o700 });
       await volumeFor(v.hostDir, user);
     }
-    const { mounts, storageDir } = volumeMounts(spec, workdir);
+    const { mounts, storageDir } = volumeMounts(spec, workdir, volumes);
     if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
     // Volumes live in host directories on the manager; other instances spread over the nodes (a node that dies takes
     // its instances with it, and minicloud starts them again as new services, placed afresh).

@@ -1,6 +1,6 @@
 // apps:upgrade end to end, in the user's words: a Radicale app installed from the catalog (a catalog directory of the
-// test's own, MINICLOUD_CATALOG_DIR) keeps a contact; the entry gains versions (3.1.9, a second tag of the stand-in
-// image, and a broken 3.2.0 whose radicale exits at start, as a failed storage migration would). `apps:upgrade --to
+// test's own, MINICLOUD_CATALOG_DIR) keeps a contact; the entry gains versions (3.1.9, the stand-in image working in
+// its declared VOLUME /data, and a broken 3.2.0 whose radicale exits at start, as a failed storage migration would). `apps:upgrade --to
 // 3.1.9` takes a backup and moves it; `apps:upgrade` to 3.2.0 fails its health check and the app still serves 3.1.9
 // with the contact. The entry's `user` runs every version and owns the storage. A fresh install of the broken version
 // says what it leaves. Going backwards, apps that are no catalog app, and tokens without manage access are refused.
@@ -46,7 +46,9 @@ function writeEntry(edit: (e: CatalogEntry) => void): void {
 
 beforeAll(async () => {
   await ensureStandIns(dockerHost(), ['radicale']);
-  docker('tag', OLD, SECOND);
+  // 3.1.9: the same radicale with its working directory in its declared VOLUME /data (WordPress's and Nextcloud's
+  // layout): storage must be mounted at /data itself for the contact to be there.
+  execFileSync('docker', ['build', '-q', '-t', SECOND, '-'], { input: `FROM ${OLD}\nWORKDIR /data\n`, env: { ...process.env, DOCKER_HOST: dockerHost() }, stdio: ['pipe', 'pipe', 'pipe'] });
   // 3.2.0: the same image whose radicale fails at start, as a release whose storage migration failed would.
   const dockerfile = `FROM ${OLD}\nUSER root\nRUN printf '#!/bin/sh\\necho "radicale 3.2.0: cannot migrate the storage" >&2\\nexit 1\\n' > /usr/bin/radicale\nUSER 2999:2999\n`;
   execFileSync('docker', ['build', '-q', '-t', BROKEN, '-'], { input: dockerfile, env: { ...process.env, DOCKER_HOST: dockerHost() }, stdio: ['pipe', 'pipe', 'pipe'] });

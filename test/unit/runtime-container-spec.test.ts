@@ -55,6 +55,19 @@ it('mounts a volume at ./<path> of the working directory and at <path> itself, n
   expect(volumeMounts({}, '/app')).toEqual({ mounts: [] });
 });
 
+it('mounts a path the image declares a VOLUME there only, even its working directory or under /etc', () => {
+  const vol = (path: string) => ({ path, hostDir: `/v/wp${path}` });
+  // WordPress and Nextcloud: VOLUME /var/www/html, their working directory too.
+  expect(volumeMounts({ volumes: [vol('/var/www/html')] }, '/var/www/html', ['/var/www/html'])).toEqual({
+    mounts: [{ hostDir: '/v/wp/var/www/html', target: '/var/www/html' }], storageDir: '/var/www/html',
+  });
+  // Gitea (rootless): VOLUME ["/var/lib/gitea", "/etc/gitea"], the first its working directory.
+  expect(volumeMounts({ volumes: [vol('/var/lib/gitea'), vol('/etc/gitea')] }, '/var/lib/gitea', ['/var/lib/gitea', '/etc/gitea']).mounts.map((m) => m.target))
+    .toEqual(['/var/lib/gitea', '/etc/gitea']);
+  // Undeclared paths keep the rules above.
+  expect(volumeMounts({ volumes: [vol('/etc/app')] }, '/app', ['/data']).mounts.map((m) => m.target)).toEqual(['/app/etc/app']);
+});
+
 it('runs as the release\'s own user when it has one (a catalog entry\'s), else as the image says', () => {
   const own = containerSpec(spec({ artifact: { kind: 'image', image: 'x', buildpack: 'image', processes: {}, user: { uid: 33, gid: 33 } } }), 'n', [], { network: 'n', defaultMemoryMb: 512 });
   expect(own.User).toBe('33:33');
