@@ -11,7 +11,7 @@ import { DEFAULT_ROUTER_TIMEOUT_SECONDS } from '../src/core/index.ts';
 import type { RouteTable } from '../src/routes/index.ts';
 import { accessLine, type Exchange } from './edge/exchange.ts';
 import { answerClientError } from './edge/guard.ts';
-import { NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
+import { LISTEN_BACKLOG, NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
 import { parseTrustedProxies, trustNobody, type TrustCheck } from './edge/trust.ts';
 import { createWaker } from './edge/wake.ts';
 import { installFastPath } from './fast/index.ts';
@@ -183,7 +183,7 @@ function createEngines(opts: RouterOptions, track: (s: Duplex) => void, draining
 function listen(server: http.Server, opts: RouterOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
+    server.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       server.on('error', () => {});
       resolve();

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import { UserError } from '../src/core/index.ts';
-import { NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
+import { LISTEN_BACKLOG, NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
 
 export interface HttpsOptions {
   port: number;
@@ -84,7 +84,7 @@ function listen(server: https.Server, port: number, host: string | undefined): P
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
       ? new UserError(`the HTTPS port ${port} is in use`, 'set MINICLOUD_HTTPS_PORT to a free port, or MINICLOUD_HTTPS_PORT=off for no HTTPS')
       : e));
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       server.on('error', () => {}); // accept errors (EMFILE) must not crash the router
       resolve();

@@ -17,6 +17,13 @@ export const MAX_FIELDS = 16384;
  * refuses was over one of the limits anyway (overflowStatus tells which).
  */
 export const NODE_MAX_HEADER_SIZE = MAX_REQUEST_LINE + MAX_FIELDS + 1024;
+/**
+ * New connections the kernel holds for the router's listeners until they are accepted (capped by the kernel's
+ * net.core.somaxconn, 4096 on current Linux): Node's default of 511 overflows when a thousand clients connect at
+ * once, and an overflowed handshake waits for a SYN retransmission (1 s, then 3 s). HAProxy and Go (Caddy) use
+ * somaxconn too.
+ */
+export const LISTEN_BACKLOG = 4096;
 
 export interface Refusal {
   status: 413 | 414 | 431;
