@@ -16,8 +16,8 @@ export interface NodeInfo {
   memoryBytes: number;
   /** The memory limits of the instances on it, added up. */
   memoryLimitsBytes: number;
-  /** minicloud's instances running on it: app, process type, the instance's service. */
-  instances: Array<{ app: string; type: string; service: string }>;
+  /** minicloud's instances running on it: app, process type, the instance's service; `storage`: the app's volume is on this node, which it is pinned to. */
+  instances: Array<{ app: string; type: string; service: string; storage?: boolean }>;
 }
 
 /** `GET /api/nodes/join`: what a new server runs to join the swarm as a worker (the token is a secret). */

@@ -17,6 +17,11 @@ export interface FormationOptions extends SupervisorOptions {
   stopGraceMs: number;
   /** Where storage volumes live on the host: `<volumesDir>/<app>/<path>`. */
   volumesDir: string;
+  /**
+   * An app with storage is updated stop-first: its old instances stop before the new ones start, so two never write
+   * its volume at once (on a swarm, where they would be two services; elsewhere start-first, as before).
+   */
+  stopFirstWithStorage?: boolean;
 }
 
 export const MAX_SCALE = 100;
@@ -65,6 +70,7 @@ export class Formation extends EventEmitter<FormationEvents> {
   async rollout(release: Release, log: (line: string) => void): Promise<void> {
     const old = this.store.instances.list(release.app);
     const wanted = Object.entries(this.wanted(release)).flatMap(([type, n]) => Array<string>(n).fill(type));
+    if (this.opts.stopFirstWithStorage && old.length && this.volumes(release.app).length) return this.rolloutStopFirst(release, wanted, old, log);
     const started = await this.startGated(release, wanted, log);
     for (const inst of started) this.store.instances.save({ ...inst, state: 'up' });
     this.store.apps.setCurrentRelease(release.app, release.version);
@@ -76,6 +82,39 @@ export class Formation extends EventEmitter<FormationEvents> {
       await this.changed(release.app);
     }
     void this.instances.retire(old, this.opts.drainMs);
+  }
+
+  /**
+   * Stop-first: the old instances leave the routes and stop (each finishing its requests within the stop's grace
+   * time), then the new ones start. Meanwhile the router holds the app's requests as for any starting app (up to
+   * 10 s, then 503). If the new release does not start, the release that ran is started again before the error.
+   */
+  private async rolloutStopFirst(release: Release, wanted: string[], old: StoredInstance[], log: (line: string) => void): Promise<void> {
+    const app = release.app;
+    log(`-----> ${app} has storage: its running instances stop before v${release.version} starts (stop-first), so two never write its volume at once`);
+    log('       Requests are held until it answers (up to 10 s, then 503)');
+    this.instances.drain(old);
+    await this.changed(app);
+    await Promise.all(old.map((i) => this.instances.stop(i)));
+    try {
+      const started = await this.startGated(release, wanted, log);
+      for (const inst of started) this.store.instances.save({ ...inst, state: 'up' });
+      this.store.apps.setCurrentRelease(app, release.version);
+      await this.changed(app);
+    } catch (e) {
+      const before = this.store.releases.current(app);
+      if (before && before.version !== release.version && this.store.apps.get(app)?.state === 'running') {
+        log(`-----> v${release.version} did not start: starting v${before.version} again`);
+        const types = Object.entries(this.wanted(before)).flatMap(([type, n]) => Array<string>(n).fill(type));
+        const back = await this.startGated(before, types, log).catch((again: unknown) => {
+          log(`       v${before.version} did not start either: ${(again as Error).message}`);
+          return [];
+        });
+        for (const inst of back) this.store.instances.save({ ...inst, state: 'up' });
+        await this.changed(app);
+      }
+      throw e;
+    }
   }
 
   /**

@@ -16,8 +16,9 @@ export class NodeService {
     throw new UserError(`this server runs apps on ${this.runtime.name === 'docker' ? 'Docker' : 'host processes'}, one server: it has no nodes`, 'nodes are servers of a Docker Swarm (MINICLOUD_RUNTIME=swarm; see the README, "Swarm")');
   }
 
-  list(): Promise<NodeInfo[]> {
-    return this.control().list();
+  /** The nodes, each instance marked when its app's storage pins it there. */
+  async list(): Promise<NodeInfo[]> {
+    return (await this.control().list()).map((n) => ({ ...n, instances: n.instances.map((i) => ({ ...i, storage: this.formation.volumes(i.app).length > 0 })) }));
   }
 
   join(): Promise<NodeJoin> {

@@ -37,7 +37,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   // The router daemon as the parts see it before minicloud has reached it (the edge binds it, listeners.ts).
   const router = new RouterLink();
   const formation = new Formation(store, runtime, {
-    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: STOP_GRACE_MS, volumesDir: p.volumes,
+    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: STOP_GRACE_MS, volumesDir: p.volumes, stopFirstWithStorage: runtime.name === 'swarm',
     healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures, healthTimeoutMs: cfg.healthTimeoutMs, published: () => router.settled(),
   });
   life.add('formation', () => formation.close());

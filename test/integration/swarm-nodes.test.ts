@@ -1,7 +1,8 @@
 // A swarm's nodes (issue 22): `minicloud nodes` lists the real two-node swarm (test/helpers/swarm.ts) with the apps on
 // each, `nodes:add` prints the worker join command, `nodes:drain` moves a node's instances off it under continuous
 // requests with none failing, an app with storage keeps the manager from being drained, `nodes:remove` takes a
-// drained worker out; readers see the nodes, only admins change them. Config vars reach the tasks from Swarm secrets.
+// drained worker out; readers see the nodes, only admins change them. Config vars reach the tasks from Swarm secrets;
+// an app with storage stays on its volume's node, updated stop-first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance, NodeInfo } from '../../src/core/index.ts';
 import { dockerHost } from '../helpers/docker.ts';
@@ -74,6 +75,37 @@ describe('config vars on a swarm', () => {
   });
 });
 
+describe('an app with storage on a swarm', () => {
+  it('stays on the node holding its volume across redeploys, updated stop-first (never two instances at once), said in the push output and in ps', async () => {
+    const DATA = 'nd-data.localhost';
+    expect((await get(mc.httpPort, DATA, '/write')).body).toBe('written');
+    const services = () => swarm.manager.docker('service', 'ls', '--filter', 'label=minicloud.app=nd-data', '-q').split('\n').filter(Boolean).length;
+    let most = 0;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        most = Math.max(most, services());
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const traffic = load(mc.httpPort, DATA, 1);
+    const r = await mc.cli('deploy', 'nd-data', '--image', 'nd-shop:1.0');
+    const result = await traffic.stop();
+    watching = false;
+    await watch;
+    console.log(`stop-first redeploy of an app with storage: ${result.total} requests, ${result.failures.length} failed (${[...new Set(result.failures)].join('; ')})`);
+    expect(r.code, out(r)).toBe(0);
+    expect(r.stdout).toContain('nd-data has storage: its running instances stop before v2 starts (stop-first), so two never write its volume at once');
+    expect(most).toBe(1);
+    expect(result.failures.every((f) => f.startsWith('503'))).toBe(true); // held while it starts, at worst refused: never a broken answer
+    const hosts = (await up('nd-data')).map((i) => i.host);
+    expect(hosts).toEqual([a.ip]);
+    expect((await get(mc.httpPort, DATA, '/read')).body).toMatch(/^written by web\./);
+    const ps = await mc.cli('ps', 'nd-data');
+    expect(ps.stdout).toContain(`Pinned to the node holding its storage (/data): ${a.ip}; deploys stop it before starting the new release`);
+  });
+});
+
 describe('minicloud nodes', () => {
   it('lists each node: name, address, role, state, availability, memory, and the apps on it', async () => {
     const r = await mc.cli('nodes');
@@ -82,7 +114,7 @@ describe('minicloud nodes', () => {
     expect(r.stdout).toMatch(/^NAME\s+ADDRESS\s+ROLE\s+STATE\s+AVAILABILITY\s+MEMORY \(LIMITS\)\s+APPS$/m);
     expect(row(a)).toMatch(new RegExp(`^${a.name}\\s+${a.ip.replaceAll('.', '\\.')}\\s+manager \\(minicloud\\)\\s+ready\\s+active\\s+\\S+ [KMG]?B of \\S+ GB\\s+`));
     expect(row(a)).toContain(`${APP} (web×2)`);
-    expect(row(a)).toContain('nd-data (web)'); // its storage is on the manager
+    expect(row(a)).toContain('nd-data (web; storage)'); // its storage is on the manager, which it is pinned to
     expect(row(b)).toMatch(new RegExp(`^${b.name}\\s+${b.ip.replaceAll('.', '\\.')}\\s+worker\\s+ready\\s+active\\s+`));
     expect(row(b)).toContain(`${APP} (web×2)`);
     expect(row(b)).not.toContain('nd-data');

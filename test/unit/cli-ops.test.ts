@@ -90,11 +90,20 @@ describe('ps:scale and the formation', () => {
     const r = await run(['ps', 'my-app']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').slice(0, 3)).toEqual(['=== web (3), worker (1)', expect.stringMatching(/^web\.1 +up /), expect.stringMatching(/^worker\.1 +up /)]);
-    expect(calls().sort()).toEqual(['GET /api/apps/my-app', 'GET /api/apps/my-app/cron', 'GET /api/apps/my-app/formation', 'GET /api/apps/my-app/ps']);
+    expect(calls().sort()).toEqual(['GET /api/apps/my-app', 'GET /api/apps/my-app/cron', 'GET /api/apps/my-app/formation', 'GET /api/apps/my-app/ps', 'GET /api/status']);
+    expect(r.stdout).not.toContain('Pinned');
     srv.seen = [];
     const j = await run(['ps', 'my-app', '--json']);
     expect(JSON.parse(j.stdout)).toEqual(list);
     expect(calls()).toEqual(['GET /api/apps/my-app/ps']);
+  });
+
+  it('ps on a swarm says an app with storage is pinned to the node holding it', async () => {
+    const list = [instance({ host: '10.0.0.1' })];
+    srv.handler = (q, res) => sendJson(res, 200, q.url.endsWith('/formation') ? { web: 1 } : q.url === '/api/status' ? { runtime: 'swarm' } : q.url.endsWith('/storage') ? [{ path: '/data' }] : list);
+    const r = await run(['ps', 'my-app']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Pinned to the node holding its storage (/data): 10.0.0.1; deploys stop it before starting the new release');
   });
 });
 

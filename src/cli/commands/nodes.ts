@@ -7,15 +7,16 @@ import { bytes } from './backups.ts';
 
 const nodePath = (ref: string) => `/api/nodes/${encodeURIComponent(ref)}`;
 
-/** `app (web×2, worker)` for each app with instances on the node. */
+/** `app (web×2, worker)` for each app with instances on the node; `; storage` for one pinned there by its volume. */
 export function appsOn(n: NodeInfo): string {
   const byApp = new Map<string, Map<string, number>>();
+  const pinned = new Set(n.instances.filter((i) => i.storage).map((i) => i.app));
   for (const i of n.instances) {
     const types = byApp.get(i.app) ?? new Map<string, number>();
     types.set(i.type, (types.get(i.type) ?? 0) + 1);
     byApp.set(i.app, types);
   }
-  return [...byApp].map(([app, types]) => `${app} (${[...types].map(([t, k]) => (k > 1 ? `${t}×${k}` : t)).join(', ')})`).join(', ') || '-';
+  return [...byApp].map(([app, types]) => `${app} (${[...types].map(([t, k]) => (k > 1 ? `${t}×${k}` : t)).join(', ')}${pinned.has(app) ? '; storage' : ''})`).join(', ') || '-';
 }
 
 function nodeArg(args: { rest: string[] }, usage: string): string {

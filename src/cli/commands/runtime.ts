@@ -39,17 +39,24 @@ const ps: Command = {
   async run(ctx, args) {
     const client = ctx.client();
     if (args.flags.json) return ctx.out(json(await client.request<Instance[]>('GET', appPath(args.app, '/ps'))));
-    const [formation, list, cron, app] = await Promise.all([
+    const [formation, list, cron, app, status] = await Promise.all([
       client.request<Formation>('GET', appPath(args.app, '/formation')),
       client.request<Instance[]>('GET', appPath(args.app, '/ps')),
       // An older server has no cron: ps still shows the instances.
       client.request<unknown>('GET', appPath(args.app, '/cron')).catch(() => null),
       client.request<AppInfo>('GET', appPath(args.app)).catch(() => null),
+      client.request<{ runtime?: string }>('GET', '/api/status').catch(() => null),
     ]);
+    // On a swarm an app with storage is pinned to the node holding it: said below its instances.
+    const storage = status?.runtime === 'swarm' ? await client.request<Array<{ path: string }>>('GET', appPath(args.app, '/storage')).catch(() => null) : null;
     if (app?.maintenance) ctx.out(`Maintenance mode is on: visitors get a 503 page; turn it off with \`minicloud maintenance:off ${args.app}\``);
     const types = Object.entries(formation ?? {});
     if (types.length > 0) ctx.out(`=== ${types.map(([type, n]) => `${type} (${n})`).join(', ')}`);
     printInstances(ctx, list);
+    if (storage?.length) {
+      const hosts = [...new Set(list.map((i) => i.host))];
+      ctx.out(`Pinned to the node holding its storage (${storage.map((v) => v.path).join(', ')})${hosts.length ? `: ${hosts.join(', ')}` : ''}; deploys stop it before starting the new release`);
+    }
     const entries = Array.isArray(cron) ? cron.filter(isCronStatus) : [];
     if (entries.length > 0) for (const line of table(entries.map((e) => ['cron', e.schedule, e.command, cronRunLabel(e.lastRun)]))) ctx.out(line);
   },
