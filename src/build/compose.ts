@@ -7,8 +7,9 @@ import { yamlShapeProblem } from './yaml-shape.ts';
 
 /** The names minicloud looks for at a pushed tree's root, in Compose's own order of preference. */
 export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'] as const;
-// A Compose file of a dozen services is a few KiB; the YAML parser's unique-key checks are quadratic (see manifest.ts).
-export const COMPOSE_LIMIT = 64 * 1024;
+// A Compose file of a dozen services is a few KiB; the YAML parser's unique-key checks are quadratic (see manifest.ts):
+// 62 KiB of keys took it ~0.7 s of the main thread here, 30 KiB ~0.1 s (`npm run bench -- compose`).
+export const COMPOSE_LIMIT = 32 * 1024;
 export const ENV_FILE_LIMIT = 32 * 1024;
 const MAX_SERVICES = 12;
 const TOP_KEYS = ['services', 'volumes', 'name', 'version', 'x-minicloud'];

@@ -50,6 +50,7 @@ const create: Command = {
     const sets = Array.isArray(args.flags.set) ? args.flags.set : [];
     const compose = flag(args, 'compose');
     if (from && compose) throw new UserError('give --from or --compose, not both');
+    if (compose && sets.length) throw new UserError('--set is for --from: the inputs of a catalog entry', 'a Compose file gives its config in environment and env_file; or `minicloud config:set` afterwards');
     if (compose) return createFromCompose(ctx, app, compose);
     if (from) return installFromCatalog(ctx, app, from, sets);
     if (sets.length) throw new UserError('--set is for --from: the inputs of a catalog entry', `use \`minicloud config:set ${app} KEY=value\` for an app's config`);

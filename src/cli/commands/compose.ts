@@ -5,8 +5,8 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UserError, type LogEvent } from '../../core/index.ts';
 import type { Ctx } from '../kit/context.ts';
 
-// The server reads at most 64 KiB of a Compose file and 32 KiB of an env_file; a bigger one is refused here first.
-const COMPOSE_MAX = 64 * 1024;
+// The server reads at most 32 KiB of a Compose file and 32 KiB of an env_file; a bigger one is refused here first.
+const COMPOSE_MAX = 32 * 1024;
 const ENV_FILE_MAX = 32 * 1024;
 
 /** A plain file under `dir`, reached without a link on the way (an env_file is read as the file says, not followed out). */
