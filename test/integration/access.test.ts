@@ -89,7 +89,9 @@ describe('every route, with each credential', () => {
   it('lets a read token see everything but secrets, tokens, people and sessions, and change nothing', async () => {
     const secret = new Set(['GET /api/apps/:app/config', 'GET /api/tokens', 'GET /api/users', 'GET /api/sessions', 'GET /api/server/backup',
       // a backup's files hold the app's data and config: its secrets
-      'GET /api/apps/:app/backups/:id/download']);
+      'GET /api/apps/:app/backups/:id/download',
+      // a websocket that runs commands in the app (`minicloud run` from a terminal): a change, though a GET
+      'GET /api/apps/:app/console']);
     expectAll(await statuses(asToken(tokens.reader!)), (k) => (hooks.has(k) ? 401 : k.startsWith('GET ') && !secret.has(k) && !k.startsWith('GET /git/') ? 'allowed' : 403));
   });
 
