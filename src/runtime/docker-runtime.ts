@@ -8,7 +8,8 @@ import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, volumeMounts, type ContainerOptions } from './container-spec.ts';
 import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
 import { dockerConsole } from './docker-console.ts';
-import type { ConsoleOptions, ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+import type { Activity, ConsoleOptions, ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+import { ContainerProcesses } from './container-processes.ts';
 
 export interface DockerRuntimeOptions extends ContainerOptions {
   logDir: string;
@@ -30,6 +31,9 @@ export class DockerRuntime implements Runtime {
   readonly name = 'docker' as const;
   private readonly listeners: Array<(handle: string, code: number | null, reason: ExitReason) => void> = [];
   private readonly watching = new Map<string, AbortController>();
+  private readonly procs = new ContainerProcesses();
+  /** Containers being stopped: their exits are reported by stop(). */
+  private readonly stopping = new Set<string>();
   private readonly files: AppLogs;
   private readonly images = new Map<string, ImageFacts>();
   private network: Promise<void> | null = null;
@@ -52,6 +56,7 @@ export class DockerRuntime implements Runtime {
     const container = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`, appAliases(spec.app, spec.type));
     await container.start();
     const info = await container.inspect();
+    this.procs.track(container.id, info.State.Pid);
     this.watch(container.id, spec.app, new Date(info.State.StartedAt));
     return { handle: container.id, pid: info.State.Pid || null, ...this.address(info, containerPort(spec)) };
   }
@@ -63,6 +68,7 @@ export class DockerRuntime implements Runtime {
         await this.remove(handle);
         return false;
       }
+      this.procs.track(handle, info.State.Pid);
       this.watch(handle, info.Config.Labels['minicloud.app'] ?? 'unknown', new Date());
       return true;
     } catch (e) {
@@ -71,15 +77,37 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /** From /proc, as for host processes; null where the engine's processes are not visible (then the supervisor waits longer). */
+  activity(handle: string): Activity | null {
+    return this.procs.activity(handle);
+  }
+
+  /**
+   * Stops and removes the container; its exit is reported once it is removed (not when the engine first says it
+   * ended), so a restart in place finds its name free and the report is never lost to the removal.
+   */
   async stop(handle: string, graceMs: number): Promise<void> {
     const c = this.docker.getContainer(handle);
+    this.stopping.add(handle);
+    let code: number | null = null;
+    let watched: boolean;
     try {
-      await c.stop({ t: Math.ceil(graceMs / 1000) });
-    } catch (e) {
-      // 304: already stopped; 404: already removed. Either way, it is not running.
-      if (!gone(e) && (e as { statusCode?: number }).statusCode !== 304) throw e;
+      try {
+        // A hung instance may be paused or SIGSTOPped: it must run to get its SIGTERM (as host processes get SIGCONT).
+        await c.inspect().then((i) => (i.State.Paused ? c.unpause() : undefined)).catch(() => {}); // gone, or unpaused meanwhile
+        this.procs.wake(handle);
+        await c.stop({ t: Math.ceil(graceMs / 1000) });
+        code = await c.inspect().then((i) => i.State.ExitCode, () => null);
+      } catch (e) {
+        // 304: already stopped; 404: already removed. Either way, it is not running.
+        if (!gone(e) && (e as { statusCode?: number }).statusCode !== 304) throw e;
+      }
+      watched = this.watching.has(handle);
+      await this.remove(handle);
+    } finally {
+      this.stopping.delete(handle);
     }
-    await this.remove(handle);
+    if (watched && !this.closed) for (const l of this.listeners) l(handle, code, 'exited');
   }
 
   onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void {
@@ -206,6 +234,8 @@ export class DockerRuntime implements Runtime {
   }
 
   private exited(id: string, code: number | null): void {
+    if (this.stopping.has(id)) return; // stop() reports it, once the container is removed
+    this.procs.forget(id);
     if (this.closed) return; // minicloud is stopping: the next process adopts or restarts it
     if (!this.watching.delete(id)) return; // reported once only
     // The engine knows whether the kernel killed it at its memory limit (a container removed meanwhile: it does not say).
@@ -215,6 +245,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async remove(id: string): Promise<void> {
+    this.procs.forget(id);
     this.watching.get(id)?.abort();
     this.watching.delete(id);
     try {

@@ -1,10 +1,11 @@
 // The host-process runtime (Piku-style): each instance a detached process group in its own cgroup where the host allows, logs to a file.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync } from 'node:fs';
 import {
   ProcessGroup, ProcessGroups, baseEnv, createLogger, killGroup, ownTree, processStart, runCommand, shellAs, spawnIn,
   type AppUser, type AppUsers, type Confinement, type Group, type Limits, type Logger,
 } from '../core/index.ts';
+import { sumActivity } from './activity.ts';
 import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
 import { linkVolumes, storageEnv } from './link-volumes.ts';
@@ -39,18 +40,6 @@ const parse = (handle: string): Handle => JSON.parse(handle) as Handle;
  * ones is still emptying.
  */
 const groupName = (spec: Pick<InstanceSpec, 'app' | 'type' | 'id'>) => `${spec.app}.${spec.type}.${spec.id}.${randomBytes(3).toString('hex')}`;
-/** utime + stime (ticks) from /proc/<pid>/stat, rchar + wchar from /proc/<pid>/io (sockets included), and whether it is runnable (R). */
-function activityOf(pid: number): Activity {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
-    const bytes = (k: string) => Number(io.split('\n').find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2) ?? 0);
-    return { work: Number(f[11]) + Number(f[12]) + bytes('rchar') + bytes('wchar'), runnable: f[0] === 'R' };
-  } catch {
-    return { work: 0, runnable: false }; // gone meanwhile
-  }
-}
 const alive = (h: Handle) => processStart(h.pid) === h.start;
 
 export class ProcessRuntime implements Runtime {
@@ -251,10 +240,7 @@ export class ProcessRuntime implements Runtime {
 
   /** CPU ticks plus bytes read and written, of every process of the instance (see Runtime.activity). */
   activity(handle: string): Activity | null {
-    const pids = this.group(parse(handle)).pids();
-    if (!pids.length) return null;
-    const each = pids.map(activityOf);
-    return { work: each.reduce((sum, a) => sum + a.work, 0), runnable: each.some((a) => a.runnable) };
+    return sumActivity(this.group(parse(handle)).pids());
   }
 
   /** Ends every group of the app (its instances and one-offs): it is destroyed. */

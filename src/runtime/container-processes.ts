@@ -1,0 +1,47 @@
+// The processes of the local engine's containers as this host sees them: what the Docker runtime reads to tell a hung
+// container from a busy one (Runtime.activity), and wakes before stopping a stopped one.
+import { readFileSync } from 'node:fs';
+import { processTree, sumActivity } from './activity.ts';
+import type { Activity } from './runtime.ts';
+
+/**
+ * The container's main process as this host sees it, or null: only when that pid is in the container's cgroup (an
+ * engine on another machine, or minicloud in a container of its own, sees other pids or none).
+ */
+function localPid(id: string, pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(id) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+export class ContainerProcesses {
+  /** Each running container's main process on this host, where it is visible. */
+  private readonly pids = new Map<string, number>();
+
+  /** A container started or adopted, with the engine's State.Pid. */
+  track(id: string, pid: number | undefined): void {
+    const local = localPid(id, pid);
+    if (local !== null) this.pids.set(id, local);
+  }
+
+  forget(id: string): void {
+    this.pids.delete(id);
+  }
+
+  /** CPU time, bytes read and written, runnable (see Runtime.activity); null where its processes are not visible. */
+  activity(id: string): Activity | null {
+    const pid = this.pids.get(id);
+    return pid === undefined ? null : sumActivity(processTree(pid));
+  }
+
+  /** SIGCONT to every process of the container visible here (one SIGSTOPped must run to get its SIGTERM). */
+  wake(id: string): void {
+    const pid = this.pids.get(id);
+    for (const p of pid === undefined ? [] : processTree(pid)) {
+      try { process.kill(p, 'SIGCONT'); } catch { /* ended meanwhile, or not ours to signal */ }
+    }
+  }
+}
