@@ -13,6 +13,7 @@ import { alertsPanel } from './alerts.js';
 import { previewsPanel } from './previews.js';
 import { cronPanel } from './cron.js';
 import { settingsPanel } from './settings.js';
+import { upgradePanel } from './upgrade.js';
 
 /** The tabs, in the menu's order: [address, label]. */
 export const TABS = [
@@ -54,11 +55,12 @@ export function appPage(name, tab) {
   const logs = logsPanel(ctx);
   // Deploying an image is offered only where the runtime can (Docker or Swarm, not host processes).
   const image = imageDeployPanel(ctx);
+  const upgrade = upgradePanel(ctx);
   const imageBox = h('div', { id: 'image-panel' });
   api('GET', '/status').then((s) => { if (s.runtime !== 'process' && !stopped) imageBox.replaceChildren(...image.section); }, () => {});
 
   const parts = {
-    overview: [facts, h('div', { class: 'actions' }, buttons.restart, buttons.stop, buttons.start, buttons.wake),
+    overview: [facts, h('div', { class: 'actions' }, buttons.restart, buttons.stop, buttons.start, buttons.wake), ...upgrade.section,
       h('h2', { id: 'build-title' }, 'Latest build'), logState, log],
     releases: [...releases.section, imageBox],
     processes: [h('h2', {}, 'Processes'), table(['Type', 'State', 'Release', 'Port', 'Restarts', 'Started'], procs, { id: 'instances' }), scaleForm],

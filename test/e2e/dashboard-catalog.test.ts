@@ -1,15 +1,19 @@
 // The dashboard's catalog page in a real (headless) Chromium, on the Docker runtime: browse the entries with what each
 // needs, install Radicale with its inputs (a password that does not fit the entry's pattern is refused in the page
-// before any request), the install log streams into the page, and the new app is running and served by the router.
-import { mkdirSync } from 'node:fs';
+// before any request), the install log streams into the page, and the new app is running and served by the router;
+// once the catalog has a newer version, the app's page upgrades it.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script shared with npm test, without type declarations
 import { ensureStandIns } from '../../scripts/stand-in-images.mjs';
-import type { AppInfo } from '../../src/core/index.ts';
+import { CATALOG_DIR } from '../../src/catalog/index.ts';
+import type { AppInfo, CatalogEntry } from '../../src/core/index.ts';
 import { openBrowser } from '../helpers/browser.ts';
-import { dockerHost } from '../helpers/docker.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -17,6 +21,11 @@ import { startRedis, type TestRedis } from '../helpers/redis.ts';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const APP = 'dash-contacts';
 const PASSWORD = 'correct-horse-battery-7';
+const OLD = 'tomsquest/docker-radicale:3.1.8.3';
+// A newer Radicale for the upgrade: another tag of the stand-in image.
+const NEWER = 'tomsquest/docker-radicale:3.1.9.7';
+// The shipped catalog, copied: the test adds a version to its Radicale entry.
+const catalog = mkdtempSync(join(tmpdir(), 'mc-dash-catalog-'));
 
 let redis: TestRedis;
 let mc: Minicloud;
@@ -28,8 +37,12 @@ const waitText = (selector: string, text: string) =>
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   await ensureStandIns(dockerHost(), ['radicale']);
+  docker('tag', OLD, NEWER);
+  cpSync(CATALOG_DIR, catalog, { recursive: true });
   redis = await startRedis();
-  mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test-dash-catalog' });
+  mc = await startMinicloud(redis.url, {
+    MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test-dash-catalog', MINICLOUD_CATALOG_DIR: catalog,
+  });
   ({ browser, page } = await openBrowser());
 });
 
@@ -37,6 +50,8 @@ afterAll(async () => {
   await browser?.close();
   await mc?.stop();
   await redis?.stop();
+  rmSync(catalog, { recursive: true, force: true });
+  try { docker('rmi', NEWER); } catch { /* in use still */ }
 });
 
 it('browses the catalog, installs Radicale with its inputs, and sees it running', async () => {
@@ -77,4 +92,23 @@ it('browses the catalog, installs Radicale with its inputs, and sees it running'
   const app = await mc.api<AppInfo>('GET', `/api/apps/${APP}`);
   expect(app.body).toMatchObject({ state: 'running', currentRelease: 1 });
   expect((await get(mc.httpPort, `${APP}.localhost`, '/.web/')).status).toBe(200);
+  await waitText('#catalog-version', 'Installed from the catalog: Radicale 3.1.8, the newest the catalog has.');
+  expect(await page.locator('#upgrade-to').count()).toBe(0);
+});
+
+it('upgrades the app from its page once the catalog has a newer version', async () => {
+  const entry = JSON.parse(readFileSync(join(catalog, 'radicale.json'), 'utf8')) as CatalogEntry;
+  entry.versions = [{ version: entry.version, image: entry.processes.web!.image }];
+  entry.version = '3.1.9';
+  entry.processes.web!.image = NEWER;
+  writeFileSync(join(catalog, 'radicale.json'), JSON.stringify(entry));
+  await page.reload();
+  await waitText('#catalog-version', 'Radicale 3.1.8; Radicale 3.1.9 is the newest');
+  expect(await page.getByLabel('Upgrade to').inputValue()).toBe('3.1.9');
+  await page.getByRole('button', { name: 'Upgrade', exact: true }).click();
+  await waitText('#upgrade-state', 'Upgraded to 3.1.9.');
+  expect(await page.locator('#upgrade-log').textContent()).toMatch(/Backup \S+ \(good\)[\s\S]*v2 is live/);
+  await waitText('#catalog-version', 'Radicale 3.1.9, the newest the catalog has');
+  await waitText('#app-release', 'v2');
+  expect((await mc.api<{ installed: string }>('GET', `/api/apps/${APP}/upgrade`)).body.installed).toBe('3.1.9');
 });
