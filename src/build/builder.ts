@@ -1,5 +1,6 @@
 // The Builder seam: a source tree plus a BuildPlan in, a runnable Artifact out.
 import type { Artifact, BuildPlan, Manifest } from '../core/index.ts';
+import type { PreviousBuild } from './reuse-install.ts';
 
 export interface BuildRequest {
   app: string;
@@ -21,6 +22,8 @@ export interface BuildRequest {
    * and runs at PREVIEW_BUILD_WEIGHT of the CPU when production wants it).
    */
   preview?: boolean;
+  /** The build the app runs now (a directory on the host): its dependencies may be reused. */
+  previous?: PreviousBuild;
 }
 
 export interface Builder {

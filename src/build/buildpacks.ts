@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, type BuildPlan } from '../core/index.ts';
+import { npmScript } from './npm-script.ts';
 import { parseProcfile } from './procfile.ts';
 import { DETECT_LIMIT, FILE_LIMIT, PROCFILE_LIMIT, readTreeFile, treeHas } from './tree-file.ts';
 
@@ -38,6 +39,13 @@ export interface Buildpack {
   dockerfile?: string | null;
   /** Dockerfile ARGs with their defaults (official images); MINICLOUD_<ARG>_<PACK> overrides each. */
   buildArgs?: Record<string, string>;
+  /**
+   * The pack's commands that only run an npm script (`"npm start": "start"`): the plan runs the script's own
+   * command instead, so no npm stays resident beside the app (see npm-script.ts).
+   */
+  npmScripts?: Record<string, string>;
+  /** What the host builder may copy from the previous build instead of installing (see reuse-install.ts). */
+  reuse?: { dir: string; files: string[] };
   cacheEnv: Record<string, string>;
   env: Record<string, string>;
   cacheDirs: string[];
@@ -113,6 +121,16 @@ function defaultWeb(src: string, pack: Buildpack): string | null {
   throw new UserError(`this ${pack.name} app has no web command`, pack.startHint ?? 'add a Procfile with a `web:` line');
 }
 
+/** A pack command that runs an npm script, as the script's own command where npm adds nothing; else as it was, with why. */
+function direct(src: string, pack: Buildpack, command: string | Step[]): { command: string; run?: string; note?: string } | null {
+  if (typeof command !== 'string') return null;
+  const event = pack.npmScripts?.[command];
+  if (!event) return { command };
+  const s = npmScript(src, event, command);
+  if (!s.direct) return { command, note: `\`${command}\` runs through npm: ${s.why}` };
+  return { command, run: s.command, note: `\`${command}\` runs the script's command directly, with no npm process beside it` };
+}
+
 export function planFor(src: string, pack: Buildpack, env: Record<string, string | undefined> = process.env): BuildPlan {
   const procfile = readTreeFile(src, 'Procfile', { limit: PROCFILE_LIMIT });
   const processes = procfile === null ? {} : parseProcfile(procfile);
@@ -120,6 +138,12 @@ export function planFor(src: string, pack: Buildpack, env: Record<string, string
     const web = defaultWeb(src, pack);
     if (web) processes.web = web;
   }
+  const web = pack.start !== null && processes.web === pack.start ? direct(src, pack, pack.start) : null;
+  const build = pick(pack.build, src, false).map((c) => direct(src, pack, c));
+  const notes = [web, ...build].flatMap((d) => (d?.note ? [d.note] : []));
+  // Build steps keep their names in the log and in errors (`npm run build` failed …); this is what runs.
+  const run = Object.fromEntries(build.flatMap((d) => (d?.run && d.run !== d.command ? [[d.command, d.run]] : [])));
+  if (web?.run) processes.web = web.run;
   const buildArgs = buildArgsFor(pack, env);
   const dockerfile = pack.dockerfile === null ? null : join(pack.dir, pack.dockerfile ?? 'Dockerfile');
   return {
@@ -128,11 +152,14 @@ export function planFor(src: string, pack: Buildpack, env: Record<string, string
     dockerfile,
     buildArgs,
     install: pick(pack.install, src, true),
-    build: pick(pack.build, src, false),
+    build: build.map((d) => d!.command),
+    ...(Object.keys(run).length && { run }),
     processes,
     cacheDirs: pack.cacheDirs,
     env: { ...pack.env, ...pack.cacheEnv },
     ...(pack.hostStart && typeof pack.start === 'string' && processes.web === pack.start && { hostWeb: pack.hostStart }),
+    ...(notes.length && { notes }),
+    ...(pack.reuse && { reuse: { dir: pack.reuse.dir, files: [...pack.reuse.files] } }),
     ...(pack.hostPath?.length && { hostPath: pack.hostPath }),
   };
 }

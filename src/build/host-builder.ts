@@ -7,6 +7,7 @@ import { PREVIEW_BUILD_WEIGHT, type BuildRequest, type Builder } from './builder
 import { supportFiles } from './context.ts';
 import { extractTar } from './extract.ts';
 import { readManifest } from './manifest.ts';
+import { reusable } from './reuse-install.ts';
 import { runStep } from './run-step.ts';
 
 export interface HostBuilderOptions {
@@ -54,7 +55,8 @@ export class HostBuilder implements Builder {
     const limits = { ...this.opts.limits?.(req.app), ...(req.preview && { weight: PREVIEW_BUILD_WEIGHT }) };
     const group = this.opts.confine?.enforcesLimits ? this.opts.confine.create(`${req.app}.build.${randomUUID()}`, limits) : undefined;
     try {
-      for (const command of [...req.plan.install, ...req.plan.build]) await this.step(command, req, env, user, group, limits);
+      const install = (await this.reuse(req, env, user, group)) ? [] : req.plan.install;
+      for (const command of [...install, ...req.plan.build]) await this.step(command, req, env, user, group, limits);
     } finally {
       if (group) {
         await killGroup(group);
@@ -65,10 +67,29 @@ export class HostBuilder implements Builder {
     return { kind: 'dir', dir: req.sourceDir, buildpack: req.plan.buildpack, processes, manifest };
   }
 
+  /**
+   * A code-only push: the previous build's dependencies copied (as the app's user, so it copies only what that
+   * user may read) instead of installed again. False when the install must run, or the copy failed.
+   */
+  private async reuse(req: BuildRequest, env: Record<string, string>, user: AppUser | null, group: Group | undefined): Promise<boolean> {
+    const why = reusable(req.plan, req.sourceDir, req.config, req.previous);
+    if (!why || !req.previous || !req.plan.reuse) return false;
+    const { dir } = req.plan.reuse;
+    req.log(`-----> ${why}`);
+    const code = await runStep('cp -a --reflink=auto -- "$MINICLOUD_FROM" "$MINICLOUD_TO"', {
+      cwd: req.sourceDir, env: { ...env, MINICLOUD_FROM: join(req.previous.dir, dir), MINICLOUD_TO: join(req.sourceDir, dir) },
+      timeoutMs: this.opts.stepTimeoutMs, ...(user && { user }), ...(group && { group }), onLine: (l) => req.log(`       ${l}`),
+    });
+    if (code === 0) return true;
+    req.log(`-----> Copying ${dir} failed (exit code ${code}): installing instead`);
+    rmSync(join(req.sourceDir, dir), { recursive: true, force: true });
+    return false;
+  }
+
   private async step(command: string, req: BuildRequest, env: Record<string, string>, user: AppUser | null, group: Group | undefined, limits: Limits): Promise<void> {
     req.log(`-----> Running ${command}`);
     const oomBefore = group?.oomKills() ?? 0;
-    const code = await runStep(command, {
+    const code = await runStep(req.plan.run?.[command] ?? command, {
       cwd: req.sourceDir, env, timeoutMs: this.opts.stepTimeoutMs, ...(user && { user }), ...(group && { group }),
       onLine: (l) => req.log(`       ${l}`),
     });

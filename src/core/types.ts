@@ -132,6 +132,15 @@ export interface BuildPlan {
   hostWeb?: string;
   /** Directories (relative to the app) the host builder puts first on every process's PATH, when the build made them. */
   hostPath?: string[];
+  /**
+   * The host builder copies `dir` from the previous build instead of running the install steps when `files` (those
+   * present) and the config are the same as that build's (a code-only push).
+   */
+  reuse?: { dir: string; files: string[] };
+  /** A build step's command as it runs, where it differs from its name in `build` (an npm script run without npm). */
+  run?: Record<string, string>;
+  /** What the build log says about how the plan's commands run (an npm script run directly, or why through npm). */
+  notes?: string[];
 }
 
 /** `draining`: out of the route table, finishing its requests before it stops. */

@@ -1,4 +1,5 @@
 // The deploy gate: wait until a new instance answers HTTP, or give up with the reason.
+import { connect } from 'node:net';
 export interface HealthOptions {
   host: string;
   port: number;
@@ -27,15 +28,41 @@ export async function probe(o: { host: string; port: number; path?: string; time
   }
 }
 
+/**
+ * Whether the port accepts a connection now: true, or why not (ECONNREFUSED while the app is not listening yet).
+ * A refused connect costs a few syscalls, so it can be tried every few ms; an HTTP probe only once it accepts.
+ */
+export function accepts(host: string, port: number, timeoutMs: number): Promise<true | string> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const done = (r: true | string) => { clearTimeout(timer); s.destroy(); resolve(r); };
+    const timer = setTimeout(() => done(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
+    s.once('connect', () => done(true));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
+}
+
+/** Pauses between attempts: a few ms at first (readiness is seen as the port opens), 20 ms at most. */
+const FIRST_PAUSE_MS = 2;
+const MAX_PAUSE_MS = 20;
+
 export async function waitHealthy(o: HealthOptions): Promise<HealthResult> {
   const deadline = Date.now() + o.timeoutMs;
   let last = 'no answer yet';
+  let pause = FIRST_PAUSE_MS;
   while (Date.now() < deadline) {
     if (o.gone?.()) return { ok: false, reason: 'the process exited before it answered on $PORT' };
-    const r = await probe({ host: o.host, port: o.port, path: o.path, timeoutMs: Math.min(2000, Math.max(100, deadline - Date.now())) });
-    if (r.ok) return r;
-    last = r.reason;
-    await new Promise((r) => setTimeout(r, 100));
+    const timeoutMs = Math.min(2000, Math.max(100, deadline - Date.now()));
+    const open = await accepts(o.host, o.port, timeoutMs);
+    if (open === true) {
+      const r = await probe({ host: o.host, port: o.port, path: o.path, timeoutMs });
+      if (r.ok) return r;
+      last = r.reason;
+    } else {
+      last = open;
+    }
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(MAX_PAUSE_MS, pause * 2);
   }
   return { ok: false, reason: `no HTTP answer on $PORT within ${Math.round(o.timeoutMs / 1000)} s (last: ${last})` };
 }

@@ -42,9 +42,12 @@ export class Releases {
       const manifest = readManifest(dir); // a bad manifest fails before the slow part
       await this.satisfyNeeds(deploy.app, manifest, say);
       const plan = planFor(dir, pack);
+      for (const note of plan.notes ?? []) say(`-----> ${note}`);
       const config = store.configVars.get(deploy.app);
+      const current = store.releases.current(deploy.app);
+      const previous = current?.artifact.kind === 'dir' ? { dir: current.artifact.dir, version: current.version, config: current.config } : undefined;
       const built = await this.d.builder.build({
-        app: deploy.app, sourceDir: dir, plan, config, log: say, manifest, sourceTar: tar, commit: deploy.commit, preview: store.previews.get(deploy.app) !== null,
+        app: deploy.app, sourceDir: dir, plan, config, log: say, ...(previous && { previous }), manifest, sourceTar: tar, commit: deploy.commit, preview: store.previews.get(deploy.app) !== null,
         version: store.releases.nextVersion(deploy.app), // exact: one deploy of an app runs at a time
       });
       const release = compose ? composeArtifact(built, compose.plan) : built;

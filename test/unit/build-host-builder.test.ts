@@ -1,5 +1,5 @@
 // build: the host builder runs a real plan (npm install, npm run build) in a temp source tree.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,5 +117,61 @@ describe('HostBuilder.build', () => {
     expect((err as UserError).message).toMatch(/failed with exit code/);
     expect(lines).toContain('       started');
     expect(lines.some((l) => l.includes('timed out after'))).toBe(true);
+  });
+});
+
+describe('HostBuilder.build after an earlier build (a code-only push)', () => {
+  // A hand-made plan: its install step leaves a mark, so whether it ran is plain to see.
+  const plan = (): BuildPlan => ({
+    buildpack: 'node', baseImage: '', dockerfile: null as unknown as string, buildArgs: {}, cacheDirs: [], env: {}, processes: { web: 'node s.js' },
+    install: ['mkdir -p node_modules/dep && echo installed >> node_modules/dep/index.js && echo ran-install'], build: [],
+    reuse: { dir: 'node_modules', files: ['package.json', 'package-lock.json'] },
+  });
+  const builds = join(tmp, 'builds', 'reuser');
+  const tree = (id: string, pkg = '{"name":"r"}', extra: Record<string, string> = {}) => {
+    const dir = join(builds, id);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), pkg);
+    for (const [f, t] of Object.entries(extra)) { mkdirSync(join(dir, f, '..'), { recursive: true }); writeFileSync(join(dir, f), t); }
+    return dir;
+  };
+  const build = async (src: string, previous?: { dir: string; version: number; config: Record<string, string> }, config: Record<string, string> = {}) => {
+    const lines: string[] = [];
+    await new HostBuilder({ cacheDir, stepTimeoutMs: 60_000 }).build({ app: 'reuser', sourceDir: src, plan: { ...plan(), dockerfile: '' }, config, log: (l) => lines.push(l), ...(previous && { previous }) });
+    return lines;
+  };
+
+  it('copies node_modules from the previous build instead of installing when package.json, lockfile and config are unchanged', async () => {
+    const v1 = tree('d1');
+    expect(await build(v1)).toContain('       ran-install');
+    const v2 = tree('d2');
+    const lines = await build(v2, { dir: v1, version: 1, config: {} });
+    expect(lines).toContain('-----> node_modules of v1 reused: package.json and the config are unchanged');
+    expect(lines).not.toContain('       ran-install');
+    expect(readFileSync(join(v2, 'node_modules/dep/index.js'), 'utf8')).toBe('installed\n');
+    // A copy, not links: the new build writing there leaves the running release's files alone.
+    writeFileSync(join(v2, 'node_modules/dep/index.js'), 'changed');
+    expect(readFileSync(join(v1, 'node_modules/dep/index.js'), 'utf8')).toBe('installed\n');
+  });
+
+  it('installs when package.json, the lockfile or the config changed, the tree brings node_modules, or the earlier build is not a sibling', async () => {
+    const v1 = tree('e1', '{"name":"r"}', { 'package-lock.json': '{}' });
+    await build(v1);
+    const prev = { dir: v1, version: 1, config: { A: '1' } };
+    expect(await build(tree('e2', '{"name":"r","dependencies":{}}', { 'package-lock.json': '{}' }), prev, { A: '1' })).toContain('       ran-install');
+    expect(await build(tree('e3', '{"name":"r"}', { 'package-lock.json': '{ }' }), prev, { A: '1' })).toContain('       ran-install');
+    expect(await build(tree('e4', '{"name":"r"}', { 'package-lock.json': '{}' }), prev, { A: '2' })).toContain('       ran-install');
+    expect(await build(tree('e5', '{"name":"r"}', { 'package-lock.json': '{}' }), prev, { A: '1', NODE_MODULES_CACHE: 'false' })).toContain('       ran-install');
+    expect(await build(tree('e6', '{"name":"r","scripts":{"postinstall":"x"}}', { 'package-lock.json': '{}' }), { ...prev, dir: tree('e6p', '{"name":"r","scripts":{"postinstall":"x"}}', { 'package-lock.json': '{}', 'node_modules/x': '' }) }, { A: '1' })).toContain('       ran-install');
+    const shipped = await build(tree('e7', '{"name":"r"}', { 'package-lock.json': '{}', 'node_modules/own.js': '' }), prev, { A: '1' });
+    expect(shipped).toContain('       ran-install');
+    const elsewhere = join(tmp, 'builds', 'other-app', 'x');
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, 'package.json'), '{"name":"r"}');
+    writeFileSync(join(elsewhere, 'package-lock.json'), '{}');
+    mkdirSync(join(elsewhere, 'node_modules'));
+    expect(await build(tree('e8', '{"name":"r"}', { 'package-lock.json': '{}' }), { ...prev, dir: elsewhere }, { A: '1' })).toContain('       ran-install');
+    // And the same tree and config again: reused.
+    expect(await build(tree('e9', '{"name":"r"}', { 'package-lock.json': '{}' }), prev, { A: '1' })).toContain('-----> node_modules of v1 reused: package.json, package-lock.json and the config are unchanged');
   });
 });
