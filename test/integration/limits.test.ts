@@ -38,7 +38,7 @@ const json = async <T>(app: string, path: string, timeoutMs?: number): Promise<T
 };
 const ps = async (app: string): Promise<Instance[]> => JSON.parse((await mc.cli('ps', app, '--json')).stdout) as Instance[];
 const web = async (app: string) => (await ps(app)).find((i) => i.type === 'web')!;
-/** The serving web process of APP, once it answers: its server's pid (npm start's child). */
+/** The serving web process of APP, once it answers: its server's pid (the instance's leader: no npm between). */
 const serving = () => until(`${APP} to answer`, async () => json<{ pid: number }>(APP, '/').catch(() => undefined));
 /**
  * The server of the newest web instance, once the router sends requests to it: after resources:set, the old
@@ -82,9 +82,10 @@ describe('minicloud status', () => {
 });
 
 describe('an instance whose leader dies', () => {
-  it('leaves no process behind: npm killed, its server and the daemon it started in a session of its own end too', async () => {
+  it('leaves no process behind: the leader (the server itself: no npm) killed, the daemon it started in a session of its own ends too', async () => {
     const leader = (await web(APP)).pid!;
     const server = (await serving()).pid;
+    expect(server).toBe(leader); // the start script's node itself, no npm above it
     const daemon = (await json<{ pid: number }>(APP, '/daemon')).pid;
     expect(pgid(daemon)).not.toBe(pgid(server)); // out of the process group: only its cgroup holds it
     const cg = cgroups() ? cgroupOf(server) : null;
@@ -165,6 +166,8 @@ describe('limits', () => {
     const cg = /^\d+:pids:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))![1]!;
     expect(Number(readFileSync(`/sys/fs/cgroup/pids${cg}/pids.max`, 'utf8'))).toBe(64);
     expect((await get(mc.httpPort, `${OTHER}.localhost`)).status).toBe(200);
+    // Back to the default: the instance is replaced, and its 64 sleepers end with it (later cases start new processes).
+    expect((await mc.cli('resources:set', APP, 'pids=512')).code).toBe(0);
   });
 });
 
