@@ -221,6 +221,11 @@ export class Formation extends EventEmitter<FormationEvents> {
     }
   }
 
+  /** A sleeping app: the runtime readies what its wake would wait for (see Runtime.prewarm). */
+  async prewarm(app: string): Promise<void> {
+    await this.instances.runtime.prewarm?.(app);
+  }
+
   async stopApp(app: string): Promise<void> {
     const instances = this.store.instances.list(app);
     await Promise.all(instances.map((i) => this.instances.stop(i)));

@@ -29,6 +29,7 @@ export class Sleeper {
   async sleep(app: string): Promise<void> {
     this.store.apps.setState(app, 'sleeping');
     await this.formation.stopApp(app);
+    await this.formation.prewarm(app);
     this.formation.emit('slept', app);
   }
 

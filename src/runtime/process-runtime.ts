@@ -7,7 +7,7 @@ import {
 } from '../core/index.ts';
 import { sumActivity } from './activity.ts';
 import { AppLogs } from './app-logs.ts';
-import { freePort } from './free-port.ts';
+import { freePort, isFree } from './free-port.ts';
 import { linkVolumes, storageEnv } from './link-volumes.ts';
 import type { PortGuard } from './port-guard.ts';
 import { ptyConsole } from './pty-console.ts';
@@ -53,6 +53,8 @@ export class ProcessRuntime implements Runtime {
   private readonly log: Logger;
 
   private readonly files: AppLogs;
+  /** Sleeping apps' ports, fenced for their user already (prewarm): the start that wakes one takes it. */
+  private readonly warm = new Map<string, { port: number; uid: number }>();
 
   constructor(logDir: string, private readonly o: ProcessRuntimeOptions = {}) {
     this.log = o.log ?? createLogger({ label: 'runtime' });
@@ -72,8 +74,9 @@ export class ProcessRuntime implements Runtime {
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const user = await this.prepare(spec);
-    const port = await freePort();
-    if (user) await this.o.guard?.open(port, user.uid);
+    const warm = user ? await this.takeWarm(spec.app, user.uid) : null;
+    const port = warm ?? (await freePort());
+    if (user && warm === null) await this.o.guard?.open(port, user.uid);
     const limits = this.limits(spec);
     const group = this.confine.create(groupName(spec), limits);
     const fd = openSync(this.files.prepare(spec.app), 'a', 0o600);
@@ -99,6 +102,33 @@ export class ProcessRuntime implements Runtime {
     child.on('exit', (code) => this.exited(handle, code));
     child.unref();
     return { handle, pid, host: '127.0.0.1', port };
+  }
+
+  /**
+   * A sleeping app's port made ready while it slept: found free, its firewall rules already in place (they took
+   * most of a wake's time before the app itself started on a loaded host). Only for an app's own user.
+   */
+  async prewarm(app: string): Promise<void> {
+    if (!this.o.users || !this.o.guard || this.warm.has(app) || this.closed) return;
+    try {
+      const user = await this.o.users.ensure(app);
+      if (!user) return;
+      const port = await freePort();
+      await this.o.guard.open(port, user.uid);
+      this.warm.set(app, { port, uid: user.uid });
+    } catch (e) {
+      this.log.warn(`preparing ${app}'s wake: ${(e as Error).message}`);
+    }
+  }
+
+  /** The app's warm port when it is still free and fenced for `uid`; else its rules go, and null. */
+  private async takeWarm(app: string, uid: number): Promise<number | null> {
+    const w = this.warm.get(app);
+    if (!w) return null;
+    this.warm.delete(app);
+    if (w.uid === uid && (await isFree(w.port))) return w.port;
+    await this.o.guard?.close(w.port).catch((e: Error) => this.log.warn(`firewall rules of port ${w.port}: ${e.message}`));
+    return null;
   }
 
   /** The spec's limits, the server's defaults where the app set none. */
@@ -245,6 +275,9 @@ export class ProcessRuntime implements Runtime {
 
   /** Ends every group of the app (its instances and one-offs): it is destroyed. */
   async forget(app: string): Promise<void> {
+    const w = this.warm.get(app);
+    this.warm.delete(app);
+    if (w) await this.o.guard?.close(w.port).catch((e: Error) => this.log.warn(`firewall rules of port ${w.port}: ${e.message}`));
     await Promise.all(this.confine.names().filter((n) => n.startsWith(`${app}.`)).map((n) => this.endGroup(n)));
   }
 

@@ -104,6 +104,11 @@ export interface Runtime {
    * everything it started have ended. Runtimes without one leave it out.
    */
   console?(spec: InstanceSpec, o: ConsoleOptions): Promise<number>;
+  /**
+   * The app went to sleep: make ready, cheaply, what its next start would otherwise wait for (host processes: a
+   * port with its firewall rules in place), so the request that wakes it waits less. Never throws.
+   */
+  prewarm?(app: string): Promise<void>;
   /** The app is destroyed: drop what the runtime keeps for it besides instances (the Docker runtime: its network). */
   forget?(app: string): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 // Waking and starting a Node app on host processes: the app's own node is the instance's process (no npm beside it),
 // and a burst of requests to a sleeping app is answered by one start.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,5 +60,17 @@ describe('a Node app on host processes', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     expect((await ps()).filter((i) => i.type === 'web')).toHaveLength(1);
     expect(starts()).toBe(before + 1);
+  });
+
+  it('while asleep holds a port fenced for its user, which the wake then uses (no firewall work on the way)', async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip(); // per-app users and port rules need root
+    const pid = (await ps()).find((i) => i.type === 'web')!.pid!;
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
+    await mc.api('PUT', `/api/apps/${APP}/sleep`, { now: true });
+    const rules = execFileSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' });
+    const warm = [...rules.matchAll(/--dport (\d+) .*! --uid-owner (\d+) .*minicloud-port-/g)].filter((m) => m[2] === uid).map((m) => Number(m[1]));
+    expect(warm).toHaveLength(1);
+    expect((await get(mc.httpPort, `${APP}.localhost`)).status).toBe(200);
+    expect((await ps()).find((i) => i.type === 'web')?.port).toBe(warm[0]);
   });
 });
