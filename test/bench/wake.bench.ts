@@ -1,12 +1,35 @@
 // Benchmark: how long a sleeping app's first request takes (wake-up), beside a warm request, per runtime.
-import { dockerHost } from '../helpers/docker.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
 import { startRedis } from '../helpers/redis.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Instance } from '../../src/core/index.ts';
+import { docker, dockerHost } from '../helpers/docker.ts';
 import { printTable, stats, type Stats } from './stats.ts';
 
 const RUNS = 7;
+
+/** kB of one /proc/<pid>/status or smaps_rollup field, 0 when the process is gone. */
+const field = (file: string, re: RegExp) => { try { return Number(re.exec(readFileSync(file, 'utf8'))?.[1] ?? 0); } catch { return 0; } };
+
+/** What one host instance holds: its processes (those of its leader's process group), their RSS and private memory. */
+function hostFootprint(leader: number): { processes: number; rssMb: number; privateMb: number } {
+  const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === leader;
+    } catch {
+      return false;
+    }
+  });
+  const sum = (f: (pid: string) => number) => pids.reduce((t, p) => t + f(p), 0) / 1024;
+  return {
+    processes: pids.length,
+    rssMb: sum((p) => field(`/proc/${p}/status`, /^VmRSS:\s+(\d+)/m)),
+    privateMb: sum((p) => field(`/proc/${p}/smaps_rollup`, /^Private_Clean:\s+(\d+)/m) + field(`/proc/${p}/smaps_rollup`, /^Private_Dirty:\s+(\d+)/m)),
+  };
+}
 
 async function wakeRows(runtime: 'process' | 'docker'): Promise<Array<[string, Stats]>> {
   const redis = await startRedis();
@@ -25,6 +48,17 @@ async function wakeRows(runtime: 'process' | 'docker'): Promise<Array<[string, S
       if (res.status !== 200) throw new Error(`got ${res.status}`);
       return performance.now() - t;
     };
+    // Once it has served a request and settled: what the idle app costs.
+    await timed();
+    await new Promise((r) => setTimeout(r, 2000));
+    const [web] = (await mc.api<Instance[]>('GET', '/api/apps/bench/ps')).body;
+    if (runtime === 'process' && web?.pid) {
+      const f = hostFootprint(web.pid);
+      console.log(`  process runtime, idle node-hello instance: ${f.processes} process(es), RSS ${f.rssMb.toFixed(1)} MB, private ${f.privateMb.toFixed(1)} MB`);
+    } else if (runtime === 'docker') {
+      const id = docker('ps', '-q', '--filter', 'label=minicloud.app=bench', '--filter', 'label=minicloud.type=web').trim().split('\n')[0] ?? '';
+      console.log(`  docker runtime, idle node-hello container: ${docker('stats', '--no-stream', '--format', '{{.MemUsage}}', id).trim()} (its cgroup), ${docker('top', id).trim().split('\n').length - 1} process(es)`);
+    }
     const warm: number[] = [];
     const wake: number[] = [];
     for (let i = 0; i < RUNS; i++) {
