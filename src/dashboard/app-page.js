@@ -12,6 +12,7 @@ import { backupsPanel, githubPanel } from './backups-github.js';
 import { alertsPanel } from './alerts.js';
 import { previewsPanel } from './previews.js';
 import { cronPanel } from './cron.js';
+import { deploysPanel } from './deploys.js';
 import { settingsPanel } from './settings.js';
 import { upgradePanel } from './upgrade.js';
 
@@ -49,9 +50,9 @@ export function appPage(name, tab) {
   const ctx = { name, base, refreshAll: () => refreshAll(), isStopped: () => stopped };
   const panels = [
     chartsPanel(ctx), releasesPanel(ctx), configPanel(ctx), domainsPanel(ctx), addonsPanel(ctx), storagePanel(ctx), backupsPanel(ctx), cronPanel(ctx),
-    settingsPanel(ctx), githubPanel(ctx), previewsPanel(ctx), alertsPanel(ctx),
+    deploysPanel(ctx), settingsPanel(ctx), githubPanel(ctx), previewsPanel(ctx), alertsPanel(ctx),
   ];
-  const [charts, releases, config, domains, addons, storage, backups, cron, settings, ...more] = panels;
+  const [charts, releases, config, domains, addons, storage, backups, cron, deployList, settings, ...more] = panels;
   const logs = logsPanel(ctx);
   // Deploying an image is offered only where the runtime can (Docker or Swarm, not host processes).
   const image = imageDeployPanel(ctx);
@@ -62,7 +63,7 @@ export function appPage(name, tab) {
   const parts = {
     overview: [facts, h('div', { class: 'actions' }, buttons.restart, buttons.stop, buttons.start, buttons.wake), ...upgrade.section,
       h('h2', { id: 'build-title' }, 'Latest build'), logState, log],
-    releases: [...releases.section, imageBox],
+    releases: [...deployList.section, ...releases.section, imageBox],
     processes: [h('h2', {}, 'Processes'), table(['Type', 'State', 'Release', 'Port', 'Restarts', 'Started'], procs, { id: 'instances' }), scaleForm],
     config: config.section,
     domains: domains.section,

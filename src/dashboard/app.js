@@ -4,7 +4,7 @@ import { appsPage } from './apps.js';
 import { appPage } from './app-page.js';
 import { deployLogPage } from './deploy-log.js';
 import { catalogPage } from './catalog.js';
-import { alertsPage, peoplePage, routerPage } from './server-pages.js';
+import { alertsPage, diskPage, peoplePage, routerPage } from './server-pages.js';
 
 function showLogin(message = '') {
   view.stop();
@@ -70,7 +70,7 @@ function loggedIn() {
 }
 
 /** The server-wide pages of the top menu, by their address. */
-const PAGES = { '#/catalog': catalogPage, '#/alerts': alertsPage, '#/people': peoplePage, '#/router': routerPage };
+const PAGES = { '#/catalog': catalogPage, '#/alerts': alertsPage, '#/people': peoplePage, '#/router': routerPage, '#/disk': diskPage };
 
 /** The app page on screen, kept while only its tab changes (its streams and forms stay). */
 let shownApp = null;

@@ -41,7 +41,7 @@ export async function appsPage() {
     table(['Name', 'State', 'Release', 'URL', 'Last deploy', 'Requests, 24 h'], tbody, { id: 'apps' }),
     h('h2', {}, 'Create an app'),
     form,
-    h('p', { class: 'help' }, 'Server-wide alerts, who is logged in and the router are in the menu at the top.'),
+    h('p', { class: 'help' }, 'The catalog, server-wide alerts, who is logged in, the router and the disk are in the menu at the top.'),
   );
   await fillApps(tbody).catch((e) => tbody.replaceChildren(emptyRow(6, `Could not load the apps: ${e.message}`, 'error')));
 }

@@ -58,7 +58,9 @@ export function backupsPanel({ name, base, refreshAll }) {
     }
     tbody.replaceChildren(...(list.length ? list.map((b) => h('tr', {},
       h('td', {}, when(b.createdAt)), h('td', {}, b.status), h('td', {}, bytes(b.size)), h('td', {}, contents(b)), h('td', {}, b.trigger),
-      h('td', {}, b.status === 'good' || b.status === 'unverified' ? restoreButton(b) : ''),
+      h('td', {}, b.status === 'good' || b.status === 'unverified' ? h('div', { class: 'actions' }, restoreButton(b),
+        // A plain download through the session cookie (as backups:download): a tar of the backup's files.
+        h('a', { class: 'button secondary', href: `/api${base}/backups/${enc(b.id)}/download`, download: `${name}-${b.id}.tar`, 'aria-label': `Download backup ${b.id}` }, 'Download')) : ''),
     )) : [emptyRow(6, 'No backups yet.')]));
   };
   create.addEventListener('click', () => act(create, 'Making a backup…', async () => {

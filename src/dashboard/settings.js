@@ -1,5 +1,5 @@
-// App page, Settings tab: sleep when idle, maintenance mode, router settings, resource limits, renaming and destroying
-// (as apps:sleep, maintenance:on/off, router:set, resources:set, apps:rename and apps:destroy do).
+// App page, Settings tab: the deploy branch, sleep when idle, maintenance mode, router settings, resource limits, renaming and destroying
+// (as apps:set, apps:sleep, maintenance:on/off, router:set, resources:set, apps:rename and apps:destroy do).
 import { act, api, enc, field, h, outcome } from './lib.js';
 
 /** Moves to another page and waits until it shows, so the outcome said afterwards is not wiped by the change. */
@@ -79,6 +79,13 @@ export function settingsPanel({ name, base, refreshAll }) {
     return outcome(`Limits saved: memory ${mib(r.memoryMb)}, cpu ${r.cpu}, ${r.pids} processes`, r.deploy);
   });
 
+  // The branch whose pushes deploy the app (apps:set branch=).
+  const branch = field('deploy-branch', 'Deploy branch', { required: true, maxlength: '255' });
+  const branchForm = form('Which branch deploys', [branch.el], 'Save branch', 'A git push of this branch deploys the app (main also takes master); a connected GitHub repository follows it too.', async () => {
+    const a = await api('PATCH', base, { branch: branch.input.value.trim() });
+    return `${name} deploys pushes of ${a.deployBranch}.`;
+  });
+
   // Rename (admins) and destroy: both ask for the app's name typed out.
   const newName = field('rename-to', 'New name', { required: true, pattern: '[a-z][a-z0-9]*(-[a-z0-9]+)*', maxlength: '63' });
   const renameForm = form('Rename the app', [newName.el], 'Rename app', 'Its default URL and git remote move (update your remote); domains, add-ons, config, storage and releases stay.', async () => {
@@ -120,6 +127,7 @@ export function settingsPanel({ name, base, refreshAll }) {
     sleepState.textContent = `${a.state === 'sleeping' ? 'Asleep now. ' : ''}${a.sleepAfterSeconds ? `Sleeps after ${Math.round(a.sleepAfterSeconds / 60)} min without requests.` : 'Never sleeps.'}`;
     if (!sleepForm.contains(document.activeElement)) after.input.value = a.sleepAfterSeconds ? String(Math.round(a.sleepAfterSeconds / 60)) : '';
     sleepNow.disabled = a.state !== 'running' || !a.currentRelease;
+    if (!branchForm.contains(document.activeElement)) branch.input.value = a.deployBranch;
     maintenanceOn = a.maintenance;
     maintState.textContent = a.maintenance ? 'On: visitors get a 503 page; the app keeps running.' : 'Off: visitors get the app.';
     maint.textContent = a.maintenance ? 'Turn maintenance off' : 'Turn maintenance on';
@@ -133,6 +141,7 @@ export function settingsPanel({ name, base, refreshAll }) {
 
   return {
     section: [
+      h('h2', {}, 'Deploy branch'), branchForm,
       h('h2', {}, 'Sleep'), sleepState, sleepForm,
       h('h2', {}, 'Maintenance'), maintState, h('div', { class: 'actions' }, maint),
       h('h2', {}, 'Router'), routerState, routerForm,

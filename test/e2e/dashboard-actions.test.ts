@@ -2,7 +2,7 @@
 // against a real minicloud: config unset, sleep and wake, maintenance, cron with "run now" and its history, backup
 // schedule and restore, router and resource settings, certificate renewal, rename, destroy with a typed name. Then
 // the main screens at a phone's viewport (390x844): no horizontal scrolling, touch targets at least 44 px high.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -41,7 +41,7 @@ const tab = async (label: string) => {
   await page.locator('nav.tabs').getByRole('link', { name: label, exact: true }).click();
   await page.locator('section.tab:not([hidden])').first().waitFor();
 };
-const appInfo = async () => (await mc.api<{ state: string; maintenance: boolean; sleepAfterSeconds: number | null }>('GET', `/api/apps/${APP}`)).body;
+const appInfo = async () => (await mc.api<{ state: string; maintenance: boolean; sleepAfterSeconds: number | null; deployBranch: string }>('GET', `/api/apps/${APP}`)).body;
 
 async function logIn(p: Page, hash = '') {
   await p.goto(`${mc.apiUrl}/dashboard/${hash}`);
@@ -119,6 +119,28 @@ describe('dashboard actions', () => {
     await waitText('#tab-settings', 'No repository connected.');
     expect(notFound.filter((u) => u.includes('/github'))).toEqual([]);
     expect((await mc.api('GET', `/api/apps/${APP}/github`)).body).toEqual({ app: APP, connected: false });
+  });
+
+  it('lists the recent deploys, each linking to its whole log', async () => {
+    await page.goto(`${mc.apiUrl}/dashboard/#/apps/${APP}/releases`);
+    await waitText('#deploys tbody', 'succeeded');
+    expect(await page.locator('#deploys tbody tr').count()).toBe(2); // the push, then the config change
+    await page.locator('#deploys tbody tr').last().getByRole('link', { name: /^Log of the build deploy/ }).click();
+    await waitText('#deploy-state', 'Succeeded: v1.');
+    expect(await page.locator('#deploy-log').textContent()).toContain(`Building ${APP}`);
+    await page.goBack();
+    await page.locator('#tab-releases').waitFor();
+  });
+
+  it('sets the deploy branch', async () => {
+    await tab('Settings');
+    await page.waitForFunction(() => (document.querySelector('#deploy-branch') as HTMLInputElement).value === 'main'); // filled from the app
+    await page.getByLabel('Deploy branch').fill('production');
+    expect(await outcomeOf(() => page.getByRole('button', { name: 'Save branch' }).click())).toBe(`${APP} deploys pushes of production.`);
+    expect((await appInfo()).deployBranch).toBe('production');
+    await page.getByLabel('Deploy branch').fill('main');
+    await page.getByRole('button', { name: 'Save branch' }).click();
+    await waitText('#status', `${APP} deploys pushes of main.`);
   });
 
   it('unsets a config var', async () => {
@@ -216,6 +238,10 @@ describe('dashboard actions', () => {
     await page.getByRole('button', { name: 'Save schedule' }).click();
     await waitText('#status', 'Backups daily, keeping 3.');
     expect((await mc.api('GET', `/api/apps/${APP}/backups/schedule`)).body).toMatchObject({ frequency: 'daily', keep: 3 });
+    // Downloaded as the CLI's backups:download does: a tar of its files, through the session.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: `Download backup ${backup!.id}` }).click()]);
+    expect(download.suggestedFilename()).toBe(`${APP}-${backup!.id}.tar`);
+    expect(statSync((await download.path())!).size).toBeGreaterThan(1024);
     expect(await outcomeOf(() => page.getByRole('button', { name: `Restore backup ${backup!.id}` }).click())).toMatch(new RegExp(`^Restored .*from ${backup!.id}\\.$`));
   });
 
@@ -236,13 +262,25 @@ describe('dashboard actions', () => {
     expect(renewed?.serial).not.toBe(first.serial);
   });
 
+  it('shows what uses the disk, previews a prune and prunes', async () => {
+    await page.locator('#menu').getByRole('link', { name: 'Disk' }).click();
+    await page.getByRole('heading', { name: 'Disk' }).waitFor();
+    await waitText('#disk-summary', 'free of');
+    await waitText('#disk tbody', APP);
+    expect(await outcomeOf(() => page.getByRole('button', { name: 'Preview a prune' }).click())).toMatch(/^A prune would free /);
+    expect(await page.locator('#prune-result').textContent()).toContain('Would free');
+    expect(await outcomeOf(() => page.getByRole('button', { name: 'Prune', exact: true }).click())).toMatch(/^Freed /);
+    expect(await page.locator('#prune-result').textContent()).toMatch(/Freed .*free now/);
+    expect((await get(mc.httpPort, `${APP}.localhost`)).status).toBe(200); // what runs is kept
+  });
+
   it('shows the main screens on a phone without horizontal scrolling, every touch target at least 44 px high', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const p = await phone.newPage();
     p.setDefaultTimeout(60_000);
     await logIn(p);
     await p.getByRole('heading', { name: 'Apps' }).waitFor();
-    const screens = ['#/', '#/catalog', '#/alerts', '#/people', '#/router', ...['overview', 'releases', 'processes', 'config', 'domains', 'addons', 'backups', 'cron', 'logs', 'metrics', 'settings'].map((t) => `#/apps/${APP}/${t}`)];
+    const screens = ['#/', '#/catalog', '#/alerts', '#/people', '#/router', '#/disk', ...['overview', 'releases', 'processes', 'config', 'domains', 'addons', 'backups', 'cron', 'logs', 'metrics', 'settings'].map((t) => `#/apps/${APP}/${t}`)];
     const problems: string[] = [];
     for (const hash of screens) {
       await p.evaluate((h) => { location.hash = h; }, hash);
