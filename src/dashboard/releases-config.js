@@ -6,8 +6,13 @@ export function releasesPanel(ctx) {
   const { base, refreshAll } = ctx;
   const tbody = h('tbody');
   const diff = releaseDiffPanel(ctx);
+  // Rows are rebuilt only when the list changed: a button is not replaced under a finger (or a click) for nothing.
+  let shown = null;
   const refresh = async () => {
     const list = await api('GET', `${base}/releases`);
+    const sig = JSON.stringify(list);
+    if (sig === shown) return;
+    shown = sig;
     const current = list.find((r) => r.current);
     diff.fill(list);
     tbody.replaceChildren(...(list.length ? list.map((r) => {
@@ -43,10 +48,15 @@ export function configPanel({ base, refreshAll }) {
 
   // Only the names stay in the page; a value is shown once its row is revealed (and kept so on refresh).
   const revealed = new Set();
+  // Rows are rebuilt only when the names (or a revealed value, on screen anyway) changed.
+  let shown = null;
   const refresh = async () => {
     const all = await api('GET', `${base}/config`);
     const keys = Object.keys(all).sort();
     for (const k of revealed) if (!(k in all)) revealed.delete(k);
+    const sig = JSON.stringify([keys, [...revealed].sort().map((k) => all[k])]);
+    if (sig === shown) return;
+    shown = sig;
     tbody.replaceChildren(...(keys.length ? keys.map((k) => {
       const cell = h('td', { class: 'config-value' });
       const reveal = h('button', { type: 'button', class: 'secondary' });
