@@ -1,13 +1,14 @@
 // The dashboard's app tabs and server menu, and each action it does like the CLI, in a real (headless) Chromium
 // against a real minicloud: config unset, sleep and wake, maintenance, cron with "run now" and its history, backup
-// schedule and restore, router and resource settings, certificate renewal, rename, destroy with a typed name. Then
-// the main screens at a phone's viewport (390x844): no horizontal scrolling, touch targets at least 44 px high.
+// schedule, download and restore, router and resource settings, certificate renewal, the deploy branch, the disk page,
+// rename, destroy with a typed name. The phone's viewport is dashboard-phone.test.ts.
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser } from '../helpers/browser.ts';
+import { logInWithToken, statusAfter } from '../helpers/dashboard.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { freePort, get, until } from '../helpers/net.ts';
@@ -27,27 +28,14 @@ const notFound: string[] = [];
 
 const waitText = (selector: string, text: string, p = page) =>
   p.waitForFunction(([s, t]) => document.querySelector(s!)?.textContent?.includes(t!) ?? false, [selector, text]);
-/** Clears the status line, runs `action`, and answers the outcome it then says (not a "…" in progress). */
-async function outcomeOf(action: () => Promise<void>, p = page): Promise<string> {
-  await p.evaluate(() => { document.querySelector('#status')!.textContent = ''; });
-  await action();
-  const done = await p.waitForFunction(() => {
-    const t = document.querySelector('#status')?.textContent ?? '';
-    return t !== '' && !t.endsWith('…') ? t : null;
-  }, undefined, { timeout: 180_000 });
-  return (await done.jsonValue()) as string;
-}
+const outcomeOf = (action: () => Promise<void>) => statusAfter(page, action);
 const tab = async (label: string) => {
   await page.locator('nav.tabs').getByRole('link', { name: label, exact: true }).click();
   await page.locator('section.tab:not([hidden])').first().waitFor();
 };
 const appInfo = async () => (await mc.api<{ state: string; maintenance: boolean; sleepAfterSeconds: number | null; deployBranch: string }>('GET', `/api/apps/${APP}`)).body;
 
-async function logIn(p: Page, hash = '') {
-  await p.goto(`${mc.apiUrl}/dashboard/${hash}`);
-  await p.getByLabel('API token').fill(mc.token);
-  await p.getByRole('button', { name: 'Log in', exact: true }).click();
-}
+const logIn = (p: Page, hash = '') => logInWithToken(p, mc, hash);
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -272,37 +260,6 @@ describe('dashboard actions', () => {
     expect(await outcomeOf(() => page.getByRole('button', { name: 'Prune', exact: true }).click())).toMatch(/^Freed /);
     expect(await page.locator('#prune-result').textContent()).toMatch(/Freed .*free now/);
     expect((await get(mc.httpPort, `${APP}.localhost`)).status).toBe(200); // what runs is kept
-  });
-
-  it('shows the main screens on a phone without horizontal scrolling, every touch target at least 44 px high', async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-    const p = await phone.newPage();
-    p.setDefaultTimeout(60_000);
-    await logIn(p);
-    await p.getByRole('heading', { name: 'Apps' }).waitFor();
-    const screens = ['#/', '#/catalog', '#/alerts', '#/people', '#/router', '#/disk', ...['overview', 'releases', 'processes', 'config', 'domains', 'addons', 'backups', 'cron', 'logs', 'metrics', 'settings'].map((t) => `#/apps/${APP}/${t}`)];
-    const problems: string[] = [];
-    for (const hash of screens) {
-      await p.evaluate((h) => { location.hash = h; }, hash);
-      await p.waitForFunction(() => !document.querySelector('#view')?.textContent?.includes('Loading…'));
-      await p.waitForTimeout(300); // the panels' first answers fill their tables
-      const m = await p.evaluate(() => {
-        const small = [...document.querySelectorAll('button, input:not([type="checkbox"]), select, nav a, #apps td a')]
-          .filter((el) => (el as HTMLElement).offsetParent !== null)
-          .map((el) => ({ what: `${el.tagName} ${el.textContent?.trim() || el.id}`, h: el.getBoundingClientRect().height }))
-          .filter((t) => t.h < 44);
-        return { scroll: document.documentElement.scrollWidth, width: innerWidth, small };
-      });
-      if (m.scroll > m.width) problems.push(`${hash}: scrollWidth ${m.scroll} > ${m.width}`);
-      for (const s of m.small) problems.push(`${hash}: ${s.what} is ${s.h.toFixed(0)} px high`);
-      if (hash.endsWith('/overview') || hash === '#/') await p.screenshot({ path: `${ARTIFACTS}dashboard-phone-${hash === '#/' ? 'apps' : 'app'}.png`, fullPage: true });
-    }
-    expect(problems).toEqual([]);
-    // From the phone: stop and start the app from its overview.
-    await p.evaluate((a) => { location.hash = `#/apps/${a}`; }, APP);
-    expect(await outcomeOf(() => p.getByRole('button', { name: 'Stop', exact: true }).tap(), p)).toBe('Stopped.');
-    expect(await outcomeOf(() => p.getByRole('button', { name: 'Start', exact: true }).tap(), p)).toBe('Started.');
-    await phone.close();
   });
 
   it('renames the app, then destroys it only with its name typed', async () => {
