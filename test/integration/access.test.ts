@@ -30,7 +30,7 @@ function call(method: string, path: string, o: { bearer?: string; basic?: string
   return requestFrom(o.address ?? from(), mc.apiUrl + path, { method, headers, body: o.body ?? (method === 'GET' ? undefined : '{}') });
 }
 
-const PARAMS: Record<string, string> = { app: 'a', repo: 'a.git', kind: 'redis', domain: 'www.example.com', id: 'nope', name: 'nope', email: 'nobody@example.com', key: 'nope' };
+const PARAMS: Record<string, string> = { app: 'a', repo: 'a.git', kind: 'redis', domain: 'www.example.com', id: 'nope', name: 'nope', email: 'nobody@example.com', key: 'nope', node: 'nope' };
 const urlOf = (r: RouteRule) => r.path.replace(/:(\w+)/g, (_m, k: string) => PARAMS[k]!) + (r.path.endsWith('/info/refs') ? '?service=git-receive-pack' : '');
 const guarded = ROUTES.filter((r) => r.permission !== 'public');
 const key = (r: RouteRule) => `${r.method} ${r.path}`;
@@ -91,7 +91,9 @@ describe('every route, with each credential', () => {
       // a backup's files hold the app's data and config: its secrets
       'GET /api/apps/:app/backups/:id/download',
       // a websocket that runs commands in the app (`minicloud run` from a terminal): a change, though a GET
-      'GET /api/apps/:app/console']);
+      'GET /api/apps/:app/console',
+      // the swarm's join token lets any server join
+      'GET /api/nodes/join']);
     expectAll(await statuses(asToken(tokens.reader!)), (k) => (hooks.has(k) ? 401 : k.startsWith('GET ') && !secret.has(k) && !k.startsWith('GET /git/') ? 'allowed' : 403));
   });
 
@@ -115,6 +117,17 @@ describe('every route, with each credential', () => {
     const list = await call('GET', '/api/apps', { bearer: scoped.body.token });
     expect((JSON.parse(list.body) as { name: string }[]).map((a) => a.name)).toEqual(['b']);
     expect((await call('GET', '/api/apps/a', { bearer: scoped.body.token })).status).toBe(403);
+  });
+});
+
+describe('nodes on a single server', () => {
+  it('says there are none, and where nodes come from', async () => {
+    for (const args of [['nodes'], ['nodes:add'], ['nodes:drain', 'x']]) {
+      const r = await mc.cli(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain('one server: it has no nodes');
+      expect(r.stderr).toContain('MINICLOUD_RUNTIME=swarm');
+    }
   });
 });
 
