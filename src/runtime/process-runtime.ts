@@ -7,9 +7,10 @@ import {
 } from '../core/index.ts';
 import { sumActivity } from './activity.ts';
 import { AppLogs } from './app-logs.ts';
-import { freePort, isFree } from './free-port.ts';
+import { freePort } from './free-port.ts';
 import { linkVolumes, storageEnv } from './link-volumes.ts';
 import type { PortGuard } from './port-guard.ts';
+import { WarmPorts } from './warm-ports.ts';
 import { ptyConsole } from './pty-console.ts';
 import {
   releaseDir, type Activity, type ConsoleOptions, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime,
@@ -53,13 +54,13 @@ export class ProcessRuntime implements Runtime {
   private readonly log: Logger;
 
   private readonly files: AppLogs;
-  /** Sleeping apps' ports, fenced for their user already (prewarm): the start that wakes one takes it. */
-  private readonly warm = new Map<string, { port: number; uid: number }>();
+  private readonly warm: WarmPorts | null;
 
   constructor(logDir: string, private readonly o: ProcessRuntimeOptions = {}) {
     this.log = o.log ?? createLogger({ label: 'runtime' });
     this.confine = o.confine ?? new ProcessGroups('not set up');
     this.files = new AppLogs(logDir, o.logMaxBytes);
+    this.warm = o.users && o.guard ? new WarmPorts(o.users, o.guard, this.log) : null;
     this.files.watch();
   }
 
@@ -74,7 +75,7 @@ export class ProcessRuntime implements Runtime {
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const user = await this.prepare(spec);
-    const warm = user ? await this.takeWarm(spec.app, user.uid) : null;
+    const warm = user ? ((await this.warm?.take(spec.app, user.uid)) ?? null) : null;
     const port = warm ?? (await freePort());
     if (user && warm === null) await this.o.guard?.open(port, user.uid);
     const limits = this.limits(spec);
@@ -104,31 +105,9 @@ export class ProcessRuntime implements Runtime {
     return { handle, pid, host: '127.0.0.1', port };
   }
 
-  /**
-   * A sleeping app's port made ready while it slept: found free, its firewall rules already in place (they took
-   * most of a wake's time before the app itself started on a loaded host). Only for an app's own user.
-   */
+  /** A sleeping app: a port fenced for its user ahead of the request that wakes it (WarmPorts). */
   async prewarm(app: string): Promise<void> {
-    if (!this.o.users || !this.o.guard || this.warm.has(app) || this.closed) return;
-    try {
-      const user = await this.o.users.ensure(app);
-      if (!user) return;
-      const port = await freePort();
-      await this.o.guard.open(port, user.uid);
-      this.warm.set(app, { port, uid: user.uid });
-    } catch (e) {
-      this.log.warn(`preparing ${app}'s wake: ${(e as Error).message}`);
-    }
-  }
-
-  /** The app's warm port when it is still free and fenced for `uid`; else its rules go, and null. */
-  private async takeWarm(app: string, uid: number): Promise<number | null> {
-    const w = this.warm.get(app);
-    if (!w) return null;
-    this.warm.delete(app);
-    if (w.uid === uid && (await isFree(w.port))) return w.port;
-    await this.o.guard?.close(w.port).catch((e: Error) => this.log.warn(`firewall rules of port ${w.port}: ${e.message}`));
-    return null;
+    if (!this.closed) await this.warm?.prepare(app);
   }
 
   /** The spec's limits, the server's defaults where the app set none. */
@@ -275,9 +254,7 @@ export class ProcessRuntime implements Runtime {
 
   /** Ends every group of the app (its instances and one-offs): it is destroyed. */
   async forget(app: string): Promise<void> {
-    const w = this.warm.get(app);
-    this.warm.delete(app);
-    if (w) await this.o.guard?.close(w.port).catch((e: Error) => this.log.warn(`firewall rules of port ${w.port}: ${e.message}`));
+    await this.warm?.forget(app);
     await Promise.all(this.confine.names().filter((n) => n.startsWith(`${app}.`)).map((n) => this.endGroup(n)));
   }
 
