@@ -1,6 +1,7 @@
 // The processes of the local engine's containers as this host sees them: what the Docker runtime reads to tell a hung
 // container from a busy one (Runtime.activity), and wakes before stopping a stopped one.
 import { readFileSync } from 'node:fs';
+import type Dockerode from 'dockerode';
 import { processTree, sumActivity } from './activity.ts';
 import type { Activity } from './runtime.ts';
 
@@ -37,7 +38,18 @@ export class ContainerProcesses {
     return pid === undefined ? null : sumActivity(processTree(pid));
   }
 
-  /** SIGCONT to every process of the container visible here (one SIGSTOPped must run to get its SIGTERM). */
+  /**
+   * Stops the container (SIGTERM, SIGKILL after `graceMs`) and answers its exit code. A hung one may be paused or
+   * SIGSTOPped: it is unpaused and sent SIGCONT first, so it runs to get its SIGTERM (as host processes get SIGCONT).
+   */
+  async halt(c: Dockerode.Container, graceMs: number): Promise<number | null> {
+    await c.inspect().then((i) => (i.State.Paused ? c.unpause() : undefined)).catch(() => {}); // gone, or unpaused meanwhile
+    this.wake(c.id);
+    await c.stop({ t: Math.ceil(graceMs / 1000) });
+    return c.inspect().then((i) => i.State.ExitCode, () => null);
+  }
+
+  /** SIGCONT to every process of the container visible here. */
   wake(id: string): void {
     const pid = this.pids.get(id);
     for (const p of pid === undefined ? [] : processTree(pid)) {

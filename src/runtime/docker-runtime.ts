@@ -82,26 +82,17 @@ export class DockerRuntime implements Runtime {
     return this.procs.activity(handle);
   }
 
-  /**
-   * Stops and removes the container; its exit is reported once it is removed (not when the engine first says it
-   * ended), so a restart in place finds its name free and the report is never lost to the removal.
-   */
+  /** Stops and removes it; the exit is reported once removed (its name free for a restart in place, never lost to the removal). */
   async stop(handle: string, graceMs: number): Promise<void> {
-    const c = this.docker.getContainer(handle);
     this.stopping.add(handle);
-    let code: number | null = null;
     let watched: boolean;
+    let code: number | null;
     try {
-      try {
-        // A hung instance may be paused or SIGSTOPped: it must run to get its SIGTERM (as host processes get SIGCONT).
-        await c.inspect().then((i) => (i.State.Paused ? c.unpause() : undefined)).catch(() => {}); // gone, or unpaused meanwhile
-        this.procs.wake(handle);
-        await c.stop({ t: Math.ceil(graceMs / 1000) });
-        code = await c.inspect().then((i) => i.State.ExitCode, () => null);
-      } catch (e) {
+      code = await this.procs.halt(this.docker.getContainer(handle), graceMs).catch((e: unknown) => {
         // 304: already stopped; 404: already removed. Either way, it is not running.
         if (!gone(e) && (e as { statusCode?: number }).statusCode !== 304) throw e;
-      }
+        return null;
+      });
       watched = this.watching.has(handle);
       await this.remove(handle);
     } finally {
