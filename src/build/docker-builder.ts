@@ -55,6 +55,9 @@ export class DockerBuilder implements Builder {
     const extra: Record<string, Buffer | string> = own ? {} : { ...supportFiles(req.plan), Dockerfile: readFileSync(req.plan.dockerfile!) };
     // Always present, so a buildpack Dockerfile can COPY it unconditionally; empty means none.
     extra['extra-ca.crt'] = this.opts.caBundle ? readFileSync(this.opts.caBundle) : '';
+    // The build script as the plan runs it without npm (node: `npm run build` resolved from package.json).
+    const [step] = req.plan.build;
+    if (!own && step && req.plan.run?.[step]) extra['build-command'] = req.plan.run[step];
     const context = buildContext({ sourceTar: req.sourceTar, dockerignore: readDockerignore(req.sourceDir), extra });
     const memory = this.opts.memoryMb * 1024 * 1024;
     const network = this.opts.network;

@@ -61,7 +61,7 @@ describe('the Docker runtime, end to end', () => {
     expect(first.code, first.output).toBe(0);
     expect((await get(mc.httpPort, `${app}.localhost`)).body).toContain('hello from node');
 
-    appendFileSync(join(repo, 'server.js'), '\n// a code-only change\n');
+    appendFileSync(join(repo, 'server.js'), `\n// a code-only change, new at every run (so its build step runs, not a cached layer) ${Date.now()}\n`);
     writeFileSync(join(repo, 'VERSION'), 'two\n');
     commitAll(repo, 'code only');
     const second = await push(repo, mc.gitUrl(app));
@@ -73,6 +73,9 @@ describe('the Docker runtime, end to end', () => {
     expect(installs, second.output).toHaveLength(2);
     for (const i of installs) expect(lines[i + 1], second.output).toContain('Using cache');
     expect(second.output).not.toMatch(/added \d+ package/);
+    // The build step ran again (new code), its script as its own command as on the host: no npm banner before its line.
+    expect(second.output).toContain('wrote build-info.json');
+    expect(second.output).not.toMatch(/> minicloud-fixture-node@[\d.]+ build/);
     expect((await get(mc.httpPort, `${app}.localhost`)).body).toContain('hello from node');
 
     // The config var reached the app's environment, and nothing else.
