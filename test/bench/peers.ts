@@ -121,7 +121,7 @@ http {
     }
   }
 }`);
-  const child = await launch('nginx', 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], [port, tlsPort]);
+  const child = await launch('nginx', 'nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], [port, tlsPort]).catch((e: Error) => { rmSync(dir, { recursive: true, force: true }); throw e; });
   return { name: 'nginx', version: version('nginx', ['-v'], /nginx\/(\S+)/), port, tlsPort, stop: stopper(child, dir, 'SIGQUIT') };
 }
 
@@ -154,7 +154,7 @@ backend app
   http-reuse safe
   server app 127.0.0.1:${o.upstream} maxconn 1000
 `);
-  const child = await launch('haproxy', 'haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], [port, tlsPort]);
+  const child = await launch('haproxy', 'haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')], [port, tlsPort]).catch((e: Error) => { rmSync(dir, { recursive: true, force: true }); throw e; });
   return { name: 'HAProxy', version: version('haproxy', ['-v'], /version (\d+\.\d+\.\d+)/), port, tlsPort, stop: stopper(child, dir, 'SIGUSR1') };
 }
 
@@ -184,6 +184,6 @@ https://:${tlsPort} {
 }
 `);
   const env = { ...process.env, GOMAXPROCS: String(o.workers), HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
-  const child = await launch('caddy', 'caddy', ['run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], [port, tlsPort], env);
+  const child = await launch('caddy', 'caddy', ['run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], [port, tlsPort], env).catch((e: Error) => { rmSync(dir, { recursive: true, force: true }); throw e; });
   return { name: 'Caddy', version: version('caddy', ['version'], /v?(\d+\.\d+\.\d+)/), port, tlsPort, stop: stopper(child, dir) };
 }
