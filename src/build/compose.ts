@@ -22,7 +22,8 @@ const HINT = 'see the Compose section of the README: what minicloud runs, and wh
 
 /** The add-on each shared-server image stands for: `postgres:16`, `mariadb:11`, `mysql:8`, `redis:7`, `rabbitmq:3`. */
 function addonOfImage(image: string): ComposeAddonKind | null {
-  const repo = image.replace(/[:@].*$/, '').split('/').pop() ?? '';
+  // The last path part without its tag or digest (a registry's `host:5000/` keeps its colon out of the way).
+  const repo = (image.split('/').pop() ?? '').split('@')[0]!.split(':')[0]!;
   if (repo === 'postgres' || repo === 'postgis') return 'postgres';
   if (repo === 'mariadb' || repo === 'mysql') return 'mariadb';
   if (repo === 'redis' || repo === 'valkey') return 'redis';
@@ -199,6 +200,15 @@ const ADDON_KEYS: Record<ComposeAddonKind, string[]> = {
   rabbitmq: ['RABBITMQ_URL'],
 };
 
+/** `[export ]KEY = value` split at its first `=` (no regular expression spanning both sides: linear by construction). */
+function keyValue(line: string): [string, string] | null {
+  const eq = line.indexOf('=');
+  if (eq < 0) return null;
+  let key = line.slice(0, eq).trimEnd();
+  if (key.startsWith('export') && /\s/.test(key[6] ?? '')) key = key.slice(6).trimStart();
+  return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(key) ? [key, line.slice(eq + 1).trimStart()] : null;
+}
+
 /** An env_file: `KEY=value` lines, `#` comments, optional `export ` and quotes; values taken literally. */
 function dotenv(path: string, text: string): Record<string, string> {
   if (text.length > ENV_FILE_LIMIT) fail(`env_file ${path}`, `is ${text.length} characters; minicloud reads at most ${ENV_FILE_LIMIT}`);
@@ -206,12 +216,12 @@ function dotenv(path: string, text: string): Record<string, string> {
   for (const [i, raw] of text.split('\n').entries()) {
     const line = raw.replace(/\r$/, '').trim();
     if (!line || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]{0,127})\s*=\s*(.*)$/.exec(line);
+    const m = keyValue(line);
     if (!m) fail(`env_file ${path} line ${i + 1}`, 'must be KEY=value');
-    let v = m![2]!;
+    let v = m![1];
     const q = v[0];
     if ((q === '"' || q === "'") && v.length >= 2 && v.endsWith(q)) v = v.slice(1, -1);
-    out[m![1]!] = q === "'" ? v : literal(`env_file ${path} line ${i + 1}`, v);
+    out[m![0]] = q === "'" ? v : literal(`env_file ${path} line ${i + 1}`, v);
   }
   return out;
 }
