@@ -71,8 +71,14 @@ function aptInstall(pkgs) {
   say(`Installed ${pkgs.join(', ')} in ${secs(t0)}`);
 }
 
-// Docker's default address pools for bridges (docker0, then user-defined networks like minicloud's).
+// Where the private engine's bridges get their subnets: /24s of 172.16.0.0/12 (4,096 networks). Docker's
+// default gives fifteen /16s there and then /20s of 192.168.0.0/16; the suite makes more than fifteen networks
+// (each Docker test its own, and a build network beside each), and the later ones, outside the NAT rule below,
+// had no DNS and no way out (npm install in a build: EAI_AGAIN).
 const CONTAINER_NETS = '172.16.0.0/12';
+const POOL = `base=${CONTAINER_NETS},size=24`;
+// Networks an engine made before it had POOL keep their 192.168 subnets in its data root: NAT them too.
+const OLD_POOL = '192.168.0.0/16';
 
 /**
  * The private engine runs with --iptables=false (it leaves the host's firewall alone), so nothing NATs its
@@ -80,11 +86,13 @@ const CONTAINER_NETS = '172.16.0.0/12';
  */
 function ensureNat() {
   if (!isRoot() || !has('iptables')) return;
-  const rule = ['POSTROUTING', '-s', CONTAINER_NETS, '!', '-d', CONTAINER_NETS, '-j', 'MASQUERADE'];
-  if (spawnSync('iptables', ['-t', 'nat', '-C', ...rule], { stdio: 'ignore' }).status === 0) return;
-  const r = spawnSync('iptables', ['-t', 'nat', '-A', ...rule], { encoding: 'utf8' });
-  if (r.status === 0) say(`Containers reach out through NAT (iptables -t nat -A ${rule.join(' ')})`);
-  else console.error(` !     Could not add the NAT rule for containers (${r.stderr.trim()}): builds that download will fail`);
+  for (const nets of [CONTAINER_NETS, OLD_POOL]) {
+    const rule = ['POSTROUTING', '-s', nets, '!', '-d', nets, '-j', 'MASQUERADE'];
+    if (spawnSync('iptables', ['-t', 'nat', '-C', ...rule], { stdio: 'ignore' }).status === 0) continue;
+    const r = spawnSync('iptables', ['-t', 'nat', '-A', ...rule], { encoding: 'utf8' });
+    if (r.status === 0) say(`Containers reach out through NAT (iptables -t nat -A ${rule.join(' ')})`);
+    else console.error(` !     Could not add the NAT rule for containers (${r.stderr.trim()}): builds that download will fail`);
+  }
 }
 
 /**
@@ -139,6 +147,7 @@ export async function ensureDocker() {
     '--exec-root', `${ENGINE_DIR}/exec`,
     '--pidfile', pidfile,
     '--iptables=false',
+    '--default-address-pool', POOL,
     '--storage-driver', 'overlay2',
   ], { detached: true, stdio: ['ignore', log, log] });
   let exited = null;
