@@ -3,7 +3,7 @@
 import type { MinutePoint } from '../core/index.ts';
 import type { Db } from './db.ts';
 
-interface Row {
+export interface MetricPointRow {
   app: string; span: number; t: number; requests: number; errors: number;
   s1xx: number; s2xx: number; s3xx: number; s4xx: number; s5xx: number;
   p50: number | null; p95: number | null; p99: number | null; cpu: number | null; memory_mb: number | null;
@@ -12,7 +12,7 @@ interface Row {
 /** A stored point: its app and the minutes it covers (1, or 10 once rolled up). */
 export interface StoredPoint { app: string; spanMinutes: number; point: MinutePoint }
 
-const toPoint = (r: Row): StoredPoint => ({
+const toPoint = (r: MetricPointRow): StoredPoint => ({
   app: r.app, spanMinutes: r.span,
   point: {
     t: new Date(r.t).toISOString(), requests: r.requests, errors: r.errors, p50Ms: r.p50, p95Ms: r.p95, p99Ms: r.p99,
@@ -37,13 +37,13 @@ export class MetricPointsTable {
 
   /** The app's points from `fromMs` (included) to `toMs` (excluded), oldest first, of any span. */
   list(app: string, fromMs: number, toMs: number): StoredPoint[] {
-    return this.db.prepare<[string, number, number], Row>('SELECT * FROM metric_points WHERE app = ? AND t >= ? AND t < ? ORDER BY t, span')
+    return this.db.prepare<[string, number, number], MetricPointRow>('SELECT * FROM metric_points WHERE app = ? AND t >= ? AND t < ? ORDER BY t, span')
       .all(app, fromMs, toMs).map(toPoint);
   }
 
   /** Every app's points of one span older than `beforeMs`: what a rollup takes. */
   older(spanMinutes: number, beforeMs: number): StoredPoint[] {
-    return this.db.prepare<[number, number], Row>('SELECT * FROM metric_points WHERE span = ? AND t < ? ORDER BY app, t').all(spanMinutes, beforeMs).map(toPoint);
+    return this.db.prepare<[number, number], MetricPointRow>('SELECT * FROM metric_points WHERE span = ? AND t < ? ORDER BY app, t').all(spanMinutes, beforeMs).map(toPoint);
   }
 
   /** Replaces one span's points older than `beforeMs` by `rolled` (already combined), in one transaction. */

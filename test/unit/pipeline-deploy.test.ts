@@ -98,6 +98,7 @@ describe('the deploy script', () => {
     expect(steps).toEqual([
       '-----> Building shop from main (aaaaaaa)',
       '-----> node app detected',
+      "-----> `npm start` runs the script's command directly, with no npm process beside it",
       'build',
       '-----> Build succeeded; processes: web, release',
       '-----> Releasing v1',
@@ -171,6 +172,7 @@ describe('a failed deploy', () => {
     expect(steps).toEqual([
       '-----> Building shop from main (aaaaaaa)',
       '-----> node app detected',
+      "-----> `npm start` runs the script's command directly, with no npm process beside it",
       'build',
       ' !     npm install failed',
       ' !     see the build output above',
