@@ -60,6 +60,8 @@ export interface RouterOptions {
   httpsPort?: number;
   /** Most connections to one app instance at once (more requests queue); default 256. */
   upstreamConnections?: number;
+  /** HTTP/2: how long a quiet session lives (idle, or owed by a client that stopped reading); default 60 s. */
+  h2IdleMs?: number;
   /** Serve plain requests of the common shape over raw sockets (fast/); default true. Off, Node's server gets them all (tests compare the two). */
   fastPath?: boolean;
 }
@@ -119,7 +121,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   await listen(server, opts).catch(async (e: unknown) => { await close(); throw e; });
   // HTTPS (certs): last, so the TLS listener gets every handler registered above.
   if (opts.https) secure = await listenTls(opts.https, opts.host, server, track).catch(async (e: unknown) => { await close(); throw e; });
-  if (secure) h2 = serveH2(secure, requests);
+  if (secure) h2 = serveH2(secure, { request: (req, res, expects) => requests.request(req, res, expects), ...(opts.h2IdleMs !== undefined && { idleMs: opts.h2IdleMs }) });
   const setTicketKeys = (keys: Buffer) => secure?.setTicketKeys(keys);
   return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, setTicketKeys, close, drain };
 }

@@ -2,7 +2,7 @@
 // a node:http2 session whose requests take the very path HTTP/1.1 ones do (requests.ts: limits, guard with its h2
 // checks in edge/guard-h2.ts, routing, forwarded headers, access log) and reach apps over HTTP/1.1 keep-alive through
 // the pooled engine. WebSockets stay on HTTP/1.1 connections (no RFC 8441 extended CONNECT: see README).
-import http2, { constants, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import http2, { constants, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type https from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -14,6 +14,8 @@ import { ClientWatch } from './watch.ts';
 /** What the HTTP/2 side needs of the router: the shared request handler (requests.ts). */
 export interface H2Options {
   request(req: IncomingMessage, res: ServerResponse, expectsContinue?: boolean): void;
+  /** A session quiet this long is closed when idle, or ended when it owes a client that stopped reading; default 60 s. */
+  idleMs?: number;
 }
 
 export interface H2Engine {
@@ -60,13 +62,19 @@ export function serveH2(tls: https.Server, o: H2Options): H2Engine {
     watch.session(session);
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
-    let open = 0;
+    const open = new Set<ServerHttp2Stream>();
     session.on('stream', (stream) => {
-      open++;
-      stream.once('close', () => open--);
+      open.add(stream);
+      stream.once('close', () => open.delete(stream));
     });
-    // Idle: no stream for IDLE_MS (the timer restarts on any frame); a long poll keeps its session.
-    session.setTimeout(IDLE_MS, () => { if (open === 0) session.close(); });
+    // Nothing read or written for idleMs (the timer restarts on any frame). No stream open: closed (GOAWAY). A stream
+    // with an answer waiting to be written: the client stopped reading (no WINDOW_UPDATE) and would keep the session,
+    // and the upstream requests of its streams, for ever: ended. A long poll (a stream waiting for its app, owed
+    // nothing yet) keeps its session.
+    session.setTimeout(o.idleMs ?? IDLE_MS, () => {
+      if (open.size === 0) session.close();
+      else if ([...open].some((s) => s.bufferSize > 0)) session.destroy();
+    });
   });
 
   // The ALPN switch: https.Server's own HTTP/1.1 listener keeps every connection that did not pick h2.

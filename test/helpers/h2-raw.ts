@@ -57,6 +57,13 @@ export class RawH2 {
     this.socket.write(frame(FRAME.DATA, endStream ? END_STREAM : 0, stream, Buffer.from(body)));
   }
 
+  /** The client's GOAWAY (NO_ERROR): it opens no more streams. */
+  goAway(lastStream = 0): void {
+    const p = Buffer.alloc(8);
+    p.writeUInt32BE(lastStream);
+    this.socket.write(frame(FRAME.GOAWAY, 0, 0, p));
+  }
+
   reset(stream: number, code = 8 /* CANCEL */): void {
     const p = Buffer.alloc(4);
     p.writeUInt32BE(code);
