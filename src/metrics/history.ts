@@ -1,6 +1,6 @@
 // Metrics kept 7 days: the minutes of the in-memory series written to the state file in batches (once a minute,
 // and at shutdown), a row per minute for a day, then rolled up into 10-minute rows, pruned after a week.
-import { STATUS_CLASSES, type MinutePoint, type StatusClass } from '../core/index.ts';
+import { STATUS_CLASSES, UserError, type MinutePoint, type StatusClass } from '../core/index.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -20,6 +20,13 @@ export interface HistoryStore {
   older(spanMinutes: number, beforeMs: number): HistoryPoint[];
   rollUp(spanMinutes: number, beforeMs: number, rolled: HistoryPoint[]): void;
   prune(beforeMs: number): number;
+}
+
+/** MINICLOUD_METRICS_HISTORY: on (unset) keeps 7 days in the state file; off only the last hour, in memory. */
+export function historySetting(raw: string | undefined): boolean {
+  const v = (raw || 'on').trim().toLowerCase();
+  if (v !== 'on' && v !== 'off') throw new UserError(`MINICLOUD_METRICS_HISTORY=${raw} is neither on nor off`, 'leave it unset (on), or set MINICLOUD_METRICS_HISTORY=off');
+  return v === 'on';
 }
 
 export const RANGES = { '1h': 60 * MINUTE, '24h': DAY, '7d': 7 * DAY } as const;

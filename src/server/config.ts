@@ -3,6 +3,7 @@ import { resolve, join } from 'node:path';
 import { UserError, parseLogLevel, parseMinFree, type LogLevel, type MinFree } from '../core/index.ts';
 import { parseTrustedProxies } from '../../proxy/edge/trust.ts';
 import { alertSettings, type AlertSettings } from '../alerts/index.ts';
+import { historySetting } from '../metrics/index.ts';
 
 /** How long a stopped instance has between SIGTERM and SIGKILL (the Swarm runtime fixes it per service at start). */
 export const STOP_GRACE_MS = 10_000;
@@ -49,6 +50,7 @@ export interface Config {
   minFree: MinFree | null;
   /** MINICLOUD_PRUNE_INTERVAL (seconds; 0: off): how often stale build caches, old builds and git garbage are pruned. */
   pruneIntervalMs: number;
+  metricsHistory: boolean; // MINICLOUD_METRICS_HISTORY=off: each app's metrics for the last hour only, in memory
   /** MINICLOUD_APP_LOG_MAX_MB: each app's app.log is rotated past it (app.log.1 keeps the newest part), on every runtime. */
   appLogMaxBytes: number;
   /** Preview apps that may exist at once on the server (MINICLOUD_MAX_PREVIEWS), and each one's memory limit (MiB). */
@@ -206,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appCpu: cpus(env.MINICLOUD_APP_CPU),
     logLevel: parseLogLevel(env.MINICLOUD_LOG_LEVEL),
     alerts: alertSettings(env, domain),
+    metricsHistory: historySetting(env.MINICLOUD_METRICS_HISTORY),
   };
 }
 

@@ -80,7 +80,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b), offBox: new OffBox(new TargetFile(p.backupTarget)), checkFreeSpace: floor(cfg),
   });
-  const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics'), history: store.metricPoints });
+  const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics'), ...(cfg.metricsHistory && { history: store.metricPoints }) });
   teardown.push(
     (app) => cron.forget(app), (app) => addons.destroyAll(app), async (app) => metrics.forget(app),
     (app) => builder.prune(app, []).catch(() => {}), async (app) => { await isolation.users?.remove(app); }, async (app) => { await runtime.forget?.(app); },

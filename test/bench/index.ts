@@ -5,9 +5,10 @@ import { deployBench } from './deploy.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
 import { dockerLimitsBench } from './docker-limits.bench.ts';
 import { previewsBench } from './previews.bench.ts';
+import { footprintBench } from './footprint.bench.ts';
 import { composeBench } from './compose.bench.ts';
 
-const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench], ['compose', composeBench]];
+const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench], ['compose', composeBench], ['footprint', footprintBench]];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/metrics/index.ts';
-import { combine, rollup } from '../../src/metrics/history.ts';
+import { combine, historySetting, rollup } from '../../src/metrics/history.ts';
 import { Store } from '../../src/store/index.ts';
 import type { MinutePoint } from '../../src/core/index.ts';
 
@@ -107,6 +107,22 @@ describe('Metrics with a history', () => {
     expect(store.metricPoints.list('shop', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     m.observe('shop', 200, 1); // late: the app is gone, nothing is written for it
     m.close();
+    expect(store.metricPoints.list('shop', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+  });
+});
+
+describe('MINICLOUD_METRICS_HISTORY', () => {
+  it('is on unless off, and refuses anything else saying what to set', () => {
+    expect([undefined, '', 'on', 'ON', ' off ', 'off'].map(historySetting)).toEqual([true, true, true, true, false, false]);
+    expect(() => historySetting('no')).toThrow(/MINICLOUD_METRICS_HISTORY=no is neither on nor off/);
+  });
+
+  it('off: only the last hour, in memory, nothing written', () => {
+    const m = new Metrics({ instances: () => [], now, defaults: false });
+    m.observe('shop', 200, 1);
+    clock.t += MIN;
+    m.close();
+    expect(total(m.minutes('shop', '7d', 60))).toBe(1);
     expect(store.metricPoints.list('shop', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 });
