@@ -57,8 +57,12 @@ it('compares a release with the current one: names only, values masked, nowhere 
   await waitText('#release-diff h3', 'v1 → v3');
   const rows = async (id: string) => page.locator(`${id} tbody tr`).allTextContents();
   expect(await rows('#diff-config')).toEqual(['API_KEYadded••••', 'OTHERadded••••']);
-  // The Procfile replaced the buildpack's default web command, and added a type.
-  expect(await rows('#diff-processes')).toEqual(['clock(none)node -e "setInterval(() => {}, 1e9)"', 'webnpm startnode server.js']);
+  // The Procfile replaced the buildpack's default web command (`npm start` run as its script's own command, with npm's
+  // variables: the Node buildpack leaves no npm resident), and added a type.
+  const processes = await rows('#diff-processes');
+  expect(processes[0]).toBe('clock(none)node -e "setInterval(() => {}, 1e9)"');
+  expect(processes[1]).toMatch(/^webenv PATH="\$PWD\/node_modules\/\.bin:\$PATH" .*npm_lifecycle_event='start' .* node server\.jsnode server\.js$/);
+  expect(processes).toHaveLength(2);
   expect(await rows('#diff-manifest')).toEqual(['healthcheck.path(none)/up']);
   expect(await rows('#diff-formation')).toEqual(['clock(none)1']);
   expect(await page.locator('#diff-build').textContent()).toMatch(/^commit [0-9a-f]{7} → commit [0-9a-f]{7}$/);
