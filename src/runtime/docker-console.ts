@@ -14,9 +14,11 @@ export async function dockerConsole(container: Dockerode.Container, o: ConsoleOp
   try {
     await container.start();
     if (o.signal.aborted) kill();
-    const resize = (cols: number, rows: number) => void container.resize({ h: rows, w: cols }).catch(() => { /* ended meanwhile */ });
-    resize(o.cols, o.rows);
-    o.ready({ write: (d) => { if (!stream.destroyed) stream.write(d); }, resize, pause: () => stream.pause(), resume: () => stream.resume() });
+    const resize = (cols: number, rows: number) => container.resize({ h: rows, w: cols }).catch(() => { /* ended meanwhile */ });
+    // The client's size before its first keystroke: a line typed meanwhile would run in a 0×0 terminal (`stty size`
+    // said 0 0). The engine takes no size at creation (ConsoleSize is ignored), so the input waits for this.
+    await resize(o.cols, o.rows);
+    o.ready({ write: (d) => { if (!stream.destroyed) stream.write(d); }, resize: (c, r) => void resize(c, r), pause: () => stream.pause(), resume: () => stream.resume() });
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     // What it printed last is still on its way: the stream ends once the engine has sent it.
     await new Promise<void>((r) => { if (stream.readableEnded || stream.destroyed) r(); else { stream.once('end', r); stream.once('close', r); setTimeout(r, 2000).unref(); } });
