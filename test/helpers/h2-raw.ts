@@ -125,7 +125,8 @@ export class RawH2 {
   }
 }
 
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
+/** One HTTP/2 frame: its 9-byte header (length, type, flags, stream) and payload. */
+export function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
   const h = Buffer.alloc(9);
   h.writeUIntBE(payload.length, 0, 3);
   h[3] = type;

@@ -3,17 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { huffmanDecode } from '../../proxy/h2/huffman.ts';
 import { H2Inspector } from '../../proxy/h2/inspect.ts';
+import { frame } from '../helpers/h2-raw.ts';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return Buffer.concat([h, payload]);
-}
 
 const str = (s: string) => Buffer.concat([Buffer.from([Buffer.byteLength(s, 'latin1')]), Buffer.from(s, 'latin1')]);
 /** A literal without indexing, new name (RFC 7541 §6.2.2); `indexing` makes it one with incremental indexing. */
