@@ -2,7 +2,7 @@
 import { pullFailure } from './pull-failure.ts';
 import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import { UserError, type Artifact } from '../core/index.ts';
+import { UserError, cpuShares, type Artifact } from '../core/index.ts';
 import { PREVIEW_BUILD_WEIGHT, type BuildRequest, type Builder } from './builder.ts';
 import { buildContext, readDockerignore, supportFiles } from './context.ts';
 import { checkDockerfile } from './dockerfile-check.ts';
@@ -70,8 +70,8 @@ export class DockerBuilder implements Builder {
       labels: { 'minicloud.app': req.app, 'minicloud.release': String(req.version), 'minicloud.commit': req.commit ?? '' },
       memory,
       memswap: memory,
-      // Docker's CPU shares: 1024 is every container's default (a running app's too).
-      ...(req.preview && { cpushares: Math.round((PREVIEW_BUILD_WEIGHT * 1024) / 100) }),
+      // Against every container's 1024 (a running app's too).
+      ...(req.preview && { cpushares: cpuShares(PREVIEW_BUILD_WEIGHT) }),
       ...(network && { networkmode: network }),
       rm: true,
       forcerm: true,

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseKeyed } from './cgroup-files.ts';
-import type { Confinement, Group, Limits } from './confine.ts';
+import { cpuShares, type Confinement, type Group, type Limits } from './confine.ts';
 import { processStart } from './process-start.ts';
 
 const read = (file: string): string | null => {
@@ -83,8 +83,7 @@ export class CgroupV1 implements Confinement {
       write(join(this.bases.cpu, name, 'cpu.cfs_period_us'), String(PERIOD_US));
       write(join(this.bases.cpu, name, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpu * PERIOD_US))));
     }
-    // v1's cpu.shares: 1024 is the default where v2's weight is 100.
-    if (limits.weight && this.bases.cpu) write(join(this.bases.cpu, name, 'cpu.shares'), String(Math.max(2, Math.round((limits.weight * 1024) / 100))));
+    if (limits.weight && this.bases.cpu) write(join(this.bases.cpu, name, 'cpu.shares'), String(cpuShares(limits.weight)));
     return this.open(name);
   }
 

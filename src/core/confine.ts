@@ -16,6 +16,9 @@ export interface Limits {
   weight?: number;
 }
 
+/** A weight on cgroup v2's scale (100 the default) as CPU shares, cgroup v1's and Docker's scale (1024 the default). */
+export const cpuShares = (weight: number): number => Math.max(2, Math.round((weight * 1024) / 100));
+
 export type ConfineKind = 'cgroup v2' | 'cgroup v1' | 'process groups';
 
 /** One group of processes that start, are limited and end together. */
