@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../src/core/index.ts';
+import { PortGuard } from '../../src/runtime/port-guard.ts';
 import { deployedFixture, type Deployed } from '../helpers/deployed.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
@@ -68,7 +69,10 @@ describe('a Node app on host processes', () => {
     const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];
     await mc.api('PUT', `/api/apps/${APP}/sleep`, { now: true });
     const rules = execFileSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' });
-    const warm = [...rules.matchAll(/--dport (\d+) .*! --uid-owner (\d+) .*minicloud-port-/g)].filter((m) => m[2] === uid).map((m) => Number(m[1]));
+    // This minicloud's rules only: another test's minicloud, killed, can leave a rule naming a uid since reused.
+    const tag = new PortGuard(mc.dataDir).instance;
+    const warm = [...rules.matchAll(/--dport (\d+) .*! --uid-owner (\d+) .*minicloud-port-\d+-([0-9a-f]+)/g)]
+      .filter((m) => m[2] === uid && m[3] === tag).map((m) => Number(m[1]));
     expect(warm).toHaveLength(1);
     expect((await get(mc.httpPort, `${APP}.localhost`)).status).toBe(200);
     expect((await ps()).find((i) => i.type === 'web')?.port).toBe(warm[0]);
