@@ -1,12 +1,14 @@
 // The dashboard: its static files under /dashboard, and logging in and out with an API token (a session cookie).
 import express, { Router, type Response } from 'express';
-import { DASHBOARD_DIR, DASHBOARD_SCRIPTS } from '../dashboard/index.ts';
+import { DASHBOARD_DIR, DASHBOARD_SCRIPTS, DASHBOARD_VENDOR } from '../dashboard/index.ts';
 import { checkSession, readCookie, sessionCookie, sessionCookieName, sessionOf } from './access/index.ts';
 import { parseLogin } from './inputs.ts';
 import type { RouteDeps } from './route-deps.ts';
 
-// The page loads only its own files and talks only to this server; no site may frame it (clickjacking).
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+// The page loads only its own files and talks only to this server; no site may frame it (clickjacking). Inline
+// styles are allowed because xterm.js (the console tab) sizes and colours its rows in <style> elements it makes;
+// scripts stay 'self' only, and the page puts data in text nodes, so no one else's markup can carry a style.
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export function dashboardRoutes({ access: d }: RouteDeps): Router {
   const r = Router();
@@ -56,18 +58,28 @@ export function dashboardRoutes({ access: d }: RouteDeps): Router {
     checkSession(session, req, res, logout);
   });
 
+  r.get('/vendor/:file', (req, res) => {
+    const file = Object.hasOwn(DASHBOARD_VENDOR, req.params.file) ? DASHBOARD_VENDOR[req.params.file] : undefined;
+    if (!file) return void res.status(404).json({ error: 'not found' });
+    assetHeaders(res);
+    res.type(file.endsWith('.css') ? 'text/css' : 'text/javascript'); // a module script needs a JavaScript type (nosniff)
+    res.sendFile(file);
+  });
+
   // Only the page's own assets: the folder also holds index.ts.
   const ASSETS = new Set(['/', '/index.html', '/style.css', ...DASHBOARD_SCRIPTS.map((f) => `/${f}`)]);
   r.use((req, res, next) => (ASSETS.has(req.path) ? next() : void res.status(404).json({ error: 'not found' })));
   r.use(express.static(DASHBOARD_DIR, {
     index: 'index.html',
-    setHeaders: (res) => {
-      res.setHeader('cache-control', 'no-cache');
-      res.setHeader('content-security-policy', CSP);
-      res.setHeader('x-frame-options', 'DENY');
-      res.setHeader('x-content-type-options', 'nosniff');
-      res.setHeader('referrer-policy', 'no-referrer');
-    },
+    setHeaders: assetHeaders,
   }));
   return r;
+}
+
+function assetHeaders(res: Response): void {
+  res.setHeader('cache-control', 'no-cache');
+  res.setHeader('content-security-policy', CSP);
+  res.setHeader('x-frame-options', 'DENY');
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('referrer-policy', 'no-referrer');
 }

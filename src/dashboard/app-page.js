@@ -5,6 +5,7 @@ import { $, ApiError, act, api, appendLog, emptyRow, enc, field, h, outcome, sta
 import { heading, stateOf } from './apps.js';
 import { chartsPanel } from './charts.js';
 import { logsPanel } from './logs-panel.js';
+import { consolePanel } from './console.js';
 import { imageDeployPanel } from './image-deploy.js';
 import { configPanel, releasesPanel } from './releases-config.js';
 import { addonsPanel, domainsPanel, storagePanel } from './resources.js';
@@ -20,7 +21,7 @@ import { upgradePanel } from './upgrade.js';
 export const TABS = [
   ['overview', 'Overview'], ['releases', 'Deploys & releases'], ['processes', 'Processes'], ['config', 'Config'],
   ['domains', 'Domains & certs'], ['addons', 'Add-ons & storage'], ['backups', 'Backups'], ['cron', 'Cron'],
-  ['logs', 'Logs'], ['metrics', 'Metrics'], ['settings', 'Settings'],
+  ['logs', 'Logs'], ['console', 'Console'], ['metrics', 'Metrics'], ['settings', 'Settings'],
 ];
 
 /** Builds the app's page showing `tab` (default the overview); answers { name, show(tab) } for the router. */
@@ -54,6 +55,7 @@ export function appPage(name, tab) {
   ];
   const [charts, releases, config, domains, addons, storage, backups, cron, deployList, settings, ...more] = panels;
   const logs = logsPanel(ctx);
+  const terminal = consolePanel(ctx);
   // Deploying an image is offered only where the runtime can (Docker or Swarm, not host processes).
   const image = imageDeployPanel(ctx);
   const upgrade = upgradePanel(ctx);
@@ -71,6 +73,7 @@ export function appPage(name, tab) {
     backups: backups.section,
     cron: cron.section,
     logs: logs.section,
+    console: terminal.section,
     metrics: charts.section,
     settings: [...settings.section, ...more.flatMap((p) => p.section)],
   };
@@ -83,6 +86,7 @@ export function appPage(name, tab) {
       if (id === current) links[id].setAttribute('aria-current', 'page');
       else links[id].removeAttribute('aria-current');
     }
+    if (current === 'console') terminal.shown();
   };
 
   $('#view').replaceChildren(
@@ -204,7 +208,7 @@ export function appPage(name, tab) {
     if (!stopped) timer = setTimeout(poll, 2000);
   };
 
-  view.stop = () => { stopped = true; clearTimeout(timer); stream?.abort(); logs.stop(); image.stop(); charts.stop?.(); };
+  view.stop = () => { stopped = true; clearTimeout(timer); stream?.abort(); logs.stop(); terminal.stop(); image.stop(); charts.stop?.(); };
   void poll();
   logs.start();
   return { name, show };
