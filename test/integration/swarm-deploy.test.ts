@@ -26,6 +26,12 @@ const REGISTRY = { username: 'minicloud', password: `pw-${Math.random().toString
 
 const serve = async () => JSON.parse((await get(mc.httpPort, HOST)).body) as { version: string; instance: string; migrated: string | null };
 const web = async () => (await mc.api<Instance[]>('GET', `/api/apps/${APP}/ps`)).body.filter((i) => i.type === 'web' && i.state === 'up');
+const edit = (file: string, from: string, to: string) => {
+  const path = join(repo, file);
+  const text = readFileSync(path, 'utf8');
+  if (!text.includes(from)) throw new Error(`${file} has no ${from}`);
+  writeFileSync(path, text.replace(from, to));
+};
 const services = () => swarm.manager.docker('service', 'ls', '--format', '{{.Name}}').split('\n').filter((n) => n.startsWith(`mc-${APP}-`));
 
 beforeAll(async () => {
@@ -91,31 +97,71 @@ describe('the swarm runtime, end to end', () => {
     expect(services().map((n) => n.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual([`mc-${APP}-web`, `mc-${APP}-worker`]);
   });
 
-  it('runs instances on both nodes, and the router reaches each task on its own node', async () => {
-    expect((await mc.cli('ps:scale', APP, 'web=2')).code).toBe(0);
-    await until('two web instances up', async () => ((await web()).length === 2 ? true : undefined));
-    const hosts = new Set((await web()).map((i) => i.host));
-    expect([...hosts].sort()).toEqual(swarm.nodes.map((n) => n.ip).sort());
+  it('ps:scale web=4 spreads four instances over both nodes, and the router reaches each task on its own node', async () => {
+    const r = await mc.cli('ps:scale', APP, 'web=4');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    await until('four web instances up', async () => ((await web()).length === 4 ? true : undefined));
+    const up = await web();
+    const perNode = swarm.nodes.map((n) => up.filter((i) => i.host === n.ip).length);
+    expect(perNode, 'instances on each node').toEqual([2, 2]);
+    expect(services().filter((n) => n.startsWith(`mc-${APP}-web-`))).toHaveLength(4);
     const seen = new Set<string>();
-    await until('answers from both instances through the router', async () => {
+    await until('answers from all four instances through the router', async () => {
       seen.add((await serve()).instance);
-      return seen.size === 2 ? true : undefined;
+      return seen.size === 4 ? true : undefined;
     });
   });
 
-  it('redeploys under continuous requests with zero failed', async () => {
+  it('redeploys four instances under continuous requests with zero failed', async () => {
     const traffic = load(mc.httpPort, HOST);
-    const path = join(repo, 'server.js');
-    writeFileSync(path, readFileSync(path, 'utf8').replace("const VERSION = 'v1'", "const VERSION = 'v2'"));
+    edit('server.js', "const VERSION = 'v1'", "const VERSION = 'v2'");
     commitAll(repo, 'v2');
     const r = await push(repo, mc.gitUrl(APP));
     await until('v2 to serve', async () => ((await serve()).version === 'v2' ? true : undefined));
     const result = await traffic.stop();
-    console.log(`redeploy on the swarm: ${result.total} requests, ${result.failures.length} failed`);
+    console.log(`redeploy of 4 web instances on the swarm: ${result.total} requests, ${result.failures.length} failed`);
     expect(r.code, r.output).toBe(0);
     expect(result.failures).toEqual([]);
     expect(result.total).toBeGreaterThan(50);
-    await until('the old release\'s services to be gone', async () => (services().length === 3 ? true : undefined));
+    await until('the old release\'s services to be gone', async () => (services().length === 5 ? true : undefined));
+    const up = await web();
+    expect(up.map((i) => i.release)).toEqual([2, 2, 2, 2]);
+    expect(new Set(up.map((i) => i.host)).size).toBe(2);
+  });
+
+  it('a release failing its health check: the push fails saying why, v2 keeps serving with zero failed requests', async () => {
+    const traffic = load(mc.httpPort, HOST);
+    edit('server.js', "const VERSION = 'v2'", "const VERSION = 'v3-broken'");
+    edit('server.js', 'const HEALTHY = true', 'const HEALTHY = false');
+    writeFileSync(join(repo, 'cloud_manifest.yml'), 'healthcheck:\n  path: /health\n  timeout: 6\n');
+    commitAll(repo, 'unhealthy');
+    const r = await push(repo, mc.gitUrl(APP));
+    const result = await traffic.stop();
+    console.log(`unhealthy release on the swarm: ${result.total} requests, ${result.failures.length} failed`);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('did not start: no HTTP answer on $PORT within 6 s (last: GET /health answered 500)');
+    expect(r.output).toContain('v2 is still serving');
+    expect(result.failures).toEqual([]);
+    expect(result.total).toBeGreaterThan(50);
+    expect((await serve()).version).toBe('v2');
+    await until('the failed release\'s services to be gone', async () => (services().length === 5 ? true : undefined));
+    expect((await web()).map((i) => i.release)).toEqual([2, 2, 2, 2]);
+  });
+
+  it('a release that crashes at start: the push fails saying why, v2 keeps serving with zero failed requests', async () => {
+    const traffic = load(mc.httpPort, HOST);
+    edit('server.js', 'const HEALTHY = false', 'const HEALTHY = true');
+    edit('server.js', "const VERSION = 'v3-broken'", "const VERSION = 'v4-crash';\nif (process.env.DYNO?.startsWith('web')) throw new Error('boom at start')");
+    commitAll(repo, 'crashes');
+    const r = await push(repo, mc.gitUrl(APP));
+    const result = await traffic.stop();
+    console.log(`crashing release on the swarm: ${result.total} requests, ${result.failures.length} failed`);
+    expect(r.code).not.toBe(0);
+    expect(r.output).toMatch(/v4 did not start|did not start on the swarm/);
+    expect(r.output).toContain('v2 is still serving');
+    expect(result.failures).toEqual([]);
+    expect((await serve()).version).toBe('v2');
+    await until('the failed release\'s services to be gone', async () => (services().length === 5 ? true : undefined));
   });
 
   it('deploys a published image too: tagged as a release, pushed to the registry, pulled by the other node', async () => {
@@ -133,13 +179,13 @@ describe('the swarm runtime, end to end', () => {
 
   it('a node that dies outright: its instances start again on the other node, and the router stops sending to it', async () => {
     const [a, b] = swarm.nodes as [typeof swarm.nodes[0], typeof swarm.nodes[0]];
-    await until('a web instance on each node', async () => (new Set((await web()).map((i) => i.host)).size === 2 ? true : undefined));
+    await until('web instances on each node', async () => (new Set((await web()).map((i) => i.host)).size === 2 ? true : undefined));
     const traffic = load(mc.httpPort, HOST);
     const killed = performance.now();
     swarm.killNode(b.name);
-    await until('both web instances up on the surviving node', async () => {
+    await until('all four web instances up on the surviving node', async () => {
       const up = await web();
-      return up.length === 2 && up.every((i) => i.host === a.ip) ? true : undefined;
+      return up.length === 4 && up.every((i) => i.host === a.ip) ? true : undefined;
     });
     const movedS = (performance.now() - killed) / 1000;
     const before = await traffic.stop();
