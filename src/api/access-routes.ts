@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { SessionInfo, TokenInfo, UserInfo } from '../core/index.ts';
 import type { StoredToken, StoredUser } from '../store/index.ts';
 import { openApiDocument, principalOf } from './access/index.ts';
-import { param, parseAuditQuery, parseNewToken, parseNewUser } from './inputs.ts';
+import { param, parseAuditQuery, parseNewToken, parseNewUser, parseUserRole } from './inputs.ts';
 import type { RouteDeps } from './route-deps.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -37,6 +37,7 @@ export function accessRoutes(d: RouteDeps): Router {
     res.setHeader('cache-control', 'no-store');
     res.status(201).json({ ...person(user), ...(password && { password }) });
   });
+  r.patch('/users/:email', (req, res) => { res.json(person(people.setRole(param(req, 'email'), parseUserRole(req.body)))); });
   r.delete('/users/:email', (req, res) => {
     people.remove(param(req, 'email'));
     res.status(204).end();

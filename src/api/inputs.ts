@@ -119,16 +119,23 @@ export function parseNewUser(body: unknown): NewUserRequest {
   const b = isObject(body) ? body : {};
   const email = typeof b.email === 'string' ? b.email.trim().toLowerCase() : '';
   if (!EMAIL.test(email)) throw new UserError(`invalid email ${JSON.stringify(b.email ?? '')}`, 'e.g. minicloud users:add alice@example.com --role member --app shop');
-  const role = b.role;
-  if (role !== 'admin' && role !== 'member') throw new UserError(`invalid role ${JSON.stringify(role ?? '')}`, 'use --role admin or --role member');
-  const apps = appNames(b.apps);
-  if (role === 'admin' && apps.length) throw new UserError('an admin works on every app', 'leave out --app');
-  if (role === 'member' && apps.length === 0) throw new UserError('a member works on named apps', 'add --app <app> (once per app)');
+  const { role, apps } = parseUserRole(body);
   const password = b.password;
   if (password !== undefined && (typeof password !== 'string' || password.length < MIN_PASSWORD)) {
     throw new UserError(`a password needs at least ${MIN_PASSWORD} characters`, 'or leave it out: minicloud makes one and shows it once');
   }
   return { email, role, apps, ...(password !== undefined && { password }) };
+}
+
+/** `{"role", "apps"}` of POST /users and PATCH /users/:email: an admin (no apps) or a member of named apps. */
+export function parseUserRole(body: unknown): Pick<NewUserRequest, 'role' | 'apps'> {
+  const b = isObject(body) ? body : {};
+  const role = b.role;
+  if (role !== 'admin' && role !== 'member') throw new UserError(`invalid role ${JSON.stringify(role ?? '')}`, 'use --role admin or --role member');
+  const apps = appNames(b.apps);
+  if (role === 'admin' && apps.length) throw new UserError('an admin works on every app', 'leave out --app');
+  if (role === 'member' && apps.length === 0) throw new UserError('a member works on named apps', 'add --app <app> (once per app)');
+  return { role, apps };
 }
 
 const TOKEN_NAME = /^[a-z0-9][a-z0-9._@-]{0,62}$/i;

@@ -1,9 +1,10 @@
-// The top menu's server-wide pages: Alerts (the server's channels), People (who is logged in, recent activity),
+// The top menu's server-wide pages: Alerts (the server's channels), People (people, tokens, who is logged in, recent activity),
 // Router (the router daemon with its restart, and what the server runs on) and Disk (df and prune).
 import { $, act, api, h, table, when } from './lib.js';
 import { heading } from './apps.js';
 import { activityPanel, sessionsPanel } from './activity.js';
 import { alertsPanel } from './alerts.js';
+import { tokensPanel, usersPanel } from './people.js';
 
 export function alertsPage() {
   const alerts = alertsPanel({ server: true });
@@ -19,7 +20,13 @@ export function alertsPage() {
 }
 
 export function peoplePage() {
-  $('#view').replaceChildren(heading('People'), sessionsPanel(), ...activityPanel());
+  const panels = h('div', { id: 'people-panels' });
+  $('#view').replaceChildren(heading('People'), panels, sessionsPanel(), ...activityPanel());
+  // People are an admin's to manage; a person manages their own tokens; any other token sees neither.
+  api('GET', '/me').then((me) => {
+    if (me.role === 'admin') panels.append(...usersPanel());
+    if (me.role === 'admin' || me.user) panels.append(...tokensPanel(me));
+  }).catch((e) => panels.replaceChildren(h('p', { class: 'error' }, `Could not load who you are: ${e.message}`)));
 }
 
 export function routerPage() {

@@ -38,6 +38,12 @@ export class UsersTable {
     return this.db.prepare<[], UserRow>('SELECT * FROM users ORDER BY email').all().map(toUser);
   }
 
+  /** Changes a person's role and apps; their sessions and own tokens act with the new ones from the next request. */
+  setRole(email: string, role: StoredUser['role'], apps: string[] | null): StoredUser | null {
+    this.db.prepare('UPDATE users SET role = ?, apps = ? WHERE email = ?').run(role, apps === null ? null : JSON.stringify(apps), email);
+    return this.get(email);
+  }
+
   /** A destroyed app leaves every member's list. */
   forgetApp(app: string): void {
     for (const u of this.list()) {

@@ -70,6 +70,17 @@ it('lets a member log in, see and change only their apps, and make their own CLI
   expect(bobApps.map((a) => a.name)).toEqual(['blog']);
   expect((await from('127.0.0.52', '/api/tokens', { bearer: bobToken })).body).toContain('bob-laptop');
 
+  // users:set widens Bob's apps: his token sees both from its next request; a member cannot change anyone's role.
+  const widened = await mc.cli('users:set', 'bob@example.com', '--role', 'member', '--app', 'blog', '--app', 'shop');
+  expect(widened.code, widened.stderr).toBe(0);
+  expect(widened.stdout).toContain('bob@example.com is now a member of blog, shop');
+  const wider = JSON.parse((await from('127.0.0.52', '/api/apps', { bearer: bobToken })).body) as { name: string }[];
+  expect(wider.map((a) => a.name).sort()).toEqual(['blog', 'shop']);
+  expect((await from('127.0.0.51', '/api/users/alice@example.com', { method: 'PATCH', cookie, csrf, body: { role: 'admin' } })).status).toBe(403);
+  const unknown = await mc.cli('users:set', 'nobody@example.com', '--role', 'admin');
+  expect(unknown.code).not.toBe(0);
+  expect(unknown.stderr).toContain('no user nobody@example.com');
+
   // The admin sees who is logged in and ends Alice's session.
   const sessions = (await mc.api<{ key: string; who: string; address: string }[]>('GET', '/api/sessions')).body;
   const alice = sessions.find((s) => s.who === 'alice@example.com')!;
@@ -84,5 +95,5 @@ it('lets a member log in, see and change only their apps, and make their own CLI
 
   const audit = (await mc.api<{ actor: string; action: string }[]>('GET', '/api/audit?n=100')).body.map((e) => `${e.actor} ${e.action}`);
   expect(audit).toEqual(expect.arrayContaining(['token admin users:add', '- login:failed', 'alice@example.com login', 'alice@example.com config:update',
-    'bob@example.com tokens:create', 'token admin sessions:end', 'token admin users:remove']));
+    'bob@example.com tokens:create', 'token admin users:set', 'token admin sessions:end', 'token admin users:remove']));
 });

@@ -1,4 +1,4 @@
-// People: adding and removing users (admin or member of named apps), their passwords (scrypt), and checking a login.
+// People: adding, changing the role of, and removing users (admin or member of named apps), their passwords (scrypt), and checking a login.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { UserError, type NewUserRequest } from '../../core/index.ts';
 import type { Store, StoredUser } from '../../store/index.ts';
@@ -66,6 +66,14 @@ export class People {
     const password = input.password ?? randomBytes(18).toString('base64url');
     const user = this.store.users.add({ email: input.email, role: input.role, apps: input.role === 'admin' ? null : input.apps, passwordHash: await hashPassword(password) });
     return { user, password: input.password === undefined ? password : null };
+  }
+
+  /** A new role and apps (checked at the route: api/inputs.ts parseUserRole), in force at the person's next request. */
+  setRole(email: string, input: Pick<NewUserRequest, 'role' | 'apps'>): StoredUser {
+    for (const a of input.apps) this.store.apps.require(a);
+    const user = this.store.users.setRole(email.toLowerCase(), input.role, input.role === 'admin' ? null : input.apps);
+    if (!user) throw new UserError(`no user ${email}`, 'see the users with `minicloud users`', 404);
+    return user;
   }
 
   remove(email: string): void {

@@ -155,6 +155,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/audit', permission: 'list', summary: 'The audit log: who changed what, when, from where (?app=, ?n=); each sees the apps they may' },
   { method: 'GET', path: '/api/users', permission: 'admin', summary: 'People: email, role, apps' },
   { method: 'POST', path: '/api/users', permission: 'admin', summary: 'Add a person (a made-up password is in this reply only)', action: 'users:add', detail: pick('email', 'role', 'apps') },
+  { method: 'PATCH', path: '/api/users/:email', permission: 'admin', summary: "Change a person's role and apps (in force at their next request)", action: 'users:set', detail: pick('role', 'apps') },
   { method: 'DELETE', path: '/api/users/:email', permission: 'admin', summary: 'Remove a person, their tokens and sessions', action: 'users:remove' },
   { method: 'GET', path: '/api/sessions', permission: 'admin', summary: 'Who is logged in to the dashboard' },
   { method: 'DELETE', path: '/api/sessions/:key', permission: 'admin', summary: 'End a dashboard session', action: 'sessions:end' },

@@ -1,5 +1,5 @@
 // People commands: list users, add one (admin or member of apps; a password piped, from the environment, or made and
-// shown once), remove one; who is logged in to the dashboard, and ending a session.
+// shown once), change one's role or apps, remove one; who is logged in to the dashboard, and ending a session.
 import { UserError, type SessionInfo, type UserInfo } from '../../core/index.ts';
 import type { Command } from '../kit/command.ts';
 import { json, table, time } from '../kit/format.ts';
@@ -37,6 +37,21 @@ const add: Command = {
       ctx.out(`       ${u.password}`);
     }
     ctx.out(`       They log in to the dashboard with it, and make a CLI token with \`minicloud tokens:create laptop --email ${u.email}\`.`);
+  },
+};
+
+const set: Command = {
+  name: 'users:set',
+  usage: '<email> --role admin|member [--app <app>]...',
+  summary: "change a person's role or apps; their sessions and own tokens act with the new ones from their next request",
+  options: { role: { type: 'string' }, app: { type: 'string', multiple: true } },
+  async run(ctx, args) {
+    const email = args.rest[0];
+    if (!email) throw new UserError('no email given', 'usage: minicloud users:set <email> --role admin|member [--app <app>]...');
+    if (args.rest.length > 1) throw new UserError(`unexpected argument ${JSON.stringify(args.rest[1])}`, 'repeat --app for several apps');
+    const apps = (args.flags.app as unknown as string[] | undefined) ?? [];
+    const u = await ctx.client().request<UserInfo>('PATCH', `/api/users/${encodeURIComponent(email)}`, { role: args.flags.role, apps });
+    ctx.out(`-----> ${u.email} is now ${u.role === 'admin' ? 'an admin' : `a member of ${u.apps?.join(', ') ?? 'no app'}`}`);
   },
 };
 
@@ -79,4 +94,4 @@ const end: Command = {
   },
 };
 
-export const userCommands: Command[] = [list, add, remove, sessions, end];
+export const userCommands: Command[] = [list, add, set, remove, sessions, end];
