@@ -60,6 +60,8 @@ export interface RouterOptions {
   httpsPort?: number;
   /** Most connections to one app instance at once (more requests queue); default 256. */
   upstreamConnections?: number;
+  /** Past them, how many requests may wait for a connection to an instance, and how long (ms), before a 503; default 4,096 and 10 s. */
+  upstreamQueue?: { max: number; ms: number };
   /** HTTP/2: how long a quiet session lives (idle, or owed by a client that stopped reading); default 60 s. */
   h2IdleMs?: number;
   /** Serve plain requests of the common shape over raw sockets (fast/); default true. Off, Node's server gets them all (tests compare the two). */
@@ -171,7 +173,7 @@ function createEngines(opts: RouterOptions, track: (s: Duplex) => void, draining
   // `Expect: 100-continue`: the 100 goes only to a request that will be passed on.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => requests.request(req, res, true));
   // Plain requests of the common shape skip Node's HTTP machinery (fast/); the rest reach requests.ts.
-  const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!opts.challenge, connections: opts.upstreamConnections });
+  const fast = opts.fastPath === false ? null : installFastPath({ server, table, waker, trust, timeoutMs, log: opts.log ? log : null, challenges: !!opts.challenge, connections: opts.upstreamConnections, queue: opts.upstreamQueue });
   server.on('connection', track);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => requests.clientError(err, socket));
   const ws = createWsEngine({ table, track, log, timeoutMs, waker, trust, openTouchMs: opts.openTouchMs ?? 10_000 });

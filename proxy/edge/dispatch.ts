@@ -17,7 +17,6 @@ export type HandOver =
   | 'acme' // an ACME challenge the router answers itself
   | 'trusted-proxy' // forwarding headers from a trusted peer, to keep
   | 'body-limit' // a declared body over the app's limit: the 413
-  | 'busy' // the instance has its most connections: the pooled engine queues
   | 'unreached'; // every instance refused the connection: the pooled engine tries them again and answers its 502
 
 export type Verdict = 'fast' | HandOver;
@@ -61,6 +60,9 @@ export interface RouterStats {
   /** Connections handed from the fast path to Node's server, and why. */
   handedOver: number;
   why: Record<HandOver, number>;
+  /** Fast-path requests that waited for a free link to their instance (it had its most), and those answered 503 instead (the wait's bound). */
+  queued: number;
+  queueRefused: number;
   /** Requests and upgrades Node's server passed to the pooled engine and to the websocket one. */
   pooled: number;
   ws: number;
@@ -71,8 +73,8 @@ export interface RouterStats {
 }
 
 export const routerStats: RouterStats = {
-  fast: 0, handedOver: 0, pooled: 0, ws: 0, h2: 0, h2Malformed: 0,
-  why: { unusual: 0, partial: 0, 'no-app': 0, stopped: 0, 'no-instance': 0, 'https-only': 0, 'route-headers': 0, acme: 0, 'trusted-proxy': 0, 'body-limit': 0, busy: 0, unreached: 0 },
+  fast: 0, handedOver: 0, queued: 0, queueRefused: 0, pooled: 0, ws: 0, h2: 0, h2Malformed: 0,
+  why: { unusual: 0, partial: 0, 'no-app': 0, stopped: 0, 'no-instance': 0, 'https-only': 0, 'route-headers': 0, acme: 0, 'trusted-proxy': 0, 'body-limit': 0, unreached: 0 },
 };
 
 /** Counts a connection handed to Node's server. */

@@ -157,6 +157,20 @@ export function controlPlaneDownPage(app: string): Page {
   };
 }
 
+/** Every connection to the app's instance was in use for as long as a request may wait (or too many waited). */
+export function busyPage(app: string, waitedMs: number | null): Page {
+  return {
+    status: 503,
+    title: 'App is busy',
+    message:
+      waitedMs === null
+        ? `The app ${code(app)} has too many requests waiting for it already.`
+        : `The app ${code(app)} was busy with other requests for ${Math.round(waitedMs / 100) / 10} s.`,
+    hint: `Try again in a moment; if this lasts, add instances with ${code(`minicloud ps:scale ${app} web=2`)}.`,
+    headers: { 'retry-after': '2' },
+  };
+}
+
 export function notAnsweringPage(app: string): Page {
   return {
     status: 502,

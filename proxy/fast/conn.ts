@@ -146,11 +146,6 @@ export class Conn implements Client {
     const x = new FastExchange(this, ex, h.method, h.target, route, route.timeoutMs ?? fp.timeoutMs, h.length);
     if (h.host !== this.fwdHost) this.forwarding(h.host);
     this.head = `${h.method} ${h.target} HTTP/1.1\r\n${h.lines}connection: keep-alive\r\n${this.fwdLines}x-request-id: ${ex.id}\r\n\r\n`;
-    let link = fp.links.take(up, x);
-    const fresh = !link;
-    if (!link) link = fp.links.connect(up, x);
-    if (!link) return this.handOver(buf, 'busy'); // the instance has its most connections: the pooled engine queues
-    x.link = link;
     this.x = x;
     this.upstream = up;
     this.rest = null;
@@ -158,7 +153,13 @@ export class Conn implements Client {
     this.buf = h.size === buf.length ? null : buf.subarray(h.size);
     fp.waker.seen(route.app);
     this.arm(x.timeoutMs);
-    if (!fresh) this.connected(x);
+    // The instance has its most connections: the request waits for the next free one (its bytes wait in this.buf).
+    const link = fp.links.acquire(up, x);
+    if (link === 'full') x.overloaded(null);
+    else if (link !== 'queued') {
+      x.link = link;
+      if (link.connected) this.connected(x);
+    }
     return true;
   }
 
@@ -184,9 +185,9 @@ export class Conn implements Client {
    */
   retry(x: FastExchange): boolean {
     if (x !== this.x) return false;
-    const link = this.fp.links.connect(this.upstream!, x);
-    if (!link) return false;
-    x.link = link;
+    const link = this.fp.links.acquire(this.upstream!, x);
+    if (link === 'full') return false;
+    if (link !== 'queued') x.link = link; // queued: onLink gives it one
     return true;
   }
 
@@ -237,7 +238,7 @@ export class Conn implements Client {
   private check(): void {
     const x = this.x;
     if (!x || x.done) return;
-    const idle = performance.now() - x.last;
+    const idle = !x.link && !x.sent ? 0 : performance.now() - x.last; // waiting for a link is the queue's timeout's, not the app's
     if (idle >= this.timerMs) return x.timedOut();
     clearTimeout(this.timer!);
     this.timer = setTimeout(() => this.check(), this.timerMs - idle).unref();

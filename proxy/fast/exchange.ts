@@ -4,7 +4,8 @@ import type { Route } from '../../src/routes/index.ts';
 import type { Exchange } from '../edge/exchange.ts';
 import { tryAgain } from '../edge/retry.ts';
 import { idleTimeout, isTimeout } from '../edge/timeout.ts';
-import { notAnsweringPage, renderPage, timedOutPage, type Page } from '../edge/pages.ts';
+import { busyPage, notAnsweringPage, timedOutPage, type Page } from '../edge/pages.ts';
+import { date, pageBytes } from './framing.ts';
 import { ChunkedScanner } from './chunked.ts';
 import { parseResponse, type ResponseHead } from './head.ts';
 import type { Link, LinkUser } from './links.ts';
@@ -40,18 +41,6 @@ const enum Body { None, Length, Chunked, Close }
 const CRLF = '\r\n';
 // The most response bytes queued for a client before the app is made to wait.
 const MAX_BUFFERED = 512 * 1024;
-
-let dateAt = 0;
-let dateLine = '';
-/** Node's Date header, made at most once a second. */
-function date(): string {
-  const now = Date.now();
-  if (now - dateAt >= 1000) {
-    dateAt = now - (now % 1000);
-    dateLine = `Date: ${new Date(dateAt).toUTCString()}\r\n`;
-  }
-  return dateLine;
-}
 
 export class FastExchange implements LinkUser {
   link: Link | null = null;
@@ -125,6 +114,20 @@ export class FastExchange implements LinkUser {
 
   onDrain(): void {
     this.client.resume();
+  }
+
+  /** The link this request waited for (links.ts queued it: the instance had its most). */
+  onLink(link: Link): void {
+    this.link = link;
+    this.last = performance.now();
+    if (link.connected) this.client.connected(this);
+  }
+
+  /** No link came in time (waitedMs), or the queue was full (null): the 503, and nothing reached the app. */
+  overloaded(waitedMs: number | null): void {
+    if (this.done) return;
+    this.done = true;
+    this.page(busyPage(this.route.app, waitedMs));
   }
 
   onData(chunk: Buffer): void {
@@ -273,15 +276,13 @@ export class FastExchange implements LinkUser {
 
   /** One of the router's own pages, as sendPage writes it; the rest of an unsent body is dropped. */
   private page(p: Page): void {
-    const body = Buffer.from(renderPage(p));
-    let extra = '';
-    for (const [k, v] of Object.entries(p.headers ?? {})) extra += `${k}: ${v}\r\n`;
-    const head = this.method === 'HEAD';
+    const { head, body } = pageBytes(p, this.ex.id, this.client.keepAliveHeader);
+    const bodiless = this.method === 'HEAD';
     this.ex.status = p.status;
-    this.ex.bytes = head ? 0 : body.length;
+    this.ex.bytes = bodiless ? 0 : body.length;
     this.headSent = true;
-    this.client.write(`HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: ${body.length}\r\ncache-control: no-store\r\n${extra}x-request-id: ${this.ex.id}\r\n${date()}${this.client.keepAliveHeader}\r\n`);
-    if (!head) this.client.write(body);
+    this.client.write(head);
+    if (!bodiless) this.client.write(body);
     this.discard = this.bodyLeft;
     this.bodyLeft = 0;
     this.client.finished(this);

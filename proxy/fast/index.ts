@@ -23,7 +23,7 @@ export function installFastPath(o: FastOptions): { close(): void; drain(): void 
   server.off('connection', httpConnection);
   const fp: FastPath = {
     table: o.table, waker: o.waker, trust: o.trust, timeoutMs: o.timeoutMs, log: o.log, challenges: o.challenges,
-    links: new Links(o.table, o.connections),
+    links: new Links(o.table, o.connections, o.queue),
     draining: false,
     handOver: (socket) => httpConnection.call(server, socket),
   };

@@ -5,7 +5,7 @@ import type { RouteTable } from '../../src/routes/index.ts';
 import type { Exchange } from '../edge/exchange.ts';
 import type { TrustCheck } from '../edge/trust.ts';
 import type { Waker } from '../edge/wake.ts';
-import type { Links } from './links.ts';
+import type { Links, QueueLimits } from './links.ts';
 
 export interface FastOptions {
   /** The plain HTTP server: it gets every connection the fast path does not keep, at a request boundary. */
@@ -21,6 +21,8 @@ export interface FastOptions {
   challenges: boolean;
   /** Most connections to one app instance. */
   connections?: number;
+  /** Past them, how many requests may wait for one, and for how long, before a 503; default 4,096 and 10 s. */
+  queue?: QueueLimits;
 }
 
 export interface FastPath {
