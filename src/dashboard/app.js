@@ -5,6 +5,7 @@ import { appPage } from './app-page.js';
 import { deployLogPage } from './deploy-log.js';
 import { catalogPage } from './catalog.js';
 import { alertsPage, diskPage, peoplePage, routerPage } from './server-pages.js';
+import { backupsPage } from './server-backups.js';
 
 function showLogin(message = '') {
   view.stop();
@@ -70,7 +71,7 @@ function loggedIn() {
 }
 
 /** The server-wide pages of the top menu, by their address. */
-const PAGES = { '#/catalog': catalogPage, '#/alerts': alertsPage, '#/people': peoplePage, '#/router': routerPage, '#/disk': diskPage };
+const PAGES = { '#/catalog': catalogPage, '#/alerts': alertsPage, '#/people': peoplePage, '#/router': routerPage, '#/disk': diskPage, '#/backups': backupsPage };
 
 /** The app page on screen, kept while only its tab changes (its streams and forms stay). */
 let shownApp = null;

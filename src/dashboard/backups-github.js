@@ -1,5 +1,6 @@
-// App page panels: backups (list, make one, restore one, the schedule) and connecting a GitHub repository (payload URL and secret).
+// App page panels: backups (list, make one, restore one, the schedule, the copies off the box) and connecting a GitHub repository (payload URL and secret).
 import { act, api, ApiError, emptyRow, enc, field, h, outcome, table, when } from './lib.js';
+import { remoteBackupsPanel } from './backups-remote.js';
 
 const bytes = (n) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 ** 2).toFixed(1)} MB`);
 
@@ -12,6 +13,7 @@ function contents(b) {
 
 export function backupsPanel({ name, base, refreshAll }) {
   const tbody = h('tbody');
+  const remote = remoteBackupsPanel({ name, base, refreshAll });
   const note = h('p', { class: 'help' }, 'Each backup dumps the app\u2019s databases and storage and is verified by restoring it into a scratch copy. '
     + 'Restoring one puts its data back over the current data and restarts the app.');
   const create = h('button', { type: 'button' }, 'Create backup');
@@ -51,7 +53,7 @@ export function backupsPanel({ name, base, refreshAll }) {
   const refresh = async () => {
     let list;
     try {
-      [list] = await Promise.all([api('GET', `${base}/backups`), api('GET', `${base}/backups/schedule`).then((s) => showSchedule(s, false))]);
+      [list] = await Promise.all([api('GET', `${base}/backups`), api('GET', `${base}/backups/schedule`).then((s) => showSchedule(s, false)), remote.refresh()]);
     } catch (e) {
       if (e instanceof ApiError && e.status === 503) return void tbody.replaceChildren(emptyRow(6, e.message));
       throw e;
@@ -71,7 +73,7 @@ export function backupsPanel({ name, base, refreshAll }) {
   }));
   return {
     section: [h('h2', {}, 'Backups'), note, h('div', { class: 'actions' }, create), table(['Created', 'Status', 'Size', 'Contents', 'Trigger', ''], tbody, { id: 'backups' }),
-      h('h3', {}, 'Schedule'), scheduleForm],
+      h('h3', {}, 'Schedule'), scheduleForm, ...remote.section],
     refresh,
   };
 }

@@ -1,6 +1,7 @@
-// The dashboard on a phone, in a real (headless) Chromium at 390x844 with touch: every main screen (the server's pages
-// and each tab of an app with releases, cron entries, config, a long domain, storage and a backup) without horizontal
-// scrolling and with every button, field and menu entry at least 44 px high; then the app stopped and started by taps.
+// The dashboard on a phone, in a real (headless) Chromium at 390x844 with touch: every main screen (the server's pages,
+// People with a person and a token, and each tab of an app with releases, cron entries, config, a long domain, storage
+// and a backup) without horizontal scrolling and with every button, field and menu entry at least 44 px high; then the
+// app stopped and started by taps.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
@@ -29,6 +30,9 @@ beforeAll(async () => {
   expect((await mc.api('PATCH', `/api/apps/${APP}/config`, { A_RATHER_LONG_CONFIG_VAR_NAME_FOR_A_NARROW_SCREEN: 'x'.repeat(120) })).status).toBe(200);
   expect((await mc.api('POST', `/api/apps/${APP}/domains`, { domain: 'a-rather-long-subdomain-for-a-narrow-screen.shop-example.org' })).status).toBe(201);
   expect((await mc.api('POST', `/api/apps/${APP}/backups`)).status).toBe(201);
+  // The People page with a person (a row with its own role form) and a token.
+  expect((await mc.api('POST', '/api/users', { email: 'someone.with.a.long.address@phone-shop.example.org', role: 'member', apps: [APP], password: 'a long phone password' })).status).toBe(201);
+  expect((await mc.api('POST', '/api/tokens', { name: 'a-rather-long-token-name-for-ci', role: 'deploy', apps: [APP] })).status).toBe(201);
   ({ browser } = await openBrowser());
 });
 
@@ -44,7 +48,7 @@ it('shows the main screens on a phone without horizontal scrolling, every touch 
   p.setDefaultTimeout(60_000);
   await logInWithToken(p, mc);
   await p.getByRole('heading', { name: 'Apps' }).waitFor();
-  const screens = ['#/', '#/catalog', '#/alerts', '#/people', '#/router', '#/disk', ...['overview', 'releases', 'processes', 'config', 'domains', 'addons', 'backups', 'cron', 'logs', 'metrics', 'settings'].map((t) => `#/apps/${APP}/${t}`)];
+  const screens = ['#/', '#/catalog', '#/alerts', '#/people', '#/router', '#/disk', '#/backups', ...['overview', 'releases', 'processes', 'config', 'domains', 'addons', 'backups', 'cron', 'logs', 'metrics', 'settings'].map((t) => `#/apps/${APP}/${t}`)];
   const problems: string[] = [];
   for (const hash of screens) {
     await p.evaluate((h) => { location.hash = h; }, hash);
