@@ -198,7 +198,8 @@ describe('a crash-looping app with no older release to serve', () => {
     });
     expect(reply.body).toContain(`minicloud logs ${app}`);
     expect(reply.ms, 'held about 1.5 s').toBeLessThan(5000);
-    expect((await mc.cli('ps', app)).stdout).toMatch(/crash-looping/);
+    // Between two crashes the instance is up for its 3 s (ps then says up): wait for a crashed moment.
+    await until('ps to say crash-looping', async () => ((await mc.cli('ps', app)).stdout.match(/crash-looping/) ? true : undefined));
   });
 });
 
