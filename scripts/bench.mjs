@@ -1,12 +1,12 @@
 // `npm run bench`: installs what is missing, then runs the benchmarks in test/bench (figures, not tests).
-// `npm run bench -- router` (or wake, deploy, isolation, docker-limits, previews, compose, footprint) runs one of them.
+// `npm run bench -- router` (or wake, deploy, isolation, docker-limits, previews, compose, footprint, swarm) runs one of them.
 import { ensureBaseImages, ensureDocker } from './docker-engine.mjs';
 import { ensureDeps } from './ensure-deps.mjs';
 
 ensureDeps();
 const only = process.argv.slice(2);
 // The Docker rows need an engine and the buildpacks' base images, as npm test makes them.
-if (!only.length || only.includes('deploy') || only.includes('wake') || only.includes('previews')) {
+if (!only.length || only.includes('deploy') || only.includes('wake') || only.includes('previews') || only.includes('swarm')) {
   try {
     process.env.DOCKER_HOST = await ensureDocker();
     Object.assign(process.env, await ensureBaseImages(process.env.DOCKER_HOST));

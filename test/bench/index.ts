@@ -7,8 +7,9 @@ import { dockerLimitsBench } from './docker-limits.bench.ts';
 import { previewsBench } from './previews.bench.ts';
 import { footprintBench } from './footprint.bench.ts';
 import { composeBench } from './compose.bench.ts';
+import { swarmBench } from './swarm.bench.ts';
 
-const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench], ['compose', composeBench], ['footprint', footprintBench]];
+const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench], ['compose', composeBench], ['footprint', footprintBench], ['swarm', swarmBench]];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;
