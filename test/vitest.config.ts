@@ -5,7 +5,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 //   integration tests). Worker threads sharing their module graph between files (isolate off): most of a unit file's
 //   time was importing minicloud afresh in a new process. A unit file must therefore leave no state behind (timers,
 //   process.env, listeners): each test restores what it changed.
-// - the rest (test/integration, e2e, contract): one process per file, as each starts servers of its own.
+// - the rest (test/integration, e2e, contract): one process per file, as each starts servers of its own. Its
+//   globalSetup builds dist/ when stale: minicloud starts from it (test/helpers/minicloud.ts), as `npm start` does.
 export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
@@ -19,7 +20,7 @@ export default defineConfig({
     poolOptions: { threads: { isolate: false } },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'threads' } },
-      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/unit/**'], pool: 'forks' } },
+      { extends: true, test: { name: 'integration', globalSetup: ['test/global-setup.ts'], include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/unit/**'], pool: 'forks' } },
     ],
   },
 });

@@ -1,7 +1,7 @@
 // The daemon's router workers, one generation at a time: a new generation listens before the old one drains,
 // so a restart (new code from disk, say) never refuses a connection. A worker that dies is replaced.
 import cluster, { type Worker } from 'node:cluster';
-import { fileURLToPath } from 'node:url';
+import { CHECKOUT, entryPoint } from '../../src/core/checkout.ts';
 import type { CertSet, DaemonSettings, Route } from './protocol.ts';
 import type { ToPrimary, ToWorker } from './worker.ts';
 
@@ -11,8 +11,8 @@ import type { ToPrimary, ToWorker } from './worker.ts';
 // generation is being replaced waits in the primary for a worker instead of being refused.
 cluster.schedulingPolicy = cluster.SCHED_RR;
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+// The worker of the build on disk now (dist/, rebuilt by the last start when the sources changed), or its source under tsx.
+const WORKER = entryPoint('proxy/daemon/worker.ts');
 // A young generation big enough that a request's garbage dies there: about a quarter less CPU per
 // request than V8's default on a busy router; and GC on the main thread, whose helper threads would
 // only compete with the other workers for the cores (measured with test/bench/router.bench.ts).
@@ -40,7 +40,7 @@ export class Generations {
   private rolling: Promise<void> | null = null;
 
   constructor(private readonly o: GenerationsOptions) {
-    cluster.setupPrimary({ exec: WORKER, execArgv: ['--import', 'tsx', ...ROUTER_NODE_FLAGS], cwd: ROOT, silent: false });
+    cluster.setupPrimary({ exec: WORKER.file, execArgv: [...WORKER.execArgv, ...ROUTER_NODE_FLAGS], cwd: CHECKOUT, silent: false });
   }
 
   get size(): number {

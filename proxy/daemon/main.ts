@@ -2,17 +2,16 @@
 // It outlives minicloud: apps stay reachable (HTTPS, ACME answers, the access log too) while minicloud is stopped,
 // killed or upgraded. It holds the ports (node:cluster, round-robin: the primary accepts and hands each connection on;
 // its workers do), so its workers can be replaced one generation at a time without a refused connection.
-// Usage: node --import tsx proxy/daemon/main.ts <state dir>   (the dir holds settings.json, written by minicloud)
+// Usage: node dist/proxy/daemon/main.js <state dir>   (or node --import tsx proxy/daemon/main.ts)   (the dir holds settings.json, written by minicloud)
 import cluster from 'node:cluster';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { CHECKOUT } from '../../src/core/checkout.ts';
 import { AccessLog } from './access-log.ts';
 import { answers, serveControl } from './control.ts';
 import { Generations } from './generations.ts';
 import { TicketKeys } from './tickets.ts';
 import { codeHash, readState, statePaths, writeState, PROTOCOL, type CertSet, type DaemonEvent, type DaemonSettings, type Route } from './protocol.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const [dir, flag] = process.argv.slice(2);
 if (!dir || (flag !== undefined && flag !== '--wait')) {
   console.error('usage: proxy/daemon/main.ts <state dir> [--wait]');
@@ -32,7 +31,7 @@ let routes = readState<Route[]>(p.routes, []);
 let certs = readState<CertSet | null>(p.certs, null);
 let challenges: Record<string, string> = {};
 const accessLog = new AccessLog(settings.logsDir);
-let code = codeHash(ROOT);
+let code = codeHash(CHECKOUT);
 const startedAt = new Date().toISOString();
 
 // minicloud's /events stream: at most one listener; wake requests made while it was away are told when it is back.
@@ -92,7 +91,7 @@ const control = await serveControl(p.socket, {
     accessLog.flush();
   },
   restart: async () => {
-    code = codeHash(ROOT);
+    code = codeHash(CHECKOUT);
     await gens.roll();
   },
   stop: () => void stop('asked to stop'),

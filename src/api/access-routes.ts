@@ -1,13 +1,14 @@
 // REST routes about access itself: who am I, and the API tokens (list, create, revoke).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Router } from 'express';
-import type { SessionInfo, TokenInfo, UserInfo } from '../core/index.ts';
+import { CHECKOUT, type SessionInfo, type TokenInfo, type UserInfo } from '../core/index.ts';
 import type { StoredToken, StoredUser } from '../store/index.ts';
 import { openApiDocument, principalOf } from './access/index.ts';
 import { param, parseAuditQuery, parseNewToken, parseNewUser, parseUserRole } from './inputs.ts';
 import type { RouteDeps } from './route-deps.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as { version: string }).version;
 
 const shown = (t: StoredToken): TokenInfo => ({ name: t.name, role: t.role, apps: t.apps, user: t.user, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt });
 

@@ -1,8 +1,7 @@
 // Buildpacks as data: loading buildpacks/<lang>/buildpack.json and turning one into a BuildPlan.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { UserError, type BuildPlan } from '../core/index.ts';
+import { CHECKOUT, UserError, type BuildPlan } from '../core/index.ts';
 import { npmScript } from './npm-script.ts';
 import { parseProcfile } from './procfile.ts';
 import { DETECT_LIMIT, FILE_LIMIT, PROCFILE_LIMIT, readTreeFile, treeHas } from './tree-file.ts';
@@ -52,7 +51,7 @@ export interface Buildpack {
   dir: string;
 }
 
-export const BUILDPACKS_DIR = fileURLToPath(new URL('../../buildpacks/', import.meta.url));
+export const BUILDPACKS_DIR = `${join(CHECKOUT, 'buildpacks')}/`;
 
 // Order matters: the first buildpack whose files are present wins; a repository Dockerfile beats them all.
 const ORDER = ['dockerfile', 'node', 'python', 'ruby', 'go', 'static'];

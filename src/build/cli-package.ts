@@ -2,12 +2,13 @@
 // plain-JavaScript file, so `npm install -g https://admin.<domain>/cli.tgz` needs Node 20 and nothing else.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { pack } from 'tar-stream';
+import { CHECKOUT } from '../core/index.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// The CLI's sources, read from the checkout also when minicloud runs from its build (dist/).
+const ROOT = CHECKOUT;
 
 /** The bundle's entry: the launcher's job (scripts/minicloud.mjs), with git's credential helper pointed at itself. */
 const ENTRY = `

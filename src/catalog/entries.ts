@@ -2,10 +2,9 @@
 // (JSON Schema 2020-12) and then for what a schema cannot say (pinned tags, one image, ids matching names).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { compareVersions } from './versions.ts';
-import { NotFoundError, UserError, checkConfigChanges, parseRouterSetting, validateImageRef, type CatalogEntry, type CatalogList, type RouterSettings } from '../core/index.ts';
+import { CHECKOUT, NotFoundError, UserError, checkConfigChanges, parseRouterSetting, validateImageRef, type CatalogEntry, type CatalogList, type RouterSettings } from '../core/index.ts';
 
 export type { CatalogEntry } from '../core/index.ts';
 
@@ -18,7 +17,7 @@ export function inputPattern(pattern: string): RegExp {
 }
 
 /** The catalog shipped with minicloud, beside buildpacks/. */
-export const CATALOG_DIR = fileURLToPath(new URL('../../catalog/', import.meta.url));
+export const CATALOG_DIR = `${join(CHECKOUT, 'catalog')}/`;
 const SCHEMA = 'schema.json';
 // An entry is a page of JSON; a bigger file is not one.
 const ENTRY_LIMIT = 64 * 1024;

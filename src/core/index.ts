@@ -33,3 +33,4 @@ export * from './confine.ts';
 export { CgroupV1, CgroupV2 } from './cgroups.ts';
 export { chooseConfinement, type ConfineOptions } from './confine-choice.ts';
 export * from './compose-plan.ts';
+export * from './checkout.ts';

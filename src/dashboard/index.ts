@@ -1,10 +1,10 @@
 // dashboard: the web UI's static files (vanilla JS modules, no build step), a client of the REST API like the CLI.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CHECKOUT } from '../core/index.ts';
 
-/** The directory holding index.html, style.css and the scripts. */
-export const DASHBOARD_DIR = fileURLToPath(new URL('.', import.meta.url));
+/** The directory holding index.html, style.css and the scripts: in the sources, also when minicloud runs from dist/. */
+export const DASHBOARD_DIR = join(CHECKOUT, 'src', 'dashboard');
 
 /** The page's JavaScript modules (app.js imports the others); only these and index.html, style.css are served. */
 export const DASHBOARD_SCRIPTS = [

@@ -1,13 +1,12 @@
 // Finds the router daemon of this data dir, or starts it: detached, in a session of its own, so it outlives minicloud.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, chmodSync, openSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { UserError } from '../core/index.ts';
+import { CHECKOUT, entryPoint, UserError } from '../core/index.ts';
 import { codeHash, statePaths, writeState, PROTOCOL, type CertSet, type DaemonSettings, type DaemonStatus, type Route } from '../../proxy/daemon/protocol.ts';
 import { ControlClient } from './control-client.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DAEMON = fileURLToPath(new URL('../../proxy/daemon/main.ts', import.meta.url));
+// Its build with plain node when minicloud runs its build (npm start), so no tsx or esbuild process is resident.
+const DAEMON = entryPoint('proxy/daemon/main.ts');
 
 export interface EnsureOptions {
   dir: string;
@@ -35,7 +34,7 @@ export async function ensureRouterDaemon(o: EnsureOptions): Promise<{ client: Co
   let status = await client.status();
   if (status && status.protocol === PROTOCOL && same(status.settings, o.settings)) {
     // An external daemon runs its own image's code: replacing it is its installer's business.
-    if (!o.external && status.code !== codeHash(ROOT)) {
+    if (!o.external && status.code !== codeHash(CHECKOUT)) {
       o.say('Router: its code changed on disk; starting new workers (the old ones finish what they serve)');
       await client.restart();
       status = (await client.status()) ?? status;
@@ -56,7 +55,7 @@ export async function ensureRouterDaemon(o: EnsureOptions): Promise<{ client: Co
   // Only what it needs: minicloud's environment carries tokens and passwords the router has no use for.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   if (process.env.MINICLOUD_ROUTER_NODE_FLAGS) env.MINICLOUD_ROUTER_NODE_FLAGS = process.env.MINICLOUD_ROUTER_NODE_FLAGS;
-  const child = spawn(process.execPath, ['--import', 'tsx', DAEMON, p.dir], { cwd: ROOT, env, detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...DAEMON.execArgv, DAEMON.file, p.dir], { cwd: CHECKOUT, env, detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   let exitCode: number | null = null;
   child.once('exit', (code) => (exitCode = code ?? 1));

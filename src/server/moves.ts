@@ -7,14 +7,14 @@ import type { AppsService } from '../apps/index.ts';
 import type { ServerMovesDeps } from '../api/index.ts';
 import type { BackupsService } from '../backups/index.ts';
 import type { Paths } from './config.ts';
-import { UserError, type Logger } from '../core/index.ts';
+import { CHECKOUT, UserError, type Logger } from '../core/index.ts';
 import { submitDeploy, type GitServer } from '../intake/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import { sourceTar } from '../pipeline/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface MovesParts {
   dataDir: string; paths: Paths; store: Store; backups: BackupsService; git: GitServer; service: AppsService; addons: AddonsService;

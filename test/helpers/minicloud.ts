@@ -1,4 +1,4 @@
-// Test helper: minicloud itself, started as `npm start` would (a real process on real ports).
+// Test helper: minicloud itself, started as `npm start` would (a real process on real ports, its compiled build).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './net.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** What `npm start` runs with plain node: the build of src/main.ts (made fresh by test/global-setup.ts). */
+export const MINICLOUD_MAIN = join(ROOT, 'dist/src/main.js');
 
 export interface Minicloud {
   apiUrl: string;
@@ -56,7 +58,7 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
   let out = '';
 
   const boot = () => new Promise<void>((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [MINICLOUD_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     // A ceiling for a busy machine (it starts in seconds when idle): what it waited for, and what minicloud said.
     const timer = setTimeout(() => reject(new Error(`waited 180 s for minicloud to say "minicloud is up", in vain:\n${out}`)), 180_000);

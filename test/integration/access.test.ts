@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type RouteRule } from '../../src/api/access/index.ts';
 import { fixtureRepo, push } from '../helpers/git.ts';
-import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { MINICLOUD_MAIN, startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { requestFrom, type Reply } from '../helpers/net.ts';
 import { startRedis } from '../helpers/redis.ts';
 
@@ -192,7 +192,7 @@ describe('MINICLOUD_TOKEN', () => {
   it('refuses to start with a token shorter than 32 characters, saying how to make one', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mc-short-'));
     try {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const r = spawnSync(process.execPath, [MINICLOUD_MAIN], {
         env: { ...process.env, MINICLOUD_DATA: dataDir, MINICLOUD_TOKEN: 'short-token', REDIS_URL: redis.url, MINICLOUD_API_PORT: '0', MINICLOUD_HTTP_PORT: '0', MINICLOUD_HTTPS_PORT: 'off', MINICLOUD_RUNTIME: 'process' },
         encoding: 'utf8', timeout: 30_000,
       });

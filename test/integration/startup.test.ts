@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { MINICLOUD_MAIN } from '../helpers/minicloud.ts';
 import { freePort } from '../helpers/net.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,7 +23,7 @@ it('without REDIS_URL and without redis-server on PATH, exits saying how to get 
   symlinkSync(git, join(bin, 'git'));
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: bin, MINICLOUD_DATA: join(dir, 'data'), MINICLOUD_API_PORT: '0', MINICLOUD_HTTP_PORT: '0' };
   delete env.REDIS_URL;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [MINICLOUD_MAIN], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
   expect(r.status).toBe(1);
   expect(r.stderr).toContain('redis-server was not found on PATH');
   expect(r.stderr).toMatch(/apt-get install redis-server.*REDIS_URL/);
@@ -52,7 +53,7 @@ it('with its API port taken, exits saying so, and stops the private Redis it had
   };
   delete env.REDIS_URL;
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MINICLOUD_MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d));

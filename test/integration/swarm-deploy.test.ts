@@ -10,7 +10,7 @@ import type { Instance } from '../../src/core/index.ts';
 import { dockerHost } from '../helpers/docker.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { load } from '../helpers/load.ts';
-import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { MINICLOUD_MAIN, startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { startSwarm, type Swarm } from '../helpers/swarm.ts';
@@ -59,7 +59,7 @@ describe('the swarm runtime, end to end', () => {
     const start = (env: Record<string, string>) => {
       const data = mkdtempSync(join(tmpdir(), 'mc-swarm-refused-'));
       try {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        const r = spawnSync(process.execPath, [MINICLOUD_MAIN], {
           env: { ...process.env, MINICLOUD_DATA: data, REDIS_URL: redis.url, MINICLOUD_RUNTIME: 'swarm', ...env }, encoding: 'utf8', timeout: 120_000,
         });
         return { code: r.status, out: r.stdout + r.stderr };
