@@ -1,5 +1,5 @@
-// Test helpers for host processes: is a pid alive (from /proc), and waiting on a synchronous condition.
-import { readFileSync } from 'node:fs';
+// Test helpers for host processes: is a pid alive, a process's descendants (from /proc), waiting on a synchronous condition.
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Alive and not a zombie, from /proc. */
 export function isAlive(pid: number): boolean {
@@ -19,4 +19,21 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Every process descending from `pid` (by parent pid, from /proc), with its command line. */
+export function descendants(pid: number): Array<{ pid: number; cmd: string }> {
+  const all = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return [{ pid: Number(n), ppid, cmd: readFileSync(`/proc/${n}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() }];
+    } catch {
+      return []; // gone meanwhile
+    }
+  });
+  const found: Array<{ pid: number; cmd: string }> = [];
+  const walk = (p: number) => { for (const c of all.filter((q) => q.ppid === p)) { found.push({ pid: c.pid, cmd: c.cmd }); walk(c.pid); } };
+  walk(pid);
+  return found;
 }

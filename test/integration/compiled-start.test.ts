@@ -2,12 +2,13 @@
 // once and runs it with plain node (no tsx or esbuild process among minicloud's processes, /proc says), a later start
 // finds it fresh, and a source edited after a build takes effect on the next start, with one line saying so.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/net.ts';
+import { descendants } from '../helpers/proc.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mc-compiled-'));
@@ -15,23 +16,6 @@ const clone = join(dir, 'minicloud');
 const data = join(dir, 'data');
 let env: NodeJS.ProcessEnv;
 const running: ChildProcess[] = [];
-
-/** Every process descending from `pid` (by parent pid, from /proc), with its command line. */
-export function descendants(pid: number): Array<{ pid: number; cmd: string }> {
-  const all = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
-    try {
-      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return [{ pid: Number(n), ppid, cmd: readFileSync(`/proc/${n}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() }];
-    } catch {
-      return []; // gone meanwhile
-    }
-  });
-  const found: Array<{ pid: number; cmd: string }> = [];
-  const walk = (p: number) => { for (const c of all.filter((q) => q.ppid === p)) { found.push({ pid: c.pid, cmd: c.cmd }); walk(c.pid); } };
-  walk(pid);
-  return found;
-}
 
 /** `node scripts/start.mjs` in the clone, until it says it is up; its output so far. */
 async function start(): Promise<{ child: ChildProcess; out: () => string }> {
@@ -59,6 +43,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 beforeAll(async () => {
+  chmodSync(dir, 0o755); // as root, apps run as their own users, who must pass through it to their releases
   execFileSync('git', ['clone', '--quiet', ROOT, clone]);
   symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(clone, 'node_modules'));
   env = {
