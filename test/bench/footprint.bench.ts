@@ -50,12 +50,12 @@ export function family(mc: Minicloud): Array<{ pid: number; cmd: string; part: k
   const found: Array<{ pid: number; cmd: string; part: keyof Family }> = [];
   const walk = (pid: number, part: keyof Family) => {
     const p = all.find((q) => q.pid === pid);
-    if (!p || p.uid !== uid) return;
+    if (!p || p.uid !== uid || found.some((f) => f.pid === pid)) return; // the daemon is minicloud's child too
     found.push({ pid, cmd: p.cmd, part: pid === main ? 'minicloud' : pid === daemon || part === 'router' ? 'router' : /redis-server/.test(p.cmd) ? 'redis' : 'other' });
     for (const c of all.filter((q) => q.ppid === pid)) walk(c.pid, part === 'router' || pid === daemon ? 'router' : 'other');
   };
-  walk(main, 'minicloud');
   walk(daemon, 'router');
+  walk(main, 'minicloud');
   return found;
 }
 
