@@ -460,7 +460,7 @@ start_router() {
   say "The router (container minicloud-router, image $rimage)"
   EXTRA_NETWORK=$NET_INTERNAL ensure_container minicloud-router "$rimage" --network "$NET_APPS" \
     --label "minicloud.router-code=$code" -v "$STATE/router:$STATE/router" -v "$STATE/logs:$STATE/logs" --tmpfs /data \
-    -p 80:80 -p 443:443 "$rimage" node --import tsx proxy/daemon/main.ts "$STATE/router" --wait
+    -p 80:80 -p 443:443 "$rimage" node dist/proxy/daemon/main.js "$STATE/router" --wait
 }
 
 # minicloud says it is up (since its container's last start), and the router answers on port 80.
