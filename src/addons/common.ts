@@ -12,6 +12,9 @@ const RESERVED = new Set([
   'mysql', 'mariadb', 'sys', 'information_schema', 'performance_schema',
 ]);
 
+/** Bytes for people: `16.0 KB`, `12.3 MB`. */
+export const megabytes = (n: number): string => (n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KB` : n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MB` : `${(n / 1024 ** 3).toFixed(2)} GB`);
+
 export function validateAddonName(name: unknown, adminUser?: string): string {
   if (typeof name === 'string' && (RESERVED.has(name) || name === adminUser)) {
     throw new UserError(`add-on name ${JSON.stringify(name)} is reserved by the server`, 'prefix it, e.g. app_myapp');

@@ -1,6 +1,6 @@
 // MariaDB/MySQL add-on: one database and one user per app on a shared server, through `mysql2`.
 import mysql from 'mysql2/promise';
-import { adminUrl, newPassword, unreachable, validateAddonName, withUser } from './common.ts';
+import { adminUrl, megabytes, newPassword, unreachable, validateAddonName, withUser } from './common.ts';
 import type { AddonProvider, Credentials } from './types.ts';
 
 const WHAT = 'the shared MariaDB server';
@@ -68,6 +68,13 @@ export function mariadbProvider(env: NodeJS.ProcessEnv): AddonProvider {
       return withAdmin(async (c) => {
         const [rows] = await c.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ? UNION ALL SELECT 1 FROM mysql.user WHERE User = ?', [name, name]);
         return (rows as unknown[]).length > 0;
+      });
+    },
+    async usage(name) {
+      return withAdmin(async (c) => {
+        const [rows] = await c.query('SELECT COUNT(*) AS tables, COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [name]);
+        const { tables, n } = (rows as Array<{ tables: number; n: string | number }>)[0]!;
+        return `${megabytes(Number(n))} in ${tables} table${Number(tables) === 1 ? '' : 's'}`;
       });
     },
     async check() {

@@ -1,7 +1,7 @@
 // PostgreSQL add-on: one role and one database per app on a shared server, through `pg`.
 import pg from 'pg';
 import { UserError } from '../core/index.ts';
-import { adminUrl, newPassword, unreachable, validateAddonName, withUser, type AdminUrl } from './common.ts';
+import { adminUrl, megabytes, newPassword, unreachable, validateAddonName, withUser, type AdminUrl } from './common.ts';
 import type { AddonProvider, Credentials, Provisioned } from './types.ts';
 
 const WHAT = 'the shared PostgreSQL server';
@@ -58,6 +58,10 @@ export function postgresProvider(env: NodeJS.ProcessEnv): AddonProvider {
     },
     async exists(name) {
       return withAdmin(async (c) => (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1 UNION ALL SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount! > 0);
+    },
+    async usage(name) {
+      const r = await withAdmin((c) => c.query<{ n: string | null }>('SELECT pg_database_size(datname)::text AS n FROM pg_database WHERE datname = $1', [name]));
+      return r.rows[0]?.n ? megabytes(Number(r.rows[0].n)) : 'no database (dropped on the server?)';
     },
     async check() {
       await withAdmin((c) => c.query('SELECT 1'));

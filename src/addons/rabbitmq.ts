@@ -75,6 +75,11 @@ export function rabbitmqProvider(env: NodeJS.ProcessEnv): AddonProvider {
       await api('DELETE', `/vhosts/${encodeURIComponent(name)}`, undefined, [404]);
       await api('DELETE', `/users/${encodeURIComponent(user)}`, undefined, [404]);
     },
+    async usage(name) {
+      const queues = (await (await api('GET', `/queues/${encodeURIComponent(name)}`)).json()) as Array<{ messages?: number }>;
+      const n = queues.reduce((a, q) => a + (q.messages ?? 0), 0);
+      return `${n} message${n === 1 ? '' : 's'} in ${queues.length} queue${queues.length === 1 ? '' : 's'}`;
+    },
     async check() {
       await api('GET', '/overview');
       await noGuest();

@@ -52,6 +52,18 @@ export function redisProvider(env: NodeJS.ProcessEnv): AddonProvider {
         await clearPrefix(r, admin, `${name}:`);
       });
     },
+    async usage(name) {
+      return withAdmin(async (r) => {
+        let keys = 0;
+        let cursor = '0';
+        do {
+          const [next, found] = await r.scan(cursor, 'MATCH', `${name}:*`, 'COUNT', 1000);
+          keys += found.length;
+          cursor = next;
+        } while (cursor !== '0');
+        return `${keys} key${keys === 1 ? '' : 's'}`;
+      });
+    },
     async check() {
       await withAdmin((r) => r.ping());
     },

@@ -26,6 +26,9 @@ export function addonName(app: string): string {
   return validateAddonName(`${base.slice(0, 54)}_${createHash('sha256').update(app).digest('hex').slice(0, 8)}`);
 }
 
+/** The shared servers' ports when an add-on's URL names none. */
+const DEFAULT_PORT: Record<AddonKind, number> = { postgres: 5432, mariadb: 3306, redis: 6379, rabbitmq: 5672 };
+
 /** What a dropped add-on took with it on the shared server. */
 const WHAT: Record<AddonKind, string> = { postgres: 'database and user', mariadb: 'database and user', redis: 'user and keys', rabbitmq: 'vhost and user' };
 
@@ -38,8 +41,32 @@ export class AddonsService {
     return this.d.store.addons.list(this.d.store.apps.require(app).name).map(info);
   }
 
-  info(app: string, kind: string): AddonInfo {
-    return info(this.find(app, kind));
+  /**
+   * One add-on as `addons:info` shows it: where it lives, its database (or vhost, or key prefix) and user, what it
+   * holds now (asked of the shared server; an unreachable one is said, not fatal), its URL with the password masked.
+   */
+  async info(app: string, kind: string): Promise<AddonInfo> {
+    const a = this.find(app, kind);
+    const c = a.credentials;
+    let server = '';
+    let masked = '';
+    try {
+      const u = new URL(c.url ?? '');
+      server = `${u.hostname}:${u.port || DEFAULT_PORT[a.kind as AddonKind]}`;
+      if (u.password) u.password = '****';
+      masked = u.href;
+    } catch { /* no URL kept: nothing to show */ }
+    const provider = providerFor(a.kind as AddonKind, this.d.env);
+    let usage: string | null = null;
+    let usageError: string | null = null;
+    try {
+      usage = await provider.usage(a.name, c);
+    } catch (e) {
+      usageError = (e as Error).message;
+    } finally {
+      await provider.close();
+    }
+    return { ...info(a), server, database: c.database ?? c.vhost ?? c.prefix ?? a.name, user: c.user ?? a.name, url: masked, usage, usageError };
   }
 
   private find(app: string, kind: string): StoredAddon {

@@ -10,7 +10,7 @@ export function addonRoutes(d: RouteDeps): Router {
   r.post('/apps/:app/addons', async (req, res) => {
     res.status(201).json(await d.addons.create(appParam(req), parseAddonKind((req.body as { kind?: unknown } | undefined)?.kind)));
   });
-  r.get('/apps/:app/addons/:kind', (req, res) => { res.json(d.addons.info(appParam(req), param(req, 'kind'))); });
+  r.get('/apps/:app/addons/:kind', async (req, res) => { res.json(await d.addons.info(appParam(req), param(req, 'kind'))); });
   r.delete('/apps/:app/addons/:kind', async (req, res) => {
     res.json({ deploy: await d.addons.destroy(appParam(req), parseAddonKind(param(req, 'kind')), confirmParam(req)) });
   });

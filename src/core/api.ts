@@ -89,6 +89,15 @@ export interface AddonInfo {
   /** Config vars it set on the app. */
   envKeys: string[];
   createdAt: string;
+  /** One add-on's details (GET /api/apps/:app/addons/:kind only): the shared server's host:port, ... */
+  server?: string;
+  /** ... the database, vhost or key prefix, the user, the URL with its password masked, ... */
+  database?: string;
+  user?: string;
+  url?: string;
+  /** ... and what it holds now (`12.3 MB`, `42 keys`), or why the shared server could not say. */
+  usage?: string | null;
+  usageError?: string | null;
 }
 
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;

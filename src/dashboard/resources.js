@@ -1,5 +1,6 @@
 // App page panels: custom domains (with certificate state when the server reports it), add-ons and storage volumes.
 import { act, api, emptyRow, enc, field, h, outcome, table, when } from './lib.js';
+import { showAddonInfo } from './addon-info.js';
 
 /** A small form: fields in a row, a submit button, a help line; `onSubmit` runs as an action of the button. */
 function form(label, fields, button, help, onSubmit) {
@@ -63,20 +64,23 @@ const ADDON_KINDS = ['postgres', 'mariadb', 'redis', 'rabbitmq'];
 
 export function addonsPanel({ name, base, refreshAll }) {
   const tbody = h('tbody');
+  const details = h('div', { id: 'addon-info' });
   const kind = field('addon-kind', 'Add-on', { tag: 'select', autocomplete: undefined, spellcheck: undefined });
   kind.input.append(...ADDON_KINDS.map((k) => h('option', { value: k }, k)));
   const refresh = async () => {
     const list = await api('GET', `${base}/addons`);
+    if (!list.some((a) => a.kind === details.dataset.kind)) details.replaceChildren(); // detached meanwhile
     tbody.replaceChildren(...(list.length ? list.map((a) => h('tr', {},
       h('td', {}, a.kind), h('td', {}, h('code', {}, a.name)), h('td', {}, a.envKeys.map((k) => h('code', {}, k, ' '))), h('td', {}, when(a.createdAt)),
-      h('td', {}, button('Detach', `Detach ${a.kind}`, (ev) => {
+      h('td', {}, h('div', { class: 'actions' }, button('Details', `Details of ${a.kind}`, (ev) => act(ev.currentTarget, `Asking the ${a.kind} server…`, () => showAddonInfo(details, base, a.kind))),
+        button('Detach', `Detach ${a.kind}`, (ev) => {
         if (!confirm(`Detach ${a.kind} from ${name}? Its ${a.kind === 'redis' || a.kind === 'rabbitmq' ? 'data' : 'database'} is deleted.`)) return;
         void act(ev.currentTarget, `Detaching ${a.kind}…`, async () => {
           const { deploy } = await api('DELETE', `${base}/addons/${enc(a.kind)}?confirm=${enc(name)}`);
           await refreshAll();
           return outcome(`Detached ${a.kind}`, deploy);
         });
-      }, 'danger')),
+      }, 'danger'))),
     )) : [emptyRow(5, 'No add-ons.')]));
   };
   const add = form('Attach an add-on', [kind], 'Attach add-on', 'Creates a database, vhost or user on the shared server and sets its URL as a config var (the app restarts).', async () => {
@@ -84,7 +88,7 @@ export function addonsPanel({ name, base, refreshAll }) {
     await refreshAll();
     return outcome(`Attached ${addon.kind} (${addon.envKeys.join(', ')})`, deploy);
   });
-  return { section: [h('h2', {}, 'Add-ons'), table(['Kind', 'Name', 'Config vars', 'Created', ''], tbody, { id: 'addons' }), add], refresh };
+  return { section: [h('h2', {}, 'Add-ons'), table(['Kind', 'Name', 'Config vars', 'Created', ''], tbody, { id: 'addons' }), details, add], refresh };
 }
 
 export function storagePanel({ base, refreshAll }) {

@@ -57,6 +57,11 @@ it('creates a database the app can write and read with the returned URL', async 
   }
 });
 
+it('says what the database holds', async () => {
+  expect(await provider.usage(a, pa.credentials)).toMatch(/^\d+\.\d KB in 1 table$/);
+  expect(await provider.usage(b, pb.credentials)).toBe('0.0 KB in 0 tables');
+});
+
 it("refuses app B's user on app A's database, and the other way round", async () => {
   const e = await refusal(onDatabase(pb.env.DATABASE_URL!, a));
   expect(e.code).toBe('ER_DBACCESS_DENIED_ERROR'); // 1044

@@ -70,6 +70,17 @@ it('creates a vhost where the app can publish and consume', async () => {
   await ch.close();
 });
 
+it('says what the vhost holds: the message left in its queue', async () => {
+  // The management API's queue counts lag the broker by its stats interval (5 s by default).
+  let said = '';
+  for (let i = 0; i < 60 && said !== '1 message in 1 queue'; i++) {
+    said = await provider.usage(a, pa.credentials);
+    if (said !== '1 message in 1 queue') await new Promise((r) => setTimeout(r, 500));
+  }
+  expect(said).toBe('1 message in 1 queue');
+  expect(await provider.usage(b, pb.credentials)).toBe('0 messages in 0 queues');
+});
+
 it("refuses app B's user on app A's vhost, and the other way round", async () => {
   // RabbitMQ refuses a vhost at connection.open (530 NOT_ALLOWED); amqplib drops the reply text there,
   // so the refusal shows as the server closing the connection instead of opening it.

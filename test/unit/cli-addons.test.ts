@@ -121,13 +121,21 @@ describe('addons:create', () => {
 
 describe('addons:info', () => {
   it('gets one add-on and prints its details', async () => {
-    srv.handler = (_q, res) => sendJson(res, 200, addon({ kind: 'rabbitmq', envKeys: ['RABBITMQ_URL', 'AMQP_URL'] }));
+    srv.handler = (_q, res) => sendJson(res, 200, addon({
+      kind: 'rabbitmq', envKeys: ['RABBITMQ_URL', 'AMQP_URL'], server: 'mq.internal:5672', database: 'app_my_app', user: 'app_my_app',
+      url: 'amqp://app_my_app:****@mq.internal:5672/app_my_app', usage: '3 messages in 1 queue', usageError: null,
+    }));
     const r = await run(['addons:info', 'my-app', 'rabbitmq']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')).toEqual([
       '=== my-app rabbitmq',
       'Kind:        rabbitmq',
       'Name:        app_my_app',
+      'Server:      mq.internal:5672',
+      'Vhost:       app_my_app',
+      'User:        app_my_app',
+      'Holds:       3 messages in 1 queue',
+      'URL:         amqp://app_my_app:****@mq.internal:5672/app_my_app (password masked; `minicloud config:get my-app RABBITMQ_URL` shows it)',
       'Config vars: RABBITMQ_URL, AMQP_URL',
       `Created:     ${time('2024-05-01T12:00:00Z')}`,
       '',

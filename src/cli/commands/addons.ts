@@ -32,6 +32,9 @@ export function validateKind(kind: string): AddonKind {
 
 const addonPath = (app: string, kind: AddonKind, suffix = '') => appPath(app, `/addons/${encodeURIComponent(kind)}${suffix}`);
 
+/** What the add-on's own space on the shared server is called. */
+const DATABASE_LABEL: Record<AddonKind, string> = { postgres: 'Database', mariadb: 'Database', rabbitmq: 'Vhost', redis: 'Key prefix' };
+
 const vars = (keys: string[]) => (keys.length ? keys.join(', ') : '-');
 
 /**
@@ -107,6 +110,11 @@ const info: Command = {
     const pairs: [string, string][] = [
       ['Kind', addon.kind],
       ['Name', addon.name],
+      ['Server', addon.server || '-'],
+      [DATABASE_LABEL[addon.kind], addon.database ?? addon.name],
+      ['User', addon.user ?? addon.name],
+      ['Holds', addon.usage ?? `unknown (${addon.usageError ?? 'no answer'})`],
+      ['URL', addon.url ? `${addon.url} (password masked; \`minicloud config:get ${addon.app} ${addon.envKeys[0] ?? ''}\` shows it)` : '-'],
       ['Config vars', vars(addon.envKeys)],
       ['Created', time(addon.createdAt)],
     ];
