@@ -177,6 +177,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/dashboard/session', permission: 'public', summary: "The session's CSRF token", internal: true },
   { method: 'DELETE', path: '/dashboard/session', permission: 'public', summary: 'Log out', internal: true },
   { method: 'GET', path: '/dashboard', permission: 'public', summary: 'The dashboard', internal: true },
+  { method: 'GET', path: '/dashboard/vendor/:file', permission: 'public', summary: "The dashboard's third-party files (xterm.js)", internal: true },
   { method: 'GET', path: '/dashboard/*', permission: 'public', summary: "The dashboard's files", internal: true },
 ];
 
