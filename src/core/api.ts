@@ -60,6 +60,8 @@ export type LogSource = (typeof LOG_SOURCES)[number];
 export type MergedLogEvent =
   | {
     type: 'line'; seq: number; time: string; source: LogSource; text: string;
+    /** The instance that printed an app line (`web.1`, `worker.2`: Heroku's `app[web.1]:`), where its line says. */
+    process?: string;
     /**
      * The line carried no time of its own: `time` is minicloud's estimate, when it read the line (while
      * following) or, for the backlog, the log file's last change (no line in it is later).

@@ -161,6 +161,8 @@ export interface Instance {
   nextRestartAt: string | null;
   /** How it last ended on its own (kept across its restarts); absent or null if it never did. */
   lastExit?: InstanceExit | null;
+  /** Its number among its release's instances of its type, as Heroku's `web.1`: what its log lines are tagged with. */
+  num?: number | null;
 }
 
 /** Why an instance ended: it exited (with `code`), the kernel killed it at its memory limit, or it failed its health checks. */

@@ -5,8 +5,8 @@ import { appendLog, h, streamNdjson } from './lib.js';
 const SOURCES = ['app', 'router', 'build', 'release'];
 const KEEP = 2000; // lines kept in the page
 
-/** `10:00:00 router: GET / 200 ...`; `~` marks a time minicloud estimated (the line carried none). */
-const lineText = (e) => `${e.estimated ? '~' : ''}${new Date(e.time).toLocaleTimeString([], { hour12: false })} ${e.source}: ${e.text}`;
+/** `10:00:00 app[web.1]: listening`; `~` marks a time minicloud estimated (the line carried none). */
+const lineText = (e) => `${e.estimated ? '~' : ''}${new Date(e.time).toLocaleTimeString([], { hour12: false })} ${e.source}${e.process ? `[${e.process}]` : ''}: ${e.text}`;
 
 export function logsPanel({ base, isStopped }) {
   const box = h('pre', { class: 'log', id: 'app-logs', role: 'log', tabindex: '0', 'aria-labelledby': 'logs-title', 'aria-live': 'off' });

@@ -7,7 +7,7 @@ type Line = Extract<MergedLogEvent, { type: 'line' }>;
 type Draft = Omit<Line, 'seq' | 'type'>;
 
 export interface MergeSources {
-  /** The app's output file (`<data>/logs/<app>/app.log`): raw lines, usually without a time. */
+  /** The app's output file (`<data>/logs/<app>/app.log`): lines `<time> <instance>: text` (raw where not tagged). */
   appLog: string;
   /** The router's access log of the app: each line starts with its ISO time. */
   routerLog: string;
@@ -43,10 +43,15 @@ export function ownTime(text: string): { time: string; text: string } | null {
   return Number.isNaN(t) ? null : { time: new Date(t).toISOString(), text: m[2]! };
 }
 
-/** A line of a file source: its own time if it has one, else `fallback` marked as estimated. */
+/** The instance's name in front of an app line: `web.1: `, or a one-off's `run.1a2b3c4d: ` (runtime/log-tagger.ts). */
+const PROCESS = /^([a-z][a-z0-9_-]{0,62}\.[0-9a-z]{1,8}): (.*)$/s;
+
+/** A line of a file source: its own time if it has one, else `fallback` marked as estimated; an app line's instance. */
 function fileLine(source: 'app' | 'router', text: string, fallback: string): Draft {
   const own = ownTime(text);
-  return own ? { time: own.time, source, text: own.text } : { time: fallback, source, text, estimated: true };
+  if (!own) return { time: fallback, source, text, estimated: true };
+  const p = source === 'app' ? PROCESS.exec(own.text) : null;
+  return p ? { time: own.time, source, process: p[1]!, text: p[2]! } : { time: own.time, source, text: own.text };
 }
 
 /** While following, at most this much of a file per look (a burst is taken up over the next looks). */

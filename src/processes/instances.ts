@@ -31,16 +31,31 @@ export class Instances {
   async launch(release: Release, type: string, id: string = randomUUID(), restarts = 0): Promise<StoredInstance> {
     const command = release.artifact.processes[type];
     if (!command) throw new Error(`release v${release.version} has no ${type} process`);
+    const num = this.number(release, type, id);
     const running = await this.runtime.start({
       id, app: release.app, release: release.version, type, command, artifact: release.artifact, env: release.config,
-      volumes: this.volumes(release.app), ...this.limits(release.app),
+      volumes: this.volumes(release.app), ...this.limits(release.app), name: `${type}.${num}`,
     });
     const inst: StoredInstance = {
       id, app: release.app, release: release.version, type, host: running.host, port: running.port, pid: running.pid,
-      handle: running.handle, state: 'starting', startedAt: new Date().toISOString(), restarts, nextRestartAt: null,
+      handle: running.handle, state: 'starting', startedAt: new Date().toISOString(), restarts, nextRestartAt: null, num,
     };
     this.store.instances.save(inst);
     return inst;
+  }
+
+  /**
+   * The instance's number (`web.1`): kept by a restart in place, else the lowest its release's other instances of
+   * the type do not have. A new release counts from 1 again, as Heroku's dynos do.
+   */
+  private number(release: Release, type: string, id: string): number {
+    const kept = this.store.instances.get(id)?.num;
+    if (kept) return kept;
+    const taken = new Set(this.store.instances.list(release.app)
+      .filter((i) => i.type === type && i.release === release.version && i.id !== id).map((i) => i.num));
+    let n = 1;
+    while (taken.has(n)) n++;
+    return n;
   }
 
   async stop(stale: StoredInstance): Promise<void> {

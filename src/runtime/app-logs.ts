@@ -2,7 +2,8 @@
 // kept bounded like router.log: past the limit, the newest part moves to app.log.1 and app.log starts again.
 import { appendFileSync, closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tailFile } from '../core/index.ts';
+import { StringDecoder } from 'node:string_decoder';
+import { LineSplitter, tailFile } from '../core/index.ts';
 import type { LogOptions } from './runtime.ts';
 
 export const APP_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -24,8 +25,31 @@ export class AppLogs {
     return this.file(app);
   }
 
+  /** A line of minicloud's own (a cron run's, an OOM kill's), with its time. */
   append(app: string, text: string): void {
-    this.write(app, text.endsWith('\n') ? text : `${text}\n`);
+    this.write(app, `${new Date().toISOString()} ${text.endsWith('\n') ? text : `${text}\n`}`);
+  }
+
+  /**
+   * A writer of an instance's output as the engine gives it with `timestamps`: each line `<RFC 3339 time> text` goes
+   * to the app's log as `<time> <tag>: text`, Heroku's `app[web.1]:` with the time the line was printed.
+   */
+  stamped(app: string, tag: string): { push(chunk: Buffer): void; end(): void } {
+    const decoder = new StringDecoder('utf8');
+    let batch: string[] = [];
+    const splitter = new LineSplitter((l) => {
+      const sp = l.indexOf(' ');
+      const t = sp > 0 ? Date.parse(l.slice(0, sp)) : NaN;
+      batch.push(Number.isNaN(t) ? `${new Date().toISOString()} ${tag}: ${l}\n` : `${new Date(t).toISOString()} ${tag}: ${l.slice(sp + 1)}\n`);
+    });
+    const flush = () => {
+      if (batch.length) this.write(app, batch.join(''));
+      batch = [];
+    };
+    return {
+      push: (chunk) => { splitter.push(decoder.write(chunk)); flush(); },
+      end: () => { splitter.push(decoder.end()); splitter.end(); flush(); },
+    };
   }
 
   /** Raw output, as it comes (partial lines included). */

@@ -2,7 +2,7 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import { posix } from 'node:path';
 import { CONTAINER_PORT, artifactPort } from '../core/index.ts';
-import { storageVolume, type InstanceSpec } from './runtime.ts';
+import { instanceName, storageVolume, type InstanceSpec } from './runtime.ts';
 
 export interface ContainerOptions {
   /** The user-defined bridge network every app container joins. */
@@ -84,6 +84,7 @@ export function containerSpec(
       'minicloud.release': String(spec.release),
       'minicloud.type': spec.type,
       'minicloud.instance': spec.id,
+      'minicloud.process': instanceName(spec),
     },
     ExposedPorts: { [`${port}/tcp`]: {} },
     HostConfig: {

@@ -8,7 +8,7 @@ import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, volumeMounts, type ContainerOptions } from './container-spec.ts';
 import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
 import { dockerConsole } from './docker-console.ts';
-import type { Activity, ConsoleOptions, ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+import { instanceName, type Activity, type ConsoleOptions, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
 import { ContainerProcesses } from './container-processes.ts';
 
 export interface DockerRuntimeOptions extends ContainerOptions {
@@ -57,7 +57,7 @@ export class DockerRuntime implements Runtime {
     await container.start();
     const info = await container.inspect();
     this.procs.track(container.id, info.State.Pid);
-    this.watch(container.id, spec.app, new Date(info.State.StartedAt));
+    this.watch(container.id, spec.app, instanceName(spec), new Date(info.State.StartedAt));
     return { handle: container.id, pid: info.State.Pid || null, ...this.address(info, containerPort(spec)) };
   }
 
@@ -69,7 +69,8 @@ export class DockerRuntime implements Runtime {
         return false;
       }
       this.procs.track(handle, info.State.Pid);
-      this.watch(handle, info.Config.Labels['minicloud.app'] ?? 'unknown', new Date());
+      const labels = info.Config.Labels;
+      this.watch(handle, labels['minicloud.app'] ?? 'unknown', labels['minicloud.process'] ?? `${labels['minicloud.type'] ?? 'app'}.${(labels['minicloud.instance'] ?? '').slice(0, 8)}`, new Date());
       return true;
     } catch (e) {
       if (gone(e)) return false;
@@ -204,15 +205,17 @@ export class DockerRuntime implements Runtime {
   }
 
   /** Copies the container's output into the app's log file and reports its exit, until minicloud stops. */
-  private watch(id: string, app: string, since: Date): void {
+  private watch(id: string, app: string, tag: string, since: Date): void {
     const ac = new AbortController();
     this.watching.set(id, ac);
     const container = this.docker.getContainer(id);
     void container
-      .logs({ follow: true, stdout: true, stderr: true, since: Math.floor(since.getTime() / 1000), abortSignal: ac.signal })
+      .logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: Math.floor(since.getTime() / 1000), abortSignal: ac.signal })
       .then((stream) => {
         const out = new PassThrough();
-        out.on('data', (chunk: Buffer) => this.files.write(app, chunk));
+        const lines = this.files.stamped(app, tag);
+        out.on('data', (chunk: Buffer) => lines.push(chunk));
+        out.on('end', () => lines.end());
         container.modem.demuxStream(stream, out, out);
         stream.on('end', () => out.end());
         stream.on('error', () => out.end());

@@ -1,4 +1,5 @@
 // runtime: the Runtime seam and its implementations.
+export { instanceName } from './runtime.ts';
 export type { Runtime, NodeControl, InstanceSpec, RunningInstance, LogOptions, ExitReason, Activity, ConsoleOptions, Terminal } from './runtime.ts';
 export { ProcessRuntime } from './process-runtime.ts';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker-runtime.ts';

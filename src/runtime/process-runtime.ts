@@ -8,12 +8,13 @@ import {
 import { sumActivity } from './activity.ts';
 import { AppLogs } from './app-logs.ts';
 import { freePort } from './free-port.ts';
+import { canTag, startTagger } from './log-tagger.ts';
 import { linkVolumes, storageEnv } from './link-volumes.ts';
 import type { PortGuard } from './port-guard.ts';
 import { WarmPorts } from './warm-ports.ts';
 import { ptyConsole } from './pty-console.ts';
 import {
-  releaseDir, type Activity, type ConsoleOptions, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime,
+  instanceName, releaseDir, type Activity, type ConsoleOptions, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime,
 } from './runtime.ts';
 
 /** The leader's pid and start time; the fenced port; the cgroup's name, the app and its memory limit (for the OOM line). */
@@ -55,6 +56,8 @@ export class ProcessRuntime implements Runtime {
 
   private readonly files: AppLogs;
   private readonly warm: WarmPorts | null;
+  /** Whether instances' lines go through the tagging filter (log-tagger.ts): where the host has perl. */
+  private readonly tagged = canTag();
 
   constructor(logDir: string, private readonly o: ProcessRuntimeOptions = {}) {
     this.log = o.log ?? createLogger({ label: 'runtime' });
@@ -80,9 +83,9 @@ export class ProcessRuntime implements Runtime {
     if (user && warm === null) await this.o.guard?.open(port, user.uid);
     const limits = this.limits(spec);
     const group = this.confine.create(groupName(spec), limits);
-    const fd = openSync(this.files.prepare(spec.app), 'a', 0o600);
-    // Detached with its output on a file, not a pipe: the app outlives a restart of minicloud.
     const sh = shellAs(`exec ${spec.command}`, user ?? undefined);
+    // Detached, its output on a file or through the tagging filter, never a pipe to minicloud: the app outlives a restart of minicloud.
+    const fd = this.output(spec, group, sh.ids);
     const child = await new Promise<ReturnType<typeof spawnIn>>((resolve, reject) => {
       const c = spawnIn(group.name ? group : undefined, sh.file, sh.args, {
         cwd: releaseDir(spec), env: this.env(spec, port, user), stdio: ['ignore', fd, fd], detached: true, ...sh.ids,
@@ -103,6 +106,12 @@ export class ProcessRuntime implements Runtime {
     child.on('exit', (code) => this.exited(handle, code));
     child.unref();
     return { handle, pid, host: '127.0.0.1', port };
+  }
+
+  /** The instance's stdout: the tagging filter's pipe where the host has perl, else app.log itself (lines untagged). */
+  private output(spec: InstanceSpec, group: Group, ids: { uid?: number; gid?: number }): number {
+    const file = this.files.prepare(spec.app);
+    return this.tagged ? startTagger({ logFile: file, tag: instanceName(spec), group: group.name ? group : undefined, ids }) : openSync(file, 'a', 0o600);
   }
 
   /** A sleeping app: a port fenced for its user ahead of the request that wakes it (WarmPorts). */

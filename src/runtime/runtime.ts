@@ -17,7 +17,12 @@ export interface InstanceSpec {
   cpu?: number;
   /** Process limit: per container on Docker, the app user's process cap on the host. */
   pids?: number;
+  /** What its log lines are tagged with (`web.1`, as Heroku's `app[web.1]:`); `<type>.<id's first 8>` without. */
+  name?: string;
 }
+
+/** The tag of an instance's log lines. */
+export const instanceName = (spec: Pick<InstanceSpec, 'name' | 'type' | 'id'>): string => spec.name ?? `${spec.type}.${spec.id.slice(0, 8)}`;
 
 /**
  * The volume `$STORAGE_DIR` names: `/data` (what a manifest's `needs: storage` makes, where the seed's apps keep

@@ -268,6 +268,8 @@ export const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX metric_points_span ON metric_points(span, t);` },
   // An app installed from the catalog: its entry, and each image it was released from with that image's version (JSON).
   { name: '0024-catalog', sql: 'ALTER TABLE apps ADD COLUMN catalog TEXT;' },
+  // An instance's number among its release's instances of its type (`web.1`), the name its log lines carry.
+  { name: '0025-instance-number', sql: 'ALTER TABLE instances ADD COLUMN num INTEGER;' },
 ];
 
 /** The schema this code writes: a server archive records it, and a restore refuses a newer one. */

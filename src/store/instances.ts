@@ -11,7 +11,7 @@ export type InstanceRow = Omit<StoredInstance, 'startedAt' | 'nextRestartAt' | '
 const toInstance = (r: InstanceRow): StoredInstance => ({
   id: r.id, app: r.app, release: r.release, type: r.type, host: r.host, port: r.port, pid: r.pid, handle: r.handle,
   state: r.state, startedAt: r.started_at, restarts: r.restarts, nextRestartAt: r.next_restart_at,
-  lastExit: r.last_exit ? (JSON.parse(r.last_exit) as InstanceExit) : null,
+  lastExit: r.last_exit ? (JSON.parse(r.last_exit) as InstanceExit) : null, num: r.num ?? null,
 });
 
 export class InstancesTable {
@@ -19,12 +19,13 @@ export class InstancesTable {
 
   save(i: StoredInstance): void {
     // A restart in place saves a new start without its last exit: the one before is kept.
-    this.db.prepare(`INSERT INTO instances (id, app, release, type, host, port, pid, handle, state, started_at, restarts, next_restart_at, last_exit)
-      VALUES (@id, @app, @release, @type, @host, @port, @pid, @handle, @state, @startedAt, @restarts, @nextRestartAt, @lastExit)
+    this.db.prepare(`INSERT INTO instances (id, app, release, type, host, port, pid, handle, state, started_at, restarts, next_restart_at, last_exit, num)
+      VALUES (@id, @app, @release, @type, @host, @port, @pid, @handle, @state, @startedAt, @restarts, @nextRestartAt, @lastExit, @num)
       ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, handle = excluded.handle, state = excluded.state,
         started_at = excluded.started_at, restarts = excluded.restarts, host = excluded.host, port = excluded.port,
-        next_restart_at = excluded.next_restart_at, last_exit = COALESCE(excluded.last_exit, instances.last_exit)`)
-      .run({ ...i, lastExit: i.lastExit ? JSON.stringify(i.lastExit) : null });
+        next_restart_at = excluded.next_restart_at, last_exit = COALESCE(excluded.last_exit, instances.last_exit),
+        num = COALESCE(excluded.num, instances.num)`)
+      .run({ ...i, lastExit: i.lastExit ? JSON.stringify(i.lastExit) : null, num: i.num ?? null });
   }
 
   get(id: string): StoredInstance | null {

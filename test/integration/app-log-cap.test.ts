@@ -51,7 +51,7 @@ it('keeps app.log and app.log.1 within the cap while the app writes 4 MiB', asyn
   });
   expect(size(`${log}.1`)).toBeLessThanOrEqual(MIB);
   expect(size(log)).toBeLessThan(MIB);
-  const logs = await mc.cli('logs', APP, '-n', '5');
+  const logs = await mc.cli('logs', APP, '--source', 'app', '-n', '5');
   expect(logs.code, logs.stderr).toBe(0);
-  expect(logs.stdout).toMatch(/app: the last line\n*$/); // the newest lines, from app.log.1
+  expect(logs.stdout).toMatch(/app\[web\.1\]: the last line\n*$/); // the newest lines, from app.log.1
 });

@@ -9,7 +9,7 @@ import { get, until } from '../helpers/net.ts';
 import { startRedis } from '../helpers/redis.ts';
 
 const CLI = fileURLToPath(new URL('../../scripts/minicloud.mjs', import.meta.url));
-const LINE = /^~?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (app|router|build|release): /;
+const LINE = /^~?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (app(\[web\.1\])?|router|build|release): /;
 
 let redis: Awaited<ReturnType<typeof startRedis>>;
 let mc: Minicloud;
@@ -34,7 +34,7 @@ async function events(query: string): Promise<{ status: number; events: MergedLo
 const lines = (list: MergedLogEvent[]) => list.filter((e): e is Extract<MergedLogEvent, { type: 'line' }> => e.type === 'line');
 
 describe('merged logs', () => {
-  it('the API merges app, router and build lines in time order, marking estimated times', async () => {
+  it('the API merges app, router and build lines in time order, app lines with their instance and own time', async () => {
     const { status, events: all } = await events('source=app,router,build&lines=1000');
     expect(status).toBe(200);
     const got = lines(all);
@@ -43,7 +43,9 @@ describe('merged logs', () => {
     expect(times).toEqual([...times].sort());
     expect(got.find((e) => e.source === 'build' && e.text.startsWith('-----> Building merged'))).not.toHaveProperty('estimated');
     expect(got.find((e) => e.source === 'router' && / \/merged-1 200 /.test(e.text))).toMatchObject({ text: expect.stringMatching(/^GET merged\.localhost \/merged-1 200 /) });
-    expect(got.find((e) => e.source === 'app' && e.text.startsWith('listening on'))).toMatchObject({ estimated: true });
+    const listening = got.find((e) => e.source === 'app' && e.text.startsWith('listening on'));
+    expect(listening).toMatchObject({ process: 'web.1' });
+    expect(listening).not.toHaveProperty('estimated');
 
     const routerOnly = lines((await events('source=router&lines=1000')).events);
     expect(routerOnly.length).toBeGreaterThan(0);
@@ -59,7 +61,7 @@ describe('merged logs', () => {
     expect(out.every((l) => LINE.test(l)), out.find((l) => !LINE.test(l))).toBe(true);
     expect(r.stdout).toMatch(/^\d{4}-\S+Z router: GET merged\.localhost \/merged-1 200 /m);
     expect(r.stdout).toMatch(/^\d{4}-\S+Z build: -----> Building merged/m);
-    expect(r.stdout).toMatch(/^~\d{4}-\S+Z app: listening on \d+$/m);
+    expect(r.stdout).toMatch(/^\d{4}-\S+Z app\[web\.1\]: listening on \d+$/m);
     expect(r.stdout).toMatch(/^\d{4}-\S+Z release: -----> /m);
   });
 

@@ -52,9 +52,11 @@ async function start(rt: ProcessRuntime, s: InstanceSpec) {
   return running;
 }
 
+/** The log's lines as the app printed them: each is stored as `<time> <instance>: text` (log-tagger.ts). */
+const TAGGED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [a-z]+\.[0-9a-f]{8}: /;
 async function readLogs(rt: ProcessRuntime, app: string, lines = 100): Promise<string[]> {
   const out: string[] = [];
-  for await (const l of rt.logs(app, { lines, follow: false })) out.push(l);
+  for await (const l of rt.logs(app, { lines, follow: false })) out.push(l.replace(TAGGED, ''));
   return out;
 }
 
@@ -86,6 +88,8 @@ describe('ProcessRuntime', () => {
 
     await waitFor(() => readFileSync(rt.logFile('web1'), 'utf8').includes('to stderr'), 5000, 'the output in the log file');
     const lines = await readLogs(rt, 'web1');
+    const raw = readFileSync(rt.logFile('web1'), 'utf8').trimEnd().split('\n');
+    expect(raw.every((l) => TAGGED.test(l)), raw.join('\n')).toBe(true); // each line stamped with its time and instance
     const listening = lines.find((l) => l.startsWith('listening on '));
     expect(listening).toMatch(new RegExp(`^listening on ${running.port} kid \\d+ dyno web\\.[0-9a-f]{8}$`));
     expect(lines).toContain('token none');
@@ -137,6 +141,16 @@ describe('ProcessRuntime', () => {
     expect(await readLogs(rt, 'shared')).toEqual(['first instance', 'second instance']);
   });
 
+  it('cuts a line with no end (hostile output) into tagged pieces of at most 16,000 bytes: the filter never holds more', async () => {
+    const rt = runtime();
+    const exited = exits(rt);
+    await start(rt, spec('endless', `node -e 'process.stdout.write("x".repeat(40000)); setTimeout(() => {}, 300)'`));
+    await waitFor(() => exited.length === 1, 10_000, 'the instance to exit');
+    await waitFor(() => readFileSync(rt.logFile('endless'), 'utf8').split('x').length > 40000, 5000, 'the whole output in the log');
+    const pieces = await readLogs(rt, 'endless');
+    expect(pieces.map((l) => l.length)).toEqual([16_000, 16_000, 8000]);
+  });
+
   it('logs with follow yields lines written later, until aborted', async () => {
     const rt = runtime();
     const file = rt.logFile('tail');
@@ -144,7 +158,7 @@ describe('ProcessRuntime', () => {
     await waitFor(() => { try { return readFileSync(file, 'utf8').includes('backlog'); } catch { return false; } }, 5000, 'backlog');
     const ac = new AbortController();
     const got: string[] = [];
-    const done = (async () => { for await (const l of rt.logs('tail', { lines: 10, follow: true, signal: ac.signal })) got.push(l); })();
+    const done = (async () => { for await (const l of rt.logs('tail', { lines: 10, follow: true, signal: ac.signal })) got.push(l.replace(TAGGED, '')); })();
     await waitFor(() => got.length === 1, 5000, 'the backlog line');
     writeFileSync(file, 'later one\nlater two\npartial', { flag: 'a' });
     await waitFor(() => got.length === 3, 5000, 'the later lines');

@@ -14,7 +14,7 @@ it('runs the command through a shell with init, env, PORT, labels, memory and th
   expect(c.Entrypoint).toEqual(['/bin/sh', '-c']);
   expect(c.Cmd).toEqual(['exec node server.js']);
   expect(c.Env).toEqual(expect.arrayContaining(['DATABASE_URL=mysql://u:p@h/db', 'PORT=5000', 'DYNO=web.01234567']));
-  expect(c.Labels).toEqual({ 'minicloud.app': 'shop', 'minicloud.release': '3', 'minicloud.type': 'web', 'minicloud.instance': '0123456789abcdef' });
+  expect(c.Labels).toEqual({ 'minicloud.app': 'shop', 'minicloud.release': '3', 'minicloud.type': 'web', 'minicloud.instance': '0123456789abcdef', 'minicloud.process': 'web.01234567' });
   expect(c.HostConfig).toMatchObject({ Init: true, Memory: 512 * 1024 * 1024, MemorySwap: 512 * 1024 * 1024, NetworkMode: 'minicloud', Binds: ['/v/shop/data:/app/data'] });
   expect(c.HostConfig?.PortBindings).toBeUndefined();
 });

@@ -6,16 +6,17 @@ const NOTE = [
   'Without --build or --router, the app\'s output (app), the router\'s access log (router), build logs (build)',
   'and other deploys\' logs (release: restarts, rollbacks, config changes) come merged, one line each:',
   '  2026-11-25T10:00:00Z router: GET shop.example.com / 200 512 3 7f3c...   (method host path status bytes ms request-id)',
+  '  2026-11-25T10:00:01Z app[worker.1]: sent 3 mails   (the instance that printed it)',
   'A time with ~ in front is minicloud\'s estimate: the line carried no time of its own, so it shows when',
   'minicloud read it (while following, within a quarter second; for older lines, the last change of the log file).',
   `--source picks some of ${LOG_SOURCES.join(', ')} (comma-separated). -n is the number of latest lines of them`,
   'all together (default 100); -f then follows. --build or --router alone print that log bare (--build -f ends with the build).',
 ].join('\n');
 
-/** `2026-11-25T10:00:00Z router: GET ...`; a `~` before the time says minicloud estimated it. */
+/** `2026-11-25T10:00:00Z app[web.1]: listening`; a `~` before the time says minicloud estimated it. */
 export function formatLine(e: Extract<MergedLogEvent, { type: 'line' }>): string {
   const time = e.time.replace(/\.\d+Z$/, 'Z');
-  return `${e.estimated ? '~' : ''}${time} ${e.source}: ${e.text}`;
+  return `${e.estimated ? '~' : ''}${time} ${e.source}${e.process ? `[${e.process}]` : ''}: ${e.text}`;
 }
 
 const logs: Command = {
