@@ -66,6 +66,8 @@ function loggedIn() {
   api('GET', '/me').then((me) => {
     $('#whoami').textContent = `Logged in as ${me.user ?? me.name} (${me.role})`;
     $('#whoami').hidden = false;
+    // Pages only an admin can use are not offered to anyone else (the API refuses them anyway).
+    for (const a of document.querySelectorAll('#menu a[data-admin]')) a.hidden = me.role !== 'admin';
   }, () => {});
   route();
 }

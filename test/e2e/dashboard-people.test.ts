@@ -49,6 +49,9 @@ it('logs a member in with email and password, says who is logged in, and shows o
   await member.getByRole('heading', { name: 'My API tokens' }).waitFor();
   expect(await member.locator('#users').count()).toBe(0); // people are an admin's to manage
   expect(await member.getByLabel('Role').count()).toBe(0); // a member makes only their own tokens
+  expect(await member.locator('#menu').getByRole('link', { name: 'Backups' }).isVisible()).toBe(false); // an admin's page
+  // And the API refuses the member's session what the page does not offer.
+  expect(await member.evaluate(() => Promise.all(['/api/users', '/api/server/backup'].map((p) => fetch(p).then((r) => r.status))))).toEqual([403, 403]);
 });
 
 it("shows an admin who is logged in, and ends the member's session with a click", async () => {
