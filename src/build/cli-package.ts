@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { pack } from 'tar-stream';
 import { CHECKOUT } from '../core/index.ts';
 
@@ -25,6 +24,16 @@ process.exitCode = await main(process.argv.slice(2));
 `;
 
 export async function bundleCli(): Promise<string> {
+  // Loaded when first asked for, its helper process stopped once done: minicloud keeps no esbuild process resident.
+  const esbuild = await import('esbuild');
+  try {
+    return await bundle(esbuild.build);
+  } finally {
+    await esbuild.stop();
+  }
+}
+
+async function bundle(build: typeof import('esbuild').build): Promise<string> {
   const out = await build({
     stdin: { contents: ENTRY, resolveDir: ROOT, sourcefile: 'minicloud-cli.ts', loader: 'ts' },
     bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'silent',

@@ -9,6 +9,7 @@ import { startRedis } from '../helpers/redis.ts';
 import { startPebble, untilPebbleIssued, type Pebble } from '../helpers/pebble.ts';
 import { freePort, get } from '../helpers/net.ts';
 import { fixtureRepo, git } from '../helpers/git.ts';
+import { descendants } from '../helpers/proc.ts';
 import { hostsFile, runWithHosts } from '../helpers/hosts.ts';
 
 const DOMAIN = 'laptop.example.net';
@@ -71,6 +72,8 @@ describe('the CLI installed from the server', () => {
     expect(specs.filter((x) => !x!.startsWith('node:'))).toEqual([]);
     const version = await runWithHosts(hosts, join(prefix, 'bin', 'minicloud'), ['--version'], { env: laptopEnv() });
     expect(version.stdout).toMatch(/^minicloud \d+\.\d+\.\d+\n$/);
+    // The server bundled it with esbuild, whose helper process did not stay.
+    expect(descendants(mc.pid()!).map((p) => p.cmd).join('\n')).not.toMatch(/esbuild|tsx/);
   });
 
   it('logs in with the server URL, the token typed at the prompt (piped here)', async () => {
