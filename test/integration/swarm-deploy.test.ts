@@ -133,13 +133,14 @@ describe('the swarm runtime, end to end', () => {
     const traffic = load(mc.httpPort, HOST);
     edit('server.js', "const VERSION = 'v2'", "const VERSION = 'v3-broken'");
     edit('server.js', 'const HEALTHY = true', 'const HEALTHY = false');
-    writeFileSync(join(repo, 'cloud_manifest.yml'), 'healthcheck:\n  path: /health\n  timeout: 6\n');
+    // Long enough for four instances to start listening on a loaded machine, so the failure is the 500, not the start
+    writeFileSync(join(repo, 'cloud_manifest.yml'), 'healthcheck:\n  path: /health\n  timeout: 30\n');
     commitAll(repo, 'unhealthy');
     const r = await push(repo, mc.gitUrl(APP));
     const result = await traffic.stop();
     console.log(`unhealthy release on the swarm: ${result.total} requests, ${result.failures.length} failed`);
     expect(r.code).not.toBe(0);
-    expect(r.output).toContain('did not start: no HTTP answer on $PORT within 6 s (last: GET /health answered 500)');
+    expect(r.output).toContain('v3 did not start: no HTTP answer on $PORT within 30 s (last: GET /health answered 500)');
     expect(r.output).toContain('v2 is still serving');
     expect(result.failures).toEqual([]);
     expect(result.total).toBeGreaterThan(50);
