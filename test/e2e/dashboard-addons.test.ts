@@ -1,6 +1,6 @@
 // Add-on details on the dashboard, in a real (headless) Chromium, against this file's own PostgreSQL and Redis: the
 // server, database and user, what the add-on holds (data written through its own URL), its URL with the password
-// masked until "Reveal password" and gone again after "Hide password"; `addons:info` says the same.
+// masked until "Reveal password" and gone again after "Hide password", fitting a phone's screen; `addons:info` says the same.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -72,6 +72,16 @@ it("shows a PostgreSQL add-on's server, database, user and size, its password on
   expect(await page.locator('#addon-url').textContent()).toBe(config.DATABASE_URL);
   expect(await statusAfter(page, () => box.getByRole('button', { name: 'Hide password' }).click())).toBe('Password hidden.');
   expect(await page.content()).not.toContain(password);
+
+  // On a phone (390x844): the open details fit the screen and each button is big enough for a thumb.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const fit = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth, width: innerWidth,
+    small: [...document.querySelectorAll('#addons button, #addon-info button')].map((b) => b.getBoundingClientRect().height).filter((px) => px < 44),
+  }));
+  expect(fit.scroll).toBeLessThanOrEqual(fit.width);
+  expect(fit.small).toEqual([]);
+  await page.setViewportSize({ width: 1100, height: 900 });
 
   const cli = await mc!.cli('addons:info', APP, 'postgres');
   expect(cli.code, cli.stderr).toBe(0);

@@ -101,7 +101,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/apps/:app/console', permission: 'app:manage', summary: 'Run a one-off command in a console (a websocket to a pseudo-terminal)', action: 'run', detail: (r) => ({ ...program(r), console: true }) },
   { method: 'GET', path: '/api/apps/:app/addons', permission: 'app:read', summary: "An app's add-ons (config var names only)" },
   { method: 'POST', path: '/api/apps/:app/addons', permission: 'app:manage', summary: 'Attach an add-on', action: 'addons:create', detail: pick('kind') },
-  { method: 'GET', path: '/api/apps/:app/addons/:kind', permission: 'app:read', summary: 'One add-on' },
+  { method: 'GET', path: '/api/apps/:app/addons/:kind', permission: 'app:read', summary: 'One add-on: its server, database, user, what it holds now, and its URL with the password masked' },
   { method: 'DELETE', path: '/api/apps/:app/addons/:kind', permission: 'app:manage', summary: 'Detach an add-on and drop its data', action: 'addons:destroy' },
   { method: 'GET', path: '/api/apps/:app/domains', permission: 'app:read', summary: "An app's domains" },
   { method: 'POST', path: '/api/apps/:app/domains', permission: 'app:manage', summary: 'Add a custom domain', action: 'domains:add', detail: pick('domain') },
