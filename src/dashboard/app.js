@@ -6,6 +6,7 @@ import { deployLogPage } from './deploy-log.js';
 import { catalogPage } from './catalog.js';
 import { alertsPage, diskPage, peoplePage, routerPage } from './server-pages.js';
 import { backupsPage } from './server-backups.js';
+import { nodesPage } from './nodes.js';
 
 function showLogin(message = '') {
   view.stop();
@@ -69,11 +70,13 @@ function loggedIn() {
     // Pages only an admin can use are not offered to anyone else (the API refuses them anyway).
     for (const a of document.querySelectorAll('#menu a[data-admin]')) a.hidden = me.role !== 'admin';
   }, () => {});
+  // Nodes exist only on a swarm: on one server (host processes, Docker) the menu has no such page.
+  api('GET', '/status').then((s) => { $('#menu-nodes').hidden = s.runtime !== 'swarm'; }, () => {});
   route();
 }
 
 /** The server-wide pages of the top menu, by their address. */
-const PAGES = { '#/catalog': catalogPage, '#/alerts': alertsPage, '#/people': peoplePage, '#/router': routerPage, '#/disk': diskPage, '#/backups': backupsPage };
+const PAGES = { '#/catalog': catalogPage, '#/alerts': alertsPage, '#/people': peoplePage, '#/router': routerPage, '#/disk': diskPage, '#/nodes': nodesPage, '#/backups': backupsPage };
 
 /** The app page on screen, kept while only its tab changes (its streams and forms stay). */
 let shownApp = null;

@@ -8,7 +8,7 @@ export const DASHBOARD_DIR = join(CHECKOUT, 'src', 'dashboard');
 
 /** The page's JavaScript modules (app.js imports the others); only these and index.html, style.css are served. */
 export const DASHBOARD_SCRIPTS = [
-  'app.js', 'lib.js', 'apps.js', 'app-page.js', 'charts.js', 'logs-panel.js', 'releases-config.js', 'release-diff.js', 'previews.js', 'resources.js', 'backups-github.js', 'image-deploy.js', 'activity.js', 'alerts.js', 'deploy-log.js', 'server-pages.js', 'settings.js', 'cron.js', 'deploys.js', 'catalog.js', 'upgrade.js', 'console.js',
+  'app.js', 'lib.js', 'apps.js', 'app-page.js', 'charts.js', 'logs-panel.js', 'releases-config.js', 'release-diff.js', 'previews.js', 'resources.js', 'backups-github.js', 'image-deploy.js', 'activity.js', 'alerts.js', 'deploy-log.js', 'server-pages.js', 'settings.js', 'cron.js', 'deploys.js', 'catalog.js', 'upgrade.js', 'console.js', 'nodes.js',
   'people.js', 'server-backups.js', 'backups-remote.js', 'addon-info.js',
 ];
 
