@@ -1,5 +1,5 @@
 // MariaDB/MySQL add-on: one database and one user per app on a shared server, through `mysql2`.
-import mysql from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { adminUrl, megabytes, newPassword, unreachable, validateAddonName, withUser } from './common.ts';
 import type { AddonProvider, Credentials } from './types.ts';
 
@@ -13,8 +13,10 @@ export function mariadbProvider(env: NodeJS.ProcessEnv): AddonProvider {
   const { url } = admin;
 
   // A connection per operation: provisioning is rare, and no idle connection can break or hold the process open.
-  async function withAdmin<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-    let c: mysql.Connection;
+  // `mysql2` is loaded at the first one, not at minicloud's start (most servers never provision a database).
+  async function withAdmin<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+    const { default: mysql } = await import('mysql2/promise');
+    let c: Connection;
     try {
       c = await mysql.createConnection({
         host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 3306),

@@ -1,5 +1,5 @@
 // PostgreSQL add-on: one role and one database per app on a shared server, through `pg`.
-import pg from 'pg';
+import type { Client } from 'pg';
 import { UserError } from '../core/index.ts';
 import { adminUrl, megabytes, newPassword, unreachable, validateAddonName, withUser, type AdminUrl } from './common.ts';
 import type { AddonProvider, Credentials, Provisioned } from './types.ts';
@@ -10,7 +10,9 @@ export function postgresProvider(env: NodeJS.ProcessEnv): AddonProvider {
   const admin = adminUrl(env, 'MINICLOUD_POSTGRES_URL', WHAT, 'postgres://postgres:<password>@127.0.0.1:5432/postgres', ['postgres:', 'postgresql:']);
 
   // A connection per operation: provisioning is rare, and no idle connection can break or hold the process open.
-  async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  // `pg` is loaded at the first one, not at minicloud's start (most servers never provision a database).
+  async function withAdmin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const { default: pg } = await import('pg');
     const c = new pg.Client({ connectionString: admin.url.href, connectionTimeoutMillis: 5000 });
     c.on('error', () => {}); // a server-side disconnect surfaces through the running query instead
     try {
