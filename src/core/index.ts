@@ -34,3 +34,4 @@ export { CgroupV1, CgroupV2 } from './cgroups.ts';
 export { chooseConfinement, type ConfineOptions } from './confine-choice.ts';
 export * from './compose-plan.ts';
 export * from './checkout.ts';
+export * from './trace.ts';

@@ -1,5 +1,6 @@
 // The deploy gate: wait until a new instance answers HTTP, or give up with the reason.
-import { connect } from 'node:net';
+import { get } from 'node:http';
+import { mark } from '../core/index.ts';
 export interface HealthOptions {
   host: string;
   port: number;
@@ -12,33 +13,24 @@ export interface HealthOptions {
 /** `timedOut`: no answer within the probe's time (not a refusal, nor an error status). */
 export type HealthResult = { ok: true; status: number } | { ok: false; reason: string; timedOut?: boolean };
 
-/** One health probe: with a path, an answer below 500; without, any HTTP answer at all. */
-export async function probe(o: { host: string; port: number; path?: string; timeoutMs: number }): Promise<HealthResult> {
-  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-  try {
-    // Each probe has its own timeout: a probe can hang before the app listens.
-    const res = await fetch(`http://${host}:${o.port}${o.path ?? '/'}`, { signal: AbortSignal.timeout(o.timeoutMs), redirect: 'manual' });
-    await res.body?.cancel();
-    if (!o.path || res.status < 500) return { ok: true, status: res.status };
-    return { ok: false, reason: `GET ${o.path} answered ${res.status}` };
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause;
-    if ((e as Error).name === 'TimeoutError') return { ok: false, reason: `no answer within ${o.timeoutMs / 1000} s`, timedOut: true };
-    return { ok: false, reason: cause?.code ?? (e as Error).message };
-  }
-}
-
 /**
- * Whether the port accepts a connection now: true, or why not (ECONNREFUSED while the app is not listening yet).
- * A refused connect costs a few syscalls, so it can be tried every few ms; an HTTP probe only once it accepts.
+ * One health probe: with a path, an answer below 500; without, any HTTP answer at all. One connection, the request
+ * written as it opens (node:http without an agent: no pool, no fetch machinery), so a refused connect costs a few
+ * syscalls and can be tried every few ms, and the one that is accepted is asked at once.
  */
-export function accepts(host: string, port: number, timeoutMs: number): Promise<true | string> {
+export function probe(o: { host: string; port: number; path?: string; timeoutMs: number }): Promise<HealthResult> {
   return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (r: true | string) => { clearTimeout(timer); s.destroy(); resolve(r); };
-    const timer = setTimeout(() => done(`no answer within ${timeoutMs / 1000} s`), timeoutMs);
-    s.once('connect', () => done(true));
-    s.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+    const req = get({ host: o.host, port: o.port, path: o.path ?? '/', agent: false, headers: { 'user-agent': 'minicloud-health' } });
+    const done = (r: HealthResult) => { clearTimeout(timer); req.destroy(); resolve(r); };
+    // Each probe has its own timeout: a probe can hang before the app listens (docker-proxy accepts for it).
+    const timer = setTimeout(() => done({ ok: false, reason: `no answer within ${o.timeoutMs / 1000} s`, timedOut: true }), o.timeoutMs);
+    req.once('socket', (s) => s.once('connect', () => mark('accepts')));
+    req.once('response', (res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      done(!o.path || status < 500 ? { ok: true, status } : { ok: false, reason: `GET ${o.path} answered ${status}` });
+    });
+    req.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, reason: e.code ?? e.message }));
   });
 }
 
@@ -53,14 +45,12 @@ export async function waitHealthy(o: HealthOptions): Promise<HealthResult> {
   while (Date.now() < deadline) {
     if (o.gone?.()) return { ok: false, reason: 'the process exited before it answered on $PORT' };
     const timeoutMs = Math.min(2000, Math.max(100, deadline - Date.now()));
-    const open = await accepts(o.host, o.port, timeoutMs);
-    if (open === true) {
-      const r = await probe({ host: o.host, port: o.port, path: o.path, timeoutMs });
-      if (r.ok) return r;
-      last = r.reason;
-    } else {
-      last = open;
+    const r = await probe({ host: o.host, port: o.port, path: o.path, timeoutMs });
+    if (r.ok) {
+      mark('answered');
+      return r;
     }
+    last = r.reason;
     await new Promise((r) => setTimeout(r, pause));
     pause = Math.min(MAX_PAUSE_MS, pause * 2);
   }

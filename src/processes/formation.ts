@@ -1,7 +1,7 @@
 // The formation: which instances of which release run for each app: release phase, rollout, scale, stop, start, restore.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { UserError, isProcessType, wantedFormation, type App, type Release } from '../core/index.ts';
+import { UserError, isProcessType, mark, wantedFormation, type App, type Release } from '../core/index.ts';
 import { waitHealthy } from '../health/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store, StoredInstance } from '../store/index.ts';
@@ -76,6 +76,7 @@ export class Formation extends EventEmitter<FormationEvents> {
     this.store.apps.setCurrentRelease(release.app, release.version);
     // The old instances drain from when the router serves the new ones, not before.
     await this.changed(release.app);
+    mark('routed');
     if (old.some((i) => i.release === release.version)) {
       // A restart: the old instances are of the same release, so the routes keep them until they are draining.
       this.instances.drain(old);
@@ -155,7 +156,7 @@ export class Formation extends EventEmitter<FormationEvents> {
     const later = new Set(release.artifact.manifest?.afterWeb ?? []);
     const launch = async (list: string[]) => {
       for (const type of list) {
-        const inst = await this.instances.launch(release, type);
+        const inst = await this.instances.launch(release, type, this.instances.nextId(release, type));
         this.instances.gate(inst.id);
         started.push(inst);
       }
@@ -223,7 +224,9 @@ export class Formation extends EventEmitter<FormationEvents> {
 
   /** A sleeping app: the runtime readies what its wake would wait for (see Runtime.prewarm). */
   async prewarm(app: string): Promise<void> {
-    await this.instances.runtime.prewarm?.(app);
+    const release = this.store.releases.current(app);
+    const types = release ? Object.entries(this.wanted(release)).flatMap(([type, n]) => Array<string>(n).fill(type)) : [];
+    await this.instances.runtime.prewarm?.(app, release ? this.instances.park(release, types) : []);
   }
 
   async stopApp(app: string): Promise<void> {
@@ -261,6 +264,7 @@ export class Formation extends EventEmitter<FormationEvents> {
     }
     const release = current ? this.store.releases.get(app.name, current) : null;
     if (release && app.state === 'running') await this.reconcile(release).catch((e) => this.emit('error', e));
+    if (app.state === 'sleeping') await this.prewarm(app.name); // what a wake waits for, readied again
     this.emit('changed', app.name);
   }
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Release } from '../core/index.ts';
-import type { Runtime } from '../runtime/index.ts';
+import type { InstanceSpec, Runtime } from '../runtime/index.ts';
 import type { Store, StoredInstance } from '../store/index.ts';
 
 export class Instances {
@@ -12,6 +12,8 @@ export class Instances {
   private readonly gated = new Set<string>();
   /** Instances taken out of service, waiting out their drain: never restarted. */
   private readonly retiring = new Set<string>();
+  /** The instance ids a sleeping app's wake starts (park). */
+  private readonly parked = new Map<string, Array<{ release: number; type: string; id: string }>>();
   /** Pending restarts of crashed instances. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
@@ -28,14 +30,38 @@ export class Instances {
     return { memoryMb: a?.memoryMb ?? undefined, cpu: a?.cpu ?? undefined, pids: a?.pids ?? undefined };
   }
 
-  async launch(release: Release, type: string, id: string = randomUUID(), restarts = 0): Promise<StoredInstance> {
+  /** What the runtime is asked to start for one instance. */
+  spec(release: Release, type: string, id: string, num: number): InstanceSpec {
     const command = release.artifact.processes[type];
     if (!command) throw new Error(`release v${release.version} has no ${type} process`);
-    const num = this.number(release, type, id);
-    const running = await this.runtime.start({
+    return {
       id, app: release.app, release: release.version, type, command, artifact: release.artifact, env: release.config,
       volumes: this.volumes(release.app), ...this.limits(release.app), name: `${type}.${num}`,
-    });
+    };
+  }
+
+  /**
+   * A sleeping app: the specs of the instances its wake will start (ids chosen now), handed to the runtime to ready
+   * (Runtime.prewarm); the wake's launches take those ids again while the release is the same.
+   */
+  park(release: Release, types: string[]): InstanceSpec[] {
+    // Numbered as the wake's launches will number them: no instance runs, so each type counts from 1.
+    const specs = types.map((type, i) => this.spec(release, type, randomUUID(), types.slice(0, i + 1).filter((t) => t === type).length));
+    this.parked.set(release.app, specs.map((s) => ({ release: release.version, type: s.type, id: s.id })));
+    return specs;
+  }
+
+  /** An instance id parked for this release and type, once; a fresh one otherwise. */
+  nextId(release: Release, type: string): string {
+    const ids = this.parked.get(release.app) ?? [];
+    const i = ids.findIndex((p) => p.release === release.version && p.type === type);
+    if (i < 0) return randomUUID();
+    return ids.splice(i, 1)[0]!.id;
+  }
+
+  async launch(release: Release, type: string, id: string = randomUUID(), restarts = 0): Promise<StoredInstance> {
+    const num = this.number(release, type, id);
+    const running = await this.runtime.start(this.spec(release, type, id, num));
     const inst: StoredInstance = {
       id, app: release.app, release: release.version, type, host: running.host, port: running.port, pid: running.pid,
       handle: running.handle, state: 'starting', startedAt: new Date().toISOString(), restarts, nextRestartAt: null, num,

@@ -1,4 +1,5 @@
 // Idle apps go to sleep (their instances stop); the router's next request for one wakes it.
+import { traced, type Logger } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Formation } from './formation.ts';
 
@@ -8,7 +9,7 @@ export class Sleeper {
   private readonly bootedAt = Date.now();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly store: Store, private readonly formation: Formation, checkMs = 15_000) {
+  constructor(private readonly store: Store, private readonly formation: Formation, checkMs = 15_000, private readonly log?: Logger) {
     this.timer = setInterval(() => void this.tick(), checkMs);
     this.timer.unref();
   }
@@ -44,7 +45,8 @@ export class Sleeper {
       this.store.apps.setState(app, 'running');
       this.touch(app);
       try {
-        await this.formation.rollout(release, () => {});
+        // MINICLOUD_LOG_LEVEL=debug: where the wake's time went (spawned, accepts, answered, routed).
+        await traced(this.log, `wake ${app}`, () => this.formation.rollout(release, () => {}));
         this.formation.emit('woke', app);
       } catch (e) {
         this.store.apps.setState(app, 'sleeping');

@@ -3,6 +3,7 @@ import type { ContainerCreateOptions } from 'dockerode';
 import { posix } from 'node:path';
 import { CONTAINER_PORT, artifactPort } from '../core/index.ts';
 import { instanceName, storageVolume, type InstanceSpec } from './runtime.ts';
+import { HOLD_SCRIPT, PARKED_LABEL } from './parked-containers.ts';
 
 export interface ContainerOptions {
   /** The user-defined bridge network every app container joins. */
@@ -66,6 +67,8 @@ export function containerSpec(
   name: string,
   mounts: Array<{ hostDir: string; target: string }>,
   opts: ContainerOptions,
+  /** Parked for a sleeping app: started with the command held back until a signal (ParkedContainers). */
+  held = false,
 ): ContainerCreateOptions {
   const memory = (spec.memoryMb ?? opts.defaultMemoryMb) * 1024 * 1024;
   const port = containerPort(spec);
@@ -76,7 +79,7 @@ export function containerSpec(
     // Through a shell, as Procfile commands are written; `exec` so the app gets the signals. The
     // image's ENTRYPOINT is replaced too: the command is whole (a Dockerfile's own is resolved at build).
     Entrypoint: ['/bin/sh', '-c'],
-    Cmd: [`exec ${spec.command}`],
+    Cmd: held ? [HOLD_SCRIPT, 'sh', spec.command] : [`exec ${spec.command}`],
     ...(spec.artifact.user && { User: `${spec.artifact.user.uid}:${spec.artifact.user.gid}` }),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: {
@@ -85,6 +88,7 @@ export function containerSpec(
       'minicloud.type': spec.type,
       'minicloud.instance': spec.id,
       'minicloud.process': instanceName(spec),
+      ...(held && { [PARKED_LABEL]: '1' }),
     },
     ExposedPorts: { [`${port}/tcp`]: {} },
     HostConfig: {

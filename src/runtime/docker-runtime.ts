@@ -1,15 +1,15 @@
 // The Docker runtime: each instance is a container of the release's image on minicloud's network.
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
-import { ownTree } from '../core/index.ts';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { LineSplitter } from '../core/index.ts';
+import { LineSplitter, mark } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, volumeMounts, type ContainerOptions } from './container-spec.ts';
 import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
 import { dockerConsole } from './docker-console.ts';
 import { instanceName, type Activity, type ConsoleOptions, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
 import { ContainerProcesses } from './container-processes.ts';
+import { ParkedContainers } from './parked-containers.ts';
+import { imageFacts, volumeFor, type ImageFacts } from './image-facts.ts';
 
 export interface DockerRuntimeOptions extends ContainerOptions {
   logDir: string;
@@ -39,9 +39,11 @@ export class DockerRuntime implements Runtime {
   private network: Promise<void> | null = null;
   private readonly ownNetworks = new Map<string, Promise<void>>();
   private closed = false;
+  private readonly parked: ParkedContainers;
 
   constructor(private readonly docker: Dockerode, private readonly opts: DockerRuntimeOptions) {
     this.files = new AppLogs(opts.logDir, opts.logMaxBytes);
+    this.parked = new ParkedContainers(docker, (id) => this.remove(id));
   }
 
   logFile(app: string): string {
@@ -53,13 +55,36 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
-    const container = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`, appAliases(spec.app, spec.type));
-    await container.start();
-    const info = await container.inspect();
-    this.procs.track(container.id, info.State.Pid);
-    this.watch(container.id, spec.app, instanceName(spec), new Date(info.State.StartedAt));
-    return { handle: container.id, pid: info.State.Pid || null, ...this.address(info, containerPort(spec)) };
+    // Parked while the app slept (prewarm): made, started and on its networks already; a signal runs the command.
+    let info = await this.parked.wake(spec);
+    if (info) mark('unparked');
+    else {
+      const container = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`, appAliases(spec.app, spec.type));
+      mark('created');
+      await container.start();
+      mark('started');
+      info = await container.inspect();
+    }
+    this.procs.track(info.Id, info.State.Pid);
+    this.watch(info.Id, spec.app, instanceName(spec), new Date(info.State.StartedAt));
+    return { handle: info.Id, pid: info.State.Pid || null, ...this.address(info, containerPort(spec)) };
   }
+
+  /**
+   * A sleeping app: its instances' containers made and started now, each holding the app's command back in its shell
+   * (a few hundred kB in the container, plus the engine's shim on the host), so the wake skips create and start.
+   */
+  async prewarm(app: string, specs: InstanceSpec[] = []): Promise<void> {
+    if (this.closed) return;
+    await this.parked.park(app, specs, async (spec) => {
+      const c = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`, appAliases(spec.app, spec.type), false, true);
+      await c.start();
+      return c;
+    });
+  }
+
+  /** At start: parked containers of an earlier minicloud process that no stored instance owns go. */
+  sweepParked = (handles: Array<string | null>) => this.parked.sweep(new Set(handles.filter((h): h is string => !!h)));
 
   async adopt(handle: string): Promise<boolean> {
     try {
@@ -146,6 +171,7 @@ export class DockerRuntime implements Runtime {
 
   /** The app is gone: its own network goes too. */
   async forget(app: string): Promise<void> {
+    await this.parked.drop(app);
     this.ownNetworks.delete(app);
     await removeOwnNetwork(this.docker, appNetworkName(this.opts.network, app));
   }
@@ -160,7 +186,7 @@ export class DockerRuntime implements Runtime {
    * A container on the shared network (the router's way in), joined to the app's own network before it starts,
    * where its app's other containers find it by `aliases` (a one-off run has none: it only reaches them).
    */
-  private async create(spec: InstanceSpec, suffix: string, aliases: string[] = [], tty = false): Promise<Dockerode.Container> {
+  private async create(spec: InstanceSpec, suffix: string, aliases: string[] = [], tty = false, held = false): Promise<Dockerode.Container> {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
     if (!this.opts.ownNetworkOnly) await this.ensureNetwork();
     await this.ensureOwnNetwork(spec.app);
@@ -178,11 +204,12 @@ export class DockerRuntime implements Runtime {
     if (this.opts.ownNetworkOnly) {
       // Made on its own network, with its names there: nothing to join afterwards.
       return this.docker.createContainer({
-        ...containerSpec(spec, name, mounts, { ...this.opts, network: own }), ...terminal,
+        ...containerSpec(spec, name, mounts, { ...this.opts, network: own }, held), ...terminal,
         NetworkingConfig: { EndpointsConfig: { [own]: { Aliases: aliases } } },
       });
     }
-    const container = await this.docker.createContainer({ ...containerSpec(spec, name, mounts, this.opts), ...terminal });
+    const container = await this.docker.createContainer({ ...containerSpec(spec, name, mounts, this.opts, held), ...terminal });
+    mark('container made');
     try {
       await this.docker.getNetwork(appNetworkName(this.opts.network, spec.app)).connect({ Container: container.id, EndpointConfig: { Aliases: aliases } });
     } catch (e) {
@@ -272,28 +299,4 @@ export class DockerRuntime implements Runtime {
   private ensureNetwork(): Promise<void> {
     return (this.network ??= ensureAppNetwork(this.docker, this.opts.network).catch((e: unknown) => { this.network = null; throw e; }));
   }
-}
-
-export interface ImageFacts {
-  workdir: string;
-  user: { uid: number; gid: number } | null;
-  /** The paths its Dockerfile declares a VOLUME (its data, by its own word). */
-  volumes: string[];
-}
-
-/** The image's working dir, and its user when it is numeric (the buildpacks' 10001), to own its volumes. */
-export async function imageFacts(docker: Dockerode, image: string): Promise<ImageFacts> {
-  const info = await docker.getImage(image).inspect();
-  const m = /^(\d+)(?::(\d+))?$/.exec(info.Config.User ?? '');
-  const user = m && Number(m[1]) !== 0 ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : null;
-  return { workdir: info.Config.WorkingDir || '/', user, volumes: Object.keys(info.Config.Volumes ?? {}) };
-}
-
-/** A volume's host directory, owned by the image's unprivileged user so the app can write it (a restore's files too). */
-export async function volumeFor(hostDir: string, user: { uid: number; gid: number } | null): Promise<void> {
-  mkdirSync(hostDir, { recursive: true, mode: 0o700 });
-  if (!user || lstatSync(hostDir).uid === user.uid) return;
-  // Not root, minicloud cannot give it away: open the directory itself (its parents stay minicloud's, 0700).
-  if (process.getuid?.() !== 0) chmodSync(hostDir, 0o777);
-  else await ownTree(hostDir, user);
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, openSync } from 'node:fs';
 import {
-  ProcessGroup, ProcessGroups, baseEnv, createLogger, killGroup, ownTree, processStart, runCommand, shellAs, spawnIn,
+  ProcessGroup, ProcessGroups, baseEnv, createLogger, killGroup, mark, ownTree, processStart, runCommand, shellAs, spawnIn,
   type AppUser, type AppUsers, type Confinement, type Group, type Limits, type Logger,
 } from '../core/index.ts';
 import { sumActivity } from './activity.ts';
@@ -78,11 +78,14 @@ export class ProcessRuntime implements Runtime {
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const user = await this.prepare(spec);
+    mark('prepared');
     const warm = user ? ((await this.warm?.take(spec.app, user.uid)) ?? null) : null;
     const port = warm ?? (await freePort());
     if (user && warm === null) await this.o.guard?.open(port, user.uid);
+    mark(warm === null ? 'port' : 'warm port');
     const limits = this.limits(spec);
     const group = this.confine.create(groupName(spec), limits);
+    mark('cgroup');
     const sh = shellAs(`exec ${spec.command}`, user ?? undefined);
     // Detached, its output on a file or through the tagging filter, never a pipe to minicloud: the app outlives a restart of minicloud.
     const fd = this.output(spec, group, sh.ids);
@@ -98,6 +101,7 @@ export class ProcessRuntime implements Runtime {
       throw e;
     }).finally(() => closeSync(fd));
     const pid = child.pid!;
+    mark('spawned');
     if (!group.name) group.place(pid);
     const handle = JSON.stringify({
       pid, start: processStart(pid) ?? '', ...(user && this.o.guard && { port }),

@@ -111,9 +111,11 @@ export interface Runtime {
   console?(spec: InstanceSpec, o: ConsoleOptions): Promise<number>;
   /**
    * The app went to sleep: make ready, cheaply, what its next start would otherwise wait for (host processes: a
-   * port with its firewall rules in place), so the request that wakes it waits less. Never throws.
+   * port with its firewall rules in place; Docker: the `specs`' containers, started with the command held back), so
+   * the request that wakes it waits less. A later `start` of one of `specs` as it is takes what was readied for it;
+   * anything else the runtime readied for the app goes then. Never throws.
    */
-  prewarm?(app: string): Promise<void>;
+  prewarm?(app: string, specs: InstanceSpec[]): Promise<void>;
   /** The app is destroyed: drop what the runtime keeps for it besides instances (the Docker runtime: its network). */
   forget?(app: string): Promise<void>;
   close(): Promise<void>;

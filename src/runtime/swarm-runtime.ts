@@ -13,7 +13,7 @@ import type Dockerode from 'dockerode';
 import { AppLogs } from './app-logs.ts';
 import { volumeMounts } from './container-spec.ts';
 import { appNetworkName } from './docker-network.ts';
-import { imageFacts, volumeFor, type ImageFacts } from './docker-runtime.ts';
+import { imageFacts, volumeFor, type ImageFacts } from './image-facts.ts';
 import type { ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 import { ensureOverlay, removeOverlay } from './swarm-overlay.ts';
 import { followService, runOutput, wholeLog } from './swarm-service-logs.ts';

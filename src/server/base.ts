@@ -74,6 +74,11 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
     const swept = await runtime.sweep(handles);
     if (swept) log.info(`ended ${swept} cgroup(s) no instance owns (left by an earlier minicloud process)`);
   }
+  if (runtime instanceof DockerRuntime) {
+    // Sleeping apps' parked containers of an earlier process: restore() parks them again.
+    const parked = await runtime.sweepParked(store.instances.list().map((i) => i.handle));
+    if (parked) log.info(`removed ${parked} parked container(s) of sleeping apps left by an earlier minicloud process`);
+  }
   const inner: Builder = engine
     ? new DockerBuilder(engine.docker, { memoryMb: cfg.buildMemoryMb, timeoutMs: cfg.buildStepTimeoutMs, caBundle: cfg.buildCaBundle, keepImages: cfg.keepImages, network: `${cfg.dockerNetwork}-build`, ...(registry && { registry }) })
     : new HostBuilder({

@@ -72,7 +72,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   life.add('deploys', () => { killRunningSteps(); pipeline.abandon(); }, { group: 'first' });
 
   const { previews, push, github } = intakes(cfg, base, { queue, service, addons, teardown, log, life });
-  const sleeper = new Sleeper(store, formation);
+  const sleeper = new Sleeper(store, formation, undefined, log.child('sleeper'));
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
   const nodes = new NodeService(store, formation, runtime);

@@ -36,7 +36,8 @@ async function wakeRows(runtime: 'process' | 'docker'): Promise<Array<[string, S
   const env: Record<string, string> = runtime === 'docker'
     ? { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-bench' }
     : { MINICLOUD_RUNTIME: 'process' };
-  const mc = await startMinicloud(redis.url, env);
+  // Debug: minicloud logs where each wake's time went (its trace lines are printed below the figures).
+  const mc = await startMinicloud(redis.url, { ...env, MINICLOUD_LOG_LEVEL: 'debug' });
   try {
     const repo = fixtureRepo('node-hello');
     await mc.api('POST', '/api/apps', { name: 'bench' });
@@ -68,6 +69,7 @@ async function wakeRows(runtime: 'process' | 'docker'): Promise<Array<[string, S
       wake.push(await timed());
     }
     await mc.api('DELETE', '/api/apps/bench?confirm=bench');
+    for (const line of mc.output().split('\n').filter((l) => l.includes('wake bench:'))) console.log(`  ${runtime}: ${line.trim()}`);
     return [[`${runtime} runtime: warm request`, stats(warm)], [`${runtime} runtime: first request after sleep`, stats(wake)]];
   } finally {
     await mc.stop();

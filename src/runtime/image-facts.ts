@@ -1,0 +1,28 @@
+// What the Docker runtimes read from an app's image (its working dir, user, declared volumes), and its volumes' host dirs.
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import type Dockerode from 'dockerode';
+import { ownTree } from '../core/index.ts';
+
+export interface ImageFacts {
+  workdir: string;
+  user: { uid: number; gid: number } | null;
+  /** The paths its Dockerfile declares a VOLUME (its data, by its own word). */
+  volumes: string[];
+}
+
+/** The image's working dir, and its user when it is numeric (the buildpacks' 10001), to own its volumes. */
+export async function imageFacts(docker: Dockerode, image: string): Promise<ImageFacts> {
+  const info = await docker.getImage(image).inspect();
+  const m = /^(\d+)(?::(\d+))?$/.exec(info.Config.User ?? '');
+  const user = m && Number(m[1]) !== 0 ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : null;
+  return { workdir: info.Config.WorkingDir || '/', user, volumes: Object.keys(info.Config.Volumes ?? {}) };
+}
+
+/** A volume's host directory, owned by the image's unprivileged user so the app can write it (a restore's files too). */
+export async function volumeFor(hostDir: string, user: { uid: number; gid: number } | null): Promise<void> {
+  mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+  if (!user || lstatSync(hostDir).uid === user.uid) return;
+  // Not root, minicloud cannot give it away: open the directory itself (its parents stay minicloud's, 0700).
+  if (process.getuid?.() !== 0) chmodSync(hostDir, 0o777);
+  else await ownTree(hostDir, user);
+}
