@@ -56,15 +56,7 @@ export class DockerRuntime implements Runtime {
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     // Parked while the app slept (prewarm): made, started and on its networks already; a signal runs the command.
-    let info = await this.parked.wake(spec);
-    if (info) mark('unparked');
-    else {
-      const container = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`, appAliases(spec.app, spec.type));
-      mark('created');
-      await container.start();
-      mark('started');
-      info = await container.inspect();
-    }
+    const info = (await this.parked.wake(spec)) ?? (await this.launch(spec));
     this.procs.track(info.Id, info.State.Pid);
     this.watch(info.Id, spec.app, instanceName(spec), new Date(info.State.StartedAt));
     return { handle: info.Id, pid: info.State.Pid || null, ...this.address(info, containerPort(spec)) };
@@ -76,11 +68,16 @@ export class DockerRuntime implements Runtime {
    */
   async prewarm(app: string, specs: InstanceSpec[] = []): Promise<void> {
     if (this.closed) return;
-    await this.parked.park(app, specs, async (spec) => {
-      const c = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`, appAliases(spec.app, spec.type), false, true);
-      await c.start();
-      return c;
-    });
+    await this.parked.park(app, specs, (spec) => this.launch(spec, true));
+  }
+
+  /** A new container for the instance, started (`held`: its command held back, parked). */
+  private async launch(spec: InstanceSpec, held = false): Promise<Dockerode.ContainerInspectInfo> {
+    const container = await this.create(spec, `${spec.type}-${spec.id.slice(0, 8)}`, appAliases(spec.app, spec.type), false, held);
+    mark('created');
+    await container.start();
+    mark('started');
+    return container.inspect();
   }
 
   /** At start: parked containers of an earlier minicloud process that no stored instance owns go. */
@@ -209,7 +206,6 @@ export class DockerRuntime implements Runtime {
       });
     }
     const container = await this.docker.createContainer({ ...containerSpec(spec, name, mounts, this.opts, held), ...terminal });
-    mark('container made');
     try {
       await this.docker.getNetwork(appNetworkName(this.opts.network, spec.app)).connect({ Container: container.id, EndpointConfig: { Aliases: aliases } });
     } catch (e) {

@@ -28,8 +28,8 @@ export class ParkedContainers {
 
   constructor(private readonly docker: Dockerode, private readonly remove: (id: string) => Promise<void>) {}
 
-  /** Parks one container per spec (`make` creates and starts it held); one that fails is left out (the wake starts it as usual). */
-  async park(app: string, specs: InstanceSpec[], make: (spec: InstanceSpec) => Promise<Dockerode.Container>): Promise<void> {
+  /** Parks one container per spec (`make` creates and starts it held, and inspects it); one that fails is left out (the wake starts it as usual). */
+  async park(app: string, specs: InstanceSpec[], make: (spec: InstanceSpec) => Promise<Dockerode.ContainerInspectInfo>): Promise<void> {
     await this.drop(app);
     const round = this.round(app);
     for (const spec of specs) {
@@ -39,12 +39,11 @@ export class ParkedContainers {
     }
   }
 
-  private async parkOne(app: string, spec: InstanceSpec, make: (spec: InstanceSpec) => Promise<Dockerode.Container>, round: number): Promise<void> {
-    const container = await make(spec).catch(() => null);
-    const info = await container?.inspect().catch(() => null);
+  private async parkOne(app: string, spec: InstanceSpec, make: (spec: InstanceSpec) => Promise<Dockerode.ContainerInspectInfo>, round: number): Promise<void> {
+    const info = await make(spec).catch(() => null);
     // A wake for another release while this was made started without it (the round moved on): it is not kept.
     if (info?.State.Running && this.round(app) === round) this.parked.set(spec.id, { app, key: keyOf(spec), info });
-    else if (container) await this.remove(container.id).catch(() => {});
+    else if (info) await this.remove(info.Id).catch(() => {});
   }
 
   /**

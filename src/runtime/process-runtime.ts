@@ -78,14 +78,11 @@ export class ProcessRuntime implements Runtime {
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const user = await this.prepare(spec);
-    mark('prepared');
     const warm = user ? ((await this.warm?.take(spec.app, user.uid)) ?? null) : null;
     const port = warm ?? (await freePort());
     if (user && warm === null) await this.o.guard?.open(port, user.uid);
-    mark(warm === null ? 'port' : 'warm port');
     const limits = this.limits(spec);
     const group = this.confine.create(groupName(spec), limits);
-    mark('cgroup');
     const sh = shellAs(`exec ${spec.command}`, user ?? undefined);
     // Detached, its output on a file or through the tagging filter, never a pipe to minicloud: the app outlives a restart of minicloud.
     const fd = this.output(spec, group, sh.ids);
