@@ -62,7 +62,7 @@ describe('on a one-node swarm', () => {
     expect((await mc.cli('apps:create', APP)).code).toBe(0);
     const r = await mc.cli('deploy', APP, '--image', 'nd-dash:1.0');
     expect(r.code, r.stdout + r.stderr).toBe(0);
-  }, 600_000);
+  });
 
   afterAll(async () => {
     await mc?.stop();
