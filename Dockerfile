@@ -13,6 +13,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY src ./src
 COPY proxy ./proxy
 COPY buildpacks ./buildpacks
+COPY catalog ./catalog
 COPY scripts ./scripts
 COPY tsconfig.json README.md ./
 # The JavaScript minicloud and its router run (dist/), built once here: a start finds it fresh, and nothing

@@ -397,7 +397,7 @@ checkout_dir() {
 # minicloud/server:<hash of the files the Dockerfile copies>, for the checkout in $1.
 image_tag() {
   printf 'minicloud/server:%s' "$(cd "$1" && find Dockerfile .dockerignore package.json package-lock.json tsconfig.json README.md \
-    src proxy buildpacks scripts -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
+    src proxy buildpacks catalog scripts -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
 }
 
 # Piped into sh there is no checkout to build: a published image or a git URL must say what to run.

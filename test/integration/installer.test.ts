@@ -163,6 +163,8 @@ describe('the server installer', () => {
     expect(token, 'the install step passed').toBeTruthy();
     await until('the dashboard edge', 60_000, () => call('GET', `admin.${DOMAIN}`, '/api/apps'), (r) => r.status === 200);
     expect((await call('POST', `admin.${DOMAIN}`, '/api/apps', { body: { name: APP } })).status).toBe(201);
+    // The image carries the catalog: its entries are there to install.
+    expect((await call('GET', `admin.${DOMAIN}`, '/api/catalog')).body).toContain('"radicale"');
     for (const kind of ['mariadb', 'postgres', 'rabbitmq', 'redis']) {
       // The servers may still be starting (RabbitMQ takes a while): 503 until they answer.
       await until(`the ${kind} add-on`, 120_000, () => call('POST', `admin.${DOMAIN}`, `/api/apps/${APP}/addons`, { body: { kind } }), (r) => r.status === 201);
