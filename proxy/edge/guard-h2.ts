@@ -6,7 +6,8 @@ import { normalizeHost } from '../../src/routes/index.ts';
 // RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2; passed down to HTTP/1.1 they would frame or
 // steer the app's connection (a `transfer-encoding: chunked` over a DATA body is the classic h2 → h1 smuggle).
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
-const REQUEST_PSEUDO = new Set([':method', ':scheme', ':authority', ':path']);
+// `:protocol`: RFC 8441's extended CONNECT (a websocket over HTTP/2), checked below.
+const REQUEST_PSEUDO = new Set([':method', ':scheme', ':authority', ':path', ':protocol']);
 // RFC 9113 §8.2.1: no CR, LF or NUL anywhere, no whitespace at a value's ends; names are lowercase tokens.
 const BAD_VALUE = /[\0\r\n]|^[\t ]|[\t ]$/;
 const NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
@@ -51,7 +52,10 @@ export function badH2Request(req: IncomingMessage): string | null {
   const method = req.headers[':method'] as string | undefined;
   const path = req.headers[':path'] as string | undefined;
   if (!method || !path || !seen.has(':scheme')) return 'a request without :method, :scheme or :path';
-  if (method === 'CONNECT') return 'CONNECT (the router is no forward proxy)';
+  const protocol = req.headers[':protocol'];
+  if (protocol !== undefined && method !== 'CONNECT') return `:protocol with ${method}`;
+  if (method === 'CONNECT' && protocol === undefined) return 'CONNECT (the router is no forward proxy)';
+  if (protocol !== undefined && protocol !== 'websocket') return `the protocol ${String(protocol).slice(0, 32)} (only websocket)`;
   const scheme = req.headers[':scheme'];
   if (scheme !== 'https' && scheme !== 'http') return `the scheme ${String(scheme).slice(0, 32)}`;
   if (path !== '*' && path[0] !== '/') return 'a :path that is not an absolute path';

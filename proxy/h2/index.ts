@@ -1,7 +1,8 @@
 // HTTP/2 to clients over TLS: the HTTPS listener offers `h2` by ALPN (HTTP/1.1 the fallback); an h2 connection becomes
 // a node:http2 session whose requests take the very path HTTP/1.1 ones do (requests.ts: limits, guard with its h2
 // checks in edge/guard-h2.ts, routing, forwarded headers, access log) and reach apps over HTTP/1.1 keep-alive through
-// the pooled engine. WebSockets stay on HTTP/1.1 connections (no RFC 8441 extended CONNECT: see README).
+// the pooled engine. A websocket opens with RFC 8441's extended CONNECT (`:protocol websocket`), handed to the
+// websocket engine (../ws/h2.ts), which reaches the app with an HTTP/1.1 Upgrade.
 import http2, { constants, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type https from 'node:https';
@@ -14,6 +15,8 @@ import { ClientWatch } from './watch.ts';
 /** What the HTTP/2 side needs of the router: the shared request handler (requests.ts). */
 export interface H2Options {
   request(req: IncomingMessage, res: ServerResponse, expectsContinue?: boolean): void;
+  /** An extended CONNECT (RFC 8441): a websocket, for the websocket engine. */
+  websocket(req: IncomingMessage, res: ServerResponse): void;
   /** A session quiet this long is closed when idle, or ended when it owes a client that stopped reading; default 60 s. */
   idleMs?: number;
 }
@@ -39,25 +42,34 @@ const MAX_HEADER_LIST = MAX_REQUEST_LINE + MAX_FIELDS * 2;
 export function serveH2(tls: https.Server, o: H2Options): H2Engine {
   const sessions = new Set<ServerHttp2Session>();
   const server = http2.createServer({
-    settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: MAX_HEADER_LIST, enablePush: false },
+    // enableConnectProtocol: SETTINGS_ENABLE_CONNECT_PROTOCOL, which lets clients open websockets (RFC 8441).
+    settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: MAX_HEADER_LIST, enablePush: false, enableConnectProtocol: true },
     // Node's default of 128 fields would refuse heads HTTP/1.1 admits; the size limit bounds them instead.
     maxHeaderListPairs: 4096,
   });
   // What the client sends, read before nghttp2 reads it: fields nghttp2 would drop unseen (a CR, LF or NUL in a value,
   // a bad name) get their requests refused; resets spend the session's rapid-reset budget.
   const watch = new ClientWatch(MAX_HEADER_LIST * 2, MAX_CONCURRENT_STREAMS * 2);
-  const request = (req: Http2ServerRequest, res: Http2ServerResponse, expectsContinue = false) => {
+  /** What every stream's request gets first: the inspector's word on it, and the Host the edge routes by. */
+  const prepare = (req: Http2ServerRequest) => {
     routerStats.h2++;
     const why = watch.take(req.stream);
     if (why !== undefined) markMalformed(req as unknown as IncomingMessage, why);
     hostFromAuthority(req as unknown as IncomingMessage);
+  };
+  const request = (req: Http2ServerRequest, res: Http2ServerResponse, expectsContinue = false) => {
+    prepare(req);
     if (!req.stream.endAfterHeaders) keepCutBodiesCut(req);
     o.request(req as unknown as IncomingMessage, res as unknown as ServerResponse, expectsContinue);
   };
   server.on('request', (req, res) => request(req, res));
   server.on('checkContinue', (req, res) => request(req, res, true));
-  // CONNECT reaches the guard, which refuses it with a 400 that the access log records.
-  server.on('connect', (req, res) => request(req, res));
+  // An extended CONNECT opens a websocket; a plain CONNECT reaches the guard, which refuses it with a 400 that the access log records.
+  server.on('connect', (req, res) => {
+    if (req.headers[':protocol'] === undefined) return request(req, res);
+    prepare(req);
+    o.websocket(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  });
   server.on('session', (session) => {
     watch.session(session);
     sessions.add(session);

@@ -1,5 +1,5 @@
-// The websocket engine: HTTP Upgrade requests, routed by Host as plain requests are, relayed over raw sockets by http-proxy.
-import type { ClientRequest, IncomingMessage } from 'node:http';
+// The websocket engine: HTTP Upgrade requests (and HTTP/2 extended CONNECTs, h2.ts), routed by Host as plain requests are, relayed over raw sockets by http-proxy.
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { pageOnly, type RouteTable, type Upstream } from '../../src/routes/index.ts';
@@ -11,6 +11,7 @@ import { headTooLarge } from '../edge/limits.ts';
 import { stripHopByHop } from '../edge/hop.ts';
 import { tryAgain } from '../edge/retry.ts';
 import { idleTimeout, isTimeout } from '../edge/timeout.ts';
+import { openH2, refuseH2 } from './h2.ts';
 import type { TrustCheck } from '../edge/trust.ts';
 import type { Waker } from '../edge/wake.ts';
 
@@ -36,6 +37,8 @@ interface UpgradeContext extends WsOptions {
 export interface WsEngine {
   /** The server's 'upgrade'. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** An HTTP/2 extended CONNECT (RFC 8441) for a websocket: the h2 engine's. */
+  upgradeH2(req: IncomingMessage, res: ServerResponse): void;
   close(): void;
 }
 
@@ -47,7 +50,11 @@ export function createWsEngine(o: WsOptions): WsEngine {
   proxy.on('error', () => {});
   const ctx: UpgradeContext = { ...o, proxy, exchanges: new WeakMap() };
   watchUpgrades(ctx);
-  return { upgrade: (req, socket, head) => handleUpgrade(ctx, req, socket, head), close: () => proxy.close() };
+  return {
+    upgrade: (req, socket, head) => handleUpgrade(ctx, req, h1Client(ctx, socket, head)),
+    upgradeH2: (req, res) => handleUpgrade(ctx, req, h2Client(ctx, req, res)),
+    close: () => proxy.close(),
+  };
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 414: 'URI Too Long', 431: 'Request Header Fields Too Large', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
@@ -79,22 +86,66 @@ function watchUpgrades(ctx: UpgradeContext): void {
   });
 }
 
-function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+/**
+ * A websocket's client side: an HTTP/1.1 Upgrade on its socket, or an RFC 8441 extended CONNECT on an HTTP/2 stream
+ * (h2.ts). Both get the same checks, routing, holding, forwarded headers and log line (handleUpgrade).
+ */
+interface WsClient {
+  /** Closes when the websocket (or its refusal) is over. */
+  readonly socket: Duplex;
+  /** Whether the request asks for a websocket the way its protocol says to. */
+  asks(req: IncomingMessage): boolean;
+  refuse(ex: Exchange, status: number, retryAfter?: number): void;
+  /** Opens the websocket to the app: the request's headers are already the app's. */
+  forward(req: IncomingMessage, ex: Exchange, upstream: Upstream): void;
+  /** Bytes sent to the client so far. */
+  bytes(): number;
+}
+
+function h1Client(ctx: UpgradeContext, socket: Duplex, head: Buffer): WsClient {
+  return {
+    socket,
+    // http-proxy would silently drop anything but a GET websocket upgrade; say so instead.
+    asks: (req) => req.method === 'GET' && req.headers.upgrade?.toLowerCase() === 'websocket',
+    refuse: (ex, status, retryAfter) => refuse(socket, ex, status, retryAfter ? `Retry-After: ${retryAfter}\r\n` : ''),
+    forward: (req, ex, upstream) => forward(ctx, req, socket, head, ex, upstream),
+    bytes: () => bytesWritten(socket),
+  };
+}
+
+function h2Client(ctx: UpgradeContext, req: IncomingMessage, res: ServerResponse): WsClient {
+  const sent = { bytes: 0 };
+  const path = req.url ?? '/'; // read now: the forwarded headers' step drops the pseudo-headers it comes from
+  return {
+    socket: (req as unknown as { stream: Duplex }).stream,
+    asks: (r) => r.method === 'CONNECT' && r.headers[':protocol'] === 'websocket',
+    refuse: (ex, status, retryAfter) => refuseH2(res, ex, status, retryAfter),
+    forward: (r, ex, upstream) => {
+      routerStats.ws++;
+      openH2(r, res, ex, upstream, { path, track: ctx.track, sent, unreached: () => ctx.table.suspect(upstream) });
+    },
+    bytes: () => sent.bytes,
+  };
+}
+
+function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, client: WsClient): void {
+  const socket = client.socket;
   // Node detaches its own error handling from upgraded sockets; an unhandled one would crash us.
   socket.on('error', () => socket.destroy());
   const ex = startExchange(req, ctx.trust);
   ctx.exchanges.set(req, ex);
-  const written = bytesWritten(socket);
+  const written = client.bytes();
+  const [method, url] = [req.method ?? '-', req.url ?? '-'];
   socket.once('close', () => {
-    ex.bytes = bytesWritten(socket) - written;
-    ctx.log(req.method ?? '-', req.url ?? '-', ex);
+    ex.bytes = client.bytes() - written;
+    ctx.log(method, url, ex);
   });
 
   const big = headTooLarge(req);
-  if (big) return refuse(socket, ex, big.status);
-  if (badRequest(req)) return refuse(socket, ex, 400);
+  if (big) return client.refuse(ex, big.status);
+  if (badRequest(req)) return client.refuse(ex, 400);
   const match = ctx.table.lookup(req.headers.host);
-  if (!match) return refuse(socket, ex, 404);
+  if (!match) return client.refuse(ex, 404);
   ex.app = match.route.app;
   ctx.waker.seen(match.route.app);
   // Idleness is counted from request starts: an open websocket is use too, however long it stays quiet.
@@ -102,12 +153,17 @@ function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex
   const touch = setInterval(() => ctx.waker.seen(app), ctx.openTouchMs);
   touch.unref();
   socket.once('close', () => clearInterval(touch));
-  // http-proxy would silently drop anything but a GET websocket upgrade; say so instead.
-  if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') return refuse(socket, ex, 400);
+  if (!client.asks(req)) return client.refuse(ex, 400);
   const { route, upstream } = match;
-  if (pageOnly(route)) return refuse(socket, ex, route.state === 'undeployed' ? 404 : 503);
+  if (pageOnly(route)) return client.refuse(ex, route.state === 'undeployed' ? 404 : 503);
   ex.timeoutMs = route.timeoutMs ?? ctx.timeoutMs;
-  if (upstream) return forward(ctx, req, socket, head, ex, upstream, route.upstreamHeaders);
+  const go = (up: Upstream) => {
+    stripHopByHop(req.headers, true); // before the forwarded headers, which the Connection header must not remove
+    setForwardedHeaders(req, ex.id, ctx.trust);
+    Object.assign(req.headers, route.upstreamHeaders); // the route's own (Route.upstreamHeaders), after any client copy was dropped
+    client.forward(req, ex, up);
+  };
+  if (upstream) return go(upstream);
 
   // Held like a plain request; Node leaves an upgraded socket unread, so early client bytes wait too.
   const left = new AbortController();
@@ -116,17 +172,14 @@ function handleUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex
     .hold(route, left.signal)
     .then((up) => {
       if (left.signal.aborted) return; // the client is gone
-      if (up) forward(ctx, req, socket, head, ex, up, route.upstreamHeaders);
-      else refuse(socket, ex, 503, 'Retry-After: 5\r\n');
+      if (up) go(up);
+      else client.refuse(ex, 503, 5);
     })
     .catch(() => socket.destroy());
 }
 
-function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ex: Exchange, upstream: Upstream, extra?: Record<string, string>): void {
+function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer, ex: Exchange, upstream: Upstream): void {
   routerStats.ws++;
-  stripHopByHop(req.headers, true); // before the forwarded headers, which the Connection header must not remove
-  setForwardedHeaders(req, ex.id, ctx.trust);
-  Object.assign(req.headers, extra); // the route's own (Route.upstreamHeaders), after any client copy was dropped
   ctx.proxy.ws(req, socket, head, { target: { protocol: 'http:', host: upstream.host, port: upstream.port } }, (err) => {
     // A refused connection: the instance is skipped for a while, as for plain requests. The upgrade itself is not
     // tried again: http-proxy ends the client's socket after this callback.
