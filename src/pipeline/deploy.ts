@@ -1,6 +1,6 @@
 // The deploy script: make the release, run its release phase, roll it out, report; on failure, say what still serves.
 import { rmSync } from 'node:fs';
-import { createLogger, isUserError, type Deploy, type DeployJob, type Logger, type Release } from '../core/index.ts';
+import { createLogger, isUserError, mark, traced, type Deploy, type DeployJob, type Logger, type Release } from '../core/index.ts';
 import { AppLocks } from './app-lock.ts';
 import type { PipelineDeps, Say } from './deps.ts';
 import { DEPLOY_KINDS, type DeployKind } from './kinds.ts';
@@ -52,7 +52,9 @@ export class Pipeline {
     try {
       await this.locks.acquire(first.app, deployId, (h) => say(`-----> Waiting for ${h.deployId === deployId ? 'an earlier run of this deploy' : 'another deploy of ' + first.app} to end (minicloud process ${h.pid})`));
       try {
-        await this.script(job, say);
+        // MINICLOUD_LOG_LEVEL=debug: where the deploy's time went (extracted, detected, built, spawned, answered, routed).
+        const queued = Date.now() - Date.parse(first.createdAt);
+        await traced(this.logger, `deploy ${first.app} (${queued} ms from its push to here)`, () => this.script(job, say));
       } finally {
         if (!this.abandoned) this.locks.release(first.app);
       }
@@ -71,6 +73,7 @@ export class Pipeline {
     try {
       const release = await kind.release(this.releases, deploy, job, say);
       this.releasing(deploy, release, say);
+      mark('release made');
       if (kind.releasePhase) await this.d.formation.releasePhase(release, say);
       await this.start(release, say);
       this.keep(deploy, kind, release);
@@ -103,6 +106,7 @@ export class Pipeline {
       store.apps.setCurrentRelease(app.name, release.version);
       this.d.routesChanged?.(app.name);
       say(`-----> ${app.name} is asleep: its next request starts v${release.version}`);
+      void this.d.formation.prewarm?.(app.name).catch(() => {}); // its wake's instances readied for this release now
       return;
     }
     await this.d.formation.rollout(release, say);

@@ -13,7 +13,7 @@ export interface PipelineDeps {
   builder: Builder;
   buildpacks: Buildpack[];
   /** Runs the release phase and rolls a release out. */
-  formation: Pick<Formation, 'releasePhase' | 'rollout'>;
+  formation: Pick<Formation, 'releasePhase' | 'rollout'> & Partial<Pick<Formation, 'prewarm'>>;
   sourcesDir: string;
   buildsDir: string;
   /** The most a pushed tree may hold, unpacked (MINICLOUD_MAX_SOURCE_MB). */

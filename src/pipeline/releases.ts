@@ -1,7 +1,7 @@
 // Making the release a deploy rolls out: built from pushed code, imported from an image, or an earlier one's build reused.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, type Deploy, type DeployJob, type Manifest, type Release } from '../core/index.ts';
+import { UserError, mark, type Deploy, type DeployJob, type Manifest, type Release } from '../core/index.ts';
 import { checkSourceArchive, detect, planFor, readManifest, treeCompose } from '../build/index.ts';
 import { BUILT, applyCompose, composeArtifact, importCompose } from './compose-release.ts';
 import type { PipelineDeps, Say } from './deps.ts';
@@ -26,6 +26,7 @@ export class Releases {
     await checkSourceArchive(tar, this.d.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES);
     const dir = join(this.d.buildsDir, deploy.app, deploy.id);
     await this.d.builder.unpack(tar, dir);
+    mark('extracted');
     try {
       const compose = treeCompose(dir, BUILT); // a refused file fails before anything is applied or built
       if (compose) await applyCompose(this.d, deploy.app, compose.file, compose.plan, say);
@@ -39,6 +40,7 @@ export class Releases {
       }
       const pack = detect(dir, this.d.buildpacks);
       say(`-----> ${pack.name} app detected`);
+      mark('detected');
       const manifest = readManifest(dir); // a bad manifest fails before the slow part
       await this.satisfyNeeds(deploy.app, manifest, say);
       const plan = planFor(dir, pack);
@@ -50,6 +52,7 @@ export class Releases {
         app: deploy.app, sourceDir: dir, plan, config, log: say, ...(previous && { previous }), manifest, sourceTar: tar, commit: deploy.commit, preview: store.previews.get(deploy.app) !== null,
         version: store.releases.nextVersion(deploy.app), // exact: one deploy of an app runs at a time
       });
+      mark('built');
       const release = compose ? composeArtifact(built, compose.plan) : built;
       say(`-----> Build succeeded; processes: ${Object.keys(release.processes).join(', ')}`);
       return store.releases.create({

@@ -1,6 +1,7 @@
 // Sleeping apps' containers on Docker, made and started while the app sleeps with its command held back by their shell:
 // the request that wakes the app waits for a signal and the app's own start, not for a container's create and start.
 import type Dockerode from 'dockerode';
+import { mark } from '../core/index.ts';
 import type { InstanceSpec } from './runtime.ts';
 
 /**
@@ -64,6 +65,7 @@ export class ParkedContainers {
     this.parked.delete(spec.id);
     try {
       await this.docker.getContainer(p.info.Id).kill({ signal: 'SIGUSR1' });
+      mark('unparked');
       return p.info;
     } catch {
       await this.remove(p.info.Id).catch(() => {}); // it exited while parked (409): start one as usual

@@ -35,7 +35,8 @@ async function runtimeRows(runtime: 'process' | 'docker'): Promise<{ rows: Array
   const env: Record<string, string> = runtime === 'docker'
     ? { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-bench' }
     : { MINICLOUD_RUNTIME: 'process' };
-  const mc = await startMinicloud(redis.url, env);
+  // Debug: minicloud logs where each deploy's time went (printed below, BENCH_TRACE=1).
+  const mc = await startMinicloud(redis.url, { ...env, MINICLOUD_LOG_LEVEL: 'debug' });
   const rows: Array<[string, Stats]> = [];
   const sizes: Array<[string, string]> = [];
   try {
@@ -57,6 +58,7 @@ async function runtimeRows(runtime: 'process' | 'docker'): Promise<{ rows: Array
       }
       rows.push([`${runtime}: ${lang} cold deploy`, stats(cold)], [`${runtime}: ${lang} code-only redeploy`, stats(warm)]);
     }
+    if (process.env.BENCH_TRACE) for (const l of mc.output().split('\n').filter((x) => x.includes('[deploys] deploy b-'))) console.log(`  ${runtime}: ${l.trim()}`);
   } finally {
     await mc.stop();
     await redis.stop();
