@@ -1,6 +1,6 @@
 // One Compose service, checked key by key: what minicloud runs as given, and what it refuses (naming the key, saying why).
 import { posix } from 'node:path';
-import { excerpt, type Manifest } from '../core/index.ts';
+import { excerpt, type ContainerHealthcheck, type Manifest } from '../core/index.ts';
 
 /** A refusal naming the key as the file has it: `services.web.privileged: not supported: ...`. */
 export class ComposeProblem extends Error {
@@ -46,7 +46,7 @@ export interface ServiceFacts {
   volumes: Array<{ name: string; path: string }>;
   dependsOn: Record<string, Condition>;
   port?: number;
-  healthcheck?: NonNullable<Manifest['healthcheck']> & { port?: number };
+  healthcheck?: ContainerHealthcheck;
   addon?: string;
   web?: boolean;
 }
@@ -222,27 +222,38 @@ function seconds(key: string, v: unknown, max: number): number | undefined {
   return Math.min(Math.max(s, 1), max);
 }
 
-/**
- * minicloud probes the routed service over HTTP itself: the healthcheck's test must be one (curl or wget of
- * `http://localhost[:port]/path`), and its timings become the probe's. Another kind of test is refused, not ignored.
- */
-function healthcheck(key: string, v: unknown): ServiceFacts['healthcheck'] {
+/** `healthcheck:` as the engine would run it: the test in Docker's form and its timings; `disable` or `NONE`: none. */
+function healthcheck(key: string, v: unknown): ContainerHealthcheck | undefined {
   if (!isMap(v)) return fail(key, 'must be a mapping (test, interval, timeout, retries, start_period)');
   const extra = Object.keys(v).find((k) => !['test', 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'disable'].includes(k));
   if (extra) fail(`${key}.${extra}`, 'not supported (supported: test, interval, timeout, retries, start_period)');
-  if (v.disable === true) return undefined;
-  const test = Array.isArray(v.test) ? v.test.map(String).filter((w, i) => i > 0 || !/^CMD(-SHELL)?$|^NONE$/.test(w)).join(' ') : String(v.test ?? '');
-  if (Array.isArray(v.test) && v.test[0] === 'NONE') return undefined;
-  const m = /\bhttps?:\/\/(?:localhost|127\.0\.0\.1)(?::(\d{1,5}))?(\/[^\s'"|;&]{0,199})?/.exec(test.slice(0, 2000));
-  if (!m) return fail(`${key}.test`, 'must probe http://localhost[:port]/path (curl -f or wget): minicloud checks the routed service over HTTP itself');
+  if (v.disable === true || (Array.isArray(v.test) && v.test[0] === 'NONE')) return undefined;
+  let test: string[];
+  if (typeof v.test === 'string' && v.test.trim()) test = ['CMD-SHELL', v.test];
+  else if (Array.isArray(v.test) && v.test.length >= 2 && v.test.every((w) => typeof w === 'string') && /^CMD(-SHELL)?$/.test(String(v.test[0]))) test = v.test as string[];
+  else return fail(`${key}.test`, `must be a command line, or a list starting with CMD or CMD-SHELL (got ${excerpt(v.test)})`);
+  if (test.join(' ').length > 2000) fail(`${key}.test`, 'is longer than 2000 characters');
   const retries = v.retries === undefined ? undefined : Number(v.retries);
   if (retries !== undefined && !(Number.isInteger(retries) && retries >= 1 && retries <= 20)) fail(`${key}.retries`, 'must be a whole number from 1 to 20');
   const hc = {
-    path: m[2] ?? '/', port: m[1] ? Number(m[1]) : undefined,
-    intervalSeconds: seconds(`${key}.interval`, v.interval, 60), probeTimeoutSeconds: seconds(`${key}.timeout`, v.timeout, 60),
-    failures: retries, startTimeoutSeconds: seconds(`${key}.start_period`, v.start_period, 600),
+    test, intervalSeconds: seconds(`${key}.interval`, v.interval, 60), timeoutSeconds: seconds(`${key}.timeout`, v.timeout, 60),
+    retries, startPeriodSeconds: seconds(`${key}.start_period`, v.start_period, 600),
   };
-  return Object.fromEntries(Object.entries(hc).filter(([, x]) => x !== undefined)) as ServiceFacts['healthcheck'];
+  return Object.fromEntries(Object.entries(hc).filter(([, x]) => x !== undefined)) as unknown as ContainerHealthcheck;
+}
+
+/**
+ * The routed service's health check as minicloud's own HTTP probe: the test must be one (curl or wget of
+ * `http://localhost[:port]/path`), its timings become the probe's. Another kind of test is refused, not ignored.
+ */
+export function httpProbe(key: string, hc: ContainerHealthcheck): NonNullable<Manifest['healthcheck']> & { port?: number } {
+  const m = /\bhttps?:\/\/(?:localhost|127\.0\.0\.1)(?::(\d{1,5}))?(\/[^\s'"|;&]{0,199})?/.exec(hc.test.slice(1).join(' '));
+  if (!m) return fail(`${key}.test`, 'must probe http://localhost[:port]/path (curl -f or wget): minicloud checks the routed service over HTTP itself');
+  const probe = {
+    path: m[2] ?? '/', port: m[1] ? Number(m[1]) : undefined,
+    intervalSeconds: hc.intervalSeconds, probeTimeoutSeconds: hc.timeoutSeconds, failures: hc.retries, startTimeoutSeconds: hc.startPeriodSeconds,
+  };
+  return Object.fromEntries(Object.entries(probe).filter(([, x]) => x !== undefined));
 }
 
 /** `x-minicloud: { addon: postgres }` (run it on minicloud's shared server) or `{ web: true }` (the routed service). */

@@ -1,8 +1,8 @@
 // A Compose file (compose.yaml, docker-compose.yml) as a minicloud app: parsed with bounds (it is untrusted), checked
 // whole before anything runs, every refusal naming its key. Per service: src/build/compose-service.ts.
 import { parse } from 'yaml';
-import { UserError, checkConfigChanges, excerpt, isProcessType, printable, validateImageRef, type ComposeAddonKind, type ComposePlan } from '../core/index.ts';
-import { ComposeProblem, checkService, fail, literal, type ServiceFacts } from './compose-service.ts';
+import { UserError, checkConfigChanges, excerpt, isProcessType, printable, validateImageRef, type ComposeAddonKind, type ComposePlan, type ServiceImage } from '../core/index.ts';
+import { ComposeProblem, checkService, fail, httpProbe, literal, type ServiceFacts } from './compose-service.ts';
 import { yamlShapeProblem } from './yaml-shape.ts';
 
 /** The names minicloud looks for at a pushed tree's root, in Compose's own order of preference. */
@@ -112,44 +112,54 @@ function plan(doc: Record<string, unknown>, readFile: (path: string) => string |
   }
   if (!runs.length) fail('services', 'has no service to run besides add-ons');
   if (new Set(addons.map((a) => a.kind)).size < addons.length) fail('services', 'maps two services to the same add-on kind: an app has one of each');
-  const image = oneImage(runs, builtImage);
   const webName = routed(runs);
-  const env = environments(runs, readFile, addons);
-  const volumes = volumesOf(runs, declared);
-  const afterWeb = dependencies(all, names, addons, webName);
-  const web = runs.find(([n]) => n === webName)![1];
   const type = (n: string) => (n === webName ? 'web' : n);
+  const { image, own } = images(runs, webName, builtImage);
+  const env = environments(runs, readFile, addons);
+  const volumes = volumesOf(runs, declared, own);
+  const waitFor = dependencies(all, names, addons, type);
+  const web = runs.find(([n]) => n === webName)![1];
   if (webName !== 'web' && names.has('web')) fail('services.web', `is not the routed service (${webName} is): the routed service runs as minicloud's web process, so rename one of them`);
-  const hc = web.healthcheck;
-  if (hc?.port !== undefined && hc.port !== web.port) fail(`services.${webName}.healthcheck.test`, `probes port ${hc.port}, and the service serves ${web.port}`);
-  const { port: _p, ...healthcheck } = hc ?? {};
+  const probe = web.healthcheck && httpProbe(`services.${webName}.healthcheck`, web.healthcheck);
+  if (probe?.port !== undefined && probe.port !== web.port) fail(`services.${webName}.healthcheck.test`, `probes port ${probe.port}, and the service serves ${web.port}`);
+  const { port: _p, ...healthcheck } = probe ?? {};
+  const checks = Object.fromEntries(runs.filter(([n, f]) => n !== webName && f.healthcheck).map(([n, f]) => [n, f.healthcheck!]));
   return {
     image, webService: webName, env, volumes, addons,
+    services: Object.fromEntries(Object.entries(own).map(([n, s]) => [type(n), s])),
     processes: Object.fromEntries(runs.map(([n, f]) => [type(n), f.command ?? ''])),
     manifest: {
-      ...(web.port && { expose: { proto: 'http', port: web.port } }), ...(hc && { healthcheck }), ...(afterWeb.length && { afterWeb: afterWeb.map(type) }),
+      ...(web.port && { expose: { proto: 'http', port: web.port } }), ...(probe && { healthcheck }),
+      ...(Object.keys(waitFor).length && { waitFor }), ...(Object.keys(checks).length && { checks }),
     },
   };
 }
 
-/** minicloud releases one image per app: every service it runs names the same image, or the same build. */
-function oneImage(runs: Array<[string, ServiceFacts]>, builtImage?: string): string {
-  const [first, f0] = runs[0]!;
+/**
+ * The release's image (the push's build when a service says `build: .`, else the routed service's image) and the
+ * services that run an image of their own (a database beside the app), each with the volumes it mounts.
+ */
+function images(runs: Array<[string, ServiceFacts]>, webName: string, builtImage?: string): { image: string; own: Record<string, ServiceImage> } {
+  for (const [name, f] of runs) if (f.build !== undefined && f.image !== undefined) fail(`services.${name}`, 'has both image and build: give one');
+  const built = runs.find(([, f]) => f.build !== undefined);
+  if (built) {
+    if (!builtImage) fail(`services.${built[0]}.build`, 'needs the repository: builds come from `git push` (a Compose file given to apps:create uses images only)');
+    for (const [name, f] of runs) if (f.build !== undefined && f.build !== '.') fail(`services.${name}.build`, `must be . (the repository's root, where its Dockerfile is), not ${f.build}`);
+  }
+  const main = built ? undefined : runs.find(([n]) => n === webName)![1].image!;
+  const own: Record<string, ServiceImage> = {};
   for (const [name, f] of runs) {
-    const a = addonOfImage(f.image ?? '');
-    const hint = a ? `; to use minicloud's shared ${a} instead, add \`x-minicloud: { addon: ${a} }\` to services.${name}` : '; run the other image as an app of its own';
-    if (f.build !== undefined && f.image !== undefined) fail(`services.${name}`, 'has both image and build: give one');
-    if (f.image !== f0.image || f.build !== f0.build) fail(`services.${name}.${f.image ? 'image' : 'build'}`, `differs from services.${first}'s: minicloud runs one image per app, which every service shares${hint}`);
+    if (f.build !== undefined || f.image === main) continue;
+    own[name] = { image: imageRef(`services.${name}.image`, f.image!), volumes: f.volumes.map((v) => v.path), stateful: f.volumes.length > 0 };
   }
-  if (f0.build !== undefined) {
-    if (!builtImage) fail(`services.${first}.build`, 'needs the repository: builds come from `git push` (a Compose file given to apps:create uses images only)');
-    if (f0.build !== '.') fail(`services.${first}.build`, `must be . (the repository's root, where its Dockerfile is), not ${f0.build}`);
-    return builtImage!;
-  }
+  return { image: built ? builtImage! : imageRef(`services.${webName}.image`, main!), own };
+}
+
+function imageRef(key: string, ref: string): string {
   try {
-    return validateImageRef(f0.image);
+    return validateImageRef(ref);
   } catch (e) {
-    return fail(`services.${first}.image`, (e as UserError).message);
+    return fail(key, (e as UserError).message);
   }
 }
 
@@ -160,7 +170,6 @@ function routed(runs: Array<[string, ServiceFacts]>): string {
   const web = marked[0] ?? runs.find(([, f]) => f.port !== undefined);
   if (!web) return fail('services', 'has no service with a port: give the one minicloud routes `ports: ["8000"]` (or `x-minicloud: { web: true }` and `expose`)');
   if (web[1].port === undefined) fail(`services.${web[0]}.ports`, 'is missing: the routed service needs the port it listens on');
-  for (const [name, f] of runs) if (f !== web[1] && f.healthcheck) fail(`services.${name}.healthcheck`, `not supported on a service minicloud does not route (it health-checks ${web[0]})`);
   return web[0];
 }
 
@@ -227,12 +236,17 @@ function dotenv(path: string, text: string): Record<string, string> {
 }
 
 /** Named volumes as minicloud volumes: declared at the top, one path each (minicloud keeps a volume by its path). */
-function volumesOf(runs: Array<[string, ServiceFacts]>, declared: Set<string>): ComposePlan['volumes'] {
+function volumesOf(runs: Array<[string, ServiceFacts]>, declared: Set<string>, own: Record<string, ServiceImage>): ComposePlan['volumes'] {
   const out = new Map<string, string>();
+  // A service with an image of its own keeps its volumes to itself (a database's files are its alone).
+  const owner = new Map<string, string>();
+  for (const [name, f] of runs) for (const v of own[name] ? f.volumes : []) if (!owner.has(v.name)) owner.set(v.name, name);
   for (const [name, f] of runs) {
     for (const [i, v] of f.volumes.entries()) {
       const key = `services.${name}.volumes[${i}]`;
       if (!declared.has(v.name)) fail(key, `names the volume ${v.name}, which the file's top-level volumes: does not declare`);
+      const by = owner.get(v.name);
+      if (by !== undefined && by !== name) fail(key, `mounts ${v.name}, which services.${by} mounts: a service with an image of its own keeps its volumes to itself; give ${name} a volume of its own`);
       const path = out.get(v.name);
       if (path !== undefined && path !== v.path) fail(key, `mounts ${v.name} at ${v.path}, and another service at ${path}: mount a volume at one path in every service`);
       const other = [...out].find(([n, p]) => n !== v.name && p === v.path);
@@ -244,11 +258,12 @@ function volumesOf(runs: Array<[string, ServiceFacts]>, declared: Set<string>): 
 }
 
 /**
- * depends_on, checked: on an add-on, met before anything starts (add-ons are made first); `service_healthy` on the
- * routed service: started once it answers its health check; on anything else minicloud cannot wait for, refused.
+ * depends_on, checked: on an add-on, met before anything starts (add-ons are made first); `service_healthy`: the
+ * service starts once the other passes its health check (web: minicloud's HTTP probe; others: their `healthcheck`
+ * test, run by the engine); `service_started`: all start together. Returns process type → the types it waits for.
  */
-function dependencies(all: Array<[string, ServiceFacts]>, names: Set<string>, addons: ComposePlan['addons'], web: string): string[] {
-  const after: string[] = [];
+function dependencies(all: Array<[string, ServiceFacts]>, names: Set<string>, addons: ComposePlan['addons'], type: (n: string) => string): Record<string, string[]> {
+  const waitFor: Record<string, string[]> = {};
   for (const [name, f] of all) {
     if (f.addon) continue;
     for (const [dep, cond] of Object.entries(f.dependsOn)) {
@@ -257,16 +272,32 @@ function dependencies(all: Array<[string, ServiceFacts]>, names: Set<string>, ad
       if (dep === name) fail(key, 'a service cannot wait for itself');
       if (addons.some((a) => a.service === dep)) continue;
       if (cond === 'service_completed_successfully') fail(key, 'service_completed_successfully is not supported: run one-off set-up as a release command (a Procfile `release:` line) instead');
-      if (cond === 'service_healthy' && dep !== web) fail(key, `service_healthy needs a health check minicloud runs, and it checks the routed service (${web}) only`);
-      if (cond === 'service_healthy') {
-        if (!all.find(([n]) => n === web)![1].healthcheck) fail(key, `service_healthy: services.${web} has no healthcheck`);
-        after.push(name);
-      }
+      if (cond !== 'service_healthy') continue;
+      if (!all.find(([n]) => n === dep)![1].healthcheck) fail(key, `service_healthy: services.${dep} has no healthcheck`);
+      (waitFor[type(name)] ??= []).push(type(dep));
     }
   }
-  if (after.includes(web)) fail(`services.${web}.depends_on`, 'the routed service cannot wait for its own health check');
-  const webDeps = Object.keys(all.find(([n]) => n === web)![1].dependsOn);
-  const loop = webDeps.find((d) => after.includes(d));
-  if (loop) fail(`services.${web}.depends_on.${loop}`, `${loop} waits for ${web} to be healthy, so ${web} cannot wait for it (a cycle)`);
-  return after;
+  const cycle = findCycle(waitFor);
+  if (cycle) fail(`services.${cycle[0]}.depends_on`, `${cycle.join(' waits for ')}: a cycle, so none of them could start`);
+  return waitFor;
+}
+
+/** A cycle of waits (a → b → a), as the path around it; null when there is none. */
+function findCycle(waitFor: Record<string, string[]>): string[] | null {
+  const done = new Set<string>();
+  const visit = (n: string, path: string[]): string[] | null => {
+    if (path.includes(n)) return [...path.slice(path.indexOf(n)), n];
+    if (done.has(n)) return null;
+    for (const d of waitFor[n] ?? []) {
+      const c = visit(d, [...path, n]);
+      if (c) return c;
+    }
+    done.add(n);
+    return null;
+  };
+  for (const n of Object.keys(waitFor)) {
+    const c = visit(n, []);
+    if (c) return c;
+  }
+  return null;
 }

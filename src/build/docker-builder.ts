@@ -91,7 +91,8 @@ export class DockerBuilder implements Builder {
     const images = await this.docker.listImages({ filters: { reference: [repository] } });
     const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:v`));
     for (const t of tags) {
-      if (keep.has(t)) continue;
+      // `<release tag>-<type>`: a Compose service's own image (image-import.ts), kept with its release's.
+      if (keep.has(t) || keep.has(t.replace(/^(.*:v\d+)-[a-z][a-z0-9_-]*$/, '$1'))) continue;
       await this.docker.getImage(t).remove().catch(() => {}); // in use by a container, or gone: next time
     }
     // The app's untagged images (a build's earlier stages, a tag moved on): nothing runs or rolls back to them.

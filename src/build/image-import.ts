@@ -1,7 +1,7 @@
 // Image deploys: a published image pulled (or found in the engine), its manifest read from inside it, tagged as a release.
 import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
-import { UserError, validateImageRef, type Artifact, type ImageOrigin, type Manifest, type RegistryAuth, type RunUser } from '../core/index.ts';
+import { UserError, validateImageRef, type Artifact, type ImageOrigin, type Manifest, type RegistryAuth, type ImageRunAs, type ServiceImage } from '../core/index.ts';
 import { pushImage, repositoryFor, type SwarmRegistry } from './registry-push.ts';
 import { imageArtifact, imageCommand } from './image-artifact.ts';
 import { MANIFEST_FILES, parseManifest } from './manifest.ts';
@@ -14,7 +14,7 @@ export interface ImportRequest {
   version: number;
   auth?: RegistryAuth;
   /** The processes and manifest to run it with (a catalog entry's) instead of the image's own command and manifest. */
-  runAs?: { processes: Record<string, string>; manifest: Manifest; user?: RunUser };
+  runAs?: ImageRunAs;
   log: (line: string) => void;
 }
 
@@ -37,19 +37,49 @@ export class ImageImporter {
     const origin = originOf(ref, info.Id, info.Config.Labels);
     const web = imageCommand(info);
     if (req.runAs) {
+      const own = req.runAs.services ?? {};
       // A Compose service without a command runs the image's own.
-      const processes = Object.fromEntries(Object.entries(req.runAs.processes).map(([type, cmd]) => {
+      const processes = Object.fromEntries(Object.entries(req.runAs.processes).filter(([type]) => !own[type]).map(([type, cmd]) => {
         if (cmd || web) return [type, (cmd || web)!];
         throw new UserError(`${ref} has no CMD or ENTRYPOINT, and its ${type} process gives no command`, 'give the service a command');
       }));
-      return { ...imageArtifact(tag, 'image', processes, manifest), origin, ...(req.runAs.user && { user: req.runAs.user }) };
+      const services = await this.services({ app: req.app, version: req.version, services: own, processes: req.runAs.processes, log: req.log });
+      return {
+        ...imageArtifact(tag, 'image', { ...processes, ...services.processes }, manifest), origin,
+        ...(req.runAs.user && { user: req.runAs.user }), ...(Object.keys(own).length && { services: services.services }),
+      };
     }
     if (!web) throw new UserError(`${ref} has no CMD or ENTRYPOINT, so there is nothing to run`, 'deploy an image whose Dockerfile ends with CMD [...]');
     return { ...imageArtifact(tag, 'image', { web }, manifest), origin };
   }
 
+  /**
+   * A Compose file's services with images of their own (a database beside the app): each pulled (or the engine's own
+   * copy), tagged `<release tag>-<type>` (pruned and kept with its release), run with its command or the image's own.
+   */
+  async services(req: { app: string; version: number; services: Record<string, ServiceImage>; processes: Record<string, string>; log: (line: string) => void }): Promise<{ services: Record<string, ServiceImage>; processes: Record<string, string> }> {
+    const services: Record<string, ServiceImage> = {};
+    const processes: Record<string, string> = {};
+    for (const [type, s] of Object.entries(req.services)) {
+      const ref = validateImageRef(s.image);
+      refuseOthers(ref, req.app);
+      await this.pull(ref, req);
+      const info = await this.docker.getImage(ref).inspect();
+      refuseOthers(ref, req.app, info.Config.Labels);
+      req.log(`-----> ${type} runs ${ref} (${info.Id.slice(7, 19)}, ${Math.round(info.Size / 1e6)} MB)${s.stateful ? ': one instance with its volume, stopped before its replacement starts' : ''}`);
+      const tag = `${repositoryFor(req.app, this.registry)}:v${req.version}-${type}`;
+      await this.docker.getImage(ref).tag({ repo: tag.slice(0, tag.lastIndexOf(':')), tag: tag.slice(tag.lastIndexOf(':') + 1) });
+      if (this.registry) await pushImage(this.docker, tag, this.registry, req.log);
+      const cmd = req.processes[type] || imageCommand(info);
+      if (!cmd) throw new UserError(`services.${type}: ${ref} has no CMD or ENTRYPOINT, and the service gives no command`, 'give the service a command');
+      services[type] = { ...s, image: tag };
+      processes[type] = cmd;
+    }
+    return { services, processes };
+  }
+
   /** Pulls the reference; when no registry answers, the engine's own copy (a locally built image) serves. */
-  private async pull(ref: string, req: ImportRequest): Promise<void> {
+  private async pull(ref: string, req: Pick<ImportRequest, 'auth' | 'log'>): Promise<void> {
     req.log(`-----> Pulling ${ref}`);
     try {
       const stream = await this.docker.pull(ref, req.auth ? { authconfig: req.auth } : {});

@@ -67,9 +67,9 @@ export class ComposeInstaller {
       const addon = await this.d.addons.attach(app, a.kind);
       say(`       Service ${a.service} is minicloud's shared ${a.kind}: ${addon.envKeys.join(', ')}`);
     }
-    if (plan.manifest.afterWeb?.length) say(`       ${plan.manifest.afterWeb.join(', ')} start once web answers its health check`);
+    for (const [t, deps] of Object.entries(plan.manifest.waitFor ?? {})) say(`       ${t} starts once ${deps.join(' and ')} ${deps.length > 1 ? 'pass their' : 'passes its'} health check`);
     return submitDeploy(store, this.d.queue, { app, kind: 'image', ref: plan.image }, {
-      description: `Create from ${file} (${plan.image})`, runAs: { processes: plan.processes, manifest: plan.manifest },
+      description: `Create from ${file} (${plan.image})`, runAs: { processes: plan.processes, manifest: plan.manifest, services: plan.services },
     });
   }
 }

@@ -31,3 +31,23 @@ export function readArtifact(stored: unknown): Artifact {
   const m = Object.keys(folded).length > 0 || manifest ? { manifest: folded } : {};
   return kind === 'image' ? { kind, image: ref, ...rest, ...m } : { kind, dir: ref, ...rest, ...m };
 }
+
+/** The image a process type runs: its own (a Compose service's `image:`), else the release's. */
+export const typeImage = (a: Artifact & { kind: 'image' }, type: string): string => a.services?.[type]?.image ?? a.image;
+
+/** The user a process type runs as: a service with its own image runs as that image says, the rest as the release's. */
+export const typeUser = (a: Artifact, type: string): Artifact['user'] => (a.services?.[type] ? undefined : a.user);
+
+/**
+ * The volumes a process type mounts: a service with an image of its own those it names, and no other; the release's
+ * other processes all the app's volumes but those (a database's files are its alone).
+ */
+export function typeVolumes<V extends { path: string }>(a: Artifact, type: string, all: V[]): V[] {
+  const own = a.services?.[type];
+  if (own) return all.filter((v) => own.volumes.includes(v.path));
+  const theirs = new Set(Object.values(a.services ?? {}).flatMap((s) => s.volumes));
+  return all.filter((v) => !theirs.has(v.path));
+}
+
+/** Every image a release runs: the release's and its services' own (pruning keeps them all). */
+export const artifactImages = (a: Artifact): string[] => (a.kind === 'image' ? [a.image, ...Object.values(a.services ?? {}).map((s) => s.image)] : []);

@@ -1,12 +1,14 @@
 // What a Compose file asks minicloud for, checked: the build side parses it (src/build/compose.ts), the catalog side installs it.
-import type { Manifest } from './types.ts';
+import type { Manifest, ServiceImage } from './types.ts';
 
 /** Services minicloud runs on its shared servers instead of as containers (`x-minicloud: { addon: postgres }`). */
 export type ComposeAddonKind = 'postgres' | 'mariadb' | 'redis' | 'rabbitmq';
 
 export interface ComposePlan {
-  /** The one image every service runs (minicloud releases one image per app). */
+  /** The release's image: the push's build (`build: .`), else the routed service's image. */
   image: string;
+  /** Process types that run an image of their own (`db: { image: postgres:16 }`), the reference as the file names it. */
+  services: Record<string, ServiceImage>;
   /** Process type → command, the routed service as `web`; other services keep their names. */
   processes: Record<string, string>;
   /** The Compose name of the routed service (its process type is `web`). */

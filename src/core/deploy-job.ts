@@ -1,5 +1,5 @@
 // A queued deploy: what its job carries besides the deploy's record. The queue keeps it in Redis; the pipeline runs it.
-import type { Manifest, RunUser } from './types.ts';
+import type { Manifest, RunUser, ServiceImage } from './types.ts';
 
 /** Credentials for a private registry (image deploys). */
 export interface RegistryAuth { username: string; password: string; serveraddress?: string }
@@ -21,7 +21,15 @@ export interface DeployJob {
    * Image deploys of a catalog entry: the processes and manifest (port, health check) the entry gives, used instead
    * of the image's own command and cloud_manifest.yml (an upstream image has neither as minicloud needs them).
    */
-  runAs?: { processes: Record<string, string>; manifest: Manifest; user?: RunUser };
+  runAs?: ImageRunAs;
   /** Stored instead: the deploy was given credentials. Set with no `registryAuth`, they were lost in a restart. */
   registryAuthHeld?: boolean;
+}
+
+/** How an image deploy runs its image: a catalog entry's or a Compose file's processes, manifest, user, and the services with images of their own. */
+export interface ImageRunAs {
+  processes: Record<string, string>;
+  manifest: Manifest;
+  user?: RunUser;
+  services?: Record<string, ServiceImage>;
 }

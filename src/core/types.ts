@@ -75,7 +75,32 @@ export type Artifact = ({ kind: 'image'; image: string } | { kind: 'dir'; dir: s
   origin?: ImageOrigin;
   /** The numeric user its processes run as instead of the image's (a catalog entry's `user`); it owns the app's storage. */
   user?: RunUser;
+  /** A Compose file's services that run an image of their own (`db: { image: postgres:16 }`), by process type; the rest run `image`. */
+  services?: Record<string, ServiceImage>;
 };
+
+/** A process type that runs its own image (a Compose service's `image:`), not the release's build. */
+export interface ServiceImage {
+  /** The image, tagged for the release (`minicloud/<app>:v3-db`); in a Compose plan, the reference the file names. */
+  image: string;
+  /** The volume paths it mounts (no other volume): the app's other processes do not mount the ones only it names. */
+  volumes: string[];
+  /**
+   * It has a volume of its own (a database's data): one instance, stopped before its replacement starts (never two
+   * writers), kept in the app's backups.
+   */
+  stateful: boolean;
+}
+
+/** A Compose `healthcheck:` the engine runs inside the container (`pg_isready`): a process type is healthy when it passes. */
+export interface ContainerHealthcheck {
+  /** Docker's form: `['CMD-SHELL', 'pg_isready -U postgres']` or `['CMD', 'pg_isready', ...]`. */
+  test: string[];
+  intervalSeconds?: number;
+  timeoutSeconds?: number;
+  retries?: number;
+  startPeriodSeconds?: number;
+}
 
 /** A numeric user and group (never root) a container runs as. */
 export interface RunUser { uid: number; gid: number }
@@ -107,6 +132,10 @@ export interface Manifest {
   cron?: Array<{ schedule: string; command: string }>;
   /** Process types started only once web answers its health check (a Compose file's `depends_on: service_healthy`); not read from cloud_manifest.yml. */
   afterWeb?: string[];
+  /** Process type → the types that must be healthy before it starts (a Compose file's `depends_on: service_healthy`); not read from cloud_manifest.yml. */
+  waitFor?: Record<string, string[]>;
+  /** Health checks the engine runs in the containers of other types than web (web's is `healthcheck`, probed over HTTP). */
+  checks?: Record<string, ContainerHealthcheck>;
 }
 
 /** Plain data a builder turns into an image or a release directory. */

@@ -1,5 +1,5 @@
 // What the deploy script is given: the store, the deploy log, the builder and the formation it asks to run releases.
-import type { Artifact, Deploy, Logger, Manifest, RegistryAuth } from '../core/index.ts';
+import type { Artifact, Deploy, ImageRunAs, Logger, Manifest, RegistryAuth, ServiceImage } from '../core/index.ts';
 import type { Builder, Buildpack } from '../build/index.ts';
 import type { DeployLog } from '../log/index.ts';
 import type { Formation } from '../processes/index.ts';
@@ -26,7 +26,11 @@ export interface PipelineDeps {
   /** Makes the app's cron schedules those of the release that just became current. */
   syncCron?: (app: string, entries: NonNullable<Manifest['cron']>) => Promise<void>;
   /** Image deploys (Docker runtime only): pulls and tags a published image as release `version`. */
-  images?: { import(req: { app: string; image: string; version: number; auth?: RegistryAuth; log: Say; runAs?: { processes: Record<string, string>; manifest: Manifest } }): Promise<Artifact> };
+  images?: {
+    import(req: { app: string; image: string; version: number; auth?: RegistryAuth; log: Say; runAs?: ImageRunAs }): Promise<Artifact>;
+    /** A Compose file's services with images of their own, tagged for release `version`, with their commands. */
+    services(req: { app: string; version: number; services: Record<string, ServiceImage>; processes: Record<string, string>; log: Say }): Promise<{ services: Record<string, ServiceImage>; processes: Record<string, string> }>;
+  };
   /** Writes the deploy's commit as a tar archive to `tarFile` (webhook deploys). */
   fetchSource?: (deploy: Deploy, repo: string, tarFile: string, say: Say) => Promise<void>;
   /** Attaches add-ons by kind, once each (a pushed Compose file's services mapped to add-ons). */

@@ -53,7 +53,7 @@ export class Releases {
         version: store.releases.nextVersion(deploy.app), // exact: one deploy of an app runs at a time
       });
       mark('built');
-      const release = compose ? composeArtifact(built, compose.plan) : built;
+      const release = compose ? await composeArtifact(this.d, deploy.app, built, compose.plan, store.releases.nextVersion(deploy.app), say) : built;
       say(`-----> Build succeeded; processes: ${Object.keys(release.processes).join(', ')}`);
       return store.releases.create({
         app: deploy.app, artifact: release, commit: deploy.commit, commitAuthor: deploy.commitAuthor, commitMessage: deploy.commitMessage,

@@ -2,12 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { UserError, isProcessType, mark, wantedFormation, type App, type Release } from '../core/index.ts';
-import { waitHealthy } from '../health/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { Store, StoredInstance } from '../store/index.ts';
 import type { FormationEvents } from './events.ts';
 import { Instances } from './instances.ts';
-import { Supervisor, healthPath, startTimeout, type SupervisorOptions } from './supervisor.ts';
+import { startGated } from './start-gated.ts';
+import { Supervisor, type SupervisorOptions } from './supervisor.ts';
 
 export interface FormationOptions extends SupervisorOptions {
   /** How long an old instance may finish its requests after the route moved away from it. */
@@ -25,6 +25,8 @@ export interface FormationOptions extends SupervisorOptions {
 }
 
 export const MAX_SCALE = 100;
+/** A type that runs its own image with a volume of its own (a Compose file's database): one instance, stop-first. */
+const isStateful = (r: Release | null, type: string) => r?.artifact.services?.[type]?.stateful === true;
 const processTypes = (r: Release) => Object.keys(r.artifact.processes).filter((t) => t !== 'release');
 
 export class Formation extends EventEmitter<FormationEvents> {
@@ -71,18 +73,48 @@ export class Formation extends EventEmitter<FormationEvents> {
     const old = this.store.instances.list(release.app);
     const wanted = Object.entries(this.wanted(release)).flatMap(([type, n]) => Array<string>(n).fill(type));
     if (this.opts.stopFirstWithStorage && old.length && this.volumes(release.app).length) return this.rolloutStopFirst(release, wanted, old, log);
-    const started = await this.startGated(release, wanted, log);
+    const stateful = await this.stopStateful(release, old, log);
+    const started = await this.startGated(release, wanted, log).catch(async (e: unknown) => {
+      await this.restartStateful(stateful, log);
+      throw e;
+    });
     for (const inst of started) this.store.instances.save({ ...inst, state: 'up' });
     this.store.apps.setCurrentRelease(release.app, release.version);
     // The old instances drain from when the router serves the new ones, not before.
     await this.changed(release.app);
     mark('routed');
-    if (old.some((i) => i.release === release.version)) {
+    const rest = old.filter((i) => !stateful.includes(i));
+    if (rest.some((i) => i.release === release.version)) {
       // A restart: the old instances are of the same release, so the routes keep them until they are draining.
-      this.instances.drain(old);
+      this.instances.drain(rest);
       await this.changed(release.app);
     }
-    void this.instances.retire(old, this.opts.drainMs);
+    void this.instances.retire(rest, this.opts.drainMs);
+  }
+
+  /**
+   * The running instances of a type with a volume of its own (a Compose file's database) stop before the new release
+   * starts: two never write its files at once. The rest of the app keeps serving meanwhile.
+   */
+  private async stopStateful(release: Release, old: StoredInstance[], log: (line: string) => void): Promise<StoredInstance[]> {
+    const stateful = old.filter((i) => isStateful(release, i.type) || isStateful(this.store.releases.get(i.app, i.release), i.type));
+    if (!stateful.length) return [];
+    log(`-----> Stopping ${[...new Set(stateful.map((i) => i.type))].join(', ')} first (a service with its own volume runs once: never two writers)`);
+    await Promise.all(stateful.map((i) => this.instances.stop(i)));
+    return stateful;
+  }
+
+  /** The new release did not start: the stateful instances stopped for it start again, as they were. */
+  private async restartStateful(stopped: StoredInstance[], log: (line: string) => void): Promise<void> {
+    const release = stopped[0] && this.store.releases.get(stopped[0].app, stopped[0].release);
+    if (!release || this.store.apps.get(release.app)?.state !== 'running') return;
+    log(`-----> Starting ${[...new Set(stopped.map((i) => i.type))].join(', ')} of v${release.version} again`);
+    const back = await this.startGated(release, stopped.map((i) => i.type), log).catch((e: unknown) => {
+      log(`       they did not start either: ${(e as Error).message}`);
+      return [];
+    });
+    for (const inst of back) this.store.instances.save({ ...inst, state: 'up' });
+    await this.changed(release.app);
   }
 
   /**
@@ -147,43 +179,9 @@ export class Formation extends EventEmitter<FormationEvents> {
     return { replacement: this.store.instances.get(inst.id) ?? inst, retired };
   }
 
-  /**
-   * Launches instances and waits until every web one answers, then launches the types that wait for it (a Compose
-   * file's `depends_on: service_healthy`); on any failure stops them all and throws.
-   */
-  private async startGated(release: Release, types: string[], log: (line: string) => void): Promise<StoredInstance[]> {
-    const started: StoredInstance[] = [];
-    const later = new Set(release.artifact.manifest?.afterWeb ?? []);
-    const launch = async (list: string[]) => {
-      for (const type of list) {
-        const inst = await this.instances.launch(release, type, this.instances.nextId(release, type));
-        this.instances.gate(inst.id);
-        started.push(inst);
-      }
-    };
-    try {
-      await launch(types.filter((t) => !later.has(t)));
-      const timeoutMs = startTimeout(release, this.opts.startTimeoutMs);
-      const web = started.filter((i) => i.type === 'web');
-      if (web.length) log(`       Waiting for ${web.length} web instance(s) to answer${healthPath(release) ? ` ${healthPath(release)}` : ''} (up to ${Math.round(timeoutMs / 1000)} s)`);
-      const results = await Promise.all(web.map((inst) => waitHealthy({
-        host: inst.host, port: inst.port, path: healthPath(release), timeoutMs,
-        gone: () => this.store.instances.get(inst.id)?.state !== 'starting',
-      })));
-      const bad = results.find((r) => !r.ok);
-      if (bad && !bad.ok) throw new UserError(`v${release.version} did not start: ${bad.reason}`, `see its output with \`minicloud logs ${release.app}\``);
-      const waiting = types.filter((t) => later.has(t));
-      if (waiting.length) log(`       Starting ${[...new Set(waiting)].join(', ')} now that web answers`);
-      await launch(waiting);
-      const died = started.find((i) => this.store.instances.get(i.id)?.state !== 'starting');
-      if (died) throw new UserError(`v${release.version} did not start: its ${died.type} process exited`, `see its output with \`minicloud logs ${release.app}\``);
-      return started;
-    } catch (e) {
-      await Promise.all(started.map((i) => this.instances.stop(i)));
-      throw e;
-    } finally {
-      for (const i of started) this.instances.ungate(i.id);
-    }
+  /** Launches instances in the order their health checks allow (start-gated.ts); on any failure stops them all and throws. */
+  private startGated(release: Release, types: string[], log: (line: string) => void): Promise<StoredInstance[]> {
+    return startGated(this.instances, release, types, this.opts.startTimeoutMs, log);
   }
 
   /** Changes how many instances of each type run, starting or retiring only the difference. */
@@ -195,6 +193,7 @@ export class Formation extends EventEmitter<FormationEvents> {
       if (!isProcessType(type)) throw new UserError(`invalid process type ${JSON.stringify(type)}`, 'e.g. `minicloud ps:scale web=2`');
       if (types && !types.includes(type)) throw new UserError(`${app.name} has no ${type} process`, `its Procfile defines: ${types.join(', ')}`);
       if (!Number.isInteger(n) || n < 0 || n > MAX_SCALE) throw new UserError(`${type}=${n}: the count must be a whole number from 0 to ${MAX_SCALE}`);
+      if (n > 1 && release && isStateful(release, type)) throw new UserError(`${type}=${n}: ${type} runs its own image with its own volume (a database's files), so it runs once`, `scale it to 0 or 1: \`minicloud ps:scale ${app.name} ${type}=1\``);
     }
     this.store.formation.set(app.name, changes);
     if (release && app.state === 'running') await this.reconcile(release);

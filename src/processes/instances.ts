@@ -1,7 +1,7 @@
 // Starting and stopping single instances, with the bookkeeping the formation and supervisor share.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Release } from '../core/index.ts';
+import { typeVolumes, type Release } from '../core/index.ts';
 import type { InstanceSpec, Runtime } from '../runtime/index.ts';
 import type { Store, StoredInstance } from '../store/index.ts';
 
@@ -36,7 +36,7 @@ export class Instances {
     if (!command) throw new Error(`release v${release.version} has no ${type} process`);
     return {
       id, app: release.app, release: release.version, type, command, artifact: release.artifact, env: release.config,
-      volumes: this.volumes(release.app), ...this.limits(release.app), name: `${type}.${num}`,
+      volumes: typeVolumes(release.artifact, type, this.volumes(release.app)), ...this.limits(release.app), name: `${type}.${num}`,
     };
   }
 

@@ -1,7 +1,7 @@
 // Pure builders of Docker container specs: what an instance's container looks like, testable without an engine.
 import type { ContainerCreateOptions } from 'dockerode';
 import { posix } from 'node:path';
-import { CONTAINER_PORT, artifactPort } from '../core/index.ts';
+import { CONTAINER_PORT, artifactPort, typeImage, typeUser, type ContainerHealthcheck } from '../core/index.ts';
 import { instanceName, storageVolume, type InstanceSpec } from './runtime.ts';
 import { HOLD_SCRIPT, PARKED_LABEL } from './parked-containers.ts';
 
@@ -59,7 +59,27 @@ export function volumeMounts(spec: Pick<InstanceSpec, 'volumes'>, workdir: strin
 
 function image(spec: InstanceSpec): string {
   if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
-  return spec.artifact.image;
+  return typeImage(spec.artifact, spec.type);
+}
+
+/** A Compose `healthcheck:` of a type other than web, in the engine's form (nanoseconds); web's is minicloud's HTTP probe. */
+export function engineHealthcheck(spec: Pick<InstanceSpec, 'artifact' | 'type'>): { Test: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number } | undefined {
+  const hc: ContainerHealthcheck | undefined = spec.type === 'web' ? undefined : spec.artifact.manifest?.checks?.[spec.type];
+  if (!hc) return undefined;
+  const ns = (s?: number) => (s === undefined ? undefined : s * 1e9);
+  const out = { Test: hc.test, Interval: ns(hc.intervalSeconds ?? 5), Timeout: ns(hc.timeoutSeconds), Retries: hc.retries, StartPeriod: ns(hc.startPeriodSeconds) };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as ReturnType<typeof engineHealthcheck>;
+}
+
+/**
+ * Capabilities beyond none: binding a port below 1024 when the manifest asks; and for a service that runs an image
+ * of its own (a database's), what its entrypoint needs to hand its data to its own user and drop root (as the
+ * official postgres, mariadb and redis images do: chown, then setuid): CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID.
+ * Still no NET_RAW, NET_ADMIN, SYS_* or anything reaching past the container.
+ */
+export function capabilities(spec: Pick<InstanceSpec, 'artifact' | 'type'>, port: number): string[] {
+  const own = spec.artifact.services?.[spec.type] ? ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID'] : [];
+  return [...(port < 1024 ? ['NET_BIND_SERVICE'] : []), ...own];
 }
 
 export function containerSpec(
@@ -73,6 +93,8 @@ export function containerSpec(
   const memory = (spec.memoryMb ?? opts.defaultMemoryMb) * 1024 * 1024;
   const port = containerPort(spec);
   const env = { ...spec.env, PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` };
+  const user = typeUser(spec.artifact, spec.type);
+  const healthcheck = engineHealthcheck(spec);
   return {
     name,
     Image: image(spec),
@@ -80,7 +102,8 @@ export function containerSpec(
     // image's ENTRYPOINT is replaced too: the command is whole (a Dockerfile's own is resolved at build).
     Entrypoint: ['/bin/sh', '-c'],
     Cmd: held ? [HOLD_SCRIPT, 'sh', spec.command] : [`exec ${spec.command}`],
-    ...(spec.artifact.user && { User: `${spec.artifact.user.uid}:${spec.artifact.user.gid}` }),
+    ...(user && { User: `${user.uid}:${user.gid}` }),
+    ...(healthcheck && { Healthcheck: healthcheck }),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: {
       'minicloud.app': spec.app,
@@ -116,7 +139,7 @@ function leastPrivilege(spec: InstanceSpec, port: number, opts: ContainerOptions
   const cpu = spec.cpu ?? opts.defaultCpu;
   return {
     CapDrop: ['ALL'],
-    CapAdd: port < 1024 ? ['NET_BIND_SERVICE'] : [],
+    CapAdd: capabilities(spec, port),
     SecurityOpt: ['no-new-privileges'],
     PidsLimit: spec.pids ?? opts.defaultPids ?? 512,
     ...(cpu && { NanoCpus: Math.round(cpu * 1e9) }),

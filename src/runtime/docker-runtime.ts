@@ -1,15 +1,16 @@
 // The Docker runtime: each instance is a container of the release's image on minicloud's network.
+import { typeImage } from '../core/index.ts';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { LineSplitter, mark } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
-import { containerPort, containerSpec, volumeMounts, type ContainerOptions } from './container-spec.ts';
+import { containerPort, containerSpec, type ContainerOptions } from './container-spec.ts';
 import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
 import { dockerConsole } from './docker-console.ts';
-import { instanceName, type Activity, type ConsoleOptions, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
+import { instanceName, type Activity, type ConsoleOptions, type EngineHealth, type ExitReason, type InstanceSpec, type LogOptions, type RunningInstance, type Runtime } from './runtime.ts';
 import { ContainerProcesses } from './container-processes.ts';
 import { ParkedContainers } from './parked-containers.ts';
-import { imageFacts, volumeFor, type ImageFacts } from './image-facts.ts';
+import { imageFacts, placeVolumes, type ImageFacts } from './image-facts.ts';
 
 export interface DockerRuntimeOptions extends ContainerOptions {
   logDir: string;
@@ -105,6 +106,12 @@ export class DockerRuntime implements Runtime {
     return this.procs.activity(handle);
   }
 
+  /** Its Compose `healthcheck:` as the engine last ran it; null without one, or gone. */
+  async health(handle: string): Promise<EngineHealth | null> {
+    const s = (await this.docker.getContainer(handle).inspect().catch(() => null))?.State.Health?.Status;
+    return s === 'healthy' || s === 'unhealthy' || s === 'starting' ? s : null;
+  }
+
   /** Stops and removes it; the exit is reported once removed (its name free for a restart in place, never lost to the removal). */
   async stop(handle: string, graceMs: number): Promise<void> {
     this.stopping.add(handle);
@@ -187,12 +194,7 @@ export class DockerRuntime implements Runtime {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Docker runtime runs images only`);
     if (!this.opts.ownNetworkOnly) await this.ensureNetwork();
     await this.ensureOwnNetwork(spec.app);
-    const facts = await this.image(spec.artifact.image);
-    const { workdir, volumes } = facts;
-    // The release's own user (a catalog entry's) runs it and owns its storage, else the image's numeric one.
-    const user = spec.artifact.user ?? facts.user;
-    for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, user);
-    const { mounts, storageDir } = volumeMounts(spec, workdir, volumes);
+    const { mounts, storageDir } = await placeVolumes(spec, await this.image(typeImage(spec.artifact, spec.type)));
     if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
     const name = `mc-${spec.app}-${suffix}`;
     const own = appNetworkName(this.opts.network, spec.app);

@@ -1,7 +1,9 @@
 // What the Docker runtimes read from an app's image (its working dir, user, declared volumes), and its volumes' host dirs.
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import { ownTree } from '../core/index.ts';
+import { ownTree, typeUser } from '../core/index.ts';
+import { volumeMounts } from './container-spec.ts';
+import type { InstanceSpec } from './runtime.ts';
 
 export interface ImageFacts {
   workdir: string;
@@ -25,4 +27,16 @@ export async function volumeFor(hostDir: string, user: { uid: number; gid: numbe
   // Not root, minicloud cannot give it away: open the directory itself (its parents stay minicloud's, 0700).
   if (process.getuid?.() !== 0) chmodSync(hostDir, 0o777);
   else await ownTree(hostDir, user);
+}
+
+/**
+ * An instance's volumes made ready and placed: their host directories owned by the user it runs as (the release's
+ * own, a catalog entry's, else the image's numeric one), mounted where volumeMounts says. A service with an image of
+ * its own (a database) hands its volume to its user itself, as in Compose, and sees its volumes where its file says.
+ */
+export async function placeVolumes(spec: InstanceSpec, facts: ImageFacts): Promise<ReturnType<typeof volumeMounts> & { user: ImageFacts['user'] }> {
+  const own = spec.artifact.services?.[spec.type];
+  const user = typeUser(spec.artifact, spec.type) ?? facts.user;
+  for (const v of spec.volumes ?? []) await volumeFor(v.hostDir, own ? null : user);
+  return { user, ...volumeMounts(spec, facts.workdir, own ? [...facts.volumes, ...own.volumes] : facts.volumes) };
 }

@@ -38,6 +38,8 @@ export function releaseDir(spec: Pick<InstanceSpec, 'artifact' | 'app' | 'releas
   return spec.artifact.dir;
 }
 
+export type EngineHealth = 'starting' | 'healthy' | 'unhealthy';
+
 export interface Activity { work: number; runnable: boolean }
 
 /** Why an instance ended: on its own (or stopped), or killed at its memory limit. */
@@ -95,6 +97,11 @@ export interface Runtime {
    * waits for a CPU is a hang, not slowness. Runtimes that cannot tell leave it out.
    */
   activity?(handle: string): Activity | null;
+  /**
+   * How the instance fares with its engine-run health check (a Compose `healthcheck:` of a type other than web);
+   * null when it has none or is gone. Runtimes that run no such checks leave it out.
+   */
+  health?(handle: string): Promise<EngineHealth | null>;
   /** The app's output, all instances together: the last `lines`, then new lines while `follow`. */
   logs(app: string, opts: LogOptions): AsyncIterable<string>;
   /** Adds a line of minicloud's own to the app's log (cron runs), between its instances' output. */

@@ -1,26 +1,16 @@
-// The Swarm runtime: each instance is a Swarm service of one task, on any node of the swarm, made through the
-// manager's engine. The router reaches each task on the port its node publishes (host mode, dnsrr: no routing mesh).
-//
-// Why one service per instance, not one per process type with replicas: the Runtime contract (and the formation
-// above it) deals in instances, each started, health-checked, stopped and reported on by itself. Rollout starts new
-// instances, waits until minicloud's own health check passes, then stops old ones (start-first, as the Docker
-// runtime does); the supervisor restarts a crashed one with backoff. A replicated service would have Swarm replace
-// tasks on its own, a second restarter racing minicloud's, and a handle could not name one task. Scaling is the
-// formation's count of such services; `ps:scale` as a service's replicas needs the formation to hand a process
-// type to the runtime whole, a change of the seam itself.
-import { mkdirSync } from 'node:fs';
+
 import type Dockerode from 'dockerode';
+import { typeImage } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
-import { volumeMounts } from './container-spec.ts';
 import { appNetworkName } from './docker-network.ts';
-import { imageFacts, volumeFor, type ImageFacts } from './image-facts.ts';
-import type { ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
+import { imageFacts, placeVolumes, type ImageFacts } from './image-facts.ts';
+import type { EngineHealth, ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 import { ensureOverlay, removeOverlay } from './swarm-overlay.ts';
 import { followService, runOutput, wholeLog } from './swarm-service-logs.ts';
 import { createEnvSecret, PLAIN_ENV, removeSecrets, removeService, sweepSecrets } from './swarm-secrets.ts';
 import { LABEL, serviceName, serviceSpec, type ServiceOptions } from './swarm-service-spec.ts';
 import { SwarmNodes } from './swarm-nodes.ts';
-import { deadNodes, hasEnded, nodeAddress, spreadNode, tasksOf, waitForTask } from './swarm-tasks.ts';
+import { deadNodes, hasEnded, nodeAddress, spreadNode, taskHealth, tasksOf, waitForTask } from './swarm-tasks.ts';
 
 export interface SwarmRuntimeOptions extends Omit<ServiceOptions, 'node'> {
   logDir: string;
@@ -90,6 +80,10 @@ export class SwarmRuntime implements Runtime {
       await this.remove(service);
       throw e;
     }
+  }
+
+  health(handle: string): Promise<EngineHealth | null> {
+    return taskHealth(this.docker, handle);
   }
 
   async adopt(handle: string): Promise<boolean> {
@@ -170,17 +164,10 @@ export class SwarmRuntime implements Runtime {
   /** The instance's service (its id), on the app's overlay; with volumes, pinned to the node that holds them. */
   private async create(spec: InstanceSpec, kind: 'run' | 'instance'): Promise<string> {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Swarm runtime runs images only`);
-    const image = spec.artifact.image;
+    const image = typeImage(spec.artifact, spec.type);
     const network = appNetworkName(this.opts.network, spec.app);
     await this.ensureOverlay(spec.app, network);
-    const facts = await this.image(image);
-    const { workdir, volumes } = facts;
-    const user = spec.artifact.user ?? facts.user;
-    for (const v of spec.volumes ?? []) {
-      mkdirSync(v.hostDir, { recursive: true, mode: 0o700 });
-      await volumeFor(v.hostDir, user);
-    }
-    const { mounts, storageDir } = volumeMounts(spec, workdir, volumes);
+    const { user, mounts, storageDir } = await placeVolumes(spec, await this.image(image));
     if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
     // Volumes live in host directories on the manager; other instances spread over the nodes (a node that dies takes
     // its instances with it, and minicloud starts them again as new services, placed afresh).

@@ -1,7 +1,8 @@
 // Pure builders of Swarm service specs: what an instance's (or a one-off run's) service looks like, testable without
 // a swarm. The container inside is the Docker runtime's (same env, PORT, DYNO, limits, least privilege, init).
 import type Dockerode from 'dockerode';
-import { containerPort } from './container-spec.ts';
+import { typeUser } from '../core/index.ts';
+import { capabilities, containerPort, engineHealthcheck } from './container-spec.ts';
 import type { InstanceSpec } from './runtime.ts';
 import { ENV_FILE, PLAIN_ENV, secretRef } from './swarm-secrets.ts';
 
@@ -53,22 +54,26 @@ export function serviceSpec(spec: InstanceSpec, kind: 'run' | 'instance', image:
 function containerOf(spec: InstanceSpec, image: string, port: number, labels: Record<string, string>, mounts: Array<{ hostDir: string; target: string }>, opts: ServiceOptions, secret: EnvSecret): Dockerode.ContainerSpec {
   // Config vars are in the secret, sourced before the command; only what minicloud sets itself is in the spec.
   const plain = { ...Object.fromEntries(Object.entries(spec.env).filter(([k]) => PLAIN_ENV.has(k))), PORT: String(port), DYNO: `${spec.type}.${spec.id.slice(0, 8)}` };
+  const user = typeUser(spec.artifact, spec.type);
+  const healthcheck = engineHealthcheck(spec);
   return {
     Image: image,
     // Through a shell, as Procfile commands are written; `exec` so the app gets the signals.
     Command: ['/bin/sh', '-c'],
     Args: [`. ${ENV_FILE} && exec ${spec.command}`],
-    ...(spec.artifact.user && { User: `${spec.artifact.user.uid}:${spec.artifact.user.gid}` }),
+    ...(user && { User: `${user.uid}:${user.gid}` }),
+    ...(healthcheck && { HealthCheck: healthcheck }),
     Env: Object.entries(plain).map(([k, v]) => `${k}=${v}`),
     Secrets: [secretRef(secret, secret.user)],
     Labels: labels,
     // An init as PID 1 forwards SIGTERM: without it a stop waits out the whole grace period.
     Init: true,
     StopGracePeriod: opts.stopGraceMs * 1e6,
-    // No capabilities (NET_RAW would let it spoof on the overlay) but binding a low port when the manifest asks.
+    // No capabilities (NET_RAW would let it spoof on the overlay) but binding a low port when the manifest asks, and a
+    // database image's chown-then-drop-root (container-spec.ts's capabilities).
     // (no-new-privileges has no service field before API 1.46; engines of this Debian's age ignore one.)
     CapabilityDrop: ['ALL'],
-    CapabilityAdd: port < 1024 ? ['NET_BIND_SERVICE'] : [],
+    CapabilityAdd: capabilities(spec, port),
     Mounts: mounts.map((m) => ({ Type: 'bind' as const, Source: m.hostDir, Target: m.target })),
   };
 }

@@ -102,3 +102,10 @@ export async function spreadNode(docker: Dockerode, app: string, type: string): 
   }
   return [...load.entries()].sort(([, a], [, b]) => a.same - b.same || a.all - b.all)[0]?.[0];
 }
+
+/** Swarm reports a task with a health check running only once it is healthy (and fails it otherwise). */
+export async function taskHealth(docker: Dockerode, service: string): Promise<'starting' | 'healthy' | null> {
+  const t = (await tasksOf(docker, [service]).catch(() => new Map<string, TaskInfo>())).get(service);
+  if (!t || hasEnded(t)) return null;
+  return t.state === 'running' ? 'healthy' : 'starting';
+}

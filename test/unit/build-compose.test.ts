@@ -61,7 +61,7 @@ describe('a Compose file', () => {
   it('becomes one image, its processes, config vars, volumes, an add-on, and the routed port and health check', () => {
     const plan = parseCompose(SHOP, (p) => (p === '.env.web' ? '# shop\nexport LEVEL=debug\nQUOTED="a b"\n' : null));
     expect(plan).toEqual({
-      image: 'shop:1.0', webService: 'web',
+      image: 'shop:1.0', webService: 'web', services: {},
       processes: { web: 'node server.js', worker: 'node worker.js' },
       env: { LEVEL: 'debug', QUOTED: 'a b', GREETING: 'hello', PRICE: '$5' },
       volumes: [{ name: 'uploads', path: '/srv/uploads' }],
@@ -69,7 +69,7 @@ describe('a Compose file', () => {
       manifest: {
         expose: { proto: 'http', port: 3000 },
         healthcheck: { path: '/health', intervalSeconds: 5, probeTimeoutSeconds: 2, failures: 3, startTimeoutSeconds: 90 },
-        afterWeb: ['worker'],
+        waitFor: { worker: ['web'] },
       },
     });
     expect(composeEnvFiles(SHOP)).toEqual(['.env.web']);
@@ -109,9 +109,39 @@ services:
     expect(error(`services:\n  web:\n    image: app:1\n    ports: ["80"]\n    ${line}\n`)).toContain(message);
   });
 
-  it('refuses what minicloud cannot run as one app, saying what to do', () => {
-    expect(error('services:\n  web: { image: app:1, ports: ["80"] }\n  db: { image: postgres:16 }\n'))
-      .toContain("services.db.image: differs from services.web's: minicloud runs one image per app, which every service shares; to use minicloud's shared postgres instead, add `x-minicloud: { addon: postgres }` to services.db");
+  it('runs a service with an image of its own beside the build: its volume its own, its healthcheck waited for', () => {
+    const plan = parseCompose(`
+services:
+  web:
+    build: .
+    ports: ["3000"]
+    depends_on: { db: { condition: service_healthy } }
+  worker: { build: ., command: node worker.js, depends_on: { db: { condition: service_healthy } } }
+  db:
+    image: postgres:15-bookworm
+    environment: { POSTGRES_PASSWORD: pw }
+    volumes: ["pgdata:/var/lib/postgresql/data"]
+    healthcheck: { test: ["CMD-SHELL", "pg_isready -U postgres"], interval: 2s, retries: 10 }
+  cache: { image: "redis:7", command: redis-server --save "" }
+volumes: { pgdata: {} }
+`, none, { builtImage: 'minicloud/shop:v3' });
+    expect(plan.image).toBe('minicloud/shop:v3');
+    expect(plan.services).toEqual({
+      db: { image: 'postgres:15-bookworm', volumes: ['/var/lib/postgresql/data'], stateful: true },
+      cache: { image: 'redis:7', volumes: [], stateful: false },
+    });
+    expect(plan.processes).toEqual({ web: '', worker: 'node worker.js', db: '', cache: 'redis-server --save ""' });
+    expect(plan.manifest.waitFor).toEqual({ web: ['db'], worker: ['db'] });
+    expect(plan.manifest.checks).toEqual({ db: { test: ['CMD-SHELL', 'pg_isready -U postgres'], intervalSeconds: 2, retries: 10 } });
+    expect(plan.volumes).toEqual([{ name: 'pgdata', path: '/var/lib/postgresql/data' }]);
+  });
+
+  it('refuses what minicloud cannot run, saying what to do', () => {
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], volumes: ["pg:/d"] }\n  db: { image: postgres:16, volumes: ["pg:/d"] }\nvolumes: { pg: {} }\n'))
+      .toContain('services.web.volumes[0]: mounts pg, which services.db mounts: a service with an image of its own keeps its volumes to itself');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"], depends_on: { a: { condition: service_healthy } } }\n  a: { image: app:1, healthcheck: { test: "true" }, depends_on: { b: { condition: service_healthy } } }\n  b: { image: app:1, healthcheck: { test: "true" }, depends_on: { a: { condition: service_healthy } } }\n'))
+      .toContain('a waits for b waits for a: a cycle');
+    expect(error('services:\n  web: { image: app:1, ports: ["80"] }\n  db: { image: postgres:16, healthcheck: { test: 5 } }\n')).toContain('services.db.healthcheck.test: must be a command line');
     expect(error('services:\n  web: { image: app:1, ports: ["80"] }\n  db: { image: app:1, x-minicloud: { addon: postgres } }\n')).toContain('services.db.x-minicloud.addon: postgres does not stand for app:1');
     expect(error('services:\n  web: { build: ., ports: ["80"] }\n')).toContain('services.web.build: needs the repository: builds come from `git push`');
     expect(error('services:\n  web: { image: app:1 }\n')).toContain('has no service with a port');
