@@ -265,3 +265,23 @@ function own(key: string, v: unknown): Pick<ServiceFacts, 'addon' | 'web'> {
   if (v.web !== undefined && typeof v.web !== 'boolean') fail(`${key}.web`, 'must be true or false');
   return { ...(v.addon !== undefined && { addon: String(v.addon) }), ...(v.web === true && { web: true }) };
 }
+
+/** A cycle of waits (a → b → a), as the path around it; null when there is none. */
+export function findCycle(waitFor: Record<string, string[]>): string[] | null {
+  const done = new Set<string>();
+  const visit = (n: string, path: string[]): string[] | null => {
+    if (path.includes(n)) return [...path.slice(path.indexOf(n)), n];
+    if (done.has(n)) return null;
+    for (const d of waitFor[n] ?? []) {
+      const c = visit(d, [...path, n]);
+      if (c) return c;
+    }
+    done.add(n);
+    return null;
+  };
+  for (const n of Object.keys(waitFor)) {
+    const c = visit(n, []);
+    if (c) return c;
+  }
+  return null;
+}

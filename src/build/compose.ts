@@ -2,7 +2,7 @@
 // whole before anything runs, every refusal naming its key. Per service: src/build/compose-service.ts.
 import { parse } from 'yaml';
 import { UserError, checkConfigChanges, excerpt, isProcessType, printable, validateImageRef, type ComposeAddonKind, type ComposePlan, type ServiceImage } from '../core/index.ts';
-import { ComposeProblem, checkService, fail, httpProbe, literal, type ServiceFacts } from './compose-service.ts';
+import { ComposeProblem, checkService, fail, findCycle, httpProbe, literal, type ServiceFacts } from './compose-service.ts';
 import { yamlShapeProblem } from './yaml-shape.ts';
 
 /** The names minicloud looks for at a pushed tree's root, in Compose's own order of preference. */
@@ -280,24 +280,4 @@ function dependencies(all: Array<[string, ServiceFacts]>, names: Set<string>, ad
   const cycle = findCycle(waitFor);
   if (cycle) fail(`services.${cycle[0]}.depends_on`, `${cycle.join(' waits for ')}: a cycle, so none of them could start`);
   return waitFor;
-}
-
-/** A cycle of waits (a → b → a), as the path around it; null when there is none. */
-function findCycle(waitFor: Record<string, string[]>): string[] | null {
-  const done = new Set<string>();
-  const visit = (n: string, path: string[]): string[] | null => {
-    if (path.includes(n)) return [...path.slice(path.indexOf(n)), n];
-    if (done.has(n)) return null;
-    for (const d of waitFor[n] ?? []) {
-      const c = visit(d, [...path, n]);
-      if (c) return c;
-    }
-    done.add(n);
-    return null;
-  };
-  for (const n of Object.keys(waitFor)) {
-    const c = visit(n, []);
-    if (c) return c;
-  }
-  return null;
 }

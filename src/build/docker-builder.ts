@@ -92,7 +92,8 @@ export class DockerBuilder implements Builder {
     const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:v`));
     for (const t of tags) {
       // `<release tag>-<type>`: a Compose service's own image (image-import.ts), kept with its release's.
-      if (keep.has(t) || keep.has(t.replace(/^(.*:v\d+)-[a-z][a-z0-9_-]*$/, '$1'))) continue;
+      const dash = t.lastIndexOf('-');
+      if (keep.has(t) || (dash > t.lastIndexOf(':') && keep.has(t.slice(0, dash)))) continue;
       await this.docker.getImage(t).remove().catch(() => {}); // in use by a container, or gone: next time
     }
     // The app's untagged images (a build's earlier stages, a tag moved on): nothing runs or rolls back to them.

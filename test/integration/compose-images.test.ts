@@ -28,7 +28,7 @@ beforeAll(async () => {
   redis = await startRedis();
   mc = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: dockerHost(), MINICLOUD_DOCKER_NETWORK: 'minicloud-test-compose-images' });
   repo = fixtureRepo('compose-postgres');
-}, 600_000);
+});
 
 afterAll(async () => {
   await mc?.stop();
@@ -68,7 +68,7 @@ it('deploys web and worker from the push and PostgreSQL from its image, reached 
   // Its volume is its own: the build's processes do not mount it.
   const [web] = running('web');
   expect(docker('inspect', '--format', '{{range .Mounts}}{{.Destination}} {{end}}', web!)).not.toContain('postgresql');
-}, 600_000);
+});
 
 it('keeps the row through a redeploy (the database stopped first, one at a time) and a rollback', async () => {
   const [before] = running('db');
@@ -88,7 +88,7 @@ it('keeps the row through a redeploy (the database stopped first, one at a time)
   await until('v3 (v1 again) serves', async () => ((await mc.cli('ps', APP)).stdout.includes('v3') ? true : undefined), 120_000);
   expect(docker('inspect', '--format', '{{.Config.Image}}', running('db')[0]!)).toBe(`minicloud/${APP}:v1-db`);
   expect((await get(mc.httpPort, `${APP}.localhost`, '/')).body).toBe('notes: first,second');
-}, 600_000);
+});
 
 it('runs the database once, and backs its volume up with the app', async () => {
   const scale = await mc.cli('ps:scale', APP, 'db=2');
@@ -98,7 +98,7 @@ it('runs the database once, and backs its volume up with the app', async () => {
   expect(backup.status, JSON.stringify(backup.body)).toBe(201);
   expect(backup.body.status).toBe('good');
   expect(backup.body.parts.map((p) => p.name)).toContain('volume /var/lib/postgresql/data');
-}, 300_000);
+});
 
 it('refuses a file whose build shares the database\'s volume, running nothing and changing nothing', async () => {
   expect((await mc.cli('apps:create', 'cpg-bad')).code).toBe(0);
@@ -113,7 +113,7 @@ it('refuses a file whose build shares the database\'s volume, running nothing an
   expect(docker('ps', '-a', '--filter', 'label=minicloud.app=cpg-bad', '--format', '{{.Names}}')).toBe('');
   expect((await mc.cli('config', 'cpg-bad')).stdout).not.toContain('POSTGRES_PASSWORD');
   rmSync(bad, { recursive: true, force: true });
-}, 300_000);
+});
 
 it('refuses the file on host processes, naming the service that needs an image, before anything is applied', async () => {
   const hostRedis = await startRedis();
@@ -129,4 +129,4 @@ it('refuses the file on host processes, naming the service that needs an image, 
     await host.stop();
     await hostRedis.stop();
   }
-}, 300_000);
+});
