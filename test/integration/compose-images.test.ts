@@ -96,7 +96,7 @@ it('runs the database once, and backs its volume up with the app', async () => {
   expect(scale.stderr).toContain('db=2: db runs its own image with its own volume');
   const backup = await mc.api<BackupInfo>('POST', `/api/apps/${APP}/backups`);
   expect(backup.status, JSON.stringify(backup.body)).toBe(201);
-  expect(backup.body.status).toBe('good');
+  expect(backup.body.status, JSON.stringify(backup.body)).toBe('good');
   expect(backup.body.parts.map((p) => p.name)).toContain('volume /var/lib/postgresql/data');
 });
 
