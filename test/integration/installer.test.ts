@@ -18,7 +18,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 // What the installer builds from: a copy of the checkout's image files taken at the start, so that a checkout
 // changing under a long run (a landing on main) cannot change the image the installer looks for.
 const SNAPSHOT = mkdtempSync('/var/tmp/mc-installer-src-');
-const IMAGE_FILES = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'proxy', 'buildpacks', 'scripts'];
+const IMAGE_FILES = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'proxy', 'buildpacks', 'catalog', 'scripts'];
 for (const f of IMAGE_FILES) cpSync(join(ROOT, f), join(SNAPSHOT, f), { recursive: true });
 const SCRIPT = join(SNAPSHOT, 'scripts/install.sh');
 const DOMAIN = 'example.test';
