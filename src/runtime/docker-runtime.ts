@@ -1,8 +1,7 @@
 // The Docker runtime: each instance is a container of the release's image on minicloud's network.
-import { typeImage } from '../core/index.ts';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { LineSplitter, mark } from '../core/index.ts';
+import { LineSplitter, mark, typeImage } from '../core/index.ts';
 import { AppLogs } from './app-logs.ts';
 import { containerPort, containerSpec, type ContainerOptions } from './container-spec.ts';
 import { appAliases, appNetworkName, ensureAppNetwork, ensureOwnNetwork, removeOwnNetwork } from './docker-network.ts';
