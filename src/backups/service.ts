@@ -32,6 +32,8 @@ export interface BackupsDeps {
   checkFreeSpace?: (what: string) => void;
   /** The off-box target (S3), when the server has one set: each backup is copied there and read back. */
   offBox?: OffBox;
+  /** Pauses the app's database services while its volumes are copied; resolves to what resumes them. */
+  freeze?: (app: string) => Promise<() => Promise<void>>;
 }
 
 type DbKind = 'postgres' | 'mariadb';
@@ -161,18 +163,7 @@ export class BackupsService {
           errors.push(`${kind}: ${(e as Error).message}`);
         }
       }
-      for (const v of this.d.volumes(app)) {
-        const file = volumeFile(v.path);
-        try {
-          const n = await archive(v.hostDir, join(dir, file));
-          const part = await this.described({ name: `volume ${v.path}`, kind: 'volume', file, path: v.path, rows: null, tables: n }, dir);
-          part.verified = true; // archive() listed it back (tar -tzf checks every gzip block)
-          part.reason = `archive reads back whole: ${n} entries`;
-          parts.push(part);
-        } catch (e) {
-          errors.push(`volume ${v.path}: ${(e as Error).message}`);
-        }
-      }
+      await this.volumeParts(app, dir, parts, errors);
       if (parts.length === 0 && errors.length === 0) errors.push(`${app} has no database add-on and no storage to back up`);
       const size = parts.reduce((s, p) => s + p.size, 0);
       const status = errors.length ? 'failed' : unverifiable ? 'unverified' : 'good';
@@ -186,6 +177,29 @@ export class BackupsService {
       this.d.finished?.(copied && 'error' in copied ? { ...b, status: 'failed' } : b);
       return b;
     });
+  }
+
+  /** Each storage volume as a verified archive part, the app's database services paused meanwhile. */
+  private async volumeParts(app: string, dir: string, parts: BackupPart[], errors: string[]): Promise<void> {
+    const volumes = this.d.volumes(app);
+    // A database writing its files while tar reads them makes a copy it cannot start from (or a failed tar).
+    const thaw = volumes.length ? await this.d.freeze?.(app).catch((e: Error) => { errors.push(`pausing the database services: ${e.message}`); }) : undefined;
+    try {
+      for (const v of volumes) {
+        const file = volumeFile(v.path);
+        try {
+          const n = await archive(v.hostDir, join(dir, file));
+          const part = await this.described({ name: `volume ${v.path}`, kind: 'volume', file, path: v.path, rows: null, tables: n }, dir);
+          part.verified = true; // archive() listed it back (tar -tzf checks every gzip block)
+          part.reason = `archive reads back whole: ${n} entries`;
+          parts.push(part);
+        } catch (e) {
+          errors.push(`volume ${v.path}: ${(e as Error).message}`);
+        }
+      }
+    } finally {
+      await thaw?.();
+    }
   }
 
   private async described(p: Omit<BackupPart, 'size' | 'sha256' | 'verified' | 'reason' | 'restoredRows'>, dir: string): Promise<BackupPart> {

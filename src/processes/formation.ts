@@ -49,6 +49,28 @@ export class Formation extends EventEmitter<FormationEvents> {
     return this.instances.volumes(app);
   }
 
+  /**
+   * Pauses the app's running database services (a process type with an image and a volume of its own) while a backup
+   * copies their volumes, so the copy is consistent; resolves to what resumes them. Nothing to pause: a no-op.
+   */
+  async freezeStateful(app: string): Promise<() => Promise<void>> {
+    const frozen: string[] = [];
+    const freeze = this.instances.runtime.freeze?.bind(this.instances.runtime);
+    const thaw = async () => { for (const h of frozen) await freeze?.(h, false).catch(() => { /* gone meanwhile: nothing to resume */ }); };
+    if (!freeze) return thaw;
+    try {
+      for (const i of this.store.instances.list(app)) {
+        if (!i.handle || i.state !== 'up' || !isStateful(this.store.releases.get(app, i.release), i.type)) continue;
+        await freeze(i.handle, true);
+        frozen.push(i.handle);
+      }
+    } catch (e) {
+      await thaw();
+      throw e;
+    }
+    return thaw;
+  }
+
   /** The app's limits as resources:set left them (one-offs and cron runs get them too); unset ones are the runtime's defaults. */
   limits(app: string): { memoryMb?: number; cpu?: number; pids?: number } {
     return this.instances.limits(app);

@@ -101,9 +101,7 @@ export class DockerRuntime implements Runtime {
   }
 
   /** From /proc, as for host processes; null where the engine's processes are not visible (then the supervisor waits longer). */
-  activity(handle: string): Activity | null {
-    return this.procs.activity(handle);
-  }
+  activity(handle: string): Activity | null { return this.procs.activity(handle); }
 
   /** Its Compose `healthcheck:` as the engine last ran it; null without one, or gone. */
   async health(handle: string): Promise<EngineHealth | null> {
@@ -130,8 +128,11 @@ export class DockerRuntime implements Runtime {
     if (watched && !this.closed) for (const l of this.listeners) l(handle, code, 'exited');
   }
 
-  onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void {
-    this.listeners.push(listener);
+  onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void { this.listeners.push(listener); }
+
+  /** The engine's pause (the cgroup freezer): see Runtime.freeze. */
+  async freeze(handle: string, frozen: boolean): Promise<void> {
+    await (frozen ? this.docker.getContainer(handle).pause() : this.docker.getContainer(handle).unpause());
   }
 
   async run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {

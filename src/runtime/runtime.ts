@@ -102,6 +102,11 @@ export interface Runtime {
    * null when it has none or is gone. Runtimes that run no such checks leave it out.
    */
   health?(handle: string): Promise<EngineHealth | null>;
+  /**
+   * Pauses (true) or resumes (false) every process of the instance, without ending it: a copy of a volume it writes
+   * taken meanwhile is consistent, as after a power cut (a database recovers from that). Runtimes that cannot leave it out.
+   */
+  freeze?(handle: string, frozen: boolean): Promise<void>;
   /** The app's output, all instances together: the last `lines`, then new lines while `follow`. */
   logs(app: string, opts: LogOptions): AsyncIterable<string>;
   /** Adds a line of minicloud's own to the app's log (cron runs), between its instances' output. */

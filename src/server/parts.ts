@@ -77,7 +77,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
   const nodes = new NodeService(store, formation, runtime);
   const backups = new BackupsService({
-    store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), log: log.child('backups'),
+    store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), freeze: (app) => formation.freezeStateful(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b), offBox: new OffBox(new TargetFile(p.backupTarget)), checkFreeSpace: floor(cfg),
   });
   const metrics = new Metrics({ instances: () => store.instances.list(), log: log.child('metrics'), ...(cfg.metricsHistory && { history: store.metricPoints }) });

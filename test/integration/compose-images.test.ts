@@ -94,10 +94,16 @@ it('runs the database once, and backs its volume up with the app', async () => {
   const scale = await mc.cli('ps:scale', APP, 'db=2');
   expect(scale.code).toBe(1);
   expect(scale.stderr).toContain('db=2: db runs its own image with its own volume');
+  const since = Math.floor(Date.now() / 1000) - 1;
   const backup = await mc.api<BackupInfo>('POST', `/api/apps/${APP}/backups`);
   expect(backup.status, JSON.stringify(backup.body)).toBe(201);
   expect(backup.body.status, JSON.stringify(backup.body)).toBe('good');
   expect(backup.body.parts.map((p) => p.name)).toContain('volume /var/lib/postgresql/data');
+  // The database was paused while its files were copied (a consistent copy), and runs again after.
+  const events = docker('events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1),
+    '--filter', `label=minicloud.app=${APP}`, '--filter', 'event=pause', '--filter', 'event=unpause', '--format', '{{.Action}} {{index .Actor.Attributes "minicloud.type"}}');
+  expect(events.trim().split('\n')).toEqual(['pause db', 'unpause db']);
+  expect((await get(mc.httpPort, `${APP}.localhost`, '/')).status).toBe(200);
 });
 
 it('refuses a file whose build shares the database\'s volume, running nothing and changing nothing', async () => {
