@@ -5,7 +5,8 @@ import { UserError, type Deploy, type LogEvent, type UpgradeInfo } from '../core
 import { submitDeploy } from '../intake/index.ts';
 import type { DeployQueue } from '../queue/index.ts';
 import type { Store } from '../store/index.ts';
-import { CATALOG_DIR, catalogEntry, type CatalogEntry } from './entries.ts';
+import { randomBytes } from 'node:crypto';
+import { CATALOG_DIR, catalogEntry, processEnv, type CatalogEntry } from './entries.ts';
 import { runAs } from './install.ts';
 import { atVersion, compareVersions, entryVersions, type EntryVersion } from './versions.ts';
 
@@ -96,6 +97,11 @@ export class CatalogUpgrader {
       store.apps.setMemory(app, entry.memoryMb);
       yield line(`       Memory limit ${memory} → ${entry.memoryMb} MiB (what ${entry.name} needs)`);
     }
+    const added = newConfig(entry, store.configVars.get(app));
+    if (Object.keys(added).length) {
+      store.configVars.update(app, added);
+      yield line(`       New config vars from the catalog's entry: ${Object.keys(added).join(', ')}`);
+    }
     let deploy: Deploy;
     try {
       deploy = await submitDeploy(store, this.d.queue, { app, kind: 'image', ref: target.image }, {
@@ -121,4 +127,16 @@ export class CatalogUpgrader {
       yield e;
     }
   }
+}
+
+/**
+ * What the entry sets that the app lacks: its processes' env and its generated secrets added since the install (an
+ * entry of a newer minicloud). Values the app has stay as they are, changed by its owner or not; a new htpasswd
+ * secret needs inputs the owner gives, so it is left to them.
+ */
+export function newConfig(entry: CatalogEntry, config: Record<string, string>): Record<string, string> {
+  const added: Record<string, string> = {};
+  for (const [k, v] of Object.entries(processEnv(entry))) if (!(k in config)) added[k] = v;
+  for (const s of entry.secrets ?? []) if (!(s.key in config) && !s.htpasswd) added[s.key] = randomBytes(s.bytes ?? 24).toString('base64url');
+  return added;
 }

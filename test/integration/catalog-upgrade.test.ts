@@ -113,10 +113,18 @@ describe('apps:upgrade', () => {
       e.version = '3.2.0';
       e.processes.web!.image = BROKEN;
       e.versions = [{ version: '3.1.9', image: SECOND }, { version: '3.1.8', image: OLD }];
+      // The entry as a newer minicloud ships it: an env var and a generated secret the install did not set.
+      e.processes.web!.env = { ...e.processes.web!.env, UPGRADE_NOTE: 'added-later' };
+      e.secrets = [...(e.secrets ?? []), { key: 'UPGRADE_TOKEN', description: 'a token a newer version needs' }];
     });
     expect(await upgradeInfo()).toMatchObject({ installed: '3.1.8', newest: '3.2.0', versions: ['3.2.0', '3.1.9', '3.1.8'] });
     const up = await mc.cli('apps:upgrade', APP, '--to', '3.1.9');
     expect(up.code, up.stdout + up.stderr).toBe(0);
+    expect(up.stdout).toContain("New config vars from the catalog's entry: UPGRADE_NOTE, UPGRADE_TOKEN");
+    const config = (await mc.api<Record<string, string>>('GET', `/api/apps/${APP}/config`)).body;
+    expect(config.UPGRADE_NOTE).toBe('added-later');
+    expect(config.UPGRADE_TOKEN).toMatch(/^[\w-]{32}$/);
+    expect(up.stdout + up.stderr).not.toContain(config.UPGRADE_TOKEN);
     expect(up.stdout).toContain(`Upgrading ${APP} from Radicale 3.1.8 to 3.1.9`);
     expect(up.stdout).toMatch(/Backup \S+ \(good\)/);
     expect(up.stdout).toContain('v2 is live');
