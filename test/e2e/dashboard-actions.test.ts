@@ -90,7 +90,7 @@ describe('dashboard actions', () => {
     await waitText('#router-daemon', 'worker');
     await waitText('#server-runtime', 'host processes');
     await page.locator('#menu').getByRole('link', { name: 'People' }).click();
-    await page.getByRole('heading', { name: 'People' }).waitFor();
+    await page.getByRole('heading', { name: 'People', level: 1 }).waitFor();
     await page.locator('#sessions tbody tr').first().waitFor();
     await page.locator('#menu').getByRole('link', { name: 'Alerts' }).click();
     await page.getByRole('heading', { name: 'Server alerts' }).waitFor();
