@@ -13,5 +13,15 @@ export async function openBrowser(extraArgs: string[] = []): Promise<OpenBrowser
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(60_000);
+  // What went wrong in the page, for a test's failure message (a script that failed to load leaves a blank page).
+  const seen: string[] = [];
+  problems.set(page, seen);
+  page.on('pageerror', (e) => seen.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') seen.push(`console: ${m.text()}`); });
+  page.on('requestfailed', (r) => seen.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? ''}`));
   return { browser, context, page };
 }
+
+const problems = new WeakMap<Page, string[]>();
+/** The page's errors, failed requests and console errors so far (the last 20). */
+export const pageProblems = (page: Page): string[] => (problems.get(page) ?? []).slice(-20);

@@ -1,10 +1,17 @@
 // Test helpers for the dashboard in Chromium: logging in with a token, and the outcome an action says in the status line.
 import type { Page } from 'playwright-core';
+import { pageProblems } from './browser.ts';
 import type { Minicloud } from './minicloud.ts';
 
 export async function logInWithToken(p: Page, mc: Minicloud, hash = ''): Promise<void> {
   await p.goto(`${mc.apiUrl}/dashboard/${hash}`);
-  await p.getByLabel('API token').fill(mc.token);
+  const field = p.getByLabel('API token');
+  await field.waitFor({ state: 'visible', timeout: 30_000 }).catch(async (e: Error) => {
+    // Said once, with what the page met, rather than every later step waiting out its own timeout blind.
+    const hidden = await p.locator('#login-view').getAttribute('hidden').catch(() => '?');
+    throw new Error(`the dashboard's login form did not show (#login-view hidden=${JSON.stringify(hidden)}): ${e.message.split('\n')[0]}\n${pageProblems(p).join('\n') || 'no page error, failed request or console error seen'}`);
+  });
+  await field.fill(mc.token);
   await p.getByRole('button', { name: 'Log in', exact: true }).click();
 }
 
