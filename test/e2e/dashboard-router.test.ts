@@ -125,7 +125,7 @@ describe('dashboard at admin.<domain>', () => {
   it('streams router, app and build lines into the logs panel', async () => {
     await tab('Logs');
     await waitText('#app-logs', 'build: -----> Building shop');
-    await waitText('#app-logs', 'app: listening on');
+    await waitText('#app-logs', 'app[web.1]: listening on'); // each app line names its instance, as Heroku's app[web.1]
     expect((await get(mc.httpPort, 'shop.localhost', '/seen-in-the-logs')).status).toBe(200);
     await waitText('#app-logs', 'router: GET shop.localhost /seen-in-the-logs 200');
     const streams = requests.filter((u) => u.includes('/api/apps/shop/logs?source='));
@@ -134,7 +134,7 @@ describe('dashboard at admin.<domain>', () => {
     await page.getByLabel('app', { exact: true }).uncheck(); // fewer sources: the stream starts again without app lines
     await page.waitForFunction(() => {
       const text = document.querySelector('#app-logs')?.textContent ?? '';
-      return text.includes('router: GET shop.localhost /seen-in-the-logs') && !text.includes(' app: ');
+      return text.includes('router: GET shop.localhost /seen-in-the-logs') && !text.includes(' app[');
     });
   });
 
