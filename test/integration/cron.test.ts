@@ -16,7 +16,8 @@ const cron = async () => (await mc.api<CronStatus[]>('GET', `/api/apps/${APP}/cr
 async function appLog(): Promise<string[]> {
   const res = await fetch(`${mc.apiUrl}/api/apps/${APP}/logs?lines=2000`, { headers: { authorization: `Bearer ${mc.token}` } });
   const text = await res.text();
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; text?: string }).filter((e) => e.type === 'line').map((e) => e.text ?? '');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; text?: string }).filter((e) => e.type === 'line')
+    .map((e) => (e.text ?? '').replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, '')); // each stored line starts with its own time
 }
 
 beforeAll(async () => {
