@@ -4,13 +4,20 @@ import { pageProblems } from './browser.ts';
 import type { Minicloud } from './minicloud.ts';
 
 export async function logInWithToken(p: Page, mc: Minicloud, hash = ''): Promise<void> {
-  await p.goto(`${mc.apiUrl}/dashboard/${hash}`);
   const field = p.getByLabel('API token');
-  await field.waitFor({ state: 'visible', timeout: 30_000 }).catch(async (e: Error) => {
+  for (let attempt = 1; ; attempt++) {
+    const before = pageProblems(p).length;
+    await p.goto(`${mc.apiUrl}/dashboard/${hash}`);
+    const shown = await field.waitFor({ state: 'visible', timeout: 30_000 }).then(() => null, (e: Error) => e);
+    if (!shown) break;
+    // Docker making or removing a network (other tests' engines) makes Chromium drop requests in flight with
+    // ERR_NETWORK_CHANGED: a module script lost so leaves the page unbooted. Loading the page again is what a person does.
+    const met = pageProblems(p).slice(before);
+    if (attempt < 3 && met.some((m) => m.includes('ERR_NETWORK_CHANGED'))) continue;
     // Said once, with what the page met, rather than every later step waiting out its own timeout blind.
     const hidden = await p.locator('#login-view').getAttribute('hidden').catch(() => '?');
-    throw new Error(`the dashboard's login form did not show (#login-view hidden=${JSON.stringify(hidden)}): ${e.message.split('\n')[0]}\n${pageProblems(p).join('\n') || 'no page error, failed request or console error seen'}`);
-  });
+    throw new Error(`the dashboard's login form did not show (#login-view hidden=${JSON.stringify(hidden)}): ${shown.message.split('\n')[0]}\n${met.join('\n') || 'no page error, failed request or console error seen'}`);
+  }
   await field.fill(mc.token);
   await p.getByRole('button', { name: 'Log in', exact: true }).click();
 }
