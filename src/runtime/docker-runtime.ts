@@ -131,9 +131,7 @@ export class DockerRuntime implements Runtime {
   onExit(listener: (handle: string, code: number | null, reason: ExitReason) => void): void { this.listeners.push(listener); }
 
   /** The engine's pause (the cgroup freezer): see Runtime.freeze. */
-  async freeze(handle: string, frozen: boolean): Promise<void> {
-    await (frozen ? this.docker.getContainer(handle).pause() : this.docker.getContainer(handle).unpause());
-  }
+  async freeze(handle: string, frozen: boolean): Promise<void> { const c = this.docker.getContainer(handle); await (frozen ? c.pause() : c.unpause()); }
 
   async run(spec: InstanceSpec, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
     const container = await this.create(spec, `run-${spec.id.slice(0, 8)}`);
