@@ -13,6 +13,7 @@ import { ensureStandIns } from '../../scripts/stand-in-images.mjs';
 import { CATALOG_DIR } from '../../src/catalog/index.ts';
 import type { AppInfo, CatalogEntry } from '../../src/core/index.ts';
 import { openBrowser } from '../helpers/browser.ts';
+import { logInWithToken, reloadBooted } from '../helpers/dashboard.ts';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get } from '../helpers/net.ts';
@@ -55,9 +56,7 @@ afterAll(async () => {
 });
 
 it('browses the catalog, installs Radicale with its inputs, and sees it running', async () => {
-  await page.goto(`${mc.apiUrl}/dashboard/#/`);
-  await page.getByLabel('API token').fill(mc.token);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await logInWithToken(page, mc, '#/');
   await page.getByRole('link', { name: 'Catalog', exact: true }).click();
   await page.getByRole('heading', { name: 'Catalog', exact: true }).waitFor();
 
@@ -102,7 +101,7 @@ it('upgrades the app from its page once the catalog has a newer version', async 
   entry.version = '3.1.9';
   entry.processes.web!.image = NEWER;
   writeFileSync(join(catalog, 'radicale.json'), JSON.stringify(entry));
-  await page.reload();
+  await reloadBooted(page, '#catalog-version');
   await waitText('#catalog-version', 'Radicale 3.1.8; Radicale 3.1.9 is the newest');
   expect(await page.getByLabel('Upgrade to').inputValue()).toBe('3.1.9');
   await page.getByRole('button', { name: 'Upgrade', exact: true }).click();

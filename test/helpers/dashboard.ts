@@ -32,3 +32,15 @@ export async function statusAfter(p: Page, action: () => Promise<void>): Promise
   }, undefined, { timeout: 180_000 });
   return (await done.jsonValue()) as string;
 }
+
+/** Reloads the page until `booted` shows, again (up to 3 times) when Chromium dropped its scripts with ERR_NETWORK_CHANGED (see logInWithToken). */
+export async function reloadBooted(p: Page, booted: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const before = pageProblems(p).length;
+    await p.reload();
+    const e = await p.locator(booted).waitFor({ state: 'visible', timeout: 30_000 }).then(() => null, (x: Error) => x);
+    if (!e) return;
+    if (attempt < 3 && pageProblems(p).slice(before).some((m) => m.includes('ERR_NETWORK_CHANGED'))) continue;
+    throw e;
+  }
+}
