@@ -5,7 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser } from '../helpers/browser.ts';
-import { logInWithToken } from '../helpers/dashboard.ts';
+import { logInWithToken, phoneFit } from '../helpers/dashboard.ts';
 import { deployedFixture } from '../helpers/deployed.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -107,14 +107,7 @@ describe('the Console tab', () => {
     await p.keyboard.press('Enter');
     await waitForScreen(p, /^42$/m);
     await p.locator('#console-state', { hasText: 'exited with 3' }).waitFor();
-    const m = await p.evaluate(() => ({
-      scroll: document.documentElement.scrollWidth,
-      width: innerWidth,
-      small: [...document.querySelectorAll('#tab-console button, #tab-console input, nav a')]
-        .filter((el) => (el as HTMLElement).offsetParent !== null)
-        .map((el) => ({ what: `${el.tagName} ${el.textContent?.trim() || el.id}`, h: el.getBoundingClientRect().height }))
-        .filter((t) => t.h < 44),
-    }));
+    const m = await phoneFit(p, '#tab-console button, #tab-console input, nav a');
     expect(m.scroll).toBeLessThanOrEqual(m.width);
     expect(m.small).toEqual([]);
     await phone.close();

@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser } from '../helpers/browser.ts';
-import { logInWithToken, statusAfter } from '../helpers/dashboard.ts';
+import { logInWithToken, statusAfter, phoneFit } from '../helpers/dashboard.ts';
 import { dockerHost } from '../helpers/docker.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -103,14 +103,7 @@ describe('on a one-node swarm', () => {
     const p = await phone.newPage();
     await logInWithToken(p, mc, '#/nodes');
     await p.locator('#nodes tbody tr').first().waitFor();
-    const m = await p.evaluate(() => ({
-      scroll: document.documentElement.scrollWidth,
-      width: innerWidth,
-      small: [...document.querySelectorAll('#view button, nav a')]
-        .filter((el) => (el as HTMLElement).offsetParent !== null)
-        .map((el) => ({ what: `${el.tagName} ${el.textContent?.trim() || el.id}`, h: el.getBoundingClientRect().height }))
-        .filter((t) => t.h < 44),
-    }));
+    const m = await phoneFit(p, '#view button, nav a');
     expect(m.scroll).toBeLessThanOrEqual(m.width);
     expect(m.small).toEqual([]);
     await phone.close();

@@ -44,3 +44,15 @@ export async function reloadBooted(p: Page, booted: string): Promise<void> {
     throw e;
   }
 }
+
+/** On the page as it is: how wide it scrolls against the window, and the visible `targets` under 44 px high (a phone's rules). */
+export function phoneFit(p: Page, targets: string): Promise<{ scroll: number; width: number; small: Array<{ what: string; h: number }> }> {
+  return p.evaluate((sel) => ({
+    scroll: document.documentElement.scrollWidth,
+    width: innerWidth,
+    small: [...document.querySelectorAll(sel)]
+      .filter((el) => (el as HTMLElement).offsetParent !== null)
+      .map((el) => ({ what: `${el.tagName} ${el.textContent?.trim() || el.id}`, h: el.getBoundingClientRect().height }))
+      .filter((t) => t.h < 44),
+  }), targets);
+}
