@@ -62,7 +62,11 @@ function ensureOne(host, name) {
   const t0 = Date.now();
   say(`Building stand-in image ${tag}`);
   const ctx = context(name);
-  return buildAsync(host, ['build', '--network', 'host', '--label', `minicloud.stand-in-hash=${hash}`, '-t', tag, '-f', `${DIR}${name}.Dockerfile`, ctx], `docker build ${tag}`)
+  const build = () => buildAsync(host, ['build', '--network', 'host', '--label', `minicloud.stand-in-hash=${hash}`, '-t', tag, '-f', `${DIR}${name}.Dockerfile`, ctx], `docker build ${tag}`);
+  // An intermediate image removed under the build by something else on the engine (a prune) fails it with "No such
+  // image": the engine is fine, so the build is tried once more.
+  return build()
+    .catch((e) => { if (!/No such image/.test(e.message)) throw e; say(`Building ${tag} again (an intermediate image went missing)`); return build(); })
     .finally(() => rmSync(ctx, { recursive: true, force: true }))
     .then(() => say(`Built ${tag} in ${((Date.now() - t0) / 1000).toFixed(1)} s`));
 }
