@@ -13,6 +13,7 @@ import { accessLine, type Exchange } from './edge/exchange.ts';
 import { answerClientError } from './edge/guard.ts';
 import { LISTEN_BACKLOG, NODE_MAX_HEADER_SIZE } from './edge/limits.ts';
 import { parseTrustedProxies, trustNobody, type TrustCheck } from './edge/trust.ts';
+import { startProber } from './edge/probe.ts';
 import { createWaker } from './edge/wake.ts';
 import { installFastPath } from './fast/index.ts';
 import { serveH2, type H2Engine } from './h2/index.ts';
@@ -45,6 +46,8 @@ export interface RouterOptions {
   openTouchMs?: number;
   /** The same for a `starting` app with no instance yet (a deploy or restart); default 10 s. */
   startingHoldMs?: number;
+  /** Receives a line when an instance goes out of rotation (unreachable) or comes back, and its app (the daemon logs it beside its access log). */
+  health?: (line: string, app: string) => void;
   /** Called for every request and upgrade routed to an app, in any state: the idleness signal. */
   onRequest?: (app: string) => void;
   /** HTTPS: a TLS listener with each name's certificate, sharing every handler with the plain one (tls.ts). */
@@ -92,12 +95,24 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   };
   let draining = false;
   const { server, pools, fast, ws, requests } = createEngines(opts, track, () => draining);
+  const prober = startProber(opts.table);
+  const unwatch = opts.table.onHealth((app, u, why) => {
+    const line = why === null ? `instance ${u.host}:${u.port} back in rotation: it answers again`
+      : `instance ${u.host}:${u.port} out of rotation (${why}): requests go to the app's other instances until it answers`;
+    try {
+      opts.health?.(line, app);
+    } catch {
+      // a broken logger must not take the router down
+    }
+  });
 
   let secure: Awaited<ReturnType<typeof listenTls>> | null = null; // the HTTPS listener (certs)
   let h2: H2Engine | null = null; // its HTTP/2 sessions
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
+      prober.close();
+      unwatch();
       server.close(() => resolve());
       secure?.close();
       h2?.close();

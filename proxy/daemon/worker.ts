@@ -108,6 +108,7 @@ async function start(m: Extract<ToWorker, { t: 'start' }>): Promise<void> {
     wake: (app) => send({ t: 'wake', app }),
     onRequest: (app) => void (seen.add(app), later()),
     log: (line, app) => void (lines.push([app, line]), lines.length >= 500 ? flush() : later()),
+    health: (line, app) => void (lines.push([app, line]), later()),
   });
   router.setTicketKeys(ticketKeys);
   send({ t: 'ready', port: router.port, httpsPort: router.httpsPort });

@@ -17,6 +17,18 @@ export interface FailedTry {
 }
 
 /**
+ * How long a new connection to an instance may take to come up (ms) before the request goes to another: an instance
+ * whose node died outright (no reset, no ICMP) would hold it for the whole upstream timeout otherwise. The kernel
+ * answers a connect itself, however busy the app: seconds mean the instance (or its node) is not there.
+ */
+export const CONNECT_TIMEOUT_MS = 3000;
+
+/** A connect that took its most, as the engines report it (the error code says it never came up). */
+export function connectTimeout(): NodeJS.ErrnoException {
+  return Object.assign(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`), { code: 'ECONNTIMEOUT' });
+}
+
+/**
  * `next`: another instance of the route (this one is suspect for a while); `same`: this instance again, on a new
  * connection, once; null: no more tries, the client gets the failure. A request that may have reached the app is
  * never sent to a second one: only an app can say whether doing it twice is harmless.
@@ -28,10 +40,11 @@ export function tryAgain(t: FailedTry): 'next' | 'same' | null {
 }
 
 /**
- * The instances left to try after `failed` was unreached: marks it suspect, and on the first call lists the route's
- * others (the ones not suspect first); the engine takes them in turn from the list it keeps.
+ * The instances left to try after `failed` was unreached (`why`: the connect's error code): takes it out of rotation
+ * until a probe reaches it (probe.ts), and on the first call lists the route's others (the ones not suspect first); the
+ * engine takes them in turn from the list it keeps.
  */
-export function fallbacks(table: RouteTable, route: Route, failed: Upstream, rest: Upstream[] | null): Upstream[] {
-  table.suspect(failed);
+export function fallbacks(table: RouteTable, route: Route, failed: Upstream, rest: Upstream[] | null, why?: string): Upstream[] {
+  table.suspect(failed, why);
   return rest ?? table.fallbacks(route, failed);
 }

@@ -192,10 +192,10 @@ export class Conn implements Client {
   }
 
   /** A new link was refused: the next instance, as the pooled engine retries; when none is left, the slow path answers. */
-  unreached(x: FastExchange): void {
+  unreached(x: FastExchange, why: string): void {
     if (x !== this.x) return;
     const fp = this.fp;
-    const rest = (this.rest = fallbacks(fp.table, x.route, this.upstream!, this.rest));
+    const rest = (this.rest = fallbacks(fp.table, x.route, this.upstream!, this.rest, why));
     for (let up = rest.shift(); up; up = rest.shift()) {
       const link = fp.links.take(up, x) ?? fp.links.connect(up, x);
       if (!link) continue;

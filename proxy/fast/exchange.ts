@@ -17,7 +17,7 @@ export interface Client {
   /** The response is over (the link already kept or closed); the rest of the request body, if any, is still to be dropped. */
   finished(x: FastExchange): void;
   /** A new link could not connect: nothing reached the app, so the slow path gets the request. */
-  unreached(x: FastExchange): void;
+  unreached(x: FastExchange, why: string): void;
   /** A new link connected: the request goes now, with the body bytes already read. */
   connected(x: FastExchange): void;
   /** Sends the request again on a new link; false when there is none to be had. */
@@ -240,7 +240,7 @@ export class FastExchange implements LinkUser {
       replayable: this.bodyLeft === 0 && (this.method === 'GET' || this.method === 'HEAD'),
       retried: this.retried,
     });
-    if (again === 'next') return void ((this.link = null), this.client.unreached(this));
+    if (again === 'next') return void ((this.link = null), this.client.unreached(this, (err as NodeJS.ErrnoException | null)?.code ?? 'closed'));
     if (again === 'same') {
       this.retried = true;
       this.sent = false;

@@ -1,6 +1,7 @@
 // Fast path: kept-alive raw TCP connections to app instances, a small pool per instance.
 import net, { type Socket } from 'node:net';
 import { routerStats } from '../edge/dispatch.ts';
+import { CONNECT_TIMEOUT_MS, connectTimeout } from '../edge/retry.ts';
 import { liveUpstreams, upstreamKey, type RouteTable, type Upstream } from '../../src/routes/index.ts';
 
 /** What a link reports to the request using it. */
@@ -36,7 +37,11 @@ export class Link {
 
   constructor(readonly pool: LinkPool, readonly socket: Socket) {
     socket.setNoDelay(true);
-    socket.once('connect', () => ((this.connected = true), this.user?.onConnect()));
+    // A connect that never comes up (the instance's node gone without a reset) fails as a refused one does.
+    const limit = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
+    limit.unref();
+    socket.once('close', () => clearTimeout(limit));
+    socket.once('connect', () => (clearTimeout(limit), (this.connected = true), this.user?.onConnect()));
     socket.on('data', (chunk: Buffer) => (this.user ? this.user.onData(chunk) : socket.destroy())); // unasked-for bytes: unusable
     socket.on('drain', () => this.user?.onDrain());
     socket.on('error', (err) => this.gone(err));

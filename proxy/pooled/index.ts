@@ -178,7 +178,7 @@ class Attempt implements Dispatcher.DispatchHandlers {
     }
     // undici tells whether the connection came up; stale kept-alive ones are avoided instead (pools close idle ones first).
     if (tryAgain({ unreached: !this.sent && UNREACHED.has((err as NodeJS.ErrnoException).code ?? '') }) === 'next') {
-      const next = (f.rest = fallbacks(ctx.table, f.route, this.upstream, f.rest)).shift();
+      const next = (f.rest = fallbacks(ctx.table, f.route, this.upstream, f.rest, (err as NodeJS.ErrnoException).code)).shift();
       if (next) return void new Attempt(f, next);
     }
     if (res.headersSent) return void res.destroy(); // too late for a page: the client sees a broken response

@@ -1,5 +1,6 @@
 // Keep-alive connection pools to app instances (undici), one per upstream, dropped once it leaves the table.
 import { Pool } from 'undici';
+import { CONNECT_TIMEOUT_MS } from '../edge/retry.ts';
 import { liveUpstreams, upstreamKey, type RouteTable, type Upstream } from '../../src/routes/index.ts';
 
 export interface PoolOptions {
@@ -32,6 +33,8 @@ export class UpstreamPools {
         keepAliveMaxTimeout: 30_000,
         // The client's body length was already checked by Node's parser; a mismatch is the app's concern.
         strictContentLength: true,
+        // An instance whose node died outright: the request goes to another one (UND_ERR_CONNECT_TIMEOUT is unreached).
+        connect: { timeout: CONNECT_TIMEOUT_MS },
       });
       pool.on('connectionError', () => {}); // reported to the request that was waiting for it
       this.pools.set(k, pool);

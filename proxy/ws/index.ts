@@ -183,7 +183,7 @@ function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head
   ctx.proxy.ws(req, socket, head, { target: { protocol: 'http:', host: upstream.host, port: upstream.port } }, (err) => {
     // A refused connection: the instance is skipped for a while, as for plain requests. The upgrade itself is not
     // tried again: http-proxy ends the client's socket after this callback.
-    if (tryAgain({ unreached: (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' }) === 'next') ctx.table.suspect(upstream);
+    if (tryAgain({ unreached: (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' }) === 'next') ctx.table.suspect(upstream, 'ECONNREFUSED');
     if (ex.status === 0) refuse(socket, ex, isTimeout(err) ? 504 : 502);
     else socket.destroy();
   });

@@ -51,8 +51,8 @@ interface Snapshot {
 
 type Waiter = (upstream: Upstream | null) => void;
 
-/** How long an upstream that refused a connection is skipped by default. */
-export const SUSPECT_MS = 2000;
+/** Why an upstream is out of rotation (a connect's error code, or a probe's timeout), for the router's log. */
+export type HealthListener = (app: string, upstream: Upstream, out: string | null) => void;
 
 export class RouteTable {
   private snap: Snapshot = { routes: [], exact: new Map(), wildcard: new Map(), apps: new Map() };
@@ -60,10 +60,11 @@ export class RouteTable {
   // few seconds by health checks does not reset them and pile requests onto the first instance.
   private cursors = new Map<string, number>();
   private waiters = new Map<string, Set<Waiter>>();
-  // Upstreams that just refused a connection (`host:port` → until when, performance.now()). The
-  // table only learns that an instance died at its next refresh; meanwhile requests skip it.
-  private suspects = new Map<string, number>();
+  // Upstreams a connection could not reach (`host:port` → why), out of rotation until a probe reaches them again
+  // (proxy/edge/probe.ts). minicloud learns that an instance (or its node) died only later; meanwhile requests skip it.
+  private suspects = new Map<string, string>();
   private listeners = new Set<(routes: Route[]) => void>();
+  private health = new Set<HealthListener>();
 
   constructor(routes: Route[] = []) {
     this.replace(routes);
@@ -101,7 +102,9 @@ export class RouteTable {
     }
     for (const app of this.cursors.keys()) if (!next.apps.has(app)) this.cursors.delete(app);
     this.snap = next;
-    this.suspects.clear(); // a fresh table is the authority on which instances are alive
+    // A suspect stays out while it is in the table: minicloud may not know yet that it died (a node gone outright).
+    const live = liveUpstreams(next.routes);
+    for (const k of this.suspects.keys()) if (!live.has(k)) this.suspects.delete(k);
     for (const listener of this.listeners) listener(next.routes);
     for (const [app, set] of this.waiters) {
       const route = next.apps.get(app);
@@ -167,18 +170,36 @@ export class RouteTable {
   }
 
   /**
-   * Skips `upstream` in round-robin for `ms` or until the next replace(), whichever comes first:
-   * for an instance that died before the table was told.
+   * Takes `upstream` out of round-robin (a connection to it failed: `why`) until cleared() (a probe reached it) or it
+   * leaves the table; the health listeners hear of it the first time.
    */
-  suspect(upstream: Upstream, ms = SUSPECT_MS): void {
-    const now = performance.now();
-    for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
-    this.suspects.set(upstreamKey(upstream), now + ms);
+  suspect(upstream: Upstream, why = 'refused'): void {
+    const k = upstreamKey(upstream);
+    if (this.suspects.has(k)) return;
+    this.suspects.set(k, why);
+    this.tell(upstream, why);
+  }
+
+  /** `upstream` answered a probe: back in rotation (the listeners hear of it when it was out). */
+  cleared(upstream: Upstream): void {
+    if (this.suspects.delete(upstreamKey(upstream))) this.tell(upstream, null);
   }
 
   isSuspect(upstream: Upstream): boolean {
-    const until = this.suspects.get(upstreamKey(upstream));
-    return until !== undefined && until > performance.now();
+    return this.suspects.has(upstreamKey(upstream));
+  }
+
+  /** Told when an upstream goes out of rotation (why) or comes back (null); returns the unsubscribe function. */
+  onHealth(listener: HealthListener): () => void {
+    this.health.add(listener);
+    return () => this.health.delete(listener);
+  }
+
+  private tell(upstream: Upstream, why: string | null): void {
+    const k = upstreamKey(upstream);
+    const route = this.snap.routes.find((r) => r.upstreams.some((u) => upstreamKey(u) === k));
+    if (!route) return;
+    for (const listener of this.health) listener(route.app, upstream, why);
   }
 
   /**

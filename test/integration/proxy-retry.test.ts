@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { RouteTable, type Route } from '../../src/routes/index.ts';
+import { until } from '../helpers/net.ts';
 
 interface Reply { status: number; text: string }
 
@@ -45,6 +46,7 @@ const route = (name: string, ports: number[]): Route => ({
   state: 'running',
 });
 const up = (port: number) => ({ host: '127.0.0.1', port });
+const when = (what: string, check: () => boolean) => until(what, async () => (check() ? true : undefined));
 
 function request(host: string, o: { method?: string; body?: Buffer } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -60,7 +62,7 @@ function request(host: string, o: { method?: string; body?: Buffer } = {}): Prom
 }
 
 beforeAll(async () => {
-  router = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost', log: (l) => logs.push(l) });
+  router = await startRouter({ port: 0, host: '127.0.0.1', table, domain: 'localhost', log: (l) => logs.push(l), health: (l) => logs.push(l) });
 });
 afterAll(async () => {
   await router.close();
@@ -99,7 +101,7 @@ describe('retry on a refused connection', () => {
     expect(Math.abs(a! - c!)).toBeLessThanOrEqual(2); // still round-robin over the living
   });
 
-  it('skips a suspect upstream until the table is replaced', async () => {
+  it('keeps an unreachable upstream out of rotation, across table refreshes, until a probe reaches it again', async () => {
     const live = await app('live');
     const dead = await deadPort();
     table.replace([route('sus', [dead, live.port])]);
@@ -107,8 +109,26 @@ describe('retry on a refused connection', () => {
     expect(table.isSuspect(up(dead))).toBe(true);
     expect(table.lookup('sus.localhost')?.upstream).toEqual(up(live.port));
     expect(table.lookup('sus.localhost')?.upstream).toEqual(up(live.port));
-    table.replace([route('sus', [dead, live.port])]);
-    expect(table.isSuspect(up(dead))).toBe(false);
+    table.replace([route('sus', [dead, live.port])]); // minicloud has not heard yet: it stays out
+    expect(table.isSuspect(up(dead))).toBe(true);
+    const back = http.createServer((_req, res) => res.end('back'));
+    servers.push(back);
+    await new Promise<void>((r) => back.listen(dead, '127.0.0.1', r));
+    await when('a probe to bring it back', () => !table.isSuspect(up(dead)));
+    const answers = new Set([(await request('sus.localhost')).text, (await request('sus.localhost')).text]);
+    expect(answers).toEqual(new Set(['back', 'live GET ']));
+    const said = logs.filter((l) => l.startsWith(`instance 127.0.0.1:${dead} `));
+    expect(said[0]).toMatch(/^instance 127\.0\.0\.1:\d+ out of rotation \(ECONNREFUSED\): requests go to the app's other instances until it answers$/);
+    expect(said[1]).toBe(`instance 127.0.0.1:${dead} back in rotation: it answers again`);
+  });
+
+  it('takes an instance that stopped answering out of rotation before any request meets it (the probe)', async () => {
+    const a = await app('a');
+    const b = await app('b');
+    table.replace([route('probed', [a.port, b.port])]);
+    await kill(b.server);
+    await when('the probe to take it out', () => table.isSuspect(up(b.port)));
+    for (let i = 0; i < 4; i++) expect((await request('probed.localhost')).text).toBe('a GET ');
   });
 
   it('502s once every upstream refused, each tried once', async () => {
