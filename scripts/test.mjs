@@ -1,11 +1,12 @@
 // `npm test`: installs what the tests need, checks the code's shape, runs the whole suite, prints one summary line.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureBaseImages, ensureDocker } from './docker-engine.mjs';
 import { ensureInstallerImages } from './stand-in-images.mjs';
 import { ensureDeps } from './ensure-deps.mjs';
 import { ensureServices } from './services.mjs';
+import { lanes } from './test-lanes.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -79,19 +80,57 @@ step('Lint: rules and size budgets (biome lint, biome.jsonc)', bin('biome'), ['l
 step('No import cycles (madge --circular)', bin('madge'), ['--circular', '--extensions', 'ts', '--ts-config', 'tsconfig.json', 'src', 'proxy']);
 
 mkdirSync(`${root}test/artifacts`, { recursive: true });
-const report = `${root}test/artifacts/vitest-report.json`;
+// minicloud's build (dist/), made once here: both lanes' globalSetup then find it fresh.
+step('Build (TypeScript to JavaScript, into dist/)', process.execPath, ['scripts/build.mjs']);
 console.log('-----> Test suite (vitest)');
-const run = spawnSync(bin('vitest'), ['run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
-  cwd: root, stdio: 'inherit',
-});
-let summary = null;
-try {
-  summary = JSON.parse(readFileSync(report, 'utf8'));
-} catch {
-  // no report: vitest itself failed before running tests
+const vitestArgs = (report, rest) => ['run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...rest];
+const runs = process.argv.length > 2
+  // Files or options given (`npm test -- test/integration/wake.test.ts`): one run of just those.
+  ? [{ name: '', args: process.argv.slice(2) }]
+  // The whole suite: two lanes side by side (scripts/test-lanes.mjs says which file goes where, and why).
+  : (({ shared, host }) => [
+      { name: 'shared', args: ['--project', 'integration', ...shared] },
+      { name: 'host', args: ['--project', 'unit', '--project', 'integration', 'test/unit/', ...host] },
+    ])(lanes(root));
+const results = await Promise.all(runs.map((r) => runLane(r.name, vitestArgs(`${root}test/artifacts/vitest-report${r.name ? `-${r.name}` : ''}.json`, r.args))));
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const { status, summary } of results) {
+  passed += summary?.numPassedTests ?? 0;
+  failed += (summary?.numFailedTests ?? 0) + (summary ? 0 : 1);
+  skipped += (summary?.numPendingTests ?? 0) + (summary?.numTodoTests ?? 0);
+  if (status !== 0 && summary && !summary.numFailedTests) failed += 1; // vitest failed outside a test (a file that did not load)
 }
-const passed = summary?.numPassedTests ?? 0;
-const failed = (summary?.numFailedTests ?? 0) + (summary ? 0 : 1);
-const skipped = (summary?.numPendingTests ?? 0) + (summary?.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
+
+/** One vitest run; a lane's lines are prefixed with its name so two lanes' output can be told apart. */
+function runLane(name, args) {
+  const report = args.find((a) => a.startsWith('--outputFile.json=')).slice('--outputFile.json='.length);
+  rmSync(report, { force: true }); // a report left by an earlier run must not stand in for this one's
+  return new Promise((resolve) => {
+    const child = spawn(bin('vitest'), args, { cwd: root, stdio: name ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    if (name) {
+      const tag = `[${name}] `;
+      for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+        let rest = '';
+        from.on('data', (d) => {
+          const lines = (rest + d).split('\n');
+          rest = lines.pop();
+          if (lines.length) to.write(lines.map((l) => tag + l).join('\n') + '\n');
+        });
+        from.on('end', () => { if (rest) to.write(tag + rest + '\n'); });
+      }
+    }
+    child.on('close', (status) => {
+      let summary = null;
+      try {
+        summary = JSON.parse(readFileSync(report, 'utf8'));
+      } catch {
+        // no report: vitest itself failed before running tests
+      }
+      resolve({ status, summary });
+    });
+  });
+}
