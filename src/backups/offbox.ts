@@ -17,7 +17,7 @@ export class OffBox {
 
   private async with<T>(fn: (r: RemoteBackups) => Promise<T>, t = this.target()): Promise<T> {
     if (!t) throw new UserError('no off-box backup target is set', 'set one with `minicloud backups:target s3://bucket/prefix --endpoint URL`', 409);
-    const r = new RemoteBackups(t);
+    const r = await RemoteBackups.open(t);
     try { return await fn(r); } finally { r.close(); }
   }
 

@@ -1,15 +1,13 @@
 // Backups off the box: each backup's parts and manifest copied to an S3-compatible bucket under
 // `<prefix>/<app>/<id>/`, every object read back and its SHA-256 compared with the manifest's; the remote backups of
 // an app listed from their manifests, fetched back whole (checksums checked), and deleted by the retention rules.
+// The S3 SDK (~4 MB of heap, ~14 MB of minicloud's memory) is loaded when a target is first used, not at start.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { UserError } from '../core/index.ts';
 import { MANIFEST, checkParts, sha256File, type Manifest } from './manifest.ts';
 import type { BackupTarget } from './target.ts';
@@ -33,11 +31,21 @@ function why(e: unknown): string {
   return `${err.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${err.message ?? String(e)}`;
 }
 
+type Sdk = typeof import('@aws-sdk/client-s3') & Pick<typeof import('@aws-sdk/lib-storage'), 'Upload'>;
+let sdk: Promise<Sdk> | null = null;
+const loadSdk = () => (sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')])
+  .then(([s3, storage]) => ({ ...s3, Upload: storage.Upload })));
+
 export class RemoteBackups {
   private readonly s3: S3Client;
 
-  constructor(private readonly t: BackupTarget) {
-    this.s3 = new S3Client({
+  /** A client of the target's bucket (the SDK loaded on the first). */
+  static async open(t: BackupTarget): Promise<RemoteBackups> {
+    return new RemoteBackups(t, await loadSdk());
+  }
+
+  private constructor(private readonly t: BackupTarget, private readonly sdk: Sdk) {
+    this.s3 = new sdk.S3Client({
       endpoint: t.endpoint, region: t.region, forcePathStyle: true,
       credentials: { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey },
       // Many S3-compatible servers know no CRC32 trailers: minicloud checks SHA-256 by reading back instead.
@@ -65,11 +73,11 @@ export class RemoteBackups {
 
   /** The bucket answers with these keys (setting a target checks this first). */
   async check(): Promise<void> {
-    await this.call('reaching the bucket', () => this.s3.send(new HeadBucketCommand({ Bucket: this.t.bucket })));
+    await this.call('reaching the bucket', () => this.s3.send(new this.sdk.HeadBucketCommand({ Bucket: this.t.bucket })));
   }
 
   private async sha256Of(key: string): Promise<string> {
-    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.t.bucket, Key: key }));
+    const res = await this.s3.send(new this.sdk.GetObjectCommand({ Bucket: this.t.bucket, Key: key }));
     const h = createHash('sha256');
     for await (const chunk of res.Body as Readable) h.update(chunk as Buffer);
     return h.digest('hex');
@@ -84,7 +92,7 @@ export class RemoteBackups {
     for (const f of files) {
       const key = this.key(m.app, m.id, f.file);
       // One PUT up to a part's size, a multipart upload past it (S3 takes at most 5 GB in one PUT).
-      await this.call(`uploading ${f.file}`, () => new Upload({
+      await this.call(`uploading ${f.file}`, () => new this.sdk.Upload({
         client: this.s3, partSize: PART_BYTES, queueSize: 2, leavePartsOnError: false,
         params: { Bucket: this.t.bucket, Key: key, Body: createReadStream(join(dir, f.file)), Metadata: { sha256: f.sha256 } },
       }).done());
@@ -100,7 +108,7 @@ export class RemoteBackups {
   }
 
   private async manifest(app: string, id: string): Promise<Manifest | null> {
-    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.t.bucket, Key: this.key(app, id, MANIFEST) }))
+    const res = await this.s3.send(new this.sdk.GetObjectCommand({ Bucket: this.t.bucket, Key: this.key(app, id, MANIFEST) }))
       .catch((e: { name?: string }) => { if (e.name === 'NoSuchKey') return null; throw e; });
     if (!res) return null;
     if ((res.ContentLength ?? 0) > MANIFEST_LIMIT) return null;
@@ -117,7 +125,7 @@ export class RemoteBackups {
     const ids: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.call('listing backups', () => this.s3.send(new ListObjectsV2Command({
+      const page = await this.call('listing backups', () => this.s3.send(new this.sdk.ListObjectsV2Command({
         Bucket: this.t.bucket, Prefix: `${this.key(app)}/`, Delimiter: '/', ContinuationToken: token,
       })));
       for (const p of page.CommonPrefixes ?? []) {
@@ -155,7 +163,7 @@ export class RemoteBackups {
       for (const f of [...m.parts.map((p) => p.file), MANIFEST]) {
         if (f.includes('/') || f.startsWith('.')) throw new UserError(`the manifest of ${id} names a file ${JSON.stringify(f)} minicloud never writes`, undefined, 502);
         await this.call(`downloading ${f}`, async () => {
-          const res = await this.s3.send(new GetObjectCommand({ Bucket: this.t.bucket, Key: this.key(app, id, f) }));
+          const res = await this.s3.send(new this.sdk.GetObjectCommand({ Bucket: this.t.bucket, Key: this.key(app, id, f) }));
           await pipeline(res.Body as Readable, createWriteStream(join(dir, f), { mode: 0o600, flags: 'wx' }));
         });
       }
@@ -171,12 +179,12 @@ export class RemoteBackups {
   /** Deletes backups from the bucket, every object under each one's key. */
   async remove(app: string, ids: string[]): Promise<void> {
     for (const id of ids) {
-      const listed = await this.call('listing a backup to delete', () => this.s3.send(new ListObjectsV2Command({ Bucket: this.t.bucket, Prefix: `${this.key(app, id)}/` })));
+      const listed = await this.call('listing a backup to delete', () => this.s3.send(new this.sdk.ListObjectsV2Command({ Bucket: this.t.bucket, Prefix: `${this.key(app, id)}/` })));
       const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
       // The manifest first: a half-deleted backup is never listed as whole.
       const ordered = [...keys.filter((k) => k.Key.endsWith(`/${MANIFEST}`)), ...keys.filter((k) => !k.Key.endsWith(`/${MANIFEST}`))];
       for (const k of ordered) {
-        await this.call(`deleting ${k.Key}`, () => this.s3.send(new DeleteObjectCommand({ Bucket: this.t.bucket, Key: k.Key })));
+        await this.call(`deleting ${k.Key}`, () => this.s3.send(new this.sdk.DeleteObjectCommand({ Bucket: this.t.bucket, Key: k.Key })));
       }
     }
   }

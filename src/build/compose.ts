@@ -1,6 +1,6 @@
 // A Compose file (compose.yaml, docker-compose.yml) as a minicloud app: parsed with bounds (it is untrusted), checked
 // whole before anything runs, every refusal naming its key. Per service: src/build/compose-service.ts.
-import { parse } from 'yaml';
+import { parseYaml } from './yaml-shape.ts';
 import { UserError, checkConfigChanges, excerpt, isProcessType, printable, validateImageRef, type ComposeAddonKind, type ComposePlan, type ServiceImage } from '../core/index.ts';
 import { ComposeProblem, checkService, fail, findCycle, httpProbe, literal, type ServiceFacts } from './compose-service.ts';
 import { yamlShapeProblem } from './yaml-shape.ts';
@@ -39,7 +39,7 @@ function document(text: string, file: string): Record<string, unknown> {
   let doc: unknown;
   try {
     // maxAliasCount: an alias expanding to more than this many nodes is an error (the yaml package counts expansions).
-    doc = parse(text, { logLevel: 'error', maxAliasCount: 50, uniqueKeys: true });
+    doc = parseYaml(text, { logLevel: 'error', maxAliasCount: 50, uniqueKeys: true });
   } catch (e) {
     throw new UserError(`${file} is not valid YAML: ${printable((e as Error).message.split('\n')[0]!, 160)}`, HINT);
   }

@@ -1,5 +1,5 @@
 // The app manifest, cloud_manifest.yml (.yaml or .json; or app.json's health checks): read and validated, errors naming the field.
-import { parse } from 'yaml';
+import { parseYaml } from './yaml-shape.ts';
 import { UserError, excerpt, printable, validateAppName, type Manifest } from '../core/index.ts';
 import { FILE_LIMIT, readTreeFile } from './tree-file.ts';
 import { yamlShapeProblem } from './yaml-shape.ts';
@@ -132,7 +132,7 @@ function parseText(text: string, file: ManifestFile): unknown {
   }
   try {
     // Warnings would print the text itself to minicloud's own log.
-    return parse(text, { logLevel: 'error' });
+    return parseYaml(text, { logLevel: 'error' });
   } catch (e) {
     throw new UserError(`${file} is not valid YAML: ${printable((e as Error).message.split('\n')[0]!, 120)}`);
   }

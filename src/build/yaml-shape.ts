@@ -1,6 +1,8 @@
 // A linear pre-check of pushed YAML: the features a manifest never needs but the parser pays dearly for.
 // Measured with the yaml package on 64 KiB: 65,536 `[` overflowed its stack (and a later parse then aborted the
 // whole process in V8's regexp compiler); 21,000 `!a` tags took 2.8-3.4 s. Refused here before it parses.
+import { createRequire } from 'node:module';
+import type { DocumentOptions, ParseOptions, SchemaOptions, ToJSOptions } from 'yaml';
 
 const MAX_DEPTH = 16;
 const MAX_TAGS = 16;
@@ -39,4 +41,12 @@ function indicators(text: string, start: number): number {
     n++;
     i += 2;
   }
+}
+
+let yamlParse: typeof import('yaml').parse | null = null;
+
+/** The yaml package's parse, required at the first manifest or Compose file read (builds), not at minicloud's start. */
+export function parseYaml(text: string, options: ParseOptions & DocumentOptions & SchemaOptions & ToJSOptions): unknown {
+  yamlParse ??= (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse;
+  return yamlParse(text, options);
 }

@@ -1,8 +1,9 @@
 // The app catalog: `catalog/<id>.json` files at the repository root, each checked against `catalog/schema.json`
 // (JSON Schema 2020-12) and then for what a schema cannot say (pinned tags, one image, ids matching names).
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { compareVersions } from './versions.ts';
 import { CHECKOUT, NotFoundError, UserError, checkConfigChanges, parseRouterSetting, validateImageRef, type CatalogEntry, type CatalogList, type RouterSettings } from '../core/index.ts';
 
@@ -26,6 +27,8 @@ let compiled: { dir: string; validate: ValidateFunction } | null = null;
 
 function validator(dir: string): ValidateFunction {
   if (compiled?.dir !== dir) {
+    // ajv is required here, at the catalog's first use, not at minicloud's start (synchronously: readEntry is).
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
     const ajv = new Ajv2020({ allErrors: false, strict: true });
     compiled = { dir, validate: ajv.compile(JSON.parse(readFileSync(join(dir, SCHEMA), 'utf8')) as object) };
   }

@@ -1,9 +1,10 @@
-// The ACME issuer (acme-client, HTTP-01): orders one name at a time; the router answers the challenges.
+// The ACME issuer (acme-client, HTTP-01): orders one name at a time; the router answers the challenges. acme-client
+// (with axios and node-forge: ~8 MB of heap) is loaded at the first order, not when minicloud starts.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
-import acme from 'acme-client';
+import type acme from 'acme-client';
 import { RateLimitedError, type CertIssuer, type IssuedCert } from './types.ts';
 
 export interface AcmeOptions {
@@ -27,6 +28,7 @@ export interface AcmeOptions {
 
 const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
 const HOUR = 3600_000;
+type AcmeModule = typeof acme;
 
 export class AcmeIssuer implements CertIssuer {
   readonly kind = 'acme' as const;
@@ -34,9 +36,18 @@ export class AcmeIssuer implements CertIssuer {
   private client: acme.Client | null = null;
   /** The last rate-limit answer seen during the current order (orders run one at a time). */
   private limited: { detail: string; retryAt: Date } | null = null;
+  private lib: Promise<AcmeModule> | null = null;
 
-  constructor(private readonly o: AcmeOptions) {
-    const ax = acme.axios;
+  constructor(private readonly o: AcmeOptions) {}
+
+  /** acme-client, loaded once and its HTTP client set up for this issuer. */
+  private load(): Promise<AcmeModule> {
+    return (this.lib ??= import('acme-client').then(({ default: lib }) => { this.setUp(lib); return lib; }));
+  }
+
+  private setUp(lib: AcmeModule): void {
+    const { o } = this;
+    const ax = lib.axios;
     // No request may hang the (single) order queue.
     ax.defaults.timeout = 30_000;
     // acme-client would sleep through a 429's Retry-After (hours, for Let's Encrypt) inside the
@@ -60,9 +71,10 @@ export class AcmeIssuer implements CertIssuer {
 
   async issue(domain: string): Promise<IssuedCert> {
     if (domain.startsWith('*.')) throw new Error('HTTP-01 cannot validate a wildcard name');
+    const acme = await this.load();
     const client = (this.client ??= new acme.Client({
       directoryUrl: this.o.directory,
-      accountKey: await this.accountKey(),
+      accountKey: await this.accountKey(acme),
       backoffMin: this.o.pollMs,
       backoffMax: Math.max(this.o.pollMs, 30_000),
     }));
@@ -97,7 +109,7 @@ export class AcmeIssuer implements CertIssuer {
   }
 
   /** The account key, made once (ECDSA P-256) before the first order. */
-  private async accountKey(): Promise<string> {
+  private async accountKey(acme: AcmeModule): Promise<string> {
     const file = this.o.accountKeyFile;
     if (!existsSync(file)) {
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });

@@ -1,9 +1,13 @@
 // The self-signed issuer: a certificate made here, offline, so HTTPS answers before (or without) a CA.
+// @peculiar/x509 (with its ASN.1 schemas: ~3 MB of heap) is loaded at the first certificate made, not at start.
 import { randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import type { CertIssuer, IssuedCert } from './types.ts';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+let lib: Promise<typeof import('@peculiar/x509')> | null = null;
+const loadX509 = () => (lib ??= import('@peculiar/x509').then((x509) => {
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  return x509;
+}));
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 /** The organization of every self-signed certificate: how `minicloud certs` and tests recognise one. */
@@ -16,6 +20,7 @@ export class SelfSignedIssuer implements CertIssuer {
   constructor(private readonly validDays = 365) {}
 
   async issue(domain: string): Promise<IssuedCert> {
+    const x509 = await loadX509();
     const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
     const now = Date.now();
     // Positive serial: the top bit of the first byte cleared (DER INTEGER).

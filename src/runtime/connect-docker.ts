@@ -1,6 +1,10 @@
-// Finding a Docker engine: DOCKER_HOST or the default socket, asked with a short timeout.
-import Dockerode from 'dockerode';
+// Finding a Docker engine: DOCKER_HOST or the default socket, asked with a short timeout. dockerode (with the gRPC,
+// protobuf and ssh2 code it pulls in: ~18 MB of minicloud's memory) is loaded only when there is an engine to ask.
+import { existsSync } from 'node:fs';
+import type Dockerode from 'dockerode';
 import { UserError } from '../core/index.ts';
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
 
 export type RuntimeChoice = 'docker' | 'process' | 'swarm' | 'auto';
 
@@ -13,8 +17,11 @@ export function runtimeChoice(raw: string | undefined): RuntimeChoice {
 /** The engine client when one answers; null when none does and `auto` allows falling back. */
 export async function connectDocker(choice: RuntimeChoice, dockerHost = process.env.DOCKER_HOST): Promise<{ docker: Dockerode; version: string } | null> {
   if (choice === 'process') return null;
+  // No engine configured and no socket where Docker puts it: host processes, without loading dockerode.
+  if (choice === 'auto' && !dockerHost && !existsSync(DEFAULT_SOCKET)) return null;
+  const { default: Docker } = await import('dockerode');
   // dockerode reads DOCKER_HOST itself; without it, the default socket.
-  const docker = dockerHost ? new Dockerode() : new Dockerode({ socketPath: '/var/run/docker.sock' });
+  const docker = dockerHost ? new Docker() : new Docker({ socketPath: DEFAULT_SOCKET });
   try {
     const v = await Promise.race([
       docker.version(),
@@ -26,7 +33,7 @@ export async function connectDocker(choice: RuntimeChoice, dockerHost = process.
     if (e instanceof UserError) throw e;
     if (choice === 'auto') return null;
     throw new UserError(
-      `MINICLOUD_RUNTIME=${choice}, but the Docker engine at ${dockerHost ?? 'unix:///var/run/docker.sock'} does not answer (${(e as Error).message})`,
+      `MINICLOUD_RUNTIME=${choice}, but the Docker engine at ${dockerHost ?? `unix://${DEFAULT_SOCKET}`} does not answer (${(e as Error).message})`,
       'start the engine (e.g. `systemctl start docker`), point DOCKER_HOST at it, or use MINICLOUD_RUNTIME=process',
     );
   }
