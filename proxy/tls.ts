@@ -22,6 +22,11 @@ export interface HttpsOptions {
    * whichever worker its next connection reaches; changed with setTicketKeys (the daemon's primary rotates them).
    */
   ticketKeys?: Buffer;
+  /**
+   * The OCSP answer to staple for a certificate (DER) when a client asks (status_request): one at hand, or null for
+   * none; it must not wait on a responder (the daemon's primary fetches them, ocsp/stapler.ts).
+   */
+  staple?: (certificate: Buffer) => Buffer | null;
 }
 
 // Modern defaults (Mozilla's "intermediate"): TLS 1.2 and 1.3, forward-secret AEAD suites only (no CBC, no RSA key
@@ -70,6 +75,9 @@ export async function listenTls(o: HttpsOptions, host: string | undefined, plain
   server.requestTimeout = plain.requestTimeout;
   server.keepAliveTimeout = plain.keepAliveTimeout;
   server.on('connection', track);
+  const staple = o.staple;
+  // Node asks only when a client sent status_request, with the certificate the SNI name's context serves.
+  if (staple) server.on('OCSPRequest', (certificate: Buffer, _issuer: Buffer, done: (err: Error | null, res: Buffer) => void) => done(null, staple(certificate) as Buffer));
   // Failed handshakes are routine (scanners, clients refusing a self-signed certificate): never fatal.
   server.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
   await listen(server, o.port, host);

@@ -2,6 +2,7 @@
 // so a restart (new code from disk, say) never refuses a connection. A worker that dies is replaced.
 import cluster, { type Worker } from 'node:cluster';
 import { CHECKOUT, entryPoint } from '../../src/core/checkout.ts';
+import type { Staples } from '../ocsp/stapler.ts';
 import type { CertSet, DaemonSettings, Route } from './protocol.ts';
 import type { ToPrimary, ToWorker } from './worker.ts';
 
@@ -22,7 +23,7 @@ export const ROUTER_NODE_FLAGS = process.env.MINICLOUD_ROUTER_NODE_FLAGS?.split(
 export interface GenerationsOptions {
   settings: DaemonSettings;
   /** What a new worker starts with: the latest of each. */
-  state: () => { routes: Route[]; certs: CertSet | null; challenges: Record<string, string>; controlPlane: boolean; ticketKeys: string };
+  state: () => { routes: Route[]; certs: CertSet | null; challenges: Record<string, string>; controlPlane: boolean; ticketKeys: string; staples: Staples };
   say: (line: string) => void;
   wake: (app: string) => void;
   seen: (apps: string[]) => void;

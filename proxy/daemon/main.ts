@@ -5,10 +5,12 @@
 // Usage: node dist/proxy/daemon/main.js <state dir>   (or node --import tsx proxy/daemon/main.ts)   (the dir holds settings.json, written by minicloud)
 import cluster from 'node:cluster';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CHECKOUT } from '../../src/core/checkout.ts';
 import { AccessLog } from './access-log.ts';
 import { answers, serveControl } from './control.ts';
 import { Generations } from './generations.ts';
+import { Stapler } from '../ocsp/stapler.ts';
 import { TicketKeys } from './tickets.ts';
 import { codeHash, readState, statePaths, writeState, PROTOCOL, type CertSet, type DaemonEvent, type DaemonSettings, type Route } from './protocol.ts';
 
@@ -41,9 +43,12 @@ const emit = (e: DaemonEvent) => listener?.send(e);
 
 // Made before the workers, which all start with the current keys; a rotation reaches them all at once.
 const tickets = new TicketKeys((keys) => gens.broadcast({ t: 'tickets', keys: keys.toString('base64') }));
+// OCSP answers for the certificates that name a responder: fetched here once, stapled by every worker.
+const stapler = new Stapler({ dir: join(dir, 'ocsp'), say, changed: (staples) => gens.broadcast({ t: 'staples', staples }) });
+const chains = (c: CertSet | null) => Object.fromEntries(Object.entries(c?.names ?? {}).map(([name, pem]) => [name, pem.certPem]));
 const gens = new Generations({
   settings,
-  state: () => ({ routes, certs, challenges, controlPlane: listener !== null, ticketKeys: tickets.current.toString('base64') }),
+  state: () => ({ routes, certs, challenges, controlPlane: listener !== null, ticketKeys: tickets.current.toString('base64'), staples: stapler.staples() }),
   say,
   wake: (app) => {
     wakesAsked.set(app, Date.now());
@@ -61,6 +66,8 @@ if (await answers(p.socket)) {
   console.error(`router: another daemon already answers on ${p.socket}`);
   process.exit(1);
 }
+// The kept OCSP answers first, so the workers start stapling them.
+stapler.track(chains(certs));
 // Workers listening first: the control socket answering is what tells minicloud the router is up.
 try {
   await gens.roll();
@@ -81,6 +88,7 @@ const control = await serveControl(p.socket, {
     certs = next;
     writeState(p.certs, certs);
     gens.broadcast({ t: 'certs', certs });
+    stapler.track(chains(certs));
   },
   challenges: (next) => {
     challenges = next;
@@ -116,6 +124,7 @@ async function stop(why: string, drain = true): Promise<void> {
   stopping = true;
   say(`router: stopping (${why})`);
   await control.close();
+  stapler.stop();
   if (drain) await gens.stopAll();
   else gens.killAll();
   accessLog.close();

@@ -1,14 +1,17 @@
 // One router worker of the daemon: serves the shared ports (plain, and HTTPS with HTTP/2) with the table, certificates,
 // TLS ticket keys and ACME tokens the primary sends.
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { RouteTable } from '../../src/routes/index.ts';
 import { startRouter, type Router } from '../index.ts';
+import type { Staples } from '../ocsp/stapler.ts';
 import { TLS_DEFAULTS } from '../tls.ts';
 import type { CertSet, DaemonSettings, Pem, Route } from './protocol.ts';
 
 export type ToWorker =
-  | { t: 'start'; settings: DaemonSettings; routes: Route[]; certs: CertSet | null; challenges: Record<string, string>; controlPlane: boolean; ticketKeys: string }
+  | { t: 'start'; settings: DaemonSettings; routes: Route[]; certs: CertSet | null; challenges: Record<string, string>; controlPlane: boolean; ticketKeys: string; staples: Staples }
   | { t: 'tickets'; keys: string }
+  | { t: 'staples'; staples: Staples }
   | { t: 'routes'; routes: Route[]; seq: number }
   | { t: 'certs'; certs: CertSet }
   | { t: 'challenges'; challenges: Record<string, string> }
@@ -34,6 +37,16 @@ let fallback: SecureContext | null = null;
 let controlPlane = true;
 // The latest TLS ticket keys the primary sent (a rotation may come while this worker is still starting).
 let ticketKeys: Buffer | null = null;
+// The OCSP answers the primary fetched and checked, by the SHA-256 of the certificate they are about.
+let staples = new Map<string, { der: Buffer; expires: number }>();
+const loadStaples = (next: Staples) => {
+  staples = new Map(Object.entries(next).map(([fp, s]) => [fp, { der: Buffer.from(s.der, 'base64'), expires: s.expires }]));
+};
+/** The answer to staple to a handshake serving `cert` (DER): a current one, else none (the handshake never waits). */
+const stapleFor = (cert: Buffer): Buffer | null => {
+  const s = staples.get(createHash('sha256').update(cert).digest('hex'));
+  return s && s.expires > Date.now() ? s.der : null;
+};
 // Handshakes for a served name whose certificate minicloud is still making (a domain just added).
 const certWaiters = new Set<() => void>();
 const CERT_WAIT_MS = 5000;
@@ -98,11 +111,12 @@ async function start(m: Extract<ToWorker, { t: 'start' }>): Promise<void> {
   drainMs = s.drainMs;
   ticketKeys ??= Buffer.from(m.ticketKeys, 'base64');
   if (m.certs) loadCerts(m.certs);
+  if (staples.size === 0) loadStaples(m.staples);
   const tls = s.httpsPort !== null && m.certs;
   router = await startRouter({
     port: s.port, host: s.host, domain: s.domain, timeoutMs: s.timeoutMs, wakeTimeoutMs: s.wakeTimeoutMs, startingHoldMs: s.startingHoldMs,
     trustedProxies: s.trustedProxies, upstreamConnections: s.upstreamConnections, table,
-    ...(tls && { https: { port: s.httpsPort!, fallback: m.certs!.fallback, context: contextFor, ticketKeys }, httpsPort: s.httpsPort! }),
+    ...(tls && { https: { port: s.httpsPort!, fallback: m.certs!.fallback, context: contextFor, ticketKeys, staple: stapleFor }, httpsPort: s.httpsPort! }),
     challenge: (token) => challenges[token] ?? null,
     controlPlane: () => controlPlane,
     wake: (app) => send({ t: 'wake', app }),
@@ -128,6 +142,7 @@ process.on('message', (m: ToWorker) => {
     send({ t: 'applied', seq: m.seq });
   }
   else if (m.t === 'certs') loadCerts(m.certs);
+  else if (m.t === 'staples') loadStaples(m.staples);
   else if (m.t === 'tickets') router?.setTicketKeys((ticketKeys = Buffer.from(m.keys, 'base64')));
   else if (m.t === 'challenges') challenges = m.challenges;
   else if (m.t === 'control') controlPlane = m.up;

@@ -48,6 +48,8 @@ const SDK_OWNER: Record<string, string[]> = {
   pg: ['addons'], amqplib: ['addons'], 'prom-client': ['metrics'],
   // certs: ACME orders, and the self-signed certificates made with acme-client's own X.509 library.
   'acme-client': ['certs'], '@peculiar/x509': ['certs'],
+  // The router daemon's OCSP stapling: requests made and answers read as ASN.1.
+  '@peculiar/asn1-ocsp': ['proxy'], '@peculiar/asn1-schema': ['proxy'], '@peculiar/asn1-x509': ['proxy'],
   // dockerode: the runtime runs containers, the builder builds images; main hands both one client.
   dockerode: ['runtime', 'build'], 'tar-stream': ['build', 'backups'], '@balena/dockerignore': ['build'],
   // tar-stream in backups: the server archive (`minicloud backup`), read back as untrusted input.
