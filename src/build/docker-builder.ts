@@ -24,8 +24,8 @@ export interface DockerBuilderOptions {
   /** The network build steps run on (see build-network.ts); the engine's default bridge when unset. */
   network?: string;
   /**
-   * A registry every node of a swarm pulls from (`host:port`, MINICLOUD_SWARM_REGISTRY): images are named under it
-   * and pushed there after the build, with `auth` when it asks for credentials.
+   * A registry every node of a swarm pulls from (`host:port`: MINICLOUD_SWARM_REGISTRY, or minicloud's own): images
+   * are named under it and pushed there after the build, with `auth` when it asks for credentials.
    */
   registry?: SwarmRegistry;
 }
@@ -90,12 +90,14 @@ export class DockerBuilder implements Builder {
     const repository = this.repository(app);
     const images = await this.docker.listImages({ filters: { reference: [repository] } });
     const tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:v`));
+    // `<release tag>-<type>`: a Compose service's own image (image-import.ts), kept with its release's.
+    const kept = (t: string) => keep.has(t) || (t.lastIndexOf('-') > t.lastIndexOf(':') && keep.has(t.slice(0, t.lastIndexOf('-'))));
     for (const t of tags) {
-      // `<release tag>-<type>`: a Compose service's own image (image-import.ts), kept with its release's.
-      const dash = t.lastIndexOf('-');
-      if (keep.has(t) || (dash > t.lastIndexOf(':') && keep.has(t.slice(0, dash)))) continue;
+      if (kept(t)) continue;
       await this.docker.getImage(t).remove().catch(() => {}); // in use by a container, or gone: next time
     }
+    // The same tags in minicloud's own registry (their layers go at its garbage collection, `minicloud prune`).
+    await this.opts.registry?.forget?.(app, (tag) => kept(`${repository}:${tag}`));
     // The app's untagged images (a build's earlier stages, a tag moved on): nothing runs or rolls back to them.
     // Called between the app's builds only (one deploy of an app at a time; `prune` skips an app that is deploying).
     await this.docker.pruneImages({ filters: { dangling: ['true'], label: [`minicloud.app=${app}`] } });

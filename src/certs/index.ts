@@ -5,3 +5,4 @@ export { SelfSignedIssuer, SELF_SIGNED_ORG } from './self-signed.ts';
 export { CertStore } from './cert-store.ts';
 export { Renewer, backoffMs, dueAt, notOrderable, type OrderOutcome } from './renewer.ts';
 export { RateLimitedError, type CertIssuer, type CertMeta, type IssuedCert, type ServedName } from './types.ts';
+export { certFits, issueForIp, makeCa, type CaPair } from './private-ca.ts';

@@ -29,7 +29,7 @@ export interface DiskUsageInfo {
 }
 
 /** One thing `POST /api/prune` removed (or would, with dryRun). */
-export interface PruneItemInfo { what: 'build' | 'cache' | 'source' | 'log' | 'volume' | 'git' | 'images'; app: string | null; path: string; bytes: number; why: string }
+export interface PruneItemInfo { what: 'build' | 'cache' | 'source' | 'log' | 'volume' | 'git' | 'images' | 'registry'; app: string | null; path: string; bytes: number; why: string }
 
 /** `POST /api/prune`'s answer; `dangling`: storage of destroyed apps or removed volumes, kept unless `volumes` was asked. */
 export interface PruneReportInfo { dryRun: boolean; items: PruneItemInfo[]; freed: number; dangling: PruneItemInfo[]; free: number }

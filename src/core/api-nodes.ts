@@ -20,8 +20,11 @@ export interface NodeInfo {
   instances: Array<{ app: string; type: string; service: string; storage?: boolean }>;
 }
 
-/** `GET /api/nodes/join`: what a new server runs to join the swarm as a worker (the token is a secret). */
-export interface NodeJoin { command: string; token: string; manager: string }
+/**
+ * `GET /api/nodes/join`: what a new server runs to join the swarm as a worker (the token is a secret); `registry`:
+ * minicloud's own registry, whose CA the new server's Docker trusts at /etc/docker/certs.d/<host>/ca.crt.
+ */
+export interface NodeJoin { command: string; token: string; manager: string; registry?: { host: string; caPem: string } }
 
 /** `POST /api/nodes/:node/drain`: progress lines, then the node as it is after, or what went wrong. */
 export type NodeDrainEvent =

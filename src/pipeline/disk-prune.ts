@@ -1,6 +1,7 @@
 // `minicloud prune` and its daily schedule: removes what no release, deploy or app needs any more (builds past the
 // kept releases', images the builder no longer wants, build caches, leftover pushed archives, destroyed apps' logs),
-// packs git repositories (`git gc`), and reports storage no app mounts, removing it only when asked.
+// packs git repositories (`git gc`), collects the garbage of minicloud's own swarm registry, and reports storage no
+// app mounts, removing it only when asked.
 import { execFile } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,11 @@ export interface PruneDeps {
   store: Store;
   paths: DiskPaths;
   builder: Pick<Builder, 'prune'>;
+  /**
+   * minicloud's own swarm registry: after the builder's prune deleted each app's old tags there, the repositories of
+   * apps that are gone are emptied and the layers nothing names removed.
+   */
+  registry?: { collect(apps: string[]): Promise<{ manifests: number; freed: number; storage: string }> };
   log?: Logger;
   now?: () => number;
 }
@@ -113,7 +119,7 @@ export class DiskPrune {
     const items: PruneItemInfo[] = remove.map((x) => ({ ...x, bytes: sizes.get(x.path) ?? 0 }));
     if (!o.dryRun) {
       for (const x of items) rmSync(x.path, { recursive: true, force: true });
-      items.push(...await this.packAndImages());
+      items.push(...await this.packAndImages(), ...await this.registryGarbage());
     }
     const withBytes = dangling.map((x) => ({ ...x, bytes: sizes.get(x.path) ?? 0 }));
     return { dryRun: Boolean(o.dryRun), items, freed: items.reduce((s, x) => s + x.bytes, 0), dangling: withBytes, free: diskSpace(this.d.paths.dataDir).free };
@@ -135,6 +141,18 @@ export class DiskPrune {
       }
     }
     return out;
+  }
+
+  /** The registry's garbage collection; a failure is logged, the rest of the prune stands. */
+  private async registryGarbage(): Promise<PruneItemInfo[]> {
+    if (!this.d.registry) return [];
+    try {
+      const r = await this.d.registry.collect(this.d.store.apps.list().map((a) => a.name));
+      return [{ what: 'registry', app: null, path: r.storage, bytes: r.freed, why: `garbage collection of the swarm's registry (${r.manifests} manifest(s) of destroyed apps deleted; old releases' went as they were pruned), layers no kept release uses removed` }];
+    } catch (e) {
+      this.d.log?.warn("the swarm registry's garbage collection failed:", e);
+      return [];
+    }
   }
 }
 

@@ -9,7 +9,8 @@ import type { Formation } from './formation.ts';
 const ROUNDS = 5;
 
 export class NodeService {
-  constructor(private readonly store: Store, private readonly formation: Formation, private readonly runtime: Runtime) {}
+  /** `registry`: minicloud's own swarm registry, whose CA a joining node must trust (said with the join command). */
+  constructor(private readonly store: Store, private readonly formation: Formation, private readonly runtime: Runtime, private readonly registry?: NodeJoin['registry']) {}
 
   private control(): NodeControl {
     if (this.runtime.nodes) return this.runtime.nodes;
@@ -21,8 +22,9 @@ export class NodeService {
     return (await this.control().list()).map((n) => ({ ...n, instances: n.instances.map((i) => ({ ...i, storage: this.formation.volumes(i.app).length > 0 })) }));
   }
 
-  join(): Promise<NodeJoin> {
-    return this.control().join();
+  async join(): Promise<NodeJoin> {
+    const j = await this.control().join();
+    return this.registry ? { ...j, registry: this.registry } : j;
   }
 
   /**

@@ -3,16 +3,16 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { Logger } from '../core/index.ts';
 import { BOOT_TOKEN, adminToken, hashToken } from '../api/index.ts';
-import { BuildSlots, DockerBuilder, HostBuilder, type Builder, type SwarmRegistry } from '../build/index.ts';
+import { BuildSlots, DockerBuilder, HostBuilder, type Builder } from '../build/index.ts';
 import { DeployLog } from '../log/index.ts';
 import { startLocalRedis } from '../queue/index.ts';
 import { DockerRuntime, ProcessRuntime, SwarmRuntime, connectDocker, runtimeChoice, type Runtime } from '../runtime/index.ts';
-import { UserError } from '../core/index.ts';
 import { Store } from '../store/index.ts';
 import { adminUrl, bindWarning } from './admin-edge.ts';
 import { STOP_GRACE_MS, paths, type Config, type Paths } from './config.ts';
 import { setUpIsolation, type Isolation } from './isolation.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import { swarmRegistry, type ChosenRegistry } from './swarm-registry.ts';
 
 export interface Base {
   p: Paths;
@@ -25,8 +25,8 @@ export interface Base {
   isolation: Isolation;
   runtime: Runtime;
   builder: BuildSlots;
-  /** The registry release images go to on a swarm (builds and image deploys push there). */
-  registry?: SwarmRegistry;
+  /** The registry release images go to on a swarm (builds and image deploys push there); `own`: minicloud runs it. */
+  registry?: ChosenRegistry;
   /** Where an app serves: `http://<app>.<domain>[:port]`. */
   appUrl: (app: string) => string;
 }
@@ -54,8 +54,8 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
 
   // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
   const choice = runtimeChoice(cfg.runtime);
-  const registry = choice === 'swarm' ? swarmRegistry(cfg) : undefined;
   const engine = await connectDocker(choice);
+  const registry = choice === 'swarm' && engine ? await swarmRegistry(cfg, p, engine.docker, log, life) : undefined;
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
   const runtime: Runtime = engine && registry
     ? new SwarmRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, stopGraceMs: STOP_GRACE_MS, logMaxBytes: cfg.appLogMaxBytes, ...(registry.auth && { registryAuth: registry.auth }) })
@@ -98,14 +98,4 @@ async function localRedis(p: Paths, log: Logger, life: Lifecycle): Promise<strin
   const redis = await startLocalRedis(p.redis, log.child('redis'));
   life.add('redis', () => redis.stop(), { timeoutMs: 30_000 }); // it writes its append-only file out first
   return redis.url;
-}
-
-/** The registry every swarm node pulls release images from: required, a local image reaches no other node. */
-function swarmRegistry(cfg: Config): { host: string; auth?: { username: string; password: string; serveraddress: string } } {
-  const r = cfg.swarmRegistry;
-  if (r && /^[a-z0-9.-]+(:\d{1,5})?$/i.test(r)) return { host: r, ...(cfg.swarmRegistryAuth && { auth: { ...cfg.swarmRegistryAuth, serveraddress: r } }) };
-  throw new UserError(
-    r ? `MINICLOUD_SWARM_REGISTRY=${r} is not a registry address` : 'MINICLOUD_RUNTIME=swarm needs MINICLOUD_SWARM_REGISTRY',
-    'set MINICLOUD_SWARM_REGISTRY=<host>:<port> of a registry every node can pull from (e.g. Debian\'s docker-registry on the manager\'s private address)',
-  );
 }

@@ -35,10 +35,11 @@ export interface Config {
   redisPrefix: string;
   /** MINICLOUD_RUNTIME: docker, process, swarm, or unset (Docker when it answers). */
   runtime: string | undefined;
-  /** MINICLOUD_SWARM_REGISTRY (`host:port`): where builds push and every swarm node pulls (MINICLOUD_RUNTIME=swarm). */
+  /** MINICLOUD_SWARM_REGISTRY (`host:port`): where builds push and every swarm node pulls; unset: minicloud runs its own (on _PORT). */
   swarmRegistry: string | undefined;
   /** MINICLOUD_SWARM_REGISTRY_USER and _PASSWORD: the registry's credentials, for pushes and every node's pulls. */
   swarmRegistryAuth: { username: string; password: string } | undefined;
+  swarmRegistryPort: number;
   /** Memory cap of one build (MiB), and how many builds run at once. */
   buildMemoryMb: number;
   buildConcurrency: number;
@@ -176,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runtime: env.MINICLOUD_RUNTIME || undefined,
     swarmRegistry: env.MINICLOUD_SWARM_REGISTRY || undefined,
     swarmRegistryAuth: env.MINICLOUD_SWARM_REGISTRY_USER ? { username: env.MINICLOUD_SWARM_REGISTRY_USER, password: env.MINICLOUD_SWARM_REGISTRY_PASSWORD ?? '' } : undefined,
+    swarmRegistryPort: port(env, 'MINICLOUD_SWARM_REGISTRY_PORT', 5000),
     buildMemoryMb: count(env, 'MINICLOUD_BUILD_MEMORY', 2048),
     buildConcurrency: count(env, 'MINICLOUD_BUILD_CONCURRENCY', 1),
     buildMinFreeMb: count(env, 'MINICLOUD_BUILD_MIN_FREE', 256),
@@ -248,9 +250,8 @@ export function httpsConfig(env: NodeJS.ProcessEnv): HttpsConfig {
 
 /** A bad entry stops minicloud at start, naming it, rather than trusting more or less than meant. */
 function trustedProxies(raw: string | undefined): string | undefined {
-  if (!raw?.trim()) return undefined;
-  parseTrustedProxies(raw);
-  return raw;
+  if (raw?.trim()) parseTrustedProxies(raw);
+  return raw?.trim() ? raw : undefined;
 }
 
 function cpus(raw: string | undefined): number {
@@ -262,9 +263,7 @@ function cpus(raw: string | undefined): number {
 
 function userPrefix(raw: string | undefined): string {
   const prefix = raw || 'minicloud-';
-  if (!/^[a-z_][a-z0-9_-]{0,15}$/.test(prefix)) {
-    throw new UserError(`MINICLOUD_APP_USER_PREFIX=${prefix} cannot start a Unix user name`, 'use up to 16 lowercase letters, digits, - and _, e.g. MINICLOUD_APP_USER_PREFIX=minicloud-');
-  }
+  if (!/^[a-z_][a-z0-9_-]{0,15}$/.test(prefix)) throw new UserError(`MINICLOUD_APP_USER_PREFIX=${prefix} cannot start a Unix user name`, 'use up to 16 lowercase letters, digits, - and _, e.g. MINICLOUD_APP_USER_PREFIX=minicloud-');
   return prefix;
 }
 
@@ -286,6 +285,7 @@ export function paths(dataDir: string) {
     backupTarget: join(dataDir, 'backup-target.json'),
     logs: join(dataDir, 'logs'),
     certs: join(dataDir, 'certs'),
+    registry: join(dataDir, 'registry'),
     homes: join(dataDir, 'home'),
   };
 }

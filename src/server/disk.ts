@@ -14,7 +14,7 @@ export interface DiskPart {
 export function startDisk(cfg: Config, base: Base, log: Logger, life: Lifecycle): DiskPart {
   const { p, store, builder } = base;
   const paths = { dataDir: cfg.dataDir, repos: p.repos, github: p.github, builds: p.builds, cache: p.cache, sources: p.sources, logs: p.logs, volumes: p.volumes, backups: p.backups };
-  const pruner = new DiskPrune({ store, paths, builder, log });
+  const pruner = new DiskPrune({ store, paths, builder, log, ...(base.registry?.own && { registry: base.registry.own }) });
   pruner.start(cfg.pruneIntervalMs);
   life.add('disk prune', () => pruner.stop());
   return { usage: () => diskUsage(store, paths, cfg.minFree, base.engine ? () => builder.usage() : undefined), prune: (o) => pruner.prune(o) };

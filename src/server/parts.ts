@@ -75,7 +75,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const sleeper = new Sleeper(store, formation, undefined, log.child('sleeper'));
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
-  const nodes = new NodeService(store, formation, runtime);
+  const nodes = new NodeService(store, formation, runtime, base.registry?.own && { host: base.registry.own.host, caPem: base.registry.own.caPem });
   const backups = new BackupsService({
     store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), freeze: (app) => formation.freezeStateful(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b), offBox: new OffBox(new TargetFile(p.backupTarget)), checkFreeSpace: floor(cfg),

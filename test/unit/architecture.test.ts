@@ -36,9 +36,11 @@ const ALLOWED: Record<string, string[]> = {
   backups: ['core', 'store'],
   metrics: ['core'],
   certs: ['core', 'store'],
+  // The swarm registry minicloud runs itself (its TLS from certs' private CA).
+  registry: ['core', 'certs'],
   // Notification channels and what is announced on them; the composition root tells it the facts.
   alerts: ['core', 'store'],
-  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'processes', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs', 'alerts', 'catalog'],
+  server: ['core', 'store', 'log', 'build', 'runtime', 'routes', 'health', 'processes', 'pipeline', 'queue', 'intake', 'apps', 'api', 'proxy', 'router-daemon', 'addons', 'dashboard', 'backups', 'metrics', 'certs', 'alerts', 'catalog', 'registry'],
 };
 
 // ioredis has two owners on purpose: minicloud's own Redis (log) and the shared add-on server (addons).
@@ -60,8 +62,8 @@ const SDK_OWNER: Record<string, string[]> = {
   '@aws-sdk/client-s3': ['backups'], '@aws-sdk/lib-storage': ['backups'],
   // ajv: catalog entries checked against catalog/schema.json.
   'ajv/dist/2020.js': ['catalog'],
-  // bcryptjs: htpasswd lines a catalog entry asks minicloud to make (a Docker registry's users).
-  bcryptjs: ['catalog'],
+  // bcryptjs: htpasswd lines a catalog entry asks minicloud to make (a Docker registry's users), and minicloud's own swarm registry's.
+  bcryptjs: ['catalog', 'registry'],
 };
 
 function files(dir: string): string[] {

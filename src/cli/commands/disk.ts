@@ -32,7 +32,7 @@ function report(out: (s: string) => void, r: PruneReportInfo): void {
 const prune: Command = {
   name: 'prune',
   usage: '[--dry-run] [--volumes] [--keep-caches]',
-  summary: 'remove what no kept release needs: old builds and images, build caches, leftover pushed archives, git garbage',
+  summary: "remove what no kept release needs: old builds and images, build caches, leftover pushed archives, git garbage, the swarm registry's garbage",
   help: "Kept: every release's build or image that restarts and rollbacks use (the newest 10), running deploys' files.\nStorage of destroyed apps or removed volumes is listed, and removed only with --volumes.\nBuild caches go (the next build downloads again); with --keep-caches, as in the daily prune, only those unused 7 days.",
   options: { 'dry-run': { type: 'boolean' }, volumes: { type: 'boolean' }, 'keep-caches': { type: 'boolean' } },
   async run(ctx, args) {

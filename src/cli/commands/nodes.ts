@@ -50,10 +50,21 @@ const add: Command = {
     if (args.rest.length) throw new UserError(`unexpected argument ${JSON.stringify(args.rest[0])}`, 'usage: minicloud nodes:add');
     const j = await ctx.client().request<NodeJoin>('GET', '/api/nodes/join');
     ctx.out('-----> On the new server (Docker installed, as root), run:');
+    if (j.registry) {
+      // First: its Docker trusts minicloud's registry (TLS with minicloud's own CA) before any task of it pulls.
+      const dir = `/etc/docker/certs.d/${j.registry.host}`;
+      ctx.out(`       mkdir -p ${dir} && cat > ${dir}/ca.crt <<'EOF'`);
+      for (const line of j.registry.caPem.trim().split('\n')) ctx.out(line);
+      ctx.out('EOF');
+    }
     ctx.out(`       ${j.command}`);
     ctx.out(`       It must reach ${j.manager} (2377/tcp), and every node the others on 7946/tcp+udp and 4789/udp, over a private network.`);
-    ctx.out("       Its Docker pulls apps' images from the swarm's registry (MINICLOUD_SWARM_REGISTRY): list that in its");
-    ctx.out('       /etc/docker/daemon.json "insecure-registries" when the registry speaks plain HTTP.');
+    if (j.registry) {
+      ctx.out(`       Its Docker pulls apps' images from minicloud's registry on ${j.registry.host} (TCP, same network), trusting the CA above.`);
+    } else {
+      ctx.out("       Its Docker pulls apps' images from the swarm's registry (MINICLOUD_SWARM_REGISTRY): list that in its");
+      ctx.out('       /etc/docker/daemon.json "insecure-registries" when the registry speaks plain HTTP.');
+    }
     ctx.out('       The token lets any server join: keep it as a password (`docker swarm join-token --rotate worker` replaces it).');
     ctx.out('       New instances are placed on it from then on; `minicloud nodes` shows it once it has joined.');
   },
