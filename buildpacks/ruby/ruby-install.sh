@@ -7,6 +7,9 @@
 #   (no argument)  the host builder: the source is there
 set -e
 here=$(dirname "$0")
+# In the image (before-source, after-source) the install runs as root, with root's HOME: the Dockerfile sets the
+# app's (/app) ahead of it, and nothing of the install's (caches, config) belongs in the app's directory.
+case "$1" in before-source|after-source) HOME=/root; export HOME ;; esac
 if [ "$1" = after-source ]; then
   [ -f "$here/deferred" ] || exit 0
   rm -f "$here/deferred"

@@ -39,17 +39,29 @@ describe('the Docker runtime, end to end', () => {
     expect(s.stdout).toMatch(/Runtime: +Docker \d/);
   });
 
+  // containers: how many a code-only push may run (the legacy builder prints `Running in` for each): the buildpack's
+  // steps that do work on the new code, never one for a setting (ENV, EXPOSE, USER, CMD: 0.2-0.4 s apiece).
   it.each([
-    ['python', 'python'], ['ruby', 'ruby'], ['go', 'go'], ['static', 'static'], ['dockerfile', 'dockerfile'],
-  ])('builds and runs the %s fixture as a container behind the router', async (fixture, lang) => {
+    ['python', 'python', 2], ['ruby', 'ruby', 2], ['go', 'go', 1], ['static', 'static', 1], ['dockerfile', 'dockerfile', 0],
+  ])('builds and runs the %s fixture as a container behind the router; a code-only push runs no container for settings', async (fixture, lang, containers) => {
     const app = `dk-${fixture}`;
-    const { output } = await deploy(app, fixture);
+    const { output, repo } = await deploy(app, fixture);
     expect(output).toContain('v1 is live');
     const reply = await get(mc.httpPort, `${app}.localhost`);
     expect(reply.status, output).toBe(200);
     expect(reply.body.toLowerCase()).toContain(`hello from ${lang}`);
     const labels = JSON.parse(docker('image', 'inspect', `minicloud/${app}:v1`, '--format', '{{json .Config.Labels}}')) as Record<string, string>;
-    expect(labels).toMatchObject({ 'minicloud.app': app, 'minicloud.release': '1' });
+    expect(labels).toMatchObject({ 'minicloud.app': app });
+    const settings = (v: number) => docker('image', 'inspect', `minicloud/${app}:v${v}`, '--format', '{{.Config.User}} {{json .Config.Cmd}} {{json .Config.ExposedPorts}}');
+    writeFileSync(join(repo, 'CHANGES.txt'), `a code-only change ${Date.now()}\n`);
+    commitAll(repo, 'code only');
+    const second = await push(repo, mc.gitUrl(app));
+    expect(second.code, second.output).toBe(0);
+    expect(second.output.match(/Running in [0-9a-f]+/g) ?? [], second.output).toHaveLength(containers);
+    expect((await get(mc.httpPort, `${app}.localhost`)).body.toLowerCase()).toContain(`hello from ${lang}`);
+    // The same settings as before: the app's user, command and port (a buildpack's app runs as uid 10001).
+    expect(settings(2)).toBe(settings(1));
+    if (fixture !== 'dockerfile') expect(settings(2)).toMatch(/^10001:10001 /);
   });
 
   it('rebuilds a code-only change of the Node app without reinstalling dependencies, and keeps no secret in layers or logs', async () => {
@@ -76,6 +88,8 @@ describe('the Docker runtime, end to end', () => {
     // The build step ran again (new code), its script as its own command as on the host: no npm banner before its line.
     expect(second.output).toContain('wrote build-info.json');
     expect(second.output).not.toMatch(/> minicloud-fixture-node@[\d.]+ build/);
+    // That step is the only container the push ran: the image's settings and label are cached layers.
+    expect(second.output.match(/Running in [0-9a-f]+/g) ?? [], second.output).toHaveLength(1);
     expect((await get(mc.httpPort, `${app}.localhost`)).body).toContain('hello from node');
 
     // The config var reached the app's environment, and nothing else.
