@@ -3,7 +3,7 @@ import { get } from './net.ts';
 
 export interface LoadResult { total: number; failures: string[]; bodies: string[] }
 
-export function load(port: number, host: string, concurrency = 2): { stop(): Promise<LoadResult> } {
+export function load(port: number, host: string, concurrency = 2): { stop(): Promise<LoadResult>; total(): number } {
   let running = true;
   const result: LoadResult = { total: 0, failures: [], bodies: [] };
   const loop = async () => {
@@ -21,6 +21,8 @@ export function load(port: number, host: string, concurrency = 2): { stop(): Pro
   };
   const loops = Array.from({ length: concurrency }, loop);
   return {
+    /** Requests answered so far. */
+    total: () => result.total,
     stop: async () => {
       running = false;
       await Promise.all(loops);

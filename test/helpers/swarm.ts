@@ -31,6 +31,8 @@ export interface Swarm {
   loadImage(fromDockerHost: string, image: string): void;
   /** A hard crash of one node: every process in its namespace (dockerd, containerd, shims, their containers) killed. */
   killNode(name: string): void;
+  /** A killed node starts again: its dockerd (same data root, so still a member of the swarm) in its namespace; resolves once it answers. */
+  restartNode(name: string): Promise<void>;
   down(): Promise<void>;
 }
 
@@ -86,6 +88,15 @@ export async function startSwarm(opts: { nodes?: number; registryAuth?: { userna
       if (r.status !== 0) throw new Error(`loading ${image} into the swarm's manager failed: ${r.stderr}`);
     },
     killNode: (name) => killNamespace(name),
+    restartNode: async (name) => {
+      const i = nodes.findIndex((n) => n.name === name);
+      const dir = `${run}/${names[i]}`;
+      // The pid files of the killed daemons: a later process may hold those pids by now.
+      for (const f of [`${dir}/d.pid`, `${dir}/exec/containerd/containerd.pid`]) rmSync(f, { force: true });
+      startDockerd(nodes[i]!, dir, registry);
+      await until(`${name}'s dockerd to answer again`, 60_000, () => spawnSync('docker', ['-H', nodes[i]!.dockerHost, 'version'], { stdio: 'ignore' }).status === 0,
+        () => readFileSync(`${dir}/dockerd.log`, 'utf8').slice(-1500));
+    },
     down: () => down(p, run, nodes),
   };
   try {
