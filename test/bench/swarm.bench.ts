@@ -49,7 +49,7 @@ async function latency(mc: Minicloud): Promise<{ all: Stats; p99: number }> {
   return { all: stats(times), p99: sorted[Math.floor(sorted.length * 0.99)]! };
 }
 
-interface Rows { rows: Array<[string, Stats]>; p99: number; nodeDeathS?: number; failedDuringDeath?: string }
+interface Rows { rows: Array<[string, Stats]>; p99: number; nodeDeathS?: number; outOfRotationS?: number; failedDuringDeath?: string }
 
 async function runtimeRows(runtime: 'docker' | 'swarm'): Promise<Rows> {
   const redis = await startRedis();
@@ -89,10 +89,23 @@ async function runtimeRows(runtime: 'docker' | 'swarm'): Promise<Rows> {
   }
 }
 
-/** Kills the node that is not the manager, outright; times until both web instances are up on the manager again. */
-async function nodeDeath(mc: Minicloud, swarm: Swarm): Promise<Pick<Rows, 'nodeDeathS' | 'failedDuringDeath'>> {
+/** When the router took each of `dead` (host:port) out of rotation, from the app's router log (ms since the epoch), or undefined. */
+async function outOfRotation(mc: Minicloud, dead: string[], since: number): Promise<Array<number | undefined>> {
+  const log = (await mc.cli('logs', APP, '--router', '-n', '5000')).stdout.split('\n');
+  return dead.map((u) => {
+    const m = log.map((l) => /^(\S+) instance (\S+) out of rotation/.exec(l)).find((x) => x?.[2] === u && Date.parse(x[1]!) >= since - 50);
+    return m ? Date.parse(m[1]!) : undefined;
+  });
+}
+
+/**
+ * Kills the node that is not the manager, outright; times until the router took its instance out of rotation (after
+ * which no request goes there) and until both web instances are up on the manager again.
+ */
+async function nodeDeath(mc: Minicloud, swarm: Swarm): Promise<Pick<Rows, 'nodeDeathS' | 'outOfRotationS' | 'failedDuringDeath'>> {
   const [a, b] = swarm.nodes as [Swarm['nodes'][0], Swarm['nodes'][0]];
   await waitFor('a web instance on each node', async () => new Set((await webUp(mc)).map((i) => i.host)).size === 2);
+  const dead = (await webUp(mc)).filter((i) => i.host === b.ip).map((i) => `${i.host}:${i.port}`);
   let running = true;
   let total = 0;
   let failed = 0;
@@ -103,7 +116,14 @@ async function nodeDeath(mc: Minicloud, swarm: Swarm): Promise<Pick<Rows, 'nodeD
     }
   })();
   const killed = performance.now();
+  const killedAt = Date.now();
   swarm.killNode(b.name);
+  let outAt: number[] = [];
+  await waitFor('the router to take the dead node\'s instance out of rotation', async () => {
+    const at = await outOfRotation(mc, dead, killedAt);
+    outAt = at.filter((t) => t !== undefined);
+    return outAt.length === dead.length;
+  });
   await waitFor('both web instances up on the surviving node', async () => {
     const up = await webUp(mc);
     return up.length === 2 && up.every((i) => i.host === a.ip);
@@ -111,7 +131,7 @@ async function nodeDeath(mc: Minicloud, swarm: Swarm): Promise<Pick<Rows, 'nodeD
   const nodeDeathS = (performance.now() - killed) / 1000;
   running = false;
   await traffic;
-  return { nodeDeathS, failedDuringDeath: `${failed} of ${total}` };
+  return { nodeDeathS, outOfRotationS: (Math.max(...outAt) - killedAt) / 1000, failedDuringDeath: `${failed} of ${total}` };
 }
 
 export async function swarmBench(): Promise<void> {
@@ -123,5 +143,6 @@ export async function swarmBench(): Promise<void> {
     ...docker.rows, ...swarm.rows,
   ]);
   console.log(`  p99 of the GETs: docker ${docker.p99.toFixed(1)} ms, swarm ${swarm.p99.toFixed(1)} ms`);
-  console.log(`\nA swarm node killed outright (every process of it): its web instance serving on the other node after ${swarm.nodeDeathS?.toFixed(1)} s (heartbeat 1 s); requests failed meanwhile: ${swarm.failedDuringDeath}`);
+  console.log(`\nA swarm node killed outright (every process of it): the router took its web instance out of rotation after ${swarm.outOfRotationS?.toFixed(2)} s; `
+    + `it served again on the other node after ${swarm.nodeDeathS?.toFixed(1)} s (heartbeat 1 s); requests failed meanwhile: ${swarm.failedDuringDeath}`);
 }
