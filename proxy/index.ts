@@ -173,7 +173,7 @@ function createEngines(opts: RouterOptions, track: (s: Duplex) => void, draining
   const httpsSuffix = !opts.httpsPort || opts.httpsPort === 443 ? '' : `:${opts.httpsPort}`;
   // Plain requests go through undici's keep-alive pools (several times http-proxy's throughput);
   // http-proxy keeps what it is good at: WebSockets, on their own connections.
-  const pools = new UpstreamPools(table, { connections: opts.upstreamConnections });
+  const pools = new UpstreamPools(table, { connections: opts.upstreamConnections, ...(opts.upstreamQueue && { queue: opts.upstreamQueue }) });
   const requests = createRequestHandler({
     table, domain, pools, timeoutMs, trust, waker, httpsSuffix, challenge: opts.challenge, controlPlane: opts.controlPlane, draining, log: opts.log ? log : null,
   });

@@ -60,9 +60,11 @@ export interface RouterStats {
   /** Connections handed from the fast path to Node's server, and why. */
   handedOver: number;
   why: Record<HandOver, number>;
-  /** Fast-path requests that waited for a free link to their instance (it had its most), and those answered 503 instead (the wait's bound). */
+  /** Fast-path requests that waited for a free link to their instance (it had its most), and those answered 503 instead (the wait's bound; the pooled engine's too). */
   queued: number;
   queueRefused: number;
+  /** Pooled-engine requests waiting for a connection to their instance now (../pooled/queue.ts). */
+  pooledWaiting: number;
   /** Requests and upgrades Node's server passed to the pooled engine and to the websocket one. */
   pooled: number;
   ws: number;
@@ -73,7 +75,7 @@ export interface RouterStats {
 }
 
 export const routerStats: RouterStats = {
-  fast: 0, handedOver: 0, queued: 0, queueRefused: 0, pooled: 0, ws: 0, h2: 0, h2Malformed: 0,
+  fast: 0, handedOver: 0, queued: 0, queueRefused: 0, pooledWaiting: 0, pooled: 0, ws: 0, h2: 0, h2Malformed: 0,
   why: { unusual: 0, partial: 0, 'no-app': 0, stopped: 0, 'no-instance': 0, 'https-only': 0, 'route-headers': 0, acme: 0, 'trusted-proxy': 0, 'body-limit': 0, unreached: 0 },
 };
 

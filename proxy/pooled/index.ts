@@ -9,8 +9,9 @@ import type { Exchange } from '../edge/exchange.ts';
 import { upstreamRequestHeaders } from '../edge/forwarded.ts';
 import { requestFraming, responseHeaderList } from '../edge/hop.ts';
 import { bodyLimit, bodyRefusal, type Refusal } from '../edge/limits.ts';
-import { notAnsweringPage, sendPage, timedOutPage } from '../edge/pages.ts';
+import { busyPage, notAnsweringPage, sendPage, timedOutPage } from '../edge/pages.ts';
 import type { UpstreamPools } from './pools.ts';
+import type { Waiter, WaitQueue } from './queue.ts';
 import { fallbacks, tryAgain } from '../edge/retry.ts';
 import { originForm } from '../edge/target.ts';
 import { idleTimeout, isTimeout } from '../edge/timeout.ts';
@@ -77,9 +78,13 @@ interface Flight {
  * One try on one upstream, as an undici dispatch handler. A class, not closures: the router
  * makes one per request, and tsx's keep-names wrapping makes every named closure cost more.
  */
-class Attempt implements Dispatcher.DispatchHandlers {
+class Attempt implements Dispatcher.DispatchHandlers, Waiter {
   private abort: ((err?: Error) => void) | null = null;
   private gone = false;
+  /** Waiting for a connection (in `queue`, bounded); `over`: it waited its most and the client got the 503. */
+  waiting = false;
+  private over = false;
+  private readonly queue: WaitQueue;
   /** Whether a connection took the request (from then on it may have reached the app). */
   private sent = false;
   private resume: (() => void) | null = null;
@@ -107,17 +112,33 @@ class Attempt implements Dispatcher.DispatchHandlers {
       headersTimeout: 0,
       bodyTimeout: 0,
     };
-    f.ctx.pools.get(upstream).dispatch(opts, this);
+    const { pool, queue } = f.ctx.pools.get(upstream);
+    this.queue = queue;
+    if (queue.enter(this, performance.now())) pool.dispatch(opts, this);
+    else this.expired(null);
   }
 
   leave(): void {
     this.gone = true;
+    this.queue.leave(this);
     this.abort?.();
+  }
+
+  /** No connection took it in time (waitedMs), or too many wait already (null): the app is busy; nothing reached it. */
+  expired(waitedMs: number | null): void {
+    this.over = true;
+    routerStats.queueRefused++;
+    const { req, res, ex, route } = this.f;
+    if (this.gone || res.headersSent) return;
+    res.setHeader('x-request-id', ex.id);
+    ex.bytes = sendPage(res, busyPage(route.app, waitedMs));
+    if (!req.complete) req.resume();
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abort = abort;
-    if (this.gone) return abort();
+    this.queue.leave(this);
+    if (this.gone || this.over) return abort(); // undici still held it: it goes without reaching the app
     this.sent = true;
     this.last = performance.now();
     this.timer = setTimeout(checkIdle, this.f.timeout, this);
@@ -169,6 +190,8 @@ class Attempt implements Dispatcher.DispatchHandlers {
 
   onError(err: Error): void {
     this.settle();
+    this.queue.leave(this);
+    if (this.over) return; // answered already: the app was busy
     const { f } = this;
     const { req, res, ex, ctx } = f;
     if (this.gone || req.socket.destroyed) return void res.destroy(); // the client left: no one to answer
