@@ -1,9 +1,13 @@
 // A private certificate authority of minicloud's own, and server certificates it signs for an IP address: the swarm
 // registry's TLS (nodes trust the CA through /etc/docker/certs.d/<host:port>/ca.crt, no insecure-registries).
-import { X509Certificate as NodeX509, randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+// @peculiar/x509 is loaded when a swarm's registry first needs a certificate, not at minicloud's start.
+import { KeyObject, X509Certificate as NodeX509, randomBytes, webcrypto } from 'node:crypto';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+let lib: Promise<typeof import('@peculiar/x509')> | null = null;
+const loadX509 = () => (lib ??= import('@peculiar/x509').then((x509) => {
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  return x509;
+}));
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86400_000;
@@ -16,12 +20,13 @@ const serial = () => {
   return s.toString('hex');
 };
 
-async function pkcs8(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY') + '\n';
+function pkcs8(key: CryptoKey): string {
+  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
 /** A CA valid for `years` (ten by default: nodes keep trusting it for as long as the swarm lives). */
 export async function makeCa(name: string, years = 10): Promise<CaPair> {
+  const x509 = await loadX509();
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -33,11 +38,12 @@ export async function makeCa(name: string, years = 10): Promise<CaPair> {
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem') + '\n', keyPem: await pkcs8(keys.privateKey) };
+  return { certPem: cert.toString('pem') + '\n', keyPem: pkcs8(keys.privateKey) };
 }
 
 /** A server certificate for `ip`, signed by the CA, valid for `days`. */
 export async function issueForIp(ca: CaPair, ip: string, days = 825): Promise<CaPair> {
+  const x509 = await loadX509();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decode(ca.keyPem)[0]!, ALG, false, ['sign']);
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
@@ -52,7 +58,7 @@ export async function issueForIp(ca: CaPair, ip: string, days = 825): Promise<Ca
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
-  return { certPem: cert.toString('pem') + '\n', keyPem: await pkcs8(keys.privateKey) };
+  return { certPem: cert.toString('pem') + '\n', keyPem: pkcs8(keys.privateKey) };
 }
 
 /** Whether `certPem` names `ip`, is signed by `caPem` and stays valid for another month (else it is made again). */

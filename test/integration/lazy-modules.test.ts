@@ -22,6 +22,7 @@ const LAZY = {
   mysql2: 'a MariaDB add-on',
   pg: 'a PostgreSQL add-on',
   nodemailer: 'an e-mail alert',
+  '@peculiar/x509': 'a swarm registry\'s private CA (self-signed certificates are written with node:crypto)',
 };
 
 const logs = mkdtempSync(join(tmpdir(), 'mc-modlog-'));

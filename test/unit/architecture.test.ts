@@ -48,7 +48,7 @@ const SDK_OWNER: Record<string, string[]> = {
   ioredis: ['log', 'addons'], bullmq: ['queue'], express: ['api'], 'node-git-server': ['intake'], 'http-proxy': ['proxy'], undici: ['proxy'],
   'better-sqlite3': ['store'], '@octokit/webhooks': ['intake'], yaml: ['build'], mysql2: ['addons'], 'mysql2/promise': ['addons'],
   pg: ['addons'], amqplib: ['addons'], 'prom-client': ['metrics'],
-  // certs: ACME orders, and the self-signed certificates made with acme-client's own X.509 library.
+  // certs: ACME orders, and the swarm registry's private CA (the self-signed certificates: node:crypto, certs/der.ts).
   'acme-client': ['certs'], '@peculiar/x509': ['certs'],
   // The router daemon's OCSP stapling: requests made and answers read as ASN.1.
   '@peculiar/asn1-ocsp': ['proxy'], '@peculiar/asn1-schema': ['proxy'], '@peculiar/asn1-x509': ['proxy'],
@@ -80,8 +80,15 @@ function partOf(file: string): string | null {
   return rel.length > 2 ? rel[1]! : null;
 }
 
-const imports = (file: string) =>
-  [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+// Static imports, and the packages loaded on first use: `import('x')` and `createRequire(...)('x')` (an SDK loaded late
+// keeps its owner).
+const imports = (file: string) => {
+  const text = readFileSync(file, 'utf8');
+  return [
+    ...[...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!),
+    ...[...text.matchAll(/(?:\bimport|\bcreateRequire\([^)]*\))\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!),
+  ];
+};
 
 const sources = [...files(join(ROOT, 'src')), ...files(join(ROOT, 'proxy'))];
 
