@@ -38,7 +38,8 @@ export class Link {
   constructor(readonly pool: LinkPool, readonly socket: Socket) {
     socket.setNoDelay(true);
     // A connect that never comes up (the instance's node gone without a reset) fails as a refused one does.
-    const limit = setTimeout(() => socket.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
+    // Decided after the loop's I/O (setImmediate): a late timer must not beat a connect already made (probe.ts).
+    const limit = setTimeout(() => setImmediate(() => this.connected || socket.destroy(connectTimeout())), CONNECT_TIMEOUT_MS);
     limit.unref();
     socket.once('close', () => clearTimeout(limit));
     socket.once('connect', () => (clearTimeout(limit), (this.connected = true), this.user?.onConnect()));

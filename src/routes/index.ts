@@ -175,14 +175,17 @@ export class RouteTable {
    */
   suspect(upstream: Upstream, why = 'refused'): void {
     const k = upstreamKey(upstream);
-    if (this.suspects.has(k)) return;
+    const route = this.routeOf(k);
+    if (this.suspects.has(k) || !route) return; // a late word of an instance no longer in the table: nothing to skip
     this.suspects.set(k, why);
-    this.tell(upstream, why);
+    for (const listener of this.health) listener(route.app, upstream, why);
   }
 
   /** `upstream` answered a probe: back in rotation (the listeners hear of it when it was out). */
   cleared(upstream: Upstream): void {
-    if (this.suspects.delete(upstreamKey(upstream))) this.tell(upstream, null);
+    const k = upstreamKey(upstream);
+    const route = this.suspects.delete(k) ? this.routeOf(k) : undefined;
+    if (route) for (const listener of this.health) listener(route.app, upstream, null);
   }
 
   isSuspect(upstream: Upstream): boolean {
@@ -195,11 +198,8 @@ export class RouteTable {
     return () => this.health.delete(listener);
   }
 
-  private tell(upstream: Upstream, why: string | null): void {
-    const k = upstreamKey(upstream);
-    const route = this.snap.routes.find((r) => r.upstreams.some((u) => upstreamKey(u) === k));
-    if (!route) return;
-    for (const listener of this.health) listener(route.app, upstream, why);
+  private routeOf(key: string): Route | undefined {
+    return this.snap.routes.find((r) => r.upstreams.some((u) => upstreamKey(u) === key));
   }
 
   /**

@@ -82,6 +82,9 @@ describe('RouteTable suspects', () => {
     t.replace([route('a', ['a.test'], [1, 2])]); // gone from the table: forgotten
     t.replace([route('a', ['a.test'], [1, 2, 3])]);
     expect(t.isSuspect(up(3))).toBe(false);
+    t.suspect(up(9)); // a late word of an instance the table no longer has
+    expect(t.isSuspect(up(9))).toBe(false);
+    expect(heard).toHaveLength(3);
   });
 
   it('still gives an upstream when all are suspect', () => {
