@@ -1,7 +1,7 @@
 // What every route module is given (one RouteDeps: the composition root's parts, and the access layer createApi makes
 // from them), and the app as the API shows it.
 import type { Request } from 'express';
-import type { AppInfo, CertsReport, DiskUsageInfo, PruneReportInfo, PruneRequest, RouterDaemonReport } from '../core/index.ts';
+import type { AppInfo, CertsReport, DiskUsageInfo, PruneReportInfo, PruneRequest, RouterDaemonReport, SwarmInitDone } from '../core/index.ts';
 import type { AddonsService } from '../addons/index.ts';
 import type { AlertService } from '../alerts/index.ts';
 import type { AppsDeps, AppsService, PreviewsService } from '../apps/index.ts';
@@ -51,6 +51,8 @@ export interface RouteDeps extends AppsDeps {
   processes: ProcessService;
   /** A swarm's nodes (`minicloud nodes`); on one server its routes say there are none. */
   nodes: NodeService;
+  /** `minicloud swarm:init`: this server's engine made a one-node swarm, its running apps moved onto it. */
+  swarm: { init(advertiseAddr: string | undefined, say: (line: string) => void): Promise<SwarmInitDone> };
   push: PushIntake;
   runtime: Runtime;
   /** Runs an app's cron entry now (POST /apps/:app/cron/run); without it that route answers 503. */

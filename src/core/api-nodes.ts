@@ -31,3 +31,22 @@ export type NodeDrainEvent =
   | { type: 'line'; text: string }
   | { type: 'done'; node: NodeInfo }
   | { type: 'error'; error: string; hint?: string };
+
+/** What `POST /api/swarm/init` did: the engine made a swarm (or adopted), the apps moved onto it. */
+export interface SwarmInitDone {
+  /** The engine was a swarm manager already. */
+  adopted: boolean;
+  /** Where other nodes reach the manager (`<ip>:2377`). */
+  address: string;
+  apps: number;
+  instances: number;
+  /** Apps moved stop-first (their storage stays on this node). */
+  stopFirst: string[];
+  seconds: number;
+}
+
+/** `POST /api/swarm/init`: progress lines, then what was done, or what went wrong. */
+export type SwarmInitEvent =
+  | { type: 'line'; text: string }
+  | { type: 'done'; done: SwarmInitDone }
+  | { type: 'error'; error: string; hint?: string };

@@ -19,9 +19,10 @@ export interface FormationOptions extends SupervisorOptions {
   volumesDir: string;
   /**
    * An app with storage is updated stop-first: its old instances stop before the new ones start, so two never write
-   * its volume at once (on a swarm, where they would be two services; elsewhere start-first, as before).
+   * its volume at once (on a swarm, where they would be two services; elsewhere start-first, as before). Asked at
+   * each rollout: the runtime may change while minicloud runs (swarm:init).
    */
-  stopFirstWithStorage?: boolean;
+  stopFirstWithStorage?: () => boolean;
 }
 
 export const MAX_SCALE = 100;
@@ -94,7 +95,7 @@ export class Formation extends EventEmitter<FormationEvents> {
   async rollout(release: Release, log: (line: string) => void): Promise<void> {
     const old = this.store.instances.list(release.app);
     const wanted = Object.entries(this.wanted(release)).flatMap(([type, n]) => Array<string>(n).fill(type));
-    if (this.opts.stopFirstWithStorage && old.length && this.volumes(release.app).length) return this.rolloutStopFirst(release, wanted, old, log);
+    if (this.opts.stopFirstWithStorage?.() && old.length && this.volumes(release.app).length) return this.rolloutStopFirst(release, wanted, old, log);
     const stateful = await this.stopStateful(release, old, log);
     const started = await this.startGated(release, wanted, log).catch(async (e: unknown) => {
       await this.restartStateful(stateful, log);

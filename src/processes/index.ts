@@ -5,3 +5,4 @@ export { Sleeper } from './sleeper.ts';
 export { CronRunner, cronStatus, type CronEntry, type CronRunnerDeps } from './cron-runner.ts';
 export { ProcessService, type ProcessDeps, type SleepInput } from './service.ts';
 export { NodeService } from './nodes.ts';
+export { moveApps, type MoveSummary, type RuntimeMoveDeps } from './runtime-move.ts';

@@ -9,8 +9,11 @@ import type { Formation } from './formation.ts';
 const ROUNDS = 5;
 
 export class NodeService {
-  /** `registry`: minicloud's own swarm registry, whose CA a joining node must trust (said with the join command). */
-  constructor(private readonly store: Store, private readonly formation: Formation, private readonly runtime: Runtime, private readonly registry?: NodeJoin['registry']) {}
+  /**
+   * `registry`: minicloud's own swarm registry, whose CA a joining node must trust (said with the join command);
+   * `noRegistry`: none at all (a swarm:init of this process): images are on this server only.
+   */
+  constructor(private readonly store: Store, private readonly formation: Formation, private readonly runtime: Runtime, private readonly registry?: NodeJoin['registry'], private readonly noRegistry = false) {}
 
   private control(): NodeControl {
     if (this.runtime.nodes) return this.runtime.nodes;
@@ -23,7 +26,11 @@ export class NodeService {
   }
 
   async join(): Promise<NodeJoin> {
-    const j = await this.control().join();
+    const nodes = this.control();
+    if (this.noRegistry) {
+      throw new UserError("this swarm has no registry yet: apps' images are on this server only, so a second node could run none of them", 'restart minicloud first: on a swarm it runs its own registry on this manager (or uses MINICLOUD_SWARM_REGISTRY); deploy each app again so its image is there, then run nodes:add', 409);
+    }
+    const j = await nodes.join();
     return this.registry ? { ...j, registry: this.registry } : j;
   }
 

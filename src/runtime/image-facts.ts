@@ -6,6 +6,8 @@ import { volumeMounts } from './container-spec.ts';
 import type { InstanceSpec } from './runtime.ts';
 
 export interface ImageFacts {
+  /** The image's id (`sha256:…`): what a node that has it runs without asking a registry. */
+  id: string;
   workdir: string;
   user: { uid: number; gid: number } | null;
   /** The paths its Dockerfile declares a VOLUME (its data, by its own word). */
@@ -17,7 +19,7 @@ export async function imageFacts(docker: Dockerode, image: string): Promise<Imag
   const info = await docker.getImage(image).inspect();
   const m = /^(\d+)(?::(\d+))?$/.exec(info.Config.User ?? '');
   const user = m && Number(m[1]) !== 0 ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : null;
-  return { workdir: info.Config.WorkingDir || '/', user, volumes: Object.keys(info.Config.Volumes ?? {}) };
+  return { id: info.Id, workdir: info.Config.WorkingDir || '/', user, volumes: Object.keys(info.Config.Volumes ?? {}) };
 }
 
 /** A volume's host directory, owned by the image's unprivileged user so the app can write it (a restore's files too). */

@@ -14,19 +14,27 @@ import { deadNodes, hasEnded, nodeAddress, spreadNode, taskHealth, tasksOf, wait
 
 export interface SwarmRuntimeOptions extends Omit<ServiceOptions, 'node'> {
   logDir: string;
-  /** Each app's overlay network is `<network>-app-<app>`. */
+  /** Each app's overlay network is `<network>-swarm-<app>`. */
   network: string;
   logMaxBytes?: number;
   /** Credentials the nodes pull release images with (the private registry's), sent with each new service. */
   registryAuth?: Dockerode.AuthConfig;
   /** How long a task may take to run (its node pulling the image included); 3 minutes by default. */
   startCeilingMs?: number;
+  /**
+   * The registry's `host:port`. An image not named under it (built before `minicloud swarm:init`, or no registry at
+   * all yet) is on this node only: its instances run here, the image named by id, which the node pulls from nowhere
+   * (a name would send it asking Docker Hub first).
+   */
+  registry?: string;
 }
 
 /** An instance being watched: its output followed into its app's log from `since` (seconds), `written` bytes so far. */
 interface Watched { app: string; ac: AbortController; since: number; written: number }
 
 const status = (e: unknown) => (e as { statusCode?: number }).statusCode;
+/** Not the Docker runtime's bridge name: after swarm:init an app's bridge and overlay exist side by side for a while. */
+const overlayName = (shared: string, app: string) => `${shared}-swarm-${app}`;
 const POLL_MS = 1000;
 /** How long an ended instance's last output may take to be read from its node. */
 const DRAIN_MS = 15_000;
@@ -149,7 +157,7 @@ export class SwarmRuntime implements Runtime {
   /** The app is gone: its overlay network goes too. */
   async forget(app: string): Promise<void> {
     this.overlays.delete(app);
-    await removeOverlay(this.docker, appNetworkName(this.opts.network, app));
+    for (const name of [overlayName(this.opts.network, app), appNetworkName(this.opts.network, app)]) await removeOverlay(this.docker, name);
     await sweepSecrets(this.docker, app);
   }
 
@@ -165,18 +173,20 @@ export class SwarmRuntime implements Runtime {
   private async create(spec: InstanceSpec, kind: 'run' | 'instance'): Promise<string> {
     if (spec.artifact.kind !== 'image') throw new Error(`release v${spec.release} of ${spec.app} is not an image; the Swarm runtime runs images only`);
     const image = typeImage(spec.artifact, spec.type);
-    const network = appNetworkName(this.opts.network, spec.app);
+    const network = overlayName(this.opts.network, spec.app);
     await this.ensureOverlay(spec.app, network);
-    const { user, mounts, storageDir } = await placeVolumes(spec, await this.image(image));
+    const facts = await this.image(image);
+    const { user, mounts, storageDir } = await placeVolumes(spec, facts);
     if (storageDir) spec = { ...spec, env: { ...spec.env, STORAGE_DIR: storageDir } };
-    // Volumes live in host directories on the manager; other instances spread over the nodes (a node that dies takes
-    // its instances with it, and minicloud starts them again as new services, placed afresh).
-    const node = mounts.length ? await this.managerNode() : kind === 'instance' ? await spreadNode(this.docker, spec.app, spec.type) : undefined;
+    // Volumes live in host directories on the manager (so do local images); other instances spread over the nodes (a
+    // node that dies takes its instances with it, and minicloud starts them again as new services, placed afresh).
+    const local = !this.opts.registry || !image.startsWith(`${this.opts.registry}/`);
+    const node = mounts.length || local ? await this.managerNode() : kind === 'instance' ? await spreadNode(this.docker, spec.app, spec.type) : undefined;
     // The config in a secret of this service's own, removed with it: no value in the spec.
     const config = Object.fromEntries(Object.entries(spec.env).filter(([k]) => !PLAIN_ENV.has(k)));
     const secret = await createEnvSecret(this.docker, serviceName(spec, kind), spec.app, spec.release, config);
     try {
-      const body = serviceSpec(spec, kind, image, network, mounts, { ...this.opts, ...(node && { node }) }, { ...secret, user });
+      const body = serviceSpec(spec, kind, local ? facts.id : image, network, mounts, { ...this.opts, ...(node && { node }) }, { ...secret, user });
       // The credentials as their own argument: dockerode's one-argument form sends the whole spec as X-Registry-Auth,
       // and every node but the one that built the image then fails its pull as "No such image".
       const auth = this.opts.registryAuth;

@@ -10,7 +10,7 @@ import type { Listeners } from './listeners.ts';
 /** Its first line, "minicloud is up", is what scripts and tests wait for. */
 export function announce(cfg: Config, { p, admin, engine, isolation, runtime, registry }: Base, { apiPort, edge, publicUrl }: Listeners, log: Logger): void {
   for (const line of edgeBanner(cfg, { api: apiPort, http: edge.port }, publicUrl)) log.info(line);
-  log.info(runtime.name === 'swarm' ? `Runtime: Docker Swarm ${engine?.version} (a service per instance, images from ${registry?.own ? `minicloud's registry on ${registry.host}` : registry?.host})` : engine ? `Runtime: Docker ${engine.version} (containers on network ${cfg.dockerNetwork})` : 'Runtime: host processes (no Docker engine answered; MINICLOUD_RUNTIME=docker requires one)');
+  log.info(runtime.name === 'swarm' ? `Runtime: Docker Swarm ${engine?.version} (a service per instance, images from ${registry?.own ? `minicloud's registry on ${registry.host}` : registry?.host ?? 'this node only: no registry yet'})` : engine ? `Runtime: Docker ${engine.version} (containers on network ${cfg.dockerNetwork})` : 'Runtime: host processes (no Docker engine answered; MINICLOUD_RUNTIME=docker requires one)');
   if (engine) for (const w of loopbackWarnings(process.env)) log.warn(`Warning: ${w}`);
   log.info(`Isolation: ${isolation.summary}`);
   log.info(httpsBanner(cfg, edge.httpsPort));

@@ -6,11 +6,12 @@ import { BOOT_TOKEN, adminToken, hashToken } from '../api/index.ts';
 import { BuildSlots, DockerBuilder, HostBuilder, type Builder } from '../build/index.ts';
 import { DeployLog } from '../log/index.ts';
 import { startLocalRedis } from '../queue/index.ts';
-import { DockerRuntime, ProcessRuntime, SwarmRuntime, connectDocker, runtimeChoice, type Runtime } from '../runtime/index.ts';
+import { DockerRuntime, ProcessRuntime, RuntimeSwitch, SwarmRuntime, connectDocker, runtimeChoice, type EngineClient, type Runtime } from '../runtime/index.ts';
 import { Store } from '../store/index.ts';
 import { adminUrl, bindWarning } from './admin-edge.ts';
 import { STOP_GRACE_MS, paths, type Config, type Paths } from './config.ts';
 import { setUpIsolation, type Isolation } from './isolation.ts';
+import { runtimeAfterInit } from './swarm-switch.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { swarmRegistry, type ChosenRegistry } from './swarm-registry.ts';
 
@@ -52,15 +53,15 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
   const deployLog = new DeployLog(store, redisUrl, appUrl);
   life.add('deploy log', () => deployLog.close());
 
-  // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise.
-  const choice = runtimeChoice(cfg.runtime);
+  // Docker when an engine answers (or MINICLOUD_RUNTIME=docker); host processes otherwise; Swarm once swarm:init ran.
+  const choice = runtimeAfterInit(runtimeChoice(cfg.runtime), p.runtimeRecord);
   const engine = await connectDocker(choice);
   const registry = choice === 'swarm' && engine ? await swarmRegistry(cfg, p, engine.docker, log, life) : undefined;
   const isolation = setUpIsolation(cfg, p, engine ? 'docker' : 'process', log.child('users'));
-  const runtime: Runtime = engine && registry
-    ? new SwarmRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, stopGraceMs: STOP_GRACE_MS, logMaxBytes: cfg.appLogMaxBytes, ...(registry.auth && { registryAuth: registry.auth }) })
-    : engine
-    ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, logMaxBytes: cfg.appLogMaxBytes, ...(cfg.dockerPeers && { ownNetworkOnly: { peers: cfg.dockerPeers } }) })
+  const docker = engine ? new DockerRuntime(engine.docker, { logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, logMaxBytes: cfg.appLogMaxBytes, ...(cfg.dockerPeers && { ownNetworkOnly: { peers: cfg.dockerPeers } }) }) : null;
+  // On an engine, a switch: swarm:init changes Docker for Swarm while minicloud runs (containers left stop on Docker).
+  const runtime: Runtime = engine && docker
+    ? (choice === 'swarm' ? new RuntimeSwitch(swarmRuntime(engine.docker, cfg, p, registry), docker) : new RuntimeSwitch(docker))
     : new ProcessRuntime(p.logs, {
       users: isolation.users, guard: isolation.guard, log: log.child('runtime'), confine: isolation.confine,
       defaults: { memoryMb: cfg.appMemoryMb, cpu: cfg.appCpu, pids: cfg.appPids }, logMaxBytes: cfg.appLogMaxBytes,
@@ -74,9 +75,9 @@ export async function startBase(cfg: Config, log: Logger, life: Lifecycle): Prom
     const swept = await runtime.sweep(handles);
     if (swept) log.info(`ended ${swept} cgroup(s) no instance owns (left by an earlier minicloud process)`);
   }
-  if (runtime instanceof DockerRuntime) {
+  if (docker) {
     // Sleeping apps' parked containers of an earlier process: restore() parks them again.
-    const parked = await runtime.sweepParked(store.instances.list().map((i) => i.handle));
+    const parked = await docker.sweepParked(store.instances.list().map((i) => i.handle));
     if (parked) log.info(`removed ${parked} parked container(s) of sleeping apps left by an earlier minicloud process`);
   }
   const inner: Builder = engine
@@ -98,4 +99,15 @@ async function localRedis(p: Paths, log: Logger, life: Lifecycle): Promise<strin
   const redis = await startLocalRedis(p.redis, log.child('redis'));
   life.add('redis', () => redis.stop(), { timeoutMs: 30_000 }); // it writes its append-only file out first
   return redis.url;
+}
+
+/**
+ * The Swarm runtime on this engine: release images from the swarm's registry; an image that is not there (built
+ * before `swarm:init`, or none runs yet) runs on this node only, named by id.
+ */
+export function swarmRuntime(docker: EngineClient, cfg: Config, p: Paths, registry: ChosenRegistry | undefined): SwarmRuntime {
+  return new SwarmRuntime(docker, {
+    logDir: p.logs, network: cfg.dockerNetwork, defaultMemoryMb: cfg.appMemoryMb, defaultCpu: cfg.appCpu, defaultPids: cfg.appPids, stopGraceMs: STOP_GRACE_MS, logMaxBytes: cfg.appLogMaxBytes,
+    ...(registry && { registry: registry.host }), ...(registry?.auth && { registryAuth: registry.auth }),
+  });
 }

@@ -33,7 +33,7 @@ export interface Config {
   buildStepTimeoutMs: number;
   /** Redis key prefix, so several minicloud instances (or test runs) can share one Redis. */
   redisPrefix: string;
-  /** MINICLOUD_RUNTIME: docker, process, swarm, or unset (Docker when it answers). */
+  /** MINICLOUD_RUNTIME: docker, process, swarm, or unset (Docker when it answers; Swarm after swarm:init). */
   runtime: string | undefined;
   /** MINICLOUD_SWARM_REGISTRY (`host:port`): where builds push and every swarm node pulls; unset: minicloud runs its own (on _PORT). */
   swarmRegistry: string | undefined;
@@ -283,6 +283,7 @@ export function paths(dataDir: string) {
     backups: join(dataDir, 'backups'),
     /** The off-box backup target and its keys (0600). */
     backupTarget: join(dataDir, 'backup-target.json'),
+    runtimeRecord: join(dataDir, 'runtime.json'), // {"runtime":"swarm"} once `minicloud swarm:init` ran
     logs: join(dataDir, 'logs'),
     certs: join(dataDir, 'certs'),
     registry: join(dataDir, 'registry'),

@@ -46,7 +46,7 @@ export async function startListeners(cfg: Config, base: Base, parts: Parts, log:
   const refreshApp = async () => { routesChanged(); await router.settled(); };
   const api = createApi({
     moves, disk: startDisk(cfg, base, log.child('disk'), life), logger: log.child('api'), ...parts.serviceDeps, baseDomain: cfg.domain, timeouts: cfg.apiTimeouts, consoleIdleMs: cfg.consoleIdleMs, certs, refreshRoutes: refreshApp,
-    service: parts.service, previews: parts.previews, processes: parts.processes, nodes: parts.nodes, addons: parts.addons, catalog: catalogInstaller(cfg, base, parts), upgrades: catalogUpgrader(cfg, base, parts), compose: composeInstaller(base, parts), backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime, cron: parts.cronRunner,
+    service: parts.service, previews: parts.previews, processes: parts.processes, nodes: parts.nodes, swarm: parts.swarm, addons: parts.addons, catalog: catalogInstaller(cfg, base, parts), upgrades: catalogUpgrader(cfg, base, parts), compose: composeInstaller(base, parts), backups: parts.backups, alerts: parts.alerts.service, push: parts.push, github: parts.github, runtime, cron: parts.cronRunner,
     routerLog: async (app: string) => { await router.flush(); return join(p.logs, app, 'router.log'); }, edge: router, appLog: (app: string) => join(p.logs, app, 'app.log'), metrics, hookToken: hook,
     status: () => ({
       runtime: runtime.name, docker: engine?.version ?? null, builds: { concurrency: cfg.buildConcurrency, memoryMb: engine || isolation.confine?.enforcesLimits ? cfg.buildMemoryMb : null },

@@ -15,7 +15,8 @@ import { CronRunner, Formation, NodeService, ProcessService, Sleeper } from '../
 import { CronScheduler, DeployQueue, connectionFromUrl } from '../queue/index.ts';
 import { RouteTable } from '../routes/index.ts';
 import { RouterLink } from '../router-daemon/index.ts';
-import type { Base } from './base.ts';
+import { swarmRuntime, type Base } from './base.ts';
+import { SwarmSwitch } from './swarm-switch.ts';
 import { STOP_GRACE_MS, type Config } from './config.ts';
 import { startCertificates } from './https.ts';
 import { certOrdered, makeAlerts, watchFormation } from './alerts.ts';
@@ -37,7 +38,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   // The router daemon as the parts see it before minicloud has reached it (the edge binds it, listeners.ts).
   const router = new RouterLink();
   const formation = new Formation(store, runtime, {
-    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: STOP_GRACE_MS, volumesDir: p.volumes, stopFirstWithStorage: runtime.name === 'swarm',
+    startTimeoutMs: cfg.startTimeoutMs, drainMs: cfg.drainMs, stopGraceMs: STOP_GRACE_MS, volumesDir: p.volumes, stopFirstWithStorage: () => runtime.name === 'swarm',
     healthIntervalMs: cfg.healthIntervalMs, healthFailures: cfg.healthFailures, healthTimeoutMs: cfg.healthTimeoutMs, published: () => router.settled(),
   });
   life.add('formation', () => formation.close());
@@ -75,7 +76,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const sleeper = new Sleeper(store, formation, undefined, log.child('sleeper'));
   life.add('sleeper', () => sleeper.close());
   const processes = new ProcessService({ store, formation, sleeper, runtime, service });
-  const nodes = new NodeService(store, formation, runtime, base.registry?.own && { host: base.registry.own.host, caPem: base.registry.own.caPem });
+  const nodes = new NodeService(store, formation, runtime, base.registry?.own && { host: base.registry.own.host, caPem: base.registry.own.caPem }, base.registry === undefined);
   const backups = new BackupsService({
     store, dir: p.backups, env: process.env, volumes: (app) => formation.volumes(app), freeze: (app) => formation.freezeStateful(app), log: log.child('backups'),
     restart: (app) => service.runAndWait(app, 'restart'), finished: (b) => alerts.sources.backupFinished(b), offBox: new OffBox(new TargetFile(p.backupTarget)), checkFreeSpace: floor(cfg),
@@ -92,7 +93,15 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), onOrder: certOrdered(alerts),
   });
   life.add('certificates', () => certs.stop());
-  return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, cronRunner, git, service, addons, pipeline, github, push, sleeper, processes, nodes, backups, metrics, table, router, certs };
+  return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, cronRunner, git, service, addons, pipeline, github, push, sleeper, processes, nodes, swarm: swarmSwitch(cfg, base, formation, log), backups, metrics, table, router, certs };
+}
+
+/** `minicloud swarm:init`: this engine a one-node swarm, the apps moved onto it (swarm-switch.ts). */
+function swarmSwitch(cfg: Config, { p, store, runtime, engine, registry }: Base, formation: Formation, log: Logger): SwarmSwitch {
+  return new SwarmSwitch({
+    store, formation, runtime, docker: engine?.docker ?? null, registry: registry !== undefined, recordFile: p.runtimeRecord,
+    locksDir: join(cfg.dataDir, 'locks'), log: log.child('swarm'), makeSwarm: () => swarmRuntime(engine!.docker, cfg, p, registry),
+  });
 }
 
 /** apps:rename: each part's share, and how stored artifacts name an app's builds (release directories, images). */

@@ -26,6 +26,7 @@ async function pickUp(cfg: Config, { p, store, deployLog }: Base, parts: Parts, 
   await formation.restore();
   listeners.refreshRoutes();
   certs.sync();
+  parts.swarm.resume(); // a swarm:init cut short: the instances still in containers move now
   // Each app's cron schedules into Redis: at start, and again whenever Redis answers after being away (it may have lost them).
   const syncAllCron = () => Promise.all(store.apps.list().map((app) => cron.sync(app.name, store.releases.current(app.name)?.artifact.manifest?.cron ?? [])
     .catch((e: unknown) => log.child('cron').error(`${app.name}: cron not scheduled:`, e))));

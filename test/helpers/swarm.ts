@@ -47,13 +47,19 @@ function cgroupMounts(): string {
     .map(([src, dst, type, opts]) => `mkdir -p ${dst} && mount -t ${type} -o ${opts} ${src} ${dst} && `).join('');
 }
 
-/** A /24 in 10.216.0.0/16 that no interface of this host uses yet. */
-function freeSubnet(): string {
-  const used = sh('ip', ['-o', '-4', 'addr']);
+/** A /24 in <prefix>.0.0/16 (10.216 by default) that no interface or route of this host uses yet. */
+function freeSubnet(prefix = '10.216'): string {
+  const used = `${sh('ip', ['-o', '-4', 'addr'])}\n${sh('ip', ['-4', 'route'])}`;
   for (;;) {
-    const net = `10.216.${1 + randomBytes(1)[0]! % 250}`;
-    if (!used.includes(` ${net}.`)) return net;
+    const net = `${prefix}.${1 + randomBytes(1)[0]! % 250}`;
+    if (!used.includes(` ${net}.`) && !used.includes(`\n${net}.`) && !used.startsWith(`${net}.`)) return net;
   }
+}
+
+/** The host routes the node's container networks (`pool`.0/24) to the node, which forwards to them (DOCKER-USER). */
+function reachContainers(n: SwarmNode, pool: string): void {
+  sh('ip', ['route', 'add', `${pool}.0/24`, 'via', n.ip]);
+  sh('ip', ['netns', 'exec', n.name, 'iptables', '-I', 'DOCKER-USER', '-i', 'eth0', '-j', 'ACCEPT']);
 }
 
 async function until(what: string, ms: number, check: () => boolean | Promise<boolean>, detail = () => ''): Promise<void> {
@@ -66,8 +72,19 @@ async function until(what: string, ms: number, check: () => boolean | Promise<bo
   }
 }
 
-/** `registryAuth`: the registry asks for these credentials (htpasswd, bcrypt), for pushes and pulls alike. */
-export async function startSwarm(opts: { nodes?: number; registryAuth?: { username: string; password: string } } = {}): Promise<Swarm> {
+export interface SwarmOptions {
+  nodes?: number;
+  /** The registry asks for these credentials (htpasswd, bcrypt), for pushes and pulls alike. */
+  registryAuth?: { username: string; password: string };
+  /**
+   * false: the engines only, not yet a swarm and no registry (a single server that `minicloud swarm:init` turns into
+   * one). Their containers' own addresses are then reachable from the host, as on a server where minicloud runs beside
+   * its engine: each node's local networks come from a /24 of their own, routed to the node, its forwarding allowed.
+   */
+  form?: boolean;
+}
+
+export async function startSwarm(opts: SwarmOptions = {}): Promise<Swarm> {
   const started = performance.now();
   const p = `mcs${randomBytes(2).toString('hex')}`; // interface names stay under 15 characters
   const net = freeSubnet();
@@ -102,10 +119,16 @@ export async function startSwarm(opts: { nodes?: number; registryAuth?: { userna
   try {
     mkdirSync(run, { recursive: true });
     network(p, net, nodes);
-    for (const [i, n] of nodes.entries()) startDockerd(n, `${run}/${names[i]}`, registry);
+    const pools = opts.form === false ? nodes.map(() => freeSubnet('10.217')) : [];
+    for (const [i, n] of nodes.entries()) startDockerd(n, `${run}/${names[i]}`, registry, pools[i]);
     for (const [i, n] of nodes.entries()) {
       await until(`${n.name}'s dockerd to answer`, 60_000, () => spawnSync('docker', ['-H', n.dockerHost, 'version'], { stdio: 'ignore' }).status === 0,
         () => readFileSync(`${run}/${names[i]}/dockerd.log`, 'utf8').slice(-1500));
+    }
+    if (opts.form === false) {
+      for (const [i, n] of nodes.entries()) reachContainers(n, pools[i]!);
+      swarm.formedInS = (performance.now() - started) / 1000;
+      return swarm;
     }
     form(swarm);
     await until('every node to be Ready', 60_000, () => {
@@ -148,11 +171,12 @@ function network(p: string, net: string, nodes: SwarmNode[]): void {
   }
 }
 
-function startDockerd(n: SwarmNode, dir: string, registry: string): void {
+function startDockerd(n: SwarmNode, dir: string, registry: string, pool?: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/daemon.json`, JSON.stringify({
     'insecure-registries': [registry], 'deprecated-key-path': `${dir}/key.json`, 'storage-driver': 'overlay2',
     'cgroup-parent': `/${n.name}`, 'log-level': 'warn',
+    ...(pool && { 'default-address-pools': [{ base: `${pool}.0/24`, size: 28 }] }),
   }));
   const log = openSync(`${dir}/dockerd.log`, 'a');
   // detached, its own session; `ip netns exec` and `unshare` exec, so the launcher becomes dockerd. Its own UTS

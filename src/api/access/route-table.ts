@@ -126,6 +126,7 @@ export const ROUTES: RouteRule[] = [
   { method: 'POST', path: '/api/nodes/:node/drain', permission: 'admin', summary: "Move a node's instances to other nodes (each replaced before it stops), then set it to drain (NDJSON progress)", action: 'nodes:drain' },
   { method: 'POST', path: '/api/nodes/:node/activate', permission: 'admin', summary: 'Let a paused or drained node take new instances again', action: 'nodes:activate' },
   { method: 'DELETE', path: '/api/nodes/:node', permission: 'admin', summary: 'Remove a drained worker node from the swarm', action: 'nodes:remove' },
+  { method: 'POST', path: '/api/swarm/init', permission: 'admin', summary: "Make this server's Docker engine a one-node swarm and move every running app onto it, no request failing (NDJSON progress)", action: 'swarm:init' },
   { method: 'GET', path: '/api/backups/target', permission: 'server:read', summary: 'The off-box backup target (S3; the secret key never shown)' },
   { method: 'PUT', path: '/api/backups/target', permission: 'admin', summary: 'Set the off-box backup target (checked against the bucket first)', action: 'backups:target', detail: pick('url', 'endpoint', 'region') },
   { method: 'DELETE', path: '/api/backups/target', permission: 'admin', summary: 'Stop copying backups off the box (the copies stay)', action: 'backups:target' },

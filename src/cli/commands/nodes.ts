@@ -1,7 +1,7 @@
 // A swarm's nodes: `nodes` lists them with what runs on each, `nodes:add` prints how a new server joins,
 // `nodes:drain` moves a node's apps off it (no request failing), `nodes:activate` takes it back, `nodes:remove` drops it.
-import { UserError, type NodeDrainEvent, type NodeInfo, type NodeJoin } from '../../core/index.ts';
-import type { Command } from '../kit/command.ts';
+import { UserError, type NodeDrainEvent, type NodeInfo, type NodeJoin, type SwarmInitEvent } from '../../core/index.ts';
+import { flag, type Command } from '../kit/command.ts';
 import { json, table } from '../kit/format.ts';
 import { bytes } from './backups.ts';
 
@@ -108,4 +108,27 @@ const remove: Command = {
   },
 };
 
-export const nodeCommands: Command[] = [list, add, drain, activate, remove];
+const init: Command = {
+  name: 'swarm:init',
+  usage: '[--advertise-addr <private address>]',
+  summary: "make this server a one-node Docker Swarm in place: its running apps move to Swarm services, no request failing",
+  help: "Runs `docker swarm init` on minicloud's engine (or uses it when it is a swarm manager already), makes Swarm the\nruntime for good (a restart keeps it), then starts each running instance as a service, routes to it once it\nanswers and stops its container after it finished its requests. An app with storage moves stop-first (its\nvolume stays on this server; requests are held meanwhile). --advertise-addr: the private address other nodes\nwill reach this one at (needed when the server has several).",
+  options: { 'advertise-addr': { type: 'string' } },
+  async run(ctx, args) {
+    if (args.rest.length) throw new UserError(`unexpected argument ${JSON.stringify(args.rest[0])}`, 'usage: minicloud swarm:init [--advertise-addr <private address>]');
+    const addr = flag(args, 'advertise-addr');
+    ctx.out('-----> Making this server a one-node swarm');
+    for await (const e of ctx.client().stream<SwarmInitEvent>('/api/swarm/init', 'POST', addr ? { advertiseAddr: addr } : {})) {
+      if (e.type === 'line') ctx.out(`       ${e.text}`);
+      else if (e.type === 'error') throw new UserError(e.error, e.hint);
+      else if (e.type === 'done') {
+        ctx.out(`-----> Done: apps run as Swarm services (${e.done.instances} instance(s) moved in ${e.done.seconds.toFixed(1)} s); \`minicloud nodes\` lists the swarm`);
+        ctx.out('       Before a second node joins, it needs a registry every node pulls from: see `minicloud nodes:add`.');
+        return;
+      }
+    }
+    throw new UserError('lost the connection before swarm:init ended', 'it may still be going on: `minicloud status` says Docker Swarm once the engine is one; `minicloud ps <app>` shows where each app runs');
+  },
+};
+
+export const nodeCommands: Command[] = [list, add, drain, activate, remove, init];

@@ -49,6 +49,7 @@ const ps: Command = {
     ]);
     // On a swarm an app with storage is pinned to the node holding it: said below its instances.
     const storage = status?.runtime === 'swarm' ? await client.request<Array<{ path: string }>>('GET', appPath(args.app, '/storage')).catch(() => null) : null;
+    if (status?.runtime === 'swarm') ctx.out('Runtime: Docker Swarm (each instance a service; `minicloud nodes` lists the nodes)');
     if (app?.maintenance) ctx.out(`Maintenance mode is on: visitors get a 503 page; turn it off with \`minicloud maintenance:off ${args.app}\``);
     const types = Object.entries(formation ?? {});
     if (types.length > 0) ctx.out(`=== ${types.map(([type, n]) => `${type} (${n})`).join(', ')}`);
