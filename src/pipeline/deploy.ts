@@ -68,6 +68,9 @@ export class Pipeline {
     const deploy = this.d.store.deploys.get(job.deployId);
     if (!deploy || deploy.status === 'succeeded' || deploy.status === 'failed') return;
     if (deploy.status !== 'queued') say('-----> minicloud restarted during this deploy; starting it again');
+    // What its start waits for that no release decides (host: the port's firewall rules, 0.1-0.3 s on a loaded
+    // machine), readied while it builds, and waited for before the start takes it; a stopped app starts nothing.
+    const ready = this.d.store.apps.get(deploy.app)?.state === 'stopped' ? null : this.d.readyStart?.(deploy.app).catch(() => {});
     const kind = DEPLOY_KINDS[deploy.kind];
     let result: Deploy;
     try {
@@ -75,6 +78,7 @@ export class Pipeline {
       this.releasing(deploy, release, say);
       mark('release made');
       if (kind.releasePhase) await this.d.formation.releasePhase(release, say);
+      await ready;
       await this.start(release, say);
       this.keep(deploy, kind, release);
       await this.syncCron(release, say);

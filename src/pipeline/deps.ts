@@ -21,6 +21,8 @@ export interface PipelineDeps {
   appUrl: (app: string) => string;
   /** Provisions what the manifest `needs` (add-ons) before the first release that needs them. */
   provision?: (app: string, needs: NonNullable<Manifest['needs']>, say: Say) => Promise<void>;
+  /** A start of the app is coming: the runtime readies what it would wait for beside the build (Runtime.readyStart). */
+  readyStart?: (app: string) => Promise<void>;
   /** The app's route made again (a release kept without a rollout: a stopped or sleeping app's first one is no longer `undeployed`). */
   routesChanged?: (app: string) => void;
   /** Makes the app's cron schedules those of the release that just became current. */

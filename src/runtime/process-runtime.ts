@@ -115,10 +115,11 @@ export class ProcessRuntime implements Runtime {
     return this.tagged ? startTagger({ logFile: file, tag: instanceName(spec), group: group.name ? group : undefined, ids }) : openSync(file, 'a', 0o600);
   }
 
-  /** A sleeping app: a port fenced for its user ahead of the request that wakes it (WarmPorts). */
+  /** A sleeping app, or one whose deploy is building (readyStart): a port fenced for its user ahead of its start (WarmPorts). */
   async prewarm(app: string): Promise<void> {
     if (!this.closed) await this.warm?.prepare(app);
   }
+  readyStart = (app: string) => this.prewarm(app);
 
   /** The spec's limits, the server's defaults where the app set none. */
   private limits(spec: InstanceSpec): Limits {

@@ -128,6 +128,12 @@ export interface Runtime {
    * anything else the runtime readied for the app goes then. Never throws.
    */
   prewarm?(app: string, specs: InstanceSpec[]): Promise<void>;
+  /**
+   * A start of the app is coming (its deploy began building): make ready now what that start would wait for and no
+   * release decides (host processes: a port with its firewall rules in place, which the start takes), so it happens
+   * beside the build. Never throws.
+   */
+  readyStart?(app: string): Promise<void>;
   /** The app is destroyed: drop what the runtime keeps for it besides instances (the Docker runtime: its network). */
   forget?(app: string): Promise<void>;
   close(): Promise<void>;

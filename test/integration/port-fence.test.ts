@@ -2,11 +2,13 @@
 // through the router only, not from another machine nor as another local user; and the firewall rules of a
 // minicloud killed with -9 are swept at its next start, its own only (tests run several minicloud side by side).
 import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRepo, push } from '../helpers/git.ts';
+import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
 import { startNetns, type Netns } from '../helpers/netns.ts';
@@ -20,6 +22,7 @@ let redis: TestRedis;
 let mc: Minicloud;
 let ns: Netns;
 let control: Server;
+let repo: string;
 const planted: string[] = []; // iptables -S lines of another minicloud's rule, added by this test
 
 /** Every minicloud port rule now (IPv4 and IPv6), as `iptables -S` lines. */
@@ -50,7 +53,8 @@ beforeAll(async () => {
   expect((await mc.api('POST', '/api/apps', { name: APP })).status).toBe(201);
   // An app that ignores HOST and listens on every interface.
   expect((await mc.api('PATCH', `/api/apps/${APP}/config`, { HOST_OVERRIDE: '0.0.0.0' })).status).toBe(200);
-  const r = await push(fixtureRepo('hostile'), mc.gitUrl(APP));
+  repo = fixtureRepo('hostile');
+  const r = await push(repo, mc.gitUrl(APP));
   expect(r.code, r.output).toBe(0);
 });
 
@@ -82,6 +86,28 @@ describe('an app listening on every interface', () => {
     const controlPort = (control.address() as AddressInfo).port;
     expect(await curl(['runuser', '-u', 'nobody', '--'], `http://127.0.0.1:${controlPort}/`)).toEqual({ code: 0, status: '200' });
     expect((await curl(['runuser', '-u', 'nobody', '--'], `http://127.0.0.1:${port}/`)).code).toBe(7);
+  });
+});
+
+describe('a redeploy', () => {
+  it("starts its instances on ports fenced while it built, and the old ports' rules go", async () => {
+    const old = await ps();
+    writeFileSync(join(repo, 'CHANGES.txt'), 'a code-only change\n');
+    commitAll(repo, 'code only');
+    const r = await push(repo, mc.gitUrl(APP));
+    expect(r.code, r.output).toBe(0);
+    const now = await until('the old instances gone', async () => {
+      const list = await ps();
+      return list.every((i) => !old.some((o) => o.port === i.port)) ? list : undefined;
+    }, 60_000);
+    for (const i of now) {
+      expect(onPort(i.port)).toHaveLength(4);
+      expect((await curl(['runuser', '-u', 'nobody', '--'], `http://127.0.0.1:${i.port}/`)).code).toBe(7);
+    }
+    for (const o of old) expect(onPort(o.port)).toEqual([]);
+    // Every rule belongs to a running instance: the port readied during the build was taken by one of them.
+    expect(mine()).toHaveLength(4 * now.length);
+    expect((await get(mc.httpPort, `${APP}.localhost`)).body).toMatch(/^hostile \d+ uid \d+/);
   });
 });
 
