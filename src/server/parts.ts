@@ -65,8 +65,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     ...(engine && { images: new ImageImporter(engine.docker, base.registry) }),
     provision: (app, needs, say) => addons.provisionNeeds(app, needs, say), provisionKinds: (app, kinds, say) => addons.provisionKinds(app, kinds, say),
     detachAddon: (app, kind, say) => addons.detachFailed(app, kind, say),
-    syncCron: (app, entries) => cron.sync(app, entries), routesChanged: (app) => formation.emit('changed', app),
-    readyStart: async (app) => { await runtime.readyStart?.(app); },
+    syncCron: (app, entries) => cron.sync(app, entries), routesChanged: (app) => formation.emit('changed', app), readyStart: async (app) => { await runtime.readyStart?.(app); },
     logger: log.child('deploys'), checkFreeSpace: floor(cfg),
   });
   queue.work((job) => pipeline.run(job), { orphaned: (app, deployId) => pipeline.orphaned(app, deployId), log: log.child('queue') });
