@@ -1,5 +1,5 @@
 // `npm run bench`: installs what is missing, then runs the benchmarks in test/bench (figures, not tests).
-// `npm run bench -- router` (or wake, deploy, isolation, docker-limits, previews, compose, footprint, swarm) runs one of them.
+// `npm run bench -- router` (or ocsp, wake, deploy, isolation, docker-limits, previews, compose, footprint, swarm) runs one of them.
 import { ensureBaseImages, ensureDocker } from './docker-engine.mjs';
 import { ensureDeps } from './ensure-deps.mjs';
 

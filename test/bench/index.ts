@@ -8,8 +8,9 @@ import { previewsBench } from './previews.bench.ts';
 import { footprintBench } from './footprint.bench.ts';
 import { composeBench } from './compose.bench.ts';
 import { swarmBench } from './swarm.bench.ts';
+import { ocspBench } from './ocsp.bench.ts';
 
-const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench], ['compose', composeBench], ['footprint', footprintBench], ['swarm', swarmBench]];
+const benches: Array<[string, () => Promise<void>]> = [['router', routerBench], ['ocsp', ocspBench], ['wake', wakeBench], ['deploy', deployBench], ['isolation', isolationBench], ['docker-limits', dockerLimitsBench], ['previews', previewsBench], ['compose', composeBench], ['footprint', footprintBench], ['swarm', swarmBench]];
 const only = process.argv.slice(2);
 for (const [name, run] of benches) {
   if (only.length && !only.includes(name)) continue;

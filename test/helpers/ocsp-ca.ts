@@ -17,8 +17,8 @@ export interface TestCa {
   root: string;
   /** The relay's port (every leaf's OCSP URL is http://127.0.0.1:<port>/<behaviour>). */
   port: number;
-  /** A leaf for `name` (chain: leaf, intermediate) with `serial` (hex); `url` overrides its OCSP URL. */
-  leaf(name: string, serial: string, behaviour: Behaviour | { url: string }): { certPem: string; keyPem: string };
+  /** A leaf for `name` (chain: leaf, intermediate) with `serial` (hex); `url` overrides its OCSP URL; null: it names none. */
+  leaf(name: string, serial: string, behaviour: Behaviour | { url: string } | null): { certPem: string; keyPem: string };
   /** Starts the responders, once the leaves are made (`openssl ocsp` reads its index late after a change). */
   answer(): Promise<void>;
   /** Marks a serial revoked in the responder's index (the responder re-reads it). */
@@ -103,9 +103,9 @@ export async function startTestCa(): Promise<TestCa> {
     dir, port, asked, offline: false,
     root: readFileSync(join(dir, 'root.pem'), 'utf8'),
     leaf(name, serial, behaviour) {
-      const url = typeof behaviour === 'string' ? `http://127.0.0.1:${port}/${behaviour}` : behaviour.url;
+      const url = typeof behaviour === 'string' ? `http://127.0.0.1:${port}/${behaviour}` : behaviour?.url;
       const f = `leaf-${serial}`;
-      writeFileSync(join(dir, `${f}.cnf`), `basicConstraints=CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${name}\nauthorityInfoAccess=OCSP;URI:${url}\n`);
+      writeFileSync(join(dir, `${f}.cnf`), `basicConstraints=CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${name}\n${url ? `authorityInfoAccess=OCSP;URI:${url}\n` : ''}`);
       newKey(dir, f);
       ossl(dir, ['req', '-new', '-key', `${f}.key`, '-subj', `/CN=${name}`, '-out', `${f}.csr`]);
       ossl(dir, ['x509', '-req', '-in', `${f}.csr`, '-CA', 'int.pem', '-CAkey', 'int.key', '-set_serial', `0x${serial}`, '-days', '2', '-extfile', `${f}.cnf`, '-out', `${f}.pem`]);
