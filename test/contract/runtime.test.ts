@@ -87,7 +87,7 @@ function swarmSubject(): Subject {
       swarm.manager.docker('push', '-q', image);
       const engine = new Dockerode({ socketPath: swarm.manager.dockerHost.replace('unix://', '') });
       return {
-        make: (o) => new SwarmRuntime(engine, { logDir: join(tmp, 'logs-swarm'), network: NETWORK, defaultMemoryMb: 256, stopGraceMs: 5000, ...o }),
+        make: (o) => new SwarmRuntime(engine, { logDir: join(tmp, 'logs-swarm'), network: NETWORK, defaultMemoryMb: 256, stopGraceMs: 5000, registry: (swarm as Swarm).registry, ...o }),
         artifact: { kind: 'image', image, buildpack: 'node', processes: { web: 'node server.js' } },
       };
     },

@@ -3,7 +3,7 @@
 // web instances and a custom domain, one with a volume), continuous requests go to both through the router while
 // swarm:init moves them to Swarm services: none fails. Afterwards their services run, no container of theirs is left,
 // ps and status say Swarm, the volume's data is still there, a redeploy works, a restart keeps the runtime (and
-// refuses MINICLOUD_RUNTIME=docker). Refused: a second swarm:init, and on host processes.
+// refuses MINICLOUD_RUNTIME=docker); an app asleep meanwhile wakes as a service. Refused: a second swarm:init, and on host processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../src/core/index.ts';
 import { dockerHost } from '../helpers/docker.ts';
@@ -19,6 +19,7 @@ let redis: TestRedis;
 let mc: Minicloud;
 const WEB = 'si-web';
 const DATA = 'si-data';
+const NAP = 'si-nap';
 const DOMAIN = 'si-web.example.test';
 const IMAGE = 'si-shop:1.0';
 
@@ -29,6 +30,7 @@ const lines = (text: string) => text.split('\n').filter(Boolean);
 const services = (app: string) => lines(node.docker('service', 'ls', '--filter', `label=minicloud.app=${app}`, '--format', '{{.ID}}'));
 const containers = (app: string) => lines(node.docker('ps', '-a', '--filter', `label=minicloud.app=${app}`, '--format', '{{.ID}} {{.Label "com.docker.swarm.service.id"}}'))
   .filter((l) => l.trim().split(' ').length === 1);
+const parked = (app: string) => lines(node.docker('ps', '-a', '--filter', `label=minicloud.app=${app}`, '--filter', 'label=minicloud.parked', '--format', '{{.ID}}'));
 const report = (what: string, r: LoadResult) => `${what}: ${r.total} requests, ${r.failures.length} failed${r.failures.length ? ` (${[...new Set(r.failures)].slice(0, 5).join('; ')})` : ''}`;
 
 beforeAll(async () => {
@@ -42,7 +44,7 @@ beforeAll(async () => {
   mc = await startMinicloud(redis.url, {
     MINICLOUD_RUNTIME: '', DOCKER_HOST: node.dockerHost, MINICLOUD_DOCKER_NETWORK: 'mc-si-test', MINICLOUD_HEALTH_INTERVAL: '1', MINICLOUD_DRAIN_TIMEOUT: '2',
   });
-  for (const app of [WEB, DATA]) {
+  for (const app of [WEB, DATA, NAP]) {
     expect((await mc.cli('apps:create', app)).code).toBe(0);
     if (app === DATA) expect((await mc.cli('storage:add', app, '/data')).code).toBe(0);
     const r = await mc.cli('deploy', app, '--image', IMAGE);
@@ -52,6 +54,9 @@ beforeAll(async () => {
   expect((await mc.cli('domains:add', WEB, DOMAIN)).code).toBe(0);
   await until('two web instances of si-web', async () => ((await up(WEB)).length === 2 ? true : undefined));
   expect((await get(mc.httpPort, `${DATA}.localhost`, '/write')).body).toBe('written');
+  // Asleep on Docker: its container parked (made and started, the command held back) for the wake.
+  expect((await mc.api<{ state: string }>('PUT', `/api/apps/${NAP}/sleep`, { now: true })).body.state).toBe('sleeping');
+  await until('si-nap parked', async () => (parked(NAP).length === 1 ? true : undefined));
 });
 
 afterAll(async () => {
@@ -80,6 +85,8 @@ describe('minicloud swarm:init', () => {
     for (const x of [w, c, d]) expect(x.failures).toEqual([]);
     expect(w.total + c.total + d.total).toBeGreaterThan(20);
     expect(node.docker('info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')).toBe('active true');
+    const audit = (await mc.api<Array<{ action: string }>>('GET', '/api/audit?n=50')).body;
+    expect(audit.map((e) => e.action)).toContain('swarm:init');
   });
 
   it('leaves services and no container of the apps; ps and status say Swarm; the volume kept its data', async () => {
@@ -93,6 +100,15 @@ describe('minicloud swarm:init', () => {
     expect((await mc.cli('status')).stdout).toMatch(/Runtime: +Docker Swarm \d/);
     expect((await get(mc.httpPort, `${DATA}.localhost`, '/read')).body).toMatch(/^written by web\./);
     expect((await get(mc.httpPort, DOMAIN)).status).toBe(200);
+  });
+
+  it('wakes an app that slept through it as a Swarm service (its parked container gone)', async () => {
+    expect(parked(NAP)).toEqual([]);
+    expect(services(NAP)).toEqual([]);
+    const r = await get(mc.httpPort, `${NAP}.localhost`);
+    expect(r.status, r.body).toBe(200);
+    expect(services(NAP)).toHaveLength(1);
+    expect(containers(NAP)).toEqual([]);
   });
 
   it('refuses a second swarm:init, saying so', async () => {
