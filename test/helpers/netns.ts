@@ -7,6 +7,8 @@ export interface Netns {
   name: string;
   /** The host's address on the pair, as the namespace reaches it. */
   hostIp: string;
+  /** The namespace's own address, as the host reaches it. */
+  ip: string;
   /** argv prefix running a command inside the namespace. */
   exec: string[];
   down(): void;
@@ -37,5 +39,5 @@ export function startNetns(): Netns {
     down();
     throw e;
   }
-  return { name, hostIp, exec: ['ip', 'netns', 'exec', name], down };
+  return { name, hostIp, ip: nsIp, exec: ['ip', 'netns', 'exec', name], down };
 }

@@ -1,10 +1,12 @@
 // The edge router when an instance dies before the route table knows: requests retried, never lost, never sent twice.
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { RouteTable, type Route } from '../../src/routes/index.ts';
 import { until } from '../helpers/net.ts';
+import { startNetns } from '../helpers/netns.ts';
 
 interface Reply { status: number; text: string }
 
@@ -120,6 +122,26 @@ describe('retry on a refused connection', () => {
     const said = logs.filter((l) => l.startsWith(`instance 127.0.0.1:${dead} `));
     expect(said[0]).toMatch(/^instance 127\.0\.0\.1:\d+ out of rotation \(ECONNREFUSED\): requests go to the app's other instances until it answers$/);
     expect(said[1]).toBe(`instance 127.0.0.1:${dead} back in rotation: it answers again`);
+  });
+
+  it('sends a request whose instance never answers the connect (its machine gone) to the next one, and keeps that one out', async () => {
+    const ns = startNetns(); // "another machine" that drops every TCP packet: no reset, no ICMP, as a dead node
+    try {
+      execFileSync(ns.exec[0]!, [...ns.exec.slice(1), 'iptables', '-A', 'INPUT', '-p', 'tcp', '-j', 'DROP']);
+      const live = await app('live');
+      const gone = { host: ns.ip, port: 8080 };
+      table.replace([{ ...route('vanished', []), upstreams: [gone, up(live.port)] }]); // a new app: round robin starts at `gone`
+      const t = performance.now();
+      const r = await request('vanished.localhost', { method: 'POST', body: Buffer.from('charge once') });
+      const ms = performance.now() - t;
+      expect(r).toEqual({ status: 200, text: 'live POST charge once' });
+      expect(ms, 'the connect\'s own limit (3 s), not the 30 s upstream timeout').toBeLessThan(20_000);
+      expect(table.isSuspect(gone)).toBe(true);
+      expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^instance ${ns.ip.replaceAll('.', '\\.')}:8080 out of rotation \\(`)));
+      for (let i = 0; i < 3; i++) expect((await request('vanished.localhost')).text).toBe('live GET ');
+    } finally {
+      ns.down();
+    }
   });
 
   it('takes an instance that stopped answering out of rotation before any request meets it (the probe)', async () => {
