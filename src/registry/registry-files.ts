@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import bcrypt from 'bcryptjs';
 import { certFits, issueForIp, makeCa } from '../certs/index.ts';
 
 /** The user minicloud and every node pull and push as. */
@@ -39,6 +38,7 @@ export async function registryFiles(dir: string, ip: string, port: number): Prom
   // bcrypt is slow on purpose: the line is made again only when it does not match the kept password.
   const line = existsSync(f('htpasswd')) ? readFileSync(f('htpasswd'), 'utf8').trim() : '';
   const hash = line.startsWith(`${REGISTRY_USER}:`) ? line.slice(REGISTRY_USER.length + 1) : '';
+  const { default: bcrypt } = await import('bcryptjs'); // loaded on a swarm only
   if (!hash || !(await bcrypt.compare(password, hash))) {
     writeFileSync(f('htpasswd'), `${REGISTRY_USER}:${await bcrypt.hash(password, 10)}\n`, { mode: 0o600 });
   }
