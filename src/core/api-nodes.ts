@@ -24,7 +24,13 @@ export interface NodeInfo {
  * `GET /api/nodes/join`: what a new server runs to join the swarm as a worker (the token is a secret); `registry`:
  * minicloud's own registry, whose CA the new server's Docker trusts at /etc/docker/certs.d/<host>/ca.crt.
  */
-export interface NodeJoin { command: string; token: string; manager: string; registry?: { host: string; caPem: string } }
+export interface NodeJoin { command: string; token: string; manager: string; registry?: { host: string; caPem: string; trust: string } }
+
+/** The shell lines that make a node's Docker trust a registry's CA (Docker's own certs.d path), run before it joins. */
+export function registryTrust(host: string, caPem: string): string {
+  const dir = `/etc/docker/certs.d/${host}`;
+  return `mkdir -p ${dir} && cat > ${dir}/ca.crt <<'EOF'\n${caPem.trim()}\nEOF`;
+}
 
 /** `POST /api/nodes/:node/drain`: progress lines, then the node as it is after, or what went wrong. */
 export type NodeDrainEvent =

@@ -69,6 +69,8 @@ export function nodesPage() {
     const j = await api('GET', '/nodes/join');
     joinBox.replaceChildren(
       h('p', { class: 'help' }, 'On the new server (with Docker installed), as root:'),
+      // minicloud's own registry: the node's Docker trusts its CA before it joins (and pulls).
+      ...(j.registry ? [h('pre', { class: 'log', id: 'nodes-registry-trust' }, j.registry.trust)] : []),
       h('pre', { class: 'log', id: 'nodes-join-command' }, j.command),
       h('p', { class: 'help' }, 'The token lets any server join: keep it as a password (`docker swarm join-token --rotate worker` replaces it).'));
     return 'The join command is shown below the table.';

@@ -1,6 +1,6 @@
 // `minicloud nodes` and what an operator does with a swarm's nodes: list them, print the join command, drain one
 // (its instances moved off one by one, no request failing), take it back into service, remove it.
-import { UserError, type NodeInfo, type NodeJoin } from '../core/index.ts';
+import { UserError, registryTrust, type NodeInfo, type NodeJoin } from '../core/index.ts';
 import type { NodeControl, Runtime } from '../runtime/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Formation } from './formation.ts';
@@ -13,7 +13,7 @@ export class NodeService {
    * `registry`: minicloud's own swarm registry, whose CA a joining node must trust (said with the join command);
    * `noRegistry`: none at all (a swarm:init of this process): images are on this server only.
    */
-  constructor(private readonly store: Store, private readonly formation: Formation, private readonly runtime: Runtime, private readonly registry?: NodeJoin['registry'], private readonly noRegistry = false) {}
+  constructor(private readonly store: Store, private readonly formation: Formation, private readonly runtime: Runtime, private readonly registry?: { host: string; caPem: string }, private readonly noRegistry = false) {}
 
   private control(): NodeControl {
     if (this.runtime.nodes) return this.runtime.nodes;
@@ -31,7 +31,7 @@ export class NodeService {
       throw new UserError("this swarm has no registry yet: apps' images are on this server only, so a second node could run none of them", 'restart minicloud first: on a swarm it runs its own registry on this manager (or uses MINICLOUD_SWARM_REGISTRY); deploy each app again so its image is there, then run nodes:add', 409);
     }
     const j = await nodes.join();
-    return this.registry ? { ...j, registry: this.registry } : j;
+    return this.registry ? { ...j, registry: { ...this.registry, trust: registryTrust(this.registry.host, this.registry.caPem) } } : j;
   }
 
   /**

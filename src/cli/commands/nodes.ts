@@ -52,10 +52,9 @@ const add: Command = {
     ctx.out('-----> On the new server (Docker installed, as root), run:');
     if (j.registry) {
       // First: its Docker trusts minicloud's registry (TLS with minicloud's own CA) before any task of it pulls.
-      const dir = `/etc/docker/certs.d/${j.registry.host}`;
-      ctx.out(`       mkdir -p ${dir} && cat > ${dir}/ca.crt <<'EOF'`);
-      for (const line of j.registry.caPem.trim().split('\n')) ctx.out(line);
-      ctx.out('EOF');
+      const [first, ...rest] = j.registry.trust.split('\n');
+      ctx.out(`       ${first}`);
+      for (const line of rest) ctx.out(line); // the here-document's lines and its end, unindented
     }
     ctx.out(`       ${j.command}`);
     ctx.out(`       It must reach ${j.manager} (2377/tcp), and every node the others on 7946/tcp+udp and 4789/udp, over a private network.`);
