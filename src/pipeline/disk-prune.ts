@@ -146,6 +146,13 @@ export class DiskPrune {
   /** The registry's garbage collection; a failure is logged, the rest of the prune stands. */
   private async registryGarbage(): Promise<PruneItemInfo[]> {
     if (!this.d.registry) return [];
+    // A deploy that pushed may have nodes still pulling: they would meet the registry's restarts. A deploy that
+    // starts after this check waits for the collection at its push.
+    const deploying = this.d.store.apps.list().filter((a) => this.busy(a.name)).map((a) => a.name);
+    if (deploying.length) {
+      this.d.log?.info(`the swarm registry's garbage collection waits for the next prune: ${deploying.join(', ')} deploying`);
+      return [];
+    }
     try {
       const r = await this.d.registry.collect(this.d.store.apps.list().map((a) => a.name));
       return [{ what: 'registry', app: null, path: r.storage, bytes: r.freed, why: `garbage collection of the swarm's registry (${r.manifests} manifest(s) of destroyed apps deleted; old releases' went as they were pruned), layers no kept release uses removed` }];
