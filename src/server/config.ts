@@ -255,8 +255,7 @@ function trustedProxies(raw: string | undefined): string | undefined {
 }
 
 function cpus(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 1;
-  const n = Number(raw);
+  const n = raw === undefined || raw === '' ? 1 : Number(raw);
   if (!Number.isFinite(n) || n < 0.01 || n > 1024) throw new UserError(`MINICLOUD_APP_CPU=${raw} is not a number of CPUs`, 'e.g. MINICLOUD_APP_CPU=1 or 0.5');
   return n;
 }
