@@ -158,11 +158,19 @@ export class Links {
   private readonly pools = new Map<string, LinkPool>();
   private readonly timer: NodeJS.Timeout;
   private pruned = performance.now();
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly table: RouteTable, private readonly max = 256, private readonly limits: QueueLimits = { max: 4096, ms: 10_000 }) {
     // Often enough for the queue's timeout to be kept within a fraction of it.
     this.timer = setInterval(() => this.sweep(), Math.min(1000, Math.max(50, limits.ms / 10)));
     this.timer.unref();
+    // An instance the routes no longer have (draining, stopping) gets no new request: its idle connections close at
+    // once, so its app's graceful stop (Node's server.close() waits for them) is not held up by our keep-alive.
+    this.unsubscribe = table.subscribe((routes) => this.closeIdleOutside(liveUpstreams(routes)));
+  }
+
+  private closeIdleOutside(live: Set<string>): void {
+    for (const [k, p] of this.pools) if (!live.has(k)) for (const link of [...p.idle]) link.socket.destroy();
   }
 
   private pool(u: Upstream): LinkPool {
@@ -217,6 +225,7 @@ export class Links {
 
   close(): void {
     clearInterval(this.timer);
+    this.unsubscribe();
     for (const p of this.pools.values()) for (const link of [...p.idle]) link.socket.destroy();
     this.pools.clear();
   }
