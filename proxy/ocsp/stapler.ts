@@ -39,10 +39,14 @@ const RETRY_MIN_MS = 60_000;
 const RETRY_MAX_MS = 3600_000;
 // RFC 5019 §5: requests this short go by GET (cacheable by the CA's CDN), longer ones by POST.
 const GET_MAX = 255;
+// Asks under way at once: a daemon starting with hundreds of certificates of one CA does not fire them all together.
+const IN_FLIGHT = 4;
 
 export class Stapler {
   private readonly tracked = new Map<string, Tracked>();
   private stopped = false;
+  private inFlight = 0;
+  private readonly turns: Array<() => void> = [];
 
   constructor(private readonly o: StaplerOptions) {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
@@ -119,11 +123,19 @@ export class Stapler {
     const s = t.subject;
     if (s.notAfter <= Date.now()) return; // an expired certificate: no answer makes it good
     let checked: Checked;
+    // A place among the asks under way: a free one, or the one an ask that ends hands on.
+    if (this.inFlight >= IN_FLIGHT) await new Promise<void>((r) => this.turns.push(r));
+    else this.inFlight++;
     try {
+      if (this.tracked.get(s.fingerprint) !== t || this.stopped) return; // forgotten while it waited its turn
       checked = checkResponse(await this.fetch(s), s);
     } catch (e) {
       if (this.tracked.get(s.fingerprint) !== t) return;
       return this.failed(t, (e as Error).message);
+    } finally {
+      const next = this.turns.shift();
+      if (next) next();
+      else this.inFlight--;
     }
     if (this.tracked.get(s.fingerprint) !== t) return; // no longer served
     const was = t.checked?.status;
