@@ -31,9 +31,10 @@ export function startProber(table: RouteTable, o: ProbeOptions = {}): Prober {
       over = true;
       pending.delete(k);
       sockets.delete(s);
-      // A connected probe is reset, not closed: nothing lingers in TIME_WAIT for a probe a second.
-      if (why === null) s.resetAndDestroy();
-      else s.destroy();
+      // Closed, not reset: an app's server may not expect a reset (a raw socket without an error handler throws).
+      // Its TIME_WAIT stays on the router's side, about 60 per instance and worker: each instance is its own
+      // address and port, with the whole ephemeral range to itself.
+      s.destroy();
       if (why === null) table.cleared(u);
       else table.suspect(u, why);
     };
