@@ -1,15 +1,26 @@
-// `npm test` runs the suite in two lanes at once, each one test file at a time (two vitest runs side by side):
-// - shared: files that use what every test minicloud shares by name — the Docker engine (images `minicloud/<app>`,
-//   networks, containers named after apps), the machine's PostgreSQL/MariaDB/RabbitMQ/Redis (add-ons `mc_<app>`),
-//   swarms, Pebble, S3 stand-ins, the installer's engines. Two of them at once could meet on the same names.
-// - host: the rest, with the unit project: minicloud on host processes only, whose names are its own (data dir,
-//   Redis prefix, Unix users, cgroups and firewall tags all per server), so it runs beside any shared-lane file.
-// A file is put in the shared lane when its text names one of those parts (SHARED below), or says so itself with a
-// line `// test lane: shared`. When in doubt, shared: a file there only runs later, never beside its likes.
+// `npm test` runs the suite in lanes at once, each one test file at a time (a vitest run per lane, side by side):
+// - docker: files whose minicloud (or runtime) runs apps on the suite's Docker engine, where what it makes is named
+//   after the app (images `minicloud/<app>`, networks, containers): two such files at once could meet on a name.
+// - swarm: files that form engines of their own (swarms of dockerds in network namespaces, the installer's engine),
+//   which they only read images from the suite's engine to fill.
+// - host: the rest: minicloud on host processes, whose names are all its own (data dir, Redis prefix, Unix users,
+//   cgroups and firewall tags per server; add-on servers started per test file, on free ports), so these files take
+//   two lanes (scripts/test.mjs), and the unit project goes with the swarm lane, the lightest.
+// A file can say where it goes with a line `// test lane: docker` (or swarm, host).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const SHARED = /dockerHost|MINICLOUD_RUNTIME: '(docker|swarm)'|swarm|addons:create|addons\/|postgres|mariadb|rabbitmq|'redis'|installer|s3rver|pebble|netns|test lane: shared/i;
+const MARKED = /\/\/ test lane: (docker|swarm|host)\b/;
+const OWN_ENGINES = /helpers\/swarm\.ts|helpers\/netns-engine\.ts/;
+const SUITE_ENGINE = /MINICLOUD_RUNTIME: 'docker'|DockerRuntime/;
+
+/** Which lane a test file's text puts it in. */
+export function laneOf(text) {
+  const marked = MARKED.exec(text);
+  if (marked) return marked[1];
+  if (OWN_ENGINES.test(text) && !text.includes('DockerRuntime')) return 'swarm';
+  return /dockerHost\(/.test(text) || SUITE_ENGINE.test(text) ? 'docker' : 'host';
+}
 
 /** The integration, e2e and contract test files under `root`/test, relative to root, sorted. */
 export function suiteFiles(root) {
@@ -24,10 +35,9 @@ export function suiteFiles(root) {
   return out.sort();
 }
 
-/** { shared, host }: the files of each lane. */
+/** { docker, swarm, host }: the files of each lane. */
 export function lanes(root) {
-  const shared = [];
-  const host = [];
-  for (const f of suiteFiles(root)) (SHARED.test(readFileSync(join(root, f), 'utf8')) ? shared : host).push(f);
-  return { shared, host };
+  const out = { docker: [], swarm: [], host: [] };
+  for (const f of suiteFiles(root)) out[laneOf(readFileSync(join(root, f), 'utf8'))].push(f);
+  return out;
 }

@@ -87,11 +87,13 @@ const vitestArgs = (report, rest) => ['run', '--config', 'test/vitest.config.ts'
 const runs = process.argv.length > 2
   // Files or options given (`npm test -- test/integration/wake.test.ts`): one run of just those.
   ? [{ name: '', args: process.argv.slice(2) }]
-  // The whole suite: two lanes side by side (scripts/test-lanes.mjs says which file goes where, and why).
-  : (({ shared, host }) => [
-      { name: 'shared', args: ['--project', 'integration', ...shared] },
-      { name: 'host', args: ['--project', 'unit', '--project', 'integration', 'test/unit/', ...host] },
-    ])(lanes(root));
+  // The whole suite: four lanes side by side (scripts/test-lanes.mjs says which file goes where, and why).
+  : (({ docker, swarm, host }) => [
+      { name: 'docker', args: ['--project', 'integration', ...docker] },
+      { name: 'swarm', args: ['--project', 'unit', '--project', 'integration', 'test/unit/', ...swarm] },
+      // Host-process files never meet one another's names: they take two lanes, every other file each.
+      ...[0, 1].map((i) => ({ name: `host${i + 1}`, args: ['--project', 'integration', ...host.filter((_, j) => j % 2 === i)] })),
+    ].filter((r) => r.args.some((a) => a.startsWith('test/'))))(lanes(root)); // an empty filter list would run every file
 const results = await Promise.all(runs.map((r) => runLane(r.name, vitestArgs(`${root}test/artifacts/vitest-report${r.name ? `-${r.name}` : ''}.json`, r.args))));
 let passed = 0;
 let failed = 0;
