@@ -36,22 +36,6 @@ export const imageName = (app: string) => repositoryFor(app);
 
 const APP_LABEL = 'minicloud.app';
 
-/**
- * The buildpack's Dockerfile with the app's label set before its final stage copies anything in. The legacy
- * builder commits a container for every setting after a step that missed the cache (0.2-0.4 s each): labels given
- * to the build come last, after the code, and one saying the release or commit would miss at every push. So the
- * image says its app (cached per app), and the release lives in its tag and minicloud's store (`releases:info`).
- */
-export function labelled(dockerfile: string, app: string): string {
-  const lines = dockerfile.split('\n');
-  let from = -1;
-  lines.forEach((l, i) => { if (/^\s*FROM\s/i.test(l)) from = i; });
-  const copy = lines.findIndex((l, i) => i > from && /^\s*COPY\s/i.test(l));
-  // App names are checked at creation (lowercase letters, digits, dashes): nothing in one to quote.
-  lines.splice(copy < 0 ? lines.length : copy, 0, `LABEL ${APP_LABEL}="${app}"`);
-  return lines.join('\n');
-}
-
 export class DockerBuilder implements Builder {
   readonly name = 'docker';
   private network: Promise<unknown> | null = null;
@@ -70,7 +54,7 @@ export class DockerBuilder implements Builder {
     const own = req.plan.dockerfile === null;
     if (own) checkDockerfile(readTreeFile(req.sourceDir, 'Dockerfile', { limit: FILE_LIMIT }) ?? '');
     req.log(own ? '-----> Building the repository\'s Dockerfile' : `-----> Building with the ${req.plan.buildpack} buildpack`);
-    const extra: Record<string, Buffer | string> = own ? {} : { ...supportFiles(req.plan), Dockerfile: labelled(readFileSync(req.plan.dockerfile!, 'utf8'), req.app) };
+    const extra: Record<string, Buffer | string> = own ? {} : { ...supportFiles(req.plan), Dockerfile: readFileSync(req.plan.dockerfile!) };
     // Always present, so a buildpack Dockerfile can COPY it unconditionally; empty means none.
     extra['extra-ca.crt'] = this.opts.caBundle ? readFileSync(this.opts.caBundle) : '';
     // The build script as the plan runs it without npm (node: `npm run build` resolved from package.json).
@@ -84,8 +68,10 @@ export class DockerBuilder implements Builder {
     const stream = await this.docker.buildImage(context, {
       t: tag,
       dockerfile: own ? 'Dockerfile' : '.minicloud/Dockerfile',
-      buildargs: req.plan.buildArgs,
-      // A repository's Dockerfile gets its label at the end (one container per build); a buildpack's has it in place.
+      // A buildpack's Dockerfile labels the image with its app from this argument, before the code: a cached layer. Labels
+      // given to the build come after everything (the legacy builder commits a container for each at every push), so
+      // only a repository's own Dockerfile gets one that way; the release lives in the tag and `releases:info`.
+      buildargs: own ? req.plan.buildArgs : { ...req.plan.buildArgs, MINICLOUD_APP: req.app },
       ...(own && { labels: { [APP_LABEL]: req.app } }),
       memory,
       memswap: memory,
