@@ -9,12 +9,14 @@ import { dockerHost } from '../helpers/docker.ts';
 import { load } from '../helpers/load.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
+import { ownRegistry, type OwnRegistry } from '../helpers/own-registry.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { startSwarm, type Swarm, type SwarmNode } from '../helpers/swarm.ts';
 
 let swarm: Swarm;
 let redis: TestRedis;
 let mc: Minicloud;
+let own: OwnRegistry;
 let a: SwarmNode;
 let b: SwarmNode;
 const APP = 'nd-web';
@@ -34,8 +36,10 @@ beforeAll(async () => {
   const fixture = new URL('../fixtures/runtime-contract/', import.meta.url).pathname;
   swarm.manager.docker('build', '-q', '--build-arg', `BASE_IMAGE=${base}`, '-t', 'nd-shop:1.0', fixture);
   redis = await startRedis();
+  own = await ownRegistry(swarm);
   mc = await startMinicloud(redis.url, {
-    MINICLOUD_RUNTIME: 'swarm', DOCKER_HOST: swarm.manager.dockerHost, MINICLOUD_SWARM_REGISTRY: swarm.registry,
+    // minicloud's own registry, as users get it: every move to another node pulls from it.
+    MINICLOUD_RUNTIME: 'swarm', DOCKER_HOST: swarm.manager.dockerHost, ...own.env,
     MINICLOUD_DOCKER_NETWORK: 'mc-nodes-test', MINICLOUD_HEALTH_INTERVAL: '1', MINICLOUD_DRAIN_TIMEOUT: '3',
   });
   for (const app of [APP, 'nd-data']) {
@@ -52,7 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await mc?.stop();
+  await own?.stop(mc);
   await redis?.stop();
   await swarm?.down();
 });
@@ -130,6 +134,10 @@ describe('minicloud nodes', () => {
     const token = swarm.manager.docker('swarm', 'join-token', '-q', 'worker');
     expect(r.stdout).toContain(`docker swarm join --token ${token} ${a.ip}:2377`);
     expect(r.stdout).toContain('7946/tcp+udp and 4789/udp');
+    // Before the join: the new node's Docker trusts minicloud's registry (its CA at Docker's certs.d path).
+    expect(r.stdout.indexOf(`mkdir -p /etc/docker/certs.d/${own.host}`)).toBeGreaterThan(-1);
+    expect(r.stdout.indexOf(`mkdir -p /etc/docker/certs.d/${own.host}`)).toBeLessThan(r.stdout.indexOf('docker swarm join'));
+    expect(r.stdout).toContain('-----BEGIN CERTIFICATE-----');
     expect(mc.output()).not.toContain(token);
   });
 

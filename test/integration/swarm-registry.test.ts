@@ -13,7 +13,8 @@ import type { Instance } from '../../src/core/index.ts';
 import { dockerHost } from '../helpers/docker.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { freePort, get, until } from '../helpers/net.ts';
+import { get, until } from '../helpers/net.ts';
+import { ownRegistry, type OwnRegistry } from '../helpers/own-registry.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { startSwarm, type Swarm } from '../helpers/swarm.ts';
 
@@ -21,6 +22,7 @@ let swarm: Swarm;
 let redis: TestRedis;
 let mc: Minicloud;
 let repo: string;
+let own: OwnRegistry;
 let host: string; // the registry's host:port
 const APP = 'sw-ownreg';
 const HOST = `${APP}.localhost`;
@@ -67,10 +69,10 @@ beforeAll(async () => {
   swarm = await startSwarm({ nodes: 2 });
   swarm.loadImage(dockerHost(), process.env.MINICLOUD_BASE_IMAGE_NODE ?? 'minicloud/node');
   redis = await startRedis();
-  const port = await freePort(); // the default is 5000; other test files' servers may hold any port of this host
-  host = `${swarm.hostIp}:${port}`;
+  own = await ownRegistry(swarm);
+  host = own.host;
   mc = await startMinicloud(redis.url, {
-    MINICLOUD_RUNTIME: 'swarm', DOCKER_HOST: swarm.manager.dockerHost, MINICLOUD_SWARM_REGISTRY: '', MINICLOUD_SWARM_REGISTRY_PORT: String(port),
+    MINICLOUD_RUNTIME: 'swarm', DOCKER_HOST: swarm.manager.dockerHost, ...own.env,
     MINICLOUD_DOCKER_NETWORK: 'mc-ownreg-test', MINICLOUD_HEALTH_INTERVAL: '1', MINICLOUD_KEEP_IMAGES: '2',
   });
   repo = fixtureRepo('node-hello');
@@ -78,13 +80,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const pid = mc && existsSync(file('registry.pid')) ? registryPid() : 0;
-  await mc?.stop();
-  // minicloud stops its registry; should a failed test have left one, it goes here by its pid.
-  if (pid && existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('docker-registry')) process.kill(pid, 'SIGKILL');
+  await own?.stop(mc);
   await redis?.stop();
   await swarm?.down();
-  if (host) rmSync(`/etc/docker/certs.d/${host}`, { recursive: true, force: true });
 });
 
 describe("minicloud's own swarm registry", () => {
