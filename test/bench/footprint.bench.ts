@@ -13,17 +13,18 @@ const TRAFFIC_MS = 75_000;
 const STARTS = Number(process.env.BENCH_FOOTPRINT_STARTS ?? 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Mem { rss: number; pss: number }
+/** USS: the process's own pages (private clean + dirty); PSS also shares out the pages it has in common with others (node's code with every node process on the machine), so it moves with what else runs. */
+interface Mem { rss: number; pss: number; uss: number }
 type Family = Record<'minicloud' | 'redis' | 'router' | 'other', Mem & { n: number }>;
 
-/** RSS and PSS in MB of one process (zero once it is gone). */
+/** RSS, PSS and USS in MB of one process (zero once it is gone). */
 function memory(pid: number): Mem {
   try {
     const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? 0);
-    return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024 };
+    return { rss: kb('Rss') / 1024, pss: kb('Pss') / 1024, uss: (kb('Private_Clean') + kb('Private_Dirty')) / 1024 };
   } catch {
-    return { rss: 0, pss: 0 };
+    return { rss: 0, pss: 0, uss: 0 };
   }
 }
 
@@ -60,11 +61,13 @@ export function family(mc: Minicloud): Array<{ pid: number; cmd: string; part: k
 }
 
 function weigh(mc: Minicloud): Family {
-  const f: Family = { minicloud: { rss: 0, pss: 0, n: 0 }, redis: { rss: 0, pss: 0, n: 0 }, router: { rss: 0, pss: 0, n: 0 }, other: { rss: 0, pss: 0, n: 0 } };
+  const zero = () => ({ rss: 0, pss: 0, uss: 0, n: 0 });
+  const f: Family = { minicloud: zero(), redis: zero(), router: zero(), other: zero() };
   for (const p of family(mc)) {
     const m = memory(p.pid);
     f[p.part].rss += m.rss;
     f[p.part].pss += m.pss;
+    f[p.part].uss += m.uss;
     f[p.part].n++;
   }
   return f;
@@ -128,11 +131,12 @@ const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).
 export async function footprintBench(): Promise<void> {
   console.log(`\nminicloud's footprint (load average ${load()})`);
   const rows = await footprint();
-  const cell = (m: Mem & { n: number }) => `${m.rss.toFixed(1)} / ${m.pss.toFixed(1)} (${m.n})`.padStart(20);
-  console.log(`RSS / PSS in MB (processes), lowest total PSS of 10 looks 2 s apart; load average now ${load()}`);
-  console.log(`  ${'case'.padEnd(18)}${['minicloud', 'its Redis', 'router daemon', 'other', 'total PSS'].map((h) => h.padStart(20)).join('')}`);
+  const cell = (m: Mem & { n: number }) => `${m.rss.toFixed(1)} / ${m.pss.toFixed(1)} / ${m.uss.toFixed(1)} (${m.n})`.padStart(26);
+  const sum = (f: Family, k: keyof Mem) => Object.values(f).reduce((s, m) => s + m[k], 0);
+  console.log(`RSS / PSS / USS in MB (processes), lowest total PSS of 10 looks 2 s apart; load average now ${load()}`);
+  console.log(`  ${'case'.padEnd(18)}${['minicloud', 'its Redis', 'router daemon', 'other'].map((h) => h.padStart(26)).join('')}${['total PSS', 'total USS'].map((h) => h.padStart(12)).join('')}`);
   for (const [name, f] of rows) {
-    console.log(`  ${name.padEnd(18)}${cell(f.minicloud)}${cell(f.redis)}${cell(f.router)}${cell(f.other)}${total(f).toFixed(1).padStart(20)}`);
+    console.log(`  ${name.padEnd(18)}${cell(f.minicloud)}${cell(f.redis)}${cell(f.router)}${cell(f.other)}${total(f).toFixed(1).padStart(12)}${sum(f, 'uss').toFixed(1).padStart(12)}`);
   }
   for (const workers of [1, 2]) {
     const t = await startup(workers);

@@ -1,7 +1,8 @@
 // What an idle minicloud carries: on its defaults (its own Redis, host processes, no backup target, no ACME e-mail,
 // no add-on server, no catalog use or build yet) it loads none of the packages only some servers or some requests
 // use; each is loaded on its first use (the catalog's ajv is shown here; each part's own tests show it working).
-// What a process loaded is read from test/helpers/module-log.mjs (node --import), one file per process.
+// What a process loaded is read from test/helpers/module-log.mjs (node --import), one file per process; V8's young
+// generation stays at its first size (main.ts), where it grew to 32 MB on most starts before.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogList } from '../../src/core/index.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
+import { until } from '../helpers/net.ts';
 
 const HOOK = fileURLToPath(new URL('../helpers/module-log.mjs', import.meta.url));
 /** Packages a server on its defaults has no use for until someone asks (and what asks). */
@@ -59,5 +61,13 @@ describe('an idle minicloud loads only what it uses', () => {
     expect(r.body.broken).toEqual([]);
     expect(loaded().has('ajv')).toBe(true);
     expect(loaded().has('dockerode')).toBe(false);
+  });
+
+  it('keeps V8\'s young generation at its first 2 MB through the start and a burst of API requests', async () => {
+    for (let i = 0; i < 40; i++) await Promise.all([mc.api('GET', '/api/catalog'), mc.api('GET', '/api/apps'), mc.api('GET', '/api/status')]);
+    const file = join(logs, `${mc.pid()}.heap.json`);
+    process.kill(mc.pid()!, 'SIGUSR2');
+    const spaces = await until('V8\'s heap spaces written', async () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, number> : undefined));
+    expect(spaces.new_space, `new space ${spaces.new_space} bytes`).toBeLessThanOrEqual(2 * 1024 * 1024);
   });
 });
