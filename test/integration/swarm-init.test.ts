@@ -3,10 +3,14 @@
 // web instances and a custom domain, one with a volume), continuous requests go to both through the router while
 // swarm:init moves them to Swarm services: none fails. Afterwards their services run, no container of theirs is left,
 // ps and status say Swarm, the volume's data is still there, a redeploy works, a restart keeps the runtime (and
-// refuses MINICLOUD_RUNTIME=docker); an app asleep meanwhile wakes as a service. Refused: a second swarm:init, and on host processes.
+// refuses MINICLOUD_RUNTIME=docker); an app asleep meanwhile wakes as a service. Refused: during a deploy, a second
+// swarm:init, and on host processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../src/core/index.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dockerHost } from '../helpers/docker.ts';
+import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { load, type LoadResult } from '../helpers/load.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
 import { get, until } from '../helpers/net.ts';
@@ -66,6 +70,25 @@ afterAll(async () => {
 });
 
 describe('minicloud swarm:init', () => {
+  it('is refused while a deploy is being built or released, changing nothing', async () => {
+    const SLOW = 'si-slow';
+    expect((await mc.cli('apps:create', SLOW)).code).toBe(0);
+    const repo = fixtureRepo('node-procs');
+    writeFileSync(join(repo, 'Procfile'), 'web: node server.js\nrelease: sleep 10\n');
+    commitAll(repo, 'a slow release phase');
+    const pushed = push(repo, mc.gitUrl(SLOW));
+    await until('the push to be building or releasing', async () => {
+      const d = (await mc.api<Array<{ status: string }>>('GET', `/api/apps/${SLOW}/deploys`)).body[0];
+      return d && (d.status === 'building' || d.status === 'releasing') ? true : undefined;
+    });
+    const r = await mc.cli('swarm:init');
+    expect(r.code).not.toBe(0);
+    expect(out(r)).toContain(`a deploy of ${SLOW} is under way`);
+    expect(node.docker('info', '--format', '{{.Swarm.LocalNodeState}}')).toBe('inactive');
+    expect((await pushed).code).toBe(0);
+    expect((await mc.cli('apps:destroy', SLOW, '--confirm', SLOW)).code).toBe(0);
+  });
+
   it('moves every running app from containers to Swarm services with no failed request', async () => {
     expect((await mc.cli('status')).stdout).toMatch(/Runtime: +Docker \d/);
     expect(containers(WEB)).toHaveLength(2);
