@@ -6,7 +6,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface SwarmNode {
   name: string;
@@ -244,4 +244,8 @@ async function down(p: string, run: string, nodes: SwarmNode[]): Promise<void> {
   if (existsSync(run)) rmSync(run, { recursive: true, force: true });
   // Container cgroups (cgroup-parent /<node>), empty once their processes died.
   spawnSync('sh', ['-c', `find /sys/fs/cgroup/ -mindepth 1 -maxdepth 3 -type d -name '${p}-*' | while read -r c; do find "$c" -depth -type d -exec rmdir {} + 2>/dev/null; done; true`]);
+  // The CA trust a minicloud with its own registry wrote for this swarm (/etc/docker/certs.d/<an address of it>:<port>).
+  const net = nodes[0] ? nodes[0].ip.slice(0, nodes[0].ip.lastIndexOf('.') + 1) : null;
+  const certs = '/etc/docker/certs.d';
+  if (net && existsSync(certs)) for (const d of readdirSync(certs)) if (d.startsWith(net)) rmSync(`${certs}/${d}`, { recursive: true, force: true });
 }
