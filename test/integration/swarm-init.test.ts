@@ -171,6 +171,19 @@ describe('minicloud swarm:init', () => {
     expect((await mc.cli('status')).stdout).toMatch(/Runtime: +Docker Swarm \d/);
   });
 
+  it('adopts an engine that is a swarm manager already (another minicloud on Docker beside it)', async () => {
+    const beside = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'docker', DOCKER_HOST: node.dockerHost, MINICLOUD_DOCKER_NETWORK: 'mc-si-beside' });
+    try {
+      const r = await beside.cli('swarm:init');
+      expect(r.code, out(r)).toBe(0);
+      expect(r.stdout).toContain("this server's Docker engine is a swarm manager already");
+      expect(r.stdout).toMatch(/0 instance\(s\) of 0 app\(s\) moved/);
+      expect((await beside.cli('status')).stdout).toMatch(/Runtime: +Docker Swarm \d/);
+    } finally {
+      await beside.stop();
+    }
+  });
+
   it('is refused on host processes, saying what a swarm needs', async () => {
     const host = await startMinicloud(redis.url, { MINICLOUD_RUNTIME: 'process' });
     try {
