@@ -29,8 +29,17 @@ export interface Subject {
 
 /** Every certificate of a PEM chain, leaf first. */
 export function chainOf(pem: string): X509Certificate[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => new X509Certificate(b));
+  // Cut at the markers with indexOf, not a lazy regex (the ReDoS check cannot bound `[\s\S]+?` over a long chain).
+  const BEGIN = '-----BEGIN CERTIFICATE-----';
+  const END = '-----END CERTIFICATE-----';
+  const certs: X509Certificate[] = [];
+  for (let at = pem.indexOf(BEGIN); at !== -1; at = pem.indexOf(BEGIN, at)) {
+    const end = pem.indexOf(END, at + BEGIN.length);
+    if (end === -1) break;
+    certs.push(new X509Certificate(pem.slice(at, end + END.length)));
+    at = end + END.length;
+  }
+  return certs;
 }
 
 export const sha256 = (der: Buffer) => createHash('sha256').update(der).digest('hex');

@@ -38,7 +38,8 @@ export class SelfSignedIssuer implements CertIssuer {
       )),
     );
     const cert = seq(tbs, ECDSA_SHA256, bits(sign('sha256', tbs, privateKey)));
-    const b64 = cert.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+    const base64 = cert.toString('base64');
+    const b64 = Array.from({ length: Math.ceil(base64.length / 64) }, (_, i) => base64.slice(i * 64, i * 64 + 64)).join('\n');
     return {
       certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
       keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
