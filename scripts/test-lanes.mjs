@@ -5,7 +5,7 @@
 //   which they only read images from the suite's engine to fill.
 // - host: the rest: minicloud on host processes, whose names are all its own (data dir, Redis prefix, Unix users,
 //   cgroups and firewall tags per server; add-on servers started per test file, on free ports), so these files take
-//   two lanes (scripts/test.mjs), and the unit project goes with the swarm lane, the lightest.
+//   two lanes (scripts/test.mjs). The unit project runs before the lanes, alone.
 // A file can say where it goes with a line `// test lane: docker` (or swarm, host).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
