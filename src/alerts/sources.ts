@@ -52,6 +52,22 @@ export class AlertSources {
     });
   }
 
+  /** A user's own certificate (`certs:add`) checked: an alert 14 days before it expires, resolved once replaced or removed. */
+  customCertExpiry(e: { domain: string; app: string; notAfter: string; expiring: boolean }): void {
+    const key = incidentKey.cert(e.domain);
+    if (!e.expiring) return this.alerts.resolve(key, [`${e.domain} no longer has a custom certificate about to expire.`]);
+    const left = Math.max(0, Math.floor((Date.parse(e.notAfter) - this.now()) / DAY));
+    const app = this.store.apps.get(e.app) ? e.app : null;
+    this.alerts.fire({
+      kind: 'cert-renewal', key, app,
+      title: `${e.domain}: custom certificate expires in ${left} days`,
+      lines: [
+        `The custom certificate of ${e.domain} expires on ${e.notAfter}. minicloud does not renew certificates it did not order.`,
+        `Renew it with its CA, then \`minicloud certs:add ${e.app} --cert fullchain.pem --key key.pem\`; or \`minicloud certs:remove ${e.app} --domain ${e.domain}\` to go back to an ACME certificate.`,
+      ],
+    });
+  }
+
   backupFinished(b: { app: string; id: string; status: string; error: string | null; trigger: string }): void {
     const key = incidentKey.backup(b.app);
     if (b.status === 'good' || b.status === 'unverified') return this.alerts.resolve(key, [`Backup ${b.id} of ${b.app} is ${b.status}.`]);

@@ -32,6 +32,8 @@ export interface ServerStatus {
 export interface CertsView {
   report(app: string): CertsReport;
   renew(app: string, domain?: string): Promise<CertsReport>;
+  addCustom(app: string, certPem: unknown, keyPem: unknown, domain?: string): CertsReport;
+  removeCustom(app: string, domain?: string): CertsReport;
 }
 
 /** `minicloud backup` / `restore`: what the server archive's routes (server-routes.ts) need. */

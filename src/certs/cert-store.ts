@@ -1,6 +1,6 @@
 // The certificates on disk: <data>/certs/<domain>/{cert.pem,key.pem,meta.json}, keys mode 0600, directories 0700.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertMeta, IssuedCert } from './types.ts';
 
@@ -25,7 +25,7 @@ export class CertStore {
   /** Every stored domain with its files; broken entries come back with `cert: null`. */
   loadAll(): StoredCert[] {
     return readdirSync(this.dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !e.name.startsWith('_acme')) // _acme: the account key
+      .filter((e) => e.isDirectory() && !e.name.startsWith('_acme') && e.name !== '_custom') // the account key; users' own certificates
       .map((e) => this.load(domainOf(e.name)))
       .filter((s): s is StoredCert => s !== null);
   }
@@ -51,6 +51,11 @@ export class CertStore {
       cert = null;
     }
     return { meta, cert };
+  }
+
+  /** Forgets a domain's files. */
+  remove(domain: string): void {
+    rmSync(join(this.dir, dirName(domain)), { recursive: true, force: true });
   }
 
   /** Writes a new certificate (its details read from it into the meta), or only the meta. */

@@ -2,6 +2,7 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { NotFoundError, UserError, type CertInfo, type CertsReport, type Logger } from '../core/index.ts';
 import { CertStore, emptyMeta } from './cert-store.ts';
+import { CustomCerts } from './custom.ts';
 import { DAY, Renewer, notOrderable, type OrderOutcome } from './renewer.ts';
 import type { CertIssuer, CertMeta, IssuedCert, ServedName } from './types.ts';
 
@@ -24,7 +25,12 @@ export interface CertificatesOptions {
   onChange?: () => void;
   /** Told every order's outcome. */
   onOrder?: (o: OrderOutcome) => void;
+  /** Told, at start, hourly and on each change, whether each custom certificate expires within 14 days (the alerts). */
+  onCustomExpiry?: (e: { domain: string; app: string; notAfter: string; expiring: boolean }) => void;
 }
+
+/** A custom certificate is announced this long before it expires (it is never renewed by minicloud). */
+export const CUSTOM_WARN_MS = 14 * DAY;
 
 interface Entry {
   meta: CertMeta;
@@ -33,6 +39,8 @@ interface Entry {
 
 export class Certificates {
   readonly store: CertStore;
+  readonly custom: CustomCerts;
+  private expiryTimer: NodeJS.Timeout | null = null;
   private readonly entries = new Map<string, Entry>();
   private served = new Map<string, ServedName>();
   private readonly making = new Map<string, Promise<SecureContext>>();
@@ -43,9 +51,11 @@ export class Certificates {
 
   constructor(private readonly o: CertificatesOptions) {
     this.store = new CertStore(o.dir);
+    this.custom = new CustomCerts(o.dir);
     this.renewBeforeMs = o.renewBeforeMs ?? 30 * DAY;
     this.renewer = o.acme && o.directory ? new Renewer({
-      issuer: o.acme, directory: o.directory, served: () => [...this.refresh().values()], log: o.log,
+      // Names a custom certificate serves are never ordered.
+      issuer: o.acme, directory: o.directory, served: () => [...this.refresh().values()].filter((n) => !this.custom.for(n)), log: o.log,
       meta: (d) => this.entries.get(d)?.meta ?? emptyMeta(d),
       save: (meta, cert) => this.save(meta, cert), ordered: o.onOrder,
       retryMinMs: o.retryMinMs ?? 60_000, retryMaxMs: o.retryMaxMs ?? DAY, renewBeforeMs: this.renewBeforeMs,
@@ -55,6 +65,8 @@ export class Certificates {
   /** Loads the stored certificates, makes the fallback one, and plans the first orders. */
   async start(): Promise<void> {
     for (const { meta, cert } of this.store.loadAll()) this.entries.set(meta.domain, { meta, context: cert ? contextOf(cert) : null });
+    this.custom.load();
+    this.expiryTimer = setInterval(() => this.checkExpiry(), 3600_000).unref();
     this.fallbackCert = await this.o.selfSigned.issue('minicloud');
     this.fallbackContext = contextOf(this.fallbackCert);
     this.sync();
@@ -66,23 +78,27 @@ export class Certificates {
       const e = this.entries.get(meta.domain);
       if (!e?.context || e.meta.kind === 'self-signed') this.entries.set(meta.domain, { meta, context: cert ? contextOf(cert) : null });
     }
+    this.custom.load();
     this.sync();
+    this.o.onChange?.();
   }
 
   /** The served names changed (a deploy, a domain added or removed): self-signed ones at once, orders planned. */
   sync(): void {
     for (const name of this.refresh().values()) {
+      if (this.custom.for(name)) continue;
       const e = this.entries.get(name.domain);
       if (!e?.context || (e.meta.kind === 'self-signed' && expiresWithin(e.meta, this.renewBeforeMs))) void this.selfSigned(name.domain).catch(() => {});
     }
     this.renewer?.kick();
+    this.checkExpiry();
   }
 
   /** The served names' certificates as PEM (those made so far) and the fallback: what the router daemon serves. */
   pems(): { fallback: IssuedCert; names: Record<string, IssuedCert> } {
     const names: Record<string, IssuedCert> = {};
-    for (const domain of this.refresh().keys()) {
-      const cert = this.entries.get(domain)?.context ? this.store.load(domain)?.cert : null;
+    for (const [domain, n] of this.refresh()) {
+      const cert = this.custom.for(n)?.cert ?? (this.entries.get(domain)?.context ? this.store.load(domain)?.cert : null);
       if (cert) names[domain] = cert;
     }
     return { fallback: this.fallback(), names };
@@ -100,6 +116,8 @@ export class Certificates {
     const dot = host.indexOf('.');
     const name = this.served.has(host) ? host : dot > 0 && this.served.has(`*.${host.slice(dot + 1)}`) ? `*.${host.slice(dot + 1)}` : null;
     if (!name) return this.fallbackContext!;
+    const custom = this.custom.for(this.served.get(name));
+    if (custom) return custom.context;
     return this.entries.get(name)?.context ?? this.selfSigned(name).catch(() => this.fallbackContext!);
   }
 
@@ -138,11 +156,42 @@ export class Certificates {
     return this.report(app);
   }
 
+  /** `certs:add`: a user's own chain and key for `domain`, or for each of the app's names it covers; served at once. */
+  addCustom(app: string, certPem: unknown, keyPem: unknown, domain?: string): CertsReport {
+    const added = this.custom.add(app, [...this.refresh().values()], certPem, keyPem, domain);
+    this.o.log.info(`${app}: custom certificate added for ${added.join(', ')}`);
+    this.o.onChange?.();
+    this.checkExpiry();
+    return this.report(app);
+  }
+
+  /** `certs:remove`: back to the CA's certificate (ordered now when there is none) or a self-signed one. */
+  removeCustom(app: string, domain?: string): CertsReport {
+    const gone = this.custom.remove(app, domain);
+    this.o.log.info(`${app}: custom certificate removed from ${gone.join(', ')}`);
+    for (const d of gone) this.o.onCustomExpiry?.({ domain: d, app, notAfter: '', expiring: false });
+    this.sync();
+    this.o.onChange?.();
+    return this.report(app);
+  }
+
   stop(): void {
     this.renewer?.stop();
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+  }
+
+  /** Each served custom certificate's expiry, told to the alerts (they open and close the incident). */
+  private checkExpiry(): void {
+    if (!this.o.onCustomExpiry) return;
+    for (const n of this.served.values()) {
+      const m = this.custom.for(n)?.meta;
+      if (m?.notAfter) this.o.onCustomExpiry({ domain: n.domain, app: n.app, notAfter: m.notAfter, expiring: expiresWithin(m, CUSTOM_WARN_MS) });
+    }
   }
 
   private info(n: ServedName): CertInfo {
+    const custom = this.custom.info(n);
+    if (custom) return custom;
     const meta = this.entries.get(n.domain)?.meta ?? emptyMeta(n.domain);
     const hasCert = Boolean(this.entries.get(n.domain)?.context);
     const caCert = hasCert && meta.kind === 'acme' && !expiresWithin(meta, 0);
@@ -150,7 +199,7 @@ export class Certificates {
     const next = reason ? null : this.renewer?.nextAttempt(n) ?? null;
     const status: CertInfo['status'] = caCert ? 'valid' : reason ? 'self-signed' : this.renewer?.busy === n.domain || meta.failures === 0 ? 'pending' : 'failed';
     return {
-      domain: n.domain, status,
+      domain: n.domain, status, kind: hasCert ? meta.kind : undefined,
       issuer: hasCert && meta.kind === 'acme' ? meta.issuer ?? 'unknown CA' : 'self-signed',
       serial: hasCert ? meta.serial ?? null : null,
       notAfter: hasCert ? meta.notAfter ?? null : null,
@@ -181,6 +230,8 @@ export class Certificates {
       p = this.o.selfSigned.issue(domain).then((cert) => {
         const e = this.entries.get(domain);
         if (e?.context && e.meta.kind === 'acme') return e.context;
+      const custom = this.custom.for(this.served.get(domain));
+      if (custom) return custom.context;
         this.save({ ...(e?.meta ?? emptyMeta(domain)), kind: 'self-signed', directory: undefined }, cert);
         return this.entries.get(domain)!.context!;
       }).finally(() => this.making.delete(domain));

@@ -46,6 +46,7 @@ export function notOrderable(n: ServedName): string | null {
  */
 export function dueAt(meta: CertMeta, directory: string, renewBeforeMs: number, forced = false): number {
   const wait = meta.nextAttempt ? Date.parse(meta.nextAttempt) : 0;
+  if (meta.kind === 'custom') return Infinity; // a user's own certificate: never ordered over (the alerts warn before it expires)
   if (forced) return meta.rateLimited ? wait : 0;
   if (meta.kind !== 'acme' || meta.directory !== directory || !meta.notAfter) return wait;
   const end = Date.parse(meta.notAfter);

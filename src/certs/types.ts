@@ -24,8 +24,11 @@ export class RateLimitedError extends Error {
 /** What `<data>/certs/<domain>/meta.json` holds beside cert.pem and key.pem. */
 export interface CertMeta {
   domain: string;
-  /** Who made the certificate on disk; absent when none was ever made (a failure record only). */
-  kind?: 'acme' | 'self-signed';
+  /** Who made the certificate on disk; absent when none was ever made (a failure record only). `custom`: a user's own (`certs:add`). */
+  kind?: 'acme' | 'self-signed' | 'custom';
+  /** A custom certificate's app (only that app's name is served with it) and the names it is for. */
+  app?: string;
+  names?: string[];
   /** The ACME directory an `acme` certificate came from: switching (staging → production) reorders. */
   directory?: string;
   serial?: string;

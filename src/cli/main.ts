@@ -71,7 +71,7 @@ export const commands: Command[] = [
 ];
 
 /** Commands that take positionals beyond the app name. */
-const TAKES_MORE = new Set(['apps:set', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'cron:run', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'backups:target', 'backups:download', 'tokens:create', 'tokens:revoke', 'users:add', 'users:set', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test', 'nodes:drain', 'nodes:activate', 'nodes:remove']);
+const TAKES_MORE = new Set(['apps:set', 'certs:add', 'apps:rename', 'catalog:info', 'login', 'releases:info', 'releases:diff', 'config', 'config:set', 'config:unset', 'git:credential', 'rollback', 'ps:scale', 'cron:run', 'apps:sleep', 'storage:add', 'storage:remove', 'backups:restore', 'backups:schedule', 'backups:target', 'backups:download', 'tokens:create', 'tokens:revoke', 'users:add', 'users:set', 'users:remove', 'sessions:end', 'backup', 'restore', 'alerts:add', 'alerts:remove', 'alerts:test', 'nodes:drain', 'nodes:activate', 'nodes:remove']);
 
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   const ctx = createCtx(io);

@@ -128,9 +128,14 @@ export interface CertInfo {
   domain: string;
   /**
    * `valid`: a CA's certificate serves; `pending`: one is being ordered (a self-signed one serves meanwhile);
-   * `failed`: the last order failed and no CA certificate serves; `self-signed`: none is ordered (see `reason`).
+   * `failed`: the last order failed and no CA certificate serves; `self-signed`: none is ordered (see `reason`);
+   * `expired`: a custom certificate past its end (still served until it is replaced or removed).
    */
-  status: 'valid' | 'pending' | 'failed' | 'self-signed';
+  status: 'valid' | 'pending' | 'failed' | 'self-signed' | 'expired';
+  /** Who made the certificate that serves now: a CA (`acme`), minicloud (`self-signed`), or the user (`custom`, `certs:add`). */
+  kind?: 'acme' | 'self-signed' | 'custom';
+  /** A custom certificate's names (its subject alternative names). */
+  names?: string[];
   /** Who signed the certificate that serves now: the CA's name, or `self-signed`. */
   issuer: string;
   serial: string | null;

@@ -5,7 +5,7 @@ import { UserError, type Logger } from '../core/index.ts';
 import type { Config } from './config.ts';
 import type { RouteTable } from '../routes/index.ts';
 import type { Store } from '../store/index.ts';
-import { AcmeIssuer, Certificates, SelfSignedIssuer, type OrderOutcome, type ServedName } from '../certs/index.ts';
+import { AcmeIssuer, Certificates, SelfSignedIssuer, type CertificatesOptions, type OrderOutcome, type ServedName } from '../certs/index.ts';
 
 const ACME_OFF = "ACME is off: set MINICLOUD_ACME_EMAIL to get certificates from Let's Encrypt; until then every name is served with a self-signed certificate";
 
@@ -17,6 +17,8 @@ export interface CertHooks {
   onTokens: (tokens: Record<string, string>) => Promise<void>;
   /** An order ended (the alerts). */
   onOrder?: (o: OrderOutcome) => void;
+  /** A custom certificate's expiry checked (the alerts). */
+  onCustomExpiry?: CertificatesOptions['onCustomExpiry'];
 }
 
 export async function startCertificates(cfg: Config, dir: string, table: RouteTable, store: Store, log: Logger, hooks?: CertHooks): Promise<Certificates> {
@@ -35,7 +37,7 @@ export async function startCertificates(cfg: Config, dir: string, table: RouteTa
     }));
   });
   const certs = new Certificates({
-    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, log, retryMinMs: h.acmeRetryMinMs, onChange: hooks?.onChange, onOrder: hooks?.onOrder,
+    dir, acme, directory: h.acmeDirectory, acmeOff: ACME_OFF, selfSigned: new SelfSignedIssuer(), served, log, retryMinMs: h.acmeRetryMinMs, onChange: hooks?.onChange, onOrder: hooks?.onOrder, onCustomExpiry: hooks?.onCustomExpiry,
   });
   await certs.start();
   return certs;

@@ -91,6 +91,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
   const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'), {
     onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), onOrder: certOrdered(alerts),
+    onCustomExpiry: (e) => alerts.sources.customCertExpiry(e),
   });
   life.add('certificates', () => certs.stop());
   return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, cronRunner, git, service, addons, pipeline, github, push, sleeper, processes, nodes, swarm: swarmSwitch(cfg, base, formation, log), backups, metrics, table, router, certs };

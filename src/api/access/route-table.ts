@@ -137,6 +137,8 @@ export const ROUTES: RouteRule[] = [
   { method: 'GET', path: '/api/server/backup', permission: 'admin', summary: 'An archive of the whole server (tar.gz, secrets included), for `minicloud restore`', action: 'server:backup' },
   { method: 'POST', path: '/api/server/restore', permission: 'admin', summary: 'Restore a server archive (the raw tar.gz as the body; ?force=1 beside existing apps): NDJSON progress', action: 'server:restore' },
   { method: 'GET', path: '/api/apps/:app/certs', permission: 'app:read', summary: "An app's certificates" },
+  { method: 'POST', path: '/api/apps/:app/certs', permission: 'app:manage', summary: "Add the user's own certificate chain and key for the app's names it covers (or one, `domain`); the key is never shown again", action: 'certs:add', detail: pick('domain') },
+  { method: 'DELETE', path: '/api/apps/:app/certs', permission: 'app:manage', summary: "Remove the app's custom certificates (or one domain's, `?domain=`): back to the CA's or a self-signed one", action: 'certs:remove' },
   { method: 'POST', path: '/api/apps/:app/certs/renew', permission: 'app:manage', summary: 'Renew certificates now', action: 'certs:renew' },
   { method: 'GET', path: '/api/alerts', permission: 'list', summary: 'Alert channels: the server\'s (admins) and those of the apps the caller sees (webhook URLs masked)' },
   { method: 'POST', path: '/api/alerts', permission: 'admin', summary: 'Add a server-wide alert channel: a webhook or an e-mail address', action: 'alerts:add', detail: pick('kind', 'format') },

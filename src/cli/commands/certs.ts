@@ -1,5 +1,7 @@
 // Certificate commands: each served name's certificate (status, issuer, expiry, last error), and a forced renewal.
-import type { CertsReport } from '../../core/index.ts';
+import { stat, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UserError, type CertsReport } from '../../core/index.ts';
 import { appPath, flag, type Command } from '../kit/command.ts';
 import type { Ctx } from '../kit/context.ts';
 import { json, table, time } from '../kit/format.ts';
@@ -10,12 +12,13 @@ function render(ctx: Ctx, app: string, report: CertsReport): void {
   if (!report.acme.enabled && report.acme.reason) ctx.out(`${report.acme.reason}.`, '\n\n');
   const rows = report.domains.map((d) => [
     d.domain, d.status, d.issuer, d.notAfter ? time(d.notAfter) : '-', d.serial ?? '-',
-    d.status === 'valid' ? (d.nextAttempt ? `renews ${time(d.nextAttempt)}` : '-') : d.nextAttempt ? `next try ${time(d.nextAttempt)}` : '-',
+    d.kind === 'custom' ? 'never (custom)' : d.status === 'valid' ? (d.nextAttempt ? `renews ${time(d.nextAttempt)}` : '-') : d.nextAttempt ? `next try ${time(d.nextAttempt)}` : '-',
+    d.kind ?? '-',
   ]);
-  for (const line of table(rows, ['DOMAIN', 'STATUS', 'ISSUER', 'EXPIRES', 'SERIAL', 'NEXT'])) ctx.out(line);
+  for (const line of table(rows, ['DOMAIN', 'STATUS', 'ISSUER', 'EXPIRES', 'SERIAL', 'NEXT', 'KIND'])) ctx.out(line);
   // Why a name has no CA certificate, and what went wrong last: the lines a person acts on.
   const notes = report.domains.flatMap((d) => [
-    ...(report.acme.enabled && d.reason ? [`${d.domain}: ${d.reason}`] : []),
+    ...(d.kind === 'custom' ? [`${d.domain}: custom certificate for ${d.names?.join(', ')}`] : report.acme.enabled && d.reason ? [`${d.domain}: ${d.reason}`] : []),
     ...(d.lastError ? [`${d.domain}: last error: ${d.lastError}`] : []),
   ]);
   if (notes.length) ctx.out();
@@ -58,4 +61,60 @@ const renew: Command = {
   },
 };
 
-export const certCommands: Command[] = [list, renew];
+/** A PEM file the user names: read here, its content sent in the request body (never in argv or a URL). */
+async function pemFile(ctx: Ctx, file: string, what: string): Promise<string> {
+  const path = resolve(ctx.io.cwd, file);
+  const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => null);
+  if (size === null) throw new UserError(`no file ${file}`, `give the path of the ${what} (PEM)`);
+  if (size < 0) throw new UserError(`${file} is not a file`, `give the path of the ${what} (PEM)`);
+  if (size > 256 * 1024) throw new UserError(`${file} is ${size} bytes: not a ${what}`, `give the path of the ${what} (PEM, a few KiB)`);
+  return readFile(path, 'utf8');
+}
+
+const add: Command = {
+  name: 'certs:add',
+  usage: '<app> --cert fullchain.pem --key key.pem [--domain www.example.com] [--json]',
+  summary: "serve your own certificate (chain and key) for the app's domains it covers; minicloud stops ordering them",
+  help: [
+    "The chain is the certificate for your domain first, then its intermediates. It serves each of the app's",
+    'domains it covers (a wildcard covers one label), or only --domain. It is checked first: the key must match,',
+    'it must be valid now and cover the domain. minicloud never renews it: an alert goes out 14 days before it',
+    "expires. `certs:remove` goes back to the CA's certificate. Also: certs:add <app> fullchain.pem key.pem.",
+  ].join('\n'),
+  app: true,
+  json: true,
+  options: { cert: { type: 'string' }, key: { type: 'string' }, domain: { type: 'string', short: 'd' } },
+  async run(ctx, args) {
+    const certFile = flag(args, 'cert') ?? args.rest[0];
+    const keyFile = flag(args, 'key') ?? args.rest[flag(args, 'cert') ? 0 : 1];
+    if (!certFile || !keyFile) throw new UserError('give the certificate chain and its key', `usage: minicloud certs:add ${add.usage}`);
+    const extra = args.rest[(flag(args, 'cert') ? 0 : 1) + (flag(args, 'key') ? 0 : 1)];
+    if (extra !== undefined) throw new UserError(`unexpected argument ${JSON.stringify(extra)}`, `usage: minicloud certs:add ${add.usage}`);
+    const body = { cert: await pemFile(ctx, certFile, 'certificate chain'), key: await pemFile(ctx, keyFile, 'private key'), domain: flag(args, 'domain') };
+    const report = await ctx.client().request<CertsReport>('POST', appPath(args.app, '/certs'), body);
+    if (args.flags.json) return ctx.out(json(report));
+    const mine = report.domains.filter((d) => d.kind === 'custom');
+    ctx.out(`Custom certificate added for ${args.app}: ${mine.map((d) => d.domain).join(', ')}`);
+    ctx.out();
+    render(ctx, args.app, report);
+  },
+};
+
+const remove: Command = {
+  name: 'certs:remove',
+  usage: '<app> [--domain www.example.com] [--json]',
+  summary: "stop serving the app's custom certificates (or one domain's): back to the CA's, or a self-signed one meanwhile",
+  app: true,
+  json: true,
+  options: { domain: { type: 'string', short: 'd' } },
+  async run(ctx, args) {
+    const domain = flag(args, 'domain');
+    const report = await ctx.client().request<CertsReport>('DELETE', appPath(args.app, `/certs${domain ? `?domain=${encodeURIComponent(domain)}` : ''}`));
+    if (args.flags.json) return ctx.out(json(report));
+    ctx.out(`Custom certificate removed from ${domain ?? args.app}.`);
+    ctx.out();
+    render(ctx, args.app, report);
+  },
+};
+
+export const certCommands: Command[] = [list, renew, add, remove];
