@@ -28,6 +28,11 @@ export function watchFormation(alerts: Alerts, formation: Formation, cfg: Config
   formation.on('unhealthy', (inst, reason) => alerts.processes.unhealthy(inst.app, inst.type, reason, cfg.healthFailures));
 }
 
+/** What the certificates tell the alerts: each order's outcome, and each custom certificate's expiry. */
+export function certAlerts(alerts: Alerts): { onOrder: (o: OrderOutcome) => void; onCustomExpiry: (e: { domain: string; app: string; notAfter: string; expiring: boolean }) => void } {
+  return { onOrder: certOrdered(alerts), onCustomExpiry: (e) => alerts.sources.customCertExpiry(e) };
+}
+
 /** A certificate order's outcome as the alerts take it: days left counted on the CA certificate served until now. */
 export function certOrdered(alerts: Alerts): (o: OrderOutcome) => void {
   return ({ name, ok, served, meta }) => alerts.sources.certOrdered({

@@ -19,7 +19,7 @@ import { swarmRuntime, type Base } from './base.ts';
 import { SwarmSwitch } from './swarm-switch.ts';
 import { STOP_GRACE_MS, type Config } from './config.ts';
 import { startCertificates } from './https.ts';
-import { certOrdered, makeAlerts, watchFormation } from './alerts.ts';
+import { certAlerts, makeAlerts, watchFormation } from './alerts.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
 export type Parts = Awaited<ReturnType<typeof startParts>>;
@@ -90,8 +90,7 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   const table = new RouteTable();
   // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
   const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'), {
-    onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), onOrder: certOrdered(alerts),
-    onCustomExpiry: (e) => alerts.sources.customCertExpiry(e),
+    onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), ...certAlerts(alerts),
   });
   life.add('certificates', () => certs.stop());
   return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, cronRunner, git, service, addons, pipeline, github, push, sleeper, processes, nodes, swarm: swarmSwitch(cfg, base, formation, log), backups, metrics, table, router, certs };
