@@ -116,9 +116,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   /** A sleeping app, or one whose deploy is building (readyStart): a port fenced for its user ahead of its start (WarmPorts). */
-  async prewarm(app: string): Promise<void> {
-    if (!this.closed) await this.warm?.prepare(app);
-  }
+  async prewarm(app: string): Promise<void> { if (!this.closed) await this.warm?.prepare(app); }
   readyStart = (app: string) => this.prewarm(app);
 
   /** The spec's limits, the server's defaults where the app set none. */
