@@ -7,7 +7,7 @@
 // swarm:init, and on host processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../../src/core/index.ts';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerHost } from '../helpers/docker.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
@@ -66,6 +66,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await mc?.stop();
   await redis?.stop();
+  // The trust minicloud's registry wrote for this server's Docker once the restart brought it up (port 5000 there).
+  if (swarm) rmSync(`/etc/docker/certs.d/${swarm.hostIp}:5000`, { recursive: true, force: true });
   await swarm?.down();
 });
 
