@@ -8,7 +8,8 @@ export const MAX_CERT_PEM = 64 * 1024;
 export const MAX_KEY_PEM = 16 * 1024;
 export const MAX_CHAIN = 8;
 
-const BLOCK = /-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END CERTIFICATE-----/g;
+const BEGIN = '-----BEGIN CERTIFICATE-----';
+const END = '-----END CERTIFICATE-----';
 const HINT_CHAIN = 'send the full chain as PEM: the certificate for your domain first, then its intermediates (fullchain.pem)';
 
 export interface CheckedCert {
@@ -26,9 +27,9 @@ export function checkCustom(certPem: unknown, keyPem: unknown, now = Date.now())
   if (typeof keyPem !== 'string' || !keyPem.trim()) throw new UserError('no private key given', 'send the private key as PEM (key.pem)');
   if (certPem.length > MAX_CERT_PEM) throw new UserError(`the certificate file is ${certPem.length} bytes; at most ${MAX_CERT_PEM} are taken`, HINT_CHAIN);
   if (keyPem.length > MAX_KEY_PEM) throw new UserError(`the key file is ${keyPem.length} bytes; at most ${MAX_KEY_PEM} are taken`, 'send only the private key, as PEM');
-  const blocks = [...certPem.matchAll(BLOCK)].map((m) => m[1]!.replace(/\s+/g, ''));
+  const blocks = pemBlocks(certPem);
   if (blocks.length === 0) throw new UserError('the certificate is not PEM: no -----BEGIN CERTIFICATE----- block found', HINT_CHAIN);
-  if (blocks.length > MAX_CHAIN) throw new UserError(`the chain has ${blocks.length} certificates; at most ${MAX_CHAIN} are taken`, HINT_CHAIN);
+  if (blocks.length > MAX_CHAIN) throw new UserError(`the chain has more than ${MAX_CHAIN} certificates; at most ${MAX_CHAIN} are taken`, HINT_CHAIN);
   if (/PRIVATE KEY-----/.test(certPem)) throw new UserError('the certificate file holds a private key', 'send the key with --key, the certificate chain with --cert');
   const chain = blocks.map((b, i) => {
     try {
@@ -51,6 +52,19 @@ export function checkCustom(certPem: unknown, keyPem: unknown, now = Date.now())
   if (from > now) throw new UserError(`the certificate is not valid before ${new Date(from).toISOString()}`, 'add it once it is valid (check this server\'s clock too)');
   const pems = blocks.map((b) => `-----BEGIN CERTIFICATE-----\n${b.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`);
   return { certPem: pems.join(''), keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(), leaf, names: namesOf(leaf) };
+}
+
+/** Each certificate block's base64, cut at the markers with indexOf (linear on any input); stops past MAX_CHAIN. */
+function pemBlocks(text: string): string[] {
+  const out: string[] = [];
+  for (let at = text.indexOf(BEGIN); at >= 0 && out.length <= MAX_CHAIN; at = text.indexOf(BEGIN, at)) {
+    const end = text.indexOf(END, at);
+    const body = end < 0 ? '' : text.slice(at + BEGIN.length, end);
+    if (!body.trim() || !/^[A-Za-z0-9+/=\s]+$/.test(body)) throw new UserError(`certificate ${out.length + 1} of the chain is not PEM`, HINT_CHAIN);
+    out.push(body.replace(/\s+/g, ''));
+    at = end + END.length;
+  }
+  return out;
 }
 
 function parseKey(pem: string): KeyObject {

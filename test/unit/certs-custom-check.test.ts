@@ -30,9 +30,11 @@ describe('checkCustom', () => {
     expect(() => checkCustom('x'.repeat(MAX_CERT_PEM + 1), 'k')).toThrow(/at most/);
     expect(() => checkCustom('garbage', 'k')).toThrow('not PEM');
     const block = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
-    expect(() => checkCustom(block.repeat(9), 'k')).toThrow('the chain has 9 certificates');
+    expect(() => checkCustom(block.repeat(9), 'k')).toThrow('the chain has more than 8 certificates');
     expect(() => checkCustom(block, 'k')).toThrow('certificate 1 of the chain does not parse');
     expect(() => checkCustom(block, 5)).toThrow('no private key given');
+    expect(() => checkCustom('-----BEGIN CERTIFICATE-----\nAAAA', 'k')).toThrow('certificate 1 of the chain is not PEM');
+    expect(() => checkCustom(`${block}-----BEGIN CERTIFICATE-----\n<script>\n-----END CERTIFICATE-----\n`, 'k')).toThrow('certificate 2 of the chain is not PEM');
   });
 });
 
