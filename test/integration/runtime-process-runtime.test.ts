@@ -138,6 +138,8 @@ describe('ProcessRuntime', () => {
     await waitFor(() => exited.length === 1, 10_000, 'the first to exit');
     await start(rt, spec('shared', 'echo second instance'));
     await waitFor(() => exited.length === 2, 10_000, 'the second to exit');
+    // The log filter writes a line after its instance may have exited (it reads the pipe the instance wrote to).
+    await waitFor(() => readFileSync(rt.logFile('shared'), 'utf8').includes('second instance'), 5000, 'the second line in the log');
     expect(await readLogs(rt, 'shared')).toEqual(['first instance', 'second instance']);
   });
 
