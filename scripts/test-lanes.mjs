@@ -2,16 +2,17 @@
 // - docker: files whose minicloud (or runtime) runs apps on the suite's Docker engine, where what it makes is named
 //   after the app (images `minicloud/<app>`, networks, containers): two such files at once could meet on a name.
 // - swarm: files that form engines of their own (swarms of dockerds in network namespaces, the installer's engine),
-//   which they only read images from the suite's engine to fill.
+//   which they only read images from the suite's engine to fill, and files making network namespaces.
 // - host: the rest: minicloud on host processes, whose names are all its own (data dir, Redis prefix, Unix users,
 //   cgroups and firewall tags per server; add-on servers started per test file, on free ports), so these files take
-//   two lanes (scripts/test.mjs). The unit project runs before the lanes, alone.
+//   two lanes (scripts/test.mjs). The unit project runs before the lanes, alone; the browser tests (test/e2e) after
+//   the docker and swarm lanes, whose interfaces coming and going make Chromium drop requests.
 // A file can say where it goes with a line `// test lane: docker` (or swarm, host).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const MARKED = /\/\/ test lane: (docker|swarm|host)\b/;
-const OWN_ENGINES = /helpers\/swarm\.ts|helpers\/netns-engine\.ts/;
+const OWN_ENGINES = /helpers\/swarm\.ts|helpers\/netns-engine\.ts|helpers\/netns\.ts/;
 const SUITE_ENGINE = /MINICLOUD_RUNTIME: 'docker'|DockerRuntime/;
 
 /** Which lane a test file's text puts it in. */

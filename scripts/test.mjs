@@ -87,19 +87,29 @@ const vitestArgs = (report, rest) => ['run', '--config', 'test/vitest.config.ts'
 const runs = process.argv.length > 2
   // Files or options given (`npm test -- test/integration/wake.test.ts`): one run of just those.
   ? [{ name: '', args: process.argv.slice(2) }]
-  // The whole suite: four lanes side by side (scripts/test-lanes.mjs says which file goes where, and why).
-  : (({ docker, swarm, host }) => [
-      { name: 'docker', args: ['--project', 'integration', ...docker] },
-      { name: 'swarm', args: ['--project', 'integration', ...swarm] },
-      // Host-process files never meet one another's names: they take two lanes, split evenly by size (a file's
-      // size goes with its time far better than its name's place in the list: 794/878 s against 959/713 s).
-      ...splitBySize(host).map((files, i) => ({ name: `host${i + 1}`, args: ['--project', 'integration', ...files] })),
-    ].filter((r) => r.args.some((a) => a.startsWith('test/'))))(lanes(root)); // an empty filter list would run every file
+  // The whole suite: lanes side by side (scripts/test-lanes.mjs says which file goes where, and why).
+  : (({ docker, swarm, host }) => {
+      const browser = (f) => f.startsWith('test/e2e/');
+      const not = (files) => files.filter((f) => !browser(f));
+      return [
+        { name: 'docker', args: ['--project', 'integration', ...not(docker)] },
+        { name: 'swarm', args: ['--project', 'integration', ...not(swarm)] },
+        // Host-process files never meet one another's names: they take two lanes, split evenly by size (a file's
+        // size goes with its time far better than its name's place in the list: 794/878 s against 959/713 s).
+        ...splitBySize(not(host)).map((files, i) => ({ name: `host${i + 1}`, args: ['--project', 'integration', ...files] })),
+        // Chromium drops a page's requests (ERR_NETWORK_CHANGED) whenever the host's interfaces change, and Docker
+        // networks and network namespaces come and go all through the docker and swarm lanes: the browser tests run
+        // once those two lanes are done, beside what is left of the host lanes (which make no interfaces).
+        { name: 'e2e', after: ['docker', 'swarm'], args: ['--project', 'integration', ...[...docker, ...swarm, ...host].filter(browser)] },
+      ].filter((r) => r.args.some((a) => a.startsWith('test/'))); // an empty filter list would run every file
+    })(lanes(root));
 const lane = (r) => runLane(r.name, vitestArgs(`${root}test/artifacts/vitest-report${r.name ? `-${r.name}` : ''}.json`, r.args));
 // The unit tests first, alone: a few of them bound how long a check may take (a stall that must not happen), with
 // margins for a busy machine but not for four lanes of servers beside them; alone they take a minute or two.
 const results = runs.length > 1 ? [await lane({ name: 'unit', args: ['--project', 'unit'] })] : [];
-results.push(...await Promise.all(runs.map(lane)));
+const ended = new Map();
+for (const r of runs) ended.set(r.name, Promise.all((r.after ?? []).map((n) => ended.get(n))).then(() => lane(r)));
+results.push(...await Promise.all(ended.values()));
 let passed = 0;
 let failed = 0;
 let skipped = 0;
