@@ -1,9 +1,8 @@
 // Certificate commands: each served name's certificate (status, issuer, expiry, last error), and a forced renewal.
-import { stat, readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { UserError, type CertsReport } from '../../core/index.ts';
 import { appPath, flag, type Command } from '../kit/command.ts';
 import type { Ctx } from '../kit/context.ts';
+import { readNamedFile } from '../kit/files.ts';
 import { json, table, time } from '../kit/format.ts';
 
 const INDENT = '       ';
@@ -62,13 +61,9 @@ const renew: Command = {
 };
 
 /** A PEM file the user names: read here, its content sent in the request body (never in argv or a URL). */
-async function pemFile(ctx: Ctx, file: string, what: string): Promise<string> {
-  const path = resolve(ctx.io.cwd, file);
-  const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => null);
-  if (size === null) throw new UserError(`no file ${file}`, `give the path of the ${what} (PEM)`);
-  if (size < 0) throw new UserError(`${file} is not a file`, `give the path of the ${what} (PEM)`);
-  if (size > 256 * 1024) throw new UserError(`${file} is ${size} bytes: not a ${what}`, `give the path of the ${what} (PEM, a few KiB)`);
-  return readFile(path, 'utf8');
+function pemFile(ctx: Ctx, file: string, what: string): Promise<string> {
+  return readNamedFile(ctx, file, `give the path of the ${what} (PEM)`, 256 * 1024,
+    (size) => new UserError(`${file} is ${size} bytes: not a ${what}`, `give the path of the ${what} (PEM, a few KiB)`));
 }
 
 const add: Command = {

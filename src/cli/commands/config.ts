@@ -1,10 +1,9 @@
 // Config var commands: show, set and unset an app's environment (set/unset restart it).
 import { UserError, validateConfigKey, type Deploy, type PreviewsInfo } from '../../core/index.ts';
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { appPath, flag, type Args, type Command } from '../kit/command.ts';
 import type { Ctx } from '../kit/context.ts';
 import { parseDotenv } from '../kit/dotenv.ts';
+import { readNamedFile } from '../kit/files.ts';
 import { json, keyValues, release } from '../kit/format.ts';
 
 const get: Command = {
@@ -109,12 +108,8 @@ async function readEnvFile(ctx: Ctx, file: string): Promise<Record<string, strin
     for await (const c of ctx.io.stdin) chunks.push(Buffer.from(c));
     text = Buffer.concat(chunks).toString('utf8');
   } else {
-    const path = resolve(ctx.io.cwd, file);
-    const size = await stat(path).then((s) => (s.isFile() ? s.size : -1), () => null);
-    if (size === null) throw new UserError(`no file ${file}`, 'give the path of a .env file, e.g. --file .env');
-    if (size < 0) throw new UserError(`${file} is not a file`, 'give the path of a .env file, e.g. --file .env');
-    if (size > MAX_ENV_FILE) throw new UserError(`${file} is larger than 1 MiB`, 'a .env file holds KEY=value lines; config vars take at most 32 KiB in all');
-    text = await readFile(path, 'utf8');
+    text = await readNamedFile(ctx, file, 'give the path of a .env file, e.g. --file .env', MAX_ENV_FILE,
+      () => new UserError(`${file} is larger than 1 MiB`, 'a .env file holds KEY=value lines; config vars take at most 32 KiB in all'));
   }
   return parseDotenv(text, file === '-' ? 'standard input' : file);
 }
