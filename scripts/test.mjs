@@ -125,10 +125,10 @@ process.exit(failed === 0 && passed > 0 ? 0 : 1);
 /** Two lists of about the same total size, the largest files placed first, each on the lighter side. */
 function splitBySize(files) {
   const sides = [{ bytes: 0, files: [] }, { bytes: 0, files: [] }];
-  const size = (f) => statSync(`${root}${f}`).size;
-  for (const f of [...files].sort((a, b) => size(b) - size(a))) {
+  const sized = files.map((f) => ({ f, bytes: statSync(`${root}${f}`).size })).sort((a, b) => b.bytes - a.bytes);
+  for (const { f, bytes } of sized) {
     const side = sides[0].bytes <= sides[1].bytes ? sides[0] : sides[1];
-    side.bytes += size(f);
+    side.bytes += bytes;
     side.files.push(f);
   }
   return sides.map((x) => x.files);
