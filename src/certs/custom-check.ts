@@ -2,6 +2,7 @@
 // before anything is parsed, and each refusal says what was wrong and what to send instead.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { UserError } from '../core/index.ts';
+import { certificatePem } from './der.ts';
 
 /** A leaf and a few intermediates fit many times over; a 10 MB upload or a chain of 1,000 is refused unparsed. */
 export const MAX_CERT_PEM = 64 * 1024;
@@ -50,7 +51,7 @@ export function checkCustom(certPem: unknown, keyPem: unknown, now = Date.now())
   const to = Date.parse(leaf.validTo);
   if (to <= now) throw new UserError(`the certificate expired on ${new Date(to).toISOString()}`, 'renew it with its CA, then add the new one');
   if (from > now) throw new UserError(`the certificate is not valid before ${new Date(from).toISOString()}`, 'add it once it is valid (check this server\'s clock too)');
-  const pems = blocks.map((b) => `-----BEGIN CERTIFICATE-----\n${b.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`);
+  const pems = blocks.map(certificatePem);
   return { certPem: pems.join(''), keyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(), leaf, names: namesOf(leaf) };
 }
 

@@ -3,7 +3,7 @@
 // for TLS servers (RFC 5280 fields, signed with ecdsa-with-SHA256).
 import { generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { bits, bool, explicit, octets, oid, seq, set, time, tlv, uint, utf8 } from './der.ts';
+import { bits, bool, certificatePem, explicit, octets, oid, seq, set, time, tlv, uint, utf8 } from './der.ts';
 import type { CertIssuer, IssuedCert } from './types.ts';
 
 /** The organization of every self-signed certificate: how `minicloud certs` and tests recognise one. */
@@ -38,10 +38,8 @@ export class SelfSignedIssuer implements CertIssuer {
       )),
     );
     const cert = seq(tbs, ECDSA_SHA256, bits(sign('sha256', tbs, privateKey)));
-    const base64 = cert.toString('base64');
-    const b64 = Array.from({ length: Math.ceil(base64.length / 64) }, (_, i) => base64.slice(i * 64, i * 64 + 64)).join('\n');
     return {
-      certPem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`,
+      certPem: certificatePem(cert.toString('base64')),
       keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     };
   }
