@@ -138,6 +138,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   await listen(server, opts).catch(async (e: unknown) => { await close(); throw e; });
   // HTTPS (certs): last, so the TLS listener gets every handler registered above.
   if (opts.https) secure = await listenTls(opts.https, opts.host, server, track).catch(async (e: unknown) => { await close(); throw e; });
+  // HTTP/1.1 over TLS takes the fast path too (before the HTTP/2 switch, which keeps the h2 connections for itself).
+  if (secure && fast) fast.serveTls(secure);
   if (secure) h2 = serveH2(secure, { request: (req, res, expects) => requests.request(req, res, expects), websocket: (req, res) => ws.upgradeH2(req, res), ...(opts.h2IdleMs !== undefined && { idleMs: opts.h2IdleMs }) });
   const setTicketKeys = (keys: Buffer) => secure?.setTicketKeys(keys);
   return { port: (server.address() as AddressInfo).port, httpsPort: secure ? tlsPort(secure) : null, setTicketKeys, close, drain };

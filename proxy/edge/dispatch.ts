@@ -36,15 +36,18 @@ export interface DispatchPolicy {
   trust: TrustCheck;
 }
 
-/** The engine for a request the fast path read (`head`: null when unusual, 'incomplete' when partial), given its route. */
-export function dispatch(head: HeadFacts | 'incomplete' | null, match: Match | null, peer: string | undefined, p: DispatchPolicy): Verdict {
+/**
+ * The engine for a request the fast path read (`head`: null when unusual, 'incomplete' when partial), given its route;
+ * `secure` when it came over TLS (an HTTPS-only route then needs no redirect).
+ */
+export function dispatch(head: HeadFacts | 'incomplete' | null, match: Match | null, peer: string | undefined, p: DispatchPolicy, secure = false): Verdict {
   if (head === null) return 'unusual';
   if (head === 'incomplete') return 'partial';
   if (!match) return 'no-app';
   const { route } = match;
   if (pageOnly(route)) return 'stopped';
   if (!match.upstream) return 'no-instance';
-  if (route.httpsOnly) return 'https-only';
+  if (route.httpsOnly && !secure) return 'https-only';
   if (route.upstreamHeaders) return 'route-headers';
   if (p.challenges && isAcmeChallenge(head.target)) return 'acme';
   if (head.forwarded && p.trust(peer)) return 'trusted-proxy';

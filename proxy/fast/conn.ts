@@ -7,7 +7,7 @@ import { forwardedHeaders } from '../edge/forwarded.ts';
 import { newRequestId } from '../edge/request-id.ts';
 import { plainAddress } from '../edge/trust.ts';
 import { fallbacks } from '../edge/retry.ts';
-import type { FastPath } from './types.ts';
+import type { Door, FastPath } from './types.ts';
 import { FastExchange, type Client } from './exchange.ts';
 import { parseRequest, userAgent, type RequestHead } from './head.ts';
 
@@ -17,7 +17,7 @@ const CLOSE = 'Connection: close\r\n';
 const IDLE_MS = 5000;
 // Pipelined bytes held while a request is under way, before the client is made to wait.
 const MAX_BUFFERED = 65536;
-// The fast path takes plain HTTP only, and never keeps a peer's forwarding headers (dispatch hands those over).
+// The fast path never keeps a peer's forwarding headers (dispatch hands those over).
 const given = () => undefined;
 
 export class Conn implements Client {
@@ -56,7 +56,7 @@ export class Conn implements Client {
   // Idle between requests, or while the rest of an answered request's body never comes.
   private readonly onTimeout = () => void (this.x && !this.x.done ? undefined : this.socket.destroy());
 
-  constructor(private readonly fp: FastPath, private readonly socket: Socket) {
+  constructor(private readonly fp: FastPath, private readonly door: Door, private readonly socket: Socket) {
     this.peer = socket.remoteAddress;
     this.localPort = socket.localPort;
     socket.on('data', this.onData);
@@ -134,7 +134,7 @@ export class Conn implements Client {
     const parsed = parseRequest(buf);
     const fp = this.fp;
     const match = parsed === null || parsed === 'incomplete' ? null : fp.table.lookup(parsed.host);
-    const verdict = dispatch(parsed, match, this.peer, fp);
+    const verdict = dispatch(parsed, match, this.peer, fp, this.door.proto === 'https');
     if (verdict !== 'fast') return this.handOver(buf, verdict);
     // Served here: dispatch saw a parsed head, and a route with an instance.
     const h = parsed as RequestHead;
@@ -165,7 +165,7 @@ export class Conn implements Client {
 
   /** Makes the forwarding header lines for requests naming `host`: trusted is false, as dispatch hands trusted peers' over. */
   private forwarding(host: string): void {
-    const fwd = forwardedHeaders({ peer: this.peer, trusted: false, proto: 'http', host, localPort: this.localPort, given });
+    const fwd = forwardedHeaders({ peer: this.peer, trusted: false, proto: this.door.proto, host, localPort: this.localPort, given });
     let lines = '';
     for (let i = 0; i < fwd.length; i += 2) lines += `${fwd[i]}: ${fwd[i + 1]}\r\n`;
     this.fwdHost = host;
@@ -278,7 +278,7 @@ export class Conn implements Client {
     s.setTimeout(0);
     if (bytes?.length) s.unshift(bytes);
     countHandOver(why);
-    this.fp.handOver(s);
+    this.door.handOver(s);
     // Node's server reads the unshifted bytes once the socket flows (a paused one would keep them).
     if (s.isPaused()) s.resume();
     return false;

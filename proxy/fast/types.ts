@@ -35,6 +35,12 @@ export interface FastPath {
   links: Links;
   /** Set when the router drains: every answer says `Connection: close`. */
   draining: boolean;
-  /** Gives a socket to Node's HTTP server, as if it had just connected. */
+}
+
+/** Where a client connection came in: its scheme, and the server that takes it over for the slow path. */
+export interface Door {
+  /** The scheme of the connection itself (X-Forwarded-Proto; an HTTPS-only route's redirect is for 'http' only). */
+  proto: 'http' | 'https';
+  /** Gives a socket to Node's HTTP (or HTTPS) server, as if it had just connected. */
   handOver(socket: Socket): void;
 }

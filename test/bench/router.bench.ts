@@ -1,8 +1,9 @@
 // Benchmark: minicloud's router beside nginx, HAProxy and Caddy, each in front of the same app, in interleaved rounds:
 // plain HTTP and HTTPS keep-alive (wrk), HTTP/2 (h2load), new TLS handshakes a second (openssl s_time), 12 B and
-// 1 MiB responses, and 1,000 connections against 32. The router runs as `npm start` runs it: the router daemon with
-// minicloud's default worker count (MINICLOUD_ROUTER_WORKERS when set) and its default node flags, its access log
-// lines streamed to a listener as they are to minicloud; every peer gets the same number of workers.
+// 1 MiB responses, and 1,000 connections against 32. The router runs as `npm start` runs it: the router daemon from
+// minicloud's build (dist/, plain node) with minicloud's default worker count (MINICLOUD_ROUTER_WORKERS when set) and
+// its default node flags, its access log lines streamed to a listener as they are to minicloud; every peer gets the
+// same number of workers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { SelfSignedIssuer } from '../../src/certs/index.ts';
@@ -36,7 +37,7 @@ async function app(port: number): Promise<ChildProcess> {
 
 async function startMinicloud(o: PeerOptions): Promise<Server> {
   const routes = [{ app: 'bench', hosts: [HOST], upstreams: [{ host: '127.0.0.1', port: o.upstream }], state: 'running' as const }];
-  const d = await startRouterDaemon({ workers: o.workers, routes, certs: { fallback: o.cert, names: { [HOST]: o.cert } }, settings: { httpsPort: await freePort() } });
+  const d = await startRouterDaemon({ compiled: true, workers: o.workers, routes, certs: { fallback: o.cert, names: { [HOST]: o.cert } }, settings: { httpsPort: await freePort() } });
   // minicloud reads the daemon's events (access log lines for the metrics) while it serves: so does the bench.
   let lines = 0;
   const events = d.client.listen((e) => { if (e.t === 'log') lines += e.lines.length; }, async () => {});

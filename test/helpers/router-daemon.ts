@@ -15,17 +15,31 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-export async function startRouterDaemon(o: { routes: Route[]; workers?: number; certs?: CertSet; settings?: Partial<DaemonSettings> }): Promise<TestDaemon> {
+type Ensure = typeof ensureRouterDaemon;
+type Stop = typeof stopRouterDaemon;
+
+/**
+ * `compiled`: the daemon runs minicloud's build (dist/) with plain node, as `npm start` runs it (the benchmarks);
+ * otherwise the sources through tsx, as the tests run everything.
+ */
+export async function startRouterDaemon(o: { routes: Route[]; workers?: number; certs?: CertSet; settings?: Partial<DaemonSettings>; compiled?: boolean }): Promise<TestDaemon> {
+  let ensure: Ensure = ensureRouterDaemon;
+  let stopDaemon: Stop = stopRouterDaemon;
+  if (o.compiled) {
+    const dist = new URL('../../dist/src/router-daemon/', import.meta.url).href;
+    ensure = ((await import(`${dist}start-daemon.js`)) as { ensureRouterDaemon: Ensure }).ensureRouterDaemon;
+    stopDaemon = ((await import(`${dist}index.js`)) as { stopRouterDaemon: Stop }).stopRouterDaemon;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'mc-router-'));
   const port = await freePort();
   const settings: DaemonSettings = {
     port, host: '127.0.0.1', domain: 'localhost', httpsPort: null, workers: o.workers ?? 1, logsDir: join(dir, 'logs'), drainMs: 30_000, ...o.settings,
   };
-  const { client, status } = await ensureRouterDaemon({ dir: join(dir, 'router'), settings, routes: o.routes, certs: o.certs ?? null, say: () => {} });
+  const { client, status } = await ensure({ dir: join(dir, 'router'), settings, routes: o.routes, certs: o.certs ?? null, say: () => {} });
   return {
     port, dir, client, status,
     stop: async () => {
-      await stopRouterDaemon(join(dir, 'router'));
+      await stopDaemon(join(dir, 'router'));
       rmSync(dir, { recursive: true, force: true });
     },
   };
