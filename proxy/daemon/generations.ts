@@ -6,11 +6,18 @@ import type { Staples } from '../ocsp/stapler.ts';
 import type { CertSet, DaemonSettings, Route } from './protocol.ts';
 import type { ToPrimary, ToWorker } from './worker.ts';
 
-// Round-robin (node:cluster's default on Linux, said here because it matters): the primary accepts each connection
-// and hands it to a worker in turn, so the workers share the load evenly (with SCHED_NONE the kernel gave one worker
-// most of a burst of new connections: 2 workers did no better than 1), and a connection that arrives while a
-// generation is being replaced waits in the primary for a worker instead of being refused.
-cluster.schedulingPolicy = cluster.SCHED_RR;
+/**
+ * How connections reach workers. With several, round-robin (node:cluster's default on Linux): the primary accepts
+ * each connection and hands it to a worker in turn, so they share the load evenly (with SCHED_NONE the kernel gave
+ * one worker most of a burst of new connections: 2 workers did no better than 1). But a hand-off is a round trip over
+ * IPC, one connection at a time per worker, so a burst of a thousand new connections waited on it, some for seconds
+ * (the bench's 1,000 connections). With one worker there is nothing to share out: it accepts from the listening
+ * socket itself (SCHED_NONE), which the primary keeps open, so a connection arriving while a generation is replaced
+ * waits in the kernel's queue for the new worker instead of being refused. Set before the first fork (cluster freezes it).
+ */
+function schedule(workers: number): void {
+  cluster.schedulingPolicy = workers === 1 ? cluster.SCHED_NONE : cluster.SCHED_RR;
+}
 
 // The worker of the build on disk now (dist/, rebuilt by the last start when the sources changed), or its source under tsx.
 const WORKER = entryPoint('proxy/daemon/worker.ts');
@@ -41,6 +48,7 @@ export class Generations {
   private rolling: Promise<void> | null = null;
 
   constructor(private readonly o: GenerationsOptions) {
+    schedule(o.settings.workers);
     cluster.setupPrimary({ exec: WORKER.file, execArgv: [...WORKER.execArgv, ...ROUTER_NODE_FLAGS], cwd: CHECKOUT, silent: false });
   }
 

@@ -57,6 +57,12 @@ const CELLS: Cell[] = [
   { name: `HTTP, 12 B, ${MANY} connections`, run: (s, t) => wrk(`http://127.0.0.1:${s.port}/`, MANY, t) },
 ];
 
+// For a look at one thing: BENCH_CASES, a regular expression the case names must match ('HTTP/2|handshakes');
+// BENCH_PEERS, the peers to run beside minicloud ('haproxy,nginx'). The default runs every case against every peer.
+const casePattern = process.env.BENCH_CASES ? new RegExp(process.env.BENCH_CASES) : null;
+const RUN = CELLS.filter((c) => !casePattern || casePattern.test(c.name));
+const PEERS = process.env.BENCH_PEERS?.split(',').map((p) => p.trim().toLowerCase());
+
 export async function routerBench(): Promise<void> {
   need('wrk', 'wrk');
   need('h2load', 'nghttp2-client');
@@ -70,11 +76,13 @@ export async function routerBench(): Promise<void> {
   const loads: number[][] = [loadavg()];
   const started = Date.now();
   try {
-    for (const start of [startMinicloud, startNginx, startHaproxy, startCaddy]) servers.push(await start({ upstream: appPort, workers, cert }));
+    const peers: Array<[string, typeof startNginx]> = [['nginx', startNginx], ['haproxy', startHaproxy], ['caddy', startCaddy]];
+    servers.push(await startMinicloud({ upstream: appPort, workers, cert }));
+    for (const [name, start] of peers) if (!PEERS || PEERS.includes(name)) servers.push(await start({ upstream: appPort, workers, cert }));
     // Warm-up, not counted: Node's JIT (and every server's caches and connection pools) see each path first.
     for (const s of servers) for (const c of [0, 2, 4, 5]) await CELLS[c]!.run(s, 1).catch(() => {});
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [c, cell] of CELLS.entries()) {
+      for (const [c, cell] of RUN.entries()) {
         // Each round and each case starts with another server, so none is always first after a pause or last.
         const k = (round + c) % servers.length;
         for (const s of [...servers.slice(k), ...servers.slice(0, k)]) {
@@ -111,7 +119,7 @@ function print(servers: Server[], workers: number, results: Map<string, Figure[]
   console.log('wrk -t2 -c32 (HTTP/1.1 keep-alive); h2load -c32 -m10 -t2; openssl s_time -new (one client).\n');
   console.log(`| Case | ${servers.map(label).join(' | ')} | minicloud / best peer |`);
   console.log(`|---|${servers.map(() => '---').join('|')}|---|`);
-  for (const cell of CELLS) {
+  for (const cell of RUN) {
     const cells = servers.map((s) => {
       const f = get(cell.name, s);
       const r = stats(f.map((x) => x.rps));
@@ -121,7 +129,7 @@ function print(servers: Server[], workers: number, results: Map<string, Figure[]
     });
     console.log(`| ${cell.name} | ${cells.join(' | ')} | ${ratios(cell.name, ours, peers, get)} |`);
   }
-  many(servers, get, label);
+  if (RUN.includes(CELLS[0]!) && RUN.includes(CELLS.at(-1)!)) many(servers, get, label);
 }
 
 /** minicloud's median req/s against the peer with the most, its p99 against the peer with the lowest. */
