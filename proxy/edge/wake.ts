@@ -63,7 +63,12 @@ export function createWaker(o: WakeOptions): Waker {
       // A wake the throttle dropped (the app fell asleep again right after waking), or one that
       // failed, is asked for again while requests wait.
       const timer = setInterval(tryWake, WAKE_EVERY_MS);
-      return o.table.waitForUpstream(route.app, holdMs(route), signal).finally(() => clearInterval(timer));
+      return o.table.waitForUpstream(route.app, holdMs(route), signal).then((up) => {
+        // Awake: the throttle is for one wake's burst of requests. An app that falls asleep again soon after (a short
+        // sleep timer) is woken at its next request, not up to 250 ms later.
+        if (up) lastWake.delete(route.app);
+        return up;
+      }).finally(() => clearInterval(timer));
     },
   };
 }

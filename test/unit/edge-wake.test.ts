@@ -24,3 +24,24 @@ describe('holding requests for an app with no instance', () => {
     expect(wakingPage('shop', 'starting', 10_000).title).toBe('App is starting');
   });
 });
+
+describe('waking a sleeping app', () => {
+  const running = (): Route => ({ app: 'shop', hosts: ['shop.localhost'], upstreams: [{ host: '127.0.0.1', port: 1 }], state: 'running' });
+
+  it('asks once for a burst of requests, and again at once when the app fell asleep right after it woke', async () => {
+    const table = new RouteTable();
+    const wakes: number[] = [];
+    const waker = createWaker({ table, wakeTimeoutMs: 5000, startingHoldMs: 5000, wake: () => void wakes.push(performance.now()) });
+    table.replace([route('sleeping')]);
+    const burst = [1, 2, 3].map(() => waker.hold(route('sleeping'), new AbortController().signal));
+    expect(wakes).toHaveLength(1);
+    table.replace([running()]);
+    expect((await Promise.all(burst)).every((u) => u?.port === 1)).toBe(true);
+    // Asleep again straight away: the next request wakes it without waiting out the burst throttle.
+    table.replace([route('sleeping')]);
+    const next = waker.hold(route('sleeping'), new AbortController().signal);
+    expect(wakes).toHaveLength(2);
+    table.replace([running()]);
+    expect((await next)?.port).toBe(1);
+  });
+});
