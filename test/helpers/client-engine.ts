@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostsFile } from './hosts.ts';
 import { until } from './net.ts';
+import { pidIn, signalIf } from './proc.ts';
 
 export interface ClientEngine {
   dockerHost: string;
@@ -50,11 +51,11 @@ export async function startClientEngine(names: string[]): Promise<ClientEngine> 
   return {
     dockerHost, docker, tryDocker,
     stop: async () => {
-      const pid = existsSync(`${dir}/d.pid`) ? Number(readFileSync(`${dir}/d.pid`, 'utf8')) : child.pid;
+      const pid = pidIn(`${dir}/d.pid`) ?? child.pid;
       await new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
-        try { process.kill(pid!, 'SIGTERM'); } catch { resolve(); }
+        if (!signalIf(pid, 'SIGTERM', /dockerd/)) child.kill('SIGTERM');
       });
       rmSync(dir, { recursive: true, force: true });
       try { execFileSync('ip', ['link', 'del', bridge]); } catch { /* gone already */ }

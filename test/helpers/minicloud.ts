@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './net.ts';
+import { pidIn, ROUTER_DAEMON, signalIf } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** What `npm start` runs with plain node: the build of src/main.ts (made fresh by test/global-setup.ts). */
@@ -126,7 +127,7 @@ export async function startMinicloud(redisUrl: string, extraEnv: Record<string, 
       await halt();
       await new Promise<void>((r) => (child?.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
       // The router daemon outlives minicloud by design too (its workers follow it out).
-      try { process.kill(Number(readFileSync(join(dataDir, 'router', 'router.pid'), 'utf8')), 'SIGKILL'); } catch { /* none, or gone already */ }
+      signalIf(pidIn(join(dataDir, 'router', 'router.pid')), 'SIGKILL', ROUTER_DAEMON);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

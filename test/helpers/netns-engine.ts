@@ -3,6 +3,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { pidIn, signalIf } from './proc.ts';
 
 export interface NetnsEngine {
   name: string;
@@ -77,11 +78,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Kills every process in the namespace (dockerd, containerd, shims, containers), then removes it and its dirs. */
 async function down(name: string, dir: string): Promise<void> {
   // dockerd first, gracefully: it stops what is left and unmounts its layers (the test removed its containers).
-  const dpid = existsSync(`${dir}/d.pid`) ? Number(readFileSync(`${dir}/d.pid`, 'utf8').trim()) : 0;
-  if (dpid) {
-    try { process.kill(dpid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; i < 100 && existsSync(`/proc/${dpid}`); i++) await sleep(200);
-  }
+  const dpid = pidIn(`${dir}/d.pid`);
+  if (signalIf(dpid, 'SIGTERM', /dockerd/)) for (let i = 0; i < 100 && existsSync(`/proc/${dpid}`); i++) await sleep(200);
   const pids = () => spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout?.trim().split(/\s+/).filter(Boolean).map(Number) ?? [];
   // Container processes live in their own namespaces, as children of the shims that live in ours.
   const children = (pid: number) => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);

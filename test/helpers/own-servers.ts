@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, until } from './net.ts';
+import { pidIn, signalIf } from './proc.ts';
 
 const exec = promisify(execFile);
 
@@ -153,7 +154,7 @@ export async function startOwnRabbitmq(): Promise<OwnServer & { managementUrl: s
   return {
     url: `amqp://admin:${password}@127.0.0.1:${port}`, managementUrl: `http://admin:${password}@127.0.0.1:${mport}`, host: '127.0.0.1', port, password,
     stop: async () => {
-      try { process.kill(Number(readFileSync(join(root, 'pid'), 'utf8').trim()), 'SIGTERM'); } catch { /* gone, or never wrote it */ }
+      signalIf(pidIn(join(root, 'pid')), 'SIGTERM', /beam|rabbit/);
       await stopChild(c);
       rmSync(root, { recursive: true, force: true });
     },

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/net.ts';
 import { descendants } from '../helpers/proc.ts';
+import { pidIn, ROUTER_DAEMON, signalIf } from '../helpers/proc.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mc-compiled-'));
@@ -39,7 +40,7 @@ async function stop(child: ChildProcess): Promise<void> {
     await exited;
   }
   // The router daemon outlives minicloud by design.
-  try { process.kill(Number(readFileSync(join(data, 'router', 'router.pid'), 'utf8')), 'SIGKILL'); } catch { /* none, or gone */ }
+  signalIf(pidIn(join(data, 'router', 'router.pid')), 'SIGKILL', ROUTER_DAEMON);
 }
 
 beforeAll(async () => {

@@ -81,7 +81,8 @@ afterAll(async () => {
     const exited = new Promise((r) => server!.once('exit', r));
     process.kill(-server.pid, 'SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-    try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
+    // Only while its group leader is ours: once reaped, its pid (and so the group id) may be another process's.
+    if (server.exitCode === null && server.signalCode === null) try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
   }
   // The router daemon outlives minicloud by design, and writes its logs under ./data until it stops.
   await stopRouterDaemon(join(clone, 'data', 'router')).catch(() => {});
