@@ -5,8 +5,9 @@
 //   which they only read images from the suite's engine to fill, and files making network namespaces.
 // - host: the rest: minicloud on host processes, whose names are all its own (data dir, Redis prefix, Unix users,
 //   cgroups and firewall tags per server; add-on servers started per test file, on free ports), so these files take
-//   two lanes (scripts/test.mjs). The unit project runs before the lanes, alone; the browser tests (test/e2e) after
-//   the docker and swarm lanes, whose interfaces coming and going make Chromium drop requests.
+//   two lanes (scripts/test.mjs). The unit project runs before the lanes, alone; the browser tests (test/e2e, and any
+//   other file that opens Chromium) after the docker and swarm lanes, whose interfaces coming and going make Chromium
+//   drop requests.
 // A file can say where it goes with a line `// test lane: docker` (or swarm, host).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,9 +37,17 @@ export function suiteFiles(root) {
   return out.sort();
 }
 
-/** { docker, swarm, host }: the files of each lane. */
+/** Whether a test file drives Chromium: every file under test/e2e, and one elsewhere that opens a browser. */
+export function usesBrowser(file, text) {
+  return file.startsWith('test/e2e/') || /\bopenBrowser\(|playwright-core/.test(text);
+}
+
+/** { docker, swarm, host, browser }: the files of each lane (the browser files apart from the other three). */
 export function lanes(root) {
-  const out = { docker: [], swarm: [], host: [] };
-  for (const f of suiteFiles(root)) out[laneOf(readFileSync(join(root, f), 'utf8'))].push(f);
+  const out = { docker: [], swarm: [], host: [], browser: [] };
+  for (const f of suiteFiles(root)) {
+    const text = readFileSync(join(root, f), 'utf8');
+    out[usesBrowser(f, text) ? 'browser' : laneOf(text)].push(f);
+  }
   return out;
 }

@@ -88,19 +88,17 @@ const runs = process.argv.length > 2
   // Files or options given (`npm test -- test/integration/wake.test.ts`): one run of just those.
   ? [{ name: '', args: process.argv.slice(2) }]
   // The whole suite: lanes side by side (scripts/test-lanes.mjs says which file goes where, and why).
-  : (({ docker, swarm, host }) => {
-      const browser = (f) => f.startsWith('test/e2e/');
-      const not = (files) => files.filter((f) => !browser(f));
+  : (({ docker, swarm, host, browser }) => {
       return [
-        { name: 'docker', args: ['--project', 'integration', ...not(docker)] },
-        { name: 'swarm', args: ['--project', 'integration', ...not(swarm)] },
+        { name: 'docker', args: ['--project', 'integration', ...docker] },
+        { name: 'swarm', args: ['--project', 'integration', ...swarm] },
         // Host-process files never meet one another's names: they take two lanes, split evenly by size (a file's
         // size goes with its time far better than its name's place in the list: 794/878 s against 959/713 s).
-        ...splitBySize(not(host)).map((files, i) => ({ name: `host${i + 1}`, args: ['--project', 'integration', ...files] })),
+        ...splitBySize(host).map((files, i) => ({ name: `host${i + 1}`, args: ['--project', 'integration', ...files] })),
         // Chromium drops a page's requests (ERR_NETWORK_CHANGED) whenever the host's interfaces change, and Docker
         // networks and network namespaces come and go all through the docker and swarm lanes: the browser tests run
         // once those two lanes are done, beside what is left of the host lanes (which make no interfaces).
-        { name: 'e2e', after: ['docker', 'swarm'], args: ['--project', 'integration', ...[...docker, ...swarm, ...host].filter(browser)] },
+        { name: 'e2e', after: ['docker', 'swarm'], args: ['--project', 'integration', ...browser] },
       ].filter((r) => r.args.some((a) => a.startsWith('test/'))); // an empty filter list would run every file
     })(lanes(root));
 const lane = (r) => runLane(r.name, vitestArgs(`${root}test/artifacts/vitest-report${r.name ? `-${r.name}` : ''}.json`, r.args));
