@@ -1,4 +1,6 @@
 // Whether a failed try goes again, and where (Caddy's tryAgain): one rule for every engine, each telling what it knows.
+import type { ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Route, RouteTable, Upstream } from '../../src/routes/index.ts';
 
 /** What an engine knows about a try that failed before any answer reached the client. */
@@ -26,6 +28,25 @@ export const CONNECT_TIMEOUT_MS = 3000;
 /** A connect that took its most, as the engines report it (the error code says it never came up). */
 export function connectTimeout(): NodeJS.ErrnoException {
   return Object.assign(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`), { code: 'ECONNTIMEOUT' });
+}
+
+/** Whether a failed connect's error says it never came up: refused, or past the connect limit. */
+export function neverConnected(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNTIMEOUT';
+}
+
+/**
+ * Holds an outgoing request (node:http's, as the websocket engine makes them) to the connect limit: its socket not up
+ * after CONNECT_TIMEOUT_MS, the request fails with connectTimeout() instead of waiting out the upstream idle timeout.
+ */
+export function limitConnect(req: ClientRequest): void {
+  req.once('socket', (s: Socket) => {
+    if (!s.connecting) return;
+    const limit = setTimeout(() => req.destroy(connectTimeout()), CONNECT_TIMEOUT_MS);
+    s.once('connect', () => clearTimeout(limit));
+    s.once('close', () => clearTimeout(limit));
+  });
 }
 
 /**

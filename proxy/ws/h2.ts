@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Upstream } from '../../src/routes/index.ts';
 import type { Exchange } from '../edge/exchange.ts';
 import { stripHopByHop } from '../edge/hop.ts';
+import { limitConnect, neverConnected } from '../edge/retry.ts';
 import { idleTimeout, isTimeout } from '../edge/timeout.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -18,8 +19,8 @@ export interface H2Tunnel {
   track: (s: Duplex) => void;
   /** Bytes sent to the client, for the access log. */
   sent: { bytes: number };
-  /** The app refused the connection (the instance is skipped for a while). */
-  unreached: () => void;
+  /** The connection to the app never came up, refused or past the connect limit (the instance is skipped for a while). */
+  unreached: (why?: string) => void;
 }
 
 /**
@@ -36,9 +37,10 @@ export function openH2(req: IncomingMessage, res: ServerResponse, ex: Exchange, 
   const up = http.request({ host: upstream.host, port: upstream.port, method: 'GET', path: t.path, headers, agent: false, setHost: false });
   const ms = ex.timeoutMs ?? 30_000;
   up.setTimeout(ms, () => up.destroy(idleTimeout(ms)));
+  limitConnect(up);
   stream.once('close', () => up.destroy());
   up.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ECONNREFUSED') t.unreached();
+    if (neverConnected(err)) t.unreached(err.code);
     if (ex.status === 0) refuseH2(res, ex, isTimeout(err) ? 504 : 502);
     else stream.destroy();
   });

@@ -9,7 +9,7 @@ import { setForwardedHeaders } from '../edge/forwarded.ts';
 import { badRequest } from '../edge/guard.ts';
 import { headTooLarge } from '../edge/limits.ts';
 import { stripHopByHop } from '../edge/hop.ts';
-import { tryAgain } from '../edge/retry.ts';
+import { limitConnect, neverConnected, tryAgain } from '../edge/retry.ts';
 import { idleTimeout, isTimeout } from '../edge/timeout.ts';
 import { openH2, refuseH2 } from './h2.ts';
 import type { TrustCheck } from '../edge/trust.ts';
@@ -64,6 +64,7 @@ function watchUpgrades(ctx: UpgradeContext): void {
   ctx.proxy.on('proxyReqWs', (proxyReq, req) => {
     const ex = ctx.exchanges.get(req);
     armTimeout(proxyReq, ex?.timeoutMs ?? ctx.timeoutMs);
+    limitConnect(proxyReq); // a dead node's instance: a 502 in 3 s (and out of rotation), not a 504 after the idle timeout
     proxyReq.once('response', (res) => {
       if (ex) ex.status = res.statusCode ?? 0; // the app declined the upgrade; http-proxy relays its answer
       // It relays the head as is but the body decoded, then closes: none of the app's framing may go with it.
@@ -122,7 +123,7 @@ function h2Client(ctx: UpgradeContext, req: IncomingMessage, res: ServerResponse
     refuse: (ex, status, retryAfter) => refuseH2(res, ex, status, retryAfter),
     forward: (r, ex, upstream) => {
       routerStats.ws++;
-      openH2(r, res, ex, upstream, { path, track: ctx.track, sent, unreached: () => ctx.table.suspect(upstream) });
+      openH2(r, res, ex, upstream, { path, track: ctx.track, sent, unreached: (why) => ctx.table.suspect(upstream, why) });
     },
     bytes: () => sent.bytes,
   };
@@ -183,7 +184,7 @@ function forward(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head
   ctx.proxy.ws(req, socket, head, { target: { protocol: 'http:', host: upstream.host, port: upstream.port } }, (err) => {
     // A refused connection: the instance is skipped for a while, as for plain requests. The upgrade itself is not
     // tried again: http-proxy ends the client's socket after this callback.
-    if (tryAgain({ unreached: (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' }) === 'next') ctx.table.suspect(upstream, 'ECONNREFUSED');
+    if (tryAgain({ unreached: neverConnected(err) }) === 'next') ctx.table.suspect(upstream, (err as NodeJS.ErrnoException).code);
     if (ex.status === 0) refuse(socket, ex, isTimeout(err) ? 504 : 502);
     else socket.destroy();
   });
