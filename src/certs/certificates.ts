@@ -175,6 +175,24 @@ export class Certificates {
     return this.report(app);
   }
 
+  /** `apps:rename`: the app's custom certificates go on serving its names under the new name. */
+  renameApp(from: string, to: string): void {
+    const moved = this.custom.rename(from, to);
+    if (moved.length === 0) return;
+    this.o.log.info(`${to}: custom certificates of ${moved.join(', ')} moved from ${from}`);
+    this.o.onChange?.();
+  }
+
+  /** The app was destroyed: its custom certificates and keys are removed from disk. */
+  forgetApp(app: string): void {
+    const gone = this.custom.forget(app);
+    if (gone.length === 0) return;
+    this.o.log.info(`${app}: custom certificates of ${gone.join(', ')} removed with the app`);
+    for (const d of gone) this.o.onCustomExpiry?.({ domain: d, app, notAfter: '', expiring: false });
+    this.sync();
+    this.o.onChange?.();
+  }
+
   stop(): void {
     this.renewer?.stop();
     if (this.expiryTimer) clearInterval(this.expiryTimer);

@@ -70,6 +70,23 @@ export class CustomCerts {
     return gone;
   }
 
+  /** `apps:rename`: the app's certificates serve its names under its new name. */
+  rename(from: string, to: string): string[] {
+    const moved = [...this.entries.values()].filter((e) => e.meta.app === from);
+    for (const e of moved) this.entries.set(e.meta.domain, { ...e, meta: this.store.save({ ...e.meta, app: to }) });
+    return moved.map((e) => e.meta.domain);
+  }
+
+  /** The app was destroyed: its certificates and keys go with it (a later app of that name or domain starts without them). */
+  forget(app: string): string[] {
+    const gone = [...this.entries.values()].filter((e) => e.meta.app === app).map((e) => e.meta.domain);
+    for (const d of gone) {
+      this.store.remove(d);
+      this.entries.delete(d);
+    }
+    return gone;
+  }
+
   /** The stored ones, served or not (the expiry alerts). */
   all(): CertMeta[] {
     return [...this.entries.values()].map((e) => e.meta);

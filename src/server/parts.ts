@@ -86,13 +86,16 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
     (app) => cron.forget(app), (app) => addons.destroyAll(app), async (app) => metrics.forget(app),
     (app) => builder.prune(app, []).catch(() => {}), async (app) => { await isolation.users?.remove(app); }, async (app) => { await runtime.forget?.(app); },
   );
-  renames(serviceDeps, base, cron, metrics);
+  const renaming = renames(serviceDeps, base, cron, metrics);
   const table = new RouteTable();
   // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
   const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'), {
     onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), ...certAlerts(alerts),
   });
   life.add('certificates', () => certs.stop());
+  // An app's own certificates follow it: renamed with it, removed with it.
+  teardown.push(async (app) => certs.forgetApp(app));
+  renaming.push(async (from, to) => certs.renameApp(from, to));
   return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, cronRunner, git, service, addons, pipeline, github, push, sleeper, processes, nodes, swarm: swarmSwitch(cfg, base, formation, log), backups, metrics, table, router, certs };
 }
 
@@ -104,17 +107,22 @@ function swarmSwitch(cfg: Config, { p, store, runtime, engine, registry }: Base,
   });
 }
 
-/** apps:rename: each part's share, and how stored artifacts name an app's builds (release directories, images). */
-function renames(deps: AppsDeps, { p, builder, isolation, runtime }: Base, cron: CronScheduler, metrics: Metrics): void {
-  deps.beforeRename = async (from, to) => {
-    await cron.forget(from);
-    await builder.rename?.(from, to);
-    await isolation.users?.rename(from, to);
-    await runtime.forget?.(from);
-    metrics.forget(from);
-  };
+/**
+ * apps:rename: each part's share, and how stored artifacts name an app's builds (release directories, images). Returns
+ * the list of steps, for parts made later to add theirs.
+ */
+function renames(deps: AppsDeps, { p, builder, isolation, runtime }: Base, cron: CronScheduler, metrics: Metrics): Array<(from: string, to: string) => Promise<void>> {
+  const steps: Array<(from: string, to: string) => Promise<void>> = [
+    (from) => cron.forget(from),
+    async (from, to) => { await builder.rename?.(from, to); },
+    async (from, to) => { await isolation.users?.rename(from, to); },
+    async (from) => { await runtime.forget?.(from); },
+    async (from) => metrics.forget(from),
+  ];
+  deps.beforeRename = async (from, to) => { for (const step of steps) await step(from, to); };
   const dir = (app: string) => `${JSON.stringify(join(p.builds, app)).slice(0, -1)}/`;
   deps.artifactPaths = (from, to) => [{ from: dir(from), to: dir(to) }, { from: `"minicloud/${from}:`, to: `"minicloud/${to}:` }];
+  return steps;
 }
 
 /** The GitHub token an app's fetches use: its link's, or for a pull request's preview its parent's. */

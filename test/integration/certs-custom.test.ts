@@ -2,7 +2,7 @@
 // wildcard added through the CLI and served by SNI (stapled), the refusals (key, expiry, domain, garbage, order, size),
 // a restart, scoping to the app's managers, the expiry alert, and `certs:remove` back to the default certificate.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,4 +203,24 @@ it('a restart keeps it; certs:remove goes back to the default certificate', asyn
   expect(again.stderr).toContain(`${APP} has no custom certificate for ${WWW}`);
   expect((await mc.cli('certs:remove', APP)).code).toBe(0);
   await until('the wildcard names back to self-signed', async () => ((await served(B)).org === 'minicloud self-signed' ? true : undefined));
+});
+
+it('follows its app: apps:rename keeps it serving under the new name, apps:destroy removes it and its key from disk', async () => {
+  expect((await mc.cli('certs:add', APP, files['wild.pem']!, files['wild.key']!)).code).toBe(0);
+  await until('the wildcard served again', async () => ((await served(A)).serial === 'C0C2' ? true : undefined));
+  const renamed = `${APP}2`;
+  const r = await mc.cli('apps:rename', APP, renamed);
+  expect(r.code, r.stderr).toBe(0);
+  expect((await served(A)).serial).toBe('C0C2');
+  await until('the renamed app answering on its name', async () => ((await served(B)).serial === 'C0C2' ? true : undefined));
+  const listed = (await mc.api<CertsReport>('GET', `/api/apps/${renamed}/certs`)).body;
+  expect(listed.domains.find((d) => d.domain === A)).toMatchObject({ kind: 'custom', status: 'valid' });
+  const stored = () => readdirSync(join(mc.dataDir, 'certs', '_custom')).filter((d) => d.includes('wild'));
+  expect(stored().length).toBeGreaterThan(0);
+  expect((await mc.cli('apps:destroy', renamed, '--confirm', renamed)).code).toBe(0);
+  expect(stored()).toEqual([]);
+  // A new app given the same name and domain starts with the CA's (here self-signed) certificate, not the old key's.
+  expect((await mc.api('POST', '/api/apps', { name: renamed })).status).toBe(201);
+  expect((await mc.api('POST', `/api/apps/${renamed}/domains`, { domain: A })).status).toBe(201);
+  await until('a self-signed certificate for the new app', async () => ((await served(A)).org === 'minicloud self-signed' ? true : undefined));
 });
