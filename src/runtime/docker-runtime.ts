@@ -256,9 +256,15 @@ export class DockerRuntime implements Runtime {
     if (this.closed) return; // minicloud is stopping: the next process adopts or restarts it
     if (!this.watching.delete(id)) return; // reported once only
     // The engine knows whether the kernel killed it at its memory limit (a container removed meanwhile: it does not say).
+    // Then it is removed before the exit is told: the supervisor starts the instance again in place, under the same
+    // name, and a failed deploy's instance would otherwise stay behind as an exited container (its output is in the
+    // app's log already).
     void this.docker.getContainer(id).inspect()
       .then((info: { State?: { OOMKilled?: boolean } }) => (info.State?.OOMKilled ? 'oom' as const : 'exited' as const), () => 'exited' as const)
-      .then((reason) => { for (const l of this.listeners) l(id, code, reason); });
+      .then(async (reason) => {
+        await this.remove(id).catch(() => {});
+        for (const l of this.listeners) l(id, code, reason);
+      });
   }
 
   private async remove(id: string): Promise<void> {

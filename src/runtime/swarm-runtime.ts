@@ -30,7 +30,7 @@ export interface SwarmRuntimeOptions extends Omit<ServiceOptions, 'node'> {
 }
 
 /** An instance being watched: its output followed into its app's log from `since` (seconds), `written` bytes so far. */
-interface Watched { app: string; ac: AbortController; since: number; written: number }
+interface Watched { app: string; name: string; ac: AbortController; since: number; written: number }
 
 const status = (e: unknown) => (e as { statusCode?: number }).statusCode;
 /** Not the Docker runtime's bridge name: after swarm:init an app's bridge and overlay exist side by side for a while. */
@@ -44,6 +44,8 @@ export class SwarmRuntime implements Runtime {
   readonly nodes: SwarmNodes;
   private readonly listeners: Array<(handle: string, code: number | null, reason: ExitReason) => void> = [];
   private readonly watching = new Map<string, Watched>();
+  /** Ended instances' services being drained and removed, by name: a restart in place waits for its own. */
+  private readonly ending = new Map<string, Promise<void>>();
   private readonly files: AppLogs;
   private readonly images = new Map<string, ImageFacts>();
   private readonly overlays = new Map<string, Promise<void>>();
@@ -75,6 +77,9 @@ export class SwarmRuntime implements Runtime {
 
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const since = Math.floor(Date.now() / 1000) - 1;
+    const name = serviceName(spec, 'instance');
+    // The same instance started again in place (after a crash): its ended service is drained and removed first.
+    await this.ending.get(name);
     const service = await this.create(spec, 'instance');
     try {
       const task = await waitForTask(this.docker, service, 'its task to run with a published port', this.opts.startCeilingMs ?? 180_000, (t) => {
@@ -82,7 +87,7 @@ export class SwarmRuntime implements Runtime {
         return t?.state === 'running' && t.port ? t : undefined;
       });
       const host = await nodeAddress(this.docker, task.nodeId);
-      this.watch(service, spec.app, since);
+      this.watch(service, spec.app, since, name);
       return { handle: service, pid: null, host, port: task.port as number };
     } catch (e) {
       await this.remove(service);
@@ -96,8 +101,11 @@ export class SwarmRuntime implements Runtime {
 
   async adopt(handle: string): Promise<boolean> {
     let labels: Record<string, string> | undefined;
+    let name = handle;
     try {
-      labels = ((await this.docker.getService(handle).inspect()) as { Spec?: { Labels?: Record<string, string> } }).Spec?.Labels;
+      const spec = ((await this.docker.getService(handle).inspect()) as { Spec?: { Name?: string; Labels?: Record<string, string> } }).Spec;
+      labels = spec?.Labels;
+      name = spec?.Name ?? handle;
     } catch (e) {
       if (status(e) === 404) return false;
       throw e;
@@ -107,7 +115,7 @@ export class SwarmRuntime implements Runtime {
       await this.remove(handle);
       return false;
     }
-    this.watch(handle, labels?.[LABEL] ?? 'unknown', Math.floor(Date.now() / 1000));
+    this.watch(handle, labels?.[LABEL] ?? 'unknown', Math.floor(Date.now() / 1000), name);
     return true;
   }
 
@@ -199,8 +207,8 @@ export class SwarmRuntime implements Runtime {
   }
 
   /** Follows the service's output into the app's log and checks on its task, until it ends or minicloud stops. */
-  private watch(service: string, app: string, since: number): void {
-    const w: Watched = { app, ac: new AbortController(), since, written: 0 };
+  private watch(service: string, app: string, since: number, name: string): void {
+    const w: Watched = { app, name, ac: new AbortController(), since, written: 0 };
     this.watching.set(service, w);
     followService(this.docker, service, since, (chunk) => {
       if (w.ac.signal.aborted) return; // drained: the rest came from the whole log
@@ -246,7 +254,9 @@ export class SwarmRuntime implements Runtime {
     // Always `exited`: a task's status has its exit code but not whether the kernel killed it for memory (that is in
     // the container's state on its node, which the manager does not relay).
     for (const l of this.listeners) l(service, code, 'exited');
-    void this.drain(service, w).then(() => this.remove(service)).catch(() => {});
+    const ending = this.drain(service, w).then(() => this.remove(service)).catch(() => {});
+    this.ending.set(w.name, ending);
+    void ending.finally(() => { if (this.ending.get(w.name) === ending) this.ending.delete(w.name); });
   }
 
   /** The task has ended: the output the live stream had not delivered yet goes to the app's log, then it stops. */

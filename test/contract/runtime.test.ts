@@ -171,6 +171,18 @@ describe.each(subjects)('the $name runtime', (subject) => {
     expect(await http(again, '/')).toBe('ok');
   });
 
+  it('starts a crashed instance again in place, under the same id (as the supervisor restarts it)', async () => {
+    const rt = runtime();
+    const exits: string[] = [];
+    rt.onExit((handle) => exits.push(handle));
+    const same = spec();
+    const i = await start(rt, same);
+    await http(i, '/crash');
+    await until('the exit report', async () => (exits.includes(i.handle) ? true : undefined));
+    const again = await start(rt, same);
+    expect(await http(again, '/')).toBe('ok');
+  });
+
   it('keeps volume data across instances', async () => {
     const rt = runtime();
     const a = await start(rt, spec());

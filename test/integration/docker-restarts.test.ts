@@ -7,7 +7,7 @@ import type { Deploy } from '../../src/core/index.ts';
 import { docker, dockerHost } from '../helpers/docker.ts';
 import { commitAll, fixtureRepo, push } from '../helpers/git.ts';
 import { startMinicloud, type Minicloud } from '../helpers/minicloud.ts';
-import { until } from '../helpers/net.ts';
+import { get, until } from '../helpers/net.ts';
 import { waitFor } from '../helpers/proc.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
@@ -61,5 +61,31 @@ describe('kill -9 of minicloud mid-build on Docker', () => {
     // The step ran twice in all: in the build minicloud's death cut short, and once after the restart.
     expect(log.stdout.split('\n').filter((l) => l.trim() === MARKER)).toHaveLength(2);
     expect(buildContainers()).toEqual([]);
+  });
+});
+
+describe('an app process that dies on Docker', () => {
+  it('is started again in place by the supervisor, leaving no exited container behind', async () => {
+    const app = 'dk-crash';
+    expect((await mc.cli('apps:create', app)).code).toBe(0);
+    const r = await push(fixtureRepo('node-hello'), mc.gitUrl(app));
+    expect(r.code, r.output).toBe(0);
+    const containers = (status: string) => docker('ps', '-a', '-q', '--filter', `label=minicloud.app=${app}`, '--filter', 'label=minicloud.type=web', '--filter', `status=${status}`).split('\n').filter(Boolean);
+    const [first] = containers('running');
+    expect(first).toBeTruthy();
+    docker('kill', first!);
+    // The supervisor starts it again under the same instance id (and so the same container name): a container of that
+    // name left behind made every restart fail with a name conflict, and the app never came back.
+    const back = await until('the app answering again from a new container', async () => {
+      const [now] = containers('running');
+      if (!now || first!.startsWith(now) || now.startsWith(first!)) return undefined;
+      const res = await get(mc.httpPort, `${app}.localhost`).catch(() => null);
+      return res?.status === 200 ? now : undefined;
+    }, 60_000);
+    expect(back).toBeTruthy();
+    const [inst] = (await mc.api<Array<{ restarts: number; state: string }>>('GET', `/api/apps/${app}/ps`)).body;
+    expect(inst).toMatchObject({ state: 'up' });
+    expect(inst!.restarts).toBeGreaterThanOrEqual(1);
+    expect(containers('exited')).toEqual([]);
   });
 });
