@@ -1,17 +1,16 @@
 // Test helpers for the network: free ports and requests through the router with a Host header.
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort as pickPort } from '../../src/runtime/free-port.ts';
 
+/**
+ * A port nothing listens on, for a server the test starts a moment later: drawn below the kernel's ephemeral range, as
+ * minicloud draws its instances' ports. One from `listen(0)` is in that range, where any outgoing connection of the
+ * other lanes may take it as its local port before the server binds it ("the HTTPS port 44059 is in use").
+ */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+  return pickPort();
 }
 
 export interface Reply { status: number; body: string; headers: Record<string, string | string[] | undefined> }
