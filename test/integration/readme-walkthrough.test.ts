@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopRouterDaemon } from '../../src/router-daemon/index.ts';
+import { freePort as pickPort } from '../../src/runtime/free-port.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -30,12 +31,12 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** A port free on every address, below the ephemeral range (where no outgoing connection takes it meanwhile). */
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-  });
+  for (;;) {
+    const port = await pickPort();
+    if (await portFree(port)) return port;
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'mc-readme-'));
