@@ -10,7 +10,7 @@ import { CHECKOUT } from '../../src/core/checkout.ts';
 import { AccessLog } from './access-log.ts';
 import { answers, serveControl } from './control.ts';
 import { Generations } from './generations.ts';
-import { Stapler } from '../ocsp/stapler.ts';
+import { LazyStapler } from '../ocsp/lazy.ts';
 import { TicketKeys } from './tickets.ts';
 import { codeHash, readState, statePaths, writeState, PROTOCOL, type CertSet, type DaemonEvent, type DaemonSettings, type Route } from './protocol.ts';
 
@@ -44,7 +44,7 @@ const emit = (e: DaemonEvent) => listener?.send(e);
 // Made before the workers, which all start with the current keys; a rotation reaches them all at once.
 const tickets = new TicketKeys((keys) => gens.broadcast({ t: 'tickets', keys: keys.toString('base64') }));
 // OCSP answers for the certificates that name a responder: fetched here once, stapled by every worker.
-const stapler = new Stapler({ dir: join(dir, 'ocsp'), say, changed: (staples) => gens.broadcast({ t: 'staples', staples }) });
+const stapler = new LazyStapler({ dir: join(dir, 'ocsp'), say, changed: (staples) => gens.broadcast({ t: 'staples', staples }) });
 const chains = (c: CertSet | null) => Object.fromEntries(Object.entries(c?.names ?? {}).map(([name, pem]) => [name, pem.certPem]));
 const gens = new Generations({
   settings,
@@ -67,7 +67,7 @@ if (await answers(p.socket)) {
   process.exit(1);
 }
 // The kept OCSP answers first, so the workers start stapling them.
-stapler.track(chains(certs));
+await stapler.track(chains(certs)).catch((e: unknown) => say(`router: OCSP stapling could not start: ${(e as Error).message}`));
 // Workers listening first: the control socket answering is what tells minicloud the router is up.
 try {
   await gens.roll();
@@ -88,7 +88,7 @@ const control = await serveControl(p.socket, {
     certs = next;
     writeState(p.certs, certs);
     gens.broadcast({ t: 'certs', certs });
-    stapler.track(chains(certs));
+    void stapler.track(chains(certs)).catch((e: unknown) => say(`router: OCSP stapling could not start: ${(e as Error).message}`));
   },
   challenges: (next) => {
     challenges = next;

@@ -11,6 +11,7 @@ import * as x509 from '@peculiar/x509';
 import { beforeAll, expect, it } from 'vitest';
 import { requestDer, subjectOf, type Subject } from '../../proxy/ocsp/request.ts';
 import { checkResponse } from '../../proxy/ocsp/verify.ts';
+import { namesResponder } from '../../proxy/ocsp/lazy.ts';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const HOUR = 3600_000;
@@ -96,4 +97,16 @@ it('refuses "unknown", an error status, and a signature over other bytes', () =>
   const at = der.indexOf(tbs) + tbs.length - 2;
   tampered[at] = tampered[at] === 0x30 ? 0x31 : 0x30;
   expect(() => checkResponse(tampered, subject)).toThrow(/not signed by/);
+});
+
+it('tells a certificate naming a responder from one naming none, without loading the stapler (lazy.ts)', async () => {
+  const withAia = await make('aia.unit.test', ca, [new x509.AuthorityInfoAccessExtension({ ocsp: 'http://127.0.0.1:9/', caIssuers: 'http://127.0.0.1:9/ca' })], '0d');
+  const without = await make('plain.unit.test', ca, [], '0e');
+  expect(namesResponder(withAia.cert.toString('pem') + '\n' + ca.cert.toString('pem'))).toBe(true);
+  expect(namesResponder(without.cert.toString('pem'))).toBe(false);
+  expect(namesResponder('not a certificate')).toBe(false);
+  expect(namesResponder('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toBe(false);
+  // A caIssuers URL alone names no responder.
+  const issuersOnly = await make('issuers.unit.test', ca, [new x509.AuthorityInfoAccessExtension({ caIssuers: 'http://127.0.0.1:9/ca' })], '0f');
+  expect(namesResponder(issuersOnly.cert.toString('pem'))).toBe(false);
 });
