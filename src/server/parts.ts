@@ -20,6 +20,7 @@ import { SwarmSwitch } from './swarm-switch.ts';
 import { STOP_GRACE_MS, type Config } from './config.ts';
 import { startCertificates } from './https.ts';
 import { certAlerts, makeAlerts, watchFormation } from './alerts.ts';
+import type { Alerts } from '../alerts/index.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
 export type Parts = Awaited<ReturnType<typeof startParts>>;
@@ -88,15 +89,25 @@ export async function startParts(cfg: Config, base: Base, log: Logger, life: Lif
   );
   const renaming = renames(serviceDeps, base, cron, metrics);
   const table = new RouteTable();
-  // HTTPS (certs): a certificate for every name in the route table; orders re-planned on every route change.
-  const certs = await startCertificates(cfg, p.certs, table, store, log.child('certs'), {
-    onChange: () => router.certsChanged(), onTokens: (tokens) => router.challenges(tokens), ...certAlerts(alerts),
-  });
-  life.add('certificates', () => certs.stop());
-  // An app's own certificates follow it: renamed with it, removed with it.
-  teardown.push(async (app) => certs.forgetApp(app));
-  renaming.push(async (from, to) => certs.renameApp(from, to));
+  const certs = await certificates(cfg, base, { table, router, alerts, life, log: log.child('certs'), teardown, renaming });
   return { alerts, serviceDeps, appUrl, previews, queue, formation, cron, cronRunner, git, service, addons, pipeline, github, push, sleeper, processes, nodes, swarm: swarmSwitch(cfg, base, formation, log), backups, metrics, table, router, certs };
+}
+
+/**
+ * HTTPS (certs): a certificate for every name in the route table, orders re-planned on every route change; an app's own
+ * certificates follow it (renamed with it, removed with it).
+ */
+async function certificates(cfg: Config, { p, store }: Base, o: {
+  table: RouteTable; router: RouterLink; alerts: Alerts; life: Lifecycle; log: Logger;
+  teardown: ((app: string) => Promise<void>)[]; renaming: Array<(from: string, to: string) => Promise<void>>;
+}) {
+  const certs = await startCertificates(cfg, p.certs, o.table, store, o.log, {
+    onChange: () => o.router.certsChanged(), onTokens: (tokens) => o.router.challenges(tokens), ...certAlerts(o.alerts),
+  });
+  o.life.add('certificates', () => certs.stop());
+  o.teardown.push(async (app) => certs.forgetApp(app));
+  o.renaming.push(async (from, to) => certs.renameApp(from, to));
+  return certs;
 }
 
 /** `minicloud swarm:init`: this engine a one-node swarm, the apps moved onto it (swarm-switch.ts). */
