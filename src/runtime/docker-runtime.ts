@@ -247,24 +247,19 @@ export class DockerRuntime implements Runtime {
     void container
       .wait({ abortSignal: ac.signal })
       .then((r: { StatusCode: number }) => this.exited(id, r.StatusCode))
-      .catch(() => { if (!ac.signal.aborted) this.exited(id, null); }); // removed under us: gone all the same
+      .catch(() => { if (!ac.signal.aborted) void this.exited(id, null); }); // removed under us: gone all the same
   }
 
-  private exited(id: string, code: number | null): void {
+  private async exited(id: string, code: number | null): Promise<void> {
     if (this.stopping.has(id)) return; // stop() reports it, once the container is removed
     this.procs.forget(id);
     if (this.closed) return; // minicloud is stopping: the next process adopts or restarts it
     if (!this.watching.delete(id)) return; // reported once only
-    // The engine knows whether the kernel killed it at its memory limit (a container removed meanwhile: it does not say).
-    // Then it is removed before the exit is told: the supervisor starts the instance again in place, under the same
-    // name, and a failed deploy's instance would otherwise stay behind as an exited container (its output is in the
-    // app's log already).
-    void this.docker.getContainer(id).inspect()
-      .then((info: { State?: { OOMKilled?: boolean } }) => (info.State?.OOMKilled ? 'oom' as const : 'exited' as const), () => 'exited' as const)
-      .then(async (reason) => {
-        await this.remove(id).catch(() => {});
-        for (const l of this.listeners) l(id, code, reason);
-      });
+    // The engine knows whether the kernel killed it at its memory limit. Then the container goes before the exit is told:
+    // the supervisor starts the instance again in place, under the same name (its output is in the app's log already).
+    const info = (await this.docker.getContainer(id).inspect().catch(() => null)) as { State?: { OOMKilled?: boolean } } | null;
+    await this.remove(id).catch(() => {});
+    for (const l of this.listeners) l(id, code, info?.State?.OOMKilled ? 'oom' : 'exited');
   }
 
   private async remove(id: string): Promise<void> {

@@ -78,8 +78,7 @@ export class SwarmRuntime implements Runtime {
   async start(spec: InstanceSpec): Promise<RunningInstance> {
     const since = Math.floor(Date.now() / 1000) - 1;
     const name = serviceName(spec, 'instance');
-    // The same instance started again in place (after a crash): its ended service is drained and removed first.
-    await this.ending.get(name);
+    await this.ending.get(name); // started again in place (after a crash): its ended service drained and removed first
     const service = await this.create(spec, 'instance');
     try {
       const task = await waitForTask(this.docker, service, 'its task to run with a published port', this.opts.startCeilingMs ?? 180_000, (t) => {
@@ -100,12 +99,9 @@ export class SwarmRuntime implements Runtime {
   }
 
   async adopt(handle: string): Promise<boolean> {
-    let labels: Record<string, string> | undefined;
-    let name = handle;
+    let spec: { Name?: string; Labels?: Record<string, string> } | undefined;
     try {
-      const spec = ((await this.docker.getService(handle).inspect()) as { Spec?: { Name?: string; Labels?: Record<string, string> } }).Spec;
-      labels = spec?.Labels;
-      name = spec?.Name ?? handle;
+      spec = ((await this.docker.getService(handle).inspect()) as { Spec?: typeof spec }).Spec;
     } catch (e) {
       if (status(e) === 404) return false;
       throw e;
@@ -115,7 +111,7 @@ export class SwarmRuntime implements Runtime {
       await this.remove(handle);
       return false;
     }
-    this.watch(handle, labels?.[LABEL] ?? 'unknown', Math.floor(Date.now() / 1000), name);
+    this.watch(handle, spec?.Labels?.[LABEL] ?? 'unknown', Math.floor(Date.now() / 1000), spec?.Name ?? handle);
     return true;
   }
 
@@ -254,9 +250,8 @@ export class SwarmRuntime implements Runtime {
     // Always `exited`: a task's status has its exit code but not whether the kernel killed it for memory (that is in
     // the container's state on its node, which the manager does not relay).
     for (const l of this.listeners) l(service, code, 'exited');
-    const ending = this.drain(service, w).then(() => this.remove(service)).catch(() => {});
+    const ending = this.drain(service, w).then(() => this.remove(service)).catch(() => {}).finally(() => { if (this.ending.get(w.name) === ending) this.ending.delete(w.name); });
     this.ending.set(w.name, ending);
-    void ending.finally(() => { if (this.ending.get(w.name) === ending) this.ending.delete(w.name); });
   }
 
   /** The task has ended: the output the live stream had not delivered yet goes to the app's log, then it stops. */
