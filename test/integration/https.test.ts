@@ -69,9 +69,12 @@ function handshake(host: string): Promise<{ issuerOrg: string; subject: string; 
 
 const report = async () => (await mc.api<CertsReport>('GET', `/api/apps/${APP}/certs`)).body;
 const certOf = async (domain: string): Promise<CertInfo | undefined> => (await report()).domains.find((d) => d.domain === domain);
-const validCert = (domain: string, notSerial?: string | null) => until(`a certificate for ${domain}`, async () => {
+/** The store's valid certificate for `domain` (another than `notSerial`) once the router serves it too: the router daemon is told a moment after the store has it. */
+const validCert = (domain: string, notSerial?: string | null) => until(`a certificate for ${domain}, served`, async () => {
   const c = await certOf(domain);
-  return c?.status === 'valid' && c.serial !== notSerial ? c : undefined;
+  if (c?.status !== 'valid' || c.serial === notSerial) return undefined;
+  const seen = await httpsGet(domain, { ca: root }).catch(() => null);
+  return seen?.serial === c.serial ? c : undefined;
 }, 60_000);
 
 beforeAll(async () => {
