@@ -229,8 +229,31 @@ function killNamespace(ns: string): void {
   }
 }
 
+/**
+ * Each node's dockerd log (its last 256 KB) and the registry's, kept in test/artifacts before the cluster's directory
+ * goes: a manager's dockerd has twice stopped answering in the middle of a suite run (its socket refused), and its
+ * own words are the way to learn why.
+ */
+function keepLogs(p: string, run: string, nodes: SwarmNode[]): void {
+  const out = new URL('../artifacts/', import.meta.url).pathname;
+  try {
+    mkdirSync(out, { recursive: true });
+    for (const [name, file] of [...nodes.map((n) => [n.name, `${run}/${n.name.slice(p.length + 1)}/dockerd.log`] as const), [`${p}-registry`, `${run}/registry.log`] as const]) {
+      if (existsSync(file)) writeFileSync(`${out}swarm-${name}.log`, readFileSync(file).subarray(-256 * 1024));
+    }
+  } catch {
+    // a log that cannot be kept must not fail the teardown
+  }
+}
+
 /** A throw-away cluster: no graceful leave (a SIGTERMed dockerd with swarm tasks takes ~14 s); everything by pid. */
 async function down(p: string, run: string, nodes: SwarmNode[]): Promise<void> {
+  // A dockerd that no longer answers at the end was not stopped by the test: its last words go to the test's output.
+  for (const n of nodes) {
+    if (spawnSync('docker', ['-H', n.dockerHost, 'version'], { stdio: 'ignore', timeout: 10_000 }).status === 0) continue;
+    const file = `${run}/${n.name.slice(p.length + 1)}/dockerd.log`;
+    console.log(`swarm node ${n.name}: its dockerd does not answer at teardown; the end of its log:\n${existsSync(file) ? readFileSync(file, 'utf8').slice(-4000) : '(none)'}`);
+  }
   for (let i = 0; i < 50; i++) {
     const left = nodes.some((n) => nsPids(n.name).length > 0);
     if (!left) break;
@@ -240,6 +263,7 @@ async function down(p: string, run: string, nodes: SwarmNode[]): Promise<void> {
   for (const n of nodes) spawnSync('ip', ['netns', 'del', n.name]);
   spawnSync('ip', ['netns', 'del', `${p}-sw`]);
   spawnSync('ip', ['link', 'del', `${p}h`]);
+  keepLogs(p, run, nodes);
   // Container mounts lived in each dockerd's private mount namespace and went with it.
   if (existsSync(run)) rmSync(run, { recursive: true, force: true });
   // Container cgroups (cgroup-parent /<node>), empty once their processes died.
