@@ -7,7 +7,8 @@ import { imageFacts, placeVolumes, type ImageFacts } from './image-facts.ts';
 import type { EngineHealth, ExitReason, InstanceSpec, LogOptions, RunningInstance, Runtime } from './runtime.ts';
 import { ensureOverlay, removeOverlay } from './swarm-overlay.ts';
 import { followService, runOutput, wholeLog } from './swarm-service-logs.ts';
-import { createEnvSecret, PLAIN_ENV, removeSecrets, removeService, sweepSecrets } from './swarm-secrets.ts';
+import { createEnvSecret, PLAIN_ENV, removeSecrets, sweepSecrets } from './swarm-secrets.ts';
+import { ServiceRemovals } from './swarm-removals.ts';
 import { LABEL, serviceName, serviceSpec, type ServiceOptions } from './swarm-service-spec.ts';
 import { SwarmNodes } from './swarm-nodes.ts';
 import { deadNodes, hasEnded, nodeAddress, spreadNode, taskHealth, tasksOf, waitForTask } from './swarm-tasks.ts';
@@ -44,8 +45,8 @@ export class SwarmRuntime implements Runtime {
   readonly nodes: SwarmNodes;
   private readonly listeners: Array<(handle: string, code: number | null, reason: ExitReason) => void> = [];
   private readonly watching = new Map<string, Watched>();
-  /** Ended instances' services being drained and removed, by name: a restart in place waits for its own. */
-  private readonly ending = new Map<string, Promise<void>>();
+  private readonly ending = new Map<string, Promise<void>>(); // ended services drained and removed, by name (restarts wait)
+  private readonly removals: ServiceRemovals;
   private readonly files: AppLogs;
   private readonly images = new Map<string, ImageFacts>();
   private readonly overlays = new Map<string, Promise<void>>();
@@ -57,6 +58,7 @@ export class SwarmRuntime implements Runtime {
   constructor(private readonly docker: Dockerode, private readonly opts: SwarmRuntimeOptions) {
     this.files = new AppLogs(opts.logDir, opts.logMaxBytes);
     this.nodes = new SwarmNodes(docker);
+    this.removals = new ServiceRemovals(docker);
   }
 
   logFile(app: string): string {
@@ -116,13 +118,13 @@ export class SwarmRuntime implements Runtime {
   }
 
   /**
-   * Scales the service to none and waits for its task to end (Swarm sends SIGTERM, then SIGKILL after the grace
-   * period the service was made with), then removes it. A task on a node that died never reports its end: after
-   * `graceMs` and a margin the service is removed all the same, and its node drops the task when it returns.
+   * Scales the service to none and waits for its task to end (SIGTERM, then SIGKILL after the service's grace period),
+   * then removes it. A task on a dead node never reports its end: after `graceMs` and a margin it is removed all the same.
    */
   async stop(handle: string, graceMs: number): Promise<void> {
     const watched = this.watching.get(handle);
     this.watching.delete(handle); // a stop is no exit to report; its output is still followed until the task ends
+    if (this.removals.pending(handle)) return this.removals.pending(handle); // ended and going already: never touched again
     const service = this.docker.getService(handle);
     let svc: { Version?: { Index?: number }; Spec?: Dockerode.ServiceSpec };
     try {
@@ -247,10 +249,9 @@ export class SwarmRuntime implements Runtime {
     const w = this.watching.get(service);
     if (!w) return; // reported once only
     this.watching.delete(service);
-    // Always `exited`: a task's status has its exit code but not whether the kernel killed it for memory (that is in
-    // the container's state on its node, which the manager does not relay).
+    // Always `exited`: a task's status has its exit code, not whether the kernel killed it for memory (the manager never says).
     for (const l of this.listeners) l(service, code, 'exited');
-    const ending = this.drain(service, w).then(() => this.remove(service)).catch(() => {}).finally(() => { if (this.ending.get(w.name) === ending) this.ending.delete(w.name); });
+    const ending = this.remove(service, this.drain(service, w)).catch(() => {}).finally(() => { if (this.ending.get(w.name) === ending) this.ending.delete(w.name); });
     this.ending.set(w.name, ending);
   }
 
@@ -266,9 +267,8 @@ export class SwarmRuntime implements Runtime {
     }
   }
 
-  private async remove(service: string): Promise<void> {
-    this.unwatch(service);
-    await removeService(this.docker, service);
+  private remove(service: string, first?: Promise<void>): Promise<void> {
+    return this.removals.remove(service, (first ?? Promise.resolve()).then(() => this.unwatch(service)));
   }
 
   /** The id of the node this engine is (the manager minicloud runs beside, where volumes' host directories are). */
