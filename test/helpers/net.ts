@@ -1,7 +1,8 @@
 // Test helpers for the network: free ports and requests through the router with a Host header.
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { freePort as pickPort } from '../../src/runtime/free-port.ts';
 
 /**
@@ -67,9 +68,13 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
  * Raw bytes to a server, in pieces 30 ms apart (to split a request across packets): everything it
  * answers (latin1) until it closes the connection, or until `waitMs` passes (`closed: false`).
  */
-export function rawExchange(port: number, pieces: string | string[], waitMs: number): Promise<{ text: string; closed: boolean }> {
+export function rawExchange(port: number, pieces: string | string[], waitMs: number, tls?: { servername: string }): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', async () => {
+    // Over TLS (HTTP/1.1 by ALPN, any certificate): the same bytes, through the router's HTTPS listener.
+    const open = (ready: () => void): Socket => tls
+      ? tlsConnect({ port, host: '127.0.0.1', servername: tls.servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, ready)
+      : connect(port, '127.0.0.1', ready);
+    const s = open(async () => {
       for (const p of typeof pieces === 'string' ? [pieces] : pieces) {
         s.write(p);
         await new Promise((r) => setTimeout(r, 30));

@@ -4,13 +4,14 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
-import { connect, createSecureContext } from 'node:tls';
+import { createSecureContext } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routerStats, type HandOver } from '../../proxy/edge/dispatch.ts';
+import { routerStats } from '../../proxy/edge/dispatch.ts';
+import { counting } from '../helpers/router-stats.ts';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { SelfSignedIssuer } from '../../src/certs/self-signed.ts';
 import { RouteTable, type Route } from '../../src/routes/index.ts';
-import { statuses } from '../helpers/net.ts';
+import { rawExchange, statuses } from '../helpers/net.ts';
 
 let router: Router;
 const table = new RouteTable();
@@ -20,29 +21,8 @@ let seen: http.IncomingHttpHeaders[] = [];
 const route = (app: string, port: number, more: Partial<Route> = {}): Route => ({ app, hosts: [`${app}.localhost`], upstreams: [{ host: '127.0.0.1', port }], state: 'running', ...more });
 
 /** Writes each piece over one TLS connection (a pause between them), and collects what comes back until it closes or `waitMs` passes. */
-function tlsExchange(pieces: string[], waitMs = 800, servername = 'fast.localhost'): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port: router.httpsPort!, host: '127.0.0.1', servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, async () => {
-      for (const p of pieces) {
-        s.write(p);
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    });
-    let text = '';
-    const timer = setTimeout(() => (s.destroy(), resolve({ text, closed: false })), waitMs);
-    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    s.on('close', () => (clearTimeout(timer), resolve({ text, closed: true })));
-    s.on('error', reject);
-  });
-}
+const tlsExchange = (pieces: string[], waitMs = 800, servername = 'fast.localhost') => rawExchange(router.httpsPort!, pieces, waitMs, { servername });
 
-/** Runs `fn` and says how many requests the fast path served and how many connections it handed over meanwhile, and why. */
-async function counting(fn: () => Promise<unknown>): Promise<{ fast: number; handedOver: number; why: Partial<Record<HandOver, number>> }> {
-  const before = structuredClone(routerStats);
-  await fn();
-  const why = Object.entries(routerStats.why).map(([k, v]) => [k, v - before.why[k as HandOver]] as const).filter(([, d]) => d !== 0);
-  return { fast: routerStats.fast - before.fast, handedOver: routerStats.handedOver - before.handedOver, why: Object.fromEntries(why) };
-}
 
 beforeAll(async () => {
   const app = http.createServer((req, res) => {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerStats, type HandOver } from '../../proxy/edge/dispatch.ts';
+import { counting } from '../helpers/router-stats.ts';
 import { startRouter, type Router } from '../../proxy/index.ts';
 import { RouteTable, type Route } from '../../src/routes/index.ts';
 import { rawExchange, statuses } from '../helpers/net.ts';
@@ -26,13 +27,6 @@ async function listen<T extends http.Server | net.Server>(s: T): Promise<number>
 
 /** Writes each piece (a pause between them), and collects what comes back until the router closes or `waitMs` passes. */
 const raw = (pieces: string[], waitMs = 600) => rawExchange(router.port, pieces, waitMs);
-/** Runs `fn` and says how many requests the fast path served and how many connections it handed over meanwhile, and why. */
-async function counting(fn: () => Promise<unknown>): Promise<{ fast: number; handedOver: number; why: Partial<Record<HandOver, number>> }> {
-  const before = structuredClone(routerStats);
-  await fn();
-  const why = Object.entries(routerStats.why).map(([k, v]) => [k, v - before.why[k as HandOver]] as const).filter(([, d]) => d !== 0);
-  return { fast: routerStats.fast - before.fast, handedOver: routerStats.handedOver - before.handedOver, why: Object.fromEntries(why) };
-}
 
 beforeAll(async () => {
   const app = http.createServer((req, res) => {
