@@ -2,10 +2,11 @@
 // registry listens on the host's address on the swarm's network, at a free port (the default 5000 may be taken on a
 // machine where tests run side by side). Every node of a test swarm shares this host's /etc, so the CA trust
 // minicloud writes for the manager serves the workers too; `stop` removes it and any registry a crash left.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Minicloud } from './minicloud.ts';
 import { freePort } from './net.ts';
+import { pidIn, signalIf } from './proc.ts';
 import type { Swarm } from './swarm.ts';
 
 export interface OwnRegistry {
@@ -24,10 +25,9 @@ export async function ownRegistry(swarm: Swarm): Promise<OwnRegistry> {
     host,
     env: { MINICLOUD_SWARM_REGISTRY: '', MINICLOUD_SWARM_REGISTRY_PORT: String(port) },
     stop: async (mc) => {
-      const pidFile = mc && join(mc.dataDir, 'registry', 'registry.pid');
-      const pid = pidFile && existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0;
+      const pid = mc ? pidIn(join(mc.dataDir, 'registry', 'registry.pid')) : null;
       await mc?.stop();
-      if (pid && existsSync(`/proc/${pid}/cmdline`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('docker-registry')) process.kill(pid, 'SIGKILL');
+      signalIf(pid, 'SIGKILL', /docker-registry/);
       rmSync(`/etc/docker/certs.d/${host}`, { recursive: true, force: true });
     },
   };
